@@ -1,0 +1,301 @@
+#include "cli/verify_command.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/exit_codes.hpp"
+#include "cli/progress_line.hpp"
+#include "numerics/precision.hpp"
+#include "numerics/rng.hpp"
+#include "proofs_checks/verifier.hpp"
+#include "reports/result_records.hpp"
+#include "theory/catalog.hpp"
+
+namespace attncert::cli {
+namespace {
+
+struct VerifyArgs {
+  std::vector<std::string> ids;
+  bool all = false;
+  std::uint64_t seed = 1;
+  std::string budget = "2000";
+  long max_precision = 4096;
+  int jobs = 0;
+  bool json = false;
+  std::string out = "out";
+};
+
+// Per-claim seed: a hash of (seed, id), so adding a claim never changes another's instances.
+std::uint64_t claim_seed(std::uint64_t seed, const std::string& id) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
+  return SplitMix64::mix(seed ^ SplitMix64::mix(h));
+}
+
+VerifyOptions parse_budget(const std::string& budget, long max_precision) {
+  VerifyOptions o;
+  o.certify_options.max_precision = max_precision;
+  o.certify_options.start_precision = std::min(64L, max_precision);
+  const auto bad = [&] {
+    return std::invalid_argument(fmt::format(
+        "--budget '{}': expected a number of instances (e.g. 2000) or seconds per claim (e.g. 30s)",
+        budget));
+  };
+  if (budget.empty()) throw bad();
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(budget, &used);
+  } catch (...) {
+    throw bad();
+  }
+  const std::string unit = budget.substr(used);
+  if (!(v > 0) || !std::isfinite(v)) throw bad();
+  if (unit == "s") {
+    o.seconds = v;
+    o.instances = 1'000'000'000;  // bounded by time
+    o.local_steps = 100'000;
+    o.certify = 200;
+  } else if (unit.empty()) {
+    if (v != std::floor(v) || v > 1e9) throw bad();
+    o.instances = static_cast<long>(v);
+    o.local_steps = std::max<long>(50, o.instances / 3);
+    o.certify = std::clamp<long>(o.instances / 30, 10, 200);
+  } else {
+    throw bad();
+  }
+  return o;
+}
+
+std::string verdict_cell(const ClaimResult& r) {
+  switch (r.verdict) {
+    case DomainVerdict::Refuted: return "REFUTED";
+    case DomainVerdict::Survived: return "survived";
+    case DomainVerdict::Inconclusive: return "inconclusive";
+  }
+  return "?";
+}
+
+std::string tightness_cell(const ClaimResult& r) {
+  return std::isnan(r.tightness) ? "—" : fmt::format("{:.6f}", r.tightness);
+}
+
+void print_table(const std::vector<const Claim*>& claims, const std::vector<ClaimResult>& results) {
+  fmt::print("{:<22} {:<13} {:<12} {:>9} {:>10} {:>6}  {}\n", "claim", "provenance", "verdict",
+             "certified", "tightness", "bits", "counterexample / note");
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    const ClaimResult& r = results[i];
+    std::string note;
+    if (r.counterexample) {
+      note = fmt::format("{} [side '{}']", r.counterexample->describe(8),
+                         r.counterexample_certificate->violated);
+    } else if (r.inconclusive > 0) {
+      note = fmt::format("{} instance(s) undecided at {} bits", r.inconclusive, r.max_precision_used);
+    }
+    fmt::print("{:<22} {:<13} {:<12} {:>9} {:>10} {:>6}  {}\n", claims[i]->info().id,
+               to_string(claims[i]->info().provenance), verdict_cell(r), r.certified,
+               tightness_cell(r), r.max_precision_used, note);
+  }
+}
+
+int run_verify(const VerifyArgs& a) {
+  if (!a.all && a.ids.empty()) {
+    throw CLI::ValidationError("verify", "name claim ids (see `attncert list`) or pass --all");
+  }
+  if (a.all && !a.ids.empty()) throw CLI::ValidationError("verify", "give claim ids or --all, not both");
+  require_precision(a.max_precision, "--max-precision");
+  if (a.max_precision < 64) {
+    throw std::invalid_argument(fmt::format("--max-precision {} is below the 64-bit starting precision",
+                                            a.max_precision));
+  }
+  VerifyOptions base = parse_budget(a.budget, a.max_precision);
+  std::vector<const Claim*> claims;
+  if (a.all) {
+    for (const auto& c : catalog()) claims.push_back(c.get());
+  } else {
+    for (const auto& id : a.ids) {
+      const Claim* c = find_claim(id);
+      if (!c) {
+        throw std::invalid_argument(fmt::format("unknown claim id '{}' (see `attncert list`)", id));
+      }
+      claims.push_back(c);
+    }
+  }
+  // Output directory: created up front so that a bad --out fails before any work.
+  std::filesystem::create_directories(a.out);
+  if (!std::filesystem::is_directory(a.out)) {
+    throw std::runtime_error(fmt::format("--out {}: not a directory", a.out));
+  }
+
+  const int jobs = a.jobs > 0 ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<ClaimResult> results(claims.size());
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> done{0};
+  ProgressLine progress;
+  std::mutex error_mutex;
+  std::string worker_error;
+  auto worker = [&] {
+    for (std::size_t i = next++; i < claims.size(); i = next++) {
+      VerifyOptions o = base;
+      o.seed = claim_seed(a.seed, claims[i]->info().id);
+      try {
+        results[i] = verify_claim(*claims[i], o, [&](std::string_view phase, long k, long n) {
+          progress.update(fmt::format("[{}/{}] {}: {} {}/{}", done.load(), claims.size(),
+                                      claims[i]->info().id, phase, k, n));
+        });
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (worker_error.empty()) worker_error = fmt::format("{}: {}", claims[i]->info().id, e.what());
+      }
+      ++done;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::min<int>(jobs, static_cast<int>(claims.size())); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  progress.clear();
+  if (!worker_error.empty()) throw std::logic_error(worker_error);
+
+  // Results: JSON Lines + CSV + one replayable file per counterexample, each written atomically.
+  std::string jsonl, csv = results_csv_header();
+  const std::filesystem::path out(a.out);
+  std::filesystem::create_directories(out / "counterexamples");
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    jsonl += result_json(*claims[i], results[i]).dump() + "\n";
+    csv += result_csv_row(*claims[i], results[i]);
+    if (results[i].counterexample) {
+      write_file_atomically((out / "counterexamples" / (claims[i]->info().id + ".json")).string(),
+                            counterexample_json(*claims[i], results[i]).dump(2) + "\n");
+    }
+  }
+  write_file_atomically((out / "results.jsonl").string(), jsonl);
+  write_file_atomically((out / "results.csv").string(), csv);
+
+  if (a.json) {
+    fmt::print("{}", jsonl);
+  } else {
+    print_table(claims, results);
+    fmt::print("\nresults: {}/results.jsonl, {}/results.csv", a.out, a.out);
+    bool any_cx = false;
+    for (const auto& r : results) any_cx = any_cx || r.counterexample.has_value();
+    if (any_cx) fmt::print(", counterexamples in {}/counterexamples/ (re-check: attncert replay FILE)", a.out);
+    fmt::print("\n");
+  }
+  bool refuted = false, inconclusive = false;
+  for (const auto& r : results) {
+    refuted = refuted || r.verdict == DomainVerdict::Refuted;
+    inconclusive = inconclusive || r.verdict == DomainVerdict::Inconclusive;
+  }
+  return refuted ? kRefuted : inconclusive ? kInconclusive : kAllHold;
+}
+
+int run_replay(const std::string& path, long max_precision) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open for reading", path));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw std::runtime_error(fmt::format("{}: not valid JSON (byte {})", path, e.byte));
+  }
+  if (!j.is_object() || !j.contains("claim") || !j["claim"].is_string() || !j.contains("instance")) {
+    throw std::runtime_error(fmt::format("{}: not an attncert counterexample (needs 'claim' and 'instance')", path));
+  }
+  const std::string id = j["claim"];
+  const Claim* claim = find_claim(id);
+  if (!claim) throw std::invalid_argument(fmt::format("{}: unknown claim id '{}'", path, id));
+  Instance x;
+  try {
+    x = instance_from_json(j["instance"]);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("{}: {}", path, e.what()));
+  }
+  require_precision(max_precision, "--max-precision");
+  CertifyOptions o;
+  o.max_precision = max_precision;
+  o.start_precision = std::min(64L, max_precision);
+  const InstanceCertificate cert = certify_instance(*claim, x, o);
+  fmt::print("claim     {} ({})\n", id, to_string(claim->info().provenance));
+  fmt::print("statement {}\n", claim->info().statement_text);
+  fmt::print("instance  {}\n", x.describe(64));
+  for (const auto& s : cert.sides) {
+    fmt::print("  {:<8} {} {} {}  → {}\n", s.name, ball_text(s.lhs), to_string(s.rel), ball_text(s.rhs),
+               s.holds == Tri::True ? "holds (certified)"
+               : s.holds == Tri::False ? "VIOLATED (certified)" : "undecided");
+  }
+  fmt::print("result    {} at {} bits{}\n", to_string(cert.status), cert.precision,
+             cert.detail.empty() ? "" : " (" + cert.detail + ")");
+  switch (cert.status) {
+    case InstanceStatus::Refuted: return kRefuted;
+    case InstanceStatus::Proved: return kAllHold;
+    default: return kInconclusive;
+  }
+}
+
+}  // namespace
+
+void add_list_command(CLI::App& app, int& exit_code) {
+  CLI::App* cmd = app.add_subcommand("list", "The claims catalog: id, provenance, statement");
+  auto verbose = std::make_shared<bool>(false);
+  cmd->add_flag("-v,--verbose", *verbose, "also print source, hypotheses and domain");
+  cmd->callback([verbose, &exit_code] {
+    fmt::print("{:<22} {:<13} {}\n", "claim", "provenance", "statement");
+    for (const auto& c : catalog()) {
+      const ClaimInfo& i = c->info();
+      fmt::print("{:<22} {:<13} {}\n", i.id, to_string(i.provenance), i.statement_text);
+      if (*verbose) {
+        fmt::print("{:<36} source: {}\n", "", i.source);
+        fmt::print("{:<36} domain: {}\n", "", c->space().describe());
+        if (!i.hypotheses.empty()) fmt::print("{:<36} hypotheses: {}\n", "", i.hypotheses);
+        if (!i.note.empty()) fmt::print("{:<36} note: {}\n", "", i.note);
+      }
+    }
+    fmt::print("\nprovenance: printed = as the paper prints it; reconstructed = our derivation of a "
+               "statement whose printed form we do not have; classical = textbook or other paper\n");
+    exit_code = kAllHold;
+  });
+}
+
+void add_verify_command(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<VerifyArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "verify", "Search each claim's domain for counterexamples and certify the verdict in ball "
+                "arithmetic");
+  cmd->add_option("ids", a->ids, "claim ids (see `attncert list`)");
+  cmd->add_flag("--all", a->all, "every claim in the catalog");
+  cmd->add_option("--seed", a->seed, "random seed (same seed, same output)")->capture_default_str();
+  cmd->add_option("--budget", a->budget,
+                  "per claim: instances to sample (e.g. 2000) or seconds (e.g. 30s; not "
+                  "reproducible across machines)")
+      ->capture_default_str();
+  cmd->add_option("--max-precision", a->max_precision,
+                  "precision cap in bits for certification (64 → 128 → … → cap)")
+      ->capture_default_str();
+  cmd->add_option("-j,--jobs", a->jobs, "claims verified in parallel (default: all cores)");
+  cmd->add_flag("--json", a->json, "print JSON Lines instead of the table");
+  cmd->add_option("--out", a->out, "directory for results.jsonl, results.csv, counterexamples/")
+      ->capture_default_str();
+  cmd->callback([a, &exit_code] { exit_code = run_verify(*a); });
+}
+
+void add_replay_command(CLI::App& app, int& exit_code) {
+  auto path = std::make_shared<std::string>();
+  auto max_precision = std::make_shared<long>(4096);
+  CLI::App* cmd = app.add_subcommand("replay", "Re-certify a saved counterexample from scratch");
+  cmd->add_option("file", *path, "counterexample JSON written by `attncert verify`")->required();
+  cmd->add_option("--max-precision", *max_precision, "precision cap in bits")->capture_default_str();
+  cmd->callback([path, max_precision, &exit_code] { exit_code = run_replay(*path, *max_precision); });
+}
+
+}  // namespace attncert::cli

@@ -1,0 +1,12 @@
+// Build without nvcc: there is never a device, and the report says why.
+#include "gpu/device.hpp"
+
+namespace attncert::gpu {
+
+DeviceReport query_devices() {
+  DeviceReport r;
+  r.message = "CUDA support not compiled in (no nvcc at configure time); CPU twins only";
+  return r;
+}
+
+}  // namespace attncert::gpu

@@ -1,0 +1,200 @@
+#include "numerics/npy.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <regex>
+#include <stdexcept>
+#include <utility>
+
+namespace attncert {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw std::runtime_error(fmt::format("{}: {}", path, what));
+}
+
+// IEEE half -> double, exact.
+double half_to_double(std::uint16_t h) {
+  const int sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  double v;
+  if (exp == 0) {
+    v = std::ldexp(static_cast<double>(mant), -24);
+  } else if (exp == 31) {
+    v = mant ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+  } else {
+    v = std::ldexp(static_cast<double>(mant | 0x400), exp - 25);
+  }
+  return sign ? -v : v;
+}
+
+template <class U>
+U reverse_bytes(U u) {  // std::byteswap is C++23
+  unsigned char b[sizeof(U)];
+  std::memcpy(b, &u, sizeof(U));
+  for (std::size_t i = 0; i < sizeof(U) / 2; ++i) std::swap(b[i], b[sizeof(U) - 1 - i]);
+  std::memcpy(&u, b, sizeof(U));
+  return u;
+}
+
+template <class U>
+U load(const unsigned char* p, bool swap) {
+  U u;
+  std::memcpy(&u, p, sizeof(U));
+  if (swap) u = reverse_bytes(u);
+  return u;
+}
+
+}  // namespace
+
+NpyArray read_npy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open for reading");
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+  static const unsigned char kMagic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic, 6) != 0) {
+    fail(path, "not a .npy file (missing \\x93NUMPY magic)");
+  }
+  const int major = bytes[6];
+  std::size_t header_len, offset;
+  if (major == 1) {
+    header_len = bytes[8] | (bytes[9] << 8);
+    offset = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) fail(path, "truncated .npy header");
+    header_len = bytes[8] | (bytes[9] << 8) | (bytes[10] << 16) |
+                 (static_cast<std::size_t>(bytes[11]) << 24);
+    offset = 12;
+  } else {
+    fail(path, fmt::format("unsupported .npy format version {}", major));
+  }
+  if (offset + header_len > bytes.size()) fail(path, "truncated .npy header");
+  const std::string header(bytes.begin() + offset, bytes.begin() + offset + header_len);
+
+  std::smatch m;
+  static const std::regex descr_re(R"('descr'\s*:\s*'([<>|=])([fiub])(\d+)')");
+  static const std::regex order_re(R"('fortran_order'\s*:\s*(True|False))");
+  static const std::regex shape_re(R"('shape'\s*:\s*\(([^)]*)\))");
+  if (!std::regex_search(header, m, descr_re)) {
+    fail(path, "header has no supported 'descr' (need a numeric dtype such as '<f8')");
+  }
+  const char endian = m[1].str()[0];
+  const char kind = m[2].str()[0];
+  const int width = std::stoi(m[3].str());
+  NpyArray a;
+  a.source_dtype = m[1].str() + m[2].str() + m[3].str();
+  const bool big = endian == '>' || (endian == '=' && std::endian::native == std::endian::big);
+  const bool swap = width > 1 && (big != (std::endian::native == std::endian::big));
+  const bool ok_width = (kind == 'f' && (width == 2 || width == 4 || width == 8)) ||
+                        ((kind == 'i' || kind == 'u') &&
+                         (width == 1 || width == 2 || width == 4 || width == 8)) ||
+                        (kind == 'b' && width == 1);
+  if (!ok_width) fail(path, fmt::format("unsupported dtype '{}'", a.source_dtype));
+  if (!std::regex_search(header, m, order_re)) fail(path, "header has no 'fortran_order'");
+  const bool fortran = m[1] == "True";
+  if (!std::regex_search(header, m, shape_re)) fail(path, "header has no 'shape'");
+  {
+    const std::string dims = m[1].str();
+    static const std::regex dim_re(R"(\s*(\d+)\s*(,|$))");
+    std::size_t pos = 0;
+    for (std::sregex_iterator it(dims.begin(), dims.end(), dim_re), end; it != end; ++it) {
+      if (static_cast<std::size_t>(it->position()) != pos) fail(path, "malformed 'shape'");
+      a.shape.push_back(std::stoull((*it)[1].str()));
+      pos = it->position() + it->length();
+    }
+    if (dims.find_first_not_of(" \t,", pos) != std::string::npos) fail(path, "malformed 'shape'");
+  }
+  std::size_t count = 1;
+  for (std::size_t d : a.shape) {
+    if (d != 0 && count > std::numeric_limits<std::size_t>::max() / d) fail(path, "shape too large");
+    count *= d;
+  }
+  const std::size_t data_off = offset + header_len;
+  if (count > (bytes.size() - data_off) / static_cast<std::size_t>(width)) {
+    fail(path, fmt::format("truncated data: shape needs {} elements of {} bytes, file has {} bytes",
+                           count, width, bytes.size() - data_off));
+  }
+  std::vector<double> flat(count);
+  const unsigned char* p = bytes.data() + data_off;
+  for (std::size_t i = 0; i < count; ++i, p += width) {
+    double v = 0;
+    if (kind == 'f') {
+      if (width == 8) v = std::bit_cast<double>(load<std::uint64_t>(p, swap));
+      else if (width == 4) v = std::bit_cast<float>(load<std::uint32_t>(p, swap));
+      else v = half_to_double(load<std::uint16_t>(p, swap));
+    } else if (kind == 'i') {
+      if (width == 1) v = static_cast<std::int8_t>(*p);
+      else if (width == 2) v = static_cast<std::int16_t>(load<std::uint16_t>(p, swap));
+      else if (width == 4) v = static_cast<std::int32_t>(load<std::uint32_t>(p, swap));
+      else v = static_cast<double>(static_cast<std::int64_t>(load<std::uint64_t>(p, swap)));
+    } else {
+      if (width == 1) v = *p;
+      else if (width == 2) v = load<std::uint16_t>(p, swap);
+      else if (width == 4) v = load<std::uint32_t>(p, swap);
+      else v = static_cast<double>(load<std::uint64_t>(p, swap));
+    }
+    flat[i] = v;
+  }
+  if (fortran && a.shape.size() > 1) {
+    // Column-major -> row-major.
+    a.data.resize(count);
+    const std::size_t r = a.shape.size();
+    std::vector<std::size_t> idx(r, 0);
+    for (std::size_t f = 0; f < count; ++f) {
+      std::size_t c = 0;
+      for (std::size_t k = 0; k < r; ++k) c = c * a.shape[k] + idx[k];
+      a.data[c] = flat[f];
+      for (std::size_t k = 0; k < r; ++k) {  // Fortran order: first index fastest
+        if (++idx[k] < a.shape[k]) break;
+        idx[k] = 0;
+      }
+    }
+  } else {
+    a.data = std::move(flat);
+  }
+  return a;
+}
+
+void write_npy(const std::string& path, const std::vector<std::size_t>& shape,
+               const std::vector<double>& data) {
+  std::size_t count = 1;
+  for (std::size_t d : shape) count *= d;
+  if (count != data.size()) {
+    throw std::invalid_argument(
+        fmt::format("write_npy: shape holds {} elements but data has {}", count, data.size()));
+  }
+  std::string dims = fmt::format("{}", fmt::join(shape, ", "));
+  if (shape.size() == 1) dims += ",";  // Python's one-tuple: (3,)
+  std::string header = fmt::format("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}), }}", dims);
+  const std::size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(fmt::format("{}: cannot open for writing", tmp));
+    const unsigned char pre[] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                                 static_cast<unsigned char>(header.size() & 0xff),
+                                 static_cast<unsigned char>(header.size() >> 8)};
+    out.write(reinterpret_cast<const char*>(pre), sizeof pre);
+    out << header;
+    for (double v : data) {
+      std::uint64_t u = std::bit_cast<std::uint64_t>(v);
+      if constexpr (std::endian::native == std::endian::big) u = reverse_bytes(u);
+      out.write(reinterpret_cast<const char*>(&u), 8);
+    }
+    if (!out) throw std::runtime_error(fmt::format("{}: write failed", tmp));
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace attncert

@@ -1,0 +1,29 @@
+// NumPy .npy reader and writer: the format a user gets from `np.save` / PyTorch
+// `tensor.numpy()`. Reads float64, float32, float16 and integer arrays of any rank, C or
+// Fortran order, little or big endian, into row-major doubles (float16/float32 widen exactly).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace attncert {
+
+struct NpyArray {
+  std::vector<std::size_t> shape;  // empty for a 0-d array
+  std::vector<double> data;        // row-major (C order), size = product of shape
+  std::string source_dtype;        // the descr of the file, e.g. "<f4"
+
+  std::size_t size() const noexcept { return data.size(); }
+  std::size_t rank() const noexcept { return shape.size(); }
+};
+
+/// Throws std::runtime_error with one line naming the file and the problem (unreadable,
+/// bad magic, unsupported dtype, malformed header, truncated data, …).
+NpyArray read_npy(const std::string& path);
+
+/// Writes float64 C-order to `path` through a temporary file renamed into place.
+void write_npy(const std::string& path, const std::vector<std::size_t>& shape,
+               const std::vector<double>& data);
+
+}  // namespace attncert

@@ -1,0 +1,92 @@
+#include "proofs_checks/certificate.hpp"
+
+#include <cmath>
+#include <exception>
+#include <limits>
+
+#include "numerics/precision.hpp"
+
+namespace attncert {
+
+std::string_view to_string(InstanceStatus s) {
+  switch (s) {
+    case InstanceStatus::Proved: return "proved";
+    case InstanceStatus::Refuted: return "refuted";
+    case InstanceStatus::Inconclusive: return "inconclusive";
+    case InstanceStatus::Inadmissible: return "inadmissible";
+  }
+  return "?";
+}
+
+Tri compare(const Ball& lhs, Relation rel, const Ball& rhs) {
+  if (!lhs.is_finite() || !rhs.is_finite()) {
+    // Arb marks an indeterminate result with a non-finite ball; only exact infinities compare.
+    if (!(lhs.is_exact() && rhs.is_exact())) return Tri::Unknown;
+  }
+  switch (rel) {
+    case Relation::LessEqual: return lhs <= rhs;
+    case Relation::Less: return lhs < rhs;
+    case Relation::GreaterEqual: return lhs >= rhs;
+    case Relation::Greater: return lhs > rhs;
+  }
+  return Tri::Unknown;
+}
+
+double InstanceCertificate::tightness() const {
+  double best = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& s : sides) {
+    if (!certainly(s.lhs > Ball(0)) || !certainly(s.rhs > Ball(0))) continue;
+    const bool upper = s.rel == Relation::LessEqual || s.rel == Relation::Less;
+    const double r = upper ? s.lhs.mid() / s.rhs.mid() : s.rhs.mid() / s.lhs.mid();
+    if (std::isnan(best) || r > best) best = r;
+  }
+  return best;
+}
+
+InstanceCertificate certify_instance(const Claim& claim, const Instance& x,
+                                     const CertifyOptions& options) {
+  require_precision(options.start_precision, "certify: start precision");
+  require_precision(options.max_precision, "certify: maximum precision");
+  InstanceCertificate cert;
+  for (long prec = options.start_precision;; prec = std::min(2 * prec, options.max_precision)) {
+    cert.precision = prec;
+    cert.sides.clear();
+    cert.violated.clear();
+    try {
+      const Tri ok = claim.admissible(x, prec);
+      if (ok == Tri::False) {
+        cert.status = InstanceStatus::Inadmissible;
+        cert.detail = "the instance violates the claim's hypotheses";
+        return cert;
+      }
+      if (ok == Tri::True) {
+        bool all_hold = true;
+        for (auto& side : claim.evaluate_ball(x, prec)) {
+          SideEnclosure e{side.name, std::move(side.lhs), std::move(side.rhs), side.rel, Tri::Unknown};
+          e.holds = compare(e.lhs, e.rel, e.rhs);
+          if (e.holds == Tri::False && cert.violated.empty()) cert.violated = e.name;
+          all_hold = all_hold && e.holds == Tri::True;
+          cert.sides.push_back(std::move(e));
+        }
+        if (!cert.violated.empty()) {
+          cert.status = InstanceStatus::Refuted;
+          return cert;
+        }
+        if (all_hold) {
+          cert.status = InstanceStatus::Proved;
+          return cert;
+        }
+        cert.detail = "enclosures overlap at this precision";
+      } else {
+        cert.detail = "hypotheses not decided at this precision";
+      }
+    } catch (const std::exception& e) {
+      cert.detail = e.what();
+    }
+    if (prec >= options.max_precision) break;
+  }
+  cert.status = InstanceStatus::Inconclusive;
+  return cert;
+}
+
+}  // namespace attncert

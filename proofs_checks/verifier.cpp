@@ -1,0 +1,290 @@
+#include "proofs_checks/verifier.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+
+#include "proofs_checks/instance_sampler.hpp"
+
+namespace attncert {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Candidate {
+  double score;
+  long index;  // sampling order: ties broken by it, so results do not depend on timing
+  Instance x;
+};
+
+class Deadline {
+ public:
+  explicit Deadline(double seconds) : seconds_(seconds), start_(Clock::now()) {}
+  bool passed() const {
+    return seconds_ > 0 &&
+           std::chrono::duration<double>(Clock::now() - start_).count() > seconds_;
+  }
+  double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  double seconds_;
+  Clock::time_point start_;
+};
+
+// Keeps the `capacity` best candidates, sorted by score (desc), then index (asc).
+void keep_best(std::vector<Candidate>& best, Candidate c, std::size_t capacity) {
+  auto better = [](const Candidate& a, const Candidate& b) {
+    return a.score > b.score || (a.score == b.score && a.index < b.index);
+  };
+  auto pos = std::lower_bound(best.begin(), best.end(), c, better);
+  if (static_cast<std::size_t>(pos - best.begin()) >= capacity) return;
+  best.insert(pos, std::move(c));
+  if (best.size() > capacity) best.pop_back();
+}
+
+// Which arrays span an integer parameter along rows or cols.
+struct DimUse {
+  std::string array;
+  bool rows;
+};
+
+std::vector<DimUse> uses_of(const SearchSpace& space, const std::string& param) {
+  std::vector<DimUse> out;
+  for (const auto& a : space.arrays) {
+    if (a.rows == param) out.push_back({a.name, true});
+    if (a.cols == param) out.push_back({a.name, false});
+  }
+  return out;
+}
+
+// Removes index `k` along every array dimension tied to `param` and decrements it.
+Instance drop_index(const SearchSpace& space, const Instance& x, const std::string& param, long k) {
+  Instance y = x;
+  y.scalars[param] = x.scalar(param) - 1;
+  for (const auto& u : uses_of(space, param)) {
+    RowMatrix<double>& a = y.arrays[u.array];
+    const RowMatrix<double>& src = x.array(u.array);
+    if (u.rows) {
+      RowMatrix<double> b(src.rows() - 1, src.cols());
+      for (Eigen::Index r = 0, o = 0; r < src.rows(); ++r) {
+        if (r != k) b.row(o++) = src.row(r);
+      }
+      a = std::move(b);
+    } else {
+      RowMatrix<double> b(src.rows(), src.cols() - 1);
+      for (Eigen::Index c = 0, o = 0; c < src.cols(); ++c) {
+        if (c != k) b.col(o++) = src.col(c);
+      }
+      a = std::move(b);
+    }
+  }
+  return y;
+}
+
+double round_significant(double v, int digits) {
+  if (v == 0 || !std::isfinite(v)) return v;
+  const double e = std::floor(std::log10(std::abs(v)));
+  const double scale = std::pow(10.0, digits - 1 - e);
+  const double r = std::round(v * scale) / scale;
+  return std::isfinite(r) ? r : v;
+}
+
+}  // namespace
+
+std::string_view to_string(DomainVerdict v) {
+  switch (v) {
+    case DomainVerdict::Survived: return "survived";
+    case DomainVerdict::Refuted: return "refuted";
+    case DomainVerdict::Inconclusive: return "inconclusive";
+  }
+  return "?";
+}
+
+double violation_score(const Claim& claim, const Instance& x) {
+  double best = -std::numeric_limits<double>::infinity();
+  try {
+    for (const auto& s : claim.evaluate_double(x)) {
+      const double diff = s.lhs - s.rhs;
+      const double den = std::abs(s.lhs) + std::abs(s.rhs);
+      double score;
+      if (std::isnan(diff)) continue;
+      if (den == 0) {
+        score = 0;
+      } else if (std::isinf(den)) {
+        score = diff > 0 ? 1 : diff < 0 ? -1 : 0;
+      } else {
+        score = diff / den;
+      }
+      if (s.rel == Relation::GreaterEqual || s.rel == Relation::Greater) score = -score;
+      best = std::max(best, score);
+    }
+  } catch (const std::exception&) {
+    return -std::numeric_limits<double>::infinity();
+  }
+  return best;
+}
+
+Instance shrink_counterexample(const Claim& claim, Instance x, const CertifyOptions& options,
+                               long attempts) {
+  const SearchSpace& space = claim.space();
+  long used = 0;
+  auto still_refutes = [&](Instance& y) {
+    if (used >= attempts) return false;
+    ++used;
+    claim.project(y);
+    return certify_instance(claim, y, options).status == InstanceStatus::Refuted;
+  };
+  // 1. Fewer tokens: lower every integer dimension as far as the violation survives.
+  bool progress = true;
+  while (progress && used < attempts) {
+    progress = false;
+    for (const auto& s : space.scalars) {
+      if (!s.integer || uses_of(space, s.name).empty()) continue;
+      const long n = static_cast<long>(x.scalar(s.name));
+      if (n - 1 < static_cast<long>(std::ceil(s.lo))) continue;
+      for (long k = n - 1; k >= 0 && used < attempts; --k) {
+        Instance y = drop_index(space, x, s.name, k);
+        if (still_refutes(y)) {
+          x = std::move(y);
+          progress = true;
+          break;
+        }
+      }
+    }
+  }
+  // 2. Rounder numbers: the whole instance at 1, 2, 3 significant digits, then entry by entry.
+  for (int digits = 1; digits <= 3 && used < attempts; ++digits) {
+    Instance y = x;
+    for (auto& [name, v] : y.scalars) {
+      const ScalarSpec* s = space.find_scalar(name);
+      if (s && !s->integer) v = std::clamp(round_significant(v, digits), s->lo, s->hi);
+    }
+    for (auto& [name, a] : y.arrays) {
+      for (Eigen::Index i = 0; i < a.size(); ++i) a.data()[i] = round_significant(a.data()[i], digits);
+    }
+    if (still_refutes(y)) {
+      x = std::move(y);
+      break;
+    }
+  }
+  for (auto& [name, a] : x.arrays) {
+    for (Eigen::Index i = 0; i < a.size() && used < attempts; ++i) {
+      for (int digits = 1; digits <= 3; ++digits) {
+        const double r = round_significant(a.data()[i], digits);
+        if (r == a.data()[i]) break;
+        Instance y = x;
+        y.arrays[name].data()[i] = r;
+        if (still_refutes(y)) {
+          x = std::move(y);
+          break;
+        }
+      }
+    }
+  }
+  return x;
+}
+
+ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const ProgressFn& progress) {
+  ClaimResult result;
+  result.claim_id = claim.info().id;
+  result.seed = o.seed;
+  const Deadline deadline(o.seconds);
+  const SearchSpace& space = claim.space();
+  const Rng base(o.seed);
+  auto report = [&](std::string_view phase, long done, long total) {
+    if (progress) progress(phase, done, total);
+  };
+
+  // 1. Sampling. Substream k gives instance k (even k: plain, odd k: edge-biased).
+  const std::size_t keep = 8;
+  std::vector<Candidate> best;
+  std::vector<Candidate> spread;  // evenly spaced ordinary instances, certified too
+  const long spread_every = std::max<long>(1, o.instances / std::max<long>(1, o.certify / 2));
+  for (long k = 0; k < o.instances; ++k) {
+    if (deadline.passed()) break;
+    Rng rng = base.substream(static_cast<std::uint64_t>(k));
+    Instance x = sample_instance(space, rng, k % 2 ? SampleMode::Edge : SampleMode::Plain);
+    claim.project(x);
+    const double score = violation_score(claim, x);
+    ++result.evaluated;
+    if (k % spread_every == 0) spread.push_back({score, k, x});
+    keep_best(best, {score, k, std::move(x)}, keep);
+    if (k % 64 == 0) report("sampling", k, o.instances);
+  }
+
+  // 2. Local search from the best candidates, in double.
+  const long per_start = best.empty() ? 0 : o.local_steps / static_cast<long>(best.size());
+  std::vector<Candidate> improved;
+  for (std::size_t s = 0; s < best.size(); ++s) {
+    Candidate cur = best[s];
+    Rng rng = base.substream(0x9e3779b97f4a7c15ULL + s);
+    double step = 0.3;
+    for (long it = 0; it < per_start && !deadline.passed(); ++it) {
+      Instance y = perturb_instance(space, cur.x, rng, step);
+      claim.project(y);
+      const double score = violation_score(claim, y);
+      ++result.evaluated;
+      if (score > cur.score) {
+        cur.score = score;
+        cur.x = std::move(y);
+      } else if (it % 20 == 19) {
+        step = std::max(step * 0.5, 1e-6);
+      }
+    }
+    improved.push_back(std::move(cur));
+    report("local search", static_cast<long>(s + 1), static_cast<long>(best.size()));
+  }
+  for (auto& c : improved) keep_best(best, std::move(c), 2 * keep);
+  if (!best.empty()) result.best_score = best.front().score;
+
+  // 3. Certification: the most violating candidates first, then the spread.
+  std::vector<Candidate*> queue;
+  for (auto& c : best) queue.push_back(&c);
+  for (auto& c : spread) queue.push_back(&c);
+  const long to_certify = std::min<long>(o.certify, static_cast<long>(queue.size()));
+  for (long i = 0; i < to_certify; ++i) {
+    if (deadline.passed() && result.certified > 0) break;
+    const Instance& x = queue[static_cast<std::size_t>(i)]->x;
+    InstanceCertificate cert = certify_instance(claim, x, o.certify_options);
+    result.max_precision_used = std::max(result.max_precision_used, cert.precision);
+    report("certifying", i + 1, to_certify);
+    switch (cert.status) {
+      case InstanceStatus::Refuted: {
+        report("shrinking", 0, 1);
+        Instance small = shrink_counterexample(claim, x, o.certify_options, o.shrink_attempts);
+        InstanceCertificate small_cert = certify_instance(claim, small, o.certify_options);
+        result.verdict = DomainVerdict::Refuted;
+        if (small_cert.status == InstanceStatus::Refuted) {
+          result.counterexample = std::move(small);
+          result.counterexample_certificate = std::move(small_cert);
+        } else {  // cannot happen unless the claim is non-deterministic; keep the original
+          result.counterexample = x;
+          result.counterexample_certificate = std::move(cert);
+        }
+        result.max_precision_used =
+            std::max(result.max_precision_used, result.counterexample_certificate->precision);
+        result.seconds = deadline.elapsed();
+        return result;
+      }
+      case InstanceStatus::Proved: {
+        ++result.certified;
+        const double t = cert.tightness();
+        if (!std::isnan(t) && (std::isnan(result.tightness) || t > result.tightness)) {
+          result.tightness = t;
+          result.tightest = x;
+        }
+        break;
+      }
+      case InstanceStatus::Inconclusive: ++result.inconclusive; break;
+      case InstanceStatus::Inadmissible: ++result.inadmissible; break;
+    }
+  }
+  result.verdict = result.certified > 0 ? DomainVerdict::Survived : DomainVerdict::Inconclusive;
+  result.seconds = deadline.elapsed();
+  return result;
+}
+
+}  // namespace attncert

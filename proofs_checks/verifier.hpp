@@ -1,0 +1,73 @@
+// The verification engine: searches a claim's domain for violations and certifies what it
+// finds. Generic — it sees only the Claim interface, never a particular claim.
+//
+//  1. sampling: seeded random and edge-biased instances (instance k comes from substream k of
+//     the seed, so any instance is reproducible on its own), scored in double by how close
+//     they come to violating (score > 0: the double evaluation says violated);
+//  2. adversarial local search in double from the best-scoring instances (random-direction
+//     hill climbing with shrinking steps) to push the score up;
+//  3. certification in Ball, with precision escalation, of the best candidates first and of a
+//     spread of ordinary instances;
+//  4. a certified violation is shrunk (fewer tokens, rounder numbers) while it still
+//     certifiably violates.
+// Verdict over the domain: Refuted (certified counterexample), Survived (N certified
+// instances, none violating; tightest ratio reported) or Inconclusive (nothing certified).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "proofs_checks/certificate.hpp"
+#include "theory/claim.hpp"
+
+namespace attncert {
+
+enum class DomainVerdict { Survived, Refuted, Inconclusive };
+std::string_view to_string(DomainVerdict v);
+
+struct VerifyOptions {
+  std::uint64_t seed = 1;
+  long instances = 2000;        // double evaluations in the sampling phase
+  long local_steps = 600;       // double evaluations in the local search
+  long certify = 60;            // instances certified in Ball (best candidates + a spread)
+  double seconds = 0;           // > 0: also stop each phase when this much time has passed
+  CertifyOptions certify_options;
+  long shrink_attempts = 200;   // certifications spent on shrinking a counterexample
+};
+
+struct ClaimResult {
+  std::string claim_id;
+  DomainVerdict verdict = DomainVerdict::Inconclusive;
+  long evaluated = 0;            // double evaluations (sampling + local search)
+  long certified = 0;            // instances proved in Ball
+  long inconclusive = 0;         // instances left undecided at the precision cap
+  long inadmissible = 0;         // candidates outside the hypotheses (not counted)
+  double tightness = std::numeric_limits<double>::quiet_NaN();  // max lhs/bound over proved
+  std::optional<Instance> tightest;   // the instance attaining it
+  double best_score = -std::numeric_limits<double>::infinity();  // double search's best
+  long max_precision_used = 0;
+  std::optional<Instance> counterexample;  // shrunk
+  std::optional<InstanceCertificate> counterexample_certificate;
+  std::uint64_t seed = 0;
+  double seconds = 0;            // wall time (not part of reproducible output)
+};
+
+/// Progress: phase name, done, total.
+using ProgressFn = std::function<void(std::string_view, long, long)>;
+
+/// Scale-free closeness to violation of one double evaluation: for each side,
+/// (lhs − rhs)/(|lhs| + |rhs|) for <=, < (sign flipped for >=, >), maximised over sides; in
+/// [−1, 1], > 0 means the double evaluation violates. −inf when evaluation fails.
+double violation_score(const Claim& claim, const Instance& x);
+
+ClaimResult verify_claim(const Claim& claim, const VerifyOptions& options,
+                         const ProgressFn& progress = {});
+
+/// Shrinks a certified counterexample: fewer rows along integer dimensions, then rounder
+/// numbers, keeping every step certifiably refuted. Returns the smallest found.
+Instance shrink_counterexample(const Claim& claim, Instance x, const CertifyOptions& options,
+                               long attempts);
+
+}  // namespace attncert

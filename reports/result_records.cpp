@@ -1,0 +1,108 @@
+#include "reports/result_records.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace attncert {
+
+std::string ball_text(const Ball& b) { return b.str(12); }
+
+nlohmann::json certificate_json(const InstanceCertificate& cert) {
+  nlohmann::json sides = nlohmann::json::array();
+  for (const auto& s : cert.sides) {
+    sides.push_back({{"side", s.name},
+                     {"lhs", ball_text(s.lhs)},
+                     {"relation", std::string(to_string(s.rel))},
+                     {"rhs", ball_text(s.rhs)},
+                     {"holds", std::string(to_string(s.holds))}});
+  }
+  nlohmann::json j = {{"status", std::string(to_string(cert.status))},
+                      {"precision_bits", cert.precision},
+                      {"sides", sides}};
+  if (!cert.violated.empty()) j["violated_side"] = cert.violated;
+  return j;
+}
+
+nlohmann::json result_json(const Claim& claim, const ClaimResult& r) {
+  const ClaimInfo& info = claim.info();
+  nlohmann::json j = {{"claim", info.id},
+                      {"provenance", std::string(to_string(info.provenance))},
+                      {"source", info.source},
+                      {"statement", info.statement_text},
+                      {"domain", claim.space().describe()},
+                      {"verdict", std::string(to_string(r.verdict))},
+                      {"certified_instances", r.certified},
+                      {"inconclusive_instances", r.inconclusive},
+                      {"evaluated_instances", r.evaluated},
+                      {"max_precision_bits", r.max_precision_used},
+                      {"seed", r.seed}};
+  j["tightness"] = std::isnan(r.tightness) ? nlohmann::json(nullptr) : nlohmann::json(r.tightness);
+  if (r.tightest) j["tightest_instance"] = to_json(*r.tightest);
+  if (r.counterexample) {
+    j["counterexample"] = to_json(*r.counterexample);
+    j["counterexample_certificate"] = certificate_json(*r.counterexample_certificate);
+  }
+  return j;
+}
+
+std::string csv_quote(const std::string& field) {
+  if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string results_csv_header() {
+  return "claim,provenance,verdict,certified_instances,inconclusive_instances,evaluated_instances,"
+         "tightness,max_precision_bits,seed,counterexample\r\n";
+}
+
+std::string result_csv_row(const Claim& claim, const ClaimResult& r) {
+  const std::string tight = std::isnan(r.tightness) ? "" : fmt::format("{:.9g}", r.tightness);
+  const std::string cx = r.counterexample ? r.counterexample->describe(24) : "";
+  return fmt::format("{},{},{},{},{},{},{},{},{},{}\r\n", csv_quote(claim.info().id),
+                     to_string(claim.info().provenance), to_string(r.verdict), r.certified,
+                     r.inconclusive, r.evaluated, tight, r.max_precision_used, r.seed,
+                     csv_quote(cx));
+}
+
+nlohmann::json counterexample_json(const Claim& claim, const ClaimResult& r) {
+  if (!r.counterexample) throw std::logic_error("counterexample_json: result has no counterexample");
+  return {{"format", "attncert-counterexample-1"},
+          {"claim", claim.info().id},
+          {"statement", claim.info().statement_text},
+          {"seed", r.seed},
+          {"instance", to_json(*r.counterexample)},
+          {"certificate", certificate_json(*r.counterexample_certificate)}};
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(fmt::format("{}: cannot open for writing", tmp));
+    out << content;
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw std::runtime_error(fmt::format("{}: write failed", tmp));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", path, ec.message()));
+  }
+}
+
+}  // namespace attncert

@@ -1,0 +1,33 @@
+// Verification results as records: JSON (one object per claim: JSON Lines), CSV rows (RFC 4180)
+// and replayable counterexample files. Contains nothing that varies between runs with the same
+// seed (no timestamps, durations or host names): run metadata goes to run.json separately.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "proofs_checks/verifier.hpp"
+
+namespace attncert {
+
+/// Decimal text of a ball: "[mid +/- rad]" with enough digits to be useful.
+std::string ball_text(const Ball& b);
+
+nlohmann::json certificate_json(const InstanceCertificate& cert);
+nlohmann::json result_json(const Claim& claim, const ClaimResult& result);
+
+/// The CSV header and one row per result (RFC 4180 quoting, \r\n line ends).
+std::string results_csv_header();
+std::string result_csv_row(const Claim& claim, const ClaimResult& result);
+std::string csv_quote(const std::string& field);
+
+/// A counterexample file `attncert replay` re-certifies: claim id (or expression + domain),
+/// the instance, and the enclosures that refuted it.
+nlohmann::json counterexample_json(const Claim& claim, const ClaimResult& result);
+
+/// Writes `content` to `path` through `path.tmp` + rename, so a reader never sees a partial
+/// file under the final name. Throws std::runtime_error naming the path on failure.
+void write_file_atomically(const std::string& path, const std::string& content);
+
+}  // namespace attncert

@@ -1,0 +1,22 @@
+# Runs one attncert command line and checks its exit code and output.
+#   -DCMD="attncert;arg;arg" -DEXPECT_CODE=N [-DEXPECT_STDOUT=regex] [-DEXPECT_STDERR=regex]
+#   [-DEXPECT_ONE_LINE_STDERR=1]
+execute_process(COMMAND ${CMD} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(REPLACE ";" " " shown "${CMD}")
+if(NOT code STREQUAL "${EXPECT_CODE}")
+  message(FATAL_ERROR "`${shown}` exited ${code}, expected ${EXPECT_CODE}\nstdout:\n${out}\nstderr:\n${err}")
+endif()
+if(DEFINED EXPECT_STDOUT AND NOT out MATCHES "${EXPECT_STDOUT}")
+  message(FATAL_ERROR "`${shown}` stdout does not match '${EXPECT_STDOUT}':\n${out}")
+endif()
+if(DEFINED EXPECT_STDERR AND NOT err MATCHES "${EXPECT_STDERR}")
+  message(FATAL_ERROR "`${shown}` stderr does not match '${EXPECT_STDERR}':\n${err}")
+endif()
+if(EXPECT_ONE_LINE_STDERR)
+  string(STRIP "${err}" stripped)
+  string(FIND "${stripped}" "\n" newline)
+  if(NOT newline EQUAL -1 OR stripped STREQUAL "")
+    message(FATAL_ERROR "`${shown}` should print exactly one error line, got:\n${err}")
+  endif()
+endif()
+message(STATUS "ok: `${shown}` -> ${code}")

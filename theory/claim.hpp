@@ -1,0 +1,110 @@
+// Claim: a statement from the theory of attention, as data plus evaluators.
+//
+// A claim is identified (id, source, provenance, LaTeX statement), has a domain (SearchSpace
+// plus hypotheses checked on each instance) and, on an instance, evaluates one or more
+// inequalities `lhs REL rhs` that must all hold. Evaluators exist in every tier: double (the
+// search), Mp (reference) and Ball (the only tier a verdict may come from).
+//
+// Most claims derive from InequalityClaim<Derived> (below), writing one template
+// `sides<T>(instance, context)` that serves all tiers.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "numerics/ball.hpp"
+#include "numerics/mp.hpp"
+#include "numerics/scalar_traits.hpp"
+#include "theory/instance.hpp"
+#include "theory/search_space.hpp"
+
+namespace attncert {
+
+enum class Provenance { Printed, Reconstructed, Classical, Conjecture, Experiment };
+std::string_view to_string(Provenance p);
+
+enum class Relation { LessEqual, Less, GreaterEqual, Greater };
+std::string_view to_string(Relation r);
+
+/// How the engine checks the claim: certified inequalities on instances, or a statistical
+/// test (Monte Carlo with a Clopper–Pearson interval), or a trend over a parameter.
+enum class ClaimKind { Inequality, Statistical, Trend };
+
+struct ClaimInfo {
+  std::string id;              // "A.cor1"
+  std::string source;          // "Mudarisov et al., arXiv 2508.17821, Corollary 1"
+  Provenance provenance = Provenance::Printed;
+  ClaimKind kind = ClaimKind::Inequality;
+  std::string statement_latex;  // the statement as LaTeX (for reports)
+  std::string statement_text;   // the statement in plain text (for the terminal)
+  std::string hypotheses;       // plain text: what the domain assumes
+  std::string note;             // e.g. what part is reconstructed and why
+};
+
+template <class T>
+struct Inequality {
+  std::string name;  // "lower", "upper", … (which side of a two-sided claim)
+  T lhs;
+  Relation rel;
+  T rhs;
+};
+
+/// Converts instance data into tier T at the working precision.
+template <class T>
+struct TierContext {
+  long precision = 53;  // bits; ignored by double
+  T from(double x) const { return ScalarTraits<T>::from_double(x, precision); }
+};
+
+class Claim {
+ public:
+  virtual ~Claim() = default;
+  virtual const ClaimInfo& info() const = 0;
+  virtual const SearchSpace& space() const = 0;
+
+  /// Repairs a sampled or perturbed instance so that it lies in the domain exactly (e.g.
+  /// clamps entries to [−R, R] after a perturbation, fixes derived shapes). Default: none.
+  virtual void project(Instance&) const {}
+  /// Certified check of the hypotheses that the SearchSpace cannot express (True when they
+  /// hold for this instance). An instance that is not certainly admissible is never a
+  /// counterexample. Default: True.
+  virtual Tri admissible(const Instance&, long /*precision*/) const { return Tri::True; }
+
+  virtual std::vector<Inequality<double>> evaluate_double(const Instance&) const = 0;
+  /// Reference evaluation; runs inside an MpPrecision scope the caller opens.
+  virtual std::vector<Inequality<Mp>> evaluate_mp(const Instance&, long bits) const = 0;
+  /// Certified evaluation at `precision` bits.
+  virtual std::vector<Inequality<Ball>> evaluate_ball(const Instance&, long precision) const = 0;
+};
+
+/// CRTP helper: Derived provides
+///   template <class T> std::vector<Inequality<T>> sides(const Instance&, const TierContext<T>&) const;
+template <class Derived>
+class InequalityClaim : public Claim {
+ public:
+  InequalityClaim(ClaimInfo info, SearchSpace space)
+      : info_(std::move(info)), space_(std::move(space)) {
+    space_.validate();
+  }
+  const ClaimInfo& info() const override { return info_; }
+  const SearchSpace& space() const override { return space_; }
+  std::vector<Inequality<double>> evaluate_double(const Instance& x) const override {
+    return self().template sides<double>(x, TierContext<double>{53});
+  }
+  std::vector<Inequality<Mp>> evaluate_mp(const Instance& x, long bits) const override {
+    MpPrecision scope(bits);
+    return self().template sides<Mp>(x, TierContext<Mp>{bits});
+  }
+  std::vector<Inequality<Ball>> evaluate_ball(const Instance& x, long prec) const override {
+    return self().template sides<Ball>(x, TierContext<Ball>{prec});
+  }
+
+ private:
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+  ClaimInfo info_;
+  SearchSpace space_;
+};
+
+}  // namespace attncert

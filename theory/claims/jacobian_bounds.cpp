@@ -1,0 +1,66 @@
+// Gradient sensitivity of softmax: paper A's Corollary 3 as printed, and the classical bound.
+#include "theory/catalog.hpp"
+#include "theory/quantities.hpp"
+
+namespace attncert {
+namespace {
+
+SearchSpace logit_space() {
+  return SearchSpace{{{"L", 1, 64, true, false, "number of logits"},
+                      {"T", 0.01, 10, false, true, "temperature"}},
+                     {{"logits", "1", "L", Law::Normal, 0, 3, true, "logits (−inf = masked)"}}};
+}
+
+// ‖∇_l α‖₂ ≤ min{1/(4T), √2}, with α = softmax(l/T) and the Jacobian taken w.r.t. l.
+class Cor3 : public InequalityClaim<Cor3> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    using std::sqrt;
+    const T temp = instance_temperature(x, ctx);
+    const T quarter_over_t = ctx.from(0.25) / temp;
+    const T root2 = T(sqrt(ctx.from(2.0)));
+    return {{"norm", quantity("jacobian_norm", x, ctx), Relation::LessEqual,
+             tier_min(quarter_over_t, root2)}};
+  }
+};
+
+// ‖J‖₂ ≤ 1/(2T).
+class JacobianSoftmax : public InequalityClaim<JacobianSoftmax> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    const T temp = instance_temperature(x, ctx);
+    return {{"norm", quantity("jacobian_norm", x, ctx), Relation::LessEqual,
+             T(ctx.from(0.5) / temp)}};
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Claim> make_a_cor3() {
+  ClaimInfo info;
+  info.id = "A.cor3";
+  info.source = "Mudarisov, Burtsev, Petrova, State, arXiv 2508.17821, Corollary 3";
+  info.provenance = Provenance::Printed;
+  info.statement_latex = R"(\|\nabla_l \alpha\|_2 \le \min\{\tfrac{1}{4T}, \sqrt{2}\},\quad \alpha = \mathrm{softmax}(l/T))";
+  info.statement_text = "‖∇_l α‖₂ ≤ min{1/(4T), √2}, α = softmax(l/T), spectral norm";
+  info.hypotheses = "softmax with temperature T > 0, any logits";
+  info.note = "checked as printed: the spectral norm of ∂α/∂l";
+  return std::make_unique<Cor3>(std::move(info), logit_space());
+}
+
+std::unique_ptr<Claim> make_c_jacobian_softmax() {
+  ClaimInfo info;
+  info.id = "C.jacobian-softmax";
+  info.source = "classical: J = (1/T)(diag α − ααᵀ) is PSD with λ_max ≤ 1/(2T)";
+  info.provenance = Provenance::Classical;
+  info.statement_latex = R"(\|J\|_2 \le \frac{1}{2T},\quad J = \tfrac{1}{T}(\mathrm{diag}\,\alpha - \alpha\alpha^\top))";
+  info.statement_text = "‖J‖₂ ≤ 1/(2T), J = (1/T)(diag α − ααᵀ)";
+  info.hypotheses = "softmax with temperature T > 0, any logits";
+  return std::make_unique<JacobianSoftmax>(std::move(info), logit_space());
+}
+
+}  // namespace attncert

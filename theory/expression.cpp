@@ -1,0 +1,954 @@
+#include "theory/expression.hpp"
+
+#include <flint/fmpz.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <numbers>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include "numerics/ball.hpp"
+#include "numerics/precision.hpp"
+#include "numerics/tri_state.hpp"
+#include "theory/claim.hpp"  // Relation
+
+namespace attncert {
+
+namespace {
+
+constexpr std::array<std::string_view, 6> kFunctionNames = {"abs", "exp", "log",
+                                                             "max", "min", "sqrt"};
+
+// ASCII classes by hand: <cctype> is locale dependent and undefined for negative chars.
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool is_letter(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_word(char c) noexcept { return is_letter(c) || is_digit(c); }
+bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+char to_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool is_identifier(std::string_view s) noexcept {
+  return !s.empty() && is_letter(s[0]) && std::all_of(s.begin(), s.end(), is_word);
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if the bytes there are not one.
+std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
+  const auto b = static_cast<unsigned char>(s[i]);
+  std::size_t n = 0;
+  unsigned min_code = 0;
+  unsigned code = 0;
+  if (b >= 0xC2 && b <= 0xDF) {
+    n = 2, code = b & 0x1Fu, min_code = 0x80;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    n = 3, code = b & 0x0Fu, min_code = 0x800;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 4, code = b & 0x07u, min_code = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto c = static_cast<unsigned char>(s[i + k]);
+    if ((c & 0xC0u) != 0x80u) return 0;
+    code = (code << 6) | (c & 0x3Fu);
+  }
+  if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+  return n;
+}
+
+// Optimal-string-alignment distance (edit distance counting a transposition as one edit).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+std::string lowered(std::string_view s) {
+  std::string r(s);
+  std::transform(r.begin(), r.end(), r.begin(), to_lower);
+  return r;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string r;
+  for (const auto& s : items) {
+    if (!r.empty()) r += ", ";
+    r += s;
+  }
+  return r;
+}
+
+// Typographic characters pasted from papers, and what the language spells instead.
+std::string_view unicode_hint(std::string_view token) noexcept {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kHints = {{
+      {"\u2264", "write <="},
+      {"\u2265", "write >="},
+      {"\u2212", "write - for minus"},
+      {"\u00d7", "write * for a product"},
+      {"\u00b7", "write * for a product"},
+      {"\u03b1", "write alpha_max or alpha_min"},
+      {"\u0394", "write Delta"},
+  }};
+  for (const auto& [from, hint] : kHints) {
+    if (token == from) return hint;
+  }
+  return {};
+}
+
+}  // namespace
+
+// --- errors ------------------------------------------------------------------------------
+
+ParseError::ParseError(std::string_view input, std::size_t column, const std::string& detail)
+    : std::invalid_argument(fmt::format("column {}: {}", column, detail)),
+      input_(input),
+      column_(column),
+      detail_(detail) {}
+
+std::string ParseError::caret_line() const { return attncert::caret_line(input_, column_); }
+
+std::string caret_line(std::string_view input, std::size_t column, std::size_t width) {
+  width = std::max<std::size_t>(width, 8);
+  const std::size_t index = std::min(column == 0 ? 0 : column - 1, input.size());
+  std::size_t begin = 0;
+  std::size_t end = input.size();
+  if (input.size() > width) {
+    begin = index > width / 2 ? index - width / 2 : 0;
+    end = std::min(input.size(), begin + width);
+    // Do not start inside a UTF-8 sequence.
+    while (begin > 0 && begin < input.size() &&
+           (static_cast<unsigned char>(input[begin]) & 0xC0u) == 0x80u) {
+      --begin;
+    }
+  }
+  std::string line = begin > 0 ? "..." : "";
+  std::size_t display = line.size();
+  std::size_t caret = std::string::npos;
+  std::size_t i = begin;
+  while (i < end) {
+    if (i >= index && caret == std::string::npos) caret = display;
+    const char c = input[i];
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x80) {
+      line += (b < 0x20 || b == 0x7F) ? ' ' : c;  // keeps the input on one line
+      ++i;
+    } else if (const std::size_t n = utf8_length(input, i); n > 0 && i + n <= end) {
+      line.append(input.substr(i, n));
+      i += n;
+    } else {
+      line += '?';
+      ++i;
+    }
+    ++display;
+  }
+  if (caret == std::string::npos) caret = display;
+  if (end < input.size()) line += "...";
+  return line + "\n" + std::string(caret, ' ') + "^";
+}
+
+// --- registry ----------------------------------------------------------------------------
+
+std::string_view to_string(QuantityKind kind) noexcept {
+  switch (kind) {
+    case QuantityKind::RealParameter: return "real parameter";
+    case QuantityKind::IntegerParameter: return "integer parameter";
+    case QuantityKind::Derived: return "derived quantity";
+    case QuantityKind::Constant: return "constant";
+    case QuantityKind::VectorInput: return "vector input";
+  }
+  return "?";
+}
+
+std::span<const std::string_view> function_names() noexcept { return kFunctionNames; }
+
+QuantityRegistry::QuantityRegistry(std::initializer_list<Quantity> quantities) {
+  for (const auto& q : quantities) add(q);
+}
+
+void QuantityRegistry::add(Quantity quantity) {
+  if (!is_identifier(quantity.name)) {
+    throw std::invalid_argument(fmt::format(
+        "QuantityRegistry: '{}' is not a name (letters, digits, '_', not starting with a digit)",
+        quantity.name));
+  }
+  if (std::find(kFunctionNames.begin(), kFunctionNames.end(), quantity.name) !=
+      kFunctionNames.end()) {
+    throw std::invalid_argument(fmt::format(
+        "QuantityRegistry: '{}' is a function name; a quantity needs another name", quantity.name));
+  }
+  if (find(quantity.name) != nullptr) {
+    throw std::invalid_argument(
+        fmt::format("QuantityRegistry: '{}' is registered twice", quantity.name));
+  }
+  // The evaluator encloses constants itself (Arb's pi and e); it knows no others.
+  if (quantity.kind == QuantityKind::Constant && quantity.name != "pi" && quantity.name != "e") {
+    throw std::invalid_argument(fmt::format(
+        "QuantityRegistry: '{}': the only constants are pi and e; register other values as "
+        "parameters",
+        quantity.name));
+  }
+  if (std::isnan(quantity.minimum)) {
+    throw std::invalid_argument(
+        fmt::format("QuantityRegistry: '{}': minimum must not be NaN", quantity.name));
+  }
+  quantities_.push_back(std::move(quantity));
+}
+
+const Quantity* QuantityRegistry::find(std::string_view name) const noexcept {
+  for (const auto& q : quantities_) {
+    if (q.name == name) return &q;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> QuantityRegistry::names() const {
+  std::vector<std::string> r;
+  for (const auto& q : quantities_) r.push_back(q.name);
+  std::sort(r.begin(), r.end());
+  return r;
+}
+
+std::vector<std::string> QuantityRegistry::names(std::initializer_list<QuantityKind> kinds) const {
+  std::vector<std::string> r;
+  for (const auto& q : quantities_) {
+    if (std::find(kinds.begin(), kinds.end(), q.kind) != kinds.end()) r.push_back(q.name);
+  }
+  std::sort(r.begin(), r.end());
+  return r;
+}
+
+std::optional<std::string> QuantityRegistry::closest(std::string_view name,
+                                                     const std::vector<std::string>& candidates) {
+  const std::string lower = lowered(name);
+  // A typo costs about one edit per three characters; a one- or two-letter name only
+  // matches up to case (x is not a typo of d).
+  const std::size_t budget = std::max<std::size_t>(name.size() / 3, name.size() >= 3 ? 1 : 0);
+  std::optional<std::string> best;
+  std::pair<std::size_t, std::size_t> best_score{0, 0};
+  for (const auto& c : candidates) {
+    const std::string lc = lowered(c);
+    std::size_t d = edit_distance(lower, lc);
+    if (d > budget && name.size() >= 3 && lc.starts_with(lower)) d = budget;  // "sigma" -> sigma_min
+    if (d > budget) continue;
+    const std::pair<std::size_t, std::size_t> score{d, edit_distance(name, c)};
+    if (!best || score < best_score) {
+      best = c;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+const QuantityRegistry& default_quantities() {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  using K = QuantityKind;
+  static const QuantityRegistry registry{
+      {"alpha_max", K::Derived, "largest attention weight max_i alpha_i, alpha = softmax(l/T)", -inf, false},
+      {"alpha_min", K::Derived, "smallest attention weight min_i alpha_i", -inf, false},
+      {"jacobian_norm", K::Derived, "spectral norm of the Jacobian of softmax(l/T) w.r.t. l", -inf, false},
+      {"Delta", K::Derived, "||q||_2 * max_j ||k_j||_2", -inf, false},
+      {"L", K::IntegerParameter, "sequence length (number of keys / logits)", 1, false},
+      {"T", K::RealParameter, "softmax temperature", 0, true},
+      {"N", K::IntegerParameter, "size of the selected top-N set", 1, false},
+      {"d", K::IntegerParameter, "head (query/key) dimension", 1, false},
+      {"m", K::IntegerParameter, "feature dimension of a linear-attention feature map", 1, false},
+      {"dtilde_A", K::Derived, "||sum_{i not in I_N} alpha_i x_i - s|| (reading A of d~)", -inf, false},
+      {"dtilde_B", K::Derived, "sum_{i not in I_N} ||alpha_i x_i - s|| (reading B of d~)", -inf, false},
+      {"dtilde_C", K::Derived, "||sum_{i not in I_N} (alpha_i x_i - s)|| (reading C of d~)", -inf, false},
+      {"rank", K::Derived, "rank of the attention matrix", -inf, false},
+      {"sigma_min", K::Derived, "smallest singular value of the attention matrix", -inf, false},
+      {"effective_rank", K::Derived, "exp of the entropy of the normalised singular values", -inf, false},
+      {"stable_rank", K::Derived, "||A||_F^2 / ||A||_2^2", -inf, false},
+      {"lse", K::Derived, "log-sum-exp of the scaled logits, log sum_i exp(l_i/T)", -inf, false},
+      {"entropy", K::Derived, "Shannon entropy of alpha, in nats", -inf, false},
+      {"pi", K::Constant, "3.14159...", -inf, false},
+      {"e", K::Constant, "2.71828..., exp(1)", -inf, false},
+      {"logit_max", K::Derived, "max_j l_j", -inf, false},
+      {"logit_min", K::Derived, "min_j l_j over unmasked entries", -inf, false},
+      {"logit_range", K::Derived, "max_j l_j - min_j l_j", -inf, false},
+      // Array inputs, named as in Instance (theory/instance.hpp).
+      {"logits", K::VectorInput, "logits l in R^L", -inf, false},
+      {"q", K::VectorInput, "query q in R^d", -inf, false},
+      {"K", K::VectorInput, "keys k_1..k_L in R^d (rows of K)", -inf, false},
+      {"X", K::VectorInput, "values / token vectors x_1..x_L in R^d (rows of X)", -inf, false},
+  };
+  return registry;
+}
+
+// --- scanner -----------------------------------------------------------------------------
+
+namespace detail {
+
+Scanner::Scanner(std::string_view text) : text_(text) {
+  if (text.size() > kMaxInputLength) {
+    fail_at(kMaxInputLength,
+            fmt::format("expected at most {} characters, found {}", kMaxInputLength, text.size()));
+  }
+}
+
+void Scanner::skip_space() noexcept {
+  while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
+}
+
+bool Scanner::at_end() noexcept {
+  skip_space();
+  return pos_ >= text_.size();
+}
+
+char Scanner::peek() noexcept {
+  skip_space();
+  return pos_ < text_.size() ? text_[pos_] : '\0';
+}
+
+bool Scanner::accept(std::string_view token) noexcept {
+  skip_space();
+  if (text_.substr(pos_).starts_with(token)) {
+    pos_ += token.size();
+    return true;
+  }
+  return false;
+}
+
+std::string_view Scanner::identifier() noexcept {
+  skip_space();
+  if (pos_ >= text_.size() || !is_letter(text_[pos_])) return {};
+  const std::size_t begin = pos_;
+  while (pos_ < text_.size() && is_word(text_[pos_])) ++pos_;
+  return text_.substr(begin, pos_ - begin);
+}
+
+std::optional<Scanner::Number> Scanner::number(bool allow_sign) {
+  skip_space();
+  const std::size_t start = pos_;
+  std::size_t p = pos_;
+  const auto at = [&](std::size_t i) { return i < text_.size() ? text_[i] : '\0'; };
+  bool negative = false;
+  if (allow_sign && (at(p) == '+' || at(p) == '-')) {
+    negative = at(p) == '-';
+    ++p;
+  }
+  if (!(is_digit(at(p)) || (at(p) == '.' && is_digit(at(p + 1))))) {
+    if (p == start) return std::nullopt;
+    pos_ = p;
+    fail_expected("a number after the sign");
+  }
+  const std::size_t digits_begin = p;
+  std::string mantissa;
+  while (is_digit(at(p))) mantissa += text_[p++];
+  std::size_t fraction_digits = 0;
+  if (at(p) == '.') {
+    ++p;
+    while (is_digit(at(p))) {
+      mantissa += text_[p++];
+      ++fraction_digits;
+    }
+  }
+  const auto malformed = [&](std::size_t end, std::string_view note) {
+    while (is_word(at(end)) || at(end) == '.') ++end;
+    fail_at(start, fmt::format("expected a number, found '{}' ({})",
+                               clip(text_.substr(start, end - start)), note));
+  };
+  long exponent = 0;
+  if (at(p) == 'e' || at(p) == 'E') {
+    std::size_t q = p + 1;
+    bool exponent_negative = false;
+    if (at(q) == '+' || at(q) == '-') exponent_negative = at(q++) == '-';
+    if (!is_digit(at(q))) malformed(q, "an exponent needs digits, e.g. 1e-3");
+    while (is_digit(at(q))) {
+      // Saturates far beyond the double range; the range check below rejects such values.
+      exponent = std::min(exponent * 10 + (text_[q++] - '0'), 1'000'000'000L);
+    }
+    if (exponent_negative) exponent = -exponent;
+    p = q;
+  }
+  if (at(p) == '.') malformed(p, "a number has one decimal point");
+  if (is_word(at(p))) malformed(p, "a number cannot run into a name; write 2*x for a product");
+
+  Number n;
+  n.position = start;
+  n.negative = negative;
+  const char* first = text_.data() + digits_begin;
+  const char* last = text_.data() + p;
+  const auto [ptr, ec] = std::from_chars(first, last, n.value, std::chars_format::general);
+  if (ec != std::errc() || ptr != last || !std::isfinite(n.value)) {
+    fail_at(start, fmt::format("expected a number within double range (about 4.9e-324 to "
+                               "1.8e308 in magnitude, or 0), found '{}'",
+                               clip(text_.substr(start, p - start))));
+  }
+  if (negative) n.value = -n.value;
+  const std::size_t nonzero = mantissa.find_first_not_of('0');
+  if (nonzero == std::string::npos) {
+    n.mantissa = "0";  // 0e999999 is 0: no exponent to carry
+  } else {
+    n.mantissa = mantissa.substr(nonzero);
+    n.exponent10 = exponent - static_cast<long>(fraction_digits);
+  }
+  pos_ = p;
+  return n;
+}
+
+std::string Scanner::describe(std::size_t position) const {
+  if (position >= text_.size()) return "end of input";
+  const std::string_view rest = text_.substr(position);
+  const char c = rest[0];
+  std::size_t n = 1;
+  if (is_letter(c) || is_digit(c) || c == '.') {
+    while (n < rest.size() && (is_word(rest[n]) || rest[n] == '.')) ++n;
+    n = std::min<std::size_t>(n, 40);
+  } else if (rest.starts_with("<=") || rest.starts_with(">=") || rest.starts_with("==") ||
+             rest.starts_with("!=") || rest.starts_with("**")) {
+    n = 2;
+  }
+  const auto b = static_cast<unsigned char>(c);
+  if (b < 0x20 || b == 0x7F) return fmt::format("'\\x{:02x}'", b);
+  if (b >= 0x80) {
+    const std::size_t len = utf8_length(text_, position);
+    if (len == 0) return fmt::format("'\\x{:02x}'", b);
+    return fmt::format("'{}'", rest.substr(0, len));
+  }
+  return fmt::format("'{}'", rest.substr(0, n));
+}
+
+void Scanner::fail_expected(std::string_view what, std::string_view note) {
+  skip_space();
+  std::string detail = fmt::format("expected {}, found {}", what, describe(pos_));
+  if (note.empty() && pos_ < text_.size()) {
+    note = unicode_hint(text_.substr(pos_, utf8_length(text_, pos_)));
+  }
+  if (!note.empty()) detail += fmt::format(" ({})", note);
+  fail_at(pos_, detail);
+}
+
+void Scanner::fail_at(std::size_t position, const std::string& detail) const {
+  throw ParseError(text_, position + 1, detail);
+}
+
+std::string clip(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  return std::string(text.substr(0, limit)) + "...";
+}
+
+std::string unknown_name_detail(std::string_view name, const std::vector<std::string>& known) {
+  std::string detail = fmt::format("unknown name '{}'", clip(name));
+  if (const auto guess = QuantityRegistry::closest(name, known)) {
+    detail += fmt::format(" (did you mean '{}'?)", *guess);
+  }
+  return detail + "; known names: " + join(known);
+}
+
+}  // namespace detail
+
+// --- parser ------------------------------------------------------------------------------
+
+// Recursive descent, one function per grammar rule. Nodes are appended as soon as their
+// children exist, which makes the node array post-ordered.
+class ExpressionParser {
+ public:
+  ExpressionParser(detail::Scanner& scanner, const QuantityRegistry& registry)
+      : s_(scanner), registry_(registry) {}
+
+  // Parses one expression from the scanner's position; stops before the first token that
+  // cannot continue it.
+  Expression parse() {
+    s_.skip_space();
+    const std::size_t begin = s_.position();
+    expression();
+    Expression e = std::move(e_);
+    e.text_ = std::string(trimmed(s_.text().substr(begin, s_.position() - begin)));
+    // Slots were numbered in order of appearance; renumber them in sorted-name order.
+    std::vector<std::uint32_t> order(e.names_.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return e.names_[a] < e.names_[b]; });
+    std::vector<std::uint32_t> new_slot(order.size());
+    std::vector<std::string> sorted(order.size());
+    for (std::uint32_t k = 0; k < order.size(); ++k) {
+      new_slot[order[k]] = k;
+      sorted[k] = e.names_[order[k]];
+    }
+    for (auto& node : e.nodes_) {
+      if (node.kind == Expression::NodeKind::Name) node.slot = new_slot[node.slot];
+    }
+    e.names_ = std::move(sorted);
+    return e;
+  }
+
+ private:
+  using Kind = Expression::NodeKind;
+
+  static std::string_view trimmed(std::string_view s) {
+    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+    return s;
+  }
+
+  std::uint32_t push(Expression::Node node, const std::vector<std::uint32_t>& children = {},
+                     const std::vector<char>& ops = {}) {
+    node.first_child = static_cast<std::uint32_t>(e_.children_.size());
+    node.child_count = static_cast<std::uint32_t>(children.size());
+    for (std::size_t i = 0; i < children.size(); ++i) {
+      e_.children_.push_back(children[i]);
+      e_.operators_.push_back(i < ops.size() ? ops[i] : ' ');
+    }
+    e_.nodes_.push_back(std::move(node));
+    return static_cast<std::uint32_t>(e_.nodes_.size() - 1);
+  }
+
+  // expression = term { ("+" | "-") term }
+  std::uint32_t expression() {
+    std::vector<std::uint32_t> terms{term()};
+    std::vector<char> ops{'+'};
+    for (;;) {
+      const char c = s_.peek();
+      if (c != '+' && c != '-') break;
+      s_.accept(std::string_view(&c, 1));
+      ops.push_back(c);
+      terms.push_back(term());
+    }
+    if (terms.size() == 1) return terms[0];
+    Expression::Node node;
+    node.kind = Kind::Sum;
+    return push(std::move(node), terms, ops);
+  }
+
+  // term = unary { ("*" | "/") unary }
+  std::uint32_t term() {
+    std::vector<std::uint32_t> factors{unary()};
+    std::vector<char> ops{'*'};
+    for (;;) {
+      const char c = s_.peek();
+      if (c != '*' && c != '/') break;
+      s_.accept(std::string_view(&c, 1));
+      if (c == '*' && s_.peek() == '*') s_.fail_expected("an operand", "write x^2 for a power");
+      ops.push_back(c);
+      factors.push_back(unary());
+    }
+    if (factors.size() == 1) return factors[0];
+    Expression::Node node;
+    node.kind = Kind::Product;
+    return push(std::move(node), factors, ops);
+  }
+
+  // unary = ("-" | "+") unary | power. Every recursion cycle of the grammar passes here, so
+  // this is where nesting is counted.
+  std::uint32_t unary() {
+    s_.skip_space();
+    if (++depth_ > kMaxNestingDepth) {
+      s_.fail_at(s_.position(), fmt::format("nesting deeper than {} levels (parentheses, calls, "
+                                            "signs and exponents count)",
+                                            kMaxNestingDepth));
+    }
+    std::uint32_t r;
+    if (s_.accept("-")) {
+      const std::uint32_t operand = unary();
+      Expression::Node node;
+      node.kind = Kind::Negate;
+      r = push(std::move(node), {operand});
+    } else if (s_.accept("+")) {
+      r = unary();
+    } else {
+      r = power();
+    }
+    --depth_;
+    return r;
+  }
+
+  // power = primary [ "^" unary ]
+  std::uint32_t power() {
+    const std::uint32_t base = primary();
+    if (!s_.accept("^")) return base;
+    const std::uint32_t exponent = unary();
+    Expression::Node node;
+    node.kind = Kind::Power;
+    return push(std::move(node), {base, exponent});
+  }
+
+  std::uint32_t primary() {
+    if (s_.at_end()) s_.fail_expected("a number, a name or '('");
+    if (s_.accept("(")) {
+      const std::uint32_t inner = expression();
+      if (!s_.accept(")")) s_.fail_expected("an operator or ')'");
+      return inner;
+    }
+    if (auto n = s_.number(false)) {
+      Expression::Node node;
+      node.kind = Kind::Number;
+      node.value = n->value;
+      node.mantissa = std::move(n->mantissa);
+      node.exponent10 = n->exponent10;
+      return push(std::move(node));
+    }
+    const std::size_t at = s_.position();
+    const std::string_view name = s_.identifier();
+    if (name.empty()) s_.fail_expected("a number, a name or '('");
+    const auto function =
+        std::find(kFunctionNames.begin(), kFunctionNames.end(), name);
+    const Quantity* quantity = registry_.find(name);
+    if (s_.peek() == '(') {
+      if (function != kFunctionNames.end()) return call(name, at);
+      if (quantity != nullptr) {
+        s_.fail_at(at, fmt::format("'{}' is a quantity, not a function; write {}*(...) for a "
+                                   "product",
+                                   name, name));  // registry names are short
+      }
+      s_.fail_at(at, fmt::format("unknown function '{}' (functions: {})", detail::clip(name),
+                                 join({kFunctionNames.begin(), kFunctionNames.end()})));
+    }
+    if (function != kFunctionNames.end()) {
+      s_.fail_expected(fmt::format("'(' after function '{}'", name));
+    }
+    if (quantity == nullptr) {
+      s_.fail_at(at, detail::unknown_name_detail(name, scalar_names()));
+    }
+    Expression::Node node;
+    switch (quantity->kind) {
+      case QuantityKind::VectorInput:
+        s_.fail_at(at, fmt::format("'{}' is a vector input, not a number; expressions use the "
+                                   "scalar quantities: {}",
+                                   name, join(scalar_names())));
+      case QuantityKind::Constant:
+        node.kind = Kind::Constant;
+        node.constant = name == "pi" ? Expression::ConstantId::Pi : Expression::ConstantId::E;
+        return push(std::move(node));
+      default: {
+        node.kind = Kind::Name;
+        const auto it = std::find(e_.names_.begin(), e_.names_.end(), name);
+        node.slot = static_cast<std::uint32_t>(it - e_.names_.begin());
+        if (it == e_.names_.end()) e_.names_.emplace_back(name);
+        return push(std::move(node));
+      }
+    }
+  }
+
+  // call = function "(" expression { "," expression } ")"
+  std::uint32_t call(std::string_view name, std::size_t at) {
+    s_.accept("(");
+    std::vector<std::uint32_t> args{expression()};
+    while (s_.accept(",")) args.push_back(expression());
+    if (!s_.accept(")")) s_.fail_expected("an operator, ',' or ')'");
+    Expression::Node node;
+    node.kind = Kind::Call;
+    const bool variadic = name == "min" || name == "max";
+    if (variadic && args.size() < 2) {
+      s_.fail_at(at, fmt::format("function '{}' takes 2 or more arguments, found 1", name));
+    }
+    if (!variadic && args.size() != 1) {
+      s_.fail_at(at, fmt::format("function '{}' takes 1 argument, found {}", name, args.size()));
+    }
+    using F = Expression::Function;
+    node.function = name == "exp"    ? F::Exp
+                    : name == "log"  ? F::Log
+                    : name == "sqrt" ? F::Sqrt
+                    : name == "abs"  ? F::Abs
+                    : name == "min"  ? F::Min
+                                     : F::Max;
+    return push(std::move(node), args);
+  }
+
+  const std::vector<std::string>& scalar_names() {
+    if (scalar_names_.empty()) {
+      scalar_names_ = registry_.names({QuantityKind::RealParameter, QuantityKind::IntegerParameter,
+                                       QuantityKind::Derived, QuantityKind::Constant});
+    }
+    return scalar_names_;
+  }
+
+  detail::Scanner& s_;
+  const QuantityRegistry& registry_;
+  Expression e_;
+  int depth_ = 0;
+  std::vector<std::string> scalar_names_;
+};
+
+namespace {
+
+bool is_relation_start(char c) noexcept { return c == '<' || c == '>' || c == '=' || c == '!'; }
+
+}  // namespace
+
+Expression parse_expression(std::string_view text, const QuantityRegistry& registry) {
+  detail::Scanner scanner(text);
+  if (scanner.at_end()) scanner.fail_expected("an expression");
+  Expression e = ExpressionParser(scanner, registry).parse();
+  if (!scanner.at_end()) {
+    const char c = scanner.peek();
+    scanner.fail_expected("an operator or end of input",
+                          c == ')'                 ? "no matching '('"
+                          : is_relation_start(c) ? "a relation belongs in an inequality, not an "
+                                                   "expression"
+                                                 : "");
+  }
+  return e;
+}
+
+InequalityExpression parse_inequality(std::string_view text, const QuantityRegistry& registry) {
+  detail::Scanner scanner(text);
+  if (scanner.at_end()) scanner.fail_expected("an inequality such as 'alpha_max <= 1'");
+  InequalityExpression r;
+  r.text = std::string(text);
+  r.lhs = ExpressionParser(scanner, registry).parse();
+  constexpr std::string_view kRelations = "a relation (<=, <, >=, >)";
+  if (scanner.accept("<=")) {
+    r.relation = Relation::LessEqual;
+  } else if (scanner.accept(">=")) {
+    r.relation = Relation::GreaterEqual;
+  } else if (scanner.accept("<")) {
+    r.relation = Relation::Less;
+  } else if (scanner.accept(">")) {
+    r.relation = Relation::Greater;
+  } else {
+    const char c = scanner.peek();
+    const std::string what =
+        scanner.at_end() ? std::string(kRelations) : "an operator or " + std::string(kRelations);
+    scanner.fail_expected(what,
+                          c == '=' || c == '!' ? "an equality is not checkable numerically; state "
+                                                 "it as two inequalities"
+                          : c == ')'           ? "no matching '('"
+                                               : "");
+  }
+  if (scanner.at_end()) scanner.fail_expected("an expression after the relation");
+  r.rhs = ExpressionParser(scanner, registry).parse();
+  if (!scanner.at_end()) {
+    const char c = scanner.peek();
+    scanner.fail_expected("an operator or end of input",
+                          is_relation_start(c) ? "an inequality has exactly one relation; chain "
+                                                 "claims separately"
+                          : c == ')'           ? "no matching '('"
+                                               : "");
+  }
+  return r;
+}
+
+// --- evaluation --------------------------------------------------------------------------
+
+namespace {
+
+// The literal's exact decimal value mantissa * 10^exponent10, enclosed at prec bits.
+Ball literal_ball(const std::string& mantissa, long exponent10, long prec) {
+  Ball r(0.0, prec);
+  fmpz_t m, p;
+  fmpz_init(m);
+  fmpz_init(p);
+  fmpz_set_str(m, mantissa.c_str(), 10);
+  fmpz_ui_pow_ui(p, 10, static_cast<ulong>(std::labs(exponent10)));
+  if (exponent10 >= 0) {
+    fmpz_mul(m, m, p);
+    arb_set_fmpz(r.arb(), m);  // an exact integer
+  } else {
+    arb_set_fmpz(r.arb(), m);
+    arb_div_fmpz(r.arb(), r.arb(), p, prec);
+  }
+  fmpz_clear(m);
+  fmpz_clear(p);
+  return r;
+}
+
+// mantissa * 10^exponent10 as a plain decimal when short, else in e-notation.
+std::string decimal_text(const std::string& mantissa, long exponent10) {
+  const long digits = static_cast<long>(mantissa.size());
+  if (exponent10 >= 0 && exponent10 <= 6) return mantissa + std::string(exponent10, '0');
+  if (exponent10 < 0 && -exponent10 < digits) {
+    return mantissa.substr(0, digits + exponent10) + "." + mantissa.substr(digits + exponent10);
+  }
+  if (exponent10 < 0 && -exponent10 <= digits + 6) {
+    return "0." + std::string(-exponent10 - digits, '0') + mantissa;
+  }
+  return fmt::format("{}e{}", mantissa, exponent10);
+}
+
+double nan_min(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); }
+double nan_max(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
+
+}  // namespace
+
+template <class T>
+T Expression::evaluate_nodes(std::span<const T> values, long prec) const {
+  constexpr bool kBall = std::is_same_v<T, Ball>;
+  if constexpr (kBall) require_precision(prec, "Expression::evaluate");
+  if (values.size() != names_.size()) {
+    throw std::invalid_argument(fmt::format(
+        "Expression::evaluate: '{}' needs {} values (for {}), got {}", text_, names_.size(),
+        join(names_), values.size()));
+  }
+  std::vector<T> v(nodes_.size());
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    const std::uint32_t* child = children_.data() + n.first_child;
+    const char* op = operators_.data() + n.first_child;
+    switch (n.kind) {
+      case NodeKind::Number:
+        if constexpr (kBall) v[i] = literal_ball(n.mantissa, n.exponent10, prec);
+        else v[i] = n.value;
+        break;
+      case NodeKind::Name:
+        v[i] = values[n.slot];
+        if constexpr (kBall) {
+          if (v[i].precision() < prec) v[i].set_precision(prec);
+        }
+        break;
+      case NodeKind::Constant:
+        if constexpr (kBall) {
+          v[i] = Ball(0.0, prec);
+          if (n.constant == ConstantId::Pi) arb_const_pi(v[i].arb(), prec);
+          else arb_const_e(v[i].arb(), prec);
+        } else {
+          v[i] = n.constant == ConstantId::Pi ? std::numbers::pi : std::numbers::e;
+        }
+        break;
+      case NodeKind::Negate: v[i] = -v[child[0]]; break;
+      case NodeKind::Sum:
+        v[i] = std::move(v[child[0]]);
+        for (std::uint32_t k = 1; k < n.child_count; ++k) {
+          if (op[k] == '+') v[i] += v[child[k]];
+          else v[i] -= v[child[k]];
+        }
+        break;
+      case NodeKind::Product:
+        v[i] = std::move(v[child[0]]);
+        for (std::uint32_t k = 1; k < n.child_count; ++k) {
+          if (op[k] == '*') v[i] *= v[child[k]];
+          else v[i] /= v[child[k]];
+        }
+        break;
+      case NodeKind::Power: {
+        using std::pow;
+        v[i] = pow(v[child[0]], v[child[1]]);
+        break;
+      }
+      case NodeKind::Call: {
+        using std::abs, std::exp, std::log, std::sqrt;
+        const T& x = v[child[0]];
+        switch (n.function) {
+          case Function::Exp: v[i] = exp(x); break;
+          case Function::Log: v[i] = log(x); break;
+          case Function::Sqrt: v[i] = sqrt(x); break;
+          case Function::Abs: v[i] = abs(x); break;
+          case Function::Min:
+          case Function::Max:
+            v[i] = std::move(v[child[0]]);
+            for (std::uint32_t k = 1; k < n.child_count; ++k) {
+              if constexpr (kBall) {
+                v[i] = n.function == Function::Min ? min(v[i], v[child[k]]) : max(v[i], v[child[k]]);
+              } else {
+                v[i] = n.function == Function::Min ? nan_min(v[i], v[child[k]])
+                                                   : nan_max(v[i], v[child[k]]);
+              }
+            }
+            break;
+        }
+        break;
+      }
+    }
+  }
+  return std::move(v.back());
+}
+
+double Expression::evaluate(std::span<const double> values) const {
+  return evaluate_nodes<double>(values, 0);
+}
+
+Ball Expression::evaluate(std::span<const Ball> values, long prec) const {
+  return evaluate_nodes<Ball>(values, prec);
+}
+
+double Expression::evaluate(const Lookup<double>& env) const {
+  std::vector<double> values;
+  values.reserve(names_.size());
+  for (const auto& name : names_) values.push_back(env(name));
+  return evaluate(values);
+}
+
+Ball Expression::evaluate(const Lookup<Ball>& env, long prec) const {
+  std::vector<Ball> values;
+  values.reserve(names_.size());
+  for (const auto& name : names_) values.push_back(env(name));
+  return evaluate(values, prec);
+}
+
+std::string Expression::to_string() const { return nodes_.empty() ? "" : render(nodes_.size() - 1); }
+
+std::string Expression::render(std::uint32_t index) const {
+  const Node& n = nodes_[index];
+  const std::uint32_t* child = children_.data() + n.first_child;
+  const char* op = operators_.data() + n.first_child;
+  switch (n.kind) {
+    case NodeKind::Number: return decimal_text(n.mantissa, n.exponent10);
+    case NodeKind::Name: return names_[n.slot];
+    case NodeKind::Constant: return n.constant == ConstantId::Pi ? "pi" : "e";
+    case NodeKind::Negate: return "(-" + render(child[0]) + ")";
+    case NodeKind::Power: return "(" + render(child[0]) + " ^ " + render(child[1]) + ")";
+    case NodeKind::Sum:
+    case NodeKind::Product: {
+      std::string r = "(" + render(child[0]);
+      for (std::uint32_t k = 1; k < n.child_count; ++k) {
+        r += fmt::format(" {} ", op[k]) + render(child[k]);
+      }
+      return r + ")";
+    }
+    case NodeKind::Call: {
+      std::string r = std::string(kFunctionNames[static_cast<std::size_t>(
+          n.function == Function::Abs    ? 0
+          : n.function == Function::Exp  ? 1
+          : n.function == Function::Log  ? 2
+          : n.function == Function::Max  ? 3
+          : n.function == Function::Min  ? 4
+                                         : 5)]) +
+                      "(";
+      for (std::uint32_t k = 0; k < n.child_count; ++k) r += (k ? ", " : "") + render(child[k]);
+      return r + ")";
+    }
+  }
+  return "?";
+}
+
+// --- inequalities --------------------------------------------------------------------------
+
+std::vector<std::string> InequalityExpression::names_used() const {
+  std::vector<std::string> r = lhs.names_used();
+  r.insert(r.end(), rhs.names_used().begin(), rhs.names_used().end());
+  std::sort(r.begin(), r.end());
+  r.erase(std::unique(r.begin(), r.end()), r.end());
+  return r;
+}
+
+Tri InequalityExpression::holds(const Lookup<Ball>& env, long prec) const {
+  const Ball l = lhs.evaluate(env, prec);
+  const Ball r = rhs.evaluate(env, prec);
+  if (!l.is_finite() || !r.is_finite()) return Tri::Unknown;
+  switch (relation) {
+    case Relation::LessEqual: return l <= r;
+    case Relation::Less: return l < r;
+    case Relation::GreaterEqual: return l >= r;
+    case Relation::Greater: return l > r;
+  }
+  return Tri::Unknown;
+}
+
+double InequalityExpression::violation_margin(const Lookup<double>& env) const {
+  const double l = lhs.evaluate(env);
+  const double r = rhs.evaluate(env);
+  return relation == Relation::LessEqual || relation == Relation::Less ? l - r : r - l;
+}
+
+bool InequalityExpression::violates(double margin) const noexcept {
+  const bool strict = relation == Relation::Less || relation == Relation::Greater;
+  return strict ? margin >= 0 : margin > 0;
+}
+
+}  // namespace attncert

@@ -1,0 +1,280 @@
+// Expression: the small language in which users state their own conjectures, e.g.
+//   jacobian_norm <= 0.5/T          alpha_max <= exp(2*Delta/T)/L
+// It is parsed into a tree of known operations and evaluated by us — never handed to an
+// interpreter — and a malformed text gets a one-line error pointing at the offending column.
+//
+// Grammar (EBNF; whitespace — space, tab, CR, LF — may separate any two tokens):
+//
+//   inequality = expression relation expression ;      (* exactly one relation, top level *)
+//   relation   = "<=" | "<" | ">=" | ">" ;
+//   expression = term { ( "+" | "-" ) term } ;          (* left-associative *)
+//   term       = unary { ( "*" | "/" ) unary } ;        (* left-associative *)
+//   unary      = ( "-" | "+" ) unary | power ;          (* -x^2 = -(x^2) *)
+//   power      = primary [ "^" unary ] ;                (* right-assoc: a^b^c = a^(b^c); 2^-1 ok *)
+//   primary    = number | name | call | "(" expression ")" ;
+//   call       = function "(" expression { "," expression } ")" ;
+//   function   = "exp" | "log" | "sqrt" | "abs"         (* one argument *)
+//              | "min" | "max" ;                        (* two or more arguments *)
+//   name       = letter { letter | digit } ;            (* a quantity of the registry *)
+//   letter     = "A".."Z" | "a".."z" | "_" ;
+//   number     = ( digits [ "." [ digits ] ] | "." digits ) [ ( "e" | "E" ) [ "+" | "-" ] digits ] ;
+//   digits     = digit { digit } ;                      (* e.g. 2, 0.5, .5, 1e-3, 6.02E23 *)
+//
+// log is the natural logarithm. Names are not built in: the parser takes a QuantityRegistry
+// (default_quantities() holds the catalog's names), so an unknown name is a parse error that
+// lists the known ones. Limits: kMaxInputLength characters, kMaxNestingDepth nested levels
+// (parentheses, calls, unary signs, exponents), number literals within double range.
+//
+// Evaluation, given values for the names used: in double (a working-tier search value) or in
+// Ball (certified: every operation in Ball arithmetic, literals enclosed exactly as decimals,
+// pi and e by Arb). Where an operation is undefined or may be — log or sqrt of a ball that may
+// be <= 0 (resp. < 0), division by a ball containing 0, 0^negative — the Ball result is a
+// non-finite ball, which the engine reads as Unknown; the double result is then NaN or ±inf.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace attncert {
+
+class Ball;
+class Tri;
+
+/// Longest accepted input (expression, inequality or domain), in bytes.
+inline constexpr std::size_t kMaxInputLength = 10'000;
+/// Deepest accepted nesting of parentheses, calls, unary signs and exponents; keeps the
+/// recursive-descent parser's stack small whatever the input.
+inline constexpr int kMaxNestingDepth = 200;
+
+// --- errors ------------------------------------------------------------------------------
+
+/// A malformed expression, inequality or domain. what() is one line:
+///   "column 7: expected ')', found end of input"
+/// (column is 1-based, in bytes of the input; the input is ASCII up to the error).
+class ParseError : public std::invalid_argument {
+ public:
+  ParseError(std::string_view input, std::size_t column, const std::string& detail);
+  std::size_t column() const noexcept { return column_; }
+  const std::string& input() const noexcept { return input_; }
+  /// The message without the "column N: " prefix.
+  const std::string& detail() const noexcept { return detail_; }
+  /// Two lines: the input (a window of it when long) and a ^ under the column.
+  std::string caret_line() const;
+
+ private:
+  std::string input_;
+  std::size_t column_;
+  std::string detail_;
+};
+
+/// Renders `input` on one line (control characters shown as spaces, a window with "..." when
+/// longer than `width`) and a second line with ^ under 1-based `column`. No trailing newline.
+std::string caret_line(std::string_view input, std::size_t column, std::size_t width = 72);
+
+// --- named quantities ------------------------------------------------------------------
+
+enum class QuantityKind {
+  RealParameter,     // scalar input a domain ranges over (T)
+  IntegerParameter,  // integer-valued input (L, N, d, m)
+  Derived,           // computed from an instance (alpha_max, jacobian_norm, ...); not in domains
+  Constant,          // fixed value (pi, e); evaluated internally, never looked up
+  VectorInput,       // vector-valued input drawn from a distribution (logits, q, ...); domains only
+};
+
+std::string_view to_string(QuantityKind kind) noexcept;
+
+struct Quantity {
+  std::string name;
+  QuantityKind kind = QuantityKind::Derived;
+  std::string description;
+  /// Admissible values of a parameter (domains are checked against them): value >= minimum,
+  /// or value > minimum when minimum_is_open.
+  double minimum = -std::numeric_limits<double>::infinity();
+  bool minimum_is_open = false;
+};
+
+/// The names an expression or a domain may use. Names follow the identifier rule of the
+/// grammar and may not be a function name; a bad or duplicate name throws
+/// std::invalid_argument.
+class QuantityRegistry {
+ public:
+  QuantityRegistry() = default;
+  QuantityRegistry(std::initializer_list<Quantity> quantities);
+  void add(Quantity quantity);
+
+  const Quantity* find(std::string_view name) const noexcept;
+  /// Sorted names, optionally only those of the given kinds.
+  std::vector<std::string> names() const;
+  std::vector<std::string> names(std::initializer_list<QuantityKind> kinds) const;
+  /// The candidate closest to `name` by edit distance (case-insensitive first), if close
+  /// enough to be a plausible typo.
+  static std::optional<std::string> closest(std::string_view name,
+                                            const std::vector<std::string>& candidates);
+  const std::vector<Quantity>& quantities() const noexcept { return quantities_; }
+
+ private:
+  std::vector<Quantity> quantities_;  // in insertion order
+};
+
+/// The catalog's names: alpha_max, alpha_min, jacobian_norm, Delta, L, T, N, d, m, dtilde_A,
+/// dtilde_B, dtilde_C, rank, sigma_min, effective_rank, stable_rank, lse, entropy,
+/// logit_max, logit_min, logit_range, the constants pi and e, and the array inputs logits, q,
+/// K (keys), X (values) — array names as in Instance.
+const QuantityRegistry& default_quantities();
+
+/// Function names of the language: abs, exp, log, max, min, sqrt.
+std::span<const std::string_view> function_names() noexcept;
+
+// --- expressions -----------------------------------------------------------------------
+
+template <class T>
+using Lookup = std::function<T(std::string_view name)>;
+
+class Expression {
+ public:
+  /// The text it was parsed from.
+  const std::string& text() const noexcept { return text_; }
+  /// The names whose values evaluation needs: sorted, unique; constants (pi, e) excluded.
+  const std::vector<std::string>& names_used() const noexcept { return names_; }
+  /// Fully parenthesised canonical form, e.g. "-x^2 + 1" -> "((-(x ^ 2)) + 1)". Sums and
+  /// products keep their chain flat: "a - b + c" -> "(a - b + c)".
+  std::string to_string() const;
+
+  /// `values[i]` is the value of names_used()[i]; throws std::invalid_argument on a size
+  /// mismatch. Ball evaluation works at `prec` bits (operands with a higher precision keep
+  /// it); throws std::invalid_argument when prec is outside [kMinPrecisionBits,
+  /// kMaxPrecisionBits].
+  double evaluate(std::span<const double> values) const;
+  Ball evaluate(std::span<const Ball> values, long prec) const;
+  /// Same, asking `env` once per name used.
+  double evaluate(const Lookup<double>& env) const;
+  Ball evaluate(const Lookup<Ball>& env, long prec) const;
+
+ private:
+  friend class ExpressionParser;
+  // Tree nodes in post-order (every child before its parent, the root last), so evaluation
+  // is a loop and nothing recurses on the input's size. 
+  enum class NodeKind : std::uint8_t { Number, Name, Constant, Negate, Sum, Product, Power, Call };
+  enum class Function : std::uint8_t { Exp, Log, Sqrt, Abs, Min, Max };
+  enum class ConstantId : std::uint8_t { Pi, E };
+  struct Node {
+    NodeKind kind = NodeKind::Number;
+    Function function = Function::Exp;  // Call
+    ConstantId constant = ConstantId::Pi;
+    std::uint32_t slot = 0;         // Name: index into names_used()
+    std::uint32_t first_child = 0;  // into children_ / operators_
+    std::uint32_t child_count = 0;
+    double value = 0;             // Number: the literal correctly rounded to double
+    std::string mantissa;         // Number: its decimal digits, value = mantissa * 10^exponent10
+    long exponent10 = 0;
+  };
+
+  template <class T>
+  T evaluate_nodes(std::span<const T> values, long prec) const;
+  std::string render(std::uint32_t node) const;
+
+  std::string text_;
+  std::vector<std::string> names_;
+  std::vector<Node> nodes_;
+  std::vector<std::uint32_t> children_;  // child node indices of Sum/Product/Power/Negate/Call
+  std::vector<char> operators_;          // parallel to children_: '+', '-', '*', '/' for chains
+};
+
+/// Parses one expression (no relation). Throws ParseError.
+Expression parse_expression(std::string_view text,
+                            const QuantityRegistry& registry = default_quantities());
+
+// --- inequalities (the statement of a user conjecture) ----------------------------------
+
+// Relation (LessEqual, Less, GreaterEqual, Greater) and to_string(Relation) are defined in
+// theory/claim.hpp, shared with the catalog's claims; this light header only names the type.
+enum class Relation;
+
+/// "lhs relation rhs" between two expressions: the statement of a user conjecture.
+struct InequalityExpression {
+  Expression lhs;
+  Relation relation{};  // value-initialised: LessEqual
+  Expression rhs;
+  std::string text;
+
+  /// Union of both sides' names, sorted, unique.
+  std::vector<std::string> names_used() const;
+  /// Certified truth of "lhs relation rhs" at `prec` bits: True when proved, False when
+  /// refuted, Unknown when the enclosures overlap or either side is non-finite. Exactly equal
+  /// sides give True for <= and >=, False for < and >.
+  Tri holds(const Lookup<Ball>& env, long prec) const;
+  /// How far the double values violate the relation, the quantity a search maximises:
+  /// lhs - rhs for <= and <, rhs - lhs for >= and >. Positive means violated; for < and > a
+  /// margin of exactly 0 (a tie) violates too — see violates(). NaN when a side is NaN.
+  double violation_margin(const Lookup<double>& env) const;
+  /// Whether a margin from violation_margin() is a violation of this relation.
+  bool violates(double margin) const noexcept;
+};
+
+/// Parses "lhs relation rhs" with exactly one relation at top level. Throws ParseError.
+InequalityExpression parse_inequality(std::string_view text,
+                            const QuantityRegistry& registry = default_quantities());
+
+// --- the token scanner, shared with the domain parser -------------------------------------
+
+namespace detail {
+
+class Scanner {
+ public:
+  /// Throws ParseError when the text is longer than kMaxInputLength.
+  explicit Scanner(std::string_view text);
+
+  std::string_view text() const noexcept { return text_; }
+  std::size_t position() const noexcept { return pos_; }
+  void skip_space() noexcept;
+  /// After skipping space.
+  bool at_end() noexcept;
+  char peek() noexcept;  // '\0' at the end
+  /// Consumes `token` (after skipping space) if the text continues with it.
+  bool accept(std::string_view token) noexcept;
+  /// An identifier at the current position (after skipping space), consumed; empty if none.
+  std::string_view identifier() noexcept;
+
+  struct Number {
+    double value = 0;
+    std::string mantissa;  // decimal digits, leading zeros stripped ("0" for zero)
+    long exponent10 = 0;   // value = mantissa * 10^exponent10 (before the sign)
+    bool negative = false;
+    std::size_t position = 0;
+  };
+  /// A number literal at the current position (after space), with an optional sign when
+  /// `allow_sign`; nullopt when none starts here. A malformed one ("1e", "1.2.3", "2x",
+  /// out of double range) throws ParseError.
+  std::optional<Number> number(bool allow_sign);
+
+  /// "'<token>'" for the token starting at `position`, or "end of input".
+  std::string describe(std::size_t position) const;
+  /// Throws "column C: expected <what>, found <token at the current position>[ (<note>)]".
+  [[noreturn]] void fail_expected(std::string_view what, std::string_view note = {});
+  /// Throws "column <position + 1>: <detail>".
+  [[noreturn]] void fail_at(std::size_t position, const std::string& detail) const;
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+/// `text`, cut to `limit` characters with "..." appended (long names in messages).
+std::string clip(std::string_view text, std::size_t limit = 40);
+
+/// The one-line description of an unknown name: "unknown name 'x' (did you mean 'y'?);
+/// known names: a, b, c".
+std::string unknown_name_detail(std::string_view name, const std::vector<std::string>& known);
+
+}  // namespace detail
+
+}  // namespace attncert
