@@ -2,15 +2,20 @@
 
 #include <cmath>
 #include <exception>
+#include <algorithm>
 #include <limits>
 
 #include "numerics/precision.hpp"
 
 namespace attncert {
+namespace {
+constexpr long kIdentityPrecision = 256;
+}  // namespace
 
 std::string_view to_string(InstanceStatus s) {
   switch (s) {
     case InstanceStatus::Proved: return "proved";
+    case InstanceStatus::Consistent: return "consistent";
     case InstanceStatus::Refuted: return "refuted";
     case InstanceStatus::Inconclusive: return "inconclusive";
     case InstanceStatus::Inadmissible: return "inadmissible";
@@ -28,6 +33,7 @@ Tri compare(const Ball& lhs, Relation rel, const Ball& rhs) {
     case Relation::Less: return lhs < rhs;
     case Relation::GreaterEqual: return lhs >= rhs;
     case Relation::Greater: return lhs > rhs;
+    case Relation::Equal: return lhs == rhs;
   }
   return Tri::Unknown;
 }
@@ -61,11 +67,15 @@ InstanceCertificate certify_instance(const Claim& claim, const Instance& x,
       }
       if (ok == Tri::True) {
         bool all_hold = true;
+        bool identities_overlap = true;  // every undecided side is an identity that overlaps
         for (auto& side : claim.evaluate_ball(x, prec)) {
           SideEnclosure e{side.name, std::move(side.lhs), std::move(side.rhs), side.rel, Tri::Unknown};
           e.holds = compare(e.lhs, e.rel, e.rhs);
           if (e.holds == Tri::False && cert.violated.empty()) cert.violated = e.name;
           all_hold = all_hold && e.holds == Tri::True;
+          if (e.holds == Tri::Unknown && !(e.rel == Relation::Equal && e.lhs.overlaps(e.rhs))) {
+            identities_overlap = false;
+          }
           cert.sides.push_back(std::move(e));
         }
         if (!cert.violated.empty()) {
@@ -74,6 +84,14 @@ InstanceCertificate certify_instance(const Claim& claim, const Instance& x,
         }
         if (all_hold) {
           cert.status = InstanceStatus::Proved;
+          return cert;
+        }
+        // An identity never gets sharper than "overlapping". Overlap at >= 256 bits (or the cap)
+        // means the two sides agree to ~75 significant digits; going on to the cap would only
+        // cost time on every instance of every identity claim.
+        if (identities_overlap && prec >= std::min(options.max_precision, kIdentityPrecision)) {
+          cert.status = InstanceStatus::Consistent;
+          cert.detail = "identity sides agree to within their enclosures";
           return cert;
         }
         cert.detail = "enclosures overlap at this precision";

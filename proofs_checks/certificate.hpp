@@ -10,7 +10,9 @@
 
 namespace attncert {
 
-enum class InstanceStatus { Proved, Refuted, Inconclusive, Inadmissible };
+/// Consistent: every inequality side proved and every identity (Relation::Equal) side has
+/// overlapping enclosures at the cap — all that interval arithmetic can say for an identity.
+enum class InstanceStatus { Proved, Consistent, Refuted, Inconclusive, Inadmissible };
 std::string_view to_string(InstanceStatus s);
 
 struct SideEnclosure {

@@ -278,11 +278,13 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
         }
         break;
       }
+      case InstanceStatus::Consistent: ++result.consistent; break;
       case InstanceStatus::Inconclusive: ++result.inconclusive; break;
       case InstanceStatus::Inadmissible: ++result.inadmissible; break;
     }
   }
-  result.verdict = result.certified > 0 ? DomainVerdict::Survived : DomainVerdict::Inconclusive;
+  result.verdict = result.certified + result.consistent > 0 ? DomainVerdict::Survived
+                                                            : DomainVerdict::Inconclusive;
   result.seconds = deadline.elapsed();
   return result;
 }

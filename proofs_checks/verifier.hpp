@@ -42,6 +42,7 @@ struct ClaimResult {
   DomainVerdict verdict = DomainVerdict::Inconclusive;
   long evaluated = 0;            // double evaluations (sampling + local search)
   long certified = 0;            // instances proved in Ball
+  long consistent = 0;           // identity claims: instances whose sides' enclosures agree
   long inconclusive = 0;         // instances left undecided at the precision cap
   long inadmissible = 0;         // candidates outside the hypotheses (not counted)
   double tightness = std::numeric_limits<double>::quiet_NaN();  // max lhs/bound over proved

@@ -36,13 +36,16 @@ nlohmann::json result_json(const Claim& claim, const ClaimResult& r) {
                       {"statement", info.statement_text},
                       {"domain", claim.space().describe()},
                       {"verdict", std::string(to_string(r.verdict))},
+                      {"kind", std::string(to_string(info.kind))},
                       {"certified_instances", r.certified},
+                      {"consistent_instances", r.consistent},
                       {"inconclusive_instances", r.inconclusive},
                       {"evaluated_instances", r.evaluated},
                       {"max_precision_bits", r.max_precision_used},
                       {"seed", r.seed}};
   j["tightness"] = std::isnan(r.tightness) ? nlohmann::json(nullptr) : nlohmann::json(r.tightness);
   if (r.tightest) j["tightest_instance"] = to_json(*r.tightest);
+  if (info.kind == ClaimKind::Statistical) j["confidence"] = info.confidence;
   if (r.counterexample) {
     j["counterexample"] = to_json(*r.counterexample);
     j["counterexample_certificate"] = certificate_json(*r.counterexample_certificate);
@@ -61,17 +64,18 @@ std::string csv_quote(const std::string& field) {
 }
 
 std::string results_csv_header() {
-  return "claim,provenance,verdict,certified_instances,inconclusive_instances,evaluated_instances,"
-         "tightness,max_precision_bits,seed,counterexample\r\n";
+  return "claim,provenance,kind,verdict,certified_instances,consistent_instances,"
+         "inconclusive_instances,evaluated_instances,tightness,max_precision_bits,seed,"
+         "counterexample\r\n";
 }
 
 std::string result_csv_row(const Claim& claim, const ClaimResult& r) {
   const std::string tight = std::isnan(r.tightness) ? "" : fmt::format("{:.9g}", r.tightness);
   const std::string cx = r.counterexample ? r.counterexample->describe(24) : "";
-  return fmt::format("{},{},{},{},{},{},{},{},{},{}\r\n", csv_quote(claim.info().id),
-                     to_string(claim.info().provenance), to_string(r.verdict), r.certified,
-                     r.inconclusive, r.evaluated, tight, r.max_precision_used, r.seed,
-                     csv_quote(cx));
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_quote(claim.info().id),
+                     to_string(claim.info().provenance), to_string(claim.info().kind),
+                     to_string(r.verdict), r.certified, r.consistent, r.inconclusive, r.evaluated,
+                     tight, r.max_precision_used, r.seed, csv_quote(cx));
 }
 
 nlohmann::json counterexample_json(const Claim& claim, const ClaimResult& r) {

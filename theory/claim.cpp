@@ -19,6 +19,16 @@ std::string_view to_string(Relation r) {
     case Relation::Less: return "<";
     case Relation::GreaterEqual: return ">=";
     case Relation::Greater: return ">";
+    case Relation::Equal: return "==";
+  }
+  return "?";
+}
+
+std::string_view to_string(ClaimKind k) {
+  switch (k) {
+    case ClaimKind::Inequality: return "inequality";
+    case ClaimKind::Statistical: return "statistical";
+    case ClaimKind::Trend: return "trend";
   }
   return "?";
 }

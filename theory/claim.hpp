@@ -25,12 +25,22 @@ namespace attncert {
 enum class Provenance { Printed, Reconstructed, Classical, Conjecture, Experiment };
 std::string_view to_string(Provenance p);
 
-enum class Relation { LessEqual, Less, GreaterEqual, Greater };
+/// Equal is for identities (an exact formula for the same quantity): interval arithmetic can
+/// refute an identity (disjoint enclosures) but never prove one unless both sides are exact,
+/// so overlapping enclosures make an instance "consistent", reported apart from "proved".
+enum class Relation { LessEqual, Less, GreaterEqual, Greater, Equal };
 std::string_view to_string(Relation r);
 
-/// How the engine checks the claim: certified inequalities on instances, or a statistical
-/// test (Monte Carlo with a Clopper–Pearson interval), or a trend over a parameter.
+/// How the claim is checked. All kinds go through the same engine; the kind says how to read
+/// the verdict:
+///  - Inequality: every side is a certified enclosure of an exact quantity.
+///  - Statistical: a side's lhs is a Clopper–Pearson confidence interval (as a ball) for a
+///    probability estimated by Monte Carlo whose individual events are decided with certified
+///    arithmetic; "refuted"/"survived" then hold at the stated confidence, not with certainty.
+///  - Trend: the sides compare certified values along a parameter grid (monotonicity, limits)
+///    for a qualitative statement.
 enum class ClaimKind { Inequality, Statistical, Trend };
+std::string_view to_string(ClaimKind k);
 
 struct ClaimInfo {
   std::string id;              // "A.cor1"
@@ -41,6 +51,7 @@ struct ClaimInfo {
   std::string statement_text;   // the statement in plain text (for the terminal)
   std::string hypotheses;       // plain text: what the domain assumes
   std::string note;             // e.g. what part is reconstructed and why
+  double confidence = 0;        // Statistical: confidence level 1 − γ of each interval
 };
 
 template <class T>

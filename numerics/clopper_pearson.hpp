@@ -1,0 +1,25 @@
+// Clopper–Pearson ("exact") confidence interval for a binomial proportion, for the claims that
+// are statements about probabilities (checked by Monte Carlo).
+#pragma once
+
+#include <cstdint>
+
+#include "numerics/ball.hpp"
+
+namespace attncert {
+
+struct ProportionInterval {
+  double lower = 0;  // P(p < lower) <= γ/2
+  double upper = 1;  // P(p > upper) <= γ/2
+};
+
+/// Two-sided interval at confidence 1 − γ for `successes` out of `trials` (trials >= 1,
+/// 0 < γ < 1). Computed with Boost.Math's inverse regularised incomplete beta in double and then
+/// widened outward by 1e-12 relative, so rounding in the inversion can only make it wider.
+ProportionInterval clopper_pearson(std::uint64_t successes, std::uint64_t trials, double gamma);
+
+/// The interval as a ball (hull of [lower, upper]) at `precision` bits: comparing it with a
+/// claimed probability gives True/False only when the whole interval is on one side.
+Ball clopper_pearson_ball(std::uint64_t successes, std::uint64_t trials, double gamma, long precision);
+
+}  // namespace attncert
