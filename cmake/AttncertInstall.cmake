@@ -5,9 +5,14 @@ install(TARGETS attncert_numerics attncert_theory attncert_gpu attncert_proofs_c
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# Public headers keep their layer directory: #include "numerics/ball.hpp" works installed too.
+# Only host headers (.hpp); a layer without any yet gets no empty directory.
 foreach(layer IN ITEMS numerics theory gpu proofs_checks reports)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/attncert/${layer}
-          FILES_MATCHING PATTERN "*.hpp" PATTERN "*.cuh" EXCLUDE)
+  file(GLOB_RECURSE _attncert_headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${layer}/*.hpp)
+  if(_attncert_headers)
+    install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/attncert/${layer}
+            FILES_MATCHING PATTERN "*.hpp")
+  endif()
 endforeach()
 install(EXPORT attncertTargets NAMESPACE attncert:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/attncert)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/attncertConfig.cmake.in
