@@ -1,0 +1,161 @@
+// Paper A, Lemma 1 (printed; explicit constants reconstructed): a general normaliser
+// α_i = F(l_i) / Σ_j F(l_j) with F independent of L and l_i ∈ [−a, a] gives C₁/L ≤ α_i ≤ C₂/L.
+//
+// One claim per F (A.lemma1-exp, -softplus, -sigmoid, -power) rather than one claim with a
+// `family` switch: each F has its own parameters (T, c, p), so each domain holds exactly the
+// parameters that matter, and a verdict, a tightness and a counterexample name the F they are
+// about (a pooled claim would report one tightness over four different constants).
+//
+// Constants: every F here is increasing on [−a, a] on the whole allowed parameter range
+// (exp(l/T) with T > 0; softplus(l) + c; sigmoid(l); (l + a + 1)^p with p > 0 and
+// l + a + 1 >= 1 > 0), so min F = F(−a) and max F = F(a), and since every F(l_j) lies in
+// [F(−a), F(a)]: F(−a)/(L·F(a)) <= α_i <= F(a)/(L·F(−a)), i.e. C₁ = F(−a)/F(a), C₂ = F(a)/F(−a).
+//
+// Logits: l = a·u with u ∈ [−1, 1]^L, so l ∈ [−a, a]^L exactly and every such l is reached.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "numerics/normaliser.hpp"
+#include "numerics/softmax.hpp"
+#include "theory/catalog.hpp"
+#include "theory/quantities.hpp"
+
+namespace attncert {
+namespace {
+
+const char* kSource = "Mudarisov, Burtsev, Petrova, State, arXiv 2508.17821 (NeurIPS 2025), Lemma 1";
+
+enum class Family { Exp, Softplus, Sigmoid, Power };
+
+SearchSpace family_space(Family f) {
+  SearchSpace s;
+  s.scalars.push_back({"L", 1, 64, true, false, "number of tokens"});
+  switch (f) {
+    case Family::Exp:
+      s.scalars.push_back({"a", 0, 10, false, false, "logit half-width: l_i in [-a, a]"});
+      s.scalars.push_back({"T", 0.01, 10, false, true, "temperature of F(l) = exp(l/T)"});
+      break;
+    case Family::Softplus:
+      s.scalars.push_back({"a", 0, 20, false, false, "logit half-width: l_i in [-a, a]"});
+      s.scalars.push_back({"c", 1e-3, 10, false, true, "shift of F(l) = softplus(l) + c"});
+      break;
+    case Family::Sigmoid:
+      s.scalars.push_back({"a", 0, 20, false, false, "logit half-width: l_i in [-a, a]"});
+      break;
+    case Family::Power:
+      s.scalars.push_back({"a", 0, 10, false, false, "logit half-width: l_i in [-a, a]"});
+      s.scalars.push_back({"p", 0.1, 8, false, true, "exponent of F(l) = (l + a + 1)^p"});
+      break;
+  }
+  s.arrays.push_back({"u", "1", "L", Law::Uniform, -1, 1, false, "logits / a (l = a·u)"});
+  return s;
+}
+
+class Lemma1 : public InequalityClaim<Lemma1> {
+ public:
+  Lemma1(ClaimInfo info, Family f) : InequalityClaim(std::move(info), family_space(f)), family_(f) {}
+
+  // The sampler and perturbations already keep u in [−1, 1]; clamping makes a hand-edited or
+  // replayed instance lie in the domain too.
+  void project(Instance& x) const override {
+    if (!x.has_array("u")) return;
+    auto& u = x.arrays["u"];
+    for (Eigen::Index i = 0; i < u.size(); ++i) u.data()[i] = std::clamp(u.data()[i], -1.0, 1.0);
+  }
+
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    using std::exp;
+    const double a_value = x.scalar("a");
+    const T a = ctx.from(a_value);
+    const auto& u = x.array("u");
+    std::vector<T> l;
+    l.reserve(static_cast<std::size_t>(u.size()));
+    for (Eigen::Index i = 0; i < u.size(); ++i) l.push_back(T(a * ctx.from(u.data()[i])));
+    const T L = ctx.from(static_cast<double>(l.size()));
+
+    std::vector<T> alpha;
+    T c2;  // max F / min F over [−a, a]
+    T c1;  // min F / max F
+    if (family_ == Family::Exp) {
+      // softmax(l/T) is the exp normaliser exactly; softmax shifts by the largest logit, so the
+      // double search does not overflow where exp(l/T) alone would (a/T up to 1000).
+      const T temp = ctx.from(x.scalar("T"));
+      alpha = softmax<T>(l, temp);
+      c2 = exp(T(T(2) * a / temp));
+      c1 = exp(T(T(-2) * a / temp));
+    } else {
+      const PositiveFunction<T> F = function<T>(x, a_value);
+      alpha = normalise<T>(l, F);
+      const T f_hi = F(a);
+      const T f_lo = F(T(-a));
+      c2 = f_hi / f_lo;
+      c1 = f_lo / f_hi;
+    }
+    T amax = alpha.front(), amin = alpha.front();
+    for (const T& v : alpha) {
+      amax = tier_max(amax, v);
+      amin = tier_min(amin, v);
+    }
+    return {{"upper", amax, Relation::LessEqual, T(c2 / L)},
+            {"lower", amin, Relation::GreaterEqual, T(c1 / L)}};
+  }
+
+ private:
+  template <class T>
+  PositiveFunction<T> function(const Instance& x, double a) const {
+    switch (family_) {
+      case Family::Softplus: return softplus_normaliser<T>(x.scalar("c"));
+      case Family::Sigmoid: return sigmoid_normaliser<T>();
+      case Family::Power: return power_normaliser<T>(a, x.scalar("p"));
+      case Family::Exp: break;
+    }
+    throw std::logic_error("Lemma1::function: the exp family is evaluated by softmax");
+  }
+
+  Family family_;
+};
+
+std::unique_ptr<Claim> make_lemma1(Family f, const char* suffix, const char* f_latex,
+                                   const char* f_text, const char* params) {
+  ClaimInfo info;
+  info.id = fmt::format("A.lemma1-{}", suffix);
+  info.source = fmt::format("{} (F = {})", kSource, f_text);
+  info.provenance = Provenance::Reconstructed;
+  info.statement_latex = fmt::format(
+      R"(l \in [-a,a]^L,\ \alpha_i = \frac{{F(l_i)}}{{\sum_j F(l_j)}},\ F(l) = {}:\quad )"
+      R"(\frac{{F(-a)}}{{F(a)}}\cdot\frac{{1}}{{L}} \le \alpha_i \le \frac{{F(a)}}{{F(-a)}}\cdot\frac{{1}}{{L}})",
+      f_latex);
+  info.statement_text = fmt::format(
+      "l ∈ [−a, a]^L, α_i = F(l_i)/Σ_j F(l_j), F(l) = {}: (F(−a)/F(a))/L ≤ α_i ≤ (F(a)/F(−a))/L",
+      f_text);
+  info.hypotheses = fmt::format("F independent of L; every l_i ∈ [−a, a]; {}", params);
+  info.note =
+      "printed: C₁/L ≤ α_i ≤ C₂/L with C₁, C₂ independent of L. Reconstructed: the explicit "
+      "constants C₁ = min F / max F, C₂ = max F / min F over [−a, a]; F is increasing on the "
+      "allowed parameters, so min F = F(−a), max F = F(a)";
+  return std::make_unique<Lemma1>(std::move(info), f);
+}
+
+}  // namespace
+
+std::unique_ptr<Claim> make_a_lemma1_exp() {
+  return make_lemma1(Family::Exp, "exp", R"(e^{l/T})", "exp(l/T)", "T ∈ [0.01, 10], a ∈ [0, 10]");
+}
+
+std::unique_ptr<Claim> make_a_lemma1_softplus() {
+  return make_lemma1(Family::Softplus, "softplus", R"(\log(1+e^{l}) + c)", "softplus(l) + c",
+                     "c ∈ [1e-3, 10], a ∈ [0, 20]");
+}
+
+std::unique_ptr<Claim> make_a_lemma1_sigmoid() {
+  return make_lemma1(Family::Sigmoid, "sigmoid", R"(1/(1+e^{-l}))", "sigmoid(l)", "a ∈ [0, 20]");
+}
+
+std::unique_ptr<Claim> make_a_lemma1_power() {
+  return make_lemma1(Family::Power, "power", R"((l+a+1)^p)", "(l + a + 1)^p",
+                     "p ∈ [0.1, 8], a ∈ [0, 10] (so l + a + 1 >= 1 > 0)");
+}
+
+}  // namespace attncert
