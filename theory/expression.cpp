@@ -276,6 +276,7 @@ const QuantityRegistry& default_quantities() {
       {"sigma_min", K::Derived, "smallest singular value of the attention matrix", -inf, false},
       {"effective_rank", K::Derived, "exp of the entropy of the normalised singular values", -inf, false},
       {"stable_rank", K::Derived, "||A||_F^2 / ||A||_2^2", -inf, false},
+      {"spectral_gap", K::Derived, "1 - |lambda_2| of the row-stochastic attention matrix", -inf, false},
       {"lse", K::Derived, "log-sum-exp of the scaled logits, log sum_i exp(l_i/T)", -inf, false},
       {"entropy", K::Derived, "Shannon entropy of alpha, in nats", -inf, false},
       {"pi", K::Constant, "3.14159...", -inf, false},
@@ -781,6 +782,9 @@ template <class T>
 T Expression::evaluate_nodes(std::span<const T> values, long prec) const {
   constexpr bool kBall = std::is_same_v<T, Ball>;
   if constexpr (kBall) require_precision(prec, "Expression::evaluate");
+  if (nodes_.empty()) {
+    throw std::invalid_argument("Expression::evaluate: empty (default-constructed) expression");
+  }
   if (values.size() != names_.size()) {
     throw std::invalid_argument(fmt::format(
         "Expression::evaluate: '{}' needs {} values (for {}), got {}", text_, names_.size(),
@@ -936,6 +940,7 @@ Tri InequalityExpression::holds(const Lookup<Ball>& env, long prec) const {
     case Relation::Less: return l < r;
     case Relation::GreaterEqual: return l >= r;
     case Relation::Greater: return l > r;
+    case Relation::Equal: return l == r;  // not parsed; for inequalities built in code
   }
   return Tri::Unknown;
 }
@@ -943,7 +948,14 @@ Tri InequalityExpression::holds(const Lookup<Ball>& env, long prec) const {
 double InequalityExpression::violation_margin(const Lookup<double>& env) const {
   const double l = lhs.evaluate(env);
   const double r = rhs.evaluate(env);
-  return relation == Relation::LessEqual || relation == Relation::Less ? l - r : r - l;
+  switch (relation) {
+    case Relation::LessEqual:
+    case Relation::Less: return l - r;
+    case Relation::GreaterEqual:
+    case Relation::Greater: return r - l;
+    case Relation::Equal: return std::fabs(l - r);
+  }
+  return NAN;
 }
 
 bool InequalityExpression::violates(double margin) const noexcept {

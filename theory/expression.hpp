@@ -17,6 +17,7 @@
 //              | "min" | "max" ;                        (* two or more arguments *)
 //   name       = letter { letter | digit } ;            (* a quantity of the registry *)
 //   letter     = "A".."Z" | "a".."z" | "_" ;
+//   digit      = "0".."9" ;
 //   number     = ( digits [ "." [ digits ] ] | "." digits ) [ ( "e" | "E" ) [ "+" | "-" ] digits ] ;
 //   digits     = digit { digit } ;                      (* e.g. 2, 0.5, .5, 1e-3, 6.02E23 *)
 //
@@ -28,8 +29,9 @@
 // Evaluation, given values for the names used: in double (a working-tier search value) or in
 // Ball (certified: every operation in Ball arithmetic, literals enclosed exactly as decimals,
 // pi and e by Arb). Where an operation is undefined or may be — log or sqrt of a ball that may
-// be <= 0 (resp. < 0), division by a ball containing 0, 0^negative — the Ball result is a
-// non-finite ball, which the engine reads as Unknown; the double result is then NaN or ±inf.
+// be <= 0 (resp. < 0), division by a ball containing 0, 0^negative, x^y with x < 0 and y not
+// an exact integer — the Ball result is a non-finite ball, which the engine reads as Unknown;
+// the double result is then NaN or ±inf.
 #pragma once
 
 #include <cstddef>
@@ -195,8 +197,9 @@ Expression parse_expression(std::string_view text,
 
 // --- inequalities (the statement of a user conjecture) ----------------------------------
 
-// Relation (LessEqual, Less, GreaterEqual, Greater) and to_string(Relation) are defined in
-// theory/claim.hpp, shared with the catalog's claims; this light header only names the type.
+// Relation (LessEqual, Less, GreaterEqual, Greater, Equal) and to_string(Relation) are defined
+// in theory/claim.hpp, shared with the catalog's claims; this light header only names the
+// type. The parser produces the four inequalities only; Equal is evaluated for code-built ones.
 enum class Relation;
 
 /// "lhs relation rhs" between two expressions: the statement of a user conjecture.
@@ -213,8 +216,9 @@ struct InequalityExpression {
   /// sides give True for <= and >=, False for < and >.
   Tri holds(const Lookup<Ball>& env, long prec) const;
   /// How far the double values violate the relation, the quantity a search maximises:
-  /// lhs - rhs for <= and <, rhs - lhs for >= and >. Positive means violated; for < and > a
-  /// margin of exactly 0 (a tie) violates too — see violates(). NaN when a side is NaN.
+  /// lhs - rhs for <= and <, rhs - lhs for >= and >, |lhs - rhs| for Equal. Positive means
+  /// violated; for < and > a margin of exactly 0 (a tie) violates too — see violates().
+  /// NaN when a side is NaN (undefined at this point).
   double violation_margin(const Lookup<double>& env) const;
   /// Whether a margin from violation_margin() is a violation of this relation.
   bool violates(double margin) const noexcept;
