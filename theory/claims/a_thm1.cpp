@@ -1,0 +1,125 @@
+// Paper A, Theorem 1 (distance collapse), reconstructed: the fixed top-N set (readings B and C,
+// and reading A run through the same bound) and the random selected set (reading B).
+#include <span>
+
+#include "numerics/softmax.hpp"
+#include "theory/catalog.hpp"
+#include "theory/distance_collapse.hpp"
+#include "theory/quantities.hpp"
+
+namespace attncert {
+namespace {
+
+const char* kSource = "Mudarisov, Burtsev, Petrova, State, arXiv 2508.17821 (NeurIPS 2025), Theorem 1";
+const char* kTieBreak = "I_N = the N largest logits (= largest α), ties broken toward the lower index";
+
+template <class T>
+std::vector<T> instance_alpha(const Instance& x, const TierContext<T>& ctx) {
+  const std::vector<T> l = instance_logits(x, ctx);
+  return softmax<T>(std::span<const T>(l), instance_temperature(x, ctx));
+}
+
+// d̃ ≤ (1 − ᾱ_N)·d₁ + ((L − N)·ᾱ_N − (1 − ᾱ_N))·M_N, one side per reading.
+class Thm1Fixed : public InequalityClaim<Thm1Fixed> {
+ public:
+  Thm1Fixed(ClaimInfo info, SearchSpace space, std::vector<DtildeReading> readings)
+      : InequalityClaim(std::move(info), std::move(space)), readings_(std::move(readings)) {}
+  void project(Instance& x) const override { project_top_n(x); }
+  Tri admissible(const Instance& x, long) const override { return top_n_admissible(x); }
+
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    const std::vector<T> alpha = instance_alpha(x, ctx);
+    const TokenMatrix<T> X = instance_tokens(x, ctx);
+    const std::vector<std::size_t> sel = instance_top_n(x, instance_top_n_count(x, X.rows));
+    const std::span<const T> a(alpha);
+    const Thm1FixedTerms<T> terms = thm1_fixed_terms<T>(a, X, sel);
+    std::vector<Inequality<T>> out;
+    for (DtildeReading r : readings_) {
+      out.push_back({"reading " + std::string(to_string(r)), dtilde<T>(r, a, X, sel),
+                     Relation::LessEqual, terms.bound});
+    }
+    return out;
+  }
+
+ private:
+  std::vector<DtildeReading> readings_;
+};
+
+// E_I[d̃_B] ≥ ((L−N)/L)·Σ_i ‖α_i x_i − (N/(L−1))·Σ_{j≠i} α_j x_j‖ (the Jensen gap ε ≥ 0).
+class Thm1Random : public InequalityClaim<Thm1Random> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  void project(Instance& x) const override { project_top_n(x); }
+  Tri admissible(const Instance& x, long) const override { return top_n_admissible(x); }
+
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    const std::vector<T> alpha = instance_alpha(x, ctx);
+    const TokenMatrix<T> X = instance_tokens(x, ctx);
+    const long N = instance_top_n_count(x, X.rows);
+    const std::span<const T> a(alpha);
+    const RandomSubsetExpectation<T> e = expected_over_random_subsets<T>(a, X, N);
+    return {{"epsilon >= 0", e.dtilde[static_cast<std::size_t>(DtildeReading::B)],
+             Relation::GreaterEqual, thm1_random_jensen_term<T>(a, X, N)}};
+  }
+};
+
+const char* kReadings =
+    "d̃_A = ‖Σ_{i∉I} α_i x_i − s‖, d̃_B = Σ_{i∉I} ‖α_i x_i − s‖, d̃_C = ‖Σ_{i∉I} (α_i x_i − s)‖, "
+    "s = Σ_{I} α_i x_i";
+
+ClaimInfo fixed_info(std::string id, std::string readings_text, std::string note) {
+  ClaimInfo info;
+  info.id = std::move(id);
+  info.source = std::string(kSource) + " (fixed selected set)";
+  info.provenance = Provenance::Reconstructed;
+  info.statement_latex =
+      R"(\tilde d \le (1-\bar\alpha_N)\,d_1 + \big((L-N)\bar\alpha_N - (1-\bar\alpha_N)\big)M_N,\quad )"
+      R"(d_1=\max_{i\notin I_N,\,j\in I_N}\|x_i-x_j\|,\ M_N=\max_{j\in I_N}\|x_j\|)";
+  info.statement_text = "d̃ ≤ (1 − ᾱ_N)·d₁ + ((L − N)·ᾱ_N − (1 − ᾱ_N))·M_N for " + readings_text +
+                        "; " + kReadings;
+  info.hypotheses = std::string("softmax weights α = softmax(l/T), tokens x_i ∈ ℝ^d, 1 ≤ N ≤ L − 1; ") +
+                    kTieBreak;
+  info.note = std::move(note);
+  return info;
+}
+
+}  // namespace
+
+std::unique_ptr<Claim> make_a_thm1_fixed() {
+  return std::make_unique<Thm1Fixed>(
+      fixed_info("A.thm1-fixed", "readings B and C",
+                 "reconstructed: the paper's d̃ formula is ambiguous to us; the bound is checked for "
+                 "readings B and C (one side each)"),
+      top_n_space(64, 16), std::vector<DtildeReading>{DtildeReading::B, DtildeReading::C});
+}
+
+std::unique_ptr<Claim> make_a_thm1_fixed_reading_a() {
+  return std::make_unique<Thm1Fixed>(
+      fixed_info("A.thm1-fixed-A", "reading A",
+                 "reconstructed; checking whether reading A satisfies the bound stated for B and C"),
+      top_n_space(64, 16), std::vector<DtildeReading>{DtildeReading::A});
+}
+
+std::unique_ptr<Claim> make_a_thm1_random() {
+  ClaimInfo info;
+  info.id = "A.thm1-random";
+  info.source = std::string(kSource) + " (random selected set)";
+  info.provenance = Provenance::Reconstructed;
+  info.statement_latex =
+      R"(\mathbb{E}_{I}[\tilde d_B] = \frac{L-N}{L}\sum_{i=1}^{L}\Big\|\alpha_i x_i - \frac{N}{L-1})"
+      R"(\sum_{j\ne i}\alpha_j x_j\Big\| + \varepsilon,\quad \varepsilon \ge 0)";
+  info.statement_text =
+      "I uniform over all C(L,N) subsets of size N: E[d̃_B] = ((L−N)/L)·Σ_i ‖α_i x_i − (N/(L−1))·Σ_{j≠i} "
+      "α_j x_j‖ + ε with ε ≥ 0; checked: E[d̃_B] ≥ ((L−N)/L)·Σ_i ‖…‖";
+  info.hypotheses =
+      "softmax weights α = softmax(l/T), tokens x_i ∈ ℝ^d, 1 ≤ N ≤ L − 1, I uniform among the N-subsets "
+      "(not the top-N set)";
+  info.note =
+      "reconstructed; E[d̃_B] is exact by enumerating all C(L,N) subsets, hence L ≤ 10 (enumeration cost, "
+      "not a hypothesis of the paper)";
+  return std::make_unique<Thm1Random>(std::move(info), top_n_space(10, 16));
+}
+
+}  // namespace attncert
