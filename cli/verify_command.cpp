@@ -20,7 +20,9 @@
 #include "numerics/rng.hpp"
 #include "proofs_checks/verifier.hpp"
 #include "reports/result_records.hpp"
+#include "proofs_checks/instance_sampler.hpp"
 #include "theory/catalog.hpp"
+#include "theory/expression_claim.hpp"
 
 namespace attncert::cli {
 namespace {
@@ -29,11 +31,13 @@ struct VerifyArgs {
   std::vector<std::string> ids;
   bool all = false;
   std::uint64_t seed = 1;
-  std::string budget = "2000";
+  std::string budget = "8000";
   long max_precision = 4096;
   int jobs = 0;
   bool json = false;
   std::string out = "out";
+  std::string expr;
+  std::string over;
 };
 
 // Per-claim seed: a hash of (seed, id), so adding a claim never changes another's instances.
@@ -109,9 +113,39 @@ void print_table(const std::vector<const Claim*>& claims, const std::vector<Clai
   }
 }
 
+// Builds the user's conjecture and checks on one sampled instance that the domain feeds every
+// quantity it names (e.g. Delta needs q and K), so such mistakes fail before any search.
+std::unique_ptr<Claim> conjecture_claim(const std::string& expr, const std::string& over) {
+  std::unique_ptr<Claim> claim;
+  try {
+    claim = make_expression_claim(expr, over);
+  } catch (const ParseError& e) {
+    // Say which text the column refers to.
+    const bool in_expr = e.input() == expr;
+    throw std::invalid_argument(fmt::format("{}: {}", in_expr ? "--expr" : "--over", e.what()));
+  }
+  Rng rng(1);
+  Instance x = sample_instance(claim->space(), rng, SampleMode::Plain);
+  try {
+    (void)claim->evaluate_double(x);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("--over: the domain cannot feed the conjecture: {}", e.what()));
+  } catch (const std::out_of_range& e) {
+    throw std::invalid_argument(fmt::format("--over: the domain cannot feed the conjecture: {}", e.what()));
+  }
+  return claim;
+}
+
 int run_verify(const VerifyArgs& a) {
-  if (!a.all && a.ids.empty()) {
-    throw CLI::ValidationError("verify", "name claim ids (see `attncert list`) or pass --all");
+  const bool conjecture = !a.expr.empty() || !a.over.empty();
+  if (conjecture && (a.expr.empty() || a.over.empty())) {
+    throw CLI::ValidationError("verify", "--expr and --over go together");
+  }
+  if (conjecture && (a.all || !a.ids.empty())) {
+    throw CLI::ValidationError("verify", "give --expr/--over or claim ids/--all, not both");
+  }
+  if (!conjecture && !a.all && a.ids.empty()) {
+    throw CLI::ValidationError("verify", "name claim ids (see `attncert list`), pass --all, or give --expr and --over");
   }
   if (a.all && !a.ids.empty()) throw CLI::ValidationError("verify", "give claim ids or --all, not both");
   require_precision(a.max_precision, "--max-precision");
@@ -121,7 +155,11 @@ int run_verify(const VerifyArgs& a) {
   }
   VerifyOptions base = parse_budget(a.budget, a.max_precision);
   std::vector<const Claim*> claims;
-  if (a.all) {
+  std::unique_ptr<Claim> user_claim;
+  if (conjecture) {
+    user_claim = conjecture_claim(a.expr, a.over);
+    claims.push_back(user_claim.get());
+  } else if (a.all) {
     for (const auto& c : catalog()) claims.push_back(c.get());
   } else {
     for (const auto& id : a.ids) {
@@ -213,7 +251,15 @@ int run_replay(const std::string& path, long max_precision) {
     throw std::runtime_error(fmt::format("{}: not an attncert counterexample (needs 'claim' and 'instance')", path));
   }
   const std::string id = j["claim"];
-  const Claim* claim = find_claim(id);
+  std::unique_ptr<Claim> user_claim;
+  const Claim* claim = nullptr;
+  if (j.contains("expression") && j.contains("domain") && j["expression"].is_string() &&
+      j["domain"].is_string()) {
+    user_claim = conjecture_claim(j["expression"], j["domain"]);
+    claim = user_claim.get();
+  } else {
+    claim = find_claim(id);
+  }
   if (!claim) throw std::invalid_argument(fmt::format("{}: unknown claim id '{}'", path, id));
   Instance x;
   try {
@@ -273,6 +319,10 @@ void add_verify_command(CLI::App& app, int& exit_code) {
       "verify", "Search each claim's domain for counterexamples and certify the verdict in ball "
                 "arithmetic");
   cmd->add_option("ids", a->ids, "claim ids (see `attncert list`)");
+  cmd->add_option("--expr", a->expr,
+                  "a conjecture to check, e.g. 'jacobian_norm <= 0.5/T' (grammar: README)");
+  cmd->add_option("--over", a->over,
+                  "its domain, e.g. 'L in [2,64], T in [0.01,10] log, logits ~ normal(0,3)'");
   cmd->add_flag("--all", a->all, "every claim in the catalog");
   cmd->add_option("--seed", a->seed, "random seed (same seed, same output)")->capture_default_str();
   cmd->add_option("--budget", a->budget,

@@ -425,7 +425,11 @@ Ball ball_largest_eigenvalue(const std::vector<Ball>& w, long prec) {
     }
     const Mp root = secular_solve<Mp>(std::span<const Mp>(mids));
     double rel = 2.0 * max_rel + std::ldexp(1.0, -static_cast<int>(prec) + 4);
-    for (int attempt = 0; attempt < 6 && !(lower_proved && upper_proved); ++attempt) {
+    // Widen ×64 until both ends are proved or the bracket is as wide as the interlacing bound
+    // anyway (the Mp root's accuracy depends on how well the two top weights are separated, so
+    // a fixed number of attempts left near-tied rows at the interlacing fallback at high
+    // precision — wider than the same row at 64 bits).
+    for (; rel < 0.25 && !(lower_proved && upper_proved);) {
       const Mp r = mp_from_double(rel, 53);
       if (!lower_proved) {
         const Ball lo = to_ball(Mp(root * (Mp(1) - r)), prec);

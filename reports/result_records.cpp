@@ -1,5 +1,7 @@
 #include "reports/result_records.hpp"
 
+#include "theory/expression_claim.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -80,12 +82,17 @@ std::string result_csv_row(const Claim& claim, const ClaimResult& r) {
 
 nlohmann::json counterexample_json(const Claim& claim, const ClaimResult& r) {
   if (!r.counterexample) throw std::logic_error("counterexample_json: result has no counterexample");
-  return {{"format", "attncert-counterexample-1"},
-          {"claim", claim.info().id},
-          {"statement", claim.info().statement_text},
-          {"seed", r.seed},
-          {"instance", to_json(*r.counterexample)},
-          {"certificate", certificate_json(*r.counterexample_certificate)}};
+  nlohmann::json j = {{"format", "attncert-counterexample-1"},
+                      {"claim", claim.info().id},
+                      {"statement", claim.info().statement_text},
+                      {"seed", r.seed},
+                      {"instance", to_json(*r.counterexample)},
+                      {"certificate", certificate_json(*r.counterexample_certificate)}};
+  if (const ExpressionSource* src = expression_source(claim)) {
+    j["expression"] = src->inequality;
+    j["domain"] = src->domain;
+  }
+  return j;
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {

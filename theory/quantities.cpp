@@ -7,6 +7,8 @@
 
 #include "numerics/softmax.hpp"
 #include "numerics/softmax_jacobian.hpp"
+#include "theory/distance_collapse.hpp"
+#include "theory/spectral_quantities.hpp"
 
 namespace attncert {
 
@@ -19,8 +21,17 @@ const std::vector<QuantityInfo>& known_quantities() {
       {"jacobian_norm", "spectral norm ‖∂α/∂l‖₂ of the softmax Jacobian (exact, secular equation)"},
       {"Delta", "‖q‖₂ · max_j ‖k_j‖₂ (needs arrays q and K)"},
       {"logit_max", "max_j l_j"},
+      {"sigma_min", "smallest singular value of P = softmax(Z Zᵀ/(√d·T)), Z = X (or K)"},
+      {"rank", "rank of P (Ball: [certified lower bound, L])"},
+      {"effective_rank", "exp of the entropy of the normalised singular values of P"},
+      {"stable_rank", "‖P‖_F² / ‖P‖₂²"},
+      {"spectral_gap", "1 − |λ₂(P)| of the row-stochastic P"},
       {"logit_min", "min_j l_j (over unmasked entries)"},
       {"logit_range", "max_j l_j − min_j l_j"},
+      {"N", "size of the selected (top-N) set (scalar N)"},
+      {"dtilde_A", "‖Σ_{i∉I} α_i x_i − s‖, s = Σ_{I} α_i x_i, I = top-N set (needs X, N)"},
+      {"dtilde_B", "Σ_{i∉I} ‖α_i x_i − s‖ over the non-selected tokens (needs X, N)"},
+      {"dtilde_C", "‖Σ_{i∉I} (α_i x_i − s)‖ (needs X, N)"},
   };
   return q;
 }
@@ -98,6 +109,11 @@ T quantity(std::string_view name, const Instance& x, const TierContext<T>& ctx) 
   if (x.has_scalar(std::string(name))) return ctx.from(x.scalar(std::string(name)));
   if (name == "T") return instance_temperature(x, ctx);
   if (name == "Delta") return instance_delta(x, ctx);
+  if (name == "N") throw std::invalid_argument("quantity 'N' needs the scalar 'N' (size of the selected set)");
+  if (auto v = spectral_quantity<T>(name, x, ctx)) return *std::move(v);
+  if (name == "dtilde_A") return instance_dtilde(DtildeReading::A, x, ctx);
+  if (name == "dtilde_B") return instance_dtilde(DtildeReading::B, x, ctx);
+  if (name == "dtilde_C") return instance_dtilde(DtildeReading::C, x, ctx);
   if (name == "L") {
     return ctx.from(static_cast<double>(instance_logits(x, TierContext<double>{53}).size()));
   }

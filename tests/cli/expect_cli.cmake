@@ -1,6 +1,8 @@
 # Runs one attncert command line and checks its exit code and output.
-#   -DCMD="attncert;arg;arg" -DEXPECT_CODE=N [-DEXPECT_STDOUT=regex] [-DEXPECT_STDERR=regex]
+#   -DEXE=path -DARGS="arg|arg|…" -DEXPECT_CODE=N [-DEXPECT_STDOUT=regex] [-DEXPECT_STDERR=regex]
 #   [-DEXPECT_ONE_LINE_STDERR=1]
+string(REPLACE "|" ";" arg_list "${ARGS}")
+set(CMD "${EXE}" ${arg_list})
 execute_process(COMMAND ${CMD} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 string(REPLACE ";" " " shown "${CMD}")
 if(NOT code STREQUAL "${EXPECT_CODE}")

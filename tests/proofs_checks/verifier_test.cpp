@@ -1,0 +1,225 @@
+// The engine on claims whose truth we can settle by hand — used only to test the engine; the
+// engine itself never sees which answer is expected.
+#include "proofs_checks/verifier.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "proofs_checks/instance_sampler.hpp"
+#include "theory/quantities.hpp"
+
+namespace attncert {
+namespace {
+
+// alpha_max <= c · e^{2Δ/T} / L: true for c >= 1 (paper A, Cor. 1), false for c < 1 because
+// Δ -> 0 makes α -> 1/L and the bound -> c/L.
+class ScaledCor1 : public InequalityClaim<ScaledCor1> {
+ public:
+  ScaledCor1(double c, ClaimInfo info, SearchSpace space)
+      : InequalityClaim(std::move(info), std::move(space)), c_(c) {}
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    using std::exp;
+    const T L = ctx.from(static_cast<double>(instance_logits(x, TierContext<double>{}).size()));
+    const T b = ctx.from(c_) * exp(ctx.from(2.0) * instance_delta(x, ctx) / instance_temperature(x, ctx)) / L;
+    return {{"upper", quantity("alpha_max", x, ctx), Relation::LessEqual, T(b)}};
+  }
+
+ private:
+  double c_;
+};
+
+// x·y <= bound over x, y in [0, 1]: false when bound < 1 (at x = y = 1), tight when bound = 1.
+class ProductBound : public InequalityClaim<ProductBound> {
+ public:
+  ProductBound(double bound, ClaimInfo info, SearchSpace space)
+      : InequalityClaim(std::move(info), std::move(space)), bound_(bound) {}
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    return {{"product", T(ctx.from(x.scalar("x")) * ctx.from(x.scalar("y"))), Relation::LessEqual,
+             ctx.from(bound_)}};
+  }
+
+ private:
+  double bound_;
+};
+
+// exp(log(x)) == x: an identity that interval arithmetic can never prove, only confirm.
+class ExpLogIdentity : public InequalityClaim<ExpLogIdentity> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    using std::exp;
+    using std::log;
+    const T v = ctx.from(x.scalar("x"));
+    return {{"identity", T(exp(log(v))), Relation::Equal, v}};
+  }
+};
+
+// exp(log(x)) <= x·(1 − δ): false for every x, by a margin too small for 64 bits when δ is tiny.
+class ShiftedExpLog : public InequalityClaim<ShiftedExpLog> {
+ public:
+  ShiftedExpLog(double delta, ClaimInfo info, SearchSpace space)
+      : InequalityClaim(std::move(info), std::move(space)), delta_(delta) {}
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    using std::exp;
+    using std::log;
+    const T v = ctx.from(x.scalar("x"));
+    return {{"shifted", T(exp(log(v))), Relation::LessEqual, T(v * (ctx.from(1.0) - ctx.from(delta_)))}};
+  }
+
+ private:
+  double delta_;
+};
+
+SearchSpace qk_space() {
+  return {{{"L", 1, 32, true, false, ""}, {"d", 1, 8, true, false, ""}, {"T", 0.05, 5, false, true, ""}},
+          {{"q", "1", "d", Law::Normal, 0, 1, false, ""}, {"K", "L", "d", Law::Normal, 0, 1, false, ""}}};
+}
+
+std::unique_ptr<Claim> scaled_cor1(double c) {
+  return std::make_unique<ScaledCor1>(c, ClaimInfo{"test.cor1-scaled"}, qk_space());
+}
+
+std::unique_ptr<Claim> product_bound(double b) {
+  return std::make_unique<ProductBound>(
+      b, ClaimInfo{"test.product"},
+      SearchSpace{{{"x", 0, 1, false, false, ""}, {"y", 0, 1, false, false, ""}}, {}});
+}
+
+VerifyOptions small_budget(std::uint64_t seed) {
+  VerifyOptions o;
+  o.seed = seed;
+  o.instances = 600;
+  o.local_steps = 200;
+  o.certify = 30;
+  return o;
+}
+
+TEST(Verifier, RefutesABoundWhoseConstantIsSlightlyTooSmall) {
+  const std::uint64_t seed = 7;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const auto claim = scaled_cor1(0.999);
+  const ClaimResult r = verify_claim(*claim, small_budget(seed));
+  ASSERT_EQ(r.verdict, DomainVerdict::Refuted);
+  ASSERT_TRUE(r.counterexample && r.counterexample_certificate);
+  EXPECT_EQ(r.counterexample_certificate->status, InstanceStatus::Refuted);
+  // The shrunk instance re-certifies from scratch, and is small.
+  EXPECT_EQ(certify_instance(*claim, *r.counterexample).status, InstanceStatus::Refuted);
+  EXPECT_LE(r.counterexample->scalar("L"), 2) << r.counterexample->describe();
+}
+
+TEST(Verifier, KeepsABoundWhoseConstantIsSlightlyTooLarge) {
+  const std::uint64_t seed = 7;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const auto claim = scaled_cor1(1.001);
+  const ClaimResult r = verify_claim(*claim, small_budget(seed));
+  EXPECT_EQ(r.verdict, DomainVerdict::Survived);
+  EXPECT_FALSE(r.counterexample);
+  EXPECT_GT(r.certified, 0);
+  // The search pushes the ratio towards 1/1.001 (Δ -> 0): the bound is nearly sharp.
+  EXPECT_GT(r.tightness, 0.99);
+  EXPECT_LE(r.tightness, 1 / 1.001 + 1e-12);
+}
+
+TEST(Verifier, FindsAnInteriorCornerByLocalSearch) {
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const auto claim = product_bound(0.999);  // violated only near x = y = 1
+    const ClaimResult r = verify_claim(*claim, small_budget(seed));
+    ASSERT_EQ(r.verdict, DomainVerdict::Refuted);
+    // Shrinking rounds to few significant digits while the violation persists.
+    EXPECT_GE(r.counterexample->scalar("x") * r.counterexample->scalar("y"), 0.999);
+  }
+}
+
+TEST(Verifier, TieAtTheBoundaryIsNotACounterexample) {
+  const auto claim = product_bound(1.0);  // x·y <= 1 holds, with equality at (1, 1)
+  const ClaimResult r = verify_claim(*claim, small_budget(11));
+  EXPECT_EQ(r.verdict, DomainVerdict::Survived);
+  EXPECT_DOUBLE_EQ(r.tightness, 1.0);  // the edge-biased sampler hits the corner exactly
+}
+
+TEST(Verifier, IdentitiesAreConsistentNotProved) {
+  ExpLogIdentity claim(ClaimInfo{"test.explog"},
+                       SearchSpace{{{"x", 1e-3, 1e3, false, true, ""}}, {}});
+  const ClaimResult r = verify_claim(claim, small_budget(3));
+  EXPECT_EQ(r.verdict, DomainVerdict::Survived);
+  EXPECT_EQ(r.certified, 0);
+  EXPECT_GT(r.consistent, 0);
+}
+
+TEST(Verifier, SameSeedSameResult) {
+  const auto claim = scaled_cor1(0.999);
+  const ClaimResult a = verify_claim(*claim, small_budget(5));
+  const ClaimResult b = verify_claim(*claim, small_budget(5));
+  ASSERT_TRUE(a.counterexample && b.counterexample);
+  EXPECT_EQ(to_json(*a.counterexample), to_json(*b.counterexample));
+  EXPECT_EQ(a.evaluated, b.evaluated);
+  EXPECT_EQ(a.best_score, b.best_score);
+}
+
+TEST(Certificate, EscalatesPrecisionUntilDecided) {
+  // A 2^-80 relative gap is hidden by the ~2^-60 radius of exp(log x) at 64 bits and shows at
+  // 128 bits.
+  const SearchSpace one_x{{{"x", 1, 2, false, false, ""}}, {}};
+  ShiftedExpLog claim(std::ldexp(1.0, -80), ClaimInfo{"test.shifted"}, one_x);
+  Instance x;
+  x.scalars = {{"x", 1.5}};
+  const InstanceCertificate c = certify_instance(claim, x);
+  EXPECT_EQ(c.status, InstanceStatus::Refuted);
+  EXPECT_EQ(c.precision, 128);
+  // With the cap at 64 bits the same instance stays undecided.
+  EXPECT_EQ(certify_instance(claim, x, CertifyOptions{64, 64}).status, InstanceStatus::Inconclusive);
+  // An identity is consistent once its enclosures overlap at the identity precision.
+  ExpLogIdentity id(ClaimInfo{"test.explog"}, one_x);
+  EXPECT_EQ(certify_instance(id, x).status, InstanceStatus::Consistent);
+}
+
+TEST(InstanceSampler, SamplesRespectTheDomain) {
+  const SearchSpace space{{{"L", 1, 9, true, false, ""}, {"T", 0.01, 10, false, true, ""}},
+                          {{"u", "1", "L", Law::Uniform, -2, 3, false, ""},
+                           {"s", "L", "3", Law::Sphere, 2.5, 0, false, ""}}};
+  Rng base(99);
+  for (std::uint64_t k = 0; k < 400; ++k) {
+    Rng rng = base.substream(k);
+    const Instance x = sample_instance(space, rng, k % 2 ? SampleMode::Edge : SampleMode::Plain);
+    const double L = x.scalar("L");
+    ASSERT_TRUE(L >= 1 && L <= 9 && L == std::floor(L));
+    ASSERT_TRUE(x.scalar("T") >= 0.01 && x.scalar("T") <= 10);
+    ASSERT_EQ(x.array("u").cols(), L);
+    for (Eigen::Index i = 0; i < x.array("u").size(); ++i) {
+      ASSERT_TRUE(x.array("u").data()[i] >= -2 && x.array("u").data()[i] <= 3);
+    }
+    ASSERT_EQ(x.array("s").rows(), L);
+    for (Eigen::Index r = 0; r < x.array("s").rows(); ++r) {
+      // Rows are scaled unit-sphere draws: norm 2.5 up to a few roundings of a length-3 sum.
+      ASSERT_NEAR(x.array("s").row(r).norm(), 2.5, 2.5 * 8 * std::ldexp(1.0, -53));
+    }
+    Rng prng = base.substream(k + 1000);
+    const Instance y = perturb_instance(space, x, prng, 0.3);
+    ASSERT_EQ(y.scalar("L"), L);
+    ASSERT_TRUE(y.scalar("T") >= 0.01 && y.scalar("T") <= 10);
+  }
+}
+
+TEST(InstanceJson, RoundTripsExactly) {
+  Instance x;
+  x.scalars = {{"T", 0.1}, {"L", 3}};
+  x.arrays["logits"] = RowMatrix<double>(1, 3);
+  x.arrays["logits"] << 1e-300, -INFINITY, 0.30000000000000004;
+  const Instance y = instance_from_json(to_json(x));
+  EXPECT_EQ(y.scalars, x.scalars);
+  EXPECT_EQ(y.array("logits"), x.array("logits"));
+  EXPECT_THROW(instance_from_json(nlohmann::json::parse(R"({"arrays": {"a": [[1, 2], [3]]}})")),
+               std::invalid_argument);
+  EXPECT_THROW(instance_from_json(nlohmann::json::parse(R"({"scalars": {"T": "NaN"}})")),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace attncert
