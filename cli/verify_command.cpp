@@ -1,6 +1,7 @@
 #include "cli/verify_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <atomic>
 #include <cmath>
@@ -104,8 +105,19 @@ void print_table(const std::vector<const Claim*>& claims, const std::vector<Clai
     if (r.counterexample) {
       note = fmt::format("{} [side '{}']", r.counterexample->describe(8),
                          r.counterexample_certificate->violated);
-    } else if (r.inconclusive > 0) {
-      note = fmt::format("{} instance(s) undecided at {} bits", r.inconclusive, r.max_precision_used);
+    } else {
+      std::vector<std::string> parts;
+      if (r.consistent > 0) parts.push_back(fmt::format("{} consistent (enclosures of both sides agree)", r.consistent));
+      if (r.inconclusive > 0) {
+        parts.push_back(fmt::format("{} undecided at {} bits", r.inconclusive, r.max_precision_used));
+      }
+      if (r.unconfirmed > 0) {
+        parts.push_back(fmt::format("{} chance exceedance(s) not confirmed by fresh seeds", r.unconfirmed));
+      }
+      if (claims[i]->info().kind == ClaimKind::Statistical) {
+        parts.push_back(fmt::format("statistical, confidence {}", claims[i]->info().confidence));
+      }
+      note = fmt::format("{}", fmt::join(parts, "; "));
     }
     fmt::print("{:<22} {:<13} {:<12} {:>9} {:>10} {:>6}  {}\n", claims[i]->info().id,
                to_string(claims[i]->info().provenance), verdict_cell(r), r.certified,

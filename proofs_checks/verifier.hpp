@@ -45,6 +45,7 @@ struct ClaimResult {
   long consistent = 0;           // identity claims: instances whose sides' enclosures agree
   long inconclusive = 0;         // instances left undecided at the precision cap
   long inadmissible = 0;         // candidates outside the hypotheses (not counted)
+  long unconfirmed = 0;          // statistical refutations that fresh Monte Carlo seeds did not confirm
   double tightness = std::numeric_limits<double>::quiet_NaN();  // max lhs/bound over proved
   std::optional<Instance> tightest;   // the instance attaining it
   double best_score = -std::numeric_limits<double>::infinity();  // double search's best

@@ -42,6 +42,7 @@ nlohmann::json result_json(const Claim& claim, const ClaimResult& r) {
                       {"certified_instances", r.certified},
                       {"consistent_instances", r.consistent},
                       {"inconclusive_instances", r.inconclusive},
+                      {"unconfirmed_statistical_refutations", r.unconfirmed},
                       {"evaluated_instances", r.evaluated},
                       {"max_precision_bits", r.max_precision_used},
                       {"seed", r.seed}};
