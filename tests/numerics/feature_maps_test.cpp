@@ -23,9 +23,6 @@ namespace {
 
 using namespace linear_attention_testing;  // NOLINT(google-build-using-namespace)
 
-  }
-}
-
 // --- Taylor-2 ---------------------------------------------------------------------------------
 
 TEST(Taylor2FeatureMap, InnerProductIsExactlyOnePlusSPlusHalfSSquaredInExactBalls) {

@@ -24,9 +24,6 @@ namespace {
 
 using namespace linear_attention_testing;  // NOLINT(google-build-using-namespace)
 
-  }
-}
-
 std::vector<FeatureMap> all_maps(Index d, std::uint64_t seed) {
   return {FeatureMap::relu(),        FeatureMap::elu_plus_one(),
           FeatureMap::taylor2(),     FeatureMap::performer(d, 2 * d + 1, seed),

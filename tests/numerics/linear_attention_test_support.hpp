@@ -52,5 +52,7 @@ void expect_throw_mentioning(F&& f, const std::string& fragment) {
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
         << "message \"" << e.what() << "\" does not mention \"" << fragment << "\"";
+  }
+}
 
 }  // namespace attncert::linear_attention_testing

@@ -76,18 +76,24 @@ class ShiftedExpLog : public InequalityClaim<ShiftedExpLog> {
   double delta_;
 };
 
+ClaimInfo test_info(const char* id) {
+  ClaimInfo info;
+  info.id = id;
+  return info;
+}
+
 SearchSpace qk_space() {
   return {{{"L", 1, 32, true, false, ""}, {"d", 1, 8, true, false, ""}, {"T", 0.05, 5, false, true, ""}},
           {{"q", "1", "d", Law::Normal, 0, 1, false, ""}, {"K", "L", "d", Law::Normal, 0, 1, false, ""}}};
 }
 
 std::unique_ptr<Claim> scaled_cor1(double c) {
-  return std::make_unique<ScaledCor1>(c, ClaimInfo{"test.cor1-scaled"}, qk_space());
+  return std::make_unique<ScaledCor1>(c, test_info("test.cor1-scaled"), qk_space());
 }
 
 std::unique_ptr<Claim> product_bound(double b) {
   return std::make_unique<ProductBound>(
-      b, ClaimInfo{"test.product"},
+      b, test_info("test.product"),
       SearchSpace{{{"x", 0, 1, false, false, ""}, {"y", 0, 1, false, false, ""}}, {}});
 }
 
@@ -145,7 +151,7 @@ TEST(Verifier, TieAtTheBoundaryIsNotACounterexample) {
 }
 
 TEST(Verifier, IdentitiesAreConsistentNotProved) {
-  ExpLogIdentity claim(ClaimInfo{"test.explog"},
+  ExpLogIdentity claim(test_info("test.explog"),
                        SearchSpace{{{"x", 1e-3, 1e3, false, true, ""}}, {}});
   const ClaimResult r = verify_claim(claim, small_budget(3));
   EXPECT_EQ(r.verdict, DomainVerdict::Survived);
@@ -167,7 +173,7 @@ TEST(Certificate, EscalatesPrecisionUntilDecided) {
   // A 2^-80 relative gap is hidden by the ~2^-60 radius of exp(log x) at 64 bits and shows at
   // 128 bits.
   const SearchSpace one_x{{{"x", 1, 2, false, false, ""}}, {}};
-  ShiftedExpLog claim(std::ldexp(1.0, -80), ClaimInfo{"test.shifted"}, one_x);
+  ShiftedExpLog claim(std::ldexp(1.0, -80), test_info("test.shifted"), one_x);
   Instance x;
   x.scalars = {{"x", 1.5}};
   const InstanceCertificate c = certify_instance(claim, x);
@@ -176,7 +182,7 @@ TEST(Certificate, EscalatesPrecisionUntilDecided) {
   // With the cap at 64 bits the same instance stays undecided.
   EXPECT_EQ(certify_instance(claim, x, CertifyOptions{64, 64}).status, InstanceStatus::Inconclusive);
   // An identity is consistent once its enclosures overlap at the identity precision.
-  ExpLogIdentity id(ClaimInfo{"test.explog"}, one_x);
+  ExpLogIdentity id(test_info("test.explog"), one_x);
   EXPECT_EQ(certify_instance(id, x).status, InstanceStatus::Consistent);
 }
 
