@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <flint/flint.h>
+
 #include "cli/exit_codes.hpp"
 #include "cli/progress_line.hpp"
 #include "numerics/precision.hpp"
@@ -210,6 +212,7 @@ int run_verify(const VerifyArgs& a) {
       }
       ++done;
     }
+    flint_cleanup();  // Arb/FLINT keep per-thread caches (constants, exp tables): free them here
   };
   std::vector<std::thread> pool;
   for (int t = 0; t < std::min<int>(jobs, static_cast<int>(claims.size())); ++t) pool.emplace_back(worker);
