@@ -26,9 +26,10 @@ ProportionInterval clopper_pearson(std::uint64_t k, std::uint64_t n, double gamm
   return r;
 }
 
-Ball clopper_pearson_ball(std::uint64_t k, std::uint64_t n, double gamma, long precision) {
-  const ProportionInterval r = clopper_pearson(k, n, gamma);
-  return Ball::interval(r.lower, r.upper, precision);
+Ball clopper_pearson_ball(std::uint64_t certain, std::uint64_t undecided, std::uint64_t trials,
+                          double gamma, long precision) {
+  return Ball::interval(clopper_pearson(certain, trials, gamma).lower,
+                        clopper_pearson(certain + undecided, trials, gamma).upper, precision);
 }
 
 }  // namespace attncert

@@ -18,8 +18,12 @@ struct ProportionInterval {
 /// widened outward by 1e-12 relative, so rounding in the inversion can only make it wider.
 ProportionInterval clopper_pearson(std::uint64_t successes, std::uint64_t trials, double gamma);
 
-/// The interval as a ball (hull of [lower, upper]) at `precision` bits: comparing it with a
-/// claimed probability gives True/False only when the whole interval is on one side.
-Ball clopper_pearson_ball(std::uint64_t successes, std::uint64_t trials, double gamma, long precision);
+/// The interval as a ball at `precision` bits, for events decided with certified arithmetic:
+/// `certain` trials certainly had the event, `undecided` more may have had it. The ball is the
+/// hull of the lower end for `certain` and the upper end for `certain + undecided` successes, so
+/// comparing it with a claimed probability gives True/False only when every possible count puts
+/// the whole interval on one side.
+Ball clopper_pearson_ball(std::uint64_t certain, std::uint64_t undecided, std::uint64_t trials,
+                          double gamma, long precision);
 
 }  // namespace attncert

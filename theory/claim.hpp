@@ -69,6 +69,14 @@ struct TierContext {
   T from(double x) const { return ScalarTraits<T>::from_double(x, precision); }
 };
 
+/// An instance array in tier T, entry by entry through ctx.from (exact for Mp and Ball).
+template <class T>
+RowMatrix<T> to_tier(const RowMatrix<double>& a, const TierContext<T>& ctx) {
+  RowMatrix<T> out(a.rows(), a.cols());
+  for (Eigen::Index i = 0; i < a.size(); ++i) out.data()[i] = ctx.from(a.data()[i]);
+  return out;
+}
+
 class Claim {
  public:
   virtual ~Claim() = default;

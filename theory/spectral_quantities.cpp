@@ -22,8 +22,7 @@ RowMatrix<T> attention_matrix(const Instance& x, const TierContext<T>& ctx) {
   const char* which = x.has_array("X") ? "X" : x.has_array("K") ? "K" : nullptr;
   if (!which) throw std::invalid_argument("spectral quantities need tokens X (or keys K) in the instance");
   const RowMatrix<double>& z = x.array(which);
-  RowMatrix<T> Z(z.rows(), z.cols());
-  for (Eigen::Index i = 0; i < z.size(); ++i) Z.data()[i] = ctx.from(z.data()[i]);
+  const RowMatrix<T> Z = to_tier(z, ctx);
   SoftmaxAttentionOptions<T> o;
   using std::sqrt;
   o.scale = T(ctx.from(1.0) / sqrt(ctx.from(static_cast<double>(z.cols()))));

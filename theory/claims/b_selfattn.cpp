@@ -110,9 +110,7 @@ T union_tail_probability(int n, int d, const T& dt_star, std::uint64_t seed, con
     if (event == Tri::Unknown) ++unknown;
   }
   if constexpr (std::is_same_v<T, Ball>) {
-    const double gamma = 1 - kConfidence;
-    return Ball::interval(clopper_pearson(yes, kMonteCarloSamples, gamma).lower,
-                          clopper_pearson(yes + unknown, kMonteCarloSamples, gamma).upper, ctx.precision);
+    return clopper_pearson_ball(yes, unknown, kMonteCarloSamples, 1 - kConfidence, ctx.precision);
   } else {
     return ctx.from(static_cast<double>(yes) / static_cast<double>(kMonteCarloSamples));
   }

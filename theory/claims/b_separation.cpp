@@ -57,9 +57,7 @@ T probability(const EventCount& c, bool exact, const TierContext<T>& ctx) {
       const double hi = static_cast<double>(c.yes + c.unknown) / static_cast<double>(c.trials);
       return Ball::interval(lo, hi, ctx.precision);
     }
-    const double gamma = 1 - kConfidence;
-    return Ball::interval(clopper_pearson(c.yes, c.trials, gamma).lower,
-                          clopper_pearson(c.yes + c.unknown, c.trials, gamma).upper, ctx.precision);
+    return clopper_pearson_ball(c.yes, c.unknown, c.trials, 1 - kConfidence, ctx.precision);
   } else {
     return ctx.from(lo);
   }

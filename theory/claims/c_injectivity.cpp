@@ -14,13 +14,6 @@
 namespace attncert {
 namespace {
 
-template <class T>
-RowMatrix<T> to_tier(const RowMatrix<double>& a, const TierContext<T>& ctx) {
-  RowMatrix<T> out(a.rows(), a.cols());
-  for (Eigen::Index i = 0; i < a.size(); ++i) out.data()[i] = ctx.from(a.data()[i]);
-  return out;
-}
-
 // phi = 0: identity, 1: ReLU (both positively homogeneous of degree 1).
 FeatureMap homogeneous_map(const Instance& x) {
   return std::llround(x.scalar("phi")) == 0 ? FeatureMap::identity() : FeatureMap::relu();

@@ -38,13 +38,6 @@ constexpr long kReplicates = 2000;
 constexpr double kGamma = 1e-4;
 
 template <class T>
-RowMatrix<T> to_tier(const RowMatrix<double>& a, const TierContext<T>& ctx) {
-  RowMatrix<T> out(a.rows(), a.cols());
-  for (Eigen::Index i = 0; i < a.size(); ++i) out.data()[i] = ctx.from(a.data()[i]);
-  return out;
-}
-
-template <class T>
 T dot_rows(const RowMatrix<T>& a, const RowMatrix<T>& b, const T& zero) {
   T s = zero;
   for (Eigen::Index c = 0; c < a.cols(); ++c) s += a(0, c) * b(0, c);

@@ -19,13 +19,6 @@ namespace attncert {
 namespace {
 
 template <class T>
-RowMatrix<T> to_tier(const RowMatrix<double>& a, const TierContext<T>& ctx) {
-  RowMatrix<T> out(a.rows(), a.cols());
-  for (Eigen::Index i = 0; i < a.size(); ++i) out.data()[i] = ctx.from(a.data()[i]);
-  return out;
-}
-
-template <class T>
 RowMatrix<T> matmul(const RowMatrix<T>& a, const RowMatrix<T>& b, const T& zero) {
   RowMatrix<T> c(a.rows(), b.cols());
   for (Eigen::Index i = 0; i < a.rows(); ++i) {

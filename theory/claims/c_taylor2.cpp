@@ -8,13 +8,6 @@
 namespace attncert {
 namespace {
 
-template <class T>
-RowMatrix<T> to_tier(const RowMatrix<double>& a, const TierContext<T>& ctx) {
-  RowMatrix<T> out(a.rows(), a.cols());
-  for (Eigen::Index i = 0; i < a.size(); ++i) out.data()[i] = ctx.from(a.data()[i]);
-  return out;
-}
-
 // For every key j, with s_j = qᵀk_j:
 //   "identity j":  φ_q(q)ᵀφ_k(k_j) = 1 + s_j + s_j²/2   (the FeatureMap::taylor2 features)
 //   "remainder j": |e^{s_j} − (1 + s_j + s_j²/2)| ≤ |s_j|³·e^{max(s_j, 0)}/6
