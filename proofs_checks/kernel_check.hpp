@@ -1,0 +1,45 @@
+// Validation of a kernel (or its CPU twin) against the certified ground truth: one row per
+// case of the shape matrix. The measured error must stay within the kernel's a-priori bound
+// (ratio ≤ 1); the flash-attention rule is reported alongside for comparison with peers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gpu/dtype.hpp"
+
+namespace attncert {
+
+/// Which cases to run. Unset fields mean "the whole shape matrix" for that dimension.
+struct KernelCheckRequest {
+  std::optional<gpu::DType> dtype;
+  std::optional<int> seqlen_q;     // softmax attention; for linear attention: the length
+  std::optional<int> seqlen_k;
+  std::optional<int> head_dim;
+  std::optional<bool> causal;
+  std::uint64_t seed = 20261123;
+  bool prefer_device = true;       // run the CUDA kernel when a device is present
+  bool quick = false;              // a reduced matrix (tests, report --quick)
+};
+
+struct KernelCheckRow {
+  std::string kernel;          // "flash-attention", "linear-attention", "jacobian-norm"
+  std::string shape;           // e.g. "Lq=113 Lk=203 d=60", "T=500 d=64 elu+1"
+  std::string dtype;           // "fp32" | "fp16" | "bf16"
+  std::string variant;         // "causal", "non-causal", "masked-rows", "logits<=-5e4", …
+  std::string executed_on;     // "twin" or "device (NAME)"
+  double max_abs_error = 0;    // max over outputs of |computed − certified midpoint| + radius
+  double bound = 0;            // the a-priori bound for this case (same norm as the error)
+  double ratio = 0;            // max_abs_error / bound; must be ≤ 1
+  double ground_truth_radius = 0;  // largest radius of the certified enclosure
+  double naive_error = 0;      // error of a naive implementation in the same precision
+  double fa_rule_threshold = 0;    // 2·naive_error + absolute term (flash-attention tests)
+  bool fa_rule_pass = false;
+  bool deterministic = false;  // a second run gave bit-identical output
+  bool pass = false;           // ratio ≤ 1, deterministic, and no NaN/Inf where none belongs
+  std::string note;            // e.g. "fully masked rows: output 0"
+};
+
+}  // namespace attncert

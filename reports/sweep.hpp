@@ -1,0 +1,100 @@
+// Sweeps: one experiment evaluated over a parameter grid, as a tidy table (one row per grid
+// point × series × statistic), plus what the report needs to draw it (figure specs) and to
+// summarise it (one table row). Deterministic: the same grid and seed give byte-identical CSV.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace attncert::sweeps {
+
+/// One axis of a grid: a name (as the experiment knows it, e.g. "L", "T", "N") and its values.
+struct GridAxis {
+  std::string name;
+  std::vector<double> values;
+};
+
+/// Axes in the order given; unspecified axes take the experiment's defaults.
+struct Grid {
+  std::vector<GridAxis> axes;
+  const GridAxis* find(std::string_view name) const;
+};
+
+/// Parses one --grid text, e.g. "L=32..1024:log2, N=5" or "T={0.01,0.1,1}".
+/// Throws std::invalid_argument naming the offending axis/column on malformed input or an
+/// empty range.
+Grid parse_grid(std::string_view text);
+
+struct SweepRow {
+  std::vector<double> parameters;            // one per SweepTable::parameter_names
+  std::string series;                        // e.g. "Delta/T=2", "softmax", "reading A"
+  std::string statistic;                     // e.g. "L*alpha_max", "max ||J||_2"
+  double value = 0;
+  std::vector<std::optional<double>> bounds; // one per SweepTable::bound_names (empty cell if none)
+  std::optional<double> ci_low, ci_high;     // statistical estimates only
+};
+
+struct SweepTable {
+  std::string experiment;
+  std::vector<std::string> parameter_names;
+  std::vector<std::string> bound_names;
+  std::uint64_t seed = 0;
+  std::vector<SweepRow> rows;
+};
+
+/// Tidy CSV (RFC 4180, \r\n): parameters…, series, statistic, value, bounds…, ci_low, ci_high,
+/// seed. Numbers are written with 17 significant digits (round-trip), never locale-dependent.
+std::string sweep_csv(const SweepTable& table);
+
+/// One curve of a figure: the rows with this series and statistic, y taken from `y_column`
+/// ("value" or one of the bound names).
+struct CurveSpec {
+  std::string legend;      // plain text; the report escapes it
+  std::string series;
+  std::string statistic;
+  std::string y_column = "value";
+  bool is_bound = false;   // drawn dashed, without marks
+  bool with_ci = false;    // draw ci_low..ci_high as a band / error bars
+};
+
+struct FigureSpec {
+  std::string id;                           // file stem, e.g. "vanishing-attention"
+  std::string x_parameter;                  // one of the parameter names
+  std::map<std::string, double> fixed;      // other parameters held at these values
+  std::string x_label, y_label;             // plain text or simple math ($...$ allowed)
+  bool log_x = false, log_y = false;
+  std::vector<CurveSpec> curves;
+  std::string caption;                      // says what the reader should see; cites claim ids
+};
+
+/// The report's one-line finding for an experiment, computed from its table.
+struct SweepSummary {
+  int points = 0;
+  int bound_violations = 0;  // rows where a claimed upper (lower) bound is exceeded (undercut)
+  std::string finding;       // plain text, e.g. "printed bound holds at all 40 points"
+};
+
+using ProgressCallback = std::function<void(std::size_t done, std::size_t total)>;
+
+struct Experiment {
+  std::string name;         // CLI name: "vanishing-attention"
+  std::string claim_ids;    // e.g. "A.cor1, A.cor1-tight"
+  std::string title;
+  std::string description;  // one paragraph for --list and the report
+  std::string default_grid; // the full report's grid, in parse_grid syntax
+  std::string quick_grid;   // report --quick (all quick grids together finish in < ~1 min)
+  std::function<SweepTable(const Grid&, std::uint64_t seed, const ProgressCallback&)> run;
+  std::vector<FigureSpec> figures;
+  std::function<SweepSummary(const SweepTable&)> summarize;
+};
+
+/// Every experiment, in report order.
+const std::vector<Experiment>& experiments();
+const Experiment* find_experiment(std::string_view name);
+
+}  // namespace attncert::sweeps
