@@ -63,7 +63,10 @@ KernelStatus can_run_jacobian_norm(const JacobianNormArgs& args) {
                             "48 KB of shared memory); need 1 <= L <= {}",
                             args.length, kJacobianNormMaxLength, kJacobianNormMaxLength));
   }
-  if (args.num_temperatures <= 0 || args.temperatures == nullptr) {
+  if (args.num_temperatures > 0 && args.temperatures == nullptr) {
+    return fail(KernelStatusCode::null_pointer, "temperatures pointer is null");
+  }
+  if (args.num_temperatures <= 0) {
     return fail(KernelStatusCode::empty_input,
                 fmt::format("no temperature given; need 1 to {} temperatures",
                             kJacobianNormMaxTemperatures));
