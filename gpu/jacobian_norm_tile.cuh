@@ -35,10 +35,18 @@ inline constexpr int kWarpSize = 32;
 /// every positive weight ≥ 2^−100, so no product in the solver underflows far enough to spoil
 /// its relative error analysis; the dropped mass is an absolute error term of the bound.
 inline constexpr float kWeightFloorExponent = -69.0f;
-/// Solver iteration cap. Every iteration halves the bracket measure or forces the next one to
-/// (bisection), and 7 geometric + 24 arithmetic halvings reach float resolution from [2^−100, 1]:
-/// ≤ 62 iterations. The cap is a safety net, never reached (tested).
+/// Safeguarded Newton for the first kNewtonIterations steps, then pure bisection until the
+/// bracket exit: from any bracket inside [2^−100, 1], ≤ 7 geometric halvings of log(hi/lo) reach
+/// hi ≤ 2·lo and ≤ 22 arithmetic ones reach hi − lo ≤ 2^−22·lo, so the cap below is never what
+/// stops the solver (tested; typical rows stop by the noise or bracket test within ~10 steps).
+inline constexpr int kNewtonIterations = 40;
 inline constexpr int kMaxSolverIterations = 80;
+/// Bracket exit: hi − lo ≤ 2^−22·lo (exact test: hi − lo is exact by Sterbenz, the scaling too).
+inline constexpr float kBracketExitWidth = 0x1p-22f;
+/// Shortest Newton step, relative to λ: half the exit width, so that once Newton has converged
+/// the next point lands past the root and the bracket closes (a one-sided Newton sequence never
+/// closes it by itself).
+inline constexpr float kMinNewtonStep = 0x1p-23f;
 
 /// How the solver stopped (for tests; the kernel does not report it).
 enum class SolverExit : int { none = 0, trivial = 1, noise = 2, bracket = 3, cap = 4 };
@@ -120,8 +128,9 @@ ATTNCERT_HOST_DEVICE float weight_of(float logit, float max_logit, float tempera
 struct SolverState {
   float a = 0, b = 0, mbb = 0;  // top weight, second distinct weight, m_b·b
   float noise_factor = 0;       // 2·K·u: computed noise bound multiplier
-  float lo = 0, hi = 0;         // bracket (lo, hi) ∋ λ* up to the sign ambiguity
+  float lo = 0, hi = 0;         // bracket: lo < λ* < hi (every update has the correct sign)
   float lambda = 0;             // current iterate, lo < λ < hi
+  float last_step = 0;          // |previous Newton step| (0: none yet)
   bool bisect_next = false;
   bool done = false;
   SolverExit exit = SolverExit::none;
@@ -155,7 +164,8 @@ ATTNCERT_HOST_DEVICE SolverState start_solver(float a, float b, int mb, long lon
   return s;
 }
 
-/// One step from the reduced sums at s.lambda: noise test, bracket update, next iterate.
+/// One step from the reduced sums at s.lambda: noise test, bracket update, bracket test, next
+/// iterate.
 ATTNCERT_HOST_DEVICE SolverState solver_step(SolverState s, SecularScan sums) {
   const float left = s.lambda - s.b, right = s.a - s.lambda;
   const float p1 = s.a * left;
@@ -178,26 +188,37 @@ ATTNCERT_HOST_DEVICE SolverState solver_step(SolverState s, SecularScan sums) {
   } else {
     s.hi = s.lambda;
   }
-  // Did this step halve the bracket measure (log(hi/lo) while hi > 2·lo, else width)? If not,
-  // the next step bisects, so the measure halves at least every second iteration.
-  bool halved;
+  if (s.hi - s.lo <= kBracketExitWidth * s.lo) {  // λ (an end of the bracket) is close enough
+    s.done = true;
+    s.exit = SolverExit::bracket;
+    return s;
+  }
+  // Did this step halve the bracket measure (log(hi/lo) while hi > 2·lo, else width)?
+  bool progressed;
   if (old_hi > 2.0f * old_lo) {
     const float ratio = s.hi / s.lo;
-    halved = ratio * ratio <= old_hi / old_lo;
+    progressed = ratio * ratio <= old_hi / old_lo;
   } else {
-    halved = (s.hi - s.lo) <= 0.5f * (old_hi - old_lo);
+    progressed = (s.hi - s.lo) <= 0.5f * (old_hi - old_lo);
   }
   float next;
-  if (s.bisect_next) {
-    next = bisection_point(s.lo, s.hi);
-  } else {
+  if (s.iterations < kNewtonIterations && !s.bisect_next) {
     const float dh = ((s.a + s.mbb) + (right - left) * sums.rest) + lr * sums.rest_d;
-    next = s.lambda - h / dh;
+    float step = -h / dh;
+    const float min_step = kMinNewtonStep * s.lambda;
+    if ((step < 0.0f ? -step : step) < min_step) step = step < 0.0f ? -min_step : min_step;
+    next = s.lambda + step;
+    const float size = step < 0.0f ? -step : step;
+    // A Newton step at most half the previous one is converging: no bisection needed.
+    progressed = progressed || (s.last_step > 0.0f && size <= 0.5f * s.last_step);
+    s.last_step = size;
     if (!(next > s.lo && next < s.hi)) next = bisection_point(s.lo, s.hi);
+  } else {
+    next = bisection_point(s.lo, s.hi);
   }
-  s.bisect_next = !halved;
-  if (!(next > s.lo && next < s.hi)) {
-    // No float strictly inside the bracket: lo and hi are neighbours.
+  // If this step neither halved the bracket nor shortened Newton's step, bisect next time.
+  s.bisect_next = !progressed;
+  if (!(next > s.lo && next < s.hi)) {  // cannot happen above the exit width; kept as a guard
     s.lambda = s.lo;
     s.done = true;
     s.exit = SolverExit::bracket;

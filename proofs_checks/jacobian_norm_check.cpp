@@ -41,9 +41,10 @@
 // (every positive weight ≥ 2^−100 keeps |p1|+|p2| ≥ 2^−125): |Ĥ − H| ≤ γ_K·A, K = D + 9,
 // A = (a−λ)(λ−b)(P+Q). The computed noise 2Ku·(p̂1 + p̂2 + lr̂·|R̂|) ≥ γ_K·A, so every bracket
 // update has the correct sign (the bracket always contains λ*), and the noise exit gives
-// |H| ≤ 3.001·Ku·A, i.e. c = 3.001·K·u. The bracket exit (no float inside) gives
-// |log λ − log λ*| ≤ 2^−22. The iteration cap is never reached (each step halves the bracket
-// measure or forces a bisection next; ≤ 62 steps from [2^−100, 1]; tested).
+// |H| ≤ 3.001·Ku·A, i.e. c = 3.001·K·u. The bracket exit (hi − lo ≤ 2^−22·lo, λ an end of the
+// bracket) gives |log λ − log λ*| ≤ log(1 + 2^−22) ≤ 2^−22. The iteration cap is never reached:
+// after 40 Newton steps the solver bisects, and ≤ 7 geometric + 22 arithmetic bisections close
+// any bracket inside [2^−100, 1] to the exit width (69 < 80 steps; tested).
 // θ_solve = max(log((1+c)/(1−c)), 2^−22); a tied top weight returns λ = a exactly.
 //
 // Sum and division: Ŝ has depth D, |log Ŝ − log S| ≤ −log(1−γ_D); fl(λ/fl(Ŝ·T)) adds two
