@@ -6,9 +6,8 @@
 // distinct weights a > b bracket λ_max, safeguarded Newton / bisection on the pole-free secular
 // function H(λ) = a(λ−b) − m_b·b·(a−λ) + (a−λ)(λ−b)·Σ_{0<w_i<b} w_i/(w_i−λ), then λ/(S·T).
 //
-// The algorithm is written once, in jacobian_norm_row<Warp>, against a tiny "warp" interface:
-//   warp.lane_count(), and warp.all_reduce(per_lane, combine) which evaluates per_lane(lane) for
-//   each of the 32 lanes and combines the values by the xor-butterfly tree
+// The algorithm is written once, in jacobian_norm_row<Warp>, against a one-method "warp":
+//   warp.all_reduce(per_lane, combine) evaluates per_lane(lane) for each of the 32 lanes and combines the values by the xor-butterfly tree
 //   (offsets 16, 8, 4, 2, 1: v_i ← combine(v_i, v_{i xor o})), leaving the result in every lane.
 // The kernel implements it with __shfl_xor_sync, the twin by an explicit loop over 32 lanes and
 // the same tree; combine is commutative bit for bit (IEEE +, and a max that never sees −0 or
