@@ -1,0 +1,377 @@
+// Validation of jacobian_norm (kernel or twin) against the certified ground truth.
+//
+// ---------------------------------------------------------------------------------------
+// A-priori error bound (derivation)
+// ---------------------------------------------------------------------------------------
+// Notation: l the original (double) logits of a row, l̂ = round_dtype(l), m = max l̂ (unmasked),
+// T the fp32 temperature (taken exactly: the ground truth uses the same T), u = 2^−24 (fp32
+// arithmetic), u_d the dtype's unit roundoff, η_d half its smallest subnormal (|l̂ − l| ≤
+// u_d|l| + η_d), M = max |l| over unmasked entries, γ_k = ku/(1 − ku). N(w) = λ_max(diag w −
+// wwᵀ/Σw)/(T·Σw) is ‖J‖₂ for weights w (any positive common factor, i.e. any shift of the
+// logits, leaves N unchanged).
+//
+// Fact 1 (log-Lipschitz). On the weights, d log λ_max = Σ π_i d log w_i with π_i =
+// w_i/(w_i−λ)² / Σ_k w_k/(w_k−λ)² ≥ 0, Σ π_i = 1 (implicit differentiation of the secular
+// equation, see numerics/softmax_jacobian.cpp; at ties λ = the top weight, same property), and
+// d log Σw = Σ σ_i d log w_i with σ_i = w_i/Σw. Along w(t) = w·e^{tδ} the log of λ/Σw moves by
+// ∫ Σ (π_i − σ_i) δ_i ≤ max δ − min δ (both are probability vectors). So if the log-ratios
+// δ_i = log ŵ_i − log w_i lie in an interval of length Δ, |log N(ŵ) − log N(w)| ≤ Δ.
+//
+// Weights compared: w_i = exp((l_i − m)/T) (exact, original logits; shift m is allowed) and the
+// kernel's ŵ_i = expf̂(x̂_i), x̂_i = fl(fl(l̂_i − m)/T). For a kept entry (x̂_i ≥ −69):
+//   (a) input rounding: (l̂_i − l_i)/T ∈ ±ι, ι = (u_d·M + η_d)/T;
+//   (b) exponent: x̂_i = x_i(1+δ₁)(1+δ₂) (+ 2^−149 if the quotient is subnormal), so
+//       |x̂_i − x_i| ≤ γ₂·X + 2^−149, X = min(69/(1−γ₂), 2(M(1+u_d)+η_d)/T) bounds |x_i|;
+//   (c) portable_expf: relative error ≤ ε_e = 4·2^−24, |log(1+ε)| ≤ ε_e/(1−ε_e).
+// Hence Δ = 2ι + 2(γ₂X + 2^−149) + 2ε_e/(1−ε_e).
+//
+// Dropped weights (x̂_i < −69 → ŵ_i = 0): x_i < −69/(1+γ₂), so w_i ≤ e^{−69/(1+γ₂)+ι}, and
+// Σw ≥ e^{−ι} (the entry rounding to m). Their probability mass p ≤ (L−1)·e^{−69/(1+γ₂)+2ι}.
+// Removing mass p and renormalising changes α by ‖·‖∞ ≤ p/(1−p) and ‖·‖₂ ≤ 2p, so
+// ‖diag α − ααᵀ‖ changes by ≤ p/(1−p) + 4p ≤ 6p (p ≤ 1/6); always ≤ 1/2 (Gershgorin). τ =
+// min(6p, 1/2)/T. Let w' be w with those entries set to 0: |N(w) − N(w')| ≤ τ, and Fact 1
+// applies between w' and ŵ (same support).
+//
+// Root solver (jacobian_norm_tile.cuh). Write g = P − Q, P = a/(a−λ), Q = Σ_{i≠top} w_i/(λ−w_i)
+// (all other weights ≤ b < λ). φ = log P − log Q is increasing with dφ/d log λ ≥ 1 (d log P ≥ 0;
+// each term of Q has −d log/d log λ = λ/(λ−w_i) ≥ 1), so |g| ≤ c(P+Q) implies
+// |log λ − log λ*| ≤ log((1+c)/(1−c)). Evaluation of H = (a−λ)(λ−b)·g: the R-sum has depth
+// D = ⌈L/32⌉ + 4 (per-lane chain + 5 tree levels), each term 3 roundings, the products and the
+// two final sums 5 more, and a product that may be subnormal adds ≤ 2^−150 ≤ (u/2)(|p1|+|p2|)
+// (every positive weight ≥ 2^−100 keeps |p1|+|p2| ≥ 2^−125): |Ĥ − H| ≤ γ_K·A, K = D + 9,
+// A = (a−λ)(λ−b)(P+Q). The computed noise 2Ku·(p̂1 + p̂2 + lr̂·|R̂|) ≥ γ_K·A, so every bracket
+// update has the correct sign (the bracket always contains λ*), and the noise exit gives
+// |H| ≤ 3.001·Ku·A, i.e. c = 3.001·K·u. The bracket exit (hi − lo ≤ 2^−22·lo, λ an end of the
+// bracket) gives |log λ − log λ*| ≤ log(1 + 2^−22) ≤ 2^−22. The iteration cap is never reached:
+// after 40 Newton steps the solver bisects, and ≤ 7 geometric + 22 arithmetic bisections close
+// any bracket inside [2^−100, 1] to the exit width (69 < 80 steps; tested).
+// θ_solve = max(log((1+c)/(1−c)), 2^−22); a tied top weight returns λ = a exactly.
+//
+// Sum and division: Ŝ has depth D, |log Ŝ − log S| ≤ −log(1−γ_D); fl(λ/fl(Ŝ·T)) adds two
+// roundings, ≤ −2·log(1−u).
+//
+// Total: E = Δ + θ_solve − log(1−γ_D) − 2log(1−u), ρ = e^E − 1, and
+//   |N̂ − N| ≤ |N̂ − N(w')| + |N(w') − N| ≤ ρ·N(w') + τ ≤ ρ·N + (1+ρ)·τ.
+// It uses only dtype, L, M, T. For fp32 and moderate M/T the exponent term γ₂X and the exp
+// error dominate; for fp16/bf16 the input term 2ι = 2u_d·M/T dominates (and makes ρ vacuous
+// when u_d·M/T ≳ 20: then rounding the logits changes the distribution beyond recognition).
+//
+// ---------------------------------------------------------------------------------------
+// Naive same-precision comparison (flash-attention rule): softmax computed in fp32 from the
+// rounded logits and its output α rounded to the dtype (what a framework's low-precision
+// softmax returns), then the float secular norm of that α. The FA rule is evaluated in the same
+// relative norm: threshold = 2·naive + atol, atol = 2·max_r |fl(fl(N_r + 0.3) − 0.3) − N_r| /
+// (N_r + ν) in the dtype (FA3's absolute term; it is ~2 for rows with N_r ≪ 0.3).
+#include "proofs_checks/jacobian_norm_check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gpu/device.hpp"
+#include "gpu/jacobian_norm.hpp"
+#include "numerics/ball.hpp"
+#include "numerics/rng.hpp"
+#include "numerics/softmax_jacobian.hpp"
+
+namespace attncert {
+namespace {
+
+using gpu::DType;
+
+constexpr long kTruthPrecisionBits = 128;
+constexpr double kU = 0x1p-24;
+constexpr float kTemperatures[] = {0.01f, 0.1f, 1.0f, 10.0f, 100.0f};
+constexpr long long kLengths[] = {1, 2, 3, 64, 1000, 4096};
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+double gamma_k(double k) { return k * kU / (1.0 - k * kU); }
+
+double half_smallest_subnormal(DType t) {
+  return t == DType::f32 ? 0x1p-150 : t == DType::f16 ? 0x1p-25 : 0x1p-134;
+}
+
+enum class Variant { random, masked, very_negative, tied_max };
+
+const char* variant_name(Variant v) {
+  switch (v) {
+    case Variant::random: return "random";
+    case Variant::masked: return "masked";
+    case Variant::very_negative: return "logits<=-5e4";
+    case Variant::tied_max: return "tied-max";
+  }
+  return "?";
+}
+
+/// Rows of one case in double (−inf = masked), generated from the case's own substream.
+std::vector<std::vector<double>> make_rows(Variant v, long long L, int rows, Rng rng) {
+  const auto n = static_cast<std::size_t>(L);
+  std::vector<std::vector<double>> out(static_cast<std::size_t>(rows), std::vector<double>(n));
+  for (int r = 0; r < rows; ++r) {
+    auto& row = out[static_cast<std::size_t>(r)];
+    for (double& x : row) x = rng.normal(0.0, 3.0);
+    switch (v) {
+      case Variant::random: break;
+      case Variant::masked:
+        if (r == 0) {
+          std::fill(row.begin(), row.end(), kNegInf);  // fully masked: ‖J‖ = 0
+        } else if (r == 1) {
+          const std::size_t keep = static_cast<std::size_t>(rng.below(n));
+          for (std::size_t j = 0; j < n; ++j) if (j != keep) row[j] = kNegInf;  // single entry: 0
+        } else {
+          for (double& x : row) if (rng.uniform() < 0.3) x = kNegInf;
+        }
+        break;
+      case Variant::very_negative:
+        for (double& x : row) x = -5e4 - std::fabs(x);  // all ≤ −5e4, fp16-representable range
+        break;
+      case Variant::tied_max:
+        if (r == 0) {
+          std::fill(row.begin(), row.end(), row[0]);  // all equal: ‖J‖ = 1/(L·T)
+        } else if (r == 1 && n >= 2) {
+          const double c = row[0];
+          for (std::size_t j = 0; j < n; ++j) row[j] = j < 2 ? c : kNegInf;  // two equal: 1/(2T)
+        } else if (n >= 2) {
+          const auto top = static_cast<std::size_t>(
+              std::max_element(row.begin(), row.end()) - row.begin());
+          std::size_t other = static_cast<std::size_t>(rng.below(n - 1));
+          if (other >= top) ++other;
+          row[other] = row[top];
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+/// The dtype buffer the kernel reads (fp32 floats or 16-bit patterns), row-major.
+std::vector<std::uint32_t> encode(const std::vector<std::vector<double>>& rows, DType t,
+                                  std::vector<float>& as_float) {
+  const std::size_t n = rows.empty() ? 0 : rows[0].size();
+  std::vector<std::uint32_t> storage((rows.size() * n * static_cast<std::size_t>(gpu::dtype_size(t)) + 3) / 4);
+  as_float.assign(rows.size() * n, 0.0f);
+  auto* f32 = reinterpret_cast<float*>(storage.data());
+  auto* u16 = reinterpret_cast<std::uint16_t*>(storage.data());
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    for (std::size_t j = 0; j < n; ++j) {
+      const auto x = static_cast<float>(rows[r][j]);  // double → fp32 rounds to nearest
+      const std::size_t k = r * n + j;
+      if (t == DType::f32) {
+        f32[k] = x;
+      } else {
+        // Double → fp32 → fp16/bf16 can round twice; the neighbour test below makes the result
+        // the dtype value nearest to the double (what the bound's |l̂ − l| ≤ u_d|l| + η_d needs).
+        std::uint16_t bits = t == DType::f16 ? gpu::float_to_f16_bits(x) : gpu::float_to_bf16_bits(x);
+        const float back = t == DType::f16 ? gpu::f16_bits_to_float(bits) : gpu::bf16_bits_to_float(bits);
+        // Correct a double-rounding tie: if x landed exactly halfway between two dtype values
+        // but the double was not, pick the neighbour nearer to the double.
+        if (std::isfinite(rows[r][j]) && static_cast<double>(back) != rows[r][j]) {
+          const std::uint16_t up = static_cast<std::uint16_t>(bits + 1), down = static_cast<std::uint16_t>(bits - 1);
+          for (std::uint16_t cand : {up, down}) {
+            const float c = t == DType::f16 ? gpu::f16_bits_to_float(cand) : gpu::bf16_bits_to_float(cand);
+            if (std::isfinite(c) && std::fabs(static_cast<double>(c) - rows[r][j]) <
+                                        std::fabs(static_cast<double>(back) - rows[r][j])) {
+              bits = cand;
+            }
+          }
+        }
+        u16[k] = bits;
+      }
+      as_float[k] = gpu::load_element(t, storage.data(), static_cast<long long>(k));
+    }
+  }
+  return storage;
+}
+
+/// Naive same-precision norm: fp32 softmax of the rounded logits, α rounded to the dtype, then
+/// the float secular norm of that α.
+double naive_norm(const float* row, long long L, float T, DType t) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (long long j = 0; j < L; ++j) m = std::max(m, row[j]);
+  if (std::isinf(m)) return 0.0;
+  std::vector<float> e(static_cast<std::size_t>(L), 0.0f);
+  float s = 0.0f;
+  for (long long j = 0; j < L; ++j) {
+    if (std::isinf(row[j])) continue;
+    e[static_cast<std::size_t>(j)] = std::exp((row[j] - m) / T);
+    s += e[static_cast<std::size_t>(j)];
+  }
+  bool any = false;
+  for (float& x : e) {
+    x = gpu::round_through(t, x / s);
+    any = any || x > 0.0f;
+  }
+  if (!any) return 0.0;
+  return softmax_jacobian_norm_from_weights<float>(std::span<const float>(e), T);
+}
+
+struct Truth {
+  double mid, rad, lower;
+};
+
+Truth certified_norm(const std::vector<double>& row, float T) {
+  std::vector<Ball> logits;
+  logits.reserve(row.size());
+  for (double x : row) logits.emplace_back(x, kTruthPrecisionBits);
+  const Ball n = softmax_jacobian_norm<Ball>(std::span<const Ball>(logits),
+                                             Ball(static_cast<double>(T), kTruthPrecisionBits));
+  return {n.mid(), n.radius(), std::max(0.0, n.lower())};
+}
+
+/// |computed − N| / (N + ν) rigorously over the enclosure: (|c − mid| + rad) / (lower + ν).
+double relative_error(double computed, const Truth& t, double nu) {
+  return (std::fabs(computed - t.mid) + t.rad) / (t.lower + nu);
+}
+
+bool bit_identical(const std::vector<float>& x, const std::vector<float>& y) {
+  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+JacobianNormBound jacobian_norm_error_bound(DType dtype, long long length, double max_abs_logit,
+                                            float temperature) {
+  JacobianNormBound b;
+  const double T = temperature;
+  const double ud = gpu::dtype_unit_roundoff(dtype), eta = half_smallest_subnormal(dtype);
+  const double M = max_abs_logit;
+  const double iota = (ud * M + eta) / T;
+  const double g2 = gamma_k(2);
+  const double X = std::min(69.0 / (1.0 - g2), 2.0 * (M * (1.0 + ud) + eta) / T);
+  const double eps_exp = 4.0 * kU;
+  const double spread =
+      2.0 * iota + 2.0 * (g2 * X + 0x1p-149) + 2.0 * eps_exp / (1.0 - eps_exp);
+  const double depth = static_cast<double>((length + 31) / 32 + 4);
+  const double K = depth + 9.0;
+  const double c = 3.001 * K * kU;
+  const double solver = std::max(std::log((1.0 + c) / (1.0 - c)), 0x1p-22);
+  const double sum_and_division = -std::log(1.0 - gamma_k(depth)) - 2.0 * std::log(1.0 - kU);
+  const double E = spread + solver + sum_and_division;
+  // ×(1 + 1e-12): the double evaluation of the expression above rounds a few times.
+  b.rho = std::expm1(E) * (1.0 + 1e-12);
+  const double p = static_cast<double>(length - 1) * std::exp(-69.0 / (1.0 + g2) + 2.0 * iota);
+  b.tau = std::min(6.0 * p, 0.5) / T * (1.0 + 1e-12);
+  b.input_part = iota;
+  b.solver_part = solver;
+  return b;
+}
+
+std::vector<KernelCheckRow> check_jacobian_norm(
+    const KernelCheckRequest& request,
+    const std::function<void(std::size_t, std::size_t)>& progress) {
+  struct Case {
+    DType dtype;
+    long long L;
+    Variant variant;
+    std::uint64_t index;
+  };
+  std::vector<Case> cases;
+  std::uint64_t index = 0;
+  for (DType t : {DType::f32, DType::f16, DType::bf16}) {
+    for (long long L : kLengths) {
+      for (Variant v : {Variant::random, Variant::masked, Variant::very_negative, Variant::tied_max}) {
+        const std::uint64_t k = index++;  // substream index independent of the filters
+        if (request.dtype && *request.dtype != t) continue;
+        if (request.seqlen_k && *request.seqlen_k != L) continue;
+        if (request.quick && L > 1000) continue;
+        cases.push_back({t, L, v, k});
+      }
+    }
+  }
+  const gpu::DeviceReport device = request.prefer_device ? gpu::query_devices() : gpu::DeviceReport{};
+  const bool on_device = request.prefer_device && device.device_count > 0;
+  const Rng root(request.seed);
+  const int n_t = static_cast<int>(std::size(kTemperatures));
+
+  std::vector<KernelCheckRow> out;
+  for (std::size_t ci = 0; ci < cases.size(); ++ci) {
+    const Case& cs = cases[ci];
+    if (progress) progress(ci, cases.size());
+    // ≥ 3 rows so that the masked and tied-max variants keep a random row besides their two
+    // special rows (fully masked / single entry; all equal / two equal).
+    const int rows = cs.L <= 64 ? (request.quick ? 4 : 8) : (cs.L <= 1000 ? (request.quick ? 3 : 5) : 3);
+    const auto data = make_rows(cs.variant, cs.L, rows, root.substream(cs.index));
+    std::vector<float> as_float;
+    const std::vector<std::uint32_t> buffer = encode(data, cs.dtype, as_float);
+    double M = 0;
+    for (const auto& row : data) for (double x : row) if (std::isfinite(x)) M = std::max(M, std::fabs(x));
+
+    gpu::JacobianNormArgs args{cs.dtype, buffer.data(), rows, cs.L, kTemperatures, n_t, nullptr};
+    std::vector<float> first(static_cast<std::size_t>(rows * n_t)), second(first.size()), twin(first.size());
+    auto run = [&](std::vector<float>& dst) {
+      args.out = dst.data();
+      const gpu::KernelStatus s = on_device ? gpu::run_jacobian_norm_on_device(args) : gpu::jacobian_norm_twin(args);
+      if (!s.ok()) throw std::runtime_error("check_jacobian_norm: " + s.message);
+    };
+    run(first);
+    run(second);
+    const bool deterministic = bit_identical(first, second);
+    bool matches_twin = true;
+    if (on_device) {
+      args.out = twin.data();
+      const gpu::KernelStatus s = gpu::jacobian_norm_twin(args);
+      if (!s.ok()) throw std::runtime_error("check_jacobian_norm: " + s.message);
+      matches_twin = bit_identical(first, twin);
+    }
+
+    for (int t = 0; t < n_t; ++t) {
+      const float T = kTemperatures[t];
+      const JacobianNormBound bound = jacobian_norm_error_bound(cs.dtype, cs.L, M, T);
+      const bool vacuous = !std::isfinite(bound.rho);
+      const double nu = vacuous ? 0.0 : (1.0 + bound.rho) * bound.tau / bound.rho;
+      double err = 0, naive = 0, atol = 0, max_rad = 0;
+      bool finite = true, zeros_exact = true;
+      for (int r = 0; r < rows; ++r) {
+        const Truth truth = certified_norm(data[static_cast<std::size_t>(r)], T);
+        const double got = first[static_cast<std::size_t>(r * n_t + t)];
+        finite = finite && std::isfinite(got);
+        if (truth.mid == 0 && truth.rad == 0) zeros_exact = zeros_exact && got == 0.0;
+        max_rad = std::max(max_rad, truth.rad);
+        const double denom_nu = nu > 0 ? nu : std::numeric_limits<double>::min();
+        err = std::max(err, relative_error(got, truth, denom_nu));
+        naive = std::max(naive, relative_error(naive_norm(as_float.data() + r * cs.L, cs.L, T, cs.dtype),
+                                               truth, denom_nu));
+        const float moved = gpu::round_through(
+            cs.dtype, gpu::round_through(cs.dtype, static_cast<float>(truth.mid) + 0.3f) - 0.3f);
+        atol = std::max(atol, 2.0 * std::fabs(static_cast<double>(moved) - truth.mid) /
+                                  (truth.lower + denom_nu));
+      }
+      KernelCheckRow row;
+      row.kernel = "jacobian-norm";
+      row.shape = fmt::format("L={} R={} T={:g}", cs.L, rows, T);
+      row.dtype = std::string(gpu::dtype_name(cs.dtype));
+      row.variant = variant_name(cs.variant);
+      row.executed_on = on_device ? "device (" + device.name + ")" : "twin";
+      row.max_abs_error = err;
+      row.bound = bound.rho;
+      row.ratio = vacuous ? 0.0 : err / bound.rho;
+      row.ground_truth_radius = max_rad;
+      row.naive_error = naive;
+      row.fa_rule_threshold = 2.0 * naive + atol;
+      row.fa_rule_pass = err <= row.fa_rule_threshold;
+      row.deterministic = deterministic;
+      row.pass = row.ratio <= 1.0 && deterministic && finite && zeros_exact && matches_twin;
+      row.note = fmt::format(
+          "norm: max_r |N^-N|/(N+nu), nu={:.3g}; bound rho (tau={:.3g}; u_d*max|l|/T={:.3g}, "
+          "solver {:.3g}){}{}{}{}",
+          nu, bound.tau, bound.input_part, bound.solver_part,
+          vacuous ? "; bound infinite: dtype rounding of the logits alone can change the row beyond recognition"
+                  : (bound.rho >= 1 ? "; bound >= 1: no relative accuracy is guaranteed (u_d*max|l|/T too large)" : ""),
+          zeros_exact ? "" : "; a row with exact norm 0 gave nonzero",
+          finite ? "" : "; non-finite output",
+          on_device ? (matches_twin ? "; device == twin bit for bit" : "; DEVICE != TWIN") : "");
+      out.push_back(std::move(row));
+    }
+  }
+  if (progress) progress(cases.size(), cases.size());
+  return out;
+}
+
+}  // namespace attncert

@@ -1,0 +1,43 @@
+// Validation of the jacobian_norm kernel (or its CPU twin) against the certified ‖J‖₂ of the
+// ORIGINAL double logits (Ball secular method of numerics/softmax_jacobian), with the a-priori
+// bound derived in jacobian_norm_check.cpp. One KernelCheckRow per (dtype, L, variant, T).
+//
+// Error norm: relative with an absolute floor, e = max_r |N̂_r − N_r| / (N_r + ν) over the rows
+// of a case (N_r certified, rigorously: |N̂ − mid| + rad over the enclosure's lower end), where
+// ν = (1 + ρ)τ/ρ turns the bound's absolute term τ (weights dropped below e^−69) into the floor.
+// The bound is ρ: e ≤ ρ  ⟺  |N̂ − N| ≤ ρ·N + (1 + ρ)·τ for every row.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "gpu/dtype.hpp"
+#include "proofs_checks/kernel_check.hpp"
+
+namespace attncert {
+
+/// The a-priori bound for one (dtype, L, max|l|, T): |N̂ − N| ≤ rho·N + (1 + rho)·tau.
+/// rho = +inf when the inputs' rounding alone can change the row beyond recognition
+/// (u·max|l|/T large); the note then says "vacuous".
+struct JacobianNormBound {
+  double rho = 0;   // relative part
+  double tau = 0;   // absolute part (mass of weights below the e^−69 floor)
+  double input_part = 0;   // u_dtype·max|l|/T (the log-spread it causes is twice this)
+  double solver_part = 0;  // log-error of the root solver
+};
+
+/// max_abs_logit: max |l| over the unmasked ORIGINAL logits of the rows (0 if all masked).
+JacobianNormBound jacobian_norm_error_bound(gpu::DType dtype, long long length,
+                                            double max_abs_logit, float temperature);
+
+/// The shape matrix: dtype ∈ {fp32, fp16, bf16}, L ∈ {1, 2, 3, 64, 1000, 4096},
+/// T ∈ {0.01, 0.1, 1, 10, 100}, variants random / masked (incl. a fully masked row and a single
+/// unmasked entry) / logits<=-5e4 / tied-max (incl. all-equal and two-equal rows).
+/// request.dtype and request.seqlen_k (as L) filter; request.quick drops L = 4096 and uses
+/// fewer rows.
+std::vector<KernelCheckRow> check_jacobian_norm(
+    const KernelCheckRequest& request,
+    const std::function<void(std::size_t done, std::size_t total)>& progress = {});
+
+}  // namespace attncert
