@@ -33,7 +33,7 @@ constexpr const char* kName = "distance-collapse";
 const std::vector<std::string> kAxes = {"L", "N", "d", "logit_sd", "trials", "mc_samples"};
 constexpr const char* kDefaultGrid =
     "L=32..1024:x2, N={1,5,10,20,100}, d=64, logit_sd=1, trials=50, mc_samples=200";
-constexpr const char* kQuickGrid = "L={32,128,1024}, N={1,5,20}, d=16, logit_sd=1, trials=5, mc_samples=20";
+constexpr const char* kQuickGrid = "L={32,128,1024}, N={1,5,20}, d=16, logit_sd=1, trials=10, mc_samples=50";
 constexpr double kFigureN = 5;     // the vs-L figure (in both grids)
 constexpr double kFigureL = 1024;  // the vs-N figure (in both grids)
 

@@ -35,7 +35,7 @@ namespace {
 constexpr const char* kName = "gradient-sensitivity";
 const std::vector<std::string> kAxes = {"T", "L", "rows"};
 constexpr const char* kDefaultGrid = "T=0.01..10:n16, L=16, rows=2000";
-constexpr const char* kQuickGrid = "T=0.01..10:n7, L=16, rows=100";
+constexpr const char* kQuickGrid = "T=0.01..10:n7, L=16, rows=300";
 constexpr double kFigureL = 16;  // L of both grids above
 constexpr double kLogitSd = 3;
 constexpr std::array<double, 3> kEpsilons = {1e-3, 1e-1, 10};

@@ -27,7 +27,7 @@ namespace {
 constexpr const char* kName = "vanishing-attention";
 const std::vector<std::string> kAxes = {"L", "Delta_over_T", "d", "trials"};
 constexpr const char* kDefaultGrid = "L=2..8192:x2, Delta_over_T={0.5,1,2}, d=16, trials=400";
-constexpr const char* kQuickGrid = "L={2,16,128,1024}, Delta_over_T={0.5,1,2}, d=16, trials=50";
+constexpr const char* kQuickGrid = "L=2..2048:x4, Delta_over_T={0.5,1,2}, d=16, trials=100";
 const std::vector<double> kFigureRatios = {0.5, 1, 2};  // Δ/T values of both grids above
 
 std::string ratio_label(double r) { return fmt::format("Delta/T={}", r); }

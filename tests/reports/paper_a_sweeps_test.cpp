@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -19,6 +20,15 @@ namespace {
 
 constexpr std::uint64_t kSeed = 20251123;
 constexpr double kU = 0x1p-53;  // unit roundoff of double
+
+class PrintSeed : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    std::cout << "[ seed ] sweeps run with seed " << kSeed << " (kSeed in this file)" << std::endl;
+  }
+};
+[[maybe_unused]] const ::testing::Environment* const kSeedPrinter =
+    ::testing::AddGlobalTestEnvironment(new PrintSeed);
 
 const Experiment& experiment(const std::string& name) {
   const Experiment* e = find_experiment(name);
