@@ -29,9 +29,9 @@ struct SweepArgs {
 };
 
 void print_list() {
-  fmt::print("{:<24} {:<42} {}\n", "sweep", "claims", "title");
+  fmt::print("{:<24} {:<44} {}\n", "sweep", "claims", "title");
   for (const sweeps::Experiment& e : sweeps::experiments()) {
-    fmt::print("{:<24} {:<42} {}\n", e.name, e.claim_ids, e.title);
+    fmt::print("{:<24} {:<44} {}\n", e.name, e.claim_ids, e.title);
   }
   fmt::print("\nrun one: attncert sweep NAME [--grid 'AXIS=VALUES, …']… [--quick] [--seed S] [--out DIR]\n");
 }

@@ -225,7 +225,14 @@ Grid complete_grid(const Grid& given, std::string_view defaults, const std::vect
                                               axis.name, experiment, known));
     }
   }
-  return merge_grids(parse_grid(defaults), given);
+  Grid grid = merge_grids(parse_grid(defaults), given);
+  double points = 1;
+  for (const GridAxis& axis : grid.axes) points *= static_cast<double>(axis.values.size());
+  if (points > kMaxGridPoints) {
+    throw std::invalid_argument(fmt::format("--grid: {} has {:.0f} grid points, more than the cap of {:.0f}",
+                                            experiment, points, kMaxGridPoints));
+  }
+  return grid;
 }
 
 Grid resolve_grid(const Experiment& experiment, bool quick, const std::vector<std::string>& grid_texts) {

@@ -32,6 +32,8 @@ namespace attncert::sweeps {
 
 /// Cap on the values of one axis (a typo like 1..1e9 fails at once instead of running forever).
 inline constexpr std::size_t kMaxAxisPoints = 100000;
+/// Cap on the grid points of a run (the product of the axis sizes).
+inline constexpr double kMaxGridPoints = 1e6;
 
 // parse_grid(text) is declared in reports/sweep.hpp and implemented in sweep_grid.cpp.
 
@@ -45,7 +47,8 @@ Grid merge_grids(const Grid& base, const Grid& later);
 
 /// The grid an experiment runs on: `given` checked against the experiment's axes (an unknown
 /// name throws std::invalid_argument listing the known ones), with every axis it does not name
-/// taken from `defaults` (parse_grid syntax). Experiments call this first in run().
+/// taken from `defaults` (parse_grid syntax); more than kMaxGridPoints points in all is an error.
+/// Experiments call this first in run().
 Grid complete_grid(const Grid& given, std::string_view defaults,
                    const std::vector<std::string>& axes, std::string_view experiment);
 

@@ -95,11 +95,10 @@ SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& pr
           // Bounds from the catalog claims on the extremal instances (exact Δ).
           const Instance high = extremal_instance(L, ratio, true);
           const Instance low = extremal_instance(L, ratio, false);
-          const auto [high_alpha_max, printed_upper] = side(printed, high, "upper");
+          const double printed_upper = side(printed, high, "upper").second;
           const double printed_lower = side(printed, low, "lower").second;
           const auto [tight_alpha_max, tight_upper] = side(tight, high, "upper");
           const auto [tight_alpha_min, tight_lower] = side(tight, low, "lower");
-          (void)high_alpha_max;
           const std::vector<std::optional<double>> upper = {L_value * printed_upper, L_value * tight_upper};
           const std::vector<std::optional<double>> lower = {L_value * printed_lower, L_value * tight_lower};
 
@@ -131,8 +130,8 @@ SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& pr
           const std::string es = extremal_series(ratio);
           table.rows.push_back({params, es, "L*alpha_max", L_value * tight_alpha_max, upper, {}, {}});
           table.rows.push_back({params, es, "L*alpha_min", L_value * tight_alpha_min, lower, {}, {}});
-          if (progress) progress(++done, total);
-          else ++done;
+          ++done;
+          if (progress) progress(done, total);
         }
       }
     }

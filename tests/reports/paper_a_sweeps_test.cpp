@@ -14,6 +14,7 @@
 
 #include "reports/sweep.hpp"
 #include "reports/sweep_grid.hpp"
+#include "reports/sweeps/mean_interval.hpp"
 
 namespace attncert::sweeps {
 namespace {
@@ -60,6 +61,19 @@ const std::vector<TinyCase> kTiny = {
     {"distance-collapse", "L={4,8}, N={1,3}, d=2, trials=3, mc_samples=5"},
     {"geometric-separability", "N={1,3}, L=6, d=3, trials=3"},
 };
+
+// {1, 2, 3}: mean 2, s = 1, t_{2, 0.975} = 4.302652729749464 (tables), half width t·s/√3.
+TEST(MeanInterval, StudentTNinetyFivePercent) {
+  const std::vector<double> draws = {1, 2, 3};
+  const MeanInterval m = mean_interval(draws);
+  EXPECT_EQ(m.mean, 2);
+  EXPECT_NEAR(m.high - m.mean, 4.302652729749464 / std::sqrt(3.0), 1e-12);
+  EXPECT_NEAR(m.mean - m.low, 4.302652729749464 / std::sqrt(3.0), 1e-12);
+  const std::vector<double> one = {5};
+  EXPECT_EQ(mean_interval(one).low, 5);
+  EXPECT_THROW((void)mean_interval(std::vector<double>{}), std::invalid_argument);
+  EXPECT_THROW((void)mean_interval(std::vector<double>{1, NAN}), std::invalid_argument);
+}
 
 TEST(PaperASweeps, RegisteredInReportOrderWithAxes) {
   std::vector<std::string> names;

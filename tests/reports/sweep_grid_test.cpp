@@ -132,6 +132,8 @@ TEST(CompleteGrid, UnknownAxisListsTheExperimentsAxes) {
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(), "--grid axis 'Q': sweep demo has no such axis (its axes: L, N)");
   }
+  EXPECT_THROW((void)complete_grid(parse_grid("L=1..1000, N=1..1001"), "", axes, "demo"), std::invalid_argument);
+  EXPECT_NO_THROW((void)complete_grid(parse_grid("L=1..1000, N=1..1000"), "", axes, "demo"));  // 10^6
   // Unspecified axes come from the defaults; given ones override them.
   EXPECT_EQ(grid_text(complete_grid(parse_grid("N=2"), "L=4, N=1", axes, "demo")), "L={4}, N={2}");
 }
