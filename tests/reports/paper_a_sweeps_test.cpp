@@ -109,7 +109,9 @@ TEST(PaperASweeps, ColumnsAreTheAxesThenSeriesStatisticValueBoundsCi) {
     EXPECT_NE(csv.find(",ci_low,ci_high,seed\r\n"), std::string::npos);
     for (const SweepRow& r : t.rows) {
       EXPECT_TRUE(std::isfinite(r.value)) << r.series << " / " << r.statistic;
-      if (r.ci_low) EXPECT_LE(*r.ci_low, *r.ci_high);
+      if (r.ci_low) {
+        EXPECT_LE(*r.ci_low, *r.ci_high);
+      }
     }
   }
 }
@@ -181,7 +183,9 @@ TEST(PaperASweeps, FiguresReferToRowsOfTheQuickGrid) {
             ASSERT_NE(b, t.bound_names.end());
             EXPECT_TRUE(r.bounds[static_cast<std::size_t>(b - t.bound_names.begin())].has_value());
           }
-          if (curve.with_ci) EXPECT_TRUE(r.ci_low.has_value());
+          if (curve.with_ci) {
+            EXPECT_TRUE(r.ci_low.has_value());
+          }
           xs.insert(r.parameters[static_cast<std::size_t>(x - p.begin())]);
         }
         EXPECT_GE(xs.size(), 2u) << "a curve needs at least two x values";
@@ -270,9 +274,15 @@ TEST(PaperASweeps, GeometricSeparabilityClosedFormsAtOneSelectedToken) {
   const SweepTable t = run_on(experiment("geometric-separability"), "N={1,3}, L=6, d=3, trials=3");
   for (const SweepRow& r : t.rows) {
     if (r.parameters[0] != 1) continue;
-    if (r.statistic == "N_s/N (mean)") EXPECT_EQ(r.value, 1) << r.series;
-    if (r.statistic == "N_s/N (mean)" && r.bounds[0]) EXPECT_EQ(*r.bounds[0], 1);
-    if (r.statistic == "min over instances of E[N_s]/N - bound") EXPECT_EQ(r.value, 0);
+    if (r.statistic == "N_s/N (mean)") {
+      EXPECT_EQ(r.value, 1) << r.series;
+    }
+    if (r.statistic == "N_s/N (mean)" && r.bounds[0]) {
+      EXPECT_EQ(*r.bounds[0], 1);
+    }
+    if (r.statistic == "min over instances of E[N_s]/N - bound") {
+      EXPECT_EQ(r.value, 0);
+    }
   }
 }
 
