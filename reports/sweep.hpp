@@ -27,7 +27,7 @@ struct Grid {
 
 /// Parses one --grid text, e.g. "L=32..1024:log2, N=5" or "T={0.01,0.1,1}".
 /// Throws std::invalid_argument naming the offending axis/column on malformed input or an
-/// empty range.
+/// empty range. The full syntax, merging and axis checks: reports/sweep_grid.hpp.
 Grid parse_grid(std::string_view text);
 
 struct SweepRow {
@@ -91,6 +91,7 @@ struct Experiment {
   std::function<SweepTable(const Grid&, std::uint64_t seed, const ProgressCallback&)> run;
   std::vector<FigureSpec> figures;
   std::function<SweepSummary(const SweepTable&)> summarize;
+  std::vector<std::string> axes;  // the grid axes run() understands (others are an error)
 };
 
 /// Every experiment, in report order.
