@@ -329,7 +329,8 @@ SweepSummary summarize(const SweepTable& table) {
   const double n_max = at_largest_n.empty() ? NAN : at_largest_n.begin()->second->parameters[0];
   out.finding = fmt::format(
       "test error at n = {}: {}. Reconstructed spike-weight bounds: {} violation(s) in {} bounded rows "
-      "(double; {} certified in Ball), closest approach value/bound = {:.3g}",
+      "(double; {} certified in Ball); closest approach to a bound (bound/value for lower, value/bound "
+      "for upper bounds; <= 1 means it holds) = {:.4g}",
       n_max, errors.empty() ? "none" : errors, out.bound_violations, bound_rows, certified, worst_ratio);
   return out;
 }
@@ -344,18 +345,19 @@ std::vector<FigureSpec> figures() {
        {"power $s^\\beta$ ($\\beta=3$)", kPower, kError, "value", false, true}},
       "Telling D0 (scores in [r, R]) from D1 (spike B on token 1) by thresholding the read-out "
       "c = p_1 mu + sum_j p_j sigma_j (threshold fitted on a training set, error on a fresh test set, "
-      "Clopper-Pearson 95% bands). Softmax keeps the error near 0 while B - R exceeds ln n by a margin; "
-      "linear attention's error climbs towards 1/2 since its spike weight decays like B/n "
-      "(B.separation, B.spike-linear; reconstructed statements of Deng, Song, Zhou)."};
+      "Clopper-Pearson 95% bands). Beyond the smallest n (where D0's few Rademacher values can all be +1 "
+      "and imitate the signal), softmax keeps the error near 0 while B - R exceeds ln n by a margin; linear "
+      "attention's error climbs towards 1/2 since its spike weight decays like B/n; the power kernel lies "
+      "in between (B.separation, B.spike-linear, B.degree; reconstructed statements of Deng, Song, Zhou)."};
   FigureSpec gap{
       "softmax-linear-separation-gap", "n", fixed, "sequence length $n$",
       "raw gap $\\min_{D_1} F - \\max_{D_0} F$", true, false,
       {{"softmax", kSoftmax, kGap}, {"linear", kLinear, kGap},
        {"power $s^\\beta$ ($\\beta=3$)", kPower, kGap}},
       "The raw gap between the smallest D1 read-out and the largest D0 read-out over all samples: "
-      "positive means the samples are perfectly separated by a threshold. Softmax's gap stays positive "
-      "over a longer range of n than the power kernel's; linear attention's turns negative first "
-      "(B.separation, reconstructed)."};
+      "positive means the samples are perfectly separated by a threshold. Softmax's gap is positive over "
+      "the widest range of n and shrinks as ln n approaches B - R; the power kernel's turns negative "
+      "sooner, and linear attention's stays negative (B.separation, reconstructed)."};
   FigureSpec spike{
       "softmax-linear-separation-spike-weight", "n", fixed, "sequence length $n$",
       "smallest spike weight $\\min_{D_1} p_1$", true, true,
