@@ -52,7 +52,7 @@ std::vector<AxisSpec> axis_specs() {
   std::vector<double> n;
   for (double v = 8; v <= 512; v *= 2) n.push_back(v);
   return {{"n", n, 1, 2048, true, "number of queries = keys"},
-          {"d", {8}, 1, 256, true, "head dimension"},
+          {"d", {8}, 1, 64, true, "head dimension (Taylor-2 has 1 + d + d(d+1)/2 features)"},
           {"certify_max_n", {64}, 0, 128, true, "largest n whose softmax full rank is certified in Ball"}};
 }
 
