@@ -5,6 +5,7 @@
 
 #include "theory/catalog.hpp"
 #include "theory/quantities.hpp"
+#include "theory/spike_bounds.hpp"
 
 namespace attncert {
 namespace {
@@ -24,16 +25,6 @@ SearchSpace degree_space() {
        {"eps", 1e-9, 0.9, false, true, "target error ε of the threshold form"}},
       {{"s", "1", "n", Law::Positive, 1e-3, 10, false,
         "scores: s_1 := B, s_j clamped to [r, R] for j ≥ 2"}}};
-}
-
-// p_1 = B^β / Σ_k s_k^β, evaluated as 1 / (1 + Σ_{j≥2} (s_j/B)^β): the same number, without
-// overflowing double when β·ln B is large.
-template <class T>
-T spike_power_weight(const std::vector<T>& s, const T& beta, const T& one) {
-  using std::pow;
-  T tail = one - one;
-  for (std::size_t j = 1; j < s.size(); ++j) tail += T(pow(T(s[j] / s[0]), beta));
-  return one / (one + tail);
 }
 
 class Degree : public InequalityClaim<Degree> {
@@ -69,13 +60,13 @@ class Degree : public InequalityClaim<Degree> {
     const T others = ctx.from(static_cast<double>(s.size()) - 1.0);
 
     // p_1 ≥ 1/(1 + (n−1)(R/B)^β).
-    const T p = spike_power_weight(s, beta, one);
-    const T bound = one / (one + others * T(pow(T(R / B), beta)));
+    const T p = spike_power_weight(s, beta, ctx);
+    const T bound = spike_power_lower_bound(others, R, B, beta, ctx);
 
     // β ≥ ln((n−1)(1−ε)/ε) / ln(B/R) ⇒ p_1 ≥ 1 − ε; checked at β_ε = max(β, threshold) so that
     // every instance meets the premise (tight when all other scores equal R).
-    const T beta_threshold = log(T(others * (one - eps) / eps)) / log(T(B / R));
-    const T p_eps = spike_power_weight(s, tier_max(beta, beta_threshold), one);
+    const T beta_threshold = spike_power_degree_threshold(others, R, B, eps, ctx);
+    const T p_eps = spike_power_weight(s, tier_max(beta, beta_threshold), ctx);
 
     return {{"lower", p, Relation::GreaterEqual, bound},
             {"1-eps at threshold", p_eps, Relation::GreaterEqual, T(one - eps)}};

@@ -10,6 +10,7 @@
 #include "numerics/softmax.hpp"
 #include "theory/catalog.hpp"
 #include "theory/quantities.hpp"
+#include "theory/spike_bounds.hpp"
 
 namespace attncert {
 namespace {
@@ -78,17 +79,17 @@ class SpikeSoftmax : public InequalityClaim<SpikeSoftmax> {
 
     // D₁: p_1 ≥ 1/(1 + (n−1)e^{R−B}).
     const T p_spike = spike_softmax_weight(s, ctx);
-    const T d1_bound = one / (one + others * exp(R - B));
+    const T d1_bound = spike_softmax_lower_bound(others, R, B, ctx);
 
     // D₀: max_j p_j ≤ 1/(1 + (n−1)e^{−2R}).
     const std::vector<T> p0 = softmax<T>(std::span<const T>(s0), one);
     T p0_max = p0[0];
     for (const T& p : p0) p0_max = tier_max(p0_max, p);
-    const T d0_bound = one / (one + others * exp(-(R + R)));
+    const T d0_bound = bounded_softmax_max_upper_bound(others, R, ctx);
 
     // Threshold form: at a spike B_ε ≥ R + ln(n−1) + ln((1−ε)/ε), p_1 ≥ 1 − ε. The instance's B is
     // raised to the threshold when below it, so that every instance satisfies the premise.
-    const T threshold = R + log(others) + log((one - eps) / eps);
+    const T threshold = spike_softmax_threshold(others, R, eps, ctx);
     s[0] = tier_max(B, threshold);
     const T p_spike_eps = spike_softmax_weight(s, ctx);
 
@@ -132,8 +133,8 @@ class SpikeLinear : public InequalityClaim<SpikeLinear> {
     T total = s[0];
     for (std::size_t j = 1; j < s.size(); ++j) total += s[j];
     const T p_spike = B / total;
-    return {{"lower", p_spike, Relation::GreaterEqual, T(B / (B + others * R))},
-            {"upper", p_spike, Relation::LessEqual, T(B / (B + others * r))}};
+    return {{"lower", p_spike, Relation::GreaterEqual, spike_linear_lower_bound(others, R, B)},
+            {"upper", p_spike, Relation::LessEqual, spike_linear_upper_bound(others, r, B)}};
   }
 };
 

@@ -27,6 +27,7 @@
 
 #include "numerics/feature_maps.hpp"
 #include "numerics/rng.hpp"
+#include "theory/approximation_bounds.hpp"
 #include "theory/catalog.hpp"
 
 namespace attncert {
@@ -164,7 +165,7 @@ class PerformerMse : public InequalityClaim<PerformerMse> {
     for (Eigen::Index c = 0; c < s.cols(); ++c) s(0, c) = x(0, c) + y(0, c);
     const T s2 = dot_rows(s, s, zero);
     const T m = ctx.from(inst.scalar("m"));
-    const T mse = exp(s2) * exp(ctx.from(2.0) * xy) * (ctx.from(1.0) - exp(-s2)) / m;
+    const T mse = performer_mse(xy, s2, m, ctx);
     return interval_sides(Interval::of(sq, ctx), mse, "the MSE formula");
   }
 };

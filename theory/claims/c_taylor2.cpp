@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "numerics/feature_maps.hpp"
+#include "theory/approximation_bounds.hpp"
 #include "theory/catalog.hpp"
 
 namespace attncert {
@@ -24,7 +25,6 @@ class Taylor2 : public InequalityClaim<Taylor2> {
     const RowMatrix<T> fq = phi.query_features<T>(q);
     const RowMatrix<T> fk = phi.key_features<T>(K);
     const T zero = ctx.from(0.0);
-    const T six = ctx.from(6.0);
     std::vector<Inequality<T>> out;
     for (Eigen::Index j = 0; j < K.rows(); ++j) {
       T s = zero;
@@ -32,22 +32,11 @@ class Taylor2 : public InequalityClaim<Taylor2> {
       T features = zero;
       for (Eigen::Index f = 0; f < fq.cols(); ++f) features += fq(0, f) * fk(j, f);
       const T taylor = ctx.from(1.0) + s + s * s / ctx.from(2.0);
-      const T cube = abs(s) * abs(s) * abs(s);
       out.push_back({fmt::format("identity k{}", j), features, Relation::Equal, taylor});
       out.push_back({fmt::format("remainder k{}", j), T(abs(T(exp(s) - taylor))),
-                     Relation::LessEqual, T(cube * exp(tier_max_zero(s, zero)) / six)});
+                     Relation::LessEqual, taylor2_remainder_bound(s, ctx)});
     }
     return out;
-  }
-
- private:
-  template <class T>
-  static T tier_max_zero(const T& s, const T& zero) {
-    if constexpr (std::is_same_v<T, Ball>) {
-      return max(s, zero);
-    } else {
-      return s < zero ? zero : s;
-    }
   }
 };
 

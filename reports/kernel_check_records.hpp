@@ -1,0 +1,16 @@
+// Kernel validation rows as CSV (RFC 4180) and as a fixed-width table for the terminal.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "proofs_checks/kernel_check.hpp"
+
+namespace attncert {
+
+std::string kernel_check_csv(const std::vector<KernelCheckRow>& rows);
+
+/// Columns: kernel, shape, dtype, variant, error, bound, ratio, FA rule, det., pass.
+std::string kernel_check_table(const std::vector<KernelCheckRow>& rows);
+
+}  // namespace attncert
