@@ -11,6 +11,7 @@
 #include "cli/eval_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/info_command.hpp"
+#include "cli/report_command.hpp"
 #include "cli/verify_command.hpp"
 
 namespace {
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   add_replay_command(app, exit_code);
   add_eval_command(app, exit_code);
   add_info_command(app, exit_code);
+  add_report_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
