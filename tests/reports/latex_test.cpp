@@ -206,10 +206,22 @@ TEST(LatexCompiles, SpecialsCatalogStatementsAndFigure) {
   }
   Table t{"lr", {"a \\& b", "value"}, {{escape("x_1"), number(1.5e-9)}, {escape("‖J‖ ≤ 1/(2T)")}}, "A table", ""};
   doc += table(t);
-  const FigureFiles fig = figure(demo_figure(), demo_table(), "figures/demo-fig");
-  for (const auto& [path, content] : fig.data_files) write_text(dir / path, content);
-  write_text(dir / "figures/demo-fig.tex", fig.tex);
-  doc += "\\input{figures/demo-fig.tex}\n\\end{document}\n";
+  // The demo figure (log axes, CI, bound), one with nothing to draw (log axes), and one on
+  // linear axes whose bound has a single point (drawn with a mark, not as an invisible line).
+  sweeps::FigureSpec empty = demo_figure();
+  empty.id = "empty-fig";
+  for (auto& c : empty.curves) c.series = "absent";
+  sweeps::FigureSpec single = demo_figure();
+  single.id = "single-fig";
+  single.log_x = single.log_y = false;
+  single.fixed = {{"T", 1.0}, {"L", 64.0}};
+  for (const sweeps::FigureSpec& spec : {demo_figure(), empty, single}) {
+    const FigureFiles fig = figure(spec, demo_table(), "figures/" + spec.id);
+    for (const auto& [path, content] : fig.data_files) write_text(dir / path, content);
+    write_text(dir / ("figures/" + spec.id + ".tex"), fig.tex);
+    doc += "\\input{figures/" + spec.id + ".tex}\n";
+  }
+  doc += "\\end{document}\n";
   write_text(dir / "doc.tex", doc);
 
   const PdflatexRun run = run_pdflatex(*pdflatex, dir.string(), "doc.tex", 1);
