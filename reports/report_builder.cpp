@@ -288,7 +288,8 @@ std::string verification_section(const Verification& v, const ReportOptions& o) 
       "\\emph{{tightness}} is the largest ratio of left side to bound among them; "
       "\\emph{{inconclusive}} means nothing was certified. Provenance: \\emph{{printed}} is the "
       "statement as the paper prints it, \\emph{{reconstructed}} our derivation of a statement "
-      "whose printed form we do not have, \\emph{{classical}} a textbook result.\n\n",
+      "whose printed form we do not have, \\emph{{classical}} a textbook result or another paper's, "
+      "\\emph{{experiment}} a paper's experimental protocol checked as stated.\n\n",
       v.claims.size(), v.instances, o.verify_max_precision);
   s += fmt::format("\\textbf{{Summary:}} {} survived, {} refuted, {} inconclusive.\n\n", survived,
                    refuted, inconclusive);
