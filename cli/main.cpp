@@ -12,6 +12,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/info_command.hpp"
 #include "cli/sweep_command.hpp"
+#include "cli/report_command.hpp"
 #include "cli/verify_command.hpp"
 
 namespace {
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   add_eval_command(app, exit_code);
   add_info_command(app, exit_code);
   add_sweep_command(app, exit_code);
+  add_report_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

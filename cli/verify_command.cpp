@@ -43,13 +43,6 @@ struct VerifyArgs {
   std::string over;
 };
 
-// Per-claim seed: a hash of (seed, id), so adding a claim never changes another's instances.
-std::uint64_t claim_seed(std::uint64_t seed, const std::string& id) {
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
-  return SplitMix64::mix(seed ^ SplitMix64::mix(h));
-}
-
 VerifyOptions parse_budget(const std::string& budget, long max_precision) {
   VerifyOptions o;
   o.certify_options.max_precision = max_precision;
@@ -76,9 +69,7 @@ VerifyOptions parse_budget(const std::string& budget, long max_precision) {
     o.certify = 200;
   } else if (unit.empty()) {
     if (v != std::floor(v) || v > 1e9) throw bad();
-    o.instances = static_cast<long>(v);
-    o.local_steps = std::max<long>(50, o.instances / 3);
-    o.certify = std::clamp<long>(o.instances / 30, 10, 200);
+    o = options_for_instance_budget(static_cast<long>(v), max_precision);
   } else {
     throw bad();
   }

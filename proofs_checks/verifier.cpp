@@ -7,6 +7,7 @@
 #include <cmath>
 #include <exception>
 
+#include "numerics/rng.hpp"
 #include "proofs_checks/instance_sampler.hpp"
 
 namespace attncert {
@@ -318,6 +319,22 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
                                                             : DomainVerdict::Inconclusive;
   result.seconds = deadline.elapsed();
   return result;
+}
+
+std::uint64_t claim_seed(std::uint64_t seed, std::string_view claim_id) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : claim_id) h = (h ^ c) * 1099511628211ULL;
+  return SplitMix64::mix(seed ^ SplitMix64::mix(h));
+}
+
+VerifyOptions options_for_instance_budget(long instances, long max_precision) {
+  VerifyOptions o;
+  o.certify_options.max_precision = max_precision;
+  o.certify_options.start_precision = std::min(64L, max_precision);
+  o.instances = instances;
+  o.local_steps = std::max<long>(50, instances / 3);
+  o.certify = std::clamp<long>(instances / 30, 10, 200);
+  return o;
 }
 
 }  // namespace attncert

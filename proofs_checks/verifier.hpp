@@ -67,6 +67,15 @@ double violation_score(const Claim& claim, const Instance& x);
 ClaimResult verify_claim(const Claim& claim, const VerifyOptions& options,
                          const ProgressFn& progress = {});
 
+/// Per-claim seed: a hash of (seed, id), so adding a claim never changes another's instances.
+/// `attncert verify --seed S` and `attncert report --seed S` give a claim the same instances.
+std::uint64_t claim_seed(std::uint64_t seed, std::string_view claim_id);
+
+/// Options for a budget of `instances` double evaluations in the sampling phase: a local search
+/// of a third of that (at least 50) and 1/30 of it certified (10 to 200), certification from
+/// 64 bits up to `max_precision`.
+VerifyOptions options_for_instance_budget(long instances, long max_precision);
+
 /// Shrinks a certified counterexample: fewer rows along integer dimensions, then rounder
 /// numbers, keeping every step certifiably refuted. Returns the smallest found.
 Instance shrink_counterexample(const Claim& claim, Instance x, const CertifyOptions& options,

@@ -19,6 +19,8 @@ ATTNCERT_PACKAGES=(
   libeigen3-dev libspectra-dev
   librapidcheck-dev libgtest-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
+  # attncert report: pdflatex + the LaTeX packages it uses (report.pdf), pdftoppm (its test)
+  texlive-latex-base texlive-latex-recommended texlive-pictures poppler-utils
 )
 
 attncert_say() { printf 'attncert: %s\n' "$*" >&2; }

@@ -1,0 +1,79 @@
+#include "cli/report_command.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+
+#include "cli/exit_codes.hpp"
+#include "cli/progress_line.hpp"
+#include "reports/pdflatex.hpp"
+#include "reports/report_builder.hpp"
+
+namespace attncert::cli {
+namespace {
+
+struct ReportArgs {
+  std::string out = "report";
+  bool quick = false;
+  std::uint64_t seed = 1;
+  bool no_pdf = false;
+  bool no_verify = false;
+  int jobs = 0;
+};
+
+// Exit code: the report is an artefact generator, so a successful build exits 0 whatever the
+// verdicts inside it (refuted claims are findings the report presents; `attncert verify` is
+// the command whose exit code encodes verdicts). Failures to build exit non-zero via main.
+int run_report(const ReportArgs& a) {
+  ReportOptions o;
+  o.out_dir = a.out;
+  o.quick = a.quick;
+  o.seed = a.seed;
+  o.pdf = !a.no_pdf;
+  o.verify_catalog = !a.no_verify;
+  o.jobs = a.jobs;
+  o.tool_version = ATTNCERT_VERSION;
+  ProgressLine progress;
+  o.progress = [&](const std::string& stage, std::size_t done, std::size_t total) {
+    progress.update(fmt::format("{}: {}/{}", stage, done, total));
+  };
+  const ReportResult r = build_report(o);
+  progress.clear();
+
+  fmt::print("report: {}\n", r.pdf_path ? *r.pdf_path : r.tex_path);
+  fmt::print("  {} experiment(s), {} figure(s)", r.experiments, r.figures);
+  if (r.claims > 0) {
+    fmt::print("; {} claims verified: {} refuted, {} inconclusive", r.claims, r.refuted, r.inconclusive);
+  }
+  if (r.kernel_rows > 0) fmt::print("; {} kernel cases, {} failing", r.kernel_rows, r.kernel_failures);
+  fmt::print("\n  sources: {}/report.tex, data: {}/data/, run metadata: {}/run.json ({:.1f} s)\n",
+             r.out_dir, r.out_dir, r.out_dir, r.seconds);
+  if (!a.no_pdf && !r.pdflatex_found) {
+    fmt::print("  no PDF: pdflatex was not found on PATH (Debian: sudo apt-get install "
+               "--no-install-recommends {}), then run the report again or `pdflatex report.tex` "
+               "twice in {}\n",
+               latex::kTexPackages, r.out_dir);
+  }
+  return kAllHold;
+}
+
+}  // namespace
+
+void add_report_command(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<ReportArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "report", "Sweeps, figures and the catalog's verdicts as a LaTeX/PDF report (exit 0 when "
+                "the report was built, whatever the verdicts in it)");
+  cmd->add_option("--out", a->out, "output directory (replaced atomically if it holds a previous report)")
+      ->capture_default_str();
+  cmd->add_flag("--quick", a->quick, "reduced grids and verification budget (about 2-3 minutes)");
+  cmd->add_option("--seed", a->seed, "random seed (same seed, same files except run.json)")
+      ->capture_default_str();
+  cmd->add_flag("--no-pdf", a->no_pdf, "write the LaTeX sources only, do not run pdflatex");
+  cmd->add_flag("--no-verify", a->no_verify, "leave out the verification of the claims catalog");
+  cmd->add_option("-j,--jobs", a->jobs, "claims verified in parallel (default: all cores)");
+  cmd->callback([a, &exit_code] { exit_code = run_report(*a); });
+}
+
+}  // namespace attncert::cli

@@ -1,0 +1,561 @@
+#include "reports/report_builder.hpp"
+
+#include <arb.h>
+#include <flint/flint.h>
+#include <mpfr.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
+
+#include "proofs_checks/verifier.hpp"
+#include "reports/latex.hpp"
+#include "reports/pdflatex.hpp"
+#include "reports/result_records.hpp"
+#include "theory/catalog.hpp"
+
+namespace attncert {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kGenerator = "attncert report";
+constexpr long kQuickInstances = 500;
+constexpr long kFullInstances = 8000;
+
+// --- output directory ------------------------------------------------------------------------
+
+fs::path resolve_out_dir(const std::string& out) {
+  if (out.empty()) throw std::invalid_argument("--out: the output directory name is empty");
+  fs::path p = fs::absolute(fs::path(out)).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();  // "dir/" → "dir"
+  const std::string name = p.filename().string();
+  if (name.empty() || name == "." || name == ".." || p == p.root_path()) {
+    throw std::invalid_argument(fmt::format("--out {}: name a directory to create or replace", out));
+  }
+  return p;
+}
+
+// A directory we may replace: empty, or written by this builder (its run.json says so).
+bool is_replaceable(const fs::path& dir) {
+  if (fs::is_empty(dir)) return true;
+  std::ifstream in(dir / "run.json");
+  if (!in) return false;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(in);
+    return j.is_object() && j.value("generator", "") == kGenerator;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+// The sibling build directory; removed on failure unless keep() was called.
+class StagingDir {
+ public:
+  explicit StagingDir(const fs::path& out) {
+    const fs::path parent = out.parent_path();
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) {
+      throw std::runtime_error(fmt::format("--out {}: cannot create {}: {}", out.string(),
+                                           parent.string(), ec.message()));
+    }
+    std::string pattern = (parent / (out.filename().string() + ".tmp-XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error(fmt::format("--out {}: cannot write in {}: {}", out.string(),
+                                           parent.string(), std::strerror(errno)));
+    }
+    path_ = pattern;
+  }
+  ~StagingDir() {
+    if (!keep_ && !path_.empty()) {
+      std::error_code ec;
+      fs::remove_all(path_, ec);
+    }
+  }
+  StagingDir(const StagingDir&) = delete;
+  StagingDir& operator=(const StagingDir&) = delete;
+  const fs::path& path() const { return path_; }
+  void keep() { keep_ = true; }
+  void release() { path_.clear(); }  // renamed into place: nothing to clean up
+
+ private:
+  fs::path path_;
+  bool keep_ = false;
+};
+
+// Moves `staging` to `out`; an existing `out` is renamed away first and removed after, or put
+// back if the second rename fails.
+void move_into_place(StagingDir& staging, const fs::path& out) {
+  std::error_code ec;
+  fs::path old;
+  if (fs::exists(out)) {
+    old = staging.path();
+    old.replace_filename(staging.path().filename().string() + ".old");
+    fs::rename(out, old, ec);
+    if (ec) {
+      throw std::runtime_error(fmt::format("{}: cannot move the previous report aside: {}",
+                                           out.string(), ec.message()));
+    }
+  }
+  fs::rename(staging.path(), out, ec);
+  if (ec) {
+    if (!old.empty()) fs::rename(old, out);
+    throw std::runtime_error(
+        fmt::format("{}: cannot move the new report into place: {}", out.string(), ec.message()));
+  }
+  staging.release();
+  if (!old.empty()) fs::remove_all(old, ec);  // a leftover old copy is harmless; no error
+}
+
+void check_file_name(const std::string& name, std::string_view what) {
+  const bool ok = !name.empty() && name[0] != '.' &&
+                  std::all_of(name.begin(), name.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+                  });
+  if (!ok) {
+    throw std::invalid_argument(fmt::format(
+        "{} '{}': use letters, digits, '-', '_' and '.' only (it names files)", what, name));
+  }
+}
+
+void write(const fs::path& path, const std::string& content) {
+  fs::create_directories(path.parent_path());
+  write_file_atomically(path.string(), content);
+}
+
+// --- sweeps ----------------------------------------------------------------------------------
+
+struct ExperimentOutput {
+  const sweeps::Experiment* experiment = nullptr;
+  std::string grid_text;
+  std::size_t rows = 0;
+  std::vector<std::string> figure_ids;
+  sweeps::SweepSummary summary;
+  double seconds = 0;
+};
+
+ExperimentOutput run_experiment(const sweeps::Experiment& e, std::size_t index, std::size_t count,
+                                const ReportOptions& o, const fs::path& dir) {
+  ExperimentOutput out;
+  out.experiment = &e;
+  const auto start = Clock::now();
+  try {
+    check_file_name(e.name, "experiment name");
+    if (!e.run) throw std::logic_error("it has no run function");
+    out.grid_text = o.quick ? e.quick_grid : e.default_grid;
+    // An empty grid text means "the experiment's default axes" (sweep.hpp: unspecified axes
+    // take the experiment's defaults).
+    const sweeps::Grid grid = out.grid_text.empty() ? sweeps::Grid{} : sweeps::parse_grid(out.grid_text);
+    const std::string stage = fmt::format("sweep {}/{} {}", index + 1, count, e.name);
+    const sweeps::ProgressCallback progress = [&](std::size_t done, std::size_t total) {
+      if (o.progress) o.progress(stage, done, total);
+    };
+    sweeps::SweepTable table = e.run(grid, o.seed, progress);
+    table.experiment = e.name;
+    out.rows = table.rows.size();
+    write(dir / "data" / (e.name + ".csv"), sweeps::sweep_csv(table));
+    for (const sweeps::FigureSpec& spec : e.figures) {
+      check_file_name(spec.id, "figure id");
+      const latex::FigureFiles files = latex::figure(spec, table, "figures/" + spec.id);
+      for (const auto& [path, content] : files.data_files) write(dir / path, content);
+      write(dir / "figures" / (spec.id + ".tex"), files.tex);
+      out.figure_ids.push_back(spec.id);
+    }
+    if (e.summarize) out.summary = e.summarize(table);
+  } catch (const std::exception& ex) {
+    throw std::runtime_error(fmt::format("experiment '{}': {}", e.name, ex.what()));
+  }
+  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return out;
+}
+
+// --- verification ----------------------------------------------------------------------------
+
+struct Verification {
+  std::vector<const Claim*> claims;
+  std::vector<ClaimResult> results;
+  long instances = 0;
+  double seconds = 0;
+};
+
+Verification verify_catalog(const ReportOptions& o) {
+  Verification v;
+  const auto start = Clock::now();
+  v.instances = o.verify_instances > 0 ? o.verify_instances : o.quick ? kQuickInstances : kFullInstances;
+  const VerifyOptions base = options_for_instance_budget(v.instances, o.verify_max_precision);
+  for (const auto& c : catalog()) v.claims.push_back(c.get());
+  v.results.resize(v.claims.size());
+  const int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::atomic<std::size_t> next{0}, done{0};
+  std::mutex mutex;
+  std::string error;
+  const auto worker = [&] {
+    for (std::size_t i = next++; i < v.claims.size(); i = next++) {
+      VerifyOptions opt = base;
+      opt.seed = claim_seed(o.seed, v.claims[i]->info().id);
+      try {
+        v.results[i] = verify_claim(*v.claims[i], opt);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (error.empty()) error = fmt::format("verifying {}: {}", v.claims[i]->info().id, e.what());
+      }
+      const std::size_t d = ++done;
+      std::lock_guard<std::mutex> lock(mutex);
+      if (o.progress) o.progress("verification", d, v.claims.size());
+    }
+    flint_cleanup();  // FLINT's per-thread caches (see cli/verify_command.cpp)
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::min<int>(jobs, static_cast<int>(v.claims.size())); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  if (!error.empty()) throw std::runtime_error(error);
+  v.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return v;
+}
+
+void write_verification_files(const Verification& v, const fs::path& dir) {
+  std::string jsonl, csv = results_csv_header();
+  for (std::size_t i = 0; i < v.claims.size(); ++i) {
+    jsonl += result_json(*v.claims[i], v.results[i]).dump() + "\n";
+    csv += result_csv_row(*v.claims[i], v.results[i]);
+    if (v.results[i].counterexample) {
+      write(dir / "counterexamples" / (v.claims[i]->info().id + ".json"),
+            counterexample_json(*v.claims[i], v.results[i]).dump(2) + "\n");
+    }
+  }
+  write(dir / "results.jsonl", jsonl);
+  write(dir / "results.csv", csv);
+}
+
+std::string verdict_latex(DomainVerdict verdict) {
+  switch (verdict) {
+    case DomainVerdict::Refuted: return "\\textcolor{acVermillion}{\\textbf{refuted}}";
+    case DomainVerdict::Survived: return "survived";
+    case DomainVerdict::Inconclusive: return "\\textit{inconclusive}";
+  }
+  return "?";
+}
+
+std::string verification_note(const Claim& claim, const ClaimResult& r) {
+  std::vector<std::string> parts;
+  if (r.counterexample) {
+    parts.push_back(fmt::format("counterexample (side `{}'): {}", r.counterexample_certificate->violated,
+                                r.counterexample->describe(8)));
+  }
+  if (r.consistent > 0) parts.push_back(fmt::format("{} consistent (identity: enclosures agree)", r.consistent));
+  if (r.inconclusive > 0) {
+    parts.push_back(fmt::format("{} undecided at {} bits", r.inconclusive, r.max_precision_used));
+  }
+  if (r.unconfirmed > 0) parts.push_back(fmt::format("{} unconfirmed chance exceedance(s)", r.unconfirmed));
+  if (claim.info().kind == ClaimKind::Statistical) {
+    parts.push_back(fmt::format("statistical, confidence {}", claim.info().confidence));
+  }
+  std::string s;
+  for (std::size_t i = 0; i < parts.size(); ++i) s += (i ? "; " : "") + parts[i];
+  return s;
+}
+
+std::string verification_section(const Verification& v, const ReportOptions& o) {
+  std::size_t survived = 0, refuted = 0, inconclusive = 0;
+  for (const auto& r : v.results) {
+    survived += r.verdict == DomainVerdict::Survived;
+    refuted += r.verdict == DomainVerdict::Refuted;
+    inconclusive += r.verdict == DomainVerdict::Inconclusive;
+  }
+  std::string s = "\\section{Verification of the claims catalog}\\label{sec:verification}\n";
+  s += fmt::format(
+      "Each of the {} claims was checked by the engine of \\texttt{{attncert verify}}: {} sampled "
+      "instances (random and edge-biased), an adversarial local search in double precision, and "
+      "certification of the best candidates and a spread of ordinary instances in Arb ball "
+      "arithmetic from 64 up to {} bits. \\emph{{Refuted}} means a certified counterexample "
+      "(saved in \\texttt{{counterexamples/}}, re-checkable with \\texttt{{attncert replay}}); "
+      "\\emph{{survived}} means that every certified instance satisfied the claim, and "
+      "\\emph{{tightness}} is the largest ratio of left side to bound among them; "
+      "\\emph{{inconclusive}} means nothing was certified. Provenance: \\emph{{printed}} is the "
+      "statement as the paper prints it, \\emph{{reconstructed}} our derivation of a statement "
+      "whose printed form we do not have, \\emph{{classical}} a textbook result or another paper's, "
+      "\\emph{{experiment}} a paper's experimental protocol checked as stated.\n\n",
+      v.claims.size(), v.instances, o.verify_max_precision);
+  s += fmt::format("\\textbf{{Summary:}} {} survived, {} refuted, {} inconclusive.\n\n", survived,
+                   refuted, inconclusive);
+  latex::Table t;
+  t.column_spec = "@{}lllrrr@{}";
+  t.header = {"Claim", "Provenance", "Verdict", "Certified", "Tightness", "Bits"};
+  t.caption = "Verdicts of the catalog's claims (statement and notes below each row).";
+  t.label = "tab:verification";
+  for (std::size_t i = 0; i < v.claims.size(); ++i) {
+    const ClaimInfo& info = v.claims[i]->info();
+    const ClaimResult& r = v.results[i];
+    t.rows.push_back({"\\texttt{" + latex::escape(info.id) + "}", latex::escape(std::string(to_string(info.provenance))),
+                      verdict_latex(r.verdict), std::to_string(r.certified),
+                      std::isnan(r.tightness) ? "---" : fmt::format("{:.6f}", r.tightness),
+                      std::to_string(r.max_precision_used)});
+    std::string detail = "\\footnotesize ";
+    detail += info.statement_latex.empty() ? latex::escape(info.statement_text)
+                                           : "$" + info.statement_latex + "$";
+    if (!info.source.empty()) detail += "\\newline\\textit{" + latex::escape(info.source) + "}";
+    const std::string note = verification_note(*v.claims[i], r);
+    if (!note.empty()) detail += "\\newline " + latex::escape(note);
+    t.rows.push_back({detail + "\\vspace{2pt}"});
+  }
+  s += latex::table(t);
+  return s;
+}
+
+// --- kernels ---------------------------------------------------------------------------------
+
+std::string kernel_csv(const std::vector<KernelCheckRow>& rows) {
+  std::string csv =
+      "kernel,shape,dtype,variant,executed_on,max_abs_error,bound,ratio,ground_truth_radius,"
+      "naive_error,fa_rule_threshold,fa_rule_pass,deterministic,pass,note\r\n";
+  for (const KernelCheckRow& r : rows) {
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_quote(r.kernel),
+                       csv_quote(r.shape), csv_quote(r.dtype), csv_quote(r.variant),
+                       csv_quote(r.executed_on), r.max_abs_error, r.bound, r.ratio,
+                       r.ground_truth_radius, r.naive_error, r.fa_rule_threshold,
+                       r.fa_rule_pass ? 1 : 0, r.deterministic ? 1 : 0, r.pass ? 1 : 0,
+                       csv_quote(r.note));
+  }
+  return csv;
+}
+
+std::string kernel_section(const std::vector<KernelCheckRow>& rows) {
+  std::size_t failed = 0;
+  for (const auto& r : rows) failed += !r.pass;
+  std::string s = "\\section{Kernel validation}\\label{sec:kernels}\n";
+  s += fmt::format(
+      "Each row compares a kernel (or its CPU twin, which runs the same tile code) with the "
+      "certified ground truth: the maximal absolute error (distance to the ball midpoint plus "
+      "its radius) must stay within the kernel's a-priori error bound (ratio $\\le 1$) and a "
+      "second run must be bit-identical. The flash-attention rule (error $\\le$ twice the error "
+      "of a naive implementation in the same precision plus an absolute term) is shown for "
+      "comparison. \\textbf{{{} of {} cases pass}}; the full table is in "
+      "\\texttt{{kernel\\_checks.csv}}.\n\n",
+      rows.size() - failed, rows.size());
+  latex::Table t;
+  t.column_spec = "@{}llllrrrcc@{}";
+  t.header = {"Kernel", "Shape", "Type", "Variant", "Error", "Bound", "Ratio", "FA rule", "Pass"};
+  t.caption = "Kernel validation against certified ground truth.";
+  t.label = "tab:kernels";
+  for (const KernelCheckRow& r : rows) {
+    std::string variant = latex::escape(r.variant);
+    if (!r.executed_on.empty()) variant += " (" + latex::escape(r.executed_on) + ")";
+    t.rows.push_back({latex::escape(r.kernel), latex::escape(r.shape), latex::escape(r.dtype), variant,
+                      latex::number(r.max_abs_error, 2), latex::number(r.bound, 2),
+                      latex::number(r.ratio, 2), r.fa_rule_pass ? "yes" : "no",
+                      r.pass ? "yes" : "\\textcolor{acVermillion}{\\textbf{no}}"});
+    if (!r.note.empty()) t.rows.push_back({"\\footnotesize " + latex::escape(r.note)});
+  }
+  return s + "{\\small\\setlength{\\tabcolsep}{4pt}\n" + latex::table(t) + "}\n";
+}
+
+// --- the document ----------------------------------------------------------------------------
+
+std::string document(const ReportOptions& o, const std::vector<ExperimentOutput>& experiments,
+                     const std::optional<Verification>& verification,
+                     const std::optional<std::vector<KernelCheckRow>>& kernels) {
+  std::string d = latex::preamble("attncert report: certified checks of attention theory");
+  // No dates and no trailer id in the PDF, so the same input gives the same bytes.
+  d += "\\pdfinfoomitdate=1 \\pdftrailerid{} \\pdfsuppressptexinfo=-1\n";
+  d += "\\maketitle\n\\thispagestyle{empty}\n";
+  d += "\\section*{How this report was produced}\n";
+  d += fmt::format(
+      "Generated by \\texttt{{attncert report{}{}}} (attncert {}) in \\textbf{{{}}} mode{}. "
+      "Every table, figure and number below is a deterministic function of the attncert "
+      "version, the mode and the seed: running the same command again gives byte-identical "
+      "\\texttt{{report.tex}}, figures and data files. The date, running time and host are "
+      "recorded in \\texttt{{run.json}} next to this document and deliberately not printed here. "
+      "The sweep tables are in \\texttt{{data/}} (one tidy CSV per experiment), the verdicts in "
+      "\\texttt{{results.jsonl}} and \\texttt{{results.csv}}.\n\n",
+      o.quick ? " {-}{-}quick" : "", fmt::format(" {{-}}{{-}}seed {}", o.seed),
+      latex::escape(o.tool_version), o.quick ? "quick" : "full",
+      o.quick ? " (reduced parameter grids and verification budget)" : "");
+
+  // Overview of the sweeps.
+  d += "\\section*{Experiments at a glance}\n";
+  if (experiments.empty()) {
+    d += "No sweep experiments are registered in this build of attncert; the report contains "
+         "the verification of the claims catalog only.\n\n";
+  } else {
+    latex::Table t;
+    t.column_spec = "@{}p{0.36\\linewidth}p{0.26\\linewidth}rr@{}";
+    t.header = {"Experiment", "Claims", "Points", "Violations"};
+    for (const ExperimentOutput& e : experiments) {
+      t.rows.push_back({"\\hyperref[sec:" + e.experiment->name + "]{" + latex::escape(e.experiment->title) + "}",
+                        latex::escape(e.experiment->claim_ids), std::to_string(e.summary.points),
+                        std::to_string(e.summary.bound_violations)});
+    }
+    t.caption = "Sweep experiments: grid points evaluated and points where a claimed bound is "
+                "violated (details in each section).";
+    d += latex::table(t);
+  }
+  if (verification) {
+    std::size_t refuted = 0, inconclusive = 0;
+    for (const auto& r : verification->results) {
+      refuted += r.verdict == DomainVerdict::Refuted;
+      inconclusive += r.verdict == DomainVerdict::Inconclusive;
+    }
+    d += fmt::format(
+        "The claims catalog ({} claims) was verified with {} instances per claim: {} refuted, {} "
+        "inconclusive, {} survived (Section~\\ref{{sec:verification}}).\n\n",
+        verification->claims.size(), verification->instances, refuted, inconclusive,
+        verification->claims.size() - refuted - inconclusive);
+  } else {
+    d += "The claims catalog was not verified in this run.\n\n";
+  }
+
+  for (const ExperimentOutput& e : experiments) {
+    const sweeps::Experiment& x = *e.experiment;
+    d += "\\clearpage\n\\section{" + latex::escape(x.title) + "}\\label{sec:" + x.name + "}\n";
+    if (!x.claim_ids.empty()) d += "\\textbf{Claims:} " + latex::escape(x.claim_ids) + ".\\quad ";
+    d += latex::escape(x.description) + "\n\n";
+    d += fmt::format("\\textbf{{Grid:}} \\texttt{{{}}}; {} rows in \\texttt{{data/{}.csv}}; seed {}.\n\n",
+                     e.grid_text.empty() ? "(experiment defaults)" : latex::escape(e.grid_text),
+                     e.rows, latex::escape(x.name), o.seed);
+    for (const std::string& id : e.figure_ids) d += "\\input{figures/" + id + ".tex}\n";
+    std::string finding = e.summary.finding.empty() ? "no summary" : e.summary.finding;
+    while (!finding.empty() && (finding.back() == '.' || finding.back() == ' ')) finding.pop_back();
+    d += fmt::format("\\paragraph{{Finding.}} {}. \\emph{{Grid points: {}; bound violations: {}.}}\n\n",
+                     latex::escape(finding), e.summary.points, e.summary.bound_violations);
+  }
+  // A new page after sweep sections; without them the verification follows the overview.
+  if (verification) d += (experiments.empty() ? "" : "\\clearpage\n") + verification_section(*verification, o);
+  if (kernels) d += "\\clearpage\n" + kernel_section(*kernels);
+  d += "\\end{document}\n";
+  return d;
+}
+
+// --- run metadata ----------------------------------------------------------------------------
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+}  // namespace
+
+ReportResult build_report(const ReportOptions& o) {
+  const auto start = Clock::now();
+  const std::string started = utc_now();
+  const fs::path out = resolve_out_dir(o.out_dir);
+  if (fs::exists(out)) {
+    if (!fs::is_directory(out)) {
+      throw std::runtime_error(fmt::format("--out {}: exists and is not a directory", o.out_dir));
+    }
+    if (!is_replaceable(out)) {
+      throw std::runtime_error(fmt::format(
+          "--out {}: exists and is not a report written by attncert (no run.json from it); "
+          "choose another directory or remove it",
+          o.out_dir));
+    }
+  }
+  StagingDir staging(out);  // fails here, before any work, when the parent is not writable
+  const fs::path& dir = staging.path();
+  fs::create_directories(dir / "data");     // present even when no experiment is registered,
+  fs::create_directories(dir / "figures");  // so the layout does not depend on the build
+
+  ReportResult result;
+  result.out_dir = out.string();
+  const std::vector<sweeps::Experiment>& list = o.experiments ? *o.experiments : sweeps::experiments();
+  std::vector<ExperimentOutput> outputs;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    outputs.push_back(run_experiment(list[i], i, list.size(), o, dir));
+    result.figures += outputs.back().figure_ids.size();
+  }
+  result.experiments = outputs.size();
+
+  std::optional<Verification> verification;
+  if (o.verify_catalog) {
+    verification = verify_catalog(o);
+    write_verification_files(*verification, dir);
+    result.claims = verification->claims.size();
+    for (const auto& r : verification->results) {
+      result.refuted += r.verdict == DomainVerdict::Refuted;
+      result.inconclusive += r.verdict == DomainVerdict::Inconclusive;
+    }
+  }
+  std::optional<std::vector<KernelCheckRow>> kernels;
+  if (o.kernel_checks) {
+    kernels = o.kernel_checks(o.quick, o.seed);
+    write(dir / "kernel_checks.csv", kernel_csv(*kernels));
+    result.kernel_rows = kernels->size();
+    for (const auto& r : *kernels) result.kernel_failures += !r.pass;
+  }
+
+  write(dir / "report.tex", document(o, outputs, verification, kernels));
+  result.tex_path = (out / "report.tex").string();
+
+  std::optional<std::string> pdflatex;
+  if (o.pdf) pdflatex = latex::find_program(o.pdflatex);
+  result.pdflatex_found = pdflatex.has_value();
+  if (pdflatex) {
+    if (o.progress) o.progress("pdflatex", 0, 1);
+    const latex::PdflatexRun run = latex::run_pdflatex(*pdflatex, dir.string(), "report.tex");
+    if (!run.ok) {
+      staging.keep();
+      throw std::runtime_error(fmt::format("{} (sources and log kept in {})", run.error, dir.string()));
+    }
+    for (const char* ext : {".aux", ".log", ".out"}) fs::remove(dir / (std::string("report") + ext));
+    result.pdf_path = (out / "report.pdf").string();
+    if (o.progress) o.progress("pdflatex", 1, 1);
+  }
+
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  nlohmann::json run = {
+      {"generator", kGenerator},
+      {"version", o.tool_version},
+      {"seed", o.seed},
+      {"mode", o.quick ? "quick" : "full"},
+      {"started_utc", started},
+      {"duration_seconds", result.seconds},
+      {"host", host_name()},
+      {"hardware_threads", std::thread::hardware_concurrency()},
+      {"libraries",
+       {{"mpfr", mpfr_get_version()}, {"arb", arb_version}, {"flint", FLINT_VERSION}}},
+      {"pdflatex", pdflatex ? nlohmann::json(*pdflatex) : nlohmann::json(nullptr)},
+  };
+  nlohmann::json ex = nlohmann::json::array();
+  for (const ExperimentOutput& e : outputs) {
+    ex.push_back({{"name", e.experiment->name}, {"grid", e.grid_text}, {"rows", e.rows},
+                  {"seconds", e.seconds}});
+  }
+  run["experiments"] = ex;
+  if (verification) {
+    run["verification"] = {{"claims", verification->claims.size()},
+                           {"instances_per_claim", verification->instances},
+                           {"max_precision_bits", o.verify_max_precision},
+                           {"seconds", verification->seconds}};
+  }
+  write(dir / "run.json", run.dump(2) + "\n");
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);  // mkdtemp made it 0700
+  move_into_place(staging, out);
+  return result;
+}
+
+}  // namespace attncert
