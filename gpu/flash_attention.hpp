@@ -61,6 +61,9 @@ KernelStatus launch_flash_attention(const FlashAttentionArgs& device_args, void*
 KernelStatus time_flash_attention_on_device(const FlashAttentionArgs& host_args, int repeats,
                                             double& milliseconds_per_launch);
 
+/// Keys query `row` sees: j < visible_keys(…) (bottom-right causal alignment; 0 = fully masked).
+int flash_attention_visible_keys(int row, int seqlen_q, int seqlen_k, bool causal);
+
 /// Floating-point operations of one forward pass (2 GEMMs over the visible logits; the
 /// causal count is exact for bottom-right alignment) and bytes of the compulsory traffic.
 double flash_attention_flops(const FlashAttentionArgs& args);

@@ -141,6 +141,10 @@ KernelStatus flash_attention_twin(const FlashAttentionArgs& a) {
   return KernelStatus::success();
 }
 
+int flash_attention_visible_keys(int row, int seqlen_q, int seqlen_k, bool causal) {
+  return flash::visible_key_end(row, seqlen_q, seqlen_k, causal);
+}
+
 double flash_attention_flops(const FlashAttentionArgs& a) {
   double visible = 0;
   for (int i = 0; i < a.seqlen_q; ++i)
