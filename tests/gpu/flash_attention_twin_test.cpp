@@ -7,7 +7,10 @@
 //  - portable_logf within its stated error bound.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <map>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -87,6 +90,39 @@ TEST(FlashAttentionTwin, QuickMatrixWithinAPrioriBoundOfCertifiedTruth) {
     plain |= v.rfind("non-causal", 0) == 0;
   }
   EXPECT_TRUE(masked && negative && causal && plain);
+}
+
+// The whole shape matrix (a few CPU-minutes; not for CI): run with
+// --gtest_also_run_disabled_tests --gtest_filter=*FullMatrix*. Prints every row and the
+// largest and median ratio per dtype.
+TEST(FlashAttentionTwin, DISABLED_FullMatrixWithinAPrioriBound) {
+  KernelCheckRequest request;
+  request.prefer_device = false;
+  request.seed = kSeed;
+  SCOPED_TRACE("seed = " + std::to_string(request.seed));
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<KernelCheckRow> rows = check_flash_attention(
+      request, [&](std::size_t done, std::size_t total) {
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::fprintf(stderr, "\r%zu/%zu rows, %.0f s", done, total, s);
+      });
+  std::fprintf(stderr, "\n");
+  std::map<std::string, std::vector<double>> ratios;
+  int fa_fail = 0;
+  for (const KernelCheckRow& r : rows) {
+    std::printf("%-30s %-5s %-36s err %.3e bound %.3e ratio %.3e naive %.3e FA %s | %s\n",
+                r.shape.c_str(), r.dtype.c_str(), r.variant.c_str(), r.max_abs_error, r.bound,
+                r.ratio, r.naive_error, r.fa_rule_pass ? "pass" : "FAIL", r.note.c_str());
+    EXPECT_TRUE(r.pass) << r.shape << " " << r.dtype << " " << r.variant << ": " << r.note;
+    ratios[r.dtype].push_back(r.ratio);
+    fa_fail += !r.fa_rule_pass;
+  }
+  for (auto& [dtype, v] : ratios) {
+    std::sort(v.begin(), v.end());
+    std::printf("%s: %zu rows, ratio max %.3e median %.3e min %.3e\n", dtype.c_str(), v.size(),
+                v.back(), v[v.size() / 2], v.front());
+  }
+  std::printf("FA rule failures: %d of %zu\n", fa_fail, rows.size());
 }
 
 // One key: softmax weight 1 exactly (p = e⁰ = 1, l = 1), so O = v̂ and lse = the fp32 logit.
