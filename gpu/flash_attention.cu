@@ -2,6 +2,20 @@
 // every rounding are described in flash_attention_tile.cuh; the CPU twin
 // (flash_attention_twin.cpp) runs the same functions in the same order. Compiled with
 // --fmad=false so nvcc contracts nothing the twin would not.
+//
+// Design and its limits. 64×64 tiles, 4 warps, K/V staged in shared memory as fp32 (up to
+// 112 KB for d = 128: one block per SM on sm_80, opt-in dynamic shared memory), warp
+// butterflies for the row max and sum. The ceiling is the fp32 CUDA-core rate (H100: 67 TFLOP/s,
+// shared-memory loads ≈ 18 per 32 FMAs in the logit loop); FlashAttention-3 reaches ~600–750
+// TFLOP/s on H100 in bf16. Hopper speed would need: wgmma (warpgroup tensor-core GEMMs with
+// fp32 accumulation) for Q·Kᵀ and P·V; TMA bulk copies of K/V tiles into a multi-stage
+// shared-memory ring with mbarrier synchronisation; warp specialisation (producer warps issuing
+// TMA, consumer warpgroups doing GEMM + softmax, ping-ponged so exp overlaps the GEMMs);
+// 128×128 (or 128×176) tiles with register-resident accumulators; optionally FP8 (e4m3) with
+// per-block scaling. Tensor-core accumulation order and rounding are unspecified, so such a
+// kernel could no longer match a CPU twin bit for bit: its validation would rest on the
+// a-priori bound alone (with a bound term for the mma's accumulation, e.g. γ over the k-steps
+// with truncation, as measured for wgmma).
 #include <cuda_runtime.h>
 
 #include <string>
