@@ -392,21 +392,24 @@ float round_to(DType t, float x) { return gpu::round_through(t, x); }
 /// FA's attention_ref without upcast: see the header comment.
 std::vector<float> naive_attention(const Problem& p, DType t, float scale) {
   std::vector<float> out(static_cast<std::size_t>(p.batch_heads) * p.Lq * p.d, 0.0f);
-  auto in = [&](const std::vector<double>& x, std::size_t e) {
-    return round_to(t, static_cast<float>(x[e]));
+  auto rounded = [&](const std::vector<double>& x) {
+    std::vector<float> r(x.size());
+    for (std::size_t e = 0; e < x.size(); ++e) r[e] = round_to(t, static_cast<float>(x[e]));
+    return r;
   };
+  const std::vector<float> q = rounded(p.q), k = rounded(p.k), v = rounded(p.v);
   std::vector<float> scores(static_cast<std::size_t>(p.Lk)), qs(static_cast<std::size_t>(p.d));
   for (int h = 0; h < p.batch_heads; ++h) {
     for (int i = 0; i < p.Lq; ++i) {
       const std::size_t row = static_cast<std::size_t>(h) * p.Lq + i;
       const int visible = gpu::flash_attention_visible_keys(i, p.Lq, p.Lk, p.causal);
       if (visible == 0) continue;
-      for (int c = 0; c < p.d; ++c) qs[c] = round_to(t, in(p.q, row * p.d + c) * scale);
+      for (int c = 0; c < p.d; ++c) qs[c] = round_to(t, q[row * p.d + c] * scale);
       float m = -std::numeric_limits<float>::infinity();
       for (int j = 0; j < visible; ++j) {
         float s = 0.0f;
         for (int c = 0; c < p.d; ++c)
-          s += qs[c] * in(p.k, (static_cast<std::size_t>(h) * p.Lk + j) * p.d + c);
+          s += qs[c] * k[(static_cast<std::size_t>(h) * p.Lk + j) * p.d + c];
         scores[j] = round_to(t, s);
         m = std::max(m, scores[j]);
       }
@@ -416,7 +419,7 @@ std::vector<float> naive_attention(const Problem& p, DType t, float scale) {
       for (int c = 0; c < p.d; ++c) {
         float o = 0.0f;
         for (int j = 0; j < visible; ++j)
-          o += scores[j] * in(p.v, (static_cast<std::size_t>(h) * p.Lk + j) * p.d + c);
+          o += scores[j] * v[(static_cast<std::size_t>(h) * p.Lk + j) * p.d + c];
         out[row * p.d + c] = round_to(t, o);
       }
     }
