@@ -37,8 +37,8 @@
 //    underflows, and subnormal roundings, total ≤ uf = (n_t+2)·Lk·2⁻¹²⁴ relative to W ≥ 1.
 // 3. Numerator N_c = Σ w_j v_jc: P is rounded to the dtype (relative u_P = u_dtype, absolute
 //    η_P = 2⁻²⁵ for fp16, 2⁻¹³⁴ for bf16, 0 for fp32), v carries input rounding, and
-//    acc ← acc·α then one fmaf per key: ≤ 65·n_t roundings per term:
-//        ε_N = (1+E)^{n_t}(1+u_P)(1+u_in)(1+γ_{65 n_t}) − 1,
+//    acc ← acc·α then one fmaf per key below Lk in the tile: ≤ Lk + n_t roundings per term:
+//        ε_N = (1+E)^{n_t}(1+u_P)(1+u_in)(1+γ_{Lk + n_t}) − 1,
 //        |N̂_c − N_c| ≤ W[ max_j|v_jc|·(ε_N + ε_sub(1+ε_N)) + η_in(1+ε_N)(1+ε_sub) ]
 //                      + Lk·η_P·(max|v_jc|(1+u_in) + η_in) + uf·W·(max|v_jc| + 1).
 // 4. O_c = fl(N̂_c / l̂): with |Ō_c| = |N_c/W| ≤ max|v_jc|,
@@ -127,7 +127,7 @@ FlashAttentionBound flash_attention_bound(const FlashAttentionBoundInputs& in) {
   const double rho = eps_l + eps_sub * (1 + eps_l) + uf;
 
   // 3. numerator, 4. division
-  const double eps_N = std::pow(1 + E, n_t) * (1 + u_p) * (1 + u_in) * (1 + gamma(65 * n_t)) - 1;
+  const double eps_N = std::pow(1 + E, n_t) * (1 + u_p) * (1 + u_in) * (1 + gamma(Lk + n_t)) - 1;
   const double vmax = in.v_max_abs;
   const double numer_rel = vmax * (eps_N + eps_sub * (1 + eps_N)) + eta_in * (1 + eps_N) * (1 + eps_sub) +
                            uf * (vmax + 1);

@@ -79,6 +79,15 @@ TEST(FlashAttentionTwin, QuickMatrixWithinAPrioriBoundOfCertifiedTruth) {
     variants.insert(r.variant);
     dims.insert(std::stoi(r.shape.substr(r.shape.find("d=") + 2)));
   }
+  // The bound is not vacuous: with one key the error is the input rounding of v alone
+  // (≤ u_in·|v|), which the bound must cover with little slack — measured ≈ 0.45 for fp16/bf16
+  // (u_in = 2⁻¹¹, 2⁻⁸ dominate) and ≈ 0.05 for fp32 (where the ~10 fp32 roundings of the
+  // algorithm's bound are of the same order as the input rounding).
+  std::map<std::string, double> max_ratio;
+  for (const KernelCheckRow& r : rows) max_ratio[r.dtype] = std::max(max_ratio[r.dtype], r.ratio);
+  EXPECT_GT(max_ratio["fp32"], 0.02);
+  EXPECT_GT(max_ratio["fp16"], 0.2);
+  EXPECT_GT(max_ratio["bf16"], 0.2);
   // The subset really covers what the issue asks for.
   EXPECT_EQ(dtypes, (std::set<std::string>{"fp32", "fp16", "bf16"}));
   EXPECT_TRUE(dims.count(60) && dims.count(100) && dims.count(64) && dims.count(128));
