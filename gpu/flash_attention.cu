@@ -49,7 +49,7 @@ constexpr int shared_floats(int dp) {
 }
 
 template <int kSlots>
-__global__ void __launch_bounds__(kWarps * kLanes) flash_attention_forward(FlashAttentionArgs a) {
+__global__ void __launch_bounds__(kWarps* kLanes) flash_attention_forward(FlashAttentionArgs a) {
   constexpr int dp = kSlots * kLanes;  // head dim padded to a multiple of 32
   extern __shared__ float shared[];
   float* const q_tile = shared;
@@ -230,10 +230,14 @@ KernelStatus launch_flash_attention(const FlashAttentionArgs& a, void* stream) {
   if (KernelStatus s = can_run(a); !s.ok()) return s;
   const cudaStream_t st = static_cast<cudaStream_t>(stream);
   switch (flash::padded_head_dim(a.head_dim) / kLanes) {
-    case 1: return launch_slots<1>(a, st);
-    case 2: return launch_slots<2>(a, st);
-    case 3: return launch_slots<3>(a, st);
-    default: return launch_slots<4>(a, st);
+    case 1:
+      return launch_slots<1>(a, st);
+    case 2:
+      return launch_slots<2>(a, st);
+    case 3:
+      return launch_slots<3>(a, st);
+    default:
+      return launch_slots<4>(a, st);
   }
 }
 
@@ -255,9 +259,9 @@ KernelStatus time_flash_attention_on_device(const FlashAttentionArgs& host, int 
                                             double& milliseconds_per_launch) {
   if (KernelStatus s = can_run(host); !s.ok()) return s;
   if (repeats < 1) {
-    return KernelStatus::failure(KernelStatusCode::invalid_argument,
-                                 "flash_attention: repeats = " + std::to_string(repeats) +
-                                     "; must be >= 1");
+    return KernelStatus::failure(
+        KernelStatusCode::invalid_argument,
+        "flash_attention: repeats = " + std::to_string(repeats) + "; must be >= 1");
   }
   if (KernelStatus s = no_device_unless_present(); !s.ok()) return s;
   DeviceCopies dev;

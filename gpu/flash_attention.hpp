@@ -30,7 +30,7 @@ struct FlashAttentionArgs {
   int seqlen_q = 0;
   int seqlen_k = 0;
   int head_dim = 0;
-  float scale = 0.0f;            // multiplies Q Kᵀ; finite and > 0 (see default_attention_scale)
+  float scale = 0.0f;  // multiplies Q Kᵀ; finite and > 0 (see default_attention_scale)
   bool causal = false;
 };
 

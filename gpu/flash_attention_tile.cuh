@@ -32,12 +32,12 @@
 
 namespace attncert::gpu::flash {
 
-inline constexpr int kBlockQ = 64;                      // query rows per thread block
-inline constexpr int kBlockK = 64;                      // keys per tile iteration
-inline constexpr int kWarps = 4;                        // 128 threads per block
+inline constexpr int kBlockQ = 64;  // query rows per thread block
+inline constexpr int kBlockK = 64;  // keys per tile iteration
+inline constexpr int kWarps = 4;    // 128 threads per block
 inline constexpr int kLanes = 32;
-inline constexpr int kRowsPerWarp = kBlockQ / kWarps;   // 16
-inline constexpr int kKeysPerLane = kBlockK / kLanes;   // 2
+inline constexpr int kRowsPerWarp = kBlockQ / kWarps;  // 16
+inline constexpr int kKeysPerLane = kBlockK / kLanes;  // 2
 inline constexpr int kMinHeadDim = 32;
 inline constexpr int kMaxHeadDim = 128;
 inline constexpr int kMaxDimSlots = kMaxHeadDim / kLanes;  // output columns per lane (≤ 4)
@@ -66,7 +66,9 @@ ATTNCERT_HOST_DEVICE int key_tile_count(int query_block, int seqlen_q, int seqle
 ATTNCERT_HOST_DEVICE float negative_infinity() { return bits_float(0xff800000u); }
 
 /// One step of the logit dot product (c ascending from a +0 start).
-ATTNCERT_HOST_DEVICE float score_step(float acc, float q, float k) { return portable_fmaf(q, k, acc); }
+ATTNCERT_HOST_DEVICE float score_step(float acc, float q, float k) {
+  return portable_fmaf(q, k, acc);
+}
 
 /// Scaled logit; adding +0 turns −0 into +0 so that the butterfly maximum is commutative
 /// bit for bit (every lane then holds the same m).

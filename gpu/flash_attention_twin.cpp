@@ -32,15 +32,14 @@ KernelStatus can_run(const FlashAttentionArgs& a) {
   using C = KernelStatusCode;
   if (a.batch_heads < 1 || a.seqlen_q < 1 || a.seqlen_k < 1) {
     return fail(C::empty_input, "batch_heads = " + std::to_string(a.batch_heads) +
-                                    ", seqlen_q = " + std::to_string(a.seqlen_q) +
-                                    ", seqlen_k = " + std::to_string(a.seqlen_k) +
-                                    "; each must be >= 1");
+                                    ", seqlen_q = " + std::to_string(a.seqlen_q) + ", seqlen_k = " +
+                                    std::to_string(a.seqlen_k) + "; each must be >= 1");
   }
   if (a.head_dim < kFlashAttentionMinHeadDim || a.head_dim > kFlashAttentionMaxHeadDim) {
-    return fail(C::unsupported_shape, "head_dim = " + std::to_string(a.head_dim) +
-                                          " is unsupported; admissible: " +
-                                          std::to_string(kFlashAttentionMinHeadDim) + ".." +
-                                          std::to_string(kFlashAttentionMaxHeadDim));
+    return fail(C::unsupported_shape,
+                "head_dim = " + std::to_string(a.head_dim) +
+                    " is unsupported; admissible: " + std::to_string(kFlashAttentionMinHeadDim) +
+                    ".." + std::to_string(kFlashAttentionMaxHeadDim));
   }
   if (a.batch_heads > kFlashAttentionMaxBatchHeads) {
     return fail(C::unsupported_shape, "batch_heads = " + std::to_string(a.batch_heads) +
@@ -64,8 +63,8 @@ KernelStatus can_run(const FlashAttentionArgs& a) {
   for (const auto& p : pointers) {
     if (p.p == nullptr) return fail(C::null_pointer, std::string(p.name) + " is null");
     if (!aligned(p.p, p.align)) {
-      return fail(C::misaligned_pointer, std::string(p.name) + " is not aligned to " +
-                                             std::to_string(p.align) + " bytes");
+      return fail(C::misaligned_pointer,
+                  std::string(p.name) + " is not aligned to " + std::to_string(p.align) + " bytes");
     }
   }
   if (!std::isfinite(a.scale) || !(a.scale > 0.0f)) {
@@ -153,8 +152,8 @@ double flash_attention_flops(const FlashAttentionArgs& a) {
 }
 
 double flash_attention_bytes(const FlashAttentionArgs& a) {
-  const double in = dtype_size(a.q_dtype) * static_cast<double>(a.head_dim) *
-                    (a.seqlen_q + 2.0 * a.seqlen_k);
+  const double in =
+      dtype_size(a.q_dtype) * static_cast<double>(a.head_dim) * (a.seqlen_q + 2.0 * a.seqlen_k);
   const double out = 4.0 * a.seqlen_q * (a.head_dim + 1.0);
   return (in + out) * a.batch_heads;
 }

@@ -30,9 +30,9 @@ KernelStatus time_flash_attention_on_device(const FlashAttentionArgs& host_args,
   milliseconds_per_launch = 0.0;
   if (KernelStatus s = can_run(host_args); !s.ok()) return s;
   if (repeats < 1) {
-    return KernelStatus::failure(KernelStatusCode::invalid_argument,
-                                 "flash_attention: repeats = " + std::to_string(repeats) +
-                                     "; must be >= 1");
+    return KernelStatus::failure(
+        KernelStatusCode::invalid_argument,
+        "flash_attention: repeats = " + std::to_string(repeats) + "; must be >= 1");
   }
   return no_device();
 }

@@ -10,10 +10,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <map>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -110,9 +110,10 @@ TEST(FlashAttentionTwin, DISABLED_FullMatrixWithinAPrioriBound) {
   request.seed = kSeed;
   SCOPED_TRACE("seed = " + std::to_string(request.seed));
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<KernelCheckRow> rows = check_flash_attention(
-      request, [&](std::size_t done, std::size_t total) {
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::vector<KernelCheckRow> rows =
+      check_flash_attention(request, [&](std::size_t done, std::size_t total) {
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::fprintf(stderr, "\r%zu/%zu rows, %.0f s", done, total, s);
       });
   std::fprintf(stderr, "\n");
