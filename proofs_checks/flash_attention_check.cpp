@@ -1,0 +1,598 @@
+// Flash-attention forward: validation against the certified ground truth.
+//
+// A-PRIORI FORWARD ERROR BOUND (per query row i with a visible key, output column c)
+// -------------------------------------------------------------------------------------
+// Notation: u = 2⁻²⁴ (fp32 working precision); input rounding x̂ = x(1+δ) + η with |δ| ≤ u_in,
+// |η| ≤ η_in (fp32: u_in = u; fp16/bf16 inputs are rounded double → float → 16 bit, so
+// u_in = (1+u_dtype)(1+u) − 1 with u_dtype = 2⁻¹¹/2⁻⁸; η_in = half the smallest subnormal:
+// 2⁻¹⁵⁰ for fp32, 2⁻²⁵ (fp16) or 2⁻¹³⁴ (bf16) plus 2⁻¹⁵⁰); γ_n = nu/(1−nu);
+// E = kPortableExpRelativeError = 4u; n_t = ⌈Lk/64⌉ key tiles;
+// σ = 1/√d the exact scale, σ̂ = fl32(σ) = σ(1+ε_σ).
+// Exact problem: s_j = σ q·k_j, α = softmax(s), O = Σ α_j v_j,
+// lse = log Σ e^{s_j}.
+//
+// 1. Logits. The rounded inputs q̂, k̂ are a deterministic function of the inputs, so their
+//    perturbations δq = q̂ − q, δk = k̂ − k are problem data (exact in double, Sterbenz);
+//    q̂·k̂ − q·k = δq·k̂ + q·δk gives |q̂·k̂ − q·k| ≤ P_in := Σ_c |δq_c|·K̂_c + |q_c|·δK_c with
+//    K̂_c = max_j|k̂_jc|, δK_c = max_j|δk_jc| (this keeps exactly representable inputs, e.g.
+//    the large coordinates of the logits ≤ −5e4 cases, from inflating the bound by
+//    u_in·|logit|), or by Cauchy–Schwarz ‖δq‖₂·max‖k̂_j‖₂ + ‖q‖₂·max‖δk_j‖₂, whichever is
+//    smaller. With Â = min(Σ_c|q̂_c|K̂_c, ‖q̂‖₂·max‖k̂_j‖₂) ≥ Σ_c|q̂_c k̂_jc|, the fmaf chain of
+//    length d adds ≤ γ_d·Â, and
+//    t = fl(ŝ·σ̂) two relative errors (ε_σ and the product, c_s = (1+ε_σ)(1+u) − 1; "+0" is
+//    exact):
+//        |t_j − s_j| ≤ Δ := σ[P_in + (γ_d + (1+γ_d)c_s)·Â].
+//    Perturbing logits by ≤ Δ changes every weight by a factor in [e^{−2Δ}, e^{2Δ}], so with
+//    ᾱ = softmax(t): ‖ᾱ − α‖₁ ≤ e^{2Δ} − 1, and since Σ(ᾱ_j − α_j) = 0,
+//        |Σ ᾱ_j v_jc − O_c| ≤ (e^{2Δ} − 1)·h_c,  h_c = (max_j v_jc − min_j v_jc)/2.
+// 2. Online softmax relative to the final maximum M (exact max of the t_j; w_j = e^{t_j−M},
+//    W = Σ w_j ≥ 1 because the arg-max key gets p = e⁰ = 1 and all later α = 1 exactly).
+//    The key's weight as stored is p_j times the α of every later tile whose maximum moved:
+//    at most n_t portable_expf evaluations → factor (1±E)^{n_t}; their arguments are
+//    fl(t_j − m_b) and fl(m_b − m_{b'}), whose absolute rounding errors sum to ≤ u(M − t_j),
+//    so w_j gets a factor e^{η_j}, |η_j| ≤ u·x_j, x_j = M − t_j ≤ X := 2(σA + Δ) with
+//    A = min(Σ_c|q_c|K_c, ‖q‖₂·max‖k_j‖₂) ≥ |q·k_j|. Σ w_j(e^{u x_j} − 1) ≤ W·ε_sub with
+//        ε_sub = min(e^{uX} − 1, Lk·u/(e(1−u)))   (x e^{−x(1−u)} ≤ 1/(e(1−u))).
+//    Row sum l: each p passes the 6-deep lane/butterfly tree, then one fmaf per tile:
+//        ε_l = (1+E)^{n_t}(1+u)^{6+n_t} − 1,  l̂ = W(1+ρ), |ρ| ≤ ρ̄ = ε_l + ε_sub(1+ε_l) + uf.
+//    Underflow: weights flushed to 0 by portable_expf (argument < −87.33) or by an α that
+//    underflows, and subnormal roundings, total ≤ uf = (n_t+2)·Lk·2⁻¹²⁴ relative to W ≥ 1.
+// 3. Numerator N_c = Σ w_j v_jc: P is rounded to the dtype (relative u_P = u_dtype, absolute
+//    η_P = 2⁻²⁵ for fp16, 2⁻¹³⁴ for bf16, 0 for fp32), v carries input rounding, and
+//    acc ← acc·α then one fmaf per key below Lk in the tile: ≤ Lk + n_t roundings per term:
+//        ε_N = (1+E)^{n_t}(1+u_P)(1+u_in)(1+γ_{Lk + n_t}) − 1,
+//        |N̂_c − N_c| ≤ W[ max_j|v_jc|·(ε_N + ε_sub(1+ε_N)) + η_in(1+ε_N)(1+ε_sub) ]
+//                      + Lk·η_P·(max|v_jc|(1+u_in) + η_in) + uf·W·(max|v_jc| + 1).
+// 4. O_c = fl(N̂_c / l̂): with |Ō_c| = |N_c/W| ≤ max|v_jc|,
+//        |N̂/l̂ − N/W| ≤ |N̂ − N|/(W(1−ρ̄)) + max|v_jc|·ρ̄/(1−ρ̄) =: e_eval,
+//    and the division adds u·(max|v_jc| + e_eval). Total:
+//        |Ô_c − O_c| ≤ (e^{2Δ}−1)h_c + e_eval + u(max|v_jc| + e_eval).
+// 5. lse = fl(M + portable_logf(l̂)): |M + log W − lse| ≤ Δ, |log l̂ − log W| ≤ −log(1−ρ̄),
+//    portable_logf adds ≤ u|log l̂| + kPortableLogAbsError with
+//    |log l̂| ≤ max(log(Lk(1+ρ̄)), −log(1−ρ̄)),
+//    the sum one rounding u(|M| + |log l̂| + 4u) with |M| ≤ σA + Δ.
+// A fully masked row is exact (O = 0, lse = −inf) and contributes no error.
+// Every quantity above is computed from the inputs (and their dtype rounding) before any
+// kernel runs, never from its output; the double arithmetic that evaluates the bound is
+// covered by inflating the norms and the result by 1e-12.
+//
+// NAIVE SAME-PRECISION REFERENCE (the flash-attention rule's baseline, as FA's attention_ref
+// without upcast): q·scale rounded to the dtype, scores rounded to the dtype, softmax in fp32
+// with P rounded to the dtype, P·V accumulated in fp32 and rounded to the dtype.
+#include "proofs_checks/flash_attention_check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "gpu/device.hpp"
+#include "gpu/flash_attention.hpp"
+#include "gpu/portable_exp.hpp"
+#include "gpu/portable_log.hpp"
+#include "numerics/ball.hpp"
+#include "numerics/rng.hpp"
+#include "numerics/softmax_attention.hpp"
+
+namespace attncert {
+namespace {
+
+using gpu::DType;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kU = 0x1p-24;
+constexpr double kBoundSafety = 1.0 + 1e-12;
+constexpr long kGroundTruthBits = 96;
+
+// The kernel's 16-bit inputs are made double → float → 16 bit: two roundings, so
+// u_in = (1 + u_dtype)(1 + u) − 1 and the absolute floors add up.
+double input_relative_rounding(DType t) {
+  return t == DType::f32 ? kU : (1 + gpu::dtype_unit_roundoff(t)) * (1 + kU) - 1;
+}
+double input_absolute_floor(DType t) {
+  return t == DType::f32 ? 0x1p-150 : (t == DType::f16 ? 0x1p-25 : 0x1p-134) + 0x1p-150;
+}
+double probability_absolute_floor(DType t) {
+  return t == DType::f32 ? 0.0 : t == DType::f16 ? 0x1p-25 : 0x1p-134;
+}
+double gamma(double n) { return n * kU / (1.0 - n * kU); }
+
+}  // namespace
+
+FlashAttentionBound flash_attention_bound(const FlashAttentionBoundInputs& in) {
+  const double u_in = input_relative_rounding(in.dtype);
+  const double eta_in = input_absolute_floor(in.dtype);
+  const double u_p = in.dtype == DType::f32 ? 0.0 : gpu::dtype_unit_roundoff(in.dtype);
+  const double eta_p = probability_absolute_floor(in.dtype);
+  const double E = static_cast<double>(gpu::kPortableExpRelativeError);
+  const double Lk = in.seqlen_k, d = in.head_dim;
+  const double n_t = std::ceil(Lk / 64.0);
+  const double sigma = in.scale;
+
+  // 1. logits
+  const double A = in.abs_dot * kBoundSafety;
+  const double A_hat = in.abs_rounded_dot * kBoundSafety;
+  const double P_in = in.rounding_dot * kBoundSafety;
+  const double c_s = (1 + in.scale_relative_error) * (1 + kU) - 1;
+  const double delta = sigma * (P_in + (gamma(d) + (1 + gamma(d)) * c_s) * A_hat);
+  const double logit_bound = sigma * A + delta;  // |t_j| ≤ σA + Δ
+  const double logit_term = std::expm1(2 * delta) * in.v_half_range;
+
+  // 2. online softmax and row sum
+  const double X = 2 * logit_bound;
+  const double eps_sub = std::min(std::expm1(kU * X), Lk * kU / (std::exp(1.0) * (1 - kU)));
+  const double eps_l = std::pow(1 + E, n_t) * std::pow(1 + kU, 6 + n_t) - 1;
+  const double uf = (n_t + 2) * Lk * 0x1p-124;
+  const double rho = eps_l + eps_sub * (1 + eps_l) + uf;
+
+  // 3. numerator, 4. division
+  const double eps_N = std::pow(1 + E, n_t) * (1 + u_p) * (1 + u_in) * (1 + gamma(Lk + n_t)) - 1;
+  const double vmax = in.v_max_abs;
+  const double numer_rel = vmax * (eps_N + eps_sub * (1 + eps_N)) +
+                           eta_in * (1 + eps_N) * (1 + eps_sub) + uf * (vmax + 1);
+  const double numer_abs = Lk * eta_p * (vmax * (1 + u_in) + eta_in);
+  const double e_eval = (numer_rel + numer_abs) / (1 - rho) + vmax * rho / (1 - rho);
+  FlashAttentionBound b;
+  b.logit_error = delta;
+  b.output = (logit_term + e_eval + kU * (vmax + e_eval)) * kBoundSafety;
+
+  // 5. log-sum-exp
+  const double log_l = std::max(std::log(Lk * (1 + rho)), -std::log1p(-rho));  // ≥ |log l̂|
+  const double log_err = kU * log_l + static_cast<double>(gpu::kPortableLogAbsError);
+  b.log_sum_exp =
+      (delta - std::log1p(-rho) + log_err + kU * (logit_bound + log_l + log_err)) * kBoundSafety;
+  return b;
+}
+
+namespace {
+
+struct ShapeCase {
+  int seqlen_q, seqlen_k;
+};
+constexpr ShapeCase kShapes[] = {{1, 1}, {239, 1}, {799, 3}, {113, 203}, {108, 256}, {1023, 1024}};
+constexpr int kHeadDims[] = {60, 64, 100, 128};
+constexpr DType kDtypes[] = {DType::f32, DType::f16, DType::bf16};
+
+struct Case {
+  std::uint64_t index;  // position in the full matrix: the seed substream
+  ShapeCase shape;
+  int head_dim;
+  bool causal;
+  bool negative_logits;  // every logit ≤ −5e4
+};
+
+std::vector<Case> full_matrix() {
+  std::vector<Case> cases;
+  std::uint64_t index = 0;
+  for (const ShapeCase& s : kShapes)
+    for (int d : kHeadDims)
+      for (bool negative : {false, true})
+        for (bool causal : {false, true}) cases.push_back({index++, s, d, causal, negative});
+  return cases;
+}
+
+/// The CI subset: L = 1, fully masked rows (causal with Lq > Lk), odd head dims, logits ≤ −5e4,
+/// both maskings, the largest head dim; small enough for the Ball truth to take well under 1 s.
+bool in_quick_subset(const Case& c) {
+  const int Lq = c.shape.seqlen_q, d = c.head_dim;
+  if (Lq == 1) return d == 64 && !c.negative_logits && !c.causal;
+  if (Lq == 239) return d == 60 && c.causal && !c.negative_logits;
+  if (Lq == 799) return d == 100 && c.causal == c.negative_logits;
+  if (Lq == 113)
+    return (d == 100 && !c.causal && !c.negative_logits) ||
+           (d == 60 && c.causal && c.negative_logits);
+  if (Lq == 108) return d == 128 && c.causal && !c.negative_logits;
+  return false;
+}
+
+bool selected(const Case& c, const KernelCheckRequest& r) {
+  if (r.seqlen_q && *r.seqlen_q != c.shape.seqlen_q) return false;
+  if (r.seqlen_k && *r.seqlen_k != c.shape.seqlen_k) return false;
+  if (r.head_dim && *r.head_dim != c.head_dim) return false;
+  if (r.causal && *r.causal != c.causal) return false;
+  if (r.quick && !in_quick_subset(c)) return false;
+  return true;
+}
+
+/// Inputs in double, [batch_heads, L, d] row-major.
+struct Problem {
+  int batch_heads, Lq, Lk, d;
+  bool causal;
+  std::vector<double> q, k, v;
+};
+
+Problem make_problem(const Case& c, const Rng& root) {
+  Problem p{};
+  p.Lq = c.shape.seqlen_q;
+  p.Lk = c.shape.seqlen_k;
+  p.d = c.head_dim;
+  p.causal = c.causal;
+  // Two heads where the Ball truth is cheap, to exercise the head indexing.
+  p.batch_heads = static_cast<long long>(p.Lq) * p.Lk <= 65536 ? 2 : 1;
+  Rng rng = root.substream(c.index);
+  const std::size_t nq = static_cast<std::size_t>(p.batch_heads) * p.Lq * p.d;
+  const std::size_t nk = static_cast<std::size_t>(p.batch_heads) * p.Lk * p.d;
+  p.q = rng.normal_vector(nq);
+  p.k = rng.normal_vector(nk);
+  p.v = rng.normal_vector(nk);
+  if (c.negative_logits) {
+    // Coordinate 0: q = 2^a, k = −2^b (exact in every dtype), 2^(a+b)/√d ≥ 5e4 + margin, so
+    // every logit is ≤ −5e4 while the other coordinates keep O(1) differences between keys.
+    const double need = (5e4 + 64.0) * std::sqrt(static_cast<double>(p.d));
+    const int e = static_cast<int>(std::ceil(std::log2(need)));
+    const double qa = std::ldexp(1.0, e / 2), kb = std::ldexp(1.0, e - e / 2);
+    for (std::size_t i = 0; i < nq; i += p.d) p.q[i] = qa;
+    for (std::size_t i = 0; i < nk; i += p.d) p.k[i] = -kb;
+  }
+  return p;
+}
+
+std::vector<float> to_float(const std::vector<double>& x) {
+  std::vector<float> r(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) r[i] = static_cast<float>(x[i]);
+  return r;
+}
+std::vector<std::uint16_t> to_half_bits(const std::vector<double>& x, DType t) {
+  std::vector<std::uint16_t> r(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const float f = static_cast<float>(x[i]);
+    r[i] = t == DType::f16 ? gpu::float_to_f16_bits(f) : gpu::float_to_bf16_bits(f);
+  }
+  return r;
+}
+
+/// Inputs as the kernel reads them (fp16/bf16: double → float → 16 bit; the bound's u_in
+/// covers both roundings).
+struct DeviceInputs {
+  std::vector<float> qf, kf, vf;
+  std::vector<std::uint16_t> qh, kh, vh;
+  const void* q = nullptr;
+  const void* k = nullptr;
+  const void* v = nullptr;
+};
+
+DeviceInputs kernel_inputs(const Problem& p, DType t) {
+  DeviceInputs in;
+  if (t == DType::f32) {
+    in.qf = to_float(p.q), in.kf = to_float(p.k), in.vf = to_float(p.v);
+    in.q = in.qf.data(), in.k = in.kf.data(), in.v = in.vf.data();
+  } else {
+    in.qh = to_half_bits(p.q, t), in.kh = to_half_bits(p.k, t), in.vh = to_half_bits(p.v, t);
+    in.q = in.qh.data(), in.k = in.kh.data(), in.v = in.vh.data();
+  }
+  return in;
+}
+
+struct GroundTruth {
+  std::vector<double> out_mid, out_rad, lse_mid, lse_rad;  // lse_mid −inf for masked rows
+};
+
+GroundTruth ground_truth(const Problem& p) {
+  GroundTruth g;
+  const std::size_t no = static_cast<std::size_t>(p.batch_heads) * p.Lq * p.d;
+  g.out_mid.resize(no), g.out_rad.resize(no);
+  g.lse_mid.resize(static_cast<std::size_t>(p.batch_heads) * p.Lq);
+  g.lse_rad.resize(g.lse_mid.size());
+  for (int h = 0; h < p.batch_heads; ++h) {
+    auto head = [&](const std::vector<double>& x, int L) {
+      RowMatrix<Ball> m(L, p.d);
+      const std::size_t base = static_cast<std::size_t>(h) * L * p.d;
+      for (int i = 0; i < L; ++i)
+        for (int c = 0; c < p.d; ++c)
+          m(i, c) = Ball(x[base + static_cast<std::size_t>(i) * p.d + c]);
+      return m;
+    };
+    const RowMatrix<Ball> Q = head(p.q, p.Lq), K = head(p.k, p.Lk), V = head(p.v, p.Lk);
+    SoftmaxAttentionOptions<Ball> o;
+    o.causal = p.causal;                  // bottom-right aligned, as the kernel
+    o.precision_bits = kGroundTruthBits;  // scale: the default exact 1/√d enclosure
+    const auto r = softmax_attention<Ball>(Q, K, V, o);
+    for (int i = 0; i < p.Lq; ++i) {
+      const std::size_t row = static_cast<std::size_t>(h) * p.Lq + i;
+      const Ball& l = r.log_sum_exp(i);
+      g.lse_mid[row] = l.is_finite() ? l.mid() : -kInf;
+      g.lse_rad[row] = l.is_finite() ? l.radius() : 0.0;
+      for (int c = 0; c < p.d; ++c) {
+        g.out_mid[row * p.d + c] = r.output(i, c).mid();
+        g.out_rad[row * p.d + c] = r.output(i, c).radius();
+      }
+    }
+  }
+  return g;
+}
+
+/// The value the kernel reads for input x (double → float → dtype).
+double kernel_value(DType t, double x) {
+  return static_cast<double>(gpu::round_through(t, static_cast<float>(x)));
+}
+
+/// A row x as the bound sees it: x, its kernel value x̂ and δ = x̂ − x (exact in double,
+/// Sterbenz), elementwise in absolute value, and their 2-norms.
+struct RowData {
+  std::vector<double> x, rounded, rounding;
+  double norm = 0, rounded_norm = 0, rounding_norm = 0;
+};
+RowData row_data(const double* x, int d, DType t) {
+  RowData r;
+  r.x.resize(d), r.rounded.resize(d), r.rounding.resize(d);
+  for (int i = 0; i < d; ++i) {
+    const double k = kernel_value(t, x[i]);
+    r.x[i] = std::abs(x[i]), r.rounded[i] = std::abs(k), r.rounding[i] = std::abs(k - x[i]);
+    r.norm += x[i] * x[i], r.rounded_norm += k * k,
+        r.rounding_norm += r.rounding[i] * r.rounding[i];
+  }
+  r.norm = std::sqrt(r.norm), r.rounded_norm = std::sqrt(r.rounded_norm);
+  r.rounding_norm = std::sqrt(r.rounding_norm);
+  return r;
+}
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+/// Per-element bound (output) and per-row bound (lse), from the inputs only.
+struct Bounds {
+  std::vector<double> output, lse;  // output per element, lse per row; 0 for masked rows
+  double max_output = 0, max_lse = 0;
+};
+
+Bounds bounds(const Problem& p, DType t, float scale) {
+  Bounds b;
+  b.output.assign(static_cast<std::size_t>(p.batch_heads) * p.Lq * p.d, 0.0);
+  b.lse.assign(static_cast<std::size_t>(p.batch_heads) * p.Lq, 0.0);
+  const double sigma = 1.0 / std::sqrt(static_cast<double>(p.d));
+  FlashAttentionBoundInputs in;
+  in.dtype = t;
+  in.seqlen_k = p.Lk;
+  in.head_dim = p.d;
+  in.scale = sigma;
+  // |σ̂ − σ|/σ: the float rounding of 1/√d plus ≤ 2⁻⁵² for the double 1/√d it came from.
+  in.scale_relative_error = std::abs(static_cast<double>(scale) - sigma) / sigma + 0x1p-52;
+  for (int h = 0; h < p.batch_heads; ++h) {
+    std::vector<double> vmax(p.d, 0.0), vlo(p.d, kInf), vhi(p.d, -kInf);
+    // Keys: coordinatewise maxima (K_c, K̂_c, δK_c) and the largest 2-norms.
+    std::vector<double> kmax(p.d, 0.0), krmax(p.d, 0.0), kdmax(p.d, 0.0);
+    double k_norm = 0, kr_norm = 0, kd_norm = 0;
+    for (int j = 0; j < p.Lk; ++j) {
+      const std::size_t base = (static_cast<std::size_t>(h) * p.Lk + j) * p.d;
+      const RowData kj = row_data(&p.k[base], p.d, t);
+      k_norm = std::max(k_norm, kj.norm), kr_norm = std::max(kr_norm, kj.rounded_norm);
+      kd_norm = std::max(kd_norm, kj.rounding_norm);
+      for (int c = 0; c < p.d; ++c) {
+        kmax[c] = std::max(kmax[c], kj.x[c]), krmax[c] = std::max(krmax[c], kj.rounded[c]);
+        kdmax[c] = std::max(kdmax[c], kj.rounding[c]);
+        const double x = p.v[base + c];
+        vmax[c] = std::max(vmax[c], std::abs(x));
+        vlo[c] = std::min(vlo[c], x), vhi[c] = std::max(vhi[c], x);
+      }
+    }
+    for (int i = 0; i < p.Lq; ++i) {
+      const std::size_t row = static_cast<std::size_t>(h) * p.Lq + i;
+      if (gpu::flash_attention_visible_keys(i, p.Lq, p.Lk, p.causal) == 0) continue;  // exact
+      const RowData qi = row_data(&p.q[row * p.d], p.d, t);
+      in.abs_dot = std::min(dot(qi.x, kmax), qi.norm * k_norm);
+      in.abs_rounded_dot = std::min(dot(qi.rounded, krmax), qi.rounded_norm * kr_norm);
+      in.rounding_dot = std::min(dot(qi.rounding, krmax) + dot(qi.x, kdmax),
+                                 qi.rounding_norm * kr_norm + qi.norm * kd_norm);
+      for (int c = 0; c < p.d; ++c) {
+        in.v_max_abs = vmax[c];
+        in.v_half_range = (vhi[c] - vlo[c]) / 2;
+        const FlashAttentionBound fb = flash_attention_bound(in);
+        b.output[row * p.d + c] = fb.output;
+        b.max_output = std::max(b.max_output, fb.output);
+        if (c == 0) b.lse[row] = fb.log_sum_exp, b.max_lse = std::max(b.max_lse, fb.log_sum_exp);
+      }
+    }
+  }
+  return b;
+}
+
+float round_to(DType t, float x) { return gpu::round_through(t, x); }
+
+/// FA's attention_ref without upcast: see the header comment.
+std::vector<float> naive_attention(const Problem& p, DType t, float scale) {
+  std::vector<float> out(static_cast<std::size_t>(p.batch_heads) * p.Lq * p.d, 0.0f);
+  auto rounded = [&](const std::vector<double>& x) {
+    std::vector<float> r(x.size());
+    for (std::size_t e = 0; e < x.size(); ++e) r[e] = round_to(t, static_cast<float>(x[e]));
+    return r;
+  };
+  const std::vector<float> q = rounded(p.q), k = rounded(p.k), v = rounded(p.v);
+  std::vector<float> scores(static_cast<std::size_t>(p.Lk)), qs(static_cast<std::size_t>(p.d));
+  for (int h = 0; h < p.batch_heads; ++h) {
+    for (int i = 0; i < p.Lq; ++i) {
+      const std::size_t row = static_cast<std::size_t>(h) * p.Lq + i;
+      const int visible = gpu::flash_attention_visible_keys(i, p.Lq, p.Lk, p.causal);
+      if (visible == 0) continue;
+      for (int c = 0; c < p.d; ++c) qs[c] = round_to(t, q[row * p.d + c] * scale);
+      float m = -std::numeric_limits<float>::infinity();
+      for (int j = 0; j < visible; ++j) {
+        float s = 0.0f;
+        for (int c = 0; c < p.d; ++c)
+          s += qs[c] * k[(static_cast<std::size_t>(h) * p.Lk + j) * p.d + c];
+        scores[j] = round_to(t, s);
+        m = std::max(m, scores[j]);
+      }
+      float sum = 0.0f;
+      for (int j = 0; j < visible; ++j) sum += (scores[j] = gpu::portable_expf(scores[j] - m));
+      for (int j = 0; j < visible; ++j) scores[j] = round_to(t, scores[j] / sum);
+      for (int c = 0; c < p.d; ++c) {
+        float o = 0.0f;
+        for (int j = 0; j < visible; ++j)
+          o += scores[j] * v[(static_cast<std::size_t>(h) * p.Lk + j) * p.d + c];
+        out[row * p.d + c] = round_to(t, o);
+      }
+    }
+  }
+  return out;
+}
+
+struct RunOutput {
+  std::vector<float> out, lse;
+  gpu::KernelStatus status;
+};
+
+RunOutput run(const Problem& p, const DeviceInputs& in, DType t, float scale, bool on_device) {
+  RunOutput r;
+  r.out.assign(static_cast<std::size_t>(p.batch_heads) * p.Lq * p.d, 0.0f);
+  r.lse.assign(static_cast<std::size_t>(p.batch_heads) * p.Lq, 0.0f);
+  gpu::FlashAttentionArgs a;
+  a.q = in.q, a.k = in.k, a.v = in.v;
+  a.q_dtype = a.k_dtype = a.v_dtype = t;
+  a.out = r.out.data(), a.log_sum_exp = r.lse.data();
+  a.batch_heads = p.batch_heads, a.seqlen_q = p.Lq, a.seqlen_k = p.Lk, a.head_dim = p.d;
+  a.scale = scale, a.causal = p.causal;
+  r.status = on_device ? gpu::run_flash_attention_on_device(a) : gpu::flash_attention_twin(a);
+  return r;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+double max_error(const std::vector<float>& x, const std::vector<double>& mid,
+                 const std::vector<double>& rad, bool& finite) {
+  double e = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(x[i])) {
+      finite = false;
+      return kInf;  // NaN must not vanish in std::max
+    }
+    e = std::max(e, std::abs(static_cast<double>(x[i]) - mid[i]) + rad[i]);
+  }
+  return e;
+}
+
+/// error / bound, with NaN or an error where the bound is 0 counted as a violation (inf).
+double element_ratio(double error, double bound) {
+  if (error == 0.0) return 0.0;
+  if (!std::isfinite(error) || !(bound > 0.0)) return kInf;
+  return error / bound;
+}
+
+}  // namespace
+
+std::vector<KernelCheckRow> check_flash_attention(
+    const KernelCheckRequest& request,
+    const std::function<void(std::size_t, std::size_t)>& progress) {
+  std::vector<Case> cases;
+  for (const Case& c : full_matrix())
+    if (selected(c, request)) cases.push_back(c);
+  std::vector<DType> dtypes;
+  for (DType t : kDtypes)
+    if (!request.dtype || *request.dtype == t) dtypes.push_back(t);
+
+  const gpu::DeviceReport device = gpu::query_devices();
+  const bool on_device = request.prefer_device && device.device_count > 0;
+  const Rng root(request.seed);
+  const std::size_t total = cases.size() * dtypes.size();
+  std::size_t done = 0;
+  std::vector<KernelCheckRow> rows;
+  for (const Case& c : cases) {
+    const Problem p = make_problem(c, root);
+    const GroundTruth truth = ground_truth(p);  // shared by the dtypes: same original inputs
+    const float scale = gpu::default_attention_scale(p.d);
+    int masked_rows = 0;
+    for (int i = 0; i < p.Lq; ++i)
+      masked_rows += gpu::flash_attention_visible_keys(i, p.Lq, p.Lk, p.causal) == 0;
+    masked_rows *= p.batch_heads;
+    for (DType t : dtypes) {
+      KernelCheckRow row;
+      row.kernel = "flash-attention";
+      row.shape = fmt::format("Lq={} Lk={} d={} bh={}", p.Lq, p.Lk, p.d, p.batch_heads);
+      row.dtype = std::string(gpu::dtype_name(t));
+      row.variant = std::string(c.causal ? "causal" : "non-causal") +
+                    (c.negative_logits ? ", logits<=-5e4" : "") +
+                    (masked_rows > 0 ? ", masked-rows" : "");
+      row.executed_on = on_device ? "device (" + device.name + ")" : "twin";
+
+      const DeviceInputs in = kernel_inputs(p, t);
+      const RunOutput first = run(p, in, t, scale, on_device);
+      if (!first.status.ok()) {
+        row.note = "run failed: " + first.status.message;
+        rows.push_back(row);
+        if (progress) progress(++done, total);
+        continue;
+      }
+      const RunOutput second = run(p, in, t, scale, on_device);
+      row.deterministic = second.status.ok() && same_bits(first.out, second.out) &&
+                          same_bits(first.lse, second.lse);
+      bool twin_match = true;
+      if (on_device) {
+        const RunOutput twin = run(p, in, t, scale, false);
+        twin_match = same_bits(first.out, twin.out) && same_bits(first.lse, twin.lse);
+      }
+
+      bool finite = true;
+      row.max_abs_error = max_error(first.out, truth.out_mid, truth.out_rad, finite);
+      double radius = 0;
+      for (double r : truth.out_rad) radius = std::max(radius, r);
+      row.ground_truth_radius = radius;
+
+      // lse: finite rows against the truth; masked rows must be exactly −inf.
+      double lse_error = 0;
+      bool masked_ok = true;
+      for (std::size_t i = 0; i < first.lse.size(); ++i) {
+        if (truth.lse_mid[i] == -kInf) {
+          masked_ok = masked_ok && first.lse[i] == -std::numeric_limits<float>::infinity();
+          for (int col = 0; col < p.d; ++col)
+            masked_ok = masked_ok && first.out[i * p.d + col] == 0.0f;
+          continue;
+        }
+        if (!std::isfinite(first.lse[i])) finite = false;
+        const double err = std::abs(first.lse[i] - truth.lse_mid[i]) + truth.lse_rad[i];
+        lse_error = std::isfinite(err) ? std::max(lse_error, err) : kInf;
+      }
+
+      const Bounds b = bounds(p, t, scale);
+      row.bound = b.max_output;
+      // Ratio of the per-element error to its own bound, maximised (≤ 1 iff every element is
+      // within its bound); max error / max bound alone would hide a violating element.
+      double ratio = 0, lse_ratio = 0;
+      for (std::size_t e = 0; e < first.out.size(); ++e) {
+        const double err = std::abs(first.out[e] - truth.out_mid[e]) + truth.out_rad[e];
+        ratio = std::max(ratio, element_ratio(err, b.output[e]));
+      }
+      for (std::size_t i = 0; i < first.lse.size(); ++i) {
+        if (truth.lse_mid[i] == -kInf) continue;
+        const double err = std::abs(first.lse[i] - truth.lse_mid[i]) + truth.lse_rad[i];
+        lse_ratio = std::max(lse_ratio, element_ratio(err, b.lse[i]));
+      }
+      row.ratio = ratio;
+
+      const std::vector<float> naive = naive_attention(p, t, scale);
+      bool naive_finite = true;
+      row.naive_error =
+          max_error(naive, truth.out_mid, truth.out_rad, naive_finite);  // inf if NaN/inf
+      double atol = 0;
+      for (double ref : truth.out_mid) {
+        const float r = round_to(t, static_cast<float>(ref));
+        const float shifted = round_to(t, round_to(t, r + 0.3f) - 0.3f);
+        atol = std::max(atol, 2.0 * std::abs(static_cast<double>(shifted) - r));
+      }
+      row.fa_rule_threshold = 2.0 * row.naive_error + atol;
+      row.fa_rule_pass = row.max_abs_error <= row.fa_rule_threshold;
+      row.pass = finite && masked_ok && row.deterministic && twin_match && ratio <= 1.0 &&
+                 lse_ratio <= 1.0;
+      row.note = fmt::format("lse error {:.3g} bound {:.3g} ratio {:.3g}", lse_error, b.max_lse,
+                             lse_ratio);
+      if (masked_rows > 0)
+        row.note += fmt::format("; fully masked rows: {} ({})", masked_rows,
+                                masked_ok ? "output 0, lse -inf" : "NOT 0 / -inf");
+      if (!finite) row.note += "; non-finite output in a visible row";
+      if (!naive_finite) row.note += "; naive reference non-finite (its scores overflow the dtype)";
+      if (on_device) row.note += twin_match ? "; bit-identical to twin" : "; DIFFERS from twin";
+      rows.push_back(std::move(row));
+      if (progress) progress(++done, total);
+    }
+  }
+  return rows;
+}
+
+}  // namespace attncert

@@ -1,0 +1,45 @@
+// Validation of the flash-attention forward kernel (or its CPU twin) against the certified
+// Ball ground truth, with the kernel's a-priori forward error bound (derivation at the top of
+// flash_attention_check.cpp) and the flash-attention rule for comparison.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "gpu/dtype.hpp"
+#include "proofs_checks/kernel_check.hpp"
+
+namespace attncert {
+
+/// Problem data the bound depends on (all from the inputs, none from the output).
+struct FlashAttentionBoundInputs {
+  gpu::DType dtype = gpu::DType::f32;
+  int seqlen_k = 1;
+  int head_dim = 1;
+  double scale = 1.0;               // the exact scale of the ground truth (1/√d)
+  double scale_relative_error = 0;  // |float scale − scale| / scale
+  // Bounds over the row's keys j, from the inputs (q, k) and the values the kernel reads
+  // (q̂, k̂ = dtype rounding of q, k):
+  double abs_dot = 0;          // A ≥ Σ_c |q_c k_jc|
+  double abs_rounded_dot = 0;  // Â ≥ Σ_c |q̂_c k̂_jc|
+  double rounding_dot = 0;     // P_in ≥ Σ_c |q̂_c − q_c||k̂_jc| + |q_c||k̂_jc − k_jc|
+  double v_max_abs = 0;        // max_j |v_jc| of the output column
+  double v_half_range = 0;     // (max_j v_jc − min_j v_jc) / 2
+};
+
+struct FlashAttentionBound {
+  double output = 0;       // |O_ic − exact| ≤ output
+  double log_sum_exp = 0;  // |lse_i − exact| ≤ log_sum_exp
+  double logit_error = 0;  // Δ: |computed logit − exact logit| ≤ Δ for every key of the row
+};
+
+/// The a-priori bound for one output element (row i, column c) of a row with visible keys.
+FlashAttentionBound flash_attention_bound(const FlashAttentionBoundInputs& in);
+
+/// One row per (case, dtype) of the shape matrix selected by `request`.
+std::vector<KernelCheckRow> check_flash_attention(
+    const KernelCheckRequest& request,
+    const std::function<void(std::size_t done, std::size_t total)>& progress = {});
+
+}  // namespace attncert
