@@ -8,6 +8,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "cli/check_kernel_command.hpp"
 #include "cli/eval_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/info_command.hpp"
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   add_info_command(app, exit_code);
   add_sweep_command(app, exit_code);
   add_report_command(app, exit_code);
+  add_check_kernel_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -7,6 +7,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/progress_line.hpp"
+#include "proofs_checks/kernel_checks.hpp"
 #include "reports/pdflatex.hpp"
 #include "reports/report_builder.hpp"
 
@@ -37,6 +38,15 @@ int run_report(const ReportArgs& a) {
   ProgressLine progress;
   o.progress = [&](const std::string& stage, std::size_t done, std::size_t total) {
     progress.update(fmt::format("{}: {}/{}", stage, done, total));
+  };
+  o.kernel_checks = [&](bool quick, std::uint64_t seed) {
+    KernelCheckRequest request;
+    request.quick = quick;
+    request.seed = seed;
+    return check_all_kernels(request, [&](std::string_view kernel, std::size_t done,
+                                          std::size_t total) {
+      progress.update(fmt::format("kernel check {}: {}/{}", kernel, done, total));
+    });
   };
   const ReportResult r = build_report(o);
   progress.clear();

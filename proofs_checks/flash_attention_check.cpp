@@ -175,6 +175,43 @@ std::vector<Case> full_matrix() {
   return cases;
 }
 
+/// A shape the user names that the matrix lacks (both lengths given, or a head dim outside
+/// {60, 64, 100, 128}) is run as given, with substreams after the matrix's own.
+std::vector<Case> custom_cases(const KernelCheckRequest& r) {
+  const bool shape_in_matrix =
+      !(r.seqlen_q && r.seqlen_k) ||
+      std::any_of(std::begin(kShapes), std::end(kShapes), [&](const ShapeCase& s) {
+        return s.seqlen_q == *r.seqlen_q && s.seqlen_k == *r.seqlen_k;
+      });
+  const bool dim_in_matrix = !r.head_dim || std::find(std::begin(kHeadDims), std::end(kHeadDims),
+                                                      *r.head_dim) != std::end(kHeadDims);
+  if (shape_in_matrix && dim_in_matrix) return {};
+  if (r.head_dim && (*r.head_dim < 32 || *r.head_dim > 128))
+    throw std::invalid_argument("flash-attention: head dim " + std::to_string(*r.head_dim) +
+                                " is not supported (the kernel handles 32..128)");
+  // The certified truth costs ~Lq·Lk·d ball operations; 4·(1023·1024·128) takes ~6 s.
+  if (r.seqlen_q && r.seqlen_k &&
+      static_cast<double>(*r.seqlen_q) * *r.seqlen_k * r.head_dim.value_or(128) > 5.4e8)
+    throw std::invalid_argument("flash-attention: seqlen_q·seqlen_k·head_dim above 5.4e8 would "
+                                "make the certified ground truth take minutes per case");
+  std::vector<ShapeCase> shapes;
+  if (r.seqlen_q && r.seqlen_k) shapes.push_back({*r.seqlen_q, *r.seqlen_k});
+  else
+    for (const ShapeCase& s : kShapes)
+      if ((!r.seqlen_q || *r.seqlen_q == s.seqlen_q) && (!r.seqlen_k || *r.seqlen_k == s.seqlen_k))
+        shapes.push_back(s);
+  std::vector<int> dims;
+  if (r.head_dim) dims.push_back(*r.head_dim);
+  else dims.assign(std::begin(kHeadDims), std::end(kHeadDims));
+  std::vector<Case> cases;
+  std::uint64_t index = std::size(kShapes) * std::size(kHeadDims) * 4;
+  for (const ShapeCase& s : shapes)
+    for (int d : dims)
+      for (bool negative : {false, true})
+        for (bool causal : {false, true}) cases.push_back({index++, s, d, causal, negative});
+  return cases;
+}
+
 /// The CI subset: L = 1, fully masked rows (causal with Lq > Lk), odd head dims, logits ≤ −5e4,
 /// both maskings, the largest head dim; small enough for the Ball truth to take well under 1 s.
 bool in_quick_subset(const Case& c) {
@@ -482,8 +519,11 @@ std::vector<KernelCheckRow> check_flash_attention(
     const KernelCheckRequest& request,
     const std::function<void(std::size_t, std::size_t)>& progress) {
   std::vector<Case> cases;
-  for (const Case& c : full_matrix())
-    if (selected(c, request)) cases.push_back(c);
+  const std::vector<Case> custom = custom_cases(request);
+  KernelCheckRequest filters = request;
+  if (!custom.empty()) filters.quick = false;  // a shape the user named runs even with --quick
+  for (const Case& c : custom.empty() ? full_matrix() : custom)
+    if (selected(c, filters)) cases.push_back(c);
   std::vector<DType> dtypes;
   for (DType t : kDtypes)
     if (!request.dtype || *request.dtype == t) dtypes.push_back(t);

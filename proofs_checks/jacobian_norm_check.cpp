@@ -274,13 +274,25 @@ std::vector<KernelCheckRow> check_jacobian_norm(
   };
   std::vector<Case> cases;
   std::uint64_t index = 0;
+  // A length the user names that the matrix lacks runs as given (substreams after the matrix).
+  std::vector<long long> lengths(std::begin(kLengths), std::end(kLengths));
+  const bool custom_length =
+      request.seqlen_k && std::find(lengths.begin(), lengths.end(), *request.seqlen_k) == lengths.end();
+  if (custom_length) {
+    if (*request.seqlen_k > gpu::kJacobianNormMaxLength)
+      throw std::invalid_argument("jacobian-norm: row length " + std::to_string(*request.seqlen_k) +
+                                  " exceeds the kernel's limit " +
+                                  std::to_string(gpu::kJacobianNormMaxLength));
+    lengths = {*request.seqlen_k};
+    index = 3 * std::size(kLengths) * 4;
+  }
   for (DType t : {DType::f32, DType::f16, DType::bf16}) {
-    for (long long L : kLengths) {
+    for (long long L : lengths) {
       for (Variant v : {Variant::random, Variant::masked, Variant::very_negative, Variant::tied_max}) {
         const std::uint64_t k = index++;  // substream index independent of the filters
         if (request.dtype && *request.dtype != t) continue;
         if (request.seqlen_k && *request.seqlen_k != L) continue;
-        if (request.quick && L > 1000) continue;
+        if (request.quick && L > 1000 && !custom_length) continue;
         cases.push_back({t, L, v, k});
       }
     }

@@ -1,0 +1,123 @@
+#include "cli/check_kernel_command.hpp"
+
+#include <fmt/format.h>
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.hpp"
+#include "cli/progress_line.hpp"
+#include "gpu/device.hpp"
+#include "proofs_checks/kernel_checks.hpp"
+#include "reports/kernel_check_records.hpp"
+#include "reports/result_records.hpp"
+
+namespace attncert::cli {
+namespace {
+
+struct CheckKernelArgs {
+  std::string name;
+  std::string dtype;
+  int seqlen_q = 0, seqlen_k = 0, head_dim = 0;
+  std::string causal;
+  std::uint64_t seed = 20261123;
+  bool quick = false;
+  bool twin = false;
+  std::string out;
+};
+
+std::string known_names() {
+  std::string s;
+  for (const KernelCheckEntry& k : kernel_checks())
+    s += std::string(s.empty() ? "" : ", ") + std::string(k.name);
+  return s + ", all";
+}
+
+KernelCheckRequest make_request(const CheckKernelArgs& a) {
+  KernelCheckRequest r;
+  if (!a.dtype.empty()) {
+    r.dtype = gpu::parse_dtype(a.dtype);
+    if (!r.dtype)
+      throw CLI::ValidationError("--dtype", "'" + a.dtype + "' is not one of fp32, fp16, bf16");
+  }
+  const auto positive = [](const char* flag, int v) -> std::optional<int> {
+    if (v == 0) return std::nullopt;  // not given
+    if (v < 0 || v > 1 << 20)
+      throw CLI::ValidationError(flag, fmt::format("{} is outside 1..1048576", v));
+    return v;
+  };
+  r.seqlen_q = positive("--seqlen-q", a.seqlen_q);
+  r.seqlen_k = positive("--seqlen-k", a.seqlen_k);
+  r.head_dim = positive("--head-dim", a.head_dim);
+  if (a.causal == "on" || a.causal == "true" || a.causal == "1") r.causal = true;
+  else if (a.causal == "off" || a.causal == "false" || a.causal == "0") r.causal = false;
+  else if (!a.causal.empty())
+    throw CLI::ValidationError("--causal", "'" + a.causal + "': expected on or off");
+  r.seed = a.seed;
+  r.quick = a.quick;
+  r.prefer_device = !a.twin;
+  return r;
+}
+
+void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
+  std::vector<const KernelCheckEntry*> selected;
+  for (const KernelCheckEntry& k : kernel_checks())
+    if (a.name == "all" || a.name == k.name) selected.push_back(&k);
+  if (selected.empty())
+    throw CLI::ValidationError("NAME", "unknown kernel '" + a.name + "' (known: " +
+                                           known_names() + ")");
+  const KernelCheckRequest request = make_request(a);
+  ProgressLine progress;
+  std::vector<KernelCheckRow> rows;
+  for (const KernelCheckEntry* k : selected) {
+    auto part = k->check(request, [&](std::size_t done, std::size_t total) {
+      progress.update(fmt::format("{}: case {}/{}", k->name, done, total));
+    });
+    rows.insert(rows.end(), part.begin(), part.end());
+  }
+  progress.clear();
+  if (rows.empty())
+    throw std::invalid_argument(
+        "no case matches the given filters (a shape outside the matrix needs both --seqlen-q and "
+        "--seqlen-k; the jacobian-norm row length is --seqlen-k)");
+  // Which side ran is per row (executed_on); say it once up front in words.
+  const gpu::DeviceReport device = gpu::query_devices();
+  const bool on_device = rows.front().executed_on.rfind("device", 0) == 0;
+  fmt::print("ran: {}\n", on_device ? "CUDA kernel — " + device.message
+                                    : a.twin ? std::string("CPU twin (--twin)")
+                                             : "CPU twin — " + device.message);
+  fmt::print("{}", kernel_check_table(rows));
+  const std::string out = a.out.empty() ? "check-kernel-" + a.name + ".csv" : a.out;
+  write_file_atomically(out, kernel_check_csv(rows));
+  std::size_t failed = 0;
+  for (const KernelCheckRow& r : rows) failed += r.pass ? 0 : 1;
+  fmt::print("{} case(s), {} failed (error > bound, non-deterministic, or NaN); CSV: {}\n",
+             rows.size(), failed, out);
+  exit_code = failed == 0 ? kAllHold : kRefuted;
+}
+
+}  // namespace
+
+void add_check_kernel_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<CheckKernelArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "check-kernel",
+      "Validate a kernel (CUDA device if present, else its CPU twin) against the certified "
+      "ground truth and its a-priori error bound. Exit 1 if any case fails.");
+  cmd->add_option("NAME", args->name, "Kernel: " + known_names())->required();
+  cmd->add_option("--dtype", args->dtype, "Only this input type: fp32, fp16, bf16");
+  cmd->add_option("--seqlen-q", args->seqlen_q, "Only this query length (linear-attention: sequence length T)");
+  cmd->add_option("--seqlen-k", args->seqlen_k, "Only this key length (jacobian-norm: row length L)");
+  cmd->add_option("--head-dim", args->head_dim, "Only this head dimension");
+  cmd->add_option("--causal", args->causal, "Only causal (on) or non-causal (off) cases");
+  cmd->add_option("--seed", args->seed, "Seed of the random inputs (default 20261123)");
+  cmd->add_flag("--quick", args->quick, "A reduced shape matrix");
+  cmd->add_flag("--twin", args->twin, "Run the CPU twin even when a CUDA device is present");
+  cmd->add_option("--out", args->out, "CSV file (default check-kernel-NAME.csv)");
+  cmd->callback([args, &exit_code] { run_check_kernel(*args, exit_code); });
+}
+
+}  // namespace attncert::cli

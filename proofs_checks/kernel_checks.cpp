@@ -1,0 +1,31 @@
+#include "proofs_checks/kernel_checks.hpp"
+
+#include "proofs_checks/flash_attention_check.hpp"
+#include "proofs_checks/jacobian_norm_check.hpp"
+
+namespace attncert {
+
+const std::vector<KernelCheckEntry>& kernel_checks() {
+  static const std::vector<KernelCheckEntry> all = {
+      {"flash-attention", "tiled softmax attention forward, online rescaling, fp32 accumulation",
+       &check_flash_attention},
+      {"jacobian-norm", "batched softmax-Jacobian spectral norm by the secular equation",
+       &check_jacobian_norm},
+  };
+  return all;
+}
+
+std::vector<KernelCheckRow> check_all_kernels(
+    const KernelCheckRequest& request,
+    const std::function<void(std::string_view, std::size_t, std::size_t)>& progress) {
+  std::vector<KernelCheckRow> rows;
+  for (const KernelCheckEntry& k : kernel_checks()) {
+    auto part = k.check(request, [&](std::size_t done, std::size_t total) {
+      if (progress) progress(k.name, done, total);
+    });
+    rows.insert(rows.end(), part.begin(), part.end());
+  }
+  return rows;
+}
+
+}  // namespace attncert

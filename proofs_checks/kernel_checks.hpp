@@ -1,0 +1,31 @@
+// The registry of kernel validations: one entry per kernel, used by `attncert check-kernel` and
+// by the report's kernel table.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "proofs_checks/kernel_check.hpp"
+
+namespace attncert {
+
+using KernelCheckProgress = std::function<void(std::size_t done, std::size_t total)>;
+
+struct KernelCheckEntry {
+  std::string_view name;  // CLI name, e.g. "flash-attention"
+  std::string_view what;  // one line
+  std::vector<KernelCheckRow> (*check)(const KernelCheckRequest&, const KernelCheckProgress&);
+};
+
+/// Every kernel, in report order.
+const std::vector<KernelCheckEntry>& kernel_checks();
+
+/// All kernels' rows for `request`, one after another (progress per kernel: name, done, total).
+std::vector<KernelCheckRow> check_all_kernels(
+    const KernelCheckRequest& request,
+    const std::function<void(std::string_view kernel, std::size_t done, std::size_t total)>&
+        progress = {});
+
+}  // namespace attncert
