@@ -40,6 +40,7 @@ inline constexpr int kLinearAttentionMaxHeadDim = 256;
 /// Taylor-2 has m = 1 + d + d(d+1)/2 features; d ≤ 64 keeps the state ≤ 2145×65 fp32 per head.
 inline constexpr int kLinearAttentionMaxTaylor2HeadDim = 64;
 inline constexpr long long kLinearAttentionMaxSeqlen = 1LL << 24;
+inline constexpr int kLinearAttentionMaxBatchHeads = 65535;  // one grid.y block row per head
 
 /// Feature dimension m for head dim d (same as numerics FeatureMap::feature_dim).
 long long linear_feature_dim(LinearFeature f, int head_dim);

@@ -48,6 +48,9 @@ KernelStatus can_run(const LinearAttentionArgs& a) {
     return fail(C::empty_input, "batch_heads = " + std::to_string(a.batch_heads) + ", must be >= 1");
   if (a.seqlen < 1)
     return fail(C::empty_input, "seqlen = " + std::to_string(a.seqlen) + ", must be >= 1");
+  if (a.batch_heads > kLinearAttentionMaxBatchHeads)
+    return fail(C::unsupported_shape, "batch_heads = " + std::to_string(a.batch_heads) +
+                                          " exceeds the supported maximum 65535 (grid.y)");
   if (a.seqlen > kLinearAttentionMaxSeqlen)
     return fail(C::unsupported_shape, "seqlen = " + std::to_string(a.seqlen) +
                                           " exceeds the supported maximum 2^24");

@@ -4,7 +4,9 @@
 // these results hold for the kernel's arithmetic.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -329,6 +331,37 @@ TEST(LinearAttentionTwin, BadArgumentsAreNamedBeforeAnyWork) {
     }
     EXPECT_EQ(out, out_before);  // nothing written
   }
+}
+
+}  // namespace
+}  // namespace attncert
+
+namespace attncert {
+namespace {
+
+// The whole matrix (a few CPU-minutes): run with --gtest_also_run_disabled_tests.
+TEST(LinearAttentionTwin, DISABLED_FullMatrixWithinTheBound) {
+  SCOPED_TRACE("seed = " + std::to_string(kSeed));
+  KernelCheckRequest request;
+  request.prefer_device = false;
+  request.seed = kSeed;
+  const auto start = std::chrono::steady_clock::now();
+  auto last = start;
+  const std::vector<KernelCheckRow> rows =
+      check_linear_attention(request, [&](std::size_t done, std::size_t total) {
+        const auto now = std::chrono::steady_clock::now();
+        std::printf("[%zu/%zu] %.2f s\n", done, total, std::chrono::duration<double>(now - last).count());
+        last = now;
+      });
+  for (const KernelCheckRow& row : rows) {
+    std::printf("%-34s %-4s %-10s error %.3e bound %.3e ratio %.3e naive %.3e fa-threshold %.3e %s %s\n",
+                row.shape.c_str(), row.dtype.c_str(), row.variant.c_str(), row.max_abs_error,
+                row.bound, row.ratio, row.naive_error, row.fa_rule_threshold,
+                row.fa_rule_pass ? "fa-pass" : "fa-FAIL", row.pass ? "pass" : "FAIL");
+    EXPECT_TRUE(row.pass) << row.shape << " " << row.dtype << " " << row.variant << ": " << row.note;
+  }
+  std::printf("total %.1f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 }  // namespace
