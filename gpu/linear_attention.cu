@@ -1,5 +1,6 @@
-// Linear attention forward kernels: one launch per stage of linear_attention_tile.cuh, one
-// thread per produced element, so each value is the same fma chain as in the twin.
+// Linear attention forward kernels: one launch per stage of linear_attention_tile.cuh, whose
+// stage functions are the thread bodies (the twin calls the same ones), one thread per produced
+// element, so each value is the same fma chain as in the twin.
 // Workspace: an unsigned long long row counter, then the fp32 scratch of WorkspaceLayout for
 // every head (grid.y = head).
 #include <cuda_runtime.h>
@@ -18,115 +19,49 @@ namespace lt = linear_tile;
 
 constexpr int kThreads = 256;
 
-struct DeviceCall {
-  int feature, d;
-  long long T;
-  DType dt;
-  bool causal, normalised;
-  float scale;
-  const void* q;
-  const void* k;
-  const void* v;
-  void* out;
-  const float* initial_state;
-  float* final_state;
-  float* normaliser;
-  float* scratch;
-  unsigned long long* counter;
-  lt::WorkspaceLayout l;
-};
+// Grid-stride loops over a stage's elements; grid.y = head, scratch per head.
+__device__ float* head_scratch(float* scratch, const lt::CallView& c) {
+  return scratch + blockIdx.y * c.l.per_head;
+}
+__device__ long long first_index() { return blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; }
+__device__ long long grid_stride() { return static_cast<long long>(gridDim.x) * blockDim.x; }
 
-__device__ float* head_scratch(const DeviceCall& c) { return c.scratch + blockIdx.y * c.l.per_head; }
-
-__global__ void features_kernel(DeviceCall c) {
-  float* ws = head_scratch(c);
-  const long long token_base = static_cast<long long>(blockIdx.y) * c.T * c.d;
-  const long long n = c.T * c.l.m;
-  for (long long idx = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; idx < n;
-       idx += static_cast<long long>(gridDim.x) * blockDim.x) {
-    const long long i = idx / c.l.m, a = idx % c.l.m;
-    ws[c.l.phiq + idx] = lt::feature_value(c.feature, true, c.scale, c.dt, c.q, token_base + i * c.d, c.d, a);
-    ws[c.l.phik + idx] = lt::feature_value(c.feature, false, c.scale, c.dt, c.k, token_base + i * c.d, c.d, a);
-  }
+__global__ void features_kernel(lt::CallView c, float* scratch) {
+  float* ws = head_scratch(scratch, c);
+  for (long long idx = first_index(); idx < c.T * c.l.m; idx += grid_stride())
+    lt::stage_features(c, blockIdx.y, ws, idx);
 }
 
-// grid.x = chunk (blockIdx.z strides further chunks when there are more than gridDim.x)
-__global__ void chunk_states_kernel(DeviceCall c) {
-  float* ws = head_scratch(c);
-  const long long token_base = static_cast<long long>(blockIdx.y) * c.T * c.d;
-  const long long mw = c.l.m * c.l.w;
-  for (long long chunk = blockIdx.x; chunk < c.l.chunks; chunk += gridDim.x) {
-    const long long begin = chunk * lt::kChunk;
-    const long long end = begin + lt::kChunk < c.T ? begin + lt::kChunk : c.T;
-    for (long long s = threadIdx.x; s < mw; s += blockDim.x) {
-      const long long a = s / c.l.w;
-      const int e = static_cast<int>(s % c.l.w);
-      ws[c.l.states + chunk * mw + s] =
-          lt::chunk_state_element(ws + c.l.phik, c.l.m, c.dt, c.v, token_base, c.d, begin, end, a, e);
-    }
-  }
+// One block per chunk (strided when there are more chunks than blocks).
+__global__ void chunk_states_kernel(lt::CallView c, float* scratch) {
+  float* ws = head_scratch(scratch, c);
+  for (long long chunk = blockIdx.x; chunk < c.l.chunks; chunk += gridDim.x)
+    for (long long s = threadIdx.x; s < c.l.m * c.l.w; s += blockDim.x)
+      lt::stage_chunk_state(c, blockIdx.y, ws, chunk, s);
 }
 
-__global__ void scan_kernel(DeviceCall c) {
-  float* ws = head_scratch(c);
-  const long long mw = c.l.m * c.l.w;
-  float* states = ws + c.l.states;
-  for (long long s = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; s < mw;
-       s += static_cast<long long>(gridDim.x) * blockDim.x) {
-    float running = c.initial_state ? c.initial_state[blockIdx.y * mw + s] : 0.0f;
-    for (long long chunk = 0; chunk < c.l.chunks; ++chunk) {
-      const float partial = states[chunk * mw + s];
-      states[chunk * mw + s] = running;
-      running = running + partial;
-    }
-    states[c.l.chunks * mw + s] = running;
-    if (c.final_state) c.final_state[blockIdx.y * mw + s] = running;
-  }
+__global__ void scan_kernel(lt::CallView c, float* scratch) {
+  float* ws = head_scratch(scratch, c);
+  for (long long s = first_index(); s < c.l.m * c.l.w; s += grid_stride())
+    lt::stage_scan(c, blockIdx.y, ws, s);
 }
 
-__global__ void scores_kernel(DeviceCall c) {
-  float* ws = head_scratch(c);
-  const long long n = c.T * lt::kChunk;
-  for (long long idx = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; idx < n;
-       idx += static_cast<long long>(gridDim.x) * blockDim.x) {
-    const long long i = idx / lt::kChunk, t = idx % lt::kChunk;
-    const long long j = i / lt::kChunk * lt::kChunk + t;
-    if (j <= i) ws[c.l.scores + idx] = lt::score_element(ws + c.l.phiq, ws + c.l.phik, c.l.m, i, j);
-  }
+__global__ void scores_kernel(lt::CallView c, float* scratch) {
+  float* ws = head_scratch(scratch, c);
+  for (long long idx = first_index(); idx < c.T * lt::kChunk; idx += grid_stride())
+    lt::stage_score(c, blockIdx.y, ws, idx);
 }
 
-__global__ void readout_kernel(DeviceCall c) {
-  float* ws = head_scratch(c);
-  const long long token_base = static_cast<long long>(blockIdx.y) * c.T * c.d;
-  const long long n = c.T * c.l.w;
-  const long long mw = c.l.m * c.l.w;
-  for (long long idx = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; idx < n;
-       idx += static_cast<long long>(gridDim.x) * blockDim.x) {
-    const long long i = idx / c.l.w;
-    const int e = static_cast<int>(idx % c.l.w);
-    const long long chunk = i / lt::kChunk;
-    const float* state = ws + c.l.states + (c.causal ? chunk : c.l.chunks) * mw;
-    const float* scores_row = c.causal ? ws + c.l.scores + i * lt::kChunk : nullptr;
-    ws[c.l.readout + idx] = lt::readout_element(ws + c.l.phiq, c.l.m, state, c.d, i, e,
-                                                scores_row, chunk * lt::kChunk, c.dt, c.v, token_base);
-  }
+__global__ void readout_kernel(lt::CallView c, float* scratch) {
+  float* ws = head_scratch(scratch, c);
+  for (long long idx = first_index(); idx < c.T * c.l.w; idx += grid_stride())
+    lt::stage_readout(c, blockIdx.y, ws, idx);
 }
 
-__global__ void finish_kernel(DeviceCall c) {
-  float* ws = head_scratch(c);
-  const long long token_base = static_cast<long long>(blockIdx.y) * c.T * c.d;
-  const long long n = c.T * c.d;
-  for (long long idx = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; idx < n;
-       idx += static_cast<long long>(gridDim.x) * blockDim.x) {
-    const long long i = idx / c.d, e = idx % c.d;
-    const float den = ws[c.l.readout + i * c.l.w + c.d];
-    if (e == 0) {
-      if (c.normaliser) c.normaliser[blockIdx.y * c.T + i] = den;
-      if (c.normalised && !lt::normaliser_usable(den)) atomicAdd(c.counter, 1ULL);
-    }
-    lt::store_element(c.dt, c.out, token_base + idx,
-                      lt::finish_element(ws[c.l.readout + i * c.l.w + e], den, c.normalised));
-  }
+__global__ void finish_kernel(lt::CallView c, float* scratch, unsigned long long* counter) {
+  const float* ws = head_scratch(scratch, c);
+  for (long long idx = first_index(); idx < c.T * c.d; idx += grid_stride())
+    if (lt::stage_finish(c, blockIdx.y, ws, idx)) atomicAdd(counter, 1ULL);
 }
 
 unsigned grid_for(long long n) {
@@ -134,41 +69,27 @@ unsigned grid_for(long long n) {
   return static_cast<unsigned>(blocks < 65535 ? (blocks < 1 ? 1 : blocks) : 65535);
 }
 
+// Launches the six stages in order on the default stream (each waits for the previous).
 KernelStatus launch_stages(const LinearAttentionArgs& args, void* workspace) {
-  DeviceCall c{};
-  c.feature = static_cast<int>(args.feature);
-  c.d = args.head_dim;
-  c.T = args.seqlen;
-  c.dt = args.q_dtype;
-  c.causal = args.causal;
-  c.normalised = args.readout == LinearReadout::normalised;
-  c.scale = args.scale;
-  c.q = args.q;
-  c.k = args.k;
-  c.v = args.v;
-  c.out = args.out;
-  c.initial_state = args.initial_state;
-  c.final_state = args.final_state;
-  c.normaliser = args.normaliser;
-  c.counter = static_cast<unsigned long long*>(workspace);
-  c.scratch = reinterpret_cast<float*>(static_cast<char*>(workspace) + 8);
-  c.l = lt::workspace_layout(c.feature, c.T, c.d);
+  const lt::CallView c = lt::call_view(args);
+  auto* counter = static_cast<unsigned long long*>(workspace);
+  float* scratch = reinterpret_cast<float*>(static_cast<char*>(workspace) + 8);
   const unsigned heads = static_cast<unsigned>(args.batch_heads);
-  ATTNCERT_CUDA_CHECK(cudaMemsetAsync(c.counter, 0, sizeof(unsigned long long)));
-  features_kernel<<<dim3(grid_for(c.T * c.l.m), heads), kThreads>>>(c);
+  ATTNCERT_CUDA_CHECK(cudaMemsetAsync(counter, 0, sizeof(unsigned long long)));
+  features_kernel<<<dim3(grid_for(c.T * c.l.m), heads), kThreads>>>(c, scratch);
   ATTNCERT_CUDA_CHECK(cudaGetLastError());
   const unsigned chunk_blocks = static_cast<unsigned>(c.l.chunks < 65535 ? c.l.chunks : 65535);
-  chunk_states_kernel<<<dim3(chunk_blocks, heads), kThreads>>>(c);
+  chunk_states_kernel<<<dim3(chunk_blocks, heads), kThreads>>>(c, scratch);
   ATTNCERT_CUDA_CHECK(cudaGetLastError());
-  scan_kernel<<<dim3(grid_for(c.l.m * c.l.w), heads), kThreads>>>(c);
+  scan_kernel<<<dim3(grid_for(c.l.m * c.l.w), heads), kThreads>>>(c, scratch);
   ATTNCERT_CUDA_CHECK(cudaGetLastError());
   if (c.causal) {
-    scores_kernel<<<dim3(grid_for(c.T * lt::kChunk), heads), kThreads>>>(c);
+    scores_kernel<<<dim3(grid_for(c.T * lt::kChunk), heads), kThreads>>>(c, scratch);
     ATTNCERT_CUDA_CHECK(cudaGetLastError());
   }
-  readout_kernel<<<dim3(grid_for(c.T * c.l.w), heads), kThreads>>>(c);
+  readout_kernel<<<dim3(grid_for(c.T * c.l.w), heads), kThreads>>>(c, scratch);
   ATTNCERT_CUDA_CHECK(cudaGetLastError());
-  finish_kernel<<<dim3(grid_for(c.T * c.d), heads), kThreads>>>(c);
+  finish_kernel<<<dim3(grid_for(c.T * c.d), heads), kThreads>>>(c, scratch, counter);
   ATTNCERT_CUDA_CHECK(cudaGetLastError());
   return KernelStatus::success();
 }

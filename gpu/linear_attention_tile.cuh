@@ -21,17 +21,19 @@
 
 #include "gpu/dtype.hpp"
 #include "gpu/host_device.hpp"
+#include "gpu/linear_attention.hpp"
 #include "gpu/portable_exp.hpp"
 
 namespace attncert::gpu::linear_tile {
 
 inline constexpr int kChunk = 64;
 
-// Feature codes (LinearFeature's values; the tile header does not include the host API).
-inline constexpr int kIdentity = 0;
-inline constexpr int kRelu = 1;
-inline constexpr int kEluPlusOne = 2;
-inline constexpr int kTaylor2 = 3;
+// Feature codes: LinearFeature's values as ints for the device code.
+inline constexpr int kIdentity = static_cast<int>(LinearFeature::identity);
+inline constexpr int kRelu = static_cast<int>(LinearFeature::relu);
+inline constexpr int kEluPlusOne = static_cast<int>(LinearFeature::elu_plus_one);
+inline constexpr int kTaylor2 = static_cast<int>(LinearFeature::taylor2);
+static_assert(kChunk == kLinearAttentionChunk, "one chunk length for API and tiles");
 
 ATTNCERT_HOST_DEVICE long long feature_dim(int feature, int d) {
   return feature == kTaylor2 ? 1LL + d + static_cast<long long>(d) * (d + 1) / 2 : d;
@@ -168,6 +170,114 @@ ATTNCERT_HOST_DEVICE WorkspaceLayout workspace_layout(int feature, long long seq
   l.readout = l.scores + seqlen * kChunk;
   l.per_head = l.readout + seqlen * l.w;
   return l;
+}
+
+}  // namespace attncert::gpu::linear_tile
+
+namespace attncert::gpu::linear_tile {
+
+/// One call as both sides see it (device pointers on the GPU, host pointers in the twin).
+struct CallView {
+  int feature = 0, d = 0;
+  long long T = 0;
+  DType dt = DType::f32;
+  bool causal = true, normalised = true;
+  float scale = 1.0f;
+  const void* q = nullptr;
+  const void* k = nullptr;
+  const void* v = nullptr;
+  void* out = nullptr;
+  const float* initial_state = nullptr;
+  float* final_state = nullptr;
+  float* normaliser = nullptr;
+  WorkspaceLayout l;
+};
+
+/// The view of a validated call (can_run ok); scratch pointers are passed per head.
+inline CallView call_view(const LinearAttentionArgs& a) {
+  CallView c;
+  c.feature = static_cast<int>(a.feature);
+  c.d = a.head_dim;
+  c.T = a.seqlen;
+  c.dt = a.q_dtype;
+  c.causal = a.causal;
+  c.normalised = a.readout == LinearReadout::normalised;
+  c.scale = a.scale;
+  c.q = a.q;
+  c.k = a.k;
+  c.v = a.v;
+  c.out = a.out;
+  c.initial_state = a.initial_state;
+  c.final_state = a.final_state;
+  c.normaliser = a.normaliser;
+  c.l = workspace_layout(c.feature, c.T, c.d);
+  return c;
+}
+
+// The stages as "produce element idx of head h", with ws = that head's scratch. The kernel runs
+// each stage as a grid-stride loop over idx (grid.y = head), the twin as a plain loop; a stage
+// starts only after the previous one finished on both sides.
+
+/// Stage 1, idx ∈ [0, T·m): Φq and Φk at token idx / m, feature idx % m.
+ATTNCERT_HOST_DEVICE void stage_features(const CallView& c, long long h, float* ws, long long idx) {
+  const long long token_base = h * c.T * c.d;
+  const long long i = idx / c.l.m, a = idx % c.l.m;
+  ws[c.l.phiq + idx] = feature_value(c.feature, true, c.scale, c.dt, c.q, token_base + i * c.d, c.d, a);
+  ws[c.l.phik + idx] = feature_value(c.feature, false, c.scale, c.dt, c.k, token_base + i * c.d, c.d, a);
+}
+
+/// Stage 2, chunk ∈ [0, C), s ∈ [0, m·W): P_chunk(s / W, s % W).
+ATTNCERT_HOST_DEVICE void stage_chunk_state(const CallView& c, long long h, float* ws,
+                                            long long chunk, long long s) {
+  const long long begin = chunk * kChunk;
+  const long long end = begin + kChunk < c.T ? begin + kChunk : c.T;
+  ws[c.l.states + chunk * c.l.m * c.l.w + s] = chunk_state_element(
+      ws + c.l.phik, c.l.m, c.dt, c.v, h * c.T * c.d, c.d, begin, end, s / c.l.w,
+      static_cast<int>(s % c.l.w));
+}
+
+/// Stage 3, s ∈ [0, m·W): slot c becomes the state before chunk c, slot C the final state.
+ATTNCERT_HOST_DEVICE void stage_scan(const CallView& c, long long h, float* ws, long long s) {
+  const long long mw = c.l.m * c.l.w;
+  float* states = ws + c.l.states;
+  float running = c.initial_state ? c.initial_state[h * mw + s] : 0.0f;
+  for (long long chunk = 0; chunk < c.l.chunks; ++chunk) {
+    const float partial = states[chunk * mw + s];
+    states[chunk * mw + s] = running;
+    running = running + partial;
+  }
+  states[c.l.chunks * mw + s] = running;
+  if (c.final_state) c.final_state[h * mw + s] = running;
+}
+
+/// Stage 4 (causal), idx ∈ [0, T·64): A(i, j) for i = idx / 64, j = chunk_begin(i) + idx % 64 ≤ i.
+ATTNCERT_HOST_DEVICE void stage_score(const CallView& c, long long, float* ws, long long idx) {
+  const long long i = idx / kChunk;
+  const long long j = i / kChunk * kChunk + idx % kChunk;
+  if (j <= i) ws[c.l.scores + idx] = score_element(ws + c.l.phiq, ws + c.l.phik, c.l.m, i, j);
+}
+
+/// Stage 5, idx ∈ [0, T·W): r(idx / W, idx % W).
+ATTNCERT_HOST_DEVICE void stage_readout(const CallView& c, long long h, float* ws, long long idx) {
+  const long long i = idx / c.l.w;
+  const long long chunk = i / kChunk;
+  const float* state = ws + c.l.states + (c.causal ? chunk : c.l.chunks) * c.l.m * c.l.w;
+  const float* scores_row = c.causal ? ws + c.l.scores + i * kChunk : nullptr;
+  ws[c.l.readout + idx] =
+      readout_element(ws + c.l.phiq, c.l.m, state, c.d, i, static_cast<int>(idx % c.l.w),
+                      scores_row, chunk * kChunk, c.dt, c.v, h * c.T * c.d);
+}
+
+/// Stage 6, idx ∈ [0, T·d): the output element; true exactly once per normalised row whose
+/// normaliser is unusable (the caller counts those rows).
+ATTNCERT_HOST_DEVICE bool stage_finish(const CallView& c, long long h, const float* ws, long long idx) {
+  const long long i = idx / c.d, e = idx % c.d;
+  const float den = ws[c.l.readout + i * c.l.w + c.d];
+  store_element(c.dt, c.out, h * c.T * c.d + idx,
+                finish_element(ws[c.l.readout + i * c.l.w + e], den, c.normalised));
+  if (e != 0) return false;
+  if (c.normaliser) c.normaliser[h * c.T + i] = den;
+  return c.normalised && !normaliser_usable(den);
 }
 
 }  // namespace attncert::gpu::linear_tile

@@ -1,5 +1,5 @@
-// Argument checks and the CPU twin of the linear attention kernel: the stages of
-// linear_attention_tile.cuh run element by element with the same functions as the kernel.
+// Argument checks and the CPU twin of the linear attention kernel: the stage functions of
+// linear_attention_tile.cuh (the kernel's thread bodies) in plain loops, stage after stage.
 // Every element is one thread's fma chain on the device, so the loop order over elements here
 // does not matter for the bits; only the order inside each chain does, and that is shared code.
 #include <cmath>
@@ -107,76 +107,21 @@ KernelStatus linear_attention_twin(const LinearAttentionArgs& args) {
   KernelStatus status = can_run(args);
   if (!status.ok()) return status;
   namespace lt = linear_tile;
-  const int d = args.head_dim;
-  const int feature = static_cast<int>(args.feature);
-  const long long T = args.seqlen;
-  const lt::WorkspaceLayout l = lt::workspace_layout(feature, T, d);
-  const long long m = l.m, w = l.w, C = l.chunks;
-  const DType dt = args.q_dtype;
-  const bool normalised = args.readout == LinearReadout::normalised;
-  std::vector<float> ws(static_cast<std::size_t>(l.per_head));
-  float* phiq = ws.data() + l.phiq;
-  float* phik = ws.data() + l.phik;
-  float* states = ws.data() + l.states;
-  float* scores = ws.data() + l.scores;
-  float* readout = ws.data() + l.readout;
+  const lt::CallView c = lt::call_view(args);
+  const long long T = c.T, m = c.l.m, w = c.l.w;
+  std::vector<float> scratch(static_cast<std::size_t>(c.l.per_head));  // one head at a time
+  float* ws = scratch.data();
   long long rows_not_normalised = 0;
-
   for (long long h = 0; h < args.batch_heads; ++h) {
-    const long long token_base = h * T * d;
-    // 1 features
-    for (long long i = 0; i < T; ++i)
-      for (long long a = 0; a < m; ++a) {
-        phiq[i * m + a] = lt::feature_value(feature, true, args.scale, dt, args.q,
-                                            token_base + i * d, d, a);
-        phik[i * m + a] = lt::feature_value(feature, false, args.scale, dt, args.k,
-                                            token_base + i * d, d, a);
-      }
-    // 2 chunk states
-    for (long long c = 0; c < C; ++c) {
-      const long long begin = c * lt::kChunk, end = begin + lt::kChunk < T ? begin + lt::kChunk : T;
-      for (long long a = 0; a < m; ++a)
-        for (int e = 0; e <= d; ++e)
-          states[(c * m + a) * w + e] =
-              lt::chunk_state_element(phik, m, dt, args.v, token_base, d, begin, end, a, e);
-    }
-    // 3 scan: slot c becomes the state before chunk c, slot C the final state
-    const float* initial = args.initial_state ? args.initial_state + h * m * w : nullptr;
-    for (long long s = 0; s < m * w; ++s) {
-      float running = initial ? initial[s] : 0.0f;
-      for (long long c = 0; c < C; ++c) {
-        const float partial = states[c * m * w + s];
-        states[c * m * w + s] = running;
-        running = running + partial;
-      }
-      states[C * m * w + s] = running;
-      if (args.final_state) args.final_state[h * m * w + s] = running;
-    }
-    // 4 scores inside each chunk (causal)
-    if (args.causal)
-      for (long long i = 0; i < T; ++i) {
-        const long long begin = i / lt::kChunk * lt::kChunk;
-        for (long long j = begin; j <= i; ++j)
-          scores[i * lt::kChunk + (j - begin)] = lt::score_element(phiq, phik, m, i, j);
-      }
-    // 5 read-out
-    for (long long i = 0; i < T; ++i) {
-      const long long chunk = i / lt::kChunk;
-      const float* state = states + (args.causal ? chunk : C) * m * w;
-      const float* scores_row = args.causal ? scores + i * lt::kChunk : nullptr;
-      for (int e = 0; e <= d; ++e)
-        readout[i * w + e] = lt::readout_element(phiq, m, state, d, i, e, scores_row,
-                                                 chunk * lt::kChunk, dt, args.v, token_base);
-    }
-    // 6 finish
-    for (long long i = 0; i < T; ++i) {
-      const float den = readout[i * w + d];
-      if (args.normaliser) args.normaliser[h * T + i] = den;
-      if (normalised && !lt::normaliser_usable(den)) ++rows_not_normalised;
-      for (int e = 0; e < d; ++e)
-        lt::store_element(dt, args.out, token_base + i * d + e,
-                          lt::finish_element(readout[i * w + e], den, normalised));
-    }
+    for (long long idx = 0; idx < T * m; ++idx) lt::stage_features(c, h, ws, idx);
+    for (long long chunk = 0; chunk < c.l.chunks; ++chunk)
+      for (long long s = 0; s < m * w; ++s) lt::stage_chunk_state(c, h, ws, chunk, s);
+    for (long long s = 0; s < m * w; ++s) lt::stage_scan(c, h, ws, s);
+    if (c.causal)
+      for (long long idx = 0; idx < T * lt::kChunk; ++idx) lt::stage_score(c, h, ws, idx);
+    for (long long idx = 0; idx < T * w; ++idx) lt::stage_readout(c, h, ws, idx);
+    for (long long idx = 0; idx < T * c.d; ++idx)
+      if (lt::stage_finish(c, h, ws, idx)) ++rows_not_normalised;
   }
   if (args.rows_not_normalised) *args.rows_not_normalised = rows_not_normalised;
   return status;
