@@ -621,8 +621,15 @@ KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::ui
   row.fa_rule_threshold = 2 * row.naive_error + atol;
   row.fa_rule_pass = row.max_abs_error <= row.fa_rule_threshold;
   const bool rows_ok = first.rows_not_normalised == 0;
-  row.pass = finite && rows_ok && row.deterministic && row.ratio <= 1 && worst_element_ratio <= 1;
   row.note = fmt::format("elementwise max error/bound {:.3g}", worst_element_ratio);
+  bool matches_twin = true;
+  if (on_device) {  // the kernel must also reproduce its twin bit for bit
+    const Run twin = run(false);
+    matches_twin = twin.status.ok() && twin.out == first.out && twin.state == first.state;
+    row.note += matches_twin ? "; bit-identical to the twin" : "; DIFFERS from the twin";
+  }
+  row.pass = finite && rows_ok && matches_twin && row.deterministic && row.ratio <= 1 &&
+             worst_element_ratio <= 1;
   if (!rows_ok) row.note += fmt::format("; {} rows not normalised", first.rows_not_normalised);
   if (!finite) row.note += "; non-finite output or ground truth";
   return row;
