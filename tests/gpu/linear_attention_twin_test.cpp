@@ -261,6 +261,35 @@ TEST(LinearAttentionTwin, NonPositiveNormaliserRowsAreZeroAndCounted) {
   }
 }
 
+// elu+1 weights are positive, but e^x flushes to 0 below x ≈ −87.3 in fp32: a row whose
+// features all underflow has normaliser 0 and is handled like any unusable normaliser.
+TEST(LinearAttentionTwin, UnderflowedElu1NormaliserIsZeroNotNaN) {
+  const std::vector<float> q = {-200.0f, 0.5f}, k = {-150.0f, -120.0f}, v = {3.0f, -1.0f};
+  std::vector<float> out(2, 123.0f), normaliser(2, -1.0f);
+  long long failed = -1;
+  LinearAttentionArgs a;
+  a.seqlen = 2;
+  a.head_dim = 1;
+  a.feature = LinearFeature::elu_plus_one;
+  a.readout = LinearReadout::normalised;
+  a.causal = true;
+  a.scale = 1.0f;
+  a.q = q.data();
+  a.k = k.data();
+  a.v = v.data();
+  a.out = out.data();
+  a.normaliser = normaliser.data();
+  a.rows_not_normalised = &failed;
+  ASSERT_TRUE(gpu::linear_attention_twin(a).ok());
+  // Row 0: φ(q) = e^-200 → 0, φ(k) = e^-150 → 0: normaliser 0. Row 1: φ(q) = 1.5 but both keys
+  // underflow too, so its normaliser is 0 as well.
+  EXPECT_EQ(failed, 2);
+  EXPECT_EQ(normaliser[0], 0.0f);
+  EXPECT_EQ(normaliser[1], 0.0f);
+  EXPECT_EQ(out[0], 0.0f);
+  EXPECT_EQ(out[1], 0.0f);
+}
+
 TEST(LinearAttentionTwin, BadArgumentsAreNamedBeforeAnyWork) {
   std::vector<std::uint16_t> buffer(4 * 64 * 2 + 8, 0x3c00);  // fp16 ones
   std::vector<std::uint16_t> out(4 * 64 * 2 + 8, 0x1234);
