@@ -6,7 +6,9 @@
 //   identity and relu with the unnormalised read-out (their normalisers can be ≤ 0),
 //   elu+1 normalised, head dims {60, 64, 100, 128};
 //   Taylor-2 normalised with head dims {7, 16} only (m = 1 + d + d(d+1)/2 features: the ball
-//   ground truth costs O(T·m·d), 286M ball terms per case at d = 64, 5M at d = 16).
+//   ground truth costs O(T·m·d); measured at T = 2048: 0.4 s at d = 16 (m = 153), 13–14 s at
+//   d = 64 (m = 2145), against 1.3–1.7 s for elu+1 at d = 128). The full matrix (336 cases)
+//   takes ≈ 200 s on one core; quick (48 cases) ≈ 2–4 s.
 // quick: T ∈ {63, 500}, d = 60 (Taylor-2: d = 7), every feature map, dtype and causality.
 #pragma once
 
