@@ -2,6 +2,7 @@
 
 #include "proofs_checks/flash_attention_check.hpp"
 #include "proofs_checks/jacobian_norm_check.hpp"
+#include "proofs_checks/linear_attention_check.hpp"
 
 namespace attncert {
 
@@ -9,6 +10,9 @@ const std::vector<KernelCheckEntry>& kernel_checks() {
   static const std::vector<KernelCheckEntry> all = {
       {"flash-attention", "tiled softmax attention forward, online rescaling, fp32 accumulation",
        &check_flash_attention},
+      {"linear-attention",
+       "linear attention forward: non-causal state, causal chunk-64 carry, split and resume",
+       &check_linear_attention},
       {"jacobian-norm", "batched softmax-Jacobian spectral norm by the secular equation",
        &check_jacobian_norm},
   };

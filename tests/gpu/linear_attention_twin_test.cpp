@@ -1,0 +1,397 @@
+// The linear attention kernel's CPU twin against the certified ground truth (quick matrix, every
+// feature map, dtype and causality), split-and-resume, determinism, batching, non-positive
+// normalisers and argument checks. The twin is bit-identical to the kernel (device test), so
+// these results hold for the kernel's arithmetic.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "gpu/linear_attention.hpp"
+#include "numerics/ball.hpp"
+#include "numerics/linear_attention.hpp"
+#include "numerics/rng.hpp"
+#include "proofs_checks/linear_attention_check.hpp"
+
+namespace attncert {
+namespace {
+
+using gpu::DType;
+using gpu::KernelStatusCode;
+using gpu::LinearAttentionArgs;
+using gpu::LinearFeature;
+using gpu::LinearReadout;
+
+constexpr std::uint64_t kSeed = 20261123;
+
+struct Buffers {
+  std::vector<unsigned char> q, k, v, out;
+  std::vector<float> final_state, normaliser;
+  long long rows_not_normalised = -1;
+};
+
+// Args for one head of `p` in dtype t, pointing into `b` (which must outlive the call).
+LinearAttentionArgs args_for(const LinearAttentionProblem& p, DType t, LinearFeature f,
+                             LinearReadout r, bool causal, Buffers& b) {
+  b.q = to_dtype_buffer(p.q, t);
+  b.k = to_dtype_buffer(p.k, t);
+  b.v = to_dtype_buffer(p.v, t);
+  b.out.assign(b.q.size(), 0xAB);
+  b.final_state.assign(gpu::linear_state_elements(f, p.head_dim), -1.0f);
+  b.normaliser.assign(p.seqlen, -1.0f);
+  LinearAttentionArgs a;
+  a.seqlen = p.seqlen;
+  a.head_dim = p.head_dim;
+  a.q_dtype = a.k_dtype = a.v_dtype = t;
+  a.feature = f;
+  a.readout = r;
+  a.causal = causal;
+  a.scale = p.scale;
+  a.q = b.q.data();
+  a.k = b.k.data();
+  a.v = b.v.data();
+  a.out = b.out.data();
+  a.final_state = b.final_state.data();
+  a.normaliser = b.normaliser.data();
+  a.rows_not_normalised = &b.rows_not_normalised;
+  return a;
+}
+
+TEST(LinearAttentionTwin, QuickMatrixWithinTheBoundAgainstCertifiedTruth) {
+  SCOPED_TRACE("seed = " + std::to_string(kSeed));
+  RecordProperty("seed", std::to_string(kSeed));
+  KernelCheckRequest request;
+  request.quick = true;
+  request.prefer_device = false;
+  request.seed = kSeed;
+  const std::vector<KernelCheckRow> rows = check_linear_attention(request);
+  // 2 lengths × (identity, relu, elu+1 at d = 60; Taylor-2 at d = 7) × 3 dtypes × 2 causalities.
+  ASSERT_EQ(rows.size(), 48u);
+  double max_ratio = 0;
+  for (const KernelCheckRow& row : rows) {
+    SCOPED_TRACE(row.shape + " " + row.dtype + " " + row.variant);
+    EXPECT_EQ(row.executed_on, "twin");
+    EXPECT_TRUE(row.deterministic);
+    EXPECT_LE(row.ratio, 1.0) << "error " << row.max_abs_error << " bound " << row.bound;
+    EXPECT_TRUE(row.pass) << row.note;
+    EXPECT_GT(row.max_abs_error, 0.0);  // the measurement saw the rounding at all
+    EXPECT_LT(row.ground_truth_radius, 1e-6 * row.max_abs_error);  // truth far sharper than the error
+    max_ratio = std::max(max_ratio, row.ratio);
+    std::printf("%-34s %-4s %-10s error %.3e bound %.3e ratio %.3e naive %.3e fa %s\n",
+                row.shape.c_str(), row.dtype.c_str(), row.variant.c_str(), row.max_abs_error,
+                row.bound, row.ratio, row.naive_error, row.fa_rule_pass ? "pass" : "FAIL");
+  }
+  // Not vacuous: the worst case uses a measurable part of the bound.
+  EXPECT_GT(max_ratio, 1e-3);
+}
+
+// The fast arb_dot ground truth must be numerics/linear_attention.hpp's truth.
+TEST(LinearAttentionTwin, GroundTruthEnclosesTheNumericsBallReference) {
+  SCOPED_TRACE("seed = " + std::to_string(kSeed));
+  Rng rng = Rng(kSeed).substream(7);
+  const LinearAttentionProblem p = make_linear_attention_problem(70, 5, rng);  // crosses a chunk
+  const long long T = p.seqlen, d = p.head_dim;
+  RowMatrix<Ball> Q(T, d), K(T, d), V(T, d);
+  for (long long i = 0; i < T; ++i)
+    for (long long a = 0; a < d; ++a) {
+      Q(i, a) = Ball(p.q[i * d + a], 128);
+      K(i, a) = Ball(p.k[i * d + a], 128);
+      V(i, a) = Ball(p.v[i * d + a], 128);
+    }
+  const Ball scale(static_cast<double>(p.scale), 128);
+  for (bool causal : {true, false}) {
+    for (LinearFeature f : {LinearFeature::elu_plus_one, LinearFeature::taylor2}) {
+      SCOPED_TRACE(std::string(gpu::linear_feature_name(f)) + (causal ? " causal" : ""));
+      const FeatureMap phi = f == LinearFeature::taylor2 ? FeatureMap::taylor2() : FeatureMap::elu_plus_one();
+      const auto ref = linear_attention<Ball>(Q, K, V, phi, scale, causal);
+      const CertifiedLinearOutput ours = certified_linear_attention(p, f, LinearReadout::normalised, causal);
+      for (long long s = 0; s < T * d; ++s) {
+        const Ball& r = ref.output(s / d, s % d);
+        EXPECT_LE(std::fabs(ours.mid[s] - r.mid()), ours.radius[s] + r.radius() + 1e-30) << s;
+      }
+    }
+    for (LinearFeature f : {LinearFeature::identity, LinearFeature::relu}) {
+      SCOPED_TRACE(std::string(gpu::linear_feature_name(f)) + (causal ? " causal" : ""));
+      const FeatureMap phi = f == LinearFeature::identity ? FeatureMap::identity() : FeatureMap::relu();
+      const RowMatrix<Ball> kernel = linear_kernel_matrix<Ball>(Q, K, phi, scale);
+      const CertifiedLinearOutput ours = certified_linear_attention(p, f, LinearReadout::unnormalised, causal);
+      for (long long i = 0; i < T; ++i)
+        for (long long e = 0; e < d; ++e) {
+          Ball o(0);
+          for (long long j = 0; j < (causal ? i + 1 : T); ++j) o += kernel(i, j) * V(j, e);
+          EXPECT_LE(std::fabs(ours.mid[i * d + e] - o.mid()),
+                    ours.radius[i * d + e] + o.radius() + 1e-30);
+        }
+    }
+  }
+}
+
+// Process 128 tokens, then the rest from the returned state: the chunking is the same as one
+// call's, so outputs and final state are bit-identical (causal: the concatenated outputs;
+// non-causal: the second call's rows, which see the whole sequence's state).
+TEST(LinearAttentionTwin, SplitAtAChunkBoundaryIsBitIdenticalToOneCall) {
+  SCOPED_TRACE("seed = " + std::to_string(kSeed));
+  Rng rng = Rng(kSeed).substream(11);
+  const LinearAttentionProblem p = make_linear_attention_problem(300, 60, rng);
+  const LinearAttentionProblem head = slice_tokens(p, 0, 128), tail = slice_tokens(p, 128, 172);
+  for (bool causal : {true, false})
+    for (DType t : {DType::f32, DType::bf16})
+      for (LinearFeature f : {LinearFeature::identity, LinearFeature::elu_plus_one}) {
+        SCOPED_TRACE(std::string(gpu::linear_feature_name(f)) + " " + std::string(gpu::dtype_name(t)) +
+                     (causal ? " causal" : " non-causal"));
+        const LinearReadout r = f == LinearFeature::identity ? LinearReadout::unnormalised : LinearReadout::normalised;
+        Buffers one, first, second;
+        ASSERT_TRUE(gpu::linear_attention_twin(args_for(p, t, f, r, causal, one)).ok());
+        ASSERT_TRUE(gpu::linear_attention_twin(args_for(head, t, f, r, causal, first)).ok());
+        LinearAttentionArgs resumed = args_for(tail, t, f, r, causal, second);
+        resumed.initial_state = first.final_state.data();
+        ASSERT_TRUE(gpu::linear_attention_twin(resumed).ok());
+        EXPECT_EQ(one.final_state, second.final_state);
+        const std::size_t split_bytes = one.out.size() * 128 / 300;
+        const std::vector<unsigned char> one_tail(one.out.begin() + split_bytes, one.out.end());
+        EXPECT_EQ(one_tail, second.out);
+        if (causal) {
+          const std::vector<unsigned char> one_head(one.out.begin(), one.out.begin() + split_bytes);
+          EXPECT_EQ(one_head, first.out);
+        }
+      }
+}
+
+// Split at 100 (not a multiple of 64): the chunks differ, so bits may differ; the result is
+// within the a-priori bound for the split computation (C = ⌈100/64⌉ + ⌈200/64⌉ = 6 chunk states).
+TEST(LinearAttentionTwin, SplitOffAChunkBoundaryIsWithinTheBound) {
+  SCOPED_TRACE("seed = " + std::to_string(kSeed));
+  Rng rng = Rng(kSeed).substream(13);
+  const LinearAttentionProblem p = make_linear_attention_problem(300, 64, rng);
+  const LinearAttentionProblem head = slice_tokens(p, 0, 100), tail = slice_tokens(p, 100, 200);
+  const long long d = p.head_dim;
+  for (DType t : {DType::f32, DType::f16})
+    for (LinearFeature f : {LinearFeature::relu, LinearFeature::elu_plus_one}) {
+      SCOPED_TRACE(std::string(gpu::linear_feature_name(f)) + " " + std::string(gpu::dtype_name(t)));
+      const LinearReadout r = f == LinearFeature::relu ? LinearReadout::unnormalised : LinearReadout::normalised;
+      Buffers first, second;
+      ASSERT_TRUE(gpu::linear_attention_twin(args_for(head, t, f, r, true, first)).ok());
+      LinearAttentionArgs resumed = args_for(tail, t, f, r, true, second);
+      resumed.initial_state = first.final_state.data();
+      ASSERT_TRUE(gpu::linear_attention_twin(resumed).ok());
+      const CertifiedLinearOutput truth = certified_linear_attention(p, f, r, true);
+      const std::vector<double> bound = linear_attention_error_bound(p, f, r, true, t, 2 + 4);
+      double worst = 0;
+      for (long long s = 0; s < p.seqlen * d; ++s) {
+        const bool in_head = s < head.seqlen * d;
+        const double computed = in_head ? dtype_buffer_value(first.out, t, s)
+                                        : dtype_buffer_value(second.out, t, s - head.seqlen * d);
+        const double error = std::fabs(computed - truth.mid[s]) + truth.radius[s];
+        worst = std::max(worst, error / bound[s]);
+      }
+      RecordProperty(std::string(gpu::linear_feature_name(f)) + "_" + std::string(gpu::dtype_name(t)) +
+                         "_split_ratio", std::to_string(worst));
+      EXPECT_LE(worst, 1.0);
+      EXPECT_GT(worst, 0.0);
+    }
+}
+
+TEST(LinearAttentionTwin, RepeatedRunsAndBatchedHeadsAreBitIdentical) {
+  SCOPED_TRACE("seed = " + std::to_string(kSeed));
+  Rng rng = Rng(kSeed).substream(17);
+  const LinearAttentionProblem a = make_linear_attention_problem(130, 16, rng);
+  const LinearAttentionProblem b = make_linear_attention_problem(130, 16, rng);
+  LinearAttentionProblem both = a;  // two heads one after the other
+  both.q.insert(both.q.end(), b.q.begin(), b.q.end());
+  both.k.insert(both.k.end(), b.k.begin(), b.k.end());
+  both.v.insert(both.v.end(), b.v.begin(), b.v.end());
+  for (LinearFeature f : {LinearFeature::taylor2, LinearFeature::elu_plus_one}) {
+    SCOPED_TRACE(std::string(gpu::linear_feature_name(f)));
+    Buffers single, twice, batched;
+    ASSERT_TRUE(gpu::linear_attention_twin(args_for(b, DType::f16, f, LinearReadout::normalised, true, single)).ok());
+    ASSERT_TRUE(gpu::linear_attention_twin(args_for(b, DType::f16, f, LinearReadout::normalised, true, twice)).ok());
+    EXPECT_EQ(single.out, twice.out);
+    EXPECT_EQ(single.final_state, twice.final_state);
+    LinearAttentionArgs two = args_for(both, DType::f16, f, LinearReadout::normalised, true, batched);
+    two.batch_heads = 2;
+    two.seqlen = 130;
+    batched.final_state.assign(2 * single.final_state.size(), 0.0f);
+    batched.normaliser.assign(2 * 130, 0.0f);
+    two.final_state = batched.final_state.data();
+    two.normaliser = batched.normaliser.data();
+    ASSERT_TRUE(gpu::linear_attention_twin(two).ok());
+    const std::vector<unsigned char> second_head(batched.out.begin() + batched.out.size() / 2, batched.out.end());
+    EXPECT_EQ(second_head, single.out);
+    const std::vector<float> second_state(batched.final_state.begin() + single.final_state.size(),
+                                          batched.final_state.end());
+    EXPECT_EQ(second_state, single.final_state);
+    EXPECT_EQ(batched.rows_not_normalised, 0);
+  }
+}
+
+// Identity/relu normalisers can be ≤ 0: such rows are 0 (never NaN or a quotient by a
+// non-positive number), counted, and their raw normaliser is returned.
+TEST(LinearAttentionTwin, NonPositiveNormaliserRowsAreZeroAndCounted) {
+  // d = 1, non-causal, keys (1, 1), values (5, 7), queries (−1, 2): row 0 has z·φ(q) = −2 (identity)
+  // or 0 (relu), row 1 has 4.
+  const std::vector<float> q = {-1.0f, 2.0f}, k = {1.0f, 1.0f}, v = {5.0f, 7.0f};
+  for (LinearFeature f : {LinearFeature::identity, LinearFeature::relu}) {
+    SCOPED_TRACE(std::string(gpu::linear_feature_name(f)));
+    std::vector<float> out(2, 123.0f), normaliser(2, 0.0f);
+    long long failed = -1;
+    LinearAttentionArgs a;
+    a.seqlen = 2;
+    a.head_dim = 1;
+    a.feature = f;
+    a.readout = LinearReadout::normalised;
+    a.causal = false;
+    a.scale = 1.0f;
+    a.q = q.data();
+    a.k = k.data();
+    a.v = v.data();
+    a.out = out.data();
+    a.normaliser = normaliser.data();
+    a.rows_not_normalised = &failed;
+    ASSERT_TRUE(gpu::linear_attention_twin(a).ok());
+    EXPECT_EQ(failed, 1);
+    EXPECT_EQ(out[0], 0.0f);
+    EXPECT_EQ(normaliser[0], f == LinearFeature::identity ? -2.0f : 0.0f);
+    EXPECT_EQ(normaliser[1], 4.0f);
+    EXPECT_EQ(out[1], 6.0f);  // (2·5 + 2·7) / 4
+  }
+}
+
+// elu+1 weights are positive, but e^x flushes to 0 below x ≈ −87.3 in fp32: a row whose
+// features all underflow has normaliser 0 and is handled like any unusable normaliser.
+TEST(LinearAttentionTwin, UnderflowedElu1NormaliserIsZeroNotNaN) {
+  const std::vector<float> q = {-200.0f, 0.5f}, k = {-150.0f, -120.0f}, v = {3.0f, -1.0f};
+  std::vector<float> out(2, 123.0f), normaliser(2, -1.0f);
+  long long failed = -1;
+  LinearAttentionArgs a;
+  a.seqlen = 2;
+  a.head_dim = 1;
+  a.feature = LinearFeature::elu_plus_one;
+  a.readout = LinearReadout::normalised;
+  a.causal = true;
+  a.scale = 1.0f;
+  a.q = q.data();
+  a.k = k.data();
+  a.v = v.data();
+  a.out = out.data();
+  a.normaliser = normaliser.data();
+  a.rows_not_normalised = &failed;
+  ASSERT_TRUE(gpu::linear_attention_twin(a).ok());
+  // Row 0: φ(q) = e^-200 → 0, φ(k) = e^-150 → 0: normaliser 0. Row 1: φ(q) = 1.5 but both keys
+  // underflow too, so its normaliser is 0 as well.
+  EXPECT_EQ(failed, 2);
+  EXPECT_EQ(normaliser[0], 0.0f);
+  EXPECT_EQ(normaliser[1], 0.0f);
+  EXPECT_EQ(out[0], 0.0f);
+  EXPECT_EQ(out[1], 0.0f);
+}
+
+TEST(LinearAttentionTwin, BadArgumentsAreNamedBeforeAnyWork) {
+  std::vector<std::uint16_t> buffer(4 * 64 * 2 + 8, 0x3c00);  // fp16 ones
+  std::vector<std::uint16_t> out(4 * 64 * 2 + 8, 0x1234);
+  std::vector<float> state(1 << 16);
+  auto valid = [&] {
+    LinearAttentionArgs a;
+    a.seqlen = 4;
+    a.head_dim = 64;
+    a.q_dtype = a.k_dtype = a.v_dtype = DType::f16;
+    a.q = a.k = a.v = buffer.data();
+    a.out = out.data();
+    a.scale = 0.125f;
+    return a;
+  };
+  ASSERT_TRUE(gpu::can_run(valid()).ok()) << gpu::can_run(valid()).message;
+  struct Case {
+    const char* what;
+    KernelStatusCode code;
+    const char* named;
+    void (*mutate)(LinearAttentionArgs&, std::vector<std::uint16_t>&, std::vector<float>&);
+  };
+  const Case cases[] = {
+      {"head dim 0", KernelStatusCode::unsupported_shape, "head_dim = 0",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.head_dim = 0; }},
+      {"head dim 257", KernelStatusCode::unsupported_shape, "head_dim = 257",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.head_dim = 257; }},
+      {"taylor2 head dim 65", KernelStatusCode::unsupported_shape, "head_dim = 65",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.head_dim = 65; a.feature = LinearFeature::taylor2; }},
+      {"seqlen 0", KernelStatusCode::empty_input, "seqlen = 0",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.seqlen = 0; }},
+      {"batch 0", KernelStatusCode::empty_input, "batch_heads = 0",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.batch_heads = 0; }},
+      {"null q", KernelStatusCode::null_pointer, "null pointer for q",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.q = nullptr; }},
+      {"null k", KernelStatusCode::null_pointer, "null pointer for k",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.k = nullptr; }},
+      {"null v", KernelStatusCode::null_pointer, "null pointer for v",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.v = nullptr; }},
+      {"null out", KernelStatusCode::null_pointer, "null pointer for out",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.out = nullptr; }},
+      {"misaligned v", KernelStatusCode::misaligned_pointer, "v is not aligned",
+       [](LinearAttentionArgs& a, auto& b, auto&) {
+         a.v = reinterpret_cast<const unsigned char*>(b.data()) + 1;
+       }},
+      {"misaligned final state", KernelStatusCode::misaligned_pointer, "final_state is not aligned",
+       [](LinearAttentionArgs& a, auto&, auto& s) {
+         a.final_state = reinterpret_cast<float*>(reinterpret_cast<unsigned char*>(s.data()) + 2);
+       }},
+      {"dtype mismatch", KernelStatusCode::dtype_mismatch, "k is bf16",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.k_dtype = DType::bf16; }},
+      {"NaN scale", KernelStatusCode::invalid_argument, "scale",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.scale = std::nanf(""); }},
+      {"zero scale", KernelStatusCode::invalid_argument, "scale",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.scale = 0.0f; }},
+      {"infinite scale", KernelStatusCode::invalid_argument, "scale",
+       [](LinearAttentionArgs& a, auto&, auto&) { a.scale = INFINITY; }},
+  };
+  const std::vector<std::uint16_t> out_before = out;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    LinearAttentionArgs a = valid();
+    c.mutate(a, buffer, state);
+    for (const gpu::KernelStatus& s :
+         {gpu::can_run(a), gpu::linear_attention_twin(a), gpu::run_linear_attention_on_device(a)}) {
+      EXPECT_EQ(s.code, c.code) << s.message;
+      EXPECT_NE(s.message.find(c.named), std::string::npos) << s.message;
+      EXPECT_EQ(s.message.find('\n'), std::string::npos);
+    }
+    EXPECT_EQ(out, out_before);  // nothing written
+  }
+}
+
+}  // namespace
+}  // namespace attncert
+
+namespace attncert {
+namespace {
+
+// The whole matrix (a few CPU-minutes): run with --gtest_also_run_disabled_tests.
+TEST(LinearAttentionTwin, DISABLED_FullMatrixWithinTheBound) {
+  SCOPED_TRACE("seed = " + std::to_string(kSeed));
+  KernelCheckRequest request;
+  request.prefer_device = false;
+  request.seed = kSeed;
+  const auto start = std::chrono::steady_clock::now();
+  auto last = start;
+  const std::vector<KernelCheckRow> rows =
+      check_linear_attention(request, [&](std::size_t done, std::size_t total) {
+        const auto now = std::chrono::steady_clock::now();
+        std::printf("[%zu/%zu] %.2f s\n", done, total, std::chrono::duration<double>(now - last).count());
+        last = now;
+      });
+  for (const KernelCheckRow& row : rows) {
+    std::printf("%-34s %-4s %-10s error %.3e bound %.3e ratio %.3e naive %.3e fa-threshold %.3e %s %s\n",
+                row.shape.c_str(), row.dtype.c_str(), row.variant.c_str(), row.max_abs_error,
+                row.bound, row.ratio, row.naive_error, row.fa_rule_threshold,
+                row.fa_rule_pass ? "fa-pass" : "fa-FAIL", row.pass ? "pass" : "FAIL");
+    EXPECT_TRUE(row.pass) << row.shape << " " << row.dtype << " " << row.variant << ": " << row.note;
+  }
+  std::printf("total %.1f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+}  // namespace
+}  // namespace attncert
