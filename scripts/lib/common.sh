@@ -9,6 +9,8 @@
 #   ATTNCERT_VERBOSE=1|0    show / hide apt, cmake and compiler output (default: shown only
 #                           when stderr is a terminal)
 #   ATTNCERT_TIMINGS_FILE   append "phase seconds" lines here (used by .ci/run)
+#   ATTNCERT_CUDA=AUTO|ON|OFF  compile gpu/*.cu with nvcc (default AUTO: when nvcc is found;
+#                           .ci/run sets ON so that CI fails when a kernel does not compile)
 
 ATTNCERT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -130,6 +132,9 @@ attncert_select_build() {
   mkdir -p "$ATTNCERT_BUILD"
   ATTNCERT_BUILD="$(cd "$ATTNCERT_BUILD" && pwd)"
   ATTNCERT_CMAKE_ARGS+=(-DCMAKE_BUILD_TYPE="$build_type")
+  if [[ -n "${ATTNCERT_CUDA:-}" ]]; then
+    ATTNCERT_CMAKE_ARGS+=(-DATTNCERT_CUDA="$ATTNCERT_CUDA")
+  fi
   # A configured build dir keeps its generator (cmake refuses to switch); a new one gets
   # Ninja when it is installed, else Makefiles.
   if [[ ! -f "$ATTNCERT_BUILD/CMakeCache.txt" ]]; then
