@@ -34,6 +34,12 @@ constexpr double dtype_unit_roundoff(DType t) {
   return t == DType::f32 ? 0x1p-24 : t == DType::f16 ? 0x1p-11 : 0x1p-8;
 }
 
+/// Magnitude from which round-to-nearest gives ±inf in the format: max finite + half an ulp
+/// (fp16 65520, bf16 (2 − 2⁻⁸)·2¹²⁷, fp32 (2 − 2⁻²⁴)·2¹²⁷). Inputs at or above it overflow.
+constexpr double dtype_overflow_threshold(DType t) {
+  return t == DType::f16 ? 65520.0 : t == DType::bf16 ? 0x1.fep127 : 0x1.ffffffp127;
+}
+
 ATTNCERT_HOST_DEVICE std::uint32_t float_bits(float x) {
 #if defined(__CUDA_ARCH__)
   return __float_as_uint(x);

@@ -26,6 +26,7 @@ struct FlashAttentionBoundInputs {
   double rounding_dot = 0;     // P_in ≥ Σ_c |q̂_c − q_c||k̂_jc| + |q_c||k̂_jc − k_jc|
   double v_max_abs = 0;        // max_j |v_jc| of the output column
   double v_half_range = 0;     // (max_j v_jc − min_j v_jc) / 2
+  double max_abs_input = 0;    // max |x| over the row's q, its keys and values (range check)
 };
 
 struct FlashAttentionBound {

@@ -135,6 +135,25 @@ TEST(FlashAttentionTwin, DISABLED_FullMatrixWithinAPrioriBound) {
   std::printf("FA rule failures: %d of %zu\n", fa_fail, rows.size());
 }
 
+// Review finding: fp16 inputs at or beyond 65520 overflow to ±inf in the kernel; the rounding
+// model of the bound does not cover them, so the bound must be infinite, not a finite promise.
+TEST(FlashAttentionTwin, InputsBeyondTheDtypeRangeGetNoFiniteBound) {
+  FlashAttentionBoundInputs in;
+  in.dtype = gpu::DType::f16;
+  in.seqlen_k = 4;
+  in.head_dim = 64;
+  in.scale = 0.125;
+  in.abs_dot = in.abs_rounded_dot = 10;
+  in.v_max_abs = 1, in.v_half_range = 1;
+  in.max_abs_input = 65000;
+  EXPECT_TRUE(std::isfinite(flash_attention_bound(in).output));
+  in.max_abs_input = 65520;
+  EXPECT_TRUE(std::isinf(flash_attention_bound(in).output));
+  EXPECT_TRUE(std::isinf(flash_attention_bound(in).log_sum_exp));
+  in.dtype = gpu::DType::bf16;  // 65520 is well inside bf16's range
+  EXPECT_TRUE(std::isfinite(flash_attention_bound(in).output));
+}
+
 // One key: softmax weight 1 exactly (p = e⁰ = 1, l = 1), so O = v̂ and lse = the fp32 logit.
 TEST(FlashAttentionTwin, SingleKeyGivesValueAndLogitExactly) {
   SCOPED_TRACE("seed = " + std::to_string(kSeed));

@@ -275,5 +275,15 @@ TEST(JacobianNormTwin, BoundGrowsWithInputRoundingAndIsVacuousWhenItMustBe) {
             jacobian_norm_error_bound(DType::bf16, 64, 10.0, 1.0f).rho);
 }
 
+// Review finding: fp16 logits beyond 65520 overflow to −inf in the kernel (a masked entry), so
+// the rounding model behind ρ fails; the bound must say so instead of promising accuracy.
+TEST(JacobianNormTwin, LogitsBeyondTheDtypeRangeGetNoFiniteBound) {
+  EXPECT_TRUE(std::isinf(jacobian_norm_error_bound(DType::f16, 2, 65600.0, 100.0f).rho));
+  EXPECT_TRUE(std::isinf(jacobian_norm_error_bound(DType::f16, 2, 65520.0, 100.0f).rho));
+  EXPECT_TRUE(std::isfinite(jacobian_norm_error_bound(DType::f16, 2, 65519.0, 100.0f).rho));
+  // 65600 is well inside bf16's range: at T = 1e6 the rounding term u_d·M/T is small.
+  EXPECT_TRUE(std::isfinite(jacobian_norm_error_bound(DType::bf16, 2, 65600.0, 1e6f).rho));
+}
+
 }  // namespace
 }  // namespace attncert::gpu

@@ -290,6 +290,43 @@ TEST(LinearAttentionTwin, UnderflowedElu1NormaliserIsZeroNotNaN) {
   EXPECT_EQ(out[1], 0.0f);
 }
 
+// Review finding: elu+1 features of order e^-84 (queries and keys near -84) are tiny but exact
+// up to a relative κ; an absolute error term per feature used to swamp the normaliser and make
+// every element's bound infinite (a vacuous pass). The bound must stay finite and hold.
+TEST(LinearAttentionTwin, TinyElu1FeaturesKeepFiniteBounds) {
+  const std::uint64_t seed = 20261123;
+  SCOPED_TRACE("seed = " + std::to_string(seed));
+  Rng rng(seed);
+  LinearAttentionProblem p = make_linear_attention_problem(130, 8, rng);
+  // Shift every query coordinate to about −84/scale so that x = scale·q ≈ −84 ± 0.1.
+  for (double& x : p.q) x = (-84.0 + 0.1 * x) / static_cast<double>(p.scale);
+  const std::vector<double> bound = linear_attention_error_bound(
+      p, LinearFeature::elu_plus_one, LinearReadout::normalised, true, DType::f32, (130 + 63) / 64);
+  for (double b : bound) ASSERT_TRUE(std::isfinite(b));
+  const CertifiedLinearOutput truth =
+      certified_linear_attention(p, LinearFeature::elu_plus_one, LinearReadout::normalised, true);
+  // The twin on the same (fp32-rounded) inputs stays within every element's bound.
+  const auto q = to_dtype_buffer(p.q, DType::f32), k = to_dtype_buffer(p.k, DType::f32),
+             v = to_dtype_buffer(p.v, DType::f32);
+  std::vector<float> out(p.q.size());
+  LinearAttentionArgs a;
+  a.seqlen = p.seqlen;
+  a.head_dim = p.head_dim;
+  a.feature = LinearFeature::elu_plus_one;
+  a.readout = LinearReadout::normalised;
+  a.causal = true;
+  a.scale = p.scale;
+  a.q = q.data();
+  a.k = k.data();
+  a.v = v.data();
+  a.out = out.data();
+  ASSERT_TRUE(gpu::linear_attention_twin(a).ok());
+  for (std::size_t s = 0; s < out.size(); ++s) {
+    const double err = std::fabs(out[s] - truth.mid[s]) + truth.radius[s];
+    ASSERT_LE(err, bound[s]) << "element " << s;
+  }
+}
+
 TEST(LinearAttentionTwin, BadArgumentsAreNamedBeforeAnyWork) {
   std::vector<std::uint16_t> buffer(4 * 64 * 2 + 8, 0x3c00);  // fp16 ones
   std::vector<std::uint16_t> out(4 * 64 * 2 + 8, 0x1234);
