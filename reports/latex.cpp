@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -361,6 +362,188 @@ std::string escape_with_math(std::string_view text) {
   }
   flush();
   return out;
+}
+
+namespace {
+
+// plain_text: LaTeX math → readable Unicode. Commands without an argument.
+struct PlainCommand {
+  std::string_view name;
+  std::string_view text;
+};
+constexpr PlainCommand kPlainCommands[] = {
+    {"alpha", "α"}, {"beta", "β"}, {"gamma", "γ"}, {"delta", "δ"}, {"epsilon", "ε"},
+    {"varepsilon", "ε"}, {"zeta", "ζ"}, {"eta", "η"}, {"theta", "θ"}, {"kappa", "κ"},
+    {"lambda", "λ"}, {"mu", "μ"}, {"nu", "ν"}, {"xi", "ξ"}, {"pi", "π"}, {"rho", "ρ"},
+    {"sigma", "σ"}, {"tau", "τ"}, {"phi", "φ"}, {"varphi", "φ"}, {"chi", "χ"}, {"psi", "ψ"},
+    {"omega", "ω"}, {"Gamma", "Γ"}, {"Delta", "Δ"}, {"Theta", "Θ"}, {"Lambda", "Λ"},
+    {"Sigma", "Σ"}, {"Phi", "Φ"}, {"Psi", "Ψ"}, {"Omega", "Ω"},
+    {"|", "‖"}, {"Vert", "‖"}, {"lVert", "‖"}, {"rVert", "‖"}, {"lvert", "|"}, {"rvert", "|"},
+    {"mid", "|"}, {"{", "{"}, {"}", "}"}, {"$", "$"}, {"%", "%"}, {"&", "&"}, {"#", "#"},
+    {"_", "_"}, {",", " "}, {";", " "}, {":", " "}, {" ", " "}, {"quad", " "}, {"qquad", " "},
+    {"!", ""}, {"left", ""}, {"right", ""}, {"big", ""}, {"Big", ""}, {"bigl", ""}, {"bigr", ""},
+    {"displaystyle", ""}, {"le", "≤"}, {"leq", "≤"}, {"ge", "≥"}, {"geq", "≥"}, {"ne", "≠"},
+    {"neq", "≠"}, {"approx", "≈"}, {"sim", "~"}, {"ll", "≪"}, {"gg", "≫"}, {"cdot", "·"},
+    {"cdots", "⋯"}, {"ldots", "…"}, {"dots", "…"}, {"times", "×"}, {"pm", "±"}, {"mp", "∓"},
+    {"to", "→"}, {"in", "∈"}, {"infty", "∞"}, {"ell", "ℓ"}, {"top", "ᵀ"}, {"sum", "Σ"},
+    {"prod", "Π"}, {"partial", "∂"}, {"nabla", "∇"}, {"propto", "∝"}, {"langle", "⟨"},
+    {"rangle", "⟩"}, {"lfloor", "⌊"}, {"rfloor", "⌋"}, {"lceil", "⌈"}, {"rceil", "⌉"},
+    {"circ", "∘"}, {"max", "max"}, {"min", "min"}, {"log", "log"}, {"ln", "ln"}, {"exp", "exp"},
+    {"sup", "sup"}, {"inf", "inf"}, {"arg", "arg"}, {"det", "det"},
+};
+
+// Commands whose one argument is shown as is, and the accents (argument + combining mark).
+constexpr std::string_view kPlainWrappers[] = {"mathrm", "mathit", "mathbf", "mathsf", "mathcal",
+                                               "mathbb", "text", "textrm", "textit", "operatorname",
+                                               "boldsymbol"};
+constexpr PlainCommand kPlainAccents[] = {{"tilde", "\u0303"}, {"widetilde", "\u0303"},
+                                          {"hat", "\u0302"},   {"widehat", "\u0302"},
+                                          {"bar", "\u0304"},   {"overline", "\u0304"}};
+
+std::size_t code_points(std::string_view s) {
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// One word: no ASCII punctuation or space (Greek letters count as letters).
+bool is_word(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b >= 0x80 || std::isalnum(b);
+  });
+}
+
+std::string plain_math(std::string_view m);
+
+// The argument at m[i] (spaces skipped): a {group}, a \command or one code point; converted.
+std::string plain_argument(std::string_view m, std::size_t& i) {
+  while (i < m.size() && m[i] == ' ') ++i;
+  if (i >= m.size()) return "";
+  if (m[i] == '{') {
+    int depth = 0;
+    const std::size_t start = i;
+    for (; i < m.size(); ++i) {
+      if (m[i] == '\\') {
+        ++i;
+        continue;
+      }
+      if (m[i] == '{') ++depth;
+      if (m[i] == '}' && --depth == 0) break;
+    }
+    const std::string_view inner = m.substr(start + 1, i - start - 1);
+    ++i;
+    return plain_math(inner);
+  }
+  std::size_t end = i + 1;
+  if (m[i] == '\\') {
+    while (end < m.size() && std::isalpha(static_cast<unsigned char>(m[end]))) ++end;
+    if (end == i + 1 && end < m.size()) ++end;  // \| \, …
+  } else {
+    while (end < m.size() && (static_cast<unsigned char>(m[end]) & 0xC0) == 0x80) ++end;
+  }
+  const std::string_view token = m.substr(i, end - i);
+  i = end;
+  return plain_math(token);
+}
+
+std::string parenthesised_unless_one(const std::string& s) {
+  return code_points(s) <= 1 ? s : "(" + s + ")";
+}
+
+std::string plain_math(std::string_view m) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < m.size()) {
+    const char c = m[i];
+    if (c == '{' || c == '}') {
+      ++i;  // grouping
+    } else if (c == '_' || c == '^') {
+      ++i;
+      const std::string arg = plain_argument(m, i);
+      if (c == '^' && arg == "ᵀ") {
+        out += arg;
+      } else {
+        out += c;
+        out += is_word(arg) ? arg : "(" + arg + ")";
+      }
+    } else if (c == '\\' && i + 1 < m.size()) {
+      std::size_t end = i + 1;
+      while (end < m.size() && std::isalpha(static_cast<unsigned char>(m[end]))) ++end;
+      if (end == i + 1) ++end;  // a one-character command: \| \, \{
+      const std::string_view name = m.substr(i + 1, end - i - 1);
+      i = end;
+      const auto is = [&](std::string_view n) { return n == name; };
+      if (std::any_of(std::begin(kPlainWrappers), std::end(kPlainWrappers), is)) {
+        out += plain_argument(m, i);
+      } else if (const auto* a = std::find_if(std::begin(kPlainAccents), std::end(kPlainAccents),
+                                              [&](const PlainCommand& p) { return p.name == name; });
+                 a != std::end(kPlainAccents)) {
+        out += plain_argument(m, i);
+        out += a->text;
+      } else if (name == "frac" || name == "tfrac" || name == "dfrac") {
+        const std::string num = plain_argument(m, i);
+        out += parenthesised_unless_one(num) + "/" + parenthesised_unless_one(plain_argument(m, i));
+      } else if (name == "sqrt") {
+        out += "√" + parenthesised_unless_one(plain_argument(m, i));
+      } else if (const auto* p = std::find_if(std::begin(kPlainCommands), std::end(kPlainCommands),
+                                              [&](const PlainCommand& p) { return p.name == name; });
+                 p != std::end(kPlainCommands)) {
+        out += p->text;
+      } else {
+        out += name;  // unknown: its name is the most readable thing we have
+      }
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string plain_text(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    if (text[i] == '$') {  // same pairing rule as escape_with_math
+      const std::size_t close = text.find('$', i + 1);
+      if (close != std::string_view::npos && close > i + 1) {
+        const std::string_view math = text.substr(i + 1, close - i - 1);
+        if (braces_balanced(math)) {
+          out += plain_math(math);
+          i = close + 1;
+          continue;
+        }
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+std::string heading(std::string_view text) {
+  const std::string typeset = escape_with_math(text);
+  if (typeset == escape(text)) return typeset;
+  std::string bookmark;
+  for (const char c : plain_text(text)) {
+    switch (c) {
+      case '\\': bookmark += "\\textbackslash{}"; break;
+      case '^': bookmark += "\\textasciicircum{}"; break;
+      case '~': bookmark += "\\textasciitilde{}"; break;
+      case '{': case '}': case '_': case '%': case '#': case '&': case '$':
+        bookmark += '\\';
+        bookmark += c;
+        break;
+      default: bookmark += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;  // UTF-8 passes: hyperref's unicode bookmarks
+    }
+  }
+  return "\\texorpdfstring{" + typeset + "}{" + bookmark + "}";
 }
 
 std::string number(double x, int significant) {

@@ -396,7 +396,7 @@ std::string document(const ReportOptions& o, const std::vector<ExperimentOutput>
     t.column_spec = "@{}p{0.36\\linewidth}p{0.26\\linewidth}rr@{}";
     t.header = {"Experiment", "Claims", "Points", "Violations"};
     for (const ExperimentOutput& e : experiments) {
-      t.rows.push_back({"\\hyperref[sec:" + e.experiment->name + "]{" + latex::escape(e.experiment->title) + "}",
+      t.rows.push_back({"\\hyperref[sec:" + e.experiment->name + "]{" + latex::escape_with_math(e.experiment->title) + "}",
                         latex::escape(e.experiment->claim_ids), std::to_string(e.summary.points),
                         std::to_string(e.summary.bound_violations)});
     }
@@ -421,9 +421,9 @@ std::string document(const ReportOptions& o, const std::vector<ExperimentOutput>
 
   for (const ExperimentOutput& e : experiments) {
     const sweeps::Experiment& x = *e.experiment;
-    d += "\\clearpage\n\\section{" + latex::escape(x.title) + "}\\label{sec:" + x.name + "}\n";
+    d += "\\clearpage\n\\section{" + latex::heading(x.title) + "}\\label{sec:" + x.name + "}\n";
     if (!x.claim_ids.empty()) d += "\\textbf{Claims:} " + latex::escape(x.claim_ids) + ".\\quad ";
-    d += latex::escape(x.description) + "\n\n";
+    d += latex::escape_with_math(x.description) + "\n\n";
     d += fmt::format("\\textbf{{Grid:}} \\texttt{{{}}}; {} rows in \\texttt{{data/{}.csv}}; seed {}.\n\n",
                      e.grid_text.empty() ? "(experiment defaults)" : latex::escape(e.grid_text),
                      e.rows, latex::escape(x.name), o.seed);
@@ -431,7 +431,7 @@ std::string document(const ReportOptions& o, const std::vector<ExperimentOutput>
     std::string finding = e.summary.finding.empty() ? "no summary" : e.summary.finding;
     while (!finding.empty() && (finding.back() == '.' || finding.back() == ' ')) finding.pop_back();
     d += fmt::format("\\paragraph{{Finding.}} {}. \\emph{{Grid points: {}; bound violations: {}.}}\n\n",
-                     latex::escape(finding), e.summary.points, e.summary.bound_violations);
+                     latex::escape_with_math(finding), e.summary.points, e.summary.bound_violations);
   }
   // A new page after sweep sections; without them the verification follows the overview.
   if (verification) d += (experiments.empty() ? "" : "\\clearpage\n") + verification_section(*verification, o);
