@@ -701,11 +701,30 @@ FigureFiles figure(const sweeps::FigureSpec& spec, const sweeps::SweepTable& tab
   FigureFiles files;
   std::string plots;
   std::vector<std::string> empty_curves;
+  // One colour and mark per measured curve (series × statistic); a bound drawn on the same
+  // series × statistic takes that curve's colour, so a measurement and its bounds match. Bounds
+  // are told apart by their bound column: dashed, dotted, dash-dotted.
+  std::vector<std::string> group_order, bound_order;
+  const auto index_in = [](std::vector<std::string>& order, const std::string& name) {
+    const auto it = std::find(order.begin(), order.end(), name);
+    if (it != order.end()) return static_cast<std::size_t>(it - order.begin());
+    order.push_back(name);
+    return order.size() - 1;
+  };
+  std::vector<std::size_t> curve_group;
+  for (const sweeps::CurveSpec& curve : spec.curves) {  // measurements first: they own the colours
+    if (!curve.is_bound) index_in(group_order, curve.series + '\x1f' + curve.statistic);
+  }
+  for (const sweeps::CurveSpec& curve : spec.curves) {
+    curve_group.push_back(index_in(group_order, curve.series + '\x1f' + curve.statistic));
+  }
   for (std::size_t k = 0; k < spec.curves.size(); ++k) {
     const sweeps::CurveSpec& curve = spec.curves[k];
+    const std::size_t group = curve_group[k];
+    const std::size_t bound_style = curve.is_bound ? index_in(bound_order, curve.y_column) : 0;
     const CurvePoints pts = select_curve(spec, curve, table);
     if (pts.x.empty()) {
-      empty_curves.push_back(escape(curve.legend));
+      empty_curves.push_back(escape_with_math(curve.legend));
       continue;
     }
     std::string data = "x y ci_minus ci_plus\n";
@@ -717,12 +736,13 @@ FigureFiles figure(const sweeps::FigureSpec& spec, const sweeps::SweepTable& tab
     const std::string path = fmt::format("{}-{}.dat", data_prefix, k);
     files.data_files.emplace_back(path, std::move(data));
 
-    const char* colour = kCurveColours[k % std::size(kCurveColours)];
+    const char* colour = kCurveColours[group % std::size(kCurveColours)];
     std::string style = fmt::format("color={}", colour);
     if (curve.is_bound) {
-      style += ", dashed, thick, no markers";
+      constexpr const char* kBoundLines[] = {"dashed", "densely dotted", "dashdotted"};
+      style += fmt::format(", {}, thick, no markers", kBoundLines[bound_style % std::size(kBoundLines)]);
     } else {
-      style += fmt::format(", solid, thick, mark={}, mark size=1.6pt", kMarks[k % std::size(kMarks)]);
+      style += fmt::format(", solid, thick, mark={}, mark size=1.6pt", kMarks[group % std::size(kMarks)]);
     }
     std::string table_keys = "x=x, y=y";
     if (curve.with_ci) {
@@ -735,18 +755,38 @@ FigureFiles figure(const sweeps::FigureSpec& spec, const sweeps::SweepTable& tab
                          table_keys, path, escape_with_math(curve.legend));
   }
 
+  // Legend under the plot, at the text width: one row per series when every series has the
+  // same two or three curves listed together (e.g. a measurement with its bounds), all in one
+  // row when there are at most three curves, otherwise two columns.
+  std::size_t legend_columns = spec.curves.size() <= 3 ? std::max<std::size_t>(1, spec.curves.size()) : 2;
+  if (group_order.size() >= 2 && spec.curves.size() % group_order.size() == 0) {
+    const std::size_t per_group = spec.curves.size() / group_order.size();
+    bool together = per_group == 2 || per_group == 3;
+    for (std::size_t k = 0; together && k < spec.curves.size(); ++k) {
+      together = curve_group[k] == curve_group[k - k % per_group];
+    }
+    if (together) legend_columns = per_group;
+  }
+  // …but a legend wider than the text would push the plot off the page. At \footnotesize the
+  // text width holds about 140 characters of legend, each column costing ~8 for mark and gap
+  // (measured on this report's legends: 3 × 37 and 2 × 51 characters fit, 2 × 77 does not).
+  std::size_t longest = 0;
+  for (const sweeps::CurveSpec& curve : spec.curves) {
+    longest = std::max(longest, code_points(plain_text(curve.legend)));
+  }
+  while (legend_columns > 1 && (longest + 8) * legend_columns > 140) --legend_columns;
   std::string axis_options = fmt::format(
-      "  width=0.82\\linewidth, height=6.2cm,\n"
+      "  width=\\linewidth, height=0.42\\linewidth,\n"
       "  xlabel={{{}}}, ylabel={{{}}},\n"
       "  xmode={}, ymode={},\n"
       "  grid=major, grid style={{gray!25}},\n"
-      "  legend cell align=left, legend columns=2,\n"
-      "  legend style={{at={{(0.5,-0.2)}}, anchor=north, font=\\footnotesize, draw=none, "
-      "/tikz/every even column/.append style={{column sep=0.8em}}}},\n"
+      "  legend cell align=left, legend columns={},\n"
+      "  legend style={{at={{(xticklabel cs:0.5)}}, anchor=north, yshift=-1.7em, font=\\footnotesize, "
+      "draw=none, /tikz/every even column/.append style={{column sep=0.8em}}}},\n"
       "  tick label style={{font=\\footnotesize}}, label style={{font=\\small}},\n"
       "  unbounded coords=discard, scaled ticks=false",
       escape_with_math(spec.x_label), escape_with_math(spec.y_label),
-      spec.log_x ? "log" : "normal", spec.log_y ? "log" : "normal");
+      spec.log_x ? "log" : "normal", spec.log_y ? "log" : "normal", legend_columns);
   if (spec.log_x) axis_options += ", log basis x=10";
   if (spec.log_y) axis_options += ", log basis y=10";
   if (plots.empty()) {
@@ -780,6 +820,7 @@ std::string preamble(std::string_view title) {
          "\\usepackage[table]{xcolor}\n"
          "\\usepackage{microtype}\n"
          "\\usepackage{caption}\n"
+         "\\usepackage{flafter}  % a figure never floats above the text that introduces it\n"
          "\\captionsetup{font=small,labelfont=bf}\n"
          "\\usepackage{pgfplots}\n"
          "\\pgfplotsset{compat=1.18}\n"
@@ -792,6 +833,10 @@ std::string preamble(std::string_view title) {
          "\\definecolor{acSky}{RGB}{86,180,233}\n"
          "\\definecolor{acYellow}{RGB}{200,180,0}\n"
          "\\setlength{\\LTcapwidth}{\\linewidth}\n"
+         // Two figures and some text may share a page; a float page must be mostly full.
+         "\\renewcommand{\\topfraction}{0.9}\\renewcommand{\\bottomfraction}{0.8}\n"
+         "\\renewcommand{\\textfraction}{0.07}\\renewcommand{\\floatpagefraction}{0.75}\n"
+         "\\setcounter{topnumber}{3}\\setcounter{totalnumber}{4}\n"
          "\\setlength{\\parindent}{0pt}\n"
          "\\setlength{\\parskip}{0.6ex plus 0.3ex}\n"
          "\\title{" + escape(title) + "}\n\\author{}\n\\date{}\n"

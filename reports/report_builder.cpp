@@ -306,12 +306,14 @@ std::string verification_section(const Verification& v, const ReportOptions& o) 
                       verdict_latex(r.verdict), std::to_string(r.certified),
                       std::isnan(r.tightness) ? "---" : fmt::format("{:.6f}", r.tightness),
                       std::to_string(r.max_precision_used)});
-    std::string detail = "\\footnotesize ";
+    // The statement at reading size (\\small, fractions in display style), indented under its
+    // claim id; source and notes smaller below it.
+    std::string detail = "\\small\\leftskip=1em ";
     detail += info.statement_latex.empty() ? latex::escape(info.statement_text)
-                                           : "$" + info.statement_latex + "$";
-    if (!info.source.empty()) detail += "\\newline\\textit{" + latex::escape(info.source) + "}";
+                                           : "$\\displaystyle " + info.statement_latex + "$";
+    if (!info.source.empty()) detail += "\\newline{\\footnotesize\\textit{" + latex::escape(info.source) + "}}";
     const std::string note = verification_note(*v.claims[i], r);
-    if (!note.empty()) detail += "\\newline " + latex::escape(note);
+    if (!note.empty()) detail += "\\newline{\\footnotesize " + latex::escape(note) + "}";
     t.rows.push_back({detail + "\\vspace{2pt}"});
   }
   s += latex::table(t);
@@ -489,14 +491,20 @@ std::string document(const ReportOptions& o, const std::vector<ExperimentOutput>
     d += "\\clearpage\n\\section{" + latex::heading(x.title) + "}\\label{sec:" + x.name + "}\n";
     if (!x.claim_ids.empty()) d += "\\textbf{Claims:} " + latex::escape(x.claim_ids) + ".\\quad ";
     d += latex::escape_with_math(x.description) + "\n\n";
-    d += fmt::format("\\textbf{{Grid:}} \\texttt{{{}}}; {} rows in \\texttt{{data/{}.csv}}; seed {}.\n\n",
-                     e.grid_text.empty() ? "(experiment defaults)" : latex::escape(e.grid_text),
-                     e.rows, latex::escape(x.name), o.seed);
-    for (const std::string& id : e.figure_ids) d += "\\input{figures/" + id + ".tex}\n";
+    // Long value lists must break (at commas) instead of running into the margin.
+    std::string grid = e.grid_text.empty() ? "(experiment defaults)" : latex::escape(e.grid_text);
+    for (std::size_t at = grid.find(','); at != std::string::npos; at = grid.find(',', at + 1)) {
+      grid.insert(at + 1, "\\allowbreak{}");
+    }
+    d += fmt::format("{{\\raggedright\\textbf{{Grid:}} \\texttt{{{}}}; {} rows in \\texttt{{data/{}.csv}}; seed {}.\\par}}\n\n",
+                     grid, e.rows, latex::escape(x.name), o.seed);
+    // The finding before the figures: it is what the section establishes, and the figures
+    // (floats) then fill the rest of the section's pages without leaving it stranded after them.
     std::string finding = e.summary.finding.empty() ? "no summary" : e.summary.finding;
     while (!finding.empty() && (finding.back() == '.' || finding.back() == ' ')) finding.pop_back();
     d += fmt::format("\\paragraph{{Finding.}} {}. \\emph{{Grid points: {}; bound violations: {}.}}\n\n",
                      latex::escape_with_math(finding), e.summary.points, e.summary.bound_violations);
+    for (const std::string& id : e.figure_ids) d += "\\input{figures/" + id + ".tex}\n";
   }
   // A new page after sweep sections; without them the verification follows the overview.
   if (verification) d += (experiments.empty() ? "" : "\\clearpage\n") + verification_section(*verification, o);

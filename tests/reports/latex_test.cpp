@@ -84,6 +84,38 @@ TEST(LatexHeading, MathGetsAPlainBookmark) {
             "\\texorpdfstring{$L\\,\\alpha_{\\max}$ versus $L$ (50\\%)}{L α\\_max versus L (50\\%)}");
 }
 
+// Every experiment's human-readable text follows the text rule of reports/sweep.hpp: its
+// dollars pair up, plain_text leaves no LaTeX behind, and no ASCII pseudo-math ("||J||_2",
+// "e^{...}", "d~") is left outside $…$, where LaTeX would print it literally.
+TEST(ExperimentText, MathIsTypesetAndReadsAsPlainText) {
+  const auto check = [](const std::string& text, const std::string& where) {
+    SCOPED_TRACE(where + ": " + text);
+    EXPECT_EQ(escape_with_math(text).find("\\ensuremath{\\$}"), std::string::npos) << "unpaired $";
+    const std::string plain = plain_text(text);
+    EXPECT_EQ(plain.find('$'), std::string::npos);
+    EXPECT_EQ(plain.find('\\'), std::string::npos);
+    std::string outside;  // the text with its $…$ segments removed
+    bool in_math = false;
+    for (const char c : text) {
+      if (c == '$') in_math = !in_math;
+      else if (!in_math) outside += c;
+    }
+    for (const char* pseudo : {"||", "^", "_{", "~", "<=", ">=", "sqrt", "alpha", "Delta", "eps="}) {
+      EXPECT_EQ(outside.find(pseudo), std::string::npos) << "pseudo-math '" << pseudo << "' outside $…$";
+    }
+  };
+  for (const sweeps::Experiment& e : sweeps::experiments()) {
+    check(e.title, e.name + " title");
+    check(e.description.substr(0, e.description.find("Axes:")), e.name + " description");  // axis names are identifiers
+    for (const sweeps::FigureSpec& f : e.figures) {
+      check(f.x_label, f.id + " x label");
+      check(f.y_label, f.id + " y label");
+      check(f.caption, f.id + " caption");
+      for (const sweeps::CurveSpec& c : f.curves) check(c.legend, f.id + " legend");
+    }
+  }
+}
+
 TEST(LatexNumber, FixedOrScientificWithSignificantDigits) {
   EXPECT_EQ(number(0.5), "0.500");
   EXPECT_EQ(number(0.002, 2), "$2.0\\times10^{-3}$");
