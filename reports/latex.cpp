@@ -768,15 +768,15 @@ FigureFiles figure(const sweeps::FigureSpec& spec, const sweeps::SweepTable& tab
     if (together) legend_columns = per_group;
   }
   // …but a legend wider than the text would push the plot off the page. At \footnotesize the
-  // text width holds about 140 characters of legend, each column costing ~8 for mark and gap
-  // (measured on this report's legends: 3 × 37 and 2 × 51 characters fit, 2 × 77 does not).
+  // text width holds about 110 characters of legend, each column costing ~8 for mark and gap
+  // (measured on this report's legends: 2 × 46 characters fit, 3 × 37 and 2 × 51 overflow).
   std::size_t longest = 0;
   for (const sweeps::CurveSpec& curve : spec.curves) {
     longest = std::max(longest, code_points(plain_text(curve.legend)));
   }
-  while (legend_columns > 1 && (longest + 8) * legend_columns > 140) --legend_columns;
+  while (legend_columns > 1 && (longest + 8) * legend_columns > 110) --legend_columns;
   std::string axis_options = fmt::format(
-      "  width=\\linewidth, height=0.42\\linewidth,\n"
+      "  width=0.95\\linewidth, height=0.4\\linewidth,\n"
       "  xlabel={{{}}}, ylabel={{{}}},\n"
       "  xmode={}, ymode={},\n"
       "  grid=major, grid style={{gray!25}},\n"

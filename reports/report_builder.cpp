@@ -388,7 +388,7 @@ std::string kernel_section(const std::vector<KernelCheckRow>& rows) {
     g->passed += r.pass;
   }
   latex::Table t;
-  t.column_spec = "@{}llp{0.2\\linewidth}rrrccc@{}";
+  t.column_spec = "@{}lllrrrccc@{}";
   t.header = {"Kernel", "Type", "Run on", "Cases", "Max ratio", "Median ratio", "FA rule",
               "Bit-identical", "Pass"};
   t.caption = "Kernel validation against certified ground truth, per kernel and type: ratio = "

@@ -194,11 +194,11 @@ std::vector<FigureSpec> figures() {
       f.curves.push_back({fmt::format("$\\tilde d$, reading {}, top-$N$ set (mean, 95% CI)", to_string(r)),
                           top_series(r), kMeanDtilde, "value", false, true});
     }
-    f.curves.push_back({"Thm. 1 bound, reconstructed (mean over instances)", top_series(DtildeReading::B),
+    f.curves.push_back({"Thm. 1 bound, reconstructed (mean)", top_series(DtildeReading::B),
                         kMeanDtilde, kBound, true, false});
-    f.curves.push_back({"$E[\\tilde d_B]$, random $N$-subset (Monte Carlo, 95% CI)", kRandomSeries,
+    f.curves.push_back({"$E[\\tilde d_B]$, random $N$-subset (MC, 95% CI)", kRandomSeries,
                         kMeanExpectation, "value", false, true});
-    f.curves.push_back({"Jensen term, reconstructed (lower bound of $E[\\tilde d_B]$)", kRandomSeries,
+    f.curves.push_back({"Jensen term, reconstructed", kRandomSeries,
                         kMeanExpectation, kJensen, true, false});
     f.caption = versus_L
         ? "Distance collapse versus $L$ at $N = 5$ (A.thm1-fixed, A.thm1-random; both reconstructed): the "

@@ -207,7 +207,7 @@ std::vector<FigureSpec> figures() {
     const std::string stat = upper ? "L*alpha_max (mean)" : "L*alpha_min (mean)";
     for (double r : kFigureRatios) {
       // One legend row per Δ/T: measurement, printed bound, tight form (same colour).
-      f.curves.push_back({fmt::format("$\\Delta/T={}$: random $q, K$ (mean, 95% CI)", r), random_series(r),
+      f.curves.push_back({fmt::format("$\\Delta/T = {}$, mean (95% CI)", r), random_series(r),
                           stat, "value", false, true});
       f.curves.push_back({upper ? "printed $e^{2\\Delta/T}$ (A.cor1)" : "printed $e^{-2\\Delta/T}$ (A.cor1)",
                           random_series(r), stat, "printed bound (A.cor1)", true, false});
@@ -215,13 +215,13 @@ std::vector<FigureSpec> figures() {
                           "tight form, classical (A.cor1-tight)", true, false});
     }
     f.caption = upper
-        ? "$L\\,\\alpha_{\\max}$ (solid, one colour per $\\Delta/T$) stays bounded as $L$ grows, so "
+        ? "$L\\,\\alpha_{\\max}$ (solid: mean over random $q$, $K$; one colour per $\\Delta/T$) stays bounded as $L$ grows, so "
           "$\\alpha_{\\max} = O(1/L)$: attention vanishes. It stays below the printed bound "
           "$e^{2\\Delta/T}$ of A.cor1 (dashed), which holds but is loose, and below the tight form "
           "$L/(1+(L-1)e^{-2\\Delta/T})$ (dotted; A.cor1-tight, classical algebra, not printed), which rises "
           "to $e^{2\\Delta/T}$ with $L$. The extremal logits (one at $+\\Delta$, the rest at $-\\Delta$; "
           "rows \"extremal logits\" of the CSV) attain the tight form."
-        : "$L\\,\\alpha_{\\min}$ (solid, one colour per $\\Delta/T$) decreases with $L$ but stays above "
+        : "$L\\,\\alpha_{\\min}$ (solid: mean over random $q$, $K$; one colour per $\\Delta/T$) decreases with $L$ but stays above "
           "the printed lower bound $e^{-2\\Delta/T}$ of A.cor1 (dashed) and the tight form "
           "$L/(1+(L-1)e^{2\\Delta/T})$ (dotted; A.cor1-tight, classical, not printed), which falls to "
           "$e^{-2\\Delta/T}$ from above as $L$ grows.";
