@@ -488,7 +488,11 @@ std::string document(const ReportOptions& o, const std::vector<ExperimentOutput>
 
   for (const ExperimentOutput& e : experiments) {
     const sweeps::Experiment& x = *e.experiment;
-    d += "\\clearpage\n\\section{" + latex::heading(x.title) + "}\\label{sec:" + x.name + "}\n";
+    // Sections follow each other without a page break, so a section's last figure shares its
+    // page with the next section instead of standing alone on a mostly empty page; flafter
+    // keeps every figure after the text that introduces it.
+    d += std::string(&e == &experiments.front() ? "\\clearpage\n" : "") + "\\section{" +
+         latex::heading(x.title) + "}\\label{sec:" + x.name + "}\n";
     if (!x.claim_ids.empty()) d += "\\textbf{Claims:} " + latex::escape(x.claim_ids) + ".\\quad ";
     d += latex::escape_with_math(x.description) + "\n\n";
     // Long value lists must break (at commas) instead of running into the margin.
