@@ -513,8 +513,9 @@ std::string document(const ReportOptions& o, const std::vector<ExperimentOutput>
                      latex::escape_with_math(finding), e.summary.points, e.summary.bound_violations);
     for (const std::string& id : e.figure_ids) d += "\\input{figures/" + id + ".tex}\n";
   }
-  // A new page after sweep sections; without them the verification follows the overview.
-  if (verification) d += (experiments.empty() ? "" : "\\clearpage\n") + verification_section(*verification, o);
+  // The verification follows the last sweep section without a page break, like the sections
+  // between themselves, so the last figure does not stand alone on its page.
+  if (verification) d += verification_section(*verification, o);
   if (kernels) d += "\\clearpage\n" + kernel_section(*kernels);
   d += "\\end{document}\n";
   return d;

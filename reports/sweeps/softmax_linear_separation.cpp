@@ -365,11 +365,11 @@ std::vector<FigureSpec> figures() {
       "softmax-linear-separation-spike-weight", "n", fixed, "sequence length $n$",
       "smallest spike weight $\\min_{D_1} p_1$", true, true,
       {{"softmax", kSoftmax, kSpikeMin},
-       {"softmax bound $1/(1+(n-1)e^{R-B})$ (reconstructed)", kSoftmax, kSpikeMin, kLowerBound, true},
+       {"softmax bound $1/(1+(n-1)e^{R-B})$", kSoftmax, kSpikeMin, kLowerBound, true},
        {"linear", kLinear, kSpikeMin},
-       {"linear bound $B/(B+(n-1)R)$ (reconstructed)", kLinear, kSpikeMin, kLowerBound, true},
+       {"linear bound $B/(B+(n-1)R)$", kLinear, kSpikeMin, kLowerBound, true},
        {"power $s^\\beta$", kPower, kSpikeMin},
-       {"power bound $1/(1+(n-1)(R/B)^\\beta)$ (reconstructed)", kPower, kSpikeMin, kLowerBound, true}},
+       {"power bound $1/(1+(n-1)(R/B)^\\beta)$", kPower, kSpikeMin, kLowerBound, true}},
       "Smallest weight of the spike token over the $D_1$ samples against the reconstructed lower bounds "
       "B.spike-softmax, B.spike-linear and B.degree (dashed, same colour): every mark lies on or above its "
       "dashed line; the softmax weight stays near 1 while the linear weight decays like $B/n$."};
