@@ -503,6 +503,13 @@ std::string document(const ReportOptions& o, const std::vector<ExperimentOutput>
     for (std::size_t at = grid.find(','); at != std::string::npos; at = grid.find(',', at + 1)) {
       grid.insert(at + 1, "\\allowbreak{}");
     }
+    // \{ \} take the braces from the math font, which has no typewriter shape; OT1 cmtt has
+    // its own braces at 123 and 125.
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"\\{", "{\\char123}"}, {"\\}", "{\\char125}"}}) {
+      for (std::size_t at = grid.find(from); at != std::string::npos; at = grid.find(from, at + to.size())) {
+        grid.replace(at, from.size(), to);
+      }
+    }
     d += fmt::format("{{\\raggedright\\textbf{{Grid:}} \\texttt{{{}}}; {} rows in \\texttt{{data/{}.csv}}; seed {}.\\par}}\n\n",
                      grid, e.rows, latex::escape(x.name), o.seed);
     // The finding before the figures: it is what the section establishes, and the figures
