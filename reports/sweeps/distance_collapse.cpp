@@ -166,7 +166,7 @@ SweepSummary summarize(const SweepTable& table) {
   s.bound_violations = bc_violations;
   std::string slopes;
   for (const auto& [series, xy] : growth) {
-    slopes += fmt::format("{}{} {:.2f}", slopes.empty() ? "" : ", ", series.substr(series.size() - 9), loglog_slope(xy));
+    slopes += fmt::format("{}{} ${:.2f}$", slopes.empty() ? "" : ", ", series.substr(series.size() - 9), loglog_slope(xy));
   }
   s.finding = fmt::format(
       "Thm. 1 bound (reconstructed) for readings B, C: {} (largest $\\tilde d/\\text{{bound}}$ {:.3g}); "

@@ -165,7 +165,9 @@ SweepSummary summarize(const SweepTable& table) {
         printed_violations += violated;
         if (ratio > worst_printed) {
           worst_printed = ratio;
-          worst_printed_at = fmt::format("L={}, {}", row.parameters.at(0), row.series);
+          worst_printed_at = fmt::format("$L={}$, $\\Delta/T={}$, {}", row.parameters.at(0), row.parameters.at(1),
+                                         row.series.find("extremal") != std::string::npos ? "extremal logits"
+                                                                                          : "random $q$, $K$");
         }
       } else {
         tight_violations += violated;
