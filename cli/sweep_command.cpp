@@ -12,6 +12,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/progress_line.hpp"
+#include "reports/latex.hpp"
 #include "reports/result_records.hpp"
 #include "reports/sweep.hpp"
 #include "reports/sweep_grid.hpp"
@@ -31,7 +32,7 @@ struct SweepArgs {
 void print_list() {
   fmt::print("{:<24} {:<44} {}\n", "sweep", "claims", "title");
   for (const sweeps::Experiment& e : sweeps::experiments()) {
-    fmt::print("{:<24} {:<44} {}\n", e.name, e.claim_ids, e.title);
+    fmt::print("{:<24} {:<44} {}\n", e.name, e.claim_ids, latex::plain_text(e.title));
   }
   fmt::print("\nrun one: attncert sweep NAME [--grid 'AXIS=VALUES, …']… [--quick] [--seed S] [--out DIR]\n");
 }
@@ -85,7 +86,7 @@ int run_sweep(const SweepArgs& a) {
   fmt::print("seed        {}\n", a.seed);
   fmt::print("points      {} ({} rows)\n", summary.points, table.rows.size());
   fmt::print("violations  {}\n", summary.bound_violations);
-  fmt::print("finding     {}\n", summary.finding);
+  fmt::print("finding     {}\n", latex::plain_text(summary.finding));
   fmt::print("csv         {}\n", path);
   return kAllHold;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -363,6 +364,188 @@ std::string escape_with_math(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// plain_text: LaTeX math → readable Unicode. Commands without an argument.
+struct PlainCommand {
+  std::string_view name;
+  std::string_view text;
+};
+constexpr PlainCommand kPlainCommands[] = {
+    {"alpha", "α"}, {"beta", "β"}, {"gamma", "γ"}, {"delta", "δ"}, {"epsilon", "ε"},
+    {"varepsilon", "ε"}, {"zeta", "ζ"}, {"eta", "η"}, {"theta", "θ"}, {"kappa", "κ"},
+    {"lambda", "λ"}, {"mu", "μ"}, {"nu", "ν"}, {"xi", "ξ"}, {"pi", "π"}, {"rho", "ρ"},
+    {"sigma", "σ"}, {"tau", "τ"}, {"phi", "φ"}, {"varphi", "φ"}, {"chi", "χ"}, {"psi", "ψ"},
+    {"omega", "ω"}, {"Gamma", "Γ"}, {"Delta", "Δ"}, {"Theta", "Θ"}, {"Lambda", "Λ"},
+    {"Sigma", "Σ"}, {"Phi", "Φ"}, {"Psi", "Ψ"}, {"Omega", "Ω"},
+    {"|", "‖"}, {"Vert", "‖"}, {"lVert", "‖"}, {"rVert", "‖"}, {"lvert", "|"}, {"rvert", "|"},
+    {"mid", "|"}, {"{", "{"}, {"}", "}"}, {"$", "$"}, {"%", "%"}, {"&", "&"}, {"#", "#"},
+    {"_", "_"}, {",", " "}, {";", " "}, {":", " "}, {" ", " "}, {"quad", " "}, {"qquad", " "},
+    {"!", ""}, {"left", ""}, {"right", ""}, {"big", ""}, {"Big", ""}, {"bigl", ""}, {"bigr", ""},
+    {"displaystyle", ""}, {"le", "≤"}, {"leq", "≤"}, {"ge", "≥"}, {"geq", "≥"}, {"ne", "≠"},
+    {"neq", "≠"}, {"approx", "≈"}, {"sim", "~"}, {"ll", "≪"}, {"gg", "≫"}, {"cdot", "·"},
+    {"cdots", "⋯"}, {"ldots", "…"}, {"dots", "…"}, {"times", "×"}, {"pm", "±"}, {"mp", "∓"},
+    {"to", "→"}, {"in", "∈"}, {"infty", "∞"}, {"ell", "ℓ"}, {"top", "ᵀ"}, {"sum", "Σ"},
+    {"prod", "Π"}, {"partial", "∂"}, {"nabla", "∇"}, {"propto", "∝"}, {"langle", "⟨"},
+    {"rangle", "⟩"}, {"lfloor", "⌊"}, {"rfloor", "⌋"}, {"lceil", "⌈"}, {"rceil", "⌉"},
+    {"circ", "∘"}, {"max", "max"}, {"min", "min"}, {"log", "log"}, {"ln", "ln"}, {"exp", "exp"},
+    {"sup", "sup"}, {"inf", "inf"}, {"arg", "arg"}, {"det", "det"},
+};
+
+// Commands whose one argument is shown as is, and the accents (argument + combining mark).
+constexpr std::string_view kPlainWrappers[] = {"mathrm", "mathit", "mathbf", "mathsf", "mathcal",
+                                               "mathbb", "text", "textrm", "textit", "operatorname",
+                                               "boldsymbol"};
+constexpr PlainCommand kPlainAccents[] = {{"tilde", "\u0303"}, {"widetilde", "\u0303"},
+                                          {"hat", "\u0302"},   {"widehat", "\u0302"},
+                                          {"bar", "\u0304"},   {"overline", "\u0304"}};
+
+std::size_t code_points(std::string_view s) {
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// One word: no ASCII punctuation or space (Greek letters count as letters).
+bool is_word(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b >= 0x80 || std::isalnum(b);
+  });
+}
+
+std::string plain_math(std::string_view m);
+
+// The argument at m[i] (spaces skipped): a {group}, a \command or one code point; converted.
+std::string plain_argument(std::string_view m, std::size_t& i) {
+  while (i < m.size() && m[i] == ' ') ++i;
+  if (i >= m.size()) return "";
+  if (m[i] == '{') {
+    int depth = 0;
+    const std::size_t start = i;
+    for (; i < m.size(); ++i) {
+      if (m[i] == '\\') {
+        ++i;
+        continue;
+      }
+      if (m[i] == '{') ++depth;
+      if (m[i] == '}' && --depth == 0) break;
+    }
+    const std::string_view inner = m.substr(start + 1, i - start - 1);
+    ++i;
+    return plain_math(inner);
+  }
+  std::size_t end = i + 1;
+  if (m[i] == '\\') {
+    while (end < m.size() && std::isalpha(static_cast<unsigned char>(m[end]))) ++end;
+    if (end == i + 1 && end < m.size()) ++end;  // \| \, …
+  } else {
+    while (end < m.size() && (static_cast<unsigned char>(m[end]) & 0xC0) == 0x80) ++end;
+  }
+  const std::string_view token = m.substr(i, end - i);
+  i = end;
+  return plain_math(token);
+}
+
+std::string parenthesised_unless_one(const std::string& s) {
+  return code_points(s) <= 1 ? s : "(" + s + ")";
+}
+
+std::string plain_math(std::string_view m) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < m.size()) {
+    const char c = m[i];
+    if (c == '{' || c == '}') {
+      ++i;  // grouping
+    } else if (c == '_' || c == '^') {
+      ++i;
+      const std::string arg = plain_argument(m, i);
+      if (c == '^' && arg == "ᵀ") {
+        out += arg;
+      } else {
+        out += c;
+        out += is_word(arg) ? arg : "(" + arg + ")";
+      }
+    } else if (c == '\\' && i + 1 < m.size()) {
+      std::size_t end = i + 1;
+      while (end < m.size() && std::isalpha(static_cast<unsigned char>(m[end]))) ++end;
+      if (end == i + 1) ++end;  // a one-character command: \| \, \{
+      const std::string_view name = m.substr(i + 1, end - i - 1);
+      i = end;
+      const auto is = [&](std::string_view n) { return n == name; };
+      if (std::any_of(std::begin(kPlainWrappers), std::end(kPlainWrappers), is)) {
+        out += plain_argument(m, i);
+      } else if (const auto* a = std::find_if(std::begin(kPlainAccents), std::end(kPlainAccents),
+                                              [&](const PlainCommand& p) { return p.name == name; });
+                 a != std::end(kPlainAccents)) {
+        out += plain_argument(m, i);
+        out += a->text;
+      } else if (name == "frac" || name == "tfrac" || name == "dfrac") {
+        const std::string num = plain_argument(m, i);
+        out += parenthesised_unless_one(num) + "/" + parenthesised_unless_one(plain_argument(m, i));
+      } else if (name == "sqrt") {
+        out += "√" + parenthesised_unless_one(plain_argument(m, i));
+      } else if (const auto* p = std::find_if(std::begin(kPlainCommands), std::end(kPlainCommands),
+                                              [&](const PlainCommand& p) { return p.name == name; });
+                 p != std::end(kPlainCommands)) {
+        out += p->text;
+      } else {
+        out += name;  // unknown: its name is the most readable thing we have
+      }
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string plain_text(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    if (text[i] == '$') {  // same pairing rule as escape_with_math
+      const std::size_t close = text.find('$', i + 1);
+      if (close != std::string_view::npos && close > i + 1) {
+        const std::string_view math = text.substr(i + 1, close - i - 1);
+        if (braces_balanced(math)) {
+          out += plain_math(math);
+          i = close + 1;
+          continue;
+        }
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+std::string heading(std::string_view text) {
+  const std::string typeset = escape_with_math(text);
+  if (typeset == escape(text)) return typeset;
+  std::string bookmark;
+  for (const char c : plain_text(text)) {
+    switch (c) {
+      case '\\': bookmark += "\\textbackslash{}"; break;
+      case '^': bookmark += "\\textasciicircum{}"; break;
+      case '~': bookmark += "\\textasciitilde{}"; break;
+      case '{': case '}': case '_': case '%': case '#': case '&': case '$':
+        bookmark += '\\';
+        bookmark += c;
+        break;
+      default: bookmark += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;  // UTF-8 passes: hyperref's unicode bookmarks
+    }
+  }
+  return "\\texorpdfstring{" + typeset + "}{" + bookmark + "}";
+}
+
 std::string number(double x, int significant) {
   if (std::isnan(x)) return "NaN";
   if (std::isinf(x)) return x > 0 ? "$\\infty$" : "$-\\infty$";
@@ -518,11 +701,30 @@ FigureFiles figure(const sweeps::FigureSpec& spec, const sweeps::SweepTable& tab
   FigureFiles files;
   std::string plots;
   std::vector<std::string> empty_curves;
+  // One colour and mark per measured curve (series × statistic); a bound drawn on the same
+  // series × statistic takes that curve's colour, so a measurement and its bounds match. Bounds
+  // are told apart by their bound column: dashed, dotted, dash-dotted.
+  std::vector<std::string> group_order, bound_order;
+  const auto index_in = [](std::vector<std::string>& order, const std::string& name) {
+    const auto it = std::find(order.begin(), order.end(), name);
+    if (it != order.end()) return static_cast<std::size_t>(it - order.begin());
+    order.push_back(name);
+    return order.size() - 1;
+  };
+  std::vector<std::size_t> curve_group;
+  for (const sweeps::CurveSpec& curve : spec.curves) {  // measurements first: they own the colours
+    if (!curve.is_bound) index_in(group_order, curve.series + '\x1f' + curve.statistic);
+  }
+  for (const sweeps::CurveSpec& curve : spec.curves) {
+    curve_group.push_back(index_in(group_order, curve.series + '\x1f' + curve.statistic));
+  }
   for (std::size_t k = 0; k < spec.curves.size(); ++k) {
     const sweeps::CurveSpec& curve = spec.curves[k];
+    const std::size_t group = curve_group[k];
+    const std::size_t bound_style = curve.is_bound ? index_in(bound_order, curve.y_column) : 0;
     const CurvePoints pts = select_curve(spec, curve, table);
     if (pts.x.empty()) {
-      empty_curves.push_back(escape(curve.legend));
+      empty_curves.push_back(escape_with_math(curve.legend));
       continue;
     }
     std::string data = "x y ci_minus ci_plus\n";
@@ -534,12 +736,13 @@ FigureFiles figure(const sweeps::FigureSpec& spec, const sweeps::SweepTable& tab
     const std::string path = fmt::format("{}-{}.dat", data_prefix, k);
     files.data_files.emplace_back(path, std::move(data));
 
-    const char* colour = kCurveColours[k % std::size(kCurveColours)];
+    const char* colour = kCurveColours[group % std::size(kCurveColours)];
     std::string style = fmt::format("color={}", colour);
     if (curve.is_bound) {
-      style += ", dashed, thick, no markers";
+      constexpr const char* kBoundLines[] = {"dashed", "densely dotted", "dashdotted"};
+      style += fmt::format(", {}, thick, no markers", kBoundLines[bound_style % std::size(kBoundLines)]);
     } else {
-      style += fmt::format(", solid, thick, mark={}, mark size=1.6pt", kMarks[k % std::size(kMarks)]);
+      style += fmt::format(", solid, thick, mark={}, mark size=1.6pt", kMarks[group % std::size(kMarks)]);
     }
     std::string table_keys = "x=x, y=y";
     if (curve.with_ci) {
@@ -552,18 +755,38 @@ FigureFiles figure(const sweeps::FigureSpec& spec, const sweeps::SweepTable& tab
                          table_keys, path, escape_with_math(curve.legend));
   }
 
+  // Legend under the plot, at the text width: one row per series when every series has the
+  // same two or three curves listed together (e.g. a measurement with its bounds), all in one
+  // row when there are at most three curves, otherwise two columns.
+  std::size_t legend_columns = spec.curves.size() <= 3 ? std::max<std::size_t>(1, spec.curves.size()) : 2;
+  if (group_order.size() >= 2 && spec.curves.size() % group_order.size() == 0) {
+    const std::size_t per_group = spec.curves.size() / group_order.size();
+    bool together = per_group == 2 || per_group == 3;
+    for (std::size_t k = 0; together && k < spec.curves.size(); ++k) {
+      together = curve_group[k] == curve_group[k - k % per_group];
+    }
+    if (together) legend_columns = per_group;
+  }
+  // …but a legend wider than the text would push the plot off the page. At \footnotesize the
+  // text width holds about 110 characters of legend, each column costing ~8 for mark and gap
+  // (measured on this report's legends: 2 × 46 characters fit, 3 × 37 and 2 × 51 overflow).
+  std::size_t longest = 0;
+  for (const sweeps::CurveSpec& curve : spec.curves) {
+    longest = std::max(longest, code_points(plain_text(curve.legend)));
+  }
+  while (legend_columns > 1 && (longest + 8) * legend_columns > 110) --legend_columns;
   std::string axis_options = fmt::format(
-      "  width=0.82\\linewidth, height=6.2cm,\n"
+      "  width=0.95\\linewidth, height=0.4\\linewidth,\n"
       "  xlabel={{{}}}, ylabel={{{}}},\n"
       "  xmode={}, ymode={},\n"
       "  grid=major, grid style={{gray!25}},\n"
-      "  legend cell align=left, legend columns=2,\n"
-      "  legend style={{at={{(0.5,-0.2)}}, anchor=north, font=\\footnotesize, draw=none, "
-      "/tikz/every even column/.append style={{column sep=0.8em}}}},\n"
+      "  legend cell align=left, legend columns={},\n"
+      "  legend style={{at={{(xticklabel cs:0.5)}}, anchor=north, yshift=-1.7em, font=\\footnotesize, "
+      "draw=none, /tikz/every even column/.append style={{column sep=0.8em}}}},\n"
       "  tick label style={{font=\\footnotesize}}, label style={{font=\\small}},\n"
       "  unbounded coords=discard, scaled ticks=false",
       escape_with_math(spec.x_label), escape_with_math(spec.y_label),
-      spec.log_x ? "log" : "normal", spec.log_y ? "log" : "normal");
+      spec.log_x ? "log" : "normal", spec.log_y ? "log" : "normal", legend_columns);
   if (spec.log_x) axis_options += ", log basis x=10";
   if (spec.log_y) axis_options += ", log basis y=10";
   if (plots.empty()) {
@@ -597,6 +820,7 @@ std::string preamble(std::string_view title) {
          "\\usepackage[table]{xcolor}\n"
          "\\usepackage{microtype}\n"
          "\\usepackage{caption}\n"
+         "\\usepackage{flafter}  % a figure never floats above the text that introduces it\n"
          "\\captionsetup{font=small,labelfont=bf}\n"
          "\\usepackage{pgfplots}\n"
          "\\pgfplotsset{compat=1.18}\n"
@@ -609,6 +833,10 @@ std::string preamble(std::string_view title) {
          "\\definecolor{acSky}{RGB}{86,180,233}\n"
          "\\definecolor{acYellow}{RGB}{200,180,0}\n"
          "\\setlength{\\LTcapwidth}{\\linewidth}\n"
+         // Two figures and some text may share a page; a float page must be mostly full.
+         "\\renewcommand{\\topfraction}{0.9}\\renewcommand{\\bottomfraction}{0.8}\n"
+         "\\renewcommand{\\textfraction}{0.07}\\renewcommand{\\floatpagefraction}{0.75}\n"
+         "\\setcounter{topnumber}{3}\\setcounter{totalnumber}{4}\n"
          "\\setlength{\\parindent}{0pt}\n"
          "\\setlength{\\parskip}{0.6ex plus 0.3ex}\n"
          "\\title{" + escape(title) + "}\n\\author{}\n\\date{}\n"

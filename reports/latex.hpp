@@ -27,6 +27,23 @@ std::string escape(std::string_view text);
 /// input is a literal dollar.
 std::string escape_with_math(std::string_view text);
 
+/// The same text for a terminal or a CSV comment: `$…$` math becomes readable Unicode plain
+/// text and the dollars go ("$L\,\alpha_{\max}$" → "L α_max", "$e^{-2\Delta/T}$" →
+/// "e^(-2Δ/T)", "$\|J\|_2$" → "‖J‖_2", "$\tilde d$" → "d̃"). Inside math: Greek letters and
+/// the relation/operator commands the experiments use map to their symbols, \max/\min/\log
+/// … to the word, \mathrm{x}/\text{x}/\operatorname{x} to x, \tilde/\hat/\bar{x} to x
+/// with a combining accent, \frac{a}{b} to a/b, \sqrt{x} to √x (√(x+y) when x is longer
+/// than one character), _{…}/^{…} to _x or _(…) (parentheses unless the group is one word),
+/// spacing commands to a space or nothing, grouping braces are dropped; an unknown command
+/// keeps its name without the backslash. Text outside math, an unpaired `$` and "\$" are
+/// kept as escape_with_math would show them.
+std::string plain_text(std::string_view text);
+
+/// A heading with $…$ math: `\texorpdfstring{<escape_with_math>}{<plain_text, escaped for a
+/// PDF string>}`, so the PDF bookmarks read "L α_max" instead of losing the math (hyperref drops
+/// math tokens from bookmarks). Text without math is just escape(text).
+std::string heading(std::string_view text);
+
 /// A number for a table cell: fixed notation for magnitudes in [0.01, 1e5), otherwise
 /// $m\times10^{e}$; `significant` digits. NaN and ±inf are spelled out.
 std::string number(double x, int significant = 3);

@@ -1,6 +1,15 @@
 // Sweeps: one experiment evaluated over a parameter grid, as a tidy table (one row per grid
 // point × series × statistic), plus what the report needs to draw it (figure specs) and to
 // summarise it (one table row). Deterministic: the same grid and seed give byte-identical CSV.
+//
+// Text rule. Human-readable text — Experiment::title and ::description, FigureSpec labels and
+// caption, CurveSpec::legend, SweepSummary::finding — is plain text in which `$…$` is LaTeX math
+// (e.g. "$L\,\alpha_{\max}$ versus $L$", "$e^{-2\Delta/T}$", "$\|J\|_2$", "$\tilde d$");
+// write "\$" for a literal dollar. The report typesets it with latex::escape_with_math (outside
+// $…$ every LaTeX special character is escaped); the terminal shows latex::plain_text of it
+// ("L α_max versus L"). Keep to the math that plain_text knows (reports/latex.hpp).
+// Identifiers are NOT text: SweepRow::series / ::statistic, parameter and bound names are plain
+// ASCII column values of the CSV (figures and tests select rows by them) and never hold $…$.
 #pragma once
 
 #include <cstdint>
@@ -32,8 +41,8 @@ Grid parse_grid(std::string_view text);
 
 struct SweepRow {
   std::vector<double> parameters;            // one per SweepTable::parameter_names
-  std::string series;                        // e.g. "Delta/T=2", "softmax", "reading A"
-  std::string statistic;                     // e.g. "L*alpha_max", "max ||J||_2"
+  std::string series;                        // identifier, e.g. "Delta/T=2", "softmax", "reading A"
+  std::string statistic;                     // identifier, e.g. "L*alpha_max", "max ||J||_2"
   double value = 0;
   std::vector<std::optional<double>> bounds; // one per SweepTable::bound_names (empty cell if none)
   std::optional<double> ci_low, ci_high;     // statistical estimates only
@@ -54,7 +63,7 @@ std::string sweep_csv(const SweepTable& table);
 /// One curve of a figure: the rows with this series and statistic, y taken from `y_column`
 /// ("value" or one of the bound names).
 struct CurveSpec {
-  std::string legend;      // plain text; the report escapes it
+  std::string legend;      // text with $…$ math (see the text rule above)
   std::string series;
   std::string statistic;
   std::string y_column = "value";
@@ -66,17 +75,18 @@ struct FigureSpec {
   std::string id;                           // file stem, e.g. "vanishing-attention"
   std::string x_parameter;                  // one of the parameter names
   std::map<std::string, double> fixed;      // other parameters held at these values
-  std::string x_label, y_label;             // plain text or simple math ($...$ allowed)
+  std::string x_label, y_label;             // text with $…$ math, symbols and units
   bool log_x = false, log_y = false;
   std::vector<CurveSpec> curves;
-  std::string caption;                      // says what the reader should see; cites claim ids
+  std::string caption;                      // text with $…$ math: what the reader should see;
+                                            // cites claim ids
 };
 
 /// The report's one-line finding for an experiment, computed from its table.
 struct SweepSummary {
   int points = 0;
   int bound_violations = 0;  // rows where a claimed upper (lower) bound is exceeded (undercut)
-  std::string finding;       // plain text, e.g. "printed bound holds at all 40 points"
+  std::string finding;       // text with $…$ math, e.g. "printed bound holds at all 40 points"
 };
 
 using ProgressCallback = std::function<void(std::size_t done, std::size_t total)>;
@@ -84,8 +94,8 @@ using ProgressCallback = std::function<void(std::size_t done, std::size_t total)
 struct Experiment {
   std::string name;         // CLI name: "vanishing-attention"
   std::string claim_ids;    // e.g. "A.cor1, A.cor1-tight"
-  std::string title;
-  std::string description;  // one paragraph for --list and the report
+  std::string title;        // text with $…$ math; also the report's section heading
+  std::string description;  // text with $…$ math: one paragraph for the report
   std::string default_grid; // the full report's grid, in parse_grid syntax
   std::string quick_grid;   // report --quick (all quick grids together finish in < ~1 min)
   std::function<SweepTable(const Grid&, std::uint64_t seed, const ProgressCallback&)> run;

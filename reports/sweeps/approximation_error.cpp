@@ -212,8 +212,9 @@ SweepSummary summarize(const SweepTable& table) {
   out.points = mse_points + taylor_rows / 2;  // each Taylor point has an s > 0 and an s < 0 row
   out.bound_violations = outside + std::max(exact_above, violated);
   out.finding = fmt::format(
-      "Performer: closed-form MSE outside the 99.9% t-interval at {} of {} values of m (max |MC/closed - 1| = "
-      "{:.3g}); orthogonal features significantly below the i.i.d. closed form at {} of {}. Taylor-2: the "
+      "Performer: closed-form MSE outside the 99.9% t-interval at {} of {} values of $m$ (max "
+      "$|\\mathrm{{MC}}/\\text{{closed form}} - 1|$ = {:.3g}); orthogonal features significantly below the "
+      "i.i.d. closed form at {} of {}. Taylor-2: the "
       "Lagrange bound is proved in Ball at {} of {} instances, violated (certified) at {}, undecided at {} "
       "(max exact error/bound = {:.9g}); the double-precision error exceeds the bound at {} instance(s) — "
       "rounding, not a violation, where Ball proves the bound",
@@ -229,10 +230,11 @@ std::vector<FigureSpec> figures() {
       {{"Monte Carlo, i.i.d. $\\omega$ (99.9% t-interval)", kIid, kMse, "value", false, true},
        {"Monte Carlo, orthogonal $\\omega$ (99.9% t-interval)", kOrthogonal, kMse, "value", false, true},
        {"closed form (C.performer-mse)", kIid, kMse, kClosedForm, true, false}},
-      "Mean squared error of the Performer estimate of the softmax kernel for one pair x, y (||x|| = ||y|| = "
-      "1/4, d = 4) against the number of random features m: the i.i.d. Monte Carlo estimate should follow "
-      "the closed form (1/m) e^{||x+y||^2} e^{2x.y} (1 - e^{-||x+y||^2}) of C.performer-mse (slope -1), "
-      "orthogonal features lie at or below it. Intervals are Student-t (asymptotic)."};
+      "Mean squared error of the Performer estimate of the softmax kernel for one pair $x, y$ "
+      "($\\|x\\| = \\|y\\| = 1/4$, $d = 4$) against the number of random features $m$: the i.i.d. Monte "
+      "Carlo estimate follows the closed form $\\frac{1}{m} e^{\\|x+y\\|^2} e^{2x^\\top y} "
+      "(1 - e^{-\\|x+y\\|^2})$ of C.performer-mse (dashed, slope $-1$), and orthogonal features lie at or "
+      "below it. Intervals are Student-$t$ (asymptotic)."};
   FigureSpec taylor{
       "approximation-error-taylor2", "abs_s", {{"m", 0}, {"d", 4}}, "$|s| = |q^\\top k|$",
       "$|e^s - \\phi_q(q)^\\top\\phi_k(k)|$", true, true,
@@ -242,10 +244,11 @@ std::vector<FigureSpec> figures() {
        {"double-precision error, $s<0$", kNegative, kErrorDouble},
        {"bound $|s|^3e^{\\max(s,0)}/6$, $s>0$ (C.taylor2)", kPositive, kErrorExact, kLagrange, true},
        {"bound $|s|^3/6$, $s<0$ (C.taylor2)", kNegative, kErrorExact, kLagrange, true}},
-      "Error of Based's Taylor-2 feature map against e^s: the exact error (certified enclosure midpoint) "
-      "stays below the Lagrange bound of C.taylor2 (dashed) and follows |s|^3/6 for small |s|; computed in "
-      "double the error stalls at the rounding floor near 1e-16, where the bound keeps falling — such "
-      "crossings are rounding, and Ball arithmetic proves the bound there."};
+      "Error of Based's Taylor-2 feature map against $e^s$: the exact error (certified enclosure midpoint) "
+      "stays below the Lagrange bound of C.taylor2 (dashed, in the colour of its sign) and follows "
+      "$|s|^3/6$ for small $|s|$; computed in double the error stalls at the rounding floor near "
+      "$10^{-16}$, where the bound keeps falling — such crossings are rounding, and Ball arithmetic "
+      "proves the bound there."};
   return {performer, taylor};
 }
 
@@ -257,14 +260,15 @@ Experiment make_approximation_error_experiment() {
   e.claim_ids = "C.performer-mse, C.taylor2";
   e.title = "Approximation error of Performer and Taylor-2 features for the softmax kernel";
   e.description =
-      "Performer (rows with abs_s = 0): for one pair x, y on the sphere of radius r in R^d, the MSE of "
-      "phi+(x).phi+(y) against e^{x.y} over `replicates` independent draws of m directions (i.i.d. and "
-      "orthogonal), with a two-sided 99.9% Student-t interval (asymptotic), against the closed form of "
-      "C.performer-mse. Taylor-2 (rows with m = 0, r = 0, replicates = 0): for |s| and both signs, Gaussian "
-      "q, k in R^d with q^T k = +-|s|; the error |e^s - phi_q(q).phi_k(k)| in double and exactly (Ball), "
+      "Performer (rows with abs_s = 0): for one pair $x, y$ on the sphere of radius $r$ in "
+      "$\\mathbb{R}^d$, the MSE of $\\phi^+(x)^\\top\\phi^+(y)$ against $e^{x^\\top y}$ over `replicates` "
+      "independent draws of $m$ directions $\\omega$ (i.i.d. and orthogonal), with a two-sided 99.9% "
+      "Student-$t$ interval (asymptotic), against the closed form of C.performer-mse. Taylor-2 (rows with "
+      "m = 0, r = 0, replicates = 0): for $|s|$ and both signs, Gaussian $q, k \\in \\mathbb{R}^d$ with "
+      "$q^\\top k = \\pm|s|$; the error $|e^s - \\phi_q(q)^\\top\\phi_k(k)|$ in double and exactly (Ball), "
       "against the Lagrange bound of C.taylor2, each instance certified with the catalog claim. A violation "
       "is a closed form outside its interval or an exact Taylor error above the bound. Axes: m (default "
-      "1..1024 by powers of 2), abs_s (2^-20..8 by powers of 2), d = 4, r = 0.25, replicates = 2000.";
+      "1..1024 by powers of 2), abs_s ($2^{-20}$..8 by powers of 2), d = 4, r = 0.25, replicates = 2000.";
   e.default_grid = "m=1..1024:log2, abs_s=9.5367431640625e-07..8:log2, d=4, r=0.25, replicates=2000";
   e.quick_grid = "m={1,4,16,64,256}, abs_s={9.5367431640625e-07,1.52587890625e-05,0.000244140625,0.00390625,0.0625,1,4}, d=4, "
                  "r=0.25, replicates=1000";

@@ -166,11 +166,12 @@ SweepSummary summarize(const SweepTable& table) {
   s.bound_violations = bc_violations;
   std::string slopes;
   for (const auto& [series, xy] : growth) {
-    slopes += fmt::format("{}{} {:.2f}", slopes.empty() ? "" : ", ", series.substr(series.size() - 9), loglog_slope(xy));
+    slopes += fmt::format("{}{} ${:.2f}$", slopes.empty() ? "" : ", ", series.substr(series.size() - 9), loglog_slope(xy));
   }
   s.finding = fmt::format(
-      "Thm. 1 bound (reconstructed) for readings B, C: {} (largest d~/bound {:.3g}); reading A: {} (largest "
-      "{:.3g}); Monte Carlo E[d~_B]/Jensen term >= {:.3g}{}; log-log slope of mean d~ in L at N=5: {}",
+      "Thm. 1 bound (reconstructed) for readings B, C: {} (largest $\\tilde d/\\text{{bound}}$ {:.3g}); "
+      "reading A: {} (largest {:.3g}); Monte Carlo $E[\\tilde d_B]/\\text{{Jensen term}} \\ge {:.3g}${}; "
+      "log-log slope of mean $\\tilde d$ in $L$ at $N=5$: {}",
       bc_violations ? fmt::format("exceeded in {} rows (double precision, not certified)", bc_violations)
                     : fmt::format("holds at all {} points", s.points),
       worst_bc, a_violations ? fmt::format("exceeds it in {} rows", a_violations) : "within it", worst_a,
@@ -190,24 +191,26 @@ std::vector<FigureSpec> figures() {
     f.y_label = "cumulative distance $\\tilde d$";
     f.log_x = f.log_y = true;
     for (DtildeReading r : kReadings) {
-      f.curves.push_back({fmt::format("d~ reading {}, top-N set (mean, 95% CI)", to_string(r)), top_series(r),
-                          kMeanDtilde, "value", false, true});
+      f.curves.push_back({fmt::format("$\\tilde d$, reading {}, top-$N$ set (mean, 95% CI)", to_string(r)),
+                          top_series(r), kMeanDtilde, "value", false, true});
     }
-    f.curves.push_back({"Thm. 1 bound, reconstructed (mean over instances)", top_series(DtildeReading::B),
+    f.curves.push_back({"Thm. 1 bound, reconstructed (mean)", top_series(DtildeReading::B),
                         kMeanDtilde, kBound, true, false});
-    f.curves.push_back({"E[d~_B], random N-subset (Monte Carlo, 95% CI)", kRandomSeries, kMeanExpectation,
-                        "value", false, true});
-    f.curves.push_back({"Jensen term, reconstructed (lower bound of E[d~_B])", kRandomSeries, kMeanExpectation,
-                        kJensen, true, false});
+    f.curves.push_back({"$E[\\tilde d_B]$, random $N$-subset (MC, 95% CI)", kRandomSeries,
+                        kMeanExpectation, "value", false, true});
+    f.curves.push_back({"Jensen term, reconstructed", kRandomSeries,
+                        kMeanExpectation, kJensen, true, false});
     f.caption = versus_L
-        ? "Distance collapse versus L at N = 5 (A.thm1-fixed, A.thm1-random; both reconstructed): the three "
-          "readings of d~ for the top-N set against the Theorem 1 bound, and the random-set expectation "
-          "against its Jensen term. Readings B and C stay below the bound; the slopes show which reading "
-          "grows with L."
-        : "Distance collapse versus N at L = 1024 (A.thm1-fixed, A.thm1-random; reconstructed): readings B and "
-          "C stay below the Theorem 1 bound, which loosens as N grows (it gains (L-N)*alpha_bar*M_N), and the "
-          "random-set expectation stays above its Jensen term. With N <= 100 << L this is the regime of "
-          "Corollary 2 (i); its collapse E[d~] -> 0 needs N close to L.";
+        ? "Distance collapse versus $L$ at $N = 5$ (A.thm1-fixed, A.thm1-random; both reconstructed): the "
+          "three readings of $\\tilde d$ for the top-$N$ set against the Theorem 1 bound (dashed, in the "
+          "colour of reading B), and the random-set expectation $E[\\tilde d_B]$ against its Jensen term "
+          "(dotted). Readings B and C stay below the bound and the expectation above its Jensen term; the "
+          "log-log slopes in the finding say which reading grows with $L$."
+        : "Distance collapse versus $N$ at $L = 1024$ (A.thm1-fixed, A.thm1-random; reconstructed): readings "
+          "B and C stay below the Theorem 1 bound (dashed), which loosens as $N$ grows (it gains "
+          "$(L-N)\\,\\bar\\alpha\\,M_N$), and the random-set expectation $E[\\tilde d_B]$ stays above its "
+          "Jensen term. With $N \\le 100 \\ll L$ this is the regime of Corollary 2 (i); its collapse "
+          "$E[\\tilde d] \\to 0$ needs $N$ close to $L$.";
     out.push_back(std::move(f));
   }
   return out;
@@ -219,12 +222,13 @@ Experiment make_distance_collapse_experiment() {
   Experiment e;
   e.name = kName;
   e.claim_ids = "A.thm1-fixed, A.thm1-fixed-A, A.thm1-random";
-  e.title = "Distance collapse: d~ versus L and N (paper A, Theorem 1, reconstructed)";
+  e.title = "Distance collapse: $\\tilde d$ versus $L$ and $N$ (paper A, Theorem 1, reconstructed)";
   e.description =
-      "The cumulative distance d~ between the top-N context and the non-selected tokens in readings A, B, C "
-      "(T = 1, logits ~ N(0, logit_sd^2), tokens ~ N(0, I_d), mean over trials with 95% t-intervals), with "
-      "the reconstructed Theorem 1 bound, and E[d~_B] over a uniform random N-subset (Monte Carlo) with its "
-      "Jensen term. Points with N >= L are skipped. Axes: L, N, d, logit_sd, trials, mc_samples.";
+      "The cumulative distance $\\tilde d$ between the top-$N$ context and the non-selected tokens in readings "
+      "A, B, C ($T = 1$, logits $\\sim N(0, \\sigma_{\\mathrm{logit}}^2)$ with $\\sigma_{\\mathrm{logit}}$ = "
+      "logit_sd, tokens $\\sim N(0, I_d)$, mean over trials with 95% $t$-intervals), with the reconstructed "
+      "Theorem 1 bound, and $E[\\tilde d_B]$ over a uniform random $N$-subset (Monte Carlo) with its Jensen "
+      "term. Points with $N \\ge L$ are skipped. Axes: L, N, d, logit_sd, trials, mc_samples.";
   e.default_grid = kDefaultGrid;
   e.quick_grid = kQuickGrid;
   e.run = run;

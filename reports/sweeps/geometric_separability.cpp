@@ -191,8 +191,9 @@ SweepSummary summarize(const SweepTable& table) {
                        by_n.begin()->first, by_n.rbegin()->second, by_n.rbegin()->first, lowest);
   };
   s.finding = fmt::format(
-      "Markov lower bound (A.thm2, reconstructed) {} (smallest margin E[N_s]/N - bound at N >= 2: {:.3g}; vacuous, "
-      "<= 0, at {} of {} points); fixed-r E[N_s]/N goes from {}; paper-protocol N_s/N from {}",
+      "Markov lower bound (A.thm2, reconstructed) {} (smallest margin $E[N_s]/N - \\text{{bound}}$ at $N \\ge 2$: "
+      "{:.3g}; vacuous, $\\le 0$, at {} of {} points); fixed-$r$ $E[N_s]/N$ goes from {}; paper-protocol "
+      "$N_s/N$ from {}",
       s.bound_violations ? fmt::format("undercut at {} points (double precision, not certified)", s.bound_violations)
                          : "holds at every instance",
       smallest_margin, vacuous, s.points, trend(fixed_by_n), trend(protocol_by_n));
@@ -205,17 +206,19 @@ FigureSpec figure() {
   f.x_parameter = "N";
   f.x_label = "selected tokens $N$";
   f.y_label = "$N_s/N$";
-  f.curves.push_back({"E[N_s]/N, fixed r = rho*M, random-sign tokens (exact per instance; mean, 95% CI)", kFixed,
-                      kMeanFraction, "value", false, true});
+  f.curves.push_back({"$E[N_s]/N$, fixed $r = \\rho M$, random-sign tokens (exact per instance; mean, 95% CI)",
+                      kFixed, kMeanFraction, "value", false, true});
   f.curves.push_back({"Markov lower bound, reconstructed (A.thm2; mean over instances)", kFixed, kMeanFraction,
                       kBound, true, false});
-  f.curves.push_back({"N_s/N, paper protocol (data-dependent r; mean, 95% CI)", kProtocol, kMeanFraction, "value",
-                      false, true});
+  f.curves.push_back({"$N_s/N$, paper protocol (data-dependent $r$; mean, 95% CI)", kProtocol, kMeanFraction,
+                      "value", false, true});
   f.caption =
-      "Fraction of distinguishable selected tokens versus N (A.thm2, reconstructed). In the bound's own setting "
-      "(fixed radius, random-sign tokens) the exact E[N_s]/N stays above the Markov lower bound, which loosens "
-      "as N grows; the paper's protocol (radius set by the nearest non-selected token) is shown for "
-      "comparison with its reported 0.70-0.85 plateau, without a bound (none applies to a data-dependent radius).";
+      "Fraction of distinguishable selected tokens versus $N$ (A.thm2, reconstructed). In the bound's own "
+      "setting (fixed radius $r = \\rho M$, random-sign tokens) the exact $E[N_s]/N$ stays above the Markov "
+      "lower bound (dashed), which loosens as $N$ grows. The paper's protocol (radius set by the nearest "
+      "non-selected token) is drawn without a bound, since none applies to a data-dependent radius; compare "
+      "it with the 0.70–0.85 plateau the paper reports: here it keeps falling as $N$ grows, below that "
+      "range at the largest $N$ (values in the finding).";
   return f;
 }
 
@@ -225,12 +228,13 @@ Experiment make_geometric_separability_experiment() {
   Experiment e;
   e.name = kName;
   e.claim_ids = "A.thm2";
-  e.title = "Geometric separability: N_s/N versus N (paper A, Theorem 2, reconstructed)";
+  e.title = "Geometric separability: $N_s/N$ versus $N$ (paper A, Theorem 2, reconstructed)";
   e.description =
-      "Fraction N_s/N of selected tokens inside the selective ball, versus N: exact E[N_s]/N in the setting of "
-      "the reconstructed Markov bound (fixed r = rho*M, random-sign tokens on the sphere) with the bound, and "
-      "the paper's protocol (r = distance to the nearest non-selected token, Monte Carlo). T = 1, logits ~ "
-      "N(0, logit_sd^2), 95% t-intervals over instances. Axes: N, L, d, rho, logit_sd, trials.";
+      "Fraction $N_s/N$ of selected tokens inside the selective ball, versus $N$: exact $E[N_s]/N$ in the "
+      "setting of the reconstructed Markov bound (fixed $r = \\rho M$, random-sign tokens on the sphere) with "
+      "the bound, and the paper's protocol ($r$ = distance to the nearest non-selected token, Monte Carlo). "
+      "$T = 1$, logits $\\sim N(0, \\sigma_{\\mathrm{logit}}^2)$ with $\\sigma_{\\mathrm{logit}}$ = logit_sd, "
+      "95% $t$-intervals over instances. Axes: N, L, d, rho, logit_sd, trials.";
   e.default_grid = kDefaultGrid;
   e.quick_grid = kQuickGrid;
   e.run = run;

@@ -209,9 +209,9 @@ SweepSummary summarize(const SweepTable& table) {
   }
   s.points = static_cast<int>(points.size());
   s.finding = fmt::format(
-      "A.cor3 as printed is exceeded at {} of {} points (largest ||J||_2/bound {:.4g}); Ball-certified "
-      "violation at {}, certified to hold at {}, undecided at {}; classical 1/(2T) {} (largest ratio "
-      "{:.6g})",
+      "A.cor3 as printed is exceeded at {} of {} points (largest $\\|J\\|_2/\\text{{bound}}$ {:.4g}); "
+      "Ball-certified violation at {}, certified to hold at {}, undecided at {}; classical $1/(2T)$ {} "
+      "(largest ratio {:.6g})",
       printed_exceeded.size(), s.points, worst_printed, certified, certified_holds, undecided,
       classical_violations ? fmt::format("exceeded in {} rows (double precision, not certified)", classical_violations)
                            : "holds in every row",
@@ -227,19 +227,22 @@ FigureSpec figure() {
   f.x_label = "temperature $T$";
   f.y_label = "$\\|J\\|_2$ and $g(T,\\varepsilon)$";
   f.log_x = f.log_y = true;
-  f.curves.push_back({"max ||J||_2, searched (exact per row)", kSearched, kNorm, "value", false, false});
-  f.curves.push_back({"mean ||J||_2, random rows N(0,3^2) (95% CI)", kRandom, kMeanNorm, "value", false, true});
+  f.curves.push_back({"searched $\\max_l \\|J\\|_2$ (exact per row)", kSearched, kNorm, "value", false, false});
+  f.curves.push_back({"mean $\\|J\\|_2$, random rows $l \\sim N(0, 3^2)$ (95% CI)", kRandom, kMeanNorm, "value",
+                      false, true});
   for (double eps : kEpsilons) {
-    f.curves.push_back({fmt::format("g(T, eps={}) mean (95% CI)", eps), g_series(eps), kMeanG, "value", false, true});
+    f.curves.push_back({fmt::format("mean $g(T, \\varepsilon)$, $\\varepsilon = {}$ (95% CI)", eps), g_series(eps),
+                        kMeanG, "value", false, true});
   }
-  f.curves.push_back({"printed min{1/(4T), sqrt2} (A.cor3)", kSearched, kNorm, kPrinted, true, false});
-  f.curves.push_back({"classical 1/(2T) (C.jacobian-softmax)", kSearched, kNorm, kClassical, true, false});
+  f.curves.push_back({"printed $\\min\\{1/(4T), \\sqrt{2}\\}$ (A.cor3)", kSearched, kNorm, kPrinted, true, false});
+  f.curves.push_back({"classical $1/(2T)$ (C.jacobian-softmax)", kSearched, kNorm, kClassical, true, false});
   f.caption =
-      "Every curve stays below the classical 1/(2T) (C.jacobian-softmax), the valid upper bound; the searched "
-      "maximum of ||J||_2 reaches it and lies above the printed min{1/(4T), sqrt2} of A.cor3 at every T, so the "
-      "printed corollary is refuted (certified in ball arithmetic at the searched maximiser). The "
-      "finite-difference g(T, eps) of Algorithm 5 (A.fd) measures ||J v||_2 for a random unit direction v, a "
-      "fraction of ||J||_2, and for eps = 10 it is also capped by sqrt2/eps.";
+      "Every curve stays below the classical bound $1/(2T)$ (dotted; C.jacobian-softmax), and the searched "
+      "maximum of $\\|J\\|_2$ (blue marks) reaches it at every $T$. It therefore lies above the printed "
+      "$\\min\\{1/(4T), \\sqrt{2}\\}$ of A.cor3 (dashed) at every $T$: the printed corollary is refuted "
+      "(certified in Ball arithmetic at the searched maximiser). The finite-difference sensitivity "
+      "$g(T, \\varepsilon)$ of Algorithm 5 (A.fd) measures $\\|Jv\\|_2$ for a random unit direction $v$, "
+      "a fraction of $\\|J\\|_2$; for $\\varepsilon = 10$ it is also capped by $\\sqrt{2}/\\varepsilon$.";
   return f;
 }
 
@@ -249,13 +252,15 @@ Experiment make_gradient_sensitivity_experiment() {
   Experiment e;
   e.name = kName;
   e.claim_ids = "A.cor3, C.jacobian-softmax, A.fd";
-  e.title = "Gradient sensitivity: ||J||_2 and g(T, eps) versus T (paper A, Corollary 3, Algorithm 5)";
+  e.title = "Gradient sensitivity: $\\|J\\|_2$ and $g(T, \\varepsilon)$ versus $T$ (paper A, Corollary 3, "
+            "Algorithm 5)";
   e.description =
-      "Spectral norm of the softmax Jacobian versus T: the maximum found by a pattern search over logit rows "
-      "(started from the best of `rows` rows l ~ N(0, 3^2), exact secular norm per row), the mean over the "
-      "rows, and the finite-difference g(T, eps), eps in {1e-3, 0.1, 10} (Algorithm 5), against the printed "
-      "min{1/(4T), sqrt2} (A.cor3, certified refuted at the maximiser) and the classical 1/(2T). Axes: T, L, "
-      "rows.";
+      "Spectral norm $\\|J\\|_2$ of the softmax Jacobian $J = \\partial\\,\\mathrm{softmax}(l/T)/\\partial l$ "
+      "versus $T$: the maximum found by a pattern search over logit rows (started from the best of `rows` rows "
+      "$l \\sim N(0, 3^2)$, exact secular norm per row), the mean over the rows, and the finite-difference "
+      "$g(T, \\varepsilon)$, $\\varepsilon \\in \\{10^{-3}, 0.1, 10\\}$ (Algorithm 5), against the printed "
+      "$\\min\\{1/(4T), \\sqrt{2}\\}$ (A.cor3, certified refuted at the maximiser) and the classical "
+      "$1/(2T)$. Axes: T, L, rows.";
   e.default_grid = kDefaultGrid;
   e.quick_grid = kQuickGrid;
   e.run = run;

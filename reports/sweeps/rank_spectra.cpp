@@ -169,10 +169,10 @@ SweepSummary summarize(const SweepTable& table) {
   }
   out.points = static_cast<int>(seen.size());
   out.finding = fmt::format(
-      "linear attention: numerical rank above its structural bound min(n, m) at {} of {} rows "
+      "linear attention: numerical rank above its structural bound $\\min(n, m)$ at {} of {} rows "
       "(C.rank-linear; a double observation — the bound itself is structural). Softmax: numerical rank "
-      "below n at {} of {} points (lowest numerical rank/n = {:.3g}); exact full rank certified in Ball "
-      "(C.rank-softmax) at {} of {} instances with n <= certify_max_n",
+      "below $n$ at {} of {} points (lowest numerical rank$/n$ = {:.3g}); exact full rank certified in Ball "
+      "(C.rank-softmax) at {} of {} instances with $n \\le$ certify_max_n",
       out.bound_violations, linear_rows, softmax_deficient, softmax_rows, min_softmax_fraction, certified,
       certify_attempts);
   return out;
@@ -191,18 +191,18 @@ std::vector<FigureSpec> figures() {
        {"exact softmax rank $n$ (C.rank-softmax)", kSoftmax, kNumericalRank, kFullRank, true},
        {"elu+1 bound $\\min(n, m)$, $m=d$", kElu, kNumericalRank, kUpperBound, true},
        {"Taylor-2 bound $\\min(n, m)$, $m=1+d+d(d+1)/2$", kTaylor, kNumericalRank, kUpperBound, true}},
-      "Ranks of the n x n attention matrices at d = 8 (Q, K Gaussian). Linear attention's numerical rank "
-      "saturates at its feature dimension m (dashed: C.rank-linear, m = 8 for elu+1, 45 for Taylor-2); "
-      "softmax is exactly full rank (C.rank-softmax, certified in Ball for small n) and its numerical rank "
-      "follows n, while its effective and stable ranks grow far more slowly: most of its spectrum is small "
-      "but not zero."};
+      "Ranks of the $n \\times n$ attention matrices at $d = 8$ ($Q$, $K$ Gaussian). Linear attention's "
+      "numerical rank saturates at its feature dimension $m$ (dotted: C.rank-linear, $m = 8$ for elu+1, "
+      "$m = 45$ for Taylor-2); softmax is exactly full rank (dashed: C.rank-softmax, certified in Ball for "
+      "small $n$) and its numerical rank follows $n$, while its effective and stable ranks grow far more "
+      "slowly: most of its spectrum is small but not zero."};
   FigureSpec decay{
       "rank-spectra-singular-values", "k", {{"n", 64}, {"d", 8}}, "index $k$",
       "$\\sigma_k/\\sigma_1$", false, true,
       {{"softmax", kSoftmax, kDecay}, {"linear elu+1 ($m=8$)", kElu, kDecay},
        {"linear Taylor-2 ($m=45$)", kTaylor, kDecay}},
-      "Normalised singular values of one instance (n = 64, d = 8). Linear attention's spectrum drops to "
-      "rounding level right after k = m (C.rank-linear; values the SVD returns as exactly 0 cannot be "
+      "Normalised singular values of one instance ($n = 64$, $d = 8$). Linear attention's spectrum drops to "
+      "rounding level right after $k = m$ (C.rank-linear; values the SVD returns as exactly 0 cannot be "
       "drawn on the log axis); softmax's decays steadily without such a cliff (C.rank-softmax: full rank)."};
   return {ranks, decay};
 }
@@ -215,13 +215,14 @@ Experiment make_rank_spectra_experiment() {
   e.claim_ids = "C.rank-softmax, C.rank-linear";
   e.title = "Rank and singular-value decay of softmax and linear attention matrices";
   e.description =
-      "For Q, K in R^{n x d} with N(0, 1) entries and scale 1/sqrt(d): the row-stochastic attention matrices "
-      "of softmax, linear attention with elu+1 (m = d features) and Taylor-2 (m = 1 + d + d(d+1)/2). Per "
-      "point: numerical rank (tolerance n*eps*sigma_1), effective rank (exp of the entropy of the "
-      "normalised singular values), stable rank ||P||_F^2/||P||_2^2, spectral gap 1 - |lambda_2|, and every "
-      "sigma_k/sigma_1 (rows with parameter k >= 1; k = 0 marks whole-matrix rows). For n <= certify_max_n "
-      "the exact full rank of the softmax kernel is certified with C.rank-softmax (Ball). Axes: n (default "
-      "8..512 by powers of 2), d = 8, certify_max_n = 64.";
+      "For $Q, K \\in \\mathbb{R}^{n \\times d}$ with $N(0, 1)$ entries and scale $1/\\sqrt{d}$: the "
+      "row-stochastic attention matrices $P$ of softmax, linear attention with elu+1 ($m = d$ features) and "
+      "Taylor-2 ($m = 1 + d + d(d+1)/2$). Per point: numerical rank (tolerance $n\\,\\varepsilon\\,\\sigma_1$), "
+      "effective rank (exp of the entropy of the normalised singular values), stable rank "
+      "$\\|P\\|_F^2/\\|P\\|_2^2$, spectral gap $1 - |\\lambda_2|$, and every $\\sigma_k/\\sigma_1$ (rows "
+      "with parameter $k \\ge 1$; $k = 0$ marks whole-matrix rows). For $n \\le$ certify_max_n the exact full "
+      "rank of the softmax kernel is certified with C.rank-softmax (Ball). Axes: n (default 8..512 by "
+      "powers of 2), d = 8, certify_max_n = 64.";
   e.default_grid = "n=8..512:log2, d=8, certify_max_n=64";
   e.quick_grid = "n={8,16,32,64,128}, d=8, certify_max_n=32";
   e.axes = axis_names(axis_specs());

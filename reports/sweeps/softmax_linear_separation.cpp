@@ -322,15 +322,16 @@ SweepSummary summarize(const SweepTable& table) {
     auto it = at_largest_n.find(series);
     if (it == at_largest_n.end()) continue;
     const SweepRow& r = *it->second;
-    errors += fmt::format("{}{} {:.3f} [{:.3f}, {:.3f}] ({} of {} points with error <= 0.05 at 95%)",
-                          errors.empty() ? "" : "; ", series, r.value, r.ci_low.value_or(NAN),
+    const std::string shown = std::string_view(series) == kPower ? "power $s^\\beta$" : series;
+    errors += fmt::format("{}{} {:.3f} [{:.3f}, {:.3f}] ({} of {} points with error $\\le 0.05$ at 95%)",
+                          errors.empty() ? "" : "; ", shown, r.value, r.ci_low.value_or(NAN),
                           r.ci_high.value_or(NAN), separated[series].first, separated[series].second);
   }
   const double n_max = at_largest_n.empty() ? NAN : at_largest_n.begin()->second->parameters[0];
   out.finding = fmt::format(
-      "test error at n = {}: {}. Reconstructed spike-weight bounds: {} violation(s) in {} bounded rows "
+      "test error at $n = {}$: {}. Reconstructed spike-weight bounds: {} violation(s) in {} bounded rows "
       "(double; {} certified in Ball); closest approach to a bound (bound/value for lower, value/bound "
-      "for upper bounds; <= 1 means it holds) = {:.4g}",
+      "for upper bounds; $\\le 1$ means it holds) = {:.4g}",
       n_max, errors.empty() ? "none" : errors, out.bound_violations, bound_rows, certified, worst_ratio);
   return out;
 }
@@ -343,33 +344,35 @@ std::vector<FigureSpec> figures() {
       {{"softmax", kSoftmax, kError, "value", false, true},
        {"linear", kLinear, kError, "value", false, true},
        {"power $s^\\beta$ ($\\beta=3$)", kPower, kError, "value", false, true}},
-      "Telling D0 (scores in [r, R]) from D1 (spike B on token 1) by thresholding the read-out "
-      "c = p_1 mu + sum_j p_j sigma_j (threshold fitted on a training set, error on a fresh test set, "
-      "Clopper-Pearson 95% bands). Beyond the smallest n (where D0's few Rademacher values can all be +1 "
-      "and imitate the signal), softmax keeps the error near 0 while B - R exceeds ln n by a margin; linear "
-      "attention's error climbs towards 1/2 since its spike weight decays like B/n; the power kernel lies "
-      "in between (B.separation, B.spike-linear, B.degree; reconstructed statements of Deng, Song, Zhou)."};
+      "Telling $D_0$ (scores in $[r, R]$) from $D_1$ (spike $B$ on token 1) by thresholding the read-out "
+      "$F = p_1\\mu + \\sum_{j \\ge 2} p_j v_j$ (threshold fitted on a training set, error on a fresh test "
+      "set, Clopper–Pearson 95% bars). Beyond the smallest $n$ (where the few Rademacher values of $D_0$ "
+      "can all be $+1$ and imitate the signal), softmax keeps the error near 0 at every $n$ drawn, even "
+      "where $\\ln n$ exceeds $B - R$; linear attention's error climbs towards $1/2$ since its spike weight "
+      "decays like $B/n$; the power kernel's error is near 0 in the middle of the range and rises again at "
+      "the largest $n$ (B.separation, B.spike-linear, B.degree; reconstructed statements of Deng, Song, "
+      "Zhou)."};
   FigureSpec gap{
       "softmax-linear-separation-gap", "n", fixed, "sequence length $n$",
       "raw gap $\\min_{D_1} F - \\max_{D_0} F$", true, false,
       {{"softmax", kSoftmax, kGap}, {"linear", kLinear, kGap},
        {"power $s^\\beta$ ($\\beta=3$)", kPower, kGap}},
-      "The raw gap between the smallest D1 read-out and the largest D0 read-out over all samples: "
+      "The raw gap between the smallest $D_1$ read-out and the largest $D_0$ read-out over all samples: "
       "positive means the samples are perfectly separated by a threshold. Softmax's gap is positive over "
-      "the widest range of n and shrinks as ln n approaches B - R; the power kernel's turns negative "
-      "sooner, and linear attention's stays negative (B.separation, reconstructed)."};
+      "the widest range of $n$ and shrinks as $\\ln n$ approaches $B - R$; the power kernel's is positive "
+      "on a narrower range, and linear attention's stays negative (B.separation, reconstructed)."};
   FigureSpec spike{
       "softmax-linear-separation-spike-weight", "n", fixed, "sequence length $n$",
       "smallest spike weight $\\min_{D_1} p_1$", true, true,
       {{"softmax", kSoftmax, kSpikeMin},
-       {"softmax bound $1/(1+(n-1)e^{R-B})$ (reconstructed)", kSoftmax, kSpikeMin, kLowerBound, true},
+       {"softmax bound $1/(1+(n-1)e^{R-B})$", kSoftmax, kSpikeMin, kLowerBound, true},
        {"linear", kLinear, kSpikeMin},
-       {"linear bound $B/(B+(n-1)R)$ (reconstructed)", kLinear, kSpikeMin, kLowerBound, true},
+       {"linear bound $B/(B+(n-1)R)$", kLinear, kSpikeMin, kLowerBound, true},
        {"power $s^\\beta$", kPower, kSpikeMin},
-       {"power bound $1/(1+(n-1)(R/B)^\\beta)$ (reconstructed)", kPower, kSpikeMin, kLowerBound, true}},
-      "Smallest weight of the spike token over the D1 samples against the reconstructed lower bounds "
-      "B.spike-softmax, B.spike-linear and B.degree (dashed): every mark should lie on or above its "
-      "dashed line; the softmax weight stays near 1 while the linear weight decays like B/n."};
+       {"power bound $1/(1+(n-1)(R/B)^\\beta)$", kPower, kSpikeMin, kLowerBound, true}},
+      "Smallest weight of the spike token over the $D_1$ samples against the reconstructed lower bounds "
+      "B.spike-softmax, B.spike-linear and B.degree (dashed, same colour): every mark lies on or above its "
+      "dashed line; the softmax weight stays near 1 while the linear weight decays like $B/n$."};
   return {error, gap, spike};
 }
 
@@ -381,14 +384,14 @@ Experiment make_softmax_linear_separation_experiment() {
   e.claim_ids = "B.separation, B.spike-softmax, B.spike-linear, B.degree";
   e.title = "Softmax versus linear attention on the spike datasets (paper B, reconstructed)";
   e.description =
-      "Paper B's datasets (reconstructed): scores s_j ~ U[r, R]; D1 adds a spike s_1 = B. Values v_1 = mu, "
-      "v_j Rademacher; read-out F = sum_j p_j v_j with p from softmax (exp), linear (id) or the power "
-      "kernel s^beta, on the same scores and signs. Per point: best-threshold error (threshold fitted on "
-      "`samples` per dataset, error on a fresh test set of the same size, Clopper-Pearson 95%), AUC, the "
-      "raw gap min_D1 F - max_D0 F, and the spike weight against the reconstructed bounds B.spike-softmax, "
-      "B.spike-linear, B.degree (violations seen in double are re-checked by certifying the attaining "
-      "sample with the catalog claim). Axes: n (tokens, default 4..4096 by powers of 2), B = 8, R = 2, "
-      "r = 0.5, beta = 3, mu = 1, samples = 2000.";
+      "Paper B's datasets (reconstructed): scores $s_j \\sim U[r, R]$; $D_1$ adds a spike $s_1 = B$. Values "
+      "$v_1 = \\mu$, $v_j$ Rademacher; read-out $F = \\sum_j p_j v_j$ with $p$ from softmax ($\\exp$), linear "
+      "(identity) or the power kernel $s^\\beta$, on the same scores and signs. Per point: best-threshold "
+      "error (threshold fitted on `samples` per dataset, error on a fresh test set of the same size, "
+      "Clopper–Pearson 95%), AUC, the raw gap $\\min_{D_1} F - \\max_{D_0} F$, and the spike weight against "
+      "the reconstructed bounds B.spike-softmax, B.spike-linear, B.degree (violations seen in double are "
+      "re-checked by certifying the attaining sample with the catalog claim). Axes: n (tokens, default "
+      "4..4096 by powers of 2), B = 8, R = 2, r = 0.5, beta = 3, mu = 1, samples = 2000.";
   e.default_grid = "n=4..4096:log2, B=8, R=2, r=0.5, beta=3, mu=1, samples=2000";
   e.quick_grid = "n={4,16,64,256,1024}, B=8, R=2, r=0.5, beta=3, mu=1, samples=400";
   e.axes = axis_names(axis_specs());

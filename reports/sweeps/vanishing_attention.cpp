@@ -165,7 +165,9 @@ SweepSummary summarize(const SweepTable& table) {
         printed_violations += violated;
         if (ratio > worst_printed) {
           worst_printed = ratio;
-          worst_printed_at = fmt::format("L={}, {}", row.parameters.at(0), row.series);
+          worst_printed_at = fmt::format("$L={}$, $\\Delta/T={}$, {}", row.parameters.at(0), row.parameters.at(1),
+                                         row.series.find("extremal") != std::string::npos ? "extremal logits"
+                                                                                          : "random $q$, $K$");
         }
       } else {
         tight_violations += violated;
@@ -183,8 +185,8 @@ SweepSummary summarize(const SweepTable& table) {
   s.bound_violations = printed_violations + tight_violations;
   s.finding = fmt::format(
       "A.cor1 (printed) {} at {} points (largest value/bound {:.3g}, {}); tight form {} (largest "
-      "ratio {:.6g}; extremal logits attain it to {:.1e}); mean L*alpha_max at L={} is {:.3g}, so "
-      "alpha_max = O(1/L){}",
+      "ratio {:.6g}; extremal logits attain it to {:.1e}); mean $L\\,\\alpha_{{\\max}}$ at $L={}$ is {:.3g}, "
+      "so $\\alpha_{{\\max}} = O(1/L)${}",
       printed_violations ? fmt::format("violated in {} rows (double precision, not certified)", printed_violations)
                          : "holds",
       s.points, worst_printed, worst_printed_at,
@@ -202,25 +204,29 @@ std::vector<FigureSpec> figures() {
     f.id = upper ? "vanishing-attention-max" : "vanishing-attention-min";
     f.x_parameter = "L";
     f.x_label = "sequence length $L$";
-    f.y_label = upper ? "$L\\cdot\\alpha_{\\max}$" : "$L\\cdot\\alpha_{\\min}$";
+    f.y_label = upper ? "$L\\,\\alpha_{\\max}$" : "$L\\,\\alpha_{\\min}$";
     f.log_x = f.log_y = true;
     const std::string stat = upper ? "L*alpha_max (mean)" : "L*alpha_min (mean)";
     for (double r : kFigureRatios) {
-      f.curves.push_back({fmt::format("random q, K, Delta/T={} (mean, 95% CI)", r), random_series(r), stat,
-                          "value", false, true});
-      f.curves.push_back({fmt::format("printed e^({}2Delta/T), Delta/T={} (A.cor1)", upper ? "" : "-", r),
+      // One legend row per Δ/T: measurement, printed bound, tight form (same colour).
+      f.curves.push_back({fmt::format("$\\Delta/T = {}$, mean (95% CI)", r), random_series(r),
+                          stat, "value", false, true});
+      f.curves.push_back({upper ? "printed $e^{2\\Delta/T}$ (A.cor1)" : "printed $e^{-2\\Delta/T}$ (A.cor1)",
                           random_series(r), stat, "printed bound (A.cor1)", true, false});
-      f.curves.push_back({fmt::format("tight form, classical, Delta/T={} (A.cor1-tight)", r), random_series(r),
-                          stat, "tight form, classical (A.cor1-tight)", true, false});
+      f.curves.push_back({"tight form (A.cor1-tight)", random_series(r), stat,
+                          "tight form, classical (A.cor1-tight)", true, false});
     }
     f.caption = upper
-        ? "L times the largest softmax weight stays bounded as L grows, so alpha_max = O(1/L) (attention "
-          "vanishes). The printed bound e^{2Delta/T} of A.cor1 holds but is loose; the tight form "
-          "L/(1+(L-1)e^{-2Delta/T}) (A.cor1-tight, classical algebra, not printed) is attained by the "
-          "extremal logits (one at +Delta, the rest at -Delta)."
-        : "L times the smallest softmax weight stays above the printed lower bound e^{-2Delta/T} of A.cor1 "
-          "and the tight form L/(1+(L-1)e^{2Delta/T}) (A.cor1-tight, classical, not printed), which "
-          "approaches e^{-2Delta/T} from above as L grows.";
+        ? "$L\\,\\alpha_{\\max}$ (solid: mean over random $q$, $K$; one colour per $\\Delta/T$) stays bounded as $L$ grows, so "
+          "$\\alpha_{\\max} = O(1/L)$: attention vanishes. It stays below the printed bound "
+          "$e^{2\\Delta/T}$ of A.cor1 (dashed), which holds but is loose, and below the tight form "
+          "$L/(1+(L-1)e^{-2\\Delta/T})$ (dotted; A.cor1-tight, classical algebra, not printed), which rises "
+          "to $e^{2\\Delta/T}$ with $L$. The extremal logits (one at $+\\Delta$, the rest at $-\\Delta$; "
+          "rows \"extremal logits\" of the CSV) attain the tight form."
+        : "$L\\,\\alpha_{\\min}$ (solid: mean over random $q$, $K$; one colour per $\\Delta/T$) decreases with $L$ but stays above "
+          "the printed lower bound $e^{-2\\Delta/T}$ of A.cor1 (dashed) and the tight form "
+          "$L/(1+(L-1)e^{2\\Delta/T})$ (dotted; A.cor1-tight, classical, not printed), which falls to "
+          "$e^{-2\\Delta/T}$ from above as $L$ grows.";
     out.push_back(std::move(f));
   }
   return out;
@@ -232,12 +238,13 @@ Experiment make_vanishing_attention_experiment() {
   Experiment e;
   e.name = kName;
   e.claim_ids = "A.cor1, A.cor1-tight";
-  e.title = "Vanishing attention: L*alpha versus L (paper A, Corollary 1)";
+  e.title = "Vanishing attention: $L\\,\\alpha$ versus $L$ (paper A, Corollary 1)";
   e.description =
-      "L*alpha_max and L*alpha_min of softmax(q^T K/T) versus L for several Delta/T (T = 1, q and unit keys "
-      "uniform on the sphere, d dimensions, mean over trials with a 95% t-interval), with the printed bound "
-      "e^{+-2Delta/T} (A.cor1) and the tight form 1/(1+(L-1)e^{-+2Delta/T}) (A.cor1-tight, classical), "
-      "attained by extremal logits +-Delta. Axes: L, Delta_over_T, d, trials.";
+      "$L\\,\\alpha_{\\max}$ and $L\\,\\alpha_{\\min}$ of $\\alpha = \\mathrm{softmax}(q^\\top K/T)$ "
+      "versus $L$ for several $\\Delta/T$ ($T = 1$; $q$ of norm $\\Delta$ and unit keys uniform on the "
+      "sphere in $d$ dimensions; mean over trials with a 95% $t$-interval), with the printed bounds "
+      "$e^{\\pm 2\\Delta/T}$ (A.cor1) and the tight forms $L/(1+(L-1)e^{\\mp 2\\Delta/T})$ (A.cor1-tight, "
+      "classical), attained by extremal logits $\\pm\\Delta$. Axes: L, Delta_over_T, d, trials.";
   e.default_grid = kDefaultGrid;
   e.quick_grid = kQuickGrid;
   e.run = run;

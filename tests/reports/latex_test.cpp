@@ -56,6 +56,66 @@ TEST(LatexEscape, MathSegmentsAreKept) {
   EXPECT_EQ(escape_with_math("$a % b$"), "$a \\% b$");  // a comment would swallow the rest
 }
 
+TEST(PlainText, MathBecomesReadableUnicode) {
+  EXPECT_EQ(plain_text("$L\\,\\alpha_{\\max}$ versus $L$"), "L α_max versus L");
+  EXPECT_EQ(plain_text("printed $e^{-2\\Delta/T}$ (A.cor1)"), "printed e^(-2Δ/T) (A.cor1)");
+  EXPECT_EQ(plain_text("$\\|J\\|_2 \\le 1/(2T)$"), "‖J‖_2 ≤ 1/(2T)");
+  EXPECT_EQ(plain_text("$\\tilde d$ and $E[\\tilde{d}_B]$"), "d\u0303 and E[d\u0303_B]");
+  EXPECT_EQ(plain_text("$N_s/N$, $\\sigma_k/\\sigma_1$"), "N_s/N, σ_k/σ_1");
+  EXPECT_EQ(plain_text("$\\min\\{1/(4T), \\sqrt{2}\\}$"), "min{1/(4T), √2}");
+  EXPECT_EQ(plain_text("$\\frac{1}{2T}$, $\\sqrt{d_k}$, $\\tfrac12$"), "1/(2T), √(d_k), 1/2");
+  EXPECT_EQ(plain_text("$\\mathrm{sd}_{\\mathrm{logit}}$ $q^\\top K$"), "sd_logit qᵀ K");
+  EXPECT_EQ(plain_text("$\\hat y \\pm \\bar x$ $\\Delta/T=0.5$"), "y\u0302 ± x\u0304 Δ/T=0.5");
+  EXPECT_EQ(plain_text("$\\foo{x}$"), "foox");  // unknown command: its name, never dropped
+}
+
+TEST(PlainText, TextOutsideMathAndDollarsLikeEscapeWithMath) {
+  EXPECT_EQ(plain_text("no math: a_b {c} 50%"), "no math: a_b {c} 50%");
+  EXPECT_EQ(plain_text("costs $5"), "costs $5");             // unpaired: a literal dollar
+  EXPECT_EQ(plain_text("\\$5 and $x$"), "$5 and x");         // \$ is a dollar
+  EXPECT_EQ(plain_text("$}{$"), "$}{$");                     // unbalanced: shown as text
+  EXPECT_EQ(plain_text("α already plain"), "α already plain");
+  EXPECT_EQ(plain_text(""), "");
+}
+
+TEST(LatexHeading, MathGetsAPlainBookmark) {
+  EXPECT_EQ(heading("Kernel validation & more"), "Kernel validation \\& more");  // no math: escape
+  EXPECT_EQ(heading("$L\\,\\alpha_{\\max}$ versus $L$ (50%)"),
+            "\\texorpdfstring{$L\\,\\alpha_{\\max}$ versus $L$ (50\\%)}{L α\\_max versus L (50\\%)}");
+}
+
+// Every experiment's human-readable text follows the text rule of reports/sweep.hpp: its
+// dollars pair up, plain_text leaves no LaTeX behind, and no ASCII pseudo-math ("||J||_2",
+// "e^{...}", "d~") is left outside $…$, where LaTeX would print it literally.
+TEST(ExperimentText, MathIsTypesetAndReadsAsPlainText) {
+  const auto check = [](const std::string& text, const std::string& where) {
+    SCOPED_TRACE(where + ": " + text);
+    EXPECT_EQ(escape_with_math(text).find("\\ensuremath{\\$}"), std::string::npos) << "unpaired $";
+    const std::string plain = plain_text(text);
+    EXPECT_EQ(plain.find('$'), std::string::npos);
+    EXPECT_EQ(plain.find('\\'), std::string::npos);
+    std::string outside;  // the text with its $…$ segments removed
+    bool in_math = false;
+    for (const char c : text) {
+      if (c == '$') in_math = !in_math;
+      else if (!in_math) outside += c;
+    }
+    for (const char* pseudo : {"||", "^", "_{", "~", "<=", ">=", "sqrt", "alpha", "Delta", "eps="}) {
+      EXPECT_EQ(outside.find(pseudo), std::string::npos) << "pseudo-math '" << pseudo << "' outside $…$";
+    }
+  };
+  for (const sweeps::Experiment& e : sweeps::experiments()) {
+    check(e.title, e.name + " title");
+    check(e.description.substr(0, e.description.find("Axes:")), e.name + " description");  // axis names are identifiers
+    for (const sweeps::FigureSpec& f : e.figures) {
+      check(f.x_label, f.id + " x label");
+      check(f.y_label, f.id + " y label");
+      check(f.caption, f.id + " caption");
+      for (const sweeps::CurveSpec& c : f.curves) check(c.legend, f.id + " legend");
+    }
+  }
+}
+
 TEST(LatexNumber, FixedOrScientificWithSignificantDigits) {
   EXPECT_EQ(number(0.5), "0.500");
   EXPECT_EQ(number(0.002, 2), "$2.0\\times10^{-3}$");

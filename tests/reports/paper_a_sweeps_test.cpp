@@ -249,7 +249,7 @@ TEST(PaperASweeps, GradientSensitivityClosedFormsAndCertifiedRefutation) {
   }
   const SweepSummary s = experiment("gradient-sensitivity").summarize(t);
   EXPECT_NE(s.finding.find("Ball-certified violation at 2"), std::string::npos) << s.finding;
-  EXPECT_NE(s.finding.find("classical 1/(2T) holds in every row"), std::string::npos) << s.finding;
+  EXPECT_NE(s.finding.find("classical $1/(2T)$ holds in every row"), std::string::npos) << s.finding;
 }
 
 // N = L − 1 leaves one token k outside: d̃_A = ‖α_k x_k − s‖ = d̃_B = d̃_C (the three readings

@@ -237,7 +237,7 @@ TEST(RankSpectraSweep, SummaryCountsAConstructedViolation) {
   EXPECT_EQ(s.points, 2);
   EXPECT_EQ(s.bound_violations, 1);
   EXPECT_NE(s.finding.find("at 1 of 2 rows"), std::string::npos) << s.finding;
-  EXPECT_NE(s.finding.find("below n at 1 of 1 points (lowest numerical rank/n = 0.75)"), std::string::npos)
+  EXPECT_NE(s.finding.find("below $n$ at 1 of 1 points (lowest numerical rank$/n$ = 0.75)"), std::string::npos)
       << s.finding;
   EXPECT_NE(s.finding.find("at 1 of 1 instances"), std::string::npos) << s.finding;
 }

@@ -294,6 +294,13 @@ TEST(BuildReport, KernelRowsBecomeATableAndACsv) {
   EXPECT_NE(tex.find("1 of 2 cases pass"), std::string::npos);
   EXPECT_NE(tex.find("logits\\textless{}=-5e4"), std::string::npos);
   EXPECT_NE(tex.find("quick matrix"), std::string::npos);
+  // One summary row per kernel × type (max ratio 1.5, median 0.78, 1 of 2 pass), the failing
+  // case listed in full.
+  EXPECT_NE(tex.find("flash-attention & fp16 & twin & 2 & \\textcolor{acVermillion}{\\textbf{1.5}} & 0.78 & "
+                     "all 2 & all 2 & \\textcolor{acVermillion}{\\textbf{1/2}}"),
+            std::string::npos)
+      << tex;
+  EXPECT_NE(tex.find("\\label{tab:kernel-failures}"), std::string::npos);
   const std::string csv = read_file(out / "kernel_checks.csv");
   EXPECT_EQ(csv.substr(0, csv.find("\r\n")),
             "kernel,shape,dtype,variant,executed_on,max_abs_error,bound,ratio,ground_truth_radius,"
