@@ -39,11 +39,11 @@ struct KernelCheckRow {
   bool fa_rule_pass = false;
   bool deterministic = false;  // a second run gave bit-identical output
   bool pass = false;           // ratio ≤ 1, deterministic, and no NaN/Inf where none belongs
+  std::string note;            // e.g. "fully masked rows: output 0"
   /// The bound is infinite or no smaller than a trivial one (e.g. relative error ≥ 1), so the
   /// case validates nothing about accuracy (pass then only means determinism and finiteness).
   /// Reported separately from pass: such rows are neither evidence nor failures.
   bool vacuous = false;
-  std::string note;            // e.g. "fully masked rows: output 0"
 };
 
 }  // namespace attncert

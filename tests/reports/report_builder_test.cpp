@@ -284,27 +284,30 @@ TEST(BuildReport, KernelRowsBecomeATableAndACsv) {
     bad.ratio = 1.5;
     bad.pass = false;
     bad.note = quick ? "quick matrix" : "full matrix";
-    return std::vector<KernelCheckRow>{ok, bad};
+    KernelCheckRow vacuous = ok;  // passes, but its ratio must not enter the summary
+    vacuous.ratio = 0;
+    vacuous.vacuous = true;
+    return std::vector<KernelCheckRow>{ok, bad, vacuous};
   };
   const ReportResult r = build_report(o);
-  EXPECT_EQ(r.kernel_rows, 2u);
+  EXPECT_EQ(r.kernel_rows, 3u);
   EXPECT_EQ(r.kernel_failures, 1u);
   const std::string tex = read_file(out / "report.tex");
   EXPECT_NE(tex.find("\\section{Kernel validation}"), std::string::npos);
-  EXPECT_NE(tex.find("1 of 2 cases pass"), std::string::npos);
+  EXPECT_NE(tex.find("2 of 3 cases pass}, 1 of them"), std::string::npos) << tex;
   EXPECT_NE(tex.find("logits\\textless{}=-5e4"), std::string::npos);
   EXPECT_NE(tex.find("quick matrix"), std::string::npos);
-  // One summary row per kernel × type (max ratio 1.5, median 0.78, 1 of 2 pass), the failing
-  // case listed in full.
-  EXPECT_NE(tex.find("flash-attention & fp16 & twin & 2 & \\textcolor{acVermillion}{\\textbf{1.5}} & 0.78 & "
-                     "all 2 & all 2 & \\textcolor{acVermillion}{\\textbf{1/2}}"),
+  // One summary row per kernel × type (3 cases, 1 vacuous; max ratio 1.5 and median 0.78 over
+  // the two others; 2 of 3 pass), the failing case listed in full.
+  EXPECT_NE(tex.find("flash-attention & fp16 & twin & 3 & 1 & \\textcolor{acVermillion}{\\textbf{1.5}} & 0.78 & "
+                     "all 3 & all 3 & \\textcolor{acVermillion}{\\textbf{2/3}}"),
             std::string::npos)
       << tex;
   EXPECT_NE(tex.find("\\label{tab:kernel-failures}"), std::string::npos);
   const std::string csv = read_file(out / "kernel_checks.csv");
   EXPECT_EQ(csv.substr(0, csv.find("\r\n")),
             "kernel,shape,dtype,variant,executed_on,max_abs_error,bound,ratio,ground_truth_radius,"
-            "naive_error,fa_rule_threshold,fa_rule_pass,deterministic,pass,note");
+            "naive_error,fa_rule_threshold,fa_rule_pass,deterministic,pass,vacuous,note");
   EXPECT_NE(csv.find("flash-attention,Lq=113 Lk=203 d=60,fp16,logits<=-5e4,twin,0.0001,0.002,1.5,"),
             std::string::npos);
 }
