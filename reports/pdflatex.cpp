@@ -96,16 +96,22 @@ std::string first_latex_error(const std::string& log_text) {
 }
 
 PdflatexRun run_pdflatex(const std::string& pdflatex, const std::string& directory,
-                         const std::string& tex_file, int passes) {
+                         const std::string& tex_file, int passes, const std::string& definitions) {
   PdflatexRun run;
   std::string stem = tex_file;
   if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".tex") == 0) stem.resize(stem.size() - 4);
   run.log_path = directory + "/" + stem + ".log";
   const std::string console = directory + "/" + stem + ".console";
   for (int pass = 1; pass <= passes; ++pass) {
-    const int status = run_in_directory(
-        {pdflatex, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", tex_file},
-        directory, console);
+    std::vector<std::string> argv = {pdflatex, "-interaction=nonstopmode", "-halt-on-error",
+                                     "-no-shell-escape"};
+    if (definitions.empty()) {
+      argv.push_back(tex_file);
+    } else {
+      argv.push_back("-jobname=" + stem);
+      argv.push_back(definitions + "\\input{" + tex_file + "}");
+    }
+    const int status = run_in_directory(argv, directory, console);
     if (status != 0) {
       std::string error = first_latex_error(read_text(run.log_path));
       if (error.empty()) {

@@ -24,9 +24,12 @@ struct PdflatexRun {
 /// Runs `pdflatex -interaction=nonstopmode -halt-on-error -no-shell-escape FILE` `passes`
 /// times with `directory` as the working directory (so relative \input paths resolve there;
 /// FILE.aux/.log/.pdf land there too). stdin is /dev/null, so TeX can never wait for input.
-/// Stops at the first failing pass.
+/// Stops at the first failing pass. A non-empty `definitions` (TeX code such as
+/// "\\def\\x{1}") is run before FILE is \\input, with the job still named after FILE: values
+/// that belong in the PDF but not in the byte-identical .tex sources.
 PdflatexRun run_pdflatex(const std::string& pdflatex, const std::string& directory,
-                         const std::string& tex_file, int passes = 2);
+                         const std::string& tex_file, int passes = 2,
+                         const std::string& definitions = {});
 
 /// The first error of a LaTeX log: the line starting with "! " and, when present, the
 /// following "l.<number> …" line that shows where. Empty when the log has no error line.

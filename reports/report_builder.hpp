@@ -46,6 +46,9 @@ struct ReportOptions {
   /// Kernel validation rows (called once with quick and seed); empty: no kernel table.
   std::function<std::vector<KernelCheckRow>(bool quick, std::uint64_t seed)> kernel_checks;
   bool pdf = true;                // compile report.pdf when pdflatex is found
+  /// Print the running time in the PDF (passed to pdflatex, never written into report.tex, so
+  /// the sources stay byte-identical; the PDF then differs between runs by that line).
+  bool running_time_in_pdf = true;
   std::string pdflatex = "pdflatex";  // program name (searched on PATH) or path
   std::string tool_version = "unknown";  // printed in the document and run.json
   ReportProgress progress;
