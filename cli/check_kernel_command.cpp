@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,7 +22,7 @@ namespace {
 struct CheckKernelArgs {
   std::string name;
   std::string dtype;
-  int seqlen_q = 0, seqlen_k = 0, head_dim = 0;
+  std::optional<int> seqlen_q, seqlen_k, head_dim;
   std::string causal;
   std::uint64_t seed = 20261123;
   bool quick = false;
@@ -43,10 +44,9 @@ KernelCheckRequest make_request(const CheckKernelArgs& a) {
     if (!r.dtype)
       throw CLI::ValidationError("--dtype", "'" + a.dtype + "' is not one of fp32, fp16, bf16");
   }
-  const auto positive = [](const char* flag, int v) -> std::optional<int> {
-    if (v == 0) return std::nullopt;  // not given
-    if (v < 0 || v > 1 << 20)
-      throw CLI::ValidationError(flag, fmt::format("{} is outside 1..1048576", v));
+  const auto positive = [](const char* flag, const std::optional<int>& v) -> std::optional<int> {
+    if (v && (*v < 1 || *v > 1 << 20))
+      throw CLI::ValidationError(flag, fmt::format("{} is outside 1..1048576", *v));
     return v;
   };
   r.seqlen_q = positive("--seqlen-q", a.seqlen_q);
