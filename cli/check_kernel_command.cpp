@@ -27,6 +27,7 @@ struct CheckKernelArgs {
   std::uint64_t seed = 20261123;
   bool quick = false;
   bool twin = false;
+  int jobs = 0;
   std::string out;
 };
 
@@ -59,6 +60,9 @@ KernelCheckRequest make_request(const CheckKernelArgs& a) {
   r.seed = a.seed;
   r.quick = a.quick;
   r.prefer_device = !a.twin;
+  if (a.jobs < 0 || a.jobs > 1024)
+    throw CLI::ValidationError("-j", fmt::format("{} is outside 0..1024 (0: all cores)", a.jobs));
+  r.jobs = a.jobs;
   return r;
 }
 
@@ -122,6 +126,8 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--quick", args->quick, "A reduced shape matrix");
   cmd->add_flag("--twin", args->twin, "Run the CPU twin even when a CUDA device is present");
   cmd->add_option("--out", args->out, "CSV file (default check-kernel-NAME.csv)");
+  cmd->add_option("-j,--jobs", args->jobs,
+                  "Cases validated in parallel (default: all cores; the output does not depend on it)");
   cmd->callback([args, &exit_code] { run_check_kernel(*args, exit_code); });
 }
 

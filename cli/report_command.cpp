@@ -43,6 +43,7 @@ int run_report(const ReportArgs& a) {
     KernelCheckRequest request;
     request.quick = quick;
     request.seed = seed;
+    request.jobs = a.jobs;
     return check_all_kernels(request, [&](std::string_view kernel, std::size_t done,
                                           std::size_t total) {
       progress.update(fmt::format("kernel check {}: {}/{}", kernel, done, total));

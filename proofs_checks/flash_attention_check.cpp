@@ -77,6 +77,7 @@
 #include "gpu/portable_log.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/rng.hpp"
+#include "proofs_checks/parallel_cases.hpp"
 #include "numerics/softmax_attention.hpp"
 
 namespace attncert {
@@ -548,10 +549,10 @@ std::vector<KernelCheckRow> check_flash_attention(
   const gpu::DeviceReport device = gpu::query_devices();
   const bool on_device = request.prefer_device && device.device_count > 0;
   const Rng root(request.seed);
-  const std::size_t total = cases.size() * dtypes.size();
-  std::size_t done = 0;
-  std::vector<KernelCheckRow> rows;
-  for (const Case& c : cases) {
+  // One task per case (its dtypes share the certified truth); cases are independent.
+  auto check_case = [&](std::size_t case_index) {
+    const Case& c = cases[case_index];
+    std::vector<KernelCheckRow> rows;
     const Problem p = make_problem(c, root);
     const GroundTruth truth = ground_truth(p);  // shared by the dtypes: same original inputs
     const float scale = gpu::default_attention_scale(p.d);
@@ -574,7 +575,6 @@ std::vector<KernelCheckRow> check_flash_attention(
       if (!first.status.ok()) {
         row.note = "run failed: " + first.status.message;
         rows.push_back(row);
-        if (progress) progress(++done, total);
         continue;
       }
       const RunOutput second = run(p, in, t, scale, on_device);
@@ -650,10 +650,10 @@ std::vector<KernelCheckRow> check_flash_attention(
       if (!naive_finite) row.note += "; naive reference non-finite (its scores overflow the dtype)";
       if (on_device) row.note += twin_match ? "; bit-identical to twin" : "; DIFFERS from twin";
       rows.push_back(std::move(row));
-      if (progress) progress(++done, total);
     }
-  }
-  return rows;
+    return rows;
+  };
+  return run_cases_in_parallel(cases.size(), request.jobs, check_case, progress, dtypes.size());
 }
 
 }  // namespace attncert

@@ -63,6 +63,7 @@
 // relative norm: threshold = 2·naive + atol, atol = 2·max_r |fl(fl(N_r + 0.3) − 0.3) − N_r| /
 // (N_r + ν) in the dtype (FA3's absolute term; it is ~2 for rows with N_r ≪ 0.3).
 #include "proofs_checks/jacobian_norm_check.hpp"
+#include "proofs_checks/parallel_cases.hpp"
 
 #include <fmt/format.h>
 
@@ -310,10 +311,9 @@ std::vector<KernelCheckRow> check_jacobian_norm(
   const Rng root(request.seed);
   const int n_t = static_cast<int>(std::size(kTemperatures));
 
-  std::vector<KernelCheckRow> out;
-  for (std::size_t ci = 0; ci < cases.size(); ++ci) {
+  auto check_case = [&](std::size_t ci) {
+    std::vector<KernelCheckRow> out;
     const Case& cs = cases[ci];
-    if (progress) progress(ci, cases.size());
     // ≥ 3 rows so that the masked and tied-max variants keep a random row besides their two
     // special rows (fully masked / single entry; all equal / two equal).
     const int rows = cs.L <= 64 ? (request.quick ? 4 : 8) : (cs.L <= 1000 ? (request.quick ? 3 : 5) : 3);
@@ -392,9 +392,9 @@ std::vector<KernelCheckRow> check_jacobian_norm(
           on_device ? (matches_twin ? "; device == twin bit for bit" : "; DEVICE != TWIN") : "");
       out.push_back(std::move(row));
     }
-  }
-  if (progress) progress(cases.size(), cases.size());
-  return out;
+    return out;
+  };
+  return run_cases_in_parallel(cases.size(), request.jobs, check_case, progress);
 }
 
 }  // namespace attncert

@@ -22,6 +22,7 @@ struct KernelCheckRequest {
   std::uint64_t seed = 20261123;
   bool prefer_device = true;       // run the CUDA kernel when a device is present
   bool quick = false;              // a reduced matrix (tests, report --quick)
+  int jobs = 0;                    // cases validated in parallel; 0: all hardware threads
 };
 
 struct KernelCheckRow {

@@ -45,6 +45,7 @@
 // algorithm's shape (m, C, chunk 64), never on the computed output.
 // ---------------------------------------------------------------------------------------------
 #include "proofs_checks/linear_attention_check.hpp"
+#include "proofs_checks/parallel_cases.hpp"
 
 #include <arb.h>
 #include <fmt/format.h>
@@ -689,13 +690,13 @@ std::vector<KernelCheckRow> check_linear_attention(
     const KernelCheckRequest& request,
     const std::function<void(std::size_t done, std::size_t total)>& progress) {
   const std::vector<LinearAttentionCase> cases = linear_attention_cases(request);
-  std::vector<KernelCheckRow> rows;
-  rows.reserve(cases.size());
-  for (std::size_t i = 0; i < cases.size(); ++i) {
-    rows.push_back(check_linear_attention_case(cases[i], request.seed, request.prefer_device));
-    if (progress) progress(i + 1, cases.size());
-  }
-  return rows;
+  return run_cases_in_parallel(
+      cases.size(), request.jobs,
+      [&](std::size_t i) {
+        return std::vector<KernelCheckRow>{
+            check_linear_attention_case(cases[i], request.seed, request.prefer_device)};
+      },
+      progress);
 }
 
 }  // namespace attncert
