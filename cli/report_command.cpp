@@ -57,7 +57,10 @@ int run_report(const ReportArgs& a) {
   if (r.claims > 0) {
     fmt::print("; {} claims verified: {} refuted, {} inconclusive", r.claims, r.refuted, r.inconclusive);
   }
-  if (r.kernel_rows > 0) fmt::print("; {} kernel cases, {} failing", r.kernel_rows, r.kernel_failures);
+  if (r.kernel_rows > 0) {
+    fmt::print("; {} kernel cases: {} failing, {} vacuous", r.kernel_rows, r.kernel_failures,
+               r.kernel_vacuous);
+  }
   fmt::print("\n  sources: {}/report.tex, data: {}/data/, run metadata: {}/run.json ({:.1f} s)\n",
              r.out_dir, r.out_dir, r.out_dir, r.seconds);
   if (!a.no_pdf && !r.pdflatex_found) {

@@ -61,7 +61,7 @@ struct ReportResult {
   bool pdflatex_found = false;
   std::size_t experiments = 0, figures = 0;
   std::size_t claims = 0, refuted = 0, inconclusive = 0;
-  std::size_t kernel_rows = 0, kernel_failures = 0;
+  std::size_t kernel_rows = 0, kernel_failures = 0, kernel_vacuous = 0;
   double seconds = 0;
 };
 
