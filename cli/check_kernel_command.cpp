@@ -74,12 +74,43 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
     throw CLI::ValidationError("NAME", "unknown kernel '" + a.name + "' (known: " +
                                            known_names() + ")");
   const KernelCheckRequest request = make_request(a);
+  // A filter the kernel's matrix does not have is an error for one kernel; with `all`, the
+  // kernels lacking it are left out (and say so).
+  const auto unused_filter = [&](const KernelCheckEntry& k) -> std::string {
+    if (request.seqlen_q && !k.uses_seqlen_q) return "--seqlen-q";
+    if (request.seqlen_k && !k.uses_seqlen_k) return "--seqlen-k";
+    if (request.head_dim && !k.uses_head_dim) return "--head-dim";
+    if (request.causal && !k.uses_causal) return "--causal";
+    return {};
+  };
+  std::vector<const KernelCheckEntry*> runnable;
+  for (const KernelCheckEntry* k : selected) {
+    const std::string flag = unused_filter(*k);
+    if (flag.empty()) {
+      runnable.push_back(k);
+    } else if (a.name != "all") {
+      throw CLI::ValidationError(flag, "does not apply to " + std::string(k->name) +
+                                           " (its filters: --dtype" +
+                                           (k->uses_seqlen_q ? ", --seqlen-q" : "") +
+                                           (k->uses_seqlen_k ? ", --seqlen-k" : "") +
+                                           (k->uses_head_dim ? ", --head-dim" : "") +
+                                           (k->uses_causal ? ", --causal" : "") + ")");
+    } else {
+      fmt::print("skipped: {} ({} does not apply to it)\n", k->name, flag);
+    }
+  }
   ProgressLine progress;
   std::vector<KernelCheckRow> rows;
-  for (const KernelCheckEntry* k : selected) {
-    auto part = k->check(request, [&](std::size_t done, std::size_t total) {
-      progress.update(fmt::format("{}: case {}/{}", k->name, done, total));
-    });
+  for (const KernelCheckEntry* k : runnable) {
+    std::vector<KernelCheckRow> part;
+    try {
+      part = k->check(request, [&](std::size_t done, std::size_t total) {
+        progress.update(fmt::format("{}: case {}/{}", k->name, done, total));
+      });
+    } catch (const std::invalid_argument& e) {  // a filter value outside the kernel's range
+      progress.clear();
+      throw CLI::ValidationError(e.what());
+    }
     rows.insert(rows.end(), part.begin(), part.end());
   }
   progress.clear();

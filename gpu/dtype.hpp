@@ -23,6 +23,11 @@ constexpr std::string_view dtype_name(DType t) {
   return "?";
 }
 
+/// One of the three enumerators (a cast from an out-of-range integer is not).
+constexpr bool dtype_is_valid(DType t) {
+  return t == DType::f32 || t == DType::f16 || t == DType::bf16;
+}
+
 /// Accepts fp32/f32/float32, fp16/f16/float16/half, bf16/bfloat16.
 std::optional<DType> parse_dtype(std::string_view text);
 

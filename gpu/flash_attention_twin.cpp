@@ -35,6 +35,16 @@ KernelStatus can_run(const FlashAttentionArgs& a) {
                                     ", seqlen_q = " + std::to_string(a.seqlen_q) + ", seqlen_k = " +
                                     std::to_string(a.seqlen_k) + "; each must be >= 1");
   }
+  // Index arithmetic like seqlen + 63 stays in int range.
+  constexpr int kMaxLength = 1 << 30;
+  if (a.seqlen_q > kMaxLength || a.seqlen_k > kMaxLength) {
+    return fail(C::unsupported_shape, "seqlen_q = " + std::to_string(a.seqlen_q) +
+                                          ", seqlen_k = " + std::to_string(a.seqlen_k) +
+                                          "; each must be <= 2^30");
+  }
+  if (!dtype_is_valid(a.q_dtype) || !dtype_is_valid(a.k_dtype) || !dtype_is_valid(a.v_dtype)) {
+    return fail(C::invalid_argument, "a dtype is not one of fp32, fp16, bf16");
+  }
   if (a.head_dim < kFlashAttentionMinHeadDim || a.head_dim > kFlashAttentionMaxHeadDim) {
     return fail(C::unsupported_shape,
                 "head_dim = " + std::to_string(a.head_dim) +

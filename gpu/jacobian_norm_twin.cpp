@@ -47,6 +47,8 @@ bool aligned(const void* p, std::size_t alignment) {
 }  // namespace
 
 KernelStatus can_run_jacobian_norm(const JacobianNormArgs& args) {
+  if (!dtype_is_valid(args.dtype))
+    return fail(KernelStatusCode::invalid_argument, "dtype is not one of fp32, fp16, bf16");
   if (args.rows <= 0) {
     return fail(args.rows == 0 ? KernelStatusCode::empty_input : KernelStatusCode::unsupported_shape,
                 fmt::format("rows = {}; need rows >= 1", args.rows));

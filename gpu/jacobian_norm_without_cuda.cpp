@@ -20,8 +20,13 @@ KernelStatus run_jacobian_norm_on_device(const JacobianNormArgs& args) {
   return no_cuda();
 }
 
-KernelStatus time_jacobian_norm_on_device(const JacobianNormArgs& args, int, double*) {
+KernelStatus time_jacobian_norm_on_device(const JacobianNormArgs& args, int repeats,
+                                          double* milliseconds) {
   if (KernelStatus s = can_run_jacobian_norm(args); !s.ok()) return s;
+  if (repeats < 1 || milliseconds == nullptr) {  // as the CUDA build, in the same order
+    return KernelStatus::failure(KernelStatusCode::invalid_argument,
+                                 "jacobian_norm: timing needs repeats >= 1 and a result pointer");
+  }
   return no_cuda();
 }
 

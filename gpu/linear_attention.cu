@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gpu/cuda_check.cuh"
+#include "gpu/device.hpp"
 #include "gpu/linear_attention.hpp"
 #include "gpu/linear_attention_tile.cuh"
 
@@ -94,17 +95,24 @@ KernelStatus launch_stages(const LinearAttentionArgs& args, void* workspace) {
   return KernelStatus::success();
 }
 
+// A device counts only if query_devices()'s probe kernel ran on it (as flash and jacobian).
 bool device_available(std::string* message) {
-  int count = 0;
-  const cudaError_t e = cudaGetDeviceCount(&count);
-  if (e != cudaSuccess || count == 0) {
-    cudaGetLastError();
-    *message = e == cudaSuccess ? std::string("no CUDA device found")
-                                : std::string("no CUDA device usable: ") + cudaGetErrorString(e);
-    return false;
-  }
-  return true;
+  const DeviceReport report = query_devices();
+  if (report.device_count > 0) return true;
+  *message = report.message;
+  return false;
 }
+
+// Events destroyed on every path (ATTNCERT_CUDA_CHECK returns early).
+struct CudaEvent {
+  cudaEvent_t e = nullptr;
+  CudaEvent() = default;
+  CudaEvent(const CudaEvent&) = delete;
+  CudaEvent& operator=(const CudaEvent&) = delete;
+  ~CudaEvent() {
+    if (e != nullptr) cudaEventDestroy(e);
+  }
+};
 
 // Device copies of a call's buffers; frees them on every path.
 struct DeviceBuffers {
@@ -223,17 +231,15 @@ KernelStatus time_linear_attention_on_device(const LinearAttentionArgs& args, in
   if (!status.ok()) return status;
   status = launch_stages(dev, workspace);  // warm-up
   if (!status.ok()) return status;
-  cudaEvent_t start, stop;
-  ATTNCERT_CUDA_CHECK(cudaEventCreate(&start));
-  ATTNCERT_CUDA_CHECK(cudaEventCreate(&stop));
-  ATTNCERT_CUDA_CHECK(cudaEventRecord(start));
+  CudaEvent start, stop;
+  ATTNCERT_CUDA_CHECK(cudaEventCreate(&start.e));
+  ATTNCERT_CUDA_CHECK(cudaEventCreate(&stop.e));
+  ATTNCERT_CUDA_CHECK(cudaEventRecord(start.e));
   for (int r = 0; r < repeats && status.ok(); ++r) status = launch_stages(dev, workspace);
-  ATTNCERT_CUDA_CHECK(cudaEventRecord(stop));
-  ATTNCERT_CUDA_CHECK(cudaEventSynchronize(stop));
+  ATTNCERT_CUDA_CHECK(cudaEventRecord(stop.e));
+  ATTNCERT_CUDA_CHECK(cudaEventSynchronize(stop.e));
   float ms = 0;
-  ATTNCERT_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
+  ATTNCERT_CUDA_CHECK(cudaEventElapsedTime(&ms, start.e, stop.e));
   if (!status.ok()) return status;
   *milliseconds = static_cast<double>(ms) / repeats;
   return KernelStatus::success();

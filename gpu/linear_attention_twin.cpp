@@ -54,6 +54,8 @@ KernelStatus can_run(const LinearAttentionArgs& a) {
   if (a.seqlen > kLinearAttentionMaxSeqlen)
     return fail(C::unsupported_shape, "seqlen = " + std::to_string(a.seqlen) +
                                           " exceeds the supported maximum 2^24");
+  if (!dtype_is_valid(a.q_dtype) || !dtype_is_valid(a.k_dtype) || !dtype_is_valid(a.v_dtype))
+    return fail(C::invalid_argument, "a dtype is not one of fp32, fp16, bf16");
   const int f = static_cast<int>(a.feature);
   if (f < 0 || f > linear_tile::kTaylor2)
     return fail(C::invalid_argument, "unknown feature map code " + std::to_string(f) +
@@ -109,6 +111,12 @@ KernelStatus linear_attention_twin(const LinearAttentionArgs& args) {
   namespace lt = linear_tile;
   const lt::CallView c = lt::call_view(args);
   const long long T = c.T, m = c.l.m, w = c.l.w;
+  // The per-head workspace (features and chunk states) can reach ~1e11 floats within can_run's
+  // limits; refuse above 2^32 floats (16 GiB) instead of letting an allocation fail.
+  if (c.l.per_head > (1LL << 32))
+    return KernelStatus::failure(KernelStatusCode::unsupported_shape,
+                                 "the twin's workspace would need " + std::to_string(c.l.per_head) +
+                                     " floats per head; the limit is 2^32");
   std::vector<float> scratch(static_cast<std::size_t>(c.l.per_head));  // one head at a time
   float* ws = scratch.data();
   long long rows_not_normalised = 0;

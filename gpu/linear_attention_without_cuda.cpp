@@ -20,9 +20,14 @@ KernelStatus run_linear_attention_on_device(const LinearAttentionArgs& args) {
   return status.ok() ? no_device() : status;
 }
 
-KernelStatus time_linear_attention_on_device(const LinearAttentionArgs& args, int, double*) {
+KernelStatus time_linear_attention_on_device(const LinearAttentionArgs& args, int repeats,
+                                             double* milliseconds) {
   KernelStatus status = can_run(args);
-  return status.ok() ? no_device() : status;
+  if (!status.ok()) return status;
+  if (repeats < 1 || milliseconds == nullptr)  // as the CUDA build, in the same order
+    return KernelStatus::failure(KernelStatusCode::invalid_argument,
+                                 "linear_attention timing: repeats must be >= 1 and milliseconds non-null");
+  return no_device();
 }
 
 }  // namespace attncert::gpu

@@ -14,7 +14,7 @@ namespace attncert::gpu {
 /// Below it the result is 0, an absolute error < 2⁻¹²⁶. Derivation: reduction error ≤ 2⁻²⁴
 /// relative on r (ln2 split hi/lo), Taylor remainder of degree 7 on |r| ≤ ln2/2 is < 6e-9, Horner
 /// in fmaf adds ≤ 1 ulp, the final product by 2ⁿ is exact: ≤ 3·2⁻²⁴ in total, tested
-/// (tests/gpu/portable_exp_test) over 2²² samples to stay ≤ 2 ulp; we state 4·2⁻²⁴ for margin.
+/// (tests/gpu/low_precision_test.cpp) over 2²² samples to stay ≤ 2 ulp; we state 4·2⁻²⁴ for margin.
 inline constexpr float kPortableExpRelativeError = 4.0f * 0x1p-24f;
 inline constexpr float kPortableExpUnderflow = -87.33654f;  // ≈ ln(2⁻¹²⁶)
 inline constexpr float kPortableExpOverflow = 88.72283f;    // ≈ ln(FLT_MAX)

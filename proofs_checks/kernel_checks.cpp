@@ -9,12 +9,12 @@ namespace attncert {
 const std::vector<KernelCheckEntry>& kernel_checks() {
   static const std::vector<KernelCheckEntry> all = {
       {"flash-attention", "tiled softmax attention forward, online rescaling, fp32 accumulation",
-       &check_flash_attention},
+       &check_flash_attention, true, true, true, true},
       {"linear-attention",
        "linear attention forward: non-causal state, causal chunk-64 carry, split and resume",
-       &check_linear_attention},
+       &check_linear_attention, true, false, true, true},
       {"jacobian-norm", "batched softmax-Jacobian spectral norm by the secular equation",
-       &check_jacobian_norm},
+       &check_jacobian_norm, false, true, false, false},
   };
   return all;
 }

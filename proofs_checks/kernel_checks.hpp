@@ -17,6 +17,8 @@ struct KernelCheckEntry {
   std::string_view name;  // CLI name, e.g. "flash-attention"
   std::string_view what;  // one line
   std::vector<KernelCheckRow> (*check)(const KernelCheckRequest&, const KernelCheckProgress&);
+  // Which request filters the kernel's matrix has (dtype always): a filter it lacks is an error.
+  bool uses_seqlen_q = false, uses_seqlen_k = false, uses_head_dim = false, uses_causal = false;
 };
 
 /// Every kernel, in report order.

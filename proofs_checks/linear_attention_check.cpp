@@ -65,6 +65,11 @@
 namespace attncert {
 namespace {
 
+// Bit-for-bit equality: float == would call +0 and −0 equal and two identical NaNs different.
+bool same_float_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
 using gpu::DType;
 using gpu::LinearFeature;
 using gpu::LinearReadout;
@@ -627,9 +632,6 @@ KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::ui
     return r;
   };
   const Run first = run(on_device);
-  if (!first.status.ok())
-    throw std::runtime_error("linear attention check: " + first.status.message);
-  const Run second = run(on_device);
 
   KernelCheckRow row;
   row.kernel = "linear-attention";
@@ -637,7 +639,13 @@ KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::ui
   row.dtype = std::string(gpu::dtype_name(t));
   row.variant = c.causal ? "causal" : "non-causal";
   row.executed_on = on_device ? "device (" + device.name + ")" : "twin";
-  row.deterministic = second.status.ok() && first.out == second.out && first.state == second.state;
+  if (!first.status.ok()) {  // a failing case (as flash attention reports it), not an abort
+    row.note = "run failed: " + first.status.message;
+    return row;
+  }
+  const Run second = run(on_device);
+  row.deterministic =
+      second.status.ok() && first.out == second.out && same_float_bits(first.state, second.state);
 
   const CertifiedLinearOutput truth = certified_linear_attention(p, c.feature, c.readout, c.causal);
   const std::vector<double> bound =
@@ -673,7 +681,8 @@ KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::ui
   bool matches_twin = true;
   if (on_device) {  // the kernel must also reproduce its twin bit for bit
     const Run twin = run(false);
-    matches_twin = twin.status.ok() && twin.out == first.out && twin.state == first.state;
+    matches_twin =
+        twin.status.ok() && twin.out == first.out && same_float_bits(twin.state, first.state);
     row.note += matches_twin ? "; bit-identical to the twin" : "; DIFFERS from the twin";
   }
   row.pass = finite && rows_ok && matches_twin && row.deterministic && row.ratio <= 1 &&

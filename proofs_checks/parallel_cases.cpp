@@ -23,21 +23,24 @@ std::vector<KernelCheckRow> run_cases_in_parallel(
     for (std::size_t i = next++; i < n; i = next++) {
       try {
         results[i] = rows(i);
-      } catch (...) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        done += units_per_case;
+        if (progress) progress(done, total);
+      } catch (...) {  // never let an exception leave a worker thread (std::terminate)
         const std::lock_guard<std::mutex> lock(mutex);
         if (!first_error) first_error = std::current_exception();
         next = n;  // stop handing out cases
         break;
       }
-      const std::lock_guard<std::mutex> lock(mutex);
-      done += units_per_case;
-      if (progress) progress(done, total);
     }
     if (own_thread) flint_cleanup();  // Arb/FLINT per-thread caches die with the thread
   };
   const std::size_t workers = case_workers(jobs, n);
   std::vector<std::thread> threads;
-  for (std::size_t w = 1; w < workers; ++w) threads.emplace_back(work, true);
+  try {
+    for (std::size_t w = 1; w < workers; ++w) threads.emplace_back(work, true);
+  } catch (...) {  // could not start a thread: the ones running finish the cases
+  }
   work(false);  // the calling thread works too
   for (std::thread& t : threads) t.join();
   if (first_error) std::rethrow_exception(first_error);

@@ -135,6 +135,26 @@ TEST(FlashAttentionTwin, DISABLED_FullMatrixWithinAPrioriBound) {
   std::printf("FA rule failures: %d of %zu\n", fa_fail, rows.size());
 }
 
+// Cases run on worker threads; the rows, in order and bit for bit, must not depend on how many.
+TEST(FlashAttentionTwin, ValidationRowsDoNotDependOnTheNumberOfJobs) {
+  KernelCheckRequest request;
+  request.quick = true;
+  request.dtype = gpu::DType::f16;
+  request.seed = 11;
+  request.jobs = 1;
+  const std::vector<KernelCheckRow> one = check_flash_attention(request);
+  request.jobs = 3;
+  const std::vector<KernelCheckRow> three = check_flash_attention(request);
+  ASSERT_EQ(one.size(), three.size());
+  ASSERT_FALSE(one.empty());
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    EXPECT_EQ(one[i].shape, three[i].shape) << i;
+    EXPECT_EQ(one[i].variant, three[i].variant) << i;
+    EXPECT_EQ(std::memcmp(&one[i].max_abs_error, &three[i].max_abs_error, sizeof(double)), 0) << i;
+    EXPECT_EQ(std::memcmp(&one[i].bound, &three[i].bound, sizeof(double)), 0) << i;
+  }
+}
+
 // Review finding: fp16 inputs at or beyond 65520 overflow to ±inf in the kernel; the rounding
 // model of the bound does not cover them, so the bound must be infinite, not a finite promise.
 TEST(FlashAttentionTwin, InputsBeyondTheDtypeRangeGetNoFiniteBound) {

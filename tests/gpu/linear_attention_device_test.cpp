@@ -2,6 +2,8 @@
 // normalisers, row counts), and run-to-run determinism on the device. Skips without a device.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,7 +26,13 @@ struct Outputs {
   std::vector<unsigned char> out;
   std::vector<float> state, normaliser;
   long long rows = -1;
-  bool operator==(const Outputs&) const = default;
+  // Bit for bit (float == would equate +0 and −0 and reject identical NaNs).
+  bool operator==(const Outputs& o) const {
+    const auto bits = [](const std::vector<float>& a, const std::vector<float>& b) {
+      return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+    };
+    return out == o.out && bits(state, o.state) && bits(normaliser, o.normaliser) && rows == o.rows;
+  }
 };
 
 TEST(LinearAttentionDevice, KernelMatchesTwinBitForBit) {
@@ -79,10 +87,7 @@ TEST(LinearAttentionDevice, KernelMatchesTwinBitForBit) {
               return o;
             };
             const Outputs twin = run(false), kernel = run(true), again = run(true);
-            EXPECT_TRUE(kernel.out == twin.out);
-            EXPECT_TRUE(kernel.state == twin.state);
-            EXPECT_TRUE(kernel.normaliser == twin.normaliser);
-            EXPECT_EQ(kernel.rows, twin.rows);
+            EXPECT_TRUE(kernel == twin);  // output bytes, state and normaliser bits, row count
             EXPECT_TRUE(again == kernel);
           }
 }

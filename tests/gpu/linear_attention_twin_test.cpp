@@ -21,6 +21,13 @@
 namespace attncert {
 namespace {
 
+// Bit-for-bit equality of float buffers (float == would equate +0 and −0).
+::testing::AssertionResult same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "float buffers differ in their bits";
+}
+
 using gpu::DType;
 using gpu::KernelStatusCode;
 using gpu::LinearAttentionArgs;
@@ -151,7 +158,7 @@ TEST(LinearAttentionTwin, SplitAtAChunkBoundaryIsBitIdenticalToOneCall) {
         LinearAttentionArgs resumed = args_for(tail, t, f, r, causal, second);
         resumed.initial_state = first.final_state.data();
         ASSERT_TRUE(gpu::linear_attention_twin(resumed).ok());
-        EXPECT_EQ(one.final_state, second.final_state);
+        EXPECT_TRUE(same_bits(one.final_state, second.final_state));
         const std::size_t split_bytes = one.out.size() * 128 / 300;
         const std::vector<unsigned char> one_tail(one.out.begin() + split_bytes, one.out.end());
         EXPECT_EQ(one_tail, second.out);
@@ -211,7 +218,7 @@ TEST(LinearAttentionTwin, RepeatedRunsAndBatchedHeadsAreBitIdentical) {
     ASSERT_TRUE(gpu::linear_attention_twin(args_for(b, DType::f16, f, LinearReadout::normalised, true, single)).ok());
     ASSERT_TRUE(gpu::linear_attention_twin(args_for(b, DType::f16, f, LinearReadout::normalised, true, twice)).ok());
     EXPECT_EQ(single.out, twice.out);
-    EXPECT_EQ(single.final_state, twice.final_state);
+    EXPECT_TRUE(same_bits(single.final_state, twice.final_state));
     LinearAttentionArgs two = args_for(both, DType::f16, f, LinearReadout::normalised, true, batched);
     two.batch_heads = 2;
     two.seqlen = 130;
@@ -224,7 +231,7 @@ TEST(LinearAttentionTwin, RepeatedRunsAndBatchedHeadsAreBitIdentical) {
     EXPECT_EQ(second_head, single.out);
     const std::vector<float> second_state(batched.final_state.begin() + single.final_state.size(),
                                           batched.final_state.end());
-    EXPECT_EQ(second_state, single.final_state);
+    EXPECT_TRUE(same_bits(second_state, single.final_state));
     EXPECT_EQ(batched.rows_not_normalised, 0);
   }
 }
@@ -288,6 +295,26 @@ TEST(LinearAttentionTwin, UnderflowedElu1NormaliserIsZeroNotNaN) {
   EXPECT_EQ(normaliser[1], 0.0f);
   EXPECT_EQ(out[0], 0.0f);
   EXPECT_EQ(out[1], 0.0f);
+}
+
+// Cases run on worker threads; the rows, in order and bit for bit, must not depend on how many.
+TEST(LinearAttentionTwin, ValidationRowsDoNotDependOnTheNumberOfJobs) {
+  KernelCheckRequest request;
+  request.quick = true;
+  request.dtype = gpu::DType::f16;
+  request.seed = 11;
+  request.jobs = 1;
+  const std::vector<KernelCheckRow> one = check_linear_attention(request);
+  request.jobs = 3;
+  const std::vector<KernelCheckRow> three = check_linear_attention(request);
+  ASSERT_EQ(one.size(), three.size());
+  ASSERT_FALSE(one.empty());
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    EXPECT_EQ(one[i].shape, three[i].shape) << i;
+    EXPECT_EQ(one[i].variant, three[i].variant) << i;
+    EXPECT_EQ(std::memcmp(&one[i].max_abs_error, &three[i].max_abs_error, sizeof(double)), 0) << i;
+    EXPECT_EQ(std::memcmp(&one[i].bound, &three[i].bound, sizeof(double)), 0) << i;
+  }
 }
 
 // Review finding: elu+1 features of order e^-84 (queries and keys near -84) are tiny but exact
