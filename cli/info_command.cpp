@@ -8,6 +8,7 @@
 #include <boost/version.hpp>
 
 #include "cli/exit_codes.hpp"
+#include "proofs_checks/kernel_checks.hpp"
 #include "gpu/device.hpp"
 
 namespace attncert::cli {
@@ -28,6 +29,9 @@ void add_info_command(CLI::App& app, int& exit_code) {
     const gpu::DeviceReport dev = gpu::query_devices();
     fmt::print("CUDA: {} — {}\n", dev.cuda_compiled ? "compiled (sm_80, sm_90)" : "not compiled",
                dev.message);
+    fmt::print("kernels ({}; `attncert check-kernel NAME` validates them):\n",
+               dev.device_count > 0 ? "device and CPU twin" : "CPU twin");
+    for (const KernelCheckEntry& k : kernel_checks()) fmt::print("  {:<17} {}\n", k.name, k.what);
     exit_code = kAllHold;
   });
 }
