@@ -42,7 +42,8 @@ namespace {
 constexpr const char* kName = "gradient-sensitivity";
 const std::vector<std::string> kAxes = {"T", "L", "rows"};
 constexpr const char* kDefaultGrid = "T=0.01..10:n16, L=16, rows=2000";
-constexpr const char* kQuickGrid = "T=0.01..10:n7, L=16, rows=300";
+// Three temperatures below 0.1 and three from 1 on, so the finding can fit A.fd's slope in both.
+constexpr const char* kQuickGrid = "T=0.001..10:n9, L=16, rows=300";
 constexpr double kFigureL = 16;  // L of both grids above
 constexpr double kLogitSd = 3;
 constexpr std::array<double, 3> kEpsilons = {1e-3, 1e-1, 10};
