@@ -48,7 +48,7 @@ constexpr double kFigureL = 16;  // L of both grids above
 constexpr double kLogitSd = 3;
 constexpr std::array<double, 3> kEpsilons = {1e-3, 1e-1, 10};
 constexpr long kSearchEvaluations = 20000;
-constexpr double kStartSpread = 30;  // e^{−30} ≈ 1e-13: small weights, but gradients double can see
+constexpr double kStartSpread = 30;  // weights e^{−30} ≈ 1e-13: tiny, yet their effect on ‖J‖₂ is visible in double
 constexpr double kTiedGap = 60;      // masked weights e^{−60} ≈ 1e-26 of the tied pair
 
 constexpr const char* kPrinted = "printed min{1/(4T), sqrt2} (A.cor3)";
