@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/exit_codes.hpp"
+#include "cli/seed_option.hpp"
 #include "cli/progress_line.hpp"
 #include "proofs_checks/kernel_checks.hpp"
 #include "reports/pdflatex.hpp"
@@ -82,8 +83,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", a->out, "output directory (replaced atomically if it holds a previous report)")
       ->capture_default_str();
   cmd->add_flag("--quick", a->quick, "reduced grids and verification budget (about 2-3 minutes)");
-  cmd->add_option("--seed", a->seed, "random seed (same seed, same files except run.json)")
-      ->capture_default_str();
+  add_seed_option(cmd, a->seed, "random seed, 0 to 2^64-1 (same seed, same files except run.json)");
   cmd->add_flag("--no-pdf", a->no_pdf, "write the LaTeX sources only, do not run pdflatex");
   cmd->add_flag("--no-verify", a->no_verify, "leave out the verification of the claims catalog");
   cmd->add_option("-j,--jobs", a->jobs, "claims verified in parallel (default: all cores)");

@@ -18,6 +18,7 @@
 #include <flint/flint.h>
 
 #include "cli/exit_codes.hpp"
+#include "cli/seed_option.hpp"
 #include "cli/progress_line.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/rng.hpp"
@@ -330,7 +331,7 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--over", a->over,
                   "its domain, e.g. 'L in [2,64], T in [0.01,10] log, logits ~ normal(0,3)'");
   cmd->add_flag("--all", a->all, "every claim in the catalog");
-  cmd->add_option("--seed", a->seed, "random seed (same seed, same output)")->capture_default_str();
+  add_seed_option(cmd, a->seed, "random seed, 0 to 2^64-1 (same seed, same output)");
   cmd->add_option("--budget", a->budget,
                   "per claim: instances to sample (e.g. 2000) or seconds (e.g. 30s; not "
                   "reproducible across machines)")

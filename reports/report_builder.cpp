@@ -44,9 +44,30 @@ fs::path resolve_out_dir(const std::string& out) {
   if (out.empty()) throw std::invalid_argument("--out: the output directory name is empty");
   fs::path p = fs::absolute(fs::path(out)).lexically_normal();
   if (!p.has_filename()) p = p.parent_path();  // "dir/" → "dir"
-  const std::string name = p.filename().string();
-  if (name.empty() || name == "." || name == ".." || p == p.root_path()) {
+  // After lexically_normal "." and ".." are gone ("." is the cwd itself), so compare paths:
+  // replacing the root, the working directory, the home directory or a directory holding
+  // either would rename them away (e.g. `report --out .` in an empty directory).
+  if (p.filename().empty() || p == p.root_path()) {
     throw std::invalid_argument(fmt::format("--out {}: name a directory to create or replace", out));
+  }
+  const auto same_or_inside = [&p](const fs::path& other) {
+    std::error_code ec_a, ec_b;
+    const fs::path a = fs::weakly_canonical(p, ec_a);
+    const fs::path b = fs::weakly_canonical(other, ec_b);
+    if (ec_a || ec_b) return false;
+    const fs::path rel = b.lexically_relative(a);
+    return !rel.empty() && *rel.begin() != "..";
+  };
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  if (!ec && same_or_inside(cwd)) {
+    throw std::invalid_argument(fmt::format(
+        "--out {}: is the working directory or contains it; name a new subdirectory, e.g. --out report", out));
+  }
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && *home != '\0' && fs::path(home) != fs::path(home).root_path() && same_or_inside(home)) {
+    throw std::invalid_argument(fmt::format(
+        "--out {}: is the home directory or contains it; name a new subdirectory, e.g. --out report", out));
   }
   return p;
 }

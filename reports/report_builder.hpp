@@ -9,8 +9,10 @@
 //   kernel_checks.csv                                             when kernel rows are given
 //   run.json                                                      time, duration, host, versions
 //   report.pdf                                                    when pdflatex was found
-// Same seed, same options, same build → every file except run.json is byte-identical (the PDF
-// too: no dates, no trailer id). Timing lives only in run.json; the document says so.
+// Same seed, same options, same build → every file except run.json and report.pdf is
+// byte-identical, report.tex included. The PDF has no dates and no trailer id, but it states the
+// running time (passed to pdflatex as a definition, not written into report.tex) unless
+// running_time_in_pdf is false; only then is it byte-identical too.
 //
 // Atomic: everything is built in a sibling DIR.tmp-XXXXXX and renamed into place at the end.
 // An existing DIR is replaced only after success and only if it is empty or a previous report

@@ -102,6 +102,13 @@ struct Experiment {
   std::vector<FigureSpec> figures;
   std::function<SweepSummary(const SweepTable&)> summarize;
   std::vector<std::string> axes;  // the grid axes run() understands (others are an error)
+  // Rough work of one grid point (about one unit per floating-point operation of its inner
+  // loops), from the point's axis values by name, and that formula as text for the error
+  // message. resolve_grid refuses a grid whose summed work exceeds kMaxWorkUnits
+  // (reports/sweep_grid.hpp), so `--grid 'n=65536, samples=1e6'` fails at once instead of
+  // running for hours. Empty: no estimate.
+  std::function<double(const std::map<std::string, double>& point)> work;
+  std::string work_formula;  // e.g. "trials*L*d"
 };
 
 /// Every experiment, in report order.

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
+#include <map>
 #include <stdexcept>
 
 namespace attncert::sweeps {
@@ -65,13 +65,24 @@ double parse_number(std::string_view axis, std::string_view token) {
 }
 
 // A generated value rounded to 15 significant digits (hides the last-bit noise of A + k·S).
+// fmt and from_chars are locale-independent (strtod would read "1.5" as 1 under a decimal comma).
 double clean(double v) {
-  return std::strtod(fmt::format("{:.15g}", v).c_str(), nullptr);
+  const std::string text = fmt::format("{:.15g}", v);
+  double out = v;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc() || end != text.data() + text.size()) return v;  // cannot happen for finite v
+  return out;
+}
+
+// A point count as digits while it is readable, else as 1e+300 (a step like +1e-300 gives a
+// count with hundreds of digits).
+std::string count_text(double count) {
+  return count < 1e15 ? fmt::format("{:.0f}", count) : fmt::format("{:.3g}", count);
 }
 
 void check_count(std::string_view axis, double count) {
   if (!(count <= static_cast<double>(kMaxAxisPoints))) {
-    throw axis_error(axis, fmt::format("{:.0f} points, more than the cap of {}", count, kMaxAxisPoints));
+    throw axis_error(axis, fmt::format("{} points, more than the cap of {}", count_text(count), kMaxAxisPoints));
   }
 }
 
@@ -229,16 +240,42 @@ Grid complete_grid(const Grid& given, std::string_view defaults, const std::vect
   double points = 1;
   for (const GridAxis& axis : grid.axes) points *= static_cast<double>(axis.values.size());
   if (points > kMaxGridPoints) {
-    throw std::invalid_argument(fmt::format("--grid: {} has {:.0f} grid points, more than the cap of {:.0f}",
-                                            experiment, points, kMaxGridPoints));
+    throw std::invalid_argument(fmt::format("--grid: {} has {} grid points, more than the cap of {}",
+                                            experiment, count_text(points), count_text(kMaxGridPoints)));
   }
   return grid;
+}
+
+double grid_work(const Experiment& experiment, const Grid& grid) {
+  if (!experiment.work) return 0;
+  // Odometer over the axes (the point cap keeps this at most kMaxGridPoints evaluations).
+  std::vector<std::size_t> at(grid.axes.size(), 0);
+  for (const GridAxis& axis : grid.axes) {
+    if (axis.values.empty()) return 0;
+  }
+  double total = 0;
+  std::map<std::string, double> point;
+  while (true) {
+    for (std::size_t a = 0; a < grid.axes.size(); ++a) point[grid.axes[a].name] = grid.axes[a].values[at[a]];
+    total += experiment.work(point);
+    std::size_t a = 0;
+    while (a < at.size() && ++at[a] == grid.axes[a].values.size()) at[a++] = 0;
+    if (a == at.size()) return total;
+  }
 }
 
 Grid resolve_grid(const Experiment& experiment, bool quick, const std::vector<std::string>& grid_texts) {
   Grid grid = parse_grid(quick ? experiment.quick_grid : experiment.default_grid);
   for (const std::string& text : grid_texts) grid = merge_grids(grid, parse_grid(text));
-  return complete_grid(grid, experiment.default_grid, experiment.axes, experiment.name);
+  grid = complete_grid(grid, experiment.default_grid, experiment.axes, experiment.name);
+  const double work = grid_work(experiment, grid);
+  if (work > kMaxWorkUnits) {
+    throw std::invalid_argument(fmt::format(
+        "--grid: sweep {} would need about {:.3g} work units (sum over the grid points of {}), more than the cap "
+        "of {:.3g}; reduce those axes",
+        experiment.name, work, experiment.work_formula, kMaxWorkUnits));
+  }
+  return grid;
 }
 
 const std::vector<double>& axis_values(const Grid& grid, std::string_view name) {

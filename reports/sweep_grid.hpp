@@ -34,6 +34,12 @@ namespace attncert::sweeps {
 inline constexpr std::size_t kMaxAxisPoints = 100000;
 /// Cap on the grid points of a run (the product of the axis sizes).
 inline constexpr double kMaxGridPoints = 1e6;
+/// Cap on a run's estimated work (Experiment::work summed over the grid points): about 1e11
+/// floating-point operations, minutes on one core; every default grid is far below it.
+inline constexpr double kMaxWorkUnits = 1e11;
+
+/// Experiment::work summed over every point of `grid` (0 when the experiment has no estimate).
+double grid_work(const Experiment& experiment, const Grid& grid);
 
 // parse_grid(text) is declared in reports/sweep.hpp and implemented in sweep_grid.cpp.
 
@@ -53,7 +59,8 @@ Grid complete_grid(const Grid& given, std::string_view defaults,
                    const std::vector<std::string>& axes, std::string_view experiment);
 
 /// What the CLI passes to run(): the experiment's quick or default grid, merged with each
-/// --grid text in order (later wins per axis), axis names checked.
+/// --grid text in order (later wins per axis), axis names checked, and its grid_work at most
+/// kMaxWorkUnits (else std::invalid_argument naming the work formula's axes).
 Grid resolve_grid(const Experiment& experiment, bool quick, const std::vector<std::string>& grid_texts);
 
 /// The values of axis `name`; throws std::invalid_argument when the grid lacks it.

@@ -19,7 +19,7 @@ MeanInterval mean_interval(std::span<const double> draws) {
   }
   const double n = static_cast<double>(draws.size());
   const double mean = sum / n;
-  if (draws.size() == 1) return {mean, mean, mean};
+  if (draws.size() == 1) return {mean, std::nullopt, std::nullopt};
   double ss = 0;
   for (double x : draws) ss += (x - mean) * (x - mean);
   const double sd = std::sqrt(ss / (n - 1));

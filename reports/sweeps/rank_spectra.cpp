@@ -191,19 +191,18 @@ std::vector<FigureSpec> figures() {
        {"exact softmax rank $n$ (C.rank-softmax)", kSoftmax, kNumericalRank, kFullRank, true},
        {"elu+1 bound $\\min(n, m)$, $m=d$", kElu, kNumericalRank, kUpperBound, true},
        {"Taylor-2 bound $\\min(n, m)$, $m=1+d+d(d+1)/2$", kTaylor, kNumericalRank, kUpperBound, true}},
-      "Ranks of the $n \\times n$ attention matrices at $d = 8$ ($Q$, $K$ Gaussian). Linear attention's "
-      "numerical rank saturates at its feature dimension $m$ (dotted: C.rank-linear, $m = 8$ for elu+1, "
-      "$m = 45$ for Taylor-2); softmax is exactly full rank (dashed: C.rank-softmax, certified in Ball for "
-      "small $n$) and its numerical rank follows $n$, while its effective and stable ranks grow far more "
-      "slowly: most of its spectrum is small but not zero."};
+      "Ranks of the $n \\times n$ attention matrices at $d = 8$ ($Q$, $K$ Gaussian). Compare linear "
+      "attention's numerical rank with its feature dimension $m$ (dotted: C.rank-linear, $m = 8$ for elu+1, "
+      "$m = 45$ for Taylor-2), which bounds it, and softmax's numerical, effective and stable ranks with $n$ "
+      "(dashed: full rank, C.rank-softmax; the finding says at how many instances Ball certified it)."};
   FigureSpec decay{
       "rank-spectra-singular-values", "k", {{"n", 64}, {"d", 8}}, "index $k$",
       "$\\sigma_k/\\sigma_1$", false, true,
       {{"softmax", kSoftmax, kDecay}, {"linear elu+1 ($m=8$)", kElu, kDecay},
        {"linear Taylor-2 ($m=45$)", kTaylor, kDecay}},
-      "Normalised singular values of one instance ($n = 64$, $d = 8$). Linear attention's spectrum drops to "
-      "rounding level right after $k = m$ (C.rank-linear; values the SVD returns as exactly 0 cannot be "
-      "drawn on the log axis); softmax's decays steadily without such a cliff (C.rank-softmax: full rank)."};
+      "Normalised singular values of one instance ($n = 64$, $d = 8$). Look for a drop to rounding "
+      "level right after $k = m$ in linear attention's spectrum (C.rank-linear; values the SVD returns as "
+      "exactly 0 cannot be drawn on the log axis), and compare how softmax's decays (C.rank-softmax)."};
   return {ranks, decay};
 }
 
@@ -229,6 +228,8 @@ Experiment make_rank_spectra_experiment() {
   e.run = run;
   e.figures = figures();
   e.summarize = summarize;
+  e.work = [](const std::map<std::string, double>& p) { return 3 * p.at("n") * p.at("n") * p.at("n"); };
+  e.work_formula = "3*n^3";
   return e;
 }
 

@@ -286,8 +286,16 @@ SweepTable run(const Grid& grid, std::uint64_t seed, const ProgressCallback& pro
   return table;
 }
 
+// Relative rounding slack of a spike weight vs its bound (u = 2^−53): the weight is one term over
+// a normaliser summed from n terms (relative error below (n + 2)·u), the bound has an exp or a
+// power and two roundings; 4(n + 4)·u covers both. Without it, r = R makes the value equal the
+// bound mathematically and a last-bit difference counted as a violation.
+double rounding_slack(const SweepRow& row) { return 4 * (row.parameters.at(0) + 4) * 0x1p-53; }
+
 bool violates(const SweepRow& row) {
-  return (row.bounds[0] && row.value < *row.bounds[0]) || (row.bounds[1] && row.value > *row.bounds[1]);
+  const double slack = rounding_slack(row);
+  return (row.bounds[0] && row.value < *row.bounds[0] * (1 - slack)) ||
+         (row.bounds[1] && row.value > *row.bounds[1] * (1 + slack));
 }
 
 SweepSummary summarize(const SweepTable& table) {
@@ -346,21 +354,20 @@ std::vector<FigureSpec> figures() {
        {"power $s^\\beta$ ($\\beta=3$)", kPower, kError, "value", false, true}},
       "Telling $D_0$ (scores in $[r, R]$) from $D_1$ (spike $B$ on token 1) by thresholding the read-out "
       "$F = p_1\\mu + \\sum_{j \\ge 2} p_j v_j$ (threshold fitted on a training set, error on a fresh test "
-      "set, Clopper–Pearson 95% bars). Beyond the smallest $n$ (where the few Rademacher values of $D_0$ "
-      "can all be $+1$ and imitate the signal), softmax keeps the error near 0 at every $n$ drawn, even "
-      "where $\\ln n$ exceeds $B - R$; linear attention's error climbs towards $1/2$ since its spike weight "
-      "decays like $B/n$; the power kernel's error is near 0 in the middle of the range and rises again at "
-      "the largest $n$ (B.separation, B.spike-linear, B.degree; reconstructed statements of Deng, Song, "
-      "Zhou)."};
+      "set, Clopper–Pearson 95% bars). Read each mechanism's error against $n$: the reconstructed claims "
+      "expect softmax's error to stay near 0 while $\\ln n$ is below about $B - R$, and linear attention's to "
+      "approach $1/2$ as its spike weight decays like $B/n$; at the smallest $n$ the few Rademacher values of "
+      "$D_0$ can all be $+1$ and imitate the signal. The finding gives the errors at the largest $n$ "
+      "(B.separation, B.spike-linear, B.degree; reconstructed statements of Deng, Song, Zhou)."};
   FigureSpec gap{
       "softmax-linear-separation-gap", "n", fixed, "sequence length $n$",
       "raw gap $\\min_{D_1} F - \\max_{D_0} F$", true, false,
       {{"softmax", kSoftmax, kGap}, {"linear", kLinear, kGap},
        {"power $s^\\beta$ ($\\beta=3$)", kPower, kGap}},
       "The raw gap between the smallest $D_1$ read-out and the largest $D_0$ read-out over all samples: "
-      "positive means the samples are perfectly separated by a threshold. Softmax's gap is positive over "
-      "the widest range of $n$ and shrinks as $\\ln n$ approaches $B - R$; the power kernel's is positive "
-      "on a narrower range, and linear attention's stays negative (B.separation, reconstructed)."};
+      "positive means the samples are perfectly separated by a threshold. Compare over which range of $n$ "
+      "each mechanism's gap is positive, and how it changes as $\\ln n$ approaches $B - R$ "
+      "(B.separation, reconstructed)."};
   FigureSpec spike{
       "softmax-linear-separation-spike-weight", "n", fixed, "sequence length $n$",
       "smallest spike weight $\\min_{D_1} p_1$", true, true,
@@ -371,8 +378,8 @@ std::vector<FigureSpec> figures() {
        {"power $s^\\beta$", kPower, kSpikeMin},
        {"power bound $1/(1+(n-1)(R/B)^\\beta)$", kPower, kSpikeMin, kLowerBound, true}},
       "Smallest weight of the spike token over the $D_1$ samples against the reconstructed lower bounds "
-      "B.spike-softmax, B.spike-linear and B.degree (dashed, same colour): every mark lies on or above its "
-      "dashed line; the softmax weight stays near 1 while the linear weight decays like $B/n$."};
+      "B.spike-softmax, B.spike-linear and B.degree (dashed, same colour): a mark below its dashed line would "
+      "violate the bound (the finding counts violations). The linear bound decays like $B/n$."};
   return {error, gap, spike};
 }
 
@@ -398,6 +405,8 @@ Experiment make_softmax_linear_separation_experiment() {
   e.run = run;
   e.figures = figures();
   e.summarize = summarize;
+  e.work = [](const std::map<std::string, double>& p) { return 12 * p.at("n") * p.at("samples"); };
+  e.work_formula = "12*n*samples";
   return e;
 }
 

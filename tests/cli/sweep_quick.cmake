@@ -57,3 +57,23 @@ if(first STREQUAL third)
   message(FATAL_ERROR "vanishing-attention.csv does not depend on the seed")
 endif()
 message(STATUS "ok: sweep writes the tidy CSV, deterministically")
+
+# The largest seed is accepted as given (values beyond it are usage errors: tests/reports).
+run(sweep vanishing-attention --grid "L={2,4}, Delta_over_T=1, d=2, trials=2" --seed 18446744073709551615
+    --out "${WORK}/d")
+if(NOT last_out MATCHES "seed +18446744073709551615\n")
+  message(FATAL_ERROR "--seed 18446744073709551615 not shown as given:\n${last_out}")
+endif()
+# One draw estimates no spread: the mean's row has empty ci_low/ci_high, not a zero-width interval.
+run(sweep vanishing-attention --grid "L={2,4}, Delta_over_T=1, d=2, trials=1" --seed 5 --out "${WORK}/e")
+file(STRINGS "${WORK}/e/vanishing-attention.csv" one_draw REGEX "L\\*alpha_max \\(mean\\)")
+list(LENGTH one_draw n_mean)
+if(NOT n_mean EQUAL 2)
+  message(FATAL_ERROR "expected 2 mean rows with one draw, got ${n_mean}")
+endif()
+foreach(line IN LISTS one_draw)
+  if(NOT line MATCHES ",,5\r?$")
+    message(FATAL_ERROR "one draw must leave ci_low and ci_high empty:\n${line}")
+  endif()
+endforeach()
+message(STATUS "ok: the largest seed runs as given; one draw has no interval")

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <stdexcept>
 
 #include "reports/latex.hpp"
@@ -112,6 +113,43 @@ TEST(ExperimentText, MathIsTypesetAndReadsAsPlainText) {
       check(f.y_label, f.id + " y label");
       check(f.caption, f.id + " caption");
       for (const sweeps::CurveSpec& c : f.curves) check(c.legend, f.id + " legend");
+    }
+  }
+}
+
+// The findings go through escape_with_math and plain_text too: each experiment's summarize() on a
+// tiny grid (one that exercises its optional clauses, e.g. ≥ 3 lengths for a fitted slope).
+TEST(ExperimentText, FindingsAreTypesetAndReadAsPlainText) {
+  const std::map<std::string, std::string> tiny = {
+      {"vanishing-attention", "L={2,4,8}, Delta_over_T={0.5}, d=3, trials=3"},
+      {"gradient-sensitivity", "T={0.02,0.05,1,2,4}, L=16, rows=3"},
+      {"distance-collapse", "L={4,8,16}, N={1,3}, d=2, trials=3, mc_samples=5"},
+      {"geometric-separability", "N={1,3}, L=6, d=3, trials=3"},
+      {"softmax-linear-separation", "n={4,16}, samples=20"},
+      {"rank-spectra", "n={4,8}, d=2, certify_max_n=4"},
+      {"approximation-error", "m={1,4}, abs_s={0.5}, replicates=20"},
+  };
+  constexpr std::uint64_t kSeed = 7;
+  RecordProperty("seed", std::to_string(kSeed));
+  SCOPED_TRACE("seed " + std::to_string(kSeed));
+  ASSERT_EQ(tiny.size(), sweeps::experiments().size()) << "give every experiment a tiny grid";
+  for (const sweeps::Experiment& e : sweeps::experiments()) {
+    SCOPED_TRACE(e.name);
+    ASSERT_TRUE(tiny.count(e.name));
+    const std::string finding = e.summarize(e.run(sweeps::parse_grid(tiny.at(e.name)), kSeed, {})).finding;
+    ASSERT_FALSE(finding.empty());
+    EXPECT_EQ(escape_with_math(finding).find("\\ensuremath{\\$}"), std::string::npos) << "unpaired $: " << finding;
+    const std::string plain = plain_text(finding);
+    EXPECT_EQ(plain.find('$'), std::string::npos) << plain;
+    EXPECT_EQ(plain.find('\\'), std::string::npos) << plain;
+    std::string outside;  // the finding with its $…$ segments removed
+    bool in_math = false;
+    for (const char c : finding) {
+      if (c == '$') in_math = !in_math;
+      else if (!in_math) outside += c;
+    }
+    for (const char* pseudo : {"||", "^", "_{", "~", "<=", ">=", "sqrt", "alpha", "Delta", "eps="}) {
+      EXPECT_EQ(outside.find(pseudo), std::string::npos) << "pseudo-math '" << pseudo << "' outside $…$: " << finding;
     }
   }
 }

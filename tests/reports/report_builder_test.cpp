@@ -245,6 +245,34 @@ TEST(BuildReport, RefusesToReplaceADirectoryThatIsNotAReport) {
   EXPECT_TRUE(leftovers(tmp.path()).empty());
 }
 
+// `--out .` in an empty working directory used to pass the (dead) name == "." check and rename
+// the working directory away; the working directory, a directory holding it, and the root are
+// refused before any work, and the directory stays where it was.
+TEST(BuildReport, RefusesTheWorkingDirectoryAndItsAncestorsAsOutput) {
+  TempDir tmp;
+  const fs::path empty = tmp.path() / "empty";
+  fs::create_directories(empty);
+  const fs::path before = fs::current_path();
+  fs::current_path(empty);
+  for (const std::string& out : std::vector<std::string>{".", "./", "..", "../empty", empty.string(), "/"}) {
+    SCOPED_TRACE(out);
+    bool ran = false;
+    ReportOptions o = synthetic_options(out, 1);
+    o.progress = [&](const std::string&, std::size_t, std::size_t) { ran = true; };
+    try {
+      build_report(o);
+      ADD_FAILURE() << "must refuse";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("--out"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(ran);
+    EXPECT_TRUE(fs::is_directory(empty));
+  }
+  fs::current_path(before);
+  EXPECT_TRUE(fs::is_empty(empty));
+  EXPECT_TRUE(leftovers(tmp.path()).empty());
+}
+
 TEST(BuildReport, UnwritableOutputIsAOneLineErrorBeforeAnyWork) {
   TempDir tmp;
   std::ofstream(tmp.path() / "a-file") << "x";
