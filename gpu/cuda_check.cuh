@@ -1,4 +1,5 @@
-// CUDA failures become a KernelStatus naming the statement, file and line.
+// CUDA failures become a KernelStatus naming the statement, file and line; CudaEvent is an
+// event destroyed on every path (ATTNCERT_CUDA_CHECK returns early).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -17,3 +18,17 @@
               ": " + cudaGetErrorString(attncert_cuda_error_));                              \
     }                                                                                        \
   } while (0)
+
+namespace attncert::gpu {
+
+struct CudaEvent {
+  cudaEvent_t e = nullptr;
+  CudaEvent() = default;
+  CudaEvent(const CudaEvent&) = delete;
+  CudaEvent& operator=(const CudaEvent&) = delete;
+  ~CudaEvent() {
+    if (e != nullptr) cudaEventDestroy(e);
+  }
+};
+
+}  // namespace attncert::gpu

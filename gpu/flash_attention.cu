@@ -217,16 +217,6 @@ struct DeviceBuffer {
   }
 };
 
-struct CudaEvent {
-  cudaEvent_t e = nullptr;
-  CudaEvent() = default;
-  CudaEvent(const CudaEvent&) = delete;
-  CudaEvent& operator=(const CudaEvent&) = delete;
-  ~CudaEvent() {
-    if (e != nullptr) cudaEventDestroy(e);
-  }
-};
-
 struct DeviceCopies {
   DeviceBuffer q, k, v, out, lse;
   std::size_t q_bytes = 0, kv_bytes = 0, out_bytes = 0, lse_bytes = 0;

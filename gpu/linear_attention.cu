@@ -103,17 +103,6 @@ bool device_available(std::string* message) {
   return false;
 }
 
-// Events destroyed on every path (ATTNCERT_CUDA_CHECK returns early).
-struct CudaEvent {
-  cudaEvent_t e = nullptr;
-  CudaEvent() = default;
-  CudaEvent(const CudaEvent&) = delete;
-  CudaEvent& operator=(const CudaEvent&) = delete;
-  ~CudaEvent() {
-    if (e != nullptr) cudaEventDestroy(e);
-  }
-};
-
 // Device copies of a call's buffers; frees them on every path.
 struct DeviceBuffers {
   std::vector<void*> owned;

@@ -21,6 +21,7 @@
 #include "gpu/flash_attention.hpp"
 #include "gpu/portable_log.hpp"
 #include "numerics/rng.hpp"
+#include "tests/gpu/kernel_check_test_support.hpp"
 #include "proofs_checks/flash_attention_check.hpp"
 
 namespace attncert::gpu {
@@ -137,22 +138,7 @@ TEST(FlashAttentionTwin, DISABLED_FullMatrixWithinAPrioriBound) {
 
 // Cases run on worker threads; the rows, in order and bit for bit, must not depend on how many.
 TEST(FlashAttentionTwin, ValidationRowsDoNotDependOnTheNumberOfJobs) {
-  KernelCheckRequest request;
-  request.quick = true;
-  request.dtype = gpu::DType::f16;
-  request.seed = 11;
-  request.jobs = 1;
-  const std::vector<KernelCheckRow> one = check_flash_attention(request);
-  request.jobs = 3;
-  const std::vector<KernelCheckRow> three = check_flash_attention(request);
-  ASSERT_EQ(one.size(), three.size());
-  ASSERT_FALSE(one.empty());
-  for (std::size_t i = 0; i < one.size(); ++i) {
-    EXPECT_EQ(one[i].shape, three[i].shape) << i;
-    EXPECT_EQ(one[i].variant, three[i].variant) << i;
-    EXPECT_EQ(std::memcmp(&one[i].max_abs_error, &three[i].max_abs_error, sizeof(double)), 0) << i;
-    EXPECT_EQ(std::memcmp(&one[i].bound, &three[i].bound, sizeof(double)), 0) << i;
-  }
+  expect_rows_independent_of_jobs(check_flash_attention, gpu::DType::f16, 11);
 }
 
 // Review finding: fp16 inputs at or beyond 65520 overflow to ±inf in the kernel; the rounding

@@ -18,6 +18,7 @@
 #include "gpu/jacobian_norm.hpp"
 #include "gpu/jacobian_norm_tile.cuh"
 #include "numerics/rng.hpp"
+#include "tests/gpu/kernel_check_test_support.hpp"
 #include "proofs_checks/jacobian_norm_check.hpp"
 
 namespace attncert::gpu {
@@ -277,22 +278,7 @@ TEST(JacobianNormTwin, BoundGrowsWithInputRoundingAndIsVacuousWhenItMustBe) {
 
 // Cases run on worker threads; the rows, in order and bit for bit, must not depend on how many.
 TEST(JacobianNormTwin, ValidationRowsDoNotDependOnTheNumberOfJobs) {
-  KernelCheckRequest request;
-  request.quick = true;
-  request.dtype = DType::f16;
-  request.seed = 7;
-  request.jobs = 1;
-  const std::vector<KernelCheckRow> one = check_jacobian_norm(request);
-  request.jobs = 3;
-  const std::vector<KernelCheckRow> three = check_jacobian_norm(request);
-  ASSERT_EQ(one.size(), three.size());
-  ASSERT_FALSE(one.empty());
-  for (std::size_t i = 0; i < one.size(); ++i) {
-    EXPECT_EQ(one[i].shape, three[i].shape) << i;
-    EXPECT_EQ(one[i].variant, three[i].variant) << i;
-    EXPECT_EQ(std::memcmp(&one[i].max_abs_error, &three[i].max_abs_error, sizeof(double)), 0) << i;
-    EXPECT_EQ(std::memcmp(&one[i].bound, &three[i].bound, sizeof(double)), 0) << i;
-  }
+  expect_rows_independent_of_jobs(check_jacobian_norm, DType::f16, 7);
 }
 
 // Review finding: fp16 logits beyond 65520 overflow to −inf in the kernel (a masked entry), so

@@ -16,6 +16,7 @@
 #include "numerics/ball.hpp"
 #include "numerics/linear_attention.hpp"
 #include "numerics/rng.hpp"
+#include "tests/gpu/kernel_check_test_support.hpp"
 #include "proofs_checks/linear_attention_check.hpp"
 
 namespace attncert {
@@ -299,22 +300,7 @@ TEST(LinearAttentionTwin, UnderflowedElu1NormaliserIsZeroNotNaN) {
 
 // Cases run on worker threads; the rows, in order and bit for bit, must not depend on how many.
 TEST(LinearAttentionTwin, ValidationRowsDoNotDependOnTheNumberOfJobs) {
-  KernelCheckRequest request;
-  request.quick = true;
-  request.dtype = gpu::DType::f16;
-  request.seed = 11;
-  request.jobs = 1;
-  const std::vector<KernelCheckRow> one = check_linear_attention(request);
-  request.jobs = 3;
-  const std::vector<KernelCheckRow> three = check_linear_attention(request);
-  ASSERT_EQ(one.size(), three.size());
-  ASSERT_FALSE(one.empty());
-  for (std::size_t i = 0; i < one.size(); ++i) {
-    EXPECT_EQ(one[i].shape, three[i].shape) << i;
-    EXPECT_EQ(one[i].variant, three[i].variant) << i;
-    EXPECT_EQ(std::memcmp(&one[i].max_abs_error, &three[i].max_abs_error, sizeof(double)), 0) << i;
-    EXPECT_EQ(std::memcmp(&one[i].bound, &three[i].bound, sizeof(double)), 0) << i;
-  }
+  expect_rows_independent_of_jobs(check_linear_attention, gpu::DType::f16, 11);
 }
 
 // Review finding: elu+1 features of order e^-84 (queries and keys near -84) are tiny but exact
