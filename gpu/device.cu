@@ -14,9 +14,7 @@ std::string error_line(const char* what, cudaError_t e) {
   return std::string(what) + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
 }
 
-}  // namespace
-
-DeviceReport query_devices() {
+DeviceReport probe_devices() {
   DeviceReport r;
   r.cuda_compiled = true;
   int count = 0;
@@ -50,6 +48,14 @@ DeviceReport query_devices() {
   r.message = std::to_string(count) + " CUDA device(s); device 0: " + r.name + " (sm_" +
               std::to_string(r.compute_capability) + ")";
   return r;
+}
+
+}  // namespace
+
+DeviceReport query_devices() {
+  // Devices do not come and go within a run; the probe launch is not repeated per kernel call.
+  static const DeviceReport report = probe_devices();
+  return report;
 }
 
 }  // namespace attncert::gpu

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "gpu/kernel_status.hpp"
+
 namespace attncert::gpu {
 
 struct DeviceReport {
@@ -15,6 +17,15 @@ struct DeviceReport {
 
 /// Queries the CUDA runtime (when compiled in) and, if a device exists, launches a probe kernel
 /// to check that kernels actually run. Never throws: "no device" is an answer, not an error.
+/// The probe runs once per process; later calls return its report.
 DeviceReport query_devices();
+
+/// ok when query_devices() found a device that runs kernels; otherwise no_device, with the
+/// reason prefixed by `kernel` (e.g. "flash_attention: no CUDA device found").
+inline KernelStatus require_device(const std::string& kernel) {
+  const DeviceReport report = query_devices();
+  if (report.device_count > 0) return KernelStatus::success();
+  return KernelStatus::failure(KernelStatusCode::no_device, kernel + ": " + report.message);
+}
 
 }  // namespace attncert::gpu

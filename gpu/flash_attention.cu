@@ -222,12 +222,6 @@ struct DeviceCopies {
   std::size_t q_bytes = 0, kv_bytes = 0, out_bytes = 0, lse_bytes = 0;
 };
 
-KernelStatus no_device_unless_present() {
-  const DeviceReport report = query_devices();
-  if (report.device_count > 0) return KernelStatus::success();
-  return KernelStatus::failure(KernelStatusCode::no_device, "flash_attention: " + report.message);
-}
-
 /// Allocates device buffers, copies the host inputs, and returns args pointing at them.
 KernelStatus upload(const FlashAttentionArgs& host, DeviceCopies& dev, FlashAttentionArgs& device) {
   const std::size_t es = static_cast<std::size_t>(dtype_size(host.q_dtype));
@@ -262,7 +256,7 @@ KernelStatus launch_flash_attention(const FlashAttentionArgs& a, void* stream) {
 
 KernelStatus run_flash_attention_on_device(const FlashAttentionArgs& host) {
   if (KernelStatus s = can_run(host); !s.ok()) return s;
-  if (KernelStatus s = no_device_unless_present(); !s.ok()) return s;
+  if (KernelStatus s = require_device("flash_attention"); !s.ok()) return s;
   DeviceCopies dev;
   FlashAttentionArgs device;
   if (KernelStatus s = upload(host, dev, device); !s.ok()) return s;
@@ -282,7 +276,7 @@ KernelStatus time_flash_attention_on_device(const FlashAttentionArgs& host, int 
         KernelStatusCode::invalid_argument,
         "flash_attention: repeats = " + std::to_string(repeats) + "; must be >= 1");
   }
-  if (KernelStatus s = no_device_unless_present(); !s.ok()) return s;
+  if (KernelStatus s = require_device("flash_attention"); !s.ok()) return s;
   DeviceCopies dev;
   FlashAttentionArgs device;
   if (KernelStatus s = upload(host, dev, device); !s.ok()) return s;

@@ -103,12 +103,6 @@ KernelParams params_of(const JacobianNormArgs& a) {
   return p;
 }
 
-KernelStatus no_device_status() {
-  const DeviceReport report = query_devices();
-  if (report.device_count > 0) return KernelStatus::success();
-  return KernelStatus::failure(KernelStatusCode::no_device, "jacobian_norm: " + report.message);
-}
-
 /// Device buffers for a host-pointer call, freed on every path.
 struct DeviceBuffers {
   void* logits = nullptr;
@@ -158,7 +152,7 @@ KernelStatus launch_jacobian_norm(const JacobianNormArgs& args, void* stream) {
 
 KernelStatus run_jacobian_norm_on_device(const JacobianNormArgs& args) {
   if (KernelStatus s = can_run_jacobian_norm(args); !s.ok()) return s;
-  if (KernelStatus s = no_device_status(); !s.ok()) return s;
+  if (KernelStatus s = require_device("jacobian_norm"); !s.ok()) return s;
   DeviceBuffers buffers;
   JacobianNormArgs device;
   if (KernelStatus s = upload(args, buffers, device); !s.ok()) return s;
@@ -174,7 +168,7 @@ KernelStatus time_jacobian_norm_on_device(const JacobianNormArgs& args, int repe
     return KernelStatus::failure(KernelStatusCode::invalid_argument,
                                  "jacobian_norm: timing needs repeats >= 1 and a result pointer");
   }
-  if (KernelStatus s = no_device_status(); !s.ok()) return s;
+  if (KernelStatus s = require_device("jacobian_norm"); !s.ok()) return s;
   DeviceBuffers buffers;
   JacobianNormArgs device;
   if (KernelStatus s = upload(args, buffers, device); !s.ok()) return s;

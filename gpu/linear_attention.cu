@@ -95,14 +95,6 @@ KernelStatus launch_stages(const LinearAttentionArgs& args, void* workspace) {
   return KernelStatus::success();
 }
 
-// A device counts only if query_devices()'s probe kernel ran on it (as flash and jacobian).
-bool device_available(std::string* message) {
-  const DeviceReport report = query_devices();
-  if (report.device_count > 0) return true;
-  *message = report.message;
-  return false;
-}
-
 // Device copies of a call's buffers; frees them on every path.
 struct DeviceBuffers {
   std::vector<void*> owned;
@@ -174,8 +166,7 @@ KernelStatus launch_linear_attention(const LinearAttentionArgs& args, void* work
 KernelStatus run_linear_attention_on_device(const LinearAttentionArgs& args) {
   KernelStatus status = can_run(args);
   if (!status.ok()) return status;
-  std::string why;
-  if (!device_available(&why)) return KernelStatus::failure(KernelStatusCode::no_device, why);
+  if (KernelStatus s = require_device("linear_attention"); !s.ok()) return s;
   DeviceBuffers buffers;
   LinearAttentionArgs dev;
   void* workspace = nullptr;
@@ -211,8 +202,7 @@ KernelStatus time_linear_attention_on_device(const LinearAttentionArgs& args, in
   if (repeats < 1 || milliseconds == nullptr)
     return KernelStatus::failure(KernelStatusCode::invalid_argument,
                                  "linear_attention timing: repeats must be >= 1 and milliseconds non-null");
-  std::string why;
-  if (!device_available(&why)) return KernelStatus::failure(KernelStatusCode::no_device, why);
+  if (KernelStatus s = require_device("linear_attention"); !s.ok()) return s;
   DeviceBuffers buffers;
   LinearAttentionArgs dev;
   void* workspace = nullptr;
