@@ -152,16 +152,8 @@ void add_taylor_point(double abs_s, long d, const std::vector<double>& params, c
 }
 
 SweepTable run(const Grid& grid, std::uint64_t seed, const ProgressCallback& progress) {
-  const std::vector<AxisSpec> specs = axis_specs();
-  require_known_axes(grid, kName, specs);
-  SweepTable table;
-  table.experiment = kName;
-  table.seed = seed;
   std::vector<std::vector<double>> values;
-  for (const AxisSpec& a : specs) {
-    table.parameter_names.push_back(a.name);
-    values.push_back(axis_values(grid, kName, a));
-  }
+  SweepTable table = table_over_axes(grid, kName, seed, axis_specs(), values);
   table.bound_names = {kClosedForm, kLagrange};
   // Performer points: (m, 0, d, r, replicates); Taylor points: (0, |s|, d, 0, 0) — a 0 marks an
   // axis that does not apply to the row.

@@ -76,6 +76,23 @@ inline std::vector<std::string> axis_names(const std::vector<AxisSpec>& specs) {
   return names;
 }
 
+/// A table of `experiment` with one parameter column per spec, and each axis's values (the
+/// grid's, else the defaults, range-checked) in spec order. Unknown grid axes are an error.
+inline SweepTable table_over_axes(const Grid& grid, const std::string& experiment, std::uint64_t seed,
+                                  const std::vector<AxisSpec>& specs,
+                                  std::vector<std::vector<double>>& values) {
+  require_known_axes(grid, experiment, specs);
+  SweepTable table;
+  table.experiment = experiment;
+  table.seed = seed;
+  values.clear();
+  for (const AxisSpec& a : specs) {
+    table.parameter_names.push_back(a.name);
+    values.push_back(axis_values(grid, experiment, a));
+  }
+  return table;
+}
+
 /// Every combination of the axes' values (the cartesian product), first axis slowest.
 inline std::vector<std::vector<double>> grid_points(const std::vector<std::vector<double>>& axes) {
   std::vector<std::vector<double>> points{{}};

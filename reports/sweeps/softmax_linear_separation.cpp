@@ -264,16 +264,8 @@ void add_point(const Point& pt, const std::vector<double>& params, const Rng& st
 }
 
 SweepTable run(const Grid& grid, std::uint64_t seed, const ProgressCallback& progress) {
-  const std::vector<AxisSpec> specs = axis_specs();
-  require_known_axes(grid, kName, specs);
-  SweepTable table;
-  table.experiment = kName;
-  table.seed = seed;
   std::vector<std::vector<double>> values;
-  for (const AxisSpec& a : specs) {
-    table.parameter_names.push_back(a.name);
-    values.push_back(axis_values(grid, kName, a));
-  }
+  SweepTable table = table_over_axes(grid, kName, seed, axis_specs(), values);
   table.bound_names = {kLowerBound, kUpperBound};
   const std::vector<std::vector<double>> points = grid_points(values);
   const Rng base(seed);
