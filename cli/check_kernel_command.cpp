@@ -11,6 +11,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/progress_line.hpp"
+#include "cli/seed_option.hpp"
 #include "gpu/device.hpp"
 #include "proofs_checks/kernel_checks.hpp"
 #include "reports/kernel_check_records.hpp"
@@ -153,7 +154,7 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--seqlen-k", args->seqlen_k, "Only this key length (jacobian-norm: row length L)");
   cmd->add_option("--head-dim", args->head_dim, "Only this head dimension");
   cmd->add_option("--causal", args->causal, "Only causal (on) or non-causal (off) cases");
-  cmd->add_option("--seed", args->seed, "Seed of the random inputs (default 20261123)");
+  add_seed_option(cmd, args->seed, "Seed of the random inputs, 0 to 2^64-1");
   cmd->add_flag("--quick", args->quick, "A reduced shape matrix");
   cmd->add_flag("--twin", args->twin, "Run the CPU twin even when a CUDA device is present");
   cmd->add_option("--out", args->out, "CSV file (default check-kernel-NAME.csv)");
