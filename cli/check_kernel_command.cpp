@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/jobs_option.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/seed_option.hpp"
 #include "gpu/device.hpp"
@@ -61,8 +62,6 @@ KernelCheckRequest make_request(const CheckKernelArgs& a) {
   r.seed = a.seed;
   r.quick = a.quick;
   r.prefer_device = !a.twin;
-  if (a.jobs < 0 || a.jobs > 1024)
-    throw CLI::ValidationError("-j", fmt::format("{} is outside 0..1024 (0: all cores)", a.jobs));
   r.jobs = a.jobs;
   return r;
 }
@@ -158,8 +157,7 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--quick", args->quick, "A reduced shape matrix");
   cmd->add_flag("--twin", args->twin, "Run the CPU twin even when a CUDA device is present");
   cmd->add_option("--out", args->out, "CSV file (default check-kernel-NAME.csv)");
-  cmd->add_option("-j,--jobs", args->jobs,
-                  "Cases validated in parallel (default: all cores; the output does not depend on it)");
+  add_jobs_option(cmd, args->jobs, "Cases validated in parallel (the output does not depend on it)");
   cmd->callback([args, &exit_code] { run_check_kernel(*args, exit_code); });
 }
 

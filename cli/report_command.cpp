@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/exit_codes.hpp"
+#include "cli/jobs_option.hpp"
 #include "cli/seed_option.hpp"
 #include "cli/progress_line.hpp"
 #include "proofs_checks/kernel_checks.hpp"
@@ -86,7 +87,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
   add_seed_option(cmd, a->seed, "random seed, 0 to 2^64-1 (same seed, same files except run.json)");
   cmd->add_flag("--no-pdf", a->no_pdf, "write the LaTeX sources only, do not run pdflatex");
   cmd->add_flag("--no-verify", a->no_verify, "leave out the verification of the claims catalog");
-  cmd->add_option("-j,--jobs", a->jobs, "claims verified in parallel (default: all cores)");
+  add_jobs_option(cmd, a->jobs, "claims and kernel cases validated in parallel (default: all cores)");
   cmd->callback([a, &exit_code] { exit_code = run_report(*a); });
 }
 

@@ -18,6 +18,7 @@
 #include <flint/flint.h>
 
 #include "cli/exit_codes.hpp"
+#include "cli/jobs_option.hpp"
 #include "cli/seed_option.hpp"
 #include "cli/progress_line.hpp"
 #include "numerics/precision.hpp"
@@ -339,7 +340,7 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-precision", a->max_precision,
                   "precision cap in bits for certification (64 → 128 → … → cap)")
       ->capture_default_str();
-  cmd->add_option("-j,--jobs", a->jobs, "claims verified in parallel (default: all cores)");
+  add_jobs_option(cmd, a->jobs, "claims verified in parallel (default: all cores)");
   cmd->add_flag("--json", a->json, "print JSON Lines instead of the table");
   cmd->add_option("--out", a->out, "directory for results.jsonl, results.csv, counterexamples/")
       ->capture_default_str();
