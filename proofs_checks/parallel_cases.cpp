@@ -2,13 +2,22 @@
 
 #include <flint/flint.h>
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
 namespace attncert {
+namespace {
 
 std::size_t case_workers(int jobs, std::size_t cases) {
   std::size_t w = jobs > 0 ? static_cast<std::size_t>(jobs)
                            : std::max(1u, std::thread::hardware_concurrency());
   return std::max<std::size_t>(1, std::min(w, cases));
 }
+
+}  // namespace
 
 std::vector<KernelCheckRow> run_cases_in_parallel(
     std::size_t n, int jobs, const std::function<std::vector<KernelCheckRow>(std::size_t)>& rows,

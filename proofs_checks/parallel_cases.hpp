@@ -3,25 +3,18 @@
 // substream). Progress is reported under a lock, as cases finish.
 #pragma once
 
-#include <algorithm>
-#include <atomic>
 #include <cstddef>
-#include <exception>
 #include <functional>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "proofs_checks/kernel_check.hpp"
 
 namespace attncert {
 
-/// Worker threads for `jobs` (0: the machine's hardware threads), at most `cases`.
-std::size_t case_workers(int jobs, std::size_t cases);
-
-/// rows(i) for i in [0, n), concatenated in order of i. The first exception a case throws is
-/// rethrown after every worker has stopped. `units(i)` is how many progress units case i is
-/// worth (rows it produces); progress(done, total) is called under a lock.
+/// rows(i) for i in [0, n), concatenated in order of i, on min(jobs, n) threads (jobs 0: the
+/// machine's hardware threads). The first exception a case throws is rethrown after every
+/// worker has stopped. Each case counts `units_per_case` progress units (e.g. the dtypes it
+/// covers); progress(done, total) is called under a lock.
 std::vector<KernelCheckRow> run_cases_in_parallel(
     std::size_t n, int jobs, const std::function<std::vector<KernelCheckRow>(std::size_t)>& rows,
     const std::function<void(std::size_t done, std::size_t total)>& progress,
