@@ -16,6 +16,7 @@
 #include "gpu/device.hpp"
 #include "proofs_checks/kernel_checks.hpp"
 #include "reports/kernel_check_records.hpp"
+#include "reports/output_file.hpp"
 #include "reports/result_records.hpp"
 
 namespace attncert::cli {

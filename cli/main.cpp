@@ -13,6 +13,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/info_command.hpp"
 #include "cli/sweep_command.hpp"
+#include "cli/replay_command.hpp"
 #include "cli/report_command.hpp"
 #include "cli/verify_command.hpp"
 

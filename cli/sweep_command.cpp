@@ -14,6 +14,7 @@
 #include "cli/seed_option.hpp"
 #include "cli/progress_line.hpp"
 #include "reports/latex.hpp"
+#include "reports/output_file.hpp"
 #include "reports/result_records.hpp"
 #include "reports/sweep.hpp"
 #include "reports/sweep_grid.hpp"

@@ -17,6 +17,7 @@
 
 #include <flint/flint.h>
 
+#include "cli/conjecture_claim.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/jobs_option.hpp"
 #include "cli/seed_option.hpp"
@@ -24,6 +25,7 @@
 #include "numerics/precision.hpp"
 #include "numerics/rng.hpp"
 #include "proofs_checks/verifier.hpp"
+#include "reports/output_file.hpp"
 #include "reports/result_records.hpp"
 #include "proofs_checks/instance_sampler.hpp"
 #include "theory/catalog.hpp"
@@ -118,29 +120,6 @@ void print_table(const std::vector<const Claim*>& claims, const std::vector<Clai
                to_string(claims[i]->info().provenance), verdict_cell(r), r.certified,
                tightness_cell(r), r.max_precision_used, note);
   }
-}
-
-// Builds the user's conjecture and checks on one sampled instance that the domain feeds every
-// quantity it names (e.g. Delta needs q and K), so such mistakes fail before any search.
-std::unique_ptr<Claim> conjecture_claim(const std::string& expr, const std::string& over) {
-  std::unique_ptr<Claim> claim;
-  try {
-    claim = make_expression_claim(expr, over);
-  } catch (const ParseError& e) {
-    // Say which text the column refers to.
-    const bool in_expr = e.input() == expr;
-    throw std::invalid_argument(fmt::format("{}: {}", in_expr ? "--expr" : "--over", e.what()));
-  }
-  Rng rng(1);
-  Instance x = sample_instance(claim->space(), rng, SampleMode::Plain);
-  try {
-    (void)claim->evaluate_double(x);
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(fmt::format("--over: the domain cannot feed the conjecture: {}", e.what()));
-  } catch (const std::out_of_range& e) {
-    throw std::invalid_argument(fmt::format("--over: the domain cannot feed the conjecture: {}", e.what()));
-  }
-  return claim;
 }
 
 int run_verify(const VerifyArgs& a) {
@@ -246,57 +225,6 @@ int run_verify(const VerifyArgs& a) {
   return refuted ? kRefuted : inconclusive ? kInconclusive : kAllHold;
 }
 
-int run_replay(const std::string& path, long max_precision) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open for reading", path));
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw std::runtime_error(fmt::format("{}: not valid JSON (byte {})", path, e.byte));
-  }
-  if (!j.is_object() || !j.contains("claim") || !j["claim"].is_string() || !j.contains("instance")) {
-    throw std::runtime_error(fmt::format("{}: not an attncert counterexample (needs 'claim' and 'instance')", path));
-  }
-  const std::string id = j["claim"];
-  std::unique_ptr<Claim> user_claim;
-  const Claim* claim = nullptr;
-  if (j.contains("expression") && j.contains("domain") && j["expression"].is_string() &&
-      j["domain"].is_string()) {
-    user_claim = conjecture_claim(j["expression"], j["domain"]);
-    claim = user_claim.get();
-  } else {
-    claim = find_claim(id);
-  }
-  if (!claim) throw std::invalid_argument(fmt::format("{}: unknown claim id '{}'", path, id));
-  Instance x;
-  try {
-    x = instance_from_json(j["instance"]);
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(fmt::format("{}: {}", path, e.what()));
-  }
-  require_precision(max_precision, "--max-precision");
-  CertifyOptions o;
-  o.max_precision = max_precision;
-  o.start_precision = std::min(64L, max_precision);
-  const InstanceCertificate cert = certify_instance(*claim, x, o);
-  fmt::print("claim     {} ({})\n", id, to_string(claim->info().provenance));
-  fmt::print("statement {}\n", claim->info().statement_text);
-  fmt::print("instance  {}\n", x.describe(64));
-  for (const auto& s : cert.sides) {
-    fmt::print("  {:<8} {} {} {}  → {}\n", s.name, ball_text(s.lhs), to_string(s.rel), ball_text(s.rhs),
-               s.holds == Tri::True ? "holds (certified)"
-               : s.holds == Tri::False ? "VIOLATED (certified)" : "undecided");
-  }
-  fmt::print("result    {} at {} bits{}\n", to_string(cert.status), cert.precision,
-             cert.detail.empty() ? "" : " (" + cert.detail + ")");
-  switch (cert.status) {
-    case InstanceStatus::Refuted: return kRefuted;
-    case InstanceStatus::Proved: return kAllHold;
-    default: return kInconclusive;
-  }
-}
-
 }  // namespace
 
 void add_list_command(CLI::App& app, int& exit_code) {
@@ -345,15 +273,6 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", a->out, "directory for results.jsonl, results.csv, counterexamples/")
       ->capture_default_str();
   cmd->callback([a, &exit_code] { exit_code = run_verify(*a); });
-}
-
-void add_replay_command(CLI::App& app, int& exit_code) {
-  auto path = std::make_shared<std::string>();
-  auto max_precision = std::make_shared<long>(4096);
-  CLI::App* cmd = app.add_subcommand("replay", "Re-certify a saved counterexample from scratch");
-  cmd->add_option("file", *path, "counterexample JSON written by `attncert verify`")->required();
-  cmd->add_option("--max-precision", *max_precision, "precision cap in bits")->capture_default_str();
-  cmd->callback([path, max_precision, &exit_code] { exit_code = run_replay(*path, *max_precision); });
 }
 
 }  // namespace attncert::cli

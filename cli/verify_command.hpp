@@ -1,4 +1,4 @@
-// `attncert list`, `attncert verify`, `attncert replay`: the claims catalog and its verdicts.
+// `attncert list`, `attncert verify`: the claims catalog and its verdicts.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -7,6 +7,5 @@ namespace attncert::cli {
 
 void add_list_command(CLI::App& app, int& exit_code);
 void add_verify_command(CLI::App& app, int& exit_code);
-void add_replay_command(CLI::App& app, int& exit_code);
 
 }  // namespace attncert::cli

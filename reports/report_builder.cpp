@@ -23,6 +23,7 @@
 
 #include "proofs_checks/verifier.hpp"
 #include "reports/kernel_check_records.hpp"
+#include "reports/output_file.hpp"
 #include "reports/latex.hpp"
 #include "reports/pdflatex.hpp"
 #include "reports/result_records.hpp"

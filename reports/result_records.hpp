@@ -26,8 +26,4 @@ std::string csv_quote(const std::string& field);
 /// the instance, and the enclosures that refuted it.
 nlohmann::json counterexample_json(const Claim& claim, const ClaimResult& result);
 
-/// Writes `content` to `path` through `path.tmp` + rename, so a reader never sees a partial
-/// file under the final name. Throws std::runtime_error naming the path on failure.
-void write_file_atomically(const std::string& path, const std::string& content);
-
 }  // namespace attncert

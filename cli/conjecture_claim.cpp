@@ -1,0 +1,37 @@
+#include "cli/conjecture_claim.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "numerics/rng.hpp"
+#include "proofs_checks/instance_sampler.hpp"
+#include "theory/expression.hpp"
+#include "theory/expression_claim.hpp"
+
+namespace attncert::cli {
+
+// Builds the user's conjecture and checks on one sampled instance that the domain feeds every
+// quantity it names (e.g. Delta needs q and K), so such mistakes fail before any search.
+std::unique_ptr<Claim> conjecture_claim(const std::string& expr, const std::string& over) {
+  std::unique_ptr<Claim> claim;
+  try {
+    claim = make_expression_claim(expr, over);
+  } catch (const ParseError& e) {
+    // Say which text the column refers to.
+    const bool in_expr = e.input() == expr;
+    throw std::invalid_argument(fmt::format("{}: {}", in_expr ? "--expr" : "--over", e.what()));
+  }
+  Rng rng(1);
+  Instance x = sample_instance(claim->space(), rng, SampleMode::Plain);
+  try {
+    (void)claim->evaluate_double(x);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("--over: the domain cannot feed the conjecture: {}", e.what()));
+  } catch (const std::out_of_range& e) {
+    throw std::invalid_argument(fmt::format("--over: the domain cannot feed the conjecture: {}", e.what()));
+  }
+  return claim;
+}
+
+}  // namespace attncert::cli
