@@ -38,10 +38,37 @@ inline constexpr int kFlashAttentionMinHeadDim = 32;
 inline constexpr int kFlashAttentionMaxHeadDim = 128;
 inline constexpr int kFlashAttentionMaxBatchHeads = 65535;  // grid.y limit
 
+/// The kernel's tiling. gpu/flash_attention_tile.cuh builds the kernel and its twin from
+/// kFlashAttentionTiling, and the a-priori error bound (proofs_checks/flash_attention_check.cpp)
+/// is a function of it, so retiling the kernel retiles its proof.
+struct FlashAttentionTiling {
+  int block_q;  // query rows per thread block
+  int block_k;  // keys per tile iteration
+  int warps;    // per block; a warp owns block_q / warps query rows
+  int lanes;    // per warp (a power of two); lane x handles keys x, x + lanes, …
+
+  constexpr int keys_per_lane() const { return block_k / lanes; }
+  /// Levels of the xor-shuffle butterfly over the lanes (offsets lanes/2, …, 1).
+  constexpr int butterfly_stages() const {
+    int stages = 0;
+    for (int offset = lanes / 2; offset > 0; offset /= 2) ++stages;
+    return stages;
+  }
+  /// Additions a key's probability passes before the running row sum: the lane's own keys,
+  /// then the butterfly.
+  constexpr int row_sum_tree_depth() const { return keys_per_lane() - 1 + butterfly_stages(); }
+  /// Key tiles a row of seqlen_k keys spans: each rescales the earlier keys' weights once.
+  constexpr long long key_tiles(long long seqlen_k) const {
+    return (seqlen_k + block_k - 1) / block_k;
+  }
+};
+inline constexpr FlashAttentionTiling kFlashAttentionTiling{64, 64, 4, 32};
+
 /// 1/√head_dim rounded to float (the usual softmax scale).
 float default_attention_scale(int head_dim);
 
-/// Checks everything that can be checked before a launch: head_dim in [32, 128], lengths and
+/// Checks everything that can be checked before a launch: head_dim in [kFlashAttentionMinHeadDim,
+/// kFlashAttentionMaxHeadDim], lengths and
 /// batch_heads ≥ 1 (and within the grid limits), non-null pointers aligned to their element
 /// size, q/k/v dtypes equal, scale finite and > 0. The message names the problem.
 KernelStatus can_run(const FlashAttentionArgs& args);

@@ -2,7 +2,8 @@
 // (gpu/flash_attention.cu) and its CPU twin (gpu/flash_attention_twin.cpp). C++17-clean: nvcc
 // compiles it as C++17.
 //
-// Tiling (both sides run it in this order, so their results agree bit for bit):
+// Tiling (kFlashAttentionTiling in gpu/flash_attention.hpp, whose values are quoted below; both
+// sides run it in this order, so their results agree bit for bit):
 //   grid = (⌈Lq/64⌉ query blocks, batch_heads); 128 threads = 4 warps; warp w owns the 16
 //   query rows 16w … 16w+15 of the block. For each key tile of 64 keys (tile count from the
 //   block's last valid row, so causal blocks stop at their diagonal):
@@ -26,24 +27,24 @@
 #include <cstdint>
 
 #include "gpu/dtype.hpp"
+#include "gpu/flash_attention.hpp"
 #include "gpu/host_device.hpp"
 #include "gpu/portable_exp.hpp"
 #include "gpu/portable_log.hpp"
 
 namespace attncert::gpu::flash {
 
-inline constexpr int kBlockQ = 64;  // query rows per thread block
-inline constexpr int kBlockK = 64;  // keys per tile iteration
-inline constexpr int kWarps = 4;    // 128 threads per block
-inline constexpr int kLanes = 32;
-inline constexpr int kRowsPerWarp = kBlockQ / kWarps;  // 16
-inline constexpr int kKeysPerLane = kBlockK / kLanes;  // 2
-inline constexpr int kMinHeadDim = 32;
-inline constexpr int kMaxHeadDim = 128;
-inline constexpr int kMaxDimSlots = kMaxHeadDim / kLanes;  // output columns per lane (≤ 4)
-/// Additions a tile's p passes through before the running sum: one per-lane pair add and five
-/// butterfly stages.
-inline constexpr int kRowSumTreeDepth = 1 + 5;
+inline constexpr int kBlockQ = kFlashAttentionTiling.block_q;
+inline constexpr int kBlockK = kFlashAttentionTiling.block_k;
+inline constexpr int kWarps = kFlashAttentionTiling.warps;
+inline constexpr int kLanes = kFlashAttentionTiling.lanes;
+inline constexpr int kRowsPerWarp = kBlockQ / kWarps;                // 16
+inline constexpr int kKeysPerLane = kFlashAttentionTiling.keys_per_lane();  // 2
+inline constexpr int kMaxDimSlots = kFlashAttentionMaxHeadDim / kLanes;  // output columns per lane
+// The kernel and the twin are written for this shape (keys x and x + kLanes per lane, a full-warp
+// butterfly, head-dim classes of 1..4 slots): a retiling must change their loops as well.
+static_assert(kKeysPerLane == 2 && kKeysPerLane * kLanes == kBlockK, "two keys per lane");
+static_assert(kBlockQ % kWarps == 0 && kLanes == 32 && kMaxDimSlots == 4, "tiling of the loops");
 
 ATTNCERT_HOST_DEVICE int padded_head_dim(int d) { return (d + kLanes - 1) / kLanes * kLanes; }
 

@@ -5,8 +5,10 @@
 // Notation: u = 2⁻²⁴ (fp32 working precision); input rounding x̂ = x(1+δ) + η with |δ| ≤ u_in,
 // |η| ≤ η_in (fp32: u_in = u; fp16/bf16 inputs are rounded double → float → 16 bit, so
 // u_in = (1+u_dtype)(1+u) − 1 with u_dtype = 2⁻¹¹/2⁻⁸; η_in = half the smallest subnormal:
-// 2⁻¹⁵⁰ for fp32, 2⁻²⁵ (fp16) or 2⁻¹³⁴ (bf16) plus 2⁻¹⁵⁰); γ_n = nu/(1−nu);
-// E = kPortableExpRelativeError = 4u; n_t = ⌈Lk/64⌉ key tiles;
+// 2⁻¹⁵⁰ for fp32, 2⁻²⁵ (fp16) or 2⁻¹³⁴ (bf16) plus 2⁻¹⁵⁰); γ_n = nu/(1−nu) (higham_gamma);
+// E = kPortableExpRelativeError = 4u. From the kernel's tiling (gpu::kFlashAttentionTiling,
+// the constants the kernel and its twin are built from): n_t = ⌈Lk/B_k⌉ key tiles of B_k = 64
+// keys, and the row-sum tree depth D = (keys per lane − 1) + log₂(lanes) = 1 + 5 = 6;
 // σ = 1/√d the exact scale, σ̂ = fl32(σ) = σ(1+ε_σ).
 // Exact problem: s_j = σ q·k_j, α = softmax(s), O = Σ α_j v_j,
 // lse = log Σ e^{s_j}.
@@ -33,8 +35,8 @@
 //    so w_j gets a factor e^{η_j}, |η_j| ≤ u·x_j, x_j = M − t_j ≤ X := 2(σA + Δ) with
 //    A = min(Σ_c|q_c|K_c, ‖q‖₂·max‖k_j‖₂) ≥ |q·k_j|. Σ w_j(e^{u x_j} − 1) ≤ W·ε_sub with
 //        ε_sub = min(e^{uX} − 1, Lk·u/(e(1−u)))   (x e^{−x(1−u)} ≤ 1/(e(1−u))).
-//    Row sum l: each p passes the 6-deep lane/butterfly tree, then one fmaf per tile:
-//        ε_l = (1+E)^{n_t}(1+u)^{6+n_t} − 1,  l̂ = W(1+ρ), |ρ| ≤ ρ̄ = ε_l + ε_sub(1+ε_l) + uf.
+//    Row sum l: each p passes the D-deep lane/butterfly tree, then one fmaf per tile:
+//        ε_l = (1+E)^{n_t}(1+u)^{D+n_t} − 1,  l̂ = W(1+ρ), |ρ| ≤ ρ̄ = ε_l + ε_sub(1+ε_l) + uf.
 //    Underflow: weights flushed to 0 by portable_expf (argument < −87.33) or by an α that
 //    underflows, and subnormal roundings, total ≤ uf = (n_t+2)·Lk·2⁻¹²⁴ relative to W ≥ 1.
 // 3. Numerator N_c = Σ w_j v_jc: P is rounded to the dtype (relative u_P = u_dtype, absolute
@@ -54,7 +56,7 @@
 // A fully masked row is exact (O = 0, lse = −inf) and contributes no error.
 // Every quantity above is computed from the inputs (and their dtype rounding) before any
 // kernel runs, never from its output; the double arithmetic that evaluates the bound is
-// covered by inflating the norms and the result by 1e-12.
+// covered by inflating the norms and the result by 1e-9 (kBoundSafety).
 //
 // NAIVE SAME-PRECISION REFERENCE (the flash-attention rule's baseline, as FA's attention_ref
 // without upcast): q·scale rounded to the dtype, scores rounded to the dtype, softmax in fp32
@@ -77,8 +79,9 @@
 #include "gpu/portable_log.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/rng.hpp"
-#include "proofs_checks/parallel_cases.hpp"
+#include "numerics/scalar_traits.hpp"
 #include "numerics/softmax_attention.hpp"
+#include "proofs_checks/parallel_cases.hpp"
 
 namespace attncert {
 namespace {
@@ -103,11 +106,11 @@ double input_absolute_floor(DType t) {
 double probability_absolute_floor(DType t) {
   return t == DType::f32 ? 0.0 : t == DType::f16 ? 0x1p-25 : 0x1p-134;
 }
-double gamma(double n) { return n * kU / (1.0 - n * kU); }
 
 }  // namespace
 
-FlashAttentionBound flash_attention_bound(const FlashAttentionBoundInputs& in) {
+FlashAttentionBound flash_attention_bound(const FlashAttentionBoundInputs& in,
+                                          const gpu::FlashAttentionTiling& tiling) {
   // Inputs beyond the dtype's range become ±inf in the kernel; the rounding model (relative
   // u_in plus a floor) no longer holds, and nothing can be promised.
   if (!(in.max_abs_input < gpu::dtype_overflow_threshold(in.dtype)))
@@ -117,29 +120,32 @@ FlashAttentionBound flash_attention_bound(const FlashAttentionBoundInputs& in) {
   const double u_p = in.dtype == DType::f32 ? 0.0 : gpu::dtype_unit_roundoff(in.dtype);
   const double eta_p = probability_absolute_floor(in.dtype);
   const double E = static_cast<double>(gpu::kPortableExpRelativeError);
-  const double Lk = in.seqlen_k, d = in.head_dim;
-  const double n_t = std::ceil(Lk / 64.0);
+  const double Lk = in.seqlen_k;
+  const long long key_tiles = tiling.key_tiles(in.seqlen_k);
+  const double n_t = static_cast<double>(key_tiles);
+  const double tree_depth = tiling.row_sum_tree_depth();
   const double sigma = in.scale;
+  const double gamma_d = higham_gamma(in.head_dim, kU);
 
   // 1. logits
   const double A = in.abs_dot * kBoundSafety;
   const double A_hat = in.abs_rounded_dot * kBoundSafety;
   const double P_in = in.rounding_dot * kBoundSafety;
   const double c_s = in.scale_relative_error + kU + in.scale_relative_error * kU;
-  const double delta = sigma * (P_in + (gamma(d) + (1 + gamma(d)) * c_s) * A_hat);
+  const double delta = sigma * (P_in + (gamma_d + (1 + gamma_d) * c_s) * A_hat);
   const double logit_bound = sigma * A + delta;  // |t_j| ≤ σA + Δ
   const double logit_term = std::expm1(2 * delta) * in.v_half_range;
 
   // 2. online softmax and row sum
   const double X = 2 * logit_bound;
   const double eps_sub = std::min(std::expm1(kU * X), Lk * kU / (std::exp(1.0) * (1 - kU)));
-  const double eps_l = std::expm1(n_t * std::log1p(E) + (6 + n_t) * std::log1p(kU));
+  const double eps_l = std::expm1(n_t * std::log1p(E) + (tree_depth + n_t) * std::log1p(kU));
   const double uf = (n_t + 2) * Lk * 0x1p-124;
   const double rho = eps_l + eps_sub * (1 + eps_l) + uf;
 
   // 3. numerator, 4. division
   const double eps_N = std::expm1(n_t * std::log1p(E) + std::log1p(u_p) + std::log1p(u_in) +
-                                  std::log1p(gamma(Lk + n_t)));
+                                  std::log1p(higham_gamma(in.seqlen_k + key_tiles, kU)));
   const double vmax = in.v_max_abs;
   const double numer_rel = vmax * (eps_N + eps_sub * (1 + eps_N)) +
                            eta_in * (1 + eps_N) * (1 + eps_sub) + uf * (vmax + 1);
@@ -195,12 +201,14 @@ std::vector<Case> custom_cases(const KernelCheckRequest& r) {
   const bool dim_in_matrix = !r.head_dim || std::find(std::begin(kHeadDims), std::end(kHeadDims),
                                                       *r.head_dim) != std::end(kHeadDims);
   if (shape_in_matrix && dim_in_matrix) return {};
-  if (r.head_dim && (*r.head_dim < 32 || *r.head_dim > 128))
-    throw std::invalid_argument("flash-attention: head dim " + std::to_string(*r.head_dim) +
-                                " is not supported (the kernel handles 32..128)");
+  if (r.head_dim && (*r.head_dim < gpu::kFlashAttentionMinHeadDim ||
+                     *r.head_dim > gpu::kFlashAttentionMaxHeadDim))
+    throw std::invalid_argument(fmt::format(
+        "flash-attention: head dim {} is not supported (the kernel handles {}..{})", *r.head_dim,
+        gpu::kFlashAttentionMinHeadDim, gpu::kFlashAttentionMaxHeadDim));
   // The certified truth costs ~Lq·Lk·d ball operations; 4·(1023·1024·128) takes ~6 s.
-  if (r.seqlen_q && r.seqlen_k &&
-      static_cast<double>(*r.seqlen_q) * *r.seqlen_k * r.head_dim.value_or(128) > 5.4e8)
+  const int cost_dim = r.head_dim.value_or(gpu::kFlashAttentionMaxHeadDim);
+  if (r.seqlen_q && r.seqlen_k && static_cast<double>(*r.seqlen_q) * *r.seqlen_k * cost_dim > 5.4e8)
     throw std::invalid_argument("flash-attention: seqlen_q·seqlen_k·head_dim above 5.4e8 would "
                                 "make the certified ground truth take minutes per case");
   std::vector<ShapeCase> shapes;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gpu/dtype.hpp"
+#include "gpu/flash_attention.hpp"
 #include "proofs_checks/kernel_check.hpp"
 
 namespace attncert {
@@ -35,8 +36,12 @@ struct FlashAttentionBound {
   double logit_error = 0;  // Δ: |computed logit − exact logit| ≤ Δ for every key of the row
 };
 
-/// The a-priori bound for one output element (row i, column c) of a row with visible keys.
-FlashAttentionBound flash_attention_bound(const FlashAttentionBoundInputs& in);
+/// The a-priori bound for one output element (row i, column c) of a row with visible keys, for
+/// the kernel built with `tiling` (the bound's key-tile count and row-sum tree depth come from
+/// it; any other tiling only for tests that show the bound follows it).
+FlashAttentionBound flash_attention_bound(
+    const FlashAttentionBoundInputs& in,
+    const gpu::FlashAttentionTiling& tiling = gpu::kFlashAttentionTiling);
 
 /// One row per (case, dtype) of the shape matrix selected by `request`.
 std::vector<KernelCheckRow> check_flash_attention(

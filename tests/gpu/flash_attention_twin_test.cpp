@@ -4,6 +4,7 @@
 //  - exact special cases (one key: O = v̂ and lse = the logit; fully masked rows: 0 and −inf);
 //  - repeated runs bit-identical;
 //  - can_run names each bad input, and the device entry points return that status first;
+//  - the a-priori bound follows the kernel's tiling, which is the one the twin runs;
 //  - portable_logf within its stated error bound.
 #include <gtest/gtest.h>
 
@@ -19,10 +20,11 @@
 #include <vector>
 
 #include "gpu/flash_attention.hpp"
+#include "gpu/flash_attention_tile.cuh"
 #include "gpu/portable_log.hpp"
 #include "numerics/rng.hpp"
-#include "tests/gpu/kernel_check_test_support.hpp"
 #include "proofs_checks/flash_attention_check.hpp"
+#include "tests/gpu/kernel_check_test_support.hpp"
 
 namespace attncert::gpu {
 namespace {
@@ -158,6 +160,57 @@ TEST(FlashAttentionTwin, InputsBeyondTheDtypeRangeGetNoFiniteBound) {
   EXPECT_TRUE(std::isinf(flash_attention_bound(in).log_sum_exp));
   in.dtype = gpu::DType::bf16;  // 65520 is well inside bf16's range
   EXPECT_TRUE(std::isfinite(flash_attention_bound(in).output));
+}
+
+// The bound is a function of the kernel's tiling (issue 16): retiling must move it. Each key
+// tile costs a factor (1+E)(1+u) in the row sum and (1+E) plus one rounding in the numerator
+// (E = 4u), each row-sum tree level one rounding u; so more tree levels at the same tile count
+// raise the bound, and halving the tile count at the price of two more tree levels lowers it.
+TEST(FlashAttentionTwin, BoundFollowsTheKernelTiling) {
+  FlashAttentionBoundInputs in;  // a typical fp32 row: 1024 keys, d = 64, |q·k| up to 80
+  in.seqlen_k = 1024;
+  in.head_dim = 64;
+  in.scale = 0.125;
+  in.abs_dot = in.abs_rounded_dot = 80;
+  in.rounding_dot = 80 * 0x1p-23;
+  in.v_max_abs = 3, in.v_half_range = 2.5, in.max_abs_input = 4;
+  const FlashAttentionBound kernel = flash_attention_bound(in);
+  const FlashAttentionBound same = flash_attention_bound(in, kFlashAttentionTiling);
+  EXPECT_EQ(kernel.output, same.output);
+  EXPECT_EQ(kernel.log_sum_exp, same.log_sum_exp);
+
+  // 4 keys per lane over 16 lanes: tree depth 3 + 4 = 7 > 6, still 16 tiles of 64 keys.
+  const FlashAttentionTiling deeper_tree{64, 64, 4, 16};
+  ASSERT_EQ(deeper_tree.key_tiles(1024), kFlashAttentionTiling.key_tiles(1024));
+  ASSERT_GT(deeper_tree.row_sum_tree_depth(), kFlashAttentionTiling.row_sum_tree_depth());
+  const FlashAttentionBound deeper = flash_attention_bound(in, deeper_tree);
+  EXPECT_GT(deeper.output, kernel.output);
+  EXPECT_GT(deeper.log_sum_exp, kernel.log_sum_exp);
+
+  // 128-key tiles over 32 lanes: 8 tiles instead of 16, tree depth 3 + 5 = 8.
+  const FlashAttentionTiling bigger_block{64, 128, 4, 32};
+  ASSERT_EQ(bigger_block.key_tiles(1024), 8);
+  const FlashAttentionBound bigger = flash_attention_bound(in, bigger_block);
+  EXPECT_LT(bigger.output, kernel.output);
+  EXPECT_LT(bigger.log_sum_exp, kernel.log_sum_exp);
+  // The logits do not depend on the tiling.
+  EXPECT_EQ(bigger.logit_error, kernel.logit_error);
+  EXPECT_EQ(deeper.logit_error, kernel.logit_error);
+}
+
+// The tiling the bound assumes is the one the twin (and the kernel) run: the same tile count
+// per row, and a row sum of one pair add per lane and then the emulated butterfly.
+TEST(FlashAttentionTwin, TwinRunsTheTilingTheBoundAssumes) {
+  for (int Lk : {1, 63, 64, 65, 1000, 1024, 1025})
+    EXPECT_EQ(flash::key_tile_count(0, 1, Lk, false), kFlashAttentionTiling.key_tiles(Lk)) << Lk;
+  // Depth of the twin's row-sum tree, measured: every lane starts at depth 1 (p_x + p_{x+32})
+  // and each butterfly stage adds one level.
+  float depth[flash::kLanes];
+  for (float& x : depth) x = static_cast<float>(flash::kKeysPerLane - 1);
+  const float measured =
+      flash::emulate_xor_butterfly(depth, [](float a, float b) { return std::max(a, b) + 1; });
+  EXPECT_EQ(measured, kFlashAttentionTiling.row_sum_tree_depth());
+  EXPECT_EQ(flash::kKeysPerLane * flash::kLanes, kFlashAttentionTiling.block_k);
 }
 
 // One key: softmax weight 1 exactly (p = e⁰ = 1, l = 1), so O = v̂ and lse = the fp32 logit.
