@@ -11,9 +11,43 @@
 #pragma once
 
 #include "gpu/dtype.hpp"
+#include "gpu/host_device.hpp"
 #include "gpu/kernel_status.hpp"
 
 namespace attncert::gpu {
+
+/// The kernel's reduction and solver constants, as far as its a-priori error bound
+/// (proofs_checks/jacobian_norm_check.cpp) depends on them. gpu/jacobian_norm_tile.cuh builds the
+/// kernel and its twin from kJacobianNormGeometry, so changing one changes the proof as well.
+struct JacobianNormGeometry {
+  int warp_size;  // lanes (a power of two): lane x sums elements x, x + warp_size, …, then a
+                  // xor-butterfly combines the lanes
+  /// Weights whose exponent x̂ = (l − max)/T is below this are set to 0 (e^−69 ≈ 2^−99.5): keeps
+  /// every positive weight ≥ 2^−100, so no product in the solver underflows far enough to spoil
+  /// its relative error analysis; the dropped mass is an absolute error term of the bound.
+  float weight_floor_exponent;
+  /// Bracket exit: hi − lo ≤ width·lo (exact test: hi − lo is exact by Sterbenz, the scaling too).
+  float bracket_exit_width;
+  /// Noise exit: the solver stops when |Ĥ| ≤ noise_factor·K·u·Â (K: secular_noise_k).
+  int noise_factor;
+};
+inline constexpr JacobianNormGeometry kJacobianNormGeometry{32, -69.0f, 0x1p-22f, 2};
+
+/// Summation depth of a warp sum over `length` elements: ⌈L/w⌉ − 1 sequential additions per
+/// lane (the first one, 0 + t, is exact) plus log₂ w tree levels.
+ATTNCERT_HOST_DEVICE constexpr int jacobian_norm_sum_depth(long long length, int warp_size) {
+  int levels = 0;
+  for (int offset = warp_size / 2; offset > 0; offset /= 2) ++levels;
+  return static_cast<int>((length + warp_size - 1) / warp_size) - 1 + levels;
+}
+
+/// K of the evaluation-error bound |Ĥ − H| ≤ γ_K·(|p1| + |p2| + (a−λ)(λ−b)·Σ|t_i|):
+/// depth + 3 roundings per term + 5 in the products and sums + 1 for subnormal products
+/// (derivation in proofs_checks/jacobian_norm_check.cpp).
+ATTNCERT_HOST_DEVICE constexpr int jacobian_norm_secular_noise_k(long long length,
+                                                                 int warp_size) {
+  return jacobian_norm_sum_depth(length, warp_size) + 9;
+}
 
 /// Longest row: the kernel keeps a row's weights in shared memory, ≤ 48 KB per block without
 /// opt-in (one warp per block at this length).

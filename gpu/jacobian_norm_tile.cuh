@@ -25,23 +25,24 @@
 
 #include "gpu/dtype.hpp"
 #include "gpu/host_device.hpp"
+#include "gpu/jacobian_norm.hpp"
 #include "gpu/portable_exp.hpp"
 
 namespace attncert::gpu::jacobian_norm_tile {
 
-inline constexpr int kWarpSize = 32;
-/// Weights whose exponent x̂ = (l − max)/T is below this are set to 0 (e^−69 ≈ 2^−99.5): keeps
-/// every positive weight ≥ 2^−100, so no product in the solver underflows far enough to spoil
-/// its relative error analysis; the dropped mass is an absolute error term of the bound.
-inline constexpr float kWeightFloorExponent = -69.0f;
+// The bound's constants (gpu/jacobian_norm.hpp: kJacobianNormGeometry), as scalars for the
+// device code.
+inline constexpr int kWarpSize = kJacobianNormGeometry.warp_size;
+inline constexpr float kWeightFloorExponent = kJacobianNormGeometry.weight_floor_exponent;
+inline constexpr float kBracketExitWidth = kJacobianNormGeometry.bracket_exit_width;
+inline constexpr int kNoiseFactor = kJacobianNormGeometry.noise_factor;
+static_assert(kWarpSize == 32, "the kernel's shuffles and shared-memory layout assume full warps");
 /// Safeguarded Newton for the first kNewtonIterations steps, then pure bisection until the
 /// bracket exit: from any bracket inside [2^−100, 1], ≤ 7 geometric halvings of log(hi/lo) reach
 /// hi ≤ 2·lo and ≤ 22 arithmetic ones reach hi − lo ≤ 2^−22·lo, so the cap below is never what
 /// stops the solver (tested; typical rows stop by the noise or bracket test within ~10 steps).
 inline constexpr int kNewtonIterations = 40;
 inline constexpr int kMaxSolverIterations = 80;
-/// Bracket exit: hi − lo ≤ 2^−22·lo (exact test: hi − lo is exact by Sterbenz, the scaling too).
-inline constexpr float kBracketExitWidth = 0x1p-22f;
 /// Shortest Newton step, relative to λ: half the exit width, so that once Newton has converged
 /// the next point lands past the root and the bracket closes (a one-sided Newton sequence never
 /// closes it by itself).
@@ -50,16 +51,9 @@ inline constexpr float kMinNewtonStep = 0x1p-23f;
 /// How the solver stopped (for tests; the kernel does not report it).
 enum class SolverExit : int { none = 0, trivial = 1, noise = 2, bracket = 3, cap = 4 };
 
-/// Summation depth of a warp sum over `length` elements: ⌈L/32⌉ − 1 sequential additions per
-/// lane (the first one, 0 + t, is exact) plus 5 tree levels.
-ATTNCERT_HOST_DEVICE int warp_sum_depth(long long length) {
-  return static_cast<int>((length + kWarpSize - 1) / kWarpSize) + 4;
+ATTNCERT_HOST_DEVICE int secular_noise_k(long long length) {
+  return jacobian_norm_secular_noise_k(length, kWarpSize);
 }
-
-/// K of the evaluation-error bound |Ĥ − H| ≤ γ_K·(|p1| + |p2| + (a−λ)(λ−b)·Σ|t_i|):
-/// depth + 3 roundings per term + 5 in the products and sums + 1 for subnormal products
-/// (derivation in proofs_checks/jacobian_norm_check.cpp).
-ATTNCERT_HOST_DEVICE int secular_noise_k(long long length) { return warp_sum_depth(length) + 9; }
 
 // ---------------------------------------------------------------------------------------
 // Lane partials and their combines
@@ -126,7 +120,7 @@ ATTNCERT_HOST_DEVICE float weight_of(float logit, float max_logit, float tempera
 
 struct SolverState {
   float a = 0, b = 0, mbb = 0;  // top weight, second distinct weight, m_b·b
-  float noise_factor = 0;       // 2·K·u: computed noise bound multiplier
+  float noise_factor = 0;       // kNoiseFactor·K·u: computed noise bound multiplier
   float lo = 0, hi = 0;         // bracket: lo < λ* < hi (every update has the correct sign)
   float lambda = 0;             // current iterate, lo < λ < hi
   float last_step = 0;          // |previous Newton step| (0: none yet)
@@ -155,7 +149,7 @@ ATTNCERT_HOST_DEVICE SolverState start_solver(float a, float b, int mb, long lon
   s.a = a;
   s.b = b;
   s.mbb = static_cast<float>(mb) * b;
-  s.noise_factor = static_cast<float>(2 * secular_noise_k(length)) * 0x1p-24f;
+  s.noise_factor = static_cast<float>(kNoiseFactor * secular_noise_k(length)) * 0x1p-24f;
   s.lo = b;
   s.hi = a;
   const float lambda0 = a * b * static_cast<float>(1 + mb) / (a + s.mbb);

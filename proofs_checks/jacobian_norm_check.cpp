@@ -6,9 +6,11 @@
 // Notation: l the original (double) logits of a row, l̂ = round_dtype(l), m = max l̂ (unmasked),
 // T the fp32 temperature (taken exactly: the ground truth uses the same T), u = 2^−24 (fp32
 // arithmetic), u_d the dtype's unit roundoff, η_d half its smallest subnormal (|l̂ − l| ≤
-// u_d|l| + η_d), M = max |l| over unmasked entries, γ_k = ku/(1 − ku). N(w) = λ_max(diag w −
-// wwᵀ/Σw)/(T·Σw) is ‖J‖₂ for weights w (any positive common factor, i.e. any shift of the
-// logits, leaves N unchanged).
+// u_d|l| + η_d), M = max |l| over unmasked entries, γ_k = ku/(1 − ku) (higham_gamma).
+// N(w) = λ_max(diag w − wwᵀ/Σw)/(T·Σw) is ‖J‖₂ for weights w (any positive common factor, i.e.
+// any shift of the logits, leaves N unchanged). The kernel's constants below come from
+// gpu::kJacobianNormGeometry, the values the kernel and its twin are built from: warp size
+// w = 32, weight floor −69, bracket exit width 2^−22, noise factor 2.
 //
 // Fact 1 (log-Lipschitz). On the weights, d log λ_max = Σ π_i d log w_i with π_i =
 // w_i/(w_i−λ)² / Σ_k w_k/(w_k−λ)² ≥ 0, Σ π_i = 1 (implicit differentiation of the secular
@@ -36,15 +38,16 @@
 // (all other weights ≤ b < λ). φ = log P − log Q is increasing with dφ/d log λ ≥ 1 (d log P ≥ 0;
 // each term of Q has −d log/d log λ = λ/(λ−w_i) ≥ 1), so |g| ≤ c(P+Q) implies
 // |log λ − log λ*| ≤ log((1+c)/(1−c)). Evaluation of H = (a−λ)(λ−b)·g: the R-sum has depth
-// D = ⌈L/32⌉ + 4 (per-lane chain + 5 tree levels), each term 3 roundings, the products and the
+// D = ⌈L/w⌉ − 1 + log₂ w = ⌈L/32⌉ + 4 (per-lane chain + 5 tree levels), each term 3 roundings, the products and the
 // two final sums 5 more, and a product that may be subnormal adds ≤ 2^−150 ≤ (u/2)(|p1|+|p2|)
 // (every positive weight ≥ 2^−100 keeps |p1|+|p2| ≥ 2^−125): |Ĥ − H| ≤ γ_K·A, K = D + 9,
 // A = (a−λ)(λ−b)(P+Q). The computed noise 2Ku·(p̂1 + p̂2 + lr̂·|R̂|) ≥ γ_K·A, so every bracket
 // update has the correct sign (the bracket always contains λ*), and the noise exit gives
-// |H| ≤ 3.001·Ku·A, i.e. c = 3.001·K·u. The bracket exit (hi − lo ≤ 2^−22·lo, λ an end of the
-// bracket) gives |log λ − log λ*| ≤ log(1 + 2^−22) ≤ 2^−22. The iteration cap is never reached:
-// after 40 Newton steps the solver bisects, and ≤ 7 geometric + 22 arithmetic bisections close
-// any bracket inside [2^−100, 1] to the exit width (69 < 80 steps; tested).
+// |H| ≤ (2 + 1.001)·Ku·A, i.e. c = 3.001·K·u (2: the noise factor). The bracket exit
+// (hi − lo ≤ 2^−22·lo, λ an end of the bracket) gives |log λ − log λ*| ≤ log(1 + 2^−22) ≤
+// 2^−22. The iteration cap is never reached: after 40 Newton steps the solver bisects, and ≤ 7
+// geometric + 22 arithmetic bisections close any bracket inside [2^−100, 1] to the exit width
+// (69 < 80 steps; tested).
 // θ_solve = max(log((1+c)/(1−c)), 2^−22); a tied top weight returns λ = a exactly.
 //
 // Sum and division: Ŝ has depth D, |log Ŝ − log S| ≤ −log(1−γ_D); fl(λ/fl(Ŝ·T)) adds two
@@ -78,8 +81,10 @@
 
 #include "gpu/device.hpp"
 #include "gpu/jacobian_norm.hpp"
+#include "gpu/portable_exp.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/rng.hpp"
+#include "numerics/scalar_traits.hpp"
 #include "numerics/softmax_jacobian.hpp"
 
 namespace attncert {
@@ -92,8 +97,6 @@ constexpr double kU = 0x1p-24;
 constexpr float kTemperatures[] = {0.01f, 0.1f, 1.0f, 10.0f, 100.0f};
 constexpr long long kLengths[] = {1, 2, 3, 64, 1000, 4096};
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
-
-double gamma_k(double k) { return k * kU / (1.0 - k * kU); }
 
 double half_smallest_subnormal(DType t) {
   return t == DType::f32 ? 0x1p-150 : t == DType::f16 ? 0x1p-25 : 0x1p-134;
@@ -242,22 +245,26 @@ bool bit_identical(const std::vector<float>& x, const std::vector<float>& y) {
 }  // namespace
 
 JacobianNormBound jacobian_norm_error_bound(DType dtype, long long length, double max_abs_logit,
-                                            float temperature) {
+                                            float temperature,
+                                            const gpu::JacobianNormGeometry& geometry) {
   JacobianNormBound b;
   const double T = temperature;
   const double ud = gpu::dtype_unit_roundoff(dtype), eta = half_smallest_subnormal(dtype);
   const double M = max_abs_logit;
   const double iota = (ud * M + eta) / T;
-  const double g2 = gamma_k(2);
-  const double X = std::min(69.0 / (1.0 - g2), 2.0 * (M * (1.0 + ud) + eta) / T);
-  const double eps_exp = 4.0 * kU;
+  const double g2 = higham_gamma(2, kU);
+  const double floor = -static_cast<double>(geometry.weight_floor_exponent);  // 69
+  const double X = std::min(floor / (1.0 - g2), 2.0 * (M * (1.0 + ud) + eta) / T);
+  const double eps_exp = gpu::kPortableExpRelativeError;
   const double spread =
       2.0 * iota + 2.0 * (g2 * X + 0x1p-149) + 2.0 * eps_exp / (1.0 - eps_exp);
-  const double depth = static_cast<double>((length + 31) / 32 + 4);
-  const double K = depth + 9.0;
-  const double c = 3.001 * K * kU;
-  const double solver = std::max(std::log1p(2.0 * c / (1.0 - c)), 0x1p-22);
-  const double sum_and_division = -std::log1p(-gamma_k(depth)) - 2.0 * std::log1p(-kU);
+  const int depth = gpu::jacobian_norm_sum_depth(length, geometry.warp_size);
+  const double K = gpu::jacobian_norm_secular_noise_k(length, geometry.warp_size);
+  // The noise exit leaves |H| ≤ noise_factor·K·u·Â + γ_K·A; 1.001 covers γ_K and Â against K·u·A.
+  const double c = (geometry.noise_factor + 1.001) * K * kU;
+  const double solver =
+      std::max(std::log1p(2.0 * c / (1.0 - c)), static_cast<double>(geometry.bracket_exit_width));
+  const double sum_and_division = -std::log1p(-higham_gamma(depth, kU)) - 2.0 * std::log1p(-kU);
   const double E = spread + solver + sum_and_division;
   // ×(1 + 1e-9): the double evaluation above (no cancellation: log1p/expm1) rounds a few dozen
   // times, each by a relative 2⁻⁵³.
@@ -265,7 +272,7 @@ JacobianNormBound jacobian_norm_error_bound(DType dtype, long long length, doubl
   // Logits at or beyond the dtype's overflow threshold turn into ±inf in the kernel (a masked
   // entry or NaN): the rounding model |l̂ − l| ≤ u_d|l| + η_d fails and nothing is promised.
   if (!(M < gpu::dtype_overflow_threshold(dtype))) b.rho = std::numeric_limits<double>::infinity();
-  const double p = static_cast<double>(length - 1) * std::exp(-69.0 / (1.0 + g2) + 2.0 * iota);
+  const double p = static_cast<double>(length - 1) * std::exp(-floor / (1.0 + g2) + 2.0 * iota);
   b.tau = std::min(6.0 * p, 0.5) / T * (1.0 + 1e-9);
   b.input_part = iota;
   b.solver_part = solver;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gpu/dtype.hpp"
+#include "gpu/jacobian_norm.hpp"
 #include "proofs_checks/kernel_check.hpp"
 
 namespace attncert {
@@ -28,8 +29,11 @@ struct JacobianNormBound {
 };
 
 /// max_abs_logit: max |l| over the unmasked ORIGINAL logits of the rows (0 if all masked).
-JacobianNormBound jacobian_norm_error_bound(gpu::DType dtype, long long length,
-                                            double max_abs_logit, float temperature);
+/// `geometry`: the kernel's reduction and solver constants (any other only for tests that show
+/// the bound follows them).
+JacobianNormBound jacobian_norm_error_bound(
+    gpu::DType dtype, long long length, double max_abs_logit, float temperature,
+    const gpu::JacobianNormGeometry& geometry = gpu::kJacobianNormGeometry);
 
 /// The shape matrix: dtype ∈ {fp32, fp16, bf16}, L ∈ {1, 2, 3, 64, 1000, 4096},
 /// T ∈ {0.01, 0.1, 1, 10, 100}, variants random / masked (incl. a fully masked row and a single

@@ -194,10 +194,9 @@ TEST(JacobianNormTwin, BisectionTailClosesTheWidestBracketBeforeTheCap) {
     while (!s.done) s = tile::solver_step(s, tile::SecularScan{0.0f, 0.0f});
     EXPECT_NE(s.exit, tile::SolverExit::cap);
     EXPECT_LE(s.iterations, tile::kNewtonIterations + 29);
-    // Exit accuracy (proofs_checks/jacobian_norm_check.cpp): the bracket exit is within 2^-22
-    // of λ* in log, the noise exit within log((1+c)/(1-c)), c = 3.001·K·u.
-    const double c = 3.001 * tile::secular_noise_k(2) * 0x1p-24;
-    const double tolerance = std::max(std::log((1 + c) / (1 - c)), 0x1p-22);
+    // Exit accuracy: within the bound's solver term (proofs_checks/jacobian_norm_check.cpp: the
+    // bracket exit is within 2^-22 of λ* in log, the noise exit within log((1+c)/(1-c))).
+    const double tolerance = jacobian_norm_error_bound(DType::f32, 2, 0.0, 1.0f).solver_part;
     const double root = 2.0 * b / (1.0 + static_cast<double>(b));
     EXPECT_LE(std::fabs(std::log(s.lambda / root)), tolerance) << s.lambda << " vs " << root;
   }
@@ -274,6 +273,47 @@ TEST(JacobianNormTwin, BoundGrowsWithInputRoundingAndIsVacuousWhenItMustBe) {
   EXPECT_LT(f32.rho, jacobian_norm_error_bound(DType::f16, 64, 10.0, 1.0f).rho);
   EXPECT_LT(jacobian_norm_error_bound(DType::f16, 64, 10.0, 1.0f).rho,
             jacobian_norm_error_bound(DType::bf16, 64, 10.0, 1.0f).rho);
+}
+
+// The bound is a function of the kernel's constants (issue 16): changing one moves it the way
+// the derivation says. Fewer lanes make every warp sum deeper (γ_D, and K of the noise exit); a
+// wider bracket exit or a larger noise factor lets the solver stop further from the root; a
+// higher weight floor drops more mass (τ).
+TEST(JacobianNormTwin, BoundFollowsTheKernelGeometry) {
+  const JacobianNormGeometry& kernel = kJacobianNormGeometry;
+  const auto bound = [](const JacobianNormGeometry& g) {
+    return jacobian_norm_error_bound(DType::f32, 4096, 10.0, 1.0f, g);
+  };
+  const JacobianNormBound base = bound(kernel);
+  EXPECT_EQ(base.rho, jacobian_norm_error_bound(DType::f32, 4096, 10.0, 1.0f).rho);
+  EXPECT_EQ(base.tau, jacobian_norm_error_bound(DType::f32, 4096, 10.0, 1.0f).tau);
+
+  JacobianNormGeometry narrower = kernel;
+  narrower.warp_size = 16;  // depth ⌈4096/16⌉ + 3 = 259 instead of ⌈4096/32⌉ + 4 = 132
+  EXPECT_GT(bound(narrower).rho, base.rho);
+  JacobianNormGeometry wider_exit = kernel;
+  wider_exit.bracket_exit_width = 0x1p-12f;  // above the noise exit's log error (5e-5 here)
+  EXPECT_GT(bound(wider_exit).solver_part, base.solver_part);
+  EXPECT_GT(bound(wider_exit).rho, base.rho);
+  JacobianNormGeometry noisier = kernel;
+  noisier.noise_factor = 4;
+  EXPECT_GT(bound(noisier).rho, base.rho);
+  JacobianNormGeometry higher_floor = kernel;
+  higher_floor.weight_floor_exponent = -40.0f;
+  EXPECT_GT(bound(higher_floor).tau, base.tau);
+}
+
+// The constants the bound assumes are the ones the twin runs: its sums' depth (⌈L/32⌉ + 4 for
+// 32 lanes, as counted in the derivation) and its weight floor.
+TEST(JacobianNormTwin, TwinRunsTheGeometryTheBoundAssumes) {
+  namespace tile = jacobian_norm_tile;
+  for (long long L : {1LL, 31LL, 32LL, 33LL, 1000LL, kJacobianNormMaxLength}) {
+    EXPECT_EQ(jacobian_norm_sum_depth(L, kJacobianNormGeometry.warp_size), (L + 31) / 32 + 4) << L;
+    EXPECT_EQ(tile::secular_noise_k(L), (L + 31) / 32 + 13) << L;
+  }
+  const float floor = kJacobianNormGeometry.weight_floor_exponent;
+  EXPECT_GT(tile::weight_of(floor, 0.0f, 1.0f), 0.0f);
+  EXPECT_EQ(tile::weight_of(std::nextafter(floor, -1e9f), 0.0f, 1.0f), 0.0f);
 }
 
 // Cases run on worker threads; the rows, in order and bit for bit, must not depend on how many.
