@@ -35,6 +35,8 @@ enum class LinearReadout : std::uint8_t { unnormalised, normalised };
 
 std::string_view linear_feature_name(LinearFeature f);  // "identity", "relu", "elu+1", "taylor2"
 
+/// Tokens per chunk: the kernel and its twin chunk by it (gpu/linear_attention_tile.cuh), and
+/// the a-priori error bound (proofs_checks/linear_attention_check.cpp) is a function of it.
 inline constexpr int kLinearAttentionChunk = 64;
 inline constexpr int kLinearAttentionMaxHeadDim = 256;
 /// Taylor-2 has m = 1 + d + d(d+1)/2 features; d ≤ 64 keeps the state ≤ 2145×65 fp32 per head.

@@ -26,14 +26,13 @@
 
 namespace attncert::gpu::linear_tile {
 
-inline constexpr int kChunk = 64;
+inline constexpr int kChunk = kLinearAttentionChunk;  // the error bound's chunk length as well
 
 // Feature codes: LinearFeature's values as ints for the device code.
 inline constexpr int kIdentity = static_cast<int>(LinearFeature::identity);
 inline constexpr int kRelu = static_cast<int>(LinearFeature::relu);
 inline constexpr int kEluPlusOne = static_cast<int>(LinearFeature::elu_plus_one);
 inline constexpr int kTaylor2 = static_cast<int>(LinearFeature::taylor2);
-static_assert(kChunk == kLinearAttentionChunk, "one chunk length for API and tiles");
 
 ATTNCERT_HOST_DEVICE long long feature_dim(int feature, int d) {
   return feature == kTaylor2 ? 1LL + d + static_cast<long long>(d) * (d + 1) / 2 : d;

@@ -4,7 +4,8 @@
 // ---- The a-priori forward error bound -------------------------------------------------------
 // Notation: u = 2⁻²⁴ (fp32 arithmetic), u_in = unit roundoff of the dtype, μ = its smallest
 // normal (fp16 2⁻¹⁴, bf16/fp32 2⁻¹²⁶), κ = kPortableExpRelativeError = 4·2⁻²⁴, η = 2⁻¹⁵⁰ (the
-// absolute error of an fp32 rounding in the subnormal range), γ_n = nu/(1 − nu).
+// absolute error of an fp32 rounding in the subnormal range), γ_n = nu/(1 − nu) (higham_gamma);
+// chunks of B = gpu::kLinearAttentionChunk = 64 tokens, the length the kernel and its twin use.
 //
 // 1. Inputs. RNE to the dtype (straight from double): |x̂ − x| ≤ u_in·(|x| + μ) (relative
 //    error u_in for normal results, absolute u_in·μ in the subnormal range).
@@ -20,16 +21,16 @@
 //    Values: |v̂ − v| ≤ u_in(|v| + μ); the normaliser's "value" 1 is exact.
 // 4. Accumulation. Every output element r(i,e) is a sum over (j, a) of φ̂q_ia·φ̂k_ja·v̂_je, each
 //    term passing through at most n roundings of fma chains and additions:
-//      causal:     64 (chunk state chain) + C (state scan) + m (read-out chain) + 64 (the
-//                  intra-chunk continuation of the same chain)  → n = 128 + C + m
-//                  (intra-chunk terms: m (score chain) + 64 ≤ n);
-//      non-causal: n = 64 + C + m,
-//    with C the number of chunk states scanned in all (⌈T/64⌉; for a split sequence the sum
+//      causal:     B (chunk state chain) + C (state scan) + m (read-out chain) + B (the
+//                  intra-chunk continuation of the same chain)  → n = 2B + C + m
+//                  (intra-chunk terms: m (score chain) + B ≤ n);
+//      non-causal: n = B + C + m,
+//    with C the number of chunk states scanned in all (⌈T/B⌉; for a split sequence the sum
 //    over the calls, since the carried state went through the earlier call's scan). Higham's
 //    lemma (Π(1 + δ_k) ∈ [1 − γ_n, 1 + γ_n]) and |âb̂ĉ − abc| ≤ āb̄c̄ − |a||b||c| for
 //    ā = |a| + ε_a etc. give, with N = Σ|φq||φk||v| and N̄ = Σ(|φq| + ε)(|φk| + ε)(|v| + ε_v),
 //      |r̂ − r| ≤ E := (1 + γ_n)·N̄ − N + U,
-//    U = η(1 + γ_n)(m(64 + C)·max φ̄q + m + 64 + 64·m·max(1, v̄)) covering subnormal roundings
+//    U = η(1 + γ_n)(m(B + C)·max φ̄q + m + B + B·m·max(1, v̄)) covering subnormal roundings
 //    inside the chains. N, N̄ are computed in double from the inputs (prefix sums of
 //    non-negative terms, relative error < (T + m + 8)·2⁻⁵³ < 10⁻¹²); we enlarge them by 10⁻⁹.
 // 5. Read-out. Unnormalised: o = r, then rounding to the output dtype: + u_out(1 + γ_n)N̄ +
@@ -42,7 +43,7 @@
 //    relu normalisers may be ≤ 0: those maps are validated with the unnormalised read-out).
 // The bound is elementwise; a row's "bound" is its maximum, and the check also requires every
 // element's error to be within its own bound. It depends only on the inputs, the dtype and the
-// algorithm's shape (m, C, chunk 64), never on the computed output.
+// algorithm's shape (m, C, chunk length B), never on the computed output.
 // ---------------------------------------------------------------------------------------------
 #include "proofs_checks/linear_attention_check.hpp"
 #include "proofs_checks/parallel_cases.hpp"
@@ -61,6 +62,7 @@
 #include "numerics/ball.hpp"
 #include "numerics/feature_maps.hpp"
 #include "numerics/rng.hpp"
+#include "numerics/scalar_traits.hpp"
 
 namespace attncert {
 namespace {
@@ -349,10 +351,10 @@ std::vector<LinearAttentionCase> linear_attention_cases(const KernelCheckRequest
           *request.seqlen_q));
     lengths = {*request.seqlen_q};
   }
-  if (custom_dim && (*request.head_dim < 1 || *request.head_dim > 256))
+  if (custom_dim && (*request.head_dim < 1 || *request.head_dim > gpu::kLinearAttentionMaxHeadDim))
     throw std::invalid_argument(fmt::format(
-        "linear-attention: head dim {} is not supported (the kernel handles 1..256)",
-        *request.head_dim));
+        "linear-attention: head dim {} is not supported (the kernel handles 1..{})",
+        *request.head_dim, gpu::kLinearAttentionMaxHeadDim));
   if (custom_length || custom_dim) index = 100000;
   for (int T : lengths)
     for (LinearFeature f : features) {
@@ -525,7 +527,8 @@ CertifiedLinearOutput certified_linear_attention(const LinearAttentionProblem& p
 
 std::vector<double> linear_attention_error_bound(const LinearAttentionProblem& p,
                                                  LinearFeature feature, LinearReadout readout,
-                                                 bool causal, DType dtype, long long total_chunks) {
+                                                 bool causal, DType dtype, long long total_chunks,
+                                                 int chunk_length) {
   const long long T = p.seqlen, d = p.head_dim, w = d + 1;
   const FeatureTable q = feature_table(p, feature, dtype, true);
   const FeatureTable k = feature_table(p, feature, dtype, false);
@@ -554,12 +557,12 @@ std::vector<double> linear_attention_error_bound(const LinearAttentionProblem& p
   const std::vector<double> N = prefix_attention(q.magnitude, k.magnitude, v_mag, T, m, w, causal);
   const std::vector<double> Nbar = prefix_attention(q_bar, k_bar, v_bar, T, m, w, causal);
 
-  const double C = static_cast<double>(total_chunks);
-  const double n = (causal ? 2.0 * kChunk : kChunk) + C + static_cast<double>(m);
-  const double gamma = n * kU / (1 - n * kU);
+  const double C = static_cast<double>(total_chunks), chunk = chunk_length;
+  const long long n = (causal ? 2LL : 1LL) * chunk_length + total_chunks + m;  // roundings
+  const double gamma = higham_gamma(n, kU);
   const double U = kEta * (1 + gamma) *
-                   (static_cast<double>(m) * (kChunk + C) * q_bar_max + static_cast<double>(m) +
-                    kChunk + kChunk * static_cast<double>(m) * v_bar_max);
+                   (static_cast<double>(m) * (chunk + C) * q_bar_max + static_cast<double>(m) +
+                    chunk + chunk * static_cast<double>(m) * v_bar_max);
   auto chain_error = [&](long long s) {
     return (1 + gamma) * (1 + kDoubleMargin) * Nbar[s] - (1 - kDoubleMargin) * N[s] + U;
   };

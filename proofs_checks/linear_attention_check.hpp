@@ -67,13 +67,15 @@ CertifiedLinearOutput certified_linear_attention(const LinearAttentionProblem& p
                                                  gpu::LinearReadout readout, bool causal);
 
 /// The a-priori bound on |kernel output − exact output| for every element (T×d), for the
-/// kernel's algorithm with `total_chunks` chunk states scanned in all (one call: ⌈T/64⌉; a
-/// sequence split into calls: the sum over the calls). +inf where the derivation does not
-/// apply (a normalised row whose normaliser is not provably larger than its error).
-std::vector<double> linear_attention_error_bound(const LinearAttentionProblem& p,
-                                                 gpu::LinearFeature feature,
-                                                 gpu::LinearReadout readout, bool causal,
-                                                 gpu::DType dtype, long long total_chunks);
+/// kernel's algorithm with chunks of `chunk_length` tokens and `total_chunks` chunk states
+/// scanned in all (one call: ⌈T/chunk_length⌉; a sequence split into calls: the sum over the
+/// calls). +inf where the derivation does not apply (a normalised row whose normaliser is not
+/// provably larger than its error). A chunk length other than the kernel's only for tests that
+/// show the bound follows it.
+std::vector<double> linear_attention_error_bound(
+    const LinearAttentionProblem& p, gpu::LinearFeature feature, gpu::LinearReadout readout,
+    bool causal, gpu::DType dtype, long long total_chunks,
+    int chunk_length = gpu::kLinearAttentionChunk);
 
 /// One case: inputs from Rng(seed).substream(c.index).
 KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::uint64_t seed,

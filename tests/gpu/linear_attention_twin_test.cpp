@@ -303,6 +303,30 @@ TEST(LinearAttentionTwin, ValidationRowsDoNotDependOnTheNumberOfJobs) {
   expect_rows_independent_of_jobs(check_linear_attention, gpu::DType::f16, 11);
 }
 
+// The bound is a function of the kernel's chunk length (issue 16): each output term passes
+// through n = 2B + C + m roundings (causal), so 128-token chunks (B = 128, C = ⌈500/128⌉ = 4)
+// give a larger bound than the kernel's 64 (C = 8) and 32-token chunks (C = 16) a smaller one,
+// element by element.
+TEST(LinearAttentionTwin, BoundFollowsTheKernelChunkLength) {
+  SCOPED_TRACE("seed = " + std::to_string(kSeed));
+  Rng rng = Rng(kSeed).substream(17);
+  const LinearAttentionProblem p = make_linear_attention_problem(500, 16, rng);
+  const auto bound = [&](int chunk) {
+    return linear_attention_error_bound(p, LinearFeature::elu_plus_one, LinearReadout::normalised,
+                                        true, DType::f32, (500 + chunk - 1) / chunk, chunk);
+  };
+  const int B = gpu::kLinearAttentionChunk;
+  const std::vector<double> kernel = bound(B), longer = bound(2 * B), shorter = bound(B / 2);
+  EXPECT_EQ(kernel, linear_attention_error_bound(p, LinearFeature::elu_plus_one,
+                                                 LinearReadout::normalised, true, DType::f32,
+                                                 (500 + B - 1) / B));
+  for (std::size_t s = 0; s < kernel.size(); ++s) {
+    ASSERT_TRUE(std::isfinite(kernel[s])) << s;
+    EXPECT_GT(longer[s], kernel[s]) << s;
+    EXPECT_LT(shorter[s], kernel[s]) << s;
+  }
+}
+
 // Review finding: elu+1 features of order e^-84 (queries and keys near -84) are tiny but exact
 // up to a relative κ; an absolute error term per feature used to swamp the normaliser and make
 // every element's bound infinite (a vacuous pass). The bound must stay finite and hold.
