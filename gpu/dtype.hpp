@@ -39,6 +39,15 @@ constexpr double dtype_unit_roundoff(DType t) {
   return t == DType::f32 ? 0x1p-24 : t == DType::f16 ? 0x1p-11 : 0x1p-8;
 }
 
+/// Smallest positive normal number of the format (fp16 2⁻¹⁴, bf16 and fp32 2⁻¹²⁶).
+constexpr double dtype_smallest_normal(DType t) { return t == DType::f16 ? 0x1p-14 : 0x1p-126; }
+
+/// Half the smallest subnormal (fp16 2⁻²⁵, bf16 2⁻¹³⁴, fp32 2⁻¹⁵⁰): the absolute error bound of
+/// rounding to nearest in the subnormal range.
+constexpr double dtype_half_smallest_subnormal(DType t) {
+  return t == DType::f32 ? 0x1p-150 : t == DType::f16 ? 0x1p-25 : 0x1p-134;
+}
+
 /// Magnitude from which round-to-nearest gives ±inf in the format: max finite + half an ulp
 /// (fp16 65520, bf16 (2 − 2⁻⁸)·2¹²⁷, fp32 (2 − 2⁻²⁴)·2¹²⁷). Inputs at or above it overflow.
 constexpr double dtype_overflow_threshold(DType t) {

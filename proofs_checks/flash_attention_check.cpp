@@ -100,11 +100,11 @@ double input_relative_rounding(DType t) {
   const double ud = gpu::dtype_unit_roundoff(t);
   return t == DType::f32 ? kU : ud + kU + ud * kU;
 }
-double input_absolute_floor(DType t) {
-  return t == DType::f32 ? 0x1p-150 : (t == DType::f16 ? 0x1p-25 : 0x1p-134) + 0x1p-150;
-}
 double probability_absolute_floor(DType t) {
-  return t == DType::f32 ? 0.0 : t == DType::f16 ? 0x1p-25 : 0x1p-134;
+  return t == DType::f32 ? 0.0 : gpu::dtype_half_smallest_subnormal(t);
+}
+double input_absolute_floor(DType t) {
+  return t == DType::f32 ? 0x1p-150 : probability_absolute_floor(t) + 0x1p-150;
 }
 
 }  // namespace

@@ -98,10 +98,6 @@ constexpr float kTemperatures[] = {0.01f, 0.1f, 1.0f, 10.0f, 100.0f};
 constexpr long long kLengths[] = {1, 2, 3, 64, 1000, 4096};
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-double half_smallest_subnormal(DType t) {
-  return t == DType::f32 ? 0x1p-150 : t == DType::f16 ? 0x1p-25 : 0x1p-134;
-}
-
 enum class Variant { random, masked, very_negative, tied_max };
 
 const char* variant_name(Variant v) {
@@ -249,7 +245,7 @@ JacobianNormBound jacobian_norm_error_bound(DType dtype, long long length, doubl
                                             const gpu::JacobianNormGeometry& geometry) {
   JacobianNormBound b;
   const double T = temperature;
-  const double ud = gpu::dtype_unit_roundoff(dtype), eta = half_smallest_subnormal(dtype);
+  const double ud = gpu::dtype_unit_roundoff(dtype), eta = gpu::dtype_half_smallest_subnormal(dtype);
   const double M = max_abs_logit;
   const double iota = (ud * M + eta) / T;
   const double g2 = higham_gamma(2, kU);

@@ -82,7 +82,6 @@ constexpr double kU = 0x1p-24;
 constexpr double kEta = 0x1p-150;
 constexpr double kDoubleMargin = 1e-9;
 
-double smallest_normal(DType t) { return t == DType::f16 ? 0x1p-14 : 0x1p-126; }
 int significand_bits(DType t) { return t == DType::f32 ? 24 : t == DType::f16 ? 11 : 8; }
 int min_exponent(DType t) { return t == DType::f16 ? -14 : -126; }
 double max_finite(DType t) {
@@ -139,7 +138,7 @@ struct FeatureTable {
 FeatureTable feature_table(const LinearAttentionProblem& p, LinearFeature f, DType t,
                            bool is_query) {
   const int d = p.head_dim;
-  const double u_in = gpu::dtype_unit_roundoff(t), mu = smallest_normal(t);
+  const double u_in = gpu::dtype_unit_roundoff(t), mu = gpu::dtype_smallest_normal(t);
   const double scale = p.scale;
   const double kappa = gpu::kPortableExpRelativeError;
   FeatureTable table;
@@ -533,7 +532,7 @@ std::vector<double> linear_attention_error_bound(const LinearAttentionProblem& p
   const FeatureTable q = feature_table(p, feature, dtype, true);
   const FeatureTable k = feature_table(p, feature, dtype, false);
   const long long m = q.m;
-  const double u_in = gpu::dtype_unit_roundoff(dtype), mu = smallest_normal(dtype);
+  const double u_in = gpu::dtype_unit_roundoff(dtype), mu = gpu::dtype_smallest_normal(dtype);
   const double u_out = dtype == DType::f32 ? 0.0 : u_in, eta_out = u_out * mu;
 
   std::vector<double> v_mag(T * w), v_bar(T * w);
