@@ -37,6 +37,7 @@ inline constexpr float kWeightFloorExponent = kJacobianNormGeometry.weight_floor
 inline constexpr float kBracketExitWidth = kJacobianNormGeometry.bracket_exit_width;
 inline constexpr int kNoiseFactor = kJacobianNormGeometry.noise_factor;
 static_assert(kWarpSize == 32, "the kernel's shuffles and shared-memory layout assume full warps");
+
 /// Safeguarded Newton for the first kNewtonIterations steps, then pure bisection until the
 /// bracket exit: from any bracket inside [2^−100, 1], ≤ 7 geometric halvings of log(hi/lo) reach
 /// hi ≤ 2·lo and ≤ 22 arithmetic ones reach hi − lo ≤ 2^−22·lo, so the cap below is never what
@@ -46,11 +47,12 @@ inline constexpr int kMaxSolverIterations = 80;
 /// Shortest Newton step, relative to λ: half the exit width, so that once Newton has converged
 /// the next point lands past the root and the bracket closes (a one-sided Newton sequence never
 /// closes it by itself).
-inline constexpr float kMinNewtonStep = 0x1p-23f;
+inline constexpr float kMinNewtonStep = kBracketExitWidth / 2;
 
 /// How the solver stopped (for tests; the kernel does not report it).
 enum class SolverExit : int { none = 0, trivial = 1, noise = 2, bracket = 3, cap = 4 };
 
+/// K of the noise exit for this kernel's warps (gpu/jacobian_norm.hpp).
 ATTNCERT_HOST_DEVICE int secular_noise_k(long long length) {
   return jacobian_norm_secular_noise_k(length, kWarpSize);
 }

@@ -38,16 +38,16 @@
 // (all other weights ≤ b < λ). φ = log P − log Q is increasing with dφ/d log λ ≥ 1 (d log P ≥ 0;
 // each term of Q has −d log/d log λ = λ/(λ−w_i) ≥ 1), so |g| ≤ c(P+Q) implies
 // |log λ − log λ*| ≤ log((1+c)/(1−c)). Evaluation of H = (a−λ)(λ−b)·g: the R-sum has depth
-// D = ⌈L/w⌉ − 1 + log₂ w = ⌈L/32⌉ + 4 (per-lane chain + 5 tree levels), each term 3 roundings, the products and the
-// two final sums 5 more, and a product that may be subnormal adds ≤ 2^−150 ≤ (u/2)(|p1|+|p2|)
-// (every positive weight ≥ 2^−100 keeps |p1|+|p2| ≥ 2^−125): |Ĥ − H| ≤ γ_K·A, K = D + 9,
-// A = (a−λ)(λ−b)(P+Q). The computed noise 2Ku·(p̂1 + p̂2 + lr̂·|R̂|) ≥ γ_K·A, so every bracket
-// update has the correct sign (the bracket always contains λ*), and the noise exit gives
-// |H| ≤ (2 + 1.001)·Ku·A, i.e. c = 3.001·K·u (2: the noise factor). The bracket exit
-// (hi − lo ≤ 2^−22·lo, λ an end of the bracket) gives |log λ − log λ*| ≤ log(1 + 2^−22) ≤
-// 2^−22. The iteration cap is never reached: after 40 Newton steps the solver bisects, and ≤ 7
-// geometric + 22 arithmetic bisections close any bracket inside [2^−100, 1] to the exit width
-// (69 < 80 steps; tested).
+// D = ⌈L/w⌉ − 1 + log₂ w = ⌈L/32⌉ + 4 (per-lane chain + 5 tree levels), each term 3
+// roundings, the products and the two final sums 5 more, and a product that may be subnormal
+// adds ≤ 2^−150 ≤ (u/2)(|p1|+|p2|) (every positive weight ≥ 2^−100 keeps |p1|+|p2| ≥ 2^−125):
+// |Ĥ − H| ≤ γ_K·A, K = D + 9, A = (a−λ)(λ−b)(P+Q). The computed noise
+// 2Ku·(p̂1 + p̂2 + lr̂·|R̂|) ≥ γ_K·A (2: the noise factor), so every bracket update has the
+// correct sign (the bracket always contains λ*), and the noise exit gives
+// |H| ≤ (2 + 1.001)·Ku·A, i.e. c = 3.001·K·u. The bracket exit (hi − lo ≤ 2^−22·lo, λ an end
+// of the bracket) gives |log λ − log λ*| ≤ log(1 + 2^−22) ≤ 2^−22. The iteration cap is never
+// reached: after 40 Newton steps the solver bisects, and ≤ 7 geometric + 22 arithmetic
+// bisections close any bracket inside [2^−100, 1] to the exit width (69 < 80 steps; tested).
 // θ_solve = max(log((1+c)/(1−c)), 2^−22); a tied top weight returns λ = a exactly.
 //
 // Sum and division: Ŝ has depth D, |log Ŝ − log S| ≤ −log(1−γ_D); fl(λ/fl(Ŝ·T)) adds two
@@ -245,7 +245,8 @@ JacobianNormBound jacobian_norm_error_bound(DType dtype, long long length, doubl
                                             const gpu::JacobianNormGeometry& geometry) {
   JacobianNormBound b;
   const double T = temperature;
-  const double ud = gpu::dtype_unit_roundoff(dtype), eta = gpu::dtype_half_smallest_subnormal(dtype);
+  const double ud = gpu::dtype_unit_roundoff(dtype);
+  const double eta = gpu::dtype_half_smallest_subnormal(dtype);
   const double M = max_abs_logit;
   const double iota = (ud * M + eta) / T;
   const double g2 = higham_gamma(2, kU);
