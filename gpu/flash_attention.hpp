@@ -67,10 +67,10 @@ inline constexpr FlashAttentionTiling kFlashAttentionTiling{64, 64, 4, 32};
 /// 1/√head_dim rounded to float (the usual softmax scale).
 float default_attention_scale(int head_dim);
 
-/// Checks everything that can be checked before a launch: head_dim in [kFlashAttentionMinHeadDim,
-/// kFlashAttentionMaxHeadDim], lengths and
-/// batch_heads ≥ 1 (and within the grid limits), non-null pointers aligned to their element
-/// size, q/k/v dtypes equal, scale finite and > 0. The message names the problem.
+/// Checks everything that can be checked before a launch: head_dim in
+/// [kFlashAttentionMinHeadDim, kFlashAttentionMaxHeadDim], lengths and batch_heads ≥ 1 (and
+/// within the grid limits), non-null pointers aligned to their element size, q/k/v dtypes
+/// equal, scale finite and > 0. The message names the problem.
 KernelStatus can_run(const FlashAttentionArgs& args);
 
 /// The CPU twin: the kernel's tiles in the kernel's order on host buffers.

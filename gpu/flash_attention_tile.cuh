@@ -38,9 +38,9 @@ inline constexpr int kBlockQ = kFlashAttentionTiling.block_q;
 inline constexpr int kBlockK = kFlashAttentionTiling.block_k;
 inline constexpr int kWarps = kFlashAttentionTiling.warps;
 inline constexpr int kLanes = kFlashAttentionTiling.lanes;
-inline constexpr int kRowsPerWarp = kBlockQ / kWarps;                // 16
+inline constexpr int kRowsPerWarp = kBlockQ / kWarps;                       // 16
 inline constexpr int kKeysPerLane = kFlashAttentionTiling.keys_per_lane();  // 2
-inline constexpr int kMaxDimSlots = kFlashAttentionMaxHeadDim / kLanes;  // output columns per lane
+inline constexpr int kMaxDimSlots = kFlashAttentionMaxHeadDim / kLanes;     // columns per lane
 // The kernel and the twin are written for this shape (keys x and x + kLanes per lane, a full-warp
 // butterfly, head-dim classes of 1..4 slots): a retiling must change their loops as well.
 static_assert(kKeysPerLane == 2 && kKeysPerLane * kLanes == kBlockK, "two keys per lane");
