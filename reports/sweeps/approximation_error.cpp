@@ -17,8 +17,6 @@
 // (Ball, 64 → 512 bits) decides every point: bound proved, violated, or undecided.
 #include <fmt/format.h>
 
-#include <boost/math/distributions/students_t.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -28,6 +26,7 @@
 #include "proofs_checks/certificate.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
+#include "reports/sweeps/mean_interval.hpp"
 #include "theory/approximation_bounds.hpp"
 #include "theory/catalog.hpp"
 
@@ -72,23 +71,6 @@ double dot(const RowMatrix<double>& a, const RowMatrix<double>& b) {
   return s;
 }
 
-struct MeanInterval {
-  double mean, low, high;
-};
-
-// mean ± t_{R−1, 1−γ/2}·s/√R.
-MeanInterval t_interval(const std::vector<double>& v) {
-  const auto n = static_cast<double>(v.size());
-  double mean = 0;
-  for (double x : v) mean += x;
-  mean /= n;
-  double ss = 0;
-  for (double x : v) ss += (x - mean) * (x - mean);
-  const boost::math::students_t_distribution<double> t(n - 1);
-  const double half = boost::math::quantile(boost::math::complement(t, kGamma / 2)) * std::sqrt(ss / (n - 1) / n);
-  return {mean, mean - half, mean + half};
-}
-
 void add_performer_point(long m, long d, double r, long replicates, const std::vector<double>& params,
                          const Rng& base, SweepTable& table) {
   // The pair depends on (d, r) only, so every m sees the same x, y.
@@ -110,7 +92,7 @@ void add_performer_point(long m, long d, double r, long replicates, const std::v
       const double v = dot(phi.query_features<double>(x), phi.key_features<double>(y));
       sq.push_back((v - kernel) * (v - kernel));
     }
-    const MeanInterval ci = t_interval(sq);
+    const MeanInterval ci = mean_interval(sq, kGamma);
     table.rows.push_back({params, orthogonal ? kOrthogonal : kIid, kMse, ci.mean,
                           {orthogonal ? std::nullopt : std::optional<double>(closed), std::nullopt}, ci.low,
                           ci.high});

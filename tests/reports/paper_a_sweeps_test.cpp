@@ -64,14 +64,25 @@ const std::vector<TinyCase> kTiny = {
     {"geometric-separability", "N={1,3}, L=6, d=3, trials=3"},
 };
 
-// {1, 2, 3}: mean 2, s = 1, t_{2, 0.975} = 4.302652729749464 (tables), half width t·s/√3.
+// The t quantile with 2 degrees of freedom has a closed form: P(T <= t) = p at
+// t = (2p − 1)/√(2p(1 − p)); t_{2, 0.975} = 4.302652729749464 (tables).
+double t2_quantile(double p) { return (2 * p - 1) / std::sqrt(2 * p * (1 - p)); }
+
+// {1, 2, 3}: mean 2, s = 1, half width t_{2, 1−γ/2}·s/√3. The tolerance 1e-12 covers Boost's
+// quantile (a few ulp) and the closed form's roundings, relative to values near 2.5 and 18.
 TEST(MeanInterval, StudentTNinetyFivePercent) {
   const std::vector<double> draws = {1, 2, 3};
   const MeanInterval m = mean_interval(draws);
   EXPECT_EQ(m.mean, 2);
   ASSERT_TRUE(m.low && m.high);
-  EXPECT_NEAR(*m.high - m.mean, 4.302652729749464 / std::sqrt(3.0), 1e-12);
-  EXPECT_NEAR(m.mean - *m.low, 4.302652729749464 / std::sqrt(3.0), 1e-12);
+  EXPECT_NEAR(t2_quantile(0.975), 4.302652729749464, 1e-12);
+  EXPECT_NEAR(*m.high - m.mean, t2_quantile(0.975) / std::sqrt(3.0), 1e-12);
+  EXPECT_NEAR(m.mean - *m.low, t2_quantile(0.975) / std::sqrt(3.0), 1e-12);
+  // 99.9% (γ = 1e-3, as approximation-error uses): t_{2, 0.9995} = 0.999/√(2·0.9995·0.0005) ≈ 31.6.
+  const MeanInterval wide = mean_interval(draws, 1e-3);
+  ASSERT_TRUE(wide.low && wide.high);
+  EXPECT_NEAR(*wide.high - wide.mean, t2_quantile(0.9995) / std::sqrt(3.0), 1e-11);
+  EXPECT_NEAR(wide.mean - *wide.low, t2_quantile(0.9995) / std::sqrt(3.0), 1e-11);
   // One draw estimates no spread: no interval at all, not the zero-width [5, 5].
   const std::vector<double> one = {5};
   const MeanInterval single = mean_interval(one);
@@ -80,6 +91,19 @@ TEST(MeanInterval, StudentTNinetyFivePercent) {
   EXPECT_FALSE(single.high.has_value());
   EXPECT_THROW((void)mean_interval(std::vector<double>{}), std::invalid_argument);
   EXPECT_THROW((void)mean_interval(std::vector<double>{1, NAN}), std::invalid_argument);
+  EXPECT_THROW((void)mean_interval(draws, 0), std::invalid_argument);
+  EXPECT_THROW((void)mean_interval(draws, 1), std::invalid_argument);
+}
+
+// Constant draws have s = 0: the interval is the point itself, exactly (2.5·7 = 17.5 and
+// 17.5/7 are exact, so every deviation is 0).
+TEST(MeanInterval, ConstantDrawsGiveZeroWidth) {
+  const std::vector<double> draws(7, 2.5);
+  const MeanInterval m = mean_interval(draws);
+  EXPECT_EQ(m.mean, 2.5);
+  ASSERT_TRUE(m.low && m.high);
+  EXPECT_EQ(*m.low, m.mean);
+  EXPECT_EQ(*m.high, m.mean);
 }
 
 TEST(PaperASweeps, RegisteredInReportOrderWithAxes) {
