@@ -129,12 +129,14 @@ TEST(PaperASweeps, ColumnsAreTheAxesThenSeriesStatisticValueBoundsCi) {
     const Experiment& e = experiment(c.name);
     const SweepTable t = run_on(e, c.grid);
     EXPECT_EQ(t.experiment, c.name);
-    EXPECT_EQ(t.parameter_names, e.axes);
+    std::vector<std::string> axis_names;
+    for (const AxisSpec& axis : e.axes) axis_names.push_back(axis.name);
+    EXPECT_EQ(t.parameter_names, axis_names);
     EXPECT_FALSE(t.bound_names.empty());
     ASSERT_FALSE(t.rows.empty());
     const std::string csv = sweep_csv(t);
     std::string header;
-    for (const auto& p : e.axes) header += p + ",";
+    for (const std::string& p : axis_names) header += p + ",";
     header += "series,statistic,value";
     EXPECT_EQ(csv.substr(0, header.size()), header);
     EXPECT_NE(csv.find(",ci_low,ci_high,seed\r\n"), std::string::npos);
@@ -181,6 +183,24 @@ TEST(PaperASweeps, UnknownAxisIsAnErrorListingTheAxes) {
   }
   EXPECT_THROW((void)run_on(experiment("vanishing-attention"), "L=2.5"), std::invalid_argument);
   EXPECT_THROW((void)run_on(experiment("geometric-separability"), "N=40"), std::invalid_argument);
+}
+
+// A subnormal radius factor (rho = 1e-310) made the Markov bound 1 − Σξ/(N·rho·M) −inf and the
+// run failed late with "mean_interval: draw 0 is not finite"; the axis admits [1e-300, 1e6] and
+// refuses the rest up front, naming it. At 1e-300 the bound is hugely negative but finite.
+TEST(PaperASweeps, RadiusFactorTooSmallForTheBoundIsRefusedUpFront) {
+  const Experiment& e = experiment("geometric-separability");
+  try {
+    (void)run_on(e, "N={1,3}, L=6, d=3, trials=3, rho=1e-310");
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& ex) {
+    EXPECT_NE(std::string(ex.what()).find("--grid axis 'rho': 1e-310 is outside [1e-300, 1000000]"), std::string::npos)
+        << ex.what();
+  }
+  for (const SweepRow& r : run_on(e, "N={1,3}, L=6, d=3, trials=3, rho=1e-300").rows) {
+    EXPECT_TRUE(std::isfinite(r.value)) << r.series << " / " << r.statistic;
+    for (const auto& b : r.bounds) EXPECT_TRUE(!b || std::isfinite(*b)) << r.series << " / " << r.statistic;
+  }
 }
 
 TEST(PaperASweeps, FiguresReferToRowsOfTheQuickGrid) {
