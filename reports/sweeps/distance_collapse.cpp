@@ -24,6 +24,7 @@
 #include "reports/sweep_grid.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
+#include "reports/sweeps/loglog_slope.hpp"
 #include "reports/sweeps/mean_interval.hpp"
 #include "theory/distance_collapse.hpp"
 
@@ -126,18 +127,6 @@ SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& pr
         *std::min_element(counts.begin(), counts.end()), *std::max_element(lengths.begin(), lengths.end())));
   }
   return table;
-}
-
-// Least-squares slope of log y versus log x.
-double loglog_slope(const std::vector<std::pair<double, double>>& xy) {
-  if (xy.size() < 2) return std::numeric_limits<double>::quiet_NaN();
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (const auto& [x, y] : xy) {
-    const double lx = std::log(x), ly = std::log(y);
-    sx += lx, sy += ly, sxx += lx * lx, sxy += lx * ly;
-  }
-  const double n = static_cast<double>(xy.size());
-  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
 }
 
 SweepSummary summarize(const SweepTable& table) {

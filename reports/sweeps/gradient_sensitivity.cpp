@@ -33,6 +33,7 @@
 #include "reports/sweep_grid.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
+#include "reports/sweeps/loglog_slope.hpp"
 #include "reports/sweeps/mean_interval.hpp"
 #include "theory/catalog.hpp"
 
@@ -207,22 +208,10 @@ double slack(const SweepRow& row) {
   return s;
 }
 
-// Least-squares slope of log y versus log x (NaN below 3 points: two points always fit a line).
-double loglog_slope(const std::vector<std::pair<double, double>>& xy) {
-  if (xy.size() < 3) return std::numeric_limits<double>::quiet_NaN();
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (const auto& [x, y] : xy) {
-    const double lx = std::log(x), ly = std::log(y);
-    sx += lx, sy += ly, sxx += lx * lx, sxy += lx * ly;
-  }
-  const double n = static_cast<double>(xy.size());
-  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
-}
-
+// The slope needs 3 points to say anything: two always fit a line.
 std::string slope_text(const std::vector<std::pair<double, double>>& xy, const char* range) {
-  const double slope = loglog_slope(xy);
-  if (std::isnan(slope)) return fmt::format("{}: fewer than 3 values of $T$, no slope", range);
-  return fmt::format("{}: log-log slope {:.3g} over {} values of $T$", range, slope, xy.size());
+  if (xy.size() < 3) return fmt::format("{}: fewer than 3 values of $T$, no slope", range);
+  return fmt::format("{}: log-log slope {:.3g} over {} values of $T$", range, loglog_slope(xy), xy.size());
 }
 
 SweepSummary summarize(const SweepTable& table) {

@@ -20,6 +20,7 @@
 #include "reports/sweep_grid.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
+#include "reports/sweeps/loglog_slope.hpp"
 #include "reports/sweeps/mean_interval.hpp"
 #include "theory/catalog.hpp"
 
@@ -183,13 +184,7 @@ SweepSummary summarize(const SweepTable& table) {
   int fitted = 0;
   for (const auto& [others, xy] : decay) {
     if (xy.size() < 3) continue;
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
-    for (const auto& [x, y] : xy) {
-      const double lx = std::log(x), ly = std::log(y);
-      sx += lx, sy += ly, sxx += lx * lx, sxy += lx * ly;
-    }
-    const double n = static_cast<double>(xy.size());
-    const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    const double slope = loglog_slope(xy);
     slope_low = std::min(slope_low, slope);
     slope_high = std::max(slope_high, slope);
     ++fitted;

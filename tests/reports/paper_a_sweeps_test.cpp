@@ -16,6 +16,7 @@
 
 #include "reports/sweep.hpp"
 #include "reports/sweep_grid.hpp"
+#include "reports/sweeps/loglog_slope.hpp"
 #include "reports/sweeps/mean_interval.hpp"
 
 namespace attncert::sweeps {
@@ -106,6 +107,14 @@ TEST(MeanInterval, ConstantDrawsGiveZeroWidth) {
   EXPECT_EQ(*m.high, m.mean);
 }
 
+// y = 3/x on x = 1, 2, 4: log y = log 3 − log x exactly up to the rounding of three logs, so the
+// slope is −1 to about 1e-15; one point fits no line.
+TEST(LogLogSlope, RecoversAPowerLaw) {
+  EXPECT_NEAR(loglog_slope({{1, 3}, {2, 1.5}, {4, 0.75}}), -1, 1e-12);
+  EXPECT_NEAR(loglog_slope({{1, 1}, {10, 100}}), 2, 1e-12);
+  EXPECT_TRUE(std::isnan(loglog_slope({{1, 3}})));
+}
+
 TEST(PaperASweeps, RegisteredInReportOrderWithAxes) {
   std::vector<std::string> names;
   for (const Experiment& e : experiments()) names.push_back(e.name);
@@ -172,15 +181,19 @@ TEST(PaperASweeps, ProgressIsReportedPerGridPoint) {
   EXPECT_EQ(last_total, 6u);
 }
 
-TEST(PaperASweeps, UnknownAxisIsAnErrorListingTheAxes) {
-  const Experiment& e = experiment("distance-collapse");
+// The message of the std::invalid_argument run() throws on `grid` ("no exception" if none).
+std::string run_error(const Experiment& e, const std::string& grid) {
   try {
-    (void)run_on(e, "Q=3");
-    ADD_FAILURE() << "no exception";
+    (void)run_on(e, grid);
   } catch (const std::invalid_argument& ex) {
-    EXPECT_NE(std::string(ex.what()).find("its axes: L, N, d, logit_sd, trials, mc_samples"), std::string::npos)
-        << ex.what();
+    return ex.what();
   }
+  return "no exception";
+}
+
+TEST(PaperASweeps, UnknownAxisIsAnErrorListingTheAxes) {
+  const std::string error = run_error(experiment("distance-collapse"), "Q=3");
+  EXPECT_NE(error.find("its axes: L, N, d, logit_sd, trials, mc_samples"), std::string::npos) << error;
   EXPECT_THROW((void)run_on(experiment("vanishing-attention"), "L=2.5"), std::invalid_argument);
   EXPECT_THROW((void)run_on(experiment("geometric-separability"), "N=40"), std::invalid_argument);
 }
@@ -190,13 +203,8 @@ TEST(PaperASweeps, UnknownAxisIsAnErrorListingTheAxes) {
 // refuses the rest up front, naming it. At 1e-300 the bound is hugely negative but finite.
 TEST(PaperASweeps, RadiusFactorTooSmallForTheBoundIsRefusedUpFront) {
   const Experiment& e = experiment("geometric-separability");
-  try {
-    (void)run_on(e, "N={1,3}, L=6, d=3, trials=3, rho=1e-310");
-    ADD_FAILURE() << "no exception";
-  } catch (const std::invalid_argument& ex) {
-    EXPECT_NE(std::string(ex.what()).find("--grid axis 'rho': 1e-310 is outside [1e-300, 1000000]"), std::string::npos)
-        << ex.what();
-  }
+  const std::string error = run_error(e, "N={1,3}, L=6, d=3, trials=3, rho=1e-310");
+  EXPECT_NE(error.find("--grid axis 'rho': 1e-310 is outside [1e-300, 1000000]"), std::string::npos) << error;
   for (const SweepRow& r : run_on(e, "N={1,3}, L=6, d=3, trials=3, rho=1e-300").rows) {
     EXPECT_TRUE(std::isfinite(r.value)) << r.series << " / " << r.statistic;
     for (const auto& b : r.bounds) EXPECT_TRUE(!b || std::isfinite(*b)) << r.series << " / " << r.statistic;
