@@ -27,6 +27,7 @@
 #include "reports/latex.hpp"
 #include "reports/pdflatex.hpp"
 #include "reports/result_records.hpp"
+#include "reports/sweep_grid.hpp"
 #include "theory/catalog.hpp"
 
 namespace attncert {
@@ -181,10 +182,8 @@ ExperimentOutput run_experiment(const sweeps::Experiment& e, std::size_t index, 
   try {
     check_file_name(e.name, "experiment name");
     if (!e.run) throw std::logic_error("it has no run function");
-    out.grid_text = o.quick ? e.quick_grid : e.default_grid;
-    // An empty grid text means "the experiment's default axes" (sweep.hpp: unspecified axes
-    // take the experiment's defaults).
-    const sweeps::Grid grid = out.grid_text.empty() ? sweeps::Grid{} : sweeps::parse_grid(out.grid_text);
+    out.grid_text = sweeps::declared_grid_text(e.axes, o.quick);
+    const sweeps::Grid grid = sweeps::resolve_grid(e, o.quick, {});
     const std::string stage = fmt::format("sweep {}/{} {}", index + 1, count, e.name);
     const sweeps::ProgressCallback progress = [&](std::size_t done, std::size_t total) {
       if (o.progress) o.progress(stage, done, total);

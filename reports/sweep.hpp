@@ -12,6 +12,7 @@
 // ASCII column values of the CSV (figures and tests select rows by them) and never hold $…$.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,6 +33,21 @@ struct GridAxis {
 struct Grid {
   std::vector<GridAxis> axes;
   const GridAxis* find(std::string_view name) const;
+};
+
+/// One axis an experiment understands, declared once: its values in the full report's grid and
+/// in the quick grid, and which values it admits. Both grids are derived from these declarations
+/// (reports/sweep_grid.hpp), so a default is never stated twice.
+struct AxisSpec {
+  std::string name;          // as --grid names it; also the CSV column
+  std::string values;        // the default grid's values in parse_grid syntax, e.g. "2..8192:x2"
+  std::string quick_values;  // the quick grid's: a subset of `values`, or a single smaller count
+                             // (trials, samples); empty means the same as `values`
+  bool integer = false;      // whole numbers only (sizes and counts)
+  double min = -INFINITY;    // admissible values: [min, max], both ends included
+  double max = INFINITY;
+  std::string meaning;       // what the axis is, for error messages
+  bool single = false;       // a setting that takes exactly one value (not swept)
 };
 
 /// Parses one --grid text, e.g. "L=32..1024:log2, N=5" or "T={0.01,0.1,1}".
@@ -96,12 +112,12 @@ struct Experiment {
   std::string claim_ids;    // e.g. "A.cor1, A.cor1-tight"
   std::string title;        // text with $…$ math; also the report's section heading
   std::string description;  // text with $…$ math: one paragraph for the report
-  std::string default_grid; // the full report's grid, in parse_grid syntax
-  std::string quick_grid;   // report --quick (all quick grids together finish in < ~1 min)
+  // The grid axes run() understands (others are an error), with the full report's values and
+  // those of report --quick (all quick grids together finish in < ~1 min).
+  std::vector<AxisSpec> axes;
   std::function<SweepTable(const Grid&, std::uint64_t seed, const ProgressCallback&)> run;
   std::vector<FigureSpec> figures;
   std::function<SweepSummary(const SweepTable&)> summarize;
-  std::vector<std::string> axes;  // the grid axes run() understands (others are an error)
   // Rough work of one grid point (about one unit per floating-point operation of its inner
   // loops), from the point's axis values by name, and that formula as text for the error
   // message. resolve_grid refuses a grid whose summed work exceeds kMaxWorkUnits

@@ -177,6 +177,21 @@ std::vector<double> parse_values(std::string_view axis, std::string_view spec) {
   return {parse_number(axis, spec)};
 }
 
+std::string_view declared_values(const AxisSpec& axis, bool quick) {
+  return quick && !axis.quick_values.empty() ? axis.quick_values : axis.values;
+}
+
+// The first problem of `values` for `axis` ("" when they are admissible).
+std::string value_problem(const AxisSpec& axis, const std::vector<double>& values) {
+  if (values.empty()) return "no values";
+  if (axis.single && values.size() != 1) return fmt::format("takes one value, got {}", values.size());
+  for (double v : values) {
+    if (!(v >= axis.min && v <= axis.max)) return fmt::format("{} is outside [{}, {}]", v, axis.min, axis.max);
+    if (axis.integer && v != std::floor(v)) return fmt::format("{} is not a whole number", v);
+  }
+  return "";
+}
+
 }  // namespace
 
 Grid parse_grid(std::string_view text) {
@@ -226,19 +241,45 @@ Grid merge_grids(const Grid& base, const Grid& later) {
   return out;
 }
 
-Grid complete_grid(const Grid& given, std::string_view defaults, const std::vector<std::string>& axes,
-                   std::string_view experiment) {
+Grid declared_grid(const std::vector<AxisSpec>& axes, bool quick) {
+  Grid grid;
+  for (const AxisSpec& axis : axes) {
+    const std::string text = fmt::format("{}={}", axis.name, declared_values(axis, quick));
+    grid.axes.push_back(parse_grid(text).axes.at(0));
+  }
+  return grid;
+}
+
+std::string declared_grid_text(const std::vector<AxisSpec>& axes, bool quick) {
+  std::vector<std::string> parts;
+  for (const AxisSpec& axis : axes) parts.push_back(fmt::format("{}={}", axis.name, declared_values(axis, quick)));
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+Grid complete_grid(const Grid& given, const std::vector<AxisSpec>& axes, std::string_view experiment, bool quick) {
   for (const GridAxis& axis : given.axes) {
-    if (std::find(axes.begin(), axes.end(), axis.name) == axes.end()) {
-      std::string known;
-      for (const std::string& a : axes) known += (known.empty() ? "" : ", ") + a;
+    if (std::none_of(axes.begin(), axes.end(), [&](const AxisSpec& a) { return a.name == axis.name; })) {
+      std::vector<std::string_view> known;
+      for (const AxisSpec& a : axes) known.push_back(a.name);
       throw std::invalid_argument(fmt::format("--grid axis '{}': sweep {} has no such axis (its axes: {})",
-                                              axis.name, experiment, known));
+                                              axis.name, experiment, fmt::join(known, ", ")));
     }
   }
-  Grid grid = merge_grids(parse_grid(defaults), given);
+  Grid grid;
   double points = 1;
-  for (const GridAxis& axis : grid.axes) points *= static_cast<double>(axis.values.size());
+  for (const AxisSpec& spec : axes) {
+    const GridAxis* named = given.find(spec.name);
+    GridAxis axis = named ? *named : declared_grid({spec}, quick).axes.at(0);
+    if (const std::string problem = value_problem(spec, axis.values); !problem.empty()) {
+      if (!named) {
+        throw std::logic_error(fmt::format("sweep {} declares axis '{}' with values it refuses: {}", experiment,
+                                           spec.name, problem));
+      }
+      throw axis_error(spec.name, fmt::format("{} ({})", problem, spec.meaning));
+    }
+    points *= static_cast<double>(axis.values.size());
+    grid.axes.push_back(std::move(axis));
+  }
   if (points > kMaxGridPoints) {
     throw std::invalid_argument(fmt::format("--grid: {} has {} grid points, more than the cap of {}",
                                             experiment, count_text(points), count_text(kMaxGridPoints)));
@@ -265,9 +306,9 @@ double grid_work(const Experiment& experiment, const Grid& grid) {
 }
 
 Grid resolve_grid(const Experiment& experiment, bool quick, const std::vector<std::string>& grid_texts) {
-  Grid grid = parse_grid(quick ? experiment.quick_grid : experiment.default_grid);
-  for (const std::string& text : grid_texts) grid = merge_grids(grid, parse_grid(text));
-  grid = complete_grid(grid, experiment.default_grid, experiment.axes, experiment.name);
+  Grid given;
+  for (const std::string& text : grid_texts) given = merge_grids(given, parse_grid(text));
+  const Grid grid = complete_grid(given, experiment.axes, experiment.name, quick);
   const double work = grid_work(experiment, grid);
   if (work > kMaxWorkUnits) {
     throw std::invalid_argument(fmt::format(
@@ -284,13 +325,6 @@ const std::vector<double>& axis_values(const Grid& grid, std::string_view name) 
     throw std::invalid_argument(fmt::format("the grid has no values for axis '{}'", name));
   }
   return axis->values;
-}
-
-long integer_value(double value, std::string_view name, long lo, long hi) {
-  if (value != std::floor(value) || value < static_cast<double>(lo) || value > static_cast<double>(hi)) {
-    throw axis_error(name, fmt::format("{} is not a whole number in [{}, {}]", value, lo, hi));
-  }
-  return static_cast<long>(value);
 }
 
 }  // namespace attncert::sweeps

@@ -51,23 +51,28 @@ std::string grid_text(const Grid& grid);
 /// several --grid options merge, the later one winning per axis.
 Grid merge_grids(const Grid& base, const Grid& later);
 
-/// The grid an experiment runs on: `given` checked against the experiment's axes (an unknown
-/// name throws std::invalid_argument listing the known ones), with every axis it does not name
-/// taken from `defaults` (parse_grid syntax); more than kMaxGridPoints points in all is an error.
-/// Experiments call this first in run().
-Grid complete_grid(const Grid& given, std::string_view defaults,
-                   const std::vector<std::string>& axes, std::string_view experiment);
+/// The declared grid of `axes`: every axis with its default values, or with its quick values
+/// when `quick` (AxisSpec::quick_values, else the default ones).
+Grid declared_grid(const std::vector<AxisSpec>& axes, bool quick);
 
-/// What the CLI passes to run(): the experiment's quick or default grid, merged with each
-/// --grid text in order (later wins per axis), axis names checked, and its grid_work at most
-/// kMaxWorkUnits (else std::invalid_argument naming the work formula's axes).
+/// The same as text, "NAME=VALUES, …" exactly as declared (the report shows it).
+std::string declared_grid_text(const std::vector<AxisSpec>& axes, bool quick);
+
+/// The grid an experiment runs on, with its axes in declaration order: every axis of `given`
+/// (an axis `axes` does not declare throws std::invalid_argument listing the declared ones),
+/// the others from declared_grid(axes, quick). Every value is checked against its AxisSpec
+/// (whole number, [min, max], one value for a single axis) and the grid against kMaxGridPoints;
+/// a bad given value throws std::invalid_argument naming the axis, a bad declared one
+/// std::logic_error. Experiments call this first in run(), so that any grid is checked.
+Grid complete_grid(const Grid& given, const std::vector<AxisSpec>& axes, std::string_view experiment,
+                   bool quick = false);
+
+/// What the CLI and the report pass to run(): each --grid text merged in order (later wins per
+/// axis), completed by complete_grid from the experiment's quick or default values, and its
+/// grid_work at most kMaxWorkUnits (else std::invalid_argument naming the work formula's axes).
 Grid resolve_grid(const Experiment& experiment, bool quick, const std::vector<std::string>& grid_texts);
 
 /// The values of axis `name`; throws std::invalid_argument when the grid lacks it.
 const std::vector<double>& axis_values(const Grid& grid, std::string_view name);
-
-/// The single value of axis `name`, checked to be an integer in [lo, hi] (for sizes such as
-/// trials or a dimension); throws std::invalid_argument naming the axis otherwise.
-long integer_value(double value, std::string_view name, long lo, long hi);
 
 }  // namespace attncert::sweeps

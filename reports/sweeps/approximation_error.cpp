@@ -17,8 +17,6 @@
 // (Ball, 64 → 512 bits) decides every point: bound proved, violated, or undecided.
 #include <fmt/format.h>
 
-#include <boost/math/distributions/students_t.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -26,8 +24,10 @@
 #include "numerics/feature_maps.hpp"
 #include "numerics/rng.hpp"
 #include "proofs_checks/certificate.hpp"
+#include "reports/sweep_grid.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
+#include "reports/sweeps/mean_interval.hpp"
 #include "theory/approximation_bounds.hpp"
 #include "theory/catalog.hpp"
 
@@ -49,15 +49,15 @@ constexpr const char* kVerdict = "Ball verdict (1 proved, 0 undecided, -1 violat
 constexpr const char* kClosedForm = "closed form (C.performer-mse)";
 constexpr const char* kLagrange = "Lagrange bound (C.taylor2)";
 
-std::vector<AxisSpec> axis_specs() {
-  std::vector<double> m, s;
-  for (double v = 1; v <= 1024; v *= 2) m.push_back(v);
-  for (double v = std::ldexp(1.0, -20); v <= 8; v *= 2) s.push_back(v);
-  return {{"m", m, 1, 65536, true, "number of Performer features"},
-          {"abs_s", s, 1e-300, 30, false, "|s| = |q^T k| of the Taylor-2 part"},
-          {"d", {4}, 1, 64, true, "input dimension"},
-          {"r", {0.25}, 1e-6, 2, false, "norm of the Performer inputs x, y"},
-          {"replicates", {2000}, 10, 1e6, true, "Monte Carlo replicates per m"}};
+std::vector<AxisSpec> axes() {
+  // abs_s runs over the powers of two 2^-20 (9.5367431640625e-07, exact) .. 8.
+  return {{"m", "1..1024:log2", "{1,4,16,64,256}", true, 1, 65536, "number of Performer features"},
+          {"abs_s", "9.5367431640625e-07..8:log2",
+           "{9.5367431640625e-07,1.52587890625e-05,0.000244140625,0.00390625,0.0625,1,4}", false, 1e-300, 30,
+           "|s| = |q^T k| of the Taylor-2 part"},
+          {"d", "4", "", true, 1, 64, "input dimension"},
+          {"r", "0.25", "", false, 1e-6, 2, "norm of the Performer inputs x, y"},
+          {"replicates", "2000", "1000", true, 10, 1e6, "Monte Carlo replicates per m"}};
 }
 
 RowMatrix<double> as_row(const std::vector<double>& v) {
@@ -70,23 +70,6 @@ double dot(const RowMatrix<double>& a, const RowMatrix<double>& b) {
   double s = 0;
   for (Eigen::Index c = 0; c < a.cols(); ++c) s += a(0, c) * b(0, c);
   return s;
-}
-
-struct MeanInterval {
-  double mean, low, high;
-};
-
-// mean ± t_{R−1, 1−γ/2}·s/√R.
-MeanInterval t_interval(const std::vector<double>& v) {
-  const auto n = static_cast<double>(v.size());
-  double mean = 0;
-  for (double x : v) mean += x;
-  mean /= n;
-  double ss = 0;
-  for (double x : v) ss += (x - mean) * (x - mean);
-  const boost::math::students_t_distribution<double> t(n - 1);
-  const double half = boost::math::quantile(boost::math::complement(t, kGamma / 2)) * std::sqrt(ss / (n - 1) / n);
-  return {mean, mean - half, mean + half};
 }
 
 void add_performer_point(long m, long d, double r, long replicates, const std::vector<double>& params,
@@ -110,7 +93,7 @@ void add_performer_point(long m, long d, double r, long replicates, const std::v
       const double v = dot(phi.query_features<double>(x), phi.key_features<double>(y));
       sq.push_back((v - kernel) * (v - kernel));
     }
-    const MeanInterval ci = t_interval(sq);
+    const MeanInterval ci = mean_interval(sq, kGamma);
     table.rows.push_back({params, orthogonal ? kOrthogonal : kIid, kMse, ci.mean,
                           {orthogonal ? std::nullopt : std::optional<double>(closed), std::nullopt}, ci.low,
                           ci.high});
@@ -152,13 +135,16 @@ void add_taylor_point(double abs_s, long d, const std::vector<double>& params, c
 }
 
 SweepTable run(const Grid& grid, std::uint64_t seed, const ProgressCallback& progress) {
-  std::vector<std::vector<double>> values;
-  SweepTable table = table_over_axes(grid, kName, seed, axis_specs(), values);
+  const Grid complete = complete_grid(grid, axes(), kName);
+  SweepTable table = table_over_axes(complete, kName, seed);
   table.bound_names = {kClosedForm, kLagrange};
+  const auto& dims = axis_values(complete, "d");
   // Performer points: (m, 0, d, r, replicates); Taylor points: (0, |s|, d, 0, 0) — a 0 marks an
   // axis that does not apply to the row.
-  const std::vector<std::vector<double>> performer = grid_points({values[0], {0.0}, values[2], values[3], values[4]});
-  const std::vector<std::vector<double>> taylor = grid_points({{0.0}, values[1], values[2], {0.0}, {0.0}});
+  const std::vector<std::vector<double>> performer = grid_points(
+      {axis_values(complete, "m"), {0.0}, dims, axis_values(complete, "r"), axis_values(complete, "replicates")});
+  const std::vector<std::vector<double>> taylor =
+      grid_points({{0.0}, axis_values(complete, "abs_s"), dims, {0.0}, {0.0}});
   const std::size_t total = performer.size() + taylor.size();
   const Rng base(seed);
   std::size_t done = 0;
@@ -272,12 +258,9 @@ Experiment make_approximation_error_experiment() {
       "m = 0, r = 0, replicates = 0): for $|s|$ and both signs, Gaussian $q, k \\in \\mathbb{R}^d$ with "
       "$q^\\top k = \\pm|s|$; the error $|e^s - \\phi_q(q)^\\top\\phi_k(k)|$ in double and exactly (Ball), "
       "against the Lagrange bound of C.taylor2, each instance certified with the catalog claim. A violation "
-      "is a closed form outside its interval or an exact Taylor error above the bound. Axes: m (default "
-      "1..1024 by powers of 2), abs_s ($2^{-20}$..8 by powers of 2), d = 4, r = 0.25, replicates = 2000.";
-  e.default_grid = "m=1..1024:log2, abs_s=9.5367431640625e-07..8:log2, d=4, r=0.25, replicates=2000";
-  e.quick_grid = "m={1,4,16,64,256}, abs_s={9.5367431640625e-07,1.52587890625e-05,0.000244140625,0.00390625,0.0625,1,4}, d=4, "
-                 "r=0.25, replicates=1000";
-  e.axes = axis_names(axis_specs());
+      "is a closed form outside its interval or an exact Taylor error above the bound. Axes: m, abs_s, d, r, "
+      "replicates.";
+  e.axes = axes();
   e.run = run;
   e.figures = figures();
   e.summarize = summarize;

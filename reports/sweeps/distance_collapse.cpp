@@ -24,6 +24,7 @@
 #include "reports/sweep_grid.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
+#include "reports/sweeps/loglog_slope.hpp"
 #include "reports/sweeps/mean_interval.hpp"
 #include "theory/distance_collapse.hpp"
 
@@ -31,11 +32,7 @@ namespace attncert::sweeps {
 namespace {
 
 constexpr const char* kName = "distance-collapse";
-const std::vector<std::string> kAxes = {"L", "N", "d", "logit_sd", "trials", "mc_samples"};
-constexpr const char* kDefaultGrid =
-    "L=32..1024:x2, N={1,5,10,20,100}, d=64, logit_sd=1, trials=50, mc_samples=200";
-constexpr const char* kQuickGrid = "L={32,128,1024}, N={1,5,20}, d=16, logit_sd=1, trials=10, mc_samples=50";
-constexpr double kFigureN = 5;     // the vs-L figure (in both grids)
+constexpr double kFigureN = 5;     // the vs-L figure (in both grids of axes())
 constexpr double kFigureL = 1024;  // the vs-N figure (in both grids)
 
 constexpr const char* kBound = "Thm. 1 bound, reconstructed (A.thm1-fixed)";
@@ -47,30 +44,28 @@ constexpr const char* kMeanExpectation = "E[dtilde] (mean)";
 constexpr const char* kMinJensenRatio = "min E[dtilde]/Jensen term";
 constexpr std::array<DtildeReading, 3> kReadings = {DtildeReading::A, DtildeReading::B, DtildeReading::C};
 
+std::vector<AxisSpec> axes() {
+  return {{"L", "32..1024:x2", "{32,128,1024}", true, 2, 1 << 16, "sequence length"},
+          {"N", "{1,5,10,20,100}", "{1,5,20}", true, 1, (1 << 16) - 1, "selected tokens"},
+          {"d", "64", "16", true, 1, 4096, "token dimension"},
+          {"logit_sd", "1", "", false, 0, 100, "standard deviation of the logits"},
+          {"trials", "50", "10", true, 1, 100000, "random instances per point"},
+          {"mc_samples", "200", "50", true, 1, 1000000, "Monte Carlo subsets per instance"}};
+}
+
 std::string top_series(DtildeReading r) { return fmt::format("top-N set, reading {}", to_string(r)); }
 
 SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& progress) {
-  const Grid grid = complete_grid(given, kDefaultGrid, kAxes, kName);
+  const Grid grid = complete_grid(given, axes(), kName);
   const auto& lengths = axis_values(grid, "L");
   const auto& counts = axis_values(grid, "N");
   const auto& dims = axis_values(grid, "d");
   const auto& sds = axis_values(grid, "logit_sd");
   const auto& trial_counts = axis_values(grid, "trials");
   const auto& sample_counts = axis_values(grid, "mc_samples");
-  for (double L : lengths) integer_value(L, "L", 2, 1 << 16);
-  for (double N : counts) integer_value(N, "N", 1, (1 << 16) - 1);
-  for (double d : dims) integer_value(d, "d", 1, 4096);
-  for (double sd : sds) {
-    if (!(sd >= 0 && sd <= 100)) throw std::invalid_argument(fmt::format("--grid axis 'logit_sd': {} is outside [0, 100]", sd));
-  }
-  for (double t : trial_counts) integer_value(t, "trials", 1, 100000);
-  for (double m : sample_counts) integer_value(m, "mc_samples", 1, 1000000);
 
-  SweepTable table;
-  table.experiment = kName;
-  table.parameter_names = kAxes;
+  SweepTable table = table_over_axes(grid, kName, seed);
   table.bound_names = {kBound, kJensen};
-  table.seed = seed;
   const std::size_t total =
       lengths.size() * counts.size() * dims.size() * sds.size() * trial_counts.size() * sample_counts.size();
   std::size_t index = 0;
@@ -132,18 +127,6 @@ SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& pr
         *std::min_element(counts.begin(), counts.end()), *std::max_element(lengths.begin(), lengths.end())));
   }
   return table;
-}
-
-// Least-squares slope of log y versus log x.
-double loglog_slope(const std::vector<std::pair<double, double>>& xy) {
-  if (xy.size() < 2) return std::numeric_limits<double>::quiet_NaN();
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (const auto& [x, y] : xy) {
-    const double lx = std::log(x), ly = std::log(y);
-    sx += lx, sy += ly, sxx += lx * lx, sxy += lx * ly;
-  }
-  const double n = static_cast<double>(xy.size());
-  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
 }
 
 SweepSummary summarize(const SweepTable& table) {
@@ -236,14 +219,12 @@ Experiment make_distance_collapse_experiment() {
       "logit_sd, tokens $\\sim N(0, I_d)$, mean over trials with 95% $t$-intervals), with the reconstructed "
       "Theorem 1 bound, and $E[\\tilde d_B]$ over a uniform random $N$-subset (Monte Carlo) with its Jensen "
       "term. Points with $N \\ge L$ are skipped. Axes: L, N, d, logit_sd, trials, mc_samples.";
-  e.default_grid = kDefaultGrid;
-  e.quick_grid = kQuickGrid;
+  e.axes = axes();
   e.run = run;
   e.figures = figures();
   e.summarize = summarize;
   e.work = [](const std::map<std::string, double>& p) { return p.at("trials") * p.at("L") * p.at("d") * (p.at("mc_samples") + 4); };
   e.work_formula = "trials*L*d*(mc_samples + 4)";
-  e.axes = kAxes;
   return e;
 }
 

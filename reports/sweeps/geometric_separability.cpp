@@ -37,10 +37,17 @@ namespace attncert::sweeps {
 namespace {
 
 constexpr const char* kName = "geometric-separability";
-const std::vector<std::string> kAxes = {"N", "L", "d", "rho", "logit_sd", "trials"};
-constexpr const char* kDefaultGrid = "N=1..16, L=64, d=16, rho=0.5, logit_sd=2, trials=200";
-constexpr const char* kQuickGrid = "N={1,2,4,8,12}, L=64, d=16, rho=0.5, logit_sd=2, trials=50";
 constexpr long kMaxEnumeratedN = 20;  // E[N_s] enumerates N·2^{N−2} sign patterns per instance
+
+std::vector<AxisSpec> axes() {
+  return {{"N", "1..16", "{1,2,4,8,12}", true, 1, kMaxEnumeratedN, "selected tokens"},
+          {"L", "64", "", true, 2, 1 << 16, "sequence length"},
+          {"d", "16", "", true, 1, 4096, "token dimension"},
+          // From 1e-300 on: below it the bound 1 - sum xi/(N rho M) overflows to -inf.
+          {"rho", "0.5", "", false, 1e-300, 1e6, "radius r = rho*M of the fixed-r setting, over M"},
+          {"logit_sd", "2", "", false, 0, 100, "standard deviation of the logits"},
+          {"trials", "200", "50", true, 1, 100000, "random instances per point"}};
+}
 
 constexpr const char* kBound = "Markov lower bound, reconstructed (A.thm2)";
 constexpr const char* kFixed = "fixed r = rho*M, random-sign tokens (exact E over signs)";
@@ -91,30 +98,17 @@ double protocol_fraction(const std::vector<double>& alpha, const RowMatrix<doubl
 }
 
 SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& progress) {
-  const Grid grid = complete_grid(given, kDefaultGrid, kAxes, kName);
+  const Grid grid = complete_grid(given, axes(), kName);
   const auto& counts = axis_values(grid, "N");
   const auto& lengths = axis_values(grid, "L");
   const auto& dims = axis_values(grid, "d");
   const auto& rhos = axis_values(grid, "rho");
   const auto& sds = axis_values(grid, "logit_sd");
   const auto& trial_counts = axis_values(grid, "trials");
-  for (double N : counts) integer_value(N, "N", 1, kMaxEnumeratedN);
-  for (double L : lengths) integer_value(L, "L", 2, 1 << 16);
-  for (double d : dims) integer_value(d, "d", 1, 4096);
-  for (double rho : rhos) {
-    if (!(rho > 0 && rho <= 1e6)) throw std::invalid_argument(fmt::format("--grid axis 'rho': {} is outside (0, 1e6]", rho));
-  }
-  for (double sd : sds) {
-    if (!(sd >= 0 && sd <= 100)) throw std::invalid_argument(fmt::format("--grid axis 'logit_sd': {} is outside [0, 100]", sd));
-  }
-  for (double t : trial_counts) integer_value(t, "trials", 1, 100000);
 
   const Claim& claim = separability_claim();
-  SweepTable table;
-  table.experiment = kName;
-  table.parameter_names = kAxes;
+  SweepTable table = table_over_axes(grid, kName, seed);
   table.bound_names = {kBound};
-  table.seed = seed;
   const std::size_t total = counts.size() * lengths.size() * dims.size() * rhos.size() * sds.size() * trial_counts.size();
   std::size_t index = 0;
   for (double L_value : lengths)
@@ -242,14 +236,12 @@ Experiment make_geometric_separability_experiment() {
       "the bound, and the paper's protocol ($r$ = distance to the nearest non-selected token, Monte Carlo). "
       "$T = 1$, logits $\\sim N(0, \\sigma_{\\mathrm{logit}}^2)$ with $\\sigma_{\\mathrm{logit}}$ = logit_sd, "
       "95% $t$-intervals over instances. Axes: N, L, d, rho, logit_sd, trials.";
-  e.default_grid = kDefaultGrid;
-  e.quick_grid = kQuickGrid;
+  e.axes = axes();
   e.run = run;
   e.figures = {figure()};
   e.summarize = summarize;
   e.work = [](const std::map<std::string, double>& p) { return p.at("trials") * p.at("d") * (p.at("L") + p.at("N") * std::exp2(p.at("N"))); };
   e.work_formula = "trials*d*(L + N*2^N)";
-  e.axes = kAxes;
   return e;
 }
 

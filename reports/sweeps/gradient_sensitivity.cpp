@@ -33,6 +33,7 @@
 #include "reports/sweep_grid.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
+#include "reports/sweeps/loglog_slope.hpp"
 #include "reports/sweeps/mean_interval.hpp"
 #include "theory/catalog.hpp"
 
@@ -40,11 +41,7 @@ namespace attncert::sweeps {
 namespace {
 
 constexpr const char* kName = "gradient-sensitivity";
-const std::vector<std::string> kAxes = {"T", "L", "rows"};
-constexpr const char* kDefaultGrid = "T=0.01..10:n16, L=16, rows=2000";
-// Three temperatures below 0.1 and three from 1 on, so the finding can fit A.fd's slope in both.
-constexpr const char* kQuickGrid = "T=0.001..10:n9, L=16, rows=300";
-constexpr double kFigureL = 16;  // L of both grids above
+constexpr double kFigureL = 16;  // L of both grids (axes())
 constexpr double kLogitSd = 3;
 constexpr std::array<double, 3> kEpsilons = {1e-3, 1e-1, 10};
 constexpr long kSearchEvaluations = 20000;
@@ -61,6 +58,14 @@ constexpr const char* kNorm = "||J||_2";
 constexpr const char* kMeanNorm = "||J||_2 (mean)";
 constexpr const char* kVerdict = "A.cor3 Ball verdict (1 violated, -1 holds, 0 undecided)";
 constexpr const char* kMeanG = "g(T,eps) (mean)";
+
+std::vector<AxisSpec> axes() {
+  // Quick: every second temperature of the default (the same doubles: t = 2k/16 = k/8), three
+  // below 0.1 and three from 1 on, so the finding can fit A.fd's slope in both.
+  return {{"T", "0.001..10:n17", "0.001..10:n9", false, 1e-6, 1e6, "temperature"},
+          {"L", "16", "", true, 2, 4096, "logits per row"},
+          {"rows", "2000", "300", true, 1, 1000000, "random logit rows per point"}};
+}
 
 std::string g_series(double eps) { return fmt::format("g, eps={}, random rows and directions", eps); }
 
@@ -122,23 +127,15 @@ double pattern_search(std::vector<double>& z) {
 }
 
 SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& progress) {
-  const Grid grid = complete_grid(given, kDefaultGrid, kAxes, kName);
+  const Grid grid = complete_grid(given, axes(), kName);
   const auto& temperatures = axis_values(grid, "T");
   const auto& lengths = axis_values(grid, "L");
   const auto& row_counts = axis_values(grid, "rows");
-  for (double T : temperatures) {
-    if (!(T >= 1e-6 && T <= 1e6)) throw std::invalid_argument(fmt::format("--grid axis 'T': {} is outside [1e-6, 1e6]", T));
-  }
-  for (double L : lengths) integer_value(L, "L", 2, 4096);
-  for (double r : row_counts) integer_value(r, "rows", 1, 1000000);
 
   const Claim& printed = claim("A.cor3");
   const Claim& classical = claim("C.jacobian-softmax");
-  SweepTable table;
-  table.experiment = kName;
-  table.parameter_names = kAxes;
+  SweepTable table = table_over_axes(grid, kName, seed);
   table.bound_names = {kPrinted, kClassical};
-  table.seed = seed;
   const std::size_t total = temperatures.size() * lengths.size() * row_counts.size();
   std::size_t done = 0;
   for (double L_value : lengths) {
@@ -211,22 +208,10 @@ double slack(const SweepRow& row) {
   return s;
 }
 
-// Least-squares slope of log y versus log x (NaN below 3 points: two points always fit a line).
-double loglog_slope(const std::vector<std::pair<double, double>>& xy) {
-  if (xy.size() < 3) return std::numeric_limits<double>::quiet_NaN();
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (const auto& [x, y] : xy) {
-    const double lx = std::log(x), ly = std::log(y);
-    sx += lx, sy += ly, sxx += lx * lx, sxy += lx * ly;
-  }
-  const double n = static_cast<double>(xy.size());
-  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
-}
-
+// The slope needs 3 points to say anything: two always fit a line.
 std::string slope_text(const std::vector<std::pair<double, double>>& xy, const char* range) {
-  const double slope = loglog_slope(xy);
-  if (std::isnan(slope)) return fmt::format("{}: fewer than 3 values of $T$, no slope", range);
-  return fmt::format("{}: log-log slope {:.3g} over {} values of $T$", range, slope, xy.size());
+  if (xy.size() < 3) return fmt::format("{}: fewer than 3 values of $T$, no slope", range);
+  return fmt::format("{}: log-log slope {:.3g} over {} values of $T$", range, loglog_slope(xy), xy.size());
 }
 
 SweepSummary summarize(const SweepTable& table) {
@@ -326,14 +311,12 @@ Experiment make_gradient_sensitivity_experiment() {
       "$g(T, \\varepsilon)$, $\\varepsilon \\in \\{10^{-3}, 0.1, 10\\}$ (Algorithm 5), against the printed "
       "$\\min\\{1/(4T), \\sqrt{2}\\}$ (A.cor3; Ball-certified at the searched maximiser and at two tied "
       "logits) and the classical $1/(2T)$. Axes: T, L, rows.";
-  e.default_grid = kDefaultGrid;
-  e.quick_grid = kQuickGrid;
+  e.axes = axes();
   e.run = run;
   e.figures = {figure()};
   e.summarize = summarize;
   e.work = [](const std::map<std::string, double>& p) { return p.at("L") * (40 * p.at("rows") + static_cast<double>(kSearchEvaluations)); };
   e.work_formula = "L*(40*rows + 20000)";
-  e.axes = kAxes;
   return e;
 }
 

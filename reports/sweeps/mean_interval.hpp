@@ -1,5 +1,5 @@
-// Mean of a Monte Carlo sample with a two-sided Student-t confidence interval, for the
-// experiments' averaged quantities (MSEs, distances, fractions averaged over trials).
+// Mean of a Monte Carlo sample with a two-sided Student-t confidence interval: the one interval
+// of the experiments' averaged quantities (MSEs, distances, norms, fractions over trials).
 #pragma once
 
 #include <optional>
@@ -13,9 +13,11 @@ struct MeanInterval {
   std::optional<double> high;  // mean + t_{n−1, 1−γ/2} · s/√n; none for one draw
 };
 
-/// 95% t-interval (γ = 0.05) for the mean of i.i.d. draws. One draw gives no interval
-/// (low, high empty): no spread can be estimated, and [mean, mean] would claim certainty. Throws std::invalid_argument for an empty sample or a
-/// non-finite draw.
-MeanInterval mean_interval(std::span<const double> draws);
+/// Two-sided t-interval at confidence 1 − γ for the mean of i.i.d. draws (s: the sample
+/// standard deviation; exact for normal draws, asymptotic otherwise). γ is passed rather than
+/// the confidence because 1 − 0.95 is not 0.05 in double. One draw gives no interval (low, high
+/// empty): no spread can be estimated, and [mean, mean] would claim certainty. Throws
+/// std::invalid_argument for an empty sample, a non-finite draw, or γ outside (0, 1).
+MeanInterval mean_interval(std::span<const double> draws, double gamma = 0.05);
 
 }  // namespace attncert::sweeps

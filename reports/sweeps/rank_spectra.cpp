@@ -25,6 +25,7 @@
 #include "numerics/softmax.hpp"
 #include "numerics/spectral.hpp"
 #include "proofs_checks/certificate.hpp"
+#include "reports/sweep_grid.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
 #include "theory/catalog.hpp"
@@ -48,12 +49,13 @@ constexpr const char* kCertified = "certified full rank (Ball)";
 constexpr const char* kUpperBound = "upper bound min(n,m) (C.rank-linear)";
 constexpr const char* kFullRank = "exact rank n (C.rank-softmax)";
 
-std::vector<AxisSpec> axis_specs() {
-  std::vector<double> n;
-  for (double v = 8; v <= 512; v *= 2) n.push_back(v);
-  return {{"n", n, 1, 2048, true, "number of queries = keys"},
-          {"d", {8}, 1, 64, true, "head dimension (Taylor-2 has 1 + d + d(d+1)/2 features)"},
-          {"certify_max_n", {64}, 0, 128, true, "largest n whose softmax full rank is certified in Ball"}};
+std::vector<AxisSpec> axes() {
+  AxisSpec certify_max_n{"certify_max_n", "64", "32", true, 0, 128,
+                         "largest n whose softmax full rank is certified in Ball"};
+  certify_max_n.single = true;
+  return {{"n", "8..512:log2", "{8,16,32,64,128}", true, 1, 2048, "number of queries = keys"},
+          {"d", "8", "", true, 1, 64, "head dimension (Taylor-2 has 1 + d + d(d+1)/2 features)"},
+          certify_max_n};
 }
 
 RowMatrix<double> row_normalised(RowMatrix<double> A) {
@@ -124,17 +126,15 @@ void add_point(long n, long d, long certify_max_n, const std::vector<double>& pa
 }
 
 SweepTable run(const Grid& grid, std::uint64_t seed, const ProgressCallback& progress) {
-  const std::vector<AxisSpec> specs = axis_specs();
-  require_known_axes(grid, kName, specs);
+  const Grid complete = complete_grid(grid, axes(), kName);
   SweepTable table;
   table.experiment = kName;
   table.seed = seed;
   table.parameter_names = {"n", "d", "k"};
   table.bound_names = {kUpperBound, kFullRank};
-  const std::vector<double> ns = axis_values(grid, kName, specs[0]);
-  const std::vector<double> ds = axis_values(grid, kName, specs[1]);
-  const auto certify_max_n = std::lround(single_axis_value(grid, kName, specs[2]));
-  const std::vector<std::vector<double>> points = grid_points({ns, ds});
+  const auto certify_max_n = std::lround(axis_values(complete, "certify_max_n").front());  // a single axis
+  const std::vector<std::vector<double>> points =
+      grid_points({axis_values(complete, "n"), axis_values(complete, "d")});
   const Rng base(seed);
   for (std::size_t i = 0; i < points.size(); ++i) {
     const std::vector<double>& p = points[i];
@@ -220,11 +220,9 @@ Experiment make_rank_spectra_experiment() {
       "effective rank (exp of the entropy of the normalised singular values), stable rank "
       "$\\|P\\|_F^2/\\|P\\|_2^2$, spectral gap $1 - |\\lambda_2|$, and every $\\sigma_k/\\sigma_1$ (rows "
       "with parameter $k \\ge 1$; $k = 0$ marks whole-matrix rows). For $n \\le$ certify_max_n the exact full "
-      "rank of the softmax kernel is certified with C.rank-softmax (Ball). Axes: n (default 8..512 by "
-      "powers of 2), d = 8, certify_max_n = 64.";
-  e.default_grid = "n=8..512:log2, d=8, certify_max_n=64";
-  e.quick_grid = "n={8,16,32,64,128}, d=8, certify_max_n=32";
-  e.axes = axis_names(axis_specs());
+      "rank of the softmax kernel is certified with C.rank-softmax (Ball). Axes: n, d, "
+      "certify_max_n.";
+  e.axes = axes();
   e.run = run;
   e.figures = figures();
   e.summarize = summarize;

@@ -24,6 +24,7 @@
 #include "numerics/clopper_pearson.hpp"
 #include "numerics/rng.hpp"
 #include "proofs_checks/certificate.hpp"
+#include "reports/sweep_grid.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
 #include "theory/catalog.hpp"
@@ -52,16 +53,14 @@ constexpr const char* kCertified = "violations certified (Ball)";
 constexpr const char* kLowerBound = "lower bound (reconstructed)";
 constexpr const char* kUpperBound = "upper bound (reconstructed)";
 
-std::vector<AxisSpec> axis_specs() {
-  std::vector<double> n;
-  for (double v = 4; v <= 4096; v *= 2) n.push_back(v);
-  return {{"n", n, 2, 65536, true, "number of tokens"},
-          {"B", {8}, 1e-6, 1e3, false, "spike score s_1 of D1"},
-          {"R", {2}, 1e-6, 1e3, false, "upper end of the other scores"},
-          {"r", {0.5}, 1e-6, 1e3, false, "lower end of the other scores, 0 < r <= R"},
-          {"beta", {3}, 0.1, 64, false, "degree of the power kernel s^beta"},
-          {"mu", {1}, -100, 100, false, "value of the signal token"},
-          {"samples", {2000}, 10, 1e6, true, "samples per dataset and per split"}};
+std::vector<AxisSpec> axes() {
+  return {{"n", "4..4096:log2", "{4,16,64,256,1024}", true, 2, 65536, "number of tokens"},
+          {"B", "8", "", false, 1e-6, 1e3, "spike score s_1 of D1"},
+          {"R", "2", "", false, 1e-6, 1e3, "upper end of the other scores"},
+          {"r", "0.5", "", false, 1e-6, 1e3, "lower end of the other scores, 0 < r <= R"},
+          {"beta", "3", "", false, 0.1, 64, "degree of the power kernel s^beta"},
+          {"mu", "1", "", false, -100, 100, "value of the signal token"},
+          {"samples", "2000", "400", true, 10, 1e6, "samples per dataset and per split"}};
 }
 
 struct Point {
@@ -264,9 +263,11 @@ void add_point(const Point& pt, const std::vector<double>& params, const Rng& st
 }
 
 SweepTable run(const Grid& grid, std::uint64_t seed, const ProgressCallback& progress) {
-  std::vector<std::vector<double>> values;
-  SweepTable table = table_over_axes(grid, kName, seed, axis_specs(), values);
+  const Grid complete = complete_grid(grid, axes(), kName);
+  SweepTable table = table_over_axes(complete, kName, seed);
   table.bound_names = {kLowerBound, kUpperBound};
+  std::vector<std::vector<double>> values;  // in declaration order: n, B, R, r, beta, mu, samples
+  for (const GridAxis& axis : complete.axes) values.push_back(axis.values);
   const std::vector<std::vector<double>> points = grid_points(values);
   const Rng base(seed);
   for (std::size_t i = 0; i < points.size(); ++i) {
@@ -389,11 +390,9 @@ Experiment make_softmax_linear_separation_experiment() {
       "error (threshold fitted on `samples` per dataset, error on a fresh test set of the same size, "
       "Clopper–Pearson 95%), AUC, the raw gap $\\min_{D_1} F - \\max_{D_0} F$, and the spike weight against "
       "the reconstructed bounds B.spike-softmax, B.spike-linear, B.degree (violations seen in double are "
-      "re-checked by certifying the attaining sample with the catalog claim). Axes: n (tokens, default "
-      "4..4096 by powers of 2), B = 8, R = 2, r = 0.5, beta = 3, mu = 1, samples = 2000.";
-  e.default_grid = "n=4..4096:log2, B=8, R=2, r=0.5, beta=3, mu=1, samples=2000";
-  e.quick_grid = "n={4,16,64,256,1024}, B=8, R=2, r=0.5, beta=3, mu=1, samples=400";
-  e.axes = axis_names(axis_specs());
+      "re-checked by certifying the attaining sample with the catalog claim). Axes: n, B, R, r, beta, "
+      "mu, samples.";
+  e.axes = axes();
   e.run = run;
   e.figures = figures();
   e.summarize = summarize;

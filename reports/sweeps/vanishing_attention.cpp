@@ -20,6 +20,7 @@
 #include "reports/sweep_grid.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
+#include "reports/sweeps/loglog_slope.hpp"
 #include "reports/sweeps/mean_interval.hpp"
 #include "theory/catalog.hpp"
 
@@ -27,10 +28,15 @@ namespace attncert::sweeps {
 namespace {
 
 constexpr const char* kName = "vanishing-attention";
-const std::vector<std::string> kAxes = {"L", "Delta_over_T", "d", "trials"};
-constexpr const char* kDefaultGrid = "L=2..8192:x2, Delta_over_T={0.5,1,2}, d=16, trials=400";
-constexpr const char* kQuickGrid = "L=2..2048:x4, Delta_over_T={0.5,1,2}, d=16, trials=100";
-const std::vector<double> kFigureRatios = {0.5, 1, 2};  // Δ/T values of both grids above
+const std::vector<double> kFigureRatios = {0.5, 1, 2};  // the Δ/T values of both grids (axes())
+
+std::vector<AxisSpec> axes() {
+  return {{"L", "2..8192:x2", "2..2048:x4", true, 1, 1 << 20, "sequence length"},
+          // e^{2Δ/T} must stay finite in double for the printed bound.
+          {"Delta_over_T", "{0.5,1,2}", "", false, 0, 300, "Delta/T, the logit range over the temperature"},
+          {"d", "16", "", true, 1, 4096, "dimension of q and the keys"},
+          {"trials", "400", "100", true, 1, 1000000, "random instances per point"}};
+}
 
 std::string ratio_label(double r) { return fmt::format("Delta/T={}", r); }
 std::string random_series(double r) { return ratio_label(r) + ": random q, K"; }
@@ -64,26 +70,16 @@ const Claim& claim(const char* id) {
 }
 
 SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& progress) {
-  const Grid grid = complete_grid(given, kDefaultGrid, kAxes, kName);
+  const Grid grid = complete_grid(given, axes(), kName);
   const auto& lengths = axis_values(grid, "L");
   const auto& ratios = axis_values(grid, "Delta_over_T");
   const auto& dims = axis_values(grid, "d");
   const auto& trial_counts = axis_values(grid, "trials");
-  for (double L : lengths) integer_value(L, "L", 1, 1 << 20);
-  for (double r : ratios) {
-    // e^{2Δ/T} must stay finite in double for the printed bound.
-    if (!(r >= 0 && r <= 300)) throw std::invalid_argument(fmt::format("--grid axis 'Delta_over_T': {} is outside [0, 300]", r));
-  }
-  for (double d : dims) integer_value(d, "d", 1, 4096);
-  for (double t : trial_counts) integer_value(t, "trials", 1, 1000000);
 
   const Claim& printed = claim("A.cor1");
   const Claim& tight = claim("A.cor1-tight");
-  SweepTable table;
-  table.experiment = kName;
-  table.parameter_names = kAxes;
+  SweepTable table = table_over_axes(grid, kName, seed);
   table.bound_names = {"printed bound (A.cor1)", "tight form, classical (A.cor1-tight)"};
-  table.seed = seed;
   const std::size_t total = lengths.size() * ratios.size() * dims.size() * trial_counts.size();
   std::size_t done = 0;
   for (double ratio : ratios) {
@@ -188,13 +184,7 @@ SweepSummary summarize(const SweepTable& table) {
   int fitted = 0;
   for (const auto& [others, xy] : decay) {
     if (xy.size() < 3) continue;
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
-    for (const auto& [x, y] : xy) {
-      const double lx = std::log(x), ly = std::log(y);
-      sx += lx, sy += ly, sxx += lx * lx, sxy += lx * ly;
-    }
-    const double n = static_cast<double>(xy.size());
-    const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    const double slope = loglog_slope(xy);
     slope_low = std::min(slope_low, slope);
     slope_high = std::max(slope_high, slope);
     ++fitted;
@@ -268,14 +258,12 @@ Experiment make_vanishing_attention_experiment() {
       "sphere in $d$ dimensions; mean over trials with a 95% $t$-interval), with the printed bounds "
       "$e^{\\pm 2\\Delta/T}$ (A.cor1) and the tight forms $L/(1+(L-1)e^{\\mp 2\\Delta/T})$ (A.cor1-tight, "
       "classical), attained by extremal logits $\\pm\\Delta$. Axes: L, Delta_over_T, d, trials.";
-  e.default_grid = kDefaultGrid;
-  e.quick_grid = kQuickGrid;
+  e.axes = axes();
   e.run = run;
   e.figures = figures();
   e.summarize = summarize;
   e.work = [](const std::map<std::string, double>& p) { return p.at("trials") * p.at("L") * p.at("d"); };
   e.work_formula = "trials*L*d";
-  e.axes = kAxes;
   return e;
 }
 

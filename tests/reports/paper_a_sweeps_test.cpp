@@ -16,6 +16,7 @@
 
 #include "reports/sweep.hpp"
 #include "reports/sweep_grid.hpp"
+#include "reports/sweeps/loglog_slope.hpp"
 #include "reports/sweeps/mean_interval.hpp"
 
 namespace attncert::sweeps {
@@ -64,14 +65,25 @@ const std::vector<TinyCase> kTiny = {
     {"geometric-separability", "N={1,3}, L=6, d=3, trials=3"},
 };
 
-// {1, 2, 3}: mean 2, s = 1, t_{2, 0.975} = 4.302652729749464 (tables), half width t·s/√3.
+// The t quantile with 2 degrees of freedom has a closed form: P(T <= t) = p at
+// t = (2p − 1)/√(2p(1 − p)); t_{2, 0.975} = 4.302652729749464 (tables).
+double t2_quantile(double p) { return (2 * p - 1) / std::sqrt(2 * p * (1 - p)); }
+
+// {1, 2, 3}: mean 2, s = 1, half width t_{2, 1−γ/2}·s/√3. The tolerance 1e-12 covers Boost's
+// quantile (a few ulp) and the closed form's roundings, relative to values near 2.5 and 18.
 TEST(MeanInterval, StudentTNinetyFivePercent) {
   const std::vector<double> draws = {1, 2, 3};
   const MeanInterval m = mean_interval(draws);
   EXPECT_EQ(m.mean, 2);
   ASSERT_TRUE(m.low && m.high);
-  EXPECT_NEAR(*m.high - m.mean, 4.302652729749464 / std::sqrt(3.0), 1e-12);
-  EXPECT_NEAR(m.mean - *m.low, 4.302652729749464 / std::sqrt(3.0), 1e-12);
+  EXPECT_NEAR(t2_quantile(0.975), 4.302652729749464, 1e-12);
+  EXPECT_NEAR(*m.high - m.mean, t2_quantile(0.975) / std::sqrt(3.0), 1e-12);
+  EXPECT_NEAR(m.mean - *m.low, t2_quantile(0.975) / std::sqrt(3.0), 1e-12);
+  // 99.9% (γ = 1e-3, as approximation-error uses): t_{2, 0.9995} = 0.999/√(2·0.9995·0.0005) ≈ 31.6.
+  const MeanInterval wide = mean_interval(draws, 1e-3);
+  ASSERT_TRUE(wide.low && wide.high);
+  EXPECT_NEAR(*wide.high - wide.mean, t2_quantile(0.9995) / std::sqrt(3.0), 1e-11);
+  EXPECT_NEAR(wide.mean - *wide.low, t2_quantile(0.9995) / std::sqrt(3.0), 1e-11);
   // One draw estimates no spread: no interval at all, not the zero-width [5, 5].
   const std::vector<double> one = {5};
   const MeanInterval single = mean_interval(one);
@@ -80,6 +92,27 @@ TEST(MeanInterval, StudentTNinetyFivePercent) {
   EXPECT_FALSE(single.high.has_value());
   EXPECT_THROW((void)mean_interval(std::vector<double>{}), std::invalid_argument);
   EXPECT_THROW((void)mean_interval(std::vector<double>{1, NAN}), std::invalid_argument);
+  EXPECT_THROW((void)mean_interval(draws, 0), std::invalid_argument);
+  EXPECT_THROW((void)mean_interval(draws, 1), std::invalid_argument);
+}
+
+// Constant draws have s = 0: the interval is the point itself, exactly (2.5·7 = 17.5 and
+// 17.5/7 are exact, so every deviation is 0).
+TEST(MeanInterval, ConstantDrawsGiveZeroWidth) {
+  const std::vector<double> draws(7, 2.5);
+  const MeanInterval m = mean_interval(draws);
+  EXPECT_EQ(m.mean, 2.5);
+  ASSERT_TRUE(m.low && m.high);
+  EXPECT_EQ(*m.low, m.mean);
+  EXPECT_EQ(*m.high, m.mean);
+}
+
+// y = 3/x on x = 1, 2, 4: log y = log 3 − log x exactly up to the rounding of three logs, so the
+// slope is −1 to about 1e-15; one point fits no line.
+TEST(LogLogSlope, RecoversAPowerLaw) {
+  EXPECT_NEAR(loglog_slope({{1, 3}, {2, 1.5}, {4, 0.75}}), -1, 1e-12);
+  EXPECT_NEAR(loglog_slope({{1, 1}, {10, 100}}), 2, 1e-12);
+  EXPECT_TRUE(std::isnan(loglog_slope({{1, 3}})));
 }
 
 TEST(PaperASweeps, RegisteredInReportOrderWithAxes) {
@@ -105,12 +138,14 @@ TEST(PaperASweeps, ColumnsAreTheAxesThenSeriesStatisticValueBoundsCi) {
     const Experiment& e = experiment(c.name);
     const SweepTable t = run_on(e, c.grid);
     EXPECT_EQ(t.experiment, c.name);
-    EXPECT_EQ(t.parameter_names, e.axes);
+    std::vector<std::string> axis_names;
+    for (const AxisSpec& axis : e.axes) axis_names.push_back(axis.name);
+    EXPECT_EQ(t.parameter_names, axis_names);
     EXPECT_FALSE(t.bound_names.empty());
     ASSERT_FALSE(t.rows.empty());
     const std::string csv = sweep_csv(t);
     std::string header;
-    for (const auto& p : e.axes) header += p + ",";
+    for (const std::string& p : axis_names) header += p + ",";
     header += "series,statistic,value";
     EXPECT_EQ(csv.substr(0, header.size()), header);
     EXPECT_NE(csv.find(",ci_low,ci_high,seed\r\n"), std::string::npos);
@@ -146,17 +181,34 @@ TEST(PaperASweeps, ProgressIsReportedPerGridPoint) {
   EXPECT_EQ(last_total, 6u);
 }
 
-TEST(PaperASweeps, UnknownAxisIsAnErrorListingTheAxes) {
-  const Experiment& e = experiment("distance-collapse");
+// The message of the std::invalid_argument run() throws on `grid` ("no exception" if none).
+std::string run_error(const Experiment& e, const std::string& grid) {
   try {
-    (void)run_on(e, "Q=3");
-    ADD_FAILURE() << "no exception";
+    (void)run_on(e, grid);
   } catch (const std::invalid_argument& ex) {
-    EXPECT_NE(std::string(ex.what()).find("its axes: L, N, d, logit_sd, trials, mc_samples"), std::string::npos)
-        << ex.what();
+    return ex.what();
   }
+  return "no exception";
+}
+
+TEST(PaperASweeps, UnknownAxisIsAnErrorListingTheAxes) {
+  const std::string error = run_error(experiment("distance-collapse"), "Q=3");
+  EXPECT_NE(error.find("its axes: L, N, d, logit_sd, trials, mc_samples"), std::string::npos) << error;
   EXPECT_THROW((void)run_on(experiment("vanishing-attention"), "L=2.5"), std::invalid_argument);
   EXPECT_THROW((void)run_on(experiment("geometric-separability"), "N=40"), std::invalid_argument);
+}
+
+// A subnormal radius factor (rho = 1e-310) made the Markov bound 1 − Σξ/(N·rho·M) −inf and the
+// run failed late with "mean_interval: draw 0 is not finite"; the axis admits [1e-300, 1e6] and
+// refuses the rest up front, naming it. At 1e-300 the bound is hugely negative but finite.
+TEST(PaperASweeps, RadiusFactorTooSmallForTheBoundIsRefusedUpFront) {
+  const Experiment& e = experiment("geometric-separability");
+  const std::string error = run_error(e, "N={1,3}, L=6, d=3, trials=3, rho=1e-310");
+  EXPECT_NE(error.find("--grid axis 'rho': 1e-310 is outside [1e-300, 1000000]"), std::string::npos) << error;
+  for (const SweepRow& r : run_on(e, "N={1,3}, L=6, d=3, trials=3, rho=1e-300").rows) {
+    EXPECT_TRUE(std::isfinite(r.value)) << r.series << " / " << r.statistic;
+    for (const auto& b : r.bounds) EXPECT_TRUE(!b || std::isfinite(*b)) << r.series << " / " << r.statistic;
+  }
 }
 
 TEST(PaperASweeps, FiguresReferToRowsOfTheQuickGrid) {

@@ -1,6 +1,7 @@
 // The --grid language: every form of the syntax gives the documented values, every malformed
 // grid is a one-line std::invalid_argument naming the axis and the problem, several grids merge
-// with the later one winning, and experiments reject axes they do not have.
+// with the later one winning; complete_grid checks every kind of axis and fills the unnamed ones
+// from their one declaration, and every experiment's quick grid coarsens its default one.
 //
 // RapidCheck properties: parse_grid(grid_text(g)) == g, and parse_grid never crashes on random
 // text over the grid alphabet (it returns a well-formed grid or throws std::invalid_argument).
@@ -9,6 +10,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -124,38 +126,118 @@ TEST(MergeGrids, LaterWinsPerAxisAndNewAxesAppend) {
   EXPECT_EQ(grid_text(merged), "L={1,2,3}, N={6,7}, T={2}");
 }
 
-TEST(CompleteGrid, UnknownAxisListsTheExperimentsAxes) {
-  const std::vector<std::string> axes = {"L", "N"};
+// A demo experiment's axes: one of each kind (integer, real, single setting).
+std::vector<AxisSpec> demo_axes() {
+  AxisSpec setting{"S", "3", "", true, 1, 10, "a setting"};
+  setting.single = true;
+  return {{"L", "1..4", "{2,4}", true, 1, 100, "length"}, {"T", "{0.5,1}", "", false, 0.1, 10, "temperature"},
+          setting};
+}
+
+// The one-line message of what `call` throws as E ("" when it does not throw).
+template <typename E, typename F>
+std::string error_of(F call) {
   try {
-    (void)complete_grid(parse_grid("Q=1"), "L=4, N=1", axes, "demo");
-    ADD_FAILURE() << "no exception";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_STREQ(e.what(), "--grid axis 'Q': sweep demo has no such axis (its axes: L, N)");
+    call();
+  } catch (const E& e) {
+    return e.what();
   }
-  EXPECT_THROW((void)complete_grid(parse_grid("L=1..1000, N=1..1001"), "", axes, "demo"), std::invalid_argument);
-  EXPECT_NO_THROW((void)complete_grid(parse_grid("L=1..1000, N=1..1000"), "", axes, "demo"));  // 10^6
-  // Unspecified axes come from the defaults; given ones override them.
-  EXPECT_EQ(grid_text(complete_grid(parse_grid("N=2"), "L=4, N=1", axes, "demo")), "L={4}, N={2}");
+  return "";
+}
+
+TEST(CompleteGrid, UnknownAxisListsTheDeclaredAxes) {
+  EXPECT_EQ(error_of<std::invalid_argument>([] { (void)complete_grid(parse_grid("Q=1"), demo_axes(), "demo"); }),
+            "--grid axis 'Q': sweep demo has no such axis (its axes: L, T, S)");
+}
+
+TEST(CompleteGrid, UnnamedAxesComeFromTheDeclarationInItsOrder) {
+  EXPECT_EQ(grid_text(complete_grid({}, demo_axes(), "demo")), "L={1,2,3,4}, T={0.5,1}, S={3}");
+  EXPECT_EQ(grid_text(complete_grid({}, demo_axes(), "demo", true)), "L={2,4}, T={0.5,1}, S={3}");
+  // Given axes win, in any order; the result keeps the declaration's order.
+  EXPECT_EQ(grid_text(complete_grid(parse_grid("S=5, L=7"), demo_axes(), "demo", true)), "L={7}, T={0.5,1}, S={5}");
+  EXPECT_EQ(declared_grid_text(demo_axes(), false), "L=1..4, T={0.5,1}, S=3");
+  EXPECT_EQ(declared_grid_text(demo_axes(), true), "L={2,4}, T={0.5,1}, S=3");
+}
+
+TEST(CompleteGrid, EachKindOfAxisRefusesWhatItDoesNotAdmitNamingTheAxis) {
+  const auto error = [](const Grid& given) {
+    return error_of<std::invalid_argument>([&] { (void)complete_grid(given, demo_axes(), "demo"); });
+  };
+  // Integer axis: whole numbers in [min, max].
+  EXPECT_EQ(error(parse_grid("L=2.5")), "--grid axis 'L': 2.5 is not a whole number (length)");
+  EXPECT_EQ(error(parse_grid("L={1,101}")), "--grid axis 'L': 101 is outside [1, 100] (length)");
+  EXPECT_EQ(error(parse_grid("L=100")), "");
+  // Real axis: [min, max] with both ends included; NaN (only from code: the parser refuses it) is outside.
+  EXPECT_EQ(error(parse_grid("T=0.05")), "--grid axis 'T': 0.05 is outside [0.1, 10] (temperature)");
+  EXPECT_EQ(error(parse_grid("T={0.1,10}")), "");
+  EXPECT_EQ(error(Grid{{{"T", {NAN}}}}), "--grid axis 'T': nan is outside [0.1, 10] (temperature)");
+  // A single axis takes one value; no axis takes none.
+  EXPECT_EQ(error(parse_grid("S={1,2}")), "--grid axis 'S': takes one value, got 2 (a setting)");
+  EXPECT_EQ(error(Grid{{{"L", {}}}}), "--grid axis 'L': no values (length)");
+  // Syntax errors come from the parser, also naming the axis.
+  EXPECT_EQ(error_of<std::invalid_argument>([] { (void)parse_grid("L=4..2"); }),
+            "--grid axis 'L': empty range 4..2 (start above end)");
+  EXPECT_EQ(error_of<std::invalid_argument>([] { (void)parse_grid("T=warm"); }),
+            "--grid axis 'T': 'warm' is not a number");
+  // Too many points in all.
+  std::vector<AxisSpec> wide = {{"a", "1..1000", "", true, 1, 1e6, "a"}, {"b", "1..1001", "", true, 1, 1e6, "b"}};
+  EXPECT_NE(error_of<std::invalid_argument>([&] { (void)complete_grid({}, wide, "demo"); }).find("more than the cap"),
+            std::string::npos);
+  wide[1].values = "1..1000";  // 10^6 points: the cap itself
+  EXPECT_NO_THROW((void)complete_grid({}, wide, "demo"));
+}
+
+// A declaration its own checks refuse is a bug in the experiment, not bad input.
+TEST(CompleteGrid, ARefusedDeclarationIsALogicError) {
+  std::vector<AxisSpec> axes = demo_axes();
+  axes[0].quick_values = "0.5";
+  EXPECT_NO_THROW((void)complete_grid({}, axes, "demo"));
+  EXPECT_EQ(error_of<std::logic_error>([&] { (void)complete_grid({}, axes, "demo", true); }),
+            "sweep demo declares axis 'L' with values it refuses: 0.5 is outside [1, 100]");
 }
 
 TEST(ResolveGrid, QuickOrDefaultThenEveryGridInOrder) {
   Experiment e;
   e.name = "demo";
-  e.axes = {"L", "N", "T"};
-  e.default_grid = "L=1..4, N=1, T=1";
-  e.quick_grid = "L=2";
-  EXPECT_EQ(grid_text(resolve_grid(e, false, {})), "L={1,2,3,4}, N={1}, T={1}");
-  // Quick: the quick grid's axes, the rest from the default grid.
-  EXPECT_EQ(grid_text(resolve_grid(e, true, {})), "L={2}, N={1}, T={1}");
-  EXPECT_EQ(grid_text(resolve_grid(e, true, {"N=3, T=5", "N=4"})), "L={2}, N={4}, T={5}");
+  e.axes = demo_axes();
+  EXPECT_EQ(grid_text(resolve_grid(e, false, {})), "L={1,2,3,4}, T={0.5,1}, S={3}");
+  EXPECT_EQ(grid_text(resolve_grid(e, true, {})), "L={2,4}, T={0.5,1}, S={3}");
+  EXPECT_EQ(grid_text(resolve_grid(e, true, {"L=3, T=5", "L=4"})), "L={4}, T={5}, S={3}");
   EXPECT_THROW((void)resolve_grid(e, false, {"Z=1"}), std::invalid_argument);
+  EXPECT_THROW((void)resolve_grid(e, false, {"L=0.5"}), std::invalid_argument);
 }
 
-TEST(IntegerValue, ChecksWholeNumbersInRange) {
-  EXPECT_EQ(integer_value(5, "N", 1, 10), 5);
-  EXPECT_THROW((void)integer_value(2.5, "N", 1, 10), std::invalid_argument);
-  EXPECT_THROW((void)integer_value(0, "N", 1, 10), std::invalid_argument);
-  EXPECT_THROW((void)integer_value(11, "N", 1, 10), std::invalid_argument);
+// Every experiment's declarations: both grids parse and pass the axes' own checks, and the quick
+// grid is a coarsening of the default one as AxisSpec::quick_values promises: per axis a subset
+// of the default values, or one value no larger than the default's one (fewer trials, a smaller
+// dimension); in all, no more points and no more work.
+TEST(DeclaredGrids, QuickIsACoarseningOfTheDefaultForEveryExperiment) {
+  for (const Experiment& e : experiments()) {
+    SCOPED_TRACE(e.name);
+    ASSERT_FALSE(e.axes.empty());
+    const Grid full = resolve_grid(e, false, {});
+    const Grid quick = resolve_grid(e, true, {});
+    ASSERT_EQ(full.axes.size(), e.axes.size());
+    ASSERT_EQ(quick.axes.size(), e.axes.size());
+    double full_points = 1, quick_points = 1;
+    for (std::size_t a = 0; a < e.axes.size(); ++a) {
+      SCOPED_TRACE(e.axes[a].name);
+      const std::vector<double>& f = full.axes[a].values;
+      const std::vector<double>& q = quick.axes[a].values;
+      EXPECT_EQ(full.axes[a].name, e.axes[a].name);
+      if (e.axes[a].quick_values.empty()) {
+        EXPECT_EQ(q, f);
+      }
+      const bool subset = std::all_of(q.begin(), q.end(),
+                                      [&](double v) { return std::find(f.begin(), f.end(), v) != f.end(); });
+      const bool smaller_single = q.size() == 1 && f.size() == 1 && q[0] <= f[0];
+      EXPECT_TRUE(subset || smaller_single) << "quick " << grid_text(quick) << " vs default " << grid_text(full);
+      full_points *= static_cast<double>(f.size());
+      quick_points *= static_cast<double>(q.size());
+    }
+    EXPECT_LE(quick_points, full_points);
+    EXPECT_LE(grid_work(e, quick), grid_work(e, full));
+  }
 }
 
 // Any finite double (from raw bits, so subnormals, huge values and −0 occur).
