@@ -4,57 +4,24 @@
 // go, errors carry the system's reason, and a locked directory refuses a second holder.
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <random>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "reports/output_file.hpp"
+#include "tests/reports/scratch_directory_test_support.hpp"
 
 namespace attncert {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "attncert-output-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-// A pid no process has: a child that has exited and been reaped (pids are not reused at once).
-pid_t dead_pid() {
-  const pid_t pid = ::fork();
-  if (pid == 0) ::_exit(0);
-  ::waitpid(pid, nullptr, 0);
-  return pid;
-}
 
 std::vector<std::string> names_in(const fs::path& dir) {
   std::vector<std::string> names;
@@ -64,7 +31,7 @@ std::vector<std::string> names_in(const fs::path& dir) {
 }
 
 TEST(CheckOutputFileTarget, AcceptsAbsentAndRegularFilesOnly) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   EXPECT_NO_THROW(check_output_file_target(tmp.path() / "absent.csv", "--out"));
   std::ofstream(tmp.path() / "regular.csv") << "x";
   EXPECT_NO_THROW(check_output_file_target(tmp.path() / "regular.csv", "--out"));
@@ -88,7 +55,7 @@ TEST(CheckOutputFileTarget, AcceptsAbsentAndRegularFilesOnly) {
 
 // The old writer replaced a FIFO or a symbolic link (as root: /dev/null) with a regular file.
 TEST(WriteFileAtomically, LeavesNonRegularTargetsAlone) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path fifo = tmp.path() / "fifo", link = tmp.path() / "link", victim = tmp.path() / "victim";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   std::ofstream(victim) << "precious";
@@ -97,33 +64,33 @@ TEST(WriteFileAtomically, LeavesNonRegularTargetsAlone) {
   EXPECT_THROW(write_file_atomically(link.string(), "data"), std::invalid_argument);
   EXPECT_TRUE(fs::is_fifo(fs::symlink_status(fifo)));
   EXPECT_TRUE(fs::is_symlink(fs::symlink_status(link)));
-  EXPECT_EQ(read_file(victim), "precious");
+  EXPECT_EQ(test::read_file(victim), "precious");
   EXPECT_EQ(names_in(tmp.path()), (std::vector<std::string>{"fifo", "link", "victim"}));
 }
 
 // The old writer opened PATH.tmp with O_TRUNC, following a symbolic link planted there.
 TEST(WriteFileAtomically, NeverFollowsAPlantedTemporaryName) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "out.csv", victim = tmp.path() / "victim";
   std::ofstream(victim) << "precious";
   fs::create_symlink(victim, tmp.path() / "out.csv.tmp");
   write_file_atomically(out.string(), "new content");
-  EXPECT_EQ(read_file(out), "new content");
-  EXPECT_EQ(read_file(victim), "precious");
+  EXPECT_EQ(test::read_file(out), "new content");
+  EXPECT_EQ(test::read_file(victim), "precious");
 }
 
 TEST(WriteFileAtomically, ReplacesARegularFileAndLeavesNoTemporary) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "out.csv";
   std::ofstream(out) << "old";
   write_file_atomically(out.string(), "new");
-  EXPECT_EQ(read_file(out), "new");
+  EXPECT_EQ(test::read_file(out), "new");
   EXPECT_EQ(names_in(tmp.path()), std::vector<std::string>{"out.csv"});
 }
 
 // Errors name the system's reason (the old message could read "cannot rename into place: Success").
 TEST(WriteFileAtomically, ErrorsNameTheSystemsReason) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "missing-dir" / "out.csv";
   try {
     write_file_atomically(out.string(), "x");
@@ -140,7 +107,7 @@ TEST(WriteFileAtomically, ErrorsNameTheSystemsReason) {
 // mix of two would show as a wrong length or foreign bytes): the file is always one of them,
 // whole. The old writer shared PATH.tmp among them and truncated it under the others' feet.
 TEST(WriteFileAtomically, ConcurrentWritersNeverMixTheirBytes) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "results.jsonl";
   constexpr int kWriters = 4, kRounds = 200;
   const auto content_of = [](int w) { return std::string(40000 + 1000 * w, static_cast<char>('a' + w)); };
@@ -161,7 +128,7 @@ TEST(WriteFileAtomically, ConcurrentWritersNeverMixTheirBytes) {
   }
   int seen_ok = 0;
   for (int check = 0; check < 200; ++check) {  // read while they write
-    const std::string now = read_file(out);
+    const std::string now = test::read_file(out);
     if (now.empty()) continue;  // not yet created
     bool whole = false;
     for (int w = 0; w < kWriters; ++w) whole = whole || now == content_of(w);
@@ -173,7 +140,7 @@ TEST(WriteFileAtomically, ConcurrentWritersNeverMixTheirBytes) {
     ::waitpid(pid, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a writer failed";
   }
-  const std::string last = read_file(out);
+  const std::string last = test::read_file(out);
   bool whole = false;
   for (int w = 0; w < kWriters; ++w) whole = whole || last == content_of(w);
   EXPECT_TRUE(whole);
@@ -181,11 +148,11 @@ TEST(WriteFileAtomically, ConcurrentWritersNeverMixTheirBytes) {
 }
 
 TEST(WriteFileAtomically, RemovesStaleTemporariesOfDeadRunsOnly) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "out.csv";
-  const std::string stale = "out.csv.tmp-" + std::to_string(dead_pid()) + "-0123456789abcdef";
+  const std::string stale = "out.csv.tmp-" + std::to_string(test::dead_pid()) + "-0123456789abcdef";
   const std::string live = "out.csv.tmp-" + std::to_string(::getppid()) + "-0123456789abcdef";
-  const std::string other = "other.csv.tmp-" + std::to_string(dead_pid()) + "-0123456789abcdef";
+  const std::string other = "other.csv.tmp-" + std::to_string(test::dead_pid()) + "-0123456789abcdef";
   for (const std::string& name : {stale, live, other}) std::ofstream(tmp.path() / name) << "partial";
   write_file_atomically(out.string(), "x");
   // The live process's temporary and another target's stay (the latter goes with its own next write).
@@ -195,7 +162,7 @@ TEST(WriteFileAtomically, RemovesStaleTemporariesOfDeadRunsOnly) {
 }
 
 TEST(OutputDirectoryLock, ASecondHolderIsRefusedUntilTheFirstIsGone) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path dir = tmp.path() / "out";
   {
     OutputDirectoryLock first(dir);  // creates the directory
@@ -226,7 +193,7 @@ TEST(OutputDirectoryLock, ASecondHolderIsRefusedUntilTheFirstIsGone) {
 }
 
 TEST(OutputDirectoryLock, NamesTheReasonWhenTheDirectoryCannotBeMade) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   std::ofstream(tmp.path() / "file") << "x";
   EXPECT_THROW(OutputDirectoryLock(tmp.path() / "file" / "out"), std::runtime_error);
 }

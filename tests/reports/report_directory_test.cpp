@@ -5,53 +5,20 @@
 // keeps a second one out.
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include "reports/report_directory.hpp"
+#include "tests/reports/scratch_directory_test_support.hpp"
 
 namespace attncert {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "attncert-report-dir-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-pid_t dead_pid() {
-  const pid_t pid = ::fork();
-  if (pid == 0) ::_exit(0);
-  ::waitpid(pid, nullptr, 0);
-  return pid;
-}
 
 // What build_report writes, reduced to what recognition looks at.
 void fill_like_a_report(const fs::path& dir, const std::string& tex) {
@@ -73,21 +40,21 @@ std::size_t entries_in(const fs::path& dir) {
 }
 
 TEST(ReportDirectory, CreatesAndReplacesAReportLeavingNothingBeside) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
   make_report(out, "first");
-  EXPECT_EQ(read_file(out / "report.tex"), "first");
-  EXPECT_EQ(read_file(out / kReportMarkerFile), kReportMarkerLine);
+  EXPECT_EQ(test::read_file(out / "report.tex"), "first");
+  EXPECT_EQ(test::read_file(out / kReportMarkerFile), kReportMarkerLine);
   EXPECT_EQ(why_not_replaceable(out), "");
   make_report(out, "second");
-  EXPECT_EQ(read_file(out / "report.tex"), "second");
+  EXPECT_EQ(test::read_file(out / "report.tex"), "second");
   EXPECT_EQ(entries_in(tmp.path()), 1u);
 }
 
 // The old check read one field: a one-line run.json made any directory "a report", and the
 // user's files in it were deleted by the replacement.
 TEST(ReportDirectory, AFakeRunJsonDoesNotMakeADirectoryAReport) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "mine";
   fs::create_directories(out);
   std::ofstream(out / "run.json") << R"({"generator": "attncert report"})";
@@ -99,19 +66,19 @@ TEST(ReportDirectory, AFakeRunJsonDoesNotMakeADirectoryAReport) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("is not a report written by attncert (no .attncert-report marker)"), std::string::npos) << msg;
   }
-  EXPECT_EQ(read_file(out / "thesis.tex"), "my work");
+  EXPECT_EQ(test::read_file(out / "thesis.tex"), "my work");
   EXPECT_EQ(entries_in(tmp.path()), 1u);  // no staging directory left either
 }
 
 TEST(ReportDirectory, AReportWithTheUsersOwnFileInItIsNotReplaced) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
   make_report(out, "first");
   std::ofstream(out / "notes.txt") << "mine";
   EXPECT_EQ(why_not_replaceable(out), "it holds 'notes.txt', which a report does not");
   EXPECT_THROW(make_report(out, "second"), std::runtime_error);
-  EXPECT_EQ(read_file(out / "notes.txt"), "mine");
-  EXPECT_EQ(read_file(out / "report.tex"), "first");
+  EXPECT_EQ(test::read_file(out / "notes.txt"), "mine");
+  EXPECT_EQ(test::read_file(out / "report.tex"), "first");
   // A marker with the wrong line, or a run.json missing a field, is not a report either.
   fs::remove(out / "notes.txt");
   std::ofstream(out / kReportMarkerFile) << "attncert report directory, format 0\n";
@@ -122,7 +89,7 @@ TEST(ReportDirectory, AReportWithTheUsersOwnFileInItIsNotReplaced) {
 }
 
 TEST(ReportDirectory, RefusesASymbolicLinkAndAFile) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   fs::create_directories(tmp.path() / "real");
   fs::create_directory_symlink(tmp.path() / "real", tmp.path() / "link");
   std::ofstream(tmp.path() / "file") << "x";
@@ -130,13 +97,13 @@ TEST(ReportDirectory, RefusesASymbolicLinkAndAFile) {
   EXPECT_THROW(make_report(tmp.path() / "file", "x"), std::runtime_error);
   EXPECT_TRUE(fs::is_symlink(tmp.path() / "link"));
   EXPECT_TRUE(fs::is_empty(tmp.path() / "real"));
-  EXPECT_EQ(read_file(tmp.path() / "file"), "x");
+  EXPECT_EQ(test::read_file(tmp.path() / "file"), "x");
 }
 
 // Without RENAME_EXCHANGE (a filesystem lacking it) the fallback renames the old report aside
 // first; the result is the same and nothing is left beside.
 TEST(ReplaceDirectory, FallbackWithoutExchangeReplacesToo) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
   make_report(out, "first");
   {
@@ -144,39 +111,39 @@ TEST(ReplaceDirectory, FallbackWithoutExchangeReplacesToo) {
     fill_like_a_report(staging.path(), "second");
     replace_directory(staging, out, /*exchange=*/false);
   }
-  EXPECT_EQ(read_file(out / "report.tex"), "second");
+  EXPECT_EQ(test::read_file(out / "report.tex"), "second");
   EXPECT_EQ(entries_in(tmp.path()), 1u);
   {  // and creating a new one
     TemporaryDirectory staging(tmp.path() / "new");
     fill_like_a_report(staging.path(), "third");
     replace_directory(staging, tmp.path() / "new", /*exchange=*/false);
   }
-  EXPECT_EQ(read_file(tmp.path() / "new" / "report.tex"), "third");
+  EXPECT_EQ(test::read_file(tmp.path() / "new" / "report.tex"), "third");
 }
 
 // A run killed between the fallback's two renames leaves OUT missing and the previous report
 // at OUT.old-<pid>-*: the next run puts it back before anything else, so there is never
 // neither. With OUT present, such a leftover is the old copy and goes.
 TEST(ReplaceDirectory, AReplacementADeadRunLeftHalfDoneIsRepaired) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
   make_report(out, "previous");
-  const fs::path aside = tmp.path() / ("rep.old-" + std::to_string(dead_pid()) + "-00000000deadbeef");
+  const fs::path aside = tmp.path() / ("rep.old-" + std::to_string(test::dead_pid()) + "-00000000deadbeef");
   fs::rename(out, aside);
   recover_interrupted_replacement(out);
-  EXPECT_EQ(read_file(out / "report.tex"), "previous");
+  EXPECT_EQ(test::read_file(out / "report.tex"), "previous");
   EXPECT_FALSE(fs::exists(aside));
 
   fs::create_directories(aside);
   std::ofstream(aside / "report.tex") << "older";
   recover_interrupted_replacement(out);
-  EXPECT_EQ(read_file(out / "report.tex"), "previous");
+  EXPECT_EQ(test::read_file(out / "report.tex"), "previous");
   EXPECT_FALSE(fs::exists(aside));
 }
 
 TEST(ReportDirectory, StaleStagingDirectoriesOfDeadRunsGo) {
-  TempDir tmp;
-  const fs::path stale = tmp.path() / ("rep.tmp-" + std::to_string(dead_pid()) + "-0123456789abcdef");
+  test::ScratchDirectory tmp;
+  const fs::path stale = tmp.path() / ("rep.tmp-" + std::to_string(test::dead_pid()) + "-0123456789abcdef");
   fs::create_directories(stale / "data");
   std::ofstream(stale / "report.tex") << "half";
   make_report(tmp.path() / "rep", "x");
@@ -185,7 +152,7 @@ TEST(ReportDirectory, StaleStagingDirectoriesOfDeadRunsGo) {
 }
 
 TEST(ReportDirectory, ASecondRunOnTheSameDirectoryIsRefused) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
   make_report(out, "first");
   ReportDirectory running(out.string());
@@ -195,7 +162,7 @@ TEST(ReportDirectory, ASecondRunOnTheSameDirectoryIsRefused) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("is in use by another attncert run"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(read_file(out / "report.tex"), "first");
+  EXPECT_EQ(test::read_file(out / "report.tex"), "first");
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,28 +13,12 @@
 #include <string>
 
 #include "reports/temporary_path.hpp"
+#include "tests/reports/scratch_directory_test_support.hpp"
 
 namespace attncert {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "attncert-temporary-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 TEST(TemporaryOwner, ParsesThePidOfItsOwnNamesOnly) {
   EXPECT_EQ(temporary_owner("rep.tmp-123-abc", "rep"), 123);
@@ -50,7 +33,7 @@ TEST(TemporaryOwner, ParsesThePidOfItsOwnNamesOnly) {
 }
 
 TEST(TemporaryDirectory, IsRemovedUnlessKept) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   fs::path made;
   {
     TemporaryDirectory d(tmp.path() / "rep");
@@ -70,7 +53,7 @@ TEST(TemporaryDirectory, IsRemovedUnlessKept) {
 // A child installs the watcher, makes a temporary directory and file, says so on a pipe and
 // waits; the signal must remove both and end the child by that very signal.
 void expect_interrupt_removes_temporaries(int sig) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
   const pid_t pid = ::fork();
