@@ -97,6 +97,7 @@ void install_interrupt_cleanup() {
       if (::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
       sigaddset(&r.watched, sig);
     }
+    if (sigisemptyset(&r.watched)) return;  // all ignored: nothing to watch
     ::pthread_sigmask(SIG_BLOCK, &r.watched, nullptr);
     ::pthread_atfork(nullptr, nullptr, unblock_in_child);
     std::thread(watch_interrupts).detach();
