@@ -160,7 +160,8 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
   add_seed_option(cmd, args->seed, "Seed of the random inputs, 0 to 2^64-1");
   cmd->add_flag("--quick", args->quick, "A reduced shape matrix");
   cmd->add_flag("--twin", args->twin, "Run the CPU twin even when a CUDA device is present");
-  cmd->add_option("--out", args->out, "CSV file (default check-kernel-NAME.csv); must be absent or a regular file");
+  cmd->add_option("--out", args->out,
+                  "CSV file (default check-kernel-NAME.csv); must be absent or a regular file");
   add_jobs_option(cmd, args->jobs, "Cases validated in parallel (the output does not depend on it)");
   cmd->callback([args, &exit_code] { run_check_kernel(*args, exit_code); });
 }

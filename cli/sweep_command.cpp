@@ -49,13 +49,18 @@ std::string known_names() {
 // a second, not after the sweep.
 void prepare_output(const std::filesystem::path& dir, const std::filesystem::path& csv) {
   std::error_code ec;
-  const std::filesystem::path resolved = std::filesystem::weakly_canonical(std::filesystem::absolute(dir), ec);
+  const std::filesystem::path resolved =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(dir), ec);
   if (!ec && resolved == resolved.root_path()) {
-    throw std::invalid_argument(fmt::format("--out {}: is the root directory; name a directory for the CSV", dir.string()));
+    throw std::invalid_argument(
+        fmt::format("--out {}: is the root directory; name a directory for the CSV", dir.string()));
   }
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error(fmt::format("--out {}: cannot create the directory ({})", dir.string(), ec.message()));
-  if (!std::filesystem::is_directory(dir)) throw std::runtime_error(fmt::format("--out {}: not a directory", dir.string()));
+  if (ec)
+    throw std::runtime_error(
+        fmt::format("--out {}: cannot create the directory ({})", dir.string(), ec.message()));
+  if (!std::filesystem::is_directory(dir))
+    throw std::runtime_error(fmt::format("--out {}: not a directory", dir.string()));
   check_output_file_writable(csv, "--out");
 }
 
@@ -110,7 +115,10 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
                   "syntax: README)");
   cmd->add_flag("--quick", a->quick, "start from the experiment's quick grid instead of its default grid");
   add_seed_option(cmd, a->seed, "random seed, 0 to 2^64-1 (same seed and grid, same CSV bytes)");
-  cmd->add_option("--out", a->out, "directory for NAME.csv (created if absent; not the root; NAME.csv must be absent or a regular file)")->capture_default_str();
+  cmd->add_option("--out", a->out,
+                  "directory for NAME.csv (created if absent; not the root; NAME.csv must be "
+                  "absent or a regular file)")
+      ->capture_default_str();
   cmd->callback([a, &exit_code] { exit_code = run_sweep(*a); });
 }
 

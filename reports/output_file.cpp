@@ -1,11 +1,10 @@
 #include "reports/output_file.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <stdexcept>
@@ -30,7 +29,9 @@ const char* kind_of(mode_t mode) {
   return "special file";
 }
 
-bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
+bool same_file(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
 
 }  // namespace
 
@@ -38,8 +39,9 @@ void check_output_file_target(const fs::path& path, std::string_view what) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return;  // absent (or unreachable: the write will say why)
   if (S_ISREG(st.st_mode)) return;
-  throw std::invalid_argument(fmt::format("{} {}: is a {}, not a regular file; name a file to create or replace",
-                                          what, path.string(), kind_of(st.st_mode)));
+  throw std::invalid_argument(
+      fmt::format("{} {}: is a {}, not a regular file; name a file to create or replace", what,
+                  path.string(), kind_of(st.st_mode)));
 }
 
 void check_output_file_writable(const fs::path& path, std::string_view what) {
@@ -47,7 +49,8 @@ void check_output_file_writable(const fs::path& path, std::string_view what) {
   try {
     TemporaryFile probe(path);
   } catch (const std::runtime_error& e) {
-    throw std::runtime_error(fmt::format("{} {}", what, e.what()));  // "--out PATH: cannot create …"
+    throw std::runtime_error(
+        fmt::format("{} {}", what, e.what()));  // "--out PATH: cannot create …"
   }
 }
 
@@ -62,25 +65,32 @@ void write_file_atomically(const std::string& path, const std::string& content) 
 OutputDirectoryLock::OutputDirectoryLock(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw std::runtime_error(fmt::format("{}: cannot create the directory: {}", dir.string(), ec.message()));
+  if (ec)
+    throw std::runtime_error(
+        fmt::format("{}: cannot create the directory: {}", dir.string(), ec.message()));
   // The directory may be replaced (renamed) by the run that holds it; a lock taken on the
   // replaced inode guards nothing, so lock, then check that the name still leads to it.
   for (int attempt = 0; attempt < 100; ++attempt) {
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
       const int err = errno;
-      throw std::runtime_error(fmt::format("{}: cannot open the directory: {}", dir.string(), errno_text(err)));
+      throw std::runtime_error(
+          fmt::format("{}: cannot open the directory: {}", dir.string(), errno_text(err)));
     }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
       ::close(fd);
       if (err == EWOULDBLOCK) {
-        throw std::runtime_error(fmt::format("{}: is in use by another attncert run", dir.string()));
+        throw std::runtime_error(
+            fmt::format("{}: is in use by another attncert run", dir.string()));
       }
-      if (err == ENOLCK || err == EOPNOTSUPP || err == EINVAL || err == EBADF) return;  // no flock here
-      throw std::runtime_error(fmt::format("{}: cannot lock the directory: {}", dir.string(), errno_text(err)));
+      if (err == ENOLCK || err == EOPNOTSUPP || err == EINVAL || err == EBADF)
+        return;  // no flock here
+      throw std::runtime_error(
+          fmt::format("{}: cannot lock the directory: {}", dir.string(), errno_text(err)));
     }
-    struct stat held {}, named {};
+    struct stat held {
+    }, named{};
     if (::fstat(fd, &held) == 0 && ::stat(dir.c_str(), &named) == 0 && same_file(held, named)) {
       fd_ = fd;
       return;

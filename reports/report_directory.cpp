@@ -1,11 +1,10 @@
 #include "reports/report_directory.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -35,7 +34,8 @@ fs::path resolve_out_dir(const std::string& out) {
   // replacing the root, the working directory, the home directory or a directory holding
   // either would rename them away (e.g. `report --out .` in an empty directory).
   if (p.filename().empty() || p == p.root_path()) {
-    throw std::invalid_argument(fmt::format("--out {}: name a directory to create or replace", out));
+    throw std::invalid_argument(
+        fmt::format("--out {}: name a directory to create or replace", out));
   }
   const auto same_or_inside = [&p](const fs::path& other) {
     std::error_code ec_a, ec_b;
@@ -48,13 +48,18 @@ fs::path resolve_out_dir(const std::string& out) {
   std::error_code ec;
   const fs::path cwd = fs::current_path(ec);
   if (!ec && same_or_inside(cwd)) {
-    throw std::invalid_argument(fmt::format(
-        "--out {}: is the working directory or contains it; name a new subdirectory, e.g. --out report", out));
+    throw std::invalid_argument(
+        fmt::format("--out {}: is the working directory or contains it; name a new subdirectory, "
+                    "e.g. --out report",
+                    out));
   }
   const char* home = std::getenv("HOME");
-  if (home != nullptr && *home != '\0' && fs::path(home) != fs::path(home).root_path() && same_or_inside(home)) {
-    throw std::invalid_argument(fmt::format(
-        "--out {}: is the home directory or contains it; name a new subdirectory, e.g. --out report", out));
+  if (home != nullptr && *home != '\0' && fs::path(home) != fs::path(home).root_path() &&
+      same_or_inside(home)) {
+    throw std::invalid_argument(
+        fmt::format("--out {}: is the home directory or contains it; name a new subdirectory, e.g. "
+                    "--out report",
+                    out));
   }
   return p;
 }
@@ -70,21 +75,23 @@ std::string read_small_file(const fs::path& p) {
 // What a report directory may hold at its top level (report_builder.hpp's layout).
 const std::set<std::string>& report_entries() {
   static const std::set<std::string> names = {
-      kReportMarkerFile, "run.json",      "report.tex",        "report.pdf", "results.jsonl",
+      kReportMarkerFile, "run.json",          "report.tex",      "report.pdf", "results.jsonl",
       "results.csv",     "kernel_checks.csv", "counterexamples", "data",       "figures"};
   return names;
 }
 
 fs::path aside_name(const fs::path& out) {
   std::random_device rd;
-  return out.parent_path() / fmt::format("{}.old-{}-{:08x}{:08x}", out.filename().string(), ::getpid(), rd(), rd());
+  return out.parent_path() /
+         fmt::format("{}.old-{}-{:08x}{:08x}", out.filename().string(), ::getpid(), rd(), rd());
 }
 
 }  // namespace
 
 std::string why_not_replaceable(const fs::path& dir) {
   if (fs::is_empty(dir)) return {};
-  if (read_small_file(dir / kReportMarkerFile) != kReportMarkerLine) return fmt::format("no {} marker", kReportMarkerFile);
+  if (read_small_file(dir / kReportMarkerFile) != kReportMarkerLine)
+    return fmt::format("no {} marker", kReportMarkerFile);
   try {
     std::ifstream in(dir / "run.json");
     const nlohmann::json j = nlohmann::json::parse(in);
@@ -99,7 +106,8 @@ std::string why_not_replaceable(const fs::path& dir) {
   if (!fs::is_regular_file(fs::symlink_status(dir / "report.tex"))) return "no report.tex";
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (!report_entries().count(name)) return fmt::format("it holds '{}', which a report does not", name);
+    if (!report_entries().count(name))
+      return fmt::format("it holds '{}', which a report does not", name);
   }
   return {};
 }
@@ -122,12 +130,14 @@ void replace_directory(TemporaryDirectory& staging, const fs::path& out, bool ex
     const int err = errno;
     if (err == EEXIST) {
       staging.keep();
-      throw std::runtime_error(fmt::format("{}: appeared while the report was built; the new report is in {}",
-                                           out.string(), staging.path().string()));
+      throw std::runtime_error(
+          fmt::format("{}: appeared while the report was built; the new report is in {}",
+                      out.string(), staging.path().string()));
     }
     // A filesystem without these flags says EINVAL (ENOSYS: a kernel before 3.15).
     if (err != EINVAL && err != ENOSYS) {
-      throw std::runtime_error(fmt::format("{}: cannot move the new report into place: {}", out.string(), errno_text(err)));
+      throw std::runtime_error(fmt::format("{}: cannot move the new report into place: {}",
+                                           out.string(), errno_text(err)));
     }
   }
   fs::path aside = aside_name(out);
@@ -138,16 +148,16 @@ void replace_directory(TemporaryDirectory& staging, const fs::path& out, bool ex
     if (::rename(out.c_str(), aside.c_str()) != 0) {
       const int err = errno;
       if (err != ENOENT) {
-        throw std::runtime_error(
-            fmt::format("{}: cannot move the previous report aside: {}", out.string(), errno_text(err)));
+        throw std::runtime_error(fmt::format("{}: cannot move the previous report aside: {}",
+                                             out.string(), errno_text(err)));
       }
       aside.clear();
     }
     if (::rename(staging.path().c_str(), out.c_str()) != 0) {
       const int err = errno;
       if (!aside.empty()) ::rename(aside.c_str(), out.c_str());
-      throw std::runtime_error(
-          fmt::format("{}: cannot move the new report into place: {}", out.string(), errno_text(err)));
+      throw std::runtime_error(fmt::format("{}: cannot move the new report into place: {}",
+                                           out.string(), errno_text(err)));
     }
     staging.release();
   }
@@ -159,16 +169,20 @@ void recover_interrupted_replacement(const fs::path& out) {
   const std::string prefix = out.filename().string();
   std::error_code ec;
   for (fs::directory_iterator it(out.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
-    const std::optional<pid_t> owner = temporary_owner(it->path().filename().string(), prefix, "old");
+    const std::optional<pid_t> owner =
+        temporary_owner(it->path().filename().string(), prefix, "old");
     if (!owner || *owner == ::getpid() || !is_dead_process(*owner)) continue;
     std::error_code status_ec;
-    if (!fs::exists(fs::symlink_status(out, status_ec)) && ::rename(it->path().c_str(), out.c_str()) == 0) continue;
+    if (!fs::exists(fs::symlink_status(out, status_ec)) &&
+        ::rename(it->path().c_str(), out.c_str()) == 0)
+      continue;
     std::error_code ignored;
     fs::remove_all(it->path(), ignored);
   }
 }
 
-ReportDirectory::ReportDirectory(const std::string& out_option) : out_(resolve_out_dir(out_option)) {
+ReportDirectory::ReportDirectory(const std::string& out_option)
+    : out_(resolve_out_dir(out_option)) {
   install_interrupt_cleanup();
   std::error_code ec;
   fs::create_directories(out_.parent_path(), ec);
@@ -179,7 +193,8 @@ ReportDirectory::ReportDirectory(const std::string& out_option) : out_(resolve_o
   recover_interrupted_replacement(out_);
   const fs::file_status status = fs::symlink_status(out_, ec);
   if (fs::is_symlink(status)) {
-    throw std::runtime_error(fmt::format("--out {}: is a symbolic link; name the directory itself", out_option));
+    throw std::runtime_error(
+        fmt::format("--out {}: is a symbolic link; name the directory itself", out_option));
   }
   // A new directory needs no lock: it is created by the final rename, which never replaces
   // one that appears meanwhile.
@@ -194,9 +209,10 @@ ReportDirectory::ReportDirectory(const std::string& out_option) : out_(resolve_o
     }
     const std::string why = why_not_replaceable(out_);
     if (!why.empty()) {
-      throw std::runtime_error(fmt::format(
-          "--out {}: exists and is not a report written by attncert ({}); choose another directory or remove it",
-          out_option, why));
+      throw std::runtime_error(
+          fmt::format("--out {}: exists and is not a report written by attncert ({}); choose "
+                      "another directory or remove it",
+                      out_option, why));
     }
   }
   remove_stale_temporaries(out_);

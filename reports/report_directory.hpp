@@ -27,7 +27,8 @@ std::string why_not_replaceable(const std::filesystem::path& dir);
 /// appeared meanwhile is an error (the staging directory is kept). Otherwise `out` is first
 /// renamed aside to OUT.old-<pid>-<hex>, both renames done with the interrupt cleanup held off;
 /// after a crash between them recover_interrupted_replacement() puts the old report back.
-void replace_directory(TemporaryDirectory& staging, const std::filesystem::path& out, bool exchange = true);
+void replace_directory(TemporaryDirectory& staging, const std::filesystem::path& out,
+                       bool exchange = true);
 
 /// Finishes a replacement a dead run left half done: with `out` missing, its OUT.old-<pid>-*
 /// (the previous report) is renamed back; with `out` present, such leftovers are removed.

@@ -1,12 +1,11 @@
 #include "reports/temporary_path.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <charconv>
@@ -64,7 +63,7 @@ void remove_from_registry(const fs::path& p) { registry().paths.erase(p.string()
   sigemptyset(&only);
   sigaddset(&only, sig);
   ::pthread_sigmask(SIG_UNBLOCK, &only, nullptr);
-  ::raise(sig);      // ends the process by that signal
+  ::raise(sig);        // ends the process by that signal
   ::_exit(128 + sig);  // unreachable unless the default action was changed meanwhile
 }
 
@@ -104,16 +103,19 @@ void install_interrupt_cleanup() {
   });
 }
 
-std::unique_lock<std::mutex> hold_interrupt_cleanup() { return std::unique_lock<std::mutex>(registry().mutex); }
+std::unique_lock<std::mutex> hold_interrupt_cleanup() {
+  return std::unique_lock<std::mutex>(registry().mutex);
+}
 
-std::optional<pid_t> temporary_owner(std::string_view name, std::string_view prefix, std::string_view marker) {
+std::optional<pid_t> temporary_owner(std::string_view name, std::string_view prefix,
+                                     std::string_view marker) {
   const std::string head = fmt::format("{}.{}-", prefix, marker);
   if (name.size() <= head.size() || name.substr(0, head.size()) != head) return std::nullopt;
   const std::string_view rest = name.substr(head.size());
   long long pid = 0;
   const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
-  if (ec != std::errc() || end == rest.data() || end == rest.data() + rest.size() || *end != '-' || pid <= 0 ||
-      pid > std::numeric_limits<pid_t>::max()) {
+  if (ec != std::errc() || end == rest.data() || end == rest.data() + rest.size() || *end != '-' ||
+      pid <= 0 || pid > std::numeric_limits<pid_t>::max()) {
     return std::nullopt;
   }
   return static_cast<pid_t>(pid);
@@ -142,11 +144,12 @@ TemporaryFile::TemporaryFile(const fs::path& target) : target_(target) {
     if (fd_ < 0 && errno != EEXIST) {
       const int err = errno;
       const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-      throw std::runtime_error(
-          fmt::format("{}: cannot create a file in {}: {}", target.string(), dir.string(), errno_text(err)));
+      throw std::runtime_error(fmt::format("{}: cannot create a file in {}: {}", target.string(),
+                                           dir.string(), errno_text(err)));
     }
   }
-  if (fd_ < 0) throw std::runtime_error(fmt::format("{}: no free temporary name beside it", target.string()));
+  if (fd_ < 0)
+    throw std::runtime_error(fmt::format("{}: no free temporary name beside it", target.string()));
   add_to_registry(path_);
 }
 
@@ -166,7 +169,8 @@ void TemporaryFile::write_and_close(std::string_view content) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int err = n < 0 ? errno : EIO;
-      throw std::runtime_error(fmt::format("{}: write failed: {}", target_.string(), errno_text(err)));
+      throw std::runtime_error(
+          fmt::format("{}: write failed: {}", target_.string(), errno_text(err)));
     }
     p += n;
     left -= static_cast<std::size_t>(n);
@@ -174,13 +178,15 @@ void TemporaryFile::write_and_close(std::string_view content) {
   // A crash right after the rename must not leave an empty file under the final name.
   if (::fsync(fd_) != 0 && errno != EINVAL && errno != EROFS) {
     const int err = errno;
-    throw std::runtime_error(fmt::format("{}: cannot flush to disk: {}", target_.string(), errno_text(err)));
+    throw std::runtime_error(
+        fmt::format("{}: cannot flush to disk: {}", target_.string(), errno_text(err)));
   }
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) {
     const int err = errno;
-    throw std::runtime_error(fmt::format("{}: write failed on close: {}", target_.string(), errno_text(err)));
+    throw std::runtime_error(
+        fmt::format("{}: write failed on close: {}", target_.string(), errno_text(err)));
   }
 }
 
@@ -188,7 +194,8 @@ void TemporaryFile::commit() {
   const auto hold = hold_interrupt_cleanup();
   if (::rename(path_.c_str(), target_.c_str()) != 0) {
     const int err = errno;
-    throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", target_.string(), errno_text(err)));
+    throw std::runtime_error(
+        fmt::format("{}: cannot rename into place: {}", target_.string(), errno_text(err)));
   }
   remove_from_registry(path_);
   path_.clear();

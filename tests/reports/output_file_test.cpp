@@ -2,8 +2,9 @@
 // (FIFO, symbolic link, directory) are refused and left as they were, a planted temporary name
 // is never followed, concurrent writers never mix their bytes, stale temporaries of dead runs
 // go, errors carry the system's reason, and a locked directory refuses a second holder.
-#include <gtest/gtest.h>
+#include "reports/output_file.hpp"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "reports/output_file.hpp"
 #include "tests/reports/scratch_directory_test_support.hpp"
 
 namespace attncert {
@@ -56,7 +56,8 @@ TEST(CheckOutputFileTarget, AcceptsAbsentAndRegularFilesOnly) {
 // The old writer replaced a FIFO or a symbolic link (as root: /dev/null) with a regular file.
 TEST(WriteFileAtomically, LeavesNonRegularTargetsAlone) {
   test::ScratchDirectory tmp;
-  const fs::path fifo = tmp.path() / "fifo", link = tmp.path() / "link", victim = tmp.path() / "victim";
+  const fs::path fifo = tmp.path() / "fifo", link = tmp.path() / "link",
+                 victim = tmp.path() / "victim";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   std::ofstream(victim) << "precious";
   fs::create_symlink(victim, link);
@@ -110,7 +111,9 @@ TEST(WriteFileAtomically, ConcurrentWritersNeverMixTheirBytes) {
   test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "results.jsonl";
   constexpr int kWriters = 4, kRounds = 200;
-  const auto content_of = [](int w) { return std::string(40000 + 1000 * w, static_cast<char>('a' + w)); };
+  const auto content_of = [](int w) {
+    return std::string(40000 + 1000 * w, static_cast<char>('a' + w));
+  };
   std::vector<pid_t> children;
   for (int w = 0; w < kWriters; ++w) {
     const pid_t pid = ::fork();
@@ -152,10 +155,13 @@ TEST(WriteFileAtomically, RemovesStaleTemporariesOfDeadRunsOnly) {
   const fs::path out = tmp.path() / "out.csv";
   const std::string stale = "out.csv.tmp-" + std::to_string(test::dead_pid()) + "-0123456789abcdef";
   const std::string live = "out.csv.tmp-" + std::to_string(::getppid()) + "-0123456789abcdef";
-  const std::string other = "other.csv.tmp-" + std::to_string(test::dead_pid()) + "-0123456789abcdef";
-  for (const std::string& name : {stale, live, other}) std::ofstream(tmp.path() / name) << "partial";
+  const std::string other =
+      "other.csv.tmp-" + std::to_string(test::dead_pid()) + "-0123456789abcdef";
+  for (const std::string& name : {stale, live, other})
+    std::ofstream(tmp.path() / name) << "partial";
   write_file_atomically(out.string(), "x");
-  // The live process's temporary and another target's stay (the latter goes with its own next write).
+  // The live process's temporary and another target's stay (the latter goes with its own next
+  // write).
   std::vector<std::string> expected = {other, "out.csv", live};
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(names_in(tmp.path()), expected);

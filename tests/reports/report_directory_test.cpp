@@ -3,8 +3,9 @@
 // step with renameat2 and never leaves neither without it, a replacement a dead run left half
 // done is repaired, stale staging directories of dead runs go, and a run holding the directory
 // keeps a second one out.
-#include <gtest/gtest.h>
+#include "reports/report_directory.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,7 +13,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "reports/report_directory.hpp"
 #include "tests/reports/scratch_directory_test_support.hpp"
 
 namespace attncert {
@@ -22,8 +22,9 @@ namespace fs = std::filesystem;
 
 // What build_report writes, reduced to what recognition looks at.
 void fill_like_a_report(const fs::path& dir, const std::string& tex) {
-  std::ofstream(dir / "run.json") << R"({"generator": "attncert report", "version": "test", "seed": 1, "mode": "quick"})"
-                                  << "\n";
+  std::ofstream(dir / "run.json")
+      << R"({"generator": "attncert report", "version": "test", "seed": 1, "mode": "quick"})"
+      << "\n";
   std::ofstream(dir / "report.tex") << tex;
   fs::create_directories(dir / "data");
   std::ofstream(dir / "data" / "x.csv") << "a,b\r\n";
@@ -36,7 +37,8 @@ void make_report(const fs::path& out, const std::string& tex) {
 }
 
 std::size_t entries_in(const fs::path& dir) {
-  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
 TEST(ReportDirectory, CreatesAndReplacesAReportLeavingNothingBeside) {
@@ -64,7 +66,9 @@ TEST(ReportDirectory, AFakeRunJsonDoesNotMakeADirectoryAReport) {
     FAIL() << "must refuse";
   } catch (const std::runtime_error& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("is not a report written by attncert (no .attncert-report marker)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("is not a report written by attncert (no .attncert-report marker)"),
+              std::string::npos)
+        << msg;
   }
   EXPECT_EQ(test::read_file(out / "thesis.tex"), "my work");
   EXPECT_EQ(entries_in(tmp.path()), 1u);  // no staging directory left either
@@ -84,7 +88,8 @@ TEST(ReportDirectory, AReportWithTheUsersOwnFileInItIsNotReplaced) {
   std::ofstream(out / kReportMarkerFile) << "attncert report directory, format 0\n";
   EXPECT_EQ(why_not_replaceable(out), "no .attncert-report marker");
   std::ofstream(out / kReportMarkerFile) << kReportMarkerLine;
-  std::ofstream(out / "run.json") << R"({"generator": "attncert report", "version": "test", "mode": "quick"})";
+  std::ofstream(out / "run.json")
+      << R"({"generator": "attncert report", "version": "test", "mode": "quick"})";
   EXPECT_EQ(why_not_replaceable(out), "its run.json is not one written by attncert report");
 }
 
@@ -128,7 +133,8 @@ TEST(ReplaceDirectory, AReplacementADeadRunLeftHalfDoneIsRepaired) {
   test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
   make_report(out, "previous");
-  const fs::path aside = tmp.path() / ("rep.old-" + std::to_string(test::dead_pid()) + "-00000000deadbeef");
+  const fs::path aside =
+      tmp.path() / ("rep.old-" + std::to_string(test::dead_pid()) + "-00000000deadbeef");
   fs::rename(out, aside);
   recover_interrupted_replacement(out);
   EXPECT_EQ(test::read_file(out / "report.tex"), "previous");
@@ -143,7 +149,8 @@ TEST(ReplaceDirectory, AReplacementADeadRunLeftHalfDoneIsRepaired) {
 
 TEST(ReportDirectory, StaleStagingDirectoriesOfDeadRunsGo) {
   test::ScratchDirectory tmp;
-  const fs::path stale = tmp.path() / ("rep.tmp-" + std::to_string(test::dead_pid()) + "-0123456789abcdef");
+  const fs::path stale =
+      tmp.path() / ("rep.tmp-" + std::to_string(test::dead_pid()) + "-0123456789abcdef");
   fs::create_directories(stale / "data");
   std::ofstream(stale / "report.tex") << "half";
   make_report(tmp.path() / "rep", "x");
@@ -160,7 +167,8 @@ TEST(ReportDirectory, ASecondRunOnTheSameDirectoryIsRefused) {
     make_report(out, "second");
     FAIL() << "must refuse";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("is in use by another attncert run"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("is in use by another attncert run"), std::string::npos)
+        << e.what();
   }
   EXPECT_EQ(test::read_file(out / "report.tex"), "first");
 }

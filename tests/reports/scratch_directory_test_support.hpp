@@ -18,13 +18,15 @@ namespace attncert::test {
 class ScratchDirectory {
  public:
   ScratchDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "attncert-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "attncert-test-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }
   ~ScratchDirectory() {
     std::error_code ec;  // a test may have made it read-only
-    std::filesystem::permissions(path_, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::add, ec);
     std::filesystem::remove_all(path_, ec);
   }
   ScratchDirectory(const ScratchDirectory&) = delete;

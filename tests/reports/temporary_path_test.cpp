@@ -1,8 +1,9 @@
 // Temporaries beside an output: names carry the pid, and SIGTERM/SIGINT remove them before the
 // process ends by that signal. The interrupt tests run in forked children, so this binary's
 // own process never installs the watcher (a child must be the first to install it).
-#include <gtest/gtest.h>
+#include "reports/temporary_path.hpp"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +13,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "reports/temporary_path.hpp"
 #include "tests/reports/scratch_directory_test_support.hpp"
 
 namespace attncert {
