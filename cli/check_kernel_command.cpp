@@ -18,6 +18,7 @@
 #include "reports/kernel_check_records.hpp"
 #include "reports/output_file.hpp"
 #include "reports/result_records.hpp"
+#include "reports/temporary_path.hpp"
 
 namespace attncert::cli {
 namespace {
@@ -68,6 +69,9 @@ KernelCheckRequest make_request(const CheckKernelArgs& a) {
 }
 
 void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
+  const std::string out = a.out.empty() ? "check-kernel-" + a.name + ".csv" : a.out;
+  install_interrupt_cleanup();
+  check_output_file_writable(out, "--out");  // before the work, not after it
   std::vector<const KernelCheckEntry*> selected;
   for (const KernelCheckEntry& k : kernel_checks())
     if (a.name == "all" || a.name == k.name) selected.push_back(&k);
@@ -126,7 +130,6 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
                                     : a.twin ? std::string("CPU twin (--twin)")
                                              : "CPU twin — " + device.message);
   fmt::print("{}", kernel_check_table(rows));
-  const std::string out = a.out.empty() ? "check-kernel-" + a.name + ".csv" : a.out;
   write_file_atomically(out, kernel_check_csv(rows));
   std::size_t failed = 0, vacuous = 0;
   for (const KernelCheckRow& r : rows) {
@@ -157,7 +160,8 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
   add_seed_option(cmd, args->seed, "Seed of the random inputs, 0 to 2^64-1");
   cmd->add_flag("--quick", args->quick, "A reduced shape matrix");
   cmd->add_flag("--twin", args->twin, "Run the CPU twin even when a CUDA device is present");
-  cmd->add_option("--out", args->out, "CSV file (default check-kernel-NAME.csv)");
+  cmd->add_option("--out", args->out,
+                  "CSV file (default check-kernel-NAME.csv); must be absent or a regular file");
   add_jobs_option(cmd, args->jobs, "Cases validated in parallel (the output does not depend on it)");
   cmd->callback([args, &exit_code] { run_check_kernel(*args, exit_code); });
 }

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -18,6 +17,7 @@
 #include "reports/result_records.hpp"
 #include "reports/sweep.hpp"
 #include "reports/sweep_grid.hpp"
+#include "reports/temporary_path.hpp"
 
 namespace attncert::cli {
 namespace {
@@ -45,19 +45,23 @@ std::string known_names() {
   return names;
 }
 
-// Creates DIR and proves it writable before any work, so a bad --out fails in a second, not
-// after the sweep.
-void prepare_output_directory(const std::filesystem::path& dir) {
+// Creates DIR and proves it and the CSV target usable before any work, so a bad --out fails in
+// a second, not after the sweep.
+void prepare_output(const std::filesystem::path& dir, const std::filesystem::path& csv) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error(fmt::format("--out {}: cannot create the directory ({})", dir.string(), ec.message()));
-  if (!std::filesystem::is_directory(dir)) throw std::runtime_error(fmt::format("--out {}: not a directory", dir.string()));
-  const std::filesystem::path probe = dir / ".attncert-write-probe";
-  {
-    std::ofstream f(probe);
-    if (!f) throw std::runtime_error(fmt::format("--out {}: directory is not writable", dir.string()));
+  const std::filesystem::path resolved =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(dir), ec);
+  if (!ec && resolved == resolved.root_path()) {
+    throw std::invalid_argument(
+        fmt::format("--out {}: is the root directory; name a directory for the CSV", dir.string()));
   }
-  std::filesystem::remove(probe, ec);
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    throw std::runtime_error(
+        fmt::format("--out {}: cannot create the directory ({})", dir.string(), ec.message()));
+  if (!std::filesystem::is_directory(dir))
+    throw std::runtime_error(fmt::format("--out {}: not a directory", dir.string()));
+  check_output_file_writable(csv, "--out");
 }
 
 int run_sweep(const SweepArgs& a) {
@@ -73,7 +77,9 @@ int run_sweep(const SweepArgs& a) {
   if (!e) throw std::invalid_argument(fmt::format("unknown sweep '{}' (known: {})", a.name, known_names()));
   const sweeps::Grid grid = sweeps::resolve_grid(*e, a.quick, a.grids);
   const std::filesystem::path dir(a.out);
-  prepare_output_directory(dir);
+  const std::string path = (dir / (e->name + ".csv")).string();
+  install_interrupt_cleanup();
+  prepare_output(dir, path);
 
   ProgressLine progress;
   const sweeps::SweepTable table = e->run(grid, a.seed, [&](std::size_t done, std::size_t total) {
@@ -83,7 +89,6 @@ int run_sweep(const SweepArgs& a) {
   // Experiments refuse grids without an evaluable point themselves; this catches any other
   // empty table, which would otherwise read as "holds at all 0 points".
   if (table.rows.empty()) throw std::invalid_argument(fmt::format("sweep {}: no grid point gave a result", e->name));
-  const std::string path = (dir / (e->name + ".csv")).string();
   write_file_atomically(path, sweeps::sweep_csv(table));
   const sweeps::SweepSummary summary = e->summarize(table);
   fmt::print("sweep       {} ({})\n", e->name, e->claim_ids);
@@ -110,7 +115,10 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
                   "syntax: README)");
   cmd->add_flag("--quick", a->quick, "start from the experiment's quick grid instead of its default grid");
   add_seed_option(cmd, a->seed, "random seed, 0 to 2^64-1 (same seed and grid, same CSV bytes)");
-  cmd->add_option("--out", a->out, "directory for NAME.csv")->capture_default_str();
+  cmd->add_option("--out", a->out,
+                  "directory for NAME.csv (created if absent; not the root; NAME.csv must be "
+                  "absent or a regular file)")
+      ->capture_default_str();
   cmd->callback([a, &exit_code] { exit_code = run_sweep(*a); });
 }
 

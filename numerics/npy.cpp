@@ -164,37 +164,39 @@ NpyArray read_npy(const std::string& path) {
   return a;
 }
 
-void write_npy(const std::string& path, const std::vector<std::size_t>& shape,
-               const std::vector<double>& data) {
+std::string npy_bytes(const std::vector<std::size_t>& shape, const std::vector<double>& data) {
   std::size_t count = 1;
   for (std::size_t d : shape) count *= d;
   if (count != data.size()) {
     throw std::invalid_argument(
-        fmt::format("write_npy: shape holds {} elements but data has {}", count, data.size()));
+        fmt::format("npy_bytes: shape holds {} elements but data has {}", count, data.size()));
   }
   std::string dims = fmt::format("{}", fmt::join(shape, ", "));
   if (shape.size() == 1) dims += ",";  // Python's one-tuple: (3,)
-  std::string header = fmt::format("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}), }}", dims);
+  std::string header =
+      fmt::format("{{'descr': '<f8', 'fortran_order': False, 'shape': ({}), }}", dims);
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("{}: cannot open for writing", tmp));
-    const unsigned char pre[] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
-                                 static_cast<unsigned char>(header.size() & 0xff),
-                                 static_cast<unsigned char>(header.size() >> 8)};
-    out.write(reinterpret_cast<const char*>(pre), sizeof pre);
-    out << header;
-    for (double v : data) {
-      std::uint64_t u = std::bit_cast<std::uint64_t>(v);
-      if constexpr (std::endian::native == std::endian::big) u = reverse_bytes(u);
-      out.write(reinterpret_cast<const char*>(&u), 8);
-    }
-    if (!out) throw std::runtime_error(fmt::format("{}: write failed", tmp));
+  const unsigned char pre[] = {0x93,
+                               'N',
+                               'U',
+                               'M',
+                               'P',
+                               'Y',
+                               1,
+                               0,
+                               static_cast<unsigned char>(header.size() & 0xff),
+                               static_cast<unsigned char>(header.size() >> 8)};
+  std::string bytes(reinterpret_cast<const char*>(pre), sizeof pre);
+  bytes += header;
+  bytes.reserve(bytes.size() + 8 * data.size());
+  for (double v : data) {
+    std::uint64_t u = std::bit_cast<std::uint64_t>(v);
+    if constexpr (std::endian::native == std::endian::big) u = reverse_bytes(u);
+    bytes.append(reinterpret_cast<const char*>(&u), 8);
   }
-  std::filesystem::rename(tmp, path);
+  return bytes;
 }
 
 }  // namespace attncert

@@ -22,8 +22,8 @@ struct NpyArray {
 /// bad magic, unsupported dtype, malformed header, truncated data, …).
 NpyArray read_npy(const std::string& path);
 
-/// Writes float64 C-order to `path` through a temporary file renamed into place.
-void write_npy(const std::string& path, const std::vector<std::size_t>& shape,
-               const std::vector<double>& data);
+/// The bytes of a .npy file (format 1.0, float64, C order) holding `data` with `shape`. Files
+/// are written by one mechanism, write_file_atomically (reports/output_file.hpp).
+std::string npy_bytes(const std::vector<std::size_t>& shape, const std::vector<double>& data);
 
 }  // namespace attncert

@@ -11,10 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -23,9 +21,10 @@
 
 #include "proofs_checks/verifier.hpp"
 #include "reports/kernel_check_records.hpp"
-#include "reports/output_file.hpp"
 #include "reports/latex.hpp"
+#include "reports/output_file.hpp"
 #include "reports/pdflatex.hpp"
+#include "reports/report_directory.hpp"
 #include "reports/result_records.hpp"
 #include "reports/sweep_grid.hpp"
 #include "theory/catalog.hpp"
@@ -40,111 +39,7 @@ constexpr const char* kGenerator = "attncert report";
 constexpr long kQuickInstances = 500;
 constexpr long kFullInstances = 8000;
 
-// --- output directory ------------------------------------------------------------------------
-
-fs::path resolve_out_dir(const std::string& out) {
-  if (out.empty()) throw std::invalid_argument("--out: the output directory name is empty");
-  fs::path p = fs::absolute(fs::path(out)).lexically_normal();
-  if (!p.has_filename()) p = p.parent_path();  // "dir/" → "dir"
-  // After lexically_normal "." and ".." are gone ("." is the cwd itself), so compare paths:
-  // replacing the root, the working directory, the home directory or a directory holding
-  // either would rename them away (e.g. `report --out .` in an empty directory).
-  if (p.filename().empty() || p == p.root_path()) {
-    throw std::invalid_argument(fmt::format("--out {}: name a directory to create or replace", out));
-  }
-  const auto same_or_inside = [&p](const fs::path& other) {
-    std::error_code ec_a, ec_b;
-    const fs::path a = fs::weakly_canonical(p, ec_a);
-    const fs::path b = fs::weakly_canonical(other, ec_b);
-    if (ec_a || ec_b) return false;
-    const fs::path rel = b.lexically_relative(a);
-    return !rel.empty() && *rel.begin() != "..";
-  };
-  std::error_code ec;
-  const fs::path cwd = fs::current_path(ec);
-  if (!ec && same_or_inside(cwd)) {
-    throw std::invalid_argument(fmt::format(
-        "--out {}: is the working directory or contains it; name a new subdirectory, e.g. --out report", out));
-  }
-  const char* home = std::getenv("HOME");
-  if (home != nullptr && *home != '\0' && fs::path(home) != fs::path(home).root_path() && same_or_inside(home)) {
-    throw std::invalid_argument(fmt::format(
-        "--out {}: is the home directory or contains it; name a new subdirectory, e.g. --out report", out));
-  }
-  return p;
-}
-
-// A directory we may replace: empty, or written by this builder (its run.json says so).
-bool is_replaceable(const fs::path& dir) {
-  if (fs::is_empty(dir)) return true;
-  std::ifstream in(dir / "run.json");
-  if (!in) return false;
-  try {
-    const nlohmann::json j = nlohmann::json::parse(in);
-    return j.is_object() && j.value("generator", "") == kGenerator;
-  } catch (const nlohmann::json::exception&) {
-    return false;
-  }
-}
-
-// The sibling build directory; removed on failure unless keep() was called.
-class StagingDir {
- public:
-  explicit StagingDir(const fs::path& out) {
-    const fs::path parent = out.parent_path();
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec) {
-      throw std::runtime_error(fmt::format("--out {}: cannot create {}: {}", out.string(),
-                                           parent.string(), ec.message()));
-    }
-    std::string pattern = (parent / (out.filename().string() + ".tmp-XXXXXX")).string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error(fmt::format("--out {}: cannot write in {}: {}", out.string(),
-                                           parent.string(), std::strerror(errno)));
-    }
-    path_ = pattern;
-  }
-  ~StagingDir() {
-    if (!keep_ && !path_.empty()) {
-      std::error_code ec;
-      fs::remove_all(path_, ec);
-    }
-  }
-  StagingDir(const StagingDir&) = delete;
-  StagingDir& operator=(const StagingDir&) = delete;
-  const fs::path& path() const { return path_; }
-  void keep() { keep_ = true; }
-  void release() { path_.clear(); }  // renamed into place: nothing to clean up
-
- private:
-  fs::path path_;
-  bool keep_ = false;
-};
-
-// Moves `staging` to `out`; an existing `out` is renamed away first and removed after, or put
-// back if the second rename fails.
-void move_into_place(StagingDir& staging, const fs::path& out) {
-  std::error_code ec;
-  fs::path old;
-  if (fs::exists(out)) {
-    old = staging.path();
-    old.replace_filename(staging.path().filename().string() + ".old");
-    fs::rename(out, old, ec);
-    if (ec) {
-      throw std::runtime_error(fmt::format("{}: cannot move the previous report aside: {}",
-                                           out.string(), ec.message()));
-    }
-  }
-  fs::rename(staging.path(), out, ec);
-  if (ec) {
-    if (!old.empty()) fs::rename(old, out);
-    throw std::runtime_error(
-        fmt::format("{}: cannot move the new report into place: {}", out.string(), ec.message()));
-  }
-  staging.release();
-  if (!old.empty()) fs::remove_all(old, ec);  // a leftover old copy is harmless; no error
-}
+// --- output files ------------------------------------------------------------------------
 
 void check_file_name(const std::string& name, std::string_view what) {
   const bool ok = !name.empty() && name[0] != '.' &&
@@ -570,20 +465,9 @@ std::string host_name() {
 ReportResult build_report(const ReportOptions& o) {
   const auto start = Clock::now();
   const std::string started = utc_now();
-  const fs::path out = resolve_out_dir(o.out_dir);
-  if (fs::exists(out)) {
-    if (!fs::is_directory(out)) {
-      throw std::runtime_error(fmt::format("--out {}: exists and is not a directory", o.out_dir));
-    }
-    if (!is_replaceable(out)) {
-      throw std::runtime_error(fmt::format(
-          "--out {}: exists and is not a report written by attncert (no run.json from it); "
-          "choose another directory or remove it",
-          o.out_dir));
-    }
-  }
-  StagingDir staging(out);  // fails here, before any work, when the parent is not writable
-  const fs::path& dir = staging.path();
+  ReportDirectory directory(o.out_dir);  // checked, locked and staged before any work
+  const fs::path& out = directory.out();
+  const fs::path& dir = directory.staging();
   fs::create_directories(dir / "data");     // present even when no experiment is registered,
   fs::create_directories(dir / "figures");  // so the layout does not depend on the build
 
@@ -634,7 +518,7 @@ ReportResult build_report(const ReportOptions& o) {
     const latex::PdflatexRun run =
         latex::run_pdflatex(*pdflatex, dir.string(), "report.tex", 2, definitions);
     if (!run.ok) {
-      staging.keep();
+      directory.keep_staging();
       throw std::runtime_error(fmt::format("{} (sources and log kept in {})", run.error, dir.string()));
     }
     for (const char* ext : {".aux", ".log", ".out"}) fs::remove(dir / (std::string("report") + ext));
@@ -669,9 +553,7 @@ ReportResult build_report(const ReportOptions& o) {
                            {"seconds", verification->seconds}};
   }
   write(dir / "run.json", run.dump(2) + "\n");
-  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                           fs::perms::others_read | fs::perms::others_exec);  // mkdtemp made it 0700
-  move_into_place(staging, out);
+  directory.commit();
   return result;
 }
 

@@ -8,15 +8,17 @@
 //   results.jsonl, results.csv, counterexamples/<claim>.json      verification (as `verify`)
 //   kernel_checks.csv                                             when kernel rows are given
 //   run.json                                                      time, duration, host, versions
+//   .attncert-report                                              marks DIR as a report
 //   report.pdf                                                    when pdflatex was found
 // Same seed, same options, same build → every file except run.json and report.pdf is
 // byte-identical, report.tex included. The PDF has no dates and no trailer id, but it states the
 // running time (passed to pdflatex as a definition, not written into report.tex) unless
 // running_time_in_pdf is false; only then is it byte-identical too.
 //
-// Atomic: everything is built in a sibling DIR.tmp-XXXXXX and renamed into place at the end.
-// An existing DIR is replaced only after success and only if it is empty or a previous report
-// (has run.json written by this builder), so a mistyped --out never deletes unrelated files.
+// Atomic: everything is built in a sibling DIR.tmp-<pid>-<hex> and swapped into place at the
+// end (reports/report_directory.hpp). An existing DIR is replaced only after success and only
+// if it is empty or a previous report (marker file, run.json and layout), so a mistyped --out
+// never deletes unrelated files.
 #pragma once
 
 #include <cstdint>

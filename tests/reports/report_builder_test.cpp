@@ -5,49 +5,24 @@
 // error for an unwritable --out, the kernel table hook, and (when pdflatex exists) a PDF.
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "numerics/rng.hpp"
 #include "reports/pdflatex.hpp"
 #include "reports/report_builder.hpp"
+#include "tests/reports/scratch_directory_test_support.hpp"
 
 namespace attncert {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "attncert-report-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::read_file;
 
 // Monte Carlo estimate of E[U²] = 1/3 for U uniform on [0, 1] with n samples (mean ± 1.96·s/√n,
 // a normal-approximation CI), against the exact 1/3 and a deliberately loose "bound" 1/3 + 1/√n.
@@ -135,7 +110,7 @@ std::vector<fs::path> leftovers(const fs::path& parent) {
 }
 
 TEST(BuildReport, WritesTheLayoutAndReportsProgress) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
   ReportOptions o = synthetic_options(out, 7);
   std::vector<std::pair<std::string, std::size_t>> seen;
@@ -164,7 +139,7 @@ TEST(BuildReport, WritesTheLayoutAndReportsProgress) {
 }
 
 TEST(BuildReport, SameSeedSameBytesOtherSeedOtherData) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   build_report(synthetic_options(tmp.path() / "a", 11));
   build_report(synthetic_options(tmp.path() / "b", 11));
   build_report(synthetic_options(tmp.path() / "c", 12));
@@ -176,7 +151,7 @@ TEST(BuildReport, SameSeedSameBytesOtherSeedOtherData) {
 }
 
 TEST(BuildReport, FailedBuildKeepsThePreviousReport) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
   build_report(synthetic_options(out, 5));
   const std::string before = read_file(out / "report.tex");
@@ -205,7 +180,7 @@ TEST(BuildReport, FailedBuildKeepsThePreviousReport) {
 }
 
 TEST(BuildReport, FailingPdflatexKeepsThePreviousReportAndNamesTheError) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
   build_report(synthetic_options(out, 5));
   const std::string before = read_file(out / "report.tex");
@@ -231,7 +206,7 @@ TEST(BuildReport, FailingPdflatexKeepsThePreviousReportAndNamesTheError) {
 }
 
 TEST(BuildReport, RefusesToReplaceADirectoryThatIsNotAReport) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "precious";
   fs::create_directories(out);
   std::ofstream(out / "thesis.tex") << "my work";
@@ -249,7 +224,7 @@ TEST(BuildReport, RefusesToReplaceADirectoryThatIsNotAReport) {
 // the working directory away; the working directory, a directory holding it, and the root are
 // refused before any work, and the directory stays where it was.
 TEST(BuildReport, RefusesTheWorkingDirectoryAndItsAncestorsAsOutput) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path empty = tmp.path() / "empty";
   fs::create_directories(empty);
   const fs::path before = fs::current_path();
@@ -274,7 +249,7 @@ TEST(BuildReport, RefusesTheWorkingDirectoryAndItsAncestorsAsOutput) {
 }
 
 TEST(BuildReport, UnwritableOutputIsAOneLineErrorBeforeAnyWork) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   std::ofstream(tmp.path() / "a-file") << "x";
   bool ran = false;
   ReportOptions o = synthetic_options(tmp.path() / "a-file" / "rep", 1);
@@ -301,7 +276,7 @@ TEST(BuildReport, UnwritableOutputIsAOneLineErrorBeforeAnyWork) {
 }
 
 TEST(BuildReport, KernelRowsBecomeATableAndACsv) {
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
   ReportOptions o = synthetic_options(out, 1);
   o.kernel_checks = [](bool quick, std::uint64_t) {
@@ -344,7 +319,7 @@ TEST(BuildReport, CompilesToAReproduciblePdf) {
   if (!latex::find_program("pdflatex")) {
     GTEST_SKIP() << "pdflatex not found on PATH (Debian: " << latex::kTexPackages << ")";
   }
-  TempDir tmp;
+  test::ScratchDirectory tmp;
   ReportOptions o = synthetic_options(tmp.path() / "a", 3);
   o.pdf = true;
   o.running_time_in_pdf = false;  // the one line that would differ between the two runs

@@ -1,0 +1,231 @@
+#include "reports/report_directory.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+
+namespace attncert {
+namespace {
+
+namespace fs = std::filesystem;
+
+// run.json's "generator" (report_builder.cpp writes it).
+constexpr const char* kGenerator = "attncert report";
+
+std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+fs::path resolve_out_dir(const std::string& out) {
+  if (out.empty()) throw std::invalid_argument("--out: the output directory name is empty");
+  fs::path p = fs::absolute(fs::path(out)).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();  // "dir/" → "dir"
+  // After lexically_normal "." and ".." are gone ("." is the cwd itself), so compare paths:
+  // replacing the root, the working directory, the home directory or a directory holding
+  // either would rename them away (e.g. `report --out .` in an empty directory).
+  if (p.filename().empty() || p == p.root_path()) {
+    throw std::invalid_argument(
+        fmt::format("--out {}: name a directory to create or replace", out));
+  }
+  const auto same_or_inside = [&p](const fs::path& other) {
+    std::error_code ec_a, ec_b;
+    const fs::path a = fs::weakly_canonical(p, ec_a);
+    const fs::path b = fs::weakly_canonical(other, ec_b);
+    if (ec_a || ec_b) return false;
+    const fs::path rel = b.lexically_relative(a);
+    return !rel.empty() && *rel.begin() != "..";
+  };
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  if (!ec && same_or_inside(cwd)) {
+    throw std::invalid_argument(
+        fmt::format("--out {}: is the working directory or contains it; name a new subdirectory, "
+                    "e.g. --out report",
+                    out));
+  }
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && *home != '\0' && fs::path(home) != fs::path(home).root_path() &&
+      same_or_inside(home)) {
+    throw std::invalid_argument(
+        fmt::format("--out {}: is the home directory or contains it; name a new subdirectory, e.g. "
+                    "--out report",
+                    out));
+  }
+  return p;
+}
+
+std::string read_small_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::string s(256, '\0');
+  in.read(s.data(), static_cast<std::streamsize>(s.size()));
+  s.resize(static_cast<std::size_t>(in.gcount()));
+  return s;
+}
+
+// What a report directory may hold at its top level (report_builder.hpp's layout).
+const std::set<std::string>& report_entries() {
+  static const std::set<std::string> names = {
+      kReportMarkerFile, "run.json",          "report.tex",      "report.pdf", "results.jsonl",
+      "results.csv",     "kernel_checks.csv", "counterexamples", "data",       "figures"};
+  return names;
+}
+
+fs::path aside_name(const fs::path& out) {
+  std::random_device rd;
+  return out.parent_path() /
+         fmt::format("{}.old-{}-{:08x}{:08x}", out.filename().string(), ::getpid(), rd(), rd());
+}
+
+}  // namespace
+
+std::string why_not_replaceable(const fs::path& dir) {
+  if (fs::is_empty(dir)) return {};
+  if (read_small_file(dir / kReportMarkerFile) != kReportMarkerLine)
+    return fmt::format("no {} marker", kReportMarkerFile);
+  try {
+    std::ifstream in(dir / "run.json");
+    const nlohmann::json j = nlohmann::json::parse(in);
+    if (!j.is_object() || j.value("generator", "") != kGenerator || !j.contains("version") ||
+        !j["version"].is_string() || !j.contains("seed") || !j["seed"].is_number_unsigned() ||
+        !j.contains("mode") || !j["mode"].is_string()) {
+      return "its run.json is not one written by attncert report";
+    }
+  } catch (const nlohmann::json::exception&) {
+    return "its run.json is not one written by attncert report";
+  }
+  if (!fs::is_regular_file(fs::symlink_status(dir / "report.tex"))) return "no report.tex";
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!report_entries().count(name))
+      return fmt::format("it holds '{}', which a report does not", name);
+  }
+  return {};
+}
+
+void replace_directory(TemporaryDirectory& staging, const fs::path& out, bool exchange) {
+  if (exchange) {
+    auto hold = hold_interrupt_cleanup();
+    std::error_code ec;
+    const bool replacing = fs::exists(fs::symlink_status(out, ec));
+    if (::renameat2(AT_FDCWD, staging.path().c_str(), AT_FDCWD, out.c_str(),
+                    replacing ? RENAME_EXCHANGE : RENAME_NOREPLACE) == 0) {
+      if (replacing) {
+        hold.unlock();
+        fs::remove_all(staging.path(), ec);  // the old report; a leftover is stale for the next run
+        hold.lock();
+      }
+      staging.release();
+      return;
+    }
+    const int err = errno;
+    if (err == EEXIST) {
+      staging.keep();
+      throw std::runtime_error(
+          fmt::format("{}: appeared while the report was built; the new report is in {}",
+                      out.string(), staging.path().string()));
+    }
+    // A filesystem without these flags says EINVAL (ENOSYS: a kernel before 3.15).
+    if (err != EINVAL && err != ENOSYS) {
+      throw std::runtime_error(fmt::format("{}: cannot move the new report into place: {}",
+                                           out.string(), errno_text(err)));
+    }
+  }
+  fs::path aside = aside_name(out);
+  {
+    // Both renames, or neither, as far as signals go; a crash between them is repaired by
+    // recover_interrupted_replacement().
+    const auto hold = hold_interrupt_cleanup();
+    if (::rename(out.c_str(), aside.c_str()) != 0) {
+      const int err = errno;
+      if (err != ENOENT) {
+        throw std::runtime_error(fmt::format("{}: cannot move the previous report aside: {}",
+                                             out.string(), errno_text(err)));
+      }
+      aside.clear();
+    }
+    if (::rename(staging.path().c_str(), out.c_str()) != 0) {
+      const int err = errno;
+      if (!aside.empty()) ::rename(aside.c_str(), out.c_str());
+      throw std::runtime_error(fmt::format("{}: cannot move the new report into place: {}",
+                                           out.string(), errno_text(err)));
+    }
+    staging.release();
+  }
+  std::error_code ec;
+  if (!aside.empty()) fs::remove_all(aside, ec);  // a leftover is removed by the next run
+}
+
+void recover_interrupted_replacement(const fs::path& out) {
+  const std::string prefix = out.filename().string();
+  std::error_code ec;
+  for (fs::directory_iterator it(out.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::optional<pid_t> owner =
+        temporary_owner(it->path().filename().string(), prefix, "old");
+    if (!owner || *owner == ::getpid() || !is_dead_process(*owner)) continue;
+    std::error_code status_ec;
+    if (!fs::exists(fs::symlink_status(out, status_ec)) &&
+        ::rename(it->path().c_str(), out.c_str()) == 0)
+      continue;
+    std::error_code ignored;
+    fs::remove_all(it->path(), ignored);
+  }
+}
+
+ReportDirectory::ReportDirectory(const std::string& out_option)
+    : out_(resolve_out_dir(out_option)) {
+  install_interrupt_cleanup();
+  std::error_code ec;
+  fs::create_directories(out_.parent_path(), ec);
+  if (ec) {
+    throw std::runtime_error(fmt::format("--out {}: cannot create {}: {}", out_option,
+                                         out_.parent_path().string(), ec.message()));
+  }
+  recover_interrupted_replacement(out_);
+  const fs::file_status status = fs::symlink_status(out_, ec);
+  if (fs::is_symlink(status)) {
+    throw std::runtime_error(
+        fmt::format("--out {}: is a symbolic link; name the directory itself", out_option));
+  }
+  // A new directory needs no lock: it is created by the final rename, which never replaces
+  // one that appears meanwhile.
+  if (fs::exists(status)) {
+    if (!fs::is_directory(status)) {
+      throw std::runtime_error(fmt::format("--out {}: exists and is not a directory", out_option));
+    }
+    try {
+      lock_.emplace(out_);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(fmt::format("--out {}", e.what()));
+    }
+    const std::string why = why_not_replaceable(out_);
+    if (!why.empty()) {
+      throw std::runtime_error(
+          fmt::format("--out {}: exists and is not a report written by attncert ({}); choose "
+                      "another directory or remove it",
+                      out_option, why));
+    }
+  }
+  remove_stale_temporaries(out_);
+  try {
+    staging_.emplace(out_);  // fails here, before any work, when the parent is not writable
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("--out {}", e.what()));
+  }
+}
+
+void ReportDirectory::commit() {
+  write_file_atomically((staging() / kReportMarkerFile).string(), kReportMarkerLine);
+  replace_directory(*staging_, out_);
+}
+
+}  // namespace attncert

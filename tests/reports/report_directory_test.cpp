@@ -1,0 +1,177 @@
+// The report's output directory: only a real report is replaced (a fake one-line run.json or a
+// report with the user's own file in it is refused, and the files survive), the swap is one
+// step with renameat2 and never leaves neither without it, a replacement a dead run left half
+// done is repaired, stale staging directories of dead runs go, and a run holding the directory
+// keeps a second one out.
+#include "reports/report_directory.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "tests/reports/scratch_directory_test_support.hpp"
+
+namespace attncert {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What build_report writes, reduced to what recognition looks at.
+void fill_like_a_report(const fs::path& dir, const std::string& tex) {
+  std::ofstream(dir / "run.json")
+      << R"({"generator": "attncert report", "version": "test", "seed": 1, "mode": "quick"})"
+      << "\n";
+  std::ofstream(dir / "report.tex") << tex;
+  fs::create_directories(dir / "data");
+  std::ofstream(dir / "data" / "x.csv") << "a,b\r\n";
+}
+
+void make_report(const fs::path& out, const std::string& tex) {
+  ReportDirectory d(out.string());
+  fill_like_a_report(d.staging(), tex);
+  d.commit();
+}
+
+std::size_t entries_in(const fs::path& dir) {
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+TEST(ReportDirectory, CreatesAndReplacesAReportLeavingNothingBeside) {
+  test::ScratchDirectory tmp;
+  const fs::path out = tmp.path() / "rep";
+  make_report(out, "first");
+  EXPECT_EQ(test::read_file(out / "report.tex"), "first");
+  EXPECT_EQ(test::read_file(out / kReportMarkerFile), kReportMarkerLine);
+  EXPECT_EQ(why_not_replaceable(out), "");
+  make_report(out, "second");
+  EXPECT_EQ(test::read_file(out / "report.tex"), "second");
+  EXPECT_EQ(entries_in(tmp.path()), 1u);
+}
+
+// The old check read one field: a one-line run.json made any directory "a report", and the
+// user's files in it were deleted by the replacement.
+TEST(ReportDirectory, AFakeRunJsonDoesNotMakeADirectoryAReport) {
+  test::ScratchDirectory tmp;
+  const fs::path out = tmp.path() / "mine";
+  fs::create_directories(out);
+  std::ofstream(out / "run.json") << R"({"generator": "attncert report"})";
+  std::ofstream(out / "thesis.tex") << "my work";
+  try {
+    make_report(out, "new");
+    FAIL() << "must refuse";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("is not a report written by attncert (no .attncert-report marker)"),
+              std::string::npos)
+        << msg;
+  }
+  EXPECT_EQ(test::read_file(out / "thesis.tex"), "my work");
+  EXPECT_EQ(entries_in(tmp.path()), 1u);  // no staging directory left either
+}
+
+TEST(ReportDirectory, AReportWithTheUsersOwnFileInItIsNotReplaced) {
+  test::ScratchDirectory tmp;
+  const fs::path out = tmp.path() / "rep";
+  make_report(out, "first");
+  std::ofstream(out / "notes.txt") << "mine";
+  EXPECT_EQ(why_not_replaceable(out), "it holds 'notes.txt', which a report does not");
+  EXPECT_THROW(make_report(out, "second"), std::runtime_error);
+  EXPECT_EQ(test::read_file(out / "notes.txt"), "mine");
+  EXPECT_EQ(test::read_file(out / "report.tex"), "first");
+  // A marker with the wrong line, or a run.json missing a field, is not a report either.
+  fs::remove(out / "notes.txt");
+  std::ofstream(out / kReportMarkerFile) << "attncert report directory, format 0\n";
+  EXPECT_EQ(why_not_replaceable(out), "no .attncert-report marker");
+  std::ofstream(out / kReportMarkerFile) << kReportMarkerLine;
+  std::ofstream(out / "run.json")
+      << R"({"generator": "attncert report", "version": "test", "mode": "quick"})";
+  EXPECT_EQ(why_not_replaceable(out), "its run.json is not one written by attncert report");
+}
+
+TEST(ReportDirectory, RefusesASymbolicLinkAndAFile) {
+  test::ScratchDirectory tmp;
+  fs::create_directories(tmp.path() / "real");
+  fs::create_directory_symlink(tmp.path() / "real", tmp.path() / "link");
+  std::ofstream(tmp.path() / "file") << "x";
+  EXPECT_THROW(make_report(tmp.path() / "link", "x"), std::runtime_error);
+  EXPECT_THROW(make_report(tmp.path() / "file", "x"), std::runtime_error);
+  EXPECT_TRUE(fs::is_symlink(tmp.path() / "link"));
+  EXPECT_TRUE(fs::is_empty(tmp.path() / "real"));
+  EXPECT_EQ(test::read_file(tmp.path() / "file"), "x");
+}
+
+// Without RENAME_EXCHANGE (a filesystem lacking it) the fallback renames the old report aside
+// first; the result is the same and nothing is left beside.
+TEST(ReplaceDirectory, FallbackWithoutExchangeReplacesToo) {
+  test::ScratchDirectory tmp;
+  const fs::path out = tmp.path() / "rep";
+  make_report(out, "first");
+  {
+    TemporaryDirectory staging(out);
+    fill_like_a_report(staging.path(), "second");
+    replace_directory(staging, out, /*exchange=*/false);
+  }
+  EXPECT_EQ(test::read_file(out / "report.tex"), "second");
+  EXPECT_EQ(entries_in(tmp.path()), 1u);
+  {  // and creating a new one
+    TemporaryDirectory staging(tmp.path() / "new");
+    fill_like_a_report(staging.path(), "third");
+    replace_directory(staging, tmp.path() / "new", /*exchange=*/false);
+  }
+  EXPECT_EQ(test::read_file(tmp.path() / "new" / "report.tex"), "third");
+}
+
+// A run killed between the fallback's two renames leaves OUT missing and the previous report
+// at OUT.old-<pid>-*: the next run puts it back before anything else, so there is never
+// neither. With OUT present, such a leftover is the old copy and goes.
+TEST(ReplaceDirectory, AReplacementADeadRunLeftHalfDoneIsRepaired) {
+  test::ScratchDirectory tmp;
+  const fs::path out = tmp.path() / "rep";
+  make_report(out, "previous");
+  const fs::path aside =
+      tmp.path() / ("rep.old-" + std::to_string(test::dead_pid()) + "-00000000deadbeef");
+  fs::rename(out, aside);
+  recover_interrupted_replacement(out);
+  EXPECT_EQ(test::read_file(out / "report.tex"), "previous");
+  EXPECT_FALSE(fs::exists(aside));
+
+  fs::create_directories(aside);
+  std::ofstream(aside / "report.tex") << "older";
+  recover_interrupted_replacement(out);
+  EXPECT_EQ(test::read_file(out / "report.tex"), "previous");
+  EXPECT_FALSE(fs::exists(aside));
+}
+
+TEST(ReportDirectory, StaleStagingDirectoriesOfDeadRunsGo) {
+  test::ScratchDirectory tmp;
+  const fs::path stale =
+      tmp.path() / ("rep.tmp-" + std::to_string(test::dead_pid()) + "-0123456789abcdef");
+  fs::create_directories(stale / "data");
+  std::ofstream(stale / "report.tex") << "half";
+  make_report(tmp.path() / "rep", "x");
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_EQ(entries_in(tmp.path()), 1u);
+}
+
+TEST(ReportDirectory, ASecondRunOnTheSameDirectoryIsRefused) {
+  test::ScratchDirectory tmp;
+  const fs::path out = tmp.path() / "rep";
+  make_report(out, "first");
+  ReportDirectory running(out.string());
+  try {
+    make_report(out, "second");
+    FAIL() << "must refuse";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("is in use by another attncert run"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(test::read_file(out / "report.tex"), "first");
+}
+
+}  // namespace
+}  // namespace attncert

@@ -1,0 +1,92 @@
+// Temporaries beside an output: names carry the pid, and SIGTERM/SIGINT remove them before the
+// process ends by that signal. The interrupt tests run in forked children, so this binary's
+// own process never installs the watcher (a child must be the first to install it).
+#include "reports/temporary_path.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "tests/reports/scratch_directory_test_support.hpp"
+
+namespace attncert {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(TemporaryOwner, ParsesThePidOfItsOwnNamesOnly) {
+  EXPECT_EQ(temporary_owner("rep.tmp-123-abc", "rep"), 123);
+  EXPECT_EQ(temporary_owner("rep.old-77-abc", "rep", "old"), 77);
+  EXPECT_EQ(temporary_owner("rep.old-77-abc", "rep"), std::nullopt);
+  EXPECT_EQ(temporary_owner("report.tmp-123-abc", "rep"), std::nullopt);
+  EXPECT_EQ(temporary_owner("rep.tmp-123", "rep"), std::nullopt);
+  EXPECT_EQ(temporary_owner("rep.tmp--5-x", "rep"), std::nullopt);
+  EXPECT_EQ(temporary_owner("rep.tmp-0-x", "rep"), std::nullopt);
+  EXPECT_EQ(temporary_owner("rep.tmp-99999999999999999999-x", "rep"), std::nullopt);
+  EXPECT_EQ(temporary_owner("rep.tmp-XXXXXX", "rep"), std::nullopt);  // the old mkdtemp names
+}
+
+TEST(TemporaryDirectory, IsRemovedUnlessKept) {
+  test::ScratchDirectory tmp;
+  fs::path made;
+  {
+    TemporaryDirectory d(tmp.path() / "rep");
+    made = d.path();
+    EXPECT_EQ(temporary_owner(made.filename().string(), "rep"), ::getpid());
+    std::ofstream(made / "file") << "x";
+  }
+  EXPECT_FALSE(fs::exists(made));
+  {
+    TemporaryDirectory d(tmp.path() / "rep");
+    made = d.path();
+    d.keep();
+  }
+  EXPECT_TRUE(fs::is_directory(made));
+}
+
+// A child installs the watcher, makes a temporary directory and file, says so on a pipe and
+// waits; the signal must remove both and end the child by that very signal.
+void expect_interrupt_removes_temporaries(int sig) {
+  test::ScratchDirectory tmp;
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(ready[0]);
+    ::signal(sig, SIG_DFL);  // ctest may start us with SIGINT ignored; a user's Ctrl-C is not
+    install_interrupt_cleanup();
+    TemporaryDirectory dir(tmp.path() / "rep");
+    std::ofstream(dir.path() / "partial.tex") << "half";
+    TemporaryFile file(tmp.path() / "results.jsonl");
+    (void)!::write(ready[1], "x", 1);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ASSERT_FALSE(fs::is_empty(tmp.path()));
+  ::kill(pid, sig);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << "status " << status;
+  EXPECT_TRUE(fs::is_empty(tmp.path())) << "a temporary survived the signal";
+}
+
+TEST(InterruptCleanup, SigtermRemovesTemporariesAndEndsTheProcessBySigterm) {
+  expect_interrupt_removes_temporaries(SIGTERM);
+}
+
+TEST(InterruptCleanup, SigintRemovesTemporariesAndEndsTheProcessBySigint) {
+  expect_interrupt_removes_temporaries(SIGINT);
+}
+
+}  // namespace
+}  // namespace attncert
