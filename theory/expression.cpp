@@ -1,6 +1,5 @@
 #include "theory/expression.hpp"
 
-#include <flint/fmpz.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,27 +15,15 @@
 #include "numerics/ball.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/tri_state.hpp"
+#include "theory/ascii.hpp"
 #include "theory/claim.hpp"  // Relation
+#include "theory/decimal_literal.hpp"
 
 namespace attncert {
 
+using ascii::is_digit, ascii::is_letter, ascii::is_space, ascii::is_word;
+
 namespace {
-
-constexpr std::array<std::string_view, 6> kFunctionNames = {"abs", "exp", "log",
-                                                             "max", "min", "sqrt"};
-
-// ASCII classes by hand: <cctype> is locale dependent and undefined for negative chars.
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_letter(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-bool is_word(char c) noexcept { return is_letter(c) || is_digit(c); }
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-char to_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool is_identifier(std::string_view s) noexcept {
-  return !s.empty() && is_letter(s[0]) && std::all_of(s.begin(), s.end(), is_word);
-}
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if the bytes there are not one.
 std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
@@ -61,29 +48,6 @@ std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
   }
   if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
   return n;
-}
-
-// Optimal-string-alignment distance (edit distance counting a transposition as one edit).
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-std::string lowered(std::string_view s) {
-  std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(), to_lower);
-  return r;
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -161,136 +125,6 @@ std::string caret_line(std::string_view input, std::size_t column, std::size_t w
   if (caret == std::string::npos) caret = display;
   if (end < input.size()) line += "...";
   return line + "\n" + std::string(caret, ' ') + "^";
-}
-
-// --- registry ----------------------------------------------------------------------------
-
-std::string_view to_string(QuantityKind kind) noexcept {
-  switch (kind) {
-    case QuantityKind::RealParameter: return "real parameter";
-    case QuantityKind::IntegerParameter: return "integer parameter";
-    case QuantityKind::Derived: return "derived quantity";
-    case QuantityKind::Constant: return "constant";
-    case QuantityKind::VectorInput: return "vector input";
-  }
-  return "?";
-}
-
-std::span<const std::string_view> function_names() noexcept { return kFunctionNames; }
-
-QuantityRegistry::QuantityRegistry(std::initializer_list<Quantity> quantities) {
-  for (const auto& q : quantities) add(q);
-}
-
-void QuantityRegistry::add(Quantity quantity) {
-  if (!is_identifier(quantity.name)) {
-    throw std::invalid_argument(fmt::format(
-        "QuantityRegistry: '{}' is not a name (letters, digits, '_', not starting with a digit)",
-        quantity.name));
-  }
-  if (std::find(kFunctionNames.begin(), kFunctionNames.end(), quantity.name) !=
-      kFunctionNames.end()) {
-    throw std::invalid_argument(fmt::format(
-        "QuantityRegistry: '{}' is a function name; a quantity needs another name", quantity.name));
-  }
-  if (find(quantity.name) != nullptr) {
-    throw std::invalid_argument(
-        fmt::format("QuantityRegistry: '{}' is registered twice", quantity.name));
-  }
-  // The evaluator encloses constants itself (Arb's pi and e); it knows no others.
-  if (quantity.kind == QuantityKind::Constant && quantity.name != "pi" && quantity.name != "e") {
-    throw std::invalid_argument(fmt::format(
-        "QuantityRegistry: '{}': the only constants are pi and e; register other values as "
-        "parameters",
-        quantity.name));
-  }
-  if (std::isnan(quantity.minimum)) {
-    throw std::invalid_argument(
-        fmt::format("QuantityRegistry: '{}': minimum must not be NaN", quantity.name));
-  }
-  quantities_.push_back(std::move(quantity));
-}
-
-const Quantity* QuantityRegistry::find(std::string_view name) const noexcept {
-  for (const auto& q : quantities_) {
-    if (q.name == name) return &q;
-  }
-  return nullptr;
-}
-
-std::vector<std::string> QuantityRegistry::names() const {
-  std::vector<std::string> r;
-  for (const auto& q : quantities_) r.push_back(q.name);
-  std::sort(r.begin(), r.end());
-  return r;
-}
-
-std::vector<std::string> QuantityRegistry::names(std::initializer_list<QuantityKind> kinds) const {
-  std::vector<std::string> r;
-  for (const auto& q : quantities_) {
-    if (std::find(kinds.begin(), kinds.end(), q.kind) != kinds.end()) r.push_back(q.name);
-  }
-  std::sort(r.begin(), r.end());
-  return r;
-}
-
-std::optional<std::string> QuantityRegistry::closest(std::string_view name,
-                                                     const std::vector<std::string>& candidates) {
-  const std::string lower = lowered(name);
-  // A typo costs about one edit per three characters; a one- or two-letter name only
-  // matches up to case (x is not a typo of d).
-  const std::size_t budget = std::max<std::size_t>(name.size() / 3, name.size() >= 3 ? 1 : 0);
-  std::optional<std::string> best;
-  std::pair<std::size_t, std::size_t> best_score{0, 0};
-  for (const auto& c : candidates) {
-    const std::string lc = lowered(c);
-    std::size_t d = edit_distance(lower, lc);
-    if (d > budget && name.size() >= 3 && lc.starts_with(lower)) d = budget;  // "sigma" -> sigma_min
-    if (d > budget) continue;
-    const std::pair<std::size_t, std::size_t> score{d, edit_distance(name, c)};
-    if (!best || score < best_score) {
-      best = c;
-      best_score = score;
-    }
-  }
-  return best;
-}
-
-const QuantityRegistry& default_quantities() {
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  using K = QuantityKind;
-  static const QuantityRegistry registry{
-      {"alpha_max", K::Derived, "largest attention weight max_i alpha_i, alpha = softmax(l/T)", -inf, false},
-      {"alpha_min", K::Derived, "smallest attention weight min_i alpha_i", -inf, false},
-      {"jacobian_norm", K::Derived, "spectral norm of the Jacobian of softmax(l/T) w.r.t. l", -inf, false},
-      {"Delta", K::Derived, "||q||_2 * max_j ||k_j||_2", -inf, false},
-      {"L", K::IntegerParameter, "sequence length (number of keys / logits)", 1, false},
-      {"T", K::RealParameter, "softmax temperature", 0, true},
-      {"N", K::IntegerParameter, "size of the selected top-N set", 1, false},
-      {"d", K::IntegerParameter, "head (query/key) dimension", 1, false},
-      {"m", K::IntegerParameter, "feature dimension of a linear-attention feature map", 1, false},
-      {"dtilde_A", K::Derived, "||sum_{i not in I_N} alpha_i x_i - s|| (reading A of d~)", -inf, false},
-      {"dtilde_B", K::Derived, "sum_{i not in I_N} ||alpha_i x_i - s|| (reading B of d~)", -inf, false},
-      {"dtilde_C", K::Derived, "||sum_{i not in I_N} (alpha_i x_i - s)|| (reading C of d~)", -inf, false},
-      {"rank", K::Derived, "rank of the attention matrix", -inf, false},
-      {"sigma_min", K::Derived, "smallest singular value of the attention matrix", -inf, false},
-      {"effective_rank", K::Derived, "exp of the entropy of the normalised singular values", -inf, false},
-      {"stable_rank", K::Derived, "||A||_F^2 / ||A||_2^2", -inf, false},
-      {"spectral_gap", K::Derived, "1 - |lambda_2| of the row-stochastic attention matrix", -inf, false},
-      {"lse", K::Derived, "log-sum-exp of the scaled logits, log sum_i exp(l_i/T)", -inf, false},
-      {"entropy", K::Derived, "Shannon entropy of alpha, in nats", -inf, false},
-      {"pi", K::Constant, "3.14159...", -inf, false},
-      {"e", K::Constant, "2.71828..., exp(1)", -inf, false},
-      {"logit_max", K::Derived, "max_j l_j", -inf, false},
-      {"logit_min", K::Derived, "min_j l_j over unmasked entries", -inf, false},
-      {"logit_range", K::Derived, "max_j l_j - min_j l_j", -inf, false},
-      // Array inputs, named as in Instance (theory/instance.hpp).
-      {"logits", K::VectorInput, "logits l in R^L", -inf, false},
-      {"q", K::VectorInput, "query q in R^d", -inf, false},
-      {"K", K::VectorInput, "keys k_1..k_L in R^d (rows of K)", -inf, false},
-      {"X", K::VectorInput, "values / token vectors x_1..x_L in R^d (rows of X)", -inf, false},
-  };
-  return registry;
 }
 
 // --- scanner -----------------------------------------------------------------------------
@@ -598,20 +432,20 @@ class ExpressionParser {
     const std::size_t at = s_.position();
     const std::string_view name = s_.identifier();
     if (name.empty()) s_.fail_expected("a number, a name or '('");
-    const auto function =
-        std::find(kFunctionNames.begin(), kFunctionNames.end(), name);
+    const auto functions = function_names();
+    const auto function = std::find(functions.begin(), functions.end(), name);
     const Quantity* quantity = registry_.find(name);
     if (s_.peek() == '(') {
-      if (function != kFunctionNames.end()) return call(name, at);
+      if (function != functions.end()) return call(name, at);
       if (quantity != nullptr) {
         s_.fail_at(at, fmt::format("'{}' is a quantity, not a function; write {}*(...) for a "
                                    "product",
                                    name, name));  // registry names are short
       }
       s_.fail_at(at, fmt::format("unknown function '{}' (functions: {})", detail::clip(name),
-                                 join({kFunctionNames.begin(), kFunctionNames.end()})));
+                                 join({functions.begin(), functions.end()})));
     }
-    if (function != kFunctionNames.end()) {
+    if (function != functions.end()) {
       s_.fail_expected(fmt::format("'(' after function '{}'", name));
     }
     if (quantity == nullptr) {
@@ -740,26 +574,6 @@ InequalityExpression parse_inequality(std::string_view text, const QuantityRegis
 
 namespace {
 
-// The literal's exact decimal value mantissa * 10^exponent10, enclosed at prec bits.
-Ball literal_ball(const std::string& mantissa, long exponent10, long prec) {
-  Ball r(0.0, prec);
-  fmpz_t m, p;
-  fmpz_init(m);
-  fmpz_init(p);
-  fmpz_set_str(m, mantissa.c_str(), 10);
-  fmpz_ui_pow_ui(p, 10, static_cast<ulong>(std::labs(exponent10)));
-  if (exponent10 >= 0) {
-    fmpz_mul(m, m, p);
-    arb_set_fmpz(r.arb(), m);  // an exact integer
-  } else {
-    arb_set_fmpz(r.arb(), m);
-    arb_div_fmpz(r.arb(), r.arb(), p, prec);
-  }
-  fmpz_clear(m);
-  fmpz_clear(p);
-  return r;
-}
-
 // mantissa * 10^exponent10 as a plain decimal when short, else in e-notation.
 std::string decimal_text(const std::string& mantissa, long exponent10) {
   const long digits = static_cast<long>(mantissa.size());
@@ -772,6 +586,8 @@ std::string decimal_text(const std::string& mantissa, long exponent10) {
   }
   return fmt::format("{}e{}", mantissa, exponent10);
 }
+
+std::string enclosure_text(const Ball& b) { return fmt::format("[{:.6g}, {:.6g}]", b.lower(), b.upper()); }
 
 double nan_min(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); }
 double nan_max(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
@@ -797,7 +613,7 @@ T Expression::evaluate_nodes(std::span<const T> values, long prec) const {
     const char* op = operators_.data() + n.first_child;
     switch (n.kind) {
       case NodeKind::Number:
-        if constexpr (kBall) v[i] = literal_ball(n.mantissa, n.exponent10, prec);
+        if constexpr (kBall) v[i] = decimal_ball({n.mantissa, n.exponent10, false, n.value}, prec);
         else v[i] = n.value;
         break;
       case NodeKind::Name:
@@ -826,18 +642,29 @@ T Expression::evaluate_nodes(std::span<const T> values, long prec) const {
       case NodeKind::Product:
         v[i] = std::move(v[child[0]]);
         for (std::uint32_t k = 1; k < n.child_count; ++k) {
-          if (op[k] == '*') v[i] *= v[child[k]];
-          else v[i] /= v[child[k]];
+          if (op[k] == '*') {
+            v[i] *= v[child[k]];
+            continue;
+          }
+          if constexpr (kBall) {
+            if (v[child[k]].is_zero()) {
+              throw ExpressionDomainError(
+                  fmt::format("division by {}, which is 0, is undefined", render(child[k])));
+            }
+          }
+          v[i] /= v[child[k]];
         }
         break;
       case NodeKind::Power: {
         using std::pow;
+        if constexpr (kBall) require_power_defined(child[0], v[child[0]], child[1], v[child[1]]);
         v[i] = pow(v[child[0]], v[child[1]]);
         break;
       }
       case NodeKind::Call: {
         using std::abs, std::exp, std::log, std::sqrt;
         const T& x = v[child[0]];
+        if constexpr (kBall) require_argument_defined(n.function, child[0], x);
         switch (n.function) {
           case Function::Exp: v[i] = exp(x); break;
           case Function::Log: v[i] = log(x); break;
@@ -861,6 +688,29 @@ T Expression::evaluate_nodes(std::span<const T> values, long prec) const {
     }
   }
   return std::move(v.back());
+}
+
+void Expression::require_argument_defined(Function f, std::uint32_t arg, const Ball& x) const {
+  const bool log_undefined = f == Function::Log && certainly(x <= Ball(0));
+  const bool sqrt_undefined = f == Function::Sqrt && certainly(x < Ball(0));
+  if (log_undefined || sqrt_undefined) {
+    throw ExpressionDomainError(fmt::format("{}({}) is undefined: its argument lies in {}, which is {}",
+                                            log_undefined ? "log" : "sqrt", render(arg),
+                                            enclosure_text(x), log_undefined ? "<= 0" : "< 0"));
+  }
+}
+
+void Expression::require_power_defined(std::uint32_t base, const Ball& x, std::uint32_t exponent,
+                                       const Ball& y) const {
+  if (x.is_zero() && certainly(y < Ball(0))) {
+    throw ExpressionDomainError(fmt::format("{} ^ {} is undefined: 0 to the power {}",
+                                            render(base), render(exponent), enclosure_text(y)));
+  }
+  if (certainly(x < Ball(0)) && y.is_exact() && y.is_finite() && !arb_is_int(y.arb())) {
+    throw ExpressionDomainError(fmt::format(
+        "{} ^ {} is undefined: a negative base ({}) to the non-integer power {}", render(base),
+        render(exponent), enclosure_text(x), fmt::format("{:.17g}", y.mid())));
+  }
 }
 
 double Expression::evaluate(std::span<const double> values) const {
@@ -906,7 +756,7 @@ std::string Expression::render(std::uint32_t index) const {
       return r + ")";
     }
     case NodeKind::Call: {
-      std::string r = std::string(kFunctionNames[static_cast<std::size_t>(
+      std::string r = std::string(function_names()[static_cast<std::size_t>(
           n.function == Function::Abs    ? 0
           : n.function == Function::Exp  ? 1
           : n.function == Function::Log  ? 2
