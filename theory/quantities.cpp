@@ -145,22 +145,19 @@ template <class T>
 T evaluate_m(const Instance& x, const TierContext<T>& ctx) {
   return required_scalar("m", "feature dimension", x, ctx);
 }
-template <class T>
-T evaluate_dtilde_A(const Instance& x, const TierContext<T>& ctx) { return instance_dtilde(DtildeReading::A, x, ctx); }
-template <class T>
-T evaluate_dtilde_B(const Instance& x, const TierContext<T>& ctx) { return instance_dtilde(DtildeReading::B, x, ctx); }
-template <class T>
-T evaluate_dtilde_C(const Instance& x, const TierContext<T>& ctx) { return instance_dtilde(DtildeReading::C, x, ctx); }
-template <class T>
-T evaluate_rank(const Instance& x, const TierContext<T>& ctx) { return spectral_quantity(SpectralQuantity::Rank, x, ctx); }
-template <class T>
-T evaluate_sigma_min(const Instance& x, const TierContext<T>& ctx) { return spectral_quantity(SpectralQuantity::SigmaMin, x, ctx); }
-template <class T>
-T evaluate_effective_rank(const Instance& x, const TierContext<T>& ctx) { return spectral_quantity(SpectralQuantity::EffectiveRank, x, ctx); }
-template <class T>
-T evaluate_stable_rank(const Instance& x, const TierContext<T>& ctx) { return spectral_quantity(SpectralQuantity::StableRank, x, ctx); }
-template <class T>
-T evaluate_spectral_gap(const Instance& x, const TierContext<T>& ctx) { return spectral_quantity(SpectralQuantity::SpectralGap, x, ctx); }
+// Rows whose evaluator is one call of a shared routine.
+#define ATTNCERT_EVALUATE_BY(name, call) \
+  template <class T>                      \
+  T evaluate_##name(const Instance& x, const TierContext<T>& ctx) { return call; }
+ATTNCERT_EVALUATE_BY(dtilde_A, instance_dtilde(DtildeReading::A, x, ctx))
+ATTNCERT_EVALUATE_BY(dtilde_B, instance_dtilde(DtildeReading::B, x, ctx))
+ATTNCERT_EVALUATE_BY(dtilde_C, instance_dtilde(DtildeReading::C, x, ctx))
+ATTNCERT_EVALUATE_BY(rank, spectral_quantity(SpectralQuantity::Rank, x, ctx))
+ATTNCERT_EVALUATE_BY(sigma_min, spectral_quantity(SpectralQuantity::SigmaMin, x, ctx))
+ATTNCERT_EVALUATE_BY(effective_rank, spectral_quantity(SpectralQuantity::EffectiveRank, x, ctx))
+ATTNCERT_EVALUATE_BY(stable_rank, spectral_quantity(SpectralQuantity::StableRank, x, ctx))
+ATTNCERT_EVALUATE_BY(spectral_gap, spectral_quantity(SpectralQuantity::SpectralGap, x, ctx))
+#undef ATTNCERT_EVALUATE_BY
 template <class T>
 T evaluate_lse(const Instance& x, const TierContext<T>& ctx) {
   return log_sum_exp<T>(instance_logits(x, ctx), instance_temperature(x, ctx));
