@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "numerics/ball.hpp"
-#include "theory/expression.hpp"
+#include "theory/expression_scanner.hpp"
 
 namespace attncert {
 
