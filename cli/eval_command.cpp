@@ -70,7 +70,7 @@ NpyArray read_exact_npy(const std::string& path) {
       if (std::fabs(a.data[i]) >= kExactLimit) {
         throw std::invalid_argument(fmt::format(
             "{}: entry {} ({}) of a {} array is not below 2^53 in magnitude and cannot be read "
-            "exactly; give such values as text (--logits) or as float64",
+            "exactly (the reader widens to double); give such logits as text (--logits)",
             path, i, a.data[i], a.source_dtype));
       }
     }
@@ -118,8 +118,11 @@ ArrayInputs read_arrays(const EvalOptions& o) {
   ArrayInputs in;
   for (const std::string& a : o.arrays) {
     const auto [name, path] = split_assignment(a, "--array");
-    if (name != "logits" && name != "q" && name != "K" && name != "X") {
-      throw std::invalid_argument(fmt::format("--array {}: unknown array (logits, q, K or X)", name));
+    const Quantity* row = default_quantities().find(name);
+    if (row == nullptr || row->kind != QuantityKind::VectorInput) {
+      throw std::invalid_argument(fmt::format(
+          "--array {}: unknown array ({})", name,
+          fmt::join(default_quantities().names({QuantityKind::VectorInput}), ", ")));
     }
     if (in.instance.has_array(name)) {
       throw std::invalid_argument(fmt::format("--array {}: given twice", name));
