@@ -356,7 +356,7 @@ void add_eval_command(CLI::App& app, int& exit_code) {
                   "masks an entry");
   src->add_option("--input", opts->input,
                   ".npy file: one row (1-D) or one row per line (2-D); entries are the exact "
-                  "binary values stored (64-bit integers beyond 2^53 are refused)");
+                  "binary values stored (64-bit integers of magnitude >= 2^53 are refused)");
   src->add_option("--array", opts->arrays,
                   "NAME=FILE.npy for NAME in logits (1×L), q (1×d), K, X (L×d); once per name");
   src->require_option(1);
