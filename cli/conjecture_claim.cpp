@@ -26,6 +26,11 @@ std::unique_ptr<Claim> conjecture_claim(const std::string& expr, const std::stri
   Instance x = sample_instance(claim->space(), rng, SampleMode::Plain);
   try {
     (void)claim->evaluate_double(x);
+    // Certified too: an expression certainly undefined there (log(-1), 1/0) is an input
+    // error now, not a worker failure in the middle of the search.
+    (void)claim->evaluate_ball(x, 64);
+  } catch (const ExpressionDomainError& e) {
+    throw std::invalid_argument(fmt::format("--expr: {} (at {})", e.what(), x.describe()));
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(fmt::format("--over: the domain cannot feed the conjecture: {}", e.what()));
   } catch (const std::out_of_range& e) {

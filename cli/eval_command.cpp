@@ -1,10 +1,12 @@
 #include "cli/eval_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include <cerrno>
+#include <algorithm>
+#include <cctype>
 #include <cmath>
-#include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -15,6 +17,8 @@
 #include "numerics/npy.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/softmax.hpp"
+#include "theory/decimal_literal.hpp"
+#include "theory/expression.hpp"
 #include "theory/quantities.hpp"
 
 namespace attncert::cli {
@@ -26,13 +30,10 @@ struct EvalOptions {
   std::string input;
   std::vector<std::string> arrays;  // NAME=FILE.npy
   std::vector<std::string> sets;    // NAME=VALUE
-  double temperature = 1.0;
+  std::string temperature = "1";    // text: the exact decimal is meant
   long precision = 128;
   bool json = false;
 };
-
-std::string interval_text(const Ball& b);
-nlohmann::json ball_json(const Ball& b);
 
 bool is_row_quantity(const std::string& q) {
   return q == "softmax" || q == "log_softmax" || q == "log_sum_exp" || q == "entropy" ||
@@ -47,22 +48,97 @@ std::pair<std::string, std::string> split_assignment(const std::string& text, co
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 
-// `eval QUANTITY --array q=q.npy --array K=K.npy --set N=3`: any named quantity of the catalog,
-// certified, on arrays a user exported (e.g. from PyTorch with numpy.save).
-int run_eval_quantity(const EvalOptions& o) {
-  Instance x;
+// A number given as text on the command line, as the exact decimal it spells.
+DecimalLiteral option_number(const std::string& text, const std::string& option) {
+  try {
+    return parse_decimal(text);
+  } catch (const ParseError& e) {
+    throw std::invalid_argument(fmt::format("{} '{}': not a number ({})", option, text, e.detail()));
+  }
+}
+
+// A .npy file's entries as the exact values the file holds. Floats widen to double exactly;
+// 64-bit integers beyond 2^53 in magnitude were rounded when read (the reader widens to
+// double), so they are refused rather than silently changed.
+NpyArray read_exact_npy(const std::string& path) {
+  NpyArray a = read_npy(path);
+  const bool wide_integer = a.source_dtype.size() >= 3 && a.source_dtype[1] != 'f' &&
+                            a.source_dtype.substr(2) == "8";
+  if (wide_integer) {
+    constexpr double kExactLimit = 9007199254740992.0;  // 2^53: above it, not every integer is a double
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (std::fabs(a.data[i]) >= kExactLimit) {
+        throw std::invalid_argument(fmt::format(
+            "{}: entry {} ({}) of a {} array is not below 2^53 in magnitude and cannot be read "
+            "exactly (the reader widens to double); give such logits as text (--logits)",
+            path, i, a.data[i], a.source_dtype));
+      }
+    }
+  }
+  return a;
+}
+
+// Every printed value must be a real enclosure: a NaN or an infinite-radius ball (an undefined
+// or undecided value) is an error, never a result. An exact ±inf (a masked entry's log
+// probability) is a value.
+void require_enclosure(const Ball& b, const std::string& label, long precision) {
+  if (b.is_finite() || b.is_exact()) return;
+  throw std::domain_error(fmt::format(
+      "{}: no finite enclosure at {} bits (the value is undefined at this input, or not "
+      "decidable at this precision; try a larger -p)",
+      label, precision));
+}
+
+std::string interval_text(const Ball& b) {
+  return fmt::format("[{:.17g}, {:.17g}]", b.lower(), b.upper());
+}
+
+nlohmann::json ball_json(const Ball& b) {
+  return {{"mid", b.str(40)}, {"lower", b.lower()}, {"upper", b.upper()},
+          {"radius", b.radius()}};
+}
+
+// The arrays of the --array form, checked against each other: the sizes L (logits, rows of K
+// and X) and d (q, columns of K) are derived from them.
+struct ArrayInputs {
+  Instance instance;
+  std::map<std::string, std::pair<long, std::string>> derived;  // L, d -> value, which array says so
+};
+
+void derive_size(ArrayInputs& in, const std::string& size, long value, const std::string& array) {
+  const auto [it, fresh] = in.derived.try_emplace(size, value, array);
+  if (!fresh && it->second.first != value) {
+    throw std::invalid_argument(fmt::format("shape mismatch: {} gives {} = {} but {} gives {} = {}",
+                                            it->second.second, size, it->second.first, array,
+                                            size, value));
+  }
+}
+
+ArrayInputs read_arrays(const EvalOptions& o) {
+  ArrayInputs in;
   for (const std::string& a : o.arrays) {
     const auto [name, path] = split_assignment(a, "--array");
-    if (name != "logits" && name != "q" && name != "K" && name != "X") {
-      throw std::invalid_argument(fmt::format("--array {}: unknown array (logits, q, K or X)", name));
+    const Quantity* row = default_quantities().find(name);
+    if (row == nullptr || row->kind != QuantityKind::VectorInput) {
+      throw std::invalid_argument(fmt::format(
+          "--array {}: unknown array ({})", name,
+          fmt::join(default_quantities().names({QuantityKind::VectorInput}), ", ")));
     }
-    const NpyArray npy = read_npy(path);
+    if (in.instance.has_array(name)) {
+      throw std::invalid_argument(fmt::format("--array {}: given twice", name));
+    }
+    const NpyArray npy = read_exact_npy(path);
     if (npy.rank() < 1 || npy.rank() > 2 || npy.size() == 0) {
       throw std::invalid_argument(fmt::format("{}: expected a non-empty 1-D or 2-D array, got rank {} with {} entries",
                                               path, npy.rank(), npy.size()));
     }
     const auto rows = npy.rank() == 1 ? std::size_t{1} : npy.shape[0];
     const auto cols = npy.rank() == 1 ? npy.shape[0] : npy.shape[1];
+    const bool vector = name == "logits" || name == "q";
+    if (vector && rows != 1) {
+      throw std::invalid_argument(fmt::format("--array {}: {} is {}x{}, expected one row (1-D)",
+                                              name, path, rows, cols));
+    }
     RowMatrix<double> m(rows, cols);
     for (std::size_t i = 0; i < npy.size(); ++i) {
       const double v = npy.data[i];
@@ -73,24 +149,56 @@ int run_eval_quantity(const EvalOptions& o) {
       }
       m.data()[i] = v;
     }
-    x.arrays[name] = std::move(m);
+    const auto r = static_cast<long>(rows), c = static_cast<long>(cols);
+    const std::string from = "--array " + name;
+    if (name == "logits") derive_size(in, "L", c, from);
+    if (name == "q") derive_size(in, "d", c, from);
+    if (name == "K") derive_size(in, "L", r, from), derive_size(in, "d", c, from);
+    if (name == "X") derive_size(in, "L", r, from);
+    in.instance.arrays[name] = std::move(m);
   }
+  return in;
+}
+
+// --set NAME=VALUE: a parameter of the registry other than T (given by -T). A size the arrays
+// already fix (L, d) must agree with them.
+void apply_sets(const EvalOptions& o, ArrayInputs& in) {
   for (const std::string& a : o.sets) {
-    const auto [name, value] = split_assignment(a, "--set");
-    std::size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(value, &used);
-    } catch (...) {
-      used = 0;
+    const auto [name, text] = split_assignment(a, "--set");
+    const Quantity* q = default_quantities().find(name);
+    const bool parameter = q && (q->kind == QuantityKind::IntegerParameter ||
+                                 q->kind == QuantityKind::RealParameter);
+    if (name == "T") throw std::invalid_argument("--set T: give the temperature with -T");
+    if (!parameter) {
+      throw std::invalid_argument(fmt::format(
+          "--set {}: not a parameter (parameters: {})", name,
+          fmt::join(default_quantities().names({QuantityKind::IntegerParameter}), ", ")));
     }
-    if (used != value.size() || !std::isfinite(v)) {
-      throw std::invalid_argument(fmt::format("--set {}: '{}' is not a finite number", name, value));
+    if (in.instance.has_scalar(name)) throw std::invalid_argument(fmt::format("--set {}: given twice", name));
+    const double v = option_number(text, "--set " + name).value;
+    const bool integer = q->kind == QuantityKind::IntegerParameter;
+    if (!std::isfinite(v) || (integer && v != std::floor(v)) || v < q->minimum ||
+        (q->minimum_is_open && v == q->minimum) || (integer && v > 1e15)) {
+      throw std::invalid_argument(fmt::format("--set {}: '{}' is not {} >= {}", name, text,
+                                              integer ? "an integer" : "a number", q->minimum));
     }
-    x.scalars[name] = v;
+    if (const auto it = in.derived.find(name); it != in.derived.end() && it->second.first != v) {
+      throw std::invalid_argument(fmt::format("--set {}={} disagrees with the arrays ({} gives {} = {})",
+                                              name, text, it->second.second, name, it->second.first));
+    }
+    in.instance.scalars[name] = v;
   }
-  x.scalars["T"] = o.temperature;
-  const Ball value = quantity<Ball>(o.quantity, x, TierContext<Ball>{o.precision});
+}
+
+// `eval QUANTITY --array q=q.npy --array K=K.npy --set N=3`: any named quantity of the catalog,
+// certified, on arrays a user exported (e.g. from PyTorch with numpy.save). The instance holds
+// doubles, so here -T is the double nearest the text (stated in --help and README).
+int run_eval_quantity(const EvalOptions& o, double temperature) {
+  ArrayInputs in = read_arrays(o);
+  apply_sets(o, in);
+  in.instance.scalars["T"] = temperature;
+  const Ball value = quantity<Ball>(o.quantity, in.instance, TierContext<Ball>{o.precision});
+  require_enclosure(value, o.quantity, o.precision);
   if (o.json) {
     nlohmann::json doc = {{"quantity", o.quantity},
                           {"precision_bits", o.precision},
@@ -103,97 +211,88 @@ int run_eval_quantity(const EvalOptions& o) {
   return kAllHold;
 }
 
-// Parses "1.5,-inf,2" with one error line naming the offending item.
-std::vector<double> parse_list(const std::string& text) {
-  std::vector<double> out;
-  std::size_t start = 0;
-  int index = 0;
-  while (start <= text.size()) {
-    const std::size_t end = std::min(text.find(',', start), text.size());
-    const std::string item = text.substr(start, end - start);
-    const char* begin = item.c_str();
-    char* stop = nullptr;
-    errno = 0;
-    const double v = std::strtod(begin, &stop);
-    if (item.empty() || stop == begin || *stop != '\0' || errno == ERANGE) {
-      throw std::invalid_argument(
-          fmt::format("--logits: item {} ('{}', column {}) is not a number", index, item, start + 1));
-    }
-    out.push_back(v);
-    start = end + 1;
-    ++index;
+// One item of --logits: the exact decimal, or -inf for a masked entry.
+Ball logit_ball(const std::string& item, std::size_t index, std::size_t column, long prec) {
+  std::string lower = item;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "-inf" || lower == "-infinity") return Ball(-INFINITY, prec);
+  if (lower == "nan" || lower == "+nan" || lower == "-nan" || lower == "inf" || lower == "+inf" ||
+      lower == "infinity" || lower == "+infinity") {
+    throw std::domain_error(fmt::format("--logits: logit [0, {}] is {} (only finite values and "
+                                        "-inf for a masked entry are allowed)",
+                                        index, lower.find("nan") != std::string::npos ? "NaN" : "+inf"));
   }
-  return out;
+  try {
+    return decimal_ball(parse_decimal(item), prec);
+  } catch (const ParseError&) {
+    throw std::invalid_argument(
+        fmt::format("--logits: item {} ('{}', column {}) is not a number", index, item, column));
+  }
 }
 
+// Rows of logits as balls: --logits text as exact decimals, .npy entries as the exact values
+// the file holds.
 struct Rows {
-  std::vector<std::vector<double>> rows;
+  std::vector<std::vector<Ball>> rows;
   std::string origin;
 };
 
 Rows load_rows(const EvalOptions& o) {
   Rows r;
   if (!o.logits.empty()) {
-    r.rows.push_back(parse_list(o.logits));
     r.origin = "--logits";
-  } else {
-    const NpyArray a = read_npy(o.input);
-    r.origin = o.input;
-    if (a.rank() == 1) {
-      r.rows.emplace_back(a.data.begin(), a.data.end());
-    } else if (a.rank() == 2) {
-      for (std::size_t i = 0; i < a.shape[0]; ++i) {
-        r.rows.emplace_back(a.data.begin() + i * a.shape[1], a.data.begin() + (i + 1) * a.shape[1]);
-      }
-    } else {
-      throw std::invalid_argument(fmt::format(
-          "{}: expected a 1-D logit row or a 2-D array of rows, got rank {}", o.input, a.rank()));
+    std::vector<Ball> row;
+    for (std::size_t start = 0; start <= o.logits.size();) {
+      const std::size_t end = std::min(o.logits.find(',', start), o.logits.size());
+      row.push_back(logit_ball(o.logits.substr(start, end - start), row.size(), start + 1, o.precision));
+      start = end + 1;
     }
+    r.rows.push_back(std::move(row));
+    return r;
   }
-  if (r.rows.empty() || r.rows.front().empty()) {
-    throw std::invalid_argument(fmt::format("{}: no logits (empty input)", r.origin));
+  const NpyArray a = read_exact_npy(o.input);
+  r.origin = o.input;
+  if (a.rank() != 1 && a.rank() != 2) {
+    throw std::invalid_argument(fmt::format(
+        "{}: expected a 1-D logit row or a 2-D array of rows, got rank {}", o.input, a.rank()));
   }
-  for (std::size_t i = 0; i < r.rows.size(); ++i) {
-    for (std::size_t j = 0; j < r.rows[i].size(); ++j) {
-      const double v = r.rows[i][j];
+  const std::size_t cols = a.rank() == 1 ? a.size() : a.shape[1];
+  if (a.size() == 0 || cols == 0) throw std::invalid_argument(fmt::format("{}: no logits (empty input)", r.origin));
+  for (std::size_t i = 0; i * cols < a.size(); ++i) {
+    std::vector<Ball> row;
+    for (std::size_t j = 0; j < cols; ++j) {
+      const double v = a.data[i * cols + j];
       if (std::isnan(v) || v == INFINITY) {
         throw std::domain_error(fmt::format("{}: logit [{}, {}] is {} (only finite values and "
                                             "-inf for a masked entry are allowed)",
                                             r.origin, i, j, std::isnan(v) ? "NaN" : "+inf"));
       }
+      row.emplace_back(v, o.precision);
     }
+    r.rows.push_back(std::move(row));
   }
   return r;
 }
 
-std::string interval_text(const Ball& b) {
-  return fmt::format("[{:.17g}, {:.17g}]", b.lower(), b.upper());
-}
-
-nlohmann::json ball_json(const Ball& b) {
-  return {{"mid", b.str(40)}, {"lower", b.lower()}, {"upper", b.upper()},
-          {"radius", b.radius()}};
-}
-
 int run_eval(const EvalOptions& o) {
   require_precision(o.precision, "--precision");
-  if (!(o.temperature > 0) || !std::isfinite(o.temperature)) {
+  const DecimalLiteral temperature = option_number(o.temperature, "--temperature");
+  if (!(temperature.value > 0) || temperature.negative || !std::isfinite(temperature.value)) {
     throw std::invalid_argument(
         fmt::format("--temperature must be finite and > 0, got {}", o.temperature));
   }
-  if (!o.arrays.empty()) return run_eval_quantity(o);
+  if (!o.arrays.empty()) return run_eval_quantity(o, temperature.value);
+  if (!o.sets.empty()) throw std::invalid_argument("--set applies to the --array form only");
   if (!is_row_quantity(o.quantity)) {
     throw std::invalid_argument(fmt::format(
         "{} needs named inputs: give --array NAME=FILE.npy (logits, q, K, X) instead of "
         "--logits/--input", o.quantity));
   }
   const Rows rows = load_rows(o);
-  const Ball T(o.temperature, o.precision);
+  const Ball T = decimal_ball(temperature, o.precision);
   nlohmann::json all = nlohmann::json::array();
   for (std::size_t r = 0; r < rows.rows.size(); ++r) {
-    std::vector<Ball> l;
-    l.reserve(rows.rows[r].size());
-    for (double v : rows.rows[r]) l.emplace_back(v, o.precision);
+    const std::vector<Ball>& l = rows.rows[r];
     std::vector<Ball> values;
     if (o.quantity == "softmax") {
       values = softmax<Ball>(l, T);
@@ -211,11 +310,12 @@ int run_eval(const EvalOptions& o) {
     }
     nlohmann::json row = nlohmann::json::array();
     for (std::size_t i = 0; i < values.size(); ++i) {
+      const std::string label =
+          values.size() == 1 ? o.quantity : fmt::format("{}[{}]", o.quantity, i);
+      require_enclosure(values[i], label, o.precision);
       if (o.json) {
         row.push_back(ball_json(values[i]));
       } else {
-        const std::string label =
-            values.size() == 1 ? o.quantity : fmt::format("{}[{}]", o.quantity, i);
         fmt::print("{}{:<16} {}  ∈ {}\n", rows.rows.size() > 1 ? fmt::format("row {} ", r) : "",
                    label, values[i].str(20), interval_text(values[i]));
       }
@@ -224,7 +324,7 @@ int run_eval(const EvalOptions& o) {
   }
   if (o.json) {
     nlohmann::json doc = {{"quantity", o.quantity},
-                          {"temperature", o.temperature},
+                          {"temperature", temperature.value},
                           {"precision_bits", o.precision},
                           {"tier", "enclosure (Arb balls): every interval contains the exact value"},
                           {"rows", all}};
@@ -241,28 +341,32 @@ void add_eval_command(CLI::App& app, int& exit_code) {
       "eval", "Certified value of a quantity on given logits (every printed interval contains "
               "the exact value)");
   cmd->add_option("quantity", opts->quantity,
-                  "softmax, log_softmax (vectors), or any named quantity: log_sum_exp, entropy, "
-                  "alpha_max, alpha_min, lse, jacobian_norm, Delta, sigma_min, rank, "
-                  "effective_rank, stable_rank, spectral_gap, dtilde_A/B/C, …")
+                  fmt::format("with --logits/--input: softmax, log_softmax (vectors), log_sum_exp, "
+                              "entropy, alpha_max, alpha_min; with --array: {}",
+                              fmt::join(computable_quantities(), ", ")))
       ->required()
       ->check([](const std::string& q) -> std::string {
-        if (is_row_quantity(q)) return "";
-        for (const auto& k : known_quantities()) {
-          if (k.name == q) return "";
-        }
+        const std::vector<std::string> known = computable_quantities();
+        if (is_row_quantity(q) || std::find(known.begin(), known.end(), q) != known.end()) return "";
         return "unknown quantity '" + q + "' (see `attncert eval --help`)";
       });
   auto* src = cmd->add_option_group("source", "where the logits come from");
-  src->add_option("--logits", opts->logits, "comma-separated logits, -inf masks an entry");
-  src->add_option("--input", opts->input, ".npy file: one row (1-D) or one row per line (2-D)");
+  src->add_option("--logits", opts->logits,
+                  "comma-separated logits, each the exact decimal written (0.1 is 1/10); -inf "
+                  "masks an entry");
+  src->add_option("--input", opts->input,
+                  ".npy file: one row (1-D) or one row per line (2-D); entries are the exact "
+                  "binary values stored (64-bit integers of magnitude >= 2^53 are refused)");
   src->add_option("--array", opts->arrays,
-                  "NAME=FILE.npy for NAME in logits (1×L), q (1×d), K, X (L×d); repeatable");
+                  "NAME=FILE.npy for NAME in logits (1×L), q (1×d), K, X (L×d); once per name");
   src->require_option(1);
-  cmd->add_option("-T,--temperature", opts->temperature, "temperature T > 0 (α = softmax(l/T))")
+  cmd->add_option("-T,--temperature", opts->temperature, "temperature T > 0 (α = softmax(l/T)), the exact decimal; with --array, the "
+                  "nearest double")
       ->capture_default_str();
   cmd->add_option("-p,--precision", opts->precision, "working precision in bits [2, 1000000]")
       ->capture_default_str();
-  cmd->add_option("--set", opts->sets, "NAME=VALUE for a scalar such as N (top-N size); repeatable");
+  cmd->add_option("--set", opts->sets, "NAME=VALUE for a parameter such as N (top-N size); L and d must agree with "
+                  "the arrays; once per name");
   cmd->add_flag("--json", opts->json, "print JSON instead of text");
   cmd->callback([opts, &exit_code] { exit_code = run_eval(*opts); });
 }

@@ -209,17 +209,30 @@ Ball certified_condition_number(const CertifiedSingularValues& sigma) {
 
 Ball certified_effective_rank(const CertifiedSingularValues& sigma) {
   if (sigma.singular_values.empty()) return indeterminate();
+  const long prec = sigma.precision_bits;
   Ball total(0);
-  total.set_precision(sigma.precision_bits);
-  for (const Ball& s : sigma.singular_values) {
-    if (!certainly(s > Ball(0))) return indeterminate();
-    total += s;
-  }
+  total.set_precision(prec);
+  for (const Ball& s : sigma.singular_values) total += s;
+  // Every σ_i >= 0, so Σσ_j > 0 unless A = 0, where the p_i (and the effective rank) are undefined.
+  if (!certainly(total > Ball(0))) return indeterminate();
   Ball entropy(0);
-  entropy.set_precision(sigma.precision_bits);
+  entropy.set_precision(prec);
   for (const Ball& s : sigma.singular_values) {
     const Ball p = s / total;
-    entropy -= p * log(p);
+    if (certainly(s > Ball(0))) {
+      entropy -= p * log(p);
+      continue;
+    }
+    // σ_i may be 0 (a rank-deficient A): the term is h(p) = −p log p with h(0) = 0, which is
+    // increasing on [0, 1/e] and at most 1/e, so for 0 <= p <= u it lies in [0, h(min(u, 1/e))].
+    const double u = p.upper();
+    if (u <= 0) continue;  // p = 0 exactly: the term is 0
+    double h_max = 0.36787944117144234;  // > 1/e = max h
+    if (u < 0.36787944117144) {
+      const Ball pu(u, prec);
+      h_max = (-(pu * log(pu))).upper();
+    }
+    entropy += Ball::interval(0, h_max, prec);
   }
   return exp(entropy);
 }

@@ -87,8 +87,9 @@ Eigen::Index linear_attention_rank_upper_bound(Eigen::Index query_rows, Eigen::I
 Ball certified_stable_rank(const RowMatrix<Ball>& A, const CertifiedSingularValues& sigma);
 /// σ₁ / σ_p enclosed; indeterminate unless σ_p is certainly > 0.
 Ball certified_condition_number(const CertifiedSingularValues& sigma);
-/// exp(−Σ p_i log p_i), p_i = σ_i / Σσ_j, enclosed; indeterminate unless every σ_i is
-/// certainly > 0 (x log x at an enclosure touching 0 would need a separate range bound).
+/// exp(−Σ p_i log p_i), p_i = σ_i / Σσ_j, with 0·log 0 = 0 (a rank-deficient A has
+/// effective rank < its size: all-ones attention gives 1), enclosed; a σ_i whose enclosure
+/// touches 0 adds the range of −p log p over [0, its upper bound]. Indeterminate only for A = 0.
 Ball certified_effective_rank(const CertifiedSingularValues& sigma);
 
 }  // namespace attncert

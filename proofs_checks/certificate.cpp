@@ -1,9 +1,9 @@
 #include "proofs_checks/certificate.hpp"
 
-#include <cmath>
-#include <exception>
 #include <algorithm>
+#include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "numerics/precision.hpp"
 
@@ -98,7 +98,13 @@ InstanceCertificate certify_instance(const Claim& claim, const Instance& x,
       } else {
         cert.detail = "hypotheses not decided at this precision";
       }
-    } catch (const std::exception& e) {
+    } catch (const std::domain_error& e) {
+      // A tier operation's documented numerical failure (a non-finite intermediate, a spectrum
+      // that could not be certified, …): undecided at this precision, maybe not at the next.
+      // Everything else — std::logic_error (a bug, or bad input such as an expression undefined
+      // at this instance) and other failures — propagates to the caller.
+      cert.detail = e.what();
+    } catch (const std::runtime_error& e) {  // e.g. a degenerate random feature block
       cert.detail = e.what();
     }
     if (prec >= options.max_precision) break;

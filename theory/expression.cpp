@@ -1,460 +1,24 @@
 #include "theory/expression.hpp"
 
-#include <flint/fmpz.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 #include <cmath>
-#include <map>
 #include <numbers>
-#include <system_error>
 #include <type_traits>
 #include <utility>
 
 #include "numerics/ball.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/tri_state.hpp"
+#include "theory/ascii.hpp"
 #include "theory/claim.hpp"  // Relation
+#include "theory/decimal_literal.hpp"
 
 namespace attncert {
 
-namespace {
-
-constexpr std::array<std::string_view, 6> kFunctionNames = {"abs", "exp", "log",
-                                                             "max", "min", "sqrt"};
-
-// ASCII classes by hand: <cctype> is locale dependent and undefined for negative chars.
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_letter(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-bool is_word(char c) noexcept { return is_letter(c) || is_digit(c); }
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-char to_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool is_identifier(std::string_view s) noexcept {
-  return !s.empty() && is_letter(s[0]) && std::all_of(s.begin(), s.end(), is_word);
-}
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if the bytes there are not one.
-std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
-  const auto b = static_cast<unsigned char>(s[i]);
-  std::size_t n = 0;
-  unsigned min_code = 0;
-  unsigned code = 0;
-  if (b >= 0xC2 && b <= 0xDF) {
-    n = 2, code = b & 0x1Fu, min_code = 0x80;
-  } else if (b >= 0xE0 && b <= 0xEF) {
-    n = 3, code = b & 0x0Fu, min_code = 0x800;
-  } else if (b >= 0xF0 && b <= 0xF4) {
-    n = 4, code = b & 0x07u, min_code = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xC0u) != 0x80u) return 0;
-    code = (code << 6) | (c & 0x3Fu);
-  }
-  if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
-  return n;
-}
-
-// Optimal-string-alignment distance (edit distance counting a transposition as one edit).
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-std::string lowered(std::string_view s) {
-  std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(), to_lower);
-  return r;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string r;
-  for (const auto& s : items) {
-    if (!r.empty()) r += ", ";
-    r += s;
-  }
-  return r;
-}
-
-// Typographic characters pasted from papers, and what the language spells instead.
-std::string_view unicode_hint(std::string_view token) noexcept {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kHints = {{
-      {"\u2264", "write <="},
-      {"\u2265", "write >="},
-      {"\u2212", "write - for minus"},
-      {"\u00d7", "write * for a product"},
-      {"\u00b7", "write * for a product"},
-      {"\u03b1", "write alpha_max or alpha_min"},
-      {"\u0394", "write Delta"},
-  }};
-  for (const auto& [from, hint] : kHints) {
-    if (token == from) return hint;
-  }
-  return {};
-}
-
-}  // namespace
-
-// --- errors ------------------------------------------------------------------------------
-
-ParseError::ParseError(std::string_view input, std::size_t column, const std::string& detail)
-    : std::invalid_argument(fmt::format("column {}: {}", column, detail)),
-      input_(input),
-      column_(column),
-      detail_(detail) {}
-
-std::string ParseError::caret_line() const { return attncert::caret_line(input_, column_); }
-
-std::string caret_line(std::string_view input, std::size_t column, std::size_t width) {
-  width = std::max<std::size_t>(width, 8);
-  const std::size_t index = std::min(column == 0 ? 0 : column - 1, input.size());
-  std::size_t begin = 0;
-  std::size_t end = input.size();
-  if (input.size() > width) {
-    begin = index > width / 2 ? index - width / 2 : 0;
-    end = std::min(input.size(), begin + width);
-    // Do not start inside a UTF-8 sequence.
-    while (begin > 0 && begin < input.size() &&
-           (static_cast<unsigned char>(input[begin]) & 0xC0u) == 0x80u) {
-      --begin;
-    }
-  }
-  std::string line = begin > 0 ? "..." : "";
-  std::size_t display = line.size();
-  std::size_t caret = std::string::npos;
-  std::size_t i = begin;
-  while (i < end) {
-    if (i >= index && caret == std::string::npos) caret = display;
-    const char c = input[i];
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x80) {
-      line += (b < 0x20 || b == 0x7F) ? ' ' : c;  // keeps the input on one line
-      ++i;
-    } else if (const std::size_t n = utf8_length(input, i); n > 0 && i + n <= end) {
-      line.append(input.substr(i, n));
-      i += n;
-    } else {
-      line += '?';
-      ++i;
-    }
-    ++display;
-  }
-  if (caret == std::string::npos) caret = display;
-  if (end < input.size()) line += "...";
-  return line + "\n" + std::string(caret, ' ') + "^";
-}
-
-// --- registry ----------------------------------------------------------------------------
-
-std::string_view to_string(QuantityKind kind) noexcept {
-  switch (kind) {
-    case QuantityKind::RealParameter: return "real parameter";
-    case QuantityKind::IntegerParameter: return "integer parameter";
-    case QuantityKind::Derived: return "derived quantity";
-    case QuantityKind::Constant: return "constant";
-    case QuantityKind::VectorInput: return "vector input";
-  }
-  return "?";
-}
-
-std::span<const std::string_view> function_names() noexcept { return kFunctionNames; }
-
-QuantityRegistry::QuantityRegistry(std::initializer_list<Quantity> quantities) {
-  for (const auto& q : quantities) add(q);
-}
-
-void QuantityRegistry::add(Quantity quantity) {
-  if (!is_identifier(quantity.name)) {
-    throw std::invalid_argument(fmt::format(
-        "QuantityRegistry: '{}' is not a name (letters, digits, '_', not starting with a digit)",
-        quantity.name));
-  }
-  if (std::find(kFunctionNames.begin(), kFunctionNames.end(), quantity.name) !=
-      kFunctionNames.end()) {
-    throw std::invalid_argument(fmt::format(
-        "QuantityRegistry: '{}' is a function name; a quantity needs another name", quantity.name));
-  }
-  if (find(quantity.name) != nullptr) {
-    throw std::invalid_argument(
-        fmt::format("QuantityRegistry: '{}' is registered twice", quantity.name));
-  }
-  // The evaluator encloses constants itself (Arb's pi and e); it knows no others.
-  if (quantity.kind == QuantityKind::Constant && quantity.name != "pi" && quantity.name != "e") {
-    throw std::invalid_argument(fmt::format(
-        "QuantityRegistry: '{}': the only constants are pi and e; register other values as "
-        "parameters",
-        quantity.name));
-  }
-  if (std::isnan(quantity.minimum)) {
-    throw std::invalid_argument(
-        fmt::format("QuantityRegistry: '{}': minimum must not be NaN", quantity.name));
-  }
-  quantities_.push_back(std::move(quantity));
-}
-
-const Quantity* QuantityRegistry::find(std::string_view name) const noexcept {
-  for (const auto& q : quantities_) {
-    if (q.name == name) return &q;
-  }
-  return nullptr;
-}
-
-std::vector<std::string> QuantityRegistry::names() const {
-  std::vector<std::string> r;
-  for (const auto& q : quantities_) r.push_back(q.name);
-  std::sort(r.begin(), r.end());
-  return r;
-}
-
-std::vector<std::string> QuantityRegistry::names(std::initializer_list<QuantityKind> kinds) const {
-  std::vector<std::string> r;
-  for (const auto& q : quantities_) {
-    if (std::find(kinds.begin(), kinds.end(), q.kind) != kinds.end()) r.push_back(q.name);
-  }
-  std::sort(r.begin(), r.end());
-  return r;
-}
-
-std::optional<std::string> QuantityRegistry::closest(std::string_view name,
-                                                     const std::vector<std::string>& candidates) {
-  const std::string lower = lowered(name);
-  // A typo costs about one edit per three characters; a one- or two-letter name only
-  // matches up to case (x is not a typo of d).
-  const std::size_t budget = std::max<std::size_t>(name.size() / 3, name.size() >= 3 ? 1 : 0);
-  std::optional<std::string> best;
-  std::pair<std::size_t, std::size_t> best_score{0, 0};
-  for (const auto& c : candidates) {
-    const std::string lc = lowered(c);
-    std::size_t d = edit_distance(lower, lc);
-    if (d > budget && name.size() >= 3 && lc.starts_with(lower)) d = budget;  // "sigma" -> sigma_min
-    if (d > budget) continue;
-    const std::pair<std::size_t, std::size_t> score{d, edit_distance(name, c)};
-    if (!best || score < best_score) {
-      best = c;
-      best_score = score;
-    }
-  }
-  return best;
-}
-
-const QuantityRegistry& default_quantities() {
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  using K = QuantityKind;
-  static const QuantityRegistry registry{
-      {"alpha_max", K::Derived, "largest attention weight max_i alpha_i, alpha = softmax(l/T)", -inf, false},
-      {"alpha_min", K::Derived, "smallest attention weight min_i alpha_i", -inf, false},
-      {"jacobian_norm", K::Derived, "spectral norm of the Jacobian of softmax(l/T) w.r.t. l", -inf, false},
-      {"Delta", K::Derived, "||q||_2 * max_j ||k_j||_2", -inf, false},
-      {"L", K::IntegerParameter, "sequence length (number of keys / logits)", 1, false},
-      {"T", K::RealParameter, "softmax temperature", 0, true},
-      {"N", K::IntegerParameter, "size of the selected top-N set", 1, false},
-      {"d", K::IntegerParameter, "head (query/key) dimension", 1, false},
-      {"m", K::IntegerParameter, "feature dimension of a linear-attention feature map", 1, false},
-      {"dtilde_A", K::Derived, "||sum_{i not in I_N} alpha_i x_i - s|| (reading A of d~)", -inf, false},
-      {"dtilde_B", K::Derived, "sum_{i not in I_N} ||alpha_i x_i - s|| (reading B of d~)", -inf, false},
-      {"dtilde_C", K::Derived, "||sum_{i not in I_N} (alpha_i x_i - s)|| (reading C of d~)", -inf, false},
-      {"rank", K::Derived, "rank of the attention matrix", -inf, false},
-      {"sigma_min", K::Derived, "smallest singular value of the attention matrix", -inf, false},
-      {"effective_rank", K::Derived, "exp of the entropy of the normalised singular values", -inf, false},
-      {"stable_rank", K::Derived, "||A||_F^2 / ||A||_2^2", -inf, false},
-      {"spectral_gap", K::Derived, "1 - |lambda_2| of the row-stochastic attention matrix", -inf, false},
-      {"lse", K::Derived, "log-sum-exp of the scaled logits, log sum_i exp(l_i/T)", -inf, false},
-      {"entropy", K::Derived, "Shannon entropy of alpha, in nats", -inf, false},
-      {"pi", K::Constant, "3.14159...", -inf, false},
-      {"e", K::Constant, "2.71828..., exp(1)", -inf, false},
-      {"logit_max", K::Derived, "max_j l_j", -inf, false},
-      {"logit_min", K::Derived, "min_j l_j over unmasked entries", -inf, false},
-      {"logit_range", K::Derived, "max_j l_j - min_j l_j", -inf, false},
-      // Array inputs, named as in Instance (theory/instance.hpp).
-      {"logits", K::VectorInput, "logits l in R^L", -inf, false},
-      {"q", K::VectorInput, "query q in R^d", -inf, false},
-      {"K", K::VectorInput, "keys k_1..k_L in R^d (rows of K)", -inf, false},
-      {"X", K::VectorInput, "values / token vectors x_1..x_L in R^d (rows of X)", -inf, false},
-  };
-  return registry;
-}
-
-// --- scanner -----------------------------------------------------------------------------
-
-namespace detail {
-
-Scanner::Scanner(std::string_view text) : text_(text) {
-  if (text.size() > kMaxInputLength) {
-    fail_at(kMaxInputLength,
-            fmt::format("expected at most {} characters, found {}", kMaxInputLength, text.size()));
-  }
-}
-
-void Scanner::skip_space() noexcept {
-  while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
-}
-
-bool Scanner::at_end() noexcept {
-  skip_space();
-  return pos_ >= text_.size();
-}
-
-char Scanner::peek() noexcept {
-  skip_space();
-  return pos_ < text_.size() ? text_[pos_] : '\0';
-}
-
-bool Scanner::accept(std::string_view token) noexcept {
-  skip_space();
-  if (text_.substr(pos_).starts_with(token)) {
-    pos_ += token.size();
-    return true;
-  }
-  return false;
-}
-
-std::string_view Scanner::identifier() noexcept {
-  skip_space();
-  if (pos_ >= text_.size() || !is_letter(text_[pos_])) return {};
-  const std::size_t begin = pos_;
-  while (pos_ < text_.size() && is_word(text_[pos_])) ++pos_;
-  return text_.substr(begin, pos_ - begin);
-}
-
-std::optional<Scanner::Number> Scanner::number(bool allow_sign) {
-  skip_space();
-  const std::size_t start = pos_;
-  std::size_t p = pos_;
-  const auto at = [&](std::size_t i) { return i < text_.size() ? text_[i] : '\0'; };
-  bool negative = false;
-  if (allow_sign && (at(p) == '+' || at(p) == '-')) {
-    negative = at(p) == '-';
-    ++p;
-  }
-  if (!(is_digit(at(p)) || (at(p) == '.' && is_digit(at(p + 1))))) {
-    if (p == start) return std::nullopt;
-    pos_ = p;
-    fail_expected("a number after the sign");
-  }
-  const std::size_t digits_begin = p;
-  std::string mantissa;
-  while (is_digit(at(p))) mantissa += text_[p++];
-  std::size_t fraction_digits = 0;
-  if (at(p) == '.') {
-    ++p;
-    while (is_digit(at(p))) {
-      mantissa += text_[p++];
-      ++fraction_digits;
-    }
-  }
-  const auto malformed = [&](std::size_t end, std::string_view note) {
-    while (is_word(at(end)) || at(end) == '.') ++end;
-    fail_at(start, fmt::format("expected a number, found '{}' ({})",
-                               clip(text_.substr(start, end - start)), note));
-  };
-  long exponent = 0;
-  if (at(p) == 'e' || at(p) == 'E') {
-    std::size_t q = p + 1;
-    bool exponent_negative = false;
-    if (at(q) == '+' || at(q) == '-') exponent_negative = at(q++) == '-';
-    if (!is_digit(at(q))) malformed(q, "an exponent needs digits, e.g. 1e-3");
-    while (is_digit(at(q))) {
-      // Saturates far beyond the double range; the range check below rejects such values.
-      exponent = std::min(exponent * 10 + (text_[q++] - '0'), 1'000'000'000L);
-    }
-    if (exponent_negative) exponent = -exponent;
-    p = q;
-  }
-  if (at(p) == '.') malformed(p, "a number has one decimal point");
-  if (is_word(at(p))) malformed(p, "a number cannot run into a name; write 2*x for a product");
-
-  Number n;
-  n.position = start;
-  n.negative = negative;
-  const char* first = text_.data() + digits_begin;
-  const char* last = text_.data() + p;
-  const auto [ptr, ec] = std::from_chars(first, last, n.value, std::chars_format::general);
-  if (ec != std::errc() || ptr != last || !std::isfinite(n.value)) {
-    fail_at(start, fmt::format("expected a number within double range (about 4.9e-324 to "
-                               "1.8e308 in magnitude, or 0), found '{}'",
-                               clip(text_.substr(start, p - start))));
-  }
-  if (negative) n.value = -n.value;
-  const std::size_t nonzero = mantissa.find_first_not_of('0');
-  if (nonzero == std::string::npos) {
-    n.mantissa = "0";  // 0e999999 is 0: no exponent to carry
-  } else {
-    n.mantissa = mantissa.substr(nonzero);
-    n.exponent10 = exponent - static_cast<long>(fraction_digits);
-  }
-  pos_ = p;
-  return n;
-}
-
-std::string Scanner::describe(std::size_t position) const {
-  if (position >= text_.size()) return "end of input";
-  const std::string_view rest = text_.substr(position);
-  const char c = rest[0];
-  std::size_t n = 1;
-  if (is_letter(c) || is_digit(c) || c == '.') {
-    while (n < rest.size() && (is_word(rest[n]) || rest[n] == '.')) ++n;
-    n = std::min<std::size_t>(n, 40);
-  } else if (rest.starts_with("<=") || rest.starts_with(">=") || rest.starts_with("==") ||
-             rest.starts_with("!=") || rest.starts_with("**")) {
-    n = 2;
-  }
-  const auto b = static_cast<unsigned char>(c);
-  if (b < 0x20 || b == 0x7F) return fmt::format("'\\x{:02x}'", b);
-  if (b >= 0x80) {
-    const std::size_t len = utf8_length(text_, position);
-    if (len == 0) return fmt::format("'\\x{:02x}'", b);
-    return fmt::format("'{}'", rest.substr(0, len));
-  }
-  return fmt::format("'{}'", rest.substr(0, n));
-}
-
-void Scanner::fail_expected(std::string_view what, std::string_view note) {
-  skip_space();
-  std::string detail = fmt::format("expected {}, found {}", what, describe(pos_));
-  if (note.empty() && pos_ < text_.size()) {
-    note = unicode_hint(text_.substr(pos_, utf8_length(text_, pos_)));
-  }
-  if (!note.empty()) detail += fmt::format(" ({})", note);
-  fail_at(pos_, detail);
-}
-
-void Scanner::fail_at(std::size_t position, const std::string& detail) const {
-  throw ParseError(text_, position + 1, detail);
-}
-
-std::string clip(std::string_view text, std::size_t limit) {
-  if (text.size() <= limit) return std::string(text);
-  return std::string(text.substr(0, limit)) + "...";
-}
-
-std::string unknown_name_detail(std::string_view name, const std::vector<std::string>& known) {
-  std::string detail = fmt::format("unknown name '{}'", clip(name));
-  if (const auto guess = QuantityRegistry::closest(name, known)) {
-    detail += fmt::format(" (did you mean '{}'?)", *guess);
-  }
-  return detail + "; known names: " + join(known);
-}
-
-}  // namespace detail
+using ascii::is_space;
 
 // --- parser ------------------------------------------------------------------------------
 
@@ -598,20 +162,20 @@ class ExpressionParser {
     const std::size_t at = s_.position();
     const std::string_view name = s_.identifier();
     if (name.empty()) s_.fail_expected("a number, a name or '('");
-    const auto function =
-        std::find(kFunctionNames.begin(), kFunctionNames.end(), name);
+    const auto functions = function_names();
+    const auto function = std::find(functions.begin(), functions.end(), name);
     const Quantity* quantity = registry_.find(name);
     if (s_.peek() == '(') {
-      if (function != kFunctionNames.end()) return call(name, at);
+      if (function != functions.end()) return call(name, at);
       if (quantity != nullptr) {
         s_.fail_at(at, fmt::format("'{}' is a quantity, not a function; write {}*(...) for a "
                                    "product",
                                    name, name));  // registry names are short
       }
       s_.fail_at(at, fmt::format("unknown function '{}' (functions: {})", detail::clip(name),
-                                 join({kFunctionNames.begin(), kFunctionNames.end()})));
+                                 fmt::join(functions, ", ")));
     }
-    if (function != kFunctionNames.end()) {
+    if (function != functions.end()) {
       s_.fail_expected(fmt::format("'(' after function '{}'", name));
     }
     if (quantity == nullptr) {
@@ -622,7 +186,7 @@ class ExpressionParser {
       case QuantityKind::VectorInput:
         s_.fail_at(at, fmt::format("'{}' is a vector input, not a number; expressions use the "
                                    "scalar quantities: {}",
-                                   name, join(scalar_names())));
+                                   name, fmt::join(scalar_names(), ", ")));
       case QuantityKind::Constant:
         node.kind = Kind::Constant;
         node.constant = name == "pi" ? Expression::ConstantId::Pi : Expression::ConstantId::E;
@@ -740,26 +304,6 @@ InequalityExpression parse_inequality(std::string_view text, const QuantityRegis
 
 namespace {
 
-// The literal's exact decimal value mantissa * 10^exponent10, enclosed at prec bits.
-Ball literal_ball(const std::string& mantissa, long exponent10, long prec) {
-  Ball r(0.0, prec);
-  fmpz_t m, p;
-  fmpz_init(m);
-  fmpz_init(p);
-  fmpz_set_str(m, mantissa.c_str(), 10);
-  fmpz_ui_pow_ui(p, 10, static_cast<ulong>(std::labs(exponent10)));
-  if (exponent10 >= 0) {
-    fmpz_mul(m, m, p);
-    arb_set_fmpz(r.arb(), m);  // an exact integer
-  } else {
-    arb_set_fmpz(r.arb(), m);
-    arb_div_fmpz(r.arb(), r.arb(), p, prec);
-  }
-  fmpz_clear(m);
-  fmpz_clear(p);
-  return r;
-}
-
 // mantissa * 10^exponent10 as a plain decimal when short, else in e-notation.
 std::string decimal_text(const std::string& mantissa, long exponent10) {
   const long digits = static_cast<long>(mantissa.size());
@@ -772,6 +316,8 @@ std::string decimal_text(const std::string& mantissa, long exponent10) {
   }
   return fmt::format("{}e{}", mantissa, exponent10);
 }
+
+std::string enclosure_text(const Ball& b) { return fmt::format("[{:.6g}, {:.6g}]", b.lower(), b.upper()); }
 
 double nan_min(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); }
 double nan_max(double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); }
@@ -788,7 +334,7 @@ T Expression::evaluate_nodes(std::span<const T> values, long prec) const {
   if (values.size() != names_.size()) {
     throw std::invalid_argument(fmt::format(
         "Expression::evaluate: '{}' needs {} values (for {}), got {}", text_, names_.size(),
-        join(names_), values.size()));
+        fmt::join(names_, ", "), values.size()));
   }
   std::vector<T> v(nodes_.size());
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
@@ -797,7 +343,7 @@ T Expression::evaluate_nodes(std::span<const T> values, long prec) const {
     const char* op = operators_.data() + n.first_child;
     switch (n.kind) {
       case NodeKind::Number:
-        if constexpr (kBall) v[i] = literal_ball(n.mantissa, n.exponent10, prec);
+        if constexpr (kBall) v[i] = decimal_ball({n.mantissa, n.exponent10, false, n.value}, prec);
         else v[i] = n.value;
         break;
       case NodeKind::Name:
@@ -826,18 +372,29 @@ T Expression::evaluate_nodes(std::span<const T> values, long prec) const {
       case NodeKind::Product:
         v[i] = std::move(v[child[0]]);
         for (std::uint32_t k = 1; k < n.child_count; ++k) {
-          if (op[k] == '*') v[i] *= v[child[k]];
-          else v[i] /= v[child[k]];
+          if (op[k] == '*') {
+            v[i] *= v[child[k]];
+            continue;
+          }
+          if constexpr (kBall) {
+            if (v[child[k]].is_zero()) {
+              throw ExpressionDomainError(
+                  fmt::format("division by {}, which is 0, is undefined", render(child[k])));
+            }
+          }
+          v[i] /= v[child[k]];
         }
         break;
       case NodeKind::Power: {
         using std::pow;
+        if constexpr (kBall) require_power_defined(child[0], v[child[0]], child[1], v[child[1]]);
         v[i] = pow(v[child[0]], v[child[1]]);
         break;
       }
       case NodeKind::Call: {
         using std::abs, std::exp, std::log, std::sqrt;
         const T& x = v[child[0]];
+        if constexpr (kBall) require_argument_defined(n.function, child[0], x);
         switch (n.function) {
           case Function::Exp: v[i] = exp(x); break;
           case Function::Log: v[i] = log(x); break;
@@ -861,6 +418,29 @@ T Expression::evaluate_nodes(std::span<const T> values, long prec) const {
     }
   }
   return std::move(v.back());
+}
+
+void Expression::require_argument_defined(Function f, std::uint32_t arg, const Ball& x) const {
+  const bool log_undefined = f == Function::Log && certainly(x <= Ball(0));
+  const bool sqrt_undefined = f == Function::Sqrt && certainly(x < Ball(0));
+  if (log_undefined || sqrt_undefined) {
+    throw ExpressionDomainError(fmt::format("{}({}) is undefined: its argument lies in {}, which is {}",
+                                            log_undefined ? "log" : "sqrt", render(arg),
+                                            enclosure_text(x), log_undefined ? "<= 0" : "< 0"));
+  }
+}
+
+void Expression::require_power_defined(std::uint32_t base, const Ball& x, std::uint32_t exponent,
+                                       const Ball& y) const {
+  if (x.is_zero() && certainly(y < Ball(0))) {
+    throw ExpressionDomainError(fmt::format("{} ^ {} is undefined: 0 to the power {}",
+                                            render(base), render(exponent), enclosure_text(y)));
+  }
+  if (certainly(x < Ball(0)) && y.is_exact() && y.is_finite() && !arb_is_int(y.arb())) {
+    throw ExpressionDomainError(fmt::format(
+        "{} ^ {} is undefined: a negative base ({}) to the non-integer power {}", render(base),
+        render(exponent), enclosure_text(x), fmt::format("{:.17g}", y.mid())));
+  }
 }
 
 double Expression::evaluate(std::span<const double> values) const {
@@ -906,7 +486,7 @@ std::string Expression::render(std::uint32_t index) const {
       return r + ")";
     }
     case NodeKind::Call: {
-      std::string r = std::string(kFunctionNames[static_cast<std::size_t>(
+      std::string r = std::string(function_names()[static_cast<std::size_t>(
           n.function == Function::Abs    ? 0
           : n.function == Function::Exp  ? 1
           : n.function == Function::Log  ? 2

@@ -28,10 +28,12 @@
 //
 // Evaluation, given values for the names used: in double (a working-tier search value) or in
 // Ball (certified: every operation in Ball arithmetic, literals enclosed exactly as decimals,
-// pi and e by Arb). Where an operation is undefined or may be — log or sqrt of a ball that may
-// be <= 0 (resp. < 0), division by a ball containing 0, 0^negative, x^y with x < 0 and y not
-// an exact integer — the Ball result is a non-finite ball, which the engine reads as Unknown;
-// the double result is then NaN or ±inf.
+// pi and e by Arb). Where an operation is certainly undefined — log of a ball certainly <= 0,
+// sqrt of one certainly < 0, division by an exact 0, 0^y with y certainly < 0, x^y with x
+// certainly < 0 and y an exact non-integer — Ball evaluation throws ExpressionDomainError
+// naming the sub-expression (an input error). Where it only may be undefined (the ball
+// straddles the boundary) the result is a non-finite ball, which the engine reads as Unknown:
+// a higher precision may decide it. The double result is then NaN or ±inf.
 #pragma once
 
 #include <cstddef>
@@ -46,95 +48,23 @@
 #include <string_view>
 #include <vector>
 
+#include "theory/expression_scanner.hpp"
+#include "theory/quantity_registry.hpp"
+
 namespace attncert {
 
 class Ball;
 class Tri;
 
-/// Longest accepted input (expression, inequality or domain), in bytes.
-inline constexpr std::size_t kMaxInputLength = 10'000;
-/// Deepest accepted nesting of parentheses, calls, unary signs and exponents; keeps the
-/// recursive-descent parser's stack small whatever the input.
-inline constexpr int kMaxNestingDepth = 200;
-
-// --- errors ------------------------------------------------------------------------------
-
-/// A malformed expression, inequality or domain. what() is one line:
-///   "column 7: expected ')', found end of input"
-/// (column is 1-based, in bytes of the input; the input is ASCII up to the error).
-class ParseError : public std::invalid_argument {
+/// A sub-expression certainly outside its function's domain at the values given — log of a
+/// number <= 0, sqrt of a negative one, division by exactly 0, 0 to a negative power, a
+/// negative number to a non-integer power — so the statement is undefined there: an input
+/// error, not an undecided comparison. One line, naming the sub-expression, e.g.
+///   "log((x - 1)) is undefined: its argument lies in [-1, -1], which is <= 0"
+class ExpressionDomainError : public std::invalid_argument {
  public:
-  ParseError(std::string_view input, std::size_t column, const std::string& detail);
-  std::size_t column() const noexcept { return column_; }
-  const std::string& input() const noexcept { return input_; }
-  /// The message without the "column N: " prefix.
-  const std::string& detail() const noexcept { return detail_; }
-  /// Two lines: the input (a window of it when long) and a ^ under the column.
-  std::string caret_line() const;
-
- private:
-  std::string input_;
-  std::size_t column_;
-  std::string detail_;
+  using std::invalid_argument::invalid_argument;
 };
-
-/// Renders `input` on one line (control characters shown as spaces, a window with "..." when
-/// longer than `width`) and a second line with ^ under 1-based `column`. No trailing newline.
-std::string caret_line(std::string_view input, std::size_t column, std::size_t width = 72);
-
-// --- named quantities ------------------------------------------------------------------
-
-enum class QuantityKind {
-  RealParameter,     // scalar input a domain ranges over (T)
-  IntegerParameter,  // integer-valued input (L, N, d, m)
-  Derived,           // computed from an instance (alpha_max, jacobian_norm, ...); not in domains
-  Constant,          // fixed value (pi, e); evaluated internally, never looked up
-  VectorInput,       // vector-valued input drawn from a distribution (logits, q, ...); domains only
-};
-
-std::string_view to_string(QuantityKind kind) noexcept;
-
-struct Quantity {
-  std::string name;
-  QuantityKind kind = QuantityKind::Derived;
-  std::string description;
-  /// Admissible values of a parameter (domains are checked against them): value >= minimum,
-  /// or value > minimum when minimum_is_open.
-  double minimum = -std::numeric_limits<double>::infinity();
-  bool minimum_is_open = false;
-};
-
-/// The names an expression or a domain may use. Names follow the identifier rule of the
-/// grammar and may not be a function name; a bad or duplicate name throws
-/// std::invalid_argument.
-class QuantityRegistry {
- public:
-  QuantityRegistry() = default;
-  QuantityRegistry(std::initializer_list<Quantity> quantities);
-  void add(Quantity quantity);
-
-  const Quantity* find(std::string_view name) const noexcept;
-  /// Sorted names, optionally only those of the given kinds.
-  std::vector<std::string> names() const;
-  std::vector<std::string> names(std::initializer_list<QuantityKind> kinds) const;
-  /// The candidate closest to `name` by edit distance (case-insensitive first), if close
-  /// enough to be a plausible typo.
-  static std::optional<std::string> closest(std::string_view name,
-                                            const std::vector<std::string>& candidates);
-  const std::vector<Quantity>& quantities() const noexcept { return quantities_; }
-
- private:
-  std::vector<Quantity> quantities_;  // in insertion order
-};
-
-/// The catalog's names: alpha_max, alpha_min, jacobian_norm, Delta, L, T, N, d, m, dtilde_A,
-/// dtilde_B, dtilde_C, rank, sigma_min, effective_rank, stable_rank, lse, entropy,
-/// logit_max, logit_min, logit_range, the constants pi and e, and the array inputs logits, q,
-/// K (keys), X (values) — array names as in Instance.
-const QuantityRegistry& default_quantities();
-
-/// Function names of the language: abs, exp, log, max, min, sqrt.
-std::span<const std::string_view> function_names() noexcept;
 
 // --- expressions -----------------------------------------------------------------------
 
@@ -182,6 +112,10 @@ class Expression {
 
   template <class T>
   T evaluate_nodes(std::span<const T> values, long prec) const;
+  // Throw ExpressionDomainError when the operation is certainly undefined at these values.
+  void require_argument_defined(Function f, std::uint32_t arg, const Ball& x) const;
+  void require_power_defined(std::uint32_t base, const Ball& x, std::uint32_t exponent,
+                             const Ball& y) const;
   std::string render(std::uint32_t node) const;
 
   std::string text_;
@@ -213,7 +147,8 @@ struct InequalityExpression {
   std::vector<std::string> names_used() const;
   /// Certified truth of "lhs relation rhs" at `prec` bits: True when proved, False when
   /// refuted, Unknown when the enclosures overlap or either side is non-finite. Exactly equal
-  /// sides give True for <= and >=, False for < and >.
+  /// sides give True for <= and >=, False for < and >. A side certainly undefined at these
+  /// values throws ExpressionDomainError.
   Tri holds(const Lookup<Ball>& env, long prec) const;
   /// How far the double values violate the relation, the quantity a search maximises:
   /// lhs - rhs for <= and <, rhs - lhs for >= and >, |lhs - rhs| for Equal. Positive means
@@ -228,57 +163,5 @@ struct InequalityExpression {
 InequalityExpression parse_inequality(std::string_view text,
                             const QuantityRegistry& registry = default_quantities());
 
-// --- the token scanner, shared with the domain parser -------------------------------------
-
-namespace detail {
-
-class Scanner {
- public:
-  /// Throws ParseError when the text is longer than kMaxInputLength.
-  explicit Scanner(std::string_view text);
-
-  std::string_view text() const noexcept { return text_; }
-  std::size_t position() const noexcept { return pos_; }
-  void skip_space() noexcept;
-  /// After skipping space.
-  bool at_end() noexcept;
-  char peek() noexcept;  // '\0' at the end
-  /// Consumes `token` (after skipping space) if the text continues with it.
-  bool accept(std::string_view token) noexcept;
-  /// An identifier at the current position (after skipping space), consumed; empty if none.
-  std::string_view identifier() noexcept;
-
-  struct Number {
-    double value = 0;
-    std::string mantissa;  // decimal digits, leading zeros stripped ("0" for zero)
-    long exponent10 = 0;   // value = mantissa * 10^exponent10 (before the sign)
-    bool negative = false;
-    std::size_t position = 0;
-  };
-  /// A number literal at the current position (after space), with an optional sign when
-  /// `allow_sign`; nullopt when none starts here. A malformed one ("1e", "1.2.3", "2x",
-  /// out of double range) throws ParseError.
-  std::optional<Number> number(bool allow_sign);
-
-  /// "'<token>'" for the token starting at `position`, or "end of input".
-  std::string describe(std::size_t position) const;
-  /// Throws "column C: expected <what>, found <token at the current position>[ (<note>)]".
-  [[noreturn]] void fail_expected(std::string_view what, std::string_view note = {});
-  /// Throws "column <position + 1>: <detail>".
-  [[noreturn]] void fail_at(std::size_t position, const std::string& detail) const;
-
- private:
-  std::string_view text_;
-  std::size_t pos_ = 0;
-};
-
-/// `text`, cut to `limit` characters with "..." appended (long names in messages).
-std::string clip(std::string_view text, std::size_t limit = 40);
-
-/// The one-line description of an unknown name: "unknown name 'x' (did you mean 'y'?);
-/// known names: a, b, c".
-std::string unknown_name_detail(std::string_view name, const std::vector<std::string>& known);
-
-}  // namespace detail
 
 }  // namespace attncert

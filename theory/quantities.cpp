@@ -1,6 +1,7 @@
 #include "theory/quantities.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <stdexcept>
@@ -11,30 +12,6 @@
 #include "theory/spectral_quantities.hpp"
 
 namespace attncert {
-
-const std::vector<QuantityInfo>& known_quantities() {
-  static const std::vector<QuantityInfo> q = {
-      {"alpha_max", "largest softmax weight max_i α_i, α = softmax(l/T)"},
-      {"alpha_min", "smallest softmax weight min_i α_i"},
-      {"lse", "log-sum-exp log Σ_j exp(l_j/T)"},
-      {"entropy", "Shannon entropy of α (nats)"},
-      {"jacobian_norm", "spectral norm ‖∂α/∂l‖₂ of the softmax Jacobian (exact, secular equation)"},
-      {"Delta", "‖q‖₂ · max_j ‖k_j‖₂ (needs arrays q and K)"},
-      {"logit_max", "max_j l_j"},
-      {"sigma_min", "smallest singular value of P = softmax(Z Zᵀ/(√d·T)), Z = X (or K)"},
-      {"rank", "rank of P (Ball: [certified lower bound, L])"},
-      {"effective_rank", "exp of the entropy of the normalised singular values of P"},
-      {"stable_rank", "‖P‖_F² / ‖P‖₂²"},
-      {"spectral_gap", "1 − |λ₂(P)| of the row-stochastic P"},
-      {"logit_min", "min_j l_j (over unmasked entries)"},
-      {"logit_range", "max_j l_j − min_j l_j"},
-      {"N", "size of the selected (top-N) set (scalar N)"},
-      {"dtilde_A", "‖Σ_{i∉I} α_i x_i − s‖, s = Σ_{I} α_i x_i, I = top-N set (needs X, N)"},
-      {"dtilde_B", "Σ_{i∉I} ‖α_i x_i − s‖ over the non-selected tokens (needs X, N)"},
-      {"dtilde_C", "‖Σ_{i∉I} (α_i x_i − s)‖ (needs X, N)"},
-  };
-  return q;
-}
 
 template <class T>
 T tier_max(const T& a, const T& b) {
@@ -93,6 +70,9 @@ T instance_delta(const Instance& x, const TierContext<T>& ctx) {
   using std::sqrt;
   const auto& q = x.array("q");
   const auto& K = x.array("K");
+  if (q.size() != K.cols()) {
+    throw std::invalid_argument(fmt::format("Delta: q has {} entries but K has {} columns", q.size(), K.cols()));
+  }
   T qq = ctx.from(0.0);
   for (Eigen::Index c = 0; c < q.size(); ++c) qq += ctx.from(q.data()[c]) * ctx.from(q.data()[c]);
   T kmax = ctx.from(0.0);
@@ -104,46 +84,142 @@ T instance_delta(const Instance& x, const TierContext<T>& ctx) {
   return T(sqrt(qq * kmax));
 }
 
+namespace {
+
+template <class T>
+T fold(const std::vector<T>& v, bool want_max) {
+  T r = v.front();
+  for (const T& e : v) r = want_max ? tier_max(r, e) : tier_min(r, e);
+  return r;
+}
+
+template <class T>
+std::vector<T> unmasked_logits(const Instance& x, const TierContext<T>& ctx) {
+  std::vector<T> unmasked;
+  for (T& e : instance_logits(x, ctx)) {
+    if (!(ScalarTraits<T>::to_double(e) == -INFINITY)) unmasked.push_back(std::move(e));
+  }
+  if (unmasked.empty()) throw std::invalid_argument("logit_min: every logit is masked");
+  return unmasked;
+}
+
+template <class T>
+T required_scalar(const char* name, const char* meaning, const Instance& x, const TierContext<T>& ctx) {
+  if (!x.has_scalar(name)) {
+    throw std::invalid_argument(fmt::format("quantity '{}' needs the scalar '{}' ({})", name, name, meaning));
+  }
+  return ctx.from(x.scalar(name));
+}
+
+// One evaluator per row of theory/quantity_list.def, named evaluate_<name>.
+template <class T>
+T evaluate_alpha_max(const Instance& x, const TierContext<T>& ctx) {
+  return fold(softmax<T>(instance_logits(x, ctx), instance_temperature(x, ctx)), true);
+}
+template <class T>
+T evaluate_alpha_min(const Instance& x, const TierContext<T>& ctx) {
+  return fold(softmax<T>(instance_logits(x, ctx), instance_temperature(x, ctx)), false);
+}
+template <class T>
+T evaluate_jacobian_norm(const Instance& x, const TierContext<T>& ctx) {
+  return softmax_jacobian_norm<T>(instance_logits(x, ctx), instance_temperature(x, ctx));
+}
+template <class T>
+T evaluate_Delta(const Instance& x, const TierContext<T>& ctx) { return instance_delta(x, ctx); }
+template <class T>
+T evaluate_L(const Instance& x, const TierContext<T>& ctx) {
+  if (x.has_scalar("L")) return ctx.from(x.scalar("L"));
+  return ctx.from(static_cast<double>(instance_logits(x, TierContext<double>{53}).size()));
+}
+template <class T>
+T evaluate_T(const Instance& x, const TierContext<T>& ctx) { return instance_temperature(x, ctx); }
+template <class T>
+T evaluate_N(const Instance& x, const TierContext<T>& ctx) {
+  return required_scalar("N", "size of the selected set", x, ctx);
+}
+template <class T>
+T evaluate_d(const Instance& x, const TierContext<T>& ctx) {
+  return required_scalar("d", "head dimension", x, ctx);
+}
+template <class T>
+T evaluate_m(const Instance& x, const TierContext<T>& ctx) {
+  return required_scalar("m", "feature dimension", x, ctx);
+}
+// Rows whose evaluator is one call of a shared routine.
+#define ATTNCERT_EVALUATE_BY(name, call) \
+  template <class T>                      \
+  T evaluate_##name(const Instance& x, const TierContext<T>& ctx) { return call; }
+ATTNCERT_EVALUATE_BY(dtilde_A, instance_dtilde(DtildeReading::A, x, ctx))
+ATTNCERT_EVALUATE_BY(dtilde_B, instance_dtilde(DtildeReading::B, x, ctx))
+ATTNCERT_EVALUATE_BY(dtilde_C, instance_dtilde(DtildeReading::C, x, ctx))
+ATTNCERT_EVALUATE_BY(rank, spectral_quantity(SpectralQuantity::Rank, x, ctx))
+ATTNCERT_EVALUATE_BY(sigma_min, spectral_quantity(SpectralQuantity::SigmaMin, x, ctx))
+ATTNCERT_EVALUATE_BY(effective_rank, spectral_quantity(SpectralQuantity::EffectiveRank, x, ctx))
+ATTNCERT_EVALUATE_BY(stable_rank, spectral_quantity(SpectralQuantity::StableRank, x, ctx))
+ATTNCERT_EVALUATE_BY(spectral_gap, spectral_quantity(SpectralQuantity::SpectralGap, x, ctx))
+#undef ATTNCERT_EVALUATE_BY
+template <class T>
+T evaluate_lse(const Instance& x, const TierContext<T>& ctx) {
+  return log_sum_exp<T>(instance_logits(x, ctx), instance_temperature(x, ctx));
+}
+template <class T>
+T evaluate_entropy(const Instance& x, const TierContext<T>& ctx) {
+  return entropy<T>(instance_logits(x, ctx), instance_temperature(x, ctx));
+}
+template <class T>
+T evaluate_logit_max(const Instance& x, const TierContext<T>& ctx) { return fold(instance_logits(x, ctx), true); }
+template <class T>
+T evaluate_logit_min(const Instance& x, const TierContext<T>& ctx) { return fold(unmasked_logits(x, ctx), false); }
+template <class T>
+T evaluate_logit_range(const Instance& x, const TierContext<T>& ctx) {
+  const std::vector<T> l = unmasked_logits(x, ctx);
+  return fold(l, true) - fold(l, false);
+}
+
+template <class T>
+using Evaluator = T (*)(const Instance&, const TierContext<T>&);
+
+// The evaluator of `name` in tier T, or nullptr when the list gives the name none in T.
+template <class T>
+Evaluator<T> evaluator(std::string_view name) {
+#define ATTNCERT_EVALUATOR_AllTiers(n) \
+  if (name == #n) return &evaluate_##n<T>;
+#define ATTNCERT_EVALUATOR_NoMp(n)                               \
+  if (name == #n) {                                             \
+    if constexpr (std::is_same_v<T, Mp>) return nullptr;         \
+    else return &evaluate_##n<T>;                                \
+  }
+#define ATTNCERT_EVALUATOR_NoTier(n)
+#define ATTNCERT_QUANTITY(n, kind, minimum, open, tiers, description) ATTNCERT_EVALUATOR_##tiers(n)
+#include "theory/quantity_list.def"
+#undef ATTNCERT_QUANTITY
+#undef ATTNCERT_EVALUATOR_AllTiers
+#undef ATTNCERT_EVALUATOR_NoMp
+#undef ATTNCERT_EVALUATOR_NoTier
+  return nullptr;
+}
+
+}  // namespace
+
 template <class T>
 T quantity(std::string_view name, const Instance& x, const TierContext<T>& ctx) {
-  if (x.has_scalar(std::string(name))) return ctx.from(x.scalar(std::string(name)));
-  if (name == "T") return instance_temperature(x, ctx);
-  if (name == "Delta") return instance_delta(x, ctx);
-  if (name == "N") throw std::invalid_argument("quantity 'N' needs the scalar 'N' (size of the selected set)");
-  if (auto v = spectral_quantity<T>(name, x, ctx)) return *std::move(v);
-  if (name == "dtilde_A") return instance_dtilde(DtildeReading::A, x, ctx);
-  if (name == "dtilde_B") return instance_dtilde(DtildeReading::B, x, ctx);
-  if (name == "dtilde_C") return instance_dtilde(DtildeReading::C, x, ctx);
-  if (name == "L") {
-    return ctx.from(static_cast<double>(instance_logits(x, TierContext<double>{53}).size()));
+  if (const Evaluator<T> f = evaluator<T>(name)) return f(x, ctx);
+  const Quantity* q = default_quantities().find(name);
+  if (q != nullptr && q->tiers != QuantityTiers::NoTier) {
+    throw std::invalid_argument(fmt::format("quantity '{}' has no {} evaluator (double and Ball only)",
+                                            name, ScalarTraits<T>::name));
   }
-  const std::vector<T> l = instance_logits(x, ctx);
-  const T temp = instance_temperature(x, ctx);
-  auto fold = [&](const std::vector<T>& v, bool want_max) {
-    T r = v.front();
-    for (const T& e : v) r = want_max ? tier_max(r, e) : tier_min(r, e);
-    return r;
-  };
-  if (name == "alpha_max" || name == "alpha_min") {
-    return fold(softmax<T>(l, temp), name == "alpha_max");
+  throw std::invalid_argument(fmt::format(
+      "{} '{}' is not a computable quantity (known: {})", q ? to_string(q->kind) : "unknown name",
+      name, fmt::join(computable_quantities(), ", ")));
+}
+
+std::vector<std::string> computable_quantities() {
+  std::vector<std::string> r;
+  for (const Quantity& q : default_quantities().quantities()) {
+    if (q.tiers != QuantityTiers::NoTier) r.push_back(q.name);
   }
-  if (name == "lse") return log_sum_exp<T>(l, temp);
-  if (name == "entropy") return entropy<T>(l, temp);
-  if (name == "jacobian_norm") return softmax_jacobian_norm<T>(l, temp);
-  if (name == "logit_max") return fold(l, true);
-  if (name == "logit_min" || name == "logit_range") {
-    std::vector<T> unmasked;
-    for (const T& e : l) {
-      if (!(ScalarTraits<T>::to_double(e) == -INFINITY)) unmasked.push_back(e);
-    }
-    if (unmasked.empty()) throw std::invalid_argument("logit_min: every logit is masked");
-    if (name == "logit_min") return fold(unmasked, false);
-    return fold(unmasked, true) - fold(unmasked, false);
-  }
-  std::string known;
-  for (const auto& k : known_quantities()) known += (known.empty() ? "" : ", ") + std::string(k.name);
-  throw std::invalid_argument(fmt::format("unknown quantity '{}' (known: {}, and the instance's "
-                                          "scalars)", name, known));
+  return r;
 }
 
 #define ATTNCERT_INSTANTIATE_QUANTITIES(T)                                               \

@@ -1,5 +1,6 @@
-// The named quantities that claims and user conjectures talk about, computed from an instance
-// in any tier: logits, α, alpha_max/min, Delta, lse, entropy, jacobian_norm, …
+// The evaluators of the named quantities that claims, user conjectures and `eval` talk about
+// (the names, kinds and descriptions: theory/quantity_registry.hpp, from the one list
+// theory/quantity_list.def), computed from an instance in any tier.
 //
 // Where the logits come from: an instance either has an array `logits` (1×L) directly, or
 // arrays `q` (1×d) and `K` (L×d) with l_j = qᵀk_j (paper A's setting; Delta = ‖q‖₂·max_j‖k_j‖₂
@@ -11,15 +12,13 @@
 #include <vector>
 
 #include "theory/claim.hpp"
+#include "theory/quantity_registry.hpp"
 
 namespace attncert {
 
-/// Names quantity() understands, with one-line descriptions (for errors and README).
-struct QuantityInfo {
-  std::string_view name;
-  std::string_view description;
-};
-const std::vector<QuantityInfo>& known_quantities();
+/// The names quantity() computes (rows of theory/quantity_list.def with an evaluator), in
+/// the list's order.
+std::vector<std::string> computable_quantities();
 
 template <class T>
 std::vector<T> instance_logits(const Instance& x, const TierContext<T>& ctx);
@@ -31,8 +30,10 @@ T instance_temperature(const Instance& x, const TierContext<T>& ctx);
 template <class T>
 T instance_delta(const Instance& x, const TierContext<T>& ctx);
 
-/// A named quantity (see known_quantities()); scalars of the instance (L, T, N, d, …) are
-/// quantities too. Throws std::invalid_argument for an unknown name or missing data.
+/// A named quantity of default_quantities() computed from `x` by its evaluator in tier T;
+/// parameters (L, T, N, d, m) read the instance's scalars (L defaults to the number of
+/// logits, T to 1). Throws std::invalid_argument for a name without an evaluator in T or
+/// missing data.
 template <class T>
 T quantity(std::string_view name, const Instance& x, const TierContext<T>& ctx);
 

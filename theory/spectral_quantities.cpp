@@ -1,5 +1,7 @@
 #include "theory/spectral_quantities.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <stdexcept>
 
@@ -12,16 +14,23 @@
 namespace attncert {
 namespace {
 
-bool is_spectral(std::string_view n) {
-  return n == "sigma_min" || n == "rank" || n == "effective_rank" || n == "stable_rank" ||
-         n == "spectral_gap";
-}
-
 template <class T>
 RowMatrix<T> attention_matrix(const Instance& x, const TierContext<T>& ctx) {
   const char* which = x.has_array("X") ? "X" : x.has_array("K") ? "K" : nullptr;
   if (!which) throw std::invalid_argument("spectral quantities need tokens X (or keys K) in the instance");
   const RowMatrix<double>& z = x.array(which);
+  if constexpr (!std::is_same_v<T, double>) {
+    // Fitted to timings (see kMaxSpectralWork): the certified SVD grows about as L⁴ and the
+    // p-bit arithmetic as p^1.25..1.4; the exponent 1.5 errs on the side of refusing.
+    const double L = static_cast<double>(z.rows());
+    const double work = L * L * L * L * std::pow(static_cast<double>(ctx.precision), 1.5);
+    if (work > kMaxSpectralWork) {
+      throw std::domain_error(fmt::format(
+          "spectral quantities of a {}x{} attention matrix at {} bits: estimated work "
+          "L^4*bits^1.5 = {:.2g} is above the cap {:.0e}; lower the precision or the length",
+          z.rows(), z.rows(), ctx.precision, work, kMaxSpectralWork));
+    }
+  }
   const RowMatrix<T> Z = to_tier(z, ctx);
   SoftmaxAttentionOptions<T> o;
   using std::sqrt;
@@ -35,26 +44,26 @@ RowMatrix<T> attention_matrix(const Instance& x, const TierContext<T>& ctx) {
 }  // namespace
 
 template <>
-std::optional<double> spectral_quantity<double>(std::string_view name, const Instance& x,
-                                                const TierContext<double>& ctx) {
-  if (!is_spectral(name)) return std::nullopt;
+double spectral_quantity<double>(SpectralQuantity which, const Instance& x,
+                                 const TierContext<double>& ctx) {
   const RowMatrix<double> P = attention_matrix(x, ctx);
-  if (name == "spectral_gap") return spectral_gap(P);
+  if (which == SpectralQuantity::SpectralGap) return spectral_gap(P);
   const std::vector<double> s = singular_values(P);
-  if (name == "sigma_min") return s.back();
-  if (name == "rank") {
-    return static_cast<double>(numerical_rank(s, default_rank_tolerance(P.rows(), P.cols(), s.front())));
+  switch (which) {
+    case SpectralQuantity::SigmaMin: return s.back();
+    case SpectralQuantity::Rank:
+      return static_cast<double>(numerical_rank(s, default_rank_tolerance(P.rows(), P.cols(), s.front())));
+    case SpectralQuantity::EffectiveRank: return effective_rank(s);
+    case SpectralQuantity::StableRank: return stable_rank(s);
+    case SpectralQuantity::SpectralGap: break;
   }
-  if (name == "effective_rank") return effective_rank(s);
-  return stable_rank(s);
+  return spectral_gap(P);
 }
 
 template <>
-std::optional<Ball> spectral_quantity<Ball>(std::string_view name, const Instance& x,
-                                            const TierContext<Ball>& ctx) {
-  if (!is_spectral(name)) return std::nullopt;
+Ball spectral_quantity<Ball>(SpectralQuantity which, const Instance& x, const TierContext<Ball>& ctx) {
   const RowMatrix<Ball> P = attention_matrix(x, ctx);
-  if (name == "spectral_gap") {
+  if (which == SpectralQuantity::SpectralGap) {
     const CertifiedSpectralGap g = certified_spectral_gap(P, ctx.precision);
     if (g.status != SpectralGapStatus::Certified) {
       return Ball::interval(0, 2, ctx.precision);  // every possible gap: nothing certified
@@ -62,20 +71,22 @@ std::optional<Ball> spectral_quantity<Ball>(std::string_view name, const Instanc
     return g.gap;
   }
   const CertifiedSingularValues cs = certified_singular_values(P, ctx.precision);
-  if (name == "sigma_min") return cs.singular_values.back();
-  if (name == "rank") {
-    const auto lo = static_cast<double>(certified_rank_lower_bound(cs.singular_values));
-    return Ball::interval(lo, static_cast<double>(P.rows()), ctx.precision);
+  switch (which) {
+    case SpectralQuantity::SigmaMin: return cs.singular_values.back();
+    case SpectralQuantity::Rank: {
+      const auto lo = static_cast<double>(certified_rank_lower_bound(cs.singular_values));
+      return Ball::interval(lo, static_cast<double>(P.rows()), ctx.precision);
+    }
+    case SpectralQuantity::EffectiveRank: return certified_effective_rank(cs);
+    case SpectralQuantity::StableRank:
+    case SpectralQuantity::SpectralGap: break;
   }
-  if (name == "effective_rank") return certified_effective_rank(cs);
   return certified_stable_rank(P, cs);
 }
 
 template <>
-std::optional<Mp> spectral_quantity<Mp>(std::string_view name, const Instance& x,
-                                        const TierContext<Mp>& ctx) {
-  if (!is_spectral(name)) return std::nullopt;
-  if (name != "sigma_min") {
+Mp spectral_quantity<Mp>(SpectralQuantity which, const Instance& x, const TierContext<Mp>& ctx) {
+  if (which != SpectralQuantity::SigmaMin) {
     throw std::invalid_argument("Mp reference: only sigma_min among the spectral quantities");
   }
   const std::vector<Mp> s = mp_singular_values(attention_matrix(x, ctx), ctx.precision);

@@ -14,6 +14,7 @@
 #include "numerics/ball.hpp"
 #include "numerics/scalar_traits.hpp"
 #include "theory/claim.hpp"  // Relation
+#include "theory/decimal_literal.hpp"
 #include "theory/expression.hpp"
 
 namespace attncert {
@@ -233,18 +234,65 @@ TEST(ExpressionEvaluation, DoubleAgreesWithBallWithinRoundingBound) {
   }
 }
 
-TEST(ExpressionEvaluation, UndefinedOperationsGiveNonFiniteBallsAndNanOrInfDoubles) {
-  EXPECT_FALSE(eval_ball("log(x)", {{"x", 0}}).is_finite());
-  EXPECT_FALSE(eval_ball("log(x)", {{"x", -1}}).is_finite());
-  EXPECT_FALSE(eval_ball("sqrt(x)", {{"x", -1}}).is_finite());
-  EXPECT_FALSE(eval_ball("1/x", {{"x", 0}}).is_finite());
-  EXPECT_FALSE(eval_ball("x^(-1)", {{"x", 0}}).is_finite());
+// Certainly undefined (log(-1), 1/0, …): an input error naming the sub-expression, not an
+// undecided comparison. (These evaluated to non-finite balls before, read as "inconclusive".)
+TEST(ExpressionEvaluation, CertainlyUndefinedOperationsAreDomainErrorsNamingTheSubExpression) {
+  const auto message = [](std::string_view text, std::map<std::string, double, std::less<>> values) {
+    try {
+      (void)eval_ball(text, std::move(values));
+    } catch (const ExpressionDomainError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no ExpressionDomainError");
+  };
+  EXPECT_EQ(message("log(-1)", {}), "log((-1)) is undefined: its argument lies in [-1, -1], which is <= 0");
+  EXPECT_EQ(message("1 + log(x - 1)", {{"x", 1}}),
+            "log((x - 1)) is undefined: its argument lies in [0, 0], which is <= 0");
+  EXPECT_EQ(message("sqrt(x)", {{"x", -1}}), "sqrt(x) is undefined: its argument lies in [-1, -1], which is < 0");
+  EXPECT_EQ(message("2 * 1/0", {}), "division by 0, which is 0, is undefined");
+  EXPECT_EQ(message("y/(x - x)", {{"x", 3}, {"y", 1}}), "division by (x - x), which is 0, is undefined");
+  EXPECT_EQ(message("x^(-1)", {{"x", 0}}), "x ^ (-1) is undefined: 0 to the power [-1, -1]");
+  EXPECT_EQ(message("x^0.5", {{"x", -4}}),
+            "x ^ 0.5 is undefined: a negative base ([-4, -4]) to the non-integer power 0.5");
+  // A ParseError is also an std::invalid_argument; so is this: both are input errors (exit 4).
+  EXPECT_THROW((void)eval_ball("log(0)"), std::invalid_argument);
+  // Defined edge cases stay values: (-8)^3, sqrt(0).
+  EXPECT_TRUE(eval_ball("x^3", {{"x", -8}}).contains(-512.0));
+  EXPECT_TRUE(eval_ball("sqrt(x)", {{"x", 0}}).contains(0.0));
+}
+
+// Only maybe undefined (the ball straddles the boundary): non-finite, read as Unknown — a
+// higher precision may decide it. The double tier gives NaN or ±inf.
+TEST(ExpressionEvaluation, PossiblyUndefinedOperationsGiveNonFiniteBallsAndNanOrInfDoubles) {
+  const Ball straddling = Ball::interval(-1e-30, 1e-30, kPrec);
+  const auto at = [&](std::string_view text) {
+    return parse(text).evaluate([&](std::string_view) { return straddling; }, kPrec);
+  };
+  EXPECT_FALSE(at("log(x)").is_finite());
+  EXPECT_FALSE(at("sqrt(x)").is_finite());
+  EXPECT_FALSE(at("1/x").is_finite());
+  EXPECT_FALSE(at("x^(-1)").is_finite());
   EXPECT_TRUE(std::isnan(eval("log(x)", {{"x", -1}})));
   EXPECT_TRUE(std::isnan(eval("sqrt(x)", {{"x", -1}})));
   EXPECT_TRUE(std::isinf(eval("1/x", {{"x", 0}})));
   // NaN propagates through min and max (std::fmin would silently drop it).
   EXPECT_TRUE(std::isnan(eval("min(sqrt(x), 1)", {{"x", -1}})));
   EXPECT_TRUE(std::isnan(eval("max(1, sqrt(x))", {{"x", -1}})));
+}
+
+// eval's --logits and the expression language read a decimal the same way: its exact value.
+TEST(ExpressionEvaluation, DecimalLiteralsAreTheSameExactValueInEvalAndExpressions) {
+  const Ball from_expression = eval_ball("0.1");
+  const Ball from_text = decimal_ball(parse_decimal("0.1"), kPrec);
+  EXPECT_TRUE(arb_equal(from_expression.arb(), from_text.arb()));
+  EXPECT_FALSE(from_text.contains(0.1));  // the double nearest 0.1 is not one tenth
+  const Ball big = decimal_ball(parse_decimal("9007199254740993"), 64);  // 2^53 + 1
+  EXPECT_TRUE(big.is_exact());
+  EXPECT_FALSE(big.contains(9007199254740992.0));
+  EXPECT_TRUE(decimal_ball(parse_decimal("-2.5e-1"), kPrec).contains(-0.25));
+  EXPECT_THROW(parse_decimal("0.1x"), ParseError);
+  EXPECT_THROW(parse_decimal("1,2"), ParseError);
+  EXPECT_THROW(parse_decimal(""), ParseError);
 }
 
 TEST(ExpressionEvaluation, SpanAndLookupFormsAgree) {
@@ -295,9 +343,16 @@ TEST(InequalityEvaluation, InexactTiesAreUnknown) {
 }
 
 TEST(InequalityEvaluation, NonFiniteSidesAreUnknown) {
-  EXPECT_EQ(claim("log(x) <= 1").holds(ball_env({{"x", 0}}), kPrec), Tri::Unknown);
-  EXPECT_EQ(claim("sqrt(x) >= -1").holds(ball_env({{"x", -1}}), kPrec), Tri::Unknown);
-  EXPECT_EQ(claim("1 <= 1/x").holds(ball_env({{"x", 0}}), kPrec), Tri::Unknown);
+  const Lookup<Ball> straddling = [](std::string_view) { return Ball::interval(-1e-30, 1e-30, kPrec); };
+  EXPECT_EQ(claim("log(x) <= 1").holds(straddling, kPrec), Tri::Unknown);
+  EXPECT_EQ(claim("sqrt(x) >= -1").holds(straddling, kPrec), Tri::Unknown);
+  EXPECT_EQ(claim("1 <= 1/x").holds(straddling, kPrec), Tri::Unknown);
+}
+
+TEST(InequalityEvaluation, CertainlyUndefinedSidesAreDomainErrors) {
+  EXPECT_THROW(claim("log(x) <= 1").holds(ball_env({{"x", 0}}), kPrec), ExpressionDomainError);
+  EXPECT_THROW(claim("sqrt(x) >= -1").holds(ball_env({{"x", -1}}), kPrec), ExpressionDomainError);
+  EXPECT_THROW(claim("1 <= 1/x").holds(ball_env({{"x", 0}}), kPrec), ExpressionDomainError);
 }
 
 TEST(InequalityEvaluation, ProvedAndRefutedAwayFromTies) {
