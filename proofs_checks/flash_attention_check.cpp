@@ -77,7 +77,7 @@
 #include "gpu/portable_log.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/rng.hpp"
-#include "proofs_checks/parallel_cases.hpp"
+#include "proofs_checks/kernel_checks.hpp"
 #include "numerics/softmax_attention.hpp"
 
 namespace attncert {

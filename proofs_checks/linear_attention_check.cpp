@@ -45,7 +45,7 @@
 // algorithm's shape (m, C, chunk 64), never on the computed output.
 // ---------------------------------------------------------------------------------------------
 #include "proofs_checks/linear_attention_check.hpp"
-#include "proofs_checks/parallel_cases.hpp"
+#include "proofs_checks/kernel_checks.hpp"
 
 #include <arb.h>
 #include <fmt/format.h>
