@@ -23,7 +23,7 @@ enum ExitCode : int {
 inline constexpr const char* kExitCodeHelp =
     "Exit codes: 0 all verdicts proved/survived (or the command succeeded), 1 some claim "
     "refuted, 2 inconclusive only, 3 usage error, 4 input error (unreadable or malformed file "
-    "or expression, NaN/Inf, shapes, absurd precision), 5 internal error.";
+    "or expression, NaN/Inf, shapes, absurd precision or budget), 5 internal error.";
 
 /// 1 if some result is refuted, else 2 if some is inconclusive, else 0.
 ExitCode exit_code_for_verdicts(const std::vector<ClaimResult>& results);

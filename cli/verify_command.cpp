@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,6 +39,11 @@ struct VerifyArgs {
   std::string over;
 };
 
+// Caps of --budget, per claim: beyond them a run would not end in any useful time (and a huge
+// time budget overflowed the deadline arithmetic: `1e18s` ran forever).
+constexpr double kMaxBudgetInstances = 1e9;
+constexpr double kMaxBudgetSeconds = 7 * 24 * 3600;  // one week
+
 VerifyOptions parse_budget(const std::string& budget, long max_precision) {
   VerifyOptions o;
   o.certify_options.max_precision = max_precision;
@@ -58,12 +64,20 @@ VerifyOptions parse_budget(const std::string& budget, long max_precision) {
   const std::string unit = budget.substr(used);
   if (!(v > 0) || !std::isfinite(v)) throw bad();
   if (unit == "s") {
+    if (v > kMaxBudgetSeconds) {
+      throw std::invalid_argument(fmt::format(
+          "--budget '{}': at most {:.0f}s (one week) per claim", budget, kMaxBudgetSeconds));
+    }
     o.seconds = v;
     o.instances = 1'000'000'000;  // bounded by time
     o.local_steps = 100'000;
     o.certify = 200;
   } else if (unit.empty()) {
-    if (v != std::floor(v) || v > 1e9) throw bad();
+    if (v != std::floor(v)) throw bad();
+    if (v > kMaxBudgetInstances) {
+      throw std::invalid_argument(fmt::format(
+          "--budget '{}': at most {:.0f} instances per claim", budget, kMaxBudgetInstances));
+    }
     o = options_for_instance_budget(static_cast<long>(v), max_precision);
   } else {
     throw bad();
@@ -122,7 +136,11 @@ int run_verify(const VerifyArgs& a) {
   } else if (a.all) {
     for (const auto& c : catalog()) claims.push_back(c.get());
   } else {
+    std::set<std::string> seen;
     for (const auto& id : a.ids) {
+      if (!seen.insert(id).second) {
+        throw CLI::ValidationError("verify", fmt::format("claim id '{}' is given twice", id));
+      }
       const Claim* c = find_claim(id);
       if (!c) {
         throw std::invalid_argument(fmt::format("unknown claim id '{}' (see `attncert list`)", id));
@@ -198,8 +216,8 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--all", a->all, "every claim in the catalog");
   add_seed_option(cmd, a->seed, "random seed, 0 to 2^64-1 (same seed, same output)");
   cmd->add_option("--budget", a->budget,
-                  "per claim: instances to sample (e.g. 2000) or seconds (e.g. 30s; not "
-                  "reproducible across machines)")
+                  "per claim: instances to sample (e.g. 2000; at most 1e9) or seconds (e.g. 30s; "
+                  "at most 604800s, one week; not reproducible across machines)")
       ->capture_default_str();
   cmd->add_option("--max-precision", a->max_precision,
                   "precision cap in bits for certification (64 → 128 → … → cap)")
