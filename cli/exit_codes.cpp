@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "proofs_checks/claim_verification.hpp"
+#include "proofs_checks/verifier.hpp"
 
 namespace attncert::cli {
 

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "proofs_checks/verifier.hpp"
+namespace attncert {
+struct ClaimResult;  // proofs_checks/verifier.hpp
+}  // namespace attncert
 
 namespace attncert::cli {
 
