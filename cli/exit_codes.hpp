@@ -1,5 +1,14 @@
-// The attncert process exit codes (documented in --help and README).
+// The attncert process exit codes (documented in --help and README) and the one policy that
+// maps outcomes to them: verdicts for `verify`, exceptions for every command.
 #pragma once
+
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace attncert {
+struct ClaimResult;  // proofs_checks/verifier.hpp
+}  // namespace attncert
 
 namespace attncert::cli {
 
@@ -11,5 +20,25 @@ enum ExitCode : int {
   kInputError = 4,     // bad input data: unreadable or malformed file, NaN/Inf, shapes
   kInternalError = 5,  // a bug: please report
 };
+
+/// The help footer that states the codes above.
+inline constexpr const char* kExitCodeHelp =
+    "Exit codes: 0 all verdicts proved/survived (or the command succeeded), 1 some claim "
+    "refuted, 2 inconclusive only, 3 usage error, 4 input error (unreadable or malformed file "
+    "or expression, NaN/Inf, shapes, absurd precision or budget), 5 internal error.";
+
+/// 1 if some result is refuted, else 2 if some is inconclusive, else 0.
+ExitCode exit_code_for_verdicts(const std::vector<ClaimResult>& results);
+
+struct Failure {
+  ExitCode code;
+  std::string message;  // one line, without the "attncert: " prefix
+};
+
+/// What a command that threw `error` exits with and prints: command-line errors 3; bad input
+/// (std::invalid_argument, std::domain_error, other std::runtime_error, out of memory) 4; any
+/// other exception (std::logic_error: a bug) 5. A claim's verification error is classified by
+/// what the claim threw, so a failing claim exits alike from `verify` and `report`.
+Failure failure_for(const std::exception_ptr& error);
 
 }  // namespace attncert::cli

@@ -5,8 +5,6 @@
 
 #include <cstdio>
 #include <exception>
-#include <new>
-#include <stdexcept>
 
 #include "cli/check_kernel_command.hpp"
 #include "cli/eval_command.hpp"
@@ -16,15 +14,6 @@
 #include "cli/replay_command.hpp"
 #include "cli/report_command.hpp"
 #include "cli/verify_command.hpp"
-
-namespace {
-
-constexpr const char* kExitCodeHelp =
-    "Exit codes: 0 all verdicts proved/survived (or the command succeeded), 1 some claim "
-    "refuted, 2 inconclusive only, 3 usage error, 4 input error (unreadable/malformed file, "
-    "NaN/Inf, shapes), 5 internal error.";
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace attncert::cli;
@@ -50,24 +39,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
-  } catch (const CLI::ParseError& e) {  // includes ValidationError thrown by callbacks
-    fmt::print(stderr, "attncert: {}\n", e.what());
-    return kUsageError;
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "attncert: {}\n", e.what());
-    return kInputError;
-  } catch (const std::domain_error& e) {
-    fmt::print(stderr, "attncert: {}\n", e.what());
-    return kInputError;
-  } catch (const std::runtime_error& e) {
-    fmt::print(stderr, "attncert: {}\n", e.what());
-    return kInputError;
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "attncert: out of memory (input too large for this machine)\n");
-    return kInputError;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "attncert: internal error: {}\n", e.what());
-    return kInternalError;
+  } catch (...) {  // every other failure: one line, the code from the one policy
+    const Failure failure = failure_for(std::current_exception());
+    fmt::print(stderr, "attncert: {}\n", failure.message);
+    return failure.code;
   }
   return exit_code;
 }

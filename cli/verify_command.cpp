@@ -3,19 +3,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <atomic>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
-
-#include <flint/flint.h>
 
 #include "cli/conjecture_claim.hpp"
 #include "cli/exit_codes.hpp"
@@ -23,13 +17,11 @@
 #include "cli/seed_option.hpp"
 #include "cli/progress_line.hpp"
 #include "numerics/precision.hpp"
-#include "numerics/rng.hpp"
-#include "proofs_checks/verifier.hpp"
-#include "reports/output_file.hpp"
+#include "proofs_checks/claim_verification.hpp"
 #include "reports/result_records.hpp"
-#include "proofs_checks/instance_sampler.hpp"
+#include "reports/results_files.hpp"
+#include "reports/verdict_note.hpp"
 #include "theory/catalog.hpp"
-#include "theory/expression_claim.hpp"
 
 namespace attncert::cli {
 namespace {
@@ -46,6 +38,11 @@ struct VerifyArgs {
   std::string expr;
   std::string over;
 };
+
+// Caps of --budget, per claim: beyond them a run would not end in any useful time (and a huge
+// time budget overflowed the deadline arithmetic: `1e18s` ran forever).
+constexpr double kMaxBudgetInstances = 1e9;
+constexpr double kMaxBudgetSeconds = 7 * 24 * 3600;  // one week
 
 VerifyOptions parse_budget(const std::string& budget, long max_precision) {
   VerifyOptions o;
@@ -67,12 +64,20 @@ VerifyOptions parse_budget(const std::string& budget, long max_precision) {
   const std::string unit = budget.substr(used);
   if (!(v > 0) || !std::isfinite(v)) throw bad();
   if (unit == "s") {
+    if (v > kMaxBudgetSeconds) {
+      throw std::invalid_argument(fmt::format(
+          "--budget '{}': at most {:.0f}s (one week) per claim", budget, kMaxBudgetSeconds));
+    }
     o.seconds = v;
     o.instances = 1'000'000'000;  // bounded by time
     o.local_steps = 100'000;
     o.certify = 200;
   } else if (unit.empty()) {
-    if (v != std::floor(v) || v > 1e9) throw bad();
+    if (v != std::floor(v)) throw bad();
+    if (v > kMaxBudgetInstances) {
+      throw std::invalid_argument(fmt::format(
+          "--budget '{}': at most {:.0f} instances per claim", budget, kMaxBudgetInstances));
+    }
     o = options_for_instance_budget(static_cast<long>(v), max_precision);
   } else {
     throw bad();
@@ -98,27 +103,9 @@ void print_table(const std::vector<const Claim*>& claims, const std::vector<Clai
              "certified", "tightness", "bits", "counterexample / note");
   for (std::size_t i = 0; i < claims.size(); ++i) {
     const ClaimResult& r = results[i];
-    std::string note;
-    if (r.counterexample) {
-      note = fmt::format("{} [side '{}']", r.counterexample->describe(8),
-                         r.counterexample_certificate->violated);
-    } else {
-      std::vector<std::string> parts;
-      if (r.consistent > 0) parts.push_back(fmt::format("{} consistent (enclosures of both sides agree)", r.consistent));
-      if (r.inconclusive > 0) {
-        parts.push_back(fmt::format("{} undecided at {} bits", r.inconclusive, r.max_precision_used));
-      }
-      if (r.unconfirmed > 0) {
-        parts.push_back(fmt::format("{} chance exceedance(s) not confirmed by fresh seeds", r.unconfirmed));
-      }
-      if (claims[i]->info().kind == ClaimKind::Statistical) {
-        parts.push_back(fmt::format("statistical, confidence {}", claims[i]->info().confidence));
-      }
-      note = fmt::format("{}", fmt::join(parts, "; "));
-    }
     fmt::print("{:<22} {:<13} {:<12} {:>9} {:>10} {:>6}  {}\n", claims[i]->info().id,
                to_string(claims[i]->info().provenance), verdict_cell(r), r.certified,
-               tightness_cell(r), r.max_precision_used, note);
+               tightness_cell(r), r.max_precision_used, verdict_note(*claims[i], r));
   }
 }
 
@@ -139,7 +126,8 @@ int run_verify(const VerifyArgs& a) {
     throw std::invalid_argument(fmt::format("--max-precision {} is below the 64-bit starting precision",
                                             a.max_precision));
   }
-  VerifyOptions base = parse_budget(a.budget, a.max_precision);
+  VerifyOptions options = parse_budget(a.budget, a.max_precision);
+  options.seed = a.seed;  // verify_claims derives each claim's seed from it
   std::vector<const Claim*> claims;
   std::unique_ptr<Claim> user_claim;
   if (conjecture) {
@@ -148,7 +136,11 @@ int run_verify(const VerifyArgs& a) {
   } else if (a.all) {
     for (const auto& c : catalog()) claims.push_back(c.get());
   } else {
+    std::set<std::string> seen;
     for (const auto& id : a.ids) {
+      if (!seen.insert(id).second) {
+        throw CLI::ValidationError("verify", fmt::format("claim id '{}' is given twice", id));
+      }
       const Claim* c = find_claim(id);
       if (!c) {
         throw std::invalid_argument(fmt::format("unknown claim id '{}' (see `attncert list`)", id));
@@ -162,53 +154,20 @@ int run_verify(const VerifyArgs& a) {
     throw std::runtime_error(fmt::format("--out {}: not a directory", a.out));
   }
 
-  const int jobs = a.jobs > 0 ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<ClaimResult> results(claims.size());
-  std::atomic<std::size_t> next{0};
-  std::atomic<std::size_t> done{0};
   ProgressLine progress;
-  std::mutex error_mutex;
-  std::string worker_error;
-  auto worker = [&] {
-    for (std::size_t i = next++; i < claims.size(); i = next++) {
-      VerifyOptions o = base;
-      o.seed = claim_seed(a.seed, claims[i]->info().id);
-      try {
-        results[i] = verify_claim(*claims[i], o, [&](std::string_view phase, long k, long n) {
-          progress.update(fmt::format("[{}/{}] {}: {} {}/{}", done.load(), claims.size(),
-                                      claims[i]->info().id, phase, k, n));
-        });
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (worker_error.empty()) worker_error = fmt::format("{}: {}", claims[i]->info().id, e.what());
-      }
-      ++done;
-    }
-    flint_cleanup();  // Arb/FLINT keep per-thread caches (constants, exp tables): free them here
-  };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::min<int>(jobs, static_cast<int>(claims.size())); ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
+  const std::vector<ClaimResult> results = verify_claims(
+      claims, options, a.jobs,
+      [&](std::size_t done, std::size_t total, std::string_view claim, std::string_view phase,
+          long step, long steps) {
+        if (!claim.empty()) {
+          progress.update(fmt::format("[{}/{}] {}: {} {}/{}", done, total, claim, phase, step, steps));
+        }
+      });
   progress.clear();
-  if (!worker_error.empty()) throw std::logic_error(worker_error);
-
-  // Results: JSON Lines + CSV + one replayable file per counterexample, each written atomically.
-  std::string jsonl, csv = results_csv_header();
-  const std::filesystem::path out(a.out);
-  std::filesystem::create_directories(out / "counterexamples");
-  for (std::size_t i = 0; i < claims.size(); ++i) {
-    jsonl += result_json(*claims[i], results[i]).dump() + "\n";
-    csv += result_csv_row(*claims[i], results[i]);
-    if (results[i].counterexample) {
-      write_file_atomically((out / "counterexamples" / (claims[i]->info().id + ".json")).string(),
-                            counterexample_json(*claims[i], results[i]).dump(2) + "\n");
-    }
-  }
-  write_file_atomically((out / "results.jsonl").string(), jsonl);
-  write_file_atomically((out / "results.csv").string(), csv);
+  write_results_files(a.out, claims, results);
 
   if (a.json) {
-    fmt::print("{}", jsonl);
+    fmt::print("{}", results_jsonl(claims, results));
   } else {
     print_table(claims, results);
     fmt::print("\nresults: {}/results.jsonl, {}/results.csv", a.out, a.out);
@@ -217,12 +176,7 @@ int run_verify(const VerifyArgs& a) {
     if (any_cx) fmt::print(", counterexamples in {}/counterexamples/ (re-check: attncert replay FILE)", a.out);
     fmt::print("\n");
   }
-  bool refuted = false, inconclusive = false;
-  for (const auto& r : results) {
-    refuted = refuted || r.verdict == DomainVerdict::Refuted;
-    inconclusive = inconclusive || r.verdict == DomainVerdict::Inconclusive;
-  }
-  return refuted ? kRefuted : inconclusive ? kInconclusive : kAllHold;
+  return exit_code_for_verdicts(results);
 }
 
 }  // namespace
@@ -262,15 +216,16 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--all", a->all, "every claim in the catalog");
   add_seed_option(cmd, a->seed, "random seed, 0 to 2^64-1 (same seed, same output)");
   cmd->add_option("--budget", a->budget,
-                  "per claim: instances to sample (e.g. 2000) or seconds (e.g. 30s; not "
-                  "reproducible across machines)")
+                  "per claim: instances to sample (e.g. 2000; at most 1e9) or seconds (e.g. 30s; "
+                  "at most 604800s, one week; not reproducible across machines)")
       ->capture_default_str();
   cmd->add_option("--max-precision", a->max_precision,
                   "precision cap in bits for certification (64 → 128 → … → cap)")
       ->capture_default_str();
   add_jobs_option(cmd, a->jobs, "claims verified in parallel (default: all cores)");
   cmd->add_flag("--json", a->json, "print JSON Lines instead of the table");
-  cmd->add_option("--out", a->out, "directory for results.jsonl, results.csv, counterexamples/")
+  cmd->add_option("--out", a->out, "directory for results.jsonl, results.csv, counterexamples/ (describes this run only: "
+                  "counterexample files of claims not refuted in it are removed)")
       ->capture_default_str();
   cmd->callback([a, &exit_code] { exit_code = run_verify(*a); });
 }

@@ -81,7 +81,7 @@
 #include "numerics/rng.hpp"
 #include "numerics/scalar_traits.hpp"
 #include "numerics/softmax_attention.hpp"
-#include "proofs_checks/parallel_cases.hpp"
+#include "proofs_checks/kernel_checks.hpp"
 
 namespace attncert {
 namespace {

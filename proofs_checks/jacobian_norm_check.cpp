@@ -66,7 +66,7 @@
 // relative norm: threshold = 2·naive + atol, atol = 2·max_r |fl(fl(N_r + 0.3) − 0.3) − N_r| /
 // (N_r + ν) in the dtype (FA3's absolute term; it is ~2 for rows with N_r ≪ 0.3).
 #include "proofs_checks/jacobian_norm_check.hpp"
-#include "proofs_checks/parallel_cases.hpp"
+#include "proofs_checks/kernel_checks.hpp"
 
 #include <fmt/format.h>
 

@@ -3,6 +3,7 @@
 #include "proofs_checks/flash_attention_check.hpp"
 #include "proofs_checks/jacobian_norm_check.hpp"
 #include "proofs_checks/linear_attention_check.hpp"
+#include "proofs_checks/parallel_for.hpp"
 
 namespace attncert {
 
@@ -17,6 +18,18 @@ const std::vector<KernelCheckEntry>& kernel_checks() {
        &check_jacobian_norm, false, true, false, false},
   };
   return all;
+}
+
+std::vector<KernelCheckRow> run_cases_in_parallel(
+    std::size_t n, int jobs, const std::function<std::vector<KernelCheckRow>(std::size_t)>& rows,
+    const KernelCheckProgress& progress, std::size_t units_per_case) {
+  const auto per_case = parallel_map<std::vector<KernelCheckRow>>(
+      n, jobs, rows, [&](std::size_t done, std::size_t total) {
+        if (progress) progress(done * units_per_case, total * units_per_case);
+      });
+  std::vector<KernelCheckRow> out;
+  for (const auto& r : per_case) out.insert(out.end(), r.begin(), r.end());
+  return out;
 }
 
 std::vector<KernelCheckRow> check_all_kernels(

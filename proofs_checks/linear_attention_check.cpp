@@ -46,7 +46,7 @@
 // algorithm's shape (m, C, chunk length B), never on the computed output.
 // ---------------------------------------------------------------------------------------------
 #include "proofs_checks/linear_attention_check.hpp"
-#include "proofs_checks/parallel_cases.hpp"
+#include "proofs_checks/kernel_checks.hpp"
 
 #include <arb.h>
 #include <fmt/format.h>

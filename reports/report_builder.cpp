@@ -1,31 +1,33 @@
 #include "reports/report_builder.hpp"
 
-#include <arb.h>
-#include <flint/flint.h>
-#include <mpfr.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
-#include <thread>
 
-#include "proofs_checks/verifier.hpp"
+#include "proofs_checks/claim_verification.hpp"
 #include "reports/kernel_check_records.hpp"
 #include "reports/latex.hpp"
 #include "reports/output_file.hpp"
 #include "reports/pdflatex.hpp"
+#include "reports/report_contents.hpp"
 #include "reports/report_directory.hpp"
+#include "reports/report_document.hpp"
 #include "reports/result_records.hpp"
+#include "reports/results_files.hpp"
+#include "reports/run_metadata.hpp"
 #include "reports/sweep_grid.hpp"
 #include "theory/catalog.hpp"
 
@@ -59,15 +61,6 @@ void write(const fs::path& path, const std::string& content) {
 }
 
 // --- sweeps ----------------------------------------------------------------------------------
-
-struct ExperimentOutput {
-  const sweeps::Experiment* experiment = nullptr;
-  std::string grid_text;
-  std::size_t rows = 0;
-  std::vector<std::string> figure_ids;
-  sweeps::SweepSummary summary;
-  double seconds = 0;
-};
 
 ExperimentOutput run_experiment(const sweeps::Experiment& e, std::size_t index, std::size_t count,
                                 const ReportOptions& o, const fs::path& dir) {
@@ -104,360 +97,21 @@ ExperimentOutput run_experiment(const sweeps::Experiment& e, std::size_t index, 
 
 // --- verification ----------------------------------------------------------------------------
 
-struct Verification {
-  std::vector<const Claim*> claims;
-  std::vector<ClaimResult> results;
-  long instances = 0;
-  double seconds = 0;
-};
-
-Verification verify_catalog(const ReportOptions& o) {
-  Verification v;
+CatalogVerification verify_catalog(const ReportOptions& o) {
+  CatalogVerification v;
   const auto start = Clock::now();
   v.instances = o.verify_instances > 0 ? o.verify_instances : o.quick ? kQuickInstances : kFullInstances;
-  const VerifyOptions base = options_for_instance_budget(v.instances, o.verify_max_precision);
+  VerifyOptions options = options_for_instance_budget(v.instances, o.verify_max_precision);
+  options.seed = o.seed;
   for (const auto& c : catalog()) v.claims.push_back(c.get());
-  v.results.resize(v.claims.size());
-  const int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::atomic<std::size_t> next{0}, done{0};
-  std::mutex mutex;
-  std::string error;
-  const auto worker = [&] {
-    for (std::size_t i = next++; i < v.claims.size(); i = next++) {
-      VerifyOptions opt = base;
-      opt.seed = claim_seed(o.seed, v.claims[i]->info().id);
-      try {
-        v.results[i] = verify_claim(*v.claims[i], opt);
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (error.empty()) error = fmt::format("verifying {}: {}", v.claims[i]->info().id, e.what());
-      }
-      const std::size_t d = ++done;
-      std::lock_guard<std::mutex> lock(mutex);
-      if (o.progress) o.progress("verification", d, v.claims.size());
-    }
-    flint_cleanup();  // FLINT's per-thread caches (see cli/verify_command.cpp)
-  };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::min<int>(jobs, static_cast<int>(v.claims.size())); ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  if (!error.empty()) throw std::runtime_error(error);
+  v.results = verify_claims(v.claims, options, o.jobs,
+                            [&](std::size_t done, std::size_t total, std::string_view claim,
+                                std::string_view, long, long) {
+                              // claims finished only: the report shows no per-claim phases
+                              if (o.progress && claim.empty()) o.progress("verification", done, total);
+                            });
   v.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return v;
-}
-
-void write_verification_files(const Verification& v, const fs::path& dir) {
-  std::string jsonl, csv = results_csv_header();
-  for (std::size_t i = 0; i < v.claims.size(); ++i) {
-    jsonl += result_json(*v.claims[i], v.results[i]).dump() + "\n";
-    csv += result_csv_row(*v.claims[i], v.results[i]);
-    if (v.results[i].counterexample) {
-      write(dir / "counterexamples" / (v.claims[i]->info().id + ".json"),
-            counterexample_json(*v.claims[i], v.results[i]).dump(2) + "\n");
-    }
-  }
-  write(dir / "results.jsonl", jsonl);
-  write(dir / "results.csv", csv);
-}
-
-std::string verdict_latex(DomainVerdict verdict) {
-  switch (verdict) {
-    case DomainVerdict::Refuted: return "\\textcolor{acVermillion}{\\textbf{refuted}}";
-    case DomainVerdict::Survived: return "survived";
-    case DomainVerdict::Inconclusive: return "\\textit{inconclusive}";
-  }
-  return "?";
-}
-
-std::string verification_note(const Claim& claim, const ClaimResult& r) {
-  std::vector<std::string> parts;
-  if (r.counterexample) {
-    parts.push_back(fmt::format("counterexample (side `{}'): {}", r.counterexample_certificate->violated,
-                                r.counterexample->describe(8)));
-  }
-  if (r.consistent > 0) parts.push_back(fmt::format("{} consistent (identity: enclosures agree)", r.consistent));
-  if (r.inconclusive > 0) {
-    parts.push_back(fmt::format("{} undecided at {} bits", r.inconclusive, r.max_precision_used));
-  }
-  if (r.unconfirmed > 0) parts.push_back(fmt::format("{} unconfirmed chance exceedance(s)", r.unconfirmed));
-  if (claim.info().kind == ClaimKind::Statistical) {
-    parts.push_back(fmt::format("statistical, confidence {}", claim.info().confidence));
-  }
-  std::string s;
-  for (std::size_t i = 0; i < parts.size(); ++i) s += (i ? "; " : "") + parts[i];
-  return s;
-}
-
-std::string verification_section(const Verification& v, const ReportOptions& o) {
-  std::size_t survived = 0, refuted = 0, inconclusive = 0;
-  for (const auto& r : v.results) {
-    survived += r.verdict == DomainVerdict::Survived;
-    refuted += r.verdict == DomainVerdict::Refuted;
-    inconclusive += r.verdict == DomainVerdict::Inconclusive;
-  }
-  std::string s = "\\section{Verification of the claims catalog}\\label{sec:verification}\n";
-  s += fmt::format(
-      "Each of the {} claims was checked by the engine of \\texttt{{attncert verify}}: {} sampled "
-      "instances (random and edge-biased), an adversarial local search in double precision, and "
-      "certification of the best candidates and a spread of ordinary instances in Arb ball "
-      "arithmetic from 64 up to {} bits. \\emph{{Refuted}} means a certified counterexample "
-      "(saved in \\texttt{{counterexamples/}}, re-checkable with \\texttt{{attncert replay}}); "
-      "\\emph{{survived}} means that every certified instance satisfied the claim, and "
-      "\\emph{{tightness}} is the largest ratio of left side to bound among them; "
-      "\\emph{{inconclusive}} means nothing was certified. Provenance: \\emph{{printed}} is the "
-      "statement as the paper prints it, \\emph{{reconstructed}} our derivation of a statement "
-      "whose printed form we do not have, \\emph{{classical}} a textbook result or another paper's, "
-      "\\emph{{experiment}} a paper's experimental protocol checked as stated.\n\n",
-      v.claims.size(), v.instances, o.verify_max_precision);
-  s += fmt::format("\\textbf{{Summary:}} {} survived, {} refuted, {} inconclusive.\n\n", survived,
-                   refuted, inconclusive);
-  latex::Table t;
-  t.column_spec = "@{}lllrrr@{}";
-  t.header = {"Claim", "Provenance", "Verdict", "Certified", "Tightness", "Bits"};
-  t.caption = "Verdicts of the catalog's claims (statement and notes below each row).";
-  t.label = "tab:verification";
-  for (std::size_t i = 0; i < v.claims.size(); ++i) {
-    const ClaimInfo& info = v.claims[i]->info();
-    const ClaimResult& r = v.results[i];
-    t.rows.push_back({"\\texttt{" + latex::escape(info.id) + "}", latex::escape(std::string(to_string(info.provenance))),
-                      verdict_latex(r.verdict), std::to_string(r.certified),
-                      std::isnan(r.tightness) ? "---" : fmt::format("{:.6f}", r.tightness),
-                      std::to_string(r.max_precision_used)});
-    // The statement at reading size (\\small, fractions in display style), indented under its
-    // claim id; source and notes smaller below it.
-    std::string detail = "\\small\\leftskip=1em ";
-    detail += info.statement_latex.empty() ? latex::escape(info.statement_text)
-                                           : "$\\displaystyle " + info.statement_latex + "$";
-    if (!info.source.empty()) detail += "\\newline{\\footnotesize\\textit{" + latex::escape(info.source) + "}}";
-    const std::string note = verification_note(*v.claims[i], r);
-    if (!note.empty()) detail += "\\newline{\\footnotesize " + latex::escape(note) + "}";
-    t.rows.push_back({detail + "\\vspace{2pt}"});
-  }
-  s += latex::table(t);
-  return s;
-}
-
-// --- kernels ---------------------------------------------------------------------------------
-
-double median(std::vector<double> v) {
-  if (v.empty()) return std::nan("");
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
-// "k/n", highlighted when k < n and `shortfall_is_failure`.
-std::string count_of(std::size_t k, std::size_t n, bool shortfall_is_failure) {
-  if (k == n) return n == 1 ? "yes" : fmt::format("all {}", n);
-  const std::string s = fmt::format("{}/{}", k, n);
-  return shortfall_is_failure ? "\\textcolor{acVermillion}{\\textbf{" + s + "}}" : s;
-}
-
-// The quick matrix alone has ~370 cases: the document summarises them per kernel × type and
-// lists failing cases in full; every case stays in kernel_checks.csv.
-std::string kernel_section(const std::vector<KernelCheckRow>& rows) {
-  std::size_t failed = 0, vacuous = 0;
-  for (const auto& r : rows) failed += !r.pass, vacuous += r.pass && r.vacuous;
-  std::string s = "\\section{Kernel validation}\\label{sec:kernels}\n";
-  s += fmt::format(
-      "Each case compares a kernel (or its CPU twin, which runs the same tile code) with the "
-      "certified ground truth: the maximal absolute error (distance to the ball midpoint plus "
-      "its radius) must stay within the kernel's a-priori error bound (ratio $\\le 1$) and a "
-      "second run must be bit-identical. The flash-attention rule (error $\\le$ twice the error "
-      "of a naive implementation in the same precision plus an absolute term) is shown for "
-      "comparison; it is not a pass criterion. \\textbf{{{} of {} cases pass}}, {} of them "
-      "\\emph{{vacuous}}: their bound is infinite or no smaller than a trivial one (e.g.\\ "
-      "bf16 logits of size $5\\cdot 10^4$ at temperature $0.01$, where rounding the inputs "
-      "alone scrambles the row), so they check determinism and finiteness but not accuracy; "
-      "ratios below are over the other cases. "
-      "Table~\\ref{{tab:kernels}} summarises the cases per kernel and floating-point type; every "
-      "case (shape, variant, error, bound, ratio, rule threshold, notes) is a row of "
-      "\\texttt{{kernel\\_checks.csv}}{}.\n\n",
-      rows.size() - failed, rows.size(), vacuous,
-      failed ? ", and the failing cases are listed in full in Table~\\ref{tab:kernel-failures}" : "");
-
-  struct Group {
-    std::string kernel, dtype;
-    std::vector<double> ratios;
-    std::map<std::string, std::size_t> executed_on;
-    std::size_t fa_rule = 0, deterministic = 0, passed = 0, vacuous = 0, cases = 0;
-  };
-  std::vector<Group> groups;  // in the order the cases come
-  for (const KernelCheckRow& r : rows) {
-    auto g = std::find_if(groups.begin(), groups.end(),
-                          [&](const Group& x) { return x.kernel == r.kernel && x.dtype == r.dtype; });
-    if (g == groups.end()) g = groups.insert(groups.end(), Group{r.kernel, r.dtype, {}, {}, 0, 0, 0, 0, 0});
-    ++g->cases;
-    if (r.vacuous) ++g->vacuous;
-    else g->ratios.push_back(r.ratio);
-    ++g->executed_on[r.executed_on.empty() ? "?" : r.executed_on];
-    g->fa_rule += r.fa_rule_pass;
-    g->deterministic += r.deterministic;
-    g->passed += r.pass;
-  }
-  latex::Table t;
-  t.column_spec = "@{}lllrrrrccc@{}";
-  t.header = {"Kernel", "Type", "Run on", "Cases", "Vacuous", "Max ratio", "Median ratio",
-              "FA rule", "Bit-identical", "Pass"};
-  t.caption = "Kernel validation against certified ground truth, per kernel and type: ratio = "
-              "error / a-priori bound (must be $\\le 1$), over the non-vacuous cases; FA rule and "
-              "bit-identical rerun: cases that meet them.";
-  t.label = "tab:kernels";
-  for (const Group& g : groups) {
-    std::string on;
-    for (const auto& [where, n] : g.executed_on) {
-      on += (on.empty() ? "" : ", ") + latex::escape(where) +
-            (g.executed_on.size() > 1 ? fmt::format(" ({})", n) : "");
-    }
-    const double max_ratio =
-        g.ratios.empty() ? std::nan("") : *std::max_element(g.ratios.begin(), g.ratios.end());
-    std::string max_cell = g.ratios.empty() ? std::string("--") : latex::number(max_ratio, 2);
-    if (!g.ratios.empty() && !(max_ratio <= 1))
-      max_cell = "\\textcolor{acVermillion}{\\textbf{" + max_cell + "}}";
-    t.rows.push_back({latex::escape(g.kernel), latex::escape(g.dtype), on, std::to_string(g.cases),
-                      std::to_string(g.vacuous), max_cell,
-                      g.ratios.empty() ? std::string("--") : latex::number(median(g.ratios), 2),
-                      count_of(g.fa_rule, g.cases, false),
-                      count_of(g.deterministic, g.cases, true),
-                      count_of(g.passed, g.cases, true)});
-  }
-  s += "{\\small\\setlength{\\tabcolsep}{4pt}\n" + latex::table(t) + "}\n";
-  if (failed == 0) return s;
-
-  latex::Table f;
-  f.column_spec = "@{}llllrrrcc@{}";
-  f.header = {"Kernel", "Shape", "Type", "Variant", "Error", "Bound", "Ratio", "FA rule", "Rerun"};
-  f.caption = "Failing kernel cases (all of them; notes below each row).";
-  f.label = "tab:kernel-failures";
-  for (const KernelCheckRow& r : rows) {
-    if (r.pass) continue;
-    std::string variant = latex::escape(r.variant);
-    if (!r.executed_on.empty()) variant += " (" + latex::escape(r.executed_on) + ")";
-    f.rows.push_back({latex::escape(r.kernel), latex::escape(r.shape), latex::escape(r.dtype), variant,
-                      latex::number(r.max_abs_error, 2), latex::number(r.bound, 2),
-                      latex::number(r.ratio, 2), r.fa_rule_pass ? "yes" : "no",
-                      r.deterministic ? "identical" : "\\textcolor{acVermillion}{\\textbf{differs}}"});
-    if (!r.note.empty()) f.rows.push_back({"\\footnotesize " + latex::escape(r.note)});
-  }
-  return s + "{\\small\\setlength{\\tabcolsep}{4pt}\n" + latex::table(f) + "}\n";
-}
-
-// --- the document ----------------------------------------------------------------------------
-
-std::string document(const ReportOptions& o, const std::vector<ExperimentOutput>& experiments,
-                     const std::optional<Verification>& verification,
-                     const std::optional<std::vector<KernelCheckRow>>& kernels) {
-  std::string d = latex::preamble("attncert report: certified checks of attention theory");
-  // No dates and no trailer id in the PDF, so the same input gives the same bytes.
-  d += "\\pdfinfoomitdate=1 \\pdftrailerid{} \\pdfsuppressptexinfo=-1\n";
-  d += "\\maketitle\n\\thispagestyle{empty}\n";
-  d += "\\section*{How this report was produced}\n";
-  d += fmt::format(
-      "Generated by \\texttt{{attncert report{}{}}} (attncert {}) in \\textbf{{{}}} mode{}. "
-      "Every table, figure and number below is a deterministic function of the attncert "
-      "version, the mode and the seed: running the same command again gives byte-identical "
-      "\\texttt{{report.tex}}, figures and data files. "
-      "\\ifdefined\\attncertRunSeconds Computing this report took "
-      "\\attncertRunSeconds~s before typesetting (this line is passed to pdflatex, not written "
-      "into \\texttt{{report.tex}}); the date and host are in \\texttt{{run.json}}.\\else The "
-      "date, running time and host are recorded in \\texttt{{run.json}} next to this "
-      "document.\\fi\\ "
-      "The sweep tables are in \\texttt{{data/}} (one tidy CSV per experiment), the verdicts in "
-      "\\texttt{{results.jsonl}} and \\texttt{{results.csv}}.\n\n",
-      o.quick ? " {-}{-}quick" : "", fmt::format(" {{-}}{{-}}seed {}", o.seed),
-      latex::escape(o.tool_version), o.quick ? "quick" : "full",
-      o.quick ? " (reduced parameter grids and verification budget)" : "");
-
-  // Overview of the sweeps.
-  d += "\\section*{Experiments at a glance}\n";
-  if (experiments.empty()) {
-    d += "No sweep experiments are registered in this build of attncert; the report contains "
-         "the verification of the claims catalog only.\n\n";
-  } else {
-    latex::Table t;
-    t.column_spec = "@{}>{\\raggedright\\arraybackslash}p{0.48\\linewidth}>{\\raggedright\\arraybackslash}p{0.27\\linewidth}rr@{}";
-    t.header = {"Experiment", "Claims", "Points", "Violations"};
-    for (const ExperimentOutput& e : experiments) {
-      t.rows.push_back({"\\hyperref[sec:" + e.experiment->name + "]{" + latex::escape_with_math(e.experiment->title) + "}",
-                        latex::escape(e.experiment->claim_ids), std::to_string(e.summary.points),
-                        std::to_string(e.summary.bound_violations)});
-    }
-    // bound_violations counts failed row × bound comparisons (sweep.hpp), so it may exceed the
-    // number of grid points.
-    t.caption = "Sweep experiments: grid points evaluated, and violations: comparisons of a table "
-                "row with a claimed bound that fail (a grid point may contribute several; details "
-                "in each section).";
-    d += latex::table(t);
-  }
-  if (verification) {
-    std::size_t refuted = 0, inconclusive = 0;
-    for (const auto& r : verification->results) {
-      refuted += r.verdict == DomainVerdict::Refuted;
-      inconclusive += r.verdict == DomainVerdict::Inconclusive;
-    }
-    d += fmt::format(
-        "The claims catalog ({} claims) was verified with {} instances per claim: {} refuted, {} "
-        "inconclusive, {} survived (Section~\\ref{{sec:verification}}).\n\n",
-        verification->claims.size(), verification->instances, refuted, inconclusive,
-        verification->claims.size() - refuted - inconclusive);
-  } else {
-    d += "The claims catalog was not verified in this run.\n\n";
-  }
-
-  for (const ExperimentOutput& e : experiments) {
-    const sweeps::Experiment& x = *e.experiment;
-    // Sections follow each other without a page break, so a section's last figure shares its
-    // page with the next section instead of standing alone on a mostly empty page; flafter
-    // keeps every figure after the text that introduces it.
-    d += std::string(&e == &experiments.front() ? "\\clearpage\n" : "") + "\\section{" +
-         latex::heading(x.title) + "}\\label{sec:" + x.name + "}\n";
-    if (!x.claim_ids.empty()) d += "\\textbf{Claims:} " + latex::escape(x.claim_ids) + ".\\quad ";
-    d += latex::escape_with_math(x.description) + "\n\n";
-    // Long value lists must break (at commas) instead of running into the margin.
-    std::string grid = e.grid_text.empty() ? "(experiment defaults)" : latex::escape(e.grid_text);
-    for (std::size_t at = grid.find(','); at != std::string::npos; at = grid.find(',', at + 1)) {
-      grid.insert(at + 1, "\\allowbreak{}");
-    }
-    // \{ \} take the braces from the math font, which has no typewriter shape; OT1 cmtt has
-    // its own braces at 123 and 125.
-    for (const auto& [from, to] : {std::pair<std::string, std::string>{"\\{", "{\\char123}"}, {"\\}", "{\\char125}"}}) {
-      for (std::size_t at = grid.find(from); at != std::string::npos; at = grid.find(from, at + to.size())) {
-        grid.replace(at, from.size(), to);
-      }
-    }
-    d += fmt::format("{{\\raggedright\\textbf{{Grid:}} \\texttt{{{}}}; {} rows in \\texttt{{data/{}.csv}}; seed {}.\\par}}\n\n",
-                     grid, e.rows, latex::escape(x.name), o.seed);
-    // The finding before the figures: it is what the section establishes, and the figures
-    // (floats) then fill the rest of the section's pages without leaving it stranded after them.
-    std::string finding = e.summary.finding.empty() ? "no summary" : e.summary.finding;
-    while (!finding.empty() && (finding.back() == '.' || finding.back() == ' ')) finding.pop_back();
-    d += fmt::format("\\paragraph{{Finding.}} {}. \\emph{{Grid points: {}; bound violations: {}.}}\n\n",
-                     latex::escape_with_math(finding), e.summary.points, e.summary.bound_violations);
-    for (const std::string& id : e.figure_ids) d += "\\input{figures/" + id + ".tex}\n";
-  }
-  // The verification follows the last sweep section without a page break, like the sections
-  // between themselves, so the last figure does not stand alone on its page.
-  if (verification) d += verification_section(*verification, o);
-  if (kernels) d += "\\clearpage\n" + kernel_section(*kernels);
-  d += "\\end{document}\n";
-  return d;
-}
-
-// --- run metadata ----------------------------------------------------------------------------
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
 }
 
 }  // namespace
@@ -481,10 +135,10 @@ ReportResult build_report(const ReportOptions& o) {
   }
   result.experiments = outputs.size();
 
-  std::optional<Verification> verification;
+  std::optional<CatalogVerification> verification;
   if (o.verify_catalog) {
     verification = verify_catalog(o);
-    write_verification_files(*verification, dir);
+    write_results_files(dir, verification->claims, verification->results);
     result.claims = verification->claims.size();
     for (const auto& r : verification->results) {
       result.refuted += r.verdict == DomainVerdict::Refuted;
@@ -502,7 +156,7 @@ ReportResult build_report(const ReportOptions& o) {
     }
   }
 
-  write(dir / "report.tex", document(o, outputs, verification, kernels));
+  write(dir / "report.tex", report_document(o, outputs, verification, kernels));
   result.tex_path = (out / "report.tex").string();
 
   std::optional<std::string> pdflatex;
@@ -527,31 +181,8 @@ ReportResult build_report(const ReportOptions& o) {
   }
 
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  nlohmann::json run = {
-      {"generator", kGenerator},
-      {"version", o.tool_version},
-      {"seed", o.seed},
-      {"mode", o.quick ? "quick" : "full"},
-      {"started_utc", started},
-      {"duration_seconds", result.seconds},
-      {"host", host_name()},
-      {"hardware_threads", std::thread::hardware_concurrency()},
-      {"libraries",
-       {{"mpfr", mpfr_get_version()}, {"arb", arb_version}, {"flint", FLINT_VERSION}}},
-      {"pdflatex", pdflatex ? nlohmann::json(*pdflatex) : nlohmann::json(nullptr)},
-  };
-  nlohmann::json ex = nlohmann::json::array();
-  for (const ExperimentOutput& e : outputs) {
-    ex.push_back({{"name", e.experiment->name}, {"grid", e.grid_text}, {"rows", e.rows},
-                  {"seconds", e.seconds}});
-  }
-  run["experiments"] = ex;
-  if (verification) {
-    run["verification"] = {{"claims", verification->claims.size()},
-                           {"instances_per_claim", verification->instances},
-                           {"max_precision_bits", o.verify_max_precision},
-                           {"seconds", verification->seconds}};
-  }
+  const nlohmann::json run =
+      run_metadata(o, RunRecord{kGenerator, started, result.seconds, pdflatex}, outputs, verification);
   write(dir / "run.json", run.dump(2) + "\n");
   directory.commit();
   return result;

@@ -81,6 +81,18 @@ std::string result_csv_row(const Claim& claim, const ClaimResult& r) {
                      tight, r.max_precision_used, r.seed, csv_quote(cx));
 }
 
+std::string results_jsonl(const std::vector<const Claim*>& claims, const std::vector<ClaimResult>& results) {
+  std::string jsonl;
+  for (std::size_t i = 0; i < claims.size(); ++i) jsonl += result_json(*claims[i], results.at(i)).dump() + "\n";
+  return jsonl;
+}
+
+std::string results_csv(const std::vector<const Claim*>& claims, const std::vector<ClaimResult>& results) {
+  std::string csv = results_csv_header();
+  for (std::size_t i = 0; i < claims.size(); ++i) csv += result_csv_row(*claims[i], results.at(i));
+  return csv;
+}
+
 nlohmann::json counterexample_json(const Claim& claim, const ClaimResult& r) {
   if (!r.counterexample) throw std::logic_error("counterexample_json: result has no counterexample");
   nlohmann::json j = {{"format", "attncert-counterexample-1"},

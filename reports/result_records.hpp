@@ -22,6 +22,10 @@ std::string results_csv_header();
 std::string result_csv_row(const Claim& claim, const ClaimResult& result);
 std::string csv_quote(const std::string& field);
 
+/// results.jsonl and results.csv of a run: results[i] belongs to claims[i].
+std::string results_jsonl(const std::vector<const Claim*>& claims, const std::vector<ClaimResult>& results);
+std::string results_csv(const std::vector<const Claim*>& claims, const std::vector<ClaimResult>& results);
+
 /// A counterexample file `attncert replay` re-certifies: claim id (or expression + domain),
 /// the instance, and the enclosures that refuted it.
 nlohmann::json counterexample_json(const Claim& claim, const ClaimResult& result);

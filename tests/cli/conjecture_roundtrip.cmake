@@ -4,14 +4,7 @@
 #   -DEXE=path/to/attncert -DWORK=scratch dir
 set(domain "L in [1,32], T in [0.05,5] log, logits ~ normal(0,3)")
 file(REMOVE_RECURSE "${WORK}")
-function(run expected)
-  execute_process(COMMAND "${EXE}" ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT code STREQUAL "${expected}")
-    string(REPLACE ";" " " shown "${ARGN}")
-    message(FATAL_ERROR "attncert ${shown}: exit ${code}, expected ${expected}\n${out}\n${err}")
-  endif()
-  set(last_out "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_attncert.cmake)
 
 # ‖J‖₂ <= c/T: false for c < 1/2 (two tied logits reach 1/(2T)), true for c >= 1/2.
 run(1 verify --expr "jacobian_norm <= 0.499/T" --over "${domain}" --seed 3 --out "${WORK}/a")

@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
+#include "proofs_checks/claim_verification.hpp"
 #include "proofs_checks/instance_sampler.hpp"
 #include "theory/quantities.hpp"
 
@@ -91,9 +94,9 @@ std::unique_ptr<Claim> scaled_cor1(double c) {
   return std::make_unique<ScaledCor1>(c, test_info("test.cor1-scaled"), qk_space());
 }
 
-std::unique_ptr<Claim> product_bound(double b) {
+std::unique_ptr<Claim> product_bound(double b, const char* id = "test.product") {
   return std::make_unique<ProductBound>(
-      b, test_info("test.product"),
+      b, test_info(id),
       SearchSpace{{{"x", 0, 1, false, false, ""}, {"y", 0, 1, false, false, ""}}, {}});
 }
 
@@ -225,6 +228,110 @@ TEST(InstanceJson, RoundTripsExactly) {
                std::invalid_argument);
   EXPECT_THROW(instance_from_json(nlohmann::json::parse(R"({"scalars": {"T": "NaN"}})")),
                std::invalid_argument);
+}
+
+// A claim whose every instance throws `error` (as a claim with a bug, or one fed input it
+// cannot take, would): verify_claim lets it out.
+class ThrowingClaim : public Claim {
+ public:
+  ThrowingClaim(const char* id, std::function<void()> error)
+      : info_(test_info(id)), space_{{{"x", 0, 1, false, false, ""}}, {}}, error_(std::move(error)) {}
+  const ClaimInfo& info() const override { return info_; }
+  const SearchSpace& space() const override { return space_; }
+  void project(Instance&) const override { error_(); }
+  std::vector<Inequality<double>> evaluate_double(const Instance&) const override { return {}; }
+  std::vector<Inequality<Mp>> evaluate_mp(const Instance&, long) const override { return {}; }
+  std::vector<Inequality<Ball>> evaluate_ball(const Instance&, long) const override { return {}; }
+
+ private:
+  ClaimInfo info_;
+  SearchSpace space_;
+  std::function<void()> error_;
+};
+
+TEST(VerifyClaims, EachClaimGetsItsOwnSeedWhateverTheListOrderAndJobs) {
+  const std::uint64_t seed = 11;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const auto a = product_bound(0.999, "test.a");  // refuted near x = y = 1
+  const auto b = product_bound(2.0, "test.b");    // survives
+  const auto c = scaled_cor1(1.001);              // survives, tight
+  const std::vector<const Claim*> claims = {a.get(), b.get(), c.get()};
+  const std::vector<ClaimResult> serial = verify_claims(claims, small_budget(seed), 1);
+  ASSERT_EQ(serial.size(), 3u);
+  EXPECT_EQ(serial[0].verdict, DomainVerdict::Refuted);
+  EXPECT_EQ(serial[1].verdict, DomainVerdict::Survived);
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    SCOPED_TRACE(claims[i]->info().id);
+    EXPECT_EQ(serial[i].claim_id, claims[i]->info().id);
+    EXPECT_EQ(serial[i].seed, claim_seed(seed, claims[i]->info().id));
+  }
+  const auto same = [](const ClaimResult& x, const ClaimResult& y) {
+    return x.claim_id == y.claim_id && x.verdict == y.verdict && x.seed == y.seed &&
+           x.evaluated == y.evaluated && x.certified == y.certified &&
+           (x.tightness == y.tightness || (std::isnan(x.tightness) && std::isnan(y.tightness))) &&
+           x.counterexample.has_value() == y.counterexample.has_value() &&
+           (!x.counterexample || to_json(*x.counterexample) == to_json(*y.counterexample));
+  };
+  for (int jobs : {2, 3, 0}) {
+    SCOPED_TRACE("jobs " + std::to_string(jobs));
+    const std::vector<ClaimResult> parallel = verify_claims(claims, small_budget(seed), jobs);
+    for (std::size_t i = 0; i < claims.size(); ++i) EXPECT_TRUE(same(parallel[i], serial[i])) << i;
+  }
+  const std::vector<ClaimResult> reversed = verify_claims({c.get(), b.get(), a.get()}, small_budget(seed), 2);
+  for (std::size_t i = 0; i < claims.size(); ++i) EXPECT_TRUE(same(reversed[2 - i], serial[i])) << i;
+}
+
+TEST(VerifyClaims, ReportsClaimsFinishedAndPhasesOfTheClaimRunning) {
+  const auto a = product_bound(2.0, "test.a");
+  const auto b = product_bound(2.0, "test.b");
+  std::vector<std::size_t> finished;
+  long phase_calls = 0;
+  verify_claims({a.get(), b.get()}, small_budget(3), 2,
+                [&](std::size_t done, std::size_t total, std::string_view claim,
+                    std::string_view phase, long, long) {
+                  EXPECT_EQ(total, 2u);
+                  if (claim.empty()) {
+                    finished.push_back(done);
+                  } else {
+                    ++phase_calls;
+                    EXPECT_TRUE(claim == "test.a" || claim == "test.b") << claim;
+                    EXPECT_FALSE(phase.empty());
+                  }
+                });
+  EXPECT_EQ(finished, (std::vector<std::size_t>{1, 2}));
+  EXPECT_GT(phase_calls, 0);
+}
+
+// The error of a failing claim keeps its kind (what decides the exit code) and names the claim,
+// whichever command runs it: `verify` used to turn every claim error into std::logic_error
+// (exit 5) and `report` into std::runtime_error (exit 4).
+TEST(VerifyClaims, AFailingClaimIsNamedAndItsErrorKeepsItsKind) {
+  const auto good = product_bound(2.0, "test.good");
+  const ThrowingClaim bad_input("test.bad-input", [] { throw std::invalid_argument("no such input"); });
+  const ThrowingClaim bug("test.bug", [] { throw std::logic_error("broken invariant"); });
+  for (int jobs : {1, 2}) {
+    SCOPED_TRACE("jobs " + std::to_string(jobs));
+    try {
+      verify_claims({good.get(), &bad_input}, small_budget(1), jobs);
+      ADD_FAILURE() << "no exception";
+    } catch (const ClaimVerificationError& e) {
+      EXPECT_EQ(e.claim_id(), "test.bad-input");
+      EXPECT_STREQ(e.what(), "verifying test.bad-input: no such input");
+      EXPECT_THROW(std::rethrow_exception(e.cause()), std::invalid_argument);
+    }
+    try {
+      verify_claims({&bug, good.get()}, small_budget(1), jobs);
+      ADD_FAILURE() << "no exception";
+    } catch (const ClaimVerificationError& e) {
+      EXPECT_STREQ(e.what(), "verifying test.bug: broken invariant");
+      try {
+        std::rethrow_exception(e.cause());
+      } catch (const std::invalid_argument&) {
+        ADD_FAILURE() << "a logic error became an input error";
+      } catch (const std::logic_error&) {
+      }
+    }
+  }
 }
 
 }  // namespace

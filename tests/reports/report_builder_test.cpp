@@ -14,8 +14,11 @@
 #include <stdexcept>
 
 #include "numerics/rng.hpp"
+#include "proofs_checks/claim_verification.hpp"
 #include "reports/pdflatex.hpp"
 #include "reports/report_builder.hpp"
+#include "reports/results_files.hpp"
+#include "theory/catalog.hpp"
 #include "tests/reports/scratch_directory_test_support.hpp"
 
 namespace attncert {
@@ -148,6 +151,39 @@ TEST(BuildReport, SameSeedSameBytesOtherSeedOtherData) {
     EXPECT_EQ(read_file(tmp.path() / "a" / f), read_file(tmp.path() / "b" / f)) << f;
   }
   EXPECT_NE(read_file(tmp.path() / "a/data/synthetic.csv"), read_file(tmp.path() / "c/data/synthetic.csv"));
+}
+
+// The report verifies the catalog with the engine and the writer of `verify`: the same seed and
+// budget give byte-identical results files, whatever the number of jobs of either.
+TEST(BuildReport, VerifiesTheCatalogAsVerifyDoesWhateverTheJobs) {
+  const std::uint64_t seed = 5;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const long instances = 40;   // small budget and precision cap: fast, the same code path
+  const long max_precision = 128;
+  test::ScratchDirectory tmp;
+  ReportOptions o = synthetic_options(tmp.path() / "rep", seed);
+  o.experiments = std::vector<sweeps::Experiment>{};
+  o.verify_catalog = true;
+  o.verify_instances = instances;
+  o.verify_max_precision = max_precision;
+  o.jobs = 2;
+  EXPECT_EQ(build_report(o).claims, catalog().size());
+
+  std::vector<const Claim*> claims;
+  for (const auto& c : catalog()) claims.push_back(c.get());
+  VerifyOptions options = options_for_instance_budget(instances, max_precision);
+  options.seed = seed;
+  write_results_files(tmp.path() / "verify", claims, verify_claims(claims, options, 1));
+  std::vector<std::string> files = {"results.jsonl", "results.csv"};
+  for (const auto& e : fs::directory_iterator(tmp.path() / "verify" / "counterexamples")) {
+    files.push_back("counterexamples/" + e.path().filename().string());
+  }
+  EXPECT_GT(files.size(), 2u);  // the catalog has refuted claims (e.g. A.cor3)
+  for (const std::string& f : files) {
+    const std::string expected = read_file(tmp.path() / "verify" / f);
+    EXPECT_FALSE(expected.empty()) << f;
+    EXPECT_EQ(read_file(tmp.path() / "rep" / f), expected) << f;
+  }
 }
 
 TEST(BuildReport, FailedBuildKeepsThePreviousReport) {

@@ -1,0 +1,26 @@
+// The files a verification run leaves in its output directory, written by `attncert verify`
+// and `attncert report` alike:
+//   results.jsonl                 one JSON object per claim (result_records.hpp)
+//   results.csv                   the same, one CSV row per claim
+//   counterexamples/<claim>.json  one replayable file per refuted claim
+// The directory describes exactly one run: results.jsonl and results.csv are rewritten whole,
+// and a counterexamples/*.json file this run did not write (a claim that now survived, or was
+// not in this run) is removed, so no counterexample stays beside results that contradict it.
+// Other files in the directory are left alone.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "proofs_checks/verifier.hpp"
+
+namespace attncert {
+
+/// Writes the results of `claims` (results[i] belongs to claims[i]) into `dir`, each file
+/// atomically: the counterexamples first, then results.jsonl and results.csv, then the stale
+/// counterexamples are removed (a run killed midway leaves at worst a stale file, never a
+/// missing one). Throws std::runtime_error naming the file that cannot be written.
+void write_results_files(const std::filesystem::path& dir, const std::vector<const Claim*>& claims,
+                         const std::vector<ClaimResult>& results);
+
+}  // namespace attncert

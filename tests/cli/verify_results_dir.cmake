@@ -1,0 +1,39 @@
+# The results directory of `verify` describes exactly one run, whatever -j:
+#  - a counterexample file does not stay beside newer results that say its claim survived
+#    (it used to: results.jsonl said "survived", counterexamples/conjecture.json said refuted);
+#  - files in it that attncert did not write are left alone;
+#  - -j 1 and -j 2 write byte-identical results.
+#   -DEXE=path/to/attncert -DWORK=scratch dir
+set(domain "L in [1,32], T in [0.05,5] log, logits ~ normal(0,3)")
+file(REMOVE_RECURSE "${WORK}")
+include(${CMAKE_CURRENT_LIST_DIR}/run_attncert.cmake)
+
+# ‖J‖₂ <= c/T is false for c < 1/2 and true for c >= 1/2 (conjecture_roundtrip.cmake).
+run(1 verify --expr "jacobian_norm <= 0.499/T" --over "${domain}" --seed 3 --budget 400 --out "${WORK}/run")
+if(NOT EXISTS "${WORK}/run/counterexamples/conjecture.json")
+  message(FATAL_ERROR "the refuting run wrote no counterexample")
+endif()
+file(WRITE "${WORK}/run/counterexamples/my-notes.txt" "not attncert's\n")
+run(0 verify --expr "jacobian_norm <= 0.501/T" --over "${domain}" --seed 3 --budget 400 --out "${WORK}/run")
+file(READ "${WORK}/run/results.jsonl" jsonl)
+if(NOT jsonl MATCHES "\"verdict\":\"survived\"")
+  message(FATAL_ERROR "the second run's results do not say survived:\n${jsonl}")
+endif()
+if(EXISTS "${WORK}/run/counterexamples/conjecture.json")
+  message(FATAL_ERROR "a stale counterexample stays beside results that say the claim survived")
+endif()
+if(NOT EXISTS "${WORK}/run/counterexamples/my-notes.txt")
+  message(FATAL_ERROR "a file attncert did not write was removed")
+endif()
+
+# The same claims with one and with two workers: the same bytes.
+run(1 verify A.cor1 A.cor3 C.lipschitz --seed 5 --budget 300 -j 1 --out "${WORK}/j1")
+run(1 verify A.cor1 A.cor3 C.lipschitz --seed 5 --budget 300 -j 2 --out "${WORK}/j2")
+foreach(f results.jsonl results.csv counterexamples/A.cor3.json)
+  file(READ "${WORK}/j1/${f}" one)
+  file(READ "${WORK}/j2/${f}" two)
+  if(NOT one STREQUAL two)
+    message(FATAL_ERROR "${f} differs between -j 1 and -j 2")
+  endif()
+endforeach()
+message(STATUS "ok")
