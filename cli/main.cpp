@@ -21,8 +21,9 @@ namespace {
 
 constexpr const char* kExitCodeHelp =
     "Exit codes: 0 all verdicts proved/survived (or the command succeeded), 1 some claim "
-    "refuted, 2 inconclusive only, 3 usage error, 4 input error (unreadable/malformed file, "
-    "NaN/Inf, shapes), 5 internal error.";
+    "refuted, 2 inconclusive only, 3 usage error (bad command line, including size options out "
+    "of range), 4 input error (unreadable/malformed file, NaN/Inf, shapes of input data, an "
+    "instance outside its domain), 5 internal error.";
 
 }  // namespace
 
