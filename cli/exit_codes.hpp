@@ -24,8 +24,10 @@ enum ExitCode : int {
 /// The help footer that states the codes above.
 inline constexpr const char* kExitCodeHelp =
     "Exit codes: 0 all verdicts proved/survived (or the command succeeded), 1 some claim "
-    "refuted, 2 inconclusive only, 3 usage error, 4 input error (unreadable or malformed file "
-    "or expression, NaN/Inf, shapes, absurd precision or budget), 5 internal error.";
+    "refuted, 2 inconclusive only, 3 usage error (bad command line, including size options out "
+    "of range), 4 input error (unreadable or malformed file or expression, NaN/Inf, shapes of "
+    "input data, an instance outside its domain, absurd precision or budget, an output target "
+    "that is not a regular file), 5 internal error.";
 
 /// 1 if some result is refuted, else 2 if some is inconclusive, else 0.
 ExitCode exit_code_for_verdicts(const std::vector<ClaimResult>& results);

@@ -18,6 +18,26 @@
 namespace attncert::cli {
 namespace {
 
+// The conjecture a counterexample file carries, or nullptr for a catalog claim. A conjecture is
+// rebuilt from its own texts and must carry the id verify writes for it; a catalog id with an
+// expression would pair a catalog statement with a foreign inequality.
+std::unique_ptr<Claim> conjecture_of_file(const std::string& path, const nlohmann::json& j) {
+  if (!j.contains("expression") && !j.contains("domain")) return nullptr;
+  if (!j.contains("expression") || !j["expression"].is_string() || !j.contains("domain") ||
+      !j["domain"].is_string()) {
+    throw std::invalid_argument(
+        fmt::format("{}: a conjecture needs 'expression' and 'domain', both strings", path));
+  }
+  std::unique_ptr<Claim> claim = conjecture_claim(j["expression"], j["domain"]);
+  const std::string& id = j["claim"].get_ref<const std::string&>();
+  if (id != claim->info().id) {
+    throw std::invalid_argument(fmt::format(
+        "{}: claim '{}' comes with an 'expression', which only a conjecture (claim '{}') has", path,
+        id, claim->info().id));
+  }
+  return claim;
+}
+
 int run_replay(const std::string& path, long max_precision) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open for reading", path));
@@ -26,28 +46,28 @@ int run_replay(const std::string& path, long max_precision) {
     j = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
     throw std::runtime_error(fmt::format("{}: not valid JSON (byte {})", path, e.byte));
+  } catch (const nlohmann::json::out_of_range& e) {  // 1e999: no double holds it
+    const std::string what = e.what();
+    throw std::runtime_error(
+        fmt::format("{}: a number is out of the range of a double ({})", path,
+                    what.substr(what.find("] ") == std::string::npos ? 0 : what.find("] ") + 2)));
   }
   if (!j.is_object() || !j.contains("claim") || !j["claim"].is_string() || !j.contains("instance")) {
     throw std::runtime_error(fmt::format("{}: not an attncert counterexample (needs 'claim' and 'instance')", path));
   }
   const std::string id = j["claim"];
-  std::unique_ptr<Claim> user_claim;
-  const Claim* claim = nullptr;
-  if (j.contains("expression") && j.contains("domain") && j["expression"].is_string() &&
-      j["domain"].is_string()) {
-    user_claim = conjecture_claim(j["expression"], j["domain"]);
-    claim = user_claim.get();
-  } else {
-    claim = find_claim(id);
-  }
+  const std::unique_ptr<Claim> user_claim = conjecture_of_file(path, j);
+  const Claim* claim = user_claim ? user_claim.get() : find_claim(id);
   if (!claim) throw std::invalid_argument(fmt::format("{}: unknown claim id '{}'", path, id));
+  require_precision(max_precision, "--max-precision");
   Instance x;
   try {
     x = instance_from_json(j["instance"]);
+    // An instance outside the claim's domain refutes nothing, however its sides compare.
+    claim->check_in_domain(x, max_precision);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(fmt::format("{}: {}", path, e.what()));
   }
-  require_precision(max_precision, "--max-precision");
   CertifyOptions o;
   o.max_precision = max_precision;
   o.start_precision = std::min(64L, max_precision);

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -53,13 +55,36 @@ U load(const unsigned char* p, bool swap) {
   return u;
 }
 
+// Declared sizes beyond these are refused before anything is allocated: no attention input
+// attncert certifies comes near them, and a lying header must not cost memory.
+constexpr std::size_t kMaxHeaderBytes = 1 << 20;
+constexpr std::size_t kMaxElements = std::size_t{1} << 28;  // 2 GiB once widened to double
+
+// Reads exactly n bytes (fewer only at end of file) in bounded chunks, so that a FIFO or a
+// lying header makes the buffer grow only with data that actually arrives.
+std::vector<unsigned char> read_bytes(std::ifstream& in, std::size_t n) {
+  constexpr std::size_t kChunk = 1 << 20;
+  std::vector<unsigned char> bytes;
+  while (bytes.size() < n && in) {
+    const std::size_t old = bytes.size();
+    bytes.resize(old + std::min(kChunk, n - old));
+    in.read(reinterpret_cast<char*>(bytes.data() + old),
+            static_cast<std::streamsize>(bytes.size() - old));
+    bytes.resize(old + static_cast<std::size_t>(in.gcount()));
+  }
+  return bytes;
+}
+
 }  // namespace
 
 NpyArray read_npy(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not a .npy file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open for reading");
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
+  // Magic and header first, then exactly the declared data: never read an endless stream
+  // (a FIFO, /dev/zero) before knowing it is a .npy file.
+  std::vector<unsigned char> bytes = read_bytes(in, 10);
   static const unsigned char kMagic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic, 6) != 0) {
     fail(path, "not a .npy file (missing \\x93NUMPY magic)");
@@ -70,6 +95,8 @@ NpyArray read_npy(const std::string& path) {
     header_len = bytes[8] | (bytes[9] << 8);
     offset = 10;
   } else if (major == 2 || major == 3) {
+    const std::vector<unsigned char> more = read_bytes(in, 2);
+    bytes.insert(bytes.end(), more.begin(), more.end());
     if (bytes.size() < 12) fail(path, "truncated .npy header");
     header_len = bytes[8] | (bytes[9] << 8) | (bytes[10] << 16) |
                  (static_cast<std::size_t>(bytes[11]) << 24);
@@ -77,8 +104,13 @@ NpyArray read_npy(const std::string& path) {
   } else {
     fail(path, fmt::format("unsupported .npy format version {}", major));
   }
-  if (offset + header_len > bytes.size()) fail(path, "truncated .npy header");
-  const std::string header(bytes.begin() + offset, bytes.begin() + offset + header_len);
+  if (header_len > kMaxHeaderBytes) {
+    fail(path,
+         fmt::format("header length {} exceeds the cap of {} bytes", header_len, kMaxHeaderBytes));
+  }
+  const std::vector<unsigned char> header_bytes = read_bytes(in, header_len);
+  if (header_bytes.size() < header_len) fail(path, "truncated .npy header");
+  const std::string header(header_bytes.begin(), header_bytes.end());
 
   std::smatch m;
   static const std::regex descr_re(R"('descr'\s*:\s*'([<>|=])([fiub])(\d+)')");
@@ -108,23 +140,49 @@ NpyArray read_npy(const std::string& path) {
     std::size_t pos = 0;
     for (std::sregex_iterator it(dims.begin(), dims.end(), dim_re), end; it != end; ++it) {
       if (static_cast<std::size_t>(it->position()) != pos) fail(path, "malformed 'shape'");
-      a.shape.push_back(std::stoull((*it)[1].str()));
+      const std::string digits = (*it)[1].str();
+      std::size_t dim = 0;
+      const auto [last, err] = std::from_chars(digits.data(), digits.data() + digits.size(), dim);
+      if (err != std::errc() || last != digits.data() + digits.size()) {
+        fail(path, fmt::format("'shape' entry {} is too large", digits));
+      }
+      a.shape.push_back(dim);
       pos = it->position() + it->length();
     }
     if (dims.find_first_not_of(" \t,", pos) != std::string::npos) fail(path, "malformed 'shape'");
   }
+  // Element count, saturating: any product beyond the cap is refused the same way.
   std::size_t count = 1;
   for (std::size_t d : a.shape) {
-    if (d != 0 && count > std::numeric_limits<std::size_t>::max() / d) fail(path, "shape too large");
-    count *= d;
+    count = d != 0 && count > kMaxElements / d ? kMaxElements + 1 : count * d;
   }
-  const std::size_t data_off = offset + header_len;
-  if (count > (bytes.size() - data_off) / static_cast<std::size_t>(width)) {
+  if (count > kMaxElements) {
+    fail(path, fmt::format("'shape' ({}) declares more than the cap of {} elements",
+                           fmt::join(a.shape, ", "), kMaxElements));
+  }
+  const std::size_t data_bytes = count * static_cast<std::size_t>(width);
+  // A regular file's size must match the header before its data is read: shorter is truncated,
+  // longer means the header lies about what the file holds.
+  const std::size_t declared = offset + header_len + data_bytes;
+  const auto file_size = std::filesystem::is_regular_file(path, ec)
+                             ? std::filesystem::file_size(path, ec)
+                             : static_cast<std::uintmax_t>(-1);
+  if (!ec && file_size != static_cast<std::uintmax_t>(-1) && file_size != declared) {
+    fail(path, fmt::format("{}: file has {} bytes, its header declares {} (shape ({}) of {})",
+                           file_size < declared ? "truncated data" : "longer than its header says",
+                           file_size, declared, fmt::join(a.shape, ", "), a.source_dtype));
+  }
+  bytes = read_bytes(in, data_bytes);
+  if (bytes.size() < data_bytes) {
     fail(path, fmt::format("truncated data: shape needs {} elements of {} bytes, file has {} bytes",
-                           count, width, bytes.size() - data_off));
+                           count, width, bytes.size()));
+  }
+  if (in.peek() != std::ifstream::traits_type::eof()) {  // a stream: more data than declared
+    fail(path, fmt::format("more data than its header declares (shape ({}) of {})",
+                           fmt::join(a.shape, ", "), a.source_dtype));
   }
   std::vector<double> flat(count);
-  const unsigned char* p = bytes.data() + data_off;
+  const unsigned char* p = bytes.data();
   for (std::size_t i = 0; i < count; ++i, p += width) {
     double v = 0;
     if (kind == 'f') {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <stdexcept>
 
 #include "numerics/rng.hpp"
 #include "proofs_checks/instance_sampler.hpp"
@@ -87,6 +88,18 @@ Instance drop_index(const SearchSpace& space, const Instance& x, const std::stri
   return y;
 }
 
+// Only an instance in the claim's domain can refute it (replay refuses the others): sampling
+// edge cases (a fully masked row) and shrinking (a rounded sphere row or uniform bound) can leave
+// it.
+bool in_domain(const Claim& claim, const Instance& x, long precision) {
+  try {
+    claim.check_in_domain(x, precision);
+    return true;
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
+}
+
 double round_significant(double v, int digits) {
   if (v == 0 || !std::isfinite(v)) return v;
   const double e = std::floor(std::log10(std::abs(v)));
@@ -158,7 +171,8 @@ Instance shrink_counterexample(const Claim& claim, Instance x, const CertifyOpti
     if (used >= attempts) return false;
     ++used;
     claim.project(y);
-    return certify_instance(claim, y, options).status == InstanceStatus::Refuted;
+    return in_domain(claim, y, options.start_precision) &&
+           certify_instance(claim, y, options).status == InstanceStatus::Refuted;
   };
   // 1. Fewer tokens: lower every integer dimension as far as the violation survives.
   bool progress = true;
@@ -276,6 +290,7 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
   for (long i = 0; i < to_certify; ++i) {
     if (deadline.passed() && result.certified > 0) break;
     const Instance& x = queue[static_cast<std::size_t>(i)]->x;
+    if (!in_domain(claim, x, o.certify_options.start_precision)) continue;
     InstanceCertificate cert = certify_instance(claim, x, o.certify_options);
     result.max_precision_used = std::max(result.max_precision_used, cert.precision);
     report("certifying", i + 1, to_certify);

@@ -90,6 +90,12 @@ class Claim {
   /// hold for this instance). An instance that is not certainly admissible is never a
   /// counterexample. Default: True.
   virtual Tri admissible(const Instance&, long /*precision*/) const { return Tri::True; }
+  /// Throws std::invalid_argument naming the first field of an instance from outside (a file)
+  /// that is not in the claim's domain: outside space() (see SearchSpace::check_contains; an
+  /// entry project() sets itself is not held to its law), moved by project() (which repairs
+  /// only instances outside the domain), or certainly violating admissible() at `precision`.
+  /// Such an instance refutes nothing.
+  void check_in_domain(const Instance& x, long precision) const;
 
   virtual std::vector<Inequality<double>> evaluate_double(const Instance&) const = 0;
   /// Reference evaluation; runs inside an MpPrecision scope the caller opens.

@@ -1,6 +1,7 @@
 #include "theory/domain.hpp"
 
 #include <fmt/format.h>
+#include <mpfr.h>
 
 #include <algorithm>
 #include <array>
@@ -24,6 +25,29 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 std::string number_text(double x) { return fmt::format("{}", x); }
+
+// A decimal text rounded to a double toward `rnd`. Range bounds and law supports round inward
+// (lower up, upper down): then a double x satisfies x >= RNDU(lo) exactly when x >= lo, so the
+// engine's double comparisons decide membership of the decimal range exactly (T in [0.3, 1]
+// must not admit the double 0.29999999999999998 nearest 0.3).
+double rounded_toward(const std::string& text, mpfr_rnd_t rnd) {
+  mpfr_t v;
+  mpfr_init2(v, 53);
+  mpfr_strtofr(v, text.c_str(), nullptr, 10, rnd);
+  const double d = mpfr_get_d(v, rnd);
+  mpfr_clear(v);
+  return d;
+}
+
+// Text for an inward-rounded bound that reads back to the same double: the shortest decimal
+// when it rounds the right way, else more digits (the exact expansion, at the latest, does).
+std::string bound_text(double x, mpfr_rnd_t rnd) {
+  std::string text = number_text(x);
+  for (int digits = 17; rounded_toward(text, rnd) != x && digits <= 800; ++digits) {
+    text = fmt::format("{:.{}g}", x, digits);
+  }
+  return text;
+}
 
 class DomainParser {
  public:
@@ -102,20 +126,28 @@ class DomainParser {
   DomainRange range(const Quantity& q, bool integer) {
     if (!s_.accept("[")) s_.fail_expected("'[' to open the range");
     const auto lo = scalar(q, integer, "a lower bound");
+    const std::string lo_text = text_of(lo);
     if (!s_.accept(",")) s_.fail_expected("',' between the bounds");
     const auto hi = scalar(q, integer, "an upper bound");
+    const std::string hi_text = text_of(hi);
     if (!s_.accept("]")) s_.fail_expected("']' to close the range");
     if (lo.value > hi.value) {
       s_.fail_at(lo.position, fmt::format("empty range for '{}': lower bound {} exceeds upper "
                                           "bound {}",
                                           q.name, number_text(lo.value), number_text(hi.value)));
     }
-    DomainRange r{lo.value, hi.value, integer, false};
+    DomainRange r{rounded_toward(lo_text, MPFR_RNDU), rounded_toward(hi_text, MPFR_RNDD), integer,
+                  false};
+    if (r.lower > r.upper) {
+      s_.fail_at(lo.position, fmt::format("range [{}, {}] for '{}' contains no double; write '{} "
+                                          "= {}' for the double nearest to it",
+                                          lo_text, hi_text, q.name, q.name, lo_text));
+    }
     s_.skip_space();
     const std::size_t at = s_.position();
     const std::string_view word = s_.identifier();
     if (word == "log") {
-      if (!(lo.value > 0)) {
+      if (!(r.lower > 0)) {
         s_.fail_at(at, fmt::format("log scale needs a positive range, but '{}' starts at {}",
                                    q.name, number_text(lo.value)));
       }
@@ -162,12 +194,14 @@ class DomainParser {
                               "rademacher, sphere(radius)");
     }
     std::vector<detail::Scanner::Number> args;
+    std::vector<std::string> texts;
     if (s_.accept("(")) {
       if (!s_.accept(")")) {
         for (;;) {
           auto n = s_.number(true);
           if (!n) s_.fail_expected("a number");
           args.push_back(*n);
+          texts.push_back(text_of(*n));
           if (s_.accept(")")) break;
           if (!s_.accept(",")) s_.fail_expected("',' or ')'");
         }
@@ -196,7 +230,14 @@ class DomainParser {
                                                  number_text(args[0].value),
                                                  number_text(args[1].value)));
       }
-      return UniformLaw{args[0].value, args[1].value};
+      // The support is a range: rounded inward like one.
+      const UniformLaw law{rounded_toward(texts[0], MPFR_RNDU),
+                           rounded_toward(texts[1], MPFR_RNDD)};
+      if (law.lower > law.upper) {
+        s_.fail_at(args[0].position,
+                   fmt::format("uniform({}, {}) contains no double", texts[0], texts[1]));
+      }
+      return law;
     }
     if (name == "sphere") {
       arity(1, " (radius)");
@@ -208,6 +249,11 @@ class DomainParser {
     }
     arity(0, "");
     return RademacherLaw{};
+  }
+
+  // The source text of a number the scanner has just read.
+  std::string text_of(const detail::Scanner::Number& n) const {
+    return std::string(s_.text().substr(n.position, s_.position() - n.position));
   }
 
   const std::vector<std::string>& settable_names() {
@@ -236,8 +282,8 @@ std::string to_string(const DomainItem& item) {
   struct Render {
     const std::string& name;
     std::string operator()(const DomainRange& r) const {
-      return fmt::format("{} in [{}, {}]{}", name, number_text(r.lower), number_text(r.upper),
-                         r.log_scale ? " log" : "");
+      return fmt::format("{} in [{}, {}]{}", name, bound_text(r.lower, MPFR_RNDU),
+                         bound_text(r.upper, MPFR_RNDD), r.log_scale ? " log" : "");
     }
     std::string operator()(const DomainFixed& f) const {
       return fmt::format("{} = {}", name, number_text(f.value));
@@ -246,7 +292,8 @@ std::string to_string(const DomainItem& item) {
       return fmt::format("{} ~ normal({}, {})", name, number_text(l.mean), number_text(l.sigma));
     }
     std::string operator()(const UniformLaw& l) const {
-      return fmt::format("{} ~ uniform({}, {})", name, number_text(l.lower), number_text(l.upper));
+      return fmt::format("{} ~ uniform({}, {})", name, bound_text(l.lower, MPFR_RNDU),
+                         bound_text(l.upper, MPFR_RNDD));
     }
     std::string operator()(const RademacherLaw&) const { return name + " ~ rademacher"; }
     std::string operator()(const SphereLaw& l) const {

@@ -21,6 +21,10 @@
 // integer range is empty only when lower > upper). Every bound and value must respect the
 // quantity's admissible minimum (T > 0, L >= 1, ...). "log" (sample log-uniformly) needs
 // lower > 0. Each name appears at most once. lower > upper is an error naming the item.
+// A range's bounds (and uniform's) mean the decimals written: they are stored rounded inward to
+// doubles (lower up, upper down), so a double lies in the stored range exactly when it lies in
+// the written one, and a range holding no double is an error. A fixed value, and the other law
+// parameters, are the doubles nearest to them (an instance holds doubles).
 #pragma once
 
 #include <cstddef>
@@ -34,7 +38,7 @@
 namespace attncert {
 
 /// NAME in [lower, upper] — closed; integer for integer parameters; log_scale: sample
-/// log-uniformly (lower > 0).
+/// log-uniformly (lower > 0). Bounds rounded inward from the text (see above).
 struct DomainRange {
   double lower = 0;
   double upper = 0;
@@ -56,7 +60,7 @@ struct NormalLaw {
   friend bool operator==(const NormalLaw&, const NormalLaw&) = default;
 };
 
-/// NAME ~ uniform(lower, upper): each entry independently; lower <= upper.
+/// NAME ~ uniform(lower, upper): each entry independently; lower <= upper, rounded inward.
 struct UniformLaw {
   double lower = 0;
   double upper = 1;
@@ -94,8 +98,8 @@ struct Domain {
 };
 
 /// Canonical text that parse_domain reads back to an equal Domain, e.g.
-/// "L in [2, 64], T in [0.01, 10] log, logits ~ normal(0, 3)". Numbers are shortest
-/// round-trip decimals.
+/// "L in [2, 64], T in [0.01, 10] log, logits ~ normal(0, 3)". Numbers are the shortest
+/// decimals that read back to the same double (bounds: under their inward rounding).
 std::string to_string(const Domain& domain);
 std::string to_string(const DomainItem& item);
 

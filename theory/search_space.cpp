@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace attncert {
@@ -22,6 +23,82 @@ std::string law_text(const ArraySpec& a) {
     case Law::Positive: return fmt::format("positive in [{:g}, {:g}]", a.a, a.b);
   }
   return "?";
+}
+
+// Largest value a dimension can take in this space: the literal, or its parameter's upper bound.
+double max_dimension(const SearchSpace& space, const std::string& dim) {
+  if (is_literal(dim)) return static_cast<double>(std::stol(dim));
+  const ScalarSpec* s = space.find_scalar(dim);
+  return s ? std::floor(s->hi) : 0;
+}
+
+// Exact value of a dimension in an instance (checked to be an integer >= 1 by the scalar's spec).
+Eigen::Index dimension_of(const std::string& dim, const Instance& x) {
+  if (is_literal(dim)) return static_cast<Eigen::Index>(std::stol(dim));
+  return static_cast<Eigen::Index>(x.scalar(dim));
+}
+
+[[noreturn]] void outside(const std::string& what) {
+  throw std::invalid_argument("instance: " + what);
+}
+
+void check_scalar(const ScalarSpec& s, double v) {
+  if (!std::isfinite(v)) outside(fmt::format("{} = {} is not finite", s.name, v));
+  // lo and hi are doubles, so these comparisons decide membership exactly; 17 digits show
+  // the doubles apart when a decimal bound was rounded inward (0.29999999999999999 < 0.3).
+  if (v < s.lo || v > s.hi) {
+    outside(fmt::format("{} = {:.17g} is outside its domain [{:.17g}, {:.17g}]", s.name, v, s.lo,
+                        s.hi));
+  }
+  if (s.integer && v != std::floor(v)) outside(fmt::format("{} = {} is not an integer", s.name, v));
+}
+
+void check_entries(const ArraySpec& a, const RowMatrix<double>& m,
+                   const SearchSpace::SetByClaim& set_by_claim) {
+  const auto where = [&](Eigen::Index r, Eigen::Index c) {
+    return fmt::format("{}[{}, {}] = {}", a.name, r, c, m(r, c));
+  };
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    bool all_masked = true;
+    for (Eigen::Index c = 0; c < m.cols(); ++c) {
+      const double v = m(r, c);
+      const bool masked = v == -std::numeric_limits<double>::infinity();
+      all_masked = all_masked && masked;
+      if (masked && a.allow_mask) continue;
+      if (!std::isfinite(v)) {
+        outside(where(r, c) +
+                (masked ? " (masked) but this input takes no masks" : " is not finite"));
+      }
+      switch (a.law) {
+        case Law::Normal:
+          break;  // support: all of ℝ
+        case Law::Uniform:
+        case Law::Positive:
+          if ((v < a.a || v > a.b) && !(set_by_claim && set_by_claim(a, r, c))) {
+            outside(fmt::format("{} is outside the support [{}, {}] of {}", where(r, c), a.a, a.b,
+                                a.name));
+          }
+          break;
+        case Law::Rademacher:
+          if (v != 1 && v != -1 && !(set_by_claim && set_by_claim(a, r, c))) {
+            outside(where(r, c) + " is not ±1 (rademacher)");
+          }
+          break;
+        case Law::Sphere:
+          break;  // checked per row below
+      }
+    }
+    if (a.allow_mask && all_masked) {
+      outside(fmt::format("{} row {} is masked entirely (softmax of it is undefined)", a.name, r));
+    }
+    if (a.law == Law::Sphere) {
+      const double norm = m.row(r).norm();
+      if (!(std::abs(norm - a.a) <= kSphereTolerance * a.a)) {
+        outside(
+            fmt::format("{} row {} has norm {}, not the sphere radius {}", a.name, r, norm, a.a));
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -88,6 +165,14 @@ void SearchSpace::validate() const {
         }
       }
     }
+    const double rows = max_dimension(*this, a.rows), cols = max_dimension(*this, a.cols);
+    if (rows * cols > kMaxArrayEntries) {
+      throw std::invalid_argument(fmt::format(
+          "domain: {} ({}×{}) could have {:g}×{:g} entries, above the cap of {:.0f} (lower the "
+          "upper "
+          "bound of {})",
+          a.name, a.rows, a.cols, rows, cols, kMaxArrayEntries, rows >= cols ? a.rows : a.cols));
+    }
     if (a.law == Law::Normal && !(a.b > 0)) {
       throw std::invalid_argument(fmt::format("domain: {} ~ normal with sd {} (must be > 0)", a.name, a.b));
     }
@@ -101,6 +186,30 @@ void SearchSpace::validate() const {
       throw std::invalid_argument(fmt::format("domain: {} sphere radius {} (must be > 0)", a.name, a.a));
     }
   }
+}
+
+void SearchSpace::check_contains(const Instance& x, const SetByClaim& set_by_claim) const {
+  for (const auto& [name, v] : x.scalars) {
+    if (!find_scalar(name))
+      outside(fmt::format("scalar '{}' is not a parameter of this domain", name));
+  }
+  for (const auto& [name, m] : x.arrays) {
+    if (!find_array(name)) outside(fmt::format("array '{}' is not an input of this domain", name));
+  }
+  for (const auto& s : scalars) {
+    if (!x.has_scalar(s.name)) outside(fmt::format("scalar '{}' is missing", s.name));
+    check_scalar(s, x.scalar(s.name));
+  }
+  for (const auto& a : arrays) {
+    if (!x.has_array(a.name)) outside(fmt::format("array '{}' is missing", a.name));
+    const RowMatrix<double>& m = x.array(a.name);
+    const Eigen::Index rows = dimension_of(a.rows, x), cols = dimension_of(a.cols, x);
+    if (m.rows() != rows || m.cols() != cols) {
+      outside(fmt::format("array '{}' is {}×{}, but its shape {}×{} is {}×{} here", a.name,
+                          m.rows(), m.cols(), a.rows, a.cols, rows, cols));
+    }
+  }
+  for (const auto& a : arrays) check_entries(a, x.array(a.name), set_by_claim);
 }
 
 }  // namespace attncert

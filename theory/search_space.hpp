@@ -7,8 +7,11 @@
 // sphere for sphere) is the domain.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "theory/instance.hpp"
 
 namespace attncert {
 
@@ -33,6 +36,14 @@ struct ArraySpec {
   std::string description;
 };
 
+/// Largest array (entries) a domain may draw: refused at parse time by validate(), because
+/// sampling then fails only after allocating it (d = 1e9 took 47 s to fail).
+inline constexpr double kMaxArrayEntries = 4194304;  // 2^22 doubles = 32 MiB, ~200 MiB as balls
+
+/// Relative tolerance on a row norm for Law::Sphere: a row of doubles is almost never exactly
+/// on the sphere; sampled rows are within a few ulps of it (1e-12 leaves room for d up to ~10^3).
+inline constexpr double kSphereTolerance = 1e-12;
+
 struct SearchSpace {
   std::vector<ScalarSpec> scalars;
   std::vector<ArraySpec> arrays;
@@ -43,7 +54,19 @@ struct SearchSpace {
   std::string describe() const;
   /// Throws std::invalid_argument naming the offending spec (empty range, lo > hi, log range
   /// with lo <= 0, shape naming an unknown parameter, sd <= 0, …).
+  /// Also refuses a domain whose arrays could exceed kMaxArrayEntries, naming the sizes.
   void validate() const;
+  /// Says whether an entry outside its law's support is set by the claim itself rather than
+  /// drawn (B.degree's spike s_1 := B): such an entry is not held to the law.
+  using SetByClaim = std::function<bool(const ArraySpec&, Eigen::Index row, Eigen::Index col)>;
+  /// Throws std::invalid_argument naming the first field of `x` outside this space: a missing or
+  /// extra scalar or array, a value outside its closed range (compared exactly: both are
+  /// doubles) or not an integer, an array whose shape disagrees with its parameters, an entry
+  /// outside its law's support (finite; [a, b] for uniform and positive; ±1 for rademacher; rows
+  /// of norm a within kSphereTolerance for sphere) unless `set_by_claim` says so, a −inf where
+  /// masks are not allowed, or a row masked entirely (softmax of it is undefined). Names and
+  /// shapes are checked before any entry.
+  void check_contains(const Instance& x, const SetByClaim& set_by_claim = {}) const;
 };
 
 }  // namespace attncert

@@ -28,6 +28,7 @@ constexpr std::string_view kTokens[] = {
     "/", "^", "<=", "<", ">=", ">", "=", "==", "~", "[", "]", "in", "log", "normal", "uniform",
     "rademacher", "sphere", "0", "1", "2", "0.5", ".5", "1e-3", "1e", "1.2.3", "1e308",
     "1e400", "64", "-3", " ", "\t", "\n", "\xe2\x89\xa4", "\xff", "#", "@",
+    "0.1", "0.3",  // not doubles: range bounds round inward and must round-trip
 };
 
 }  // namespace

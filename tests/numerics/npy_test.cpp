@@ -2,17 +2,23 @@
 // gets a one-line error naming the file and the problem.
 #include "numerics/npy.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace attncert {
@@ -120,6 +126,91 @@ TEST(NpyBadInput, EveryMalformedFileIsNamed) {
   const std::string empty = temp_path("empty.npy");
   std::ofstream(empty).close();
   expect_error(empty, "magic");
+}
+
+// The dict NumPy writes for a 1-D float64 array of n entries, padded, with its 10-byte preamble.
+std::string npy_header(const std::string& shape) {
+  std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + shape + "), }";
+  const std::size_t total = 10 + dict.size() + 1;
+  dict.append((64 - total % 64) % 64, ' ');
+  dict.push_back('\n');
+  return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(dict.size() & 0xff) +
+         static_cast<char>(dict.size() >> 8) + dict;
+}
+
+TEST(NpyBadInput, SizesTheHeaderDoesNotDeclareAreRefused) {
+  // Padding after the declared data: refused from the file size, before reading the data.
+  expect_error(write_raw("padded.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }",
+                         bytes_of(std::vector<double>{1, 2}) + std::string(1 << 20, '\0')),
+               "longer than its header says");
+  // A 26-digit dimension is a one-line error naming the field, not std::stoull's out_of_range.
+  expect_error(
+      write_raw(
+          "huge_dim.npy",
+          "{'descr': '<f8', 'fortran_order': False, 'shape': (12345678901234567890123456,), }", ""),
+      "'shape' entry 12345678901234567890123456 is too large");
+  // Absurd declared sizes are refused before any allocation, even when each dimension fits.
+  expect_error(
+      write_raw("absurd.npy",
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+                ""),
+      "cap of 268435456 elements");
+  expect_error(write_raw("absurd1d.npy",
+                         "{'descr': '<u1', 'fortran_order': False, 'shape': (1000000000000,), }",
+                         std::string(8, '\0')),
+               "cap of 268435456 elements");
+}
+
+TEST(NpyBadInput, ADirectoryIsNamedAsOne) {
+  const std::string dir = temp_path("a_directory.npy");
+  std::filesystem::create_directories(dir);
+  expect_error(dir, "is a directory");
+  std::filesystem::remove(dir);
+}
+
+// An endless stream (what `--input /dev/zero` gives) through a FIFO in a private directory: the
+// writer counts what it managed to write before the reader gave up. The old reader slurped the
+// whole stream before looking at the magic, so the writer's cap (256 MiB) would be reached.
+std::size_t bytes_written_to_endless_fifo(const std::string& name, const std::string& prefix) {
+  std::signal(SIGPIPE, SIG_IGN);  // the reader closing early must end the writer with EPIPE
+  const std::string fifo = temp_path(name);
+  std::filesystem::remove(fifo);
+  if (::mkfifo(fifo.c_str(), 0600) != 0) {
+    ADD_FAILURE() << "mkfifo " << fifo << ": " << std::strerror(errno);
+    return 0;
+  }
+  std::atomic<std::size_t> written{0};
+  std::thread writer([&] {
+    const int fd = ::open(fifo.c_str(), O_WRONLY);
+    if (fd < 0) return;
+    std::string chunk = prefix + std::string(1 << 16, '\0');
+    constexpr std::size_t kCap = std::size_t{256} << 20;
+    while (written < kCap) {
+      const ssize_t n = ::write(fd, chunk.data(), chunk.size());
+      if (n <= 0) break;  // EPIPE: the reader is gone
+      written += static_cast<std::size_t>(n);
+      chunk.assign(1 << 16, '\0');
+    }
+    ::close(fd);
+  });
+  try {
+    read_npy(fifo);
+    ADD_FAILURE() << "expected an error for an endless stream";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(fifo), std::string::npos) << e.what();
+  }
+  writer.join();
+  std::filesystem::remove(fifo);
+  return written;
+}
+
+TEST(NpyBadInput, EndlessStreamsFailAfterTheHeaderOrTheDeclaredData) {
+  // Zeros: no magic, so the reader must stop after 10 bytes (the writer gets at most what fits
+  // in the pipe buffer and one more chunk: a few hundred KiB).
+  EXPECT_LT(bytes_written_to_endless_fifo("zeros.fifo", ""), std::size_t{4} << 20);
+  // A valid header for 2 doubles, then zeros forever: never more than declared is read.
+  EXPECT_LT(bytes_written_to_endless_fifo("valid_then_zeros.fifo", npy_header("2,")),
+            std::size_t{4} << 20);
 }
 
 }  // namespace

@@ -1,11 +1,16 @@
 // Domains of user conjectures: every item form, the canonical round trip, and every error with
 // its column.
+#include "theory/domain.hpp"
+
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+#include <stdexcept>
 #include <string>
 #include <variant>
 
-#include "theory/domain.hpp"
+#include "theory/search_space.hpp"
 
 namespace attncert {
 namespace {
@@ -162,6 +167,107 @@ TEST(DomainErrors, Syntax) {
   expect_error("L in [-, 2]", 8, "expected a number after the sign, found ','");
   expect_error(std::string(kMaxInputLength + 5, ' '), kMaxInputLength + 1,
                "expected at most 10000 characters");
+}
+
+// A range is the decimals written, so its double bounds round inward: the double nearest 0.3 is
+// below 0.3 and must not be in [0.3, 1]; the double nearest 0.1 is above 0.1 and must not be in
+// [0, 0.1]. The old parser kept the nearest doubles, admitting both.
+TEST(DomainBounds, RangesAndUniformSupportsRoundInward) {
+  const Domain d = parse_domain("T in [0.3, 0.1e1], X ~ uniform(-0.3, 0.1)");
+  const auto& t = std::get<DomainRange>(d.items[0].spec);
+  EXPECT_EQ(t.lower, std::nextafter(0.3, 1.0));  // 0.3 (nearest) < 0.3 (decimal)
+  EXPECT_EQ(t.upper, 1.0);                       // exact bounds stay
+  const auto& u = std::get<UniformLaw>(d.items[1].spec);
+  EXPECT_EQ(u.lower, -0.3);                      // nearest to -0.3 is above it: already inward
+  EXPECT_EQ(u.upper, std::nextafter(0.1, 0.0));  // 0.1 (nearest) > 0.1 (decimal)
+  EXPECT_EQ(std::get<DomainRange>(parse_domain("T in [0.01, 10]").items[0].spec).lower, 0.01);
+  // The canonical text reads back to the same doubles under the same rounding.
+  EXPECT_EQ(parse_domain(to_string(d)), d);
+  const Domain e = parse_domain("T in [0.7, 0.9], logits ~ uniform(0.7, 0.9)");
+  EXPECT_EQ(parse_domain(to_string(e)), e) << to_string(e);
+}
+
+TEST(DomainBounds, ARangeHoldingNoDoubleIsAnError) {
+  expect_error("T in [0.3, 0.3]", 7,
+               "range [0.3, 0.3] for 'T' contains no double; write 'T = 0.3'");
+  expect_error("logits ~ uniform(0.1, 0.1)", 18, "uniform(0.1, 0.1) contains no double");
+}
+
+SearchSpace logit_space() {
+  return SearchSpace{{{"L", 1, 4, true, false, ""}, {"T", 0.5, 2, false, false, ""}},
+                     {{"logits", "1", "L", Law::Normal, 0, 1, true, ""},
+                      {"s", "1", "2", Law::Uniform, -1, 1, false, ""},
+                      {"w", "L", "2", Law::Sphere, 2, 0, false, ""},
+                      {"r", "1", "1", Law::Rademacher, 0, 1, false, ""}}};
+}
+
+Instance logit_instance() {
+  Instance x;
+  x.scalars = {{"L", 2}, {"T", 1}};
+  x.arrays["logits"] = RowMatrix<double>{{0.5, -std::numeric_limits<double>::infinity()}};
+  x.arrays["s"] = RowMatrix<double>{{-1, 1}};
+  x.arrays["w"] = RowMatrix<double>{{0, 2}, {1.2, 1.6}};
+  x.arrays["r"] = RowMatrix<double>{{-1}};
+  return x;
+}
+
+void expect_outside(const SearchSpace& space, const Instance& x, const std::string& fragment) {
+  try {
+    space.check_contains(x);
+    ADD_FAILURE() << "expected the instance to be refused (" << fragment << ")";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+TEST(SearchSpaceMembership, EveryKindOfFieldIsChecked) {
+  const SearchSpace space = logit_space();
+  space.validate();
+  EXPECT_NO_THROW(space.check_contains(logit_instance()));
+  struct Edit {
+    void (*apply)(Instance&);
+    const char* fragment;
+  };
+  const Edit edits[] = {
+      {[](Instance& x) { x.scalars["T"] = 3; }, "T = 3 is outside its domain [0.5, 2]"},
+      {[](Instance& x) { x.scalars["T"] = -1; }, "T = -1 is outside"},
+      {[](Instance& x) { x.scalars["T"] = std::nextafter(0.5, 0.0); }, "T = 0.49999999999999994"},
+      {[](Instance& x) { x.scalars["L"] = 1.5; }, "L = 1.5 is not an integer"},
+      {[](Instance& x) { x.scalars.erase("T"); }, "scalar 'T' is missing"},
+      {[](Instance& x) { x.scalars["N"] = 1; }, "scalar 'N' is not a parameter"},
+      {[](Instance& x) { x.arrays["q"] = RowMatrix<double>{{1}}; }, "array 'q' is not an input"},
+      {[](Instance& x) { x.arrays.erase("s"); }, "array 's' is missing"},
+      {[](Instance& x) { x.scalars["L"] = 3; }, "array 'logits' is 1×2, but its shape 1×L is 1×3"},
+      {[](Instance& x) { x.arrays["s"](0, 1) = 1.5; },
+       "s[0, 1] = 1.5 is outside the support [-1, 1]"},
+      {[](Instance& x) { x.arrays["s"](0, 0) = -std::numeric_limits<double>::infinity(); },
+       "this input takes no masks"},
+      {[](Instance& x) { x.arrays["logits"](0, 0) = std::numeric_limits<double>::infinity(); },
+       "logits[0, 0] = inf is not finite"},
+      {[](Instance& x) { x.arrays["logits"](0, 0) = -std::numeric_limits<double>::infinity(); },
+       "logits row 0 is masked entirely"},
+      {[](Instance& x) { x.arrays["w"](1, 1) = 1.7; }, "w row 1 has norm"},
+      {[](Instance& x) { x.arrays["r"](0, 0) = 0.5; }, "r[0, 0] = 0.5 is not ±1"},
+  };
+  for (const Edit& edit : edits) {
+    Instance x = logit_instance();
+    edit.apply(x);
+    expect_outside(space, x, edit.fragment);
+  }
+}
+
+// d = 1e9 used to allocate (and take 47 s) before failing: the domain is refused by size.
+TEST(SearchSpaceMembership, HugeArraysAreRefusedBeforeSampling) {
+  SearchSpace space{{{"L", 1, 8, true, false, ""}, {"d", 1, 1e9, true, false, ""}},
+                    {{"K", "L", "d", Law::Normal, 0, 1, false, ""}}};
+  try {
+    space.validate();
+    ADD_FAILURE() << "a domain with up to 8e9 entries was accepted";
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("cap of 4194304"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("upper bound of d"), std::string::npos) << msg;
+  }
 }
 
 }  // namespace
