@@ -23,6 +23,8 @@ namespace fs = std::filesystem;
 
 // run.json's "generator" (report_builder.cpp writes it).
 constexpr const char* kGenerator = "attncert report";
+// Far above what report_builder.cpp writes (a few hundred bytes); a larger one is not ours.
+constexpr std::size_t kRunJsonLimit = 1 << 20;
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
@@ -64,9 +66,13 @@ fs::path resolve_out_dir(const std::string& out) {
   return p;
 }
 
-std::string read_small_file(const fs::path& p) {
+// At most `limit` bytes of `p`; empty unless `p` is a regular file: opening a FIFO planted there
+// would block forever.
+std::string read_small_file(const fs::path& p, std::size_t limit) {
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::symlink_status(p, ec))) return {};
   std::ifstream in(p, std::ios::binary);
-  std::string s(256, '\0');
+  std::string s(limit, '\0');
   in.read(s.data(), static_cast<std::streamsize>(s.size()));
   s.resize(static_cast<std::size_t>(in.gcount()));
   return s;
@@ -90,11 +96,10 @@ fs::path aside_name(const fs::path& out) {
 
 std::string why_not_replaceable(const fs::path& dir) {
   if (fs::is_empty(dir)) return {};
-  if (read_small_file(dir / kReportMarkerFile) != kReportMarkerLine)
+  if (read_small_file(dir / kReportMarkerFile, 256) != kReportMarkerLine)
     return fmt::format("no {} marker", kReportMarkerFile);
   try {
-    std::ifstream in(dir / "run.json");
-    const nlohmann::json j = nlohmann::json::parse(in);
+    const nlohmann::json j = nlohmann::json::parse(read_small_file(dir / "run.json", kRunJsonLimit));
     if (!j.is_object() || j.value("generator", "") != kGenerator || !j.contains("version") ||
         !j["version"].is_string() || !j.contains("seed") || !j["seed"].is_number_unsigned() ||
         !j.contains("mode") || !j["mode"].is_string()) {
@@ -129,6 +134,7 @@ void replace_directory(TemporaryDirectory& staging, const fs::path& out, bool ex
     }
     const int err = errno;
     if (err == EEXIST) {
+      hold.unlock();  // keep() takes it too: a second lock by this thread would deadlock
       staging.keep();
       throw std::runtime_error(
           fmt::format("{}: appeared while the report was built; the new report is in {}",

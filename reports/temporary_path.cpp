@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 
 constexpr int kInterruptSignals[] = {SIGINT, SIGTERM, SIGHUP};
 constexpr int kNameAttempts = 100;
+constexpr std::size_t kSuffixDigits = 16;  // random_hex(), and report_directory's aside names
 
 // The temporaries to remove on an interrupt. Never destroyed: the watcher thread may use it
 // while static destructors run at exit.
@@ -116,6 +117,13 @@ std::optional<pid_t> temporary_owner(std::string_view name, std::string_view pre
   const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
   if (ec != std::errc() || end == rest.data() || end == rest.data() + rest.size() || *end != '-' ||
       pid <= 0 || pid > std::numeric_limits<pid_t>::max()) {
+    return std::nullopt;
+  }
+  // Exactly the suffix our names get (16 lowercase hex digits): whatever is found is removed
+  // whole, so a user's "out.tmp-2024-draft" must not match.
+  const std::string_view suffix = rest.substr(static_cast<std::size_t>(end - rest.data()) + 1);
+  if (suffix.size() != kSuffixDigits ||
+      suffix.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
     return std::nullopt;
   }
   return static_cast<pid_t>(pid);

@@ -5,11 +5,15 @@
 // keeps a second one out.
 #include "reports/report_directory.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <stdexcept>
 #include <string>
 
@@ -72,6 +76,27 @@ TEST(ReportDirectory, AFakeRunJsonDoesNotMakeADirectoryAReport) {
   }
   EXPECT_EQ(test::read_file(out / "thesis.tex"), "my work");
   EXPECT_EQ(entries_in(tmp.path()), 1u);  // no staging directory left either
+}
+
+// A hostile directory whose marker or run.json is a FIFO: recognition must refuse it at once,
+// not block forever opening the FIFO for reading.
+TEST(ReportDirectory, AFifoInPlaceOfTheMarkerOrRunJsonIsRefusedWithoutHanging) {
+  for (const char* name : {kReportMarkerFile, "run.json"}) {
+    test::ScratchDirectory tmp;
+    const fs::path out = tmp.path() / "rep";
+    make_report(out, "x");
+    fs::remove(out / name);
+    ASSERT_EQ(::mkfifo((out / name).c_str(), 0600), 0);
+    auto why = std::async(std::launch::async, [&out] { return why_not_replaceable(out); });
+    if (why.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      // Unblock the reader so the test ends, then fail.
+      const int fd = ::open((out / name).c_str(), O_WRONLY);
+      if (fd >= 0) ::close(fd);
+      why.wait();
+      FAIL() << name << " as a FIFO: recognition blocked";
+    }
+    EXPECT_FALSE(why.get().empty()) << name;
+  }
 }
 
 TEST(ReportDirectory, AReportWithTheUsersOwnFileInItIsNotReplaced) {
@@ -145,6 +170,22 @@ TEST(ReplaceDirectory, AReplacementADeadRunLeftHalfDoneIsRepaired) {
   recover_interrupted_replacement(out);
   EXPECT_EQ(test::read_file(out / "report.tex"), "previous");
   EXPECT_FALSE(fs::exists(aside));
+}
+
+// The repair renames or removes OUT.old-<pid>-*: a user's own "rep.old-2024-notes" beside the
+// report looks alike but is not ours, whether OUT is there or not.
+TEST(ReplaceDirectory, RepairLeavesTheUsersLookalikeDirectoriesAlone) {
+  test::ScratchDirectory tmp;
+  const fs::path out = tmp.path() / "rep";
+  const fs::path users =
+      tmp.path() / ("rep.old-" + std::to_string(test::dead_pid()) + "-notes");
+  fs::create_directories(users);
+  std::ofstream(users / "report.tex") << "mine";
+  recover_interrupted_replacement(out);  // OUT missing: must not become the user's directory
+  EXPECT_FALSE(fs::exists(out));
+  make_report(out, "x");  // OUT present: must not remove it
+  EXPECT_EQ(test::read_file(users / "report.tex"), "mine");
+  EXPECT_EQ(test::read_file(out / "report.tex"), "x");
 }
 
 TEST(ReportDirectory, StaleStagingDirectoriesOfDeadRunsGo) {
