@@ -8,14 +8,18 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "tests/reports/scratch_directory_test_support.hpp"
 
@@ -186,6 +190,50 @@ TEST(ReplaceDirectory, RepairLeavesTheUsersLookalikeDirectoriesAlone) {
   make_report(out, "x");  // OUT present: must not remove it
   EXPECT_EQ(test::read_file(users / "report.tex"), "mine");
   EXPECT_EQ(test::read_file(out / "report.tex"), "x");
+}
+
+// OUT appearing between the final rename's "is it there?" and renameat2 takes the EEXIST
+// path, which keeps the staging directory. A thread creating and removing OUT hits that window
+// many times; the run must end with a result or an error each time, never hang. In a child
+// with an alarm, so a hang fails the test instead of blocking it.
+TEST(ReplaceDirectory, OutAppearingDuringTheRenameNeverHangs) {
+  test::ScratchDirectory tmp;
+  const fs::path out = tmp.path() / "rep";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::alarm(30);  // SIGALRM's default action ends a hung child
+    std::atomic<bool> stop{false};
+    std::thread toggler([&] {
+      while (!stop) {
+        ::mkdir(out.c_str(), 0700);
+        ::rmdir(out.c_str());
+      }
+    });
+    int appeared = 0;
+    for (int i = 0; i < 3000; ++i) {
+      TemporaryDirectory staging(out);
+      std::ofstream(staging.path() / "report.tex") << "x";
+      try {
+        replace_directory(staging, out);
+        std::error_code ec;
+        fs::remove_all(out, ec);
+      } catch (const std::runtime_error& e) {
+        if (std::string(e.what()).find("appeared while") != std::string::npos) ++appeared;
+        std::error_code ec;
+        fs::remove_all(staging.path(), ec);
+      }
+    }
+    stop = true;
+    toggler.join();
+    std::printf("EEXIST window hit %d times\n", appeared);
+    std::fflush(stdout);
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "the child hung or failed (status " << status << ")";
 }
 
 TEST(ReportDirectory, StaleStagingDirectoriesOfDeadRunsGo) {
