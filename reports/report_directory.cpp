@@ -231,6 +231,20 @@ ReportDirectory::ReportDirectory(const std::string& out_option)
 
 void ReportDirectory::commit() {
   write_file_atomically((staging() / kReportMarkerFile).string(), kReportMarkerLine);
+  // The check of the constructor is a run's length old: OUT may have been created meanwhile, or
+  // the user may have put a file into the old report. Replacing either would delete their files.
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(out_, ec))) {
+    std::string why = fs::is_directory(fs::symlink_status(out_, ec)) ? why_not_replaceable(out_)
+                                                                     : "it is not a directory";
+    if (!why.empty()) {
+      staging_->keep();
+      throw std::runtime_error(
+          fmt::format("{}: changed while the report was built and is not a report written by "
+                      "attncert ({}); the new report is in {}",
+                      out_.string(), why, staging().string()));
+    }
+  }
   replace_directory(*staging_, out_);
 }
 

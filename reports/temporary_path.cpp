@@ -200,6 +200,13 @@ void TemporaryFile::write_and_close(std::string_view content) {
 
 void TemporaryFile::commit() {
   const auto hold = hold_interrupt_cleanup();
+  // Checked again right before the rename: the target may have become a device, FIFO or link
+  // while the content was written, and rename() would replace it with no questions.
+  struct stat st {};
+  if (::lstat(target_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    throw std::runtime_error(fmt::format(
+        "{}: is no longer a regular file; not replaced", target_.string()));
+  }
   if (::rename(path_.c_str(), target_.c_str()) != 0) {
     const int err = errno;
     throw std::runtime_error(

@@ -122,6 +122,30 @@ TEST(ReportDirectory, AReportWithTheUsersOwnFileInItIsNotReplaced) {
   EXPECT_EQ(why_not_replaceable(out), "its run.json is not one written by attncert report");
 }
 
+// OUT is checked when the run starts, but the user may create it (or add a file to the old
+// report) while the report is built: the final swap must not delete those files.
+TEST(ReportDirectory, FilesTheUserPutAtOutDuringTheRunSurvive) {
+  for (const bool existed : {false, true}) {
+    test::ScratchDirectory tmp;
+    const fs::path out = tmp.path() / "rep";
+    if (existed) make_report(out, "first");
+    ReportDirectory d(out.string());
+    fill_like_a_report(d.staging(), "second");
+    fs::create_directories(out);
+    std::ofstream(out / "notes.txt") << "mine";
+    try {
+      d.commit();
+      FAIL() << "must refuse (existed " << existed << ")";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("changed while the report was built"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(test::read_file(out / "notes.txt"), "mine");
+    if (existed) EXPECT_EQ(test::read_file(out / "report.tex"), "first");
+    // The new report is kept for the user, not lost.
+    EXPECT_EQ(test::read_file(d.staging() / "report.tex"), "second");
+  }
+}
+
 TEST(ReportDirectory, RefusesASymbolicLinkAndAFile) {
   test::ScratchDirectory tmp;
   fs::create_directories(tmp.path() / "real");
