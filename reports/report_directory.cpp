@@ -99,7 +99,8 @@ std::string why_not_replaceable(const fs::path& dir) {
   if (read_small_file(dir / kReportMarkerFile, 256) != kReportMarkerLine)
     return fmt::format("no {} marker", kReportMarkerFile);
   try {
-    const nlohmann::json j = nlohmann::json::parse(read_small_file(dir / "run.json", kRunJsonLimit));
+    const nlohmann::json j =
+        nlohmann::json::parse(read_small_file(dir / "run.json", kRunJsonLimit));
     if (!j.is_object() || j.value("generator", "") != kGenerator || !j.contains("version") ||
         !j["version"].is_string() || !j.contains("seed") || !j["seed"].is_number_unsigned() ||
         !j.contains("mode") || !j["mode"].is_string()) {

@@ -204,8 +204,8 @@ void TemporaryFile::commit() {
   // while the content was written, and rename() would replace it with no questions.
   struct stat st {};
   if (::lstat(target_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    throw std::runtime_error(fmt::format(
-        "{}: is no longer a regular file; not replaced", target_.string()));
+    throw std::runtime_error(
+        fmt::format("{}: is no longer a regular file; not replaced", target_.string()));
   }
   if (::rename(path_.c_str(), target_.c_str()) != 0) {
     const int err = errno;

@@ -137,7 +137,8 @@ TEST(ReportDirectory, FilesTheUserPutAtOutDuringTheRunSurvive) {
       d.commit();
       FAIL() << "must refuse (existed " << existed << ")";
     } catch (const std::runtime_error& e) {
-      EXPECT_NE(std::string(e.what()).find("changed while the report was built"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("changed while the report was built"), std::string::npos)
+          << e.what();
     }
     EXPECT_EQ(test::read_file(out / "notes.txt"), "mine");
     if (existed) EXPECT_EQ(test::read_file(out / "report.tex"), "first");
@@ -205,8 +206,7 @@ TEST(ReplaceDirectory, AReplacementADeadRunLeftHalfDoneIsRepaired) {
 TEST(ReplaceDirectory, RepairLeavesTheUsersLookalikeDirectoriesAlone) {
   test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
-  const fs::path users =
-      tmp.path() / ("rep.old-" + std::to_string(test::dead_pid()) + "-notes");
+  const fs::path users = tmp.path() / ("rep.old-" + std::to_string(test::dead_pid()) + "-notes");
   fs::create_directories(users);
   std::ofstream(users / "report.tex") << "mine";
   recover_interrupted_replacement(out);  // OUT missing: must not become the user's directory

@@ -104,6 +104,37 @@ void expect_interrupt_removes_temporaries(int sig) {
   EXPECT_TRUE(fs::is_empty(tmp.path())) << "a temporary survived the signal";
 }
 
+// The watched signals are blocked for the watcher's sake; a forked child (pdflatex) has no
+// watcher and must get them unblocked, or SIGTERM could never stop it.
+TEST(InterruptCleanup, ForkedChildrenHaveTheSignalsUnblocked) {
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, SIG_DFL);  // not inherited as ignored
+    install_interrupt_cleanup();
+    sigset_t here{};
+    ::pthread_sigmask(SIG_BLOCK, nullptr, &here);
+    if (!sigismember(&here, SIGTERM)) ::_exit(2);  // the watcher's own precondition
+    const pid_t grandchild = ::fork();
+    if (grandchild == 0) {
+      sigset_t mask{};
+      ::pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+      ::_exit(sigismember(&mask, SIGINT) || sigismember(&mask, SIGTERM) ||
+                      sigismember(&mask, SIGHUP)
+                  ? 1
+                  : 0);
+    }
+    int status = 0;
+    ::waitpid(grandchild, &status, 0);
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 3);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "1: blocked in the forked child; 2: not blocked in the parent";
+}
+
 TEST(InterruptCleanup, SigtermRemovesTemporariesAndEndsTheProcessBySigterm) {
   expect_interrupt_removes_temporaries(SIGTERM);
 }
