@@ -119,6 +119,13 @@ std::string why_not_replaceable(const fs::path& dir) {
 }
 
 void replace_directory(TemporaryDirectory& staging, const fs::path& out, bool exchange) {
+  // A failed move keeps the new report where it is and says so: it took the whole run to make.
+  // Called with the interrupt cleanup no longer held, as keep() takes it.
+  const auto keep_and_fail = [&staging](const std::string& why) {
+    staging.keep();
+    throw std::runtime_error(
+        fmt::format("{}; the new report is in {}", why, staging.path().string()));
+  };
   if (exchange) {
     auto hold = hold_interrupt_cleanup();
     std::error_code ec;
@@ -134,20 +141,17 @@ void replace_directory(TemporaryDirectory& staging, const fs::path& out, bool ex
       return;
     }
     const int err = errno;
-    if (err == EEXIST) {
-      hold.unlock();  // keep() takes it too: a second lock by this thread would deadlock
-      staging.keep();
-      throw std::runtime_error(
-          fmt::format("{}: appeared while the report was built; the new report is in {}",
-                      out.string(), staging.path().string()));
-    }
+    hold.unlock();
+    if (err == EEXIST)
+      keep_and_fail(fmt::format("{}: appeared while the report was built", out.string()));
     // A filesystem without these flags says EINVAL (ENOSYS: a kernel before 3.15).
     if (err != EINVAL && err != ENOSYS) {
-      throw std::runtime_error(fmt::format("{}: cannot move the new report into place: {}",
-                                           out.string(), errno_text(err)));
+      keep_and_fail(fmt::format("{}: cannot move the new report into place: {}", out.string(),
+                                errno_text(err)));
     }
   }
   fs::path aside = aside_name(out);
+  std::string failure;
   {
     // Both renames, or neither, as far as signals go; a crash between them is repaired by
     // recover_interrupted_replacement().
@@ -155,19 +159,21 @@ void replace_directory(TemporaryDirectory& staging, const fs::path& out, bool ex
     if (::rename(out.c_str(), aside.c_str()) != 0) {
       const int err = errno;
       if (err != ENOENT) {
-        throw std::runtime_error(fmt::format("{}: cannot move the previous report aside: {}",
-                                             out.string(), errno_text(err)));
+        failure = fmt::format("{}: cannot move the previous report aside: {}", out.string(),
+                              errno_text(err));
       }
       aside.clear();
     }
-    if (::rename(staging.path().c_str(), out.c_str()) != 0) {
+    if (failure.empty() && ::rename(staging.path().c_str(), out.c_str()) != 0) {
       const int err = errno;
       if (!aside.empty()) ::rename(aside.c_str(), out.c_str());
-      throw std::runtime_error(fmt::format("{}: cannot move the new report into place: {}",
-                                           out.string(), errno_text(err)));
+      aside.clear();
+      failure = fmt::format("{}: cannot move the new report into place: {}", out.string(),
+                            errno_text(err));
     }
-    staging.release();
+    if (failure.empty()) staging.release();
   }
+  if (!failure.empty()) keep_and_fail(failure);
   std::error_code ec;
   if (!aside.empty()) fs::remove_all(aside, ec);  // a leftover is removed by the next run
 }

@@ -216,10 +216,10 @@ TEST(ReplaceDirectory, RepairLeavesTheUsersLookalikeDirectoriesAlone) {
   EXPECT_EQ(test::read_file(out / "report.tex"), "x");
 }
 
-// OUT appearing between the final rename's "is it there?" and renameat2 takes the EEXIST
-// path, which keeps the staging directory. A thread creating and removing OUT hits that window
-// many times; the run must end with a result or an error each time, never hang. In a child
-// with an alarm, so a hang fails the test instead of blocking it.
+// OUT appearing (or vanishing) between the final rename's "is it there?" and renameat2 makes
+// the swap fail. A thread creating and removing OUT hits that window many times; each run must
+// end with a result or an error that keeps the new report, never hang. In a child with an
+// alarm, so a hang fails the test instead of blocking it.
 TEST(ReplaceDirectory, OutAppearingDuringTheRenameNeverHangs) {
   test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
@@ -234,23 +234,38 @@ TEST(ReplaceDirectory, OutAppearingDuringTheRenameNeverHangs) {
         ::rmdir(out.c_str());
       }
     });
-    int appeared = 0;
+    int appeared = 0, failed = 0;
     for (int i = 0; i < 3000; ++i) {
-      TemporaryDirectory staging(out);
-      std::ofstream(staging.path() / "report.tex") << "x";
-      try {
-        replace_directory(staging, out);
-        std::error_code ec;
-        fs::remove_all(out, ec);
-      } catch (const std::runtime_error& e) {
-        if (std::string(e.what()).find("appeared while") != std::string::npos) ++appeared;
-        std::error_code ec;
-        fs::remove_all(staging.path(), ec);
+      fs::path kept;
+      std::string message;
+      {
+        TemporaryDirectory staging(out);
+        std::ofstream(staging.path() / "report.tex") << "x";
+        try {
+          replace_directory(staging, out);
+          std::error_code ec;
+          fs::remove_all(out, ec);
+        } catch (const std::runtime_error& e) {
+          message = e.what();
+          kept = staging.path();
+        }
       }
+      if (kept.empty()) continue;
+      ++failed;
+      if (message.find("appeared while") != std::string::npos) ++appeared;
+      // Whatever the failure (OUT appeared, or vanished before the swap), the new report is
+      // kept where the message says.
+      if (!fs::exists(kept / "report.tex") || message.find(kept.string()) == std::string::npos) {
+        std::printf("new report lost: %s\n", message.c_str());
+        std::fflush(stdout);
+        ::_exit(1);
+      }
+      std::error_code ec;
+      fs::remove_all(kept, ec);
     }
     stop = true;
     toggler.join();
-    std::printf("EEXIST window hit %d times\n", appeared);
+    std::printf("swap failed %d times, %d of them as OUT appeared\n", failed, appeared);
     std::fflush(stdout);
     ::_exit(0);
   }
