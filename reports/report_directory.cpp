@@ -23,6 +23,8 @@ namespace fs = std::filesystem;
 
 // run.json's "generator" (report_builder.cpp writes it).
 constexpr const char* kGenerator = "attncert report";
+// Far above what report_builder.cpp writes (a few hundred bytes); a larger one is not ours.
+constexpr std::size_t kRunJsonLimit = 1 << 20;
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
@@ -64,9 +66,13 @@ fs::path resolve_out_dir(const std::string& out) {
   return p;
 }
 
-std::string read_small_file(const fs::path& p) {
+// At most `limit` bytes of `p`; empty unless `p` is a regular file: opening a FIFO planted there
+// would block forever.
+std::string read_small_file(const fs::path& p, std::size_t limit) {
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::symlink_status(p, ec))) return {};
   std::ifstream in(p, std::ios::binary);
-  std::string s(256, '\0');
+  std::string s(limit, '\0');
   in.read(s.data(), static_cast<std::streamsize>(s.size()));
   s.resize(static_cast<std::size_t>(in.gcount()));
   return s;
@@ -90,11 +96,11 @@ fs::path aside_name(const fs::path& out) {
 
 std::string why_not_replaceable(const fs::path& dir) {
   if (fs::is_empty(dir)) return {};
-  if (read_small_file(dir / kReportMarkerFile) != kReportMarkerLine)
+  if (read_small_file(dir / kReportMarkerFile, 256) != kReportMarkerLine)
     return fmt::format("no {} marker", kReportMarkerFile);
   try {
-    std::ifstream in(dir / "run.json");
-    const nlohmann::json j = nlohmann::json::parse(in);
+    const nlohmann::json j =
+        nlohmann::json::parse(read_small_file(dir / "run.json", kRunJsonLimit));
     if (!j.is_object() || j.value("generator", "") != kGenerator || !j.contains("version") ||
         !j["version"].is_string() || !j.contains("seed") || !j["seed"].is_number_unsigned() ||
         !j.contains("mode") || !j["mode"].is_string()) {
@@ -113,6 +119,13 @@ std::string why_not_replaceable(const fs::path& dir) {
 }
 
 void replace_directory(TemporaryDirectory& staging, const fs::path& out, bool exchange) {
+  // A failed move keeps the new report where it is and says so: it took the whole run to make.
+  // Called with the interrupt cleanup no longer held, as keep() takes it.
+  const auto keep_and_fail = [&staging](const std::string& why) {
+    staging.keep();
+    throw std::runtime_error(
+        fmt::format("{}; the new report is in {}", why, staging.path().string()));
+  };
   if (exchange) {
     auto hold = hold_interrupt_cleanup();
     std::error_code ec;
@@ -128,19 +141,17 @@ void replace_directory(TemporaryDirectory& staging, const fs::path& out, bool ex
       return;
     }
     const int err = errno;
-    if (err == EEXIST) {
-      staging.keep();
-      throw std::runtime_error(
-          fmt::format("{}: appeared while the report was built; the new report is in {}",
-                      out.string(), staging.path().string()));
-    }
+    hold.unlock();
+    if (err == EEXIST)
+      keep_and_fail(fmt::format("{}: appeared while the report was built", out.string()));
     // A filesystem without these flags says EINVAL (ENOSYS: a kernel before 3.15).
     if (err != EINVAL && err != ENOSYS) {
-      throw std::runtime_error(fmt::format("{}: cannot move the new report into place: {}",
-                                           out.string(), errno_text(err)));
+      keep_and_fail(fmt::format("{}: cannot move the new report into place: {}", out.string(),
+                                errno_text(err)));
     }
   }
   fs::path aside = aside_name(out);
+  std::string failure;
   {
     // Both renames, or neither, as far as signals go; a crash between them is repaired by
     // recover_interrupted_replacement().
@@ -148,19 +159,21 @@ void replace_directory(TemporaryDirectory& staging, const fs::path& out, bool ex
     if (::rename(out.c_str(), aside.c_str()) != 0) {
       const int err = errno;
       if (err != ENOENT) {
-        throw std::runtime_error(fmt::format("{}: cannot move the previous report aside: {}",
-                                             out.string(), errno_text(err)));
+        failure = fmt::format("{}: cannot move the previous report aside: {}", out.string(),
+                              errno_text(err));
       }
       aside.clear();
     }
-    if (::rename(staging.path().c_str(), out.c_str()) != 0) {
+    if (failure.empty() && ::rename(staging.path().c_str(), out.c_str()) != 0) {
       const int err = errno;
       if (!aside.empty()) ::rename(aside.c_str(), out.c_str());
-      throw std::runtime_error(fmt::format("{}: cannot move the new report into place: {}",
-                                           out.string(), errno_text(err)));
+      aside.clear();
+      failure = fmt::format("{}: cannot move the new report into place: {}", out.string(),
+                            errno_text(err));
     }
-    staging.release();
+    if (failure.empty()) staging.release();
   }
+  if (!failure.empty()) keep_and_fail(failure);
   std::error_code ec;
   if (!aside.empty()) fs::remove_all(aside, ec);  // a leftover is removed by the next run
 }
@@ -225,6 +238,20 @@ ReportDirectory::ReportDirectory(const std::string& out_option)
 
 void ReportDirectory::commit() {
   write_file_atomically((staging() / kReportMarkerFile).string(), kReportMarkerLine);
+  // The check of the constructor is a run's length old: OUT may have been created meanwhile, or
+  // the user may have put a file into the old report. Replacing either would delete their files.
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(out_, ec))) {
+    std::string why = fs::is_directory(fs::symlink_status(out_, ec)) ? why_not_replaceable(out_)
+                                                                     : "it is not a directory";
+    if (!why.empty()) {
+      staging_->keep();
+      throw std::runtime_error(
+          fmt::format("{}: changed while the report was built and is not a report written by "
+                      "attncert ({}); the new report is in {}",
+                      out_.string(), why, staging().string()));
+    }
+  }
   replace_directory(*staging_, out_);
 }
 

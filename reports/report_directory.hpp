@@ -50,7 +50,9 @@ class ReportDirectory {
   const std::filesystem::path& staging() const { return staging_->path(); }
   /// After a failure: leave the staging directory for inspection (the next run removes it).
   void keep_staging() { staging_->keep(); }
-  /// Marks the staging directory as a report and swaps it into place.
+  /// Marks the staging directory as a report and swaps it into place. When `out` meanwhile
+  /// became something other than a report (created by the user, or a file added to the old
+  /// report), throws std::runtime_error and keeps the staging directory, named in the message.
   void commit();
 
  private:

@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 
 constexpr int kInterruptSignals[] = {SIGINT, SIGTERM, SIGHUP};
 constexpr int kNameAttempts = 100;
+constexpr std::size_t kSuffixDigits = 16;  // random_hex(), and report_directory's aside names
 
 // The temporaries to remove on an interrupt. Never destroyed: the watcher thread may use it
 // while static destructors run at exit.
@@ -118,6 +119,13 @@ std::optional<pid_t> temporary_owner(std::string_view name, std::string_view pre
       pid <= 0 || pid > std::numeric_limits<pid_t>::max()) {
     return std::nullopt;
   }
+  // Exactly the suffix our names get (16 lowercase hex digits): whatever is found is removed
+  // whole, so a user's "out.tmp-2024-draft" must not match.
+  const std::string_view suffix = rest.substr(static_cast<std::size_t>(end - rest.data()) + 1);
+  if (suffix.size() != kSuffixDigits ||
+      suffix.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+    return std::nullopt;
+  }
   return static_cast<pid_t>(pid);
 }
 
@@ -192,6 +200,13 @@ void TemporaryFile::write_and_close(std::string_view content) {
 
 void TemporaryFile::commit() {
   const auto hold = hold_interrupt_cleanup();
+  // Checked again right before the rename: the target may have become a device, FIFO or link
+  // while the content was written, and rename() would replace it with no questions.
+  struct stat st {};
+  if (::lstat(target_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    throw std::runtime_error(
+        fmt::format("{}: is no longer a regular file; not replaced", target_.string()));
+  }
   if (::rename(path_.c_str(), target_.c_str()) != 0) {
     const int err = errno;
     throw std::runtime_error(

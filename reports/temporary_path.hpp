@@ -26,8 +26,8 @@ void install_interrupt_cleanup();
 /// watcher sees it either before the rename (and removes it) or after (and leaves the result).
 std::unique_lock<std::mutex> hold_interrupt_cleanup();
 
-/// The pid a temporary's name carries, if `name` is `<prefix>.tmp-<pid>-<suffix>` (or
-/// `.old-` for `marker` "old").
+/// The pid a temporary's name carries, if `name` is `<prefix>.tmp-<pid>-<16 lowercase hex
+/// digits>` (or `.old-` for `marker` "old"); any other name, however alike, is not ours.
 std::optional<pid_t> temporary_owner(std::string_view name, std::string_view prefix,
                                      std::string_view marker = "tmp");
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/temporary_path.hpp"
 #include "tests/reports/scratch_directory_test_support.hpp"
 
 namespace attncert {
@@ -70,6 +71,23 @@ TEST(WriteFileAtomically, LeavesNonRegularTargetsAlone) {
 }
 
 // The old writer opened PATH.tmp with O_TRUNC, following a symbolic link planted there.
+// The target is checked when the write starts; one that becomes a FIFO (or device, link) while
+// the content is written must not be replaced by the rename either.
+TEST(TemporaryFile, ATargetThatStopsBeingARegularFileIsNotReplaced) {
+  test::ScratchDirectory tmp;
+  const fs::path target = tmp.path() / "out.csv";
+  std::ofstream(target) << "old";
+  {
+    TemporaryFile file(target);
+    file.write_and_close("new");
+    fs::remove(target);
+    ASSERT_EQ(::mkfifo(target.c_str(), 0600), 0);
+    EXPECT_THROW(file.commit(), std::runtime_error);
+  }
+  EXPECT_TRUE(fs::is_fifo(fs::symlink_status(target)));
+  EXPECT_EQ(names_in(tmp.path()), std::vector<std::string>{"out.csv"}) << "a temporary is left";
+}
+
 TEST(WriteFileAtomically, NeverFollowsAPlantedTemporaryName) {
   test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "out.csv", victim = tmp.path() / "victim";

@@ -5,13 +5,21 @@
 // keeps a second one out.
 #include "reports/report_directory.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "tests/reports/scratch_directory_test_support.hpp"
 
@@ -74,6 +82,27 @@ TEST(ReportDirectory, AFakeRunJsonDoesNotMakeADirectoryAReport) {
   EXPECT_EQ(entries_in(tmp.path()), 1u);  // no staging directory left either
 }
 
+// A hostile directory whose marker or run.json is a FIFO: recognition must refuse it at once,
+// not block forever opening the FIFO for reading.
+TEST(ReportDirectory, AFifoInPlaceOfTheMarkerOrRunJsonIsRefusedWithoutHanging) {
+  for (const char* name : {kReportMarkerFile, "run.json"}) {
+    test::ScratchDirectory tmp;
+    const fs::path out = tmp.path() / "rep";
+    make_report(out, "x");
+    fs::remove(out / name);
+    ASSERT_EQ(::mkfifo((out / name).c_str(), 0600), 0);
+    auto why = std::async(std::launch::async, [&out] { return why_not_replaceable(out); });
+    if (why.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      // Unblock the reader so the test ends, then fail.
+      const int fd = ::open((out / name).c_str(), O_WRONLY);
+      if (fd >= 0) ::close(fd);
+      why.wait();
+      FAIL() << name << " as a FIFO: recognition blocked";
+    }
+    EXPECT_FALSE(why.get().empty()) << name;
+  }
+}
+
 TEST(ReportDirectory, AReportWithTheUsersOwnFileInItIsNotReplaced) {
   test::ScratchDirectory tmp;
   const fs::path out = tmp.path() / "rep";
@@ -91,6 +120,31 @@ TEST(ReportDirectory, AReportWithTheUsersOwnFileInItIsNotReplaced) {
   std::ofstream(out / "run.json")
       << R"({"generator": "attncert report", "version": "test", "mode": "quick"})";
   EXPECT_EQ(why_not_replaceable(out), "its run.json is not one written by attncert report");
+}
+
+// OUT is checked when the run starts, but the user may create it (or add a file to the old
+// report) while the report is built: the final swap must not delete those files.
+TEST(ReportDirectory, FilesTheUserPutAtOutDuringTheRunSurvive) {
+  for (const bool existed : {false, true}) {
+    test::ScratchDirectory tmp;
+    const fs::path out = tmp.path() / "rep";
+    if (existed) make_report(out, "first");
+    ReportDirectory d(out.string());
+    fill_like_a_report(d.staging(), "second");
+    fs::create_directories(out);
+    std::ofstream(out / "notes.txt") << "mine";
+    try {
+      d.commit();
+      FAIL() << "must refuse (existed " << existed << ")";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("changed while the report was built"), std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(test::read_file(out / "notes.txt"), "mine");
+    if (existed) EXPECT_EQ(test::read_file(out / "report.tex"), "first");
+    // The new report is kept for the user, not lost.
+    EXPECT_EQ(test::read_file(d.staging() / "report.tex"), "second");
+  }
 }
 
 TEST(ReportDirectory, RefusesASymbolicLinkAndAFile) {
@@ -145,6 +199,80 @@ TEST(ReplaceDirectory, AReplacementADeadRunLeftHalfDoneIsRepaired) {
   recover_interrupted_replacement(out);
   EXPECT_EQ(test::read_file(out / "report.tex"), "previous");
   EXPECT_FALSE(fs::exists(aside));
+}
+
+// The repair renames or removes OUT.old-<pid>-*: a user's own "rep.old-2024-notes" beside the
+// report looks alike but is not ours, whether OUT is there or not.
+TEST(ReplaceDirectory, RepairLeavesTheUsersLookalikeDirectoriesAlone) {
+  test::ScratchDirectory tmp;
+  const fs::path out = tmp.path() / "rep";
+  const fs::path users = tmp.path() / ("rep.old-" + std::to_string(test::dead_pid()) + "-notes");
+  fs::create_directories(users);
+  std::ofstream(users / "report.tex") << "mine";
+  recover_interrupted_replacement(out);  // OUT missing: must not become the user's directory
+  EXPECT_FALSE(fs::exists(out));
+  make_report(out, "x");  // OUT present: must not remove it
+  EXPECT_EQ(test::read_file(users / "report.tex"), "mine");
+  EXPECT_EQ(test::read_file(out / "report.tex"), "x");
+}
+
+// OUT appearing (or vanishing) between the final rename's "is it there?" and renameat2 makes
+// the swap fail. A thread creating and removing OUT hits that window many times; each run must
+// end with a result or an error that keeps the new report, never hang. In a child with an
+// alarm, so a hang fails the test instead of blocking it.
+TEST(ReplaceDirectory, OutAppearingDuringTheRenameNeverHangs) {
+  test::ScratchDirectory tmp;
+  const fs::path out = tmp.path() / "rep";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::alarm(30);  // SIGALRM's default action ends a hung child
+    std::atomic<bool> stop{false};
+    std::thread toggler([&] {
+      while (!stop) {
+        ::mkdir(out.c_str(), 0700);
+        ::rmdir(out.c_str());
+      }
+    });
+    int appeared = 0, failed = 0;
+    for (int i = 0; i < 3000; ++i) {
+      fs::path kept;
+      std::string message;
+      {
+        TemporaryDirectory staging(out);
+        std::ofstream(staging.path() / "report.tex") << "x";
+        try {
+          replace_directory(staging, out);
+          std::error_code ec;
+          fs::remove_all(out, ec);
+        } catch (const std::runtime_error& e) {
+          message = e.what();
+          kept = staging.path();
+        }
+      }
+      if (kept.empty()) continue;
+      ++failed;
+      if (message.find("appeared while") != std::string::npos) ++appeared;
+      // Whatever the failure (OUT appeared, or vanished before the swap), the new report is
+      // kept where the message says.
+      if (!fs::exists(kept / "report.tex") || message.find(kept.string()) == std::string::npos) {
+        std::printf("new report lost: %s\n", message.c_str());
+        std::fflush(stdout);
+        ::_exit(1);
+      }
+      std::error_code ec;
+      fs::remove_all(kept, ec);
+    }
+    stop = true;
+    toggler.join();
+    std::printf("swap failed %d times, %d of them as OUT appeared\n", failed, appeared);
+    std::fflush(stdout);
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "the child hung or failed (status " << status << ")";
 }
 
 TEST(ReportDirectory, StaleStagingDirectoriesOfDeadRunsGo) {
