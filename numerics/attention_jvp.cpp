@@ -13,6 +13,7 @@
 #include "numerics/linear_attention.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/normaliser_jacobian.hpp"
+#include "numerics/tier_scope.hpp"
 
 namespace attncert {
 
@@ -28,28 +29,6 @@ std::string to_string(AttentionInput input) {
 namespace {
 
 using Index = Eigen::Index;
-
-template <class T>
-long max_bits(std::initializer_list<const RowMatrix<T>*> ms) {
-  long bits = 2;
-  if constexpr (std::is_same_v<T, Mp>) {
-    for (const RowMatrix<T>* m : ms)
-      for (Index i = 0; i < m->rows(); ++i)
-        for (Index j = 0; j < m->cols(); ++j) bits = std::max(bits, mp_bits((*m)(i, j)));
-  }
-  return bits;
-}
-
-/// MpPrecision for Mp; nothing for double.
-template <class T>
-struct Scope {
-  explicit Scope(long) {}
-};
-template <>
-struct Scope<Mp> {
-  explicit Scope(long bits) : guard(bits) {}
-  MpPrecision guard;
-};
 
 template <class T>
 RowMatrix<T> direction_or_zero(const RowMatrix<T>& d, const RowMatrix<T>& x, const char* name,
@@ -116,12 +95,7 @@ long softmax_bits(const RowMatrix<T>& Q, const RowMatrix<T>& K, const RowMatrix<
                   const RowMatrix<T>& dQ, const RowMatrix<T>& dK, const RowMatrix<T>& dV,
                   const SoftmaxAttentionOptions<T>& options) {
   if (options.precision_bits > 0) return options.precision_bits;
-  long bits = max_bits<T>({&Q, &K, &V, &dQ, &dK, &dV});
-  if constexpr (std::is_same_v<T, Mp>) {
-    bits = std::max(bits, mp_bits(options.temperature));
-    if (options.scale) bits = std::max(bits, mp_bits(*options.scale));
-  }
-  return bits;
+  return scoped_precision_bits<T>(Q, K, V, dQ, dK, dV, options.temperature, options.scale);
 }
 
 // ---- linear attention --------------------------------------------------------------------
@@ -288,7 +262,7 @@ AttentionJvp<T> softmax_attention_jvp(const RowMatrix<T>& Q, const RowMatrix<T>&
                                       const RowMatrix<T>& dK, const RowMatrix<T>& dV,
                                       const SoftmaxAttentionOptions<T>& options) {
   const char* fn = "softmax_attention_jvp";
-  Scope<T> scope(softmax_bits(Q, K, V, dQ, dK, dV, options));
+  TierScope<T> scope(softmax_bits(Q, K, V, dQ, dK, dV, options));
   const SoftmaxPrimal<T> p = softmax_primal(Q, K, V, options);
   const RowMatrix<T> tQ = direction_or_zero(dQ, Q, "Q", fn);
   const RowMatrix<T> tK = direction_or_zero(dK, K, "K", fn);
@@ -302,9 +276,7 @@ AttentionJvp<T> linear_attention_jvp(const RowMatrix<T>& Q, const RowMatrix<T>& 
                                      const RowMatrix<T>& dK, const RowMatrix<T>& dV,
                                      const FeatureMap& phi, const T& scale, bool causal) {
   const char* fn = "linear_attention_jvp";
-  long bits = max_bits<T>({&Q, &K, &V, &dQ, &dK, &dV});
-  if constexpr (std::is_same_v<T, Mp>) bits = std::max(bits, mp_bits(scale));
-  Scope<T> scope(bits);
+  TierScope<T> scope(Q, K, V, dQ, dK, dV, scale);
   const LinearPrimal<T> p = linear_primal(Q, K, V, phi, scale, causal, fn);
   const RowMatrix<T> tQ = direction_or_zero(dQ, Q, "Q", fn);
   const RowMatrix<T> tK = direction_or_zero(dK, K, "K", fn);
@@ -316,7 +288,7 @@ template <class T>
 RowMatrix<T> softmax_attention_jacobian(const RowMatrix<T>& Q, const RowMatrix<T>& K,
                                         const RowMatrix<T>& V, AttentionInput wrt,
                                         const SoftmaxAttentionOptions<T>& options) {
-  Scope<T> scope(softmax_bits(Q, K, V, Q, K, V, options));
+  TierScope<T> scope(softmax_bits(Q, K, V, Q, K, V, options));
   const SoftmaxPrimal<T> p = softmax_primal(Q, K, V, options);
   return jacobian_by_columns<T>(Q, K, V, wrt, p.O.rows(), p.O.cols(),
                                 [&](const RowMatrix<T>& a, const RowMatrix<T>& b,
@@ -327,9 +299,7 @@ template <class T>
 RowMatrix<T> linear_attention_jacobian(const RowMatrix<T>& Q, const RowMatrix<T>& K,
                                        const RowMatrix<T>& V, AttentionInput wrt,
                                        const FeatureMap& phi, const T& scale, bool causal) {
-  long bits = max_bits<T>({&Q, &K, &V});
-  if constexpr (std::is_same_v<T, Mp>) bits = std::max(bits, mp_bits(scale));
-  Scope<T> scope(bits);
+  TierScope<T> scope(Q, K, V, scale);
   const LinearPrimal<T> p = linear_primal(Q, K, V, phi, scale, causal, "linear_attention_jacobian");
   return jacobian_by_columns<T>(Q, K, V, wrt, p.O.rows(), p.O.cols(),
                                 [&](const RowMatrix<T>& a, const RowMatrix<T>& b,

@@ -11,6 +11,7 @@
 
 #include "numerics/ball.hpp"
 #include "numerics/mp.hpp"
+#include "numerics/tier_scope.hpp"
 
 namespace attncert {
 namespace {
@@ -69,32 +70,6 @@ std::string value_string(const T& x) {
   return os.str();
 }
 std::string value_string(const Ball& x) { return x.str(17); }
-
-// Mp computes at the largest precision among its inputs.
-template <class T>
-struct PrecisionScope {
-  template <class... Args>
-  explicit PrecisionScope(const Args&...) {}
-};
-template <>
-struct PrecisionScope<Mp> {
-  static long bits_of(const ConstMatrixRef<Mp>& x) {
-    long bits = 2;
-    for (Index i = 0; i < x.rows(); ++i)
-      for (Index j = 0; j < x.cols(); ++j) bits = std::max(bits, mp_bits(x(i, j)));
-    return bits;
-  }
-  static long bits_of(const Mp& x) { return mp_bits(x); }
-  template <class... Args>
-  static long max_bits(const Args&... args) {
-    long bits = 2;
-    ((bits = std::max(bits, bits_of(args))), ...);
-    return bits;
-  }
-  template <class... Args>
-  explicit PrecisionScope(const Args&... args) : guard(max_bits(args...)) {}
-  MpPrecision guard;
-};
 
 template <class T>
 void require_finite_matrix(const ConstMatrixRef<T>& x, const char* what, const char* name) {
@@ -246,7 +221,7 @@ LinearAttentionResult<T> linear_attention(MatrixArg<T> Q, MatrixArg<T> K, Matrix
   require_finite_matrix<T>(K, what, "K");
   require_finite_matrix<T>(V, what, "V");
   require_positive_scale(scale, what);
-  PrecisionScope<T> scope(Q, K, V, scale);
+  TierScope<T> scope(Q, K, V, scale);
 
   const Index offset = initial ? initial->tokens : 0;
   if (offset < 0) throw std::invalid_argument(fmt::format("{}: state has {} tokens, must be >= 0", what, offset));
@@ -323,7 +298,7 @@ RowMatrix<T> linear_kernel_matrix(MatrixArg<T> Q, MatrixArg<T> K, const FeatureM
   require_finite_matrix<T>(Q, what, "Q");
   require_finite_matrix<T>(K, what, "K");
   require_positive_scale(scale, what);
-  PrecisionScope<T> scope(Q, K, scale);
+  TierScope<T> scope(Q, K, scale);
   const FeatureMap phi = resolve_map<T>(phi_in, 0, std::max(Q.rows(), K.rows()), what);
   const RowMatrix<T> fq = phi.template query_features<T>(scaled<T>(Q, scale), 0);
   const RowMatrix<T> fk = phi.template key_features<T>(K, 0);
@@ -343,7 +318,7 @@ AttentionMatrixResult<T> linear_attention_matrix(MatrixArg<T> Q, MatrixArg<T> K,
                                                  bool causal) {
   const char* what = "linear_attention_matrix";
   require_shapes<T>(Q, K, nullptr, causal, what);
-  PrecisionScope<T> scope(Q, K, scale);
+  TierScope<T> scope(Q, K, scale);
   AttentionMatrixResult<T> r;
   r.weights = linear_kernel_matrix<T>(Q, K, phi, scale);
   const Index Lq = Q.rows(), Lk = K.rows();
@@ -451,7 +426,7 @@ AttentionResult<T> kernel_attention(MatrixArg<T> Q, MatrixArg<T> K, MatrixArg<T>
   require_finite_matrix<T>(K, what, "K");
   require_finite_matrix<T>(V, what, "V");
   require_positive_scale(scale, what);
-  PrecisionScope<T> scope(Q, K, V, scale);
+  TierScope<T> scope(Q, K, V, scale);
   const Index Lq = Q.rows(), Lk = K.rows(), dv = V.cols();
   AttentionResult<T> r;
   r.output = RowMatrix<T>::Constant(Lq, dv, T(0));
@@ -488,7 +463,7 @@ AttentionMatrixResult<T> kernel_attention_matrix(MatrixArg<T> Q, MatrixArg<T> K,
   require_finite_matrix<T>(Q, what, "Q");
   require_finite_matrix<T>(K, what, "K");
   require_positive_scale(scale, what);
-  PrecisionScope<T> scope(Q, K, scale);
+  TierScope<T> scope(Q, K, scale);
   const Index Lq = Q.rows(), Lk = K.rows();
   AttentionMatrixResult<T> r;
   r.weights = RowMatrix<T>::Constant(Lq, Lk, T(0));
