@@ -13,6 +13,7 @@
 #include "numerics/linear_attention.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/normaliser_jacobian.hpp"
+#include "numerics/scalar_traits.hpp"
 #include "numerics/tier_scope.hpp"
 
 namespace attncert {
@@ -41,8 +42,7 @@ RowMatrix<T> direction_or_zero(const RowMatrix<T>& d, const RowMatrix<T>& x, con
   }
   for (Index i = 0; i < d.rows(); ++i) {
     for (Index j = 0; j < d.cols(); ++j) {
-      using std::isfinite;
-      if (!isfinite(d(i, j))) {
+      if (!ScalarTraits<T>::is_finite(d(i, j))) {
         throw std::domain_error(
             fmt::format("{}: direction d{} entry ({}, {}) is not finite", fn, name, i, j));
       }
@@ -187,8 +187,7 @@ LinearPrimal<T> linear_primal(const RowMatrix<T>& Q, const RowMatrix<T>& K, cons
     throw std::invalid_argument(
         fmt::format("{}: causal needs Lq = Lk, got {} and {}", fn, Q.rows(), K.rows()));
   }
-  using std::isfinite;
-  if (!isfinite(scale) || !(scale > T(0))) {
+  if (!ScalarTraits<T>::is_finite(scale) || !(scale > T(0))) {
     throw std::invalid_argument(fmt::format("{}: scale must be finite and > 0", fn));
   }
   LinearPrimal<T> p;
@@ -204,7 +203,7 @@ LinearPrimal<T> linear_primal(const RowMatrix<T>& Q, const RowMatrix<T>& K, cons
   if (causal) p.W = p.W.template triangularView<Eigen::Lower>();
   p.den = p.W.rowwise().sum();
   for (Index i = 0; i < p.den.size(); ++i) {
-    if (!isfinite(p.den(i)) || !(p.den(i) > T(0))) {
+    if (!ScalarTraits<T>::is_finite(p.den(i)) || !(p.den(i) > T(0))) {
       throw std::domain_error(fmt::format(
           "{}: row {}: the normaliser φ_q(q')ᵀΣφ_k(k) is {}, must be finite and > 0 for the "
           "derivative to exist",

@@ -14,6 +14,7 @@
 #include "numerics/ball.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/rng.hpp"
+#include "numerics/scalar_traits.hpp"
 #include "numerics/tier_scope.hpp"
 
 namespace attncert {
@@ -23,16 +24,11 @@ using Index = Eigen::Index;
 
 // --- per-tier primitives ------------------------------------------------------------------
 
-bool is_finite_value(float x) { return std::isfinite(x); }
-bool is_finite_value(double x) { return std::isfinite(x); }
-bool is_finite_value(const Mp& x) { return boost::multiprecision::isfinite(x); }
-bool is_finite_value(const Ball& x) { return x.is_finite(); }
-
 template <class T>
 void require_finite(const ConstMatrixRef<T>& x, const char* what) {
   for (Index i = 0; i < x.rows(); ++i) {
     for (Index j = 0; j < x.cols(); ++j) {
-      if (!is_finite_value(x(i, j))) {
+      if (!ScalarTraits<T>::is_finite(x(i, j))) {
         throw std::domain_error(fmt::format(
             "{}: entry ({}, {}) is not finite (NaN or ±inf); inputs must be finite reals", what,
             i, j));

@@ -11,6 +11,7 @@
 
 #include "numerics/ball.hpp"
 #include "numerics/mp.hpp"
+#include "numerics/scalar_traits.hpp"
 #include "numerics/tier_scope.hpp"
 
 namespace attncert {
@@ -20,14 +21,9 @@ using Index = Eigen::Index;
 
 // --- per-tier primitives ------------------------------------------------------------------
 
-bool is_finite_value(float x) { return std::isfinite(x); }
-bool is_finite_value(double x) { return std::isfinite(x); }
-bool is_finite_value(const Mp& x) { return boost::multiprecision::isfinite(x); }
-bool is_finite_value(const Ball& x) { return x.is_finite(); }
-
 template <class T>
 RowStatus classify_normaliser(const T& den) {
-  if (!is_finite_value(den)) return RowStatus::NotFinite;
+  if (!ScalarTraits<T>::is_finite(den)) return RowStatus::NotFinite;
   return den > T(0) ? RowStatus::Ok : RowStatus::NormaliserNotPositive;
 }
 RowStatus classify_normaliser(const Ball& den) {
@@ -40,7 +36,7 @@ RowStatus classify_normaliser(const Ball& den) {
 
 template <class T>
 bool certainly_positive(const T& x) {
-  return is_finite_value(x) && x > T(0);
+  return ScalarTraits<T>::is_finite(x) && x > T(0);
 }
 bool certainly_positive(const Ball& x) { return x.is_finite() && certainly(x > 0); }
 
@@ -75,7 +71,7 @@ template <class T>
 void require_finite_matrix(const ConstMatrixRef<T>& x, const char* what, const char* name) {
   for (Index i = 0; i < x.rows(); ++i)
     for (Index j = 0; j < x.cols(); ++j)
-      if (!is_finite_value(x(i, j))) {
+      if (!ScalarTraits<T>::is_finite(x(i, j))) {
         throw std::domain_error(fmt::format(
             "{}: {}({}, {}) is not finite (NaN or ±inf); inputs must be finite reals", what,
             name, i, j));
@@ -84,7 +80,7 @@ void require_finite_matrix(const ConstMatrixRef<T>& x, const char* what, const c
 
 template <class T>
 void require_positive_scale(const T& scale, const char* what) {
-  if (!is_finite_value(scale)) {
+  if (!ScalarTraits<T>::is_finite(scale)) {
     throw std::domain_error(fmt::format("{}: scale {} is not finite; must be a finite real > 0",
                                         what, value_string(scale)));
   }
@@ -152,7 +148,7 @@ RowStatus finish_row(RowMatrix<T>& out, Index i, const T& den) {
   if (status == RowStatus::Ok) {
     for (Index c = 0; c < out.cols(); ++c) {
       out(i, c) /= den;
-      if (!is_finite_value(out(i, c))) status = RowStatus::NotFinite;
+      if (!ScalarTraits<T>::is_finite(out(i, c))) status = RowStatus::NotFinite;
     }
   }
   if (status != RowStatus::Ok) fail_row(out, i);
@@ -384,7 +380,7 @@ std::optional<T> ScoreKernel<T>::operator()(const T& s, RowStatus* failure) cons
       return std::nullopt;
     }
     T v = power_value<T>(s, beta_);
-    if (!is_finite_value(v)) {
+    if (!ScalarTraits<T>::is_finite(v)) {
       if (failure) *failure = RowStatus::NotFinite;
       return std::nullopt;
     }
