@@ -9,7 +9,9 @@
 
 #include "numerics/ball.hpp"
 #include "numerics/mp.hpp"
+#include "numerics/scalar_traits.hpp"
 #include "numerics/softmax_attention.hpp"
+#include "numerics/tier_scope.hpp"
 
 namespace attncert {
 namespace {
@@ -46,39 +48,6 @@ Ball sqrt_of_nonnegative<Ball>(const Ball& x) {
 }
 
 template <class T>
-T max_value(const T& a, const T& b) {
-  return a < b ? b : a;
-}
-// Encloses max(x, y) over all points of the two balls.
-template <>
-Ball max_value<Ball>(const Ball& a, const Ball& b) {
-  return max(a, b);
-}
-
-template <class T>
-long mp_bits_of(const ConstMatrixRef<T>&) {
-  return 0;
-}
-template <>
-long mp_bits_of<Mp>(const ConstMatrixRef<Mp>& x) {
-  long bits = 2;
-  for (Index i = 0; i < x.rows(); ++i)
-    for (Index j = 0; j < x.cols(); ++j) bits = std::max(bits, mp_bits(x(i, j)));
-  return bits;
-}
-
-// Mp computes at the largest precision among its inputs.
-template <class T>
-struct PrecisionScope {
-  explicit PrecisionScope(long) {}
-};
-template <>
-struct PrecisionScope<Mp> {
-  explicit PrecisionScope(long bits) : guard(bits) {}
-  MpPrecision guard;
-};
-
-template <class T>
 ConstMatrixView<T> view_of(const ConstMatrixRef<T>& x) {
   return ConstMatrixView<T>(x.data(), x.rows(), x.cols(),
                             ViewStride(x.outerStride(), x.innerStride()));
@@ -101,7 +70,7 @@ SoftmaxAttentionResult<T> softmax_reference(const ConstMatrixRef<T>& Q,
 template <class T>
 KernelApproximationError<T> kernel_approximation_error(MatrixArg<T> Q, MatrixArg<T> K,
                                                        const FeatureMap& phi, const T& scale) {
-  PrecisionScope<T> scope(std::max(mp_bits_of<T>(Q), mp_bits_of<T>(K)));
+  TierScope<T> scope(Q, K);
   using std::exp;
   KernelApproximationError<T> r;
   r.error = linear_kernel_matrix<T>(Q, K, phi, scale);  // validates shapes, entries, scale
@@ -111,7 +80,7 @@ KernelApproximationError<T> kernel_approximation_error(MatrixArg<T> Q, MatrixArg
       T dot = T(0);
       for (Index a = 0; a < Q.cols(); ++a) dot += Q(i, a) * K(j, a);
       r.error(i, j) = abs_value<T>(T(exp(T(scale * dot)) - r.error(i, j)));
-      r.max = max_value<T>(r.max, r.error(i, j));
+      r.max = ScalarTraits<T>::max(r.max, r.error(i, j));
     }
   }
   return r;
@@ -128,8 +97,7 @@ AttentionApproximationError<T> attention_difference(MatrixArg<T> P, MatrixArg<T>
         P.rows(), P.cols(), A.rows(), A.cols(), O_P.rows(), O_P.cols(), O_A.rows(),
         O_A.cols()));
   }
-  PrecisionScope<T> scope(std::max({mp_bits_of<T>(P), mp_bits_of<T>(A), mp_bits_of<T>(O_P),
-                                    mp_bits_of<T>(O_A)}));
+  TierScope<T> scope(P, A, O_P, O_A);
   AttentionApproximationError<T> e;
   e.weights_max = T(0);
   e.total_variation_max = T(0);
@@ -143,14 +111,14 @@ AttentionApproximationError<T> attention_difference(MatrixArg<T> P, MatrixArg<T>
       const T ad = abs_value<T>(diff);
       l1 += ad;
       weights_sq += diff * diff;
-      e.weights_max = max_value<T>(e.weights_max, ad);
+      e.weights_max = ScalarTraits<T>::max(e.weights_max, ad);
     }
-    e.total_variation_max = max_value<T>(e.total_variation_max, T(l1 * T(0.5)));
+    e.total_variation_max = ScalarTraits<T>::max(e.total_variation_max, T(l1 * T(0.5)));
     e.row_l1.push_back(std::move(l1));
     for (Index c = 0; c < O_P.cols(); ++c) {
       const T diff = O_P(i, c) - O_A(i, c);
       output_sq += diff * diff;
-      e.output_max = max_value<T>(e.output_max, abs_value<T>(diff));
+      e.output_max = ScalarTraits<T>::max(e.output_max, abs_value<T>(diff));
     }
   }
   e.weights_frobenius = sqrt_of_nonnegative<T>(weights_sq);

@@ -13,6 +13,8 @@
 #include "numerics/linear_attention.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/normaliser_jacobian.hpp"
+#include "numerics/scalar_traits.hpp"
+#include "numerics/tier_scope.hpp"
 
 namespace attncert {
 
@@ -30,28 +32,6 @@ namespace {
 using Index = Eigen::Index;
 
 template <class T>
-long max_bits(std::initializer_list<const RowMatrix<T>*> ms) {
-  long bits = 2;
-  if constexpr (std::is_same_v<T, Mp>) {
-    for (const RowMatrix<T>* m : ms)
-      for (Index i = 0; i < m->rows(); ++i)
-        for (Index j = 0; j < m->cols(); ++j) bits = std::max(bits, mp_bits((*m)(i, j)));
-  }
-  return bits;
-}
-
-/// MpPrecision for Mp; nothing for double.
-template <class T>
-struct Scope {
-  explicit Scope(long) {}
-};
-template <>
-struct Scope<Mp> {
-  explicit Scope(long bits) : guard(bits) {}
-  MpPrecision guard;
-};
-
-template <class T>
 RowMatrix<T> direction_or_zero(const RowMatrix<T>& d, const RowMatrix<T>& x, const char* name,
                                const char* fn) {
   if (d.size() == 0) return RowMatrix<T>::Zero(x.rows(), x.cols());
@@ -62,8 +42,7 @@ RowMatrix<T> direction_or_zero(const RowMatrix<T>& d, const RowMatrix<T>& x, con
   }
   for (Index i = 0; i < d.rows(); ++i) {
     for (Index j = 0; j < d.cols(); ++j) {
-      using std::isfinite;
-      if (!isfinite(d(i, j))) {
+      if (!ScalarTraits<T>::is_finite(d(i, j))) {
         throw std::domain_error(
             fmt::format("{}: direction d{} entry ({}, {}) is not finite", fn, name, i, j));
       }
@@ -116,12 +95,7 @@ long softmax_bits(const RowMatrix<T>& Q, const RowMatrix<T>& K, const RowMatrix<
                   const RowMatrix<T>& dQ, const RowMatrix<T>& dK, const RowMatrix<T>& dV,
                   const SoftmaxAttentionOptions<T>& options) {
   if (options.precision_bits > 0) return options.precision_bits;
-  long bits = max_bits<T>({&Q, &K, &V, &dQ, &dK, &dV});
-  if constexpr (std::is_same_v<T, Mp>) {
-    bits = std::max(bits, mp_bits(options.temperature));
-    if (options.scale) bits = std::max(bits, mp_bits(*options.scale));
-  }
-  return bits;
+  return scoped_precision_bits<T>(Q, K, V, dQ, dK, dV, options.temperature, options.scale);
 }
 
 // ---- linear attention --------------------------------------------------------------------
@@ -213,8 +187,7 @@ LinearPrimal<T> linear_primal(const RowMatrix<T>& Q, const RowMatrix<T>& K, cons
     throw std::invalid_argument(
         fmt::format("{}: causal needs Lq = Lk, got {} and {}", fn, Q.rows(), K.rows()));
   }
-  using std::isfinite;
-  if (!isfinite(scale) || !(scale > T(0))) {
+  if (!ScalarTraits<T>::is_finite(scale) || !(scale > T(0))) {
     throw std::invalid_argument(fmt::format("{}: scale must be finite and > 0", fn));
   }
   LinearPrimal<T> p;
@@ -230,7 +203,7 @@ LinearPrimal<T> linear_primal(const RowMatrix<T>& Q, const RowMatrix<T>& K, cons
   if (causal) p.W = p.W.template triangularView<Eigen::Lower>();
   p.den = p.W.rowwise().sum();
   for (Index i = 0; i < p.den.size(); ++i) {
-    if (!isfinite(p.den(i)) || !(p.den(i) > T(0))) {
+    if (!ScalarTraits<T>::is_finite(p.den(i)) || !(p.den(i) > T(0))) {
       throw std::domain_error(fmt::format(
           "{}: row {}: the normaliser φ_q(q')ᵀΣφ_k(k) is {}, must be finite and > 0 for the "
           "derivative to exist",
@@ -288,7 +261,7 @@ AttentionJvp<T> softmax_attention_jvp(const RowMatrix<T>& Q, const RowMatrix<T>&
                                       const RowMatrix<T>& dK, const RowMatrix<T>& dV,
                                       const SoftmaxAttentionOptions<T>& options) {
   const char* fn = "softmax_attention_jvp";
-  Scope<T> scope(softmax_bits(Q, K, V, dQ, dK, dV, options));
+  TierScope<T> scope(softmax_bits(Q, K, V, dQ, dK, dV, options));
   const SoftmaxPrimal<T> p = softmax_primal(Q, K, V, options);
   const RowMatrix<T> tQ = direction_or_zero(dQ, Q, "Q", fn);
   const RowMatrix<T> tK = direction_or_zero(dK, K, "K", fn);
@@ -302,9 +275,7 @@ AttentionJvp<T> linear_attention_jvp(const RowMatrix<T>& Q, const RowMatrix<T>& 
                                      const RowMatrix<T>& dK, const RowMatrix<T>& dV,
                                      const FeatureMap& phi, const T& scale, bool causal) {
   const char* fn = "linear_attention_jvp";
-  long bits = max_bits<T>({&Q, &K, &V, &dQ, &dK, &dV});
-  if constexpr (std::is_same_v<T, Mp>) bits = std::max(bits, mp_bits(scale));
-  Scope<T> scope(bits);
+  TierScope<T> scope(Q, K, V, dQ, dK, dV, scale);
   const LinearPrimal<T> p = linear_primal(Q, K, V, phi, scale, causal, fn);
   const RowMatrix<T> tQ = direction_or_zero(dQ, Q, "Q", fn);
   const RowMatrix<T> tK = direction_or_zero(dK, K, "K", fn);
@@ -316,7 +287,7 @@ template <class T>
 RowMatrix<T> softmax_attention_jacobian(const RowMatrix<T>& Q, const RowMatrix<T>& K,
                                         const RowMatrix<T>& V, AttentionInput wrt,
                                         const SoftmaxAttentionOptions<T>& options) {
-  Scope<T> scope(softmax_bits(Q, K, V, Q, K, V, options));
+  TierScope<T> scope(softmax_bits(Q, K, V, Q, K, V, options));
   const SoftmaxPrimal<T> p = softmax_primal(Q, K, V, options);
   return jacobian_by_columns<T>(Q, K, V, wrt, p.O.rows(), p.O.cols(),
                                 [&](const RowMatrix<T>& a, const RowMatrix<T>& b,
@@ -327,9 +298,7 @@ template <class T>
 RowMatrix<T> linear_attention_jacobian(const RowMatrix<T>& Q, const RowMatrix<T>& K,
                                        const RowMatrix<T>& V, AttentionInput wrt,
                                        const FeatureMap& phi, const T& scale, bool causal) {
-  long bits = max_bits<T>({&Q, &K, &V});
-  if constexpr (std::is_same_v<T, Mp>) bits = std::max(bits, mp_bits(scale));
-  Scope<T> scope(bits);
+  TierScope<T> scope(Q, K, V, scale);
   const LinearPrimal<T> p = linear_primal(Q, K, V, phi, scale, causal, "linear_attention_jacobian");
   return jacobian_by_columns<T>(Q, K, V, wrt, p.O.rows(), p.O.cols(),
                                 [&](const RowMatrix<T>& a, const RowMatrix<T>& b,

@@ -8,6 +8,7 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "numerics/arb_handles.hpp"
 #include "numerics/precision.hpp"
 
 namespace attncert {
@@ -35,19 +36,9 @@ Ball with_precision(long prec) {
 }  // namespace
 
 Ball::Ball(double value, long prec) {
-  arb_init(v_);
-  if (std::isnan(value)) {
-    arb_clear(v_);
-    throw std::domain_error("Ball: NaN is not a real number");
-  }
-  if (prec != kExact) {
-    try {
-      require_precision(prec, "Ball");
-    } catch (...) {
-      arb_clear(v_);
-      throw;
-    }
-  }
+  if (std::isnan(value)) throw std::domain_error("Ball: NaN is not a real number");
+  if (prec != kExact) require_precision(prec, "Ball");
+  arb_init(v_);  // after the checks: a throw above leaves nothing to clear
   prec_ = prec;
   arb_set_d(v_, value);  // exact: every finite double is a dyadic rational
 }
@@ -60,14 +51,10 @@ Ball Ball::interval(double lo, double hi, long prec) {
   require_precision(prec, "Ball::interval");
   Ball r;
   r.prec_ = prec;
-  arf_t a, b;
-  arf_init(a);
-  arf_init(b);
+  arb_handles::ArfHandle a, b;
   arf_set_d(a, lo);
   arf_set_d(b, hi);
   arb_set_interval_arf(r.v_, a, b, prec);
-  arf_clear(a);
-  arf_clear(b);
   return r;
 }
 
@@ -98,49 +85,33 @@ double Ball::mid() const { return arf_to_double(arb_midref(v_), ARF_RND_NEAR); }
 double Ball::radius() const { return mag_get_d(arb_radref(v_)); }
 
 double Ball::lower() const {
-  arf_t t;
-  arf_init(t);
+  arb_handles::ArfHandle t;
   arb_get_lbound_arf(t, v_, 64);
-  const double d = arf_to_double(t, ARF_RND_FLOOR);
-  arf_clear(t);
-  return d;
+  return arf_to_double(t, ARF_RND_FLOOR);
 }
 
 double Ball::upper() const {
-  arf_t t;
-  arf_init(t);
+  arb_handles::ArfHandle t;
   arb_get_ubound_arf(t, v_, 64);
-  const double d = arf_to_double(t, ARF_RND_CEIL);
-  arf_clear(t);
-  return d;
+  return arf_to_double(t, ARF_RND_CEIL);
 }
 
 double Ball::relative_radius() const {
   if (mag_is_zero(arb_radref(v_))) return 0.0;
   if (arf_is_zero(arb_midref(v_))) return std::numeric_limits<double>::infinity();
   // rad / |mid| rounded up: compute in arf with upward rounding.
-  arf_t r, m, q;
-  arf_init(r);
-  arf_init(m);
-  arf_init(q);
+  arb_handles::ArfHandle r, m, q;
   arf_set_mag(r, arb_radref(v_));
   arf_abs(m, arb_midref(v_));
   arf_div(q, r, m, 64, ARF_RND_UP);
-  const double d = arf_to_double(q, ARF_RND_UP);
-  arf_clear(r);
-  arf_clear(m);
-  arf_clear(q);
-  return d;
+  return arf_to_double(q, ARF_RND_UP);
 }
 
 bool Ball::contains(double x) const {
   if (std::isnan(x)) return false;
-  arf_t t;
-  arf_init(t);
+  arb_handles::ArfHandle t;
   arf_set_d(t, x);
-  const bool c = arb_contains_arf(v_, t) != 0;
-  arf_clear(t);
-  return c;
+  return arb_contains_arf(v_, t) != 0;
 }
 
 std::string Ball::str(long digits) const {

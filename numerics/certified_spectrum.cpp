@@ -29,6 +29,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "numerics/arb_handles.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/spectral.hpp"
 #include "numerics/tier_conversions.hpp"
@@ -36,46 +37,12 @@
 namespace attncert {
 namespace {
 
-struct ArbMat {
-  arb_mat_t m;
-  ArbMat(slong r, slong c) { arb_mat_init(m, r, c); }
-  ~ArbMat() { arb_mat_clear(m); }
-  ArbMat(const ArbMat&) = delete;
-  ArbMat& operator=(const ArbMat&) = delete;
-};
-
-struct AcbMat {
-  acb_mat_t m;
-  AcbMat(slong r, slong c) { acb_mat_init(m, r, c); }
-  ~AcbMat() { acb_mat_clear(m); }
-  AcbMat(const AcbMat&) = delete;
-  AcbMat& operator=(const AcbMat&) = delete;
-};
-
-struct AcbVec {
-  acb_ptr v;
-  slong n;
-  explicit AcbVec(slong len) : v(_acb_vec_init(len)), n(len) {}
-  ~AcbVec() { _acb_vec_clear(v, n); }
-  AcbVec(const AcbVec&) = delete;
-  AcbVec& operator=(const AcbVec&) = delete;
-};
-
-struct Mag {
-  mag_t v;
-  Mag() { mag_init(v); }
-  ~Mag() { mag_clear(v); }
-  Mag(const Mag&) = delete;
-  Mag& operator=(const Mag&) = delete;
-};
-
-struct Arf {
-  arf_t v;
-  Arf() { arf_init(v); }
-  ~Arf() { arf_clear(v); }
-  Arf(const Arf&) = delete;
-  Arf& operator=(const Arf&) = delete;
-};
+using arb_handles::AcbMatHandle;
+using arb_handles::AcbVecHandle;
+using arb_handles::ArbHandle;
+using arb_handles::ArbMatHandle;
+using arb_handles::ArfHandle;
+using arb_handles::MagHandle;
 
 void require_ball_matrix(const RowMatrix<Ball>& A, const char* what, bool square) {
   if (A.rows() < 1 || A.cols() < 1) {
@@ -129,31 +96,31 @@ void copy_to_arb(arb_mat_t out, const MpMatrix& A) {
 
 /// out >= ‖M‖₂ for every matrix in the box: min(‖M‖_F, √(‖M‖₁‖M‖∞)), all rounded up.
 void bound_spectral_norm(mag_t out, const arb_mat_t M) {
-  Mag frobenius, inf_norm, one_norm;
-  arb_mat_bound_frobenius_norm(frobenius.v, M);
-  arb_mat_bound_inf_norm(inf_norm.v, M);
-  ArbMat Mt(arb_mat_ncols(M), arb_mat_nrows(M));
-  arb_mat_transpose(Mt.m, M);
-  arb_mat_bound_inf_norm(one_norm.v, Mt.m);
-  mag_mul(inf_norm.v, inf_norm.v, one_norm.v);
-  mag_sqrt(inf_norm.v, inf_norm.v);
-  mag_min(out, frobenius.v, inf_norm.v);
+  MagHandle frobenius, inf_norm, one_norm;
+  arb_mat_bound_frobenius_norm(frobenius, M);
+  arb_mat_bound_inf_norm(inf_norm, M);
+  ArbMatHandle Mt(arb_mat_ncols(M), arb_mat_nrows(M));
+  arb_mat_transpose(Mt, M);
+  arb_mat_bound_inf_norm(one_norm, Mt);
+  mag_mul(inf_norm, inf_norm, one_norm);
+  mag_sqrt(inf_norm, inf_norm);
+  mag_min(out, frobenius, inf_norm);
 }
 
 /// out >= ‖XᵀX − I‖₂ (X square).
 void bound_orthogonality_defect(mag_t out, const arb_mat_t X, slong prec) {
   const slong n = arb_mat_ncols(X);
-  ArbMat Xt(n, arb_mat_nrows(X)), G(n, n);
-  arb_mat_transpose(Xt.m, X);
-  arb_mat_mul(G.m, Xt.m, X, prec);
-  for (slong i = 0; i < n; ++i) arb_sub_ui(arb_mat_entry(G.m, i, i), arb_mat_entry(G.m, i, i), 1, prec);
-  bound_spectral_norm(out, G.m);
+  ArbMatHandle Xt(n, arb_mat_nrows(X)), G(n, n);
+  arb_mat_transpose(Xt, X);
+  arb_mat_mul(G, Xt, X, prec);
+  for (slong i = 0; i < n; ++i) arb_sub_ui(G(i, i), G(i, i), 1, prec);
+  bound_spectral_norm(out, G);
 }
 
 double mag_upper_double(const mag_t x) {
-  Arf a;
-  arf_set_mag(a.v, x);
-  return arf_get_d(a.v, ARF_RND_UP);
+  ArfHandle a;
+  arf_set_mag(a, x);
+  return arf_get_d(a, ARF_RND_UP);
 }
 
 }  // namespace
@@ -191,39 +158,37 @@ CertifiedSingularValues certify_singular_values(const RowMatrix<Ball>& A, const 
   }
   const slong prec = bits;
 
-  ArbMat a(m, n), U(m, m), V(n, n);
-  copy_to_arb(a.m, A);
-  copy_to_arb(U.m, approx.U);
-  copy_to_arb(V.m, approx.V);
+  ArbMatHandle a(m, n), U(m, m), V(n, n);
+  copy_to_arb(a, A);
+  copy_to_arb(U, approx.U);
+  copy_to_arb(V, approx.V);
   for (slong i = 0; i < m; ++i)
     for (slong j = 0; j < m; ++j)
-      if (!arb_is_finite(arb_mat_entry(U.m, i, j)))
+      if (!arb_is_finite(U(i, j)))
         throw std::domain_error("certify_singular_values: approximate U has a non-finite entry");
   for (slong i = 0; i < n; ++i)
     for (slong j = 0; j < n; ++j)
-      if (!arb_is_finite(arb_mat_entry(V.m, i, j)))
+      if (!arb_is_finite(V(i, j)))
         throw std::domain_error("certify_singular_values: approximate V has a non-finite entry");
 
-  Mag alpha, beta, eps;
-  bound_orthogonality_defect(alpha.v, U.m, prec);
-  bound_orthogonality_defect(beta.v, V.m, prec);
+  MagHandle alpha, beta, eps;
+  bound_orthogonality_defect(alpha, U, prec);
+  bound_orthogonality_defect(beta, V, prec);
 
   // E = Ũᵀ A Ṽ − Σ̃ (diagonal of the unsorted s̃: it is the same matrix).
-  ArbMat Ut(m, m), UtA(m, n), E(m, n);
-  arb_mat_transpose(Ut.m, U.m);
-  arb_mat_mul(UtA.m, Ut.m, a.m, prec);
-  arb_mat_mul(E.m, UtA.m, V.m, prec);
+  ArbMatHandle Ut(m, m), UtA(m, n), E(m, n);
+  arb_mat_transpose(Ut, U);
+  arb_mat_mul(UtA, Ut, a, prec);
+  arb_mat_mul(E, UtA, V, prec);
   std::vector<Mp> s(approx.singular_values.data(), approx.singular_values.data() + k);
   {
-    arb_t si;
-    arb_init(si);
+    ArbHandle si;
     for (slong i = 0; i < k; ++i) {
       set_arb_exact(si, s[static_cast<std::size_t>(i)]);
-      arb_sub(arb_mat_entry(E.m, i, i), arb_mat_entry(E.m, i, i), si, prec);
+      arb_sub(E(i, i), E(i, i), si, prec);
     }
-    arb_clear(si);
   }
-  bound_spectral_norm(eps.v, E.m);
+  bound_spectral_norm(eps, E);
 
   // σ_i(Σ̃) = i-th largest |s̃_j| (Weyl compares sorted lists).
   for (Mp& x : s) mpfr_abs(x.backend().data(), x.backend().data(), MPFR_RNDN);  // exact
@@ -233,19 +198,17 @@ CertifiedSingularValues certify_singular_values(const RowMatrix<Ball>& A, const 
 
   CertifiedSingularValues out;
   out.precision_bits = bits;
-  out.u_orthogonality_bound = mag_upper_double(alpha.v);
-  out.v_orthogonality_bound = mag_upper_double(beta.v);
-  out.residual_bound = mag_upper_double(eps.v);
-  const bool invertible = mag_cmp_2exp_si(alpha.v, 0) < 0 && mag_cmp_2exp_si(beta.v, 0) < 0;
+  out.u_orthogonality_bound = mag_upper_double(alpha);
+  out.v_orthogonality_bound = mag_upper_double(beta);
+  out.residual_bound = mag_upper_double(eps);
+  const bool invertible = mag_cmp_2exp_si(alpha, 0) < 0 && mag_cmp_2exp_si(beta, 0) < 0;
 
-  arb_t al, be, ep, t, num, den, q;
-  arb_init(al); arb_init(be); arb_init(ep); arb_init(t); arb_init(num); arb_init(den); arb_init(q);
-  arf_set_mag(arb_midref(al), alpha.v);  // exact copies of the bounds
-  arf_set_mag(arb_midref(be), beta.v);
-  arf_set_mag(arb_midref(ep), eps.v);
+  ArbHandle al, be, ep, t, num, q;
+  arf_set_mag(arb_midref(al), alpha);  // exact copies of the bounds
+  arf_set_mag(arb_midref(be), beta);
+  arf_set_mag(arb_midref(ep), eps);
   // Lower factor 1/√((1+α)(1+β)) and upper factor 1/√((1−α)(1−β)), as enclosures.
-  arb_t lower_den, upper_den;
-  arb_init(lower_den); arb_init(upper_den);
+  ArbHandle lower_den, upper_den;
   arb_add_ui(t, al, 1, prec);
   arb_add_ui(q, be, 1, prec);
   arb_mul(lower_den, t, q, prec);
@@ -256,32 +219,30 @@ CertifiedSingularValues certify_singular_values(const RowMatrix<Ball>& A, const 
     arb_mul(upper_den, t, q, prec);  // (1−α)(1−β) > 0
     arb_sqrt(upper_den, upper_den, prec);
   }
-  Arf lo, hi;
+  ArfHandle lo, hi;
   out.singular_values.reserve(static_cast<std::size_t>(k));
   for (slong i = 0; i < k; ++i) {
     set_arb_exact(t, s[static_cast<std::size_t>(i)]);
     arb_sub(num, t, ep, prec);
     arb_div(q, num, lower_den, prec);
-    arb_get_lbound_arf(lo.v, q, prec);
-    if (arf_sgn(lo.v) < 0) arf_zero(lo.v);  // singular values are >= 0
+    arb_get_lbound_arf(lo, q, prec);
+    if (arf_sgn(lo) < 0) arf_zero(lo);  // singular values are >= 0
     if (invertible) {
       arb_add(num, t, ep, prec);
       arb_div(q, num, upper_den, prec);
-      arb_get_ubound_arf(hi.v, q, prec);
+      arb_get_ubound_arf(hi, q, prec);
     } else {
-      arf_pos_inf(hi.v);
+      arf_pos_inf(hi);
     }
     Ball sigma;
-    if (arf_is_finite(hi.v)) {
-      arb_set_interval_arf(sigma.arb(), lo.v, hi.v, prec);
+    if (arf_is_finite(hi)) {
+      arb_set_interval_arf(sigma.arb(), lo, hi, prec);
     } else {
       arb_zero_pm_inf(sigma.arb());  // [0, +inf) is not a finite ball: indeterminate
     }
     sigma.set_precision(bits);
     out.singular_values.push_back(std::move(sigma));
   }
-  arb_clear(al); arb_clear(be); arb_clear(ep); arb_clear(t); arb_clear(num); arb_clear(den);
-  arb_clear(q); arb_clear(lower_den); arb_clear(upper_den);
   return out;
 }
 
@@ -306,11 +267,11 @@ CertifiedSingularValues certified_singular_values(const RowMatrix<double>& A, lo
 
 double spectral_norm_upper_bound(const RowMatrix<Ball>& A) {
   require_ball_matrix(A, "spectral_norm_upper_bound", /*square=*/false);
-  ArbMat a(A.rows(), A.cols());
-  copy_to_arb(a.m, A);
-  Mag b;
-  bound_spectral_norm(b.v, a.m);
-  return mag_upper_double(b.v);
+  ArbMatHandle a(A.rows(), A.cols());
+  copy_to_arb(a, A);
+  MagHandle b;
+  bound_spectral_norm(b, a);
+  return mag_upper_double(b);
 }
 
 // --- eigenvalues ------------------------------------------------------------------------
@@ -342,18 +303,18 @@ CertifiedEigenvalues certified_eigenvalues(const RowMatrix<Ball>& A, long bits) 
   require_ball_matrix(A, "certified_eigenvalues", /*square=*/true);
   const slong n = A.rows();
   const slong prec = bits;
-  AcbMat a(n, n), R(n, n);
+  AcbMatHandle a(n, n), R(n, n);
   for (slong i = 0; i < n; ++i)
-    for (slong j = 0; j < n; ++j) acb_set_arb(acb_mat_entry(a.m, i, j), A(i, j).arb());
-  AcbVec approx(n), E(n);
+    for (slong j = 0; j < n; ++j) acb_set_arb(acb_mat_entry(a, i, j), A(i, j).arb());
+  AcbVecHandle approx(n), E(n);
   CertifiedEigenvalues out;
   out.precision_bits = bits;
   // Floating-point QR at `prec` on the midpoints; its own convergence flag is advisory —
   // the verification below decides.
-  acb_mat_approx_eig_qr(approx.v, nullptr, R.m, a.m, nullptr, 0, prec);
-  if (acb_mat_eig_simple(E.v, nullptr, nullptr, a.m, approx.v, R.m, prec)) {
+  acb_mat_approx_eig_qr(approx, nullptr, R, a, nullptr, 0, prec);
+  if (acb_mat_eig_simple(E, nullptr, nullptr, a, approx, R, prec)) {
     out.kind = EigenEnclosureKind::Isolated;
-  } else if (acb_mat_eig_multiple(E.v, a.m, approx.v, R.m, prec)) {
+  } else if (acb_mat_eig_multiple(E, a, approx, R, prec)) {
     out.kind = EigenEnclosureKind::Clustered;
   } else {
     out.kind = EigenEnclosureKind::Failed;
@@ -362,9 +323,9 @@ CertifiedEigenvalues certified_eigenvalues(const RowMatrix<Ball>& A, long bits) 
   out.values.reserve(static_cast<std::size_t>(n));
   for (slong i = 0; i < n; ++i) {
     ComplexBall z;
-    arb_set(z.real.arb(), acb_realref(E.v + i));
-    arb_set(z.imag.arb(), acb_imagref(E.v + i));
-    acb_abs(z.modulus.arb(), E.v + i, prec);
+    arb_set(z.real.arb(), acb_realref(E[i]));
+    arb_set(z.imag.arb(), acb_imagref(E[i]));
+    acb_abs(z.modulus.arb(), E[i], prec);
     z.real.set_precision(bits);
     z.imag.set_precision(bits);
     z.modulus.set_precision(bits);

@@ -10,9 +10,12 @@
 #include <optional>
 #include <stdexcept>
 
+#include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/rng.hpp"
+#include "numerics/scalar_traits.hpp"
+#include "numerics/tier_scope.hpp"
 
 namespace attncert {
 namespace {
@@ -21,16 +24,11 @@ using Index = Eigen::Index;
 
 // --- per-tier primitives ------------------------------------------------------------------
 
-bool is_finite_value(float x) { return std::isfinite(x); }
-bool is_finite_value(double x) { return std::isfinite(x); }
-bool is_finite_value(const Mp& x) { return boost::multiprecision::isfinite(x); }
-bool is_finite_value(const Ball& x) { return x.is_finite(); }
-
 template <class T>
 void require_finite(const ConstMatrixRef<T>& x, const char* what) {
   for (Index i = 0; i < x.rows(); ++i) {
     for (Index j = 0; j < x.cols(); ++j) {
-      if (!is_finite_value(x(i, j))) {
+      if (!ScalarTraits<T>::is_finite(x(i, j))) {
         throw std::domain_error(fmt::format(
             "{}: entry ({}, {}) is not finite (NaN or ±inf); inputs must be finite reals", what,
             i, j));
@@ -38,24 +36,6 @@ void require_finite(const ConstMatrixRef<T>& x, const char* what) {
     }
   }
 }
-
-// Mp computes at the largest precision of its inputs; other tiers need no scope.
-template <class T>
-struct PrecisionScope {
-  explicit PrecisionScope(const ConstMatrixRef<T>&) {}
-};
-template <>
-struct PrecisionScope<Mp> {
-  static long bits_of(const ConstMatrixRef<Mp>& x) {
-    long bits = 2;
-    for (Index i = 0; i < x.rows(); ++i) {
-      for (Index j = 0; j < x.cols(); ++j) bits = std::max(bits, mp_bits(x(i, j)));
-    }
-    return bits;
-  }
-  explicit PrecisionScope(const ConstMatrixRef<Mp>& x) : guard(bits_of(x)) {}
-  MpPrecision guard;
-};
 
 long ball_precision_of(const ConstMatrixRef<Ball>& x) {
   long p = Ball::kExact;
@@ -123,11 +103,9 @@ std::pair<Ball, Ball> cos_sin_quarter_turn<Ball>(Index p, Index horizon,
         "the inputs a precision (e.g. Ball(x, 128))");
   }
   Ball c = Ball(0, prec), s = Ball(0, prec);
-  fmpq_t ratio;
-  fmpq_init(ratio);
+  arb_handles::FmpqHandle ratio;
   fmpq_set_si(ratio, static_cast<slong>(p), static_cast<ulong>(2 * horizon));
   arb_sin_cos_pi_fmpq(s.arb(), c.arb(), ratio, prec);
-  fmpq_clear(ratio);
   return {c, s};
 }
 
@@ -282,7 +260,7 @@ RowMatrix<T> FeatureMap::features(const ConstMatrixRef<T>& x, Index p0, bool is_
     }
   }
   require_finite<T>(x, is_query ? "query features" : "key features");
-  PrecisionScope<T> scope(x);
+  TierScope<T> scope(x);
   const Index m = feature_dim(d);
   RowMatrix<T> phi(L, m);
   switch (kind_) {

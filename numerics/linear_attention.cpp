@@ -11,6 +11,8 @@
 
 #include "numerics/ball.hpp"
 #include "numerics/mp.hpp"
+#include "numerics/scalar_traits.hpp"
+#include "numerics/tier_scope.hpp"
 
 namespace attncert {
 namespace {
@@ -19,14 +21,9 @@ using Index = Eigen::Index;
 
 // --- per-tier primitives ------------------------------------------------------------------
 
-bool is_finite_value(float x) { return std::isfinite(x); }
-bool is_finite_value(double x) { return std::isfinite(x); }
-bool is_finite_value(const Mp& x) { return boost::multiprecision::isfinite(x); }
-bool is_finite_value(const Ball& x) { return x.is_finite(); }
-
 template <class T>
 RowStatus classify_normaliser(const T& den) {
-  if (!is_finite_value(den)) return RowStatus::NotFinite;
+  if (!ScalarTraits<T>::is_finite(den)) return RowStatus::NotFinite;
   return den > T(0) ? RowStatus::Ok : RowStatus::NormaliserNotPositive;
 }
 RowStatus classify_normaliser(const Ball& den) {
@@ -39,7 +36,7 @@ RowStatus classify_normaliser(const Ball& den) {
 
 template <class T>
 bool certainly_positive(const T& x) {
-  return is_finite_value(x) && x > T(0);
+  return ScalarTraits<T>::is_finite(x) && x > T(0);
 }
 bool certainly_positive(const Ball& x) { return x.is_finite() && certainly(x > 0); }
 
@@ -70,37 +67,11 @@ std::string value_string(const T& x) {
 }
 std::string value_string(const Ball& x) { return x.str(17); }
 
-// Mp computes at the largest precision among its inputs.
-template <class T>
-struct PrecisionScope {
-  template <class... Args>
-  explicit PrecisionScope(const Args&...) {}
-};
-template <>
-struct PrecisionScope<Mp> {
-  static long bits_of(const ConstMatrixRef<Mp>& x) {
-    long bits = 2;
-    for (Index i = 0; i < x.rows(); ++i)
-      for (Index j = 0; j < x.cols(); ++j) bits = std::max(bits, mp_bits(x(i, j)));
-    return bits;
-  }
-  static long bits_of(const Mp& x) { return mp_bits(x); }
-  template <class... Args>
-  static long max_bits(const Args&... args) {
-    long bits = 2;
-    ((bits = std::max(bits, bits_of(args))), ...);
-    return bits;
-  }
-  template <class... Args>
-  explicit PrecisionScope(const Args&... args) : guard(max_bits(args...)) {}
-  MpPrecision guard;
-};
-
 template <class T>
 void require_finite_matrix(const ConstMatrixRef<T>& x, const char* what, const char* name) {
   for (Index i = 0; i < x.rows(); ++i)
     for (Index j = 0; j < x.cols(); ++j)
-      if (!is_finite_value(x(i, j))) {
+      if (!ScalarTraits<T>::is_finite(x(i, j))) {
         throw std::domain_error(fmt::format(
             "{}: {}({}, {}) is not finite (NaN or ±inf); inputs must be finite reals", what,
             name, i, j));
@@ -109,7 +80,7 @@ void require_finite_matrix(const ConstMatrixRef<T>& x, const char* what, const c
 
 template <class T>
 void require_positive_scale(const T& scale, const char* what) {
-  if (!is_finite_value(scale)) {
+  if (!ScalarTraits<T>::is_finite(scale)) {
     throw std::domain_error(fmt::format("{}: scale {} is not finite; must be a finite real > 0",
                                         what, value_string(scale)));
   }
@@ -177,7 +148,7 @@ RowStatus finish_row(RowMatrix<T>& out, Index i, const T& den) {
   if (status == RowStatus::Ok) {
     for (Index c = 0; c < out.cols(); ++c) {
       out(i, c) /= den;
-      if (!is_finite_value(out(i, c))) status = RowStatus::NotFinite;
+      if (!ScalarTraits<T>::is_finite(out(i, c))) status = RowStatus::NotFinite;
     }
   }
   if (status != RowStatus::Ok) fail_row(out, i);
@@ -246,7 +217,7 @@ LinearAttentionResult<T> linear_attention(MatrixArg<T> Q, MatrixArg<T> K, Matrix
   require_finite_matrix<T>(K, what, "K");
   require_finite_matrix<T>(V, what, "V");
   require_positive_scale(scale, what);
-  PrecisionScope<T> scope(Q, K, V, scale);
+  TierScope<T> scope(Q, K, V, scale);
 
   const Index offset = initial ? initial->tokens : 0;
   if (offset < 0) throw std::invalid_argument(fmt::format("{}: state has {} tokens, must be >= 0", what, offset));
@@ -323,7 +294,7 @@ RowMatrix<T> linear_kernel_matrix(MatrixArg<T> Q, MatrixArg<T> K, const FeatureM
   require_finite_matrix<T>(Q, what, "Q");
   require_finite_matrix<T>(K, what, "K");
   require_positive_scale(scale, what);
-  PrecisionScope<T> scope(Q, K, scale);
+  TierScope<T> scope(Q, K, scale);
   const FeatureMap phi = resolve_map<T>(phi_in, 0, std::max(Q.rows(), K.rows()), what);
   const RowMatrix<T> fq = phi.template query_features<T>(scaled<T>(Q, scale), 0);
   const RowMatrix<T> fk = phi.template key_features<T>(K, 0);
@@ -343,7 +314,7 @@ AttentionMatrixResult<T> linear_attention_matrix(MatrixArg<T> Q, MatrixArg<T> K,
                                                  bool causal) {
   const char* what = "linear_attention_matrix";
   require_shapes<T>(Q, K, nullptr, causal, what);
-  PrecisionScope<T> scope(Q, K, scale);
+  TierScope<T> scope(Q, K, scale);
   AttentionMatrixResult<T> r;
   r.weights = linear_kernel_matrix<T>(Q, K, phi, scale);
   const Index Lq = Q.rows(), Lk = K.rows();
@@ -409,7 +380,7 @@ std::optional<T> ScoreKernel<T>::operator()(const T& s, RowStatus* failure) cons
       return std::nullopt;
     }
     T v = power_value<T>(s, beta_);
-    if (!is_finite_value(v)) {
+    if (!ScalarTraits<T>::is_finite(v)) {
       if (failure) *failure = RowStatus::NotFinite;
       return std::nullopt;
     }
@@ -451,7 +422,7 @@ AttentionResult<T> kernel_attention(MatrixArg<T> Q, MatrixArg<T> K, MatrixArg<T>
   require_finite_matrix<T>(K, what, "K");
   require_finite_matrix<T>(V, what, "V");
   require_positive_scale(scale, what);
-  PrecisionScope<T> scope(Q, K, V, scale);
+  TierScope<T> scope(Q, K, V, scale);
   const Index Lq = Q.rows(), Lk = K.rows(), dv = V.cols();
   AttentionResult<T> r;
   r.output = RowMatrix<T>::Constant(Lq, dv, T(0));
@@ -488,7 +459,7 @@ AttentionMatrixResult<T> kernel_attention_matrix(MatrixArg<T> Q, MatrixArg<T> K,
   require_finite_matrix<T>(Q, what, "Q");
   require_finite_matrix<T>(K, what, "K");
   require_positive_scale(scale, what);
-  PrecisionScope<T> scope(Q, K, scale);
+  TierScope<T> scope(Q, K, scale);
   const Index Lq = Q.rows(), Lk = K.rows();
   AttentionMatrixResult<T> r;
   r.weights = RowMatrix<T>::Constant(Lq, Lk, T(0));

@@ -10,6 +10,7 @@
 
 #include "numerics/ball.hpp"
 #include "numerics/mp.hpp"
+#include "numerics/tier_scope.hpp"
 
 namespace attncert {
 namespace {
@@ -50,15 +51,11 @@ std::string describe(const T& x) {
   }
 }
 
-/// Runs f(l) in the tier's precision: an MpPrecision at the logit's precision for Mp.
+/// Runs f(l) in the tier's precision scope (for Mp: the logit's precision).
 template <class T, class Fn>
 T in_tier(const T& l, Fn&& f) {
-  if constexpr (std::is_same_v<T, Mp>) {
-    MpPrecision guard(mp_bits(l));
-    return f(l);
-  } else {
-    return f(l);
-  }
+  TierScope<T> scope(l);
+  return f(l);
 }
 
 /// Sign of a logit's midpoint (only used to pick between two exact identities).

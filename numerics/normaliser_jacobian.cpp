@@ -13,24 +13,17 @@
 #include <type_traits>
 #include <vector>
 
+#include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/eigen_support.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/precision.hpp"
+#include "numerics/scalar_traits.hpp"
 #include "numerics/tier_conversions.hpp"
+#include "numerics/tier_scope.hpp"
 
 namespace attncert {
 namespace {
-
-template <class T>
-bool is_finite_value(const T& x) {
-  if constexpr (std::is_same_v<T, Ball>) {
-    return x.is_finite();
-  } else {
-    using std::isfinite;
-    return isfinite(x);
-  }
-}
 
 template <class T>
 bool is_exact_zero(const T& x) {
@@ -50,23 +43,6 @@ bool certainly_negative(const T& x) {
   }
 }
 
-/// MpPrecision at the largest precision of the Mp values; nothing for other tiers.
-template <class T>
-struct SpanScope {
-  SpanScope(std::span<const T>, std::span<const T>) {}
-};
-template <>
-struct SpanScope<Mp> {
-  static long bits_of(std::span<const Mp> a, std::span<const Mp> b) {
-    long bits = kMinPrecisionBits;
-    for (const Mp& x : a) bits = std::max(bits, mp_bits(x));
-    for (const Mp& x : b) bits = std::max(bits, mp_bits(x));
-    return bits;
-  }
-  SpanScope(std::span<const Mp> a, std::span<const Mp> b) : guard(bits_of(a, b)) {}
-  MpPrecision guard;
-};
-
 /// x rounded to an Mp that owns `bits` bits. Boost 1.74 keeps a variable's own precision in
 /// in-place operations (x *= y), so an element copied from a 53-bit midpoint would make
 /// JacobiSVD's rotations run at 53 bits; every element must be widened first.
@@ -78,16 +54,6 @@ Mp mp_at(const Mp& x, long bits) {
 }
 
 template <class T>
-long mp_bits_of(const RowMatrix<T>& A) {
-  long bits = kMinPrecisionBits;
-  if constexpr (std::is_same_v<T, Mp>) {
-    for (Eigen::Index i = 0; i < A.rows(); ++i)
-      for (Eigen::Index j = 0; j < A.cols(); ++j) bits = std::max(bits, mp_bits(A(i, j)));
-  }
-  return bits;
-}
-
-template <class T>
 void require_matrix(const RowMatrix<T>& A, const char* fn) {
   if (A.rows() < 1 || A.cols() < 1) {
     throw std::invalid_argument(fmt::format("{}: the matrix is {}x{}; need at least 1x1", fn,
@@ -95,7 +61,7 @@ void require_matrix(const RowMatrix<T>& A, const char* fn) {
   }
   for (Eigen::Index i = 0; i < A.rows(); ++i) {
     for (Eigen::Index j = 0; j < A.cols(); ++j) {
-      if (!is_finite_value(A(i, j))) {
+      if (!ScalarTraits<T>::is_finite(A(i, j))) {
         throw std::domain_error(
             fmt::format("{}: entry ({}, {}) is not finite; need finite entries", fn, i, j));
       }
@@ -103,36 +69,27 @@ void require_matrix(const RowMatrix<T>& A, const char* fn) {
   }
 }
 
-/// RAII arb_mat_t, converted from / to Ball matrices.
-struct ArbMat {
-  arb_mat_t m;
-  ArbMat(Eigen::Index r, Eigen::Index c) { arb_mat_init(m, r, c); }
-  ~ArbMat() { arb_mat_clear(m); }
-  ArbMat(const ArbMat&) = delete;
-  ArbMat& operator=(const ArbMat&) = delete;
-  arb_ptr at(Eigen::Index i, Eigen::Index j) { return arb_mat_entry(m, i, j); }
-  slong rows() const { return arb_mat_nrows(m); }
-  slong cols() const { return arb_mat_ncols(m); }
-};
+using arb_handles::ArbMatHandle;
+using arb_handles::ArfHandle;
 
-void load(ArbMat& out, const RowMatrix<Ball>& A) {
+void load(ArbMatHandle& out, const RowMatrix<Ball>& A) {
   for (Eigen::Index i = 0; i < A.rows(); ++i)
-    for (Eigen::Index j = 0; j < A.cols(); ++j) arb_set(out.at(i, j), A(i, j).arb());
+    for (Eigen::Index j = 0; j < A.cols(); ++j) arb_set(out(i, j), A(i, j).arb());
 }
 
-void load(ArbMat& out, const Eigen::Matrix<Mp, Eigen::Dynamic, Eigen::Dynamic>& A) {
+void load(ArbMatHandle& out, const Eigen::Matrix<Mp, Eigen::Dynamic, Eigen::Dynamic>& A) {
   for (Eigen::Index i = 0; i < A.rows(); ++i)
     for (Eigen::Index j = 0; j < A.cols(); ++j)
-      arf_set_mpfr(arb_midref(out.at(i, j)), A(i, j).backend().data()), mag_zero(arb_radref(out.at(i, j)));
+      arf_set_mpfr(arb_midref(out(i, j)), A(i, j).backend().data()), mag_zero(arb_radref(out(i, j)));
 }
 
 /// Upper bound (as a ball whose upper end counts) of ‖QᵀQ − I‖_F for square Q.
-void orthogonality_defect(arb_t res, ArbMat& Q, slong prec) {
-  ArbMat Qt(Q.cols(), Q.rows()), G(Q.cols(), Q.cols());
-  arb_mat_transpose(Qt.m, Q.m);
-  arb_mat_mul(G.m, Qt.m, Q.m, prec);
-  for (slong i = 0; i < G.rows(); ++i) arb_sub_ui(G.at(i, i), G.at(i, i), 1, prec);
-  arb_mat_frobenius_norm(res, G.m, prec);
+void orthogonality_defect(arb_t res, ArbMatHandle& Q, slong prec) {
+  ArbMatHandle Qt(Q.cols(), Q.rows()), G(Q.cols(), Q.cols());
+  arb_mat_transpose(Qt, Q);
+  arb_mat_mul(G, Qt, Q, prec);
+  for (slong i = 0; i < G.rows(); ++i) arb_sub_ui(G(i, i), G(i, i), 1, prec);
+  arb_mat_frobenius_norm(res, G, prec);
 }
 
 Ball certified_spectral_norm(const RowMatrix<Ball>& A) {
@@ -161,7 +118,7 @@ Ball certified_spectral_norm(const RowMatrix<Ball>& A) {
     U = svd.matrixU();
     V = svd.matrixV();
   }
-  ArbMat Ab(m, n), Ub(m, m), Vb(n, n);
+  ArbMatHandle Ab(m, n), Ub(m, m), Vb(n, n);
   load(Ab, A);
   load(Ub, U);
   load(Vb, V);
@@ -169,14 +126,14 @@ Ball certified_spectral_norm(const RowMatrix<Ball>& A) {
   // Upper: ‖A‖ <= (max|B_ii| + ‖offdiag B‖_F) / sqrt((1 − δ_U)(1 − δ_V)), B = ŨᵀAṼ.
   Ball upper(0.0, prec);
   {
-    ArbMat Ut(m, m), UtA(m, n), B(m, n);
-    arb_mat_transpose(Ut.m, Ub.m);
-    arb_mat_mul(UtA.m, Ut.m, Ab.m, prec);
-    arb_mat_mul(B.m, UtA.m, Vb.m, prec);
+    ArbMatHandle Ut(m, m), UtA(m, n), B(m, n);
+    arb_mat_transpose(Ut, Ub);
+    arb_mat_mul(UtA, Ut, Ab, prec);
+    arb_mat_mul(B, UtA, Vb, prec);
     Ball diag_max(0.0, prec), off_sq(0.0, prec), t(0.0, prec);
     for (Eigen::Index i = 0; i < m; ++i) {
       for (Eigen::Index j = 0; j < n; ++j) {
-        arb_abs(t.arb(), B.at(i, j));
+        arb_abs(t.arb(), B(i, j));
         if (i == j) {
           arb_max(diag_max.arb(), diag_max.arb(), t.arb(), prec);
         } else {
@@ -201,20 +158,17 @@ Ball certified_spectral_norm(const RowMatrix<Ball>& A) {
   Ball lower(0.0, prec);
   {
     Ball num(0.0, prec), den(0.0, prec), t(0.0, prec);
-    for (Eigen::Index j = 0; j < n; ++j) arb_addmul(den.arb(), Vb.at(j, 0), Vb.at(j, 0), prec);
+    for (Eigen::Index j = 0; j < n; ++j) arb_addmul(den.arb(), Vb(j, 0), Vb(j, 0), prec);
     for (Eigen::Index i = 0; i < m; ++i) {
       arb_zero(t.arb());
-      for (Eigen::Index j = 0; j < n; ++j) arb_addmul(t.arb(), Ab.at(i, j), Vb.at(j, 0), prec);
+      for (Eigen::Index j = 0; j < n; ++j) arb_addmul(t.arb(), Ab(i, j), Vb(j, 0), prec);
       arb_addmul(num.arb(), t.arb(), t.arb(), prec);
     }
     if (certainly(den > Ball(0))) arb_sqrtpos(lower.arb(), Ball(num / den).arb(), prec);
   }
 
   // [lower end of `lower` (>= 0), min of the upper ends].
-  arf_t lo, hi, hi_cheap;
-  arf_init(lo);
-  arf_init(hi);
-  arf_init(hi_cheap);
+  ArfHandle lo, hi, hi_cheap;
   arb_get_lbound_arf(lo, lower.arb(), prec);
   if (arf_sgn(lo) < 0 || arf_is_nan(lo)) arf_zero(lo);
   arb_get_ubound_arf(hi, upper.arb(), prec);
@@ -223,9 +177,6 @@ Ball certified_spectral_norm(const RowMatrix<Ball>& A) {
   if (arf_cmp(lo, hi) > 0) arf_set(lo, hi);  // cannot happen for valid bounds; stay an interval
   Ball result(0.0, prec);
   arb_set_interval_arf(result.arb(), lo, hi, prec);
-  arf_clear(lo);
-  arf_clear(hi);
-  arf_clear(hi_cheap);
   return result;
 }
 
@@ -243,16 +194,16 @@ RowMatrix<T> normaliser_jacobian_from_weights(std::span<const T> alpha,
         fmt::format("{}: {} weights but {} log-derivatives; need equal lengths", fn,
                     alpha.size(), log_derivatives.size()));
   }
-  SpanScope<T> scope(alpha, log_derivatives);
+  TierScope<T> scope(alpha, log_derivatives);
   const auto L = static_cast<Eigen::Index>(alpha.size());
   std::vector<T> h(alpha.size(), T(0));  // h_k = α_k g_k
   for (std::size_t k = 0; k < alpha.size(); ++k) {
-    if (!is_finite_value(alpha[k]) || certainly_negative(alpha[k])) {
+    if (!ScalarTraits<T>::is_finite(alpha[k]) || certainly_negative(alpha[k])) {
       throw std::domain_error(
           fmt::format("{}: weight {} is not finite or < 0; need finite weights >= 0", fn, k));
     }
     if (is_exact_zero(alpha[k])) continue;
-    if (!is_finite_value(log_derivatives[k])) {
+    if (!ScalarTraits<T>::is_finite(log_derivatives[k])) {
       throw std::domain_error(fmt::format(
           "{}: log-derivative {} is not finite (at a positive weight); need finite values", fn,
           k));
@@ -278,7 +229,7 @@ RowMatrix<T> normaliser_jacobian(std::span<const T> logits, const PositiveFuncti
   if (!log_derivative) {
     throw std::invalid_argument("normaliser_jacobian: the log-derivative function is empty");
   }
-  SpanScope<T> scope(logits, logits);
+  TierScope<T> scope(logits);
   const std::vector<T> alpha = normalise<T>(logits, F);
   std::vector<T> g(alpha.size(), T(0));
   for (std::size_t k = 0; k < alpha.size(); ++k) {
@@ -294,8 +245,8 @@ T jacobian_spectral_norm(const RowMatrix<T>& A) {
   } else {
     require_matrix(A, "jacobian_spectral_norm");
     if constexpr (std::is_same_v<T, Mp>) {
-      const long bits = mp_bits_of(A);
-      MpPrecision scope(bits);
+      const long bits = scoped_precision_bits<Mp>(A);
+      TierScope<Mp> scope(bits);
       Eigen::Matrix<Mp, Eigen::Dynamic, Eigen::Dynamic> dense(A.rows(), A.cols());
       for (Eigen::Index i = 0; i < A.rows(); ++i)
         for (Eigen::Index j = 0; j < A.cols(); ++j) dense(i, j) = mp_at(A(i, j), bits);

@@ -19,8 +19,10 @@
 #include <string>
 #include <type_traits>
 
+#include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/mp.hpp"
+#include "numerics/tier_scope.hpp"
 
 namespace attncert {
 namespace {
@@ -76,27 +78,6 @@ template <class T>
 bool is_masked(const T& x) {
   return is_inf_value(x) && x < 0;
 }
-
-/// Opens an MpPrecision at the largest precision of the Mp inputs; nothing for float/double.
-template <class T>
-class TierScope {
- public:
-  TierScope(std::span<const T> /*values*/, const T* /*extra*/) {}
-};
-
-template <>
-class TierScope<Mp> {
- public:
-  TierScope(std::span<const Mp> values, const Mp* extra) : guard_(max_bits(values, extra)) {}
-
- private:
-  static long max_bits(std::span<const Mp> values, const Mp* extra) {
-    long bits = extra != nullptr ? mp_bits(*extra) : 2;
-    for (const Mp& v : values) bits = std::max(bits, mp_bits(v));
-    return bits;
-  }
-  MpPrecision guard_;
-};
 
 template <class T>
 void validate_logits(std::span<const T> logits, const char* fn) {
@@ -154,7 +135,7 @@ std::vector<T> softmax_rounded(std::span<const T> logits, const T& t) {
   constexpr const char* fn = "softmax";
   validate_logits(logits, fn);
   validate_temperature(t, fn);
-  TierScope<T> scope(logits, &t);
+  TierScope<T> scope(logits, t);
   ShiftedRow<T> row = shift_row(logits, t);
   if (!row.any_unmasked) return std::vector<T>(logits.size(), T(0));
   std::vector<T> alpha;
@@ -168,7 +149,7 @@ T log_sum_exp_rounded(std::span<const T> logits, const T& t) {
   constexpr const char* fn = "log_sum_exp";
   validate_logits(logits, fn);
   validate_temperature(t, fn);
-  TierScope<T> scope(logits, &t);
+  TierScope<T> scope(logits, t);
   using std::log;
   ShiftedRow<T> row = shift_row(logits, t);
   if (!row.any_unmasked) return -std::numeric_limits<T>::infinity();
@@ -182,7 +163,7 @@ std::vector<T> log_softmax_rounded(std::span<const T> logits, const T& t) {
   constexpr const char* fn = "log_softmax";
   validate_logits(logits, fn);
   validate_temperature(t, fn);
-  TierScope<T> scope(logits, &t);
+  TierScope<T> scope(logits, t);
   using std::log;
   ShiftedRow<T> row = shift_row(logits, t);
   if (!row.any_unmasked) {
@@ -199,7 +180,7 @@ T entropy_rounded(std::span<const T> logits, const T& t) {
   constexpr const char* fn = "entropy";
   validate_logits(logits, fn);
   validate_temperature(t, fn);
-  TierScope<T> scope(logits, &t);
+  TierScope<T> scope(logits, t);
   using std::log;
   ShiftedRow<T> row = shift_row(logits, t);
   if (!row.any_unmasked) return T(0);
@@ -219,7 +200,7 @@ std::vector<T> normalise_rounded(std::span<const T> logits, const PositiveFuncti
   constexpr const char* fn = "normalise";
   validate_logits(logits, fn);
   if (!f) throw std::invalid_argument("normalise: the positive function F is empty");
-  TierScope<T> scope(logits, nullptr);
+  TierScope<T> scope(logits);
   std::vector<T> values(logits.size(), T(0));
   T sum = T(0);
   bool any_unmasked = false;
@@ -248,36 +229,8 @@ std::vector<T> normalise_rounded(std::span<const T> logits, const PositiveFuncti
 // Ball: raw Arb, in place, no temporaries in the loops
 // ---------------------------------------------------------------------------------------
 
-/// An owned, contiguous arb vector (what arb_dot needs).
-class ArbVector {
- public:
-  explicit ArbVector(slong n) : v_(n > 0 ? _arb_vec_init(n) : nullptr), n_(n) {}
-  ~ArbVector() {
-    if (v_ != nullptr) _arb_vec_clear(v_, n_);
-  }
-  ArbVector(const ArbVector&) = delete;
-  ArbVector& operator=(const ArbVector&) = delete;
-  arb_ptr operator[](slong i) { return v_ + i; }
-  arb_ptr data() { return v_; }
-  slong size() const { return n_; }
-
- private:
-  arb_ptr v_;
-  slong n_;
-};
-
-/// A scalar arb_t with RAII.
-class ArbScalar {
- public:
-  ArbScalar() { arb_init(v_); }
-  ~ArbScalar() { arb_clear(v_); }
-  ArbScalar(const ArbScalar&) = delete;
-  ArbScalar& operator=(const ArbScalar&) = delete;
-  arb_ptr get() { return v_; }
-
- private:
-  arb_t v_;
-};
+using arb_handles::ArbHandle;
+using arb_handles::ArbVecHandle;
 
 bool ball_is_masked(const Ball& x) {
   return arf_is_neg_inf(arb_midref(x.arb())) && mag_is_finite(arb_radref(x.arb()));
@@ -348,21 +301,21 @@ BallRow prepare_ball_row(std::span<const Ball> logits, const Ball* temperature, 
 
 /// x_j = (l_{unmasked[j]} − m) / T for every unmasked logit, into x (size = #unmasked).
 void shifted_arguments(std::span<const Ball> logits, const Ball& t, const BallRow& row,
-                       ArbVector& x) {
-  ArbScalar inv_t;
-  arb_inv(inv_t.get(), t.arb(), row.arg_prec);
+                       ArbVecHandle& x) {
+  ArbHandle inv_t;
+  arb_inv(inv_t, t.arb(), row.arg_prec);
   for (slong j = 0; j < x.size(); ++j) {
     arb_ptr xj = x[j];
     arb_sub_arf(xj, logits[row.unmasked[j]].arb(), row.shift, row.arg_prec);
-    arb_mul(xj, xj, inv_t.get(), row.arg_prec);
+    arb_mul(xj, xj, inv_t, row.arg_prec);
   }
 }
 
 /// Σ v_j with one rounding (arb_dot against a stride-0 vector of ones).
-void ball_sum(arb_ptr sum, ArbVector& v, long prec) {
-  ArbScalar one;
-  arb_one(one.get());
-  arb_dot(sum, nullptr, 0, v.data(), 1, one.get(), 0, v.size(), prec);
+void ball_sum(arb_ptr sum, ArbVecHandle& v, long prec) {
+  ArbHandle one;
+  arb_one(one);
+  arb_dot(sum, nullptr, 0, v, 1, one, 0, v.size(), prec);
 }
 
 std::vector<Ball> ball_vector(std::size_t n, long prec) {
@@ -376,13 +329,13 @@ std::vector<Ball> softmax_ball(std::span<const Ball> logits, const Ball& t) {
   std::vector<Ball> out = ball_vector(logits.size(), row.prec);  // masked entries stay 0
   const auto n = static_cast<slong>(row.unmasked.size());
   if (n == 0) return out;
-  ArbVector e(n);
+  ArbVecHandle e(n);
   shifted_arguments(logits, t, row, e);
   for (slong j = 0; j < n; ++j) arb_exp(e[j], e[j], row.prec);
-  ArbScalar sum;
-  ball_sum(sum.get(), e, row.prec);
+  ArbHandle sum;
+  ball_sum(sum, e, row.prec);
   for (slong j = 0; j < n; ++j) {
-    arb_div(e[j], e[j], sum.get(), row.prec);
+    arb_div(e[j], e[j], sum, row.prec);
     arb_swap(out[row.unmasked[j]].arb(), e[j]);
   }
   return out;
@@ -397,15 +350,15 @@ Ball log_sum_exp_ball(std::span<const Ball> logits, const Ball& t) {
     arb_neg_inf(out.arb());
     return out;
   }
-  ArbVector e(n);
+  ArbVecHandle e(n);
   shifted_arguments(logits, t, row, e);
   for (slong j = 0; j < n; ++j) arb_exp(e[j], e[j], row.prec);
-  ArbScalar log_sum;
-  ball_sum(log_sum.get(), e, row.prec);
-  arb_log(log_sum.get(), log_sum.get(), row.prec);
+  ArbHandle log_sum;
+  ball_sum(log_sum, e, row.prec);
+  arb_log(log_sum, log_sum, row.prec);
   arb_set_arf(out.arb(), row.shift);
   arb_div(out.arb(), out.arb(), t.arb(), row.prec);  // m / T
-  arb_add(out.arb(), out.arb(), log_sum.get(), row.prec);
+  arb_add(out.arb(), out.arb(), log_sum, row.prec);
   return out;
 }
 
@@ -415,15 +368,15 @@ std::vector<Ball> log_softmax_ball(std::span<const Ball> logits, const Ball& t) 
   for (Ball& b : out) arb_neg_inf(b.arb());
   const auto n = static_cast<slong>(row.unmasked.size());
   if (n == 0) return out;
-  ArbVector x(n);
-  ArbVector e(n);
+  ArbVecHandle x(n);
+  ArbVecHandle e(n);
   shifted_arguments(logits, t, row, x);
   for (slong j = 0; j < n; ++j) arb_exp(e[j], x[j], row.prec);
-  ArbScalar log_sum;
-  ball_sum(log_sum.get(), e, row.prec);
-  arb_log(log_sum.get(), log_sum.get(), row.prec);
+  ArbHandle log_sum;
+  ball_sum(log_sum, e, row.prec);
+  arb_log(log_sum, log_sum, row.prec);
   for (slong j = 0; j < n; ++j) {
-    arb_sub(x[j], x[j], log_sum.get(), row.prec);
+    arb_sub(x[j], x[j], log_sum, row.prec);
     arb_swap(out[row.unmasked[j]].arb(), x[j]);
   }
   return out;
@@ -435,16 +388,16 @@ Ball entropy_ball(std::span<const Ball> logits, const Ball& t) {
   out.set_precision(row.prec);
   const auto n = static_cast<slong>(row.unmasked.size());
   if (n == 0) return out;  // exactly 0
-  ArbVector x(n);
-  ArbVector alpha(n);
+  ArbVecHandle x(n);
+  ArbVecHandle alpha(n);
   shifted_arguments(logits, t, row, x);
   for (slong j = 0; j < n; ++j) arb_exp(alpha[j], x[j], row.prec);
-  ArbScalar log_sum;
-  ball_sum(log_sum.get(), alpha, row.prec);
-  for (slong j = 0; j < n; ++j) arb_div(alpha[j], alpha[j], log_sum.get(), row.prec);
-  arb_log(log_sum.get(), log_sum.get(), row.prec);
+  ArbHandle log_sum;
+  ball_sum(log_sum, alpha, row.prec);
+  for (slong j = 0; j < n; ++j) arb_div(alpha[j], alpha[j], log_sum, row.prec);
+  arb_log(log_sum, log_sum, row.prec);
   // H = log S − Σ α_j x_j, the dot product with one rounding.
-  arb_dot(out.arb(), log_sum.get(), 1, alpha.data(), 1, x.data(), 1, n, row.prec);
+  arb_dot(out.arb(), log_sum, 1, alpha, 1, x, 1, n, row.prec);
   return out;
 }
 
@@ -463,7 +416,7 @@ std::vector<Ball> normalise_ball(std::span<const Ball> logits, const PositiveFun
     }
   }
   const auto n = static_cast<slong>(row.unmasked.size());
-  ArbVector values(n);
+  ArbVecHandle values(n);
   for (slong j = 0; j < n; ++j) {
     Ball v = f(logits[row.unmasked[j]]);
     if (!arb_is_finite(v.arb()) || !arb_is_positive(v.arb())) {
@@ -478,10 +431,10 @@ std::vector<Ball> normalise_ball(std::span<const Ball> logits, const PositiveFun
   if (prec == Ball::kExact) throw_no_precision(fn);
   std::vector<Ball> out = ball_vector(logits.size(), prec);
   if (n == 0) return out;
-  ArbScalar sum;
-  ball_sum(sum.get(), values, prec);
+  ArbHandle sum;
+  ball_sum(sum, values, prec);
   for (slong j = 0; j < n; ++j) {
-    arb_div(values[j], values[j], sum.get(), prec);
+    arb_div(values[j], values[j], sum, prec);
     arb_swap(out[row.unmasked[j]].arb(), values[j]);
   }
   return out;

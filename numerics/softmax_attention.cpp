@@ -13,8 +13,10 @@
 #include <string>
 #include <type_traits>
 
+#include "numerics/arb_handles.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/scalar_traits.hpp"
+#include "numerics/tier_scope.hpp"
 
 namespace attncert {
 namespace {
@@ -30,29 +32,6 @@ std::string who() {
 }
 
 // ---- value inspection per tier --------------------------------------------------------------
-
-template <class T>
-bool is_finite_value(const T& x) {
-  if constexpr (kIsIeee<T>) {
-    return std::isfinite(x);
-  } else if constexpr (std::is_same_v<T, Mp>) {
-    return mpfr_number_p(x.backend().data()) != 0;
-  } else {
-    return x.is_finite();
-  }
-}
-
-/// Exactly −inf: the mask value that removes a key.
-template <class T>
-bool is_masked_value(const T& x) {
-  if constexpr (kIsIeee<T>) {
-    return x == -std::numeric_limits<T>::infinity();
-  } else if constexpr (std::is_same_v<T, Mp>) {
-    return mpfr_inf_p(x.backend().data()) != 0 && mpfr_sgn(x.backend().data()) < 0;
-  } else {
-    return arf_is_neg_inf(arb_midref(x.arb())) && mag_is_zero(arb_radref(x.arb()));
-  }
-}
 
 template <class T>
 std::string value_text(const T& x) {
@@ -103,7 +82,7 @@ void check_entries_finite(const ConstMatrixView<T>& M, const char* name,
                           const std::string& context) {
   for (Index i = 0; i < M.rows(); ++i) {
     for (Index j = 0; j < M.cols(); ++j) {
-      if (!is_finite_value(M(i, j))) {
+      if (!ScalarTraits<T>::is_finite(M(i, j))) {
         throw std::domain_error(fmt::format(
             "{}: {}({}, {}){} is {}; entries of Q, K and V must be finite", who<T>(), name, i, j,
             context, value_text(M(i, j))));
@@ -116,7 +95,8 @@ template <class T>
 void check_mask(const ConstMatrixView<T>& M) {
   for (Index i = 0; i < M.rows(); ++i) {
     for (Index j = 0; j < M.cols(); ++j) {
-      if (!is_finite_value(M(i, j)) && !is_masked_value(M(i, j))) {
+      const T& x = M(i, j);
+      if (!ScalarTraits<T>::is_finite(x) && !ScalarTraits<T>::is_minus_infinity(x)) {
         throw std::domain_error(fmt::format(
             "{}: mask({}, {}) is {}; mask entries must be finite or exactly -inf", who<T>(), i,
             j, value_text(M(i, j))));
@@ -182,11 +162,11 @@ template <class T>
 T logit_multiplier(Index d, const SoftmaxAttentionOptions<T>& options, long bits) {
   const std::string w = who<T>();
   const T& temp = options.temperature;
-  if (!is_finite_value(temp)) {
+  if (!ScalarTraits<T>::is_finite(temp)) {
     throw std::domain_error(fmt::format("{}: temperature T = {} must be finite and > 0", w,
                                         value_text(temp)));
   }
-  if (options.scale && !is_finite_value(*options.scale)) {
+  if (options.scale && !ScalarTraits<T>::is_finite(*options.scale)) {
     throw std::domain_error(
         fmt::format("{}: scale = {} must be finite", w, value_text(*options.scale)));
   }
@@ -346,7 +326,7 @@ void mp_head(const ConstMatrixView<Mp>& Q, const ConstMatrixView<Mp>& K,
     bool any = false;
     Mp m = neg_inf;
     for (Index j = 0; j < vis; ++j) {
-      masked[j] = options.mask && is_masked_value((*options.mask)(i, j));
+      masked[j] = options.mask && ScalarTraits<Mp>::is_minus_infinity((*options.mask)(i, j));
       if (masked[j]) continue;
       Mp dot = 0;
       for (Index k = 0; k < d; ++k) dot += Q(i, k) * K(j, k);
@@ -379,19 +359,9 @@ void mp_head(const ConstMatrixView<Mp>& Q, const ConstMatrixView<Mp>& K,
   }
 }
 
-// RAII for arb_mat_t.
-class ArbMatrix {
- public:
-  ArbMatrix(Index rows, Index cols) { arb_mat_init(m_, rows, cols); }
-  ~ArbMatrix() { arb_mat_clear(m_); }
-  ArbMatrix(const ArbMatrix&) = delete;
-  ArbMatrix& operator=(const ArbMatrix&) = delete;
-  arb_ptr operator()(Index i, Index j) { return arb_mat_entry(m_, i, j); }
-  arb_mat_struct* get() { return m_; }
-
- private:
-  arb_mat_t m_;
-};
+using arb_handles::ArbHandle;
+using arb_handles::ArbMatHandle;
+using arb_handles::ArfHandle;
 
 // Ball: certified. Every step is an Arb operation whose result contains the exact value:
 // (c·Q) Kᵀ and E V by arb_mat_mul, E_ij = exp(s_ij − m_i) with m_i an exact dyadic (the
@@ -405,25 +375,23 @@ void ball_head(const ConstMatrixView<Ball>& Q, const ConstMatrixView<Ball>& K,
   // Query rows per block: at most 2^16 logits (~5 MB at 256 bits) live at once; n = 256 is
   // a single block.
   const Index block = std::clamp<Index>((Index{1} << 16) / Lk, 1, Lq);
-  ArbMatrix kt(d, Lk), vm(Lk, dv);
+  ArbMatHandle kt(d, Lk), vm(Lk, dv);
   for (Index j = 0; j < Lk; ++j)
     for (Index k = 0; k < d; ++k) arb_set(kt(k, j), K(j, k).arb());
   for (Index j = 0; j < Lk; ++j)
     for (Index k = 0; k < dv; ++k) arb_set(vm(j, k), V(j, k).arb());
 
   std::vector<slong> ones(static_cast<size_t>(Lk), 1);
-  arf_t m;
-  arf_init(m);
-  arb_t sum;
-  arb_init(sum);
+  ArfHandle m;
+  ArbHandle sum;
   std::vector<char> row_empty(static_cast<size_t>(block));
   std::vector<Ball> row_sum(static_cast<size_t>(block));
   for (Index r0 = 0; r0 < Lq; r0 += block) {
     const Index b = std::min(block, Lq - r0);
-    ArbMatrix cq(b, d), logits(b, Lk), numer(b, dv);
+    ArbMatHandle cq(b, d), logits(b, Lk), numer(b, dv);
     for (Index i = 0; i < b; ++i)
       for (Index k = 0; k < d; ++k) arb_mul(cq(i, k), Q(r0 + i, k).arb(), c.arb(), prec);
-    arb_mat_mul(logits.get(), cq.get(), kt.get(), prec);
+    arb_mat_mul(logits, cq, kt, prec);
 
     for (Index i = 0; i < b; ++i) {
       const Index row = r0 + i;
@@ -432,7 +400,8 @@ void ball_head(const ConstMatrixView<Ball>& Q, const ConstMatrixView<Ball>& K,
       for (Index j = 0; j < Lk; ++j) {
         arb_ptr s = logits(i, j);
         const bool masked =
-            j >= vis || (options.mask && is_masked_value((*options.mask)(row, j)));
+            j >= vis ||
+            (options.mask && ScalarTraits<Ball>::is_minus_infinity((*options.mask)(row, j)));
         if (masked) {
           arb_zero(s);  // E_ij = 0 exactly
           continue;
@@ -444,7 +413,9 @@ void ball_head(const ConstMatrixView<Ball>& Q, const ConstMatrixView<Ball>& K,
       row_empty[i] = !any;
       if (!any) continue;
       for (Index j = 0; j < vis; ++j) {
-        if (options.mask && is_masked_value((*options.mask)(row, j))) continue;
+        if (options.mask && ScalarTraits<Ball>::is_minus_infinity((*options.mask)(row, j))) {
+          continue;
+        }
         arb_ptr s = logits(i, j);
         arb_sub_arf(s, s, m, prec);
         arb_exp(s, s, prec);
@@ -456,7 +427,7 @@ void ball_head(const ConstMatrixView<Ball>& Q, const ConstMatrixView<Ball>& K,
       arb_log(lse.arb(), sum, prec);
       arb_add_arf(lse.arb(), lse.arb(), m, prec);
     }
-    arb_mat_mul(numer.get(), logits.get(), vm.get(), prec);
+    arb_mat_mul(numer, logits, vm, prec);
 
     for (Index i = 0; i < b; ++i) {
       const Index row = r0 + i;
@@ -484,8 +455,6 @@ void ball_head(const ConstMatrixView<Ball>& Q, const ConstMatrixView<Ball>& K,
       }
     }
   }
-  arf_clear(m);
-  arb_clear(sum);
 }
 
 // Validates one head's entries, then runs the tier's kernel.
@@ -509,16 +478,6 @@ void run_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
 }
 
 /// Opens an MpPrecision scope for Mp (no-op for the other tiers).
-template <class T>
-struct TierScope {
-  explicit TierScope(long) {}
-};
-template <>
-struct TierScope<Mp> {
-  explicit TierScope(long bits) : guard(bits) {}
-  MpPrecision guard;
-};
-
 std::string head_context(Index b, Index h) { return fmt::format(" (batch {}, head {})", b, h); }
 
 }  // namespace

@@ -46,7 +46,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -58,6 +57,7 @@
 #include "numerics/rng.hpp"
 #include "numerics/softmax.hpp"
 #include "numerics/tier_conversions.hpp"
+#include "numerics/tier_scope.hpp"
 
 namespace attncert {
 namespace {
@@ -94,22 +94,6 @@ bool is_inf(const R& x) {
   using std::isinf;
   return isinf(x);
 }
-
-/// Precision scope for Mp (the largest precision of the inputs); nothing for float/double.
-template <class R>
-struct TierScope {
-  TierScope(std::span<const R>, const R&) {}
-};
-template <>
-struct TierScope<Mp> {
-  static long bits_of(std::span<const Mp> xs, const Mp& t) {
-    long bits = mp_bits(t);
-    for (const Mp& x : xs) bits = std::max(bits, mp_bits(x));
-    return bits;
-  }
-  TierScope(std::span<const Mp> xs, const Mp& t) : guard(bits_of(xs, t)) {}
-  MpPrecision guard;
-};
 
 void require_nonempty(std::size_t n, const char* fn, const char* what) {
   if (n == 0) {
@@ -468,7 +452,7 @@ Ball ball_largest_eigenvalue(const std::vector<Ball>& w, long prec) {
 template <class R>
 R secular_largest_eigenvalue(std::span<const R> weights) {
   const char* fn = "secular_largest_eigenvalue";
-  TierScope<R> scope(weights, weights.empty() ? R(0) : weights[0]);
+  TierScope<R> scope(weights);
   require_weights(weights, fn);
   return secular_solve<R>(weights);
 }
@@ -586,13 +570,7 @@ T finite_difference_sensitivity(std::span<const T> logits, const T& temperature,
           describe(epsilon)));
     }
   }
-  std::optional<MpPrecision> scope;
-  if constexpr (std::is_same_v<T, Mp>) {
-    long bits = std::max(mp_bits(temperature), mp_bits(epsilon));
-    for (const Mp& x : logits) bits = std::max(bits, mp_bits(x));
-    for (const Mp& x : direction) bits = std::max(bits, mp_bits(x));
-    scope.emplace(bits);
-  }
+  TierScope<T> scope(temperature, epsilon, logits, direction);
   std::vector<T> moved(logits.begin(), logits.end());
   for (std::size_t i = 0; i < moved.size(); ++i) {
     if constexpr (std::is_same_v<T, Ball>) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "numerics/arb_handles.hpp"
+
 namespace attncert {
 
 Ball to_ball(const Mp& x, long prec) {
@@ -23,12 +25,9 @@ Mp midpoint_mp(const Ball& x) {
 
 bool contains(const Ball& b, const Mp& x) {
   if (mpfr_nan_p(x.backend().data())) return false;
-  arf_t t;
-  arf_init(t);
+  arb_handles::ArfHandle t;
   arf_set_mpfr(t, x.backend().data());
-  const bool c = arb_contains_arf(b.arb(), t) != 0;
-  arf_clear(t);
-  return c;
+  return arb_contains_arf(b.arb(), t) != 0;
 }
 
 }  // namespace attncert

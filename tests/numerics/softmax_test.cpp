@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/normaliser.hpp"
@@ -153,12 +154,11 @@ TEST(SoftmaxBall, MillionLogitsOfMagnitudeOneMillionSumToOneWithTightRadius) {
   logits[17] = Ball(-kInf, prec);  // a masked entry
   // T = 1e5 puts x_i in [−20, 0]: the mass is spread over many entries, not one spike.
   const std::vector<Ball> alpha = softmax<Ball>(logits, Ball(1e5, prec));
-  arb_ptr v = _arb_vec_init(static_cast<slong>(length));
-  for (std::size_t i = 0; i < length; ++i) arb_set(v + i, alpha[i].arb());
+  arb_handles::ArbVecHandle v(static_cast<slong>(length));
+  for (std::size_t i = 0; i < length; ++i) arb_set(v[static_cast<slong>(i)], alpha[i].arb());
   Ball one(1);
   Ball sum(0.0, prec);
   arb_dot(sum.arb(), nullptr, 0, v, 1, one.arb(), 0, static_cast<slong>(length), prec);
-  _arb_vec_clear(v, static_cast<slong>(length));
   EXPECT_TRUE(sum.contains(1.0)) << sum;
   EXPECT_TRUE(alpha[17].is_zero());
   // Each α_i has relative radius <= ~16·2^-p (see above) and the dot adds 2^-p: the sum's

@@ -26,6 +26,7 @@
 #include <span>
 #include <vector>
 
+#include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/tier_conversions.hpp"
@@ -78,9 +79,7 @@ struct SoftmaxErrorModel {
 inline Ball widened(const Ball& b, const Ball& scale, double k, long q, double absolute = 0,
                     bool mp_underflow = false) {
   Ball r(b);
-  arf_t err, t;
-  arf_init(err);
-  arf_init(t);
+  arb_handles::ArfHandle err, t;
   arb_get_abs_ubound_arf(err, scale.arb(), 64);
   arf_set_d(t, k);
   arf_mul(err, err, t, 64, ARF_RND_UP);
@@ -93,8 +92,6 @@ inline Ball widened(const Ball& b, const Ball& scale, double k, long q, double a
     arf_add(err, err, t, 64, ARF_RND_UP);
   }
   arb_add_error_arf(r.arb(), err);
-  arf_clear(err);
-  arf_clear(t);
   return r;
 }
 
