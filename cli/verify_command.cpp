@@ -18,8 +18,10 @@
 #include "cli/progress_line.hpp"
 #include "numerics/precision.hpp"
 #include "proofs_checks/claim_verification.hpp"
+#include "reports/output_file.hpp"
 #include "reports/result_records.hpp"
 #include "reports/results_files.hpp"
+#include "reports/temporary_path.hpp"
 #include "reports/verdict_note.hpp"
 #include "theory/catalog.hpp"
 
@@ -148,11 +150,11 @@ int run_verify(const VerifyArgs& a) {
       claims.push_back(c);
     }
   }
-  // Output directory: created up front so that a bad --out fails before any work.
-  std::filesystem::create_directories(a.out);
-  if (!std::filesystem::is_directory(a.out)) {
-    throw std::runtime_error(fmt::format("--out {}: not a directory", a.out));
-  }
+  // Output directory: created and locked up front, so that a bad --out, or another run writing
+  // the same directory, fails before any work; the lock is held until the results are written.
+  // Temporaries of an interrupted run are removed on SIGINT/SIGTERM.
+  install_interrupt_cleanup();
+  const OutputDirectoryLock out_lock(a.out);
 
   ProgressLine progress;
   const std::vector<ClaimResult> results = verify_claims(

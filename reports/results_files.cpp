@@ -19,7 +19,8 @@ void write_results_files(const fs::path& dir, const std::vector<const Claim*>& c
   if (claims.size() != results.size()) {
     throw std::logic_error("write_results_files: one result per claim expected");
   }
-  // The one place where the files of a run are written: an output-directory lock belongs here.
+  // The one place where the files of a run are written. The caller holds the directory: verify
+  // an OutputDirectoryLock for its whole run, report its locked staging directory.
   const fs::path cx_dir = dir / "counterexamples";
   std::error_code ec;
   fs::create_directories(cx_dir, ec);

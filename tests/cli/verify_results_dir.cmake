@@ -2,7 +2,9 @@
 #  - a counterexample file does not stay beside newer results that say its claim survived
 #    (it used to: results.jsonl said "survived", counterexamples/conjecture.json said refuted);
 #  - files in it that attncert did not write are left alone;
-#  - -j 1 and -j 2 write byte-identical results.
+#  - -j 1 and -j 2 write byte-identical results;
+#  - a second run on a directory that another run holds fails at once (two runs used to mix
+#    their results.jsonl, results.csv and counterexamples/ in one directory).
 #   -DEXE=path/to/attncert -DWORK=scratch dir
 set(domain "L in [1,32], T in [0.05,5] log, logits ~ normal(0,3)")
 file(REMOVE_RECURSE "${WORK}")
@@ -36,4 +38,18 @@ foreach(f results.jsonl results.csv counterexamples/A.cor3.json)
     message(FATAL_ERROR "${f} differs between -j 1 and -j 2")
   endif()
 endforeach()
+# util-linux's flock(1) holds the directory's lock while attncert runs on it, as a concurrent
+# verify would: attncert must refuse at once, before any work, and leave the directory alone.
+find_program(FLOCK flock REQUIRED)
+file(MAKE_DIRECTORY "${WORK}/held")
+file(WRITE "${WORK}/held/results.jsonl" "the other run's\n")
+execute_process(COMMAND "${FLOCK}" "${WORK}/held" "${EXE}" verify A.cor1 --budget 50 --out "${WORK}/held"
+                RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT code STREQUAL "4" OR NOT err MATCHES "held: is in use by another attncert run\n$")
+  message(FATAL_ERROR "verify on a locked directory: exit ${code}, expected 4 and one line\n${out}\n${err}")
+endif()
+file(READ "${WORK}/held/results.jsonl" held)
+if(NOT held STREQUAL "the other run's\n")
+  message(FATAL_ERROR "verify wrote into a directory another run holds")
+endif()
 message(STATUS "ok")
