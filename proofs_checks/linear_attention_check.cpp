@@ -46,7 +46,6 @@
 // algorithm's shape (m, C, chunk length B), never on the computed output.
 // ---------------------------------------------------------------------------------------------
 #include "proofs_checks/linear_attention_check.hpp"
-#include "proofs_checks/kernel_checks.hpp"
 
 #include <arb.h>
 #include <fmt/format.h>
@@ -59,10 +58,12 @@
 
 #include "gpu/device.hpp"
 #include "gpu/portable_exp.hpp"
+#include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/feature_maps.hpp"
 #include "numerics/rng.hpp"
 #include "numerics/scalar_traits.hpp"
+#include "proofs_checks/kernel_checks.hpp"
 
 namespace attncert {
 namespace {
@@ -117,15 +118,8 @@ long long chunks_of(long long T) { return (T + kChunk - 1) / kChunk; }
 
 // --- certified ground truth ------------------------------------------------------------------
 
-struct ArbVector {
-  arb_ptr p;
-  slong n;
-  explicit ArbVector(slong size) : p(_arb_vec_init(size)), n(size) {}
-  ~ArbVector() { _arb_vec_clear(p, n); }
-  ArbVector(const ArbVector&) = delete;
-  ArbVector& operator=(const ArbVector&) = delete;
-  arb_ptr operator[](slong i) { return p + i; }
-};
+using arb_handles::ArbHandle;
+using ArbVector = arb_handles::ArbVecHandle;
 
 // --- the bound's double-precision sums ---------------------------------------------------------
 
@@ -484,7 +478,7 @@ CertifiedLinearOutput certified_linear_attention(const LinearAttentionProblem& p
         for (long long j = begin; j <= i; ++j)
           arb_dot(scores[j - begin], nullptr, 0, fq[i * m], 1, fk[j * m], 1, m, kBallPrecision);
         for (long long e = 0; e < w; ++e) {
-          arb_dot(sum, num[i * w + e], 0, scores.p, 1, vT[e * T + begin], 1, i - begin + 1,
+          arb_dot(sum, num[i * w + e], 0, scores.get(), 1, vT[e * T + begin], 1, i - begin + 1,
                   kBallPrecision);
           arb_swap(sum, num[i * w + e]);
         }
@@ -498,8 +492,7 @@ CertifiedLinearOutput certified_linear_attention(const LinearAttentionProblem& p
   CertifiedLinearOutput out;
   out.mid.assign(T * d, 0.0);
   out.radius.assign(T * d, 0.0);
-  arb_t quotient;
-  arb_init(quotient);
+  ArbHandle quotient;
   for (long long i = 0; i < T; ++i) {
     arb_srcptr den = num[i * w + d];
     const bool usable = readout == LinearReadout::unnormalised || arb_is_positive(den);
@@ -520,7 +513,6 @@ CertifiedLinearOutput certified_linear_attention(const LinearAttentionProblem& p
       out.radius[i * d + e] = rad;
     }
   }
-  arb_clear(quotient);
   return out;
 }
 

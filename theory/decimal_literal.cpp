@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "theory/expression_scanner.hpp"
 
@@ -19,9 +20,7 @@ DecimalLiteral parse_decimal(std::string_view text) {
 
 Ball decimal_ball(const DecimalLiteral& d, long prec) {
   Ball r(0.0, prec);
-  fmpz_t m, p;
-  fmpz_init(m);
-  fmpz_init(p);
+  arb_handles::FmpzHandle m, p;
   fmpz_set_str(m, d.mantissa.c_str(), 10);
   if (d.negative) fmpz_neg(m, m);
   fmpz_ui_pow_ui(p, 10, static_cast<ulong>(std::labs(d.exponent10)));
@@ -32,8 +31,6 @@ Ball decimal_ball(const DecimalLiteral& d, long prec) {
     arb_set_fmpz(r.arb(), m);
     arb_div_fmpz(r.arb(), r.arb(), p, prec);
   }
-  fmpz_clear(m);
-  fmpz_clear(p);
   return r;
 }
 
