@@ -5,6 +5,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "proofs_checks/certificate.hpp"
 #include "proofs_checks/claim_verification.hpp"
 #include "proofs_checks/verifier.hpp"
 
@@ -17,6 +18,14 @@ ExitCode exit_code_for_verdicts(const std::vector<ClaimResult>& results) {
     inconclusive = inconclusive || r.verdict == DomainVerdict::Inconclusive;
   }
   return refuted ? kRefuted : inconclusive ? kInconclusive : kAllHold;
+}
+
+ExitCode exit_code_for_instance(InstanceStatus status) {
+  switch (status) {
+    case InstanceStatus::Refuted: return kRefuted;
+    case InstanceStatus::Proved: return kAllHold;
+    default: return kInconclusive;
+  }
 }
 
 namespace {

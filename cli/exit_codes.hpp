@@ -7,7 +7,8 @@
 #include <vector>
 
 namespace attncert {
-struct ClaimResult;  // proofs_checks/verifier.hpp
+struct ClaimResult;          // proofs_checks/verifier.hpp
+enum class InstanceStatus;   // proofs_checks/certificate.hpp
 }  // namespace attncert
 
 namespace attncert::cli {
@@ -31,6 +32,10 @@ inline constexpr const char* kExitCodeHelp =
 
 /// 1 if some result is refuted, else 2 if some is inconclusive, else 0.
 ExitCode exit_code_for_verdicts(const std::vector<ClaimResult>& results);
+
+/// `replay`'s code for one re-certified instance: 1 refuted, 0 proved, 2 anything else (an
+/// identity's enclosures that merely overlap are not a proof).
+ExitCode exit_code_for_instance(InstanceStatus status);
 
 struct Failure {
   ExitCode code;

@@ -82,11 +82,7 @@ int run_replay(const std::string& path, long max_precision) {
   }
   fmt::print("result    {} at {} bits{}\n", to_string(cert.status), cert.precision,
              cert.detail.empty() ? "" : " (" + cert.detail + ")");
-  switch (cert.status) {
-    case InstanceStatus::Refuted: return kRefuted;
-    case InstanceStatus::Proved: return kAllHold;
-    default: return kInconclusive;
-  }
+  return exit_code_for_instance(cert.status);
 }
 
 }  // namespace

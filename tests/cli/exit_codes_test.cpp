@@ -8,6 +8,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "proofs_checks/certificate.hpp"
 #include "proofs_checks/claim_verification.hpp"
 
 namespace attncert::cli {
@@ -27,6 +28,15 @@ TEST(ExitCodes, VerdictsDecideTheCodeOfVerify) {
   EXPECT_EQ(exit_code_for_verdicts({survived, survived}), kAllHold);
   EXPECT_EQ(exit_code_for_verdicts({survived, inconclusive}), kInconclusive);
   EXPECT_EQ(exit_code_for_verdicts({inconclusive, refuted, survived}), kRefuted);
+}
+
+TEST(ExitCodes, AReplayedInstanceExitsByItsStatus) {
+  EXPECT_EQ(exit_code_for_instance(InstanceStatus::Refuted), kRefuted);
+  EXPECT_EQ(exit_code_for_instance(InstanceStatus::Proved), kAllHold);
+  // Overlapping enclosures of an identity prove nothing; neither does an undecided instance.
+  EXPECT_EQ(exit_code_for_instance(InstanceStatus::Consistent), kInconclusive);
+  EXPECT_EQ(exit_code_for_instance(InstanceStatus::Inconclusive), kInconclusive);
+  EXPECT_EQ(exit_code_for_instance(InstanceStatus::Inadmissible), kInconclusive);
 }
 
 TEST(ExitCodes, ExceptionKindsDecideTheCodeOfEveryCommand) {
