@@ -10,14 +10,13 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "reports/errno_text.hpp"
 #include "reports/temporary_path.hpp"
 
 namespace attncert {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
 const char* kind_of(mode_t mode) {
   if (S_ISDIR(mode)) return "directory";

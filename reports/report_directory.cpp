@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "reports/errno_text.hpp"
+
 namespace attncert {
 namespace {
 
@@ -25,8 +27,6 @@ namespace fs = std::filesystem;
 constexpr const char* kGenerator = "attncert report";
 // Far above what report_builder.cpp writes (a few hundred bytes); a larger one is not ours.
 constexpr std::size_t kRunJsonLimit = 1 << 20;
-
-std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
 fs::path resolve_out_dir(const std::string& out) {
   if (out.empty()) throw std::invalid_argument("--out: the output directory name is empty");

@@ -18,6 +18,8 @@
 #include <system_error>
 #include <thread>
 
+#include "reports/errno_text.hpp"
+
 namespace attncert {
 namespace {
 
@@ -80,8 +82,6 @@ fs::path temporary_name(const fs::path& target) {
   return target.parent_path() /
          fmt::format("{}.tmp-{}-{}", target.filename().string(), ::getpid(), random_hex());
 }
-
-std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
 }  // namespace
 
