@@ -1,6 +1,6 @@
 // Certified enclosures of singular values and eigenvalues (the enclosure tier).
 //
-// A-posteriori, as DESIGN.md prescribes: an approximate decomposition is computed in a
+// A-posteriori (docs/architecture.md, tiers): an approximate decomposition is computed in a
 // round-to-nearest tier (Mp BDCSVD for singular values, Arb's floating-point QR for
 // eigenvalues), then its residual is bounded in Ball arithmetic, which turns it into
 // rigorous enclosures.

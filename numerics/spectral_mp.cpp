@@ -1,6 +1,6 @@
 // The Mp tier of spectral.hpp: Eigen::BDCSVD<MpMatrix>. This is the one TU that instantiates
 // Eigen's SVD templates for Mp (BDCSVD pulls in JacobiSVD, Householder bidiagonalisation and
-// ColPivHouseholderQR for Mp too) — and therefore also the compile test that DESIGN.md asks
+// ColPivHouseholderQR for Mp too) — and therefore also the compile test the design asks
 // for: the Eigen solver × scalar pair BDCSVD × Mp builds here, and spectral_test runs it.
 #include "numerics/eigen_support.hpp"
 
