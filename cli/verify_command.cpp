@@ -155,6 +155,7 @@ int run_verify(const VerifyArgs& a) {
   // Temporaries of an interrupted run are removed on SIGINT/SIGTERM.
   install_interrupt_cleanup();
   const OutputDirectoryLock out_lock(a.out);
+  check_results_files_targets(a.out, claims);
 
   ProgressLine progress;
   const std::vector<ClaimResult> results = verify_claims(

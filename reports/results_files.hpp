@@ -4,9 +4,10 @@
 //   results.csv                   the same, one CSV row per claim
 //   counterexamples/<claim>.json  one replayable file per refuted claim
 // The directory describes exactly one run: results.jsonl and results.csv are rewritten whole,
-// and a counterexamples/*.json file this run did not write (a claim that now survived, or was
-// not in this run) is removed, so no counterexample stays beside results that contradict it.
-// Other files in the directory are left alone.
+// and a counterexamples/ID.json this run did not write (ID a catalog claim or the conjecture; a
+// claim that now survived, or was not in this run) is removed, so no counterexample stays beside
+// results that contradict it. Other files (and links) are the user's and are left alone;
+// counterexamples/ itself must be a real directory.
 #pragma once
 
 #include <filesystem>
@@ -15,6 +16,12 @@
 #include "proofs_checks/verifier.hpp"
 
 namespace attncert {
+
+/// Refuses (std::invalid_argument naming the path) what write_results_files could not write
+/// safely: results.jsonl, results.csv or counterexamples/ID.json that are not regular files or
+/// absent, a counterexamples/ that is not a real directory. Commands call it before their work.
+void check_results_files_targets(const std::filesystem::path& dir,
+                                 const std::vector<const Claim*>& claims);
 
 /// Writes the results of `claims` (results[i] belongs to claims[i]) into `dir`, each file
 /// atomically: the counterexamples first, then results.jsonl and results.csv, then the stale

@@ -64,7 +64,7 @@ class ExpressionClaim final : public Claim {
  public:
   ExpressionClaim(InequalityExpression ineq, Domain domain, ExpressionSource source)
       : ineq_(std::move(ineq)), domain_(std::move(domain)), source_(std::move(source)) {
-    info_.id = "conjecture";
+    info_.id = kConjectureClaimId;
     info_.source = "user conjecture";
     info_.provenance = Provenance::Conjecture;
     info_.statement_text = ineq_.text + " over " + to_string(domain_);

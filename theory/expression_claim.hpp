@@ -11,6 +11,9 @@
 
 namespace attncert {
 
+/// The claim id of every user conjecture (its counterexample file is counterexamples/conjecture.json).
+inline constexpr const char* kConjectureClaimId = "conjecture";
+
 /// Parses both texts and checks that every name the inequality uses can be computed from the
 /// domain's inputs. Throws ParseError (column named) for malformed text and
 /// std::invalid_argument for a domain that cannot feed the expression (e.g. Delta without q, K).

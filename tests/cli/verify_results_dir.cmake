@@ -16,6 +16,7 @@ if(NOT EXISTS "${WORK}/run/counterexamples/conjecture.json")
   message(FATAL_ERROR "the refuting run wrote no counterexample")
 endif()
 file(WRITE "${WORK}/run/counterexamples/my-notes.txt" "not attncert's\n")
+file(WRITE "${WORK}/run/counterexamples/my-notes.json" "{}\n")  # a .json that no claim id names
 run(0 verify --expr "jacobian_norm <= 0.501/T" --over "${domain}" --seed 3 --budget 400 --out "${WORK}/run")
 file(READ "${WORK}/run/results.jsonl" jsonl)
 if(NOT jsonl MATCHES "\"verdict\":\"survived\"")
@@ -24,8 +25,40 @@ endif()
 if(EXISTS "${WORK}/run/counterexamples/conjecture.json")
   message(FATAL_ERROR "a stale counterexample stays beside results that say the claim survived")
 endif()
-if(NOT EXISTS "${WORK}/run/counterexamples/my-notes.txt")
-  message(FATAL_ERROR "a file attncert did not write was removed")
+foreach(f my-notes.txt my-notes.json)
+  if(NOT EXISTS "${WORK}/run/counterexamples/${f}")
+    message(FATAL_ERROR "counterexamples/${f}, a file attncert did not write, was removed")
+  endif()
+endforeach()
+
+# counterexamples/ as a symbolic link to the user's folder: removing stale counterexamples
+# through it deleted every *.json there. Refused before any work; the folder is untouched.
+file(MAKE_DIRECTORY "${WORK}/userdata" "${WORK}/linked")
+file(WRITE "${WORK}/userdata/A.cor3.json" "the user's\n")
+file(CREATE_LINK "${WORK}/userdata" "${WORK}/linked/counterexamples" SYMBOLIC)
+execute_process(COMMAND "${EXE}" verify C.lipschitz --budget 50 --out "${WORK}/linked"
+                RESULT_VARIABLE code ERROR_VARIABLE err)
+if(NOT code STREQUAL "4" OR NOT err MATCHES "counterexamples: is a symbolic link, not a directory")
+  message(FATAL_ERROR "verify through a linked counterexamples/: exit ${code}\n${err}")
+endif()
+if(NOT EXISTS "${WORK}/userdata/A.cor3.json" OR EXISTS "${WORK}/linked/results.jsonl")
+  message(FATAL_ERROR "verify wrote or removed files through a linked counterexamples/")
+endif()
+
+# A FIFO where a results file goes is refused before any work, and nothing is written beside
+# it (results.jsonl used to be written after the whole run, then results.csv failed).
+file(MAKE_DIRECTORY "${WORK}/fifo")
+execute_process(COMMAND mkfifo "${WORK}/fifo/results.csv" RESULT_VARIABLE code)
+if(NOT code STREQUAL "0")
+  message(FATAL_ERROR "mkfifo failed")
+endif()
+execute_process(COMMAND "${EXE}" verify C.lipschitz --budget 50 --out "${WORK}/fifo"
+                RESULT_VARIABLE code ERROR_VARIABLE err)
+if(NOT code STREQUAL "4" OR NOT err MATCHES "results.csv: is a FIFO, not a regular file")
+  message(FATAL_ERROR "verify with a FIFO at results.csv: exit ${code}\n${err}")
+endif()
+if(EXISTS "${WORK}/fifo/results.jsonl")
+  message(FATAL_ERROR "verify wrote results.jsonl beside a refused results.csv")
 endif()
 
 # The same claims with one and with two workers: the same bytes.
