@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <system_error>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -38,9 +41,34 @@ std::unique_ptr<Claim> conjecture_of_file(const std::string& path, const nlohman
   return claim;
 }
 
-int run_replay(const std::string& path, long max_precision) {
+// Counterexample files are small (an instance and its enclosures); a larger one is not ours.
+constexpr std::uintmax_t kMaxCounterexampleBytes = 64u << 20;
+
+// Opens a counterexample file after checking it is a regular file of sane size: a directory,
+// a FIFO or an endless stream would otherwise fail inside the JSON reader or grow without bound.
+std::ifstream open_counterexample_file(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot open for reading: {}", path, ec.message()));
+  if (std::filesystem::is_directory(st)) {
+    throw std::runtime_error(fmt::format("{}: is a directory, not a counterexample file", path));
+  }
+  if (!std::filesystem::is_regular_file(st)) {
+    throw std::runtime_error(fmt::format("{}: is not a regular file, not a counterexample file", path));
+  }
+  const std::uintmax_t bytes = std::filesystem::file_size(path, ec);
+  if (!ec && bytes > kMaxCounterexampleBytes) {
+    throw std::runtime_error(fmt::format(
+        "{}: {} bytes is more than a counterexample file holds (at most {} MiB)", path, bytes,
+        kMaxCounterexampleBytes >> 20));
+  }
   std::ifstream in(path);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open for reading", path));
+  return in;
+}
+
+int run_replay(const std::string& path, long max_precision) {
+  std::ifstream in = open_counterexample_file(path);
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(in);
