@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -78,11 +79,12 @@ NpyArray read_exact_npy(const std::string& path) {
   return a;
 }
 
-// Every printed value must be a real enclosure: a NaN or an infinite-radius ball (an undefined
-// or undecided value) is an error, never a result. An exact ±inf (a masked entry's log
-// probability) is a value.
-void require_enclosure(const Ball& b, const std::string& label, long precision) {
-  if (b.is_finite() || b.is_exact()) return;
+// Every printed value must be a finite enclosure: a NaN, an infinity or an infinite-radius
+// ball (an undefined or undecided value) is an error, never a result. The one exception is a
+// masked entry's log probability, exactly -inf (log 0).
+void require_enclosure(const Ball& b, const std::string& label, long precision,
+                       bool masked_log_probability) {
+  if (b.is_finite() || (masked_log_probability && b.is_exact() && b.mid() == -INFINITY)) return;
   throw std::domain_error(fmt::format(
       "{}: no finite enclosure at {} bits (the value is undefined at this input, or not "
       "decidable at this precision; try a larger -p)",
@@ -198,7 +200,7 @@ int run_eval_quantity(const EvalOptions& o, double temperature) {
   apply_sets(o, in);
   in.instance.scalars["T"] = temperature;
   const Ball value = quantity<Ball>(o.quantity, in.instance, TierContext<Ball>{o.precision});
-  require_enclosure(value, o.quantity, o.precision);
+  require_enclosure(value, o.quantity, o.precision, false);
   if (o.json) {
     nlohmann::json doc = {{"quantity", o.quantity},
                           {"precision_bits", o.precision},
@@ -247,6 +249,7 @@ Rows load_rows(const EvalOptions& o) {
       row.push_back(logit_ball(o.logits.substr(start, end - start), row.size(), start + 1, o.precision));
       start = end + 1;
     }
+    require_unmasked_logit(row, r.origin);
     r.rows.push_back(std::move(row));
     return r;
   }
@@ -269,6 +272,7 @@ Rows load_rows(const EvalOptions& o) {
       }
       row.emplace_back(v, o.precision);
     }
+    require_unmasked_logit(row, a.rank() == 2 ? fmt::format("{} row {}", r.origin, i) : r.origin);
     r.rows.push_back(std::move(row));
   }
   return r;
@@ -291,6 +295,7 @@ int run_eval(const EvalOptions& o) {
   const Rows rows = load_rows(o);
   const Ball T = decimal_ball(temperature, o.precision);
   nlohmann::json all = nlohmann::json::array();
+  std::string text;  // printed once every value is checked: an error leaves no partial output
   for (std::size_t r = 0; r < rows.rows.size(); ++r) {
     const std::vector<Ball>& l = rows.rows[r];
     std::vector<Ball> values;
@@ -312,12 +317,14 @@ int run_eval(const EvalOptions& o) {
     for (std::size_t i = 0; i < values.size(); ++i) {
       const std::string label =
           values.size() == 1 ? o.quantity : fmt::format("{}[{}]", o.quantity, i);
-      require_enclosure(values[i], label, o.precision);
+      const bool masked_entry = o.quantity == "log_softmax" && l[i].mid() == -INFINITY;
+      require_enclosure(values[i], label, o.precision, masked_entry);
       if (o.json) {
         row.push_back(ball_json(values[i]));
       } else {
-        fmt::print("{}{:<16} {}  ∈ {}\n", rows.rows.size() > 1 ? fmt::format("row {} ", r) : "",
-                   label, values[i].str(20), interval_text(values[i]));
+        fmt::format_to(std::back_inserter(text), "{}{:<16} {}  ∈ {}\n",
+                       rows.rows.size() > 1 ? fmt::format("row {} ", r) : "", label,
+                       values[i].str(20), interval_text(values[i]));
       }
     }
     all.push_back(row);
@@ -329,6 +336,8 @@ int run_eval(const EvalOptions& o) {
                           {"tier", "enclosure (Arb balls): every interval contains the exact value"},
                           {"rows", all}};
     fmt::print("{}\n", doc.dump(2));
+  } else {
+    fmt::print("{}", text);
   }
   return kAllHold;
 }

@@ -32,12 +32,22 @@ T tier_min(const T& a, const T& b) {
 }
 
 template <class T>
+void require_unmasked_logit(const std::vector<T>& logits, std::string_view row) {
+  for (const T& e : logits) {
+    if (!(ScalarTraits<T>::to_double(e) == -INFINITY)) return;
+  }
+  throw std::invalid_argument(
+      fmt::format("{}: every logit is masked (-inf), so the row has no softmax", row));
+}
+
+template <class T>
 std::vector<T> instance_logits(const Instance& x, const TierContext<T>& ctx) {
   std::vector<T> l;
   if (x.has_array("logits")) {
     const auto& a = x.array("logits");
     l.reserve(static_cast<std::size_t>(a.size()));
     for (Eigen::Index i = 0; i < a.size(); ++i) l.push_back(ctx.from(a.data()[i]));
+    require_unmasked_logit(l, "logits");
     return l;
   }
   if (!x.has_array("q") || !x.has_array("K")) {
@@ -54,6 +64,7 @@ std::vector<T> instance_logits(const Instance& x, const TierContext<T>& ctx) {
     for (Eigen::Index c = 0; c < K.cols(); ++c) s += ctx.from(q.data()[c]) * ctx.from(K(j, c));
     l.push_back(std::move(s));
   }
+  require_unmasked_logit(l, "logits qᵀk_j");
   return l;
 }
 
@@ -99,7 +110,6 @@ std::vector<T> unmasked_logits(const Instance& x, const TierContext<T>& ctx) {
   for (T& e : instance_logits(x, ctx)) {
     if (!(ScalarTraits<T>::to_double(e) == -INFINITY)) unmasked.push_back(std::move(e));
   }
-  if (unmasked.empty()) throw std::invalid_argument("logit_min: every logit is masked");
   return unmasked;
 }
 
@@ -226,6 +236,7 @@ std::vector<std::string> computable_quantities() {
   template T tier_max<T>(const T&, const T&);                                           \
   template T tier_min<T>(const T&, const T&);                                           \
   template std::vector<T> instance_logits<T>(const Instance&, const TierContext<T>&);   \
+  template void require_unmasked_logit<T>(const std::vector<T>&, std::string_view);     \
   template T instance_temperature<T>(const Instance&, const TierContext<T>&);           \
   template T instance_delta<T>(const Instance&, const TierContext<T>&);                 \
   template T quantity<T>(std::string_view, const Instance&, const TierContext<T>&);

@@ -20,8 +20,15 @@ namespace attncert {
 /// the list's order.
 std::vector<std::string> computable_quantities();
 
+/// Throws std::invalid_argument when every logit is masked (-inf).
 template <class T>
 std::vector<T> instance_logits(const Instance& x, const TierContext<T>& ctx);
+
+/// Throws std::invalid_argument("ROW: every logit is masked ...") when every entry of `logits`
+/// is -inf: such a row has no softmax (nor entropy, log-sum-exp or maximum), so a quantity of
+/// it is an input error, not the numerics layer's masked-row convention (zeros).
+template <class T>
+void require_unmasked_logit(const std::vector<T>& logits, std::string_view row);
 
 template <class T>
 T instance_temperature(const Instance& x, const TierContext<T>& ctx);
