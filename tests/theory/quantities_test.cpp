@@ -42,7 +42,9 @@ TEST(QuantityRegistry, EveryComputableQuantityEvaluatesInItsTiersAndBallContains
     EXPECT_TRUE(b.is_finite()) << q.name;
     // double is accurate to far better than 1e-6 on this well-conditioned 3×2 instance
     // (rank is an interval [certified lower bound, L] in Ball).
-    if (q.name != "rank") EXPECT_NEAR(d, b.mid(), 1e-6 * (1 + std::abs(b.mid()))) << q.name;
+    if (q.name != "rank") {
+      EXPECT_NEAR(d, b.mid(), 1e-6 * (1 + std::abs(b.mid()))) << q.name;
+    }
     if (q.tiers == QuantityTiers::AllTiers) {
       MpPrecision scope(256);
       const Mp m = quantity<Mp>(q.name, x, TierContext<Mp>{256});
