@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+#include <vector>
 
 #include "reports/errno_text.hpp"
 
@@ -78,12 +80,96 @@ std::string read_small_file(const fs::path& p, std::size_t limit) {
   return s;
 }
 
-// What a report directory may hold at its top level (report_builder.hpp's layout).
-const std::set<std::string>& report_entries() {
-  static const std::set<std::string> names = {
-      kReportMarkerFile, "run.json",          "report.tex",      "report.pdf", "results.jsonl",
-      "results.csv",     "kernel_checks.csv", "counterexamples", "data",       "figures"};
-  return names;
+// Far above what a report's report.tex and results.jsonl hold (some hundred kilobytes); past
+// it the names they list are cut short and a file of the report counts as foreign: refused,
+// never deleted.
+constexpr std::size_t kListingLimit = 16 << 20;
+
+// Every name a report holds, from its own files: the top-level files report_builder.cpp and
+// results_files.cpp write (report.aux/.log/.out are pdflatex's, removed after it), data/ one
+// <experiment>.csv per experiment in run.json, figures/ <id>.tex and latex::figure's
+// <id>-<k>.dat per \input{figures/<id>.tex} of report.tex, counterexamples/ <claim>.json per
+// claim in results.jsonl. A user's file in the tree has none of these names.
+struct ReportNames {
+  std::set<std::string> experiments, figures, claims;
+
+  explicit ReportNames(const fs::path& dir, const nlohmann::json& run) {
+    if (run.is_object() && run.contains("experiments") && run["experiments"].is_array()) {
+      for (const nlohmann::json& e : run["experiments"]) {
+        if (e.is_object() && e.contains("name") && e["name"].is_string())
+          experiments.insert(e["name"].get<std::string>());
+      }
+    }
+    const std::string tex = read_small_file(dir / "report.tex", kListingLimit);
+    const std::string input = "\\input{figures/";
+    for (std::size_t at = tex.find(input); at != std::string::npos; at = tex.find(input, at)) {
+      at += input.size();
+      const std::size_t end = tex.find(".tex}", at);
+      if (end == std::string::npos) break;
+      figures.insert(tex.substr(at, end - at));
+    }
+    std::istringstream jsonl(read_small_file(dir / "results.jsonl", kListingLimit));
+    for (std::string line; std::getline(jsonl, line);) {
+      const nlohmann::json r = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (r.is_object() && r.contains("claim") && r["claim"].is_string())
+        claims.insert(r["claim"].get<std::string>());
+    }
+  }
+
+  bool top_level_file(const std::string& name) const {
+    static const std::set<std::string> names = {
+        kReportMarkerFile, "run.json",    "report.tex",    "report.pdf",       "report.aux",
+        "report.log",      "report.out",  "results.jsonl", "results.csv",      "kernel_checks.csv"};
+    return names.count(name) != 0;
+  }
+
+  bool file_in(const std::string& subdirectory, const std::string& name) const {
+    const auto stem_with = [&name](const std::string& ext) {
+      return name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0
+                 ? std::optional<std::string>(name.substr(0, name.size() - ext.size()))
+                 : std::nullopt;
+    };
+    if (subdirectory == "data") {
+      const auto stem = stem_with(".csv");
+      return stem && experiments.count(*stem);
+    }
+    if (subdirectory == "counterexamples") {
+      const auto stem = stem_with(".json");
+      return stem && claims.count(*stem);
+    }
+    if (const auto stem = stem_with(".tex")) return figures.count(*stem) != 0;
+    const auto stem = stem_with(".dat");  // <id>-<k>.dat
+    if (!stem) return false;
+    const std::size_t dash = stem->rfind('-');
+    return dash != std::string::npos && dash + 1 < stem->size() &&
+           stem->find_first_not_of("0123456789", dash + 1) == std::string::npos &&
+           figures.count(stem->substr(0, dash));
+  }
+};
+
+// The entries of `dir`, sorted so that "the first foreign file" is the same on every run.
+std::vector<fs::directory_entry> sorted_entries(const fs::path& dir) {
+  std::vector<fs::directory_entry> entries{fs::directory_iterator(dir), fs::directory_iterator()};
+  std::sort(entries.begin(), entries.end());
+  return entries;
+}
+
+// The first path in `dir`'s tree, relative to it, that attncert report does not write, or empty.
+// A symbolic link anywhere, or any other file type than a regular file, is foreign.
+std::string first_foreign_path(const fs::path& dir, const ReportNames& names) {
+  static const std::set<std::string> subdirectories = {"counterexamples", "data", "figures"};
+  for (const fs::directory_entry& top : sorted_entries(dir)) {
+    const std::string name = top.path().filename().string();
+    const fs::file_status status = top.symlink_status();
+    if (fs::is_regular_file(status) && names.top_level_file(name)) continue;
+    if (!fs::is_directory(status) || !subdirectories.count(name)) return name;
+    for (const fs::directory_entry& e : sorted_entries(top.path())) {
+      const std::string file = e.path().filename().string();
+      if (!fs::is_regular_file(e.symlink_status()) || !names.file_in(name, file))
+        return name + "/" + file;
+    }
+  }
+  return {};
 }
 
 fs::path aside_name(const fs::path& out) {
@@ -96,25 +182,22 @@ fs::path aside_name(const fs::path& out) {
 
 std::string why_not_replaceable(const fs::path& dir) {
   if (fs::is_empty(dir)) return {};
-  if (read_small_file(dir / kReportMarkerFile, 256) != kReportMarkerLine)
+  const nlohmann::json run = nlohmann::json::parse(read_small_file(dir / "run.json", kRunJsonLimit),
+                                                   nullptr, /*allow_exceptions=*/false);
+  // The user's files first: that is the reason a report they added to may not be replaced.
+  const std::string foreign = first_foreign_path(dir, ReportNames(dir, run));
+  if (!foreign.empty()) return fmt::format("it holds '{}', which a report does not", foreign);
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(dir / kReportMarkerFile, ec)))
     return fmt::format("no {} marker", kReportMarkerFile);
-  try {
-    const nlohmann::json j =
-        nlohmann::json::parse(read_small_file(dir / "run.json", kRunJsonLimit));
-    if (!j.is_object() || j.value("generator", "") != kGenerator || !j.contains("version") ||
-        !j["version"].is_string() || !j.contains("seed") || !j["seed"].is_number_unsigned() ||
-        !j.contains("mode") || !j["mode"].is_string()) {
-      return "its run.json is not one written by attncert report";
-    }
-  } catch (const nlohmann::json::exception&) {
+  if (read_small_file(dir / kReportMarkerFile, 256) != kReportMarkerLine)
+    return fmt::format("its {} marker is not one written by attncert report", kReportMarkerFile);
+  if (!run.is_object() || run.value("generator", "") != kGenerator || !run.contains("version") ||
+      !run["version"].is_string() || !run.contains("seed") || !run["seed"].is_number_unsigned() ||
+      !run.contains("mode") || !run["mode"].is_string()) {
     return "its run.json is not one written by attncert report";
   }
   if (!fs::is_regular_file(fs::symlink_status(dir / "report.tex"))) return "no report.tex";
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (!report_entries().count(name))
-      return fmt::format("it holds '{}', which a report does not", name);
-  }
   return {};
 }
 

@@ -18,7 +18,10 @@ inline constexpr const char* kReportMarkerLine = "attncert report directory, for
 
 /// Why `dir` may not be replaced by a new report, or empty when it may: it is empty, or it is a
 /// report — the marker file with its line, a run.json from `attncert report` (generator,
-/// version, seed, mode), a report.tex, and nothing but the files a report consists of.
+/// version, seed, mode), a report.tex, and, throughout its tree, nothing but regular files with
+/// the names a report writes (data/ and figures/ named after the experiments and figures its
+/// run.json and report.tex list, counterexamples/ after the claims in its results.jsonl). The
+/// first foreign path, when there is one, is the reason given.
 std::string why_not_replaceable(const std::filesystem::path& dir);
 
 /// Puts `staging` at `out`. With renameat2 (`exchange`, when the filesystem has its flags) an

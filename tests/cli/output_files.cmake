@@ -5,7 +5,10 @@
 # - sweep --out / is refused (as root the old code wrote /NAME.csv), so is a symbolic link as
 #   NAME.csv; a stale NAME.csv.tmp-<dead pid>-* beside the CSV goes with the next run;
 # - report --out on a directory with a fake one-line run.json is refused and the user's file
-#   survives (the old code took it for a report and deleted it).
+#   survives (the old code took it for a report and deleted it);
+# - report --out on a report with the user's file in data/, figures/ or counterexamples/ is
+#   refused naming that file, which survives (the old code looked at the top level only and
+#   deleted it); a report as attncert wrote it is still replaced.
 #   -DEXE=path/to/attncert -DWORK=scratch dir
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
@@ -68,10 +71,30 @@ endif()
 file(MAKE_DIRECTORY "${WORK}/mine")
 file(WRITE "${WORK}/mine/run.json" "{\"generator\": \"attncert report\"}\n")
 file(WRITE "${WORK}/mine/thesis.tex" "my work")
-expect_refused(4 "--out .*/mine: exists and is not a report written by attncert \\(no .attncert-report marker\\)"
+expect_refused(4 "--out .*/mine: exists and is not a report written by attncert \\(it holds 'thesis.tex', which a report does not\\)"
                report --quick --no-pdf --no-verify --out "${WORK}/mine")
 file(READ "${WORK}/mine/thesis.tex" thesis)
 if(NOT thesis STREQUAL "my work")
   message(FATAL_ERROR "the user's file in the fake report directory is gone or changed")
 endif()
+
+# report --out: a report the user added files to below its top level is not replaced.
+set(rep report --quick --no-pdf --no-verify --out "${WORK}/rep")
+foreach(pass first second)  # the second run replaces the report the first one wrote
+  execute_process(COMMAND "${EXE}" ${rep} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc STREQUAL "0" OR NOT EXISTS "${WORK}/rep/report.tex")
+    message(FATAL_ERROR "report --out ${WORK}/rep (${pass} run): exit ${rc}\n${out}\n${err}")
+  endif()
+endforeach()
+foreach(added data/my-analysis.csv figures/my-notes.tex counterexamples/my-edited-A.cor3.json)
+  file(WRITE "${WORK}/rep/${added}" "my work")
+  string(REPLACE "." "\\." pattern "${added}")
+  expect_refused(4 "--out .*/rep: exists and is not a report written by attncert \\(it holds '${pattern}', which a report does not\\)"
+                 ${rep})
+  file(READ "${WORK}/rep/${added}" mine)
+  if(NOT mine STREQUAL "my work")
+    message(FATAL_ERROR "the user's ${added} in the report directory is gone or changed")
+  endif()
+  file(REMOVE "${WORK}/rep/${added}")
+endforeach()
 message(STATUS "ok: output targets refused, stale temporary removed, user files kept")
