@@ -224,7 +224,9 @@ TEST(ReportDirectory, FilesTheUserPutAtOutDuringTheRunSurvive) {
           << e.what();
     }
     EXPECT_EQ(test::read_file(out / "notes.txt"), "mine");
-    if (existed) EXPECT_EQ(test::read_file(out / "report.tex"), "first");
+    if (existed) {
+      EXPECT_EQ(test::read_file(out / "report.tex"), "first");
+    }
     // The new report is kept for the user, not lost.
     EXPECT_EQ(test::read_file(d.staging() / "report.tex"), "second");
   }
