@@ -15,11 +15,7 @@ namespace attncert {
 
 template <class T>
 T tier_max(const T& a, const T& b) {
-  if constexpr (std::is_same_v<T, Ball>) {
-    return max(a, b);
-  } else {
-    return a < b ? b : a;
-  }
+  return ScalarTraits<T>::max(a, b);
 }
 
 template <class T>
