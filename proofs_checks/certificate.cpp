@@ -38,15 +38,47 @@ Tri compare(const Ball& lhs, Relation rel, const Ball& rhs) {
   return Tri::Unknown;
 }
 
+namespace {
+bool is_upper(Relation rel) { return rel == Relation::LessEqual || rel == Relation::Less; }
+}  // namespace
+
+double SideEnclosure::tightness() const {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  if (rel == Relation::Equal) return kNaN;  // an identity is attained by construction
+  if (gap_origin) {
+    const Ball lhs_gap = lhs - *gap_origin;
+    const Ball rhs_gap = rhs - *gap_origin;
+    const bool positive = certainly(lhs_gap > Ball(0)) && certainly(rhs_gap > Ball(0));
+    const bool negative = certainly(lhs_gap < Ball(0)) && certainly(rhs_gap < Ball(0));
+    if (!positive && !negative) return kNaN;
+    return std::abs(lhs_gap.mid()) / std::abs(rhs_gap.mid());
+  }
+  if (!certainly(lhs > Ball(0)) || !certainly(rhs > Ball(0))) return kNaN;
+  return is_upper(rel) ? lhs.mid() / rhs.mid() : rhs.mid() / lhs.mid();
+}
+
+bool SideEnclosure::vacuous() const {
+  if (!a_priori || rel == Relation::Equal) return false;
+  return certainly(is_upper(rel) ? rhs >= *a_priori : rhs <= *a_priori);
+}
+
 double InstanceCertificate::tightness() const {
   double best = std::numeric_limits<double>::quiet_NaN();
   for (const auto& s : sides) {
-    if (!certainly(s.lhs > Ball(0)) || !certainly(s.rhs > Ball(0))) continue;
-    const bool upper = s.rel == Relation::LessEqual || s.rel == Relation::Less;
-    const double r = upper ? s.lhs.mid() / s.rhs.mid() : s.rhs.mid() / s.lhs.mid();
-    if (std::isnan(best) || r > best) best = r;
+    const double r = s.tightness();
+    if (!std::isnan(r) && (std::isnan(best) || r > best)) best = r;
   }
   return best;
+}
+
+bool InstanceCertificate::vacuous() const {
+  bool any = false;
+  for (const auto& s : sides) {
+    if (s.rel == Relation::Equal) continue;
+    if (!s.vacuous()) return false;
+    any = true;
+  }
+  return any;
 }
 
 InstanceCertificate certify_instance(const Claim& claim, const Instance& x,
@@ -69,7 +101,9 @@ InstanceCertificate certify_instance(const Claim& claim, const Instance& x,
         bool all_hold = true;
         bool identities_overlap = true;  // every undecided side is an identity that overlaps
         for (auto& side : claim.evaluate_ball(x, prec)) {
-          SideEnclosure e{side.name, std::move(side.lhs), std::move(side.rhs), side.rel, Tri::Unknown};
+          SideEnclosure e{side.name, side.family.empty() ? side.name : side.family,
+                          std::move(side.lhs), std::move(side.rhs), side.rel, Tri::Unknown,
+                          std::move(side.gap_origin), std::move(side.a_priori)};
           e.holds = compare(e.lhs, e.rel, e.rhs);
           if (e.holds == Tri::False && cert.violated.empty()) cert.violated = e.name;
           all_hold = all_hold && e.holds == Tri::True;

@@ -3,6 +3,7 @@
 // the boundary, or enclosures that never separate, end as Inconclusive.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,20 @@ std::string_view to_string(InstanceStatus s);
 
 struct SideEnclosure {
   std::string name;
+  std::string family;  // Inequality::family, or the name when the claim gave none
   Ball lhs, rhs;
   Relation rel = Relation::LessEqual;
   Tri holds = Tri::Unknown;
+  std::optional<Ball> gap_origin;  // see Inequality
+  std::optional<Ball> a_priori;    // see Inequality
+
+  /// How close the side comes to failing, from the midpoints (a measure, not a bound): lhs/rhs
+  /// for "<=" / "<", rhs/lhs for ">=" / ">", both enclosures certainly positive; with a gap
+  /// origin o, |lhs − o|/|rhs − o| when lhs − o and rhs − o are certainly of one sign. NaN for
+  /// identities (Relation::Equal) and where the ratio is undefined.
+  double tightness() const;
+  /// The bound is certainly at or beyond the a-priori bound on lhs: the side constrains nothing.
+  bool vacuous() const;
 };
 
 struct InstanceCertificate {
@@ -29,10 +41,11 @@ struct InstanceCertificate {
   std::string violated;              // name of a certainly violated side (Refuted)
   std::string detail;                // why inadmissible / what kept it undecided
 
-  /// lhs/rhs for "<=" / "<" sides (rhs/lhs for ">=" / ">"), maximised over sides whose two
-  /// enclosures are certainly positive; NaN when no side qualifies. Midpoint ratio: a
-  /// measure of tightness, not a bound.
+  /// SideEnclosure::tightness maximised over the sides; NaN when no side has one.
   double tightness() const;
+  /// Every side that is not an identity is vacuous (and there is at least one): the instance
+  /// tests nothing.
+  bool vacuous() const;
 };
 
 struct CertifyOptions {

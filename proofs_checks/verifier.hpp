@@ -16,8 +16,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "proofs_checks/certificate.hpp"
 #include "theory/claim.hpp"
@@ -37,6 +39,16 @@ struct VerifyOptions {
   long shrink_attempts = 200;   // certifications spent on shrinking a counterexample
 };
 
+/// Tightness of one side family (Inequality::family) over the informative certified instances:
+/// neither degenerate (Claim::degenerate_reason) nor vacuous for this family.
+struct SideTightness {
+  std::string family;
+  double tightness = std::numeric_limits<double>::quiet_NaN();  // max over informative instances
+  std::optional<Instance> tightest;  // the instance attaining it
+  long informative = 0;  // certified instances that gave this family a tightness
+  long vacuous = 0;      // certified instances on which this family was vacuous
+};
+
 struct ClaimResult {
   std::string claim_id;
   DomainVerdict verdict = DomainVerdict::Inconclusive;
@@ -46,8 +58,19 @@ struct ClaimResult {
   long inconclusive = 0;         // instances left undecided at the precision cap
   long inadmissible = 0;         // candidates outside the hypotheses (not counted)
   long unconfirmed = 0;          // statistical refutations that fresh Monte Carlo seeds did not confirm
-  double tightness = std::numeric_limits<double>::quiet_NaN();  // max lhs/bound over proved
-  std::optional<Instance> tightest;   // the instance attaining it
+  // The largest SideTightness::tightness and its instance: degenerate and vacuous instances and
+  // identity sides excluded.
+  double tightness = std::numeric_limits<double>::quiet_NaN();
+  std::optional<Instance> tightest;
+  std::vector<SideTightness> side_tightness;  // per family, in order of first appearance
+  long degenerate = 0;           // certified instances that are degenerate (see Claim)
+  double degenerate_tightness = std::numeric_limits<double>::quiet_NaN();  // shown apart
+  long vacuous = 0;              // certified instances on which every bound side was vacuous
+  // Fraction of the sampling phase's first draws on which every bound side was vacuous (decided
+  // in double): how much of the domain, under the sampling law, tests nothing. NaN when no
+  // side declares an a-priori bound. The search redraws vacuous instances, so `vacuous` is
+  // usually much smaller.
+  double vacuity = std::numeric_limits<double>::quiet_NaN();
   double best_score = -std::numeric_limits<double>::infinity();  // double search's best
   long max_precision_used = 0;
   std::optional<Instance> counterexample;  // shrunk
@@ -75,10 +98,5 @@ std::uint64_t claim_seed(std::uint64_t seed, std::string_view claim_id);
 /// of a third of that (at least 50) and 1/30 of it certified (10 to 200), certification from
 /// 64 bits up to `max_precision`.
 VerifyOptions options_for_instance_budget(long instances, long max_precision);
-
-/// Shrinks a certified counterexample: fewer rows along integer dimensions, then rounder
-/// numbers, keeping every step certifiably refuted. Returns the smallest found.
-Instance shrink_counterexample(const Claim& claim, Instance x, const CertifyOptions& options,
-                               long attempts);
 
 }  // namespace attncert

@@ -20,6 +20,7 @@ std::string_view to_string(Provenance p) {
     case Provenance::Printed: return "printed";
     case Provenance::Reconstructed: return "reconstructed";
     case Provenance::Classical: return "classical";
+    case Provenance::Reading: return "reading";
     case Provenance::Conjecture: return "conjecture";
     case Provenance::Experiment: return "experiment";
   }
@@ -42,6 +43,7 @@ std::string_view to_string(ClaimKind k) {
     case ClaimKind::Inequality: return "inequality";
     case ClaimKind::Statistical: return "statistical";
     case ClaimKind::Trend: return "trend";
+    case ClaimKind::Derived: return "derived";
   }
   return "?";
 }
@@ -77,6 +79,15 @@ void Claim::check_in_domain(const Instance& x, long precision) const {
   if (admissible(x, precision) == Tri::False) {
     throw std::invalid_argument(
         fmt::format("instance: violates the hypotheses of {} ({})", info().id, domain_text(*this)));
+  }
+}
+
+bool Claim::is_in_domain(const Instance& x, long precision) const {
+  try {
+    check_in_domain(x, precision);
+    return true;
+  } catch (const std::invalid_argument&) {
+    return false;
   }
 }
 

@@ -22,7 +22,11 @@
 
 namespace attncert {
 
-enum class Provenance { Printed, Reconstructed, Classical, Conjecture, Experiment };
+/// Printed: the paper's printed statement (ClaimInfo::adapted says what, if anything, we changed).
+/// Reconstructed: our derivation of a statement whose printed formula we do not have.
+/// Reading: one alternative reading of an ambiguous or fragmentary statement, checked beside the
+/// catalog's own; refuting it rejects the reading, not the paper.
+enum class Provenance { Printed, Reconstructed, Classical, Reading, Conjecture, Experiment };
 std::string_view to_string(Provenance p);
 
 /// Equal is for identities (an exact formula for the same quantity): interval arithmetic can
@@ -39,7 +43,10 @@ std::string_view to_string(Relation r);
 ///    arithmetic; "refuted"/"survived" then hold at the stated confidence, not with certainty.
 ///  - Trend: the sides compare certified values along a parameter grid (monotonicity, limits)
 ///    for a qualitative statement.
-enum class ClaimKind { Inequality, Statistical, Trend };
+///  - Derived: a step that follows from an elementary inequality (triangle, Jensen, Markov;
+///    ClaimInfo::derivation names it). It cannot fail for a correct implementation of its
+///    quantities, so surviving tests our code, not the paper; tables show it apart.
+enum class ClaimKind { Inequality, Statistical, Trend, Derived };
 std::string_view to_string(ClaimKind k);
 
 struct ClaimInfo {
@@ -52,14 +59,31 @@ struct ClaimInfo {
   std::string hypotheses;       // plain text: what the domain assumes
   std::string note;             // e.g. what part is reconstructed and why
   double confidence = 0;        // Statistical: confidence level 1 − γ of each interval
+  std::string adapted;          // Printed: what we changed from the print (empty: verbatim)
+  std::string derivation;       // Derived: the elementary inequality the statement follows from
 };
 
+/// One side `lhs rel rhs` of a claim on an instance. Tightness (how close the side comes to
+/// failing) is measured per family: lhs/rhs for "<=" and "<", rhs/lhs for ">=" and ">", or, with
+/// a gap origin o, |lhs − o|/|rhs − o| (the slack measured from o). Relation::Equal sides
+/// (identities) have no tightness.
 template <class T>
 struct Inequality {
-  std::string name;  // "lower", "upper", … (which side of a two-sided claim)
+  std::string name;  // "lower", "upper", "remainder k3", … (which side)
   T lhs;
   Relation rel;
   T rhs;
+  /// Sides that report one tightness together ("remainder" for "remainder k0", "remainder k1",
+  /// …). Empty: the name.
+  std::string family{};
+  /// Where the slack is measured from when lhs and rhs both approach a limit: for
+  /// p ≥ 1 − ε the origin 1 gives tightness (1 − p)/ε instead of (1 − ε)/p ≈ 1. Used only when
+  /// lhs − o and rhs − o certainly have the same sign.
+  std::optional<T> gap_origin{};
+  /// A bound on lhs in the side's direction that holds whatever the claim says (a probability
+  /// is ≤ 1; the probability of an impossible event is ≤ 0): the side is vacuous on an instance
+  /// whose rhs is certainly at or beyond it (rhs ≥ a_priori for "<=", rhs ≤ a_priori for ">=").
+  std::optional<T> a_priori{};
 };
 
 /// Converts instance data into tier T at the working precision.
@@ -96,6 +120,14 @@ class Claim {
   /// only instances outside the domain), or certainly violating admissible() at `precision`.
   /// Such an instance refutes nothing.
   void check_in_domain(const Instance& x, long precision) const;
+  /// check_in_domain as a predicate: false where it would throw.
+  bool is_in_domain(const Instance& x, long precision) const;
+
+  /// Why the claim's bound is met on this instance for a trivial reason (a = 0 makes every
+  /// weight 1/L; L = 1; q = 0), or "" for an informative instance. A documented predicate on
+  /// the instance's exact data: degenerate instances are certified like any other (they can
+  /// refute) but their tightness is reported apart. Default: none is degenerate.
+  virtual std::string degenerate_reason(const Instance&) const { return {}; }
 
   virtual std::vector<Inequality<double>> evaluate_double(const Instance&) const = 0;
   /// Reference evaluation; runs inside an MpPrecision scope the caller opens.

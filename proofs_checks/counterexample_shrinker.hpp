@@ -1,0 +1,15 @@
+// Shrinking a certified counterexample to one a reader can check by hand.
+#pragma once
+
+#include "proofs_checks/certificate.hpp"
+#include "theory/claim.hpp"
+
+namespace attncert {
+
+/// Shrinks a certified counterexample: fewer rows along integer dimensions, then rounder
+/// numbers, keeping every step certifiably refuted (and in the claim's domain). Returns the
+/// smallest found within `attempts` certifications.
+Instance shrink_counterexample(const Claim& claim, Instance x, const CertifyOptions& options,
+                               long attempts);
+
+}  // namespace attncert
