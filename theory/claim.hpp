@@ -59,6 +59,8 @@ struct ClaimInfo {
   std::string hypotheses;       // plain text: what the domain assumes
   std::string note;             // e.g. what part is reconstructed and why
   double confidence = 0;        // Statistical: confidence level 1 − γ of each interval
+  std::string interval_method;  // Statistical: how the intervals are built and whether their
+                                // coverage is exact or asymptotic ("Clopper–Pearson (exact)")
   std::string adapted;          // Printed: what we changed from the print (empty: verbatim)
   std::string derivation;       // Derived: the elementary inequality the statement follows from
 };
