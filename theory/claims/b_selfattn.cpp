@@ -155,9 +155,15 @@ class SelfAttn : public InequalityClaim<SelfAttn> {
     const T dt_star = T(sqrt(two * dd * T(log(T(pairs2 / delta)))));
     const auto seed = static_cast<std::uint64_t>(std::llround(x.scalar("mc_seed")));
     const T all = union_tail_probability(n, d, dt_star, seed, ctx);
+    // A-priori bounds on the probabilities: 1, and 0 for all pairs when t* certainly exceeds 1
+    // (|⟨a_i, a_j⟩| ≤ 1 for rows in {±1/√d}^d: the event is impossible, and the side, whose
+    // bound δ is ≥ 0, is vacuous — possible for d < 2 ln(n(n−1)/δ) ≤ 24.8).
+    const T one = ctx.from(1.0);
+    const T all_a_priori = tier_ge(dd, dt_star) == Tri::False ? ctx.from(0.0) : one;
 
-    return {{"one pair (exact)", pair, Relation::LessEqual, pair_bound},
-            {"all pairs (Monte Carlo)", all, Relation::LessEqual, delta}};
+    return {{"one pair (exact)", pair, Relation::LessEqual, pair_bound, "", std::nullopt, one},
+            {"all pairs (Monte Carlo)", all, Relation::LessEqual, delta, "", std::nullopt,
+             all_a_priori}};
   }
 };
 
@@ -171,6 +177,9 @@ std::unique_ptr<Claim> make_b_selfattn() {
   info.provenance = Provenance::Reconstructed;
   info.kind = ClaimKind::Statistical;
   info.confidence = kConfidence;
+  info.interval_method =
+      "one pair: exact binomial probability (no interval); all pairs: Clopper–Pearson at confidence "
+      "0.999 — exact (conservative) coverage, ends certified with Arb's regularised incomplete beta";
   info.statement_latex =
       R"(a_i\sim\mathrm{U}\{\pm1/\sqrt d\}^d\ \text{i.i.d.}:\ \Pr[|\langle a_i,a_j\rangle|\ge t]\le 2e^{-dt^2/2};\quad )"
       R"(\Pr\big[\max_{i<j}|\langle a_i,a_j\rangle|\ge t^*\big]\le\delta,\ t^*=\sqrt{2\ln(n(n-1)/\delta)/d})";
@@ -181,9 +190,10 @@ std::unique_ptr<Claim> make_b_selfattn() {
   info.note =
       "reconstructed: the paper's printed statement is not available to us; this is our derivation of the "
       "concentration step its abstract and the companion arXiv 2310.20051 describe (Hoeffding, then a union "
-      "bound over the n(n−1)/2 pairs). The one-pair side is exact (binomial distribution, certified); the "
+      "bound over the n(n−1)/2 pairs). The one-pair side is exact (binomial distribution, certified; "
+      "its bound is ≥ 1, vacuous, for d·t² ≤ 2 ln 2); the "
       "all-pairs side is Monte Carlo with 8192 samples seeded by mc_seed (exact integer inner products; "
-      "no sampling when t* > 1, where the probability is exactly 0), "
+      "no sampling when t* > 1, where the probability is exactly 0 and the side is vacuous), "
       "lhs = Clopper–Pearson interval at confidence 0.999 (a refutation would hold at that confidence, not "
       "with certainty). d ≤ 64 so that a row fits one 64-bit word.";
   return std::make_unique<SelfAttn>(std::move(info), selfattn_space());

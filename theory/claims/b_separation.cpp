@@ -157,8 +157,10 @@ class Separation : public InequalityClaim<Separation> {
     if constexpr (std::is_same_v<T, Ball>) t_event = event_weights(std::vector<Ball>{t})[0];
     const EventCount c = count_sign_events(ew, t_event, seed, exact);
     const T bound = ctx.from(2.0) * T(exp(-(tau * tau) / ctx.from(2.0)));
+    // a_priori 1: a probability is ≤ 1, so the side is vacuous where the bound is ≥ 1
+    // (τ ≤ √(2 ln 2) ≈ 1.18).
     return {{exact ? "hoeffding (exact enumeration)" : "hoeffding (Monte Carlo)", probability(c, exact, ctx),
-             Relation::LessEqual, bound}};
+             Relation::LessEqual, bound, "hoeffding", std::nullopt, ctx.from(1.0)}};
   }
 };
 
@@ -173,6 +175,10 @@ std::unique_ptr<Claim> make_b_separation() {
   info.provenance = Provenance::Reconstructed;
   info.kind = ClaimKind::Statistical;
   info.confidence = kConfidence;
+  info.interval_method =
+      "exact enumeration of the sign patterns for n − 1 ≤ 16 (no interval); beyond, Clopper–Pearson "
+      "at confidence 0.999 — exact (conservative) coverage, ends certified with Arb's regularised "
+      "incomplete beta";
   info.statement_latex =
       R"(c=p_{i^*}\mu+\sum_{j\ne i^*}p_j\sigma_j,\ \sigma_j\ \text{Rademacher}:\quad )"
       R"(\Pr\Big[\Big|\sum_{j\ne i^*}p_j\sigma_j\Big|\ge t\Big]\le 2\exp\Big(-\frac{t^2}{2\sum_{j\ne i^*}p_j^2}\Big),)"
@@ -188,7 +194,8 @@ std::unique_ptr<Claim> make_b_separation() {
       "patterns enumerated, certified); beyond, Monte Carlo with 4096 samples seeded by mc_seed, each "
       "event decided in ball arithmetic, lhs = Clopper–Pearson interval at confidence 0.999 (a refutation "
       "would hold at that confidence per instance, not with certainty). t is parametrised relative to "
-      "‖p_{−1}‖₂ so that the bound is informative (τ ≤ 3: bound ≥ 0.022, resolvable with 4096 samples). "
+      "‖p_{−1}‖₂ so that the bound is resolvable (τ ≤ 3: bound ≥ 0.022, resolvable with 4096 samples); "
+      "for τ ≤ √(2 ln 2) ≈ 1.18 the bound is ≥ 1 and the side is vacuous (a probability is ≤ 1). "
       "The separation itself — softmax tells D₀ from D₁ with a constant margin once B − R ≳ ln n while "
       "linear attention's best-threshold error stays near 1/2 — is an experiment (sweeps), not this claim.";
   return std::make_unique<Separation>(std::move(info), separation_space());
