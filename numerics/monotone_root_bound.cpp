@@ -12,11 +12,11 @@ double certified_root_bound(double estimate, RootSide side, double limit,
   const Tri wanted = below ? Tri::True : Tri::False;
   // Past the limit means past a point already known to be on the wanted side.
   const auto past_limit = [&](double x) { return below ? x <= limit : x >= limit; };
-  double step = std::ldexp(std::max(std::abs(estimate), 1e-300), -48);
-  for (double x = estimate; !past_limit(x);
-       x = below ? estimate - step : estimate + step, step *= 16) {
+  double x = estimate;
+  for (double step = std::ldexp(std::max(std::abs(estimate), 1e-300), -48); !past_limit(x);
+       step *= 16) {  // ends: the step overflows to ∞ after ~64 tries, and ±∞ is past any limit
     if (below_root(x) == wanted) return x;
-    if (!std::isfinite(step)) break;
+    x = below ? estimate - step : estimate + step;
   }
   return limit;
 }
