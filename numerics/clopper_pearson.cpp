@@ -35,9 +35,7 @@ double estimate(F inversion) {
   }
 }
 
-}  // namespace
-
-ProportionInterval clopper_pearson(std::uint64_t k, std::uint64_t n, double gamma) {
+void check_arguments(std::uint64_t k, std::uint64_t n, double gamma) {
   if (n == 0) throw std::invalid_argument("clopper_pearson: trials must be >= 1");
   if (k > n) {
     throw std::invalid_argument(
@@ -46,29 +44,43 @@ ProportionInterval clopper_pearson(std::uint64_t k, std::uint64_t n, double gamm
   if (!(gamma > 0 && gamma < 1)) {
     throw std::invalid_argument(fmt::format("clopper_pearson: γ = {} outside (0, 1)", gamma));
   }
+}
+
+// A double ≤ p_L: I_p(k, n − k + 1) = P(Bin(n, p) ≥ k) is increasing in p and = γ/2 at p_L.
+double lower_end(std::uint64_t k, std::uint64_t n, double gamma) {
+  if (k == 0) return 0;
   const double tail = gamma / 2;  // exact (γ is a normal double)
-  const auto kd = static_cast<double>(k), nd = static_cast<double>(n);
-  ProportionInterval r;
-  if (k > 0) {  // I_p(k, n − k + 1) = P(Bin(n, p) ≥ k), increasing in p, = γ/2 at p_L
-    const Ball target(tail);
-    r.lower = certified_root_bound(
-        estimate([&] { return boost::math::ibeta_inv(kd, nd - kd + 1, tail); }), RootSide::Below,
-        0.0, [&](double p) { return beta_below(kd, nd - kd + 1, p, target); });
-  }
-  if (k < n) {  // I_p(k + 1, n − k) = P(Bin(n, p) ≥ k + 1), increasing, = 1 − γ/2 at p_U
-    // Inverted through the complement: 1 − γ/2 rounded to a double loses the digits of small γ.
-    const Ball target = Ball(1) - Ball(tail);  // exact
-    r.upper = certified_root_bound(
-        estimate([&] { return boost::math::ibetac_inv(kd + 1, nd - kd, tail); }), RootSide::Above,
-        1.0, [&](double p) { return beta_below(kd + 1, nd - kd, p, target); });
-  }
-  return r;
+  const auto a = static_cast<double>(k), b = static_cast<double>(n - k + 1);
+  const Ball target(tail);
+  return certified_root_bound(estimate([&] { return boost::math::ibeta_inv(a, b, tail); }),
+                              RootSide::Below, 0.0,
+                              [&](double p) { return beta_below(a, b, p, target); });
+}
+
+// A double ≥ p_U: I_p(k + 1, n − k) = P(Bin(n, p) ≥ k + 1) is increasing in p and = 1 − γ/2 at
+// p_U. Inverted through the complement: 1 − γ/2 rounded to a double loses the digits of small γ.
+double upper_end(std::uint64_t k, std::uint64_t n, double gamma) {
+  if (k == n) return 1;
+  const double tail = gamma / 2;
+  const auto a = static_cast<double>(k + 1), b = static_cast<double>(n - k);
+  const Ball target = Ball(1) - Ball(tail);  // exact
+  return certified_root_bound(estimate([&] { return boost::math::ibetac_inv(a, b, tail); }),
+                              RootSide::Above, 1.0,
+                              [&](double p) { return beta_below(a, b, p, target); });
+}
+
+}  // namespace
+
+ProportionInterval clopper_pearson(std::uint64_t k, std::uint64_t n, double gamma) {
+  check_arguments(k, n, gamma);
+  return {lower_end(k, n, gamma), upper_end(k, n, gamma)};
 }
 
 Ball clopper_pearson_ball(std::uint64_t certain, std::uint64_t undecided, std::uint64_t trials,
                           double gamma, long precision) {
-  return Ball::interval(clopper_pearson(certain, trials, gamma).lower,
-                        clopper_pearson(certain + undecided, trials, gamma).upper, precision);
+  check_arguments(certain + undecided, trials, gamma);
+  return Ball::interval(lower_end(certain, trials, gamma),
+                        upper_end(certain + undecided, trials, gamma), precision);
 }
 
 }  // namespace attncert
