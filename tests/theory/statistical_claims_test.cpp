@@ -39,7 +39,7 @@ TEST(StatisticalClaims, SeparationIsVacuousExactlyWhereHoeffdingsBoundReachesOne
   // 2e^{−τ²/2} ≥ 1 ⇔ τ ≤ √(2 ln 2) = 1.1774: τ = 1.17 is vacuous, τ = 1.18 is not — for the
   // exact enumeration (n = 6) and for Monte Carlo (n = 20).
   for (const double n : {6.0, 20.0}) {
-    SCOPED_TRACE("n = " + std::to_string(n));
+    SCOPED_TRACE(separation_instance(n, 1.17).describe());  // n and the Monte Carlo seed mc_seed
     const InstanceCertificate low =
         certify_instance(claim("B.separation"), separation_instance(n, 1.17));
     const InstanceCertificate high =
@@ -124,6 +124,7 @@ TEST(StatisticalClaims, PerformerIntervalsAreInequalitiesNotIdentities) {
     const Claim& c = claim(id);
     Instance x = inst;
     if (std::string(id) == "C.performer-mse") x.scalars.erase("orthogonal");
+    SCOPED_TRACE(x.describe());  // the Monte Carlo seed mc_seed is part of the instance
     const InstanceCertificate cert = certify_instance(c, x);
     // A certified interval containing the value is "not rejected", i.e. both sides proved —
     // never "consistent", the status of identities.
