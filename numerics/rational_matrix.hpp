@@ -36,7 +36,8 @@ class RationalMatrix {
 
   Index rows() const noexcept;
   Index cols() const noexcept;
-  /// Entry (i, j) as an exact ball when it is dyadic, else its enclosure at `prec` bits.
+  /// Entry (i, j) enclosed at `prec` bits: exact when it is a dyadic rational of at most `prec`
+  /// significant bits.
   Ball entry(Index i, Index j, long prec) const;
 
   /// this · otherᵀ, exactly. Throws std::invalid_argument when the column counts differ.
