@@ -3,13 +3,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <span>
+#include <string>
 
 #include "numerics/certified_spectrum.hpp"
 #include "numerics/feature_maps.hpp"
 #include "numerics/linear_attention.hpp"
 #include "numerics/rank_collapse.hpp"
-#include "numerics/rank_measures.hpp"
+#include "numerics/rational_matrix.hpp"
 #include "numerics/softmax.hpp"
 #include "numerics/spectral.hpp"
 #include "theory/catalog.hpp"
@@ -53,93 +55,52 @@ std::vector<T> singular_values_of(const RowMatrix<T>& a, const TierContext<T>& c
   }
 }
 
-// Ball: the largest k with σ_k certainly > 0, a certified LOWER bound on the rank. Other tiers
-// (search and reference only): the numerical rank at tolerance max(rows, cols)·2^{−p}·σ₁, p the
-// tier's precision (the LAPACK convention; a plain "σ > 0" would count rounding noise).
-template <class T>
-long rank_lower_bound(const RowMatrix<T>& a, const TierContext<T>& ctx) {
-  const std::vector<T> sigma = singular_values_of(a, ctx);
-  if constexpr (std::is_same_v<T, Ball>) {
-    return static_cast<long>(certified_rank_lower_bound(std::span<const Ball>(sigma)));
-  } else {
-    using std::ldexp;
-    if (sigma.empty()) return 0;
-    const T tol = ctx.from(static_cast<double>(std::max(a.rows(), a.cols()))) *
-                  T(ldexp(sigma.front(), -static_cast<int>(ctx.precision)));
-    long k = 0;
-    while (k < static_cast<long>(sigma.size()) && sigma[static_cast<std::size_t>(k)] > tol) ++k;
-    return k;
-  }
-}
-
 // ---- C.rank-linear --------------------------------------------------------------------------
 
-// map: 0 identity, 1 ReLU, 2 elu+1, 3 Taylor-2, 4 Performer(m, seed).
-FeatureMap linear_map(const Instance& x) {
+// map: 0 identity, 1 ReLU, 2 Taylor-2 — the maps whose features of rational inputs are rational.
+FeatureMap rational_map(const Instance& x) {
   switch (std::llround(x.scalar("map"))) {
     case 0: return FeatureMap::identity();
     case 1: return FeatureMap::relu();
-    case 2: return FeatureMap::elu_plus_one();
-    case 3: return FeatureMap::taylor2();
-    default:
-      return FeatureMap::performer(static_cast<Eigen::Index>(std::llround(x.scalar("d"))),
-                                   static_cast<Eigen::Index>(std::llround(x.scalar("m"))),
-                                   static_cast<std::uint64_t>(std::llround(x.scalar("seed"))));
+    default: return FeatureMap::taylor2();
   }
 }
 
-// A = φ(Q)φ(K)ᵀ (n×n) and D⁻¹A (D = diag of the row sums): rank ≤ m, the feature dimension.
-// lhs: how many leading singular values are certainly > 0 — a certified LOWER bound on the rank.
+// A = φ_q(Q)φ_k(K)ᵀ exactly: the instance's doubles are exact balls, and the rational maps and
+// linear_kernel_matrix's sums of products keep them exact (RationalMatrix refuses any that are
+// not).
+RationalMatrix exact_kernel(const Instance& x) {
+  const TierContext<Ball> exact{Ball::kExact};
+  return RationalMatrix::from_exact_balls(linear_kernel_matrix<Ball>(
+      to_tier(x.array("Q"), exact), to_tier(x.array("K"), exact), rational_map(x), Ball(1)));
+}
+
+// rank A ≤ m and rank D⁻¹A ≤ m (D = diag of the row sums), both ranks exact (RationalMatrix):
+// every tier gets the same integers, the Ball tier as exact balls, so each instance is decided.
+// An n×n matrix has rank ≤ n whatever φ is: a_priori = n makes the sides vacuous when m ≥ n.
 class RankLinear : public InequalityClaim<RankLinear> {
  public:
   using InequalityClaim::InequalityClaim;
 
-  // Row normalisation needs every row sum certainly ≠ 0.
-  Tri admissible(const Instance& x, long precision) const override {
-    const TierContext<Ball> ctx{precision};
-    const RowMatrix<Ball> A = kernel(x, ctx);
-    Tri ok = Tri::True;
-    for (Eigen::Index i = 0; i < A.rows(); ++i) ok = ok && (row_sum(A, i, ctx) != Ball(0));
-    return ok;
+  // D⁻¹ needs every row sum ≠ 0, decided exactly.
+  Tri admissible(const Instance& x, long) const override {
+    const RationalMatrix A = exact_kernel(x);
+    for (Eigen::Index i = 0; i < A.rows(); ++i) {
+      if (A.row_sum_is_zero(i)) return Tri::False;
+    }
+    return Tri::True;
   }
 
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
-    const RowMatrix<T> A = kernel(x, ctx);
-    RowMatrix<T> N = A;
-    for (Eigen::Index i = 0; i < A.rows(); ++i) {
-      const T s = row_sum(A, i, ctx);
-      for (Eigen::Index j = 0; j < A.cols(); ++j) N(i, j) = A(i, j) / s;
-    }
+    const RationalMatrix A = exact_kernel(x);
     const auto d = static_cast<Eigen::Index>(std::llround(x.scalar("d")));
-    const T m = ctx.from(static_cast<double>(linear_map(x).feature_dim(d)));
-    // Ball: an enclosure of the rank, [certified lower bound, min(rows, cols)] — so the side is
-    // refuted when more than m singular values are certainly nonzero, and otherwise stays
-    // undecided: interval arithmetic cannot certify that a singular value is exactly 0.
-    auto count = [&](const RowMatrix<T>& a) {
-      const auto lower = static_cast<double>(rank_lower_bound(a, ctx));
-      if constexpr (std::is_same_v<T, Ball>) {
-        return Ball::interval(lower, static_cast<double>(std::min(a.rows(), a.cols())), ctx.precision);
-      } else {
-        return ctx.from(lower);
-      }
-    };
-    return {{"rank phi(Q)phi(K)^T <= m", count(A), Relation::LessEqual, m},
-            {"rank row-normalised <= m", count(N), Relation::LessEqual, m}};
-  }
-
- private:
-  template <class T>
-  static RowMatrix<T> kernel(const Instance& x, const TierContext<T>& ctx) {
-    const RowMatrix<T> Q = to_tier(x.array("Q"), ctx);
-    const RowMatrix<T> K = to_tier(x.array("K"), ctx);
-    return linear_kernel_matrix<T>(Q, K, linear_map(x), ctx.from(1.0));
-  }
-  template <class T>
-  static T row_sum(const RowMatrix<T>& A, Eigen::Index i, const TierContext<T>& ctx) {
-    T s = ctx.from(0.0);
-    for (Eigen::Index j = 0; j < A.cols(); ++j) s += A(i, j);
-    return s;
+    const T m = ctx.from(static_cast<double>(rational_map(x).feature_dim(d)));
+    const T shape_bound = ctx.from(static_cast<double>(std::min(A.rows(), A.cols())));
+    return {{"rank phi(Q)phi(K)^T <= m", ctx.from(static_cast<double>(A.rank())), Relation::LessEqual,
+             m, "", std::nullopt, shape_bound},
+            {"rank row-normalised <= m", ctx.from(static_cast<double>(A.row_normalised().rank())),
+             Relation::LessEqual, m, "", std::nullopt, shape_bound}};
   }
 };
 
@@ -161,6 +122,9 @@ class RankSoftmax : public InequalityClaim<RankSoftmax> {
   // The doubles are the exact entries, so comparing them decides distinctness exactly.
   Tri admissible(const Instance& x, long) const override {
     return Tri::from_bool(rows_pairwise_distinct(x.array("Q")) && rows_pairwise_distinct(x.array("K")));
+  }
+  std::string degenerate_reason(const Instance& x) const override {
+    return x.array("Q").rows() == 1 ? "n = 1: the 1×1 matrix exp(qᵀk/√d) > 0 is full rank" : "";
   }
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
@@ -198,9 +162,20 @@ T oscillation(const RowMatrix<T>& X, const TierContext<T>& ctx) {
 //   "contraction": osc(X_{l+1}) ≤ δ(P_l)·‖W_V‖_F·osc(X_l),   δ(P) = ½ max_{i,j} Σ_k |P_ik − P_jk|
 //   "dobrushin":   δ(P_l) ≤ 1 − e^{−Δ_l},   Δ_l = max_i ‖x_i W_Q W_Kᵀ‖₂ · osc(X_l) / √d_qk
 //   "quadratic":   osc(X_{l+1}) ≤ (max_i ‖x_i W_Q W_Kᵀ‖₂/√d_qk)·‖W_V‖_F·osc(X_l)²
+// Sides of layer l are named "layer l: …" and grouped in the families "contraction", "dobrushin"
+// and "quadratic". The quadratic side is vacuous where spread·osc(X_l) ≥ 1: osc(X_{l+1}) ≤
+// ‖W_V‖_F·osc(X_l) holds anyway (the contraction bound with δ ≤ 1).
 class RankCollapse : public InequalityClaim<RankCollapse> {
  public:
   using InequalityClaim::InequalityClaim;
+  // Every token equal (n = 1 included): P X_l has equal rows too, every side reads 0 ≤ 0.
+  std::string degenerate_reason(const Instance& x) const override {
+    const RowMatrix<double>& X = x.array("X");
+    for (Eigen::Index i = 1; i < X.rows(); ++i) {
+      if (X.row(i) != X.row(0)) return "";
+    }
+    return "every token equal (osc(X_0) = 0): every side reads 0 ≤ 0";
+  }
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& inst, const TierContext<T>& ctx) const {
     using std::exp;
@@ -250,11 +225,11 @@ class RankCollapse : public InequalityClaim<RankCollapse> {
       const T osc_out = oscillation(Y, ctx);
       const T spread = max_a / root_d;
       out.push_back({fmt::format("layer {}: contraction", l + 1), osc_out, Relation::LessEqual,
-                     T(delta * wv * osc_in)});
+                     T(delta * wv * osc_in), "contraction"});
       out.push_back({fmt::format("layer {}: dobrushin", l + 1), delta, Relation::LessEqual,
-                     T(one - exp(T(-spread * osc_in)))});
+                     T(one - exp(T(-spread * osc_in))), "dobrushin"});
       out.push_back({fmt::format("layer {}: quadratic", l + 1), osc_out, Relation::LessEqual,
-                     T(spread * wv * osc_in * osc_in)});
+                     T(spread * wv * osc_in * osc_in), "quadratic", std::nullopt, T(wv * osc_in)});
       X = Y;
     }
     return out;
@@ -274,18 +249,20 @@ std::unique_ptr<Claim> make_c_rank_linear() {
       "rank(φ(Q)φ(K)ᵀ) ≤ m (feature dimension) and rank(D⁻¹φ(Q)φ(K)ᵀ) ≤ m after row normalisation; identity "
       "map: m = d";
   info.hypotheses =
-      "Q, K ∈ ℝ^{n×d}; map 0 identity (m = d), 1 ReLU (d), 2 elu+1 (d), 3 Taylor-2 (1 + d + d(d+1)/2), "
-      "4 Performer (m random features); every row sum certainly ≠ 0 (for D⁻¹)";
+      "Q, K ∈ ℝ^{n×d}; map 0 identity (m = d), 1 ReLU (m = d), 2 Taylor-2 (m = 1 + d + d(d+1)/2) — the "
+      "feature maps that keep rational inputs rational; every row sum ≠ 0 (for D⁻¹, decided exactly)";
   info.note =
-      "the lhs is the number of leading singular values certified > 0, a certified LOWER bound on the rank: "
-      "interval arithmetic can only refute the claim (by certifying m + 1 nonzero singular values); that it "
-      "holds is structural (the factorisation), never 'proved' by the enclosures — a survival means no "
-      "instance showed more than m certified nonzero singular values";
+      "both ranks are exact: the inputs are doubles, hence rationals, the three maps keep them rational, and "
+      "A and D⁻¹A are computed and ranked in exact rational arithmetic (FLINT; numerics/rational_matrix.hpp), "
+      "so every instance is certified or refuted. Restricted to these maps on purpose: elu+1 (on negative "
+      "entries) and Performer features are exponentials, transcendental at nonzero rationals, and whether "
+      "rank ≤ m there is not decidable by interval arithmetic — an enclosure can certify singular values "
+      "nonzero (a lower bound on the rank) but never one exactly zero, so those instances could only stay "
+      "undecided. An n×n matrix has rank ≤ n whatever φ is: instances with m ≥ n are vacuous (a_priori n), "
+      "and n = m = 1 is one of them; the informative instances are n > m";
   SearchSpace space{{{"n", 1, 24, true, false, "number of queries = keys"},
                      {"d", 1, 8, true, false, "head dimension"},
-                     {"map", 0, 4, true, false, "feature map (see hypotheses)"},
-                     {"m", 1, 16, true, false, "Performer features (map 4)"},
-                     {"seed", 0, 1e9, true, false, "Performer directions seed (map 4)"}},
+                     {"map", 0, 2, true, false, "feature map (see hypotheses)"}},
                     {{"Q", "n", "d", Law::Normal, 0, 1, false, "queries"},
                      {"K", "n", "d", Law::Normal, 0, 1, false, "keys"}}};
   return std::make_unique<RankLinear>(std::move(info), std::move(space));
@@ -306,7 +283,8 @@ std::unique_ptr<Claim> make_c_rank_softmax() {
       "pairwise distinct rows are necessary, not sufficient (e.g. q_1 − q_2 ⊥ every k_j makes two rows of the "
       "matrix equal): a refutation on such an instance shows the non-generic set, not a false theorem. Very "
       "ill-conditioned instances (n ≫ d) may stay inconclusive at the precision cap. Effective/stable/"
-      "numerical rank and the spectral gap are reported by `attncert report` (numerics/rank_measures.hpp)";
+      "numerical rank and the spectral gap are reported by `attncert report` (numerics/rank_measures.hpp). "
+      "Degenerate: n = 1 (one positive entry). The side compares with 0, so it has no tightness ratio";
   SearchSpace space{{{"n", 1, 16, true, false, "number of queries = keys"},
                      {"d", 1, 8, true, false, "head dimension"}},
                     {{"Q", "n", "d", Law::Normal, 0, 1, false, "queries"},
@@ -340,7 +318,10 @@ std::unique_ptr<Claim> make_c_rank_collapse() {
       "whose res is minimised over x in a composite norm. Ours is quadratic in osc rather than cubic in "
       "‖res‖_{1,∞}, but gives the same doubly exponential collapse when the weights' norms (the factor "
       "max_i‖x_iW_QW_Kᵀ‖·‖W_V‖_F/√d) stay bounded — which is the paper's condition as well; it is not "
-      "a monotone decrease for arbitrary weights, and that is not claimed";
+      "a monotone decrease for arbitrary weights, and that is not claimed. Tightness per family "
+      "(contraction, dobrushin, quadratic) over all layers; the quadratic side is vacuous where "
+      "spread·osc(X_l) ≥ 1, since osc(X_{l+1}) ≤ ‖W_V‖_F·osc(X_l) anyway; degenerate: every token equal "
+      "(n = 1 included), where every side is 0 ≤ 0";
   SearchSpace space{{{"n", 1, 12, true, false, "number of tokens"},
                      {"d", 1, 8, true, false, "token dimension (= d_qk)"},
                      {"layers", 1, 4, true, false, "depth"},
