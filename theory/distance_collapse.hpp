@@ -60,11 +60,12 @@ template <class T>
 T dtilde(DtildeReading reading, std::span<const T> alpha, const TokenMatrix<T>& X,
          std::span<const std::size_t> selected);
 
-/// Terms of Theorem 1 (fixed set): ᾱ, d₁, M_N and the bound
-/// (1 − ᾱ)·d₁ + ((L − N)·ᾱ − (1 − ᾱ))·M_N. Needs 1 <= |selected| <= L − 1.
+/// Terms of Theorem 1 (fixed set): ᾱ, d₁, M_N, the catalog's bound
+/// (1 − ᾱ)·d₁ + ((L − N)·ᾱ − (1 − ᾱ))·M_N and the square-root form a secondary summary transcribes,
+/// (1 − ᾱ)·d₁ + M_N·√(max(0, (L − N)·ᾱ − (1 − ᾱ))). Needs 1 <= |selected| <= L − 1.
 template <class T>
 struct Thm1FixedTerms {
-  T alpha_bar, d1, M_N, bound;
+  T alpha_bar, d1, M_N, bound, sqrt_bound;
 };
 template <class T>
 Thm1FixedTerms<T> thm1_fixed_terms(std::span<const T> alpha, const TokenMatrix<T>& X,
