@@ -78,11 +78,18 @@ Instance top_n_instance(long L, long N) {
   return x;
 }
 
-TEST(PaperADerived, Thm1RandomIsAnIdentityAtNEqualsLMinusOne) {
+TEST(PaperADerived, Thm1RandomIsAnIdentityWhereJensensGapVanishes) {
   const Claim& c = claim("A.thm1-random");
   EXPECT_FALSE(c.degenerate_reason(top_n_instance(5, 4)).empty());
   EXPECT_TRUE(c.degenerate_reason(top_n_instance(5, 3)).empty());
   EXPECT_TRUE(c.degenerate_reason(top_n_instance(5, 1)).empty());
+  Instance identical = top_n_instance(5, 2);
+  identical.arrays["logits"].setZero();
+  identical.arrays["X"].setConstant(0.7);
+  EXPECT_FALSE(c.degenerate_reason(identical).empty());
+  const auto same = c.evaluate_ball(identical, 128);
+  EXPECT_EQ(same[0].rel, Relation::Equal);
+  EXPECT_TRUE(same[0].lhs.overlaps(same[0].rhs)) << same[0].lhs.str() << " vs " << same[0].rhs.str();
   // At N = L − 1 the side is the identity ε = 0, and the enclosures of both sides agree.
   const auto eq = c.evaluate_ball(top_n_instance(5, 4), 128);
   ASSERT_EQ(eq.size(), 1u);

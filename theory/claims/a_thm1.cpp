@@ -56,19 +56,28 @@ class Thm1Fixed : public InequalityClaim<Thm1Fixed> {
 };
 
 // E_I[d̃_B] ≥ ((L−N)/L)·Σ_i ‖α_i x_i − (N/(L−1))·Σ_{j≠i} α_j x_j‖ (the Jensen gap ε ≥ 0).
+// Why Jensen's gap is exactly 0 on this instance, or "": given i ∉ I, every y_i − s_I points the
+// same way. Two documented cases, decided on the exact data: N = L − 1 (I is the other L − 1
+// tokens, a point mass) and identical weighted tokens (equal logits and equal rows of X, so
+// y_i − s_I = (1 − N)·y whatever I).
+std::string jensen_equality_reason(const Instance& x) {
+  if (!x.has_scalar("N") || !x.has_array("logits") || !x.has_array("X")) return {};
+  const auto& l = x.array("logits");
+  const auto& X = x.array("X");
+  if (x.scalar("N") == static_cast<double>(l.size() - 1)) return "N = L − 1: I given i ∉ I is fixed";
+  if (X.rows() != l.size()) return {};
+  for (Eigen::Index i = 1; i < l.size(); ++i) {
+    if (l.data()[i] != l.data()[0] || X.row(i) != X.row(0)) return {};
+  }
+  return "identical tokens and equal logits: d̃_B does not depend on I";
+}
+
 class Thm1Random : public InequalityClaim<Thm1Random> {
  public:
   using InequalityClaim::InequalityClaim;
   void project(Instance& x) const override { project_top_n(x); }
   Tri admissible(const Instance& x, long) const override { return top_n_admissible(x); }
-  // Given i ∉ I, I is the other L − 1 tokens: the conditional law of s_I is a point mass and
-  // Jensen's inequality an equality.
-  std::string degenerate_reason(const Instance& x) const override {
-    if (!x.has_scalar("N") || !x.has_array("logits")) return {};
-    return x.scalar("N") == static_cast<double>(x.array("logits").size() - 1)
-               ? "N = L − 1: the selected set given i ∉ I is fixed, Jensen's gap is 0"
-               : "";
-  }
+  std::string degenerate_reason(const Instance& x) const override { return jensen_equality_reason(x); }
 
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
@@ -79,8 +88,8 @@ class Thm1Random : public InequalityClaim<Thm1Random> {
     const RandomSubsetExpectation<T> e = expected_over_random_subsets<T>(a, X, N);
     const T& expected = e.dtilde[static_cast<std::size_t>(DtildeReading::B)];
     const T term = thm1_random_jensen_term<T>(a, X, N);
-    // At N = L − 1 the statement is the identity ε = 0 (see degenerate_reason): checked as one.
-    if (N == X.rows - 1) return {{"epsilon = 0 (N = L - 1)", expected, Relation::Equal, term}};
+    // Where Jensen's gap is exactly 0 the statement is the identity ε = 0: checked as one.
+    if (!jensen_equality_reason(x).empty()) return {{"epsilon = 0", expected, Relation::Equal, term}};
     return {{"epsilon >= 0", expected, Relation::GreaterEqual, term}};
   }
 };
@@ -170,7 +179,8 @@ std::unique_ptr<Claim> make_a_thm1_random() {
       "(not the top-N set)";
   info.note =
       "derived step (Jensen): surviving checks our exact E[d̃_B] and Jensen term, not the paper. ε = 0 "
-      "exactly at N = L − 1 (degenerate; checked as an identity there). E[d̃_B] is exact by enumerating all "
+      "exactly at N = L − 1 and for identical tokens with equal logits (degenerate; checked as an identity "
+      "there). E[d̃_B] is exact by enumerating all "
       "C(L,N) subsets, hence L ≤ 10 (enumeration cost, not a hypothesis of the paper)";
   return std::make_unique<Thm1Random>(std::move(info), top_n_space(10, 16));
 }
