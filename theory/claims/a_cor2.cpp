@@ -62,11 +62,9 @@ DominantTerms<T> dominant_terms(const Instance& x, const TierContext<T>& ctx) {
 }
 
 // (i): |E[d̃_B] − m| ≤ (L−N)·E‖s_I‖.
-class Cor2Dominant : public InequalityClaim<Cor2Dominant> {
+class Cor2Dominant : public TopNClaim<Cor2Dominant> {
  public:
-  using InequalityClaim::InequalityClaim;
-  void project(Instance& x) const override { project_top_n(x); }
-  Tri admissible(const Instance& x, long) const override { return top_n_admissible(x); }
+  using TopNClaim::TopNClaim;
 
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
@@ -86,11 +84,9 @@ class Cor2Dominant : public InequalityClaim<Cor2Dominant> {
 //   sufficient (C ≤ ε ⇒ D ≤ ε):  min(D, 2ε − C) ≤ ε   fails iff C < ε < D (impossible: D ≤ C
 //                                                       is (i)'s triangle step).
 // lhs ≤ 2ε − D (resp. 2ε − C) holds anyway, so a side whose premise fails is vacuous (a_priori).
-class Cor2DominantIff : public InequalityClaim<Cor2DominantIff> {
+class Cor2DominantIff : public TopNClaim<Cor2DominantIff> {
  public:
-  using InequalityClaim::InequalityClaim;
-  void project(Instance& x) const override { project_top_n(x); }
-  Tri admissible(const Instance& x, long) const override { return top_n_admissible(x); }
+  using TopNClaim::TopNClaim;
 
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {

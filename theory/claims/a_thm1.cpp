@@ -28,12 +28,10 @@ enum class FixedBound {
 };
 
 // d̃ ≤ bound, one side per reading.
-class Thm1Fixed : public InequalityClaim<Thm1Fixed> {
+class Thm1Fixed : public TopNClaim<Thm1Fixed> {
  public:
   Thm1Fixed(ClaimInfo info, SearchSpace space, std::vector<DtildeReading> readings, FixedBound form)
-      : InequalityClaim(std::move(info), std::move(space)), readings_(std::move(readings)), form_(form) {}
-  void project(Instance& x) const override { project_top_n(x); }
-  Tri admissible(const Instance& x, long) const override { return top_n_admissible(x); }
+      : TopNClaim(std::move(info), std::move(space)), readings_(std::move(readings)), form_(form) {}
 
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
@@ -72,11 +70,9 @@ std::string jensen_equality_reason(const Instance& x) {
   return "identical tokens and equal logits: d̃_B does not depend on I";
 }
 
-class Thm1Random : public InequalityClaim<Thm1Random> {
+class Thm1Random : public TopNClaim<Thm1Random> {
  public:
-  using InequalityClaim::InequalityClaim;
-  void project(Instance& x) const override { project_top_n(x); }
-  Tri admissible(const Instance& x, long) const override { return top_n_admissible(x); }
+  using TopNClaim::TopNClaim;
   std::string degenerate_reason(const Instance& x) const override { return jensen_equality_reason(x); }
 
   template <class T>
