@@ -127,8 +127,9 @@ std::unique_ptr<Claim> make_thm1_sqrt(DtildeReading reading) {
                     kTieBreak;
   info.note = "reading: the square-root form as the summary transcribes it, read with d̃ = d̃_" + r +
               "; the root's argument is clipped at 0 (our addition: the fragment does not say what "
-              "happens when ᾱ_N(L − N) < 1 − ᾱ_N). A refutation rejects this reading of the fragment, "
-              "not the paper";
+              "happens below 0; for the top-N set ᾱ_N ≥ N/L makes the argument ≥ (L − N)(N − 1)/L ≥ 0, so "
+              "the clip only absorbs rounding). A refutation rejects this reading of the fragment, not the "
+              "paper";
   return std::make_unique<Thm1Fixed>(std::move(info), top_n_space(64, 16), std::vector<DtildeReading>{reading},
                                      FixedBound::Sqrt);
 }
