@@ -289,9 +289,12 @@ Thm1FixedTerms<T> thm1_fixed_terms(std::span<const T> alpha, const TokenMatrix<T
       d1_sq = tier_max(d1_sq, dd);
     }
   }
-  Thm1FixedTerms<T> t{abar, sqrt_nonneg(d1_sq), sqrt_nonneg(m_sq), T(0)};
+  Thm1FixedTerms<T> t{abar, sqrt_nonneg(d1_sq), sqrt_nonneg(m_sq), T(0), T(0)};
   const T rest = T(1) - abar;
-  t.bound = rest * t.d1 + (tint<T>(L - N) * abar - rest) * t.M_N;
+  const T excess = tint<T>(L - N) * abar - rest;
+  t.bound = rest * t.d1 + excess * t.M_N;
+  // The root's argument clipped at 0 (the summary does not say what happens below 0).
+  t.sqrt_bound = rest * t.d1 + t.M_N * sqrt_nonneg(tier_max(T(0), excess));
   return t;
 }
 

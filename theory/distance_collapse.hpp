@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "theory/claim.hpp"
@@ -60,11 +61,12 @@ template <class T>
 T dtilde(DtildeReading reading, std::span<const T> alpha, const TokenMatrix<T>& X,
          std::span<const std::size_t> selected);
 
-/// Terms of Theorem 1 (fixed set): ᾱ, d₁, M_N and the bound
-/// (1 − ᾱ)·d₁ + ((L − N)·ᾱ − (1 − ᾱ))·M_N. Needs 1 <= |selected| <= L − 1.
+/// Terms of Theorem 1 (fixed set): ᾱ, d₁, M_N, the catalog's bound
+/// (1 − ᾱ)·d₁ + ((L − N)·ᾱ − (1 − ᾱ))·M_N and the square-root form a secondary summary transcribes,
+/// (1 − ᾱ)·d₁ + M_N·√(max(0, (L − N)·ᾱ − (1 − ᾱ))). Needs 1 <= |selected| <= L − 1.
 template <class T>
 struct Thm1FixedTerms {
-  T alpha_bar, d1, M_N, bound;
+  T alpha_bar, d1, M_N, bound, sqrt_bound;
 };
 template <class T>
 Thm1FixedTerms<T> thm1_fixed_terms(std::span<const T> alpha, const TokenMatrix<T>& X,
@@ -115,6 +117,16 @@ void project_top_n(Instance& x);
 /// True when the instance has logits (1×L, L >= 2, finite), X with L rows and an integer N in
 /// [1, L − 1]; False otherwise (decided exactly on the doubles).
 Tri top_n_admissible(const Instance& x);
+
+/// Base of the claims over top_n_space: project_top_n and top_n_admissible.
+template <class Derived>
+class TopNClaim : public InequalityClaim<Derived> {
+ public:
+  TopNClaim(ClaimInfo info, SearchSpace space)
+      : InequalityClaim<Derived>(std::move(info), std::move(space)) {}
+  void project(Instance& x) const override { project_top_n(x); }
+  Tri admissible(const Instance& x, long) const override { return top_n_admissible(x); }
+};
 
 /// Experiment (not a claim): how d̃ of the top-N set grows with L on random instances.
 /// Logits l_j ~ Normal(0, logit_sd) (token 0 gets + sink_logit, an "attention sink"),
