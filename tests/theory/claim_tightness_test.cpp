@@ -141,6 +141,7 @@ TEST(ClaimTightness, UniformWeightsScoreNoTightness) {
 // (F = exp, T = 1: Lα_i − 1 ≈ a(u_i − ū), C₂ − 1 ≈ 2a, 1 − C₁ ≈ 2a):
 //   upper (Lα_max − 1)/(C₂ − 1) ≈ (u_max − ū)/2,   lower (1 − Lα_min)/(1 − C₁) ≈ (ū − u_min)/2,
 // with relative error O(a) = 1e-6; the tolerance 1e-4 leaves room for it.
+// The lower side's α_min and C₁/L lie in [0, 1/L] and, at large a/T, saturate at 0 instead.
 TEST(ClaimTightness, LemmaOneMeasuresTheDeviationFromUniform) {
   const std::vector<double> u = {0.9, -0.3, 0.1, 0.5, -0.8, 0.2, 0.0, -0.5};
   double mean = 0;
@@ -149,6 +150,22 @@ TEST(ClaimTightness, LemmaOneMeasuresTheDeviationFromUniform) {
   EXPECT_NEAR(side(cert, "upper").tightness(), (0.9 - mean) / 2, 1e-4);
   EXPECT_NEAR(side(cert, "lower").tightness(), (mean + 0.8) / 2, 1e-4);
   EXPECT_LT(cert.tightness(), 0.5);
+
+  // At a large a/T the lower side saturates at 0 instead: u = (−1, 1, 1, 1), a = 10, T = 1 gives
+  // α_min = e^{−20}/(e^{−20} + 3) against C₁/L = e^{−20}/4, measured from 0 (the nearer end):
+  // (C₁/L)/α_min = (e^{−20} + 3)/4 ≈ 0.75, where the slack from 1/L would read 1 − 3e-9.
+  const InstanceCertificate wide = certify(claim("A.lemma1-exp"), lemma1_instance(10, {-1, 1, 1, 1}));
+  EXPECT_NEAR(side(wide, "lower").tightness(), (std::exp(-20.0) + 3) / 4, 1e-12);
+}
+
+// Item 3 for A.cor1-tight: its upper bound 1/(1 + (L−1)e^{−2Δ/T}) and α_max both saturate at 1
+// when one logit dominates. q = (3, 0), keys (3, 0) and (−2, 0), T = 1: logits 9, −6, Δ = 9, so
+// α_max = 1/(1 + e^{−15}) against 1/(1 + e^{−18}); measured from 1,
+// (1 + e^{15})/(1 + e^{18}) ≈ e^{−3} (the plain ratio is 1 − 3e-7).
+TEST(ClaimTightness, TightCorollaryMeasuresSaturationFromOne) {
+  const InstanceCertificate cert = certify(claim("A.cor1-tight"), qk_instance({3, 0}, {{3, 0}, {-2, 0}}));
+  const double expected = (1 + std::exp(15.0)) / (1 + std::exp(18.0));
+  EXPECT_NEAR(side(cert, "upper, as 1 - alpha_max >= 1 - bound").tightness(), expected, 1e-9 * expected);
 }
 
 // Item 2: indexed sides carry one family each, so tightness is reported per family.
@@ -212,7 +229,13 @@ TEST(ClaimTightness, SpikeSoftmaxMeasuresSaturatedSlackFromTheLimit) {
   EXPECT_NEAR(side(saturated, "D1 spike lower").tightness(), d1, 1e-2 * d1);
   EXPECT_NEAR(side(saturated, "1-eps at threshold").tightness(), threshold, 1e-2 * threshold);
   const InstanceCertificate flat = certify(c, spike_instance(1e-3, 5, 0.5, {5, 0}, {1e-3, 9e-4}));
-  EXPECT_NEAR(side(flat, "D0 max upper").tightness(), 0.05, 1e-3);
+  const std::string d0 = "D0 max upper, as 1 - max p >= 1 - bound";
+  EXPECT_NEAR(side(flat, d0).tightness(), 0.05, 1e-3);
+  // D0 saturated at 1 (R = 10, logits 10, 5): max p = 1/(1 + e^{−5}) against 1/(1 + e^{−20}),
+  // measured from 1: (1 + e^5)/(1 + e^20) ≈ 3.1e-7 (from 1/n it would read 0.987).
+  const InstanceCertificate d0_saturated = certify(c, spike_instance(10, 40, 0.5, {40, 0}, {10, 5}));
+  const double d0_slack = (1 + std::exp(5.0)) / (1 + std::exp(20.0));
+  EXPECT_NEAR(side(d0_saturated, d0).tightness(), d0_slack, 1e-6 * d0_slack);
 
   // Where the bound is approached the measure still reaches 1: all other logits at R would make
   // the threshold form an equality (undecidable by intervals); at R − 1e-6,

@@ -2,11 +2,14 @@
 // algebra).
 //
 // Both bound every weight around the uniform 1/L, and as Δ/T → 0 weights and bounds all tend to
-// 1/L: tightness is measured from 1/L (the sides' gap origin), the share of the allowed deviation
-// from uniform that the instance uses.
+// 1/L: the upper side's tightness is measured from 1/L (its gap origin), the share of the allowed
+// deviation from uniform that the instance uses. The lower side's α_min and bound lie in
+// [0, 1/L] and also saturate at 0 as Δ/T grows, so it is measured from the end the pair is nearer
+// to (theory/probability_slack.hpp).
 #include <string>
 
 #include "theory/catalog.hpp"
+#include "theory/probability_slack.hpp"
 #include "theory/quantities.hpp"
 
 namespace attncert {
@@ -50,10 +53,11 @@ class Cor1 : public InequalityClaim<Cor1> {
     const T L = ctx.from(static_cast<double>(l.size()));
     const T two_delta_over_t = T(2) * instance_delta(x, ctx) / temp;
     const T uniform = T(ctx.from(1.0) / L);
+    const T alpha_min = quantity("alpha_min", x, ctx);
+    const T lower = T(exp(-two_delta_over_t) / L);
     return {{"upper", quantity("alpha_max", x, ctx), Relation::LessEqual, T(exp(two_delta_over_t) / L),
              "", uniform},
-            {"lower", quantity("alpha_min", x, ctx), Relation::GreaterEqual, T(exp(-two_delta_over_t) / L),
-             "", uniform}};
+            {"lower", alpha_min, Relation::GreaterEqual, lower, "", probability_gap_origin(alpha_min, lower, uniform)}};
   }
 };
 
@@ -70,10 +74,12 @@ class Cor1Tight : public InequalityClaim<Cor1Tight> {
     const T two_delta_over_t = T(2) * instance_delta(x, ctx) / temp;
     const T one = ctx.from(1.0);
     const T uniform = T(one / T(Lm1 + one));
-    return {{"upper", quantity("alpha_max", x, ctx), Relation::LessEqual,
-             T(one / (one + Lm1 * exp(-two_delta_over_t))), "", uniform},
-            {"lower", quantity("alpha_min", x, ctx), Relation::GreaterEqual,
-             T(one / (one + Lm1 * exp(two_delta_over_t))), "", uniform}};
+    const T alpha_min = quantity("alpha_min", x, ctx);
+    const T lower = T(one / (one + Lm1 * exp(two_delta_over_t)));
+    // The tight upper bound saturates at 1 too (one dominant logit): measured from the nearer end.
+    return {probability_upper_bound_side<T>("upper, as 1 - alpha_max >= 1 - bound", quantity("alpha_max", x, ctx),
+                                            T(one / (one + Lm1 * exp(-two_delta_over_t))), uniform, one),
+            {"lower", alpha_min, Relation::GreaterEqual, lower, "", probability_gap_origin(alpha_min, lower, uniform)}};
   }
 };
 

@@ -13,10 +13,12 @@
 //
 // Logits: l = a·u with u ∈ [−1, 1]^L, so l ∈ [−a, a]^L exactly and every such l is reached.
 //
-// Tightness is measured from the uniform weight 1/L (the sides' gap origin): (Lα_max − 1)/(C₂ − 1)
-// and (1 − Lα_min)/(1 − C₁), the share of the deviation from uniform that the bound allows and the
-// instance uses. As a → 0 weights and bounds all tend to 1/L, and the plain ratio α_max/(C₂/L)
-// would tend to 1 whatever the logits.
+// Tightness: as a → 0 weights and bounds all tend to 1/L, and the plain ratio α_max/(C₂/L) would
+// tend to 1 whatever the logits. The upper side is measured from the uniform weight 1/L (its gap
+// origin): (Lα_max − 1)/(C₂ − 1), the share of the deviation from uniform that the bound allows
+// and the instance uses. The lower side's α_min and C₁/L lie in [0, 1/L] and saturate at either
+// end (at 0 when a/T is large), so it is measured from the end the pair is nearer to
+// (theory/probability_slack.hpp): (1 − Lα_min)/(1 − C₁) near 1/L, C₁/(Lα_min) near 0.
 //
 // Degenerate (Claim::degenerate_reason): L = 1 (the one weight is 1, and C₁ ≤ 1 ≤ C₂), or all
 // logits equal — a = 0 or all u_j equal, decided on the exact doubles since l_j = a·u_j — where
@@ -29,6 +31,7 @@
 #include "numerics/normaliser.hpp"
 #include "numerics/softmax.hpp"
 #include "theory/catalog.hpp"
+#include "theory/probability_slack.hpp"
 #include "theory/quantities.hpp"
 
 namespace attncert {
@@ -117,8 +120,9 @@ class Lemma1 : public InequalityClaim<Lemma1> {
       amin = tier_min(amin, v);
     }
     const T uniform = T(ctx.from(1.0) / L);
+    const T lower = T(c1 / L);
     return {{"upper", amax, Relation::LessEqual, T(c2 / L), "", uniform},
-            {"lower", amin, Relation::GreaterEqual, T(c1 / L), "", uniform}};
+            {"lower", amin, Relation::GreaterEqual, lower, "", probability_gap_origin(amin, lower, uniform)}};
   }
 
  private:

@@ -71,9 +71,9 @@ class Degree : public InequalityClaim<Degree> {
 
     // Both sides saturate toward 1 as β grows: slack measured from the nearer limit.
     const T one_minus_eps = T(one - eps);
-    return {{"lower", p, Relation::GreaterEqual, bound, "", probability_gap_origin(p, bound, ctx)},
+    return {{"lower", p, Relation::GreaterEqual, bound, "", probability_gap_origin(p, bound, one)},
             {"1-eps at threshold", p_eps, Relation::GreaterEqual, one_minus_eps, "",
-             probability_gap_origin(p_eps, one_minus_eps, ctx)}};
+             probability_gap_origin(p_eps, one_minus_eps, one)}};
   }
 };
 
