@@ -29,6 +29,7 @@ std::optional<T> probability_gap_origin(const T& p, const T& b, const T& ceiling
 /// with the origin above: a gap origin must lie beyond lhs from rhs, so `p ≤ b` could not be
 /// measured from 1, where p and b saturate (p = 0.996 against b = 1 − 1e-9 would score ≈ 1).
 /// Measured from the nearer end: (1 − b)/(1 − p) near 1, (p − floor)/(b − floor) near floor.
+/// The side keeps its name ("upper"): callers find it by name, and its certificate shows 1 − p.
 template <class T>
 Inequality<T> probability_upper_bound_side(std::string name, const T& p, const T& b, const T& floor,
                                            const T& one) {

@@ -77,7 +77,7 @@ class Cor1Tight : public InequalityClaim<Cor1Tight> {
     const T alpha_min = quantity("alpha_min", x, ctx);
     const T lower = T(one / (one + Lm1 * exp(two_delta_over_t)));
     // The tight upper bound saturates at 1 too (one dominant logit): measured from the nearer end.
-    return {probability_upper_bound_side<T>("upper, as 1 - alpha_max >= 1 - bound", quantity("alpha_max", x, ctx),
+    return {probability_upper_bound_side<T>("upper", quantity("alpha_max", x, ctx),
                                             T(one / (one + Lm1 * exp(-two_delta_over_t))), uniform, one),
             {"lower", alpha_min, Relation::GreaterEqual, lower, "", probability_gap_origin(alpha_min, lower, uniform)}};
   }

@@ -104,7 +104,7 @@ class SpikeSoftmax : public InequalityClaim<SpikeSoftmax> {
     const T uniform = T(one / T(others + one));
     return {{"D1 spike lower", p_spike, Relation::GreaterEqual, d1_bound, "",
              probability_gap_origin(p_spike, d1_bound, one)},
-            probability_upper_bound_side<T>("D0 max upper, as 1 - max p >= 1 - bound", p0_max, d0_bound,
+            probability_upper_bound_side<T>("D0 max upper", p0_max, d0_bound,
                                             uniform, one),
             {"1-eps at threshold", p_spike_eps, Relation::GreaterEqual, one_minus_eps, "",
              probability_gap_origin(p_spike_eps, one_minus_eps, one)}};
@@ -148,7 +148,7 @@ class SpikeLinear : public InequalityClaim<SpikeLinear> {
     const T lower = spike_linear_lower_bound(others, R, B);
     const T one = ctx.from(1.0);
     return {{"lower", p_spike, Relation::GreaterEqual, lower, "", probability_gap_origin(p_spike, lower, one)},
-            probability_upper_bound_side<T>("upper, as 1 - p >= 1 - bound", p_spike,
+            probability_upper_bound_side<T>("upper", p_spike,
                                             spike_linear_upper_bound(others, r, B), ctx.from(0.0), one)};
   }
 };
