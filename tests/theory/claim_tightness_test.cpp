@@ -158,16 +158,6 @@ TEST(ClaimTightness, LemmaOneMeasuresTheDeviationFromUniform) {
   EXPECT_NEAR(side(wide, "lower").tightness(), (std::exp(-20.0) + 3) / 4, 1e-12);
 }
 
-// Item 3 for A.cor1-tight: its upper bound 1/(1 + (L−1)e^{−2Δ/T}) and α_max both saturate at 1
-// when one logit dominates. q = (3, 0), keys (3, 0) and (−2, 0), T = 1: logits 9, −6, Δ = 9, so
-// α_max = 1/(1 + e^{−15}) against 1/(1 + e^{−18}); measured from 1,
-// (1 + e^{15})/(1 + e^{18}) ≈ e^{−3} (the plain ratio is 1 − 3e-7).
-TEST(ClaimTightness, TightCorollaryMeasuresSaturationFromOne) {
-  const InstanceCertificate cert = certify(claim("A.cor1-tight"), qk_instance({3, 0}, {{3, 0}, {-2, 0}}));
-  const double expected = (1 + std::exp(15.0)) / (1 + std::exp(18.0));
-  EXPECT_NEAR(side(cert, "upper").tightness(), expected, 1e-9 * expected);
-}
-
 // Item 2: indexed sides carry one family each, so tightness is reported per family.
 TEST(ClaimTightness, IndexedSidesReportOneFamily) {
   auto families = [](const InstanceCertificate& cert) {

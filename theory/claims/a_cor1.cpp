@@ -76,9 +76,11 @@ class Cor1Tight : public InequalityClaim<Cor1Tight> {
     const T uniform = T(one / T(Lm1 + one));
     const T alpha_min = quantity("alpha_min", x, ctx);
     const T lower = T(one / (one + Lm1 * exp(two_delta_over_t)));
-    // The tight upper bound saturates at 1 too (one dominant logit): measured from the nearer end.
-    return {probability_upper_bound_side<T>("upper", quantity("alpha_max", x, ctx),
-                                            T(one / (one + Lm1 * exp(-two_delta_over_t))), uniform, one),
+    // The tight upper bound saturates at 1 too (one dominant logit), where the share measured
+    // from 1/L reads ≈ 1; stating the side as 1 − α_max ≥ 1 − bound would measure it from 1, but
+    // reports/sweeps/vanishing_attention.cpp reads this side's lhs and rhs as α_max and its bound.
+    return {{"upper", quantity("alpha_max", x, ctx), Relation::LessEqual,
+             T(one / (one + Lm1 * exp(-two_delta_over_t))), "", uniform},
             {"lower", alpha_min, Relation::GreaterEqual, lower, "", probability_gap_origin(alpha_min, lower, uniform)}};
   }
 };
