@@ -1,5 +1,15 @@
-// Paper A, Corollary 1 (printed) and its tight form (classical algebra).
+// Paper A, Corollary 1 (printed, Δ adapted: see make_a_cor1) and its tight form (classical
+// algebra).
+//
+// Both bound every weight around the uniform 1/L, and as Δ/T → 0 weights and bounds all tend to
+// 1/L: the upper side's tightness is measured from 1/L (its gap origin), the share of the allowed
+// deviation from uniform that the instance uses. The lower side's α_min and bound lie in
+// [0, 1/L] and also saturate at 0 as Δ/T grows, so it is measured from the end the pair is nearer
+// to (theory/probability_slack.hpp).
+#include <string>
+
 #include "theory/catalog.hpp"
+#include "theory/probability_slack.hpp"
 #include "theory/quantities.hpp"
 
 namespace attncert {
@@ -17,9 +27,24 @@ SearchSpace qk_space() {
        {"K", "L", "d", Law::Normal, 0, 1, false, "keys, one per row"}}};
 }
 
+// Degenerate for both forms: L = 1 (the one weight is 1, and both forms' bounds contain 1), or
+// every logit equal because q = 0 or all keys are the same row (decided on the exact doubles):
+// every weight is then exactly 1/L.
+std::string uniform_weights_reason(const Instance& x) {
+  const auto& q = x.array("q");
+  const auto& K = x.array("K");
+  if (K.rows() <= 1) return "L = 1: the only weight is 1";
+  if ((q.array() == 0).all()) return "q = 0: every logit is 0, so every weight is 1/L";
+  for (Eigen::Index j = 1; j < K.rows(); ++j) {
+    if (K.row(j) != K.row(0)) return {};
+  }
+  return "all keys equal: every logit is equal, so every weight is 1/L";
+}
+
 class Cor1 : public InequalityClaim<Cor1> {
  public:
   using InequalityClaim::InequalityClaim;
+  std::string degenerate_reason(const Instance& x) const override { return uniform_weights_reason(x); }
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
     using std::exp;
@@ -27,14 +52,19 @@ class Cor1 : public InequalityClaim<Cor1> {
     const T temp = instance_temperature(x, ctx);
     const T L = ctx.from(static_cast<double>(l.size()));
     const T two_delta_over_t = T(2) * instance_delta(x, ctx) / temp;
-    return {{"upper", quantity("alpha_max", x, ctx), Relation::LessEqual, T(exp(two_delta_over_t) / L)},
-            {"lower", quantity("alpha_min", x, ctx), Relation::GreaterEqual, T(exp(-two_delta_over_t) / L)}};
+    const T uniform = T(ctx.from(1.0) / L);
+    const T alpha_min = quantity("alpha_min", x, ctx);
+    const T lower = T(exp(-two_delta_over_t) / L);
+    return {{"upper", quantity("alpha_max", x, ctx), Relation::LessEqual, T(exp(two_delta_over_t) / L),
+             "", uniform},
+            {"lower", alpha_min, Relation::GreaterEqual, lower, "", probability_gap_origin(alpha_min, lower, uniform)}};
   }
 };
 
 class Cor1Tight : public InequalityClaim<Cor1Tight> {
  public:
   using InequalityClaim::InequalityClaim;
+  std::string degenerate_reason(const Instance& x) const override { return uniform_weights_reason(x); }
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
     using std::exp;
@@ -43,10 +73,15 @@ class Cor1Tight : public InequalityClaim<Cor1Tight> {
     const T Lm1 = ctx.from(static_cast<double>(l.size()) - 1.0);
     const T two_delta_over_t = T(2) * instance_delta(x, ctx) / temp;
     const T one = ctx.from(1.0);
+    const T uniform = T(one / T(Lm1 + one));
+    const T alpha_min = quantity("alpha_min", x, ctx);
+    const T lower = T(one / (one + Lm1 * exp(two_delta_over_t)));
+    // The tight upper bound saturates at 1 too (one dominant logit), where the share measured
+    // from 1/L reads ≈ 1; stating the side as 1 − α_max ≥ 1 − bound would measure it from 1, but
+    // reports/sweeps/vanishing_attention.cpp reads this side's lhs and rhs as α_max and its bound.
     return {{"upper", quantity("alpha_max", x, ctx), Relation::LessEqual,
-             T(one / (one + Lm1 * exp(-two_delta_over_t)))},
-            {"lower", quantity("alpha_min", x, ctx), Relation::GreaterEqual,
-             T(one / (one + Lm1 * exp(two_delta_over_t)))}};
+             T(one / (one + Lm1 * exp(-two_delta_over_t))), "", uniform},
+            {"lower", alpha_min, Relation::GreaterEqual, lower, "", probability_gap_origin(alpha_min, lower, uniform)}};
   }
 };
 
@@ -61,6 +96,11 @@ std::unique_ptr<Claim> make_a_cor1() {
       R"(\frac{1}{L}e^{-2\Delta/T} \le \alpha_i \le \frac{1}{L}e^{2\Delta/T},\quad \Delta = \|q\|_2\max_j\|k_j\|_2)";
   info.statement_text = "(1/L)·e^{−2Δ/T} ≤ α_i ≤ (1/L)·e^{2Δ/T}, Δ = ‖q‖·max_j‖k_j‖, α = softmax(qᵀK/T)";
   info.hypotheses = "softmax attention, logits l_j = qᵀk_j, any q, K, T > 0";
+  info.adapted =
+      "Δ is taken as ‖q‖₂·max_j‖k_j‖₂ (THEORY.md's notation), which bounds every |l_j| by "
+      "Cauchy–Schwarz. The paper's own definition of Δ is not available to us verbatim (an "
+      "AI-written summary, themoonlight.io, writes Δ = ‖q‖₂‖k‖₂ for a single key k); the bounds "
+      "(1/L)·e^{∓2Δ/T} are as THEORY.md records the print";
   return std::make_unique<Cor1>(std::move(info), qk_space());
 }
 

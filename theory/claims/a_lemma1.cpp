@@ -12,13 +12,26 @@
 // [F(−a), F(a)]: F(−a)/(L·F(a)) <= α_i <= F(a)/(L·F(−a)), i.e. C₁ = F(−a)/F(a), C₂ = F(a)/F(−a).
 //
 // Logits: l = a·u with u ∈ [−1, 1]^L, so l ∈ [−a, a]^L exactly and every such l is reached.
+//
+// Tightness: as a → 0 weights and bounds all tend to 1/L, and the plain ratio α_max/(C₂/L) would
+// tend to 1 whatever the logits. The upper side is measured from the uniform weight 1/L (its gap
+// origin): (Lα_max − 1)/(C₂ − 1), the share of the deviation from uniform that the bound allows
+// and the instance uses. The lower side's α_min and C₁/L lie in [0, 1/L] and saturate at either
+// end (at 0 when a/T is large), so it is measured from the end the pair is nearer to
+// (theory/probability_slack.hpp): (1 − Lα_min)/(1 − C₁) near 1/L, C₁/(Lα_min) near 0.
+//
+// Degenerate (Claim::degenerate_reason): L = 1 (the one weight is 1, and C₁ ≤ 1 ≤ C₂), or all
+// logits equal — a = 0 or all u_j equal, decided on the exact doubles since l_j = a·u_j — where
+// every weight is exactly 1/L.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string>
 
 #include "numerics/normaliser.hpp"
 #include "numerics/softmax.hpp"
 #include "theory/catalog.hpp"
+#include "theory/probability_slack.hpp"
 #include "theory/quantities.hpp"
 
 namespace attncert {
@@ -64,6 +77,14 @@ class Lemma1 : public InequalityClaim<Lemma1> {
     for (Eigen::Index i = 0; i < u.size(); ++i) u.data()[i] = std::clamp(u.data()[i], -1.0, 1.0);
   }
 
+  std::string degenerate_reason(const Instance& x) const override {
+    const auto& u = x.array("u");
+    if (u.size() <= 1) return "L = 1: the only weight is 1, and C₁ ≤ 1 ≤ C₂";
+    if (x.scalar("a") == 0) return "a = 0: every logit is 0, so every weight is 1/L and C₁ = C₂ = 1";
+    if ((u.array() == u.data()[0]).all()) return "all u_j equal: every logit is equal, so every weight is 1/L";
+    return {};
+  }
+
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
     using std::exp;
@@ -98,8 +119,10 @@ class Lemma1 : public InequalityClaim<Lemma1> {
       amax = tier_max(amax, v);
       amin = tier_min(amin, v);
     }
-    return {{"upper", amax, Relation::LessEqual, T(c2 / L)},
-            {"lower", amin, Relation::GreaterEqual, T(c1 / L)}};
+    const T uniform = T(ctx.from(1.0) / L);
+    const T lower = T(c1 / L);
+    return {{"upper", amax, Relation::LessEqual, T(c2 / L), "", uniform},
+            {"lower", amin, Relation::GreaterEqual, lower, "", probability_gap_origin(amin, lower, uniform)}};
   }
 
  private:
@@ -134,7 +157,9 @@ std::unique_ptr<Claim> make_lemma1(Family f, const char* suffix, const char* f_l
   info.note =
       "printed: C₁/L ≤ α_i ≤ C₂/L with C₁, C₂ independent of L. Reconstructed: the explicit "
       "constants C₁ = min F / max F, C₂ = max F / min F over [−a, a]; F is increasing on the "
-      "allowed parameters, so min F = F(−a), max F = F(a)";
+      "allowed parameters, so min F = F(−a), max F = F(a). Tagged reconstructed although the "
+      "lemma is printed: the print only says such constants exist, and what is checked is our "
+      "explicit form, so a refutation would refute our constants, not the paper";
   return std::make_unique<Lemma1>(std::move(info), f);
 }
 

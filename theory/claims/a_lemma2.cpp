@@ -135,7 +135,7 @@ class Lemma2 : public InequalityClaim<Lemma2> {
         const Dual<T> alpha_i = numerator / denominator;
         out.push_back({fmt::format("dalpha{}/dl{}", i, k), J(static_cast<Eigen::Index>(i),
                                                             static_cast<Eigen::Index>(k)),
-                       Relation::Equal, alpha_i.d});
+                       Relation::Equal, alpha_i.d, "dalpha/dl"});
       }
     }
     return out;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "theory/catalog.hpp"
+#include "theory/probability_slack.hpp"
 #include "theory/quantities.hpp"
 #include "theory/spike_bounds.hpp"
 
@@ -68,8 +69,11 @@ class Degree : public InequalityClaim<Degree> {
     const T beta_threshold = spike_power_degree_threshold(others, R, B, eps, ctx);
     const T p_eps = spike_power_weight(s, tier_max(beta, beta_threshold), ctx);
 
-    return {{"lower", p, Relation::GreaterEqual, bound},
-            {"1-eps at threshold", p_eps, Relation::GreaterEqual, T(one - eps)}};
+    // Both sides saturate toward 1 as β grows: slack measured from the nearer limit.
+    const T one_minus_eps = T(one - eps);
+    return {{"lower", p, Relation::GreaterEqual, bound, "", probability_gap_origin(p, bound, one)},
+            {"1-eps at threshold", p_eps, Relation::GreaterEqual, one_minus_eps, "",
+             probability_gap_origin(p_eps, one_minus_eps, one)}};
   }
 };
 

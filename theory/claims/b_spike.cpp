@@ -3,12 +3,19 @@
 //
 // The spike is token 1 (array index 0): project() writes the scalar B there, so the instance
 // says plainly which logit is the spike and the others stay in their range.
+//
+// Tightness: the probabilities and their bounds saturate (p_1 → 1 as B − R grows, max_j p_j → 1/n
+// as R → 0), where a plain ratio is ≈ 1 whatever the slack. Lower bounds on a probability measure
+// the slack from the limit the pair is nearer to (theory/probability_slack.hpp: p ≥ 1 − ε scores
+// (1 − p)/ε); upper bounds likewise, stated as 1 − p ≥ 1 − bound (D₀'s max_j p_j lies in
+// [1/n, 1]: (max_j p_j − 1/n)/(bound − 1/n) near 1/n, (1 − bound)/(1 − max_j p_j) near 1).
 #include <algorithm>
 #include <cmath>
 #include <span>
 
 #include "numerics/softmax.hpp"
 #include "theory/catalog.hpp"
+#include "theory/probability_slack.hpp"
 #include "theory/quantities.hpp"
 #include "theory/spike_bounds.hpp"
 
@@ -93,9 +100,14 @@ class SpikeSoftmax : public InequalityClaim<SpikeSoftmax> {
     s[0] = tier_max(B, threshold);
     const T p_spike_eps = spike_softmax_weight(s, ctx);
 
-    return {{"D1 spike lower", p_spike, Relation::GreaterEqual, d1_bound},
-            {"D0 max upper", p0_max, Relation::LessEqual, d0_bound},
-            {"1-eps at threshold", p_spike_eps, Relation::GreaterEqual, T(one - eps)}};
+    const T one_minus_eps = T(one - eps);
+    const T uniform = T(one / T(others + one));
+    return {{"D1 spike lower", p_spike, Relation::GreaterEqual, d1_bound, "",
+             probability_gap_origin(p_spike, d1_bound, one)},
+            probability_upper_bound_side<T>("D0 max upper", p0_max, d0_bound,
+                                            uniform, one),
+            {"1-eps at threshold", p_spike_eps, Relation::GreaterEqual, one_minus_eps, "",
+             probability_gap_origin(p_spike_eps, one_minus_eps, one)}};
   }
 };
 
@@ -133,8 +145,11 @@ class SpikeLinear : public InequalityClaim<SpikeLinear> {
     T total = s[0];
     for (std::size_t j = 1; j < s.size(); ++j) total += s[j];
     const T p_spike = B / total;
-    return {{"lower", p_spike, Relation::GreaterEqual, spike_linear_lower_bound(others, R, B)},
-            {"upper", p_spike, Relation::LessEqual, spike_linear_upper_bound(others, r, B)}};
+    const T lower = spike_linear_lower_bound(others, R, B);
+    const T one = ctx.from(1.0);
+    return {{"lower", p_spike, Relation::GreaterEqual, lower, "", probability_gap_origin(p_spike, lower, one)},
+            probability_upper_bound_side<T>("upper", p_spike,
+                                            spike_linear_upper_bound(others, r, B), ctx.from(0.0), one)};
   }
 };
 

@@ -84,7 +84,8 @@ class Injectivity : public InequalityClaim<Injectivity> {
     const T z1 = sum(s1, zero), z2 = sum(s2, zero);
     std::vector<Inequality<T>> out;
     for (std::size_t j = 0; j < s1.size(); ++j) {
-      out.push_back({fmt::format("linear weights k{}", j), T(s2[j] / z2), Relation::Equal, T(s1[j] / z1)});
+      out.push_back({fmt::format("linear weights k{}", j), T(s2[j] / z2), Relation::Equal, T(s1[j] / z1),
+                     "linear weights"});
     }
     std::vector<T> l1, l2;
     for (Eigen::Index j = 0; j < K.rows(); ++j) {

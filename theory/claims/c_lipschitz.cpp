@@ -1,5 +1,6 @@
 // C.lipschitz (classical): softmax is 1/2-Lipschitz in ℓ2.
 #include <span>
+#include <string>
 
 #include "numerics/softmax.hpp"
 #include "theory/catalog.hpp"
@@ -9,9 +10,17 @@ namespace {
 
 // ‖softmax(x) − softmax(y)‖₂ ≤ ½‖x − y‖₂ (T = 1): the mean-value theorem along the segment
 // with ‖J‖₂ = λ_max(diag α − ααᵀ) ≤ ½ at every point.
+// Degenerate: L = 1 or x = y (exact doubles), where both softmaxes are equal and both sides 0.
 class SoftmaxLipschitz : public InequalityClaim<SoftmaxLipschitz> {
  public:
   using InequalityClaim::InequalityClaim;
+  std::string degenerate_reason(const Instance& inst) const override {
+    if (inst.array("x").size() <= 1) return "L = 1: the only weight is 1 for x and y alike";
+    const auto& x = inst.array("x");
+    const auto& y = inst.array("y");
+    if (x.size() == y.size() && x == y) return "x = y: both sides are 0";
+    return {};
+  }
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& inst, const TierContext<T>& ctx) const {
     using std::sqrt;

@@ -2,6 +2,8 @@
 // exactly, and the Lagrange remainder bounds its distance to e^s.
 #include <fmt/format.h>
 
+#include <string>
+
 #include "numerics/feature_maps.hpp"
 #include "theory/approximation_bounds.hpp"
 #include "theory/catalog.hpp"
@@ -12,9 +14,17 @@ namespace {
 // For every key j, with s_j = qᵀk_j:
 //   "identity j":  φ_q(q)ᵀφ_k(k_j) = 1 + s_j + s_j²/2   (the FeatureMap::taylor2 features)
 //   "remainder j": |e^{s_j} − (1 + s_j + s_j²/2)| ≤ |s_j|³·e^{max(s_j, 0)}/6
+// Families "identity" (no tightness: an identity) and "remainder". The remainder is e^ξ s³/6 with
+// ξ between 0 and s, so its tightness is e^{ξ − max(s, 0)} < 1, tending to 1 as s → 0 (the
+// Lagrange bound is asymptotically exact) and falling as |s| grows.
+// Degenerate: q = 0 (every s_j = 0: both sides of every remainder are 0).
 class Taylor2 : public InequalityClaim<Taylor2> {
  public:
   using InequalityClaim::InequalityClaim;
+  std::string degenerate_reason(const Instance& x) const override {
+    if ((x.array("q").array() == 0).all()) return "q = 0: every s_j = 0, remainder and bound are both 0";
+    return {};
+  }
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
     using std::abs;
@@ -32,9 +42,9 @@ class Taylor2 : public InequalityClaim<Taylor2> {
       T features = zero;
       for (Eigen::Index f = 0; f < fq.cols(); ++f) features += fq(0, f) * fk(j, f);
       const T taylor = ctx.from(1.0) + s + s * s / ctx.from(2.0);
-      out.push_back({fmt::format("identity k{}", j), features, Relation::Equal, taylor});
+      out.push_back({fmt::format("identity k{}", j), features, Relation::Equal, taylor, "identity"});
       out.push_back({fmt::format("remainder k{}", j), T(abs(T(exp(s) - taylor))),
-                     Relation::LessEqual, taylor2_remainder_bound(s, ctx)});
+                     Relation::LessEqual, taylor2_remainder_bound(s, ctx), "remainder"});
     }
     return out;
   }

@@ -1,9 +1,21 @@
 // Gradient sensitivity of softmax: paper A's Corollary 3 as printed, and the classical bound.
+#include <cmath>
+#include <string>
+
 #include "theory/catalog.hpp"
 #include "theory/quantities.hpp"
 
 namespace attncert {
 namespace {
+
+// Degenerate for both claims: at most one unmasked logit makes α a point mass, so J = 0.
+std::string point_mass_reason(const Instance& x) {
+  const auto& l = x.array("logits");
+  long unmasked = 0;
+  for (Eigen::Index i = 0; i < l.size(); ++i) unmasked += std::isfinite(l.data()[i]) ? 1 : 0;
+  if (unmasked <= 1) return "at most one unmasked logit: α is a point mass and J = 0";
+  return {};
+}
 
 SearchSpace logit_space() {
   return SearchSpace{{{"L", 1, 64, true, false, "number of logits"},
@@ -15,6 +27,7 @@ SearchSpace logit_space() {
 class Cor3 : public InequalityClaim<Cor3> {
  public:
   using InequalityClaim::InequalityClaim;
+  std::string degenerate_reason(const Instance& x) const override { return point_mass_reason(x); }
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
     using std::sqrt;
@@ -30,6 +43,7 @@ class Cor3 : public InequalityClaim<Cor3> {
 class JacobianSoftmax : public InequalityClaim<JacobianSoftmax> {
  public:
   using InequalityClaim::InequalityClaim;
+  std::string degenerate_reason(const Instance& x) const override { return point_mass_reason(x); }
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
     const T temp = instance_temperature(x, ctx);
@@ -48,7 +62,10 @@ std::unique_ptr<Claim> make_a_cor3() {
   info.statement_latex = R"(\|\nabla_l \alpha\|_2 \le \min\{\tfrac{1}{4T}, \sqrt{2}\},\quad \alpha = \mathrm{softmax}(l/T))";
   info.statement_text = "‖∇_l α‖₂ ≤ min{1/(4T), √2}, α = softmax(l/T), spectral norm";
   info.hypotheses = "softmax with temperature T > 0, any logits";
-  info.note = "checked as printed: the spectral norm of ∂α/∂l";
+  info.note =
+      "checked as printed (the formula as THEORY.md records it, nothing adapted): ‖∇_l α‖₂ read as "
+      "the spectral norm of the Jacobian ∂α/∂l, the usual meaning of ‖·‖₂ for a matrix. The "
+      "Frobenius norm is never smaller, so an instance refuting this reading refutes that one too";
   return std::make_unique<Cor3>(std::move(info), logit_space());
 }
 
