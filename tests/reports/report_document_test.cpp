@@ -1,0 +1,74 @@
+// The report's verification section (issue 14): the verdict table with kind and vacuity, derived
+// claims in a table of their own, the refutations counted by what they mean, and each rejected
+// reading stated with its counterexample. Hand-built results: report_document is a pure function.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "reports/report_document.hpp"
+#include "toy_claim_test_support.hpp"
+
+namespace attncert {
+namespace {
+
+using test::toy_info;
+
+TEST(ReportDocument, VerificationHasTheNewColumnsDerivedTableCountsAndRejectedReadings) {
+  ClaimInfo derived = toy_info("A.thm2", Provenance::Reconstructed, ClaimKind::Derived);
+  derived.derivation = "Markov's inequality";
+  ClaimInfo reading = toy_info("A.cor2-i-exactly", Provenance::Reading, ClaimKind::Inequality);
+  reading.note = "the condition read as necessary and sufficient";
+  const test::ToyClaim printed(toy_info("A.cor3", Provenance::Printed, ClaimKind::Inequality));
+  const test::ToyClaim d(derived), r(reading);
+  CatalogVerification v;
+  v.claims = {&d, &printed, &r};
+  v.results = {test::toy_survived(), test::toy_refuted(), test::toy_refuted()};
+  v.instances = 500;
+  ReportOptions o;
+  o.tool_version = "test";
+  const std::string tex = report_document(o, {}, v, std::nullopt);
+
+  EXPECT_NE(tex.find("Claim & Provenance & Kind & Verdict & Certified & Tightness & Vacuity & Bits"),
+            std::string::npos);
+  // The derived claim is in its own table, after the main one (a label opens its table).
+  const std::size_t main_table = tex.find("\\label{tab:verification}");
+  const std::size_t derived_table = tex.find("\\label{tab:derived}");
+  ASSERT_NE(main_table, std::string::npos);
+  ASSERT_NE(derived_table, std::string::npos) << "no table of derived steps";
+  const std::size_t printed_row = tex.find("\\texttt{A.cor3}");
+  EXPECT_GT(printed_row, main_table);
+  EXPECT_LT(printed_row, derived_table);
+  EXPECT_GT(tex.find("\\texttt{A.thm2}"), derived_table);
+  EXPECT_NE(tex.find("derived from Markov{'}s inequality"), std::string::npos);
+  // Counts: a printed refutation and a rejected reading are not one number.
+  EXPECT_NE(tex.find("refuted: 1 printed (A.cor3), 0 reconstructed or classical; rejected "
+                     "readings: 1 (A.cor2-i-exactly)"),
+            std::string::npos);
+  // The rejected reading, stated, with its counterexample.
+  const std::size_t readings = tex.find("\\paragraph{Rejected readings.}");
+  ASSERT_NE(readings, std::string::npos);
+  const std::string list = tex.substr(readings);
+  EXPECT_NE(list.find("\\texttt{A.cor2-i-exactly}"), std::string::npos);
+  EXPECT_NE(list.find("the condition read as necessary and sufficient"), std::string::npos);
+  EXPECT_NE(list.find("Counterexample (side `upper'"), std::string::npos);
+  EXPECT_EQ(list.find("\\texttt{A.cor3}"), std::string::npos) << "a printed claim is not a reading";
+  // Vacuity of the derived claim's result.
+  EXPECT_NE(tex.find("& 0.125 &"), std::string::npos);
+  // The same input, the same bytes.
+  EXPECT_EQ(tex, report_document(o, {}, v, std::nullopt));
+}
+
+TEST(ReportDocument, StatisticalVerdictIsNotRejected) {
+  ClaimInfo info = toy_info("B.stat", Provenance::Printed, ClaimKind::Statistical);
+  info.confidence = 0.99;
+  const test::ToyClaim c(info);
+  CatalogVerification v;
+  v.claims = {&c};
+  v.results = {test::toy_survived()};
+  const std::string tex = report_document(ReportOptions{}, {}, v, std::nullopt);
+  EXPECT_NE(tex.find("& not rejected &"), std::string::npos);
+  EXPECT_EQ(tex.find("\\label{tab:derived}"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace attncert
