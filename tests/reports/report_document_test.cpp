@@ -3,9 +3,12 @@
 // reading stated with its counterexample. Hand-built results: report_document is a pure function.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 
+#include "reports/pdflatex.hpp"
 #include "reports/report_document.hpp"
+#include "scratch_directory_test_support.hpp"
 #include "toy_claim_test_support.hpp"
 
 namespace attncert {
@@ -13,17 +16,33 @@ namespace {
 
 using test::toy_info;
 
+// A verification with a derived claim, a refuted printed claim and a rejected reading.
+struct ReadingsAndDerived {
+  ClaimInfo derived_info = [] {
+    ClaimInfo i = toy_info("A.thm2", Provenance::Reconstructed, ClaimKind::Derived);
+    i.derivation = "Markov's inequality";
+    return i;
+  }();
+  ClaimInfo reading_info = [] {
+    ClaimInfo i = toy_info("A.cor2-i-exactly", Provenance::Reading, ClaimKind::Inequality);
+    i.note = "the condition read as necessary and sufficient";
+    i.statement_latex = "\\alpha_{\\max} \\le 1";
+    return i;
+  }();
+  test::ToyClaim derived{derived_info}, reading{reading_info};
+  test::ToyClaim printed{toy_info("A.cor3", Provenance::Printed, ClaimKind::Inequality)};
+  CatalogVerification v() const {
+    CatalogVerification c;
+    c.claims = {&derived, &printed, &reading};
+    c.results = {test::toy_survived(), test::toy_refuted(), test::toy_refuted()};
+    c.instances = 500;
+    return c;
+  }
+};
+
 TEST(ReportDocument, VerificationHasTheNewColumnsDerivedTableCountsAndRejectedReadings) {
-  ClaimInfo derived = toy_info("A.thm2", Provenance::Reconstructed, ClaimKind::Derived);
-  derived.derivation = "Markov's inequality";
-  ClaimInfo reading = toy_info("A.cor2-i-exactly", Provenance::Reading, ClaimKind::Inequality);
-  reading.note = "the condition read as necessary and sufficient";
-  const test::ToyClaim printed(toy_info("A.cor3", Provenance::Printed, ClaimKind::Inequality));
-  const test::ToyClaim d(derived), r(reading);
-  CatalogVerification v;
-  v.claims = {&d, &printed, &r};
-  v.results = {test::toy_survived(), test::toy_refuted(), test::toy_refuted()};
-  v.instances = 500;
+  const ReadingsAndDerived catalog;
+  const CatalogVerification v = catalog.v();
   ReportOptions o;
   o.tool_version = "test";
   const std::string tex = report_document(o, {}, v, std::nullopt);
@@ -68,6 +87,18 @@ TEST(ReportDocument, StatisticalVerdictIsNotRejected) {
   const std::string tex = report_document(ReportOptions{}, {}, v, std::nullopt);
   EXPECT_NE(tex.find("& not rejected &"), std::string::npos);
   EXPECT_EQ(tex.find("\\label{tab:derived}"), std::string::npos);
+}
+
+TEST(ReportDocument, TheVerificationSectionCompiles) {
+  const auto pdflatex = latex::find_program("pdflatex");
+  if (!pdflatex) GTEST_SKIP() << "pdflatex not found on PATH (Debian: " << latex::kTexPackages << ")";
+  const ReadingsAndDerived catalog;
+  ReportOptions o;
+  o.tool_version = "test";
+  test::ScratchDirectory tmp;
+  std::ofstream(tmp.path() / "report.tex") << report_document(o, {}, catalog.v(), std::nullopt);
+  const latex::PdflatexRun run = latex::run_pdflatex(*pdflatex, tmp.path().string(), "report.tex", 1);
+  EXPECT_TRUE(run.ok) << run.error;
 }
 
 }  // namespace
