@@ -55,15 +55,20 @@ inline Instance toy_instance() {
   return x;
 }
 
-/// A survived result with two side families, degenerate and vacuous instances and a vacuity.
-inline ClaimResult toy_survived() {
+inline ClaimResult toy_result(DomainVerdict verdict, long certified, long bits) {
   ClaimResult r;
   r.claim_id = "toy";
-  r.verdict = DomainVerdict::Survived;
+  r.verdict = verdict;
   r.evaluated = 500;
-  r.certified = 40;
-  r.max_precision_used = 64;
+  r.certified = certified;
+  r.max_precision_used = bits;
   r.seed = 7;
+  return r;
+}
+
+/// A survived result with two side families, degenerate and vacuous instances and a vacuity.
+inline ClaimResult toy_survived() {
+  ClaimResult r = toy_result(DomainVerdict::Survived, 40, 64);
   r.tightness = 0.75;
   r.tightest = toy_instance();
   r.side_tightness = {SideTightness{"lower", 0.25, toy_instance(), 30, 0},
@@ -77,13 +82,7 @@ inline ClaimResult toy_survived() {
 
 /// A refuted result whose counterexample violates side "upper".
 inline ClaimResult toy_refuted() {
-  ClaimResult r;
-  r.claim_id = "toy";
-  r.verdict = DomainVerdict::Refuted;
-  r.evaluated = 500;
-  r.certified = 10;
-  r.max_precision_used = 128;
-  r.seed = 7;
+  ClaimResult r = toy_result(DomainVerdict::Refuted, 10, 128);
   r.counterexample = toy_instance();
   InstanceCertificate cert;
   cert.status = InstanceStatus::Refuted;
