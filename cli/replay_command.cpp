@@ -69,16 +69,15 @@ std::ifstream open_counterexample_file(const std::string& path) {
   return in;
 }
 
-// A tightest-instance file: the tightness of its side family, re-measured on the re-certified
-// enclosures (the largest SideEnclosure::tightness of the family's sides), beside the recorded one.
-void print_tightness(const std::string& path, const nlohmann::json& j, const InstanceCertificate& cert) {
+// A tightest-instance file's tightness line: its side family's tightness re-measured on the
+// re-certified enclosures (the largest SideEnclosure::tightness of the family's sides), beside
+// the recorded one. Throws (input error) for a file that names no family of the claim.
+std::string tightness_line(const std::string& path, const nlohmann::json& j, const InstanceCertificate& cert) {
   if (!j.contains("family") || !(j["family"].is_string() || j["family"].is_null())) {
-    throw std::runtime_error(fmt::format("{}: a tightest-instance file needs 'family' (a string or null)", path));
+    throw std::invalid_argument(fmt::format("{}: a tightest-instance file needs 'family' (a string or null)", path));
   }
-  if (j["family"].is_null()) {
-    fmt::print("tightness {:.6f} (re-certified, every side)\n", cert.tightness());
-    return;
-  }
+  const auto text = [](double t) { return std::isnan(t) ? std::string("undefined") : fmt::format("{:.6f}", t); };
+  if (j["family"].is_null()) return fmt::format("tightness {} (re-certified, every side)\n", text(cert.tightness()));
   const std::string family = j["family"];
   double t = std::numeric_limits<double>::quiet_NaN();
   bool found = false;
@@ -89,10 +88,9 @@ void print_tightness(const std::string& path, const nlohmann::json& j, const Ins
     if (!std::isnan(st) && (std::isnan(t) || st > t)) t = st;
   }
   if (!found) throw std::invalid_argument(fmt::format("{}: the claim has no side family '{}'", path, family));
-  const nlohmann::json& recorded = j.value("tightness", nlohmann::json(nullptr));
-  fmt::print("tightness {} (side family '{}', re-certified; recorded {})\n",
-             std::isnan(t) ? std::string("undefined") : fmt::format("{:.6f}", t), family,
-             recorded.is_number() ? fmt::format("{:.6f}", recorded.get<double>()) : std::string("none"));
+  const nlohmann::json recorded = j.value("tightness", nlohmann::json(nullptr));
+  return fmt::format("tightness {} (side family '{}', re-certified; recorded {})\n", text(t), family,
+                     recorded.is_number() ? text(recorded.get<double>()) : std::string("none"));
 }
 
 int run_replay(const std::string& path, long max_precision) {
@@ -129,6 +127,7 @@ int run_replay(const std::string& path, long max_precision) {
   o.start_precision = std::min(64L, max_precision);
   const InstanceCertificate cert = certify_instance(*claim, x, o);
   const bool tightest = j.contains("format") && j["format"] == kTightestFormat;
+  const std::string tightness = tightest ? tightness_line(path, j, cert) : "";
   fmt::print("claim     {} ({})\n", id, to_string(claim->info().provenance));
   fmt::print("statement {}\n", claim->info().statement_text);
   fmt::print("instance  {}\n", x.describe(64));
@@ -139,7 +138,7 @@ int run_replay(const std::string& path, long max_precision) {
                : s.holds == Tri::False ? "VIOLATED (certified)" : "undecided",
                tightest && !std::isnan(t) ? fmt::format(", tightness {:.6f}", t) : "");
   }
-  if (tightest) print_tightness(path, j, cert);
+  fmt::print("{}", tightness);
   fmt::print("result    {} at {} bits{}\n", to_string(cert.status), cert.precision,
              cert.detail.empty() ? "" : " (" + cert.detail + ")");
   return exit_code_for_instance(cert.status);

@@ -221,8 +221,7 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   add_jobs_option(cmd, a->jobs, "claims verified in parallel (default: all cores)");
   cmd->add_flag("--json", a->json, "print JSON Lines instead of the table");
   cmd->add_option("--out", a->out, "directory for results.jsonl, results.csv, counterexamples/, tightest/ (describes this "
-                  "run only: counterexample and tightest files of claims not in it, or no longer "
-                  "refuted or tight, are removed)")
+                  "run only: counterexample and tightest-instance files it did not write are removed)")
       ->capture_default_str();
   cmd->callback([a, &exit_code] { exit_code = run_verify(*a); });
 }

@@ -37,6 +37,15 @@ if(NOT last_out MATCHES "holds \\(certified\\), tightness 0\\.9[0-9]+\n" OR
    NOT last_out MATCHES "\nresult +proved")
   message(FATAL_ERROR "replay of the tightest instance did not re-certify it and its tightness:\n${last_out}")
 endif()
+# A file naming a side family the claim does not have is an input error, one line, no output.
+string(REGEX REPLACE "\"family\": [^,\n]*" "\"family\": \"nope\"" edited "${saved}")
+file(WRITE "${WORK}/edited.json" "${edited}")
+execute_process(COMMAND "${EXE}" replay "${WORK}/edited.json" RESULT_VARIABLE code OUTPUT_VARIABLE out
+                ERROR_VARIABLE err)
+if(NOT code STREQUAL "4" OR NOT err MATCHES "edited.json: the claim has no side family 'nope'\n$" OR
+   NOT out STREQUAL "")
+  message(FATAL_ERROR "replay of a tightest file with a foreign family: exit ${code}\n${out}\n${err}")
+endif()
 
 # Same seed, same bytes.
 run(0 ${args} --out "${WORK}/again")
