@@ -133,10 +133,14 @@ int run_replay(const std::string& path, long max_precision) {
   fmt::print("instance  {}\n", x.describe(64));
   for (const auto& s : cert.sides) {
     const double t = s.tightness();
-    fmt::print("  {:<8} {} {} {}  → {}{}\n", s.name, ball_text(s.lhs), to_string(s.rel), ball_text(s.rhs),
+    fmt::print("  {:<8} {} {} {}  → {}{}{}\n", s.name, ball_text(s.lhs), to_string(s.rel), ball_text(s.rhs),
                s.holds == Tri::True ? "holds (certified)"
                : s.holds == Tri::False ? "VIOLATED (certified)" : "undecided",
-               tightest && !std::isnan(t) ? fmt::format(", tightness {:.6f}", t) : "");
+               tightest && !std::isnan(t) ? fmt::format(", tightness {:.6f}", t) : "",
+               s.vacuous() ? ", vacuous (the bound is beyond what holds anyway)" : "");
+  }
+  if (const std::string why = claim->degenerate_reason(x); !why.empty()) {
+    fmt::print("degenerate instance: {}\n", why);
   }
   fmt::print("{}", tightness);
   fmt::print("result    {} at {} bits{}\n", to_string(cert.status), cert.precision,
