@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -67,6 +69,30 @@ std::ifstream open_counterexample_file(const std::string& path) {
   return in;
 }
 
+// A tightest-instance file's tightness line: its side family's tightness re-measured on the
+// re-certified enclosures (the largest SideEnclosure::tightness of the family's sides), beside
+// the recorded one. Throws (input error) for a file that names no family of the claim.
+std::string tightness_line(const std::string& path, const nlohmann::json& j, const InstanceCertificate& cert) {
+  if (!j.contains("family") || !(j["family"].is_string() || j["family"].is_null())) {
+    throw std::invalid_argument(fmt::format("{}: a tightest-instance file needs 'family' (a string or null)", path));
+  }
+  const auto text = [](double t) { return std::isnan(t) ? std::string("undefined") : fmt::format("{:.6f}", t); };
+  if (j["family"].is_null()) return fmt::format("tightness {} (re-certified, every side)\n", text(cert.tightness()));
+  const std::string family = j["family"];
+  double t = std::numeric_limits<double>::quiet_NaN();
+  bool found = false;
+  for (const auto& s : cert.sides) {
+    if (s.family != family) continue;
+    found = true;
+    const double st = s.tightness();
+    if (!std::isnan(st) && (std::isnan(t) || st > t)) t = st;
+  }
+  if (!found) throw std::invalid_argument(fmt::format("{}: the claim has no side family '{}'", path, family));
+  const nlohmann::json recorded = j.value("tightness", nlohmann::json(nullptr));
+  return fmt::format("tightness {} (side family '{}', re-certified; recorded {})\n", text(t), family,
+                     recorded.is_number() ? text(recorded.get<double>()) : std::string("none"));
+}
+
 int run_replay(const std::string& path, long max_precision) {
   std::ifstream in = open_counterexample_file(path);
   nlohmann::json j;
@@ -100,14 +126,23 @@ int run_replay(const std::string& path, long max_precision) {
   o.max_precision = max_precision;
   o.start_precision = std::min(64L, max_precision);
   const InstanceCertificate cert = certify_instance(*claim, x, o);
+  const bool tightest = j.contains("format") && j["format"] == kTightestFormat;
+  const std::string tightness = tightest ? tightness_line(path, j, cert) : "";
   fmt::print("claim     {} ({})\n", id, to_string(claim->info().provenance));
   fmt::print("statement {}\n", claim->info().statement_text);
   fmt::print("instance  {}\n", x.describe(64));
   for (const auto& s : cert.sides) {
-    fmt::print("  {:<8} {} {} {}  → {}\n", s.name, ball_text(s.lhs), to_string(s.rel), ball_text(s.rhs),
+    const double t = s.tightness();
+    fmt::print("  {:<8} {} {} {}  → {}{}{}\n", s.name, ball_text(s.lhs), to_string(s.rel), ball_text(s.rhs),
                s.holds == Tri::True ? "holds (certified)"
-               : s.holds == Tri::False ? "VIOLATED (certified)" : "undecided");
+               : s.holds == Tri::False ? "VIOLATED (certified)" : "undecided",
+               tightest && !std::isnan(t) ? fmt::format(", tightness {:.6f}", t) : "",
+               s.vacuous() ? ", vacuous (the bound is beyond what holds anyway)" : "");
   }
+  if (const std::string why = claim->degenerate_reason(x); !why.empty()) {
+    fmt::print("degenerate instance: {}\n", why);
+  }
+  fmt::print("{}", tightness);
   fmt::print("result    {} at {} bits{}\n", to_string(cert.status), cert.precision,
              cert.detail.empty() ? "" : " (" + cert.detail + ")");
   return exit_code_for_instance(cert.status);
@@ -118,8 +153,11 @@ int run_replay(const std::string& path, long max_precision) {
 void add_replay_command(CLI::App& app, int& exit_code) {
   auto path = std::make_shared<std::string>();
   auto max_precision = std::make_shared<long>(4096);
-  CLI::App* cmd = app.add_subcommand("replay", "Re-certify a saved counterexample from scratch");
-  cmd->add_option("file", *path, "counterexample JSON written by `attncert verify`")->required();
+  CLI::App* cmd = app.add_subcommand(
+      "replay", "Re-certify a saved counterexample or tightest instance from scratch");
+  cmd->add_option("file", *path,
+                  "counterexamples/ID.json or tightest/ID.json written by `attncert verify`")
+      ->required();
   cmd->add_option("--max-precision", *max_precision, "precision cap in bits")->capture_default_str();
   cmd->callback([path, max_precision, &exit_code] { exit_code = run_replay(*path, *max_precision); });
 }

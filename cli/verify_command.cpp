@@ -22,7 +22,9 @@
 #include "reports/result_records.hpp"
 #include "reports/results_files.hpp"
 #include "reports/temporary_path.hpp"
+#include "reports/verdict_counts.hpp"
 #include "reports/verdict_note.hpp"
+#include "reports/verdict_table.hpp"
 #include "theory/catalog.hpp"
 
 namespace attncert::cli {
@@ -87,30 +89,6 @@ VerifyOptions parse_budget(const std::string& budget, long max_precision) {
   return o;
 }
 
-std::string verdict_cell(const ClaimResult& r) {
-  switch (r.verdict) {
-    case DomainVerdict::Refuted: return "REFUTED";
-    case DomainVerdict::Survived: return "survived";
-    case DomainVerdict::Inconclusive: return "inconclusive";
-  }
-  return "?";
-}
-
-std::string tightness_cell(const ClaimResult& r) {
-  return std::isnan(r.tightness) ? "—" : fmt::format("{:.6f}", r.tightness);
-}
-
-void print_table(const std::vector<const Claim*>& claims, const std::vector<ClaimResult>& results) {
-  fmt::print("{:<22} {:<13} {:<12} {:>9} {:>10} {:>6}  {}\n", "claim", "provenance", "verdict",
-             "certified", "tightness", "bits", "counterexample / note");
-  for (std::size_t i = 0; i < claims.size(); ++i) {
-    const ClaimResult& r = results[i];
-    fmt::print("{:<22} {:<13} {:<12} {:>9} {:>10} {:>6}  {}\n", claims[i]->info().id,
-               to_string(claims[i]->info().provenance), verdict_cell(r), r.certified,
-               tightness_cell(r), r.max_precision_used, verdict_note(*claims[i], r));
-  }
-}
-
 int run_verify(const VerifyArgs& a) {
   const bool conjecture = !a.expr.empty() || !a.over.empty();
   if (conjecture && (a.expr.empty() || a.over.empty())) {
@@ -172,11 +150,19 @@ int run_verify(const VerifyArgs& a) {
   if (a.json) {
     fmt::print("{}", results_jsonl(claims, results));
   } else {
-    print_table(claims, results);
-    fmt::print("\nresults: {}/results.jsonl, {}/results.csv", a.out, a.out);
-    bool any_cx = false;
-    for (const auto& r : results) any_cx = any_cx || r.counterexample.has_value();
-    if (any_cx) fmt::print(", counterexamples in {}/counterexamples/ (re-check: attncert replay FILE)", a.out);
+    fmt::print("{}", verdict_table_text(claims, results));
+    const VerdictCounts counts = count_verdicts(claims, results);
+    fmt::print("\nsummary: {} survived, {} refuted, {} inconclusive; {}\n", counts.survived,
+               counts.refuted, counts.inconclusive, refutation_breakdown(counts));
+    fmt::print("results: {}/results.jsonl, {}/results.csv", a.out, a.out);
+    bool any_cx = false, any_tightest = false;
+    for (const auto& r : results) {
+      any_cx = any_cx || r.counterexample.has_value();
+      any_tightest = any_tightest || r.tightest.has_value();
+    }
+    if (any_cx) fmt::print(", counterexamples in {}/counterexamples/", a.out);
+    if (any_tightest) fmt::print(", tightest instances in {}/tightest/", a.out);
+    if (any_cx || any_tightest) fmt::print(" (re-check: attncert replay FILE)");
     fmt::print("\n");
   }
   return exit_code_for_verdicts(results);
@@ -189,19 +175,26 @@ void add_list_command(CLI::App& app, int& exit_code) {
   auto verbose = std::make_shared<bool>(false);
   cmd->add_flag("-v,--verbose", *verbose, "also print source, hypotheses and domain");
   cmd->callback([verbose, &exit_code] {
-    fmt::print("{:<22} {:<13} {}\n", "claim", "provenance", "statement");
+    fmt::print("{:<22} {:<14} {:<11} {}\n", "claim", "provenance", "kind", "statement");
     for (const auto& c : catalog()) {
       const ClaimInfo& i = c->info();
-      fmt::print("{:<22} {:<13} {}\n", i.id, to_string(i.provenance), i.statement_text);
+      fmt::print("{:<22} {:<14} {:<11} {}\n", i.id, provenance_label(i), to_string(i.kind),
+                 i.statement_text);
       if (*verbose) {
         fmt::print("{:<36} source: {}\n", "", i.source);
         fmt::print("{:<36} domain: {}\n", "", c->space().describe());
         if (!i.hypotheses.empty()) fmt::print("{:<36} hypotheses: {}\n", "", i.hypotheses);
+        if (!i.adapted.empty()) fmt::print("{:<36} adapted: {}\n", "", i.adapted);
+        if (!i.derivation.empty()) fmt::print("{:<36} derived from: {}\n", "", i.derivation);
+        if (!i.interval_method.empty()) fmt::print("{:<36} intervals: {}\n", "", i.interval_method);
         if (!i.note.empty()) fmt::print("{:<36} note: {}\n", "", i.note);
       }
     }
-    fmt::print("\nprovenance: printed = as the paper prints it; reconstructed = our derivation of a "
-               "statement whose printed form we do not have; classical = textbook or other paper\n");
+    fmt::print("\nprovenance: printed = as the paper prints it (printed* = adapted, -v says how); "
+               "reconstructed = our derivation of a statement whose printed form we do not have; "
+               "classical = textbook or other paper; reading = an alternative reading of an "
+               "ambiguous statement\nkind: derived = follows from an elementary inequality, "
+               "cannot fail for a correct implementation\n");
     exit_code = kAllHold;
   });
 }
@@ -227,8 +220,8 @@ void add_verify_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   add_jobs_option(cmd, a->jobs, "claims verified in parallel (default: all cores)");
   cmd->add_flag("--json", a->json, "print JSON Lines instead of the table");
-  cmd->add_option("--out", a->out, "directory for results.jsonl, results.csv, counterexamples/ (describes this run only: "
-                  "counterexample files of claims not refuted in it are removed)")
+  cmd->add_option("--out", a->out, "directory for results.jsonl, results.csv, counterexamples/, tightest/ (describes this "
+                  "run only: counterexample and tightest-instance files it did not write are removed)")
       ->capture_default_str();
   cmd->callback([a, &exit_code] { exit_code = run_verify(*a); });
 }

@@ -88,8 +88,8 @@ constexpr std::size_t kListingLimit = 16 << 20;
 // Every name a report holds, from its own files: the top-level files report_builder.cpp and
 // results_files.cpp write (report.aux/.log/.out are pdflatex's, removed after it), data/ one
 // <experiment>.csv per experiment in run.json, figures/ <id>.tex and latex::figure's
-// <id>-<k>.dat per \input{figures/<id>.tex} of report.tex, counterexamples/ <claim>.json per
-// claim in results.jsonl. A user's file in the tree has none of these names.
+// <id>-<k>.dat per \input{figures/<id>.tex} of report.tex, counterexamples/ and tightest/
+// <claim>.json per claim in results.jsonl. A user's file in the tree has none of these names.
 struct ReportNames {
   std::set<std::string> experiments, figures, claims;
 
@@ -133,7 +133,7 @@ struct ReportNames {
       const auto stem = stem_with(".csv");
       return stem && experiments.count(*stem);
     }
-    if (subdirectory == "counterexamples") {
+    if (subdirectory == "counterexamples" || subdirectory == "tightest") {
       const auto stem = stem_with(".json");
       return stem && claims.count(*stem);
     }
@@ -157,7 +157,7 @@ std::vector<fs::directory_entry> sorted_entries(const fs::path& dir) {
 // The first path in `dir`'s tree, relative to it, that attncert report does not write, or empty.
 // A symbolic link anywhere, or any other file type than a regular file, is foreign.
 std::string first_foreign_path(const fs::path& dir, const ReportNames& names) {
-  static const std::set<std::string> subdirectories = {"counterexamples", "data", "figures"};
+  static const std::set<std::string> subdirectories = {"counterexamples", "data", "figures", "tightest"};
   for (const fs::directory_entry& top : sorted_entries(dir)) {
     const std::string name = top.path().filename().string();
     const fs::file_status status = top.symlink_status();

@@ -8,30 +8,57 @@
 #include <utility>
 
 #include "reports/latex.hpp"
+#include "reports/verdict_counts.hpp"
 #include "reports/verdict_note.hpp"
+#include "reports/verdict_table.hpp"
 
 namespace attncert {
 namespace {
 
 // --- verification ----------------------------------------------------------------------------
 
-std::string verdict_latex(DomainVerdict verdict) {
-  switch (verdict) {
-    case DomainVerdict::Refuted: return "\\textcolor{acVermillion}{\\textbf{refuted}}";
-    case DomainVerdict::Survived: return "survived";
-    case DomainVerdict::Inconclusive: return "\\textit{inconclusive}";
+std::string verdict_latex(const Claim& claim, const ClaimResult& r) {
+  const std::string label = latex::escape(verdict_label(claim, r));
+  switch (r.verdict) {
+    case DomainVerdict::Refuted: return "\\textcolor{acVermillion}{\\textbf{" + label + "}}";
+    case DomainVerdict::Survived: return label;
+    case DomainVerdict::Inconclusive: return "\\textit{" + label + "}";
   }
   return "?";
 }
 
+// The statement at reading size (\small, fractions in display style), indented under its claim
+// id; source and `note` smaller below it.
+std::string statement_latex(const ClaimInfo& info, const std::string& note) {
+  std::string detail = "\\small\\leftskip=1em ";
+  detail += info.statement_latex.empty() ? latex::escape(info.statement_text)
+                                         : "$\\displaystyle " + info.statement_latex + "$";
+  if (!info.source.empty()) detail += "\\newline{\\footnotesize\\textit{" + latex::escape(info.source) + "}}";
+  if (!note.empty()) detail += "\\newline{\\footnotesize " + latex::escape(note) + "}";
+  return detail;
+}
+
+// The verdict table of the claims with (derived == true) or without kind Derived.
+latex::Table verdict_table(const CatalogVerification& v, bool derived) {
+  latex::Table t;
+  t.header = {"Claim", "Provenance", "Kind", "Verdict", "Certified", "Tightness", "Vacuity", "Bits"};
+  t.column_spec = "@{}llllrrrr@{}";
+  for (std::size_t i = 0; i < v.claims.size(); ++i) {
+    const Claim& claim = *v.claims[i];
+    const ClaimInfo& info = claim.info();
+    if ((info.kind == ClaimKind::Derived) != derived) continue;
+    const ClaimResult& r = v.results[i];
+    t.rows.push_back({"\\texttt{" + latex::escape(info.id) + "}", latex::escape(provenance_label(info)),
+                      latex::escape(std::string(to_string(info.kind))), verdict_latex(claim, r),
+                      std::to_string(r.certified), tightness_text(r.tightness, "---"),
+                      vacuity_text(r.vacuity, "---"), std::to_string(r.max_precision_used)});
+    t.rows.push_back({statement_latex(info, verdict_note(claim, r)) + "\\vspace{2pt}"});
+  }
+  return t;
+}
 
 std::string verification_section(const CatalogVerification& v, const ReportOptions& o) {
-  std::size_t survived = 0, refuted = 0, inconclusive = 0;
-  for (const auto& r : v.results) {
-    survived += r.verdict == DomainVerdict::Survived;
-    refuted += r.verdict == DomainVerdict::Refuted;
-    inconclusive += r.verdict == DomainVerdict::Inconclusive;
-  }
+  const VerdictCounts counts = count_verdicts(v.claims, v.results);
   std::string s = "\\section{Verification of the claims catalog}\\label{sec:verification}\n";
   s += fmt::format(
       "Each of the {} claims was checked by the engine of \\texttt{{attncert verify}}: {} sampled "
@@ -39,38 +66,63 @@ std::string verification_section(const CatalogVerification& v, const ReportOptio
       "certification of the best candidates and a spread of ordinary instances in Arb ball "
       "arithmetic from 64 up to {} bits. \\emph{{Refuted}} means a certified counterexample "
       "(saved in \\texttt{{counterexamples/}}, re-checkable with \\texttt{{attncert replay}}); "
-      "\\emph{{survived}} means that every certified instance satisfied the claim, and "
-      "\\emph{{tightness}} is the largest ratio of left side to bound among them; "
-      "\\emph{{inconclusive}} means nothing was certified. Provenance: \\emph{{printed}} is the "
-      "statement as the paper prints it, \\emph{{reconstructed}} our derivation of a statement "
-      "whose printed form we do not have, \\emph{{classical}} a textbook result or another paper's, "
-      "\\emph{{experiment}} a paper's experimental protocol checked as stated.\n\n",
+      "\\emph{{survived}} means that every certified instance satisfied the claim; "
+      "\\emph{{inconclusive}} means nothing was certified. A statistical claim is "
+      "\\emph{{rejected}} or \\emph{{not rejected}} at its stated confidence: not rejected is not "
+      "proved. \\emph{{Tightness}} is the largest ratio of left side to bound (or of the gaps to "
+      "the side's limit, e.g.\\ $(1-p)/\\varepsilon$ for $p \\ge 1-\\varepsilon$) over the "
+      "informative certified instances, per side family: identities, degenerate instances "
+      "(where the bound is met for a trivial reason, e.g.\\ $L = 1$) and vacuous ones are left "
+      "out, and the tightest instance is saved in \\texttt{{tightest/}} for replay. "
+      "\\emph{{Vacuity}} is the fraction of sampled instances on which the bound constrains "
+      "nothing (e.g.\\ a probability bounded by a number $\\ge 1$). Provenance: "
+      "\\emph{{printed}} is the statement as the paper prints it (\\emph{{printed*}}: adapted, "
+      "as the note below the row says), \\emph{{reconstructed}} our derivation of a statement "
+      "whose printed form we do not have, \\emph{{classical}} a textbook result or another "
+      "paper's, \\emph{{reading}} one alternative reading of an ambiguous or fragmentary "
+      "statement (refuting it rejects the reading, not the paper), \\emph{{experiment}} a "
+      "paper's experimental protocol checked as stated.\n\n",
       v.claims.size(), v.instances, o.verify_max_precision);
-  s += fmt::format("\\textbf{{Summary:}} {} survived, {} refuted, {} inconclusive.\n\n", survived,
-                   refuted, inconclusive);
-  latex::Table t;
-  t.column_spec = "@{}lllrrr@{}";
-  t.header = {"Claim", "Provenance", "Verdict", "Certified", "Tightness", "Bits"};
+  s += fmt::format("\\textbf{{Summary:}} {} survived, {} refuted, {} inconclusive; {}.\n\n",
+                   counts.survived, counts.refuted, counts.inconclusive,
+                   latex::escape(refutation_breakdown(counts)));
+  latex::Table t = verdict_table(v, false);
   t.caption = "Verdicts of the catalog's claims (statement and notes below each row).";
   t.label = "tab:verification";
+  // Eight columns: narrower gaps keep the table within the text width.
+  s += "{\\small\\setlength{\\tabcolsep}{4pt}\n" + latex::table(t) + "}\n";
+  latex::Table d = verdict_table(v, true);
+  if (!d.rows.empty()) {
+    s += "\\paragraph{Derived steps.} The claims of Table~\\ref{tab:derived} follow from an "
+         "elementary inequality (named below each row): they cannot fail for a correct "
+         "implementation of their quantities, so surviving tests our code, not the paper.\n\n";
+    d.caption = "Derived steps: verdicts of claims that follow from an elementary inequality.";
+    d.label = "tab:derived";
+    s += "{\\small\\setlength{\\tabcolsep}{4pt}\n" + latex::table(d) + "}\n";
+  }
+  // A rejected reading is a statement we do not attribute to the paper: it is given in full
+  // with its counterexample, so that nobody quotes the refutation against the paper.
+  std::string readings;
   for (std::size_t i = 0; i < v.claims.size(); ++i) {
     const ClaimInfo& info = v.claims[i]->info();
     const ClaimResult& r = v.results[i];
-    t.rows.push_back({"\\texttt{" + latex::escape(info.id) + "}", latex::escape(std::string(to_string(info.provenance))),
-                      verdict_latex(r.verdict), std::to_string(r.certified),
-                      std::isnan(r.tightness) ? "---" : fmt::format("{:.6f}", r.tightness),
-                      std::to_string(r.max_precision_used)});
-    // The statement at reading size (\\small, fractions in display style), indented under its
-    // claim id; source and notes smaller below it.
-    std::string detail = "\\small\\leftskip=1em ";
-    detail += info.statement_latex.empty() ? latex::escape(info.statement_text)
-                                           : "$\\displaystyle " + info.statement_latex + "$";
-    if (!info.source.empty()) detail += "\\newline{\\footnotesize\\textit{" + latex::escape(info.source) + "}}";
-    const std::string note = verdict_note(*v.claims[i], r);
-    if (!note.empty()) detail += "\\newline{\\footnotesize " + latex::escape(note) + "}";
-    t.rows.push_back({detail + "\\vspace{2pt}"});
+    if (info.provenance != Provenance::Reading || r.verdict != DomainVerdict::Refuted) continue;
+    readings += "\\item \\texttt{" + latex::escape(info.id) + "}: " +
+                (info.statement_latex.empty() ? latex::escape(info.statement_text)
+                                              : "$" + info.statement_latex + "$");
+    if (!info.note.empty()) readings += "\\newline{\\small The reading: " + latex::escape(info.note) + "}";
+    if (r.counterexample) {
+      readings += fmt::format("\\newline{{\\small Counterexample (side `{}', \\texttt{{counterexamples/{}.json}}): {}}}",
+                              latex::escape(r.counterexample_certificate->violated),
+                              latex::escape(info.id), latex::escape(r.counterexample->describe(8)));
+    }
+    readings += "\n";
   }
-  s += latex::table(t);
+  if (!readings.empty()) {
+    s += "\\paragraph{Rejected readings.} Each statement below is one reading of an ambiguous or "
+         "fragmentary statement of the paper, not the paper's own; its certified counterexample "
+         "rules the reading out.\n\\begin{itemize}\n" + readings + "\\end{itemize}\n";
+  }
   return s;
 }
 
@@ -227,16 +279,12 @@ std::string report_document(const ReportOptions& o, const std::vector<Experiment
     d += latex::table(t);
   }
   if (verification) {
-    std::size_t refuted = 0, inconclusive = 0;
-    for (const auto& r : verification->results) {
-      refuted += r.verdict == DomainVerdict::Refuted;
-      inconclusive += r.verdict == DomainVerdict::Inconclusive;
-    }
+    const VerdictCounts counts = count_verdicts(verification->claims, verification->results);
     d += fmt::format(
         "The claims catalog ({} claims) was verified with {} instances per claim: {} refuted, {} "
-        "inconclusive, {} survived (Section~\\ref{{sec:verification}}).\n\n",
-        verification->claims.size(), verification->instances, refuted, inconclusive,
-        verification->claims.size() - refuted - inconclusive);
+        "inconclusive, {} survived; {} (Section~\\ref{{sec:verification}}).\n\n",
+        verification->claims.size(), verification->instances, counts.refuted, counts.inconclusive,
+        counts.survived, latex::escape(refutation_breakdown(counts)));
   } else {
     d += "The claims catalog was not verified in this run.\n\n";
   }

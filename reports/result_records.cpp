@@ -1,5 +1,6 @@
 #include "reports/result_records.hpp"
 
+#include "reports/verdict_note.hpp"
 #include "theory/expression_claim.hpp"
 
 #include <fmt/format.h>
@@ -30,6 +31,34 @@ nlohmann::json certificate_json(const InstanceCertificate& cert) {
   return j;
 }
 
+namespace {
+
+nlohmann::json number_or_null(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
+
+// The family whose tightness is the claim's (the largest), or "" when none is recorded.
+std::string tightest_family(const ClaimResult& r) {
+  for (const SideTightness& s : r.side_tightness) {
+    if (!std::isnan(s.tightness) && s.tightness == r.tightness) return s.family;
+  }
+  return {};
+}
+
+// What names the claim in a file `attncert replay` reads: its id and statement, and for a
+// conjecture its expression and domain (from which replay rebuilds it).
+nlohmann::json replayable_claim_json(const Claim& claim, const ClaimResult& r, const char* format) {
+  nlohmann::json j = {{"format", format},
+                      {"claim", claim.info().id},
+                      {"statement", claim.info().statement_text},
+                      {"seed", r.seed}};
+  if (const ExpressionSource* src = expression_source(claim)) {
+    j["expression"] = src->inequality;
+    j["domain"] = src->domain;
+  }
+  return j;
+}
+
+}  // namespace
+
 nlohmann::json result_json(const Claim& claim, const ClaimResult& r) {
   const ClaimInfo& info = claim.info();
   nlohmann::json j = {{"claim", info.id},
@@ -38,17 +67,38 @@ nlohmann::json result_json(const Claim& claim, const ClaimResult& r) {
                       {"statement", info.statement_text},
                       {"domain", claim.space().describe()},
                       {"verdict", std::string(to_string(r.verdict))},
+                      {"verdict_label", verdict_label(claim, r)},
                       {"kind", std::string(to_string(info.kind))},
                       {"certified_instances", r.certified},
                       {"consistent_instances", r.consistent},
                       {"inconclusive_instances", r.inconclusive},
                       {"unconfirmed_statistical_refutations", r.unconfirmed},
                       {"evaluated_instances", r.evaluated},
+                      {"degenerate_instances", r.degenerate},
+                      {"vacuous_instances", r.vacuous},
                       {"max_precision_bits", r.max_precision_used},
                       {"seed", r.seed}};
-  j["tightness"] = std::isnan(r.tightness) ? nlohmann::json(nullptr) : nlohmann::json(r.tightness);
+  if (!info.adapted.empty()) j["adapted"] = info.adapted;
+  if (!info.derivation.empty()) j["derivation"] = info.derivation;
+  j["tightness"] = number_or_null(r.tightness);
+  if (const std::string family = tightest_family(r); !family.empty()) j["tightest_family"] = family;
   if (r.tightest) j["tightest_instance"] = to_json(*r.tightest);
-  if (info.kind == ClaimKind::Statistical) j["confidence"] = info.confidence;
+  nlohmann::json sides = nlohmann::json::array();
+  for (const SideTightness& s : r.side_tightness) {
+    nlohmann::json e = {{"family", s.family},
+                        {"tightness", number_or_null(s.tightness)},
+                        {"informative_instances", s.informative},
+                        {"vacuous_instances", s.vacuous}};
+    if (s.tightest) e["tightest_instance"] = to_json(*s.tightest);
+    sides.push_back(std::move(e));
+  }
+  j["side_tightness"] = std::move(sides);
+  j["degenerate_tightness"] = number_or_null(r.degenerate_tightness);
+  j["vacuity"] = number_or_null(r.vacuity);
+  if (info.kind == ClaimKind::Statistical) {
+    j["confidence"] = info.confidence;
+    if (!info.interval_method.empty()) j["interval_method"] = info.interval_method;
+  }
   if (r.counterexample) {
     j["counterexample"] = to_json(*r.counterexample);
     j["counterexample_certificate"] = certificate_json(*r.counterexample_certificate);
@@ -68,17 +118,18 @@ std::string csv_quote(const std::string& field) {
 
 std::string results_csv_header() {
   return "claim,provenance,kind,verdict,certified_instances,consistent_instances,"
-         "inconclusive_instances,evaluated_instances,tightness,max_precision_bits,seed,"
-         "counterexample\r\n";
+         "inconclusive_instances,evaluated_instances,tightness,vacuity,degenerate_instances,"
+         "vacuous_instances,max_precision_bits,seed,counterexample\r\n";
 }
 
 std::string result_csv_row(const Claim& claim, const ClaimResult& r) {
-  const std::string tight = std::isnan(r.tightness) ? "" : fmt::format("{:.9g}", r.tightness);
+  const auto number = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.9g}", v); };
   const std::string cx = r.counterexample ? r.counterexample->describe(24) : "";
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_quote(claim.info().id),
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_quote(claim.info().id),
                      to_string(claim.info().provenance), to_string(claim.info().kind),
                      to_string(r.verdict), r.certified, r.consistent, r.inconclusive, r.evaluated,
-                     tight, r.max_precision_used, r.seed, csv_quote(cx));
+                     number(r.tightness), number(r.vacuity), r.degenerate, r.vacuous,
+                     r.max_precision_used, r.seed, csv_quote(cx));
 }
 
 std::string results_jsonl(const std::vector<const Claim*>& claims, const std::vector<ClaimResult>& results) {
@@ -95,16 +146,19 @@ std::string results_csv(const std::vector<const Claim*>& claims, const std::vect
 
 nlohmann::json counterexample_json(const Claim& claim, const ClaimResult& r) {
   if (!r.counterexample) throw std::logic_error("counterexample_json: result has no counterexample");
-  nlohmann::json j = {{"format", "attncert-counterexample-1"},
-                      {"claim", claim.info().id},
-                      {"statement", claim.info().statement_text},
-                      {"seed", r.seed},
-                      {"instance", to_json(*r.counterexample)},
-                      {"certificate", certificate_json(*r.counterexample_certificate)}};
-  if (const ExpressionSource* src = expression_source(claim)) {
-    j["expression"] = src->inequality;
-    j["domain"] = src->domain;
-  }
+  nlohmann::json j = replayable_claim_json(claim, r, kCounterexampleFormat);
+  j["instance"] = to_json(*r.counterexample);
+  j["certificate"] = certificate_json(*r.counterexample_certificate);
+  return j;
+}
+
+nlohmann::json tightest_json(const Claim& claim, const ClaimResult& r) {
+  if (!r.tightest) throw std::logic_error("tightest_json: result has no tightest instance");
+  nlohmann::json j = replayable_claim_json(claim, r, kTightestFormat);
+  const std::string family = tightest_family(r);
+  j["family"] = family.empty() ? nlohmann::json(nullptr) : nlohmann::json(family);
+  j["tightness"] = number_or_null(r.tightness);
+  j["instance"] = to_json(*r.tightest);
   return j;
 }
 

@@ -1,5 +1,5 @@
 // Verification results as records: JSON (one object per claim: JSON Lines), CSV rows (RFC 4180)
-// and replayable counterexample files. Contains nothing that varies between runs with the same
+// and the files `attncert replay` re-certifies (counterexamples, tightest instances). Contains nothing that varies between runs with the same
 // seed (no timestamps, durations or host names): run metadata goes to run.json separately.
 #pragma once
 
@@ -26,8 +26,17 @@ std::string csv_quote(const std::string& field);
 std::string results_jsonl(const std::vector<const Claim*>& claims, const std::vector<ClaimResult>& results);
 std::string results_csv(const std::vector<const Claim*>& claims, const std::vector<ClaimResult>& results);
 
+/// The "format" of the two replayable files.
+inline constexpr const char* kCounterexampleFormat = "attncert-counterexample-1";
+inline constexpr const char* kTightestFormat = "attncert-tightest-1";
+
 /// A counterexample file `attncert replay` re-certifies: claim id (or expression + domain),
 /// the instance, and the enclosures that refuted it.
 nlohmann::json counterexample_json(const Claim& claim, const ClaimResult& result);
+
+/// The claim's tightest instance as a file `attncert replay` re-certifies: claim id (or
+/// expression + domain), the instance, the side family that attains the claim's tightness
+/// (null when the engine recorded none) and that tightness.
+nlohmann::json tightest_json(const Claim& claim, const ClaimResult& result);
 
 }  // namespace attncert

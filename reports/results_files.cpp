@@ -1,7 +1,9 @@
 #include "reports/results_files.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include <iterator>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -18,28 +20,57 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// counterexamples/ must be a real directory (or absent): through a symbolic link, removing stale
-// counterexamples would delete files elsewhere.
-void check_counterexample_directory(const fs::path& cx_dir) {
+// The per-claim files of a run, one directory each: ID.json for every claim the run gives one.
+struct ClaimFiles {
+  const char* directory;  // below the results directory
+  const char* what;       // "counterexample", "tightest instance"
+  bool (*has_file)(const ClaimResult&);
+  nlohmann::json (*file_json)(const Claim&, const ClaimResult&);
+};
+
+const ClaimFiles kClaimFiles[] = {
+    {"counterexamples", "counterexample", [](const ClaimResult& r) { return r.counterexample.has_value(); },
+     counterexample_json},
+    {"tightest", "tightest instance", [](const ClaimResult& r) { return r.tightest.has_value(); },
+     tightest_json},
+};
+
+// The directory must be a real directory (or absent): through a symbolic link, removing stale
+// files would delete files elsewhere.
+void check_claim_file_directory(const fs::path& files_dir, const ClaimFiles& kind) {
   std::error_code ec;
-  const fs::file_status st = fs::symlink_status(cx_dir, ec);
+  const fs::file_status st = fs::symlink_status(files_dir, ec);
   if (ec && ec != std::errc::no_such_file_or_directory) {
-    throw std::runtime_error(fmt::format("{}: {}", cx_dir.string(), ec.message()));
+    throw std::runtime_error(fmt::format("{}: {}", files_dir.string(), ec.message()));
   }
   if (fs::exists(st) && !fs::is_directory(st)) {
     throw std::invalid_argument(fmt::format(
-        "{}: is {}, not a directory; move it away (attncert writes and removes counterexample "
-        "files there)",
-        cx_dir.string(), fs::is_symlink(st) ? "a symbolic link" : "not a directory"));
+        "{}: is {}, not a directory; move it away (attncert writes and removes {} files there)",
+        files_dir.string(), fs::is_symlink(st) ? "a symbolic link" : "not a directory", kind.what));
   }
 }
 
-// Only files attncert itself could have written count as its counterexamples: ID.json for a
-// catalog claim id or the conjecture id, a regular file (not a link). Anything else is the user's.
-bool is_counterexample_file_name(const fs::path& name) {
+// Only files attncert itself could have written count as its own: ID.json for a catalog claim
+// id or the conjecture id, a regular file (not a link). Anything else is the user's.
+bool is_claim_file_name(const fs::path& name) {
   if (name.extension() != ".json") return false;
   const std::string id = name.stem().string();
   return id == kConjectureClaimId || find_claim(id) != nullptr;
+}
+
+void remove_stale_claim_files(const fs::path& files_dir, const ClaimFiles& kind,
+                              const std::set<fs::path>& written) {
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(files_dir)) {
+    const fs::path& p = e.path();
+    if (is_claim_file_name(p.filename()) && e.symlink_status().type() == fs::file_type::regular &&
+        !written.count(p.filename())) {
+      if (!fs::remove(p, ec) && ec) {
+        throw std::runtime_error(
+            fmt::format("{}: cannot remove this stale {} file: {}", p.string(), kind.what, ec.message()));
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -47,10 +78,12 @@ bool is_counterexample_file_name(const fs::path& name) {
 void check_results_files_targets(const fs::path& dir, const std::vector<const Claim*>& claims) {
   check_output_file_target(dir / "results.jsonl", "results file");
   check_output_file_target(dir / "results.csv", "results file");
-  const fs::path cx_dir = dir / "counterexamples";
-  check_counterexample_directory(cx_dir);
-  for (const Claim* c : claims) {
-    check_output_file_target(cx_dir / (c->info().id + ".json"), "counterexample file");
+  for (const ClaimFiles& kind : kClaimFiles) {
+    const fs::path files_dir = dir / kind.directory;
+    check_claim_file_directory(files_dir, kind);
+    for (const Claim* c : claims) {
+      check_output_file_target(files_dir / (c->info().id + ".json"), fmt::format("{} file", kind.what));
+    }
   }
 }
 
@@ -63,32 +96,27 @@ void write_results_files(const fs::path& dir, const std::vector<const Claim*>& c
   // an OutputDirectoryLock for its whole run, report its locked staging directory. Every target
   // is checked before the first write, so a refused one leaves the directory as it was.
   check_results_files_targets(dir, claims);
-  const fs::path cx_dir = dir / "counterexamples";
-  std::error_code ec;
-  fs::create_directories(cx_dir, ec);
-  if (ec || !fs::is_directory(cx_dir)) {
-    throw std::runtime_error(fmt::format("{}: cannot create the directory: {}", cx_dir.string(),
-                                         ec ? ec.message() : "a file of that name exists"));
-  }
-  std::set<fs::path> written;
-  for (std::size_t i = 0; i < claims.size(); ++i) {
-    if (results[i].counterexample) {
-      const fs::path file = cx_dir / (claims[i]->info().id + ".json");
-      write_file_atomically(file.string(), counterexample_json(*claims[i], results[i]).dump(2) + "\n");
-      written.insert(file.filename());
+  std::vector<std::set<fs::path>> written(std::size(kClaimFiles));
+  for (std::size_t k = 0; k < std::size(kClaimFiles); ++k) {
+    const ClaimFiles& kind = kClaimFiles[k];
+    const fs::path files_dir = dir / kind.directory;
+    std::error_code ec;
+    fs::create_directories(files_dir, ec);
+    if (ec || !fs::is_directory(files_dir)) {
+      throw std::runtime_error(fmt::format("{}: cannot create the directory: {}", files_dir.string(),
+                                           ec ? ec.message() : "a file of that name exists"));
+    }
+    for (std::size_t i = 0; i < claims.size(); ++i) {
+      if (!kind.has_file(results[i])) continue;
+      const fs::path file = files_dir / (claims[i]->info().id + ".json");
+      write_file_atomically(file.string(), kind.file_json(*claims[i], results[i]).dump(2) + "\n");
+      written[k].insert(file.filename());
     }
   }
   write_file_atomically((dir / "results.jsonl").string(), results_jsonl(claims, results));
   write_file_atomically((dir / "results.csv").string(), results_csv(claims, results));
-  for (const fs::directory_entry& e : fs::directory_iterator(cx_dir)) {
-    const fs::path& p = e.path();
-    if (is_counterexample_file_name(p.filename()) && e.symlink_status().type() == fs::file_type::regular &&
-        !written.count(p.filename())) {
-      if (!fs::remove(p, ec) && ec) {
-        throw std::runtime_error(
-            fmt::format("{}: cannot remove this stale counterexample: {}", p.string(), ec.message()));
-      }
-    }
+  for (std::size_t k = 0; k < std::size(kClaimFiles); ++k) {
+    remove_stale_claim_files(dir / kClaimFiles[k].directory, kClaimFiles[k], written[k]);
   }
 }
 

@@ -3,18 +3,64 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
 #include <vector>
 
 namespace attncert {
 
+std::string verdict_label(const Claim& claim, const ClaimResult& r) {
+  const bool statistical = claim.info().kind == ClaimKind::Statistical;
+  switch (r.verdict) {
+    case DomainVerdict::Refuted: return statistical ? "rejected" : "refuted";
+    case DomainVerdict::Survived: return statistical ? "not rejected" : "survived";
+    case DomainVerdict::Inconclusive: return "inconclusive";
+  }
+  return "?";
+}
+
+std::string provenance_label(const ClaimInfo& info) {
+  std::string label(to_string(info.provenance));
+  if (info.provenance == Provenance::Printed && !info.adapted.empty()) label += "*";
+  return label;
+}
+
 std::string verdict_note(const Claim& claim, const ClaimResult& r) {
+  const ClaimInfo& info = claim.info();
   std::vector<std::string> parts;
   if (r.counterexample) {
     parts.push_back(fmt::format("counterexample (side '{}'): {}",
                                 r.counterexample_certificate->violated, r.counterexample->describe(8)));
   }
+  if (info.kind == ClaimKind::Statistical) {
+    std::string s = fmt::format("statistical: {} at confidence {}",
+                                r.verdict == DomainVerdict::Inconclusive ? "tested" : verdict_label(claim, r),
+                                info.confidence);
+    if (!info.interval_method.empty()) s += fmt::format(" ({} intervals)", info.interval_method);
+    parts.push_back(std::move(s));
+  }
+  if (info.kind == ClaimKind::Derived && !info.derivation.empty()) {
+    parts.push_back(fmt::format("derived from {}", info.derivation));
+  }
+  if (!info.adapted.empty()) parts.push_back(fmt::format("adapted: {}", info.adapted));
+  if (r.side_tightness.size() > 1) {
+    std::vector<std::string> families;
+    for (const SideTightness& s : r.side_tightness) {
+      families.push_back(fmt::format("{} {}", s.family,
+                                     std::isnan(s.tightness) ? "—" : fmt::format("{:.6f}", s.tightness)));
+    }
+    parts.push_back(fmt::format("tightness per side: {}", fmt::join(families, ", ")));
+  }
+  if (r.degenerate > 0) {
+    parts.push_back(fmt::format(
+        "{} degenerate{}", r.degenerate,
+        std::isnan(r.degenerate_tightness)
+            ? std::string()
+            : fmt::format(" (tightness {:.6f}, not counted above)", r.degenerate_tightness)));
+  }
+  if (r.vacuous > 0) parts.push_back(fmt::format("{} vacuous (the bound constrains nothing)", r.vacuous));
   if (r.consistent > 0) {
-    parts.push_back(fmt::format("{} consistent (enclosures of both sides agree)", r.consistent));
+    parts.push_back(fmt::format(
+        "{} consistent (identity: the enclosures of both sides overlap, within the relative width threshold)", r.consistent));
   }
   if (r.inconclusive > 0) {
     parts.push_back(fmt::format("{} undecided at {} bits", r.inconclusive, r.max_precision_used));
@@ -22,9 +68,6 @@ std::string verdict_note(const Claim& claim, const ClaimResult& r) {
   if (r.unconfirmed > 0) {
     parts.push_back(
         fmt::format("{} chance exceedance(s) not confirmed by fresh seeds", r.unconfirmed));
-  }
-  if (claim.info().kind == ClaimKind::Statistical) {
-    parts.push_back(fmt::format("statistical, confidence {}", claim.info().confidence));
   }
   return fmt::format("{}", fmt::join(parts, "; "));
 }

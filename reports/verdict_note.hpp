@@ -1,5 +1,6 @@
-// The note that explains a claim's verdict (the "counterexample / note" column of `verify`, the
-// line under each claim in the report's verdict table): one wording for every output.
+// The words of a verdict, one wording for every output: the verdict label and provenance label
+// of the `verify` table, the report's verdict table and results.jsonl, and the note that
+// explains the verdict (the "note" column of `verify`, the line under each claim in the report).
 #pragma once
 
 #include <string>
@@ -8,9 +9,18 @@
 
 namespace attncert {
 
-/// The certified counterexample (with the side it violates), then the instance counts that
-/// qualify the verdict (consistent, undecided, unconfirmed) and, for a statistical claim, its
-/// confidence, joined by "; ". Empty when there is nothing to add to the verdict.
+/// "refuted", "survived" or "inconclusive"; a statistical claim's are "rejected" and
+/// "not rejected": surviving a test at confidence γ fails to reject, it does not prove.
+std::string verdict_label(const Claim& claim, const ClaimResult& result);
+
+/// The provenance, with "*" after "printed" when we adapted the printed statement
+/// (ClaimInfo::adapted says what).
+std::string provenance_label(const ClaimInfo& info);
+
+/// The certified counterexample (with the side it violates), then what qualifies the verdict —
+/// a statistical claim's confidence and interval method, a derived claim's inequality, the
+/// tightness of each side family when there are several, the degenerate, vacuous, consistent,
+/// undecided and unconfirmed instances — joined by "; ". Empty when there is nothing to add.
 std::string verdict_note(const Claim& claim, const ClaimResult& result);
 
 }  // namespace attncert
