@@ -82,9 +82,21 @@ struct ClaimResult {
 /// Progress: phase name, done, total.
 using ProgressFn = std::function<void(std::string_view, long, long)>;
 
-/// Scale-free closeness to violation of one double evaluation: for each side,
-/// (lhs − rhs)/(|lhs| + |rhs|) for <=, < (sign flipped for >=, >), maximised over sides; in
-/// [−1, 1], > 0 means the double evaluation violates. −inf when evaluation fails.
+/// One double evaluation of a claim's sides, as the search sees it.
+struct DoubleEvaluation {
+  bool evaluated = false;          // evaluate_double returned (did not throw)
+  /// Scale-free closeness to violation: for each side, (lhs − rhs)/(|lhs| + |rhs|) for <=, <
+  /// (sign flipped for >=, >), maximised over sides; in [−1, 1], > 0 means the double
+  /// evaluation violates. −inf when evaluation fails.
+  double score = -std::numeric_limits<double>::infinity();
+  /// Every side that is not an identity has an a-priori bound and its rhs is at or beyond it
+  /// (there is at least one such side): in double, the instance tests nothing.
+  bool vacuous = false;
+  bool declares_a_priori = false;  // some side carries an a-priori bound
+};
+DoubleEvaluation evaluate_in_double(const Claim& claim, const Instance& x);
+
+/// evaluate_in_double(claim, x).score.
 double violation_score(const Claim& claim, const Instance& x);
 
 ClaimResult verify_claim(const Claim& claim, const VerifyOptions& options,
