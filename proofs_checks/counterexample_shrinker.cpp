@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "numerics/rng.hpp"
-#include "proofs_checks/instance_sampler.hpp"
 #include "proofs_checks/verifier.hpp"
 
 namespace attncert {
@@ -84,28 +83,20 @@ Instance shrink_counterexample(const Claim& claim, Instance x, const CertifyOpti
     return certify_instance(claim, y, options).status == InstanceStatus::Refuted;
   };
   // A smaller dimension that no longer refutes with the values it kept may refute with others
-  // (fewer tokens need another temperature): search in double from it, as the engine's local
-  // search does, and certify what the double evaluation says violates. Seeded by the attempt
+  // (fewer tokens need another temperature): search in double from it with the engine's local
+  // search, and certify what the double evaluation says violates. Seeded by the attempt
   // count, so the shrinker stays deterministic.
   auto refutes_or_repaired = [&](Instance& y) {
     if (!in_domain(y)) return false;  // the repair moves real values only, never integers
     if (still_refutes(y)) return true;
     if (used >= attempts) return false;
     Rng rng(kRepairSeed + static_cast<std::uint64_t>(used));
-    double score = violation_score(claim, y);
-    double step = 0.3;
-    for (long it = 0; it < kRepairSteps && score <= 0; ++it) {
-      Instance z = perturb_instance(space, y, rng, step);
-      claim.project(z);
-      const double s = violation_score(claim, z);
-      if (s > score) {
-        score = s;
-        y = std::move(z);
-      } else if (it % 20 == 19) {
-        step = std::max(step * 0.5, 1e-6);
-      }
-    }
-    return score > 0 && still_refutes(y);
+    const DoubleEvaluation at_y = evaluate_in_double(claim, y);
+    long evaluations = 0;
+    SearchPoint end = climb_in_double(claim, {std::move(y), at_y.score, at_y.vacuous && at_y.score <= 0},
+                                      rng, kRepairSteps, 0, evaluations);
+    y = std::move(end.x);
+    return end.score > 0 && still_refutes(y);
   };
   // Delta debugging along one array dimension: remove blocks of n/2, then n/4, … then single
   // indices, never below the dimension's lower end; after a removal, retry one level coarser.

@@ -177,6 +177,24 @@ double violation_score(const Claim& claim, const Instance& x) {
   return evaluate_in_double(claim, x).score;
 }
 
+SearchPoint climb_in_double(const Claim& claim, SearchPoint from, Rng& rng, long steps,
+                            double stop_above, long& evaluations, const std::function<bool()>& stop) {
+  double step = 0.3;
+  for (long it = 0; it < steps && from.score <= stop_above && !(stop && stop()); ++it) {
+    Instance y = perturb_instance(claim.space(), from.x, rng, step);
+    claim.project(y);
+    const DoubleEvaluation e = evaluate_in_double(claim, y);
+    ++evaluations;
+    const bool y_vacuous = e.vacuous && e.score <= 0;
+    if ((!y_vacuous || from.vacuous) && (e.score > from.score || (from.vacuous && !y_vacuous))) {
+      from = {std::move(y), e.score, y_vacuous};
+    } else if (it % 20 == 19) {
+      step = std::max(step * 0.5, 1e-6);
+    }
+  }
+  return from;
+}
+
 ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const ProgressFn& progress) {
   ClaimResult result;
   result.claim_id = claim.info().id;
@@ -226,29 +244,18 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
     result.vacuity = static_cast<double>(vacuous_first_draws) / static_cast<double>(first_draws);
   }
 
-  // 2. Local search from the best candidates, in double. A move into a vacuous instance is
-  // refused unless it violates in double (a vacuous side cannot fail for a correct lhs, so
-  // climbing there tests nothing); a move out of one is taken whatever its score.
+  // 2. Local search from the best candidates, in double.
   const long per_start = best.empty() ? 0 : o.local_steps / static_cast<long>(best.size());
   std::vector<Candidate> improved;
   for (std::size_t s = 0; s < best.size(); ++s) {
     Candidate cur = best[s];
     Rng rng = base.substream(0x9e3779b97f4a7c15ULL + s);
-    double step = 0.3;
-    for (long it = 0; it < per_start && !deadline.passed(); ++it) {
-      Instance y = perturb_instance(space, cur.x, rng, step);
-      claim.project(y);
-      const DoubleEvaluation e = evaluate_in_double(claim, y);
-      ++result.evaluated;
-      const bool y_vacuous = e.vacuous && e.score <= 0;
-      if ((!y_vacuous || cur.vacuous) && (e.score > cur.score || (cur.vacuous && !y_vacuous))) {
-        cur.score = e.score;
-        cur.x = std::move(y);
-        cur.vacuous = y_vacuous;
-      } else if (it % 20 == 19) {
-        step = std::max(step * 0.5, 1e-6);
-      }
-    }
+    SearchPoint end = climb_in_double(claim, {std::move(cur.x), cur.score, cur.vacuous}, rng, per_start,
+                                      std::numeric_limits<double>::infinity(), result.evaluated,
+                                      [&] { return deadline.passed(); });
+    cur.x = std::move(end.x);
+    cur.score = end.score;
+    cur.vacuous = end.vacuous;
     improved.push_back(std::move(cur));
     report("local search", static_cast<long>(s + 1), static_cast<long>(best.size()));
   }

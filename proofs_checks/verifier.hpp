@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "numerics/rng.hpp"
 #include "proofs_checks/certificate.hpp"
 #include "theory/claim.hpp"
 
@@ -98,6 +99,23 @@ DoubleEvaluation evaluate_in_double(const Claim& claim, const Instance& x);
 
 /// evaluate_in_double(claim, x).score.
 double violation_score(const Claim& claim, const Instance& x);
+
+/// A point of the double search. `vacuous`: vacuous in double and not violating (score <= 0).
+struct SearchPoint {
+  Instance x;
+  double score = -std::numeric_limits<double>::infinity();
+  bool vacuous = false;
+};
+
+/// The engine's local search: random-direction hill climbing in double from `from`, up to
+/// `steps` perturbations (perturb_instance, relative step 0.3 halved after every 20th step that
+/// does not improve), each counted in `evaluations`. A move is taken when it raises the score;
+/// a move into a vacuous instance is refused (a vacuous side cannot fail for a correct lhs, so
+/// climbing there tests nothing) and a move out of one is taken whatever its score. Stops once
+/// the score exceeds `stop_above` or `stop()` says so.
+SearchPoint climb_in_double(const Claim& claim, SearchPoint from, Rng& rng, long steps,
+                            double stop_above, long& evaluations,
+                            const std::function<bool()>& stop = {});
 
 ClaimResult verify_claim(const Claim& claim, const VerifyOptions& options,
                          const ProgressFn& progress = {});
