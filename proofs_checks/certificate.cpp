@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "numerics/arb_handles.hpp"
 #include "numerics/precision.hpp"
 
 namespace attncert {
@@ -14,18 +15,29 @@ namespace {
 constexpr long kIdentityPrecision = 256;
 
 // "" when an overlapping identity side is narrow enough to call consistent (see
-// kConsistentRelativeWidth), else what is too wide.
+// kConsistentRelativeWidth), else what is too wide. Measured in Arb's magnitudes: radii and
+// midpoints of identities between tiny quantities (1e-2604) are below the doubles' range.
 std::string identity_width_excess(const SideEnclosure& e) {
-  const double width = e.lhs.radius() + e.rhs.radius();
-  const double scale = std::max(std::abs(e.lhs.mid()), std::abs(e.rhs.mid()));
-  if (width <= kConsistentRelativeWidth * scale) return {};
+  arb_handles::MagHandle width, scale, limit, mid_mag;
+  mag_add(width, arb_radref(e.lhs.arb()), arb_radref(e.rhs.arb()));  // rounded up
+  arf_get_mag_lower(scale, arb_midref(e.lhs.arb()));
+  arf_get_mag_lower(mid_mag, arb_midref(e.rhs.arb()));
+  mag_max(scale, scale, mid_mag);
+  mag_set_d_lower(limit, kConsistentRelativeWidth);
+  mag_mul_lower(limit, limit, scale);
+  if (mag_cmp(width, limit) <= 0) return {};
   const bool both_near_zero = e.lhs.contains(0.0) && e.rhs.contains(0.0);
-  if (both_near_zero && width <= kConsistentAbsoluteWidth) return {};
+  mag_set_d_lower(limit, kConsistentAbsoluteWidth);
+  if (both_near_zero && mag_cmp(width, limit) <= 0) return {};
+  arb_handles::MagHandle relative;
+  mag_div(relative, width, scale);  // inf when the scale is 0
   return fmt::format(
-      "identity side '{}' overlaps but its enclosures are too wide to call consistent: radii sum "
-      "to {:.3g} against {:.0e} x {:.3g}{}",
-      e.name, width, kConsistentRelativeWidth, scale,
-      both_near_zero ? fmt::format(" (both contain 0: against {:.0e})", kConsistentAbsoluteWidth) : "");
+      "identity side '{}' overlaps but its enclosures are too wide to call consistent: radii sum to "
+      "{:.3g} of the larger midpoint (at most {:.0e}){}",
+      e.name, mag_get_d(relative), kConsistentRelativeWidth,
+      both_near_zero ? fmt::format("; both contain 0, radii sum to {:.3g} (at most {:.0e})",
+                                   mag_get_d(width), kConsistentAbsoluteWidth)
+                     : "");
 }
 }  // namespace
 

@@ -432,6 +432,31 @@ TEST(Certificate, IdentityWhoseValueIsZeroIsConsistentWhenNarrow) {
   EXPECT_EQ(c.precision, 256);
 }
 
+// exp(log x)·e^−3000 == x·e^−3000: both sides ~1e-1303, below the doubles' range, and agree to
+// ~70 digits at 256 bits; the width rule must not depend on double midpoints (that made
+// A.lemma2's and C.topk's identities between tiny weights inconclusive).
+class TinyIdentity : public InequalityClaim<TinyIdentity> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    using std::exp;
+    using std::log;
+    const T v = ctx.from(x.scalar("x"));
+    const T tiny = exp(ctx.from(-3000.0));
+    return {{"tiny", T(exp(log(v)) * tiny), Relation::Equal, T(v * tiny)}};
+  }
+};
+
+TEST(Certificate, IdentityBetweenTinyValuesIsConsistent) {
+  TinyIdentity claim(test_info("test.tiny-identity"), SearchSpace{{{"x", 1, 2, false, false, ""}}, {}});
+  Instance x;
+  x.scalars = {{"x", 1.5}};
+  const InstanceCertificate c = certify_instance(claim, x);
+  EXPECT_EQ(c.status, InstanceStatus::Consistent) << c.detail;
+  EXPECT_EQ(c.precision, 256);
+}
+
 TEST(InstanceSampler, SamplesRespectTheDomain) {
   const SearchSpace space{{{"L", 1, 9, true, false, ""}, {"T", 0.01, 10, false, true, ""}},
                           {{"u", "1", "L", Law::Uniform, -2, 3, false, ""},
