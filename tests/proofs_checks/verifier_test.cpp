@@ -537,6 +537,10 @@ TEST(VerifyClaims, EachClaimGetsItsOwnSeedWhateverTheListOrderAndJobs) {
     return x.claim_id == y.claim_id && x.verdict == y.verdict && x.seed == y.seed &&
            x.evaluated == y.evaluated && x.certified == y.certified &&
            (x.tightness == y.tightness || (std::isnan(x.tightness) && std::isnan(y.tightness))) &&
+           (x.vacuity == y.vacuity || (std::isnan(x.vacuity) && std::isnan(y.vacuity))) &&
+           x.side_tightness.size() == y.side_tightness.size() && x.degenerate == y.degenerate &&
+           x.vacuous == y.vacuous && x.tightest.has_value() == y.tightest.has_value() &&
+           (!x.tightest || to_json(*x.tightest) == to_json(*y.tightest)) &&
            x.counterexample.has_value() == y.counterexample.has_value() &&
            (!x.counterexample || to_json(*x.counterexample) == to_json(*y.counterexample));
   };
