@@ -3,15 +3,17 @@
 //
 //  1. sampling: seeded random and edge-biased instances (instance k comes from substream k of
 //     the seed, so any instance is reproducible on its own), scored in double by how close
-//     they come to violating (score > 0: the double evaluation says violated);
+//     they come to violating (score > 0: the double evaluation says violated); a draw on which
+//     every bound is vacuous is counted (vacuity) and redrawn;
 //  2. adversarial local search in double from the best-scoring instances (random-direction
-//     hill climbing with shrinking steps) to push the score up;
+//     hill climbing with shrinking steps, never into vacuous instances) to push the score up;
 //  3. certification in Ball, with precision escalation, of the best candidates first and of a
 //     spread of ordinary instances;
-//  4. a certified violation is shrunk (fewer tokens, rounder numbers) while it still
-//     certifiably violates.
+//  4. a certified violation is shrunk (smaller dimensions first, then rounder numbers) while it
+//     still certifiably violates, and certified again.
 // Verdict over the domain: Refuted (certified counterexample), Survived (N certified
-// instances, none violating; tightest ratio reported) or Inconclusive (nothing certified).
+// instances, none violating; tightness per side family reported, degenerate instances apart)
+// or Inconclusive (nothing certified).
 #pragma once
 
 #include <cstdint>
