@@ -173,10 +173,6 @@ DoubleEvaluation evaluate_in_double(const Claim& claim, const Instance& x) {
   return out;
 }
 
-double violation_score(const Claim& claim, const Instance& x) {
-  return evaluate_in_double(claim, x).score;
-}
-
 SearchPoint climb_in_double(const Claim& claim, SearchPoint from, Rng& rng, long steps,
                             double stop_above, long& evaluations, const std::function<bool()>& stop) {
   double step = 0.3;

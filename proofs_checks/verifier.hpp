@@ -99,9 +99,6 @@ struct DoubleEvaluation {
 };
 DoubleEvaluation evaluate_in_double(const Claim& claim, const Instance& x);
 
-/// evaluate_in_double(claim, x).score.
-double violation_score(const Claim& claim, const Instance& x);
-
 /// A point of the double search. `vacuous`: vacuous in double and not violating (score <= 0).
 struct SearchPoint {
   Instance x;
