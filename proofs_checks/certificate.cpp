@@ -5,11 +5,40 @@
 #include <limits>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
+#include "numerics/arb_handles.hpp"
 #include "numerics/precision.hpp"
 
 namespace attncert {
 namespace {
 constexpr long kIdentityPrecision = 256;
+
+// "" when an overlapping identity side is narrow enough to call consistent (see
+// kConsistentRelativeWidth), else what is too wide. Measured in Arb's magnitudes: radii and
+// midpoints of identities between tiny quantities (1e-2604) are below the doubles' range.
+std::string identity_width_excess(const SideEnclosure& e) {
+  arb_handles::MagHandle width, scale, limit, mid_mag;
+  mag_add(width, arb_radref(e.lhs.arb()), arb_radref(e.rhs.arb()));  // rounded up
+  arf_get_mag_lower(scale, arb_midref(e.lhs.arb()));
+  arf_get_mag_lower(mid_mag, arb_midref(e.rhs.arb()));
+  mag_max(scale, scale, mid_mag);
+  mag_set_d_lower(limit, kConsistentRelativeWidth);
+  mag_mul_lower(limit, limit, scale);
+  if (mag_cmp(width, limit) <= 0) return {};
+  const bool both_near_zero = e.lhs.contains(0.0) && e.rhs.contains(0.0);
+  mag_set_d_lower(limit, kConsistentAbsoluteWidth);
+  if (both_near_zero && mag_cmp(width, limit) <= 0) return {};
+  arb_handles::MagHandle relative;
+  mag_div(relative, width, scale);  // inf when the scale is 0
+  return fmt::format(
+      "identity side '{}' overlaps but its enclosures are too wide to call consistent: radii sum to "
+      "{:.3g} of the larger midpoint (at most {:.0e}){}",
+      e.name, mag_get_d(relative), kConsistentRelativeWidth,
+      both_near_zero ? fmt::format("; both contain 0, radii sum to {:.3g} (at most {:.0e})",
+                                   mag_get_d(width), kConsistentAbsoluteWidth)
+                     : "");
+}
 }  // namespace
 
 std::string_view to_string(InstanceStatus s) {
@@ -86,6 +115,9 @@ InstanceCertificate certify_instance(const Claim& claim, const Instance& x,
   require_precision(options.start_precision, "certify: start precision");
   require_precision(options.max_precision, "certify: maximum precision");
   InstanceCertificate cert;
+  // A statistical claim's identity side has a confidence interval as lhs: its width is
+  // statistical, not rounding, and overlap is the test itself ("not rejected").
+  const bool statistical = claim.info().kind == ClaimKind::Statistical;
   for (long prec = options.start_precision;; prec = std::min(2 * prec, options.max_precision)) {
     cert.precision = prec;
     cert.sides.clear();
@@ -100,6 +132,7 @@ InstanceCertificate certify_instance(const Claim& claim, const Instance& x,
       if (ok == Tri::True) {
         bool all_hold = true;
         bool identities_overlap = true;  // every undecided side is an identity that overlaps
+        std::string too_wide;            // the first overlapping identity side that is too wide
         for (auto& side : claim.evaluate_ball(x, prec)) {
           SideEnclosure e{side.name, side.family.empty() ? side.name : side.family,
                           std::move(side.lhs), std::move(side.rhs), side.rel, Tri::Unknown,
@@ -107,8 +140,12 @@ InstanceCertificate certify_instance(const Claim& claim, const Instance& x,
           e.holds = compare(e.lhs, e.rel, e.rhs);
           if (e.holds == Tri::False && cert.violated.empty()) cert.violated = e.name;
           all_hold = all_hold && e.holds == Tri::True;
-          if (e.holds == Tri::Unknown && !(e.rel == Relation::Equal && e.lhs.overlaps(e.rhs))) {
-            identities_overlap = false;
+          if (e.holds == Tri::Unknown) {
+            if (!(e.rel == Relation::Equal && e.lhs.overlaps(e.rhs))) {
+              identities_overlap = false;
+            } else if (too_wide.empty() && !statistical) {
+              too_wide = identity_width_excess(e);
+            }
           }
           cert.sides.push_back(std::move(e));
         }
@@ -123,12 +160,17 @@ InstanceCertificate certify_instance(const Claim& claim, const Instance& x,
         // An identity never gets sharper than "overlapping". Overlap at >= 256 bits (or the cap)
         // means the two sides agree to ~75 significant digits; going on to the cap would only
         // cost time on every instance of every identity claim.
-        if (identities_overlap && prec >= std::min(options.max_precision, kIdentityPrecision)) {
+        // Overlap alone is not agreement: the enclosures must also be narrow (else escalate,
+        // and at the cap the instance stays inconclusive, naming the width).
+        if (identities_overlap && too_wide.empty() &&
+            prec >= std::min(options.max_precision, kIdentityPrecision)) {
           cert.status = InstanceStatus::Consistent;
-          cert.detail = "identity sides agree to within their enclosures";
+          cert.detail = statistical ? "the confidence interval contains the claimed value"
+                                    : "identity sides agree to within their enclosures";
           return cert;
         }
-        cert.detail = "enclosures overlap at this precision";
+        cert.detail = identities_overlap && !too_wide.empty() ? too_wide
+                                                              : "enclosures overlap at this precision";
       } else {
         cert.detail = "hypotheses not decided at this precision";
       }

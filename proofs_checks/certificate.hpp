@@ -12,9 +12,20 @@
 namespace attncert {
 
 /// Consistent: every inequality side proved and every identity (Relation::Equal) side has
-/// overlapping enclosures at the cap — all that interval arithmetic can say for an identity.
+/// overlapping enclosures that are narrow (below) — all that interval arithmetic can say for an
+/// identity. Overlapping enclosures that stay wide up to the precision cap leave the instance
+/// Inconclusive, its detail naming the width.
 enum class InstanceStatus { Proved, Consistent, Refuted, Inconclusive, Inadmissible };
 std::string_view to_string(InstanceStatus s);
+
+/// An identity side is narrow when rad(lhs) + rad(rhs) <= kConsistentRelativeWidth ·
+/// max(|mid lhs|, |mid rhs|): the two sides agree to about 15 significant digits. When both
+/// enclosures contain 0 (an identity whose value is zero or nearly so has no scale to be
+/// relative to) it is narrow when rad(lhs) + rad(rhs) <= kConsistentAbsoluteWidth. Statistical
+/// claims are exempt: their identity side's lhs is a confidence interval, wide by design, and
+/// overlap with the claimed value is their test ("not rejected").
+inline constexpr double kConsistentRelativeWidth = 1e-15;
+inline constexpr double kConsistentAbsoluteWidth = 1e-30;
 
 struct SideEnclosure {
   std::string name;

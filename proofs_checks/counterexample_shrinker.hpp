@@ -6,9 +6,11 @@
 
 namespace attncert {
 
-/// Shrinks a certified counterexample: fewer rows along integer dimensions, then rounder
-/// numbers, keeping every step certifiably refuted (and in the claim's domain). Returns the
-/// smallest found within `attempts` certifications.
+/// Shrinks a certified counterexample: first every integer parameter (array dimensions by
+/// removing blocks of rows/columns, halves first, then quarters, … then single indices; other
+/// integers by lowering their value towards the range's lower end), then rounder numbers,
+/// keeping every step certifiably refuted (and in the claim's domain). Returns the smallest
+/// found within `attempts` certifications.
 Instance shrink_counterexample(const Claim& claim, Instance x, const CertifyOptions& options,
                                long attempts);
 

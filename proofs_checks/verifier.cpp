@@ -18,11 +18,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kStatisticalConfirmations = 2;
+// Redraws of a first draw that is vacuous in double: with a vacuous fraction v of the domain
+// (under the sampling law), a draw stays vacuous with probability v^(1 + 4): 0.03 at v = 0.5.
+constexpr std::uint64_t kVacuousRedraws = 4;
 
 struct Candidate {
   double score;
   long index;  // sampling order: ties broken by it, so results do not depend on timing
   Instance x;
+  bool vacuous = false;  // vacuous in double and not violating (see DoubleEvaluation)
 };
 
 class Deadline {
@@ -70,6 +74,58 @@ bool confirmed(const Claim& claim, const Instance& x, const CertifyOptions& opti
   return true;
 }
 
+// Folds a certified (proved or consistent) instance into the tightness statistics: a degenerate
+// instance only into degenerate / degenerate_tightness; otherwise each family of bound sides
+// (identities have no tightness) gets the largest tightness of its non-vacuous sides, or counts
+// as vacuous when all its sides are. Certification order is fixed, so ties go to the earlier
+// instance and the result does not depend on timing or jobs.
+void record_tightness(const Claim& claim, const Instance& x, const InstanceCertificate& cert,
+                      ClaimResult& result) {
+  if (cert.vacuous()) ++result.vacuous;
+  if (!claim.degenerate_reason(x).empty()) {
+    ++result.degenerate;
+    const double t = cert.tightness();
+    if (!std::isnan(t) && (std::isnan(result.degenerate_tightness) || t > result.degenerate_tightness)) {
+      result.degenerate_tightness = t;
+    }
+    return;
+  }
+  struct FamilyOnInstance {
+    double tightness = std::numeric_limits<double>::quiet_NaN();
+    bool all_vacuous = true;
+  };
+  std::vector<std::pair<std::string, FamilyOnInstance>> families;  // order of appearance
+  for (const SideEnclosure& side : cert.sides) {
+    if (side.rel == Relation::Equal) continue;
+    auto it = std::find_if(families.begin(), families.end(),
+                           [&](const auto& f) { return f.first == side.family; });
+    if (it == families.end()) it = families.insert(families.end(), {side.family, {}});
+    if (side.vacuous()) continue;
+    it->second.all_vacuous = false;
+    const double t = side.tightness();
+    if (!std::isnan(t) && (std::isnan(it->second.tightness) || t > it->second.tightness)) {
+      it->second.tightness = t;
+    }
+  }
+  for (const auto& [family, on_instance] : families) {
+    auto it = std::find_if(result.side_tightness.begin(), result.side_tightness.end(),
+                           [&](const SideTightness& f) { return f.family == family; });
+    if (it == result.side_tightness.end()) {
+      it = result.side_tightness.insert(result.side_tightness.end(), SideTightness{});
+      it->family = family;
+    }
+    if (on_instance.all_vacuous) {
+      ++it->vacuous;
+    } else if (!std::isnan(on_instance.tightness)) {
+      ++it->informative;
+      if (std::isnan(it->tightness) || on_instance.tightness > it->tightness) {
+        it->tightness = on_instance.tightness;
+        it->tightest = x;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(DomainVerdict v) {
@@ -81,28 +137,58 @@ std::string_view to_string(DomainVerdict v) {
   return "?";
 }
 
-double violation_score(const Claim& claim, const Instance& x) {
-  double best = -std::numeric_limits<double>::infinity();
+DoubleEvaluation evaluate_in_double(const Claim& claim, const Instance& x) {
+  DoubleEvaluation out;
+  std::vector<Inequality<double>> sides;
   try {
-    for (const auto& s : claim.evaluate_double(x)) {
-      const double diff = s.lhs - s.rhs;
-      const double den = std::abs(s.lhs) + std::abs(s.rhs);
-      double score;
-      if (std::isnan(diff)) continue;
-      if (den == 0) {
-        score = 0;
-      } else if (std::isinf(den)) {
-        score = diff > 0 ? 1 : diff < 0 ? -1 : 0;
-      } else {
-        score = diff / den;
-      }
-      if (s.rel == Relation::GreaterEqual || s.rel == Relation::Greater) score = -score;
-      best = std::max(best, score);
-    }
+    sides = claim.evaluate_double(x);
   } catch (const std::exception&) {
-    return -std::numeric_limits<double>::infinity();
+    return out;
   }
-  return best;
+  out.evaluated = true;
+  bool all_vacuous = true;
+  bool any_bound = false;
+  for (const auto& s : sides) {
+    const bool upper = s.rel == Relation::LessEqual || s.rel == Relation::Less;
+    if (s.a_priori) out.declares_a_priori = true;
+    if (s.rel != Relation::Equal) {
+      any_bound = true;
+      all_vacuous = all_vacuous && s.a_priori && (upper ? s.rhs >= *s.a_priori : s.rhs <= *s.a_priori);
+    }
+    const double diff = s.lhs - s.rhs;
+    const double den = std::abs(s.lhs) + std::abs(s.rhs);
+    double score;
+    if (std::isnan(diff)) continue;
+    if (den == 0) {
+      score = 0;
+    } else if (std::isinf(den)) {
+      score = diff > 0 ? 1 : diff < 0 ? -1 : 0;
+    } else {
+      score = diff / den;
+    }
+    if (!upper && s.rel != Relation::Equal) score = -score;
+    out.score = std::max(out.score, score);
+  }
+  out.vacuous = any_bound && all_vacuous;
+  return out;
+}
+
+SearchPoint climb_in_double(const Claim& claim, SearchPoint from, Rng& rng, long steps,
+                            double stop_above, long& evaluations, const std::function<bool()>& stop) {
+  double step = 0.3;
+  for (long it = 0; it < steps && from.score <= stop_above && !(stop && stop()); ++it) {
+    Instance y = perturb_instance(claim.space(), from.x, rng, step);
+    claim.project(y);
+    const DoubleEvaluation e = evaluate_in_double(claim, y);
+    ++evaluations;
+    const bool y_vacuous = e.vacuous && e.score <= 0;
+    if ((!y_vacuous || from.vacuous) && (e.score > from.score || (from.vacuous && !y_vacuous))) {
+      from = {std::move(y), e.score, y_vacuous};
+    } else if (it % 20 == 19) {
+      step = std::max(step * 0.5, 1e-6);
+    }
+  }
+  return from;
 }
 
 ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const ProgressFn& progress) {
@@ -116,21 +202,42 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
     if (progress) progress(phase, done, total);
   };
 
-  // 1. Sampling. Substream k gives instance k (even k: plain, odd k: edge-biased).
+  // 1. Sampling. Substream k gives instance k (even k: plain, odd k: edge-biased). A first draw
+  // that is vacuous in double (and not violating) is redrawn from substreams of substream k, so
+  // instance k stays reproducible on its own; the last redraw is kept even if vacuous (then the
+  // domain may be vacuous throughout, and the certified instances say so).
   const std::size_t keep = 8;
   std::vector<Candidate> best;
   std::vector<Candidate> spread;  // evenly spaced ordinary instances, certified too
   const long spread_every = std::max<long>(1, o.instances / std::max<long>(1, o.certify / 2));
+  long first_draws = 0, vacuous_first_draws = 0;
+  bool declares_a_priori = false;
   for (long k = 0; k < o.instances; ++k) {
     if (deadline.passed()) break;
-    Rng rng = base.substream(static_cast<std::uint64_t>(k));
-    Instance x = sample_instance(space, rng, k % 2 ? SampleMode::Edge : SampleMode::Plain);
-    claim.project(x);
-    const double score = violation_score(claim, x);
-    ++result.evaluated;
-    if (k % spread_every == 0) spread.push_back({score, k, x});
-    keep_best(best, {score, k, std::move(x)}, keep);
+    const Rng stream = base.substream(static_cast<std::uint64_t>(k));
+    const SampleMode mode = k % 2 ? SampleMode::Edge : SampleMode::Plain;
+    Instance x;
+    DoubleEvaluation e;
+    for (std::uint64_t redraw = 0; redraw <= kVacuousRedraws; ++redraw) {
+      Rng rng = redraw == 0 ? stream : stream.substream(redraw);
+      x = sample_instance(space, rng, mode);
+      claim.project(x);
+      e = evaluate_in_double(claim, x);
+      ++result.evaluated;
+      declares_a_priori = declares_a_priori || e.declares_a_priori;
+      if (redraw == 0 && e.evaluated) {
+        ++first_draws;
+        if (e.vacuous) ++vacuous_first_draws;
+      }
+      if (!e.vacuous || e.score > 0) break;
+    }
+    const bool vacuous = e.vacuous && e.score <= 0;
+    if (k % spread_every == 0) spread.push_back({e.score, k, x, vacuous});
+    keep_best(best, {e.score, k, std::move(x), vacuous}, keep);
     if (k % 64 == 0) report("sampling", k, o.instances);
+  }
+  if (declares_a_priori && first_draws > 0) {
+    result.vacuity = static_cast<double>(vacuous_first_draws) / static_cast<double>(first_draws);
   }
 
   // 2. Local search from the best candidates, in double.
@@ -139,19 +246,12 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
   for (std::size_t s = 0; s < best.size(); ++s) {
     Candidate cur = best[s];
     Rng rng = base.substream(0x9e3779b97f4a7c15ULL + s);
-    double step = 0.3;
-    for (long it = 0; it < per_start && !deadline.passed(); ++it) {
-      Instance y = perturb_instance(space, cur.x, rng, step);
-      claim.project(y);
-      const double score = violation_score(claim, y);
-      ++result.evaluated;
-      if (score > cur.score) {
-        cur.score = score;
-        cur.x = std::move(y);
-      } else if (it % 20 == 19) {
-        step = std::max(step * 0.5, 1e-6);
-      }
-    }
+    SearchPoint end = climb_in_double(claim, {std::move(cur.x), cur.score, cur.vacuous}, rng, per_start,
+                                      std::numeric_limits<double>::infinity(), result.evaluated,
+                                      [&] { return deadline.passed(); });
+    cur.x = std::move(end.x);
+    cur.score = end.score;
+    cur.vacuous = end.vacuous;
     improved.push_back(std::move(cur));
     report("local search", static_cast<long>(s + 1), static_cast<long>(best.size()));
   }
@@ -192,18 +292,22 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
         result.seconds = deadline.elapsed();
         return result;
       }
-      case InstanceStatus::Proved: {
+      case InstanceStatus::Proved:
         ++result.certified;
-        const double t = cert.tightness();
-        if (!std::isnan(t) && (std::isnan(result.tightness) || t > result.tightness)) {
-          result.tightness = t;
-          result.tightest = x;
-        }
+        record_tightness(claim, x, cert, result);
         break;
-      }
-      case InstanceStatus::Consistent: ++result.consistent; break;
+      case InstanceStatus::Consistent:
+        ++result.consistent;
+        record_tightness(claim, x, cert, result);
+        break;
       case InstanceStatus::Inconclusive: ++result.inconclusive; break;
       case InstanceStatus::Inadmissible: ++result.inadmissible; break;
+    }
+  }
+  for (const SideTightness& f : result.side_tightness) {
+    if (!std::isnan(f.tightness) && (std::isnan(result.tightness) || f.tightness > result.tightness)) {
+      result.tightness = f.tightness;
+      result.tightest = f.tightest;
     }
   }
   result.verdict = result.certified + result.consistent > 0 ? DomainVerdict::Survived

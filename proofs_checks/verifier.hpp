@@ -3,15 +3,17 @@
 //
 //  1. sampling: seeded random and edge-biased instances (instance k comes from substream k of
 //     the seed, so any instance is reproducible on its own), scored in double by how close
-//     they come to violating (score > 0: the double evaluation says violated);
+//     they come to violating (score > 0: the double evaluation says violated); a draw on which
+//     every bound is vacuous is counted (vacuity) and redrawn;
 //  2. adversarial local search in double from the best-scoring instances (random-direction
-//     hill climbing with shrinking steps) to push the score up;
+//     hill climbing with shrinking steps, never into vacuous instances) to push the score up;
 //  3. certification in Ball, with precision escalation, of the best candidates first and of a
 //     spread of ordinary instances;
-//  4. a certified violation is shrunk (fewer tokens, rounder numbers) while it still
-//     certifiably violates.
+//  4. a certified violation is shrunk (smaller dimensions first, then rounder numbers) while it
+//     still certifiably violates, and certified again.
 // Verdict over the domain: Refuted (certified counterexample), Survived (N certified
-// instances, none violating; tightest ratio reported) or Inconclusive (nothing certified).
+// instances, none violating; tightness per side family reported, degenerate instances apart)
+// or Inconclusive (nothing certified).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "numerics/rng.hpp"
 #include "proofs_checks/certificate.hpp"
 #include "theory/claim.hpp"
 
@@ -82,10 +85,36 @@ struct ClaimResult {
 /// Progress: phase name, done, total.
 using ProgressFn = std::function<void(std::string_view, long, long)>;
 
-/// Scale-free closeness to violation of one double evaluation: for each side,
-/// (lhs − rhs)/(|lhs| + |rhs|) for <=, < (sign flipped for >=, >), maximised over sides; in
-/// [−1, 1], > 0 means the double evaluation violates. −inf when evaluation fails.
-double violation_score(const Claim& claim, const Instance& x);
+/// One double evaluation of a claim's sides, as the search sees it.
+struct DoubleEvaluation {
+  bool evaluated = false;          // evaluate_double returned (did not throw)
+  /// Scale-free closeness to violation: for each side, (lhs − rhs)/(|lhs| + |rhs|) for <=, <
+  /// (sign flipped for >=, >), maximised over sides; in [−1, 1], > 0 means the double
+  /// evaluation violates. −inf when evaluation fails.
+  double score = -std::numeric_limits<double>::infinity();
+  /// Every side that is not an identity has an a-priori bound and its rhs is at or beyond it
+  /// (there is at least one such side): in double, the instance tests nothing.
+  bool vacuous = false;
+  bool declares_a_priori = false;  // some side carries an a-priori bound
+};
+DoubleEvaluation evaluate_in_double(const Claim& claim, const Instance& x);
+
+/// A point of the double search. `vacuous`: vacuous in double and not violating (score <= 0).
+struct SearchPoint {
+  Instance x;
+  double score = -std::numeric_limits<double>::infinity();
+  bool vacuous = false;
+};
+
+/// The engine's local search: random-direction hill climbing in double from `from`, up to
+/// `steps` perturbations (perturb_instance, relative step 0.3 halved after every 20th step that
+/// does not improve), each counted in `evaluations`. A move is taken when it raises the score;
+/// a move into a vacuous instance is refused (a vacuous side cannot fail for a correct lhs, so
+/// climbing there tests nothing) and a move out of one is taken whatever its score. Stops once
+/// the score exceeds `stop_above` or `stop()` says so.
+SearchPoint climb_in_double(const Claim& claim, SearchPoint from, Rng& rng, long steps,
+                            double stop_above, long& evaluations,
+                            const std::function<bool()>& stop = {});
 
 ClaimResult verify_claim(const Claim& claim, const VerifyOptions& options,
                          const ProgressFn& progress = {});

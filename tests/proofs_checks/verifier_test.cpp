@@ -189,6 +189,274 @@ TEST(Certificate, EscalatesPrecisionUntilDecided) {
   EXPECT_EQ(certify_instance(id, x).status, InstanceStatus::Consistent);
 }
 
+// max weight 1/L <= 1 over L in [1, 16]: met with equality at L = 1 for a trivial reason (one
+// token), so L = 1 is the documented degenerate case; informative instances have tightness 1/L
+// <= 1/2.
+class OneOverL : public InequalityClaim<OneOverL> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    return {{"weight", T(ctx.from(1.0) / ctx.from(x.scalar("L"))), Relation::LessEqual, ctx.from(1.0)}};
+  }
+  std::string degenerate_reason(const Instance& x) const override {
+    return x.scalar("L") == 1 ? "L = 1" : "";
+  }
+};
+
+// exp(log x) == x (identity) and x <= 2 (bound) over x in (0, 1]: only the bound has a
+// tightness, x/2 <= 1/2.
+class IdentityAndBound : public InequalityClaim<IdentityAndBound> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    using std::exp;
+    using std::log;
+    const T v = ctx.from(x.scalar("x"));
+    return {{"identity", T(exp(log(v))), Relation::Equal, v},
+            {"bound", v, Relation::LessEqual, ctx.from(2.0)}};
+  }
+};
+
+// p >= 1 − ε with p = 1 − u·ε, u in [0, 1/2], ε in [1e-12, 1e-2]: the ratio (1 − ε)/p is
+// within 1e-2 of 1 everywhere, the slack measured from 1 is (1 − p)/ε = u <= 1/2. Two sides of
+// one family ("upper k0", "upper k1": u and u/2) and a second family.
+class SaturatedProbability : public InequalityClaim<SaturatedProbability> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    const T one = ctx.from(1.0);
+    const T eps = ctx.from(x.scalar("eps"));
+    const T u = ctx.from(x.scalar("u"));
+    std::vector<Inequality<T>> out;
+    out.push_back({"upper k0", T(one - u * eps), Relation::GreaterEqual, T(one - eps), "upper", one});
+    out.push_back({"upper k1", T(one - u * eps / ctx.from(2.0)), Relation::GreaterEqual, T(one - eps),
+                   "upper", one});
+    out.push_back({"plain", T(u / ctx.from(4.0)), Relation::LessEqual, one});
+    return out;
+  }
+};
+
+// A probability p = b/2 <= b, with a priori p <= 1, where b = 1 + (s₀ − t)/4 for a point s
+// uniform on the unit circle (Law::Sphere: no edge-case transforms, so every draw follows the
+// uniform law): b >= 1, i.e. the side is vacuous, exactly when s₀ >= t, an arc of probability
+// acos(t)/π. Informative instances have tightness 1/2.
+class VacuousArc : public InequalityClaim<VacuousArc> {
+ public:
+  VacuousArc(double t, ClaimInfo info, SearchSpace space)
+      : InequalityClaim(std::move(info), std::move(space)), t_(t) {}
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    const T one = ctx.from(1.0);
+    const T b = T(one + T(ctx.from(x.array("s")(0, 0)) - ctx.from(t_)) / ctx.from(4.0));
+    Inequality<T> side{"probability", T(b / ctx.from(2.0)), Relation::LessEqual, b};
+    side.a_priori = one;
+    return {side};
+  }
+
+ private:
+  double t_;
+};
+
+SearchSpace circle_space() { return {{}, {{"s", "1", "2", Law::Sphere, 1, 0, false, ""}}}; }
+
+TEST(Tightness, DegenerateInstancesAreReportedApart) {
+  const std::uint64_t seed = 4;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  OneOverL claim(test_info("test.one-over-L"), SearchSpace{{{"L", 1, 16, true, false, ""}}, {}});
+  const ClaimResult r = verify_claim(claim, small_budget(seed));
+  ASSERT_EQ(r.verdict, DomainVerdict::Survived);
+  // The search favours L = 1 (its score is highest), so degenerate instances are certified …
+  EXPECT_GT(r.degenerate, 0);
+  EXPECT_EQ(r.degenerate_tightness, 1.0);
+  // … but the tightness comes from L >= 2 only, and its instance replays it.
+  ASSERT_TRUE(r.tightest);
+  EXPECT_GE(r.tightest->scalar("L"), 2);
+  EXPECT_EQ(r.tightness, 1 / r.tightest->scalar("L"));
+  ASSERT_EQ(r.side_tightness.size(), 1u);
+  EXPECT_EQ(r.side_tightness[0].family, "weight");
+  EXPECT_EQ(r.side_tightness[0].informative + r.degenerate, r.certified);
+}
+
+TEST(Tightness, IdentitySidesHaveNone) {
+  const std::uint64_t seed = 3;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  IdentityAndBound claim(test_info("test.identity-and-bound"),
+                         SearchSpace{{{"x", 1e-3, 1, false, false, ""}}, {}});
+  const ClaimResult r = verify_claim(claim, small_budget(seed));
+  ASSERT_EQ(r.verdict, DomainVerdict::Survived);
+  EXPECT_EQ(r.certified, 0);  // the identity makes every instance consistent, not proved
+  EXPECT_GT(r.consistent, 0);
+  // The bound side of consistent instances gives the tightness, x/2; the identity none.
+  ASSERT_EQ(r.side_tightness.size(), 1u);
+  EXPECT_EQ(r.side_tightness[0].family, "bound");
+  EXPECT_EQ(r.side_tightness[0].informative, r.consistent);
+  ASSERT_TRUE(r.tightest);
+  EXPECT_LE(r.tightness, 0.5);
+  EXPECT_EQ(r.tightness, r.tightest->scalar("x") / 2);
+  // An identity alone has no tightness at all.
+  ExpLogIdentity identity(test_info("test.explog"), SearchSpace{{{"x", 1e-3, 1e3, false, true, ""}}, {}});
+  const ClaimResult only = verify_claim(identity, small_budget(seed));
+  EXPECT_GT(only.consistent, 0);
+  EXPECT_TRUE(std::isnan(only.tightness));
+  EXPECT_FALSE(only.tightest);
+  EXPECT_TRUE(only.side_tightness.empty());
+}
+
+TEST(Tightness, MeasuredFromTheGapOriginPerFamily) {
+  const std::uint64_t seed = 5;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  SaturatedProbability claim(
+      test_info("test.saturated"),
+      SearchSpace{{{"eps", 1e-12, 1e-2, false, true, ""}, {"u", 0, 0.5, false, false, ""}}, {}});
+  const ClaimResult r = verify_claim(claim, small_budget(seed));
+  ASSERT_EQ(r.verdict, DomainVerdict::Survived);
+  ASSERT_EQ(r.side_tightness.size(), 2u);
+  const SideTightness& upper = r.side_tightness[0];
+  const SideTightness& plain = r.side_tightness[1];
+  EXPECT_EQ(upper.family, "upper");
+  EXPECT_EQ(plain.family, "plain");
+  ASSERT_TRUE(upper.tightest && plain.tightest);
+  // (1 − p)/ε = u for the tighter side k0, from midpoints of enclosures of 1 − u·ε and 1 − ε
+  // (relative error ~2^-60 each, amplified by 1/ε <= 1e12): within 1e-6 of u. Without the gap
+  // origin it would be (1 − ε)/p > 0.99.
+  EXPECT_NEAR(upper.tightness, upper.tightest->scalar("u"), 1e-6);
+  EXPECT_LE(upper.tightness, 0.5 + 1e-6);
+  EXPECT_GT(upper.tightness, 0.4);  // the edge-biased sampler reaches u = 1/2
+  EXPECT_EQ(plain.tightness, plain.tightest->scalar("u") / 4);
+  EXPECT_EQ(upper.informative, r.certified);
+  EXPECT_EQ(r.tightness, std::max(upper.tightness, plain.tightness));
+}
+
+TEST(Vacuity, FractionOfFirstDrawsWhoseBoundIsTrivial) {
+  const std::uint64_t seed = 9;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const double t = 0.8090169943749475;  // cos(π/5): vacuous on an arc of probability c
+  const double c = std::acos(t) / M_PI;  // 0.2 up to rounding
+  VacuousArc claim(t, test_info("test.vacuous-arc"), circle_space());
+  VerifyOptions o = small_budget(seed);
+  o.instances = 2000;
+  const ClaimResult r = verify_claim(claim, o);
+  ASSERT_EQ(r.verdict, DomainVerdict::Survived);
+  // 2000 independent draws, each vacuous with probability c: standard deviation
+  // sqrt(c(1 − c)/2000) = 0.0089; 5 of them (0.045) fail a correct engine with probability 6e-7.
+  const double sd = std::sqrt(c * (1 - c) / 2000);
+  EXPECT_NEAR(r.vacuity, c, 5 * sd);
+  // Steering: a vacuous draw is redrawn up to 4 times, so a certified instance is vacuous with
+  // probability c^5 = 3.2e-4 (about 1% that one of ~30 is); none is at this seed.
+  EXPECT_EQ(r.vacuous, 0);
+  ASSERT_EQ(r.side_tightness.size(), 1u);
+  EXPECT_EQ(r.side_tightness[0].informative, r.certified);
+  EXPECT_EQ(r.side_tightness[0].vacuous, 0);
+  EXPECT_EQ(r.tightness, 0.5);
+  // A claim without a-priori bounds has no vacuity.
+  EXPECT_TRUE(std::isnan(verify_claim(*product_bound(2.0), small_budget(seed)).vacuity));
+}
+
+TEST(Vacuity, AWhollyVacuousDomainIsSaidToBe) {
+  const std::uint64_t seed = 9;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  VacuousArc claim(-1.0, test_info("test.vacuous-everywhere"), circle_space());  // b >= 1 always
+  const ClaimResult r = verify_claim(claim, small_budget(seed));
+  ASSERT_EQ(r.verdict, DomainVerdict::Survived);
+  EXPECT_EQ(r.vacuity, 1.0);
+  EXPECT_GT(r.certified, 0);
+  EXPECT_EQ(r.vacuous, r.certified);
+  ASSERT_EQ(r.side_tightness.size(), 1u);
+  EXPECT_EQ(r.side_tightness[0].vacuous, r.certified);
+  EXPECT_EQ(r.side_tightness[0].informative, 0);
+  EXPECT_TRUE(std::isnan(r.tightness));
+}
+
+// x·(1 + 1e-12) == x, but with the left side's enclosure widened to radius 1e-10·x in Ball (a
+// stand-in for an identity whose evaluation loses accuracy): the enclosures overlap at every
+// precision without agreeing to more than 10 digits.
+class WideIdentity : public InequalityClaim<WideIdentity> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    const T v = ctx.from(x.scalar("x"));
+    T lhs = v;
+    if constexpr (std::is_same_v<T, Ball>) {
+      const T spread = T(v * ctx.from(1e-10));
+      lhs = hull(T(v - spread), T(v + spread));
+    }
+    return {{"identity", lhs, Relation::Equal, T(v * T(ctx.from(1.0) + ctx.from(1e-12)))}};
+  }
+};
+
+TEST(Certificate, WideOverlappingIdentityIsNotConsistent) {
+  const SearchSpace one_x{{{"x", 1, 2, false, false, ""}}, {}};
+  WideIdentity claim(test_info("test.wide-identity"), one_x);
+  Instance x;
+  x.scalars = {{"x", 1.5}};
+  const InstanceCertificate c = certify_instance(claim, x);
+  EXPECT_EQ(c.status, InstanceStatus::Inconclusive);
+  EXPECT_EQ(c.precision, 4096);  // escalated to the cap in case the enclosures narrow
+  EXPECT_NE(c.detail.find("too wide"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("'identity'"), std::string::npos) << c.detail;
+  const ClaimResult r = verify_claim(claim, small_budget(2));
+  EXPECT_EQ(r.consistent, 0);
+  EXPECT_EQ(r.verdict, DomainVerdict::Inconclusive);
+  // A statistical claim's identity side is a confidence interval: wide by design, overlap is
+  // its test.
+  ClaimInfo info = test_info("test.wide-interval");
+  info.kind = ClaimKind::Statistical;
+  WideIdentity interval(info, one_x);
+  EXPECT_EQ(certify_instance(interval, x).status, InstanceStatus::Consistent);
+}
+
+// log(exp(x)) − x == 0: the left side encloses 0 with a radius of a few ulps at the working
+// precision, and there is no scale to be relative to: the absolute rule applies.
+class ZeroIdentity : public InequalityClaim<ZeroIdentity> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    using std::exp;
+    using std::log;
+    const T v = ctx.from(x.scalar("x"));
+    return {{"zero", T(log(exp(v)) - v), Relation::Equal, ctx.from(0.0)}};
+  }
+};
+
+TEST(Certificate, IdentityWhoseValueIsZeroIsConsistentWhenNarrow) {
+  ZeroIdentity claim(test_info("test.zero-identity"), SearchSpace{{{"x", 1, 2, false, false, ""}}, {}});
+  Instance x;
+  x.scalars = {{"x", 1.5}};
+  const InstanceCertificate c = certify_instance(claim, x);
+  EXPECT_EQ(c.status, InstanceStatus::Consistent) << c.detail;
+  EXPECT_EQ(c.precision, 256);
+}
+
+// exp(log x)·e^−3000 == x·e^−3000: both sides ~1e-1303, below the doubles' range, and agree to
+// ~70 digits at 256 bits; the width rule must not depend on double midpoints (that made
+// A.lemma2's and C.topk's identities between tiny weights inconclusive).
+class TinyIdentity : public InequalityClaim<TinyIdentity> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    using std::exp;
+    using std::log;
+    const T v = ctx.from(x.scalar("x"));
+    const T tiny = exp(ctx.from(-3000.0));
+    return {{"tiny", T(exp(log(v)) * tiny), Relation::Equal, T(v * tiny)}};
+  }
+};
+
+TEST(Certificate, IdentityBetweenTinyValuesIsConsistent) {
+  TinyIdentity claim(test_info("test.tiny-identity"), SearchSpace{{{"x", 1, 2, false, false, ""}}, {}});
+  Instance x;
+  x.scalars = {{"x", 1.5}};
+  const InstanceCertificate c = certify_instance(claim, x);
+  EXPECT_EQ(c.status, InstanceStatus::Consistent) << c.detail;
+  EXPECT_EQ(c.precision, 256);
+}
+
 TEST(InstanceSampler, SamplesRespectTheDomain) {
   const SearchSpace space{{{"L", 1, 9, true, false, ""}, {"T", 0.01, 10, false, true, ""}},
                           {{"u", "1", "L", Law::Uniform, -2, 3, false, ""},
@@ -269,6 +537,10 @@ TEST(VerifyClaims, EachClaimGetsItsOwnSeedWhateverTheListOrderAndJobs) {
     return x.claim_id == y.claim_id && x.verdict == y.verdict && x.seed == y.seed &&
            x.evaluated == y.evaluated && x.certified == y.certified &&
            (x.tightness == y.tightness || (std::isnan(x.tightness) && std::isnan(y.tightness))) &&
+           (x.vacuity == y.vacuity || (std::isnan(x.vacuity) && std::isnan(y.vacuity))) &&
+           x.side_tightness.size() == y.side_tightness.size() && x.degenerate == y.degenerate &&
+           x.vacuous == y.vacuous && x.tightest.has_value() == y.tightest.has_value() &&
+           (!x.tightest || to_json(*x.tightest) == to_json(*y.tightest)) &&
            x.counterexample.has_value() == y.counterexample.has_value() &&
            (!x.counterexample || to_json(*x.counterexample) == to_json(*y.counterexample));
   };
