@@ -80,7 +80,12 @@ double SideEnclosure::tightness() const {
     const bool positive = certainly(lhs_gap > Ball(0)) && certainly(rhs_gap > Ball(0));
     const bool negative = certainly(lhs_gap < Ball(0)) && certainly(rhs_gap < Ball(0));
     if (!positive && !negative) return kNaN;
-    return std::abs(lhs_gap.mid()) / std::abs(rhs_gap.mid());
+    // The side restated on the gaps: lhs ≤ rhs is |lhs − o| ≤ |rhs − o| with o below both and
+    // |rhs − o| ≤ |lhs − o| with o above (and the other way round for ≥), so the ratio is ≤ 1
+    // exactly when the side holds, whichever end o is.
+    const double lhs_distance = std::abs(lhs_gap.mid());
+    const double rhs_distance = std::abs(rhs_gap.mid());
+    return is_upper(rel) == positive ? lhs_distance / rhs_distance : rhs_distance / lhs_distance;
   }
   if (!certainly(lhs > Ball(0)) || !certainly(rhs > Ball(0))) return kNaN;
   return is_upper(rel) ? lhs.mid() / rhs.mid() : rhs.mid() / lhs.mid();

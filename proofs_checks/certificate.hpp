@@ -38,7 +38,9 @@ struct SideEnclosure {
 
   /// How close the side comes to failing, from the midpoints (a measure, not a bound): lhs/rhs
   /// for "<=" / "<", rhs/lhs for ">=" / ">", both enclosures certainly positive; with a gap
-  /// origin o, |lhs − o|/|rhs − o| when lhs − o and rhs − o are certainly of one sign. NaN for
+  /// origin o, when lhs − o and rhs − o are certainly of one sign, the ratio of the distances
+  /// |lhs − o| and |rhs − o| that is ≤ 1 exactly when the side holds (|lhs − o|/|rhs − o| for
+  /// an upper bound with o below or a lower bound with o above, the inverse otherwise). NaN for
   /// identities (Relation::Equal) and where the ratio is undefined.
   double tightness() const;
   /// The bound is certainly at or beyond the a-priori bound on lhs: the side constrains nothing.

@@ -67,8 +67,8 @@ struct ClaimInfo {
 
 /// One side `lhs rel rhs` of a claim on an instance. Tightness (how close the side comes to
 /// failing) is measured per family: lhs/rhs for "<=" and "<", rhs/lhs for ">=" and ">", or, with
-/// a gap origin o, |lhs − o|/|rhs − o| (the slack measured from o). Relation::Equal sides
-/// (identities) have no tightness.
+/// a gap origin o, the same ratio on the distances from o (see SideEnclosure::tightness).
+/// Relation::Equal sides (identities) have no tightness.
 template <class T>
 struct Inequality {
   std::string name;  // "lower", "upper", "remainder k3", … (which side)
@@ -79,8 +79,8 @@ struct Inequality {
   /// …). Empty: the name.
   std::string family{};
   /// Where the slack is measured from when lhs and rhs both approach a limit: for
-  /// p ≥ 1 − ε the origin 1 gives tightness (1 − p)/ε instead of (1 − ε)/p ≈ 1. Used only when
-  /// lhs − o and rhs − o certainly have the same sign.
+  /// p ≥ 1 − ε the origin 1 gives tightness (1 − p)/ε instead of (1 − ε)/p ≈ 1, for p ≤ b near 1
+  /// it gives (1 − b)/(1 − p). Used only when lhs − o and rhs − o certainly have the same sign.
   std::optional<T> gap_origin{};
   /// A bound on lhs in the side's direction that holds whatever the claim says (a probability
   /// is ≤ 1; the probability of an impossible event is ≤ 0): the side is vacuous on an instance

@@ -5,11 +5,11 @@
 // 1/L: the upper side's tightness is measured from 1/L (its gap origin), the share of the allowed
 // deviation from uniform that the instance uses. The lower side's α_min and bound lie in
 // [0, 1/L] and also saturate at 0 as Δ/T grows, so it is measured from the end the pair is nearer
-// to (theory/probability_slack.hpp).
+// to (theory/nearer_limit.hpp).
 #include <string>
 
 #include "theory/catalog.hpp"
-#include "theory/probability_slack.hpp"
+#include "theory/nearer_limit.hpp"
 #include "theory/quantities.hpp"
 
 namespace attncert {
@@ -57,7 +57,7 @@ class Cor1 : public InequalityClaim<Cor1> {
     const T lower = T(exp(-two_delta_over_t) / L);
     return {{"upper", quantity("alpha_max", x, ctx), Relation::LessEqual, T(exp(two_delta_over_t) / L),
              "", uniform},
-            {"lower", alpha_min, Relation::GreaterEqual, lower, "", probability_gap_origin(alpha_min, lower, uniform)}};
+            {"lower", alpha_min, Relation::GreaterEqual, lower, "", nearer_limit(alpha_min, lower, ctx.from(0.0), uniform)}};
   }
 };
 
@@ -76,12 +76,11 @@ class Cor1Tight : public InequalityClaim<Cor1Tight> {
     const T uniform = T(one / T(Lm1 + one));
     const T alpha_min = quantity("alpha_min", x, ctx);
     const T lower = T(one / (one + Lm1 * exp(two_delta_over_t)));
-    // The tight upper bound saturates at 1 too (one dominant logit), where the share measured
-    // from 1/L reads ≈ 1; stating the side as 1 − α_max ≥ 1 − bound would measure it from 1, but
-    // reports/sweeps/vanishing_attention.cpp reads this side's lhs and rhs as α_max and its bound.
-    return {{"upper", quantity("alpha_max", x, ctx), Relation::LessEqual,
-             T(one / (one + Lm1 * exp(-two_delta_over_t))), "", uniform},
-            {"lower", alpha_min, Relation::GreaterEqual, lower, "", probability_gap_origin(alpha_min, lower, uniform)}};
+    // The tight upper bound saturates at 1 too (one dominant logit): measured from the nearer end.
+    const T alpha_max = quantity("alpha_max", x, ctx);
+    const T upper = T(one / (one + Lm1 * exp(-two_delta_over_t)));
+    return {{"upper", alpha_max, Relation::LessEqual, upper, "", nearer_limit(alpha_max, upper, uniform, one)},
+            {"lower", alpha_min, Relation::GreaterEqual, lower, "", nearer_limit(alpha_min, lower, ctx.from(0.0), uniform)}};
   }
 };
 

@@ -18,7 +18,7 @@
 // origin): (Lα_max − 1)/(C₂ − 1), the share of the deviation from uniform that the bound allows
 // and the instance uses. The lower side's α_min and C₁/L lie in [0, 1/L] and saturate at either
 // end (at 0 when a/T is large), so it is measured from the end the pair is nearer to
-// (theory/probability_slack.hpp): (1 − Lα_min)/(1 − C₁) near 1/L, C₁/(Lα_min) near 0.
+// (theory/nearer_limit.hpp): (1 − Lα_min)/(1 − C₁) near 1/L, C₁/(Lα_min) near 0.
 //
 // Degenerate (Claim::degenerate_reason): L = 1 (the one weight is 1, and C₁ ≤ 1 ≤ C₂), or all
 // logits equal — a = 0 or all u_j equal, decided on the exact doubles since l_j = a·u_j — where
@@ -31,7 +31,7 @@
 #include "numerics/normaliser.hpp"
 #include "numerics/softmax.hpp"
 #include "theory/catalog.hpp"
-#include "theory/probability_slack.hpp"
+#include "theory/nearer_limit.hpp"
 #include "theory/quantities.hpp"
 
 namespace attncert {
@@ -122,7 +122,7 @@ class Lemma1 : public InequalityClaim<Lemma1> {
     const T uniform = T(ctx.from(1.0) / L);
     const T lower = T(c1 / L);
     return {{"upper", amax, Relation::LessEqual, T(c2 / L), "", uniform},
-            {"lower", amin, Relation::GreaterEqual, lower, "", probability_gap_origin(amin, lower, uniform)}};
+            {"lower", amin, Relation::GreaterEqual, lower, "", nearer_limit(amin, lower, ctx.from(0.0), uniform)}};
   }
 
  private:

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "theory/catalog.hpp"
-#include "theory/probability_slack.hpp"
+#include "theory/nearer_limit.hpp"
 #include "theory/quantities.hpp"
 #include "theory/spike_bounds.hpp"
 
@@ -71,9 +71,9 @@ class Degree : public InequalityClaim<Degree> {
 
     // Both sides saturate toward 1 as β grows: slack measured from the nearer limit.
     const T one_minus_eps = T(one - eps);
-    return {{"lower", p, Relation::GreaterEqual, bound, "", probability_gap_origin(p, bound, one)},
+    return {{"lower", p, Relation::GreaterEqual, bound, "", nearer_limit(p, bound, ctx.from(0.0), one)},
             {"1-eps at threshold", p_eps, Relation::GreaterEqual, one_minus_eps, "",
-             probability_gap_origin(p_eps, one_minus_eps, one)}};
+             nearer_limit(p_eps, one_minus_eps, ctx.from(0.0), one)}};
   }
 };
 

@@ -6,16 +6,16 @@
 //
 // Tightness: the probabilities and their bounds saturate (p_1 → 1 as B − R grows, max_j p_j → 1/n
 // as R → 0), where a plain ratio is ≈ 1 whatever the slack. Lower bounds on a probability measure
-// the slack from the limit the pair is nearer to (theory/probability_slack.hpp: p ≥ 1 − ε scores
-// (1 − p)/ε); upper bounds likewise, stated as 1 − p ≥ 1 − bound (D₀'s max_j p_j lies in
-// [1/n, 1]: (max_j p_j − 1/n)/(bound − 1/n) near 1/n, (1 − bound)/(1 − max_j p_j) near 1).
+// the slack from the limit the pair is nearer to (theory/nearer_limit.hpp: p ≥ 1 − ε scores
+// (1 − p)/ε); upper bounds likewise (D₀'s max_j p_j lies in [1/n, 1]:
+// (max_j p_j − 1/n)/(bound − 1/n) near 1/n, (1 − bound)/(1 − max_j p_j) near 1).
 #include <algorithm>
 #include <cmath>
 #include <span>
 
 #include "numerics/softmax.hpp"
 #include "theory/catalog.hpp"
-#include "theory/probability_slack.hpp"
+#include "theory/nearer_limit.hpp"
 #include "theory/quantities.hpp"
 #include "theory/spike_bounds.hpp"
 
@@ -103,11 +103,10 @@ class SpikeSoftmax : public InequalityClaim<SpikeSoftmax> {
     const T one_minus_eps = T(one - eps);
     const T uniform = T(one / T(others + one));
     return {{"D1 spike lower", p_spike, Relation::GreaterEqual, d1_bound, "",
-             probability_gap_origin(p_spike, d1_bound, one)},
-            probability_upper_bound_side<T>("D0 max upper", p0_max, d0_bound,
-                                            uniform, one),
+             nearer_limit(p_spike, d1_bound, ctx.from(0.0), one)},
+            {"D0 max upper", p0_max, Relation::LessEqual, d0_bound, "", nearer_limit(p0_max, d0_bound, uniform, one)},
             {"1-eps at threshold", p_spike_eps, Relation::GreaterEqual, one_minus_eps, "",
-             probability_gap_origin(p_spike_eps, one_minus_eps, one)}};
+             nearer_limit(p_spike_eps, one_minus_eps, ctx.from(0.0), one)}};
   }
 };
 
@@ -147,9 +146,10 @@ class SpikeLinear : public InequalityClaim<SpikeLinear> {
     const T p_spike = B / total;
     const T lower = spike_linear_lower_bound(others, R, B);
     const T one = ctx.from(1.0);
-    return {{"lower", p_spike, Relation::GreaterEqual, lower, "", probability_gap_origin(p_spike, lower, one)},
-            probability_upper_bound_side<T>("upper", p_spike,
-                                            spike_linear_upper_bound(others, r, B), ctx.from(0.0), one)};
+    const T upper = spike_linear_upper_bound(others, r, B);
+    const T zero = ctx.from(0.0);
+    return {{"lower", p_spike, Relation::GreaterEqual, lower, "", nearer_limit(p_spike, lower, zero, one)},
+            {"upper", p_spike, Relation::LessEqual, upper, "", nearer_limit(p_spike, upper, zero, one)}};
   }
 };
 
