@@ -38,9 +38,11 @@ std::string_view to_string(Relation r);
 /// How the claim is checked. All kinds go through the same engine; the kind says how to read
 /// the verdict:
 ///  - Inequality: every side is a certified enclosure of an exact quantity.
-///  - Statistical: a side's lhs is a Clopper–Pearson confidence interval (as a ball) for a
-///    probability estimated by Monte Carlo whose individual events are decided with certified
-///    arithmetic; "refuted"/"survived" then hold at the stated confidence, not with certainty.
+///  - Statistical: a side compares a confidence interval (as a ball: Clopper–Pearson for a
+///    probability estimated by Monte Carlo whose events are decided with certified arithmetic,
+///    or Student t for a mean — ClaimInfo::interval_method says which and whether its coverage
+///    is exact or asymptotic) with a value; a refutation rejects the claim at the stated
+///    confidence, and surviving means "not rejected", not "holds".
 ///  - Trend: the sides compare certified values along a parameter grid (monotonicity, limits)
 ///    for a qualitative statement.
 ///  - Derived: a step that follows from an elementary inequality (triangle, Jensen, Markov;

@@ -15,6 +15,7 @@
 #include "numerics/softmax.hpp"
 #include "numerics/spectral.hpp"
 #include "theory/catalog.hpp"
+#include "theory/nearer_limit.hpp"
 #include "theory/quantities.hpp"
 
 namespace attncert {
@@ -226,8 +227,11 @@ class RankCollapse : public InequalityClaim<RankCollapse> {
       const T spread = max_a / root_d;
       out.push_back({fmt::format("layer {}: contraction", l + 1), osc_out, Relation::LessEqual,
                      T(delta * wv * osc_in), "contraction"});
-      out.push_back({fmt::format("layer {}: dobrushin", l + 1), delta, Relation::LessEqual,
-                     T(one - exp(T(-spread * osc_in))), "dobrushin"});
+      // δ and its bound both lie in [0, 1] and saturate at 1 for a large spread: slack measured
+      // from the nearer end.
+      const T dobrushin_bound = T(one - exp(T(-spread * osc_in)));
+      out.push_back({fmt::format("layer {}: dobrushin", l + 1), delta, Relation::LessEqual, dobrushin_bound,
+                     "dobrushin", nearer_limit(delta, dobrushin_bound, ctx.from(0.0), one)});
       out.push_back({fmt::format("layer {}: quadratic", l + 1), osc_out, Relation::LessEqual,
                      T(spread * wv * osc_in * osc_in), "quadratic", std::nullopt, T(wv * osc_in)});
       X = Y;
