@@ -1,5 +1,8 @@
 #include "theory/catalog.hpp"
 
+#include <stdexcept>
+#include <string>
+
 namespace attncert {
 
 const std::vector<std::unique_ptr<Claim>>& catalog() {
@@ -18,6 +21,12 @@ const Claim* find_claim(std::string_view id) {
     if (c->info().id == id) return c.get();
   }
   return nullptr;
+}
+
+const Claim& catalog_claim(std::string_view id) {
+  const Claim* c = find_claim(id);
+  if (c == nullptr) throw std::invalid_argument("claim not in catalog: " + std::string(id));
+  return *c;
 }
 
 }  // namespace attncert

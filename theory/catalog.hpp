@@ -20,5 +20,7 @@ const std::vector<std::unique_ptr<Claim>>& catalog();
 
 /// The claim with this id, or nullptr.
 const Claim* find_claim(std::string_view id);
+/// The claim with this id; throws std::invalid_argument naming an id not in the catalog.
+const Claim& catalog_claim(std::string_view id);
 
 }  // namespace attncert

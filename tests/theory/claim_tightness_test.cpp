@@ -23,12 +23,6 @@ namespace {
 
 constexpr std::uint64_t kSeed = 20261203;
 
-const Claim& claim(const std::string& id) {
-  const Claim* c = find_claim(id);
-  if (c == nullptr) throw std::runtime_error("claim not in catalog: " + id);
-  return *c;
-}
-
 RowMatrix<double> row(const std::vector<double>& v) {
   RowMatrix<double> m(1, static_cast<Eigen::Index>(v.size()));
   for (std::size_t i = 0; i < v.size(); ++i) m(0, static_cast<Eigen::Index>(i)) = v[i];
@@ -84,42 +78,42 @@ TEST(ClaimTightness, DegenerateInstancesAreFlaggedByTheClaimsPredicate) {
   const std::vector<double> u = {0.9, -0.3, 0.1, 0.5};
   for (const char* id : {"A.lemma1-exp", "A.lemma1-softplus", "A.lemma1-sigmoid", "A.lemma1-power"}) {
     SCOPED_TRACE(id);
-    EXPECT_NE(claim(id).degenerate_reason(lemma1_instance(0.0, u)), "");               // a = 0
-    EXPECT_NE(claim(id).degenerate_reason(lemma1_instance(2.0, {0.3})), "");           // L = 1
-    EXPECT_NE(claim(id).degenerate_reason(lemma1_instance(2.0, {0.3, 0.3, 0.3})), ""); // all l equal
-    EXPECT_EQ(claim(id).degenerate_reason(lemma1_instance(2.0, u)), "");
+    EXPECT_NE(catalog_claim(id).degenerate_reason(lemma1_instance(0.0, u)), "");               // a = 0
+    EXPECT_NE(catalog_claim(id).degenerate_reason(lemma1_instance(2.0, {0.3})), "");           // L = 1
+    EXPECT_NE(catalog_claim(id).degenerate_reason(lemma1_instance(2.0, {0.3, 0.3, 0.3})), ""); // all l equal
+    EXPECT_EQ(catalog_claim(id).degenerate_reason(lemma1_instance(2.0, u)), "");
   }
   const std::vector<std::vector<double>> K = {{1, 0}, {0.5, -1}, {-2, 0.25}};
   for (const char* id : {"A.cor1", "A.cor1-tight"}) {
     SCOPED_TRACE(id);
-    EXPECT_NE(claim(id).degenerate_reason(qk_instance({0, 0}, K)), "");                  // q = 0
-    EXPECT_NE(claim(id).degenerate_reason(qk_instance({1, 2}, {{1, 0}})), "");           // L = 1
-    EXPECT_NE(claim(id).degenerate_reason(qk_instance({1, 2}, {{1, 3}, {1, 3}})), "");   // equal keys
-    EXPECT_EQ(claim(id).degenerate_reason(qk_instance({1, 2}, K)), "");
+    EXPECT_NE(catalog_claim(id).degenerate_reason(qk_instance({0, 0}, K)), "");                  // q = 0
+    EXPECT_NE(catalog_claim(id).degenerate_reason(qk_instance({1, 2}, {{1, 0}})), "");           // L = 1
+    EXPECT_NE(catalog_claim(id).degenerate_reason(qk_instance({1, 2}, {{1, 3}, {1, 3}})), "");   // equal keys
+    EXPECT_EQ(catalog_claim(id).degenerate_reason(qk_instance({1, 2}, K)), "");
   }
   for (const char* id : {"A.cor3", "C.jacobian-softmax"}) {
     SCOPED_TRACE(id);
-    EXPECT_NE(claim(id).degenerate_reason(logit_instance({1.5})), "");
-    EXPECT_NE(claim(id).degenerate_reason(logit_instance({1.5, -INFINITY, -INFINITY})), "");
-    EXPECT_EQ(claim(id).degenerate_reason(logit_instance({1.5, 1.5, -INFINITY})), "");
+    EXPECT_NE(catalog_claim(id).degenerate_reason(logit_instance({1.5})), "");
+    EXPECT_NE(catalog_claim(id).degenerate_reason(logit_instance({1.5, -INFINITY, -INFINITY})), "");
+    EXPECT_EQ(catalog_claim(id).degenerate_reason(logit_instance({1.5, 1.5, -INFINITY})), "");
   }
   Instance fd = logit_instance({0.7});
   fd.arrays["v"] = row({1.0});
-  EXPECT_NE(claim("A.fd").degenerate_reason(fd), "");
+  EXPECT_NE(catalog_claim("A.fd").degenerate_reason(fd), "");
   fd = logit_instance({0.7, -0.2});
   fd.arrays["v"] = row({0.6, 0.8});
-  EXPECT_EQ(claim("A.fd").degenerate_reason(fd), "");
+  EXPECT_EQ(catalog_claim("A.fd").degenerate_reason(fd), "");
 
   Instance lip;
   lip.scalars = {{"L", 2}};
   lip.arrays["x"] = row({1, 2});
   lip.arrays["y"] = row({1, 2});
-  EXPECT_NE(claim("C.lipschitz").degenerate_reason(lip), "");
+  EXPECT_NE(catalog_claim("C.lipschitz").degenerate_reason(lip), "");
   lip.arrays["y"] = row({1, 2.5});
-  EXPECT_EQ(claim("C.lipschitz").degenerate_reason(lip), "");
+  EXPECT_EQ(catalog_claim("C.lipschitz").degenerate_reason(lip), "");
 
-  EXPECT_NE(claim("C.taylor2").degenerate_reason(qk_instance({0, 0}, K)), "");
-  EXPECT_EQ(claim("C.taylor2").degenerate_reason(qk_instance({1, 2}, K)), "");
+  EXPECT_NE(catalog_claim("C.taylor2").degenerate_reason(qk_instance({0, 0}, K)), "");
+  EXPECT_EQ(catalog_claim("C.taylor2").degenerate_reason(qk_instance({1, 2}, K)), "");
 }
 
 // Item 1: the degenerate instances the audit listed no longer score 1 — their weights are
@@ -127,12 +121,12 @@ TEST(ClaimTightness, DegenerateInstancesAreFlaggedByTheClaimsPredicate) {
 // L = 4 keeps 1/L exact, so the Ball check decides the equality α_i = bound.
 TEST(ClaimTightness, UniformWeightsScoreNoTightness) {
   const InstanceCertificate exp0 =
-      certify(claim("A.lemma1-exp"), lemma1_instance(0.0, {0.9, -0.3, 0.1, 0.5}));
+      certify(catalog_claim("A.lemma1-exp"), lemma1_instance(0.0, {0.9, -0.3, 0.1, 0.5}));
   EXPECT_TRUE(std::isnan(exp0.tightness())) << exp0.tightness();
   const InstanceCertificate cor1 =
-      certify(claim("A.cor1"), qk_instance({0, 0}, {{1, 0}, {0.5, -1}, {-2, 0.25}, {3, 1}}));
+      certify(catalog_claim("A.cor1"), qk_instance({0, 0}, {{1, 0}, {0.5, -1}, {-2, 0.25}, {3, 1}}));
   EXPECT_TRUE(std::isnan(cor1.tightness())) << cor1.tightness();
-  const InstanceCertificate tight1 = certify(claim("A.cor1-tight"), qk_instance({1, 2}, {{1, 0}}));
+  const InstanceCertificate tight1 = certify(catalog_claim("A.cor1-tight"), qk_instance({1, 2}, {{1, 0}}));
   EXPECT_TRUE(std::isnan(tight1.tightness())) << tight1.tightness();
 }
 
@@ -146,7 +140,7 @@ TEST(ClaimTightness, LemmaOneMeasuresTheDeviationFromUniform) {
   const std::vector<double> u = {0.9, -0.3, 0.1, 0.5, -0.8, 0.2, 0.0, -0.5};
   double mean = 0;
   for (double v : u) mean += v / double(u.size());
-  const InstanceCertificate cert = certify(claim("A.lemma1-exp"), lemma1_instance(1e-6, u));
+  const InstanceCertificate cert = certify(catalog_claim("A.lemma1-exp"), lemma1_instance(1e-6, u));
   EXPECT_NEAR(side(cert, "upper").tightness(), (0.9 - mean) / 2, 1e-4);
   EXPECT_NEAR(side(cert, "lower").tightness(), (mean + 0.8) / 2, 1e-4);
   EXPECT_LT(cert.tightness(), 0.5);
@@ -154,7 +148,7 @@ TEST(ClaimTightness, LemmaOneMeasuresTheDeviationFromUniform) {
   // At a large a/T the lower side saturates at 0 instead: u = (−1, 1, 1, 1), a = 10, T = 1 gives
   // α_min = e^{−20}/(e^{−20} + 3) against C₁/L = e^{−20}/4, measured from 0 (the nearer end):
   // (C₁/L)/α_min = (e^{−20} + 3)/4 ≈ 0.75, where the slack from 1/L would read 1 − 3e-9.
-  const InstanceCertificate wide = certify(claim("A.lemma1-exp"), lemma1_instance(10, {-1, 1, 1, 1}));
+  const InstanceCertificate wide = certify(catalog_claim("A.lemma1-exp"), lemma1_instance(10, {-1, 1, 1, 1}));
   EXPECT_NEAR(side(wide, "lower").tightness(), (std::exp(-20.0) + 3) / 4, 1e-12);
 }
 
@@ -166,7 +160,7 @@ TEST(ClaimTightness, IndexedSidesReportOneFamily) {
     return f;
   };
   const Instance qk = qk_instance({0.5, -1.0}, {{1, 0}, {0.5, -1}, {-2, 0.25}});
-  const InstanceCertificate taylor = certify(claim("C.taylor2"), qk);
+  const InstanceCertificate taylor = certify(catalog_claim("C.taylor2"), qk);
   EXPECT_EQ(families(taylor), (std::set<std::string>{"identity", "remainder"}));
   for (const auto& s : taylor.sides) {
     // The Lagrange remainder e^ξ s³/6 against |s|³e^{max(s,0)}/6: tightness e^{ξ − max(s,0)} < 1.
@@ -180,15 +174,15 @@ TEST(ClaimTightness, IndexedSidesReportOneFamily) {
   Instance inj = qk;
   inj.scalars["c"] = 2.0;
   inj.scalars["phi"] = 0;
-  EXPECT_EQ(families(certify(claim("C.injectivity"), inj)),
+  EXPECT_EQ(families(certify(catalog_claim("C.injectivity"), inj)),
             (std::set<std::string>{"linear weights", "softmax differs"}));
 
   Instance lemma2 = logit_instance({0.3, -1.2, 2.0});
-  EXPECT_EQ(families(certify(claim("A.lemma2-exp"), lemma2)), (std::set<std::string>{"dalpha/dl"}));
+  EXPECT_EQ(families(certify(catalog_claim("A.lemma2-exp"), lemma2)), (std::set<std::string>{"dalpha/dl"}));
 
   Instance fd = logit_instance({0.3, -1.2, 2.0});
   fd.arrays["v"] = row({0.6, 0.0, 0.8});
-  EXPECT_EQ(families(certify(claim("A.fd"), fd)), (std::set<std::string>{"lipschitz", "derivative"}));
+  EXPECT_EQ(families(certify(catalog_claim("A.fd"), fd)), (std::set<std::string>{"lipschitz", "derivative"}));
 }
 
 Instance spike_instance(double R, double B, double eps, const std::vector<double>& s,
@@ -212,7 +206,7 @@ TEST(ClaimTightness, SpikeSoftmaxMeasuresSaturatedSlackFromTheLimit) {
   //       bound − 1/2 ≈ 2R/4 = 5e-4: ≈ 0.05 (the plain ratio is ≈ 1 − 5e-4).
   // Tolerances: 1% of each value covers the radius of 1 − p (≈ 1e-19 against 6e-16) and the
   // first-order expansions.
-  const Claim& c = claim("B.spike-softmax");
+  const Claim& c = catalog_claim("B.spike-softmax");
   const InstanceCertificate saturated = certify(c, spike_instance(1, 31, 3e-9, {31, -4}, {1, 0}));
   const double d1 = (1 + std::exp(30.0)) / (1 + std::exp(35.0));
   const double threshold = 1 / (1 + std::exp(35.0)) / 3e-9;
@@ -243,7 +237,7 @@ TEST(ClaimTightness, FiniteDifferenceSidesAreVacuousExactlyWhereTheBoundHoldsAny
   RecordProperty("seed", std::to_string(kSeed));
   std::cout << "seed " << kSeed << "\n";
   Rng rng(kSeed);
-  const Claim& c = claim("A.fd");
+  const Claim& c = catalog_claim("A.fd");
   for (long L : {2L, 5L, 16L}) {
     std::vector<double> l, v;
     for (long i = 0; i < L; ++i) {

@@ -16,12 +16,6 @@ namespace {
 
 constexpr std::uint64_t kSeed = 20250817;
 
-const Claim& claim(const std::string& id) {
-  const Claim* c = find_claim(id);
-  if (c == nullptr) throw std::runtime_error("claim not in catalog: " + id);
-  return *c;
-}
-
 RowMatrix<double> random_matrix(Rng& rng, Eigen::Index rows, Eigen::Index cols, double sd) {
   RowMatrix<double> m(rows, cols);
   for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.normal(0, sd);
@@ -68,7 +62,7 @@ TEST(PaperAThm2, ExactExpectationMatchesBruteForceEnumeration) {
   RecordProperty("seed", std::to_string(kSeed));
   SCOPED_TRACE(::testing::Message() << "seed " << kSeed);
   Rng rng(kSeed);
-  const Claim& thm2 = claim("A.thm2");
+  const Claim& thm2 = catalog_claim("A.thm2");
   for (int trial = 0; trial < 20; ++trial) {
     Instance x;
     const long L = 1 + static_cast<long>(rng.below(10));
@@ -106,7 +100,7 @@ TEST(PaperALemma2, DualDerivativeAgreesWithCentralDifferenceAndFormula) {
   Rng rng(kSeed + 1);
   for (const char* id : {"A.lemma2-exp", "A.lemma2-softplus", "A.lemma2-sigmoid", "A.lemma2-power"}) {
     SCOPED_TRACE(id);
-    const Claim& c = claim(id);
+    const Claim& c = catalog_claim(id);
     const long L = 4;
     Instance x;
     x.scalars = {{"L", double(L)}, {"T", 0.7}, {"c", 0.3}, {"a", 2.0}, {"p", 1.5}};

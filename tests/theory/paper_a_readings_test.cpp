@@ -14,12 +14,6 @@
 namespace attncert {
 namespace {
 
-const Claim& claim(const std::string& id) {
-  const Claim* c = find_claim(id);
-  if (c == nullptr) throw std::runtime_error("claim not in catalog: " + id);
-  return *c;
-}
-
 RowMatrix<double> row(std::initializer_list<double> v) {
   RowMatrix<double> m(1, static_cast<Eigen::Index>(v.size()));
   Eigen::Index i = 0;
@@ -41,26 +35,26 @@ constexpr double kTol = 1e-13;
 TEST(PaperADerived, ElementaryStepsAreDerivedAndNameTheirInequality) {
   for (const char* id : {"A.cor2-i", "A.cor2-ii", "A.thm1-random", "A.thm2"}) {
     SCOPED_TRACE(id);
-    const ClaimInfo& info = claim(id).info();
+    const ClaimInfo& info = catalog_claim(id).info();
     EXPECT_EQ(info.kind, ClaimKind::Derived);
     EXPECT_FALSE(info.derivation.empty());
   }
-  EXPECT_NE(claim("A.cor2-i").info().derivation.find("triangle"), std::string::npos);
-  EXPECT_NE(claim("A.cor2-ii").info().derivation.find("triangle"), std::string::npos);
-  EXPECT_NE(claim("A.thm1-random").info().derivation.find("Jensen"), std::string::npos);
-  EXPECT_NE(claim("A.thm2").info().derivation.find("Markov"), std::string::npos);
+  EXPECT_NE(catalog_claim("A.cor2-i").info().derivation.find("triangle"), std::string::npos);
+  EXPECT_NE(catalog_claim("A.cor2-ii").info().derivation.find("triangle"), std::string::npos);
+  EXPECT_NE(catalog_claim("A.thm1-random").info().derivation.find("Jensen"), std::string::npos);
+  EXPECT_NE(catalog_claim("A.thm2").info().derivation.find("Markov"), std::string::npos);
 }
 
 TEST(PaperAReadings, AlternativeReadingsAreTaggedReading) {
   for (const char* id : {"A.thm1-fixed-A", "A.cor2-ii-monotone", "A.thm2-full", "A.cor2-i-iff",
                          "A.thm1-sqrt-A", "A.thm1-sqrt-B", "A.thm1-sqrt-C"}) {
     SCOPED_TRACE(id);
-    const ClaimInfo& info = claim(id).info();
+    const ClaimInfo& info = catalog_claim(id).info();
     EXPECT_EQ(info.provenance, Provenance::Reading);
     EXPECT_NE(info.kind, ClaimKind::Derived);  // a reading can fail
     EXPECT_FALSE(info.note.empty());
   }
-  EXPECT_NE(claim("A.thm1-sqrt-B").info().source.find("secondary summary, not the paper's text"),
+  EXPECT_NE(catalog_claim("A.thm1-sqrt-B").info().source.find("secondary summary, not the paper's text"),
             std::string::npos);
 }
 
@@ -79,7 +73,7 @@ Instance top_n_instance(long L, long N) {
 }
 
 TEST(PaperADerived, Thm1RandomIsAnIdentityWhereJensensGapVanishes) {
-  const Claim& c = claim("A.thm1-random");
+  const Claim& c = catalog_claim("A.thm1-random");
   EXPECT_FALSE(c.degenerate_reason(top_n_instance(5, 4)).empty());
   EXPECT_TRUE(c.degenerate_reason(top_n_instance(5, 3)).empty());
   EXPECT_TRUE(c.degenerate_reason(top_n_instance(5, 1)).empty());
@@ -111,8 +105,8 @@ Instance separability_instance(RowMatrix<double> logits, RowMatrix<double> W, lo
 }
 
 TEST(PaperADerived, SeparabilityDegenerateInstances) {
-  const Claim& markov = claim("A.thm2");
-  const Claim& full = claim("A.thm2-full");
+  const Claim& markov = catalog_claim("A.thm2");
+  const Claim& full = catalog_claim("A.thm2-full");
   const auto x = [](long L, long N) {
     RowMatrix<double> l(1, L), W(L, 1);
     l.setZero();
@@ -135,12 +129,12 @@ TEST(PaperADerived, SeparabilityDegenerateInstances) {
 // Full N_s: E[N_s]/N = 1/2; Markov's N_s: 1. ξ₀ = 0, so the bound is 1: the full reading fails.
 TEST(PaperAThm2Full, NonSelectedConditionBreaksTheBoundOnHandInstance) {
   const Instance x = separability_instance(row({1, 0}), column({1, 1}), 1, 0.7);
-  const auto full = claim("A.thm2-full").evaluate_ball(x, 128);
+  const auto full = catalog_claim("A.thm2-full").evaluate_ball(x, 128);
   ASSERT_EQ(full.size(), 1u);
   EXPECT_TRUE(full[0].lhs.contains(0.5)) << full[0].lhs.str();
   EXPECT_TRUE(full[0].rhs.contains(1.0)) << full[0].rhs.str();
   EXPECT_TRUE(certainly(full[0].lhs < full[0].rhs));  // refuted on this instance
-  const auto markov = claim("A.thm2").evaluate_ball(x, 128);
+  const auto markov = catalog_claim("A.thm2").evaluate_ball(x, 128);
   EXPECT_TRUE(markov[0].lhs.contains(1.0)) << markov[0].lhs.str();
   EXPECT_FALSE(certainly(markov[0].lhs < markov[0].rhs));
 }
@@ -155,11 +149,11 @@ TEST(PaperAThm2Full, ExactExpectationOnHandInstance) {
   const Instance x = separability_instance(row({2, 1, 0}), column({1, 1, 1}), 2, 0.5);
   const double z = std::exp(2.0) + std::exp(1.0) + 1.0;
   const double bound = 1 - (std::exp(2.0) + std::exp(1.0)) / z;
-  const auto full = claim("A.thm2-full").evaluate_ball(x, 128);
+  const auto full = catalog_claim("A.thm2-full").evaluate_ball(x, 128);
   ASSERT_EQ(full.size(), 1u);
   EXPECT_TRUE(full[0].lhs.contains(0.375)) << full[0].lhs.str();
   EXPECT_NEAR(full[0].rhs.mid(), bound, kTol);
-  const auto markov = claim("A.thm2").evaluate_ball(x, 128);
+  const auto markov = catalog_claim("A.thm2").evaluate_ball(x, 128);
   EXPECT_TRUE(markov[0].lhs.contains(0.5)) << markov[0].lhs.str();
   EXPECT_NEAR(markov[0].rhs.mid(), bound, kTol);
   // Both: slack measured from 1, and a bound <= 0 is vacuous (E[N_s]/N >= 0 anyway).
@@ -185,7 +179,7 @@ Instance identical_tokens(long N, double eps) {
 }
 
 TEST(PaperACor2Iff, DominatedWithoutTheConditionRefutesNecessity) {
-  const Claim& c = claim("A.cor2-i-iff");
+  const Claim& c = catalog_claim("A.cor2-i-iff");
   const auto s = c.evaluate_ball(identical_tokens(2, 0.125), 128);
   ASSERT_EQ(s.size(), 2u);
   // necessary: min(C, 2ε − D) = min(2, 0.25) = 0.25 > ε = 0.125 (ε exact in binary).
@@ -201,7 +195,7 @@ TEST(PaperACor2Iff, DominatedWithoutTheConditionRefutesNecessity) {
 }
 
 TEST(PaperACor2Iff, NotDominatedLeavesNecessityVacuous) {
-  const auto s = claim("A.cor2-i-iff").evaluate_ball(identical_tokens(1, 0.125), 128);
+  const auto s = catalog_claim("A.cor2-i-iff").evaluate_ball(identical_tokens(1, 0.125), 128);
   ASSERT_EQ(s.size(), 2u);
   EXPECT_TRUE(certainly(s[0].lhs <= s[0].rhs));
   ASSERT_TRUE(s[0].a_priori);
@@ -220,13 +214,13 @@ TEST(PaperAThm1Sqrt, SquareRootBoundMatchesHandComputation) {
   const double e = std::exp(1.0), a0 = e / (e + 2), a1 = 1 / (e + 2);
   const double bound = (1 - a0) * 2 + std::sqrt(2 * a0 - (1 - a0));
   const double dB = std::abs(2 * a1 - a0) + std::abs(-a1 - a0);
-  const auto s = claim("A.thm1-sqrt-B").evaluate_ball(x, 128);
+  const auto s = catalog_claim("A.thm1-sqrt-B").evaluate_ball(x, 128);
   ASSERT_EQ(s.size(), 1u);
   EXPECT_NEAR(s[0].rhs.mid(), bound, kTol);
   EXPECT_NEAR(s[0].lhs.mid(), dB, kTol);
   EXPECT_EQ(s[0].rel, Relation::LessEqual);
   // The catalog's linear form differs exactly by the root: (L − N)ᾱ − (1 − ᾱ) in place of its root.
-  const auto lin = claim("A.thm1-fixed").evaluate_double(x);
+  const auto lin = catalog_claim("A.thm1-fixed").evaluate_double(x);
   EXPECT_NEAR(lin[0].rhs, (1 - a0) * 2 + (2 * a0 - (1 - a0)), kTol);
 }
 
@@ -238,7 +232,7 @@ TEST(PaperAThm1Sqrt, RootArgumentAtZeroGivesFiniteEnclosure) {
   x.arrays["X"] = column({0, 1, 3, -2});
   for (const char* id : {"A.thm1-sqrt-A", "A.thm1-sqrt-B", "A.thm1-sqrt-C"}) {
     SCOPED_TRACE(id);
-    const auto s = claim(id).evaluate_ball(x, 128);
+    const auto s = catalog_claim(id).evaluate_ball(x, 128);
     ASSERT_EQ(s.size(), 1u);
     EXPECT_TRUE(s[0].rhs.is_finite()) << s[0].rhs.str();
     EXPECT_TRUE(s[0].rhs.contains(0.75 * 3)) << s[0].rhs.str();  // d₁ = max |x_i − 0| = 3
@@ -253,7 +247,7 @@ TEST(PaperAFamilies, IndexedSidesShareOneFamily) {
   x.scalars.erase("N");
   for (const auto& [id, family] : {std::pair{"A.cor2-ii", "rate bound"}, std::pair{"A.cor2-ii-monotone", "monotone"}}) {
     SCOPED_TRACE(id);
-    const auto sides = claim(id).evaluate_double(x);
+    const auto sides = catalog_claim(id).evaluate_double(x);
     ASSERT_GE(sides.size(), 3u);
     for (const auto& s : sides) EXPECT_EQ(s.family, family) << s.name;
   }

@@ -15,12 +15,6 @@ namespace {
 
 constexpr std::uint64_t kSeed = 20231018;
 
-const Claim& claim(const std::string& id) {
-  const Claim* c = find_claim(id);
-  if (c == nullptr) throw std::runtime_error("claim not in catalog: " + id);
-  return *c;
-}
-
 // B.separation's probability by brute force in double: all 2^m sign patterns, no symmetry,
 // sums recomputed from scratch. Returns the count of patterns with |S| ≥ t; `closest` gets the
 // smallest | |S| − t | seen, so a test can tell whether double rounding could have flipped one.
@@ -60,7 +54,7 @@ TEST(PaperBSeparation, EnumeratedProbabilityIsExactAndMatchesBruteForce) {
   RecordProperty("seed", std::to_string(kSeed));
   SCOPED_TRACE(::testing::Message() << "seed " << kSeed);
   Rng rng(kSeed);
-  const Claim& sep = claim("B.separation");
+  const Claim& sep = catalog_claim("B.separation");
   int compared = 0;
   for (int trial = 0; trial < 30; ++trial) {
     const long n = 2 + static_cast<long>(rng.below(16));  // m = n − 1 ≤ 16 signs: enumeration
@@ -86,7 +80,7 @@ TEST(PaperBSeparation, MonteCarloIntervalContainsTheExactProbability) {
   RecordProperty("seed", std::to_string(kSeed));
   SCOPED_TRACE(::testing::Message() << "seed " << kSeed);
   Rng rng(kSeed + 1);
-  const Claim& sep = claim("B.separation");
+  const Claim& sep = catalog_claim("B.separation");
   for (int trial = 0; trial < 3; ++trial) {
     // m = 18 signs: Monte Carlo in the claim, 2^18 patterns here.
     const Instance x = separation_instance(rng, 19, 0.5 + trial * 0.6);
@@ -109,7 +103,7 @@ Instance selfattn_instance(double d, double n, double t, double delta, double se
 }
 
 TEST(PaperBSelfAttn, PairProbabilityIsTheExactBinomialTail) {
-  const Claim& sa = claim("B.selfattn");
+  const Claim& sa = catalog_claim("B.selfattn");
   struct Case {
     double d, t, expected;
   };
@@ -128,7 +122,7 @@ TEST(PaperBSelfAttn, PairProbabilityIsTheExactBinomialTail) {
 }
 
 TEST(PaperBSelfAttn, AllPairsMonteCarloWithTwoRowsMatchesThePairTail) {
-  const Claim& sa = claim("B.selfattn");
+  const Claim& sa = catalog_claim("B.selfattn");
   // n = 2: one pair, so P(max ≥ t*) is the binomial tail at d·t* = √(2d·ln(2/δ)).
   const double cases[][2] = {{9, 0.3}, {16, 0.45}, {25, 0.2}, {40, 0.5}};  // (d, δ), d·t* not near an integer
   for (const auto& c : cases) {
@@ -148,7 +142,7 @@ TEST(PaperBSelfAttn, AllPairsMonteCarloWithTwoRowsMatchesThePairTail) {
 
 TEST(PaperBSelfAttn, AllPairsProbabilityIsExactlyZeroWhenTheThresholdExceedsOne) {
   // d = 4, n = 16, δ = 0.01: t* = √(2 ln(24000)/4) ≈ 2.25 > 1 ≥ every |⟨a_i, a_j⟩|.
-  const auto sides = claim("B.selfattn").evaluate_ball(selfattn_instance(4, 16, 0.5, 0.01, 3), 64);
+  const auto sides = catalog_claim("B.selfattn").evaluate_ball(selfattn_instance(4, 16, 0.5, 0.01, 3), 64);
   EXPECT_TRUE(sides[1].lhs.is_zero()) << sides[1].lhs;
 }
 

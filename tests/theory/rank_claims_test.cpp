@@ -17,12 +17,6 @@ namespace {
 
 constexpr std::uint64_t kSeed = 20261203;
 
-const Claim& claim(const std::string& id) {
-  const Claim* c = find_claim(id);
-  if (c == nullptr) throw std::runtime_error("claim not in catalog: " + id);
-  return *c;
-}
-
 Instance linear_instance(long map, const RowMatrix<double>& Q, const RowMatrix<double>& K) {
   Instance x;
   x.scalars = {{"n", double(Q.rows())}, {"d", double(Q.cols())}, {"map", double(map)}};
@@ -52,7 +46,7 @@ RowMatrix<double> identity_rows() {
 // Both sides of C.rank-linear as exact balls; the certificate must decide the instance.
 void expect_exact_ranks(const Instance& x, double rank, double m) {
   SCOPED_TRACE(x.describe());
-  const Claim& c = claim("C.rank-linear");
+  const Claim& c = catalog_claim("C.rank-linear");
   for (const auto& side : c.evaluate_ball(x, 64)) {
     SCOPED_TRACE(side.name);
     EXPECT_TRUE(side.lhs.is_exact()) << side.lhs;
@@ -119,7 +113,7 @@ TEST(RankLinear, Taylor2RankIsTheNumberOfDistinctTokensUpToThree) {
 TEST(RankLinear, VacuousExactlyWhenTheFeatureDimensionReachesN) {
   RecordProperty("seed", std::to_string(kSeed));
   Rng rng(kSeed + 3);
-  const Claim& c = claim("C.rank-linear");
+  const Claim& c = catalog_claim("C.rank-linear");
   const RowMatrix<double> K8 = rows_after(rng, 8, identity_rows(), false);
   const RowMatrix<double> Q8 = rows_after(rng, 8, RowMatrix<double>(0, 3), false);
   const InstanceCertificate informative = certify_instance(c, linear_instance(0, Q8, K8));
@@ -139,12 +133,12 @@ TEST(RankLinear, ZeroRowSumIsInadmissible) {
   RowMatrix<double> Q(2, 1), K(2, 1);
   Q << 1, 2;
   K << 1, -1;  // every row of QKᵀ sums to q_i·0
-  const InstanceCertificate cert = certify_instance(claim("C.rank-linear"), linear_instance(0, Q, K));
+  const InstanceCertificate cert = certify_instance(catalog_claim("C.rank-linear"), linear_instance(0, Q, K));
   EXPECT_EQ(cert.status, InstanceStatus::Inadmissible);
 }
 
 TEST(RankSoftmax, OneTokenIsDegenerate) {
-  const Claim& c = claim("C.rank-softmax");
+  const Claim& c = catalog_claim("C.rank-softmax");
   Instance x;
   x.scalars = {{"n", 1}, {"d", 2}};
   x.arrays = {{"Q", RowMatrix<double>::Ones(1, 2)}, {"K", RowMatrix<double>::Ones(1, 2)}};
@@ -170,7 +164,7 @@ Instance collapse_instance(Rng& rng, Eigen::Index n, Eigen::Index d, long layers
 TEST(RankCollapse, LayerSidesShareOneFamilyPerInequality) {
   RecordProperty("seed", std::to_string(kSeed));
   Rng rng(kSeed + 4);
-  const auto sides = claim("C.rank-collapse").evaluate_ball(collapse_instance(rng, 4, 3, 3, 1, 1), 64);
+  const auto sides = catalog_claim("C.rank-collapse").evaluate_ball(collapse_instance(rng, 4, 3, 3, 1, 1), 64);
   ASSERT_EQ(sides.size(), 9u);
   const char* families[] = {"contraction", "dobrushin", "quadratic"};
   for (std::size_t k = 0; k < sides.size(); ++k) {
@@ -182,7 +176,7 @@ TEST(RankCollapse, LayerSidesShareOneFamilyPerInequality) {
 TEST(RankCollapse, EqualTokensAreDegenerate) {
   RecordProperty("seed", std::to_string(kSeed));
   Rng rng(kSeed + 5);
-  const Claim& c = claim("C.rank-collapse");
+  const Claim& c = catalog_claim("C.rank-collapse");
   Instance x = collapse_instance(rng, 5, 2, 2, 1, 1);
   EXPECT_EQ(c.degenerate_reason(x), "");
   RowMatrix<double>& X = x.arrays.at("X");
@@ -198,7 +192,7 @@ TEST(RankCollapse, QuadraticSideIsVacuousOnlyWhereTheContractionBoundIsSmaller) 
   RecordProperty("seed", std::to_string(kSeed));
   SCOPED_TRACE(::testing::Message() << "seed " << kSeed);
   Rng rng(kSeed + 6);
-  const Claim& c = claim("C.rank-collapse");
+  const Claim& c = catalog_claim("C.rank-collapse");
   int checked = 0;
   for (int trial = 0; trial < 20; ++trial) {
     const Instance x = collapse_instance(rng, 2 + static_cast<Eigen::Index>(rng.below(6)),

@@ -13,12 +13,6 @@
 namespace attncert {
 namespace {
 
-const Claim& claim(const std::string& id) {
-  const Claim* c = find_claim(id);
-  if (c == nullptr) throw std::runtime_error("claim not in catalog: " + id);
-  return *c;
-}
-
 const SideEnclosure& side(const InstanceCertificate& cert, const std::string& name) {
   for (const SideEnclosure& s : cert.sides) {
     if (s.name == name) return s;
@@ -41,9 +35,9 @@ TEST(StatisticalClaims, SeparationIsVacuousExactlyWhereHoeffdingsBoundReachesOne
   for (const double n : {6.0, 20.0}) {
     SCOPED_TRACE(separation_instance(n, 1.17).describe());  // n and the Monte Carlo seed mc_seed
     const InstanceCertificate low =
-        certify_instance(claim("B.separation"), separation_instance(n, 1.17));
+        certify_instance(catalog_claim("B.separation"), separation_instance(n, 1.17));
     const InstanceCertificate high =
-        certify_instance(claim("B.separation"), separation_instance(n, 1.18));
+        certify_instance(catalog_claim("B.separation"), separation_instance(n, 1.18));
     ASSERT_EQ(low.status, InstanceStatus::Proved);
     ASSERT_EQ(high.status, InstanceStatus::Proved);
     EXPECT_TRUE(low.vacuous());
@@ -59,7 +53,7 @@ Instance selfattn_instance(double d, double n, double t, double delta) {
 }
 
 TEST(StatisticalClaims, SelfAttnAllPairsSideIsVacuousWhenTheThresholdExceedsOne) {
-  const Claim& sa = claim("B.selfattn");
+  const Claim& sa = catalog_claim("B.selfattn");
   // d = 4, n = 16, δ = 0.01: t* = √(2 ln(24000)/4) ≈ 2.25 > 1 ≥ every |⟨a_i, a_j⟩|.
   const InstanceCertificate small_d = certify_instance(sa, selfattn_instance(4, 16, 0.9, 0.01));
   ASSERT_EQ(small_d.status, InstanceStatus::Proved);
@@ -77,26 +71,26 @@ TEST(StatisticalClaims, SelfAttnOnePairSideIsVacuousWhenItsBoundReachesOne) {
   // d·t² ≤ 2 ln 2 = 1.386 ⇔ 2e^{−dt²/2} ≥ 1. d = 1 is vacuous for every t ≤ 1; so is the whole
   // instance there, since t* = √(2 ln(n(n−1)/δ)) > 1 too.
   const InstanceCertificate d1 =
-      certify_instance(claim("B.selfattn"), selfattn_instance(1, 4, 1.0, 0.1));
+      certify_instance(catalog_claim("B.selfattn"), selfattn_instance(1, 4, 1.0, 0.1));
   ASSERT_EQ(d1.status, InstanceStatus::Proved);
   EXPECT_TRUE(side(d1, "one pair (exact)").vacuous());
   EXPECT_TRUE(d1.vacuous());
   const InstanceCertificate d5 =
-      certify_instance(claim("B.selfattn"), selfattn_instance(5, 4, 0.5, 0.1));
+      certify_instance(catalog_claim("B.selfattn"), selfattn_instance(5, 4, 0.5, 0.1));
   EXPECT_TRUE(side(d5, "one pair (exact)").vacuous());  // 5·0.25 = 1.25 ≤ 1.386
   const InstanceCertificate d6 =
-      certify_instance(claim("B.selfattn"), selfattn_instance(6, 4, 0.5, 0.1));
+      certify_instance(catalog_claim("B.selfattn"), selfattn_instance(6, 4, 0.5, 0.1));
   EXPECT_FALSE(side(d6, "one pair (exact)").vacuous());  // 1.5 > 1.386
 }
 
 TEST(StatisticalClaims, IntervalMethodsSayWhetherCoverageIsExactOrAsymptotic) {
   for (const char* id : {"B.separation", "B.selfattn"}) {
-    const std::string method = claim(id).info().interval_method;
+    const std::string method = catalog_claim(id).info().interval_method;
     EXPECT_NE(method.find("Clopper–Pearson"), std::string::npos) << id << ": " << method;
     EXPECT_NE(method.find("exact"), std::string::npos) << id << ": " << method;
   }
   for (const char* id : {"C.performer-unbiased", "C.performer-mse"}) {
-    const std::string method = claim(id).info().interval_method;
+    const std::string method = catalog_claim(id).info().interval_method;
     EXPECT_NE(method.find("Student t"), std::string::npos) << id << ": " << method;
     EXPECT_NE(method.find("asymptotic"), std::string::npos) << id << ": " << method;
   }
@@ -121,7 +115,7 @@ TEST(StatisticalClaims, PerformerIntervalsAreInequalitiesNotIdentities) {
   const Instance inst = performer_instance({0.1, -0.2}, {0.15, 0.05});
   for (const char* id : {"C.performer-unbiased", "C.performer-mse"}) {
     SCOPED_TRACE(id);
-    const Claim& c = claim(id);
+    const Claim& c = catalog_claim(id);
     Instance x = inst;
     if (std::string(id) == "C.performer-mse") x.scalars.erase("orthogonal");
     SCOPED_TRACE(x.describe());  // the Monte Carlo seed mc_seed is part of the instance
@@ -149,10 +143,10 @@ TEST(StatisticalClaims, PerformerNeedsAVaryingEstimator) {
   // x + y = 0: every replicate equals e^{xᵀy}, the sample variance is 0 and the t statistic is
   // undefined — outside the test's hypotheses, not a "consistent" instance.
   for (const char* id : {"C.performer-unbiased", "C.performer-mse"}) {
-    EXPECT_EQ(claim(id).admissible(performer_instance({0.1, -0.2}, {-0.1, 0.2}), 64), Tri::False)
+    EXPECT_EQ(catalog_claim(id).admissible(performer_instance({0.1, -0.2}, {-0.1, 0.2}), 64), Tri::False)
         << id;
-    EXPECT_EQ(claim(id).admissible(performer_instance({0.0}, {0.0}), 64), Tri::False) << id;
-    EXPECT_EQ(claim(id).admissible(performer_instance({0.1, -0.2}, {-0.1, 0.1}), 64), Tri::True)
+    EXPECT_EQ(catalog_claim(id).admissible(performer_instance({0.0}, {0.0}), 64), Tri::False) << id;
+    EXPECT_EQ(catalog_claim(id).admissible(performer_instance({0.1, -0.2}, {-0.1, 0.1}), 64), Tri::True)
         << id;
   }
 }
