@@ -127,6 +127,7 @@ InstanceCertificate certify_instance(const Claim& claim, const Instance& x,
     cert.precision = prec;
     cert.sides.clear();
     cert.violated.clear();
+    cert.detail.clear();  // what kept the previous precision undecided no longer applies
     try {
       const Tri ok = claim.admissible(x, prec);
       if (ok == Tri::False) {

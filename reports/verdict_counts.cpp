@@ -16,9 +16,11 @@ VerdictCounts count_verdicts(const std::vector<const Claim*>& claims,
     ++c.refuted;
     const std::string& id = claims[i]->info().id;
     switch (claims[i]->info().provenance) {
-      case Provenance::Printed: c.printed.push_back(id); break;
-      case Provenance::Reconstructed:
-      case Provenance::Classical: c.reconstructed.push_back(id); break;
+      case Provenance::Printed:
+        (claims[i]->info().adapted.empty() ? c.printed : c.printed_adapted).push_back(id);
+        break;
+      case Provenance::Reconstructed: c.reconstructed.push_back(id); break;
+      case Provenance::Classical: c.classical.push_back(id); break;
       case Provenance::Reading: c.readings.push_back(id); break;
       case Provenance::Conjecture: c.conjectures.push_back(id); break;
       case Provenance::Experiment: c.experiments.push_back(id); break;
@@ -36,8 +38,9 @@ std::string counted(const std::vector<std::string>& ids, const std::string& what
 }  // namespace
 
 std::string refutation_breakdown(const VerdictCounts& c) {
-  std::string s = fmt::format("refuted: {}, {}", counted(c.printed, "printed"),
-                              counted(c.reconstructed, "reconstructed or classical"));
+  std::string s = fmt::format("refuted: {}", counted(c.printed, "printed"));
+  if (!c.printed_adapted.empty()) s += ", " + counted(c.printed_adapted, "printed* (adapted)");
+  s += fmt::format(", {}, {}", counted(c.reconstructed, "reconstructed"), counted(c.classical, "classical"));
   if (!c.experiments.empty()) s += ", " + counted(c.experiments, "experiment");
   s += "; rejected readings: " + counted(c.readings);
   if (!c.conjectures.empty()) s += "; refuted conjectures: " + counted(c.conjectures);

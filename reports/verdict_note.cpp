@@ -42,13 +42,19 @@ std::string verdict_note(const Claim& claim, const ClaimResult& r) {
     parts.push_back(fmt::format("derived from {}", info.derivation));
   }
   if (!info.adapted.empty()) parts.push_back(fmt::format("adapted: {}", info.adapted));
-  if (r.side_tightness.size() > 1) {
+  // Every family's tightness with the number of instances it rests on, and the instances on
+  // which the family's bound constrained nothing: a tightness over 3 of 100 instances, or a side
+  // vacuous on most of them, says so here.
+  if (!r.side_tightness.empty()) {
     std::vector<std::string> families;
     for (const SideTightness& s : r.side_tightness) {
-      families.push_back(fmt::format("{} {}", s.family,
-                                     std::isnan(s.tightness) ? "—" : fmt::format("{:.6f}", s.tightness)));
+      std::string text = fmt::format("{} {} over {}", s.family,
+                                     std::isnan(s.tightness) ? "—" : fmt::format("{:.6f}", s.tightness),
+                                     s.informative);
+      if (s.vacuous > 0) text += fmt::format(" ({} vacuous)", s.vacuous);
+      families.push_back(std::move(text));
     }
-    parts.push_back(fmt::format("tightness per side: {}", fmt::join(families, ", ")));
+    parts.push_back(fmt::format("tightness per side (over informative instances): {}", fmt::join(families, ", ")));
   }
   if (r.degenerate > 0) {
     parts.push_back(fmt::format(

@@ -58,9 +58,10 @@ std::string verdict_table_text(const std::vector<const Claim*>& claims,
   s += "\nprovenance: printed* = the paper's statement, adapted as the note says; reading = an "
        "alternative reading of an ambiguous statement (refuting it rejects the reading, not the "
        "paper)\n"
-       "tightness: largest lhs/bound over the informative certified instances, per side family "
+       "tightness: how close the bound comes to failing (lhs/bound, or the gaps to a limit both "
+       "sides approach), largest over the informative certified instances, per side family "
        "(identities, degenerate and vacuous instances excluded); vacuity: fraction of sampled "
-       "instances on which the bound constrains nothing; statistical claims are \"not rejected\" "
+       "instances on which every bound constrains nothing; statistical claims are \"not rejected\" "
        "or \"rejected\" at their confidence\n";
   return s;
 }

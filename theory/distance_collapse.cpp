@@ -444,6 +444,23 @@ Tri top_n_admissible(const Instance& x) {
   return Tri::from_bool(N == std::round(N) && N >= 1 && N <= static_cast<double>(L - 1));
 }
 
+std::string one_hot_reason(const Instance& x, long top) {
+  if (top_n_admissible(x) != Tri::True || !x.has_scalar("T")) return {};
+  const auto& l = x.array("logits");
+  const std::span<const double> logits(l.data(), static_cast<std::size_t>(l.size()));
+  const std::vector<std::size_t> sel = top_n_indices(logits, top);
+  const double largest = *std::max_element(logits.begin(), logits.end());
+  double total = 0, outside = 0;
+  for (std::size_t j = 0; j < logits.size(); ++j) {
+    const double w = std::exp((logits[j] - largest) / x.scalar("T"));
+    total += w;
+    if (!std::binary_search(sel.begin(), sel.end(), j)) outside += w;
+  }
+  if (!(outside / total < kOneHotResidualWeight)) return {};
+  return fmt::format("one-hot attention: the weight outside the {} largest logits, {:.2g}, is below {:g}",
+                     top, outside / total, kOneHotResidualWeight);
+}
+
 DtildeGrowth measure_dtilde_growth(const DtildeGrowthOptions& o) {
   if (o.N < 1 || o.d < 1 || o.trials < 1 || !(o.logit_sd >= 0) || o.lengths.size() < 2) {
     throw std::invalid_argument("d̃ growth: need N, d, trials >= 1, logit_sd >= 0 and at least two lengths");

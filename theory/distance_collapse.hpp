@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -117,6 +118,16 @@ void project_top_n(Instance& x);
 /// True when the instance has logits (1×L, L >= 2, finite), X with L rows and an integer N in
 /// [1, L − 1]; False otherwise (decided exactly on the doubles).
 Tri top_n_admissible(const Instance& x);
+
+/// Residual weight below which attention counts as one-hot (see one_hot_reason).
+inline constexpr double kOneHotResidualWeight = 1e-9;
+/// "" unless the weight outside the `top` largest logits, Σ_{j∉top} α_j (computed in double from
+/// the instance's logits and T, without cancellation), is below kOneHotResidualWeight. With
+/// top = N the fixed-set bound then sits at its one-hot limit with d̃ (d̃_B → (L−N)·‖s‖ against
+/// (L−N)·M_N: all that is left is ‖s‖ ≤ M_N); with top = 1 every α_i x_i but one vanishes and the
+/// triangle and Jensen steps over random subsets hold with equality. Either way a ratio ≈ 1 says
+/// nothing about the bound.
+std::string one_hot_reason(const Instance& x, long top);
 
 /// Base of the claims over top_n_space: project_top_n and top_n_admissible.
 template <class Derived>

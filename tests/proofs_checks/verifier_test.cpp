@@ -409,6 +409,27 @@ TEST(Certificate, WideOverlappingIdentityIsNotConsistent) {
   EXPECT_EQ(certify_instance(interval, x).status, InstanceStatus::Consistent);
 }
 
+// x < x + 2^-100: undecided at 64 bits (the sum rounds), proved exactly at 128.
+class NeedsTwoPrecisions : public InequalityClaim<NeedsTwoPrecisions> {
+ public:
+  using InequalityClaim::InequalityClaim;
+  template <class T>
+  std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
+    const T v = ctx.from(x.scalar("x"));
+    return {{"strict", v, Relation::Less, T(v + ctx.from(std::ldexp(1.0, -100)))}};
+  }
+};
+
+TEST(Certificate, AProofAtAHigherPrecisionCarriesNoDetailFromTheUndecidedOne) {
+  NeedsTwoPrecisions claim(test_info("test.two-precisions"), SearchSpace{{{"x", 1, 2, false, false, ""}}, {}});
+  Instance x;
+  x.scalars = {{"x", 1.5}};
+  const InstanceCertificate c = certify_instance(claim, x);
+  EXPECT_EQ(c.status, InstanceStatus::Proved);
+  EXPECT_EQ(c.precision, 128);
+  EXPECT_EQ(c.detail, "");  // was "enclosures overlap at this precision", left from 64 bits
+}
+
 // log(exp(x)) − x == 0: the left side encloses 0 with a radius of a few ulps at the working
 // precision, and there is no scale to be relative to: the absolute rule applies.
 class ZeroIdentity : public InequalityClaim<ZeroIdentity> {

@@ -60,7 +60,7 @@ TEST(ReportDocument, VerificationHasTheNewColumnsDerivedTableCountsAndRejectedRe
   EXPECT_GT(tex.find("\\texttt{C.performer-unbiased}"), derived_table);
   EXPECT_NE(tex.find("derived from Markov{'}s inequality"), std::string::npos);
   // Counts: a printed refutation and a rejected reading are not one number.
-  EXPECT_NE(tex.find("refuted: 1 printed (A.cor3), 0 reconstructed or classical; rejected "
+  EXPECT_NE(tex.find("refuted: 1 printed (A.cor3), 0 reconstructed, 0 classical; rejected "
                      "readings: 1 (A.cor2-i-exactly)"),
             std::string::npos);
   // The rejected reading, stated, with its counterexample.

@@ -82,7 +82,10 @@ TEST(VerdictTable, AnAdaptedPrintIsPrintedStarAndTheNoteSaysWhatWasAdapted) {
 TEST(VerdictNote, ShowsPerFamilyTightnessAndDegenerateAndVacuousInstancesApart) {
   const test::ToyClaim c(toy_info("A.toy", Provenance::Printed, ClaimKind::Inequality));
   const std::string note = verdict_note(c, test::toy_survived());
-  EXPECT_NE(note.find("tightness per side: lower 0.250000, upper 0.750000"), std::string::npos) << note;
+  EXPECT_NE(note.find("tightness per side (over informative instances): lower 0.250000 over 30, "
+                      "upper 0.750000 over 28 (3 vacuous)"),
+            std::string::npos)
+      << note;
   EXPECT_NE(note.find("5 degenerate (tightness 1.000000, not counted above)"), std::string::npos) << note;
   EXPECT_NE(note.find("3 vacuous"), std::string::npos) << note;
 }
@@ -108,12 +111,24 @@ TEST(VerdictCounts, SeparatePrintedReconstructedReadingsAndConjectures) {
   EXPECT_EQ(c.refuted, 3);
   EXPECT_EQ(c.survived, 1);
   EXPECT_EQ(refutation_breakdown(c),
-            "refuted: 1 printed (A.cor3), 0 reconstructed or classical; rejected readings: 2 "
+            "refuted: 1 printed (A.cor3), 0 reconstructed, 0 classical; rejected readings: 2 "
             "(A.thm1-fixed-A, A.cor2-ii-monotone)");
   const test::ToyClaim conjecture(toy_info("conjecture", Provenance::Conjecture, ClaimKind::Inequality));
   EXPECT_EQ(refutation_breakdown(count_verdicts({&conjecture}, {test::toy_refuted()})),
-            "refuted: 0 printed, 0 reconstructed or classical; rejected readings: 0; refuted "
+            "refuted: 0 printed, 0 reconstructed, 0 classical; rejected readings: 0; refuted "
             "conjectures: 1 (conjecture)");
+}
+
+TEST(VerdictCounts, AdaptedPrintsAndClassicalStatementsAreCountedApart) {
+  ClaimInfo adapted_info = toy_info("A.cor1", Provenance::Printed, ClaimKind::Inequality);
+  adapted_info.adapted = "Delta over the keys only";
+  const test::ToyClaim adapted(adapted_info);
+  const test::ToyClaim reconstructed(toy_info("B.x", Provenance::Reconstructed, ClaimKind::Inequality));
+  const test::ToyClaim classical(toy_info("C.x", Provenance::Classical, ClaimKind::Inequality));
+  EXPECT_EQ(refutation_breakdown(count_verdicts({&adapted, &reconstructed, &classical},
+                                                {test::toy_refuted(), test::toy_refuted(), test::toy_refuted()})),
+            "refuted: 0 printed, 1 printed* (adapted) (A.cor1), 1 reconstructed (B.x), 1 classical (C.x); "
+            "rejected readings: 0");
 }
 
 }  // namespace

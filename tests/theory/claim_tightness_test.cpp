@@ -119,6 +119,23 @@ TEST(ClaimTightness, DegenerateInstancesAreFlaggedByTheClaimsPredicate) {
 // Item 1: the degenerate instances the audit listed no longer score 1 — their weights are
 // exactly uniform, which the measure from 1/L (the gap origin) reports as no tightness at all.
 // L = 4 keeps 1/L exact, so the Ball check decides the equality α_i = bound.
+// A weight is at most 1: A.cor1's upper bound e^{2Δ/T}/L is vacuous once it reaches 1, and
+// A.lemma1's C₂/L likewise.
+TEST(ClaimTightness, UpperBoundsOnAWeightAreVacuousFromOneOn) {
+  // Δ = ‖q‖·max‖k_j‖ = 1·1, T = 1, L = 2: e²/2 ≈ 3.7 ≥ 1 (vacuous); L = 8 with Δ = 0.5: e/8 < 1.
+  const InstanceCertificate wide = certify(catalog_claim("A.cor1"), qk_instance({1, 0}, {{1, 0}, {0, 1}}));
+  EXPECT_TRUE(side(wide, "upper").vacuous());
+  EXPECT_FALSE(side(wide, "lower").vacuous());
+  std::vector<std::vector<double>> keys(8, std::vector<double>{0.5, 0});
+  keys[1] = {0, 0.5};
+  const InstanceCertificate narrow = certify(catalog_claim("A.cor1"), qk_instance({1, 0}, keys));
+  EXPECT_FALSE(side(narrow, "upper").vacuous());
+  // A.lemma1-exp: C₂ = e^{2a/T}; a = 2, L = 2: e⁴/2 ≥ 1; a = 0.1, L = 4: e^{0.2}/4 < 1.
+  EXPECT_TRUE(side(certify(catalog_claim("A.lemma1-exp"), lemma1_instance(2.0, {0.5, -0.5})), "upper").vacuous());
+  EXPECT_FALSE(
+      side(certify(catalog_claim("A.lemma1-exp"), lemma1_instance(0.1, {0.5, -0.5, 0.2, 0.9})), "upper").vacuous());
+}
+
 TEST(ClaimTightness, UniformWeightsScoreNoTightness) {
   const InstanceCertificate exp0 =
       certify(catalog_claim("A.lemma1-exp"), lemma1_instance(0.0, {0.9, -0.3, 0.1, 0.5}));

@@ -72,6 +72,33 @@ Instance top_n_instance(long L, long N) {
   return x;
 }
 
+// One-hot attention: top logit 40 above the rest at T = 1 leaves weight ~4·e^-40 ≈ 2e-17 outside.
+Instance one_hot(Instance x) {
+  x.arrays["logits"](0, 0) = 40.0;
+  return x;
+}
+
+TEST(PaperADerived, Thm1FixedIsDegenerateAtOneHotAttentionAndIdenticalTokensUnderReadingsBAndC) {
+  const Claim& fixed = catalog_claim("A.thm1-fixed");
+  EXPECT_TRUE(fixed.degenerate_reason(top_n_instance(5, 1)).empty());
+  EXPECT_NE(fixed.degenerate_reason(one_hot(top_n_instance(5, 1))).find("one-hot"), std::string::npos);
+  Instance identical = top_n_instance(5, 2);
+  identical.arrays["X"].setConstant(0.7);
+  EXPECT_FALSE(fixed.degenerate_reason(identical).empty());
+  // There d̃_B equals the bound: the enclosures overlap at any precision.
+  const auto sides = fixed.evaluate_ball(identical, 256);
+  EXPECT_TRUE(sides[0].lhs.overlaps(sides[0].rhs)) << sides[0].lhs.str() << " vs " << sides[0].rhs.str();
+  // Reading A and the square-root form fail exactly there: never degenerate.
+  for (const char* id : {"A.thm1-fixed-A", "A.thm1-sqrt-B"}) {
+    EXPECT_TRUE(catalog_claim(id).degenerate_reason(identical).empty()) << id;
+    EXPECT_TRUE(catalog_claim(id).degenerate_reason(one_hot(top_n_instance(5, 1))).empty()) << id;
+  }
+  // The random-subset steps are degenerate at one-hot attention on a single token.
+  EXPECT_FALSE(catalog_claim("A.thm1-random").degenerate_reason(one_hot(top_n_instance(5, 2))).empty());
+  EXPECT_FALSE(catalog_claim("A.cor2-i").degenerate_reason(one_hot(top_n_instance(5, 2))).empty());
+  EXPECT_TRUE(catalog_claim("A.cor2-i").degenerate_reason(top_n_instance(5, 2)).empty());
+}
+
 TEST(PaperADerived, Thm1RandomIsAnIdentityWhereJensensGapVanishes) {
   const Claim& c = catalog_claim("A.thm1-random");
   EXPECT_FALSE(c.degenerate_reason(top_n_instance(5, 4)).empty());

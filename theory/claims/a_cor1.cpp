@@ -55,8 +55,9 @@ class Cor1 : public InequalityClaim<Cor1> {
     const T uniform = T(ctx.from(1.0) / L);
     const T alpha_min = quantity("alpha_min", x, ctx);
     const T lower = T(exp(-two_delta_over_t) / L);
+    // A weight is at most 1: where e^{2Δ/T}/L ≥ 1 the upper side is vacuous (a_priori).
     return {{"upper", quantity("alpha_max", x, ctx), Relation::LessEqual, T(exp(two_delta_over_t) / L),
-             "", uniform},
+             "", uniform, ctx.from(1.0)},
             {"lower", alpha_min, Relation::GreaterEqual, lower, "", nearer_limit(alpha_min, lower, ctx.from(0.0), uniform)}};
   }
 };

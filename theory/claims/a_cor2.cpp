@@ -65,6 +65,8 @@ DominantTerms<T> dominant_terms(const Instance& x, const TierContext<T>& ctx) {
 class Cor2Dominant : public TopNClaim<Cor2Dominant> {
  public:
   using TopNClaim::TopNClaim;
+  // One-hot on a single token: the triangle step holds with equality (one_hot_reason).
+  std::string degenerate_reason(const Instance& x) const override { return one_hot_reason(x, 1); }
 
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {

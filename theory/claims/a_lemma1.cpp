@@ -121,7 +121,8 @@ class Lemma1 : public InequalityClaim<Lemma1> {
     }
     const T uniform = T(ctx.from(1.0) / L);
     const T lower = T(c1 / L);
-    return {{"upper", amax, Relation::LessEqual, T(c2 / L), "", uniform},
+    // A weight is at most 1: where C₂/L ≥ 1 the upper side is vacuous (a_priori).
+    return {{"upper", amax, Relation::LessEqual, T(c2 / L), "", uniform, ctx.from(1.0)},
             {"lower", amin, Relation::GreaterEqual, lower, "", nearer_limit(amin, lower, ctx.from(0.0), uniform)}};
   }
 

@@ -2,7 +2,9 @@
 // and reading A run through the same bound), the square-root form a secondary summary
 // transcribes (each reading of d̃ its own claim) and the random selected set (reading B, a
 // Jensen step).
+#include <algorithm>
 #include <span>
+#include <string>
 
 #include "numerics/softmax.hpp"
 #include "theory/catalog.hpp"
@@ -32,6 +34,21 @@ class Thm1Fixed : public TopNClaim<Thm1Fixed> {
  public:
   Thm1Fixed(ClaimInfo info, SearchSpace space, std::vector<DtildeReading> readings, FixedBound form)
       : TopNClaim(std::move(info), std::move(space)), readings_(std::move(readings)), form_(form) {}
+
+  // Readings B and C under the linear bound: at one-hot attention both sides sit at their limits
+  // (one_hot_reason); with identical tokens (d₁ = 0) d̃_B and d̃_C equal the bound exactly, so no
+  // enclosure can decide it. Reading A and the square-root readings are not degenerate there:
+  // those are where they fail.
+  std::string degenerate_reason(const Instance& x) const override {
+    const bool reading_a = std::find(readings_.begin(), readings_.end(), DtildeReading::A) != readings_.end();
+    if (form_ != FixedBound::Linear || reading_a || top_n_admissible(x) != Tri::True) return {};
+    if (std::string reason = one_hot_reason(x, static_cast<long>(x.scalar("N"))); !reason.empty()) return reason;
+    const auto& X = x.array("X");
+    for (Eigen::Index i = 1; i < X.rows(); ++i) {
+      if (X.row(i) != X.row(0)) return {};
+    }
+    return "identical tokens: d₁ = 0 and d̃_B equals the bound";
+  }
 
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
@@ -73,7 +90,10 @@ std::string jensen_equality_reason(const Instance& x) {
 class Thm1Random : public TopNClaim<Thm1Random> {
  public:
   using TopNClaim::TopNClaim;
-  std::string degenerate_reason(const Instance& x) const override { return jensen_equality_reason(x); }
+  std::string degenerate_reason(const Instance& x) const override {
+    if (std::string reason = jensen_equality_reason(x); !reason.empty()) return reason;
+    return one_hot_reason(x, 1);
+  }
 
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
@@ -126,7 +146,9 @@ std::unique_ptr<Claim> make_thm1_sqrt(DtildeReading reading) {
   info.hypotheses = std::string("softmax weights α = softmax(l/T), tokens x_i ∈ ℝ^d, 1 ≤ N ≤ L − 1; ") +
                     kTieBreak;
   info.note = "reading: the square-root form as the summary transcribes it, read with d̃ = d̃_" + r +
-              "; the root's argument is clipped at 0 (our addition: the fragment does not say what "
+              "; the fragment is cut off just inside the root, so the root's argument "
+              "ᾱ_N(L − N) − (1 − ᾱ_N) is our completion (the linear bound's coefficient) and a refutation "
+              "may reject that completion rather than the summary; the argument is clipped at 0 (our addition: the fragment does not say what "
               "happens below 0; for the top-N set ᾱ_N ≥ N/L makes the argument ≥ (L − N)(N − 1)/L ≥ 0, so "
               "the clip only absorbs rounding). A refutation rejects this reading of the fragment, not the "
               "paper";
@@ -140,7 +162,8 @@ std::unique_ptr<Claim> make_a_thm1_fixed() {
   return std::make_unique<Thm1Fixed>(
       fixed_info("A.thm1-fixed", Provenance::Reconstructed, "readings B and C",
                  "reconstructed: the paper's d̃ formula is ambiguous to us; the bound is checked for "
-                 "readings B and C (one side each)"),
+                 "readings B and C (one side each); degenerate: one-hot attention (weight outside the top-N "
+                 "set below 1e-9: both sides at their limits) and identical tokens (d̃ equals the bound)"),
       top_n_space(64, 16), std::vector<DtildeReading>{DtildeReading::B, DtildeReading::C}, FixedBound::Linear);
 }
 
