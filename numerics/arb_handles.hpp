@@ -13,7 +13,10 @@
 #include <arb_mat.h>
 #include <arf.h>
 #include <flint/fmpq.h>
+#include <flint/fmpq_mat.h>
 #include <flint/fmpz.h>
+#include <flint/fmpz_mat.h>
+#include <flint/fmpz_vec.h>
 #include <mag.h>
 
 #include <utility>
@@ -56,12 +59,30 @@ struct FmpzOps {
   static void init(Struct* x) noexcept { fmpz_init(x); }
   static void clear(Struct* x) noexcept { fmpz_clear(x); }
   static void swap(Struct* a, Struct* b) noexcept { fmpz_swap(a, b); }
+  static Struct* vec_init(slong n) noexcept { return _fmpz_vec_init(n); }
+  static void vec_clear(Struct* v, slong n) noexcept { _fmpz_vec_clear(v, n); }
 };
 struct FmpqOps {
   using Struct = fmpq;
   static void init(Struct* x) noexcept { fmpq_init(x); }
   static void clear(Struct* x) noexcept { fmpq_clear(x); }
   static void swap(Struct* a, Struct* b) noexcept { fmpq_swap(a, b); }
+};
+struct FmpzMatOps {
+  using Struct = fmpz_mat_struct;
+  using Entry = fmpz;
+  static void init(Struct* m, slong r, slong c) noexcept { fmpz_mat_init(m, r, c); }
+  static void init(Struct* m) noexcept { fmpz_mat_init(m, 0, 0); }
+  static void clear(Struct* m) noexcept { fmpz_mat_clear(m); }
+  static void swap(Struct* a, Struct* b) noexcept { fmpz_mat_swap(a, b); }
+};
+struct FmpqMatOps {
+  using Struct = fmpq_mat_struct;
+  using Entry = fmpq;
+  static void init(Struct* m, slong r, slong c) noexcept { fmpq_mat_init(m, r, c); }
+  static void init(Struct* m) noexcept { fmpq_mat_init(m, 0, 0); }
+  static void clear(Struct* m) noexcept { fmpq_mat_clear(m); }
+  static void swap(Struct* a, Struct* b) noexcept { fmpq_mat_swap(a, b); }
 };
 struct ArbMatOps {
   using Struct = arb_mat_struct;
@@ -177,7 +198,10 @@ using FmpzHandle = Owned<FmpzOps>;
 using FmpqHandle = Owned<FmpqOps>;
 using ArbVecHandle = Vector<ArbOps>;
 using AcbVecHandle = Vector<AcbOps>;
+using FmpzVecHandle = Vector<FmpzOps>;
 using ArbMatHandle = Owned<ArbMatOps>;  // m(i, j) points to entry (i, j)
 using AcbMatHandle = Owned<AcbMatOps>;
+using FmpzMatHandle = Owned<FmpzMatOps>;
+using FmpqMatHandle = Owned<FmpqMatOps>;
 
 }  // namespace attncert::arb_handles

@@ -11,18 +11,14 @@
 
 #include <stdexcept>
 #include <utility>
-#include <vector>
 
 #include "numerics/arb_handles.hpp"
 
 namespace attncert {
 
 struct RationalMatrix::Data {
-  fmpq_mat_t m;
-  Data(slong rows, slong cols) { fmpq_mat_init(m, rows, cols); }
-  ~Data() { fmpq_mat_clear(m); }
-  Data(const Data&) = delete;
-  Data& operator=(const Data&) = delete;
+  arb_handles::FmpqMatHandle m;
+  Data(slong rows, slong cols) : m(rows, cols) {}
 };
 
 namespace {
@@ -94,10 +90,10 @@ RationalMatrix RationalMatrix::times_transpose(const RationalMatrix& other) cons
     throw std::invalid_argument(fmt::format(
         "rational matrix: A·Bᵀ needs equal column counts, got {} and {}", cols(), other.cols()));
   }
-  Data bt(fmpq_mat_ncols(other.data_->m), fmpq_mat_nrows(other.data_->m));
-  fmpq_mat_transpose(bt.m, other.data_->m);
+  arb_handles::FmpqMatHandle bt(fmpq_mat_ncols(other.data_->m), fmpq_mat_nrows(other.data_->m));
+  fmpq_mat_transpose(bt, other.data_->m);
   RationalMatrix r(rows(), other.rows());
-  fmpq_mat_mul(r.data_->m, data_->m, bt.m);
+  fmpq_mat_mul(r.data_->m, data_->m, bt);
   return r;
 }
 
@@ -127,15 +123,10 @@ long RationalMatrix::rank() const {
   const slong rows = fmpq_mat_nrows(data_->m), cols = fmpq_mat_ncols(data_->m);
   if (rows == 0 || cols == 0) return 0;
   // Scaling each row by its denominators' lcm multiplies by an invertible diagonal matrix.
-  fmpz_mat_t num;
-  fmpz_mat_init(num, rows, cols);
-  std::vector<fmpz> den(static_cast<std::size_t>(rows));
-  for (auto& d : den) fmpz_init(&d);
-  fmpq_mat_get_fmpz_mat_rowwise(num, den.data(), data_->m);
-  const long rank = fmpz_mat_rank(num);
-  for (auto& d : den) fmpz_clear(&d);
-  fmpz_mat_clear(num);
-  return rank;
+  arb_handles::FmpzMatHandle num(rows, cols);
+  arb_handles::FmpzVecHandle den(rows);
+  fmpq_mat_get_fmpz_mat_rowwise(num, den, data_->m);
+  return fmpz_mat_rank(num);
 }
 
 }  // namespace attncert

@@ -449,16 +449,14 @@ std::string one_hot_reason(const Instance& x, long top) {
   const auto& l = x.array("logits");
   const std::span<const double> logits(l.data(), static_cast<std::size_t>(l.size()));
   const std::vector<std::size_t> sel = top_n_indices(logits, top);
-  const double largest = *std::max_element(logits.begin(), logits.end());
-  double total = 0, outside = 0;
-  for (std::size_t j = 0; j < logits.size(); ++j) {
-    const double w = std::exp((logits[j] - largest) / x.scalar("T"));
-    total += w;
-    if (!std::binary_search(sel.begin(), sel.end(), j)) outside += w;
+  const std::vector<double> alpha = softmax<double>(logits, x.scalar("T"));
+  double outside = 0;  // summed directly, not as 1 − Σ_top α: no cancellation
+  for (std::size_t j = 0; j < alpha.size(); ++j) {
+    if (!std::binary_search(sel.begin(), sel.end(), j)) outside += alpha[j];
   }
-  if (!(outside / total < kOneHotResidualWeight)) return {};
+  if (!(outside < kOneHotResidualWeight)) return {};
   return fmt::format("one-hot attention: the weight outside the {} largest logits, {:.2g}, is below {:g}",
-                     top, outside / total, kOneHotResidualWeight);
+                     top, outside, kOneHotResidualWeight);
 }
 
 DtildeGrowth measure_dtilde_growth(const DtildeGrowthOptions& o) {
