@@ -2,16 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <filesystem>
 #include <fstream>
-#include <system_error>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 #include "cli/conjecture_claim.hpp"
 #include "cli/exit_codes.hpp"
@@ -70,7 +70,7 @@ std::ifstream open_counterexample_file(const std::string& path) {
 }
 
 // A tightest-instance file's tightness line: its side family's tightness re-measured on the
-// re-certified enclosures (the largest SideEnclosure::tightness of the family's sides), beside
+// re-certified enclosures (InstanceCertificate::family_tightness, as the engine measured it), beside
 // the recorded one. Throws (input error) for a file that names no family of the claim.
 std::string tightness_line(const std::string& path, const nlohmann::json& j, const InstanceCertificate& cert) {
   if (!j.contains("family") || !(j["family"].is_string() || j["family"].is_null())) {
@@ -79,17 +79,12 @@ std::string tightness_line(const std::string& path, const nlohmann::json& j, con
   const auto text = [](double t) { return std::isnan(t) ? std::string("undefined") : fmt::format("{:.6f}", t); };
   if (j["family"].is_null()) return fmt::format("tightness {} (re-certified, every side)\n", text(cert.tightness()));
   const std::string family = j["family"];
-  double t = std::numeric_limits<double>::quiet_NaN();
-  bool found = false;
-  for (const auto& s : cert.sides) {
-    if (s.family != family) continue;
-    found = true;
-    const double st = s.tightness();
-    if (!std::isnan(st) && (std::isnan(t) || st > t)) t = st;
-  }
+  const bool found = std::any_of(cert.sides.begin(), cert.sides.end(),
+                                [&](const SideEnclosure& s) { return s.family == family; });
   if (!found) throw std::invalid_argument(fmt::format("{}: the claim has no side family '{}'", path, family));
   const nlohmann::json recorded = j.value("tightness", nlohmann::json(nullptr));
-  return fmt::format("tightness {} (side family '{}', re-certified; recorded {})\n", text(t), family,
+  return fmt::format("tightness {} (side family '{}', re-certified; recorded {})\n",
+                     text(cert.family_tightness(family)), family,
                      recorded.is_number() ? text(recorded.get<double>()) : std::string("none"));
 }
 

@@ -105,6 +105,16 @@ double InstanceCertificate::tightness() const {
   return best;
 }
 
+double InstanceCertificate::family_tightness(std::string_view family) const {
+  double best = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& s : sides) {
+    if (s.family != family || s.vacuous()) continue;
+    const double r = s.tightness();
+    if (!std::isnan(r) && (std::isnan(best) || r > best)) best = r;
+  }
+  return best;
+}
+
 bool InstanceCertificate::vacuous() const {
   bool any = false;
   for (const auto& s : sides) {

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "theory/claim.hpp"
@@ -56,6 +57,10 @@ struct InstanceCertificate {
 
   /// SideEnclosure::tightness maximised over the sides; NaN when no side has one.
   double tightness() const;
+  /// One family's tightness on this instance: the largest SideEnclosure::tightness of its sides
+  /// that are not vacuous; NaN when none has one. What the engine records per family and what
+  /// replay re-measures.
+  double family_tightness(std::string_view family) const;
   /// Every side that is not an identity is vacuous (and there is at least one): the instance
   /// tests nothing.
   bool vacuous() const;

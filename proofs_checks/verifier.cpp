@@ -90,36 +90,29 @@ void record_tightness(const Claim& claim, const Instance& x, const InstanceCerti
     }
     return;
   }
-  struct FamilyOnInstance {
-    double tightness = std::numeric_limits<double>::quiet_NaN();
-    bool all_vacuous = true;
-  };
-  std::vector<std::pair<std::string, FamilyOnInstance>> families;  // order of appearance
+  std::vector<std::string> families;  // of bound sides, in order of appearance
   for (const SideEnclosure& side : cert.sides) {
-    if (side.rel == Relation::Equal) continue;
-    auto it = std::find_if(families.begin(), families.end(),
-                           [&](const auto& f) { return f.first == side.family; });
-    if (it == families.end()) it = families.insert(families.end(), {side.family, {}});
-    if (side.vacuous()) continue;
-    it->second.all_vacuous = false;
-    const double t = side.tightness();
-    if (!std::isnan(t) && (std::isnan(it->second.tightness) || t > it->second.tightness)) {
-      it->second.tightness = t;
+    if (side.rel != Relation::Equal && std::find(families.begin(), families.end(), side.family) == families.end()) {
+      families.push_back(side.family);
     }
   }
-  for (const auto& [family, on_instance] : families) {
+  for (const std::string& family : families) {
     auto it = std::find_if(result.side_tightness.begin(), result.side_tightness.end(),
                            [&](const SideTightness& f) { return f.family == family; });
     if (it == result.side_tightness.end()) {
       it = result.side_tightness.insert(result.side_tightness.end(), SideTightness{});
       it->family = family;
     }
-    if (on_instance.all_vacuous) {
+    const bool all_vacuous = std::all_of(cert.sides.begin(), cert.sides.end(), [&](const SideEnclosure& s) {
+      return s.family != family || s.rel == Relation::Equal || s.vacuous();
+    });
+    const double t = cert.family_tightness(family);
+    if (all_vacuous) {
       ++it->vacuous;
-    } else if (!std::isnan(on_instance.tightness)) {
+    } else if (!std::isnan(t)) {
       ++it->informative;
-      if (std::isnan(it->tightness) || on_instance.tightness > it->tightness) {
-        it->tightness = on_instance.tightness;
+      if (std::isnan(it->tightness) || t > it->tightness) {
+        it->tightness = t;
         it->tightest = x;
       }
     }
