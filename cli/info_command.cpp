@@ -8,8 +8,9 @@
 #include <boost/version.hpp>
 
 #include "cli/exit_codes.hpp"
-#include "proofs_checks/kernel_checks.hpp"
 #include "gpu/device.hpp"
+#include "numerics/blas.hpp"
+#include "proofs_checks/kernel_checks.hpp"
 
 namespace attncert::cli {
 
@@ -26,6 +27,7 @@ void add_info_command(CLI::App& app, int& exit_code) {
                "gives verdicts\n",
                arb_version, FLINT_VERSION);
     fmt::print("Eigen {}.{}.{}\n", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION);
+    fmt::print("products (float, double): {}\n", blas::configuration());
     const gpu::DeviceReport dev = gpu::query_devices();
     fmt::print("CUDA: {} — {}\n", dev.cuda_compiled ? "compiled (sm_80, sm_90)" : "not compiled",
                dev.message);

@@ -18,7 +18,7 @@ ATTNCERT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ATTNCERT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libboost-dev libmpfr-dev libgmp-dev libflint-dev libflint-arb-dev
-  libeigen3-dev libspectra-dev
+  libeigen3-dev libspectra-dev libblis-serial-dev
   librapidcheck-dev libgtest-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   # attncert report: pdflatex + the LaTeX packages it uses (report.pdf), pdftoppm (its test)
