@@ -42,8 +42,14 @@ KernelChoice choose_kernel() {
   return {reason};
 }
 
+// The choice, made once, then BLIS initialised with it (bli_arch_query_id reads BLIS's kernel
+// table, which only bli_init fills).
 const KernelChoice& kernel_choice() {
-  static const KernelChoice choice = choose_kernel();
+  static const KernelChoice choice = [] {
+    const KernelChoice c = choose_kernel();
+    bli_init();
+    return c;
+  }();
   return choice;
 }
 
