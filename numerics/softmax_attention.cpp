@@ -359,11 +359,20 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
         if (options.mask && vis > 0) {
           s.head(vis) += options.mask->row(row).segment(k0, vis);
           m = s.head(vis).maxCoeff();
+          if (m == -kNegInf) {
+            throw std::domain_error(fmt::format(
+                "{}: a logit plus its mask entry in row {}{} overflows {}; use a wider tier "
+                "(Mp or Ball)",
+                who<T>(), row, context, ScalarTraits<T>::name));
+          }
         }
         const T m_old = row_max(i), m_new = std::max(m_old, m);
         if (m_new == kNegInf) {  // no visible key so far
           s.setZero();
-          if (out.probabilities) tile_shift(i, k0 / tile) = T(0);
+          if (out.probabilities) {
+            out.probabilities->row(row).segment(k0, kt).setZero();
+            tile_shift(i, k0 / tile) = kNegInf;
+          }
           continue;
         }
         if (m_old != m_new) {  // rescale what was accumulated against the old maximum

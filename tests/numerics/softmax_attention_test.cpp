@@ -436,6 +436,7 @@ TEST(SoftmaxAttention, TiledDoublePathAcrossBlocksAndTilesAgreesWithBall) {
   EXPECT_EQ(r.log_sum_exp(20), -kInf);
   EXPECT_EQ(r.probabilities.row(20).cwiseAbs().maxCoeff(), 0.0);
   EXPECT_EQ(r.probabilities(530, 620), 1.0);
+  EXPECT_EQ(r.probabilities.row(400).head(300).cwiseAbs().maxCoeff(), 0.0);
   for (Index i = 0; i < 600; ++i) {
     if (i == 20) continue;
     // Σ_j p_j = Σ e_j / Σ e_j: γ_Lk twice, the divisions, and the tile rescalings (6u each).
@@ -603,6 +604,16 @@ TEST(SoftmaxAttention, BadInputThrowsClearErrors) {
     M big = Q * 1e200;
     expect_throw_with<DE>([&] { softmax_attention<double>(big, K * 1e200, V); },
                           {"logit (0, 0)", "overflows double"});
+  }
+  {  // a finite logit plus a finite mask entry beyond the double range
+    M mask = M::Zero(3, 5);
+    mask(1, 2) = std::numeric_limits<double>::max();
+    SoftmaxAttentionOptions<double> o;
+    o.set_mask(mask);
+    RowMatrix<double> Qbig = Q;
+    Qbig.row(1) = K.row(2) * 1e300;  // logit (1, 2) ~ 1e300: logit + DBL_MAX rounds to +inf
+    expect_throw_with<DE>([&] { softmax_attention<double>(Qbig, K, V, o); },
+                          {"row 1", "overflows double"});
   }
   {  // Ball: exact inputs need a precision; T must be certainly positive; precision range
     const RowMatrix<Ball> Qb = convert<Ball>(Q), Kb = convert<Ball>(K), Vb = convert<Ball>(V);
