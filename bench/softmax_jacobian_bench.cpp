@@ -8,9 +8,10 @@
 //               Householder tridiagonalisation + implicit QR, O(L³)), take the largest.
 //  (2) from logits: softmax_jacobian_norm on each logit row (includes the L exponentials)
 //      against softmax + the same dense eigensolver.
-//  (3) attention Jacobians: softmax_attention_jacobian<double> with respect to Q, K and V at
-//      L = 64, d = dv = 16 (1024 JVPs each, forming the 1024×1024 Jacobian), the batch
-//      attention_local_lipschitz runs before its SVD. Reported as a time (its products go
+//  (3) attention Jacobians: softmax_attention_jacobian<double> with respect to Q, K and V, and
+//      linear_attention_jacobian<double> (elu+1, causal) with respect to Q and V, at L = 64,
+//      d = dv = 16 (1024 JVPs each, forming the 1024×1024 Jacobian), the batch the
+//      *_local_lipschitz functions run before their SVD. Reported as a time (its products go
 //      through blas::gemm; compare against an older build of this binary for before → after).
 // Target: time ratio dense / secular >= 20 in (1). The ratios are printed after the table, with
 // the largest relative difference between the two methods' values (a sanity check, not a
@@ -138,6 +139,26 @@ void BM_SoftmaxAttentionJacobian(benchmark::State& state) {
   state.SetLabel(to_string(wrt));
 }
 
+void BM_LinearAttentionJacobian(benchmark::State& state) {
+  const auto wrt = static_cast<AttentionInput>(state.range(0));
+  Rng rng(20261204);
+  RowMatrix<double> Q(kJacobianL, kJacobianD), K(kJacobianL, kJacobianD), V(kJacobianL, kJacobianD);
+  for (RowMatrix<double>* m : {&Q, &K, &V})
+    for (Eigen::Index i = 0; i < m->size(); ++i) m->data()[i] = rng.normal();
+  const FeatureMap phi = FeatureMap::elu_plus_one();
+  for (auto _ : state) {
+    const RowMatrix<double> J =
+        linear_attention_jacobian<double>(Q, K, V, wrt, phi, 0.25, /*causal=*/true);
+    benchmark::DoNotOptimize(J.data());
+  }
+  state.SetLabel(to_string(wrt));
+}
+
+BENCHMARK(BM_LinearAttentionJacobian)
+    ->Arg(static_cast<int>(AttentionInput::Q))
+    ->Arg(static_cast<int>(AttentionInput::V))
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(1.0);
 BENCHMARK(BM_SoftmaxAttentionJacobian)
     ->Arg(static_cast<int>(AttentionInput::Q))
     ->Arg(static_cast<int>(AttentionInput::K))
