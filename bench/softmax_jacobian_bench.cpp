@@ -21,6 +21,7 @@
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -126,14 +127,25 @@ void BM_DenseEigenFromLogits(benchmark::State& state) {
 
 constexpr Eigen::Index kJacobianL = 64, kJacobianD = 16;
 
+/// Q, K, V of the attention-Jacobian benchmarks (standard normal entries).
+struct JacobianInputs {
+  RowMatrix<double> Q, K, V;
+};
+JacobianInputs jacobian_inputs(std::uint64_t seed) {
+  Rng rng(seed);
+  JacobianInputs in{RowMatrix<double>(kJacobianL, kJacobianD),
+                    RowMatrix<double>(kJacobianL, kJacobianD),
+                    RowMatrix<double>(kJacobianL, kJacobianD)};
+  for (RowMatrix<double>* m : {&in.Q, &in.K, &in.V})
+    for (Eigen::Index i = 0; i < m->size(); ++i) m->data()[i] = rng.normal();
+  return in;
+}
+
 void BM_SoftmaxAttentionJacobian(benchmark::State& state) {
   const auto wrt = static_cast<AttentionInput>(state.range(0));
-  Rng rng(20261203);
-  RowMatrix<double> Q(kJacobianL, kJacobianD), K(kJacobianL, kJacobianD), V(kJacobianL, kJacobianD);
-  for (RowMatrix<double>* m : {&Q, &K, &V})
-    for (Eigen::Index i = 0; i < m->size(); ++i) m->data()[i] = rng.normal();
+  const JacobianInputs in = jacobian_inputs(20261203);
   for (auto _ : state) {
-    const RowMatrix<double> J = softmax_attention_jacobian<double>(Q, K, V, wrt);
+    const RowMatrix<double> J = softmax_attention_jacobian<double>(in.Q, in.K, in.V, wrt);
     benchmark::DoNotOptimize(J.data());
   }
   state.SetLabel(to_string(wrt));
@@ -141,14 +153,11 @@ void BM_SoftmaxAttentionJacobian(benchmark::State& state) {
 
 void BM_LinearAttentionJacobian(benchmark::State& state) {
   const auto wrt = static_cast<AttentionInput>(state.range(0));
-  Rng rng(20261204);
-  RowMatrix<double> Q(kJacobianL, kJacobianD), K(kJacobianL, kJacobianD), V(kJacobianL, kJacobianD);
-  for (RowMatrix<double>* m : {&Q, &K, &V})
-    for (Eigen::Index i = 0; i < m->size(); ++i) m->data()[i] = rng.normal();
+  const JacobianInputs in = jacobian_inputs(20261204);
   const FeatureMap phi = FeatureMap::elu_plus_one();
   for (auto _ : state) {
     const RowMatrix<double> J =
-        linear_attention_jacobian<double>(Q, K, V, wrt, phi, 0.25, /*causal=*/true);
+        linear_attention_jacobian<double>(in.Q, in.K, in.V, wrt, phi, 0.25, /*causal=*/true);
     benchmark::DoNotOptimize(J.data());
   }
   state.SetLabel(to_string(wrt));
