@@ -9,9 +9,9 @@
 //  1. t = fl(x − shift), e = the exact rounding error (Knuth's TwoSum: additions only,
 //     exact in round to nearest without overflow), so t + e = a exactly; |e| ≤ u|t| ≤ 710u.
 //  2. n = the integer nearest fl(t·L) with L = fl(log₂e), by adding and subtracting
-//     1.5·2⁵² (exact for |t·L| < 2⁵¹, which holds on [U, O]; other lanes are replaced in 5). |t·L − t·log₂e| ≤
-//     2u·|t|·log₂e ≤ 2050u, so |n − t·log₂e| ≤ 1/2 + 2050u and |t − n·ln2| ≤ ln2/2 + 1.6e-13.
-//     n ∈ [−1021, 1024].
+//     1.5·2⁵² (exact for |t·L| < 2⁵¹; a ∈ [U, O] gives t ∈ [U, O] as U and O are doubles;
+//     lanes outside are replaced after step 5). |t·L − t·log₂e| ≤ 2u·|t|·log₂e ≤ 2050u, so
+//     |n − t·log₂e| ≤ 1/2 + 2050u, |t − n·ln2| ≤ ln2/2 + 1.6e-13 and n ∈ [−1021, 1024].
 //  3. Cody–Waite: ln2 = L1 + L2 + λ with L1 = 0x1.62e42feep-1 (32 significant bits),
 //     L2 = 0x1.a39ef35793c76p-33 and |λ| ≤ 1.2e-26. n·L1 has ≤ 43 bits: exact. a1 = t − n·L1
 //     is exact (Sterbenz: for n ≠ 0, t and n·L1 have one sign and a ratio in [1/2, 2]; fused,
@@ -27,7 +27,8 @@
 //         k-th Horner value (e₁₃ = 0), one step h_k = fl(fl(h_{k+1}·r) + ĉ_k) gives
 //         e_k ≤ ρe_{k+1} + uρ(A_{k+1} + e_{k+1}) + u(A_k + ρe_{k+1} + uρ(A_{k+1} + e_{k+1})),
 //         so e₁ ≤ 1.6334u; the last step, taken relative to e^r with |T − 1| ≤ (e^ρ − 1 + τ)e^r,
-//         adds ρe₁e^ρ + u(e^ρ − 1 + τ + ρe₁e^ρ) + u(1 + τ + …) ≤ 2.2149u.
+//         adds ρe₁e^ρ (propagated) + u(e^ρ − 1 + τ + ρe₁e^ρ) (product) + u times the
+//         unrounded sum, 1 + τ + ρe₁e^ρ + (the product's rounding) (sum): ≤ 2.2149u in all.
 //     So |p − e^r| ≤ ε_p·e^r with ε_p ≤ 2.3003u.
 //  5. y = (p·2)·2^(n−1): 2^(n−1) is a normal double (n − 1 ∈ [−1022, 1023]) built from
 //     exponent bits; p·2 and the product are exact because the result is normal: y ≥
