@@ -8,6 +8,11 @@
 //               Householder tridiagonalisation + implicit QR, O(L³)), take the largest.
 //  (2) from logits: softmax_jacobian_norm on each logit row (includes the L exponentials)
 //      against softmax + the same dense eigensolver.
+//  (3) attention Jacobians: softmax_attention_jacobian<double> with respect to Q, K and V, and
+//      linear_attention_jacobian<double> (elu+1, causal) with respect to Q and V, at L = 64,
+//      d = dv = 16 (1024 JVPs each, forming the 1024×1024 Jacobian), the batch the
+//      *_local_lipschitz functions run before their SVD. Reported as a time (its products go
+//      through blas::gemm; compare against an older build of this binary for before → after).
 // Target: time ratio dense / secular >= 20 in (1). The ratios are printed after the table, with
 // the largest relative difference between the two methods' values (a sanity check, not a
 // tolerance: the secular value is the more accurate one).
@@ -16,11 +21,13 @@
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "numerics/attention_jvp.hpp"
 #include "numerics/rng.hpp"
 #include "numerics/softmax.hpp"
 #include "numerics/softmax_jacobian.hpp"
@@ -118,6 +125,55 @@ void BM_DenseEigenFromLogits(benchmark::State& state) {
   record(state);
 }
 
+constexpr Eigen::Index kJacobianL = 64, kJacobianD = 16;
+
+/// Q, K, V of the attention-Jacobian benchmarks (standard normal entries).
+struct JacobianInputs {
+  RowMatrix<double> Q, K, V;
+};
+JacobianInputs jacobian_inputs(std::uint64_t seed) {
+  Rng rng(seed);
+  JacobianInputs in{RowMatrix<double>(kJacobianL, kJacobianD),
+                    RowMatrix<double>(kJacobianL, kJacobianD),
+                    RowMatrix<double>(kJacobianL, kJacobianD)};
+  for (RowMatrix<double>* m : {&in.Q, &in.K, &in.V})
+    for (Eigen::Index i = 0; i < m->size(); ++i) m->data()[i] = rng.normal();
+  return in;
+}
+
+void BM_SoftmaxAttentionJacobian(benchmark::State& state) {
+  const auto wrt = static_cast<AttentionInput>(state.range(0));
+  const JacobianInputs in = jacobian_inputs(20261203);
+  for (auto _ : state) {
+    const RowMatrix<double> J = softmax_attention_jacobian<double>(in.Q, in.K, in.V, wrt);
+    benchmark::DoNotOptimize(J.data());
+  }
+  state.SetLabel(to_string(wrt));
+}
+
+void BM_LinearAttentionJacobian(benchmark::State& state) {
+  const auto wrt = static_cast<AttentionInput>(state.range(0));
+  const JacobianInputs in = jacobian_inputs(20261204);
+  const FeatureMap phi = FeatureMap::elu_plus_one();
+  for (auto _ : state) {
+    const RowMatrix<double> J =
+        linear_attention_jacobian<double>(in.Q, in.K, in.V, wrt, phi, 0.25, /*causal=*/true);
+    benchmark::DoNotOptimize(J.data());
+  }
+  state.SetLabel(to_string(wrt));
+}
+
+BENCHMARK(BM_LinearAttentionJacobian)
+    ->Arg(static_cast<int>(AttentionInput::Q))
+    ->Arg(static_cast<int>(AttentionInput::V))
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(1.0);
+BENCHMARK(BM_SoftmaxAttentionJacobian)
+    ->Arg(static_cast<int>(AttentionInput::Q))
+    ->Arg(static_cast<int>(AttentionInput::K))
+    ->Arg(static_cast<int>(AttentionInput::V))
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(1.0);
 BENCHMARK(BM_SecularFromWeights)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_DenseEigenFromWeights)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_SecularFromLogits)->Unit(benchmark::kMillisecond)->MinTime(1.0);

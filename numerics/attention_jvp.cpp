@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "numerics/blas.hpp"
 #include "numerics/linear_attention.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/normaliser_jacobian.hpp"
@@ -77,17 +78,33 @@ SoftmaxPrimal<T> softmax_primal(const RowMatrix<T>& Q, const RowMatrix<T>& K,
   return p;
 }
 
+// a1·b1 + a2·b2; double's products go through blas::gemm (a Jacobian runs one tangent per
+// input entry).
+template <class T, class A1, class B1, class A2, class B2>
+RowMatrix<T> sum_of_products(const A1& a1, const B1& b1, const A2& a2, const B2& b2) {
+  RowMatrix<T> c(a1.rows(), b1.cols());
+  if constexpr (std::is_same_v<T, double>) {
+    blas::gemm(1.0, a1, b1, 0.0, c);
+    blas::gemm(1.0, a2, b2, 1.0, c);
+  } else {
+    c.noalias() = a1 * b1;
+    c.noalias() += a2 * b2;
+  }
+  return c;
+}
+
 template <class T>
 RowMatrix<T> softmax_tangent(const SoftmaxPrimal<T>& p, const RowMatrix<T>& dQ,
                              const RowMatrix<T>& dK, const RowMatrix<T>& dV) {
-  const RowMatrix<T> dS = (dQ * p.K.transpose() + p.Q * dK.transpose()) * p.c;
+  RowMatrix<T> dS = sum_of_products<T>(dQ, p.K.transpose(), p.Q, dK.transpose());
+  dS *= p.c;
   RowMatrix<T> dP(p.P.rows(), p.P.cols());
   for (Index i = 0; i < p.P.rows(); ++i) {
     T mean = T(0);
     for (Index j = 0; j < p.P.cols(); ++j) mean += p.P(i, j) * dS(i, j);
     for (Index j = 0; j < p.P.cols(); ++j) dP(i, j) = p.P(i, j) * T(dS(i, j) - mean);
   }
-  return dP * p.V + p.P * dV;
+  return sum_of_products<T>(dP, p.V, p.P, dV);
 }
 
 template <class T>
@@ -221,10 +238,10 @@ RowMatrix<T> linear_tangent(const LinearPrimal<T>& p, const RowMatrix<T>& dQ,
   const RowMatrix<T> dA =
       feature_tangent<T>(p.phi, p.Qs, RowMatrix<T>(dQ * p.scale), p.A, /*is_query=*/true);
   const RowMatrix<T> dB = feature_tangent<T>(p.phi, p.K, dK, p.B, /*is_query=*/false);
-  RowMatrix<T> dW = dA * p.B.transpose() + p.A * dB.transpose();
-  if (p.causal) dW = dW.template triangularView<Eigen::Lower>();
+  RowMatrix<T> dW = sum_of_products<T>(dA, p.B.transpose(), p.A, dB.transpose());
+  if (p.causal) dW.template triangularView<Eigen::StrictlyUpper>().setZero();
   const ColVector<T> dden = dW.rowwise().sum();
-  RowMatrix<T> dO = dW * p.V + p.W * dV;
+  RowMatrix<T> dO = sum_of_products<T>(dW, p.V, p.W, dV);
   for (Index i = 0; i < dO.rows(); ++i) {
     dO.row(i) = (dO.row(i) - p.O.row(i) * dden(i)) / p.den(i);
   }

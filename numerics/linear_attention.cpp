@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "numerics/ball.hpp"
+#include "numerics/blas.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/scalar_traits.hpp"
 #include "numerics/tier_scope.hpp"
@@ -207,6 +208,67 @@ void require_rows_ok(const std::vector<RowStatus>& status, const ColVector<T>& n
 
 // --- linear attention -------------------------------------------------------------------------
 
+// double: the same sums as the token loops of linear_attention, as matrix products by
+// blas::gemm on chunks of kLinearChunk tokens whose features are computed chunk by chunk (so
+// no L×m feature matrix is held: at L = 65536 those no longer fit in cache). Non-causal: every
+// key chunk adds fk_cᵀV_c to kv and Σ fk_c to k_sum, then O_c = fq_c·kv, den_c = fq_c·k_sum.
+// Causal: a chunk's queries see the state of the earlier chunks (fq_c·kv, fq_c·k_sum) plus
+// their own chunk's keys j ≤ i through the lower-triangular block W = tril(fq_c fk_cᵀ) (W·V_c,
+// row sums of W); then the chunk's keys join the state. Only the summation order differs from
+// the token loops (each sum is still one of Lk products).
+namespace {
+
+constexpr Index kLinearChunk = 128;
+
+void blas_linear_attention(const ConstMatrixRef<double>& Q, const ConstMatrixRef<double>& K,
+                           const ConstMatrixRef<double>& V, const FeatureMap& phi, double scale,
+                           Index offset, bool causal, LinearAttentionResult<double>& r) {
+  LinearAttentionState<double>& st = r.state;
+  const Index Lq = Q.rows(), Lk = K.rows();
+  auto key_features = [&](Index c0, Index n) {
+    return phi.key_features<double>(K.middleRows(c0, n), offset + c0);
+  };
+  auto query_features = [&](Index c0, Index n) {
+    return phi.query_features<double>(scaled<double>(Q.middleRows(c0, n), scale), offset + c0);
+  };
+  auto absorb = [&st, &V](const RowMatrix<double>& fk_c, Index c0) {
+    blas::gemm(1.0, fk_c.transpose(), V.middleRows(c0, fk_c.rows()), 1.0, st.kv);
+    st.k_sum += fk_c.colwise().sum().transpose();
+  };
+  // Output rows c0… from the state (the keys absorbed so far), then normalised or failed.
+  auto emit = [&st, &r](const RowMatrix<double>& fq_c, Index c0, const auto& add_own_chunk) {
+    auto out_c = r.output.middleRows(c0, fq_c.rows());
+    auto den_c = r.normaliser.segment(c0, fq_c.rows());
+    blas::gemm(1.0, fq_c, st.kv, 0.0, out_c);
+    blas::gemm(1.0, fq_c, st.k_sum, 0.0, den_c);
+    add_own_chunk(out_c, den_c);
+    for (Index i = c0; i < c0 + fq_c.rows(); ++i)
+      r.row_status[static_cast<std::size_t>(i)] = finish_row(r.output, i, r.normaliser(i));
+  };
+  if (!causal) {
+    for (Index c0 = 0; c0 < Lk; c0 += kLinearChunk)
+      absorb(key_features(c0, std::min(kLinearChunk, Lk - c0)), c0);
+    for (Index c0 = 0; c0 < Lq; c0 += kLinearChunk)
+      emit(query_features(c0, std::min(kLinearChunk, Lq - c0)), c0, [](auto&, auto&) {});
+    return;
+  }
+  RowMatrix<double> w(std::min(kLinearChunk, Lq), std::min(kLinearChunk, Lq));
+  for (Index c0 = 0; c0 < Lq; c0 += kLinearChunk) {
+    const Index n = std::min(kLinearChunk, Lq - c0);
+    const RowMatrix<double> fq_c = query_features(c0, n), fk_c = key_features(c0, n);
+    emit(fq_c, c0, [&](auto& out_c, auto& den_c) {
+      auto W = w.topLeftCorner(n, n);
+      blas::gemm(1.0, fq_c, fk_c.transpose(), 0.0, W);
+      W.template triangularView<Eigen::StrictlyUpper>().setZero();
+      blas::gemm(1.0, W, V.middleRows(c0, n), 1.0, out_c);
+      den_c += W.rowwise().sum();
+    });
+    absorb(fk_c, c0);
+  }
+}
+
+}  // namespace
+
 template <class T>
 LinearAttentionResult<T> linear_attention(MatrixArg<T> Q, MatrixArg<T> K, MatrixArg<T> V,
                                           const FeatureMap& phi_in, const T& scale, bool causal,
@@ -222,9 +284,7 @@ LinearAttentionResult<T> linear_attention(MatrixArg<T> Q, MatrixArg<T> K, Matrix
   const Index offset = initial ? initial->tokens : 0;
   if (offset < 0) throw std::invalid_argument(fmt::format("{}: state has {} tokens, must be >= 0", what, offset));
   const FeatureMap phi = resolve_map<T>(phi_in, offset, std::max(Q.rows(), K.rows()), what);
-  const RowMatrix<T> fq = phi.template query_features<T>(scaled<T>(Q, scale), offset);
-  const RowMatrix<T> fk = phi.template key_features<T>(K, offset);
-  const Index m = fq.cols(), dv = V.cols(), Lq = Q.rows(), Lk = K.rows();
+  const Index m = phi.feature_dim(Q.cols()), dv = V.cols(), Lq = Q.rows(), Lk = K.rows();
 
   LinearAttentionResult<T> r;
   LinearAttentionState<T>& st = r.state;
@@ -242,6 +302,15 @@ LinearAttentionResult<T> linear_attention(MatrixArg<T> Q, MatrixArg<T> K, Matrix
   }
   st.tokens = offset + Lk;
 
+  r.output = RowMatrix<T>::Constant(Lq, dv, T(0));
+  r.normaliser = ColVector<T>::Constant(Lq, T(0));
+  r.row_status.assign(static_cast<std::size_t>(Lq), RowStatus::Ok);
+  if constexpr (std::is_same_v<T, double>) {
+    blas_linear_attention(Q, K, V, phi, scale, offset, causal, r);
+    return r;
+  }
+  const RowMatrix<T> fq = phi.template query_features<T>(scaled<T>(Q, scale), offset);
+  const RowMatrix<T> fk = phi.template key_features<T>(K, offset);
   auto absorb_key = [&](Index j) {
     for (Index a = 0; a < m; ++a) {
       const T& f = fk(j, a);
@@ -249,9 +318,6 @@ LinearAttentionResult<T> linear_attention(MatrixArg<T> Q, MatrixArg<T> K, Matrix
       for (Index c = 0; c < dv; ++c) st.kv(a, c) += f * V(j, c);
     }
   };
-  r.output = RowMatrix<T>::Constant(Lq, dv, T(0));
-  r.normaliser = ColVector<T>::Constant(Lq, T(0));
-  r.row_status.assign(static_cast<std::size_t>(Lq), RowStatus::Ok);
   auto emit_query = [&](Index i) {
     T den = T(0);
     for (Index a = 0; a < m; ++a) {
