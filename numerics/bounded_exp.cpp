@@ -38,12 +38,20 @@
 // kBoundedExpRelativeError = 4u = 2⁻⁵¹ keeps a margin of 1.5×.
 //
 // Outside [U, O]: a < U gives exactly 0 (the decision uses t and e, so it is the exact a's);
-// a > O gives +inf (including every a whose e^a exceeds DBL_MAX, ln DBL_MAX = 709.7827…);
+// a > O gives +inf (decided on t and e as well; including every a whose e^a exceeds DBL_MAX,
+// ln DBL_MAX = 709.7827…);
 // x = −inf gives 0, x = +inf gives +inf, NaN gives NaN.
 //
 // Speed: the loop body is branch-free so that GCC vectorises it in each clone of
 // cpu_dispatch.hpp (AVX-512, AVX2+FMA, baseline), the clone picked at load time.
 #include "numerics/bounded_exp.hpp"
+
+// The proof needs IEEE round-to-nearest operations as written: value-changing optimisations
+// (reassociation, finite-only math) would void it silently.
+#if defined(__FAST_MATH__) || defined(__ASSOCIATIVE_MATH__) || \
+    (defined(__FINITE_MATH_ONLY__) && __FINITE_MATH_ONLY__)
+#error "bounded_exp.cpp must not be compiled with -ffast-math or its parts: its bound is proven for IEEE arithmetic"
+#endif
 
 #include <fmt/format.h>
 
@@ -105,7 +113,8 @@ inline double exp_lane(double x, double shift) {
   const std::uint64_t scale_bits = (std::bit_cast<std::uint64_t>(shifted) + 1022) << 52;
   const double y = (p * 2.0) * std::bit_cast<double>(scale_bits);
   const bool below = (t < kUnderflow) | ((t == kUnderflow) & (e < 0));  // branch-free
-  const double in_range = t > kOverflow ? std::numeric_limits<double>::infinity() : y;
+  const bool above = (t > kOverflow) | ((t == kOverflow) & (e > 0));  // the exact a's side
+  const double in_range = above ? std::numeric_limits<double>::infinity() : y;
   return below ? 0.0 : in_range;  // NaN t: both tests false, and y is NaN
 }
 

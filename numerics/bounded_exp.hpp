@@ -7,7 +7,8 @@
 // below it r = 0 (an absolute error < e^kBoundedExpUnderflow); x = −inf gives exactly 0 (a
 // masked weight); above kBoundedExpOverflow (which includes every a whose eᵃ exceeds
 // double's range) r = +inf; NaN gives NaN. The derivation of the constant is in
-// bounded_exp.cpp; tests/numerics/bounded_exp_test.cpp measures the error against MPFR.
+// bounded_exp.cpp (for IEEE double in round-to-nearest, the default mode, which attncert never
+// changes); tests/numerics/bounded_exp_test.cpp measures the error against MPFR.
 //
 // Speed: one loop compiled for AVX-512, AVX2+FMA and the baseline (function multiversioning,
 // chosen at run time), so the default portable build runs the wide version where it exists.

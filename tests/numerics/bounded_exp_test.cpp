@@ -212,6 +212,34 @@ TEST(BoundedExp, UnderflowDecidedOnTheExactArgument) {
   EXPECT_GE(above, 1);
 }
 
+// The same at the overflow threshold O: fl(x − shift) = O with the exact x − shift above O must
+// give +inf (the header's contract), at or below O the bounded value.
+TEST(BoundedExp, OverflowDecidedOnTheExactArgument) {
+  const double O = kBoundedExpOverflow;
+  int below = 0, above = 0;
+  ExactExp ref;
+  Worst worst;
+  for (int k = 1; k < 4000 && (below < 5 || above < 5); ++k) {
+    const double shift = -k * 1.23456789e-11;
+    const double x = O + shift;
+    if (x - shift != O) continue;
+    double y = -1;
+    bounded_exp(&x, shift, &y, 1);
+    ref.set(x, shift);
+    if (ref.compare(O) > 0) {
+      ++above;
+      EXPECT_EQ(y, std::numeric_limits<double>::infinity()) << "x " << x << " shift " << shift;
+    } else {
+      ++below;
+      check_point(ref, x, shift, y, worst);
+    }
+  }
+  std::printf("fl(x - shift) = O: %d cases with x - shift <= O, %d with x - shift > O\n", below,
+              above);
+  EXPECT_GE(below, 1);
+  EXPECT_GE(above, 1);
+}
+
 TEST(BoundedExp, InPlaceAndEmpty) {
   std::vector<double> x = {-1.0, 0.0, 1.0, 2.5, -3.0};
   const std::vector<double> original = x;
