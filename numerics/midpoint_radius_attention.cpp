@@ -11,14 +11,17 @@
 // (1) Products. A dot product of n terms evaluated in *any* order, with or without fma
 //     (which is all BLIS may do), puts at most n roundings on each term, so
 //       |fl(xᵀy) − xᵀy| ≤ γ_n·|x|ᵀ|y| + n·η(1 + u)ⁿ,   fl(|x|ᵀ|y|) ≥ (1 − u)ⁿ|x|ᵀ|y| − n·η(1 + u)ⁿ.
-//     Per block of query rows: Ŝ = fl(Q Kᵀ) and Â = fl(|Q||K|ᵀ) by blas::gemm. Hence with
-//     κ_d ≥ γ_d/(1 − d·u):  |Ŝ − S| ≤ e1 := κ_d·Â + d·2⁻¹⁰⁷⁴.
+//     Per block of query rows: Â = fl(|Q||K|ᵀ) by one blas::gemm, and Ŝ ≈ Q Kᵀ by one
+//     blas::gemm per chunk of 64 head-dim columns, the chunks summed by our own additions, so
+//     each product term gets at most n = 64 + #chunks − 1 roundings (n = d for d ≤ 64; for
+//     d = 128, γ_65 instead of γ_128). With κ ≥ γ_n/(1 − d·u), as the exact |Q||K|ᵀ is at
+//     most (Â + d·η(1 + u)^d)/(1 − d·u):  |Ŝ − S| ≤ e1 := κ·Â + d·2⁻¹⁰⁷⁴.
 // (2) Multiplier c = scale/T (exact real). ĉ = fl(scale/T), or for the default
 //     ĉ = fl(fl(1/fl(√d))/T) (three correctly rounded operations, d ≥ 1 so no underflow before
 //     the last): ĉ = c(1 + δ₂)(1 + δ₃)/(1 + δ₁) + e₃, so |ĉ − c| ≤ δc := 4u·|ĉ| + 2⁻¹⁰⁷⁴.
 // (3) Logits s = c·S + M (M the additive mask). t = fl(ĉ·Ŝ), ŝ = fl(t + M):
 //       |ŝ − s| ≤ u|ŝ| + (u|t| + η) + |ĉ|·e1 + δc·(|Ŝ| + e1) =: θ   (u|ŝ| only with a mask),
-//     i.e. θ = a1·Â + a2·|Ŝ| + u|t| [+ u|ŝ|] + η_θ with a1 = (|ĉ| + δc)κ_d, a2 = δc,
+//     i.e. θ = a1·Â + a2·|Ŝ| + u|t| [+ u|ŝ|] + η_θ with a1 = (|ĉ| + δc)κ, a2 = δc,
 //     η_θ = (|ĉ| + δc)·d·2⁻¹⁰⁷⁴ + η. The computed θ̂ uses constants inflated by 1 + 2⁻⁴⁰ and
 //     η_θ + 2⁻¹⁰⁷⁰: with ≤ 7 roundings (deficit ≥ (1 − u)⁷) and ≤ 4 underflows (≤ 4η) it is
 //     ≥ θ. Rows with θ̂ > 1/16 somewhere (or any non-finite Ŝ, Â, t, ŝ) go to Arb balls.
@@ -51,7 +54,7 @@
 //     with μ = 1 + 2⁻²⁰ ≥ (1 − u)^{−K−2}, and τ = 2⁻¹⁰⁰⁰·Lk·(Vmax + 1), which dominates twice
 //     every absolute term: the "tiny" terms of (6)–(7), the underflowed weights
 //     (n_uf·2e^U·2Vmax·λ/σ̂ ≤ Lk·2⁻¹⁰⁰⁵·Vmax, as σ̂ ≥ 1/2), and the underflow losses of the
-//     radius evaluation (≤ 2⁻¹⁰⁷⁰·Lk·(Vmax + 1)). Constants (κ_d, δc, λ's factors, …) are
+//     radius evaluation (≤ 2⁻¹⁰⁷⁰·Lk·(Vmax + 1)). Constants (κ, δc, λ's factors, …) are
 //     evaluated with ≤ 10 roundings and multiplied by 1 + 2⁻⁴⁰ ("up"), which makes them upper
 //     bounds of their real values.
 // (9) lse = m + log W. From (4)–(6): σ̂/λ ≤ W ≤ σ̂·e^{θmax}(1 + 2ε_e)(1 + 2γ_σ) + Lk·2e^U, so
@@ -281,6 +284,9 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
   }
 }
 
+/// Logit products are summed over head-dim chunks of this many columns (1).
+constexpr Index kLogitChunk = 64;
+
 /// Per-call constants of the derivation (all upper bounds, see the header comment).
 struct Constants {
   double c_hat;        // ĉ
@@ -295,9 +301,13 @@ Constants make_constants(Index d, const MidpointRadiusOptions& options) {
                           : (1.0 / std::sqrt(static_cast<double>(d))) / options.temperature;
   const double abs_c = std::abs(k.c_hat);
   const double delta_c = up(4 * kU * abs_c + 0x1p-1074);
+  // (1): roundings per product term: d in one GEMM, or kLogitChunk within a chunk plus one
+  // per later chunk; κ ≥ γ_n/(1 − d·u) ≤ n·u/(1 − d·u)² ≤ n·u(1 + 3d·u) as n ≤ d, d·u ≤ 2⁻³³.
+  const Index chunks = (d + kLogitChunk - 1) / kLogitChunk;
+  const double n = static_cast<double>(chunks == 1 ? d : kLogitChunk + chunks - 1);
   const double du = static_cast<double>(d) * kU;
-  const double kappa_d = up(du * (1 + 3 * du));
-  k.a1 = up((abs_c + delta_c) * kappa_d);
+  const double kappa = up(n * kU * (1 + 3 * du));
+  k.a1 = up((abs_c + delta_c) * kappa);
   k.a2 = delta_c;
   k.a3 = up(kU);
   k.eta_theta = up((abs_c + delta_c) * (static_cast<double>(d) * 0x1p-1074) + 0x1p-1074 +
@@ -306,9 +316,44 @@ Constants make_constants(Index d, const MidpointRadiusOptions& options) {
   return k;
 }
 
+/// (3) for one row: ŝ_j = fl(fl(ĉ·Ŝ_j) + M_j) into s and θ̂_j into a (which held Â_j), with
+/// Ŝ_j = s[j], or fl(s[j] + last[j]) when the last head-dim chunk is still separate. m and
+/// θmax over the unmasked keys. False when some θ̂ exceeds the limit or is not finite.
+template <bool kMask, bool kLastChunk>
+bool logits_row(double* s, const double* last, double* a, const double* mask, Index mstride,
+                Index vis, const Constants& k, double& m, double& theta_max) {
+  bool ok = true;
+  for (Index j = 0; j < vis; ++j) {
+    double mj = 0.0;
+    if constexpr (kMask) {
+      mj = mask[j * mstride];
+      if (mj == -kInf) {
+        s[j] = -kInf;
+        a[j] = 0.0;
+        continue;
+      }
+    }
+    double sj = s[j];
+    if constexpr (kLastChunk) sj += last[j];
+    const double t = k.c_hat * sj;
+    double th = k.a1 * a[j] + k.a2 * std::abs(sj) + k.a3 * std::abs(t) + k.eta_theta;
+    double x = t;
+    if constexpr (kMask) {
+      x = t + mj;
+      th += k.a3 * std::abs(x);
+    }
+    s[j] = x;
+    a[j] = th;
+    m = std::max(m, x);
+    theta_max = std::max(theta_max, th);
+    ok &= th <= kThetaLimit;  // false for NaN and ∞
+  }
+  return ok;
+}
+
 /// Scratch buffers of one head, reused across blocks (block × Lk each, never Lq × Lk).
 struct Workspace {
-  Mat q_abs, k_abs, v_abs, s, a, o_acc, o_chunk, r;
+  Mat q_abs, k_abs, v_abs, s, t, a, o_acc, o_chunk, r;
   std::vector<double> v_max, sigma, g_sum, theta_max, row_max, tau;
   std::vector<Index> n_under;
   std::vector<char> row_ok;
@@ -333,7 +378,6 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
     }
   }
   const bool masked_input = options.mask.has_value();
-  const double a4 = masked_input ? kc0.a3 : 0.0;
   const double mu = 1 + 0x1p-20;
 
   // Rows per block: about 2²⁰ logits (8 MiB per buffer) at once.
@@ -341,6 +385,8 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
   const Index bmax = std::min(block, Lq);
   ws.s.resize(bmax, Lk);
   ws.a.resize(bmax, Lk);
+  const Index d_chunks = (d + kLogitChunk - 1) / kLogitChunk;
+  if (d_chunks > 1) ws.t.resize(bmax, Lk);
   ws.q_abs.resize(bmax, d);
   ws.o_acc.resize(bmax, dv);
   ws.o_chunk.resize(bmax, dv);
@@ -375,7 +421,14 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
       auto A = ws.a.topLeftCorner(nb, kv);
       auto Qb = Q.middleRows(r0, nb);
       ws.q_abs.topRows(nb) = Qb.cwiseAbs();
-      blas::gemm(1.0, Qb, K.topRows(kv).transpose(), 0.0, S);
+      // (1): Ŝ by head-dim chunks; the last chunk is added in the logit pass.
+      auto T = ws.t.topLeftCorner(nb, kv);
+      for (Index c = 0; c < d_chunks; ++c) {
+        const Index c0 = c * kLogitChunk, w = std::min(kLogitChunk, d - c0);
+        blas::gemm(1.0, Qb.middleCols(c0, w), K.topRows(kv).middleCols(c0, w).transpose(), 0.0,
+                   c == 0 ? S : T);
+        if (c > 0 && c + 1 < d_chunks) S += T;
+      }
       blas::gemm(1.0, ws.q_abs.topRows(nb), ws.k_abs.topRows(kv).transpose(), 0.0, A);
 
       for (Index i = 0; i < nb; ++i) {
@@ -385,39 +438,16 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
         double* a = A.row(i).data();
         // (3): logits and their error bounds θ̂ (a holds θ̂ from here on).
         double m = -kInf, theta_max = 0.0;
-        bool ok = true;
-        if (!masked_input) {
-          for (Index j = 0; j < vis; ++j) {
-            const double t = kc0.c_hat * s[j];
-            const double th = kc0.a1 * a[j] + kc0.a2 * std::abs(s[j]) + kc0.a3 * std::abs(t) +
-                              kc0.eta_theta;
-            s[j] = t;
-            a[j] = th;
-            m = std::max(m, t);
-            theta_max = std::max(theta_max, th);
-            ok &= th <= kThetaLimit;  // false for NaN and ∞
-          }
-        } else {
-          const double* mrow = options.mask->data() + row * options.mask->rowStride();
-          const Index mstride = options.mask->colStride();
-          for (Index j = 0; j < vis; ++j) {
-            const double mj = mrow[j * mstride];
-            if (mj == -kInf) {
-              s[j] = -kInf;
-              a[j] = 0.0;
-              continue;
-            }
-            const double t = kc0.c_hat * s[j];
-            const double x = t + mj;
-            const double th = kc0.a1 * a[j] + kc0.a2 * std::abs(s[j]) + kc0.a3 * std::abs(t) +
-                              a4 * std::abs(x) + kc0.eta_theta;
-            s[j] = x;
-            a[j] = th;
-            m = std::max(m, x);
-            theta_max = std::max(theta_max, th);
-            ok &= th <= kThetaLimit;
-          }
-        }
+        const double* last = d_chunks > 1 ? T.row(i).data() : nullptr;
+        const double* mrow =
+            masked_input ? options.mask->data() + row * options.mask->rowStride() : nullptr;
+        const Index ms = masked_input ? options.mask->colStride() : 0;
+        const bool ok =
+            masked_input
+                ? (last ? logits_row<true, true>(s, last, a, mrow, ms, vis, kc0, m, theta_max)
+                        : logits_row<true, false>(s, last, a, mrow, ms, vis, kc0, m, theta_max))
+                : (last ? logits_row<false, true>(s, last, a, mrow, ms, vis, kc0, m, theta_max)
+                        : logits_row<false, false>(s, last, a, mrow, ms, vis, kc0, m, theta_max));
         for (Index j = vis; j < kv; ++j) {
           s[j] = 0.0;
           a[j] = 0.0;
@@ -462,14 +492,14 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
 
       // (6): N̂ by key chunks, accumulated here; (7): R = G|V| in one GEMM.
       auto O = ws.o_acc.topRows(nb);
-      auto T = ws.o_chunk.topRows(nb);
+      auto Oc = ws.o_chunk.topRows(nb);
       for (Index j0 = 0; j0 < kv; j0 += kc) {
         const Index w = std::min(kc, kv - j0);
         if (j0 == 0) {
           blas::gemm(1.0, S.middleCols(j0, w), V.middleRows(j0, w), 0.0, O);
         } else {
-          blas::gemm(1.0, S.middleCols(j0, w), V.middleRows(j0, w), 0.0, T);
-          O += T;
+          blas::gemm(1.0, S.middleCols(j0, w), V.middleRows(j0, w), 0.0, Oc);
+          O += Oc;
         }
       }
       auto R = ws.r.topRows(nb);
