@@ -304,6 +304,45 @@ TEST(MidpointRadiusAttention, LogitsBeyondDoubleFallBackToBalls) {
   EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 1u);  // the other rows stay in double
 }
 
+// ---- cancellation: actual rounding errors close to the bound --------------------------------
+// Random inputs round far below the a-priori bound (~100×), so they cannot show that a term of
+// the radius is needed. These inputs make one rounding lose a whole term.
+
+TEST(MidpointRadiusAttention, CancellingLogitProductsStayEnclosed) {
+  // q = (a, 1, −a), k_j = (a, j, a), a = 2²⁷: q·k_j = a² + j − a² = j exactly, but a sum that
+  // adds j to a² = 2⁵⁴ first loses it (ulp 4). With scale 1e-3 the logit error (≤ 2e-3) stays
+  // below the 1/16 limit, so the row is enclosed in double and its radius must cover it.
+  const double a = 0x1p27;
+  Problem p;
+  p.Lq = 2, p.Lk = 6, p.d = 3, p.dv = 2;
+  p.q = {a, 1, -a, a, 2, -a};
+  for (int j = 0; j < 6; ++j) {
+    p.k.insert(p.k.end(), {a, static_cast<double>(j), a});
+    p.v.insert(p.v.end(), {static_cast<double>(j % 3) - 1.0, 0.5 * j});
+  }
+  p.options.scale = 1e-3;
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.count(RowTier::Double), 2u);
+}
+
+TEST(MidpointRadiusAttention, CancellingValueSumsStayEnclosed) {
+  // Q = 0: every weight is exactly 1. V's first column (2⁵⁴, 2, …, 2 (20 times), −2⁵⁴): the
+  // exact sum is 40, a sum that adds the 2s to 2⁵⁴ first loses each (a tie, rounded to even).
+  // Lost: 40/22 in O, more than the exp's share ε_e·Σ|v|/σ of the radius (≈ 0.73): the PV
+  // rounding term γ_PV·Σ|v|/σ is needed.
+  Problem p;
+  p.Lq = 1, p.Lk = 22, p.d = 2, p.dv = 2;
+  p.q = {0, 0};
+  for (int j = 0; j < 22; ++j) {
+    p.k.insert(p.k.end(), {1.0 + j, 2.0 - j});
+    p.v.insert(p.v.end(), {j == 0 ? 0x1p54 : j == 21 ? -0x1p54 : 2.0, 1.0});
+  }
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.count(RowTier::Double), 1u);
+  std::printf("computed O = %.17g, exact 40/22 = %.17g, radius %.3g\n", enc.output_mid[0],
+              40.0 / 22, enc.output_rad[0]);
+}
+
 // ---- Mp reference ---------------------------------------------------------------------------
 
 TEST(MidpointRadiusAttention, ContainsMpReferenceAt256Bits) {
