@@ -253,8 +253,10 @@ TEST(MidpointRadiusAttention, EdgeShapes) {
   struct Shape {
     Index Lq, Lk, d, dv;
   };
+  // d = 256 and d = 40 exercise the head-dim chunks (32 columns: 8 chunks, and 32 + 8), and
+  // Lk = 300 the key chunks and their groups (64 keys: 5 chunks in groups of 3).
   for (const Shape& s : {Shape{1, 1, 1, 1}, Shape{4, 6, 1, 2}, Shape{3, 5, 256, 4},
-                         Shape{1, 9, 8, 3}}) {
+                         Shape{5, 7, 40, 3}, Shape{1, 9, 8, 3}, Shape{6, 300, 16, 4}}) {
     const std::uint64_t seed = 1500 + static_cast<std::uint64_t>(s.d + s.Lk);
     SCOPED_TRACE("seed " + std::to_string(seed));
     Problem p = random_problem(seed, s.Lq, s.Lk, s.d, s.dv);
