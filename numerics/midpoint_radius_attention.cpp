@@ -71,6 +71,7 @@
 #include <algorithm>
 #include <cfenv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -82,6 +83,7 @@
 #include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/blas.hpp"
+#include "numerics/cpu_dispatch.hpp"
 #include "numerics/bounded_exp.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/softmax_attention.hpp"
@@ -320,32 +322,30 @@ Constants make_constants(Index d, const MidpointRadiusOptions& options) {
   return k;
 }
 
-/// (3) for one row: ŝ_j = fl(fl(ĉ·Ŝ_j) + M_j) into s and θ̂_j into a (which held Â_j), with
-/// Ŝ_j = s[j], or fl(s[j] + last[j]) when the last head-dim chunk is still separate. m and
-/// θmax over the unmasked keys. False when some θ̂ exceeds the limit or is not finite.
-template <bool kMask, bool kLastChunk>
-bool logits_row(double* s, const double* last, double* a, const double* mask, Index mstride,
-                Index vis, const Constants& k, double& m, double& theta_max) {
+/// θ̂ of (3) without the mask's u|ŝ| (Lanes in logits_lanes spell out the same expression).
+inline double theta(double a_hat, double s_hat, double t, const Constants& k) {
+  return k.a1 * a_hat + k.a2 * std::abs(s_hat) + k.a3 * std::abs(t) + k.eta_theta;
+}
+
+/// (3) for one row with a mask: ŝ_j = fl(fl(ĉ·Ŝ_j) + M_j) into s and θ̂_j into a (which held
+/// Â_j), with Ŝ_j = s[j], or fl(s[j] + last[j]) when the last head-dim chunk is still
+/// separate. m and θmax over the unmasked keys. False when some θ̂ exceeds the limit or is
+/// not finite.
+bool logits_row_masked(double* s, const double* last, double* a, const double* mask,
+                       Index mstride, Index vis, const Constants& k, double& m,
+                       double& theta_max) {
   bool ok = true;
   for (Index j = 0; j < vis; ++j) {
-    double mj = 0.0;
-    if constexpr (kMask) {
-      mj = mask[j * mstride];
-      if (mj == -kInf) {
-        s[j] = -kInf;
-        a[j] = 0.0;
-        continue;
-      }
+    const double mj = mask[j * mstride];
+    if (mj == -kInf) {
+      s[j] = -kInf;
+      a[j] = 0.0;
+      continue;
     }
-    double sj = s[j];
-    if constexpr (kLastChunk) sj += last[j];
+    const double sj = last ? s[j] + last[j] : s[j];
     const double t = k.c_hat * sj;
-    double th = k.a1 * a[j] + k.a2 * std::abs(sj) + k.a3 * std::abs(t) + k.eta_theta;
-    double x = t;
-    if constexpr (kMask) {
-      x = t + mj;
-      th += k.a3 * std::abs(x);
-    }
+    const double x = t + mj;
+    const double th = theta(a[j], sj, t, k) + k.a3 * std::abs(x);
     s[j] = x;
     a[j] = th;
     m = std::max(m, x);
@@ -354,6 +354,121 @@ bool logits_row(double* s, const double* last, double* a, const double* mask, In
   }
   return ok;
 }
+
+// The unmasked row passes, in 8-lane vectors (GCC vector extensions) so that each CPU clone
+// (cpu_dispatch.hpp) runs them at its width. Lane order only changes the order of sums, which
+// the bounds of (6) allow.
+using Lanes = double __attribute__((vector_size(64)));
+constexpr Index kLanes = sizeof(Lanes) / sizeof(double);
+
+// Loads and stores through memcpy (unaligned); helpers taking or returning Lanes by value
+// would change the ABI between clones (-Wpsabi), so the operations are written out.
+#define ATTNCERT_LOAD(x, p) std::memcpy(&(x), (p), sizeof(Lanes))
+#define ATTNCERT_STORE(p, x) std::memcpy((p), &(x), sizeof(Lanes))
+
+struct LogitScan {
+  double m, theta_max;
+  bool ok;  // every θ̂ finite and ≤ kThetaLimit
+};
+
+/// (3) for one row without a mask (see logits_row_masked).
+template <bool kLastChunk>
+[[gnu::always_inline]] inline LogitScan logits_lanes(double* s, const double* last, double* a,
+                                                     Index n, const Constants& k) {
+  const Lanes c = Lanes{} + k.c_hat, a1 = Lanes{} + k.a1, a2 = Lanes{} + k.a2,
+              a3 = Lanes{} + k.a3, eta = Lanes{} + k.eta_theta;
+  Lanes mv = Lanes{} - kInf, tv = {}, nonfinite = {};
+  Index j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    Lanes sj, aj;
+    ATTNCERT_LOAD(sj, s + j);
+    if constexpr (kLastChunk) {
+      Lanes lj;
+      ATTNCERT_LOAD(lj, last + j);
+      sj += lj;
+    }
+    ATTNCERT_LOAD(aj, a + j);
+    const Lanes t = c * sj;
+    const Lanes th = a1 * aj + a2 * (sj < 0 ? -sj : sj) + a3 * (t < 0 ? -t : t) + eta;  // theta()
+    ATTNCERT_STORE(s + j, t);
+    ATTNCERT_STORE(a + j, th);
+    mv = t > mv ? t : mv;
+    tv = th > tv ? th : tv;
+    nonfinite += th - th;  // NaN once some θ̂ is ∞ or NaN
+  }
+  LogitScan r{-kInf, 0.0, true};
+  double z = 0.0;
+  for (; j < n; ++j) {
+    const double sj = kLastChunk ? s[j] + last[j] : s[j];
+    const double t = k.c_hat * sj;
+    const double th = theta(a[j], sj, t, k);
+    s[j] = t;
+    a[j] = th;
+    r.m = t > r.m ? t : r.m;
+    r.theta_max = th > r.theta_max ? th : r.theta_max;
+    z += th - th;
+  }
+  for (Index l = 0; l < kLanes; ++l) {
+    r.m = mv[l] > r.m ? mv[l] : r.m;
+    r.theta_max = tv[l] > r.theta_max ? tv[l] : r.theta_max;
+    z += nonfinite[l];
+  }
+  r.ok = z == 0 && r.theta_max <= kThetaLimit;
+  return r;
+}
+
+ATTNCERT_CPU_CLONES LogitScan logits_row(double* s, const double* last, double* a, Index n,
+                                         const Constants& k) {
+  return last ? logits_lanes<true>(s, last, a, n, k) : logits_lanes<false>(s, last, a, n, k);
+}
+
+struct WeightSums {
+  double sigma, g_sum;  // σ̂ and Σ_j G_j
+};
+
+/// (4)/(7) for one row: G_j = ŵ_j·(θ̂_j(1 + θ̂_j)·c1 + c0) into a (which held θ̂), and σ̂, ΣG
+/// summed by key chunks of kKeyChunk and groups of `group_keys` keys (6).
+ATTNCERT_CPU_CLONES WeightSums weights_row(const double* w, double* a, Index n,
+                                           Index group_keys, double c1, double c0) {
+  const Lanes c1v = Lanes{} + c1, c0v = Lanes{} + c0;
+  WeightSums total{0.0, 0.0};
+  for (Index g0 = 0; g0 < n; g0 += group_keys) {
+    WeightSums group{0.0, 0.0};
+    for (Index j0 = g0; j0 < std::min(n, g0 + group_keys); j0 += kKeyChunk) {
+      const Index j1 = std::min(n, j0 + kKeyChunk);
+      Lanes wv = {}, gv = {};
+      Index j = j0;
+      for (; j + kLanes <= j1; j += kLanes) {
+        Lanes th, x;
+        ATTNCERT_LOAD(th, a + j);
+        ATTNCERT_LOAD(x, w + j);
+        const Lanes gj = x * ((th * (1 + th)) * c1v + c0v);
+        ATTNCERT_STORE(a + j, gj);
+        wv += x;
+        gv += gj;
+      }
+      WeightSums chunk{0.0, 0.0};
+      for (; j < j1; ++j) {
+        const double gj = w[j] * ((a[j] * (1 + a[j])) * c1 + c0);
+        a[j] = gj;
+        chunk.sigma += w[j];
+        chunk.g_sum += gj;
+      }
+      for (Index l = 0; l < kLanes; ++l) {
+        chunk.sigma += wv[l];
+        chunk.g_sum += gv[l];
+      }
+      group.sigma += chunk.sigma;
+      group.g_sum += chunk.g_sum;
+    }
+    total.sigma += group.sigma;
+    total.g_sum += group.g_sum;
+  }
+  return total;
+}
+
+#undef ATTNCERT_LOAD
+#undef ATTNCERT_STORE
 
 /// Scratch buffers of one head, reused across blocks (block × Lk each, never Lq × Lk).
 struct Workspace {
@@ -443,15 +558,15 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
         // (3): logits and their error bounds θ̂ (a holds θ̂ from here on).
         double m = -kInf, theta_max = 0.0;
         const double* last = d_chunks > 1 ? T.row(i).data() : nullptr;
-        const double* mrow =
-            masked_input ? options.mask->data() + row * options.mask->rowStride() : nullptr;
-        const Index ms = masked_input ? options.mask->colStride() : 0;
-        const bool ok =
-            masked_input
-                ? (last ? logits_row<true, true>(s, last, a, mrow, ms, vis, kc0, m, theta_max)
-                        : logits_row<true, false>(s, last, a, mrow, ms, vis, kc0, m, theta_max))
-                : (last ? logits_row<false, true>(s, last, a, mrow, ms, vis, kc0, m, theta_max)
-                        : logits_row<false, false>(s, last, a, mrow, ms, vis, kc0, m, theta_max));
+        bool ok = true;
+        if (masked_input) {
+          const double* mrow = options.mask->data() + row * options.mask->rowStride();
+          ok = logits_row_masked(s, last, a, mrow, options.mask->colStride(), vis, kc0, m,
+                                 theta_max);
+        } else {
+          const LogitScan scan = logits_row(s, last, a, vis, kc0);
+          m = scan.m, theta_max = scan.theta_max, ok = scan.ok;
+        }
         for (Index j = vis; j < kv; ++j) {
           s[j] = 0.0;
           a[j] = 0.0;
@@ -469,28 +584,9 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
         }
         // (4): weights (masked pairs: ŝ = −inf gives ŵ = 0 exactly).
         bounded_exp(s, m, s, static_cast<std::size_t>(vis));
-        // (4)/(7): G = ŵ∘Φ̂ into a; σ̂ by key chunks and groups (6), ΣG likewise.
-        double sigma = 0.0, g_sum = 0.0;
-        for (Index g0 = 0; g0 < vis; g0 += group_keys) {
-          double group_sum = 0.0, group_g = 0.0;
-          for (Index j0 = g0; j0 < std::min(vis, g0 + group_keys); j0 += kKeyChunk) {
-            const Index j1 = std::min(vis, j0 + kKeyChunk);
-            double part = 0.0, g_part = 0.0;
-            for (Index j = j0; j < j1; ++j) {
-              const double th = a[j];
-              const double gj = s[j] * ((th * (1 + th)) * c1 + c0);
-              a[j] = gj;
-              part += s[j];
-              g_part += gj;
-            }
-            group_sum += part;
-            group_g += g_part;
-          }
-          sigma += group_sum;
-          g_sum += group_g;
-        }
-        ws.sigma[i] = sigma;
-        ws.g_sum[i] = g_sum;
+        const WeightSums sums = weights_row(s, a, vis, group_keys, c1, c0);
+        ws.sigma[i] = sums.sigma;
+        ws.g_sum[i] = sums.g_sum;
         ws.theta_max[i] = theta_max;
         ws.row_max[i] = m;
         ws.row_ok[i] = 1;

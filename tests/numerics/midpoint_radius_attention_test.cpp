@@ -311,20 +311,29 @@ TEST(MidpointRadiusAttention, LogitsBeyondDoubleFallBackToBalls) {
 // the radius is needed. These inputs make one rounding lose a whole term.
 
 TEST(MidpointRadiusAttention, CancellingLogitProductsStayEnclosed) {
-  // q = (a, 1, −a), k_j = (a, j, a), a = 2²⁷: q·k_j = a² + j − a² = j exactly, but a sum that
-  // adds j to a² = 2⁵⁴ first loses it (ulp 4). With scale 1e-3 the logit error (≤ 2e-3) stays
-  // below the 1/16 limit, so the row is enclosed in double and its radius must cover it.
+  // q = (a, 1, −a) and (a, 2, −a), a = 2²⁷. One key is (a, 1, a): q·k = a² + 1 − a² exactly,
+  // but a sum that adds 1 (or 2) to a² = 2⁵⁴ first loses it (ulp 4). The other keys (0, x, 0)
+  // give exact small products and a negligible θ, so that key's own θ term must cover the
+  // error. It sits at key 3 (the 8-lane loop) or key 18 (the loop's scalar tail). Scale 1e-3
+  // keeps its θ ≈ 0.012 below the 1/16 limit (the rows stay in double).
   const double a = 0x1p27;
-  Problem p;
-  p.Lq = 2, p.Lk = 6, p.d = 3, p.dv = 2;
-  p.q = {a, 1, -a, a, 2, -a};
-  for (int j = 0; j < 6; ++j) {
-    p.k.insert(p.k.end(), {a, static_cast<double>(j), a});
-    p.v.insert(p.v.end(), {static_cast<double>(j % 3) - 1.0, 0.5 * j});
+  for (int special : {3, 18}) {
+    SCOPED_TRACE("cancelling key " + std::to_string(special));
+    Problem p;
+    p.Lq = 2, p.Lk = 20, p.d = 3, p.dv = 2;
+    p.q = {a, 1, -a, a, 2, -a};
+    for (int j = 0; j < 20; ++j) {
+      if (j == special) {
+        p.k.insert(p.k.end(), {a, 1, a});
+      } else {
+        p.k.insert(p.k.end(), {0, 0.25 * (j % 5), 0});
+      }
+      p.v.insert(p.v.end(), {static_cast<double>(j % 3) - 1.0, 0.5 * j});
+    }
+    p.options.scale = 1e-3;
+    const AttentionEnclosure enc = expect_contained(p);
+    EXPECT_EQ(enc.count(RowTier::Double), 2u);
   }
-  p.options.scale = 1e-3;
-  const AttentionEnclosure enc = expect_contained(p);
-  EXPECT_EQ(enc.count(RowTier::Double), 2u);
 }
 
 TEST(MidpointRadiusAttention, CancellingValueSumsStayEnclosed) {
