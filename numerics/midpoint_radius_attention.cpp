@@ -14,8 +14,9 @@
 //     Per block of query rows: Â = fl(|Q||K|ᵀ) by one blas::gemm, and Ŝ ≈ Q Kᵀ by one
 //     blas::gemm per chunk of 32 head-dim columns, the chunks summed by our own additions, so
 //     each product term gets at most n = 32 + #chunks − 1 roundings (n = d for d ≤ 32; for
-//     d = 128, γ_35 instead of γ_128: this term dominates the radius). With κ ≥ γ_n/(1 − d·u), as the exact |Q||K|ᵀ is at
-//     most (Â + d·η(1 + u)^d)/(1 − d·u):  |Ŝ − S| ≤ e1 := κ·Â + d·2⁻¹⁰⁷⁴.
+//     d = 128, γ_35 instead of γ_128: this term dominates the radius). With κ ≥ γ_n/(1 − d·u),
+//     as the exact |Q||K|ᵀ is at most (Â + d·η(1 + u)^d)/(1 − d·u):
+//       |Ŝ − S| ≤ e1 := κ·Â + d·2⁻¹⁰⁷⁴.
 // (2) Multiplier c = scale/T (exact real). ĉ = fl(scale/T), or for the default
 //     ĉ = fl(fl(1/fl(√d))/T) (three correctly rounded operations, d ≥ 1 so no underflow before
 //     the last): ĉ = c(1 + δ₂)(1 + δ₃)/(1 + δ₁) + e₃, so |ĉ − c| ≤ δc := 4u·|ĉ| + 2⁻¹⁰⁷⁴.
@@ -24,7 +25,8 @@
 //     i.e. θ = a1·Â + a2·|Ŝ| + u|t| [+ u|ŝ|] + η_θ with a1 = (|ĉ| + δc)κ, a2 = δc,
 //     η_θ = (|ĉ| + δc)·d·2⁻¹⁰⁷⁴ + η. The computed θ̂ uses constants inflated by 1 + 2⁻⁴⁰ and
 //     η_θ + 2⁻¹⁰⁷⁰: with ≤ 7 roundings (deficit ≥ (1 − u)⁷) and ≤ 4 underflows (≤ 4η) it is
-//     ≥ θ. Rows with θ̂ > 1/16 somewhere (or any non-finite Ŝ, Â, t, ŝ) go to Arb balls.
+//     ≥ θ. Rows with θ̂ > 1/16 somewhere (or any non-finite Ŝ, Â, t, ŝ) go to Arb balls,
+//     as do rows whose output or radius below is not finite (value products overflowing).
 // (4) Weights. m = max_j ŝ_j (a double, exact), ŵ_j = bounded_exp(ŝ_j − m):
 //     |ŵ − e^{ŝ−m}| ≤ ε_e·e^{ŝ−m} above kBoundedExpUnderflow (U), ŵ = 0 below (true
 //     e^{ŝ−m} < e^U ≤ e^{−700} < 2⁻¹⁰⁰⁹; checked at run time). True weights (relative to e^m)
@@ -59,9 +61,10 @@
 //     evaluated with ≤ 10 roundings and multiplied by 1 + 2⁻⁴⁰ ("up"), which makes them upper
 //     bounds of their real values.
 // (9) lse = m + log W. From (4)–(6): σ̂/λ ≤ W ≤ σ̂·e^{θmax}(1 + 2ε_e)(1 + 2γ_σ) + Lk·2e^U, so
-//     |log W − log σ̂| ≤ θ̂max + 2ε_e + 2γ_σ + Lk·2⁻¹⁰⁰⁰ (log(A + B) ≤ log A + B/A, A ≥ 1/2). log σ̂ and the sum with m are evaluated
-//     in Arb (arb_log is a proven enclosure; glibc's log has only a documented, not a proven,
-//     error) and the resulting ball is rounded outward to a double midpoint and radius.
+//     |log W − log σ̂| ≤ θ̂max + 2ε_e + 2γ_σ + Lk·2⁻¹⁰⁰⁰ (log(A + B) ≤ log A + B/A, A ≥ 1/2).
+//     log σ̂ and the sum with m are evaluated in Arb (arb_log is a proven enclosure; glibc's
+//     log has only a documented, not a proven, error) and the resulting ball is rounded
+//     outward to a double midpoint and radius.
 // ============================================================================================
 #include "numerics/midpoint_radius_attention.hpp"
 
@@ -624,6 +627,7 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
       const double sg = lam_over_sigma * ws.g_sum[i];
       double* mid = slot.mid(row);
       double* rad = slot.rad(row);
+      bool finite = true;
       for (Index c = 0; c < dv; ++c) {
         const double o = ws.o_acc(i, c) / sigma;
         const double ao = std::abs(o);
@@ -632,6 +636,11 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
         const double r = kU * ao + p + (g + sg) * x;
         mid[c] = o;
         rad[c] = r * mu + ws.tau[c];
+        finite &= std::isfinite(rad[c]);  // false also when o is not finite
+      }
+      if (!finite) {  // a value product beyond double's range
+        fallback.push_back(row);
+        continue;
       }
       // (9): lse in Arb.
       arb_handles::ArbHandle lse;

@@ -354,6 +354,17 @@ TEST(MidpointRadiusAttention, CancellingValueSumsStayEnclosed) {
               40.0 / 22, enc.output_rad[0]);
 }
 
+TEST(MidpointRadiusAttention, ValueProductsBeyondDoubleFallBackToBalls) {
+  const std::uint64_t seed = 1802;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  // V's first column is 1e308 on every key: Σ ŵ_j v_j overflows in double (the exact O, a
+  // convex combination, is 1e308); the second column is ordinary.
+  Problem p = random_problem(seed, 3, 6, 4, 2);
+  for (Index j = 0; j < 6; ++j) p.v[static_cast<std::size_t>(j * 2)] = 1e308;
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 3u);
+}
+
 // ---- Mp reference ---------------------------------------------------------------------------
 
 TEST(MidpointRadiusAttention, ContainsMpReferenceAt256Bits) {
