@@ -236,9 +236,10 @@ bool has_visible_key(Index i, Index Lq, Index Lk, const MidpointRadiusOptions& o
   return false;
 }
 
-/// Recomputes rows `rows` of one head with softmax_attention<Ball> and stores them as `tier`.
-/// Causal and mask become one Ball mask over the selected rows (bottom-right alignment refers
-/// to the full Lq, which a row subset would lose).
+/// Recomputes rows `requested` of one head with softmax_attention<Ball> and stores them as
+/// `tier` (rows without a visible key as Masked). Causal and mask become key prefixes and Ball
+/// masks over the selected rows (bottom-right alignment refers to the full Lq, which a row
+/// subset would lose).
 void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixView<double>& K,
                            const ConstMatrixView<double>& V, const MidpointRadiusOptions& options,
                            const std::vector<Index>& requested, RowTier tier, HeadSlot slot) {
@@ -254,10 +255,11 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
   if (rows.empty()) return;
   const long prec = options.fallback_precision_bits;
   const Index n = static_cast<Index>(rows.size());
-  RowMatrix<Ball> qb(n, d), kb(Lk, d), vb(Lk, dv);
-  for (Index r = 0; r < n; ++r)
-    for (Index k = 0; k < d; ++k) qb(r, k) = Ball(Q(rows[r], k), prec);
-  for (Index j = 0; j < Lk; ++j) {
+  auto visible = [&](Index i) { return visible_keys(i, Lq, Lk, options.causal); };
+  Index keys = 0;  // keys any of the rows sees (causal: a prefix)
+  for (Index i : rows) keys = std::max(keys, visible(i));
+  RowMatrix<Ball> kb(keys, d), vb(keys, dv);
+  for (Index j = 0; j < keys; ++j) {
     for (Index k = 0; k < d; ++k) kb(j, k) = Ball(K(j, k), prec);
     for (Index k = 0; k < dv; ++k) vb(j, k) = Ball(V(j, k), prec);
   }
@@ -265,28 +267,44 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
   if (options.scale) ball_options.scale = Ball(*options.scale);
   ball_options.temperature = Ball(options.temperature);
   ball_options.precision_bits = prec;
-  RowMatrix<Ball> mask;
-  if (options.causal || options.mask) {
-    mask.resize(n, Lk);
-    for (Index r = 0; r < n; ++r) {
-      const Index vis = visible_keys(rows[r], Lq, Lk, options.causal);
-      for (Index j = 0; j < Lk; ++j) {
-        mask(r, j) = j >= vis       ? Ball(-kInf)
-                     : options.mask ? Ball((*options.mask)(rows[r], j))
-                                    : Ball(0);
+  // Batches of rows, each against the key prefix its rows see; a Ball mask (nb × kv) only
+  // where rows of a batch see different prefixes or a mask was given.
+  constexpr Index kBatch = 32;
+  for (Index b0 = 0; b0 < n; b0 += kBatch) {
+    const Index nb = std::min(kBatch, n - b0);
+    Index kv = 0;
+    bool ragged = false;
+    for (Index r = 0; r < nb; ++r) kv = std::max(kv, visible(rows[b0 + r]));
+    for (Index r = 0; r < nb; ++r) ragged |= visible(rows[b0 + r]) < kv;
+    RowMatrix<Ball> qb(nb, d), mask;
+    for (Index r = 0; r < nb; ++r)
+      for (Index k = 0; k < d; ++k) qb(r, k) = Ball(Q(rows[b0 + r], k), prec);
+    ball_options.mask.reset();
+    if (ragged || options.mask) {
+      mask.resize(nb, kv);
+      for (Index r = 0; r < nb; ++r) {
+        const Index i = rows[b0 + r], vis = visible(i);
+        for (Index j = 0; j < kv; ++j) {
+          mask(r, j) = j >= vis       ? Ball(-kInf)
+                       : options.mask ? Ball((*options.mask)(i, j))
+                                      : Ball(0);
+        }
       }
+      ball_options.set_mask(mask);
     }
-    ball_options.set_mask(mask);
-  }
-  const SoftmaxAttentionResult<Ball> res = softmax_attention<Ball>(qb, kb, vb, ball_options);
-  for (Index r = 0; r < n; ++r) {
-    const Index i = rows[r];
-    double* mid = slot.mid(i);
-    double* rad = slot.rad(i);
-    for (Index k = 0; k < dv; ++k) ball_to_mid_rad(res.output(r, k).arb(), mid[k], rad[k]);
-    const std::size_t flat = slot.row(i);
-    ball_to_mid_rad(res.log_sum_exp(r).arb(), slot.enc->lse_mid[flat], slot.enc->lse_rad[flat]);
-    slot.enc->row_tier[flat] = tier;
+    const SoftmaxAttentionResult<Ball> res = softmax_attention<Ball>(
+        const_view(qb), ConstMatrixView<Ball>(kb.data(), kv, d, ViewStride(d, 1)),
+        ConstMatrixView<Ball>(vb.data(), kv, dv, ViewStride(dv, 1)), ball_options);
+    for (Index r = 0; r < nb; ++r) {
+      const Index i = rows[b0 + r];
+      double* mid = slot.mid(i);
+      double* rad = slot.rad(i);
+      for (Index k = 0; k < dv; ++k) ball_to_mid_rad(res.output(r, k).arb(), mid[k], rad[k]);
+      const std::size_t flat = slot.row(i);
+      ball_to_mid_rad(res.log_sum_exp(r).arb(), slot.enc->lse_mid[flat],
+                      slot.enc->lse_rad[flat]);
+      slot.enc->row_tier[flat] = tier;
+    }
   }
 }
 

@@ -474,6 +474,34 @@ TEST(MidpointRadiusAttention, RefinedRowsComeFromBalls) {
                std::invalid_argument);
 }
 
+TEST(MidpointRadiusAttention, RefiningEveryRowMatchesArb) {
+  // 40 rows: two Ball batches; causal (each batch against its key prefix, with a mask for
+  // rows that see less), then not causal (no mask), then with a mask.
+  const std::uint64_t seed = 2202;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 40, 37, 6, 3);
+  p.options.fallback_precision_bits = 160;
+  std::vector<std::size_t> all(40);
+  for (std::size_t r = 0; r < all.size(); ++r) all[r] = r;
+  for (int variant = 0; variant < 3; ++variant) {
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    p.options.causal = variant == 0;
+    if (variant == 2) {
+      Rng rng(seed + 1);
+      RowMatrix<double> mask(40, 37);
+      for (Index i = 0; i < 40; ++i)
+        for (Index j = 0; j < 37; ++j) mask(i, j) = rng.uniform() < 0.2 ? -kInf : rng.normal();
+      p.set_mask(mask);
+    }
+    AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
+    refine_rows_in_balls(p.Q(), p.K(), p.V(), p.options, all, enc);
+    EXPECT_EQ(enc.count(RowTier::BallRefined) + enc.count(RowTier::Masked), 40u);
+    EXPECT_EQ(enc.count(RowTier::Masked), variant == 0 ? 3u : 0u);  // causal, Lq − Lk = 3
+    const auto bad = containment_violations(enc, ball_reference(p));
+    EXPECT_TRUE(bad.empty()) << bad.front();
+  }
+}
+
 // ---- bad input --------------------------------------------------------------------------------
 
 template <class E, class F>
