@@ -7,10 +7,12 @@
 //  - a second reference, the MPFR tier softmax_attention<Mp> at 256 bits (our in-process
 //    equivalent of "mpmath at high precision"): round-to-nearest with error ~Lk·2⁻²⁵⁰·|O|,
 //    far inside any radius here, so a correct enclosure contains it;
+//  - inputs whose rounding loses a whole term (cancelling logit products, cancelling value
+//    sums), so that dropping the logit-product or the PV-rounding term of the radius fails;
 //  - the checker itself: an artificially shrunk radius is reported;
 //  - tightness: at (Lq, Lk, d) = (128, 128, 64), N(0,1), largest radius / max |O| ≤ 1e-12;
 //  - refine_rows_in_balls, row tiers, bad input.
-// Every randomised test prints its seed (SCOPED_TRACE).
+// Every randomised test names its seed in a SCOPED_TRACE, printed with any failure.
 #include "numerics/midpoint_radius_attention.hpp"
 
 #include <arb.h>
@@ -18,6 +20,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <stdexcept>
