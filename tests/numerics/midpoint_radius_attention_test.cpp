@@ -293,6 +293,23 @@ TEST(MidpointRadiusAttention, GroupedQueryAttentionOnStridedViews) {
   EXPECT_EQ(enc.shape, (std::array<std::ptrdiff_t, 4>{2, 4, 9, 5}));
 }
 
+TEST(MidpointRadiusAttention, ExtremeMagnitudesAcrossRows) {
+  // The |Q||K|ᵀ bound is a float product of rows scaled by powers of two: query rows ×1e150,
+  // ×1e-150 and ×1 against keys ×1e-150 (logits ~1, ~1e-300 and ~1e-150), and one key entry
+  // 1e-300 whose scaled value lies below float's range.
+  const std::uint64_t seed = 1803;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 3, 6, 4, 2);
+  for (Index k = 0; k < 4; ++k) {
+    p.q[static_cast<std::size_t>(k)] *= 1e150;
+    p.q[static_cast<std::size_t>(4 + k)] *= 1e-150;
+  }
+  for (double& x : p.k) x *= 1e-150;
+  p.k[5] = 1e-300;
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.count(RowTier::Double), 3u);
+}
+
 TEST(MidpointRadiusAttention, LogitsBeyondDoubleFallBackToBalls) {
   const std::uint64_t seed = 1801;
   SCOPED_TRACE("seed " + std::to_string(seed));
