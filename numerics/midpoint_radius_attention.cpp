@@ -27,10 +27,11 @@
 // (3) Logits s = c·S + M (M the additive mask). t = fl(ĉ·Ŝ), ŝ = fl(t + M):
 //       |ŝ − s| ≤ u|ŝ| + (u|t| + η) + |ĉ|·e1 + δc·(|Ŝ| + e1) =: θ   (u|ŝ| only with a mask),
 //     i.e. θ = a1·Â + a2·|Ŝ| + u|t| [+ u|ŝ|] + η_θ with a1 = (|ĉ| + δc)κ_i, a2 = δc,
-//     η_θ = (|ĉ| + δc)·(κ_i·d·2⁻¹⁴⁹ + d·2⁻¹⁰⁷⁴) + η (a1 and η_θ per query row). The computed θ̂ uses constants inflated by 1 + 2⁻⁴⁰ and
-//     η_θ + 2⁻¹⁰⁷⁰: with ≤ 7 roundings (deficit ≥ (1 − u)⁷) and ≤ 4 underflows (≤ 4η) it is
-//     ≥ θ. Rows with θ̂ > 1/16 somewhere (or any non-finite Ŝ, Â, t, ŝ) go to Arb balls,
-//     as do rows whose output or radius below is not finite (value products overflowing).
+//     η_θ = (|ĉ| + δc)·(κ_i·d·2⁻¹⁴⁹ + d·2⁻¹⁰⁷⁴) + η (a1 and η_θ per query row). The computed θ̂ uses
+//     constants inflated by 1 + 2⁻⁴⁰ and η_θ + 2⁻¹⁰⁷⁰: with ≤ 7 roundings (deficit ≥ (1 − u)⁷) and
+//     ≤ 4 underflows (≤ 4η) it is ≥ θ. Rows with θ̂ > 1/16 somewhere (or any non-finite Ŝ, Â, t, ŝ)
+//     go to Arb balls, as do rows whose output or radius below is not finite (value products
+//     overflowing).
 // (4) Weights. m = max_j ŝ_j (a double, exact), ŵ_j = bounded_exp(ŝ_j − m):
 //     |ŵ − e^{ŝ−m}| ≤ ε_e·e^{ŝ−m} above kBoundedExpUnderflow (U), ŵ = 0 below (true
 //     e^{ŝ−m} < e^U ≤ e^{−700} < 2⁻¹⁰⁰⁹; checked at run time). True weights (relative to e^m)
@@ -90,8 +91,8 @@
 #include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/blas.hpp"
-#include "numerics/cpu_dispatch.hpp"
 #include "numerics/bounded_exp.hpp"
+#include "numerics/cpu_dispatch.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/softmax_attention.hpp"
 
@@ -175,15 +176,15 @@ void validate(const Tensor4View<const double>& Q, const Tensor4View<const double
   if (options.mask) {
     const auto& M = *options.mask;
     if (M.rows() != Q.length() || M.cols() != K.length()) {
-      throw std::invalid_argument(fmt::format("{}: mask is {}×{} but must be Lq×Lk = {}×{}",
-                                              kWho, M.rows(), M.cols(), Q.length(), K.length()));
+      throw std::invalid_argument(fmt::format("{}: mask is {}×{} but must be Lq×Lk = {}×{}", kWho,
+                                              M.rows(), M.cols(), Q.length(), K.length()));
     }
     for (Index i = 0; i < M.rows(); ++i)
       for (Index j = 0; j < M.cols(); ++j)
         if (std::isnan(M(i, j)) || M(i, j) == kInf) {
-          throw std::domain_error(fmt::format(
-              "{}: mask({}, {}) is {}; mask entries must be finite or exactly -inf", kWho, i, j,
-              M(i, j)));
+          throw std::domain_error(
+              fmt::format("{}: mask({}, {}) is {}; mask entries must be finite or exactly -inf",
+                          kWho, i, j, M(i, j)));
         }
   }
   const Index group = Q.heads() / K.heads();
@@ -305,8 +306,7 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
       double* rad = slot.rad(i);
       for (Index k = 0; k < dv; ++k) ball_to_mid_rad(res.output(r, k).arb(), mid[k], rad[k]);
       const std::size_t flat = slot.row(i);
-      ball_to_mid_rad(res.log_sum_exp(r).arb(), slot.enc->lse_mid[flat],
-                      slot.enc->lse_rad[flat]);
+      ball_to_mid_rad(res.log_sum_exp(r).arb(), slot.enc->lse_mid[flat], slot.enc->lse_rad[flat]);
       slot.enc->row_tier[flat] = tier;
     }
   }
@@ -320,12 +320,12 @@ constexpr Index kKeyChunk = 64;
 
 /// Per-call constants of the derivation (all upper bounds, see the header comment).
 struct Constants {
-  double c_hat;        // ĉ
-  double a1, a2, a3;   // θ coefficients of Â, |Ŝ|, |t| (and |ŝ| with a mask), inflated;
-                       // a1 before the scale 2^{e_i+e_K} of the float Â
-  double eta_theta;    // η_θ without its Â part, inflated, plus 2⁻¹⁰⁷⁰
-  double eps_exp;      // ε_e
-  double abs_c_plus;   // |ĉ| + δc
+  double c_hat;       // ĉ
+  double a1, a2, a3;  // θ coefficients of Â, |Ŝ|, |t| (and |ŝ| with a mask), inflated;
+                      // a1 before the scale 2^{e_i+e_K} of the float Â
+  double eta_theta;   // η_θ without its Â part, inflated, plus 2⁻¹⁰⁷⁰
+  double eps_exp;     // ε_e
+  double abs_c_plus;  // |ĉ| + δc
   double d;
 
   /// The constants of query row i, whose float Â carries the scale 2^{e}, e = e_i + e_K:
@@ -370,8 +370,8 @@ inline double theta(float a_hat, double s_hat, double t, const Constants& k) {
 /// still separate. m and θmax over the unmasked keys. False when some θ̂ exceeds the limit or is
 /// not finite.
 bool logits_row_masked(double* s, const double* last, const float* a_hat, double* a,
-                       const double* mask, Index mstride, Index vis, const Constants& k,
-                       double& m, double& theta_max) {
+                       const double* mask, Index mstride, Index vis, const Constants& k, double& m,
+                       double& theta_max) {
   bool ok = true;
   for (Index j = 0; j < vis; ++j) {
     const double mj = mask[j * mstride];
@@ -415,8 +415,8 @@ template <bool kLastChunk>
 [[gnu::always_inline]] inline LogitScan logits_lanes(double* s, const double* last,
                                                      const float* a_hat, double* a, Index n,
                                                      const Constants& k) {
-  const Lanes c = Lanes{} + k.c_hat, a1 = Lanes{} + k.a1, a2 = Lanes{} + k.a2,
-              a3 = Lanes{} + k.a3, eta = Lanes{} + k.eta_theta;
+  const Lanes c = Lanes{} + k.c_hat, a1 = Lanes{} + k.a1, a2 = Lanes{} + k.a2, a3 = Lanes{} + k.a3,
+              eta = Lanes{} + k.eta_theta;
   Lanes mv = Lanes{} - kInf, tv = {}, nonfinite = {};
   Index j = 0;
   for (; j + kLanes <= n; j += kLanes) {
@@ -471,8 +471,8 @@ struct WeightSums {
 
 /// (4)/(7) for one row: G_j = ŵ_j·(θ̂_j(1 + θ̂_j)·c1 + c0) into a (which held θ̂), and σ̂, ΣG
 /// summed by key chunks of kKeyChunk and groups of `group_keys` keys (6).
-ATTNCERT_CPU_CLONES WeightSums weights_row(const double* w, double* a, Index n,
-                                           Index group_keys, double c1, double c0) {
+ATTNCERT_CPU_CLONES WeightSums weights_row(const double* w, double* a, Index n, Index group_keys,
+                                           double c1, double c0) {
   const Lanes c1v = Lanes{} + c1, c0v = Lanes{} + c0;
   WeightSums total{0.0, 0.0};
   for (Index g0 = 0; g0 < n; g0 += group_keys) {
@@ -533,8 +533,7 @@ float scaled_float_above(double x, int e) {
   const double y = std::ldexp(std::abs(x), -e);
   if (y < 0x1p-149) return x == 0 ? 0.0f : 0x1p-149f;
   const float f = static_cast<float>(y);
-  return static_cast<double>(f) < y ? std::nextafter(f, std::numeric_limits<float>::infinity())
-                                    : f;
+  return static_cast<double>(f) < y ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
 }
 
 /// The double pass for one head. Rows it cannot enclose are collected in `fallback`.
@@ -618,7 +617,8 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
       // (1): Â in float, each query row scaled on its own.
       for (Index i = 0; i < nb; ++i) {
         ws.q_exponent[i] = exponent_above(Qb.row(i).cwiseAbs().maxCoeff());
-        for (Index k = 0; k < d; ++k) ws.q_up(i, k) = scaled_float_above(Qb(i, k), ws.q_exponent[i]);
+        for (Index k = 0; k < d; ++k)
+          ws.q_up(i, k) = scaled_float_above(Qb(i, k), ws.q_exponent[i]);
       }
       auto Ahat = ws.a_hat.topLeftCorner(nb, kv);
       blas::gemm(1.0f, ws.q_up.topRows(nb), ws.k_up.topRows(kv).transpose(), 0.0f, Ahat);
@@ -761,8 +761,8 @@ AttentionEnclosure midpoint_radius_attention(const Tensor4View<const double>& Q,
   validate(Q, K, V, options);
   require_default_fp_environment();
   if (!(kBoundedExpUnderflow <= -700)) {
-    throw std::logic_error(fmt::format("{}: (4) needs kBoundedExpUnderflow <= -700, it is {}",
-                                       kWho, kBoundedExpUnderflow));
+    throw std::logic_error(fmt::format("{}: (4) needs kBoundedExpUnderflow <= -700, it is {}", kWho,
+                                       kBoundedExpUnderflow));
   }
   AttentionEnclosure enc;
   enc.shape = {Q.batch(), Q.heads(), Q.length(), V.dim()};
@@ -814,13 +814,12 @@ void refine_rows_in_balls(const Tensor4View<const double>& Q, const Tensor4View<
                           std::span<const std::size_t> rows, AttentionEnclosure& enclosure) {
   validate(Q, K, V, options);
   const std::array<std::ptrdiff_t, 4> expected{Q.batch(), Q.heads(), Q.length(), V.dim()};
-  if (enclosure.shape != expected || enclosure.row_tier.size() != static_cast<std::size_t>(
-                                                                      Q.batch() * Q.heads() *
-                                                                      Q.length())) {
+  if (enclosure.shape != expected ||
+      enclosure.row_tier.size() != static_cast<std::size_t>(Q.batch() * Q.heads() * Q.length())) {
     throw std::invalid_argument(fmt::format(
         "refine_rows_in_balls: the enclosure is ({}, {}, {}, {}) but Q, V give ({}, {}, {}, {})",
-        enclosure.shape[0], enclosure.shape[1], enclosure.shape[2], enclosure.shape[3],
-        expected[0], expected[1], expected[2], expected[3]));
+        enclosure.shape[0], enclosure.shape[1], enclosure.shape[2], enclosure.shape[3], expected[0],
+        expected[1], expected[2], expected[3]));
   }
   const std::size_t n_rows = enclosure.row_tier.size();
   std::vector<std::vector<Index>> per_head(static_cast<std::size_t>(Q.batch() * Q.heads()));

@@ -48,14 +48,14 @@ struct MidpointRadiusOptions {
 
 /// Which tier enclosed a row.
 enum class RowTier : std::uint8_t {
-  Double,        ///< the fast double pass
-  Masked,        ///< no visible key: O = 0 and lse = −inf exactly
+  Double,          ///< the fast double pass
+  Masked,          ///< no visible key: O = 0 and lse = −inf exactly
   BallOutOfRange,  ///< Arb, because the double pass could not enclose it (e.g. logit overflow)
-  BallRefined,   ///< Arb, because the caller asked (refine_rows_in_balls)
+  BallRefined,     ///< Arb, because the caller asked (refine_rows_in_balls)
 };
 
 struct AttentionEnclosure {
-  std::array<std::ptrdiff_t, 4> shape{};  ///< (B, H, Lq, dv) of the output
+  std::array<std::ptrdiff_t, 4> shape{};       ///< (B, H, Lq, dv) of the output
   std::vector<double> output_mid, output_rad;  ///< contiguous row-major (B, H, Lq, dv)
   std::vector<double> lse_mid, lse_rad;        ///< (B, H, Lq); masked rows: −inf and 0
   std::vector<RowTier> row_tier;               ///< (B, H, Lq)

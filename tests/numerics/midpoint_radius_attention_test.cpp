@@ -65,8 +65,8 @@ struct Problem {
   }
 };
 
-Problem random_problem(std::uint64_t seed, Index Lq, Index Lk, Index d, Index dv,
-                       double sd = 1.0, Index B = 1, Index H = 1, Index Hkv = 1) {
+Problem random_problem(std::uint64_t seed, Index Lq, Index Lk, Index d, Index dv, double sd = 1.0,
+                       Index B = 1, Index H = 1, Index Hkv = 1) {
   Rng rng(seed);
   Problem p;
   p.B = B, p.H = H, p.Hkv = Hkv, p.Lq = Lq, p.Lk = Lk, p.d = d, p.dv = dv;
@@ -107,10 +107,9 @@ MultiHeadAttentionResult<Ball> ball_reference(const Problem& p) {
       for (Index j = 0; j < mask.cols(); ++j) mask(i, j) = Ball((*p.mask)(i, j));
     o.set_mask(mask);
   }
-  return softmax_attention<Ball>(
-      Tensor4View<const Ball>(q.data(), p.B, p.H, p.Lq, p.d),
-      Tensor4View<const Ball>(k.data(), p.B, p.Hkv, p.Lk, p.d),
-      Tensor4View<const Ball>(v.data(), p.B, p.Hkv, p.Lk, p.dv), o);
+  return softmax_attention<Ball>(Tensor4View<const Ball>(q.data(), p.B, p.H, p.Lq, p.d),
+                                 Tensor4View<const Ball>(k.data(), p.B, p.Hkv, p.Lk, p.d),
+                                 Tensor4View<const Ball>(v.data(), p.B, p.Hkv, p.Lk, p.dv), o);
 }
 
 /// True when [mid − rad, mid + rad] (exact real endpoints) contains every point of x.
@@ -126,8 +125,8 @@ bool interval_contains(double mid, double rad, arb_srcptr x) {
   arf_set_d(hi, mid);
   arf_set_d(x_hi, rad);
   arf_add(hi, hi, x_hi, ARF_PREC_EXACT, ARF_RND_DOWN);  // exact
-  arb_get_lbound_arf(x_lo, x, kRefBits + 64);  // rounded down: ≤ the ball's lowest point
-  arb_get_ubound_arf(x_hi, x, kRefBits + 64);  // rounded up
+  arb_get_lbound_arf(x_lo, x, kRefBits + 64);           // rounded down: ≤ the ball's lowest point
+  arb_get_ubound_arf(x_hi, x, kRefBits + 64);           // rounded up
   return arf_cmp(lo, x_lo) <= 0 && arf_cmp(x_hi, hi) <= 0;
 }
 
@@ -147,8 +146,7 @@ std::vector<std::string> containment_violations(const AttentionEnclosure& enc,
     }
     if (!interval_contains(enc.lse_mid[r], enc.lse_rad[r], ref.log_sum_exp[r].arb())) {
       out.push_back("lse row " + std::to_string(r) + ": [" + std::to_string(enc.lse_mid[r]) +
-                    " ± " + std::to_string(enc.lse_rad[r]) + "] vs " +
-                    ref.log_sum_exp[r].str(20));
+                    " ± " + std::to_string(enc.lse_rad[r]) + "] vs " + ref.log_sum_exp[r].str(20));
     }
   }
   return out;
@@ -187,7 +185,7 @@ TEST(MidpointRadiusAttention, ScaleTemperatureAndMask) {
   const std::uint64_t seed = 1101;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 12, 10, 6, 4);
-  p.options.scale = 0.3;           // 0.3/0.7 is inexact
+  p.options.scale = 0.3;  // 0.3/0.7 is inexact
   p.options.temperature = 0.7;
   p.options.causal = true;
   Rng rng(seed + 1);
@@ -213,7 +211,8 @@ TEST(MidpointRadiusAttention, LargeLogitsWithOneDominantEntry) {
   // so that a single entry dominates its row by thousands.
   Problem p = random_problem(seed, 6, 8, 4, 3, 70.0);
   for (Index i = 0; i < 6; ++i)
-    for (Index k = 0; k < 4; ++k) p.k[static_cast<std::size_t>(i * 4 + k)] = p.q[static_cast<std::size_t>(i * 4 + k)];
+    for (Index k = 0; k < 4; ++k)
+      p.k[static_cast<std::size_t>(i * 4 + k)] = p.q[static_cast<std::size_t>(i * 4 + k)];
   const AttentionEnclosure enc = expect_contained(p);
   EXPECT_EQ(enc.count(RowTier::Double), 6u);
 }
@@ -397,7 +396,8 @@ TEST(MidpointRadiusAttention, ContainsMpReferenceAt256Bits) {
   auto mp = [](const std::vector<double>& x, Index r, Index c) {
     RowMatrix<Mp> m(r, c);
     for (Index i = 0; i < r; ++i)
-      for (Index j = 0; j < c; ++j) m(i, j) = mp_from_double(x[static_cast<std::size_t>(i * c + j)], kRefBits);
+      for (Index j = 0; j < c; ++j)
+        m(i, j) = mp_from_double(x[static_cast<std::size_t>(i * c + j)], kRefBits);
     return m;
   };
   SoftmaxAttentionOptions<Mp> o;
@@ -588,8 +588,8 @@ TEST(MidpointRadiusAttention, BadInputThrowsWithOneLineNamingIt) {
     const double one = 1.0;
     const Tensor4View<const double> huge(&one, {1, 1, Index{1} << 25, 4}, {0, 0, 0, 0});
     const Tensor4View<const double> q(&one, {1, 1, 2, 4}, {0, 0, 0, 0});
-    expect_throw_naming<std::invalid_argument>(
-        [&] { midpoint_radius_attention(q, huge, huge); }, "too large");
+    expect_throw_naming<std::invalid_argument>([&] { midpoint_radius_attention(q, huge, huge); },
+                                               "too large");
   }
 }
 
