@@ -396,12 +396,10 @@ bool logits_row_masked(double* s, const double* last, const float* a_hat, double
 // The unmasked row passes, in 8-lane vectors (GCC vector extensions) so that each CPU clone
 // (cpu_dispatch.hpp) runs them at its width. Lane order only changes the order of sums, which
 // the bounds of (6) allow.
-using Lanes = double __attribute__((vector_size(64)));
-using FloatLanes = float __attribute__((vector_size(32)));  // as many floats as Lanes
-constexpr Index kLanes = sizeof(Lanes) / sizeof(double);
+using Lanes = DoubleLanes;  // cpu_dispatch.hpp
+constexpr Index kLanes = kDoubleLanes;
 
-// Loads and stores through memcpy (unaligned); helpers taking or returning Lanes by value
-// would change the ABI between clones (-Wpsabi), so the operations are written out.
+// Loads and stores through memcpy (unaligned), written out (see DoubleLanes).
 #define ATTNCERT_LOAD(x, p) std::memcpy(&(x), (p), sizeof(Lanes))
 #define ATTNCERT_STORE(p, x) std::memcpy((p), &(x), sizeof(Lanes))
 

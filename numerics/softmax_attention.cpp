@@ -215,8 +215,7 @@ T logit_multiplier(Index d, const SoftmaxAttentionOptions<T>& options, long bits
 
 // ---- row passes of the double path, vectorised per CPU (cpu_dispatch.hpp) ---------------------
 
-using DoubleLanes = double __attribute__((vector_size(64)));
-constexpr std::size_t kLanes = sizeof(DoubleLanes) / sizeof(double);
+constexpr auto kLanes = static_cast<std::size_t>(kDoubleLanes);
 
 struct RowScan {
   double max;
