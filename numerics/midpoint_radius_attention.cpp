@@ -28,7 +28,7 @@
 //       |ŝ − s| ≤ u|ŝ| + (u|t| + η) + |ĉ|·e1 + δc·(|Ŝ| + e1) =: θ   (u|ŝ| only with a mask),
 //     i.e. θ = a1·Â + a2·|Ŝ| + u|t| [+ u|ŝ|] + η_θ with a1 = (|ĉ| + δc)κ_i, a2 = δc,
 //     η_θ = (|ĉ| + δc)·(κ_i·d·2⁻¹⁴⁹ + d·2⁻¹⁰⁷⁴) + η (a1 and η_θ per query row). The computed θ̂ uses
-//     constants inflated by 1 + 2⁻⁴⁰ and η_θ + 2⁻¹⁰⁷⁰: with ≤ 7 roundings (deficit ≥ (1 − u)⁷) and
+//     constants inflated by 1 + 2⁻⁴⁰ and η_θ + 2⁻¹⁰⁷⁰: with ≤ 8 roundings (deficit ≥ (1 − u)⁸) and
 //     ≤ 4 underflows (≤ 4η) it is ≥ θ. Rows with θ̂ > 1/16 somewhere (or any non-finite Ŝ, Â, t, ŝ)
 //     go to Arb balls, as do rows whose output or radius below is not finite (value products
 //     overflowing).
@@ -84,10 +84,6 @@
 #include <stdexcept>
 #include <string>
 
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#endif
-
 #include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/blas.hpp"
@@ -120,12 +116,18 @@ void require_default_fp_environment() {
   if (std::fegetround() != FE_TONEAREST) {
     throw std::logic_error(fmt::format("{}: the rounding mode is not round-to-nearest", kWho));
   }
-#if defined(__SSE__) || defined(__x86_64__)
-  if ((_mm_getcsr() & 0x8040u) != 0) {  // FTZ (bit 15) or DAZ (bit 6)
+  // Flush-to-zero and denormals-are-zero, tested by their effect rather than by a register
+  // (MXCSR on x86, FPCR on Arm): the radius charges 2⁻¹⁰⁷⁴ per underflowing product, which a
+  // flushed result (error up to 2⁻¹⁰²²) would exceed. volatile keeps the products at run time.
+  // Each result is scaled back to a normal number before comparing, as DAZ also zeroes
+  // subnormal operands of the comparison itself.
+  volatile double smallest_normal = 0x1p-1022, subnormal = 0x1p-1070, half = 0.5, up = 0x1p60;
+  const double flushed_output = smallest_normal * half;  // 2⁻¹⁰²³ unless FTZ
+  const double read_subnormal = subnormal * up;          // 2⁻¹⁰¹⁰ unless DAZ
+  if (flushed_output * up != 0x1p-963 || read_subnormal != 0x1p-1010) {
     throw std::logic_error(
-        fmt::format("{}: flush-to-zero or denormals-are-zero is set (MXCSR)", kWho));
+        fmt::format("{}: flush-to-zero or denormals-are-zero is in effect", kWho));
   }
-#endif
 }
 
 Index visible_keys(Index i, Index Lq, Index Lk, bool causal) {
@@ -702,7 +704,8 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
         const double o = ws.o_acc(i, c) / sigma;
         const double ao = std::abs(o);
         const double p = lam_over_sigma * ws.r(i, c);
-        const double x = std::min((ao * (1 + kU) + p) * (1 + 2 * g), ws.v_max[c]);
+        // ao + u·ao, not ao·(1 + u): 1 + 2⁻⁵³ rounds to 1 (μ's slack would cover it anyway).
+        const double x = std::min((ao + kU * ao + p) * (1 + 2 * g), ws.v_max[c]);
         const double r = kU * ao + p + (g + sg) * x;
         mid[c] = o;
         rad[c] = r * mu + ws.tau[c];

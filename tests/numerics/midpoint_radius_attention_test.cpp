@@ -18,6 +18,7 @@
 #include <arb.h>
 #include <gtest/gtest.h>
 
+#include <cfenv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -26,6 +27,10 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 #include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
@@ -591,6 +596,31 @@ TEST(MidpointRadiusAttention, BadInputThrowsWithOneLineNamingIt) {
     expect_throw_naming<std::invalid_argument>([&] { midpoint_radius_attention(q, huge, huge); },
                                                "too large");
   }
+}
+
+// The radius is proven for round-to-nearest with gradual underflow: another rounding mode, or
+// flush-to-zero / denormals-are-zero (set here through MXCSR, as a fast-math library would),
+// must make the call refuse instead of printing an interval the proof does not cover.
+TEST(MidpointRadiusAttention, RefusesANonDefaultFloatingPointEnvironment) {
+  const RowMatrix<double> Q = RowMatrix<double>::Constant(2, 3, 0.5);
+  ASSERT_EQ(std::fesetround(FE_UPWARD), 0);
+  EXPECT_THROW(midpoint_radius_attention(Q, Q, Q), std::logic_error);
+  std::fesetround(FE_TONEAREST);
+#if defined(__x86_64__)
+  const unsigned saved = _mm_getcsr();
+  for (unsigned bit : {0x8000u, 0x0040u}) {  // FTZ, DAZ
+    _mm_setcsr(saved | bit);
+    bool threw = false;
+    try {
+      midpoint_radius_attention(Q, Q, Q);
+    } catch (const std::logic_error&) {
+      threw = true;
+    }
+    _mm_setcsr(saved);
+    EXPECT_TRUE(threw) << "MXCSR bit " << bit;
+  }
+#endif
+  EXPECT_NO_THROW(midpoint_radius_attention(Q, Q, Q));
 }
 
 }  // namespace
