@@ -29,13 +29,29 @@
 //     i.e. θ = a1·Â + a2·|Ŝ| + u|t| [+ u|ŝ|] + η_θ with a1 = (|ĉ| + δc)κ_i, a2 = δc,
 //     η_θ = (|ĉ| + δc)·(κ_i·d·2⁻¹⁴⁹ + d·2⁻¹⁰⁷⁴) + η (a1 and η_θ per query row). The computed θ̂ uses
 //     constants inflated by 1 + 2⁻⁴⁰ and η_θ + 2⁻¹⁰⁷⁰: with ≤ 8 roundings (deficit ≥ (1 − u)⁸) and
-//     ≤ 4 underflows (≤ 4η) it is ≥ θ. Rows with θ̂ > 1/16 somewhere (or any non-finite Ŝ, Â, t, ŝ)
-//     go to Arb balls, as do rows whose output or radius below is not finite (value products
-//     overflowing).
+//     ≤ 4 underflows (≤ 4η) it is ≥ θ. Rows with θ̂ > 1/16 at a key that (3a) does not remove
+//     (or any non-finite Ŝ, Â, t, ŝ there) go to Arb balls, as do rows whose output or radius
+//     below is not finite (value products overflowing).
+// (3a) Keys whose weight certainly underflows. A large finite mask entry M (PyTorch's
+//     finfo.min: −3.4e38, −1.8e308) makes θ̂ ≥ u|ŝ| huge, though the key is irrelevant. So in a
+//     row with some θ̂_j > 1/16, with m = max_j ŝ_j of (4) finite, a key with x̂ = fl(ŝ_j − m)
+//     finite, x̂ ≤ 4U and θ̂_j ≤ −x̂/4 is "far": for x = ŝ_j − m (exact, ≤ 0), x̂ = x(1 + δ)
+//     (a subtraction; finite, so no overflow), so x ≤ x̂/(1 + u) ≤ 4U/(1 + u), and −x̂/4 is
+//     exact (|x̂| ≥ 2800), so θ_j ≤ θ̂_j ≤ (1 + u)|x|/4; hence
+//       s_j − m ≤ x + θ_j ≤ x(3 − u)/4 ≤ U(3 − u)/(1 + u) < 2U,
+//     and its true weight of (4) is 0 < w_j < e^{2U} < e^U. It gets ŵ_j = 0 (ŝ_j := −inf, exactly
+//     0 from bounded_exp) and θ̂_j := 0: an underflowed weight of (4), |w_j − ŵ_j| < e^U ≤ 2e^U,
+//     counted in (5)'s n_uf (which counts every unmasked key with ŵ_j = 0, so n_uf ≤ Lk, against
+//     Vmax taken over all Lk keys) and in (9)'s Lk·2e^U. The θ̂ ≤ 1/16 test and θmax are then
+//     over the other keys: (4) needs θ_j ≤ 1/16 only where bounded_exp gives ŵ_j, and (5)'s
+//     W ≥ σ̂/λ sums only keys with ŵ_j > 0. The key attaining m has x̂ = 0, is never far, so m
+//     is also the maximum over the kept keys, and its ŵ = bounded_exp(0) ≥ 1 − ε_e keeps σ̂ ≥ 1/2.
+//     A key with a NaN or infinite ŝ or θ̂ is never far; −inf mask entries stay exact zeros (θ̂ = 0,
+//     kept). The same test applies without a mask (logits far below m with large θ̂).
 // (4) Weights. m = max_j ŝ_j (a double, exact), ŵ_j = bounded_exp(ŝ_j − m):
 //     |ŵ − e^{ŝ−m}| ≤ ε_e·e^{ŝ−m} above kBoundedExpUnderflow (U), ŵ = 0 below (true
 //     e^{ŝ−m} < e^U ≤ e^{−700} < 2⁻¹⁰⁰⁹; checked at run time). True weights (relative to e^m)
-//     w_j = e^{s_j − m} = e^{ŝ_j − m}·e^{τ_j}, |τ_j| ≤ θ_j ≤ 1/16. For ŵ_j > 0:
+//     w_j = e^{s_j − m} = e^{ŝ_j − m}·e^{τ_j}, |τ_j| ≤ θ_j ≤ 1/16 (keys (3a) keeps). For ŵ_j > 0:
 //       |w_j − ŵ_j| ≤ e^{ŝ−m}(e^θ − 1 + ε_e) ≤ ŵ_j·φ_j,  φ_j = (θ_j(1 + θ_j) + ε_e)(1 + 2ε_e)
 //     (e^θ − 1 ≤ θ(1 + θ) for θ ≤ 1); for ŵ_j = 0 (underflow): |w_j − ŵ_j| ≤ 2e^U.
 //     Masked pairs have w = ŵ = 0 exactly.
@@ -43,7 +59,8 @@
 //     combination, |O*| ≤ Vmax = max_j |v_j| per column), W = Σ w_j, exact O = Σ w_j v_j / W.
 //     Because Σ ŵ_j (v_j − O*) = 0:   O − O* = Σ_j (w_j − ŵ_j)(v_j − O*) / W, so
 //       |O − O*| ≤ [Σ_j ŵ_j φ_j (|v_j| + |O*|) + n_uf·2e^U·2Vmax] / W.
-//     W ≥ σ·e^{−θmax}/(1 + ε_e) ≥ σ̂/λ with λ = e^{θmax}(1 + ε_e)(1 + γ_σ) (below).
+//     W ≥ σ·e^{−θmax}/(1 + ε_e) ≥ σ̂/λ with λ = e^{θmax}(1 + ε_e)(1 + γ_σ) (below), θmax over
+//     the keys with ŵ_j > 0 (only their w_j ≥ ŵ_j·e^{−θ_j}/(1 + ε_e) enter).
 // (6) Computed sums. Keys are taken in chunks of kc = 64, chunks in groups of G ≈ √#chunks:
 //     σ̂ = Σ_groups Σ_chunks Σ_keys ŵ and N̂ the same with one blas::gemm per chunk, the
 //     chunk and group sums by our own additions, so every term gets at most
@@ -465,6 +482,32 @@ ATTNCERT_CPU_CLONES LogitScan logits_row(double* s, const double* last, const fl
               : logits_lanes<false>(s, last, a_hat, a, n, k);
 }
 
+/// (3a) for a row some of whose θ̂ exceed the limit (s holds ŝ, a holds θ̂, m = max ŝ finite):
+/// a key whose logit is certainly below m + 2U (x̂ = fl(ŝ_j − m) finite, x̂ ≤ 4U and
+/// θ̂_j ≤ −x̂/4) gets ŵ_j = 0 (ŝ_j = −inf) and θ̂_j = 0; every other key must have θ̂_j ≤ the
+/// limit. theta_max becomes the maximum over the keys kept. False when some kept θ̂ exceeds the
+/// limit or is not finite.
+bool drop_far_keys(double* s, double* a, Index n, double m, double& theta_max) {
+  const double far_below = 4 * kBoundedExpUnderflow;  // ≤ −2800
+  theta_max = 0.0;
+  for (Index j = 0; j < n; ++j) {
+    const double th = a[j];
+    if (th <= kThetaLimit) {
+      theta_max = std::max(theta_max, th);
+      continue;
+    }
+    const double x = s[j] - m;
+    // x finite: −x/4 is then exact (|x| ≥ 2800) and finite, so th ≤ −x/4 also makes th finite.
+    if (std::isfinite(x) && x <= far_below && th <= -0.25 * x) {
+      s[j] = -kInf;
+      a[j] = 0.0;
+      continue;
+    }
+    return false;  // also for a NaN θ̂ or ŝ
+  }
+  return true;
+}
+
 struct WeightSums {
   double sigma, g_sum;  // σ̂ and Σ_j G_j
 };
@@ -642,6 +685,9 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
           const LogitScan scan = logits_row(s, last, a_hat, a, vis, kr);
           m = scan.m, theta_max = scan.theta_max, ok = scan.ok;
         }
+        // (3a): keys whose weights certainly underflow (large finite mask entries) leave the
+        // θ̂ test; m stays the maximum over all keys (its key is never one of them).
+        if (!ok && std::isfinite(m)) ok = drop_far_keys(s, a, vis, m, theta_max);
         for (Index j = vis; j < kv; ++j) {
           s[j] = 0.0;
           a[j] = 0.0;

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <cfenv>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -328,6 +329,120 @@ TEST(MidpointRadiusAttention, LogitsBeyondDoubleFallBackToBalls) {
   const AttentionEnclosure enc = expect_contained(p);
   EXPECT_EQ(enc.row_tier[2], RowTier::BallOutOfRange);
   EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 1u);  // the other rows stay in double
+}
+
+// ---- large finite mask entries and tiny values ---------------------------------------------
+
+/// A causal mask written as an additive mask, PyTorch style: 0 where key j ≤ i + (Lk − Lq),
+/// `masked` elsewhere.
+RowMatrix<double> additive_causal_mask(Index Lq, Index Lk, double masked) {
+  RowMatrix<double> mask(Lq, Lk);
+  for (Index i = 0; i < Lq; ++i)
+    for (Index j = 0; j < Lk; ++j) mask(i, j) = j <= i + (Lk - Lq) ? 0.0 : masked;
+  return mask;
+}
+
+TEST(MidpointRadiusAttention, PyTorchStyleMasksStayInDouble) {
+  // torch.finfo(float32).min and finfo(float64).min for masked positions: u·|ŝ| in θ makes those
+  // keys' logit error bounds huge (~4e22, ~2e292), but their weights certainly underflow, so
+  // the rows must stay in double (they went to balls before: 255 of 256 rows at 256×256).
+  for (const double masked : {-3.4028234663852886e38, -1.7976931348623157e308}) {
+    const std::uint64_t seed = 2401;
+    SCOPED_TRACE("seed " + std::to_string(seed) + ", masked entries " + std::to_string(masked));
+    Problem p = random_problem(seed, 40, 44, 16, 8);
+    RowMatrix<double> mask = additive_causal_mask(40, 44, masked);
+    for (Index i = 0; i < 40; i += 3) mask(i, 1) = masked;  // and a padding-like hole
+    p.set_mask(mask);
+    const AttentionEnclosure enc = expect_contained(p);
+    EXPECT_EQ(enc.count(RowTier::Double), 40u);
+    // At the reviewer's shape (256, 256, 64), without the (slow) Ball reference: every row in
+    // double.
+    Problem big = random_problem(seed + 1, 256, 256, 64, 64);
+    big.set_mask(additive_causal_mask(256, 256, masked));
+    const auto start = std::chrono::steady_clock::now();
+    const AttentionEnclosure e2 = midpoint_radius_attention(big.Q(), big.K(), big.V(), big.options);
+    std::printf("(256, 256, 64) with mask entries %g: %.3f s, %zu rows in double\n", masked,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                e2.count(RowTier::Double));
+    EXPECT_EQ(e2.count(RowTier::Double), 256u);
+    EXPECT_LE(e2.largest_relative_radius(), 1e-12);
+  }
+  // A row whose every entry is finfo(float32).min: its logits all sit at the mask value (m
+  // too), nothing certainly underflows, and the rounding of t + M lost the logits: balls.
+  Problem p = random_problem(2403, 6, 9, 4, 3);
+  RowMatrix<double> mask = additive_causal_mask(6, 9, -3.4028234663852886e38);
+  for (Index j = 0; j < 9; ++j) mask(2, j) = -3.4028234663852886e38;
+  p.set_mask(mask);
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.row_tier[2], RowTier::BallOutOfRange);
+  EXPECT_EQ(enc.count(RowTier::Double), 5u);
+}
+
+TEST(MidpointRadiusAttention, LargeAndNearUnderflowMaskEntriesStayEnclosed) {
+  // Mask entries around the underflow boundary U = kBoundedExpUnderflow (−708) and far below
+  // it (−1e15: θ̂ ≈ 0.11 > 1/16 for that key), mixed in each row, with logits ~ N(0, 9): every
+  // interval must contain Arb's, whichever tier a row takes.
+  const double entries[] = {0.0,    -1e15,  -800.0, -712.0, -709.0,   -708.5, -708.0,
+                            -707.5, -705.0, -700.0, -1e300, -3.0e38, -kInf};
+  for (const std::uint64_t seed : {2501u, 2502u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Problem p = random_problem(seed, 24, 30, 8, 4, 1.7);
+    Rng rng(seed + 7);
+    RowMatrix<double> mask(24, 30);
+    for (Index i = 0; i < 24; ++i)
+      for (Index j = 0; j < 30; ++j)
+        mask(i, j) = entries[rng.uniform_int(0, std::size(entries) - 1)];
+    for (Index i = 0; i < 24; i += 4) mask(i, i) = 0.0;  // some rows with one ordinary key
+    // Row 5: every key at −1e15 (nothing certainly underflows); row 7: at −708.25 ± 0.5.
+    for (Index j = 0; j < 30; ++j) mask(5, j) = -1e15;
+    for (Index j = 0; j < 30; ++j) mask(7, j) = j % 2 ? -708.75 : -707.75;
+    p.set_mask(mask);
+    p.options.causal = seed == 2502;
+    const AttentionEnclosure enc = expect_contained(p);
+    // Row 5's logits all sit near −1e15 with θ̂ ≈ 0.11: balls. Every other row has a key
+    // whose mask is at most 712 below 0, and its far keys leave the θ̂ test: double.
+    EXPECT_EQ(enc.row_tier[5], RowTier::BallOutOfRange);
+    EXPECT_EQ(enc.count(RowTier::Double), 23u);
+  }
+  // A key whose −1e15 mask cancels a logit of +1e15: ŝ is near the row maximum with θ̂ ≈ 0.2,
+  // and must not be taken for an underflowed weight (d = 1, scale 1: S = q·k exactly).
+  Problem p;
+  p.Lq = 2, p.Lk = 3, p.d = 1, p.dv = 2;
+  p.q = {1e15, 1.0};
+  p.k = {1.0, 0.0, 1.0 - 0x1p-20};
+  p.v = {1.0, -2.0, 3.0, 0.5, -1.0, 4.0};
+  p.options.scale = 1.0;
+  RowMatrix<double> mask(2, 3);
+  mask << -1e15, 0.0, -1e15, -1e15, 0.0, 0.0;
+  p.set_mask(mask);
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.row_tier[0], RowTier::BallOutOfRange);  // key 0: ŝ ≈ 0 = m, θ̂ ≈ 0.2
+  EXPECT_EQ(enc.row_tier[1], RowTier::Double);          // key 0 is far below: ŵ = 0
+  // Far below in the computed logit only: q·k = a² + 10⁸ − a² (a = 2⁴⁰) loses the 10⁸ when
+  // added to a² first (ulp 2²⁸), so with the mask −10⁸ ŝ may be −10⁸ while the exact logit is
+  // 0, the other key's. Its θ̂ (≈ γ·2a² ≈ 8e8) exceeds |x̂|/4: not an underflowed weight.
+  const double a = 0x1p40;
+  Problem c;
+  c.Lq = 1, c.Lk = 2, c.d = 3, c.dv = 1;
+  c.q = {a, 1e4, -a};
+  c.k = {a, 1e4, a, 0, 0, 0};
+  c.v = {1.0, -1.0};
+  c.options.scale = 1.0;
+  RowMatrix<double> cmask(1, 2);
+  cmask << -1e8, 0.0;
+  c.set_mask(cmask);
+  const AttentionEnclosure cenc = expect_contained(c);
+  EXPECT_EQ(cenc.row_tier[0], RowTier::BallOutOfRange);
+  // Close below the maximum with a large θ̂: 10¹⁵(1 − 2⁻⁴⁸) − 10¹⁵ ≈ −3.55 with θ̂ ≈ 0.3 (so
+  // θ̂ ≤ |x̂|/4, but x̂ is far above 4U): its weight e^{−3.55} is not negligible.
+  Problem e = c;
+  e.d = 1;
+  e.q = {1e15};
+  e.k = {1.0 - 0x1p-48, 0.0};
+  cmask << -1e15, 0.0;
+  e.set_mask(cmask);
+  const AttentionEnclosure eenc = expect_contained(e);
+  EXPECT_EQ(eenc.row_tier[0], RowTier::BallOutOfRange);
 }
 
 // ---- cancellation: actual rounding errors close to the bound --------------------------------
