@@ -76,12 +76,27 @@
 // (8) Evaluating the radius. Every quantity of (7) is built from non-negative doubles with
 //     +, ×, ÷ by positive doubles; the longest chain of roundings has K ≤ Lk + 64 ≤ 2²⁵ steps,
 //     so the computed value is ≥ (1 − u)^K·exact − (underflows). The final rad = fl(fl(r̂·μ) + τ)
-//     with μ = 1 + 2⁻²⁰ ≥ (1 − u)^{−K−2}, and τ = 2⁻¹⁰⁰⁰·Lk·(Vmax + 1), which dominates twice
-//     every absolute term: the "tiny" terms of (6)–(7), the underflowed weights
-//     (n_uf·2e^U·2Vmax·λ/σ̂ ≤ Lk·2⁻¹⁰⁰⁵·Vmax, as σ̂ ≥ 1/2), and the underflow losses of the
-//     radius evaluation (≤ 2⁻¹⁰⁷⁰·Lk·(Vmax + 1)). Constants (κ, δc, λ's factors, …) are
-//     evaluated with ≤ 10 roundings and multiplied by 1 + 2⁻⁴⁰ ("up"), which makes them upper
-//     bounds of their real values.
+//     with μ = 1 + 2⁻²⁰ ≥ (1 − u)^{−K−2}, and τ = Lk·(2⁻¹⁰⁰⁰·Vmax + 2⁻¹⁰⁶⁶) (per column), which
+//     dominates twice the sum A of every absolute term, A ≤ Lk·(2⁻¹⁰⁰⁴·Vmax + 2⁻¹⁰⁷⁰):
+//     - proportional to Vmax: the underflowed weights, (4) and (3a) (n_uf·2e^U·2Vmax·λ/σ̂
+//       ≤ Lk·2⁻¹⁰⁰⁵·Vmax, as σ̂ ≥ 1/2 and λ ≤ 1.1), and the underflow losses of G_j = ŵ_j·Φ̂_j
+//       (≤ 4η each: Φ̂'s own ≤ 3η times ŵ ≤ 1, and the product's) where they meet |v_j| ≤ Vmax in
+//       P (≤ λ/σ̂·4η·Lk·Vmax) or x ≤ Vmax in Sg·x (≤ (λ/σ̂·4η·Lk + η)·Vmax): ≤ Lk·2⁻¹⁰⁷⁰·Vmax;
+//     - absolute (η-scale; they do not shrink with V, as a product ŵ_j·v_j may be subnormal
+//       however small V is): the "tiny" terms of (6)–(7), η + Lk·2⁻¹⁰⁷⁴/σ̂ in |O − Ô| and the
+//       same times (g + Sg)(1 + 2g) ≤ 0.1 through x, ≤ Lk·2⁻¹⁰⁷²; and the underflows of the
+//       radius evaluation that are not relative to V: one η per product G_j|v_j| in R
+//       (λ/σ̂·Lk·η(1 + u)ⁿ in P) and η for each of the 6 other products of a column's radius
+//       (p, u·|Ô| twice, x, (g + Sg)·x, r̂·μ), ≤ 9·Lk·η ≤ Lk·2⁻¹⁰⁷¹.
+//     (The earlier τ = 2⁻¹⁰⁰⁰·Lk·(Vmax + 1) charged the absolute part at 2⁻¹⁰⁰⁰ scale, which made
+//     the radius useless relative to |O| for |V| ≲ 1e-290.) τ's evaluation: 2⁻¹⁰⁰⁰·Lk and
+//     2⁻¹⁰⁶⁶·Lk are exact, the product with Vmax loses ≤ u relative and ≤ η (underflow), the
+//     sum ≤ u relative, so τ̂ ≥ (1 − u)²τ − η. With r the bound of (7) without its absolute
+//     terms A_e, L the losses above (A_e + L ≤ A) and r̂ ≥ (1 − u)^K·r − L:
+//       rad ≥ (1 − u)[(1 − u)μ·r̂ − η + τ̂] ≥ r − 1.0001·L − 2η + (1 − u)³·2A ≥ r + A_e,
+//     as A ≥ Lk·2⁻¹⁰⁷⁰ ≥ 2⁵η. Constants (κ, δc, λ's factors, …) are evaluated with ≤ 10
+//     roundings and multiplied by 1 + 2⁻⁴⁰ ("up"), which makes them upper bounds of their real
+//     values.
 // (9) lse = m + log W. From (4)–(6): σ̂/λ ≤ W ≤ σ̂·e^{θmax}(1 + 2ε_e)(1 + 2γ_σ) + Lk·2e^U, so
 //     |log W − log σ̂| ≤ θ̂max + 2ε_e + 2γ_σ + Lk·2⁻¹⁰⁰⁰ (log(A + B) ≤ log A + B/A, A ≥ 1/2).
 //     log σ̂ and the sum with m are evaluated in Arb (arb_log is a proven enclosure; glibc's
@@ -598,7 +613,9 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
       for (Index c = 0; c < dv; ++c) ws.v_max[c] = std::max(ws.v_max[c], ws.v_abs(j, c));
     ws.tau.resize(static_cast<std::size_t>(dv));
     for (Index c = 0; c < dv; ++c) {
-      ws.tau[c] = 0x1p-1000 * static_cast<double>(Lk) * (ws.v_max[c] + 1);
+      // (8): 2⁻¹⁰⁰⁰·Lk exact, 2⁻¹⁰⁶⁶·Lk exact (a multiple of 2⁻¹⁰⁶⁶ below 2⁻¹⁰⁴⁴).
+      ws.tau[c] = 0x1p-1000 * static_cast<double>(Lk) * ws.v_max[c] +
+                  0x1p-1066 * static_cast<double>(Lk);
     }
   }
   const bool masked_input = options.mask.has_value();

@@ -445,6 +445,28 @@ TEST(MidpointRadiusAttention, LargeAndNearUnderflowMaskEntriesStayEnclosed) {
   EXPECT_EQ(eenc.row_tier[0], RowTier::BallOutOfRange);
 }
 
+TEST(MidpointRadiusAttention, RadiusScalesWithTinyValues) {
+  // The radius' absolute floor must scale with V: V × 1e-300 gives the same relative radius
+  // (within a small factor), not one ~1e23 times max|O|.
+  const std::uint64_t seed = 2601;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 32, 48, 16, 8);
+  p.options.causal = true;
+  const AttentionEnclosure plain = expect_contained(p);
+  for (double& x : p.v) x *= 1e-300;
+  const AttentionEnclosure tiny = expect_contained(p);
+  EXPECT_EQ(tiny.count(RowTier::Double), 32u);
+  const double r0 = plain.largest_relative_radius(), r1 = tiny.largest_relative_radius();
+  std::printf("largest radius / max|O|: %.3g with V, %.3g with V × 1e-300\n", r0, r1);
+  EXPECT_GT(r0, 0.0);
+  EXPECT_LE(r1, 4 * r0);
+  // Subnormal values: the floor is only as large as the subnormal products need.
+  for (double& x : p.v) x *= 1e-10;
+  const AttentionEnclosure sub = expect_contained(p);
+  std::printf("largest radius / max|O| with V × 1e-310: %.3g\n", sub.largest_relative_radius());
+  EXPECT_LE(sub.largest_relative_radius(), 1e-6);
+}
+
 // ---- cancellation: actual rounding errors close to the bound --------------------------------
 // Random inputs round far below the a-priori bound (~100×), so they cannot show that a term of
 // the radius is needed. These inputs make one rounding lose a whole term.
