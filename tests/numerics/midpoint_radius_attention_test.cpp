@@ -4,6 +4,11 @@
 //    ±1e4 with one dominant entry, subnormal entries, fully masked rows, fp16/bf16-exact
 //    inputs, d = 1 and d = 256, seqlen 1, GQA, strided views, scale/temperature/mask given,
 //    logits beyond double's range that must fall back to balls);
+//  - large finite mask entries (PyTorch's finfo.min for float32 and float64) whose keys'
+//    weights certainly underflow: the rows stay in double; entries near the underflow
+//    boundary and keys near the row maximum with a large logit error (which must not be
+//    taken for underflowed weights);
+//  - V near the bottom of double's range (×1e-300, subnormal): the radius scales with V;
 //  - a second reference, the MPFR tier softmax_attention<Mp> at 256 bits (our in-process
 //    equivalent of "mpmath at high precision"): round-to-nearest with error ~Lk·2⁻²⁵⁰·|O|,
 //    far inside any radius here, so a correct enclosure contains it;
