@@ -12,10 +12,11 @@
 // of midpoint_radius_attention.cpp.
 //
 // Rows the double pass cannot enclose (a logit or |Q||K|ᵀ entry or an output beyond double's
-// range, or a logit error bound above 1/16) are recomputed in Arb balls at
-// `fallback_precision_bits` automatically; a caller whose question the radius is too wide for
-// (a kernel error below it) recomputes the rows it names with refine_rows_in_balls. Each row
-// records which tier gave it.
+// range, or a logit error bound above 1/16 on a key whose weight does not certainly underflow;
+// keys masked by a large finite value such as PyTorch's finfo.min stay on the fast path) are
+// recomputed in Arb balls at `fallback_precision_bits` automatically; a caller whose question
+// the radius is too wide for (a kernel error below it) recomputes the rows it names with
+// refine_rows_in_balls. Each row records which tier gave it.
 //
 // Cost and width (bench/midpoint_radius_attention_bench.cpp): about 3× softmax_attention<double>
 // and ~100× faster than softmax_attention<Ball> at (4096, 4096, 128); largest radius / max|O|
