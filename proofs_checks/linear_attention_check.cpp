@@ -291,14 +291,23 @@ std::vector<float> naive_linear_attention(const LinearAttentionProblem& p, Linea
   const std::vector<float> fq = features(p.q, true), fk = features(p.k, false);
   std::vector<float> v(T * d);
   for (long long i = 0; i < T * d; ++i) v[i] = static_cast<float>(round_to_dtype(p.v[i], t));
+  // Keys' features transposed (m×T): each score still sums over a in order, but the loop over
+  // keys is innermost and vectorises, with the same roundings as one dot product per key.
+  std::vector<float> fkT(m * T);
+  for (long long j = 0; j < T; ++j)
+    for (long long a = 0; a < m; ++a) fkT[a * T + j] = fk[j * m + a];
   std::vector<float> out(T * d), scores(T), num(d);
   for (long long i = 0; i < T; ++i) {
     const long long keys = causal ? i + 1 : T;
+    std::fill(scores.begin(), scores.begin() + keys, 0.0f);
+    for (long long a = 0; a < m; ++a) {
+      const float f = fq[i * m + a];
+      const float* column = fkT.data() + a * T;
+      for (long long j = 0; j < keys; ++j) scores[j] += f * column[j];
+    }
     float den = 0.0f;
     for (long long j = 0; j < keys; ++j) {
-      float s = 0.0f;
-      for (long long a = 0; a < m; ++a) s += fq[i * m + a] * fk[j * m + a];
-      scores[j] = rt(s);
+      scores[j] = rt(scores[j]);
       den += scores[j];
     }
     std::fill(num.begin(), num.end(), 0.0f);
