@@ -79,8 +79,9 @@ AttentionEnclosure midpoint_radius_attention(const RowMatrix<double>& Q, const R
 
 /// Recomputes the named rows (flat indices, AttentionEnclosure::row_index) in Arb balls at
 /// options.fallback_precision_bits and stores each ball's midpoint and radius (rounded
-/// outward to double) with RowTier::BallRefined. Masked rows are left as they are. Same
-/// inputs and options as the call that produced `enclosure`.
+/// outward to double; a ball that is not finite becomes [0 ± inf]) with RowTier::BallRefined.
+/// Masked rows are left as they are. Same inputs and options as the call that produced
+/// `enclosure`. Throws std::invalid_argument for a row index outside the enclosure.
 void refine_rows_in_balls(const Tensor4View<const double>& Q, const Tensor4View<const double>& K,
                           const Tensor4View<const double>& V, const MidpointRadiusOptions& options,
                           std::span<const std::size_t> rows, AttentionEnclosure& enclosure);

@@ -1,0 +1,488 @@
+// The fast enclosure tier (midpoint_radius_attention) against independent references:
+//  - containment: every printed [mid − rad, mid + rad] must contain the whole Arb ball of
+//    softmax_attention<Ball> at 256 bits, on random and adversarial inputs (logits up to
+//    ±1e4 with one dominant entry, subnormal entries, fully masked rows, fp16/bf16-exact
+//    inputs, d = 1 and d = 256, seqlen 1, GQA, strided views, scale/temperature/mask given,
+//    logits beyond double's range that must fall back to balls);
+//  - a second reference, the MPFR tier softmax_attention<Mp> at 256 bits (our in-process
+//    equivalent of "mpmath at high precision"): round-to-nearest with error ~Lk·2⁻²⁵⁰·|O|,
+//    far inside any radius here, so a correct enclosure contains it;
+//  - the checker itself: an artificially shrunk radius is reported;
+//  - tightness: at (Lq, Lk, d) = (128, 128, 64), N(0,1), largest radius / max |O| ≤ 1e-12;
+//  - refine_rows_in_balls, row tiers, bad input.
+// Every randomised test prints its seed (SCOPED_TRACE).
+#include "numerics/midpoint_radius_attention.hpp"
+
+#include <arb.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "numerics/arb_handles.hpp"
+#include "numerics/ball.hpp"
+#include "numerics/mp.hpp"
+#include "numerics/rng.hpp"
+#include "numerics/softmax_attention.hpp"
+#include "numerics/tier_conversions.hpp"
+
+namespace attncert {
+namespace {
+
+using Index = std::ptrdiff_t;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr long kRefBits = 256;
+
+/// Multi-head inputs in contiguous (B, H, L, d) buffers (or (B, L, H, d) when `transposed`,
+/// viewed through strides), the options of both tiers, and the views.
+struct Problem {
+  Index B = 1, H = 1, Hkv = 1, Lq = 1, Lk = 1, d = 1, dv = 1;
+  bool transposed = false;
+  std::vector<double> q, k, v;
+  std::optional<RowMatrix<double>> mask;
+  MidpointRadiusOptions options;
+
+  Tensor4View<const double> view(const std::vector<double>& x, Index heads, Index L,
+                                 Index dim) const {
+    if (!transposed) return Tensor4View<const double>(x.data(), B, heads, L, dim);
+    return Tensor4View<const double>(x.data(), {B, heads, L, dim},
+                                     {L * heads * dim, dim, heads * dim, 1});
+  }
+  Tensor4View<const double> Q() const { return view(q, H, Lq, d); }
+  Tensor4View<const double> K() const { return view(k, Hkv, Lk, d); }
+  Tensor4View<const double> V() const { return view(v, Hkv, Lk, dv); }
+  void set_mask(RowMatrix<double> m) {
+    mask = std::move(m);
+    options.mask.emplace(mask->data(), mask->rows(), mask->cols(), ViewStride(mask->cols(), 1));
+  }
+};
+
+Problem random_problem(std::uint64_t seed, Index Lq, Index Lk, Index d, Index dv,
+                       double sd = 1.0, Index B = 1, Index H = 1, Index Hkv = 1) {
+  Rng rng(seed);
+  Problem p;
+  p.B = B, p.H = H, p.Hkv = Hkv, p.Lq = Lq, p.Lk = Lk, p.d = d, p.dv = dv;
+  auto fill = [&](std::vector<double>& x, std::size_t n, double s) {
+    x.resize(n);
+    for (double& e : x) e = rng.normal(0.0, s);
+  };
+  fill(p.q, static_cast<std::size_t>(B * H * Lq * d), sd);
+  fill(p.k, static_cast<std::size_t>(B * Hkv * Lk * d), sd);
+  fill(p.v, static_cast<std::size_t>(B * Hkv * Lk * dv), 1.0);
+  return p;
+}
+
+/// The view's entries as exact balls in a contiguous (B, H, L, d) buffer.
+std::vector<Ball> to_balls(const Tensor4View<const double>& t) {
+  std::vector<Ball> r;
+  r.reserve(static_cast<std::size_t>(t.batch() * t.heads() * t.length() * t.dim()));
+  for (Index b = 0; b < t.batch(); ++b)
+    for (Index h = 0; h < t.heads(); ++h) {
+      const auto m = t.const_head(b, h);
+      for (Index i = 0; i < m.rows(); ++i)
+        for (Index j = 0; j < m.cols(); ++j) r.emplace_back(m(i, j));
+    }
+  return r;
+}
+
+MultiHeadAttentionResult<Ball> ball_reference(const Problem& p) {
+  const std::vector<Ball> q = to_balls(p.Q()), k = to_balls(p.K()), v = to_balls(p.V());
+  SoftmaxAttentionOptions<Ball> o;
+  o.causal = p.options.causal;
+  o.precision_bits = kRefBits;
+  if (p.options.scale) o.scale = Ball(*p.options.scale);
+  o.temperature = Ball(p.options.temperature);
+  RowMatrix<Ball> mask;
+  if (p.mask) {
+    mask.resize(p.mask->rows(), p.mask->cols());
+    for (Index i = 0; i < mask.rows(); ++i)
+      for (Index j = 0; j < mask.cols(); ++j) mask(i, j) = Ball((*p.mask)(i, j));
+    o.set_mask(mask);
+  }
+  return softmax_attention<Ball>(
+      Tensor4View<const Ball>(q.data(), p.B, p.H, p.Lq, p.d),
+      Tensor4View<const Ball>(k.data(), p.B, p.Hkv, p.Lk, p.d),
+      Tensor4View<const Ball>(v.data(), p.B, p.Hkv, p.Lk, p.dv), o);
+}
+
+/// True when [mid − rad, mid + rad] (exact real endpoints) contains every point of x.
+bool interval_contains(double mid, double rad, arb_srcptr x) {
+  if (std::isinf(mid)) {  // masked lse: −inf exactly
+    return rad == 0.0 && arf_is_neg_inf(arb_midref(x)) && mag_is_zero(arb_radref(x));
+  }
+  if (!arb_is_finite(x)) return false;
+  arb_handles::ArfHandle lo, hi, x_lo, x_hi;
+  arf_set_d(lo, mid);
+  arf_set_d(hi, rad);
+  arf_sub(lo, lo, hi, ARF_PREC_EXACT, ARF_RND_DOWN);  // exact
+  arf_set_d(hi, mid);
+  arf_set_d(x_hi, rad);
+  arf_add(hi, hi, x_hi, ARF_PREC_EXACT, ARF_RND_DOWN);  // exact
+  arb_get_lbound_arf(x_lo, x, kRefBits + 64);  // rounded down: ≤ the ball's lowest point
+  arb_get_ubound_arf(x_hi, x, kRefBits + 64);  // rounded up
+  return arf_cmp(lo, x_lo) <= 0 && arf_cmp(x_hi, hi) <= 0;
+}
+
+/// Every entry of `enc` whose interval does not contain the reference ball, as text.
+std::vector<std::string> containment_violations(const AttentionEnclosure& enc,
+                                                const MultiHeadAttentionResult<Ball>& ref) {
+  std::vector<std::string> out;
+  const std::size_t dv = static_cast<std::size_t>(enc.shape[3]);
+  for (std::size_t r = 0; r < enc.row_tier.size(); ++r) {
+    for (std::size_t c = 0; c < dv; ++c) {
+      const std::size_t e = r * dv + c;
+      if (!interval_contains(enc.output_mid[e], enc.output_rad[e], ref.output[e].arb())) {
+        out.push_back("O row " + std::to_string(r) + " col " + std::to_string(c) + ": [" +
+                      std::to_string(enc.output_mid[e]) + " ± " +
+                      std::to_string(enc.output_rad[e]) + "] vs " + ref.output[e].str(20));
+      }
+    }
+    if (!interval_contains(enc.lse_mid[r], enc.lse_rad[r], ref.log_sum_exp[r].arb())) {
+      out.push_back("lse row " + std::to_string(r) + ": [" + std::to_string(enc.lse_mid[r]) +
+                    " ± " + std::to_string(enc.lse_rad[r]) + "] vs " +
+                    ref.log_sum_exp[r].str(20));
+    }
+  }
+  return out;
+}
+
+/// Runs both tiers and expects containment; returns the enclosure.
+AttentionEnclosure expect_contained(const Problem& p) {
+  const AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
+  const auto ref = ball_reference(p);
+  const auto bad = containment_violations(enc, ref);
+  EXPECT_TRUE(bad.empty()) << bad.size() << " violations, first: " << bad.front();
+  for (double r : enc.output_rad) EXPECT_TRUE(std::isfinite(r));
+  return enc;
+}
+
+// ---- containment on random and adversarial inputs -------------------------------------------
+
+TEST(MidpointRadiusAttention, ContainsArbOnRandomInputs) {
+  struct Shape {
+    Index Lq, Lk, d, dv;
+    bool causal;
+  };
+  for (const Shape& s : {Shape{7, 9, 5, 3, false}, Shape{9, 7, 5, 3, true},
+                         Shape{33, 40, 16, 8, true}, Shape{64, 64, 32, 16, false}}) {
+    const std::uint64_t seed = 1000 + static_cast<std::uint64_t>(s.Lq * 100 + s.Lk);
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Problem p = random_problem(seed, s.Lq, s.Lk, s.d, s.dv);
+    p.options.causal = s.causal;
+    const AttentionEnclosure enc = expect_contained(p);
+    EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 0u);
+    EXPECT_EQ(enc.count(RowTier::Masked), s.causal && s.Lq > s.Lk ? size_t(s.Lq - s.Lk) : 0u);
+  }
+}
+
+TEST(MidpointRadiusAttention, ScaleTemperatureAndMask) {
+  const std::uint64_t seed = 1101;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 12, 10, 6, 4);
+  p.options.scale = 0.3;           // 0.3/0.7 is inexact
+  p.options.temperature = 0.7;
+  p.options.causal = true;
+  Rng rng(seed + 1);
+  RowMatrix<double> mask(12, 10);
+  for (Index i = 0; i < 12; ++i)
+    for (Index j = 0; j < 10; ++j) mask(i, j) = rng.uniform() < 0.3 ? -kInf : rng.normal();
+  for (Index j = 0; j < 10; ++j) mask(5, j) = -kInf;  // a fully masked row by the mask
+  p.set_mask(mask);
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.row_tier[5], RowTier::Masked);
+  EXPECT_EQ(enc.lse_mid[5], -kInf);
+  EXPECT_EQ(enc.lse_rad[5], 0.0);
+  // Default scale with a temperature: ĉ = fl(fl(1/√d)/T) is enclosed, not taken as exact.
+  Problem q = random_problem(seed + 2, 5, 6, 7, 3);
+  q.options.temperature = 3.0;
+  expect_contained(q);
+}
+
+TEST(MidpointRadiusAttention, LargeLogitsWithOneDominantEntry) {
+  const std::uint64_t seed = 1201;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  // d = 4, entries ~ 100: logits q·k/2 up to about ±1e4; and one key aligned with each query
+  // so that a single entry dominates its row by thousands.
+  Problem p = random_problem(seed, 6, 8, 4, 3, 70.0);
+  for (Index i = 0; i < 6; ++i)
+    for (Index k = 0; k < 4; ++k) p.k[static_cast<std::size_t>(i * 4 + k)] = p.q[static_cast<std::size_t>(i * 4 + k)];
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.count(RowTier::Double), 6u);
+}
+
+TEST(MidpointRadiusAttention, SubnormalEntries) {
+  const std::uint64_t seed = 1301;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 5, 7, 3, 2);
+  const double sub = 3e-310;
+  p.q[0] = sub;
+  p.q[4] = -sub * 7;
+  for (Index k = 0; k < 3; ++k) p.k[static_cast<std::size_t>(2 * 3 + k)] = sub * (k + 1);
+  for (Index j = 0; j < 7; ++j) p.v[static_cast<std::size_t>(j * 2 + 1)] = sub * (j - 3);
+  expect_contained(p);
+  // All of Q subnormal: logits are subnormal products (underflow to 0 in double).
+  for (double& x : p.q) x = sub * std::round(x * 10);
+  expect_contained(p);
+}
+
+/// x rounded to the nearest value with `bits` significand bits (and no exponent limit).
+double round_significand(double x, int bits) {
+  int e;
+  const double m = std::frexp(x, &e);
+  return std::ldexp(std::round(std::ldexp(m, bits)), e - bits);
+}
+
+TEST(MidpointRadiusAttention, HalfPrecisionExactInputs) {
+  for (int bits : {8, 11}) {  // bf16, fp16 significands (N(0,1) stays inside their ranges)
+    const std::uint64_t seed = 1400 + static_cast<std::uint64_t>(bits);
+    SCOPED_TRACE("seed " + std::to_string(seed) + ", significand bits " + std::to_string(bits));
+    Problem p = random_problem(seed, 16, 16, 8, 8);
+    for (auto* x : {&p.q, &p.k, &p.v})
+      for (double& e : *x) e = round_significand(e, bits);
+    p.options.causal = true;
+    expect_contained(p);
+  }
+}
+
+TEST(MidpointRadiusAttention, EdgeShapes) {
+  struct Shape {
+    Index Lq, Lk, d, dv;
+  };
+  for (const Shape& s : {Shape{1, 1, 1, 1}, Shape{4, 6, 1, 2}, Shape{3, 5, 256, 4},
+                         Shape{1, 9, 8, 3}}) {
+    const std::uint64_t seed = 1500 + static_cast<std::uint64_t>(s.d + s.Lk);
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Problem p = random_problem(seed, s.Lq, s.Lk, s.d, s.dv);
+    expect_contained(p);
+    p.options.causal = true;
+    expect_contained(p);
+  }
+}
+
+TEST(MidpointRadiusAttention, CausalWithMoreQueriesThanKeysMasksTheFirstRows) {
+  const std::uint64_t seed = 1601;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 40, 3, 4, 2);  // the first 37 rows see nothing
+  p.options.causal = true;
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.count(RowTier::Masked), 37u);
+  for (std::size_t e = 0; e < 37 * 2; ++e) {
+    EXPECT_EQ(enc.output_mid[e], 0.0);
+    EXPECT_EQ(enc.output_rad[e], 0.0);
+  }
+}
+
+TEST(MidpointRadiusAttention, GroupedQueryAttentionOnStridedViews) {
+  const std::uint64_t seed = 1701;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 9, 11, 6, 5, 1.0, /*B=*/2, /*H=*/4, /*Hkv=*/2);
+  p.options.causal = true;
+  expect_contained(p);
+  p.transposed = true;  // the same buffers read as (B, L, H, d)
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.shape, (std::array<std::ptrdiff_t, 4>{2, 4, 9, 5}));
+}
+
+TEST(MidpointRadiusAttention, LogitsBeyondDoubleFallBackToBalls) {
+  const std::uint64_t seed = 1801;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  // Row 2: q·k_0 = 4.5e308 overflows double, though the logits (scale 1e-300) are only
+  // ~1e8 and Arb handles them; the other rows' logits are ~1e-300 and stay in double.
+  Problem p = random_problem(seed, 4, 5, 3, 2);
+  p.options.scale = 1e-300;
+  for (Index k = 0; k < 3; ++k) {
+    p.q[static_cast<std::size_t>(2 * 3 + k)] = 1.5e308;
+    p.k[static_cast<std::size_t>(0 * 3 + k)] = 1.0;
+  }
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.row_tier[2], RowTier::BallOutOfRange);
+  EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 1u);  // the other rows stay in double
+}
+
+// ---- Mp reference ---------------------------------------------------------------------------
+
+TEST(MidpointRadiusAttention, ContainsMpReferenceAt256Bits) {
+  const std::uint64_t seed = 1901;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 10, 12, 8, 4, 3.0);
+  p.options.causal = true;
+  const AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
+  MpPrecision scope(kRefBits);
+  auto mp = [](const std::vector<double>& x, Index r, Index c) {
+    RowMatrix<Mp> m(r, c);
+    for (Index i = 0; i < r; ++i)
+      for (Index j = 0; j < c; ++j) m(i, j) = mp_from_double(x[static_cast<std::size_t>(i * c + j)], kRefBits);
+    return m;
+  };
+  SoftmaxAttentionOptions<Mp> o;
+  o.causal = true;
+  o.precision_bits = kRefBits;
+  const auto ref = softmax_attention<Mp>(mp(p.q, 10, 8), mp(p.k, 12, 8), mp(p.v, 12, 4), o);
+  int checked = 0;
+  for (Index i = 0; i < 10; ++i) {
+    for (Index c = 0; c < 4; ++c) {
+      const std::size_t e = static_cast<std::size_t>(i * 4 + c);
+      const Ball ref_ball = to_ball(ref.output(i, c), kRefBits);
+      EXPECT_TRUE(interval_contains(enc.output_mid[e], enc.output_rad[e], ref_ball.arb()))
+          << "row " << i << " col " << c;
+      ++checked;
+    }
+    const Ball lse = to_ball(ref.log_sum_exp(i), kRefBits);
+    EXPECT_TRUE(interval_contains(enc.lse_mid[i], enc.lse_rad[i], lse.arb())) << "lse row " << i;
+  }
+  EXPECT_EQ(checked, 40);
+}
+
+// ---- the checker catches a radius that is too small -----------------------------------------
+
+TEST(MidpointRadiusAttention, ShrunkRadiusIsCaught) {
+  const std::uint64_t seed = 2001;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 16, 16, 8, 4);
+  p.options.temperature = 0.7;  // ĉ inexact: the midpoints are not exact
+  AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
+  const auto ref = ball_reference(p);
+  ASSERT_TRUE(containment_violations(enc, ref).empty());
+  for (double factor : {0.0, 1e-6}) {
+    AttentionEnclosure shrunk = enc;
+    for (double& r : shrunk.output_rad) r *= factor;
+    for (double& r : shrunk.lse_rad) r *= factor;
+    const auto bad = containment_violations(shrunk, ref);
+    EXPECT_FALSE(bad.empty()) << "radius × " << factor;
+    // Most entries are caught, not one by luck.
+    EXPECT_GT(bad.size(), enc.output_rad.size() / 2) << "radius × " << factor;
+  }
+  // A midpoint moved by twice its radius is caught too.
+  AttentionEnclosure moved = enc;
+  moved.output_mid[3] += 2 * moved.output_rad[3];
+  EXPECT_EQ(containment_violations(moved, ref).size(), 1u);
+}
+
+// ---- tightness --------------------------------------------------------------------------------
+
+TEST(MidpointRadiusAttention, RadiusIsTightAtAModerateShape) {
+  const std::uint64_t seed = 2101;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 128, 128, 64, 64);
+  const AttentionEnclosure enc = expect_contained(p);
+  const auto ref = ball_reference(p);
+  double err = 0.0, big = 0.0;
+  for (std::size_t e = 0; e < enc.output_mid.size(); ++e) {
+    err = std::max(err, std::abs(enc.output_mid[e] - ref.output[e].mid()));
+    big = std::max(big, std::abs(ref.output[e].mid()));
+  }
+  const double rel = enc.largest_relative_radius();
+  std::printf("largest radius / max|O| = %.3g, largest actual error / max|O| = %.3g\n", rel,
+              err / big);
+  EXPECT_LE(rel, 1e-12);  // the target (attained at (4096, 4096, 128) too: see bench)
+  EXPECT_GE(rel, err / big);
+}
+
+// ---- refine_rows_in_balls ------------------------------------------------------------------
+
+TEST(MidpointRadiusAttention, RefinedRowsComeFromBalls) {
+  const std::uint64_t seed = 2201;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 6, 5, 4, 3, 1.0, 1, 2, 1);
+  p.options.causal = true;  // Lq > Lk: rows 0 of each head are masked
+  p.options.fallback_precision_bits = 200;
+  AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
+  const AttentionEnclosure before = enc;
+  const std::vector<std::size_t> rows{enc.row_index(0, 1, 4), enc.row_index(0, 0, 2),
+                                      enc.row_index(0, 0, 0)};
+  refine_rows_in_balls(p.Q(), p.K(), p.V(), p.options, rows, enc);
+  EXPECT_EQ(enc.row_tier[rows[0]], RowTier::BallRefined);
+  EXPECT_EQ(enc.row_tier[rows[1]], RowTier::BallRefined);
+  EXPECT_EQ(enc.row_tier[rows[2]], RowTier::Masked);  // masked rows stay as they are
+  EXPECT_EQ(enc.count(RowTier::BallRefined), 2u);
+  for (std::size_t c = 0; c < 3; ++c) {
+    // A 200-bit ball rounded to a double midpoint: the radius is the rounding, ≤ u·|mid|.
+    const std::size_t e = rows[0] * 3 + c;
+    EXPECT_LE(enc.output_rad[e], 0x1p-53 * std::abs(enc.output_mid[e]) * (1 + 1e-9));
+    EXPECT_LT(enc.output_rad[e], before.output_rad[e]);
+  }
+  const auto bad = containment_violations(enc, ball_reference(p));
+  EXPECT_TRUE(bad.empty()) << bad.front();
+  EXPECT_THROW(refine_rows_in_balls(p.Q(), p.K(), p.V(), p.options,
+                                    std::vector<std::size_t>{enc.row_tier.size()}, enc),
+               std::invalid_argument);
+}
+
+// ---- bad input --------------------------------------------------------------------------------
+
+template <class E, class F>
+void expect_throw_naming(F&& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no exception; expected one naming '" << needle << "'";
+  } catch (const E& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(needle), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
+
+TEST(MidpointRadiusAttention, BadInputThrowsWithOneLineNamingIt) {
+  Problem p = random_problem(2301, 4, 5, 3, 2);
+  const auto run = [&](const Problem& x) {
+    return midpoint_radius_attention(x.Q(), x.K(), x.V(), x.options);
+  };
+  {
+    Problem x = p;
+    x.q[4] = std::nan("");
+    expect_throw_naming<std::domain_error>([&] { run(x); }, "Q(1, 1)");
+  }
+  {
+    Problem x = p;
+    x.v[3] = kInf;
+    expect_throw_naming<std::domain_error>([&] { run(x); }, "V(1, 1)");
+  }
+  {
+    Problem x = p;
+    x.options.temperature = 0.0;
+    expect_throw_naming<std::invalid_argument>([&] { run(x); }, "temperature");
+    x.options.temperature = -1.0;
+    expect_throw_naming<std::invalid_argument>([&] { run(x); }, "temperature");
+  }
+  {
+    Problem x = p;
+    x.options.scale = kInf;
+    expect_throw_naming<std::domain_error>([&] { run(x); }, "scale");
+  }
+  {
+    RowMatrix<double> Q(4, 3), K(5, 2), V(5, 2);
+    Q.setOnes(), K.setOnes(), V.setOnes();
+    expect_throw_naming<std::invalid_argument>([&] { midpoint_radius_attention(Q, K, V); },
+                                               "Q is (1, 1, 4, 3), K is (1, 1, 5, 2)");
+  }
+  {
+    Problem x = p;
+    RowMatrix<double> mask = RowMatrix<double>::Zero(4, 4);
+    x.set_mask(mask);
+    expect_throw_naming<std::invalid_argument>([&] { run(x); }, "mask is 4×4");
+    RowMatrix<double> nan_mask = RowMatrix<double>::Zero(4, 5);
+    nan_mask(2, 3) = std::nan("");
+    x.set_mask(nan_mask);
+    expect_throw_naming<std::domain_error>([&] { run(x); }, "mask(2, 3)");
+  }
+  {
+    Problem x = p;
+    x.options.fallback_precision_bits = 1;
+    expect_throw_naming<std::invalid_argument>([&] { run(x); }, "fallback_precision_bits");
+  }
+  {  // absurd sizes are refused before anything is allocated (the view is never read)
+    const double one = 1.0;
+    const Tensor4View<const double> huge(&one, {1, 1, Index{1} << 25, 4}, {0, 0, 0, 0});
+    const Tensor4View<const double> q(&one, {1, 1, 2, 4}, {0, 0, 0, 0});
+    expect_throw_naming<std::invalid_argument>(
+        [&] { midpoint_radius_attention(q, huge, huge); }, "too large");
+  }
+}
+
+}  // namespace
+}  // namespace attncert
