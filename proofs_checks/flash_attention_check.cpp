@@ -72,12 +72,17 @@
 // side of b the verdict is the same for every truth inside (up to the Arb truth's own radius,
 // ~2⁻⁵³ of the values once its midpoint is rounded to double, and the double rounding of the
 // comparison: ties the Ball truth cannot resolve either). Undecided elements or lse
-// values put their row into Arb; so does a radius above kTruthRadiusPerBound·b (the ratio
-// then moves by at most 2·1e-6). The FA rule E ≤ 2N + atol, with E, N maxima over the case:
+// values put their row into Arb. The printed ratio R = max_e (|x − mid| + rad)/b lies within
+// [R_lo, R] of the exact problem's (R_lo from − rad); when R − R_lo > kRatioResolution·R the
+// rows that can hold the maximum (an element with (|x − mid| + rad)/b ≥ R_lo) go into Arb,
+// after which R comes from Arb rows (the others stay below R_lo); the same for lse. The FA
+// rule E ≤ 2N + atol, with E, N maxima over the case:
 // decided when E_hi ≤ 2N_lo + atol_lo (passes) or E_lo > 2N_hi + atol_hi (fails), the ends
-// from ∓rad elementwise, atol exact except for elements whose enclosure straddles a rounding
-// boundary of the dtype (then atol_hi = ∞). Otherwise every row that can hold the maximum of
-// E or N (its upper end ≥ the lower end of the maximum) or a straddling element is refined;
+// from ∓rad elementwise; atol depends on the truth only through each midpoint's dtype
+// rounding, fixed unless the enclosure straddles a rounding boundary (then its term lies
+// between 0 and a bound from the roundings in FA3's formula). Otherwise every row that can
+// hold the maximum of E or N (its upper end ≥ the lower end of the maximum) or a straddling
+// element is refined;
 // the maxima then come from Arb rows, as the rows left in double stay below those lower ends.
 #include "proofs_checks/flash_attention_check.hpp"
 
@@ -570,12 +575,76 @@ double fa_absolute_term(DType t, double reference) {
   return 2.0 * std::abs(static_cast<double>(shifted) - r);
 }
 
+/// An upper bound of FA3's term for every reference whose dtype rounding r has |r| ≤ m. With
+/// w = fl₃₂(r + 0.3f) and a = dtype(w): |a − (r + 0.3f)| ≤ δ := ε(m + 0.3f) + η, ε = u₃₂ + u +
+/// u₃₂u (u, η the dtype's unit roundoff and half its smallest subnormal); then
+/// b = dtype(fl₃₂(a − 0.3f)), a − 0.3f = r + (a − r − 0.3f), so |b − r| ≤ δ + ε(m + δ) + η,
+/// and the term is 2|b − r|. Enlarged by 1e-9 for the double evaluation.
+double fa_absolute_term_bound(DType t, double m) {
+  const double eps = kU + gpu::dtype_unit_roundoff(t) + kU * gpu::dtype_unit_roundoff(t);
+  const double eta = gpu::dtype_half_smallest_subnormal(t);
+  const double delta = eps * (m + static_cast<double>(0.3f)) + eta;
+  return 2 * (delta + eps * (m + delta) + eta) * kBoundSafety;
+}
+
+/// The range of the FA rule's absolute term over the exact references the truth allows: each
+/// element's term depends on its reference only through the dtype rounding, fixed unless the
+/// enclosure straddles a rounding boundary; then it lies in [0, fa_absolute_term_bound].
+struct AbsoluteTermRange {
+  double low = 0, high = 0;
+  std::vector<char> straddles;  // per row: an element whose rounding is not fixed
+};
+AbsoluteTermRange fa_absolute_term_range(DType t, const AttentionEnclosure& truth) {
+  const auto d = static_cast<std::size_t>(truth.shape[3]);
+  AbsoluteTermRange r;
+  r.straddles.assign(truth.row_tier.size(), 0);
+  for (std::size_t e = 0; e < truth.output_mid.size(); ++e) {
+    const double mid = truth.output_mid[e], rad = truth.output_rad[e];
+    const float lo = round_to(t, static_cast<float>(mid - rad));
+    const float hi = round_to(t, static_cast<float>(mid + rad));
+    if (lo == hi) {
+      const double term = fa_absolute_term(t, mid);
+      r.low = std::max(r.low, term), r.high = std::max(r.high, term);
+    } else {  // (an infinite radius gives ±inf roundings: an infinite bound)
+      r.straddles[e / d] = 1;
+      r.high = std::max(r.high, fa_absolute_term_bound(
+                                    t, std::max(std::abs(static_cast<double>(lo)),
+                                                std::abs(static_cast<double>(hi)))));
+    }
+  }
+  return r;
+}
+
 /// The check's comparison "|x − mid| + rad ≤ bound" is decided by the truth when it holds, or
-/// fails even for |x − mid| − rad (x non-finite: fails whatever the truth); the radius must
-/// also be negligible against the bound for the printed ratio.
+/// fails even for |x − mid| − rad (x non-finite: fails whatever the truth).
 bool undecided(double distance, double rad, double bound) {
-  return (distance + rad > bound && !(distance - rad > bound)) ||
-         rad > kTruthRadiusPerBound * bound;
+  return distance + rad > bound && !(distance - rad > bound);
+}
+
+/// One comparison's error/bound ratios, each as the interval the truth allows:
+/// [(|x − mid| − rad)/b, (|x − mid| + rad)/b], by element_ratio (so non-finite x gives inf).
+struct RatioTerm {
+  double low, high;
+};
+RatioTerm ratio_term(double x, double mid, double rad, double bound) {
+  const double distance = std::abs(x - mid);
+  return {element_ratio(std::max(distance - rad, 0.0), bound),
+          element_ratio(distance + rad, bound)};
+}
+
+/// Marks the rows that can hold the largest ratio when the truth leaves it uncertain by more
+/// than kRatioResolution of itself. `terms(row, add)` calls add(low, high) for the row's terms.
+template <class Terms>
+void refine_for_ratio(std::size_t rows, const Terms& terms, const std::vector<char>& eligible,
+                      std::vector<char>& refine) {
+  double low = 0, high = 0;
+  for (std::size_t row = 0; row < rows; ++row)
+    terms(row, [&](RatioTerm t) { low = std::max(low, t.low), high = std::max(high, t.high); });
+  if (!(high - low > kRatioResolution * high)) return;  // also inf − inf: NaN, decided
+  for (std::size_t row = 0; row < rows; ++row) {
+    if (!eligible[row] || refine[row]) continue;
+    terms(row, [&](RatioTerm t) { refine[row] = refine[row] || t.high >= low; });
+  }
 }
 
 /// Lower and upper ends of max_e |x_e − o_e| over the exact outputs o_e the truth allows
@@ -616,12 +685,13 @@ std::vector<std::size_t> flash_attention_rows_to_refine(
           gpu::dtype_name(c.dtype), c.out.size(), c.naive.size(), c.out_bound.size(),
           c.lse.size(), c.lse_bound.size(), rows, d));
 
-  std::vector<char> refine(rows, 0);
-  const auto in_double = [&](std::size_t row) { return truth.row_tier[row] == RowTier::Double; };
+  std::vector<char> refine(rows, 0), in_double(rows, 0);
+  for (std::size_t row = 0; row < rows; ++row)
+    in_double[row] = truth.row_tier[row] == RowTier::Double;
   for (const FlashAttentionComparison& c : comparisons) {
     // Per element and per lse: error within the bound.
     for (std::size_t row = 0; row < rows; ++row) {
-      if (!in_double(row)) continue;
+      if (!in_double[row]) continue;
       bool open = undecided(std::abs(static_cast<double>(c.lse[row]) - truth.lse_mid[row]),
                             truth.lse_rad[row], c.lse_bound[row]);
       for (std::size_t e = row * d; e < (row + 1) * d && !open; ++e)
@@ -629,31 +699,32 @@ std::vector<std::size_t> flash_attention_rows_to_refine(
                          truth.output_rad[e], c.out_bound[e]);
       refine[row] = refine[row] || open;
     }
-    // The FA rule E ≤ 2N + atol, with E, N over the whole case. atol depends on the truth only
-    // through the dtype rounding of each midpoint: an element whose enclosure straddles a
-    // rounding boundary may add anything to it.
+    // The printed ratios (masked rows: no lse term; their outputs are exact, rad 0).
+    refine_for_ratio(
+        rows,
+        [&](std::size_t row, const auto& add) {
+          for (std::size_t e = row * d; e < (row + 1) * d; ++e)
+            add(ratio_term(c.out[e], truth.output_mid[e], truth.output_rad[e], c.out_bound[e]));
+        },
+        in_double, refine);
+    refine_for_ratio(
+        rows,
+        [&](std::size_t row, const auto& add) {
+          if (truth.lse_mid[row] != -kInf)
+            add(ratio_term(c.lse[row], truth.lse_mid[row], truth.lse_rad[row], c.lse_bound[row]));
+        },
+        in_double, refine);
+    // The FA rule E ≤ 2N + atol, with E, N and atol over the whole case.
     const ErrorRange E = max_error_range(c.out, truth), N = max_error_range(c.naive, truth);
-    double atol = 0;
-    std::vector<char> straddles(rows, 0);
-    bool any_straddles = false;
-    for (std::size_t e = 0; e < rows * d; ++e) {
-      const double lo = truth.output_mid[e] - truth.output_rad[e];
-      const double hi = truth.output_mid[e] + truth.output_rad[e];
-      if (round_to(c.dtype, static_cast<float>(lo)) == round_to(c.dtype, static_cast<float>(hi))) {
-        atol = std::max(atol, fa_absolute_term(c.dtype, truth.output_mid[e]));
-      } else {
-        straddles[e / d] = 1;
-        any_straddles = true;
-      }
-    }
-    const bool passes = E.high <= 2 * N.low + atol;
-    const bool fails = E.low > 2 * N.high + (any_straddles ? kInf : atol);
+    const AbsoluteTermRange atol = fa_absolute_term_range(c.dtype, truth);
+    const bool passes = E.high <= 2 * N.low + atol.low;
+    const bool fails = E.low > 2 * N.high + atol.high;
     if (passes || fails) continue;
     // Undecided: refine every row that can hold either maximum or changes atol; then the
     // maxima come from Arb rows (the other rows stay below the old lower ends).
     for (std::size_t row = 0; row < rows; ++row) {
-      if (!in_double(row) || refine[row]) continue;
-      bool candidate = straddles[row] != 0;
+      if (!in_double[row] || refine[row]) continue;
+      bool candidate = atol.straddles[row] != 0;
       for (std::size_t e = row * d; e < (row + 1) * d && !candidate; ++e) {
         const double rad = truth.output_rad[e];
         candidate = std::abs(static_cast<double>(c.out[e]) - truth.output_mid[e]) + rad >= E.low ||

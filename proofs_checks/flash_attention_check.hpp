@@ -56,16 +56,17 @@ struct FlashAttentionComparison {
   std::vector<double> out_bound, lse_bound;
 };
 
-/// A truth radius above this fraction of an element's bound is refined even when the
-/// comparison is decided, so the printed ratio (3 digits) is the exact problem's to ~1e-6.
-inline constexpr double kTruthRadiusPerBound = 1e-6;
+/// How precisely the truth must fix the printed error/bound ratios (output and lse, the
+/// largest over the case): to this fraction of themselves, i.e. their 3 printed digits.
+inline constexpr double kRatioResolution = 1e-3;
 
-/// The visible rows (flat, ascending) whose verdicts `truth` cannot decide for some
-/// comparison: an element or lse whose error |x − mid| ± rad lies on both sides of its bound
-/// (or whose rad exceeds kTruthRadiusPerBound of it), and, when the flash-attention rule
-/// max error ≤ 2·naive error + atol is undecided for a dtype, the rows that can hold either
-/// maximum or whose midpoint straddles a dtype rounding boundary of atol. Rows already in Arb
-/// are never named again. Every comparison must have truth.shape's sizes.
+/// The visible rows (flat, ascending) whose verdicts or ratios `truth` cannot decide for some
+/// comparison: an element or lse whose error |x − mid| ± rad lies on both sides of its bound;
+/// when the ratio max (|x − mid| ± rad)/bound is uncertain by more than kRatioResolution of
+/// itself, the rows that can hold that maximum; and, when the flash-attention rule max error ≤
+/// 2·naive error + atol is undecided, the rows that can hold either maximum or whose midpoint
+/// straddles a dtype rounding boundary of atol. Rows already in Arb are never named again.
+/// Every comparison must have truth.shape's sizes.
 std::vector<std::size_t> flash_attention_rows_to_refine(
     const AttentionEnclosure& truth, std::span<const FlashAttentionComparison> comparisons);
 

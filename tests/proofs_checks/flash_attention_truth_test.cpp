@@ -1,8 +1,9 @@
 // The flash-attention check's certified truth:
 //  - flash_attention_rows_to_refine on synthetic numbers: decided comparisons name no row; an
-//    element or lse whose error straddles its bound, a radius too wide for the printed ratio,
-//    and an undecided flash-attention rule (including a midpoint on a dtype rounding boundary)
-//    name exactly the rows that need Arb; rows already in Arb or masked are never named;
+//    element or lse whose error straddles its bound, a ratio the radius leaves uncertain (the
+//    rows that can hold its maximum), and an undecided flash-attention rule (including one
+//    that a midpoint on a dtype rounding boundary decides through atol) name exactly the rows
+//    that need Arb; rows already in Arb or masked are never named;
 //  - the two-tier equivalence: on the kernel shape matrix, the fast truth (double enclosure
 //    plus per-row Arb refinement) and the Ball truth give the same verdicts per row, and the
 //    measured errors and ratios agree within what the truths' radii allow.
@@ -67,10 +68,8 @@ using Rows = std::vector<std::size_t>;
 TEST(FlashAttentionRowsToRefine, DecidedComparisonsNameNoRow) {
   Synthetic s;
   EXPECT_EQ(s.rows(), Rows{});
-  // A certain failure is decided too: |x − mid| − rad > bound (the radius 1e-14 stays below
-  // kTruthRadiusPerBound of the bound ~2.4e-7).
-  s.truth.output_rad[2 * Synthetic::kDim] = 1e-14;
-  s.compared.out_bound[2 * Synthetic::kDim] = s.distance(2 * Synthetic::kDim) - 3e-14;
+  // A certain failure is decided too: |x − mid| − rad > bound.
+  s.compared.out_bound[2 * Synthetic::kDim] = s.distance(2 * Synthetic::kDim) - 3e-12;
   EXPECT_EQ(s.rows(), Rows{});
   // Non-finite kernel output fails whatever the truth.
   s.compared.out[3 * Synthetic::kDim + 1] = std::numeric_limits<float>::quiet_NaN();
@@ -93,14 +92,23 @@ TEST(FlashAttentionRowsToRefine, LseStraddlingItsBoundIsRefined) {
   EXPECT_EQ(s.rows(), Rows{1});
 }
 
-TEST(FlashAttentionRowsToRefine, RadiusTooWideForTheRatioIsRefined) {
+TEST(FlashAttentionRowsToRefine, RatioTooUncertainRefinesTheRowsThatCanHoldItsMaximum) {
   Synthetic s;
-  // Decided (error ~2.4e-7 + 2e-9 ≪ 1e-3), but 2e-9 > kTruthRadiusPerBound · 1e-3 = 1e-9.
-  s.truth.output_rad[3 * Synthetic::kDim] = 2e-9;
+  // Row 3 holds the largest ratio: error 2⁻²⁰ ≈ 9.5e-7 against a bound 2e-6 (0.477, decided).
+  // A radius 5e-9 (no fp32 rounding boundary within it) leaves it uncertain by 2·5e-9/2e-6 =
+  // 5e-3 > kRatioResolution·0.477; row 2's equally wide radius is on a ratio ~2.4e-4 that
+  // cannot be the maximum.
+  const int e = 3 * Synthetic::kDim;
+  s.compared.out[e] = static_cast<float>(kMid + 0x1p-20);
+  s.compared.out_bound[e] = 2e-6;
+  s.truth.output_rad[e] = 5e-9;
+  s.truth.output_rad[2 * Synthetic::kDim] = 5e-9;
   EXPECT_EQ(s.rows(), Rows{3});
-  s.truth.output_rad[3 * Synthetic::kDim] = 0.5e-9;
+  s.truth.output_rad[e] = 5e-12;  // 5e-6 of the ratio: fixed to its printed digits
   EXPECT_EQ(s.rows(), Rows{});
-  s.truth.lse_rad[0] = 2e-9;
+  // The same for the lse ratio: row 0's lse error 2⁻²⁰ against 2e-6.
+  s.compared.lse_bound[0] = 2e-6;
+  s.truth.lse_rad[0] = 5e-9;
   EXPECT_EQ(s.rows(), Rows{0});
 }
 
@@ -119,9 +127,9 @@ TEST(FlashAttentionRowsToRefine, RowsInArbOrMaskedAreNotNamedAgain) {
 TEST(FlashAttentionRowsToRefine, UndecidedFlashAttentionRuleRefinesTheRowsOfEitherMaximum) {
   Synthetic s;
   const double atol = fa_absolute_term(kMid);
-  // Kernel error on row 1 = 2·(naive error of row 0) + atol exactly: with radius 1e-9 (below
-  // kTruthRadiusPerBound of a bound 1e-2) the rule E ≤ 2N + atol holds for some truths inside
-  // the enclosure and fails for others.
+  // Kernel error on row 1 = 2·(naive error of row 0) + atol exactly: with radius 1e-9 the rule
+  // E ≤ 2N + atol holds for some truths inside the enclosure and fails for others (the ratios,
+  // ≤ 3.9e-4 against bounds 1e-2, are fixed to 2e-7, below kRatioResolution of them).
   for (double& r : s.truth.output_rad) r = 1e-9;
   for (double& b : s.compared.out_bound) b = 1e-2;
   const float x = static_cast<float>(kMid + 2 * 0x1p-19 + atol);
@@ -133,16 +141,34 @@ TEST(FlashAttentionRowsToRefine, UndecidedFlashAttentionRuleRefinesTheRowsOfEith
   EXPECT_EQ(s.rows(), Rows{});
 }
 
-TEST(FlashAttentionRowsToRefine, MidpointOnADtypeRoundingBoundaryMakesTheFailingRuleUndecided) {
+TEST(FlashAttentionRowsToRefine, MidpointOnADtypeRoundingBoundaryRefinesWhenAtolDecides) {
   Synthetic s;
-  // The rule fails clearly: kernel error 2⁻¹² on row 1 against 2·2⁻¹⁹ + atol.
+  // Row 3's midpoint halfway between 0.25 and the next fp32, 0.25 + 2⁻²⁵: atol's term there is
+  // FA3's term of one of the two, as the exact value lies (the other midpoints give that of
+  // 0.25).
+  const double lo_term = fa_absolute_term(kMid), hi_term = fa_absolute_term(kMid + 0x1p-25);
+  ASSERT_LT(lo_term, 0x1p-25);
+  ASSERT_GT(hi_term, 0x1p-25);  // so an excess of 2⁻²⁵ over 2N passes or fails by atol alone
+  s.truth.output_mid[3 * Synthetic::kDim + 1] = kMid + 0x1p-26;
+  // Kernel error on row 1 = 2·(naive error of row 0) + 2⁻²⁵ (fp32-exact): the rule holds with
+  // atol = hi_term and fails with lo_term.
+  s.compared.out[1 * Synthetic::kDim] = static_cast<float>(kMid + 0x1p-18 + 0x1p-25);
+  EXPECT_EQ(s.rows(), (Rows{0, 1, 3}));  // 0: naive maximum, 1: kernel maximum, 3: atol
+  // Without the straddling midpoint atol = lo_term, and the rule fails by ~2⁻²⁵ ≫ the radii.
+  s.truth.output_mid[3 * Synthetic::kDim + 1] = kMid;
+  EXPECT_EQ(s.rows(), Rows{});
+  // With it but a clear failure (2⁻¹² against 2⁻¹⁸ + atol), the two roundings cannot matter.
+  s.truth.output_mid[3 * Synthetic::kDim + 1] = kMid + 0x1p-26;
   s.compared.out[1 * Synthetic::kDim] = static_cast<float>(kMid + 0x1p-12);
   for (double& b : s.compared.out_bound) b = 1e-2;
   EXPECT_EQ(s.rows(), Rows{});
-  // Row 3's midpoint halfway between 0.25 and the next fp32 (0.25 + 2⁻²⁵): its dtype rounding,
-  // hence atol, depends on where the exact value lies, and atol could save the rule.
-  s.truth.output_mid[3 * Synthetic::kDim + 1] = kMid + 0x1p-26;
-  EXPECT_EQ(s.rows(), (Rows{0, 1, 3}));  // 0: naive maximum, 1: kernel maximum, 3: atol
+  // So can an enclosure spanning several fp32 values (radius 1e-7 on row 2): FA3's term stays
+  // below ~2⁻²³ whatever the rounding.
+  s.truth.output_rad[2 * Synthetic::kDim] = 1e-7;
+  EXPECT_EQ(s.rows(), Rows{});
+  // But an unbounded one (an infinite radius: no rounding is fixed) leaves atol unbounded.
+  s.truth.output_rad[2 * Synthetic::kDim] = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(s.rows(), (Rows{0, 1, 2, 3}));
 }
 
 TEST(FlashAttentionRowsToRefine, MismatchedSizesAreRefusedNamingThem) {
@@ -200,11 +226,11 @@ void expect_equivalent_truths(bool quick) {
     const double radii = 2 * (f.ground_truth_radius + b.ground_truth_radius);
     expect_close(f.max_abs_error, b.max_abs_error, radii);
     expect_close(f.naive_error, b.naive_error, radii);
-    // Ratio: a fast element's radius is ≤ kTruthRadiusPerBound of its bound (wider rows are
-    // refined), so its term err/bound exceeds the exact |x − o|/bound by ≤ 2·that; the Ball
-    // truth's by far less (its radius, once its midpoint is rounded to double, is ≤ 2⁻⁵²·|O_c|
-    // + 2⁻⁸⁰·max|v|, and every bound is ≥ u·max_j|v_jc| ≥ 2⁻²⁴·|O_c|: ≤ 2⁻²⁷ of the bound).
-    expect_close(f.ratio, b.ratio, 4 * kTruthRadiusPerBound);
+    // Ratio: the fast truth's is within kRatioResolution of itself from the exact problem's
+    // (rows that could hold it are refined otherwise); the Ball truth's within 2⁻²⁶ (its
+    // radius, once its midpoint is rounded to double, is ≤ 2⁻⁵²·|O_c| + 2⁻⁸⁰·max|v|, and every
+    // bound is ≥ u·max_j|v_jc| ≥ 2⁻²⁴·|O_c|).
+    expect_close(f.ratio, b.ratio, kRatioResolution * std::max(f.ratio, b.ratio) + 0x1p-26);
     // The fast truth stays a sharp truth: far below what it judges (as the Ball truth).
     EXPECT_LT(f.ground_truth_radius, 1e-6 * f.bound);
   }
