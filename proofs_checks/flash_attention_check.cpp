@@ -513,12 +513,13 @@ std::vector<float> naive_attention(const Problem& p, DType t, float scale) {
       float sum = 0.0f;
       for (int j = 0; j < visible; ++j) sum += (scores[j] = gpu::portable_expf(scores[j] - m));
       for (int j = 0; j < visible; ++j) scores[j] = round_to(t, scores[j] / sum);
-      for (int c = 0; c < p.d; ++c) {
-        float o = 0.0f;
-        for (int j = 0; j < visible; ++j)
-          o += scores[j] * v[(static_cast<std::size_t>(h) * p.Lk + j) * p.d + c];
-        out[row * p.d + c] = round_to(t, o);
+      // Each output sums over keys in order; columns innermost, so it vectorises too.
+      float* o = out.data() + row * p.d;
+      for (int j = 0; j < visible; ++j) {
+        const float* vj = v.data() + (static_cast<std::size_t>(h) * p.Lk + j) * p.d;
+        for (int c = 0; c < p.d; ++c) o[c] += scores[j] * vj[c];
       }
+      for (int c = 0; c < p.d; ++c) o[c] = round_to(t, o[c]);
     }
   }
   return out;
