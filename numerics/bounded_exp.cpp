@@ -40,8 +40,8 @@
 // a > O gives +inf (including every a whose e^a exceeds DBL_MAX, ln DBL_MAX = 709.7827…);
 // x = −inf gives 0, x = +inf gives +inf, NaN gives NaN.
 //
-// Speed: the loop body is branch-free so that GCC vectorises it in each target clone
-// (x86-64-v4 = AVX-512, x86-64-v3 = AVX2+FMA, baseline), the clone picked at load time.
+// Speed: the loop body is branch-free so that GCC vectorises it in each clone of
+// cpu_dispatch.hpp (AVX-512, AVX2+FMA, baseline), the clone picked at load time.
 #include "numerics/bounded_exp.hpp"
 
 #include <fmt/format.h>
@@ -51,6 +51,8 @@
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
+
+#include "numerics/cpu_dispatch.hpp"
 
 namespace attncert {
 
@@ -106,8 +108,7 @@ inline double exp_lane(double x, double shift) {
   return below ? 0.0 : in_range;  // NaN t: both tests false, and y is NaN
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void exp_loop(
-    const double* x, double shift, double* y, std::size_t n) {
+ATTNCERT_CPU_CLONES void exp_loop(const double* x, double shift, double* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = exp_lane(x[i], shift);
 }
 

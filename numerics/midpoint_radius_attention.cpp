@@ -11,17 +11,22 @@
 // (1) Products. A dot product of n terms evaluated in *any* order, with or without fma
 //     (which is all BLIS may do), puts at most n roundings on each term, so
 //       |fl(xᵀy) − xᵀy| ≤ γ_n·|x|ᵀ|y| + n·η(1 + u)ⁿ,   fl(|x|ᵀ|y|) ≥ (1 − u)ⁿ|x|ᵀ|y| − n·η(1 + u)ⁿ.
-//     Per block of query rows: Ŝ = fl(Q Kᵀ) and Â = fl(|Q||K|ᵀ) by blas::gemm. Hence with
-//     κ_d ≥ γ_d/(1 − d·u):  |Ŝ − S| ≤ e1 := κ_d·Â + d·2⁻¹⁰⁷⁴.
+//     Per block of query rows: Â = fl(|Q||K|ᵀ) by one blas::gemm, and Ŝ ≈ Q Kᵀ by one
+//     blas::gemm per chunk of 32 head-dim columns, the chunks summed by our own additions, so
+//     each product term gets at most n = 32 + #chunks − 1 roundings (n = d for d ≤ 32; for
+//     d = 128, γ_35 instead of γ_128: this term dominates the radius). With κ ≥ γ_n/(1 − d·u),
+//     as the exact |Q||K|ᵀ is at most (Â + d·η(1 + u)^d)/(1 − d·u):
+//       |Ŝ − S| ≤ e1 := κ·Â + d·2⁻¹⁰⁷⁴.
 // (2) Multiplier c = scale/T (exact real). ĉ = fl(scale/T), or for the default
 //     ĉ = fl(fl(1/fl(√d))/T) (three correctly rounded operations, d ≥ 1 so no underflow before
 //     the last): ĉ = c(1 + δ₂)(1 + δ₃)/(1 + δ₁) + e₃, so |ĉ − c| ≤ δc := 4u·|ĉ| + 2⁻¹⁰⁷⁴.
 // (3) Logits s = c·S + M (M the additive mask). t = fl(ĉ·Ŝ), ŝ = fl(t + M):
 //       |ŝ − s| ≤ u|ŝ| + (u|t| + η) + |ĉ|·e1 + δc·(|Ŝ| + e1) =: θ   (u|ŝ| only with a mask),
-//     i.e. θ = a1·Â + a2·|Ŝ| + u|t| [+ u|ŝ|] + η_θ with a1 = (|ĉ| + δc)κ_d, a2 = δc,
+//     i.e. θ = a1·Â + a2·|Ŝ| + u|t| [+ u|ŝ|] + η_θ with a1 = (|ĉ| + δc)κ, a2 = δc,
 //     η_θ = (|ĉ| + δc)·d·2⁻¹⁰⁷⁴ + η. The computed θ̂ uses constants inflated by 1 + 2⁻⁴⁰ and
 //     η_θ + 2⁻¹⁰⁷⁰: with ≤ 7 roundings (deficit ≥ (1 − u)⁷) and ≤ 4 underflows (≤ 4η) it is
-//     ≥ θ. Rows with θ̂ > 1/16 somewhere (or any non-finite Ŝ, Â, t, ŝ) go to Arb balls.
+//     ≥ θ. Rows with θ̂ > 1/16 somewhere (or any non-finite Ŝ, Â, t, ŝ) go to Arb balls,
+//     as do rows whose output or radius below is not finite (value products overflowing).
 // (4) Weights. m = max_j ŝ_j (a double, exact), ŵ_j = bounded_exp(ŝ_j − m):
 //     |ŵ − e^{ŝ−m}| ≤ ε_e·e^{ŝ−m} above kBoundedExpUnderflow (U), ŵ = 0 below (true
 //     e^{ŝ−m} < e^U ≤ e^{−700} < 2⁻¹⁰⁰⁹; checked at run time). True weights (relative to e^m)
@@ -34,10 +39,11 @@
 //     Because Σ ŵ_j (v_j − O*) = 0:   O − O* = Σ_j (w_j − ŵ_j)(v_j − O*) / W, so
 //       |O − O*| ≤ [Σ_j ŵ_j φ_j (|v_j| + |O*|) + n_uf·2e^U·2Vmax] / W.
 //     W ≥ σ·e^{−θmax}/(1 + ε_e) ≥ σ̂/λ with λ = e^{θmax}(1 + ε_e)(1 + γ_σ) (below).
-// (6) Computed sums. Keys are taken in chunks of kc: σ̂ = fl(Σ_chunks fl(Σ_chunk ŵ)) and
-//     N̂ = Σ_chunks blas::gemm(chunk) accumulated by our own additions, so every term gets at
-//     most kc + #chunks roundings: |σ̂ − σ| ≤ γ_σ·σ, |N̂ − N| ≤ γ_PV·(Ŵ|V|) + Lk·2⁻¹⁰⁷⁴ with
-//     γ_σ = γ_PV = γ_{kc + #chunks} (instead of BLAS's γ_{Lk}). Ô = fl(N̂/σ̂):
+// (6) Computed sums. Keys are taken in chunks of kc = 64, chunks in groups of G ≈ √#chunks:
+//     σ̂ = Σ_groups Σ_chunks Σ_keys ŵ and N̂ the same with one blas::gemm per chunk, the
+//     chunk and group sums by our own additions, so every term gets at most
+//     n = kc + G + #groups roundings (80 at Lk = 4096, instead of BLAS's Lk):
+//     |σ̂ − σ| ≤ γ_σ·σ, |N̂ − N| ≤ γ_PV·(Ŵ|V|) + Lk·2⁻¹⁰⁷⁴ with γ_σ = γ_PV = γ_n. Ô = fl(N̂/σ̂):
 //       |Ô − O*| ≤ u|Ô| + η + (γ_PV(Ŵ|V|) + Lk·2⁻¹⁰⁷⁴)/σ̂ + g·|O*|,  g = γ_σ/(1 − γ_σ) ≤ 2γ_σ.
 // (7) Together, with Φ_j = φ_j + γ_PV (so both the weight errors and the PV rounding are one
 //     GEMM), P = λ/σ̂·Σ_j ŵ_jΦ_j|v_j| and Sg = λ/σ̂·Σ_j ŵ_jΦ_j:
@@ -51,13 +57,14 @@
 //     with μ = 1 + 2⁻²⁰ ≥ (1 − u)^{−K−2}, and τ = 2⁻¹⁰⁰⁰·Lk·(Vmax + 1), which dominates twice
 //     every absolute term: the "tiny" terms of (6)–(7), the underflowed weights
 //     (n_uf·2e^U·2Vmax·λ/σ̂ ≤ Lk·2⁻¹⁰⁰⁵·Vmax, as σ̂ ≥ 1/2), and the underflow losses of the
-//     radius evaluation (≤ 2⁻¹⁰⁷⁰·Lk·(Vmax + 1)). Constants (κ_d, δc, λ's factors, …) are
+//     radius evaluation (≤ 2⁻¹⁰⁷⁰·Lk·(Vmax + 1)). Constants (κ, δc, λ's factors, …) are
 //     evaluated with ≤ 10 roundings and multiplied by 1 + 2⁻⁴⁰ ("up"), which makes them upper
 //     bounds of their real values.
 // (9) lse = m + log W. From (4)–(6): σ̂/λ ≤ W ≤ σ̂·e^{θmax}(1 + 2ε_e)(1 + 2γ_σ) + Lk·2e^U, so
-//     |log W − log σ̂| ≤ θ̂max + 2ε_e + 2γ_σ + Lk·2⁻¹⁰⁰⁸. log σ̂ and the sum with m are evaluated
-//     in Arb (arb_log is a proven enclosure; glibc's log has only a documented, not a proven,
-//     error) and the resulting ball is rounded outward to a double midpoint and radius.
+//     |log W − log σ̂| ≤ θ̂max + 2ε_e + 2γ_σ + Lk·2⁻¹⁰⁰⁰ (log(A + B) ≤ log A + B/A, A ≥ 1/2).
+//     log σ̂ and the sum with m are evaluated in Arb (arb_log is a proven enclosure; glibc's
+//     log has only a documented, not a proven, error) and the resulting ball is rounded
+//     outward to a double midpoint and radius.
 // ============================================================================================
 #include "numerics/midpoint_radius_attention.hpp"
 
@@ -67,6 +74,7 @@
 #include <algorithm>
 #include <cfenv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -78,6 +86,7 @@
 #include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/blas.hpp"
+#include "numerics/cpu_dispatch.hpp"
 #include "numerics/bounded_exp.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/softmax_attention.hpp"
@@ -227,9 +236,10 @@ bool has_visible_key(Index i, Index Lq, Index Lk, const MidpointRadiusOptions& o
   return false;
 }
 
-/// Recomputes rows `rows` of one head with softmax_attention<Ball> and stores them as `tier`.
-/// Causal and mask become one Ball mask over the selected rows (bottom-right alignment refers
-/// to the full Lq, which a row subset would lose).
+/// Recomputes rows `requested` of one head with softmax_attention<Ball> and stores them as
+/// `tier` (rows without a visible key as Masked). Causal and mask become key prefixes and Ball
+/// masks over the selected rows (bottom-right alignment refers to the full Lq, which a row
+/// subset would lose).
 void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixView<double>& K,
                            const ConstMatrixView<double>& V, const MidpointRadiusOptions& options,
                            const std::vector<Index>& requested, RowTier tier, HeadSlot slot) {
@@ -245,10 +255,11 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
   if (rows.empty()) return;
   const long prec = options.fallback_precision_bits;
   const Index n = static_cast<Index>(rows.size());
-  RowMatrix<Ball> qb(n, d), kb(Lk, d), vb(Lk, dv);
-  for (Index r = 0; r < n; ++r)
-    for (Index k = 0; k < d; ++k) qb(r, k) = Ball(Q(rows[r], k), prec);
-  for (Index j = 0; j < Lk; ++j) {
+  auto visible = [&](Index i) { return visible_keys(i, Lq, Lk, options.causal); };
+  Index keys = 0;  // keys any of the rows sees (causal: a prefix)
+  for (Index i : rows) keys = std::max(keys, visible(i));
+  RowMatrix<Ball> kb(keys, d), vb(keys, dv);
+  for (Index j = 0; j < keys; ++j) {
     for (Index k = 0; k < d; ++k) kb(j, k) = Ball(K(j, k), prec);
     for (Index k = 0; k < dv; ++k) vb(j, k) = Ball(V(j, k), prec);
   }
@@ -256,30 +267,52 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
   if (options.scale) ball_options.scale = Ball(*options.scale);
   ball_options.temperature = Ball(options.temperature);
   ball_options.precision_bits = prec;
-  RowMatrix<Ball> mask;
-  if (options.causal || options.mask) {
-    mask.resize(n, Lk);
-    for (Index r = 0; r < n; ++r) {
-      const Index vis = visible_keys(rows[r], Lq, Lk, options.causal);
-      for (Index j = 0; j < Lk; ++j) {
-        mask(r, j) = j >= vis       ? Ball(-kInf)
-                     : options.mask ? Ball((*options.mask)(rows[r], j))
-                                    : Ball(0);
+  // Batches of rows, each against the key prefix its rows see; a Ball mask (nb × kv) only
+  // where rows of a batch see different prefixes or a mask was given.
+  constexpr Index kBatch = 32;
+  for (Index b0 = 0; b0 < n; b0 += kBatch) {
+    const Index nb = std::min(kBatch, n - b0);
+    Index kv = 0;
+    bool ragged = false;
+    for (Index r = 0; r < nb; ++r) kv = std::max(kv, visible(rows[b0 + r]));
+    for (Index r = 0; r < nb; ++r) ragged |= visible(rows[b0 + r]) < kv;
+    RowMatrix<Ball> qb(nb, d), mask;
+    for (Index r = 0; r < nb; ++r)
+      for (Index k = 0; k < d; ++k) qb(r, k) = Ball(Q(rows[b0 + r], k), prec);
+    ball_options.mask.reset();
+    if (ragged || options.mask) {
+      mask.resize(nb, kv);
+      for (Index r = 0; r < nb; ++r) {
+        const Index i = rows[b0 + r], vis = visible(i);
+        for (Index j = 0; j < kv; ++j) {
+          mask(r, j) = j >= vis       ? Ball(-kInf)
+                       : options.mask ? Ball((*options.mask)(i, j))
+                                      : Ball(0);
+        }
       }
+      ball_options.set_mask(mask);
     }
-    ball_options.set_mask(mask);
-  }
-  const SoftmaxAttentionResult<Ball> res = softmax_attention<Ball>(qb, kb, vb, ball_options);
-  for (Index r = 0; r < n; ++r) {
-    const Index i = rows[r];
-    double* mid = slot.mid(i);
-    double* rad = slot.rad(i);
-    for (Index k = 0; k < dv; ++k) ball_to_mid_rad(res.output(r, k).arb(), mid[k], rad[k]);
-    const std::size_t flat = slot.row(i);
-    ball_to_mid_rad(res.log_sum_exp(r).arb(), slot.enc->lse_mid[flat], slot.enc->lse_rad[flat]);
-    slot.enc->row_tier[flat] = tier;
+    const SoftmaxAttentionResult<Ball> res = softmax_attention<Ball>(
+        const_view(qb), ConstMatrixView<Ball>(kb.data(), kv, d, ViewStride(d, 1)),
+        ConstMatrixView<Ball>(vb.data(), kv, dv, ViewStride(dv, 1)), ball_options);
+    for (Index r = 0; r < nb; ++r) {
+      const Index i = rows[b0 + r];
+      double* mid = slot.mid(i);
+      double* rad = slot.rad(i);
+      for (Index k = 0; k < dv; ++k) ball_to_mid_rad(res.output(r, k).arb(), mid[k], rad[k]);
+      const std::size_t flat = slot.row(i);
+      ball_to_mid_rad(res.log_sum_exp(r).arb(), slot.enc->lse_mid[flat],
+                      slot.enc->lse_rad[flat]);
+      slot.enc->row_tier[flat] = tier;
+    }
   }
 }
+
+/// Logit products are summed over head-dim chunks of this many columns (1). Measured at
+/// (4096, 4096, 128): 32 gives radius / max|O| 3.4e-13 for ~8% more time than 64 (5.5e-13).
+constexpr Index kLogitChunk = 32;
+/// Weights and value products are summed over key chunks of this many keys (6).
+constexpr Index kKeyChunk = 64;
 
 /// Per-call constants of the derivation (all upper bounds, see the header comment).
 struct Constants {
@@ -295,9 +328,13 @@ Constants make_constants(Index d, const MidpointRadiusOptions& options) {
                           : (1.0 / std::sqrt(static_cast<double>(d))) / options.temperature;
   const double abs_c = std::abs(k.c_hat);
   const double delta_c = up(4 * kU * abs_c + 0x1p-1074);
+  // (1): roundings per product term: d in one GEMM, or kLogitChunk within a chunk plus one
+  // per later chunk; κ ≥ γ_n/(1 − d·u) ≤ n·u/(1 − d·u)² ≤ n·u(1 + 3d·u) as n ≤ d, d·u ≤ 2⁻³³.
+  const Index chunks = (d + kLogitChunk - 1) / kLogitChunk;
+  const double n = static_cast<double>(chunks == 1 ? d : kLogitChunk + chunks - 1);
   const double du = static_cast<double>(d) * kU;
-  const double kappa_d = up(du * (1 + 3 * du));
-  k.a1 = up((abs_c + delta_c) * kappa_d);
+  const double kappa = up(n * kU * (1 + 3 * du));
+  k.a1 = up((abs_c + delta_c) * kappa);
   k.a2 = delta_c;
   k.a3 = up(kU);
   k.eta_theta = up((abs_c + delta_c) * (static_cast<double>(d) * 0x1p-1074) + 0x1p-1074 +
@@ -306,11 +343,158 @@ Constants make_constants(Index d, const MidpointRadiusOptions& options) {
   return k;
 }
 
+/// θ̂ of (3) without the mask's u|ŝ| (Lanes in logits_lanes spell out the same expression).
+inline double theta(double a_hat, double s_hat, double t, const Constants& k) {
+  return k.a1 * a_hat + k.a2 * std::abs(s_hat) + k.a3 * std::abs(t) + k.eta_theta;
+}
+
+/// (3) for one row with a mask: ŝ_j = fl(fl(ĉ·Ŝ_j) + M_j) into s and θ̂_j into a (which held
+/// Â_j), with Ŝ_j = s[j], or fl(s[j] + last[j]) when the last head-dim chunk is still
+/// separate. m and θmax over the unmasked keys. False when some θ̂ exceeds the limit or is
+/// not finite.
+bool logits_row_masked(double* s, const double* last, double* a, const double* mask,
+                       Index mstride, Index vis, const Constants& k, double& m,
+                       double& theta_max) {
+  bool ok = true;
+  for (Index j = 0; j < vis; ++j) {
+    const double mj = mask[j * mstride];
+    if (mj == -kInf) {
+      s[j] = -kInf;
+      a[j] = 0.0;
+      continue;
+    }
+    const double sj = last ? s[j] + last[j] : s[j];
+    const double t = k.c_hat * sj;
+    const double x = t + mj;
+    const double th = theta(a[j], sj, t, k) + k.a3 * std::abs(x);
+    s[j] = x;
+    a[j] = th;
+    m = std::max(m, x);
+    theta_max = std::max(theta_max, th);
+    ok &= th <= kThetaLimit;  // false for NaN and ∞
+  }
+  return ok;
+}
+
+// The unmasked row passes, in 8-lane vectors (GCC vector extensions) so that each CPU clone
+// (cpu_dispatch.hpp) runs them at its width. Lane order only changes the order of sums, which
+// the bounds of (6) allow.
+using Lanes = double __attribute__((vector_size(64)));
+constexpr Index kLanes = sizeof(Lanes) / sizeof(double);
+
+// Loads and stores through memcpy (unaligned); helpers taking or returning Lanes by value
+// would change the ABI between clones (-Wpsabi), so the operations are written out.
+#define ATTNCERT_LOAD(x, p) std::memcpy(&(x), (p), sizeof(Lanes))
+#define ATTNCERT_STORE(p, x) std::memcpy((p), &(x), sizeof(Lanes))
+
+struct LogitScan {
+  double m, theta_max;
+  bool ok;  // every θ̂ finite and ≤ kThetaLimit
+};
+
+/// (3) for one row without a mask (see logits_row_masked).
+template <bool kLastChunk>
+[[gnu::always_inline]] inline LogitScan logits_lanes(double* s, const double* last, double* a,
+                                                     Index n, const Constants& k) {
+  const Lanes c = Lanes{} + k.c_hat, a1 = Lanes{} + k.a1, a2 = Lanes{} + k.a2,
+              a3 = Lanes{} + k.a3, eta = Lanes{} + k.eta_theta;
+  Lanes mv = Lanes{} - kInf, tv = {}, nonfinite = {};
+  Index j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    Lanes sj, aj;
+    ATTNCERT_LOAD(sj, s + j);
+    if constexpr (kLastChunk) {
+      Lanes lj;
+      ATTNCERT_LOAD(lj, last + j);
+      sj += lj;
+    }
+    ATTNCERT_LOAD(aj, a + j);
+    const Lanes t = c * sj;
+    const Lanes th = a1 * aj + a2 * (sj < 0 ? -sj : sj) + a3 * (t < 0 ? -t : t) + eta;  // theta()
+    ATTNCERT_STORE(s + j, t);
+    ATTNCERT_STORE(a + j, th);
+    mv = t > mv ? t : mv;
+    tv = th > tv ? th : tv;
+    nonfinite += th - th;  // NaN once some θ̂ is ∞ or NaN
+  }
+  LogitScan r{-kInf, 0.0, true};
+  double z = 0.0;
+  for (; j < n; ++j) {
+    const double sj = kLastChunk ? s[j] + last[j] : s[j];
+    const double t = k.c_hat * sj;
+    const double th = theta(a[j], sj, t, k);
+    s[j] = t;
+    a[j] = th;
+    r.m = t > r.m ? t : r.m;
+    r.theta_max = th > r.theta_max ? th : r.theta_max;
+    z += th - th;
+  }
+  for (Index l = 0; l < kLanes; ++l) {
+    r.m = mv[l] > r.m ? mv[l] : r.m;
+    r.theta_max = tv[l] > r.theta_max ? tv[l] : r.theta_max;
+    z += nonfinite[l];
+  }
+  r.ok = z == 0 && r.theta_max <= kThetaLimit;
+  return r;
+}
+
+ATTNCERT_CPU_CLONES LogitScan logits_row(double* s, const double* last, double* a, Index n,
+                                         const Constants& k) {
+  return last ? logits_lanes<true>(s, last, a, n, k) : logits_lanes<false>(s, last, a, n, k);
+}
+
+struct WeightSums {
+  double sigma, g_sum;  // σ̂ and Σ_j G_j
+};
+
+/// (4)/(7) for one row: G_j = ŵ_j·(θ̂_j(1 + θ̂_j)·c1 + c0) into a (which held θ̂), and σ̂, ΣG
+/// summed by key chunks of kKeyChunk and groups of `group_keys` keys (6).
+ATTNCERT_CPU_CLONES WeightSums weights_row(const double* w, double* a, Index n,
+                                           Index group_keys, double c1, double c0) {
+  const Lanes c1v = Lanes{} + c1, c0v = Lanes{} + c0;
+  WeightSums total{0.0, 0.0};
+  for (Index g0 = 0; g0 < n; g0 += group_keys) {
+    WeightSums group{0.0, 0.0};
+    for (Index j0 = g0; j0 < std::min(n, g0 + group_keys); j0 += kKeyChunk) {
+      const Index j1 = std::min(n, j0 + kKeyChunk);
+      Lanes wv = {}, gv = {};
+      Index j = j0;
+      for (; j + kLanes <= j1; j += kLanes) {
+        Lanes th, x;
+        ATTNCERT_LOAD(th, a + j);
+        ATTNCERT_LOAD(x, w + j);
+        const Lanes gj = x * ((th * (1 + th)) * c1v + c0v);
+        ATTNCERT_STORE(a + j, gj);
+        wv += x;
+        gv += gj;
+      }
+      WeightSums chunk{0.0, 0.0};
+      for (; j < j1; ++j) {
+        const double gj = w[j] * ((a[j] * (1 + a[j])) * c1 + c0);
+        a[j] = gj;
+        chunk.sigma += w[j];
+        chunk.g_sum += gj;
+      }
+      for (Index l = 0; l < kLanes; ++l) {
+        chunk.sigma += wv[l];
+        chunk.g_sum += gv[l];
+      }
+      group.sigma += chunk.sigma;
+      group.g_sum += chunk.g_sum;
+    }
+    total.sigma += group.sigma;
+    total.g_sum += group.g_sum;
+  }
+  return total;
+}
+
+#undef ATTNCERT_LOAD
+#undef ATTNCERT_STORE
+
 /// Scratch buffers of one head, reused across blocks (block × Lk each, never Lq × Lk).
 struct Workspace {
-  Mat q_abs, k_abs, v_abs, s, a, o_acc, o_chunk, r;
+  Mat q_abs, k_abs, v_abs, s, t, a, o_acc, o_group, o_chunk, r;
   std::vector<double> v_max, sigma, g_sum, theta_max, row_max, tau;
-  std::vector<Index> n_under;
   std::vector<char> row_ok;
 };
 
@@ -333,7 +517,6 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
     }
   }
   const bool masked_input = options.mask.has_value();
-  const double a4 = masked_input ? kc0.a3 : 0.0;
   const double mu = 1 + 0x1p-20;
 
   // Rows per block: about 2²⁰ logits (8 MiB per buffer) at once.
@@ -341,14 +524,16 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
   const Index bmax = std::min(block, Lq);
   ws.s.resize(bmax, Lk);
   ws.a.resize(bmax, Lk);
+  const Index d_chunks = (d + kLogitChunk - 1) / kLogitChunk;
+  if (d_chunks > 1) ws.t.resize(bmax, Lk);
   ws.q_abs.resize(bmax, d);
   ws.o_acc.resize(bmax, dv);
+  ws.o_group.resize(bmax, dv);
   ws.o_chunk.resize(bmax, dv);
   ws.r.resize(bmax, dv);
   for (auto* v : {&ws.sigma, &ws.g_sum, &ws.theta_max, &ws.row_max}) {
     v->assign(static_cast<std::size_t>(bmax), 0.0);
   }
-  ws.n_under.assign(static_cast<std::size_t>(bmax), 0);
   ws.row_ok.assign(static_cast<std::size_t>(bmax), 0);
 
   for (Index r0 = 0; r0 < Lq; r0 += block) {
@@ -359,11 +544,12 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
       for (Index i = 0; i < nb; ++i) slot.set_masked(r0 + i);
       continue;
     }
-    // Key chunks for σ̂ and N̂ (6): kc ≈ √kv keys per chunk.
-    const Index kc = std::max<Index>(
-        32, 8 * static_cast<Index>(std::ceil(std::sqrt(static_cast<double>(kv)) / 8)));
-    const Index n_chunks = (kv + kc - 1) / kc;
-    const double gamma_chunks = gamma_bound(static_cast<double>(kc + n_chunks));
+    // Key chunks and groups of chunks for σ̂ and N̂ (6).
+    const Index n_chunks = (kv + kKeyChunk - 1) / kKeyChunk;
+    const Index group = static_cast<Index>(std::ceil(std::sqrt(static_cast<double>(n_chunks))));
+    const Index n_groups = (n_chunks + group - 1) / group;
+    const Index group_keys = group * kKeyChunk;
+    const double gamma_chunks = gamma_bound(static_cast<double>(kKeyChunk + group + n_groups));
     const double g = up(2 * gamma_chunks);
     // φ̂ = θ̂(1 + θ̂)·c1 + c0,  c1 ≥ 1 + 2ε_e,  c0 ≥ ε_e(1 + 2ε_e) + γ_PV.
     const double c1 = up(1 + 2 * kc0.eps_exp);
@@ -375,7 +561,14 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
       auto A = ws.a.topLeftCorner(nb, kv);
       auto Qb = Q.middleRows(r0, nb);
       ws.q_abs.topRows(nb) = Qb.cwiseAbs();
-      blas::gemm(1.0, Qb, K.topRows(kv).transpose(), 0.0, S);
+      // (1): Ŝ by head-dim chunks; the last chunk is added in the logit pass.
+      auto T = ws.t.topLeftCorner(nb, kv);
+      for (Index c = 0; c < d_chunks; ++c) {
+        const Index c0 = c * kLogitChunk, w = std::min(kLogitChunk, d - c0);
+        blas::gemm(1.0, Qb.middleCols(c0, w), K.topRows(kv).middleCols(c0, w).transpose(), 0.0,
+                   c == 0 ? S : T);
+        if (c > 0 && c + 1 < d_chunks) S += T;
+      }
       blas::gemm(1.0, ws.q_abs.topRows(nb), ws.k_abs.topRows(kv).transpose(), 0.0, A);
 
       for (Index i = 0; i < nb; ++i) {
@@ -385,38 +578,15 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
         double* a = A.row(i).data();
         // (3): logits and their error bounds θ̂ (a holds θ̂ from here on).
         double m = -kInf, theta_max = 0.0;
+        const double* last = d_chunks > 1 ? T.row(i).data() : nullptr;
         bool ok = true;
-        if (!masked_input) {
-          for (Index j = 0; j < vis; ++j) {
-            const double t = kc0.c_hat * s[j];
-            const double th = kc0.a1 * a[j] + kc0.a2 * std::abs(s[j]) + kc0.a3 * std::abs(t) +
-                              kc0.eta_theta;
-            s[j] = t;
-            a[j] = th;
-            m = std::max(m, t);
-            theta_max = std::max(theta_max, th);
-            ok &= th <= kThetaLimit;  // false for NaN and ∞
-          }
-        } else {
+        if (masked_input) {
           const double* mrow = options.mask->data() + row * options.mask->rowStride();
-          const Index mstride = options.mask->colStride();
-          for (Index j = 0; j < vis; ++j) {
-            const double mj = mrow[j * mstride];
-            if (mj == -kInf) {
-              s[j] = -kInf;
-              a[j] = 0.0;
-              continue;
-            }
-            const double t = kc0.c_hat * s[j];
-            const double x = t + mj;
-            const double th = kc0.a1 * a[j] + kc0.a2 * std::abs(s[j]) + kc0.a3 * std::abs(t) +
-                              a4 * std::abs(x) + kc0.eta_theta;
-            s[j] = x;
-            a[j] = th;
-            m = std::max(m, x);
-            theta_max = std::max(theta_max, th);
-            ok &= th <= kThetaLimit;
-          }
+          ok = logits_row_masked(s, last, a, mrow, options.mask->colStride(), vis, kc0, m,
+                                 theta_max);
+        } else {
+          const LogitScan scan = logits_row(s, last, a, vis, kc0);
+          m = scan.m, theta_max = scan.theta_max, ok = scan.ok;
         }
         for (Index j = vis; j < kv; ++j) {
           s[j] = 0.0;
@@ -435,41 +605,28 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
         }
         // (4): weights (masked pairs: ŝ = −inf gives ŵ = 0 exactly).
         bounded_exp(s, m, s, static_cast<std::size_t>(vis));
-        // (4)/(7): G = ŵ∘Φ̂ into a; σ̂ and ΣG by key chunks (6); underflowed weights.
-        double sigma = 0.0, g_sum = 0.0;
-        Index n_under = 0;
-        for (Index j0 = 0; j0 < vis; j0 += kc) {
-          const Index j1 = std::min(vis, j0 + kc);
-          double part = 0.0, gpart = 0.0;
-          for (Index j = j0; j < j1; ++j) {
-            const double th = a[j];
-            const double gj = s[j] * ((th * (1 + th)) * c1 + c0);
-            n_under += (s[j] == 0.0) & (th != 0.0);  // θ̂ = 0 only for masked pairs
-            a[j] = gj;
-            part += s[j];
-            gpart += gj;
-          }
-          sigma += part;
-          g_sum += gpart;
-        }
-        ws.sigma[i] = sigma;
-        ws.g_sum[i] = g_sum;
+        const WeightSums sums = weights_row(s, a, vis, group_keys, c1, c0);
+        ws.sigma[i] = sums.sigma;
+        ws.g_sum[i] = sums.g_sum;
         ws.theta_max[i] = theta_max;
         ws.row_max[i] = m;
-        ws.n_under[i] = n_under;
         ws.row_ok[i] = 1;
       }
 
       // (6): N̂ by key chunks, accumulated here; (7): R = G|V| in one GEMM.
       auto O = ws.o_acc.topRows(nb);
-      auto T = ws.o_chunk.topRows(nb);
-      for (Index j0 = 0; j0 < kv; j0 += kc) {
-        const Index w = std::min(kc, kv - j0);
-        if (j0 == 0) {
-          blas::gemm(1.0, S.middleCols(j0, w), V.middleRows(j0, w), 0.0, O);
+      auto Og = ws.o_group.topRows(nb);
+      auto Oc = ws.o_chunk.topRows(nb);
+      for (Index g0 = 0; g0 < kv; g0 += group_keys) {
+        for (Index j0 = g0; j0 < std::min(kv, g0 + group_keys); j0 += kKeyChunk) {
+          const Index w = std::min(kKeyChunk, kv - j0);
+          blas::gemm(1.0, S.middleCols(j0, w), V.middleRows(j0, w), 0.0, j0 == g0 ? Og : Oc);
+          if (j0 != g0) Og += Oc;
+        }
+        if (g0 == 0) {
+          O = Og;
         } else {
-          blas::gemm(1.0, S.middleCols(j0, w), V.middleRows(j0, w), 0.0, T);
-          O += T;
+          O += Og;
         }
       }
       auto R = ws.r.topRows(nb);
@@ -488,6 +645,7 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
       const double sg = lam_over_sigma * ws.g_sum[i];
       double* mid = slot.mid(row);
       double* rad = slot.rad(row);
+      bool finite = true;
       for (Index c = 0; c < dv; ++c) {
         const double o = ws.o_acc(i, c) / sigma;
         const double ao = std::abs(o);
@@ -496,6 +654,11 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
         const double r = kU * ao + p + (g + sg) * x;
         mid[c] = o;
         rad[c] = r * mu + ws.tau[c];
+        finite &= std::isfinite(rad[c]);  // false also when o is not finite
+      }
+      if (!finite) {  // a value product beyond double's range
+        fallback.push_back(row);
+        continue;
       }
       // (9): lse in Arb.
       arb_handles::ArbHandle lse;
@@ -508,7 +671,7 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
         arb_add(lse, lse, mb, 80);
       }
       const double lse_err =
-          up(th + 2 * kc0.eps_exp + 2 * gamma_chunks + static_cast<double>(Lk) * 0x1p-1008);
+          up(th + 2 * kc0.eps_exp + 2 * gamma_chunks + static_cast<double>(Lk) * 0x1p-1000);
       arf_set_d(err, lse_err);
       arb_add_error_arf(lse, err);
       ball_to_mid_rad(lse, enc.lse_mid[flat], enc.lse_rad[flat]);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -14,6 +15,9 @@
 #include <type_traits>
 
 #include "numerics/arb_handles.hpp"
+#include "numerics/blas.hpp"
+#include "numerics/bounded_exp.hpp"
+#include "numerics/cpu_dispatch.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/scalar_traits.hpp"
 #include "numerics/tier_scope.hpp"
@@ -209,6 +213,65 @@ T logit_multiplier(Index d, const SoftmaxAttentionOptions<T>& options, long bits
   }
 }
 
+// ---- row passes of the double path, vectorised per CPU (cpu_dispatch.hpp) ---------------------
+
+using DoubleLanes = double __attribute__((vector_size(64)));
+constexpr std::size_t kLanes = sizeof(DoubleLanes) / sizeof(double);
+
+struct RowScan {
+  double max;
+  bool all_finite;
+};
+
+/// The largest of s[0, n) (−inf if n = 0) and whether every entry is finite, in one pass
+/// (x − x is 0 for finite x and NaN otherwise).
+ATTNCERT_CPU_CLONES RowScan scan_row(const double* s, std::size_t n) {
+  constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+  DoubleLanes max = DoubleLanes{} + kNegInf, nonfinite = {};
+  std::size_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    DoubleLanes x;
+    std::memcpy(&x, s + j, sizeof x);
+    max = x > max ? x : max;
+    nonfinite += x - x;
+  }
+  double m = kNegInf, z = 0;
+  for (; j < n; ++j) {
+    m = s[j] > m ? s[j] : m;
+    z += s[j] - s[j];
+  }
+  for (std::size_t k = 0; k < kLanes; ++k) {
+    m = max[k] > m ? max[k] : m;
+    z += nonfinite[k];
+  }
+  return {m, z == 0};
+}
+
+/// Σ s[0, n) (in kLanes interleaved partial sums).
+ATTNCERT_CPU_CLONES double sum_row(const double* s, std::size_t n) {
+  DoubleLanes partial = {};
+  std::size_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    DoubleLanes x;
+    std::memcpy(&x, s + j, sizeof x);
+    partial += x;
+  }
+  double sum = 0;
+  for (; j < n; ++j) sum += s[j];
+  for (std::size_t k = 0; k < kLanes; ++k) sum += partial[k];
+  return sum;
+}
+
+/// Query rows per block of the float/double path: an S block of about 16 MiB, 16 to 512 rows
+/// (n = 4096, d = 64, one thread: 2 MiB blocks ran at 21, 8 MiB at 26, 16 MiB at 30, 32 MiB at
+/// 24 GFLOP/s-equivalent; fewer, taller blocks repack K and V fewer times).
+template <class T>
+Index ieee_block_rows(Index Lk) {
+  constexpr std::size_t kBlockBytes = 16 << 20;
+  const Index target = static_cast<Index>(kBlockBytes / (sizeof(T) * static_cast<size_t>(Lk)));
+  return std::clamp<Index>(target, 16, 512);
+}
+
 // ---- one head: the output is written into views ---------------------------------------------
 
 template <class T>
@@ -219,39 +282,34 @@ struct HeadOutput {
   RowMatrix<T>* probabilities;  // nullptr unless requested
 };
 
-// float / double: blocks of query rows. S_blk = (c·Q_blk) Kᵀ by GEMM, per row: max, shifted
-// exp (Eigen's vectorised exp), sum; O_blk = P_blk V by GEMM, then divide by the row sums.
-// Causal blocks only multiply against the keys some row of the block can see.
+// float / double: blocks of query rows. S_blk = (c·Q_blk) Kᵀ and O_blk = P_blk V by blas::gemm
+// (strided K and V are read in place); per row: max, shifted exp, sum; then the O rows are
+// divided by their sums. Causal blocks only multiply against the keys some row can see.
+// double's exp is bounded_exp, whose exp(−inf) is exactly 0; float's is Eigen's vectorised exp,
+// which clamps its argument (exp(−inf) = 1e-38, not 0), so masked float pairs are zeroed after.
+/// Throws the domain_error for the first non-finite logit of row `row`.
+template <class T, class Row>
+[[noreturn]] void throw_logit_overflow(const Row& s, Index row, const std::string& context) {
+  Index j = 0;
+  while (j + 1 < s.size() && std::isfinite(s(j))) ++j;
+  throw std::domain_error(fmt::format(
+      "{}: logit ({}, {}){} = {} overflows {}; use a wider tier (Mp or Ball)", who<T>(), row, j,
+      context, s(j), ScalarTraits<T>::name));
+}
+
 template <class T>
 void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
                const ConstMatrixView<T>& V, const T c, const SoftmaxAttentionOptions<T>& options,
                HeadOutput<T> out, const std::string& context) {
   using Mat = RowMatrix<T>;
-  using ContiguousView = Eigen::Map<const Mat, Eigen::Unaligned, Eigen::OuterStride<>>;
   const Index Lq = Q.rows(), Lk = K.rows(), d = Q.cols(), dv = V.cols();
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
 
-  // GEMM needs unit inner stride for direct access; otherwise copy K, V once per head
-  // (O(L·d), negligible against the O(L²·d) products).
-  Mat k_copy, v_copy;
-  auto contiguous = [](const ConstMatrixView<T>& M, Mat& copy) {
-    if (M.innerStride() == 1) {
-      return ContiguousView(M.data(), M.rows(), M.cols(), Eigen::OuterStride<>(M.outerStride()));
-    }
-    copy = M;
-    return ContiguousView(copy.data(), copy.rows(), copy.cols(), Eigen::OuterStride<>(copy.cols()));
-  };
-  const ContiguousView Kc = contiguous(K, k_copy);
-  const ContiguousView Vc = contiguous(V, v_copy);
-
-  // Rows per block: an S block of about 2 MiB (64 rows at Lk = 4096 in double) measured best
-  // (n = 4096, d = 64: 16 rows 0.63, 32: 0.70, 64: 0.75, 128: 0.72, 256: 0.69 of the GEMM rate).
-  const Index target = static_cast<Index>((2048 * 1024) / (sizeof(T) * static_cast<size_t>(Lk)));
-  const Index block = std::clamp<Index>(target, 16, 256);
-  Mat q_block(std::min(block, Lq), d);
-  Mat s_block(std::min(block, Lq), Lk);
-  Mat o_block(std::min(block, Lq), dv);
-  ColVector<T> row_sum(std::min(block, Lq));
+  const Index block = std::min(ieee_block_rows<T>(Lk), Lq);
+  Mat q_block(block, d);
+  Mat s_block(block, Lk);
+  Mat o_block(block, dv);
+  ColVector<T> row_sum(block);
 
   for (Index r0 = 0; r0 < Lq; r0 += block) {
     const Index b = std::min(block, Lq - r0);
@@ -264,43 +322,52 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
       }
       continue;
     }
-    q_block.topRows(b) = Q.middleRows(r0, b) * c;
+    auto Qc = q_block.topRows(b);
+    Qc = Q.middleRows(r0, b) * c;
     auto S = s_block.topLeftCorner(b, kv);
-    S.noalias() = q_block.topRows(b) * Kc.topRows(kv).transpose();
-    if (!S.allFinite()) {
-      for (Index i = 0; i < b; ++i)
-        for (Index j = 0; j < kv; ++j)
-          if (!std::isfinite(S(i, j))) {
-            throw std::domain_error(fmt::format(
-                "{}: logit ({}, {}){} = {} overflows {}; use a wider tier (Mp or Ball)",
-                who<T>(), r0 + i, j, context, S(i, j), ScalarTraits<T>::name));
-          }
-    }
+    blas::gemm(T(1), Qc, K.topRows(kv).transpose(), T(0), S);
     for (Index i = 0; i < b; ++i) {
       const Index row = r0 + i;
-      const Index vis = visible_keys(row, Lq, Lk, options.causal);
       auto s = S.row(i);
-      if (options.mask) s.head(vis) += options.mask->row(row).head(vis);
-      const T m = vis > 0 ? s.head(vis).maxCoeff() : kNegInf;
+      const Index vis = visible_keys(row, Lq, Lk, options.causal);
+      T m;
+      if constexpr (std::is_same_v<T, double>) {
+        const RowScan seen = scan_row(s.data(), static_cast<std::size_t>(vis));
+        const bool finite = seen.all_finite &&
+                            scan_row(s.data() + vis, static_cast<std::size_t>(kv - vis)).all_finite;
+        if (!finite) throw_logit_overflow<T>(s, row, context);
+        m = seen.max;
+      } else {
+        if (!s.allFinite()) throw_logit_overflow<T>(s, row, context);
+        m = vis > 0 ? s.head(vis).maxCoeff() : kNegInf;
+      }
+      if (options.mask) {
+        s.head(vis) += options.mask->row(row).head(vis);
+        m = vis > 0 ? s.head(vis).maxCoeff() : kNegInf;
+      }
       if (m == kNegInf) {  // no visible key
         s.setZero();
         row_sum(i) = T(0);
         out.log_sum_exp[row * out.lse_stride] = kNegInf;
         continue;
       }
-      s.head(vis) = (s.head(vis).array() - m).exp();
-      s.tail(kv - vis).setZero();
-      // Eigen's vectorised exp clamps its argument (exp(-inf) = 2.9e-309, not 0): masked
-      // pairs must weigh exactly 0.
-      if (options.mask) {
-        for (Index j = 0; j < vis; ++j)
-          if ((*options.mask)(row, j) == kNegInf) s(j) = T(0);
+      if constexpr (std::is_same_v<T, double>) {
+        bounded_exp(s.data(), m, s.data(), static_cast<std::size_t>(vis));
+        row_sum(i) = sum_row(s.data(), static_cast<std::size_t>(vis));
+      } else {
+        s.head(vis) = (s.head(vis).array() - m).exp();
+        if (options.mask) {
+          for (Index j = 0; j < vis; ++j)
+            if ((*options.mask)(row, j) == kNegInf) s(j) = T(0);
+        }
+        row_sum(i) = s.head(vis).sum();
       }
-      row_sum(i) = s.head(vis).sum();  // >= 1: the maximum contributes exp(0)
+      s.tail(kv - vis).setZero();
+      // row_sum >= 1: the maximum contributes exp(0).
       out.log_sum_exp[row * out.lse_stride] = m + std::log(row_sum(i));
     }
     auto O = o_block.topRows(b);
-    O.noalias() = S * Vc.topRows(kv);
+    blas::gemm(T(1), S, V.topRows(kv), T(0), O);
     for (Index i = 0; i < b; ++i) {
       const Index row = r0 + i;
       const T inv = row_sum(i) > T(0) ? T(1) / row_sum(i) : T(0);

@@ -18,8 +18,9 @@
 //  - Probabilities P = softmax(S) (Lq×Lk) are returned only when asked for (memory Lq·Lk).
 //
 // Tiers:
-//  - float, double: fast path, blocked over query rows (Eigen GEMM, vectorised exp); never
-//    forms the Lq×Lk matrix unless P is requested. Logits that overflow the tier throw.
+//  - float, double: fast path, blocked over query rows (products by blas::gemm; double's exp
+//    is bounded_exp, float's Eigen's vectorised exp); never forms the Lq×Lk matrix unless P
+//    is requested. Logits that overflow the tier throw.
 //  - Mp: round-to-nearest reference at `precision_bits` (0: the largest precision among the
 //    inputs; MpPrecision may round it up by a few bits to whole decimal digits). Runs inside
 //    its own MpPrecision scope. Not a certificate.

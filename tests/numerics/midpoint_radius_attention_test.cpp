@@ -253,8 +253,10 @@ TEST(MidpointRadiusAttention, EdgeShapes) {
   struct Shape {
     Index Lq, Lk, d, dv;
   };
+  // d = 256 and d = 40 exercise the head-dim chunks (32 columns: 8 chunks, and 32 + 8), and
+  // Lk = 300 the key chunks and their groups (64 keys: 5 chunks in groups of 3).
   for (const Shape& s : {Shape{1, 1, 1, 1}, Shape{4, 6, 1, 2}, Shape{3, 5, 256, 4},
-                         Shape{1, 9, 8, 3}}) {
+                         Shape{5, 7, 40, 3}, Shape{1, 9, 8, 3}, Shape{6, 300, 16, 4}}) {
     const std::uint64_t seed = 1500 + static_cast<std::uint64_t>(s.d + s.Lk);
     SCOPED_TRACE("seed " + std::to_string(seed));
     Problem p = random_problem(seed, s.Lq, s.Lk, s.d, s.dv);
@@ -302,6 +304,65 @@ TEST(MidpointRadiusAttention, LogitsBeyondDoubleFallBackToBalls) {
   const AttentionEnclosure enc = expect_contained(p);
   EXPECT_EQ(enc.row_tier[2], RowTier::BallOutOfRange);
   EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 1u);  // the other rows stay in double
+}
+
+// ---- cancellation: actual rounding errors close to the bound --------------------------------
+// Random inputs round far below the a-priori bound (~100×), so they cannot show that a term of
+// the radius is needed. These inputs make one rounding lose a whole term.
+
+TEST(MidpointRadiusAttention, CancellingLogitProductsStayEnclosed) {
+  // q = (a, 1, −a) and (a, 2, −a), a = 2²⁷. One key is (a, 1, a): q·k = a² + 1 − a² exactly,
+  // but a sum that adds 1 (or 2) to a² = 2⁵⁴ first loses it (ulp 4). The other keys (0, x, 0)
+  // give exact small products and a negligible θ, so that key's own θ term must cover the
+  // error. It sits at key 3 (the 8-lane loop) or key 18 (the loop's scalar tail). Scale 1e-3
+  // keeps its θ ≈ 0.012 below the 1/16 limit (the rows stay in double).
+  const double a = 0x1p27;
+  for (int special : {3, 18}) {
+    SCOPED_TRACE("cancelling key " + std::to_string(special));
+    Problem p;
+    p.Lq = 2, p.Lk = 20, p.d = 3, p.dv = 2;
+    p.q = {a, 1, -a, a, 2, -a};
+    for (int j = 0; j < 20; ++j) {
+      if (j == special) {
+        p.k.insert(p.k.end(), {a, 1, a});
+      } else {
+        p.k.insert(p.k.end(), {0, 0.25 * (j % 5), 0});
+      }
+      p.v.insert(p.v.end(), {static_cast<double>(j % 3) - 1.0, 0.5 * j});
+    }
+    p.options.scale = 1e-3;
+    const AttentionEnclosure enc = expect_contained(p);
+    EXPECT_EQ(enc.count(RowTier::Double), 2u);
+  }
+}
+
+TEST(MidpointRadiusAttention, CancellingValueSumsStayEnclosed) {
+  // Q = 0: every weight is exactly 1. V's first column (2⁵⁴, 2, …, 2 (20 times), −2⁵⁴): the
+  // exact sum is 40, a sum that adds the 2s to 2⁵⁴ first loses each (a tie, rounded to even).
+  // Lost: 40/22 in O, more than the exp's share ε_e·Σ|v|/σ of the radius (≈ 0.73): the PV
+  // rounding term γ_PV·Σ|v|/σ is needed.
+  Problem p;
+  p.Lq = 1, p.Lk = 22, p.d = 2, p.dv = 2;
+  p.q = {0, 0};
+  for (int j = 0; j < 22; ++j) {
+    p.k.insert(p.k.end(), {1.0 + j, 2.0 - j});
+    p.v.insert(p.v.end(), {j == 0 ? 0x1p54 : j == 21 ? -0x1p54 : 2.0, 1.0});
+  }
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.count(RowTier::Double), 1u);
+  std::printf("computed O = %.17g, exact 40/22 = %.17g, radius %.3g\n", enc.output_mid[0],
+              40.0 / 22, enc.output_rad[0]);
+}
+
+TEST(MidpointRadiusAttention, ValueProductsBeyondDoubleFallBackToBalls) {
+  const std::uint64_t seed = 1802;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  // V's first column is 1e308 on every key: Σ ŵ_j v_j overflows in double (the exact O, a
+  // convex combination, is 1e308); the second column is ordinary.
+  Problem p = random_problem(seed, 3, 6, 4, 2);
+  for (Index j = 0; j < 6; ++j) p.v[static_cast<std::size_t>(j * 2)] = 1e308;
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 3u);
 }
 
 // ---- Mp reference ---------------------------------------------------------------------------
@@ -411,6 +472,34 @@ TEST(MidpointRadiusAttention, RefinedRowsComeFromBalls) {
   EXPECT_THROW(refine_rows_in_balls(p.Q(), p.K(), p.V(), p.options,
                                     std::vector<std::size_t>{enc.row_tier.size()}, enc),
                std::invalid_argument);
+}
+
+TEST(MidpointRadiusAttention, RefiningEveryRowMatchesArb) {
+  // 40 rows: two Ball batches; causal (each batch against its key prefix, with a mask for
+  // rows that see less), then not causal (no mask), then with a mask.
+  const std::uint64_t seed = 2202;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 40, 37, 6, 3);
+  p.options.fallback_precision_bits = 160;
+  std::vector<std::size_t> all(40);
+  for (std::size_t r = 0; r < all.size(); ++r) all[r] = r;
+  for (int variant = 0; variant < 3; ++variant) {
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    p.options.causal = variant == 0;
+    if (variant == 2) {
+      Rng rng(seed + 1);
+      RowMatrix<double> mask(40, 37);
+      for (Index i = 0; i < 40; ++i)
+        for (Index j = 0; j < 37; ++j) mask(i, j) = rng.uniform() < 0.2 ? -kInf : rng.normal();
+      p.set_mask(mask);
+    }
+    AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
+    refine_rows_in_balls(p.Q(), p.K(), p.V(), p.options, all, enc);
+    EXPECT_EQ(enc.count(RowTier::BallRefined) + enc.count(RowTier::Masked), 40u);
+    EXPECT_EQ(enc.count(RowTier::Masked), variant == 0 ? 3u : 0u);  // causal, Lq − Lk = 3
+    const auto bad = containment_violations(enc, ball_reference(p));
+    EXPECT_TRUE(bad.empty()) << bad.front();
+  }
 }
 
 // ---- bad input --------------------------------------------------------------------------------
