@@ -4,7 +4,8 @@
 //    rows that can hold its maximum), and an undecided flash-attention rule (including one
 //    that a midpoint on a dtype rounding boundary decides through atol) name exactly the rows
 //    that need Arb; rows already in Arb or masked are never named;
-//  - the two-tier equivalence: on the kernel shape matrix, the fast truth (double enclosure
+//  - the two-tier equivalence: on the quick kernel shape matrix (the full one by hand), and on
+//    cases the fast truth can only resolve by refining rows, the fast truth (double enclosure
 //    plus per-row Arb refinement) and the Ball truth give the same verdicts per row, and the
 //    measured errors and ratios agree within what the truths' radii allow.
 #include <gtest/gtest.h>
