@@ -62,7 +62,7 @@ print(json.dumps(out))
 
 def run_cpp(binary):
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        cmd = [binary, "--benchmark_filter=DoubleSoftmaxAttention|BlasSquareGemm|Exp$",
+        cmd = [binary, "--benchmark_filter=DoubleSoftmaxAttention|BlasSquareGemm|BM_(Bounded|Eigen|Std)Exp",
                "--benchmark_min_time=1", "--benchmark_out=" + out.name,
                "--benchmark_out_format=json"]
         subprocess.run(cmd, capture_output=True, text=True, check=True)

@@ -87,14 +87,15 @@ void versus_double(int repeats) {
   Timing enc, dbl;
   double rel = 0;
   for (int r = 0; r < repeats; ++r) {
-    measure(enc, [&] { rel = midpoint_radius_attention(in.Q, in.K, in.V).largest_relative_radius(); });
+    measure(enc,
+            [&] { rel = midpoint_radius_attention(in.Q, in.K, in.V).largest_relative_radius(); });
     measure(dbl, [&] { softmax_attention<double>(in.Q, in.K, in.V); });
   }
-  std::printf("(1) (Lq, Lk, d) = (%td, %td, %td): enclosure %.3f s (cpu %.3f), double %.3f s "
-              "(cpu %.3f): ratio %.2f (cpu %.2f; target <= 4); largest radius / max|O| = %.3g "
-              "(target <= 1e-12)\n",
-              n, n, d, enc.wall, enc.cpu, dbl.wall, dbl.cpu, enc.wall / dbl.wall,
-              enc.cpu / dbl.cpu, rel);
+  std::printf(
+      "(1) (Lq, Lk, d) = (%td, %td, %td): enclosure %.3f s (cpu %.3f), double %.3f s "
+      "(cpu %.3f): ratio %.2f (cpu %.2f; target <= 4); largest radius / max|O| = %.3g "
+      "(target <= 1e-12)\n",
+      n, n, d, enc.wall, enc.cpu, dbl.wall, dbl.cpu, enc.wall / dbl.wall, enc.cpu / dbl.cpu, rel);
 }
 
 void versus_ball(int repeats) {
@@ -112,14 +113,14 @@ void versus_ball(int repeats) {
       measure(enc_big, [&] { midpoint_radius_attention(b.Q, b.K, b.V); });
     }
     const double scale = static_cast<double>(big) * big / (static_cast<double>(small) * small);
-    std::printf("(2) Ball 256 bits at (%td, %td, %td): %.3f s (cpu %.3f); enclosure there %.4f s "
-                "(cpu %.4f): %.0fx faster (cpu %.0fx)\n"
-                "    Ball scaled by n^2 d from there to (%td, %td, %td): %.1f s; enclosure measured "
-                "there %.3f s: %.0fx faster (cpu %.0fx; target >= 50)\n",
-                small, small, d, ball.wall, ball.cpu, enc_small.wall, enc_small.cpu,
-                ball.wall / enc_small.wall, ball.cpu / enc_small.cpu, big, big, d,
-                ball.wall * scale, enc_big.wall, ball.wall * scale / enc_big.wall,
-                ball.cpu * scale / enc_big.cpu);
+    std::printf(
+        "(2) Ball 256 bits at (%td, %td, %td): %.3f s (cpu %.3f); enclosure there %.4f s "
+        "(cpu %.4f): %.0fx faster (cpu %.0fx)\n"
+        "    Ball scaled by n^2 d from there to (%td, %td, %td): %.1f s; enclosure measured "
+        "there %.3f s: %.0fx faster (cpu %.0fx; target >= 50)\n",
+        small, small, d, ball.wall, ball.cpu, enc_small.wall, enc_small.cpu,
+        ball.wall / enc_small.wall, ball.cpu / enc_small.cpu, big, big, d, ball.wall * scale,
+        enc_big.wall, ball.wall * scale / enc_big.wall, ball.cpu * scale / enc_big.cpu);
   }
 }
 
@@ -135,12 +136,15 @@ void scaling(Index only_n) {
       const long before = max_rss_kib();
       double rel = 0;
       Timing t;
-      measure(t, [&] { rel = midpoint_radius_attention(in.Q, in.K, in.V, o).largest_relative_radius(); });
+      measure(t, [&] {
+        rel = midpoint_radius_attention(in.Q, in.K, in.V, o).largest_relative_radius();
+      });
       const long after = max_rss_kib();
-      std::printf("    n = %5td %-10s %8.3f s (cpu %8.3f)  peak +%7.1f MiB  (n x n doubles: "
-                  "%8.1f MiB)  rad/max|O| %.2g\n",
-                  n, causal ? "causal" : "non-causal", t.wall, t.cpu, (after - before) / 1024.0,
-                  static_cast<double>(n) * n * 8 / (1 << 20), rel);
+      std::printf(
+          "    n = %5td %-10s %8.3f s (cpu %8.3f)  peak +%7.1f MiB  (n x n doubles: "
+          "%8.1f MiB)  rad/max|O| %.2g\n",
+          n, causal ? "causal" : "non-causal", t.wall, t.cpu, (after - before) / 1024.0,
+          static_cast<double>(n) * n * 8 / (1 << 20), rel);
       std::fflush(stdout);
     }
   }

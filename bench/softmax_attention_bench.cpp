@@ -21,6 +21,7 @@
 //     python3 bench/attention_vs_numpy.py build/bench/softmax_attention_bench
 #include <arb_mat.h>
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
@@ -271,15 +272,14 @@ int main(int argc, char** argv) {
                 blas::configuration().c_str());
   }
   for (const Index d : {Index(64), Index(128)}) {
-    const std::string arg = "/" + std::to_string(d);
-    if (!have("BM_DoubleSoftmaxAttention" + arg)) continue;
-    const double attention =
-        attention_flops(d) / t["BM_DoubleSoftmaxAttention" + arg] * 1e-9;
+    const std::string ours = fmt::format("BM_DoubleSoftmaxAttention/{}", d);
+    const std::string gemms = fmt::format("BM_BlasTwoGemms/{}", d);
+    if (!have(ours)) continue;
+    const double attention = attention_flops(d) / t[ours] * 1e-9;
     std::printf("    double softmax attention n=%ld, d=%ld: %.4f s, %.2f GFLOP/s (4n^2d / time)\n",
-                static_cast<long>(kDoubleN), static_cast<long>(d),
-                t["BM_DoubleSoftmaxAttention" + arg], attention);
-    if (have("BM_BlasTwoGemms" + arg)) {
-      const double two = attention_flops(d) / t["BM_BlasTwoGemms" + arg] * 1e-9;
+                static_cast<long>(kDoubleN), static_cast<long>(d), t[ours], attention);
+    if (have(gemms)) {
+      const double two = attention_flops(d) / t[gemms] * 1e-9;
       std::printf("      its two products alone (n x d . d x n, n x n . n x d): %.2f GFLOP/s, "
                   "attention / that %.3f\n",
                   two, attention / two);

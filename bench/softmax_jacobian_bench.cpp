@@ -8,6 +8,10 @@
 //               Householder tridiagonalisation + implicit QR, O(L³)), take the largest.
 //  (2) from logits: softmax_jacobian_norm on each logit row (includes the L exponentials)
 //      against softmax + the same dense eigensolver.
+//  (3) attention Jacobians: softmax_attention_jacobian<double> with respect to Q, K and V at
+//      L = 64, d = dv = 16 (1024 JVPs each, forming the 1024×1024 Jacobian), the batch
+//      attention_local_lipschitz runs before its SVD. Reported as a time (its products go
+//      through blas::gemm; compare against an older build of this binary for before → after).
 // Target: time ratio dense / secular >= 20 in (1). The ratios are printed after the table, with
 // the largest relative difference between the two methods' values (a sanity check, not a
 // tolerance: the secular value is the more accurate one).
@@ -21,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "numerics/attention_jvp.hpp"
 #include "numerics/rng.hpp"
 #include "numerics/softmax.hpp"
 #include "numerics/softmax_jacobian.hpp"
@@ -118,6 +123,27 @@ void BM_DenseEigenFromLogits(benchmark::State& state) {
   record(state);
 }
 
+constexpr Eigen::Index kJacobianL = 64, kJacobianD = 16;
+
+void BM_SoftmaxAttentionJacobian(benchmark::State& state) {
+  const auto wrt = static_cast<AttentionInput>(state.range(0));
+  Rng rng(20261203);
+  RowMatrix<double> Q(kJacobianL, kJacobianD), K(kJacobianL, kJacobianD), V(kJacobianL, kJacobianD);
+  for (RowMatrix<double>* m : {&Q, &K, &V})
+    for (Eigen::Index i = 0; i < m->size(); ++i) m->data()[i] = rng.normal();
+  for (auto _ : state) {
+    const RowMatrix<double> J = softmax_attention_jacobian<double>(Q, K, V, wrt);
+    benchmark::DoNotOptimize(J.data());
+  }
+  state.SetLabel(to_string(wrt));
+}
+
+BENCHMARK(BM_SoftmaxAttentionJacobian)
+    ->Arg(static_cast<int>(AttentionInput::Q))
+    ->Arg(static_cast<int>(AttentionInput::K))
+    ->Arg(static_cast<int>(AttentionInput::V))
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(1.0);
 BENCHMARK(BM_SecularFromWeights)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_DenseEigenFromWeights)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_SecularFromLogits)->Unit(benchmark::kMillisecond)->MinTime(1.0);

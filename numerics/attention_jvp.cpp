@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "numerics/blas.hpp"
 #include "numerics/linear_attention.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/normaliser_jacobian.hpp"
@@ -77,17 +78,31 @@ SoftmaxPrimal<T> softmax_primal(const RowMatrix<T>& Q, const RowMatrix<T>& K,
   return p;
 }
 
+// double's products go through blas::gemm (the Jacobian runs one tangent per input entry).
 template <class T>
 RowMatrix<T> softmax_tangent(const SoftmaxPrimal<T>& p, const RowMatrix<T>& dQ,
                              const RowMatrix<T>& dK, const RowMatrix<T>& dV) {
-  const RowMatrix<T> dS = (dQ * p.K.transpose() + p.Q * dK.transpose()) * p.c;
+  RowMatrix<T> dS(p.P.rows(), p.P.cols());
+  if constexpr (std::is_same_v<T, double>) {
+    blas::gemm(p.c, dQ, p.K.transpose(), 0.0, dS);
+    blas::gemm(p.c, p.Q, dK.transpose(), 1.0, dS);
+  } else {
+    dS = (dQ * p.K.transpose() + p.Q * dK.transpose()) * p.c;
+  }
   RowMatrix<T> dP(p.P.rows(), p.P.cols());
   for (Index i = 0; i < p.P.rows(); ++i) {
     T mean = T(0);
     for (Index j = 0; j < p.P.cols(); ++j) mean += p.P(i, j) * dS(i, j);
     for (Index j = 0; j < p.P.cols(); ++j) dP(i, j) = p.P(i, j) * T(dS(i, j) - mean);
   }
-  return dP * p.V + p.P * dV;
+  if constexpr (std::is_same_v<T, double>) {
+    RowMatrix<T> dO(p.P.rows(), p.V.cols());
+    blas::gemm(1.0, dP, p.V, 0.0, dO);
+    blas::gemm(1.0, p.P, dV, 1.0, dO);
+    return dO;
+  } else {
+    return dP * p.V + p.P * dV;
+  }
 }
 
 template <class T>

@@ -118,6 +118,7 @@ template void gemm<double>(std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t, doubl
 
 std::string configuration() {
   const KernelChoice& choice = kernel_choice();
+  bli_init();  // the arch query reads BLIS's kernel table, which a first gemm would set up
   const std::string arch = bli_arch_string(bli_arch_query_id());
   std::string text = fmt::format("BLIS {} (serial), sub-configuration {}",
                                  bli_info_get_version_str(), arch);

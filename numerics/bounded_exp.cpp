@@ -9,7 +9,7 @@
 //  1. t = fl(x − shift), e = the exact rounding error (Knuth's TwoSum: additions only,
 //     exact in round to nearest without overflow), so t + e = a exactly; |e| ≤ u|t| ≤ 710u.
 //  2. n = the integer nearest fl(t·L) with L = fl(log₂e), by adding and subtracting
-//     1.5·2⁵² (exact for |t·L| < 2⁵¹; t is clamped to [U, O] first). |t·L − t·log₂e| ≤
+//     1.5·2⁵² (exact for |t·L| < 2⁵¹, which holds on [U, O]; other lanes are replaced in 5). |t·L − t·log₂e| ≤
 //     2u·|t|·log₂e ≤ 2050u, so |n − t·log₂e| ≤ 1/2 + 2050u and |t − n·ln2| ≤ ln2/2 + 1.6e-13.
 //     n ∈ [−1021, 1024].
 //  3. Cody–Waite: ln2 = L1 + L2 + λ with L1 = 0x1.62e42feep-1 (32 significant bits),
@@ -89,12 +89,12 @@ inline double exp_lane(double x, double shift) {
   const double t = x - shift;
   const double shift_part = t - x;
   const double e = (x - (t - shift_part)) + (-shift - shift_part);
-  // 2. n = round(t·log₂e) on the clamped argument (the clamped lanes are replaced below).
-  const double tc = t < kUnderflow ? kUnderflow : (t > kOverflow ? kOverflow : t);
-  const double shifted = tc * kLog2e + kRoundShifter;
+  // 2. n = round(t·log₂e). Lanes with t outside [U, O] (or NaN) compute garbage here and are
+  // replaced below; nothing reads floating-point exception flags.
+  const double shifted = t * kLog2e + kRoundShifter;
   const double n = shifted - kRoundShifter;
   // 3. r = (x − shift) − n·ln2, Cody–Waite.
-  const double a1 = tc - n * kLn2Hi;
+  const double a1 = t - n * kLn2Hi;
   const double c = n * kLn2Lo - e;
   const double r = a1 - c;
   // 4. Taylor polynomial of degree 13 by Horner.

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "numerics/ball.hpp"
+#include "numerics/blas.hpp"
 #include "numerics/mp.hpp"
 #include "numerics/scalar_traits.hpp"
 #include "numerics/tier_scope.hpp"
@@ -207,6 +208,57 @@ void require_rows_ok(const std::vector<RowStatus>& status, const ColVector<T>& n
 
 // --- linear attention -------------------------------------------------------------------------
 
+// double: the same sums as the token loops of linear_attention, as matrix products by
+// blas::gemm. Non-causal: kv += fkᵀV, k_sum += Σ_j fk_j, O = fq·kv, den = fq·k_sum. Causal, in
+// chunks of kLinearChunk tokens: a chunk's queries see the state of the earlier chunks
+// (fq_c·kv, fq_c·k_sum) plus their own chunk's keys j ≤ i through the lower-triangular block
+// W = tril(fq_c fk_cᵀ) (W·V_c, row sums of W); then the chunk's keys join the state. Only the
+// summation order differs from the token loops (each sum is still one of Lk products).
+namespace {
+
+constexpr Index kLinearChunk = 128;
+
+void blas_linear_attention(const RowMatrix<double>& fq, const RowMatrix<double>& fk,
+                           const ConstMatrixRef<double>& V, bool causal,
+                           LinearAttentionResult<double>& r) {
+  LinearAttentionState<double>& st = r.state;
+  const Index Lq = fq.rows();
+  auto finish = [&r](Index first, Index count) {
+    for (Index i = first; i < first + count; ++i)
+      r.row_status[static_cast<std::size_t>(i)] = finish_row(r.output, i, r.normaliser(i));
+  };
+  if (!causal) {
+    blas::gemm(1.0, fk.transpose(), V, 1.0, st.kv);
+    st.k_sum += fk.colwise().sum().transpose();
+    blas::gemm(1.0, fq, st.kv, 0.0, r.output);
+    blas::gemm(1.0, fq, st.k_sum, 0.0, r.normaliser);
+    finish(0, Lq);
+    return;
+  }
+  RowMatrix<double> w(std::min(kLinearChunk, Lq), std::min(kLinearChunk, Lq));
+  for (Index c0 = 0; c0 < Lq; c0 += kLinearChunk) {
+    const Index n = std::min(kLinearChunk, Lq - c0);
+    const auto fq_c = fq.middleRows(c0, n);
+    const auto fk_c = fk.middleRows(c0, n);
+    const auto v_c = V.middleRows(c0, n);
+    auto out_c = r.output.middleRows(c0, n);
+    auto den_c = r.normaliser.segment(c0, n);
+    auto W = w.topLeftCorner(n, n);
+    blas::gemm(1.0, fq_c, st.kv, 0.0, out_c);
+    blas::gemm(1.0, fq_c, st.k_sum, 0.0, den_c);
+    blas::gemm(1.0, fq_c, fk_c.transpose(), 0.0, W);
+    W.triangularView<Eigen::StrictlyUpper>().setZero();
+    blas::gemm(1.0, W, v_c, 1.0, out_c);
+    den_c += W.rowwise().sum();
+    blas::gemm(1.0, fk_c.transpose(), v_c, 1.0, st.kv);
+    st.k_sum += fk_c.colwise().sum().transpose();
+  }
+  finish(0, Lq);
+}
+
+}  // namespace
+
+
 template <class T>
 LinearAttentionResult<T> linear_attention(MatrixArg<T> Q, MatrixArg<T> K, MatrixArg<T> V,
                                           const FeatureMap& phi_in, const T& scale, bool causal,
@@ -263,7 +315,9 @@ LinearAttentionResult<T> linear_attention(MatrixArg<T> Q, MatrixArg<T> K, Matrix
     r.row_status[static_cast<std::size_t>(i)] = finish_row(r.output, i, den);
   };
 
-  if (causal) {
+  if constexpr (std::is_same_v<T, double>) {
+    blas_linear_attention(fq, fk, V, causal, r);
+  } else if (causal) {
     for (Index i = 0; i < Lq; ++i) {
       absorb_key(i);
       emit_query(i);

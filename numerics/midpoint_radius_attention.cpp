@@ -6,27 +6,32 @@
 // denormals-are-zero), u = 2⁻⁵³, η = 2⁻¹⁰⁷⁵ (half the smallest subnormal). Every ×, ÷, fma:
 // fl(x) = x(1 + δ) + e with |δ| ≤ u, |e| ≤ η; every + and − : fl(x) = x(1 + δ) (exact when
 // subnormal). Also |fl(x) − x| ≤ u·|fl(x)| + η. γ_n = n·u/(1 − n·u). Sizes are capped
-// (Lk ≤ 2²⁴, d ≤ 2²⁰), so every n·u below is ≤ 2⁻²⁸ and 1/(1 − n·u) ≤ 1 + 2n·u.
+// (Lk ≤ 2²², d ≤ 2²⁰), so every n·u below is ≤ 2⁻²⁸ and 1/(1 − n·u) ≤ 1 + 2n·u.
 //
 // (1) Products. A dot product of n terms evaluated in *any* order, with or without fma
 //     (which is all BLIS may do), puts at most n roundings on each term, so
 //       |fl(xᵀy) − xᵀy| ≤ γ_n·|x|ᵀ|y| + n·η(1 + u)ⁿ,   fl(|x|ᵀ|y|) ≥ (1 − u)ⁿ|x|ᵀ|y| − n·η(1 + u)ⁿ.
-//     Per block of query rows: Â = fl(|Q||K|ᵀ) by one blas::gemm, and Ŝ ≈ Q Kᵀ by one
-//     blas::gemm per chunk of 32 head-dim columns, the chunks summed by our own additions, so
-//     each product term gets at most n = 32 + #chunks − 1 roundings (n = d for d ≤ 32; for
-//     d = 128, γ_35 instead of γ_128: this term dominates the radius). With κ ≥ γ_n/(1 − d·u),
-//     as the exact |Q||K|ᵀ is at most (Â + d·η(1 + u)^d)/(1 − d·u):
-//       |Ŝ − S| ≤ e1 := κ·Â + d·2⁻¹⁰⁷⁴.
+//     Per block of query rows, Ŝ ≈ Q Kᵀ by one blas::gemm per chunk of 32 head-dim columns,
+//     the chunks summed by our own additions, so each product term gets at most
+//     n = 32 + #chunks − 1 roundings (n = d for d ≤ 32; for d = 128, γ_35 instead of γ_128:
+//     this term dominates the radius): |Ŝ − S| ≤ γ_n·E + d·2⁻¹⁰⁷⁴, E = |Q||K|ᵀ exactly.
+//     E only needs an upper bound, so it is a float GEMM (twice as fast): query row i and
+//     K scaled by powers of two 2^−e_i, 2^−e_K (max entry below 1) and rounded *up* to float
+//     (values below float's range to 2⁻¹⁴⁹), q′ ≥ |q|·2^−e_i, k′ ≥ |k|·2^−e_K,
+//     Â = fl_float(q′k′ᵀ). With float's u_f = 2⁻²⁴, η_f = 2⁻¹⁵⁰ and d·u_f ≤ 1/16 (d ≤ 2²⁰),
+//       E ≤ 2^{e_i+e_K}·(Â + d·2⁻¹⁴⁹)·(1 + 2d·u_f),  so
+//       |Ŝ − S| ≤ e1 := κ_i·Â + κ_i·d·2⁻¹⁴⁹ + d·2⁻¹⁰⁷⁴,  κ_i ≥ γ_n·2^{e_i+e_K}(1 + 2d·u_f).
 // (2) Multiplier c = scale/T (exact real). ĉ = fl(scale/T), or for the default
 //     ĉ = fl(fl(1/fl(√d))/T) (three correctly rounded operations, d ≥ 1 so no underflow before
 //     the last): ĉ = c(1 + δ₂)(1 + δ₃)/(1 + δ₁) + e₃, so |ĉ − c| ≤ δc := 4u·|ĉ| + 2⁻¹⁰⁷⁴.
 // (3) Logits s = c·S + M (M the additive mask). t = fl(ĉ·Ŝ), ŝ = fl(t + M):
 //       |ŝ − s| ≤ u|ŝ| + (u|t| + η) + |ĉ|·e1 + δc·(|Ŝ| + e1) =: θ   (u|ŝ| only with a mask),
-//     i.e. θ = a1·Â + a2·|Ŝ| + u|t| [+ u|ŝ|] + η_θ with a1 = (|ĉ| + δc)κ, a2 = δc,
-//     η_θ = (|ĉ| + δc)·d·2⁻¹⁰⁷⁴ + η. The computed θ̂ uses constants inflated by 1 + 2⁻⁴⁰ and
-//     η_θ + 2⁻¹⁰⁷⁰: with ≤ 7 roundings (deficit ≥ (1 − u)⁷) and ≤ 4 underflows (≤ 4η) it is
-//     ≥ θ. Rows with θ̂ > 1/16 somewhere (or any non-finite Ŝ, Â, t, ŝ) go to Arb balls,
-//     as do rows whose output or radius below is not finite (value products overflowing).
+//     i.e. θ = a1·Â + a2·|Ŝ| + u|t| [+ u|ŝ|] + η_θ with a1 = (|ĉ| + δc)κ_i, a2 = δc,
+//     η_θ = (|ĉ| + δc)·(κ_i·d·2⁻¹⁴⁹ + d·2⁻¹⁰⁷⁴) + η (a1 and η_θ per query row). The computed θ̂ uses
+//     constants inflated by 1 + 2⁻⁴⁰ and η_θ + 2⁻¹⁰⁷⁰: with ≤ 7 roundings (deficit ≥ (1 − u)⁷) and
+//     ≤ 4 underflows (≤ 4η) it is ≥ θ. Rows with θ̂ > 1/16 somewhere (or any non-finite Ŝ, Â, t, ŝ)
+//     go to Arb balls, as do rows whose output or radius below is not finite (value products
+//     overflowing).
 // (4) Weights. m = max_j ŝ_j (a double, exact), ŵ_j = bounded_exp(ŝ_j − m):
 //     |ŵ − e^{ŝ−m}| ≤ ε_e·e^{ŝ−m} above kBoundedExpUnderflow (U), ŵ = 0 below (true
 //     e^{ŝ−m} < e^U ≤ e^{−700} < 2⁻¹⁰⁰⁹; checked at run time). True weights (relative to e^m)
@@ -86,8 +91,8 @@
 #include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/blas.hpp"
-#include "numerics/cpu_dispatch.hpp"
 #include "numerics/bounded_exp.hpp"
+#include "numerics/cpu_dispatch.hpp"
 #include "numerics/precision.hpp"
 #include "numerics/softmax_attention.hpp"
 
@@ -99,7 +104,7 @@ using Mat = RowMatrix<double>;
 constexpr double kU = 0x1p-53;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kThetaLimit = 1.0 / 16;  // (4) needs θ ≤ 1
-constexpr Index kMaxKeys = Index{1} << 24;
+constexpr Index kMaxKeys = Index{1} << 22;
 constexpr Index kMaxHeadDim = Index{1} << 20;
 constexpr double kOutputLimit = 0x1p31;  // entries of (B, H, Lq, dv)
 constexpr char kWho[] = "midpoint_radius_attention";
@@ -155,7 +160,7 @@ void validate(const Tensor4View<const double>& Q, const Tensor4View<const double
       static_cast<double>(Q.batch()) * Q.heads() * Q.length() * std::max(V.dim(), Index{1}) >
           kOutputLimit) {
     throw std::invalid_argument(fmt::format(
-        "{}: Q is {}, K is {}, V is {}: too large (at most 2^24 keys, head dim 2^20, 2^31 "
+        "{}: Q is {}, K is {}, V is {}: too large (at most 2^22 keys, head dim 2^20, 2^31 "
         "output entries)",
         kWho, shape_text(Q), shape_text(K), shape_text(V)));
   }
@@ -171,15 +176,15 @@ void validate(const Tensor4View<const double>& Q, const Tensor4View<const double
   if (options.mask) {
     const auto& M = *options.mask;
     if (M.rows() != Q.length() || M.cols() != K.length()) {
-      throw std::invalid_argument(fmt::format("{}: mask is {}×{} but must be Lq×Lk = {}×{}",
-                                              kWho, M.rows(), M.cols(), Q.length(), K.length()));
+      throw std::invalid_argument(fmt::format("{}: mask is {}×{} but must be Lq×Lk = {}×{}", kWho,
+                                              M.rows(), M.cols(), Q.length(), K.length()));
     }
     for (Index i = 0; i < M.rows(); ++i)
       for (Index j = 0; j < M.cols(); ++j)
         if (std::isnan(M(i, j)) || M(i, j) == kInf) {
-          throw std::domain_error(fmt::format(
-              "{}: mask({}, {}) is {}; mask entries must be finite or exactly -inf", kWho, i, j,
-              M(i, j)));
+          throw std::domain_error(
+              fmt::format("{}: mask({}, {}) is {}; mask entries must be finite or exactly -inf",
+                          kWho, i, j, M(i, j)));
         }
   }
   const Index group = Q.heads() / K.heads();
@@ -301,8 +306,7 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
       double* rad = slot.rad(i);
       for (Index k = 0; k < dv; ++k) ball_to_mid_rad(res.output(r, k).arb(), mid[k], rad[k]);
       const std::size_t flat = slot.row(i);
-      ball_to_mid_rad(res.log_sum_exp(r).arb(), slot.enc->lse_mid[flat],
-                      slot.enc->lse_rad[flat]);
+      ball_to_mid_rad(res.log_sum_exp(r).arb(), slot.enc->lse_mid[flat], slot.enc->lse_rad[flat]);
       slot.enc->row_tier[flat] = tier;
     }
   }
@@ -316,10 +320,23 @@ constexpr Index kKeyChunk = 64;
 
 /// Per-call constants of the derivation (all upper bounds, see the header comment).
 struct Constants {
-  double c_hat;        // ĉ
-  double a1, a2, a3;   // θ coefficients of Â, |Ŝ|, |t| (and |ŝ| with a mask), inflated
-  double eta_theta;    // η_θ, inflated, plus 2⁻¹⁰⁷⁰
-  double eps_exp;      // ε_e
+  double c_hat;       // ĉ
+  double a1, a2, a3;  // θ coefficients of Â, |Ŝ|, |t| (and |ŝ| with a mask), inflated;
+                      // a1 before the scale 2^{e_i+e_K} of the float Â
+  double eta_theta;   // η_θ without its Â part, inflated, plus 2⁻¹⁰⁷⁰
+  double eps_exp;     // ε_e
+  double abs_c_plus;  // |ĉ| + δc
+  double d;
+
+  /// The constants of query row i, whose float Â carries the scale 2^{e}, e = e_i + e_K:
+  /// a1·2^e (at least DBL_MIN, so that an underflow cannot drop the term; ∞ beyond double's
+  /// range, which sends the row to balls) and η_θ + a1·2^e·d·2⁻¹⁴⁹.
+  Constants for_row(int e) const {
+    Constants r = *this;
+    r.a1 = up(std::max(std::ldexp(a1, e), std::numeric_limits<double>::min()));
+    r.eta_theta = up(eta_theta + r.a1 * d * 0x1p-149);
+    return r;
+  }
 };
 
 Constants make_constants(Index d, const MidpointRadiusOptions& options) {
@@ -329,31 +346,31 @@ Constants make_constants(Index d, const MidpointRadiusOptions& options) {
   const double abs_c = std::abs(k.c_hat);
   const double delta_c = up(4 * kU * abs_c + 0x1p-1074);
   // (1): roundings per product term: d in one GEMM, or kLogitChunk within a chunk plus one
-  // per later chunk; κ ≥ γ_n/(1 − d·u) ≤ n·u/(1 − d·u)² ≤ n·u(1 + 3d·u) as n ≤ d, d·u ≤ 2⁻³³.
+  // per later chunk. γ_n ≤ n·u(1 + 2n·u); the float bound's factor 1 + 2d·u_f.
   const Index chunks = (d + kLogitChunk - 1) / kLogitChunk;
   const double n = static_cast<double>(chunks == 1 ? d : kLogitChunk + chunks - 1);
-  const double du = static_cast<double>(d) * kU;
-  const double kappa = up(n * kU * (1 + 3 * du));
-  k.a1 = up((abs_c + delta_c) * kappa);
+  const double gamma_n = n * kU * (1 + 2 * n * kU);
+  k.abs_c_plus = abs_c + delta_c;
+  k.a1 = up(k.abs_c_plus * gamma_n * (1 + 2 * static_cast<double>(d) * 0x1p-24));
   k.a2 = delta_c;
   k.a3 = up(kU);
-  k.eta_theta = up((abs_c + delta_c) * (static_cast<double>(d) * 0x1p-1074) + 0x1p-1074 +
-                   0x1p-1070);
+  k.eta_theta = up(k.abs_c_plus * (static_cast<double>(d) * 0x1p-1074) + 0x1p-1074 + 0x1p-1070);
+  k.d = static_cast<double>(d);
   k.eps_exp = kBoundedExpRelativeError;
   return k;
 }
 
 /// θ̂ of (3) without the mask's u|ŝ| (Lanes in logits_lanes spell out the same expression).
-inline double theta(double a_hat, double s_hat, double t, const Constants& k) {
+inline double theta(float a_hat, double s_hat, double t, const Constants& k) {
   return k.a1 * a_hat + k.a2 * std::abs(s_hat) + k.a3 * std::abs(t) + k.eta_theta;
 }
 
-/// (3) for one row with a mask: ŝ_j = fl(fl(ĉ·Ŝ_j) + M_j) into s and θ̂_j into a (which held
-/// Â_j), with Ŝ_j = s[j], or fl(s[j] + last[j]) when the last head-dim chunk is still
-/// separate. m and θmax over the unmasked keys. False when some θ̂ exceeds the limit or is
+/// (3) for one row with a mask: ŝ_j = fl(fl(ĉ·Ŝ_j) + M_j) into s and θ̂_j into a (from the
+/// float Â_j in a_hat), with Ŝ_j = s[j], or fl(s[j] + last[j]) when the last head-dim chunk is
+/// still separate. m and θmax over the unmasked keys. False when some θ̂ exceeds the limit or is
 /// not finite.
-bool logits_row_masked(double* s, const double* last, double* a, const double* mask,
-                       Index mstride, Index vis, const Constants& k, double& m,
+bool logits_row_masked(double* s, const double* last, const float* a_hat, double* a,
+                       const double* mask, Index mstride, Index vis, const Constants& k, double& m,
                        double& theta_max) {
   bool ok = true;
   for (Index j = 0; j < vis; ++j) {
@@ -366,7 +383,7 @@ bool logits_row_masked(double* s, const double* last, double* a, const double* m
     const double sj = last ? s[j] + last[j] : s[j];
     const double t = k.c_hat * sj;
     const double x = t + mj;
-    const double th = theta(a[j], sj, t, k) + k.a3 * std::abs(x);
+    const double th = theta(a_hat[j], sj, t, k) + k.a3 * std::abs(x);
     s[j] = x;
     a[j] = th;
     m = std::max(m, x);
@@ -380,6 +397,7 @@ bool logits_row_masked(double* s, const double* last, double* a, const double* m
 // (cpu_dispatch.hpp) runs them at its width. Lane order only changes the order of sums, which
 // the bounds of (6) allow.
 using Lanes = double __attribute__((vector_size(64)));
+using FloatLanes = float __attribute__((vector_size(32)));  // as many floats as Lanes
 constexpr Index kLanes = sizeof(Lanes) / sizeof(double);
 
 // Loads and stores through memcpy (unaligned); helpers taking or returning Lanes by value
@@ -394,21 +412,24 @@ struct LogitScan {
 
 /// (3) for one row without a mask (see logits_row_masked).
 template <bool kLastChunk>
-[[gnu::always_inline]] inline LogitScan logits_lanes(double* s, const double* last, double* a,
-                                                     Index n, const Constants& k) {
-  const Lanes c = Lanes{} + k.c_hat, a1 = Lanes{} + k.a1, a2 = Lanes{} + k.a2,
-              a3 = Lanes{} + k.a3, eta = Lanes{} + k.eta_theta;
+[[gnu::always_inline]] inline LogitScan logits_lanes(double* s, const double* last,
+                                                     const float* a_hat, double* a, Index n,
+                                                     const Constants& k) {
+  const Lanes c = Lanes{} + k.c_hat, a1 = Lanes{} + k.a1, a2 = Lanes{} + k.a2, a3 = Lanes{} + k.a3,
+              eta = Lanes{} + k.eta_theta;
   Lanes mv = Lanes{} - kInf, tv = {}, nonfinite = {};
   Index j = 0;
   for (; j + kLanes <= n; j += kLanes) {
-    Lanes sj, aj;
+    Lanes sj;
     ATTNCERT_LOAD(sj, s + j);
     if constexpr (kLastChunk) {
       Lanes lj;
       ATTNCERT_LOAD(lj, last + j);
       sj += lj;
     }
-    ATTNCERT_LOAD(aj, a + j);
+    FloatLanes af;
+    std::memcpy(&af, a_hat + j, sizeof af);
+    const Lanes aj = __builtin_convertvector(af, Lanes);  // exact
     const Lanes t = c * sj;
     const Lanes th = a1 * aj + a2 * (sj < 0 ? -sj : sj) + a3 * (t < 0 ? -t : t) + eta;  // theta()
     ATTNCERT_STORE(s + j, t);
@@ -422,7 +443,7 @@ template <bool kLastChunk>
   for (; j < n; ++j) {
     const double sj = kLastChunk ? s[j] + last[j] : s[j];
     const double t = k.c_hat * sj;
-    const double th = theta(a[j], sj, t, k);
+    const double th = theta(a_hat[j], sj, t, k);
     s[j] = t;
     a[j] = th;
     r.m = t > r.m ? t : r.m;
@@ -438,9 +459,10 @@ template <bool kLastChunk>
   return r;
 }
 
-ATTNCERT_CPU_CLONES LogitScan logits_row(double* s, const double* last, double* a, Index n,
-                                         const Constants& k) {
-  return last ? logits_lanes<true>(s, last, a, n, k) : logits_lanes<false>(s, last, a, n, k);
+ATTNCERT_CPU_CLONES LogitScan logits_row(double* s, const double* last, const float* a_hat,
+                                         double* a, Index n, const Constants& k) {
+  return last ? logits_lanes<true>(s, last, a_hat, a, n, k)
+              : logits_lanes<false>(s, last, a_hat, a, n, k);
 }
 
 struct WeightSums {
@@ -449,8 +471,8 @@ struct WeightSums {
 
 /// (4)/(7) for one row: G_j = ŵ_j·(θ̂_j(1 + θ̂_j)·c1 + c0) into a (which held θ̂), and σ̂, ΣG
 /// summed by key chunks of kKeyChunk and groups of `group_keys` keys (6).
-ATTNCERT_CPU_CLONES WeightSums weights_row(const double* w, double* a, Index n,
-                                           Index group_keys, double c1, double c0) {
+ATTNCERT_CPU_CLONES WeightSums weights_row(const double* w, double* a, Index n, Index group_keys,
+                                           double c1, double c0) {
   const Lanes c1v = Lanes{} + c1, c0v = Lanes{} + c0;
   WeightSums total{0.0, 0.0};
   for (Index g0 = 0; g0 < n; g0 += group_keys) {
@@ -493,10 +515,26 @@ ATTNCERT_CPU_CLONES WeightSums weights_row(const double* w, double* a, Index n,
 
 /// Scratch buffers of one head, reused across blocks (block × Lk each, never Lq × Lk).
 struct Workspace {
-  Mat q_abs, k_abs, v_abs, s, t, a, o_acc, o_group, o_chunk, r;
+  RowMatrix<float> q_up, k_up, a_hat;  // (1): scaled |Q|, |K| rounded up; Â
+  int k_exponent = 0;                  // e_K
+  std::vector<int> q_exponent;         // e_i of the block's rows
+  Mat v_abs, s, t, a, o_acc, o_group, o_chunk, r;
   std::vector<double> v_max, sigma, g_sum, theta_max, row_max, tau;
   std::vector<char> row_ok;
 };
+
+/// The exponent e with max_abs·2^−e < 1 (0 when max_abs is 0).
+int exponent_above(double max_abs) { return max_abs > 0 ? std::ilogb(max_abs) + 1 : 0; }
+
+/// A float ≥ |x|·2^−e, for |x|·2^−e < 1. Below float's smallest subnormal 2⁻¹⁴⁹ it is 2⁻¹⁴⁹
+/// (or 0 for x = 0): ldexp is exact above 2⁻¹⁰²², and rounding to nearest keeps a value
+/// ≥ 2⁻¹⁴⁹ at or above it.
+float scaled_float_above(double x, int e) {
+  const double y = std::ldexp(std::abs(x), -e);
+  if (y < 0x1p-149) return x == 0 ? 0.0f : 0x1p-149f;
+  const float f = static_cast<float>(y);
+  return static_cast<double>(f) < y ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
+}
 
 /// The double pass for one head. Rows it cannot enclose are collected in `fallback`.
 void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>& K,
@@ -506,7 +544,11 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
   const Index Lq = Q.rows(), Lk = K.rows(), d = Q.cols(), dv = V.cols();
   AttentionEnclosure& enc = *slot.enc;
   if (new_kv_head) {
-    ws.k_abs = K.cwiseAbs();
+    // (1): K as one block, scaled by its largest entry's exponent.
+    ws.k_up.resize(Lk, d);
+    ws.k_exponent = exponent_above(K.cwiseAbs().maxCoeff());
+    for (Index j = 0; j < Lk; ++j)
+      for (Index k = 0; k < d; ++k) ws.k_up(j, k) = scaled_float_above(K(j, k), ws.k_exponent);
     ws.v_abs = V.cwiseAbs();
     ws.v_max.assign(static_cast<std::size_t>(dv), 0.0);
     for (Index j = 0; j < Lk; ++j)
@@ -519,14 +561,18 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
   const bool masked_input = options.mask.has_value();
   const double mu = 1 + 0x1p-20;
 
-  // Rows per block: about 2²⁰ logits (8 MiB per buffer) at once.
-  const Index block = std::clamp<Index>((Index{1} << 20) / Lk, 8, 128);
+  // Rows per block: 128, unless that would hold more than 2²⁴ logits (128 MiB) per buffer.
+  // Fewer rows cost time: BLIS repacks the key chunk for every block (at Lq = Lk = 32768,
+  // d = 128: 75 s of CPU with 32 rows, 42 s with 128, one run after the other).
+  const Index block = std::clamp<Index>((Index{1} << 24) / Lk, 8, 128);
   const Index bmax = std::min(block, Lq);
   ws.s.resize(bmax, Lk);
   ws.a.resize(bmax, Lk);
   const Index d_chunks = (d + kLogitChunk - 1) / kLogitChunk;
   if (d_chunks > 1) ws.t.resize(bmax, Lk);
-  ws.q_abs.resize(bmax, d);
+  ws.q_up.resize(bmax, d);
+  ws.a_hat.resize(bmax, Lk);
+  ws.q_exponent.resize(static_cast<std::size_t>(bmax));
   ws.o_acc.resize(bmax, dv);
   ws.o_group.resize(bmax, dv);
   ws.o_chunk.resize(bmax, dv);
@@ -560,7 +606,6 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
       auto S = ws.s.topLeftCorner(nb, kv);
       auto A = ws.a.topLeftCorner(nb, kv);
       auto Qb = Q.middleRows(r0, nb);
-      ws.q_abs.topRows(nb) = Qb.cwiseAbs();
       // (1): Ŝ by head-dim chunks; the last chunk is added in the logit pass.
       auto T = ws.t.topLeftCorner(nb, kv);
       for (Index c = 0; c < d_chunks; ++c) {
@@ -569,23 +614,32 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
                    c == 0 ? S : T);
         if (c > 0 && c + 1 < d_chunks) S += T;
       }
-      blas::gemm(1.0, ws.q_abs.topRows(nb), ws.k_abs.topRows(kv).transpose(), 0.0, A);
+      // (1): Â in float, each query row scaled on its own.
+      for (Index i = 0; i < nb; ++i) {
+        ws.q_exponent[i] = exponent_above(Qb.row(i).cwiseAbs().maxCoeff());
+        for (Index k = 0; k < d; ++k)
+          ws.q_up(i, k) = scaled_float_above(Qb(i, k), ws.q_exponent[i]);
+      }
+      auto Ahat = ws.a_hat.topLeftCorner(nb, kv);
+      blas::gemm(1.0f, ws.q_up.topRows(nb), ws.k_up.topRows(kv).transpose(), 0.0f, Ahat);
 
       for (Index i = 0; i < nb; ++i) {
         const Index row = r0 + i;
         const Index vis = visible_keys(row, Lq, Lk, options.causal);
         double* s = S.row(i).data();
         double* a = A.row(i).data();
-        // (3): logits and their error bounds θ̂ (a holds θ̂ from here on).
+        const float* a_hat = Ahat.row(i).data();
+        const Constants kr = kc0.for_row(ws.q_exponent[i] + ws.k_exponent);
+        // (3): logits and their error bounds θ̂ into a.
         double m = -kInf, theta_max = 0.0;
         const double* last = d_chunks > 1 ? T.row(i).data() : nullptr;
         bool ok = true;
         if (masked_input) {
           const double* mrow = options.mask->data() + row * options.mask->rowStride();
-          ok = logits_row_masked(s, last, a, mrow, options.mask->colStride(), vis, kc0, m,
+          ok = logits_row_masked(s, last, a_hat, a, mrow, options.mask->colStride(), vis, kr, m,
                                  theta_max);
         } else {
-          const LogitScan scan = logits_row(s, last, a, vis, kc0);
+          const LogitScan scan = logits_row(s, last, a_hat, a, vis, kr);
           m = scan.m, theta_max = scan.theta_max, ok = scan.ok;
         }
         for (Index j = vis; j < kv; ++j) {
@@ -707,8 +761,8 @@ AttentionEnclosure midpoint_radius_attention(const Tensor4View<const double>& Q,
   validate(Q, K, V, options);
   require_default_fp_environment();
   if (!(kBoundedExpUnderflow <= -700)) {
-    throw std::logic_error(fmt::format("{}: (4) needs kBoundedExpUnderflow <= -700, it is {}",
-                                       kWho, kBoundedExpUnderflow));
+    throw std::logic_error(fmt::format("{}: (4) needs kBoundedExpUnderflow <= -700, it is {}", kWho,
+                                       kBoundedExpUnderflow));
   }
   AttentionEnclosure enc;
   enc.shape = {Q.batch(), Q.heads(), Q.length(), V.dim()};
@@ -760,13 +814,12 @@ void refine_rows_in_balls(const Tensor4View<const double>& Q, const Tensor4View<
                           std::span<const std::size_t> rows, AttentionEnclosure& enclosure) {
   validate(Q, K, V, options);
   const std::array<std::ptrdiff_t, 4> expected{Q.batch(), Q.heads(), Q.length(), V.dim()};
-  if (enclosure.shape != expected || enclosure.row_tier.size() != static_cast<std::size_t>(
-                                                                      Q.batch() * Q.heads() *
-                                                                      Q.length())) {
+  if (enclosure.shape != expected ||
+      enclosure.row_tier.size() != static_cast<std::size_t>(Q.batch() * Q.heads() * Q.length())) {
     throw std::invalid_argument(fmt::format(
         "refine_rows_in_balls: the enclosure is ({}, {}, {}, {}) but Q, V give ({}, {}, {}, {})",
-        enclosure.shape[0], enclosure.shape[1], enclosure.shape[2], enclosure.shape[3],
-        expected[0], expected[1], expected[2], expected[3]));
+        enclosure.shape[0], enclosure.shape[1], enclosure.shape[2], enclosure.shape[3], expected[0],
+        expected[1], expected[2], expected[3]));
   }
   const std::size_t n_rows = enclosure.row_tier.size();
   std::vector<std::vector<Index>> per_head(static_cast<std::size_t>(Q.batch() * Q.heads()));

@@ -262,14 +262,22 @@ ATTNCERT_CPU_CLONES double sum_row(const double* s, std::size_t n) {
   return sum;
 }
 
-/// Query rows per block of the float/double path: an S block of about 16 MiB, 16 to 512 rows
-/// (n = 4096, d = 64, one thread: 2 MiB blocks ran at 21, 8 MiB at 26, 16 MiB at 30, 32 MiB at
-/// 24 GFLOP/s-equivalent; fewer, taller blocks repack K and V fewer times).
+/// Tile sizes of the float/double path: query rows per block and keys per tile; an S tile of
+/// 512 × 256 doubles is 1 MiB, one core's L2 here. Measured at n = 4096, d = 64 and 128, one
+/// thread, interleaved: 512 × 256 fastest; 256 × 256, 256 × 512 and 512 × 512 were 2–10% slower.
+constexpr Index kQueryBlock = 512;
+constexpr Index kKeyTile = 256;
+
+/// exp(x − shift) in the tier's fast exp (bounded_exp for double), for one value.
 template <class T>
-Index ieee_block_rows(Index Lk) {
-  constexpr std::size_t kBlockBytes = 16 << 20;
-  const Index target = static_cast<Index>(kBlockBytes / (sizeof(T) * static_cast<size_t>(Lk)));
-  return std::clamp<Index>(target, 16, 512);
+T ieee_exp(T x, T shift) {
+  if constexpr (std::is_same_v<T, double>) {
+    double y;
+    bounded_exp(&x, shift, &y, 1);
+    return y;
+  } else {
+    return std::exp(x - shift);
+  }
 }
 
 // ---- one head: the output is written into views ---------------------------------------------
@@ -282,21 +290,26 @@ struct HeadOutput {
   RowMatrix<T>* probabilities;  // nullptr unless requested
 };
 
-// float / double: blocks of query rows. S_blk = (c·Q_blk) Kᵀ and O_blk = P_blk V by blas::gemm
-// (strided K and V are read in place); per row: max, shifted exp, sum; then the O rows are
-// divided by their sums. Causal blocks only multiply against the keys some row can see.
-// double's exp is bounded_exp, whose exp(−inf) is exactly 0; float's is Eigen's vectorised exp,
-// which clamps its argument (exp(−inf) = 1e-38, not 0), so masked float pairs are zeroed after.
-/// Throws the domain_error for the first non-finite logit of row `row`.
+/// Throws the domain_error for the first non-finite logit of row `row`; s is the row's slice of
+/// keys from `first_key` on.
 template <class T, class Row>
-[[noreturn]] void throw_logit_overflow(const Row& s, Index row, const std::string& context) {
+[[noreturn]] void throw_logit_overflow(const Row& s, Index row, Index first_key,
+                                       const std::string& context) {
   Index j = 0;
   while (j + 1 < s.size() && std::isfinite(s(j))) ++j;
   throw std::domain_error(fmt::format(
-      "{}: logit ({}, {}){} = {} overflows {}; use a wider tier (Mp or Ball)", who<T>(), row, j,
-      context, s(j), ScalarTraits<T>::name));
+      "{}: logit ({}, {}){} = {} overflows {}; use a wider tier (Mp or Ball)", who<T>(), row,
+      first_key + j, context, s(j), ScalarTraits<T>::name));
 }
 
+// float / double: flash-attention's tiling, so that the logits never leave the cache. Per block
+// of query rows and tile of keys: S = (c·Q_blk) K_tileᵀ by blas::gemm; per row: the tile's max
+// joins the running max m, the accumulated sum l and output rows are rescaled by exp(m_old − m),
+// the tile's weights exp(s − m) are added to l, and O_acc += P_tile V_tile by blas::gemm. At the
+// end O = O_acc / l and lse = m + log l. Causal blocks stop at the last key some row can see.
+// double's exp is bounded_exp, whose exp(−inf) is exactly 0; float's is Eigen's vectorised exp,
+// which clamps its argument (exp(−inf) = 1e-38, not 0), so masked float pairs are zeroed after.
+// Requested probabilities are written per tile with the tile's shift and rescaled at the end.
 template <class T>
 void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
                const ConstMatrixView<T>& V, const T c, const SoftmaxAttentionOptions<T>& options,
@@ -305,75 +318,105 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
   const Index Lq = Q.rows(), Lk = K.rows(), d = Q.cols(), dv = V.cols();
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
 
-  const Index block = std::min(ieee_block_rows<T>(Lk), Lq);
+  const Index block = std::min(kQueryBlock, Lq), tile = std::min(kKeyTile, Lk);
+  const Index tiles = (Lk + tile - 1) / tile;
   Mat q_block(block, d);
-  Mat s_block(block, Lk);
-  Mat o_block(block, dv);
-  ColVector<T> row_sum(block);
+  Mat s_tile(block, tile);
+  Mat o_acc(block, dv);
+  ColVector<T> row_max(block), row_sum(block);
+  Mat tile_shift(out.probabilities ? block : 0, tiles);  // the shift of each probability tile
 
   for (Index r0 = 0; r0 < Lq; r0 += block) {
     const Index b = std::min(block, Lq - r0);
     const Index kv = visible_keys(r0 + b - 1, Lq, Lk, options.causal);  // widest row
-    if (kv == 0) {  // every row of this block is fully masked
-      for (Index i = 0; i < b; ++i) {
-        out.output.row(r0 + i).setZero();
-        out.log_sum_exp[(r0 + i) * out.lse_stride] = kNegInf;
-        if (out.probabilities) out.probabilities->row(r0 + i).setZero();
-      }
-      continue;
-    }
     auto Qc = q_block.topRows(b);
     Qc = Q.middleRows(r0, b) * c;
-    auto S = s_block.topLeftCorner(b, kv);
-    blas::gemm(T(1), Qc, K.topRows(kv).transpose(), T(0), S);
+    auto O = o_acc.topRows(b);
+    O.setZero();
+    row_max.head(b).setConstant(kNegInf);
+    row_sum.head(b).setZero();
+    for (Index k0 = 0; k0 < kv; k0 += tile) {
+      const Index kt = std::min(tile, kv - k0);
+      auto S = s_tile.topLeftCorner(b, kt);
+      blas::gemm(T(1), Qc, K.middleRows(k0, kt).transpose(), T(0), S);
+      for (Index i = 0; i < b; ++i) {
+        const Index row = r0 + i;
+        auto s = S.row(i);
+        // Keys of this tile the row sees.
+        const Index vis = std::clamp<Index>(visible_keys(row, Lq, Lk, options.causal) - k0, 0, kt);
+        T m;
+        if constexpr (std::is_same_v<T, double>) {
+          const RowScan seen = scan_row(s.data(), static_cast<std::size_t>(vis));
+          const bool finite =
+              seen.all_finite &&
+              scan_row(s.data() + vis, static_cast<std::size_t>(kt - vis)).all_finite;
+          if (!finite) throw_logit_overflow<T>(s, row, k0, context);
+          m = seen.max;
+        } else {
+          if (!s.allFinite()) throw_logit_overflow<T>(s, row, k0, context);
+          m = vis > 0 ? s.head(vis).maxCoeff() : kNegInf;
+        }
+        if (options.mask && vis > 0) {
+          s.head(vis) += options.mask->row(row).segment(k0, vis);
+          m = s.head(vis).maxCoeff();
+          if (m == -kNegInf) {
+            throw std::domain_error(fmt::format(
+                "{}: a logit plus its mask entry in row {}{} overflows {}; use a wider tier "
+                "(Mp or Ball)",
+                who<T>(), row, context, ScalarTraits<T>::name));
+          }
+        }
+        const T m_old = row_max(i), m_new = std::max(m_old, m);
+        if (m_new == kNegInf) {  // no visible key so far
+          s.setZero();
+          if (out.probabilities) {
+            out.probabilities->row(row).segment(k0, kt).setZero();
+            tile_shift(i, k0 / tile) = kNegInf;
+          }
+          continue;
+        }
+        if (m_old != m_new) {  // rescale what was accumulated against the old maximum
+          const T alpha = m_old == kNegInf ? T(0) : ieee_exp(m_old, m_new);
+          row_sum(i) *= alpha;
+          O.row(i) *= alpha;
+          row_max(i) = m_new;
+        }
+        if constexpr (std::is_same_v<T, double>) {
+          bounded_exp(s.data(), m_new, s.data(), static_cast<std::size_t>(vis));
+          row_sum(i) += sum_row(s.data(), static_cast<std::size_t>(vis));
+        } else {
+          s.head(vis) = (s.head(vis).array() - m_new).exp();
+          if (options.mask) {
+            for (Index j = 0; j < vis; ++j)
+              if ((*options.mask)(row, k0 + j) == kNegInf) s(j) = T(0);
+          }
+          row_sum(i) += s.head(vis).sum();
+        }
+        s.tail(kt - vis).setZero();
+        if (out.probabilities) {
+          out.probabilities->row(row).segment(k0, kt) = s;
+          tile_shift(i, k0 / tile) = m_new;
+        }
+      }
+      blas::gemm(T(1), S, V.middleRows(k0, kt), T(1), O);
+    }
     for (Index i = 0; i < b; ++i) {
       const Index row = r0 + i;
-      auto s = S.row(i);
-      const Index vis = visible_keys(row, Lq, Lk, options.causal);
-      T m;
-      if constexpr (std::is_same_v<T, double>) {
-        const RowScan seen = scan_row(s.data(), static_cast<std::size_t>(vis));
-        const bool finite = seen.all_finite &&
-                            scan_row(s.data() + vis, static_cast<std::size_t>(kv - vis)).all_finite;
-        if (!finite) throw_logit_overflow<T>(s, row, context);
-        m = seen.max;
-      } else {
-        if (!s.allFinite()) throw_logit_overflow<T>(s, row, context);
-        m = vis > 0 ? s.head(vis).maxCoeff() : kNegInf;
-      }
-      if (options.mask) {
-        s.head(vis) += options.mask->row(row).head(vis);
-        m = vis > 0 ? s.head(vis).maxCoeff() : kNegInf;
-      }
-      if (m == kNegInf) {  // no visible key
-        s.setZero();
-        row_sum(i) = T(0);
+      if (row_sum(i) == T(0)) {  // fully masked row (a visible key contributes exp(0) = 1)
+        out.output.row(row).setZero();
         out.log_sum_exp[row * out.lse_stride] = kNegInf;
+        if (out.probabilities) out.probabilities->row(row).setZero();
         continue;
       }
-      if constexpr (std::is_same_v<T, double>) {
-        bounded_exp(s.data(), m, s.data(), static_cast<std::size_t>(vis));
-        row_sum(i) = sum_row(s.data(), static_cast<std::size_t>(vis));
-      } else {
-        s.head(vis) = (s.head(vis).array() - m).exp();
-        if (options.mask) {
-          for (Index j = 0; j < vis; ++j)
-            if ((*options.mask)(row, j) == kNegInf) s(j) = T(0);
-        }
-        row_sum(i) = s.head(vis).sum();
-      }
-      s.tail(kv - vis).setZero();
-      // row_sum >= 1: the maximum contributes exp(0).
-      out.log_sum_exp[row * out.lse_stride] = m + std::log(row_sum(i));
-    }
-    auto O = o_block.topRows(b);
-    blas::gemm(T(1), S, V.topRows(kv), T(0), O);
-    for (Index i = 0; i < b; ++i) {
-      const Index row = r0 + i;
-      const T inv = row_sum(i) > T(0) ? T(1) / row_sum(i) : T(0);
+      const T inv = T(1) / row_sum(i);
       out.output.row(row) = O.row(i) * inv;
+      out.log_sum_exp[row * out.lse_stride] = row_max(i) + std::log(row_sum(i));
       if (out.probabilities) {
-        out.probabilities->row(row).head(kv) = S.row(i) * inv;
+        for (Index k0 = 0; k0 < kv; k0 += tile) {
+          const T shift = tile_shift(i, k0 / tile);
+          const T factor = shift == kNegInf ? T(0) : ieee_exp(shift, row_max(i)) * inv;
+          out.probabilities->row(row).segment(k0, std::min(tile, kv - k0)) *= factor;
+        }
         out.probabilities->row(row).tail(Lk - kv).setZero();
       }
     }

@@ -85,16 +85,6 @@ bool expect_ok_unless_relu_zero(const Result& r, const FeatureMap& phi, Index i,
   return false;
 }
 
-// NaN-aware bitwise equality of two double matrices (failed rows are NaN in both).
-template <class A, class B>
-bool same_bits(const A& a, const B& b) {
-  if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
-  for (Index i = 0; i < a.rows(); ++i)
-    for (Index j = 0; j < a.cols(); ++j)
-      if (!(a(i, j) == b(i, j) || (std::isnan(a(i, j)) && std::isnan(b(i, j))))) return false;
-  return true;
-}
-
 // --- prefix sums vs the quadratic formula -------------------------------------------------------
 
 TEST(LinearAttention, PrefixSumRecurrenceMatchesQuadraticFormulaOnEdgeShapes) {
@@ -104,9 +94,9 @@ TEST(LinearAttention, PrefixSumRecurrenceMatchesQuadraticFormulaOnEdgeShapes) {
   struct Shape {
     Index L, d, dv;
   };
-  // L = 1, 2, odd L, d = 1, d > L.
+  // L = 1, 2, odd L, d = 1, d > L; L = 300 spans three chunks of the double path (128).
   for (const Shape s : {Shape{1, 1, 1}, Shape{2, 3, 2}, Shape{7, 1, 3}, Shape{9, 4, 5},
-                        Shape{3, 11, 2}, Shape{33, 8, 4}}) {
+                        Shape{3, 11, 2}, Shape{33, 8, 4}, Shape{300, 3, 2}}) {
     for (const bool causal : {true, false}) {
       const RowMatrix<double> Q = random_matrix(rng, s.L, s.d, 0.7), K = random_matrix(rng, s.L, s.d, 0.7),
                               V = random_matrix(rng, s.L, s.dv);
@@ -225,7 +215,7 @@ TEST(LinearAttention, FloatTierAgreesWithDoubleWithinFloatRounding) {
 
 // --- split and resume ------------------------------------------------------------------------
 
-TEST(LinearAttention, SplitAndResumeMatchesOneCallExactly) {
+TEST(LinearAttention, SplitAndResumeMatchesOneCall) {
   constexpr std::uint64_t seed = 2718;
   ATTNCERT_TRACE_SEED(seed);
   Rng rng(seed);
@@ -236,6 +226,8 @@ TEST(LinearAttention, SplitAndResumeMatchesOneCallExactly) {
   maps.back() = FeatureMap::cosformer(L);  // resuming needs a fixed horizon
   for (const FeatureMap& phi : maps) {
     const auto whole = linear_attention<double>(Q, K, V, phi, 0.5, true);
+    const Quadratic ref = quadratic_formula(Q, K, V, phi, 0.5, true);
+    const RowMatrix<double> fk = phi.with_default_horizon(L).key_features<double>(K);
     for (Index split : {Index{1}, Index{6}, L - 1}) {
       SCOPED_TRACE(phi.name() + " split at " + std::to_string(split));
       const auto first = linear_attention<double>(Q.topRows(split), K.topRows(split),
@@ -243,13 +235,26 @@ TEST(LinearAttention, SplitAndResumeMatchesOneCallExactly) {
       const RowMatrix<double> Qr = Q.bottomRows(L - split), Kr = K.bottomRows(L - split),
                               Vr = V.bottomRows(L - split);
       const auto rest = linear_attention<double>(Qr, Kr, Vr, phi, 0.5, true, &first.state);
-      // Same operations in the same order on the same state: bit-identical.
-      EXPECT_TRUE(same_bits(first.output, whole.output.topRows(split)));
-      EXPECT_TRUE(same_bits(rest.output, whole.output.bottomRows(L - split)));
+      // The double path sums in chunks (blas::gemm), so a split changes the summation order:
+      // both calls agree with the quadratic formula within its forward bound (any order), and
+      // the states within 2γ_{L+2}·Σ_j |fk_j||v_j| of each other.
+      for (Index i = 0; i < L; ++i) {
+        if (!expect_ok_unless_relu_zero(whole, phi, i, ref.den(i))) continue;
+        const auto& part = i < split ? first.output : rest.output;
+        const Index row = i < split ? i : i - split;
+        for (Index c = 0; c < dv; ++c)
+          EXPECT_NEAR(part(row, c), ref.output(i, c), ref.bound(i, c)) << i << "," << c;
+      }
       EXPECT_EQ(first.row_status, std::vector<RowStatus>(whole.row_status.begin(),
                                                           whole.row_status.begin() + split));
-      EXPECT_EQ(rest.state.kv, whole.state.kv);
-      EXPECT_EQ(rest.state.k_sum, whole.state.k_sum);
+      const double state_gamma = 2 * higham_gamma(L + 2, ScalarTraits<double>::unit_roundoff());
+      const RowMatrix<double> kv_abs = fk.cwiseAbs().transpose() * V.cwiseAbs();
+      const Eigen::RowVectorXd k_sum_abs = fk.cwiseAbs().colwise().sum();
+      for (Index a = 0; a < fk.cols(); ++a) {
+        for (Index c = 0; c < dv; ++c)
+          EXPECT_NEAR(rest.state.kv(a, c), whole.state.kv(a, c), state_gamma * kv_abs(a, c));
+        EXPECT_NEAR(rest.state.k_sum(a), whole.state.k_sum(a), state_gamma * k_sum_abs(a));
+      }
       EXPECT_EQ(rest.state.tokens, L);
     }
   }

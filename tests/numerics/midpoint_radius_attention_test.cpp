@@ -7,10 +7,12 @@
 //  - a second reference, the MPFR tier softmax_attention<Mp> at 256 bits (our in-process
 //    equivalent of "mpmath at high precision"): round-to-nearest with error ~Lk·2⁻²⁵⁰·|O|,
 //    far inside any radius here, so a correct enclosure contains it;
+//  - inputs whose rounding loses a whole term (cancelling logit products, cancelling value
+//    sums), so that dropping the logit-product or the PV-rounding term of the radius fails;
 //  - the checker itself: an artificially shrunk radius is reported;
 //  - tightness: at (Lq, Lk, d) = (128, 128, 64), N(0,1), largest radius / max |O| ≤ 1e-12;
 //  - refine_rows_in_balls, row tiers, bad input.
-// Every randomised test prints its seed (SCOPED_TRACE).
+// Every randomised test names its seed in a SCOPED_TRACE, printed with any failure.
 #include "numerics/midpoint_radius_attention.hpp"
 
 #include <arb.h>
@@ -18,6 +20,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -62,8 +65,8 @@ struct Problem {
   }
 };
 
-Problem random_problem(std::uint64_t seed, Index Lq, Index Lk, Index d, Index dv,
-                       double sd = 1.0, Index B = 1, Index H = 1, Index Hkv = 1) {
+Problem random_problem(std::uint64_t seed, Index Lq, Index Lk, Index d, Index dv, double sd = 1.0,
+                       Index B = 1, Index H = 1, Index Hkv = 1) {
   Rng rng(seed);
   Problem p;
   p.B = B, p.H = H, p.Hkv = Hkv, p.Lq = Lq, p.Lk = Lk, p.d = d, p.dv = dv;
@@ -104,10 +107,9 @@ MultiHeadAttentionResult<Ball> ball_reference(const Problem& p) {
       for (Index j = 0; j < mask.cols(); ++j) mask(i, j) = Ball((*p.mask)(i, j));
     o.set_mask(mask);
   }
-  return softmax_attention<Ball>(
-      Tensor4View<const Ball>(q.data(), p.B, p.H, p.Lq, p.d),
-      Tensor4View<const Ball>(k.data(), p.B, p.Hkv, p.Lk, p.d),
-      Tensor4View<const Ball>(v.data(), p.B, p.Hkv, p.Lk, p.dv), o);
+  return softmax_attention<Ball>(Tensor4View<const Ball>(q.data(), p.B, p.H, p.Lq, p.d),
+                                 Tensor4View<const Ball>(k.data(), p.B, p.Hkv, p.Lk, p.d),
+                                 Tensor4View<const Ball>(v.data(), p.B, p.Hkv, p.Lk, p.dv), o);
 }
 
 /// True when [mid − rad, mid + rad] (exact real endpoints) contains every point of x.
@@ -123,8 +125,8 @@ bool interval_contains(double mid, double rad, arb_srcptr x) {
   arf_set_d(hi, mid);
   arf_set_d(x_hi, rad);
   arf_add(hi, hi, x_hi, ARF_PREC_EXACT, ARF_RND_DOWN);  // exact
-  arb_get_lbound_arf(x_lo, x, kRefBits + 64);  // rounded down: ≤ the ball's lowest point
-  arb_get_ubound_arf(x_hi, x, kRefBits + 64);  // rounded up
+  arb_get_lbound_arf(x_lo, x, kRefBits + 64);           // rounded down: ≤ the ball's lowest point
+  arb_get_ubound_arf(x_hi, x, kRefBits + 64);           // rounded up
   return arf_cmp(lo, x_lo) <= 0 && arf_cmp(x_hi, hi) <= 0;
 }
 
@@ -144,8 +146,7 @@ std::vector<std::string> containment_violations(const AttentionEnclosure& enc,
     }
     if (!interval_contains(enc.lse_mid[r], enc.lse_rad[r], ref.log_sum_exp[r].arb())) {
       out.push_back("lse row " + std::to_string(r) + ": [" + std::to_string(enc.lse_mid[r]) +
-                    " ± " + std::to_string(enc.lse_rad[r]) + "] vs " +
-                    ref.log_sum_exp[r].str(20));
+                    " ± " + std::to_string(enc.lse_rad[r]) + "] vs " + ref.log_sum_exp[r].str(20));
     }
   }
   return out;
@@ -184,7 +185,7 @@ TEST(MidpointRadiusAttention, ScaleTemperatureAndMask) {
   const std::uint64_t seed = 1101;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 12, 10, 6, 4);
-  p.options.scale = 0.3;           // 0.3/0.7 is inexact
+  p.options.scale = 0.3;  // 0.3/0.7 is inexact
   p.options.temperature = 0.7;
   p.options.causal = true;
   Rng rng(seed + 1);
@@ -210,7 +211,8 @@ TEST(MidpointRadiusAttention, LargeLogitsWithOneDominantEntry) {
   // so that a single entry dominates its row by thousands.
   Problem p = random_problem(seed, 6, 8, 4, 3, 70.0);
   for (Index i = 0; i < 6; ++i)
-    for (Index k = 0; k < 4; ++k) p.k[static_cast<std::size_t>(i * 4 + k)] = p.q[static_cast<std::size_t>(i * 4 + k)];
+    for (Index k = 0; k < 4; ++k)
+      p.k[static_cast<std::size_t>(i * 4 + k)] = p.q[static_cast<std::size_t>(i * 4 + k)];
   const AttentionEnclosure enc = expect_contained(p);
   EXPECT_EQ(enc.count(RowTier::Double), 6u);
 }
@@ -288,6 +290,23 @@ TEST(MidpointRadiusAttention, GroupedQueryAttentionOnStridedViews) {
   p.transposed = true;  // the same buffers read as (B, L, H, d)
   const AttentionEnclosure enc = expect_contained(p);
   EXPECT_EQ(enc.shape, (std::array<std::ptrdiff_t, 4>{2, 4, 9, 5}));
+}
+
+TEST(MidpointRadiusAttention, ExtremeMagnitudesAcrossRows) {
+  // The |Q||K|ᵀ bound is a float product of rows scaled by powers of two: query rows ×1e150,
+  // ×1e-150 and ×1 against keys ×1e-150 (logits ~1, ~1e-300 and ~1e-150), and one key entry
+  // 1e-300 whose scaled value lies below float's range.
+  const std::uint64_t seed = 1803;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 3, 6, 4, 2);
+  for (Index k = 0; k < 4; ++k) {
+    p.q[static_cast<std::size_t>(k)] *= 1e150;
+    p.q[static_cast<std::size_t>(4 + k)] *= 1e-150;
+  }
+  for (double& x : p.k) x *= 1e-150;
+  p.k[5] = 1e-300;
+  const AttentionEnclosure enc = expect_contained(p);
+  EXPECT_EQ(enc.count(RowTier::Double), 3u);
 }
 
 TEST(MidpointRadiusAttention, LogitsBeyondDoubleFallBackToBalls) {
@@ -377,7 +396,8 @@ TEST(MidpointRadiusAttention, ContainsMpReferenceAt256Bits) {
   auto mp = [](const std::vector<double>& x, Index r, Index c) {
     RowMatrix<Mp> m(r, c);
     for (Index i = 0; i < r; ++i)
-      for (Index j = 0; j < c; ++j) m(i, j) = mp_from_double(x[static_cast<std::size_t>(i * c + j)], kRefBits);
+      for (Index j = 0; j < c; ++j)
+        m(i, j) = mp_from_double(x[static_cast<std::size_t>(i * c + j)], kRefBits);
     return m;
   };
   SoftmaxAttentionOptions<Mp> o;
@@ -568,8 +588,8 @@ TEST(MidpointRadiusAttention, BadInputThrowsWithOneLineNamingIt) {
     const double one = 1.0;
     const Tensor4View<const double> huge(&one, {1, 1, Index{1} << 25, 4}, {0, 0, 0, 0});
     const Tensor4View<const double> q(&one, {1, 1, 2, 4}, {0, 0, 0, 0});
-    expect_throw_naming<std::invalid_argument>(
-        [&] { midpoint_radius_attention(q, huge, huge); }, "too large");
+    expect_throw_naming<std::invalid_argument>([&] { midpoint_radius_attention(q, huge, huge); },
+                                               "too large");
   }
 }
 

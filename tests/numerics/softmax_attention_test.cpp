@@ -100,8 +100,12 @@ SoftmaxAttentionResult<T> run(const Problem& p, long bits = 0, bool probabilitie
 //  - logits ŝ_ij = fl(fl(c·q_i)·k_j) (+ mask): |ŝ_ij − s_ij| ≤ δ_i := γ_{d+2}·Σ_k|c·q_ik·k_jk|
 //    maximised over j, plus u·|s_ij + mask_ij| for the mask addition (both in δ_i);
 //  - e_j = exp(ŝ_j − m) with m one of the ŝ: the argument carries ≤ 2δ_i absolute error plus
-//    one rounding u·|x| (and e^x·|x| ≤ 1/e), Eigen's vectorised exp ≤ 4u: relative error of
-//    each e_j ≤ ε_i := 2δ_i + 6u;
+//    one rounding u·|x| (and e^x·|x| ≤ 1/e), the exp ≤ 4u (Eigen's vectorised exp for float,
+//    bounded_exp for double): relative error of each e_j ≤ 2δ_i + 6u;
+//  - the path tiles the keys (kKeyTile = 256 in softmax_attention.cpp) with a running maximum:
+//    each of at most ⌈Lk/256⌉ − 1 rescalings multiplies the accumulated weights by an exp
+//    (≤ 4u, argument error ≤ u·|x| as above) and rounds the product (u): 6u each, so
+//    ε_i := 2δ_i + 6u·⌈Lk/256⌉;
 //  - Σ_j e_j and Σ_j e_j v_j: γ_Lk relative to Σ e_j |v_j|, one division u.
 // A relative perturbation ε of every weight moves p_j by ≤ 2ε·p_j (numerator and
 // denominator), so |ΔO_ik| ≤ (2(ε_i + γ_Lk) + γ_Lk + u)·max_j|v_jk|. The final factor 2 covers
@@ -129,7 +133,7 @@ ForwardBound<T> forward_bound(const Problem& p, const SoftmaxAttentionResult<dou
       if (p.mask && std::isfinite((*p.mask)(i, j))) s_abs += std::abs((*p.mask)(i, j));
       delta = std::max(delta, gamma_d * dot_abs + u * s_abs);
     }
-    const double eps = 2 * delta + 6 * u;
+    const double eps = 2 * delta + 6 * u * static_cast<double>((Lk + 255) / 256);
     b.output.push_back(2.0 * (2 * (eps + gamma_L) + gamma_L + u) * vmax);
     const double lse_abs = std::isfinite(ref.log_sum_exp(i)) ? std::abs(ref.log_sum_exp(i)) : 0;
     b.lse.push_back(2.0 * (delta + eps + gamma_L + u * lse_abs));
@@ -212,8 +216,8 @@ TEST(SoftmaxAttention, DoubleAndFloatAgreeWithBallWithinForwardErrorBound) {
     bool causal;
     double sd, temperature;
   };
-  // Lq = 300, Lk = 257 crosses a query-block boundary in both the double path (256 rows) and
-  // the Ball path (2^16 / 257 = 255 rows); sd = 3 gives logits ~ ±20.
+  // Lq = 300, Lk = 257 crosses a key-tile boundary of the double path (256 keys) and a
+  // query-block boundary of the Ball path (2^16 / 257 = 255 rows); sd = 3 gives logits ~ ±20.
   for (const Case& c : {Case{33, 33, 16, 8, false, 1.0, 1.0}, Case{300, 257, 4, 2, true, 1.0, 0.5},
                         Case{40, 65, 16, 5, false, 3.0, 1.0}, Case{29, 17, 4, 4, true, 3.0, 2.0}}) {
     const std::uint64_t seed = 200 + c.Lq + c.Lk;
@@ -408,6 +412,45 @@ TEST(SoftmaxAttention, FullyMaskedRowsGiveZeroOutputAndMinusInfLseInEveryTier) {
   expect_fully_masked_rows<Ball>(128);
 }
 
+// The float/double path tiles queries (512 rows) and keys (256) with a running row maximum:
+// Lq = 600, Lk = 700 crosses both, causal with Lq < Lk, and a mask that hides a row's whole
+// first tile (the maximum starts in a later tile), leaves one key of a row (in the last tile),
+// masks a row fully, and puts a row's largest logit in the last tile (every earlier tile is
+// rescaled). Against Ball within the forward bound; P rows sum to 1 and P·V = O.
+TEST(SoftmaxAttention, TiledDoublePathAcrossBlocksAndTilesAgreesWithBall) {
+  const std::uint64_t seed = 650;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 600, 700, 6, 3, 1.5);
+  p.causal = true;
+  p.mask = RowMatrix<double>::Zero(600, 700);
+  p.mask->row(400).head(300).setConstant(-kInf);  // sees keys ≤ 500: tile 0 hidden
+  p.mask->row(20).setConstant(-kInf);             // fully masked
+  p.mask->row(530).setConstant(-kInf);            // sees keys ≤ 630: only key 620 left
+  (*p.mask)(530, 620) = 0.0;
+  (*p.mask)(599, 699) = 40.0;                     // the row maximum in the last tile
+  const auto exact = run<Ball>(p, 96);
+  expect_within_forward_bound<double>(p, exact);
+  expect_within_forward_bound<float>(p, exact);
+  const auto r = run<double>(p, 0, true);
+  const double u = ScalarTraits<double>::unit_roundoff();
+  EXPECT_EQ(r.log_sum_exp(20), -kInf);
+  EXPECT_EQ(r.probabilities.row(20).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ(r.probabilities(530, 620), 1.0);
+  EXPECT_EQ(r.probabilities.row(400).head(300).cwiseAbs().maxCoeff(), 0.0);
+  for (Index i = 0; i < 600; ++i) {
+    if (i == 20) continue;
+    // Σ_j p_j = Σ e_j / Σ e_j: γ_Lk twice, the divisions, and the tile rescalings (6u each).
+    EXPECT_NEAR(r.probabilities.row(i).sum(), 1.0, 3 * higham_gamma(702, u) + 6 * 3 * u)
+        << "row " << i;
+    EXPECT_EQ(r.probabilities.row(i).tail(700 - std::min<Index>(700, i + 101)).cwiseAbs().sum(),
+              0.0)
+        << "row " << i << " weighs keys it cannot see";
+  }
+  const RowMatrix<double> pv = r.probabilities * p.V;
+  const double vmax = p.V.cwiseAbs().maxCoeff();
+  EXPECT_LE((pv - r.output).cwiseAbs().maxCoeff(), 4 * higham_gamma(702, u) * vmax + 36 * u * vmax);
+}
+
 // Edge shapes (L = 1, 2, odd L, d = 1, d > L, Lq ≠ Lk, both orders), causal and not: double
 // and float against Ball within the forward bound; P rows sum to 1 and P·V = O.
 TEST(SoftmaxAttention, EdgeShapesAgreeWithBall) {
@@ -561,6 +604,16 @@ TEST(SoftmaxAttention, BadInputThrowsClearErrors) {
     M big = Q * 1e200;
     expect_throw_with<DE>([&] { softmax_attention<double>(big, K * 1e200, V); },
                           {"logit (0, 0)", "overflows double"});
+  }
+  {  // a finite logit plus a finite mask entry beyond the double range
+    M mask = M::Zero(3, 5);
+    mask(1, 2) = std::numeric_limits<double>::max();
+    SoftmaxAttentionOptions<double> o;
+    o.set_mask(mask);
+    RowMatrix<double> Qbig = Q;
+    Qbig.row(1) = K.row(2) * 1e300;  // logit (1, 2) ~ 1e300: logit + DBL_MAX rounds to +inf
+    expect_throw_with<DE>([&] { softmax_attention<double>(Qbig, K, V, o); },
+                          {"row 1", "overflows double"});
   }
   {  // Ball: exact inputs need a precision; T must be certainly positive; precision range
     const RowMatrix<Ball> Qb = convert<Ball>(Q), Kb = convert<Ball>(K), Vb = convert<Ball>(V);
