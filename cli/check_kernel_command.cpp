@@ -32,6 +32,7 @@ struct CheckKernelArgs {
   bool quick = false;
   bool twin = false;
   int jobs = 0;
+  std::string truth = "fast";
   std::string out;
 };
 
@@ -65,6 +66,9 @@ KernelCheckRequest make_request(const CheckKernelArgs& a) {
   r.quick = a.quick;
   r.prefer_device = !a.twin;
   r.jobs = a.jobs;
+  if (a.truth == "fast") r.truth = KernelTruth::fast;
+  else if (a.truth == "ball") r.truth = KernelTruth::ball;
+  else throw CLI::ValidationError("--truth", "'" + a.truth + "': expected fast or ball");
   return r;
 }
 
@@ -129,6 +133,11 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
   fmt::print("ran: {}\n", on_device ? "CUDA kernel — " + device.message
                                     : a.twin ? std::string("CPU twin (--twin)")
                                              : "CPU twin — " + device.message);
+  fmt::print("truth: {}\n",
+             request.truth == KernelTruth::fast
+                 ? "fast enclosure for flash-attention (rows whose verdict its radius leaves "
+                   "open recomputed in Arb balls; counts in the CSV notes), Arb balls otherwise"
+                 : "Arb balls");
   fmt::print("{}", kernel_check_table(rows));
   write_file_atomically(out, kernel_check_csv(rows));
   std::size_t failed = 0, vacuous = 0;
@@ -160,6 +169,12 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
   add_seed_option(cmd, args->seed, "Seed of the random inputs, 0 to 2^64-1");
   cmd->add_flag("--quick", args->quick, "A reduced shape matrix");
   cmd->add_flag("--twin", args->twin, "Run the CPU twin even when a CUDA device is present");
+  cmd->add_option("--truth", args->truth,
+                  "Certified truth of flash-attention: fast (double enclosure, rows whose verdict "
+                  "its radius leaves undecided recomputed in Arb balls) or ball (every row in Arb "
+                  "balls; slower, same verdicts). linear-attention and jacobian-norm always use "
+                  "Arb balls")
+      ->capture_default_str();
   cmd->add_option("--out", args->out,
                   "CSV file (default check-kernel-NAME.csv); must be absent or a regular file");
   add_jobs_option(cmd, args->jobs, "Cases validated in parallel (the output does not depend on it)");

@@ -61,6 +61,29 @@
 // NAIVE SAME-PRECISION REFERENCE (the flash-attention rule's baseline, as FA's attention_ref
 // without upcast): q·scale rounded to the dtype, scores rounded to the dtype, softmax in fp32
 // with P rounded to the dtype, P·V accumulated in fp32 and rounded to the dtype.
+//
+// GROUND TRUTH (shared by the dtypes: every dtype's inputs are roundings of the same doubles)
+// The exact O, lse of the double inputs enclosed as mid ± rad. Default (KernelTruth::fast):
+// midpoint_radius_attention, then refine_rows_in_balls for the rows whose verdicts the double
+// radius cannot decide (flash_attention_rows_to_refine), so the verdicts are those of an Arb
+// truth at a fraction of its cost. A comparison "|x − o| ≤ b" is computed as
+// |x − mid| + rad ≤ b; any o' in the enclosure — in particular the Arb ball's midpoint —
+// gives |x − o'| ∈ [|x − mid| − rad, |x − mid| + rad], so when both ends fall on the same
+// side of b the verdict is the same for every truth inside (up to the Arb truth's own radius,
+// ~2⁻⁵³ of the values once its midpoint is rounded to double, and the double rounding of the
+// comparison: ties the Ball truth cannot resolve either). Undecided elements or lse
+// values put their row into Arb. The printed ratio R = max_e (|x − mid| + rad)/b lies within
+// [R_lo, R] of the exact problem's (R_lo from − rad); when R − R_lo > kRatioResolution·R the
+// rows that can hold the maximum (an element with (|x − mid| + rad)/b ≥ R_lo) go into Arb,
+// after which R comes from Arb rows (the others stay below R_lo); the same for lse. The FA
+// rule E ≤ 2N + atol, with E, N maxima over the case:
+// decided when E_hi ≤ 2N_lo + atol_lo (passes) or E_lo > 2N_hi + atol_hi (fails), the ends
+// from ∓rad elementwise; atol depends on the truth only through each midpoint's dtype
+// rounding, fixed unless the enclosure straddles a rounding boundary (then its term lies
+// between 0 and a bound from the roundings in FA3's formula). Otherwise every row that can
+// hold the maximum of E or N (its upper end ≥ the lower end of the maximum) or a straddling
+// element is refined;
+// the maxima then come from Arb rows, as the rows left in double stay below those lower ends.
 #include "proofs_checks/flash_attention_check.hpp"
 
 #include <fmt/format.h>
@@ -70,6 +93,8 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -77,10 +102,8 @@
 #include "gpu/flash_attention.hpp"
 #include "gpu/portable_exp.hpp"
 #include "gpu/portable_log.hpp"
-#include "numerics/ball.hpp"
 #include "numerics/rng.hpp"
 #include "numerics/scalar_traits.hpp"
-#include "numerics/softmax_attention.hpp"
 #include "proofs_checks/kernel_checks.hpp"
 
 namespace attncert {
@@ -321,42 +344,38 @@ DeviceInputs kernel_inputs(const Problem& p, DType t) {
   return in;
 }
 
-struct GroundTruth {
-  std::vector<double> out_mid, out_rad, lse_mid, lse_rad;  // lse_mid −inf for masked rows
-};
-
-GroundTruth ground_truth(const Problem& p) {
-  GroundTruth g;
-  const std::size_t no = static_cast<std::size_t>(p.batch_heads) * p.Lq * p.d;
-  g.out_mid.resize(no), g.out_rad.resize(no);
-  g.lse_mid.resize(static_cast<std::size_t>(p.batch_heads) * p.Lq);
-  g.lse_rad.resize(g.lse_mid.size());
-  for (int h = 0; h < p.batch_heads; ++h) {
-    auto head = [&](const std::vector<double>& x, int L) {
-      RowMatrix<Ball> m(L, p.d);
-      const std::size_t base = static_cast<std::size_t>(h) * L * p.d;
-      for (int i = 0; i < L; ++i)
-        for (int c = 0; c < p.d; ++c)
-          m(i, c) = Ball(x[base + static_cast<std::size_t>(i) * p.d + c]);
-      return m;
-    };
-    const RowMatrix<Ball> Q = head(p.q, p.Lq), K = head(p.k, p.Lk), V = head(p.v, p.Lk);
-    SoftmaxAttentionOptions<Ball> o;
-    o.causal = p.causal;                  // bottom-right aligned, as the kernel
-    o.precision_bits = kGroundTruthBits;  // scale: the default exact 1/√d enclosure
-    const auto r = softmax_attention<Ball>(Q, K, V, o);
-    for (int i = 0; i < p.Lq; ++i) {
-      const std::size_t row = static_cast<std::size_t>(h) * p.Lq + i;
-      const Ball& l = r.log_sum_exp(i);
-      g.lse_mid[row] = l.is_finite() ? l.mid() : -kInf;
-      g.lse_rad[row] = l.is_finite() ? l.radius() : 0.0;
-      for (int c = 0; c < p.d; ++c) {
-        g.out_mid[row * p.d + c] = r.output(i, c).mid();
-        g.out_rad[row * p.d + c] = r.output(i, c).radius();
-      }
-    }
+/// The certified truth of the problem's exact inputs (one batch, its heads), shared by the
+/// dtypes. Ball: every visible row in Arb. Fast: the double enclosure, then the rows whose
+/// verdicts its radius leaves undecided for some dtype recomputed in Arb (the same function
+/// and precision as the Ball truth).
+AttentionEnclosure certified_truth(const Problem& p, KernelTruth tier,
+                                   std::span<const FlashAttentionComparison> comparisons) {
+  const Tensor4View<const double> Q(p.q.data(), 1, p.batch_heads, p.Lq, p.d);
+  const Tensor4View<const double> K(p.k.data(), 1, p.batch_heads, p.Lk, p.d);
+  const Tensor4View<const double> V(p.v.data(), 1, p.batch_heads, p.Lk, p.d);
+  MidpointRadiusOptions o;
+  o.causal = p.causal;  // bottom-right aligned, as the kernel; scale: the exact 1/√d
+  o.fallback_precision_bits = kGroundTruthBits;
+  AttentionEnclosure truth = midpoint_radius_attention(Q, K, V, o);
+  std::vector<std::size_t> rows;
+  if (tier == KernelTruth::ball) {
+    for (std::size_t row = 0; row < truth.row_tier.size(); ++row)
+      if (truth.row_tier[row] == RowTier::Double) rows.push_back(row);
+  } else {
+    rows = flash_attention_rows_to_refine(truth, comparisons);
   }
-  return g;
+  if (!rows.empty()) refine_rows_in_balls(Q, K, V, o, rows, truth);
+  return truth;
+}
+
+/// How the truth was obtained, for the row's note.
+std::string truth_note(KernelTruth tier, const AttentionEnclosure& truth) {
+  const std::size_t out_of_range = truth.count(RowTier::BallOutOfRange);
+  const std::string beyond =
+      out_of_range > 0 ? fmt::format(", {} beyond double's range in Arb", out_of_range) : "";
+  if (tier == KernelTruth::ball) return "truth: Arb balls";
+  return fmt::format("truth: fast enclosure ({} rows refined in Arb{})",
+                     truth.count(RowTier::BallRefined), beyond);
 }
 
 /// The value the kernel reads for input x (double → float → dtype).
@@ -468,29 +487,39 @@ std::vector<float> naive_attention(const Problem& p, DType t, float scale) {
   };
   const std::vector<float> q = rounded(p.q), k = rounded(p.k), v = rounded(p.v);
   std::vector<float> scores(static_cast<std::size_t>(p.Lk)), qs(static_cast<std::size_t>(p.d));
+  // The head's keys transposed (d×Lk): each score still sums over c in order, but the loop over
+  // keys is innermost and vectorises, with the same roundings as one dot product per key.
+  std::vector<float> kT(static_cast<std::size_t>(p.d) * p.Lk);
   for (int h = 0; h < p.batch_heads; ++h) {
+    for (int j = 0; j < p.Lk; ++j)
+      for (int c = 0; c < p.d; ++c)
+        kT[static_cast<std::size_t>(c) * p.Lk + j] =
+            k[(static_cast<std::size_t>(h) * p.Lk + j) * p.d + c];
     for (int i = 0; i < p.Lq; ++i) {
       const std::size_t row = static_cast<std::size_t>(h) * p.Lq + i;
       const int visible = gpu::flash_attention_visible_keys(i, p.Lq, p.Lk, p.causal);
       if (visible == 0) continue;
       for (int c = 0; c < p.d; ++c) qs[c] = round_to(t, q[row * p.d + c] * scale);
+      std::fill(scores.begin(), scores.begin() + visible, 0.0f);
+      for (int c = 0; c < p.d; ++c) {
+        const float* column = kT.data() + static_cast<std::size_t>(c) * p.Lk;
+        for (int j = 0; j < visible; ++j) scores[j] += qs[c] * column[j];
+      }
       float m = -std::numeric_limits<float>::infinity();
       for (int j = 0; j < visible; ++j) {
-        float s = 0.0f;
-        for (int c = 0; c < p.d; ++c)
-          s += qs[c] * k[(static_cast<std::size_t>(h) * p.Lk + j) * p.d + c];
-        scores[j] = round_to(t, s);
+        scores[j] = round_to(t, scores[j]);
         m = std::max(m, scores[j]);
       }
       float sum = 0.0f;
       for (int j = 0; j < visible; ++j) sum += (scores[j] = gpu::portable_expf(scores[j] - m));
       for (int j = 0; j < visible; ++j) scores[j] = round_to(t, scores[j] / sum);
-      for (int c = 0; c < p.d; ++c) {
-        float o = 0.0f;
-        for (int j = 0; j < visible; ++j)
-          o += scores[j] * v[(static_cast<std::size_t>(h) * p.Lk + j) * p.d + c];
-        out[row * p.d + c] = round_to(t, o);
+      // Each output sums over keys in order; columns innermost, so it vectorises too.
+      float* o = out.data() + row * p.d;
+      for (int j = 0; j < visible; ++j) {
+        const float* vj = v.data() + (static_cast<std::size_t>(h) * p.Lk + j) * p.d;
+        for (int c = 0; c < p.d; ++c) o[c] += scores[j] * vj[c];
       }
+      for (int c = 0; c < p.d; ++c) o[c] = round_to(t, o[c]);
     }
   }
   return out;
@@ -539,7 +568,177 @@ double element_ratio(double error, double bound) {
   return error / bound;
 }
 
+/// The flash-attention rule's absolute term for one reference value (FA3's test): twice how
+/// far its dtype rounding moves under + 0.3 − 0.3 in the dtype.
+double fa_absolute_term(DType t, double reference) {
+  const float r = round_to(t, static_cast<float>(reference));
+  const float shifted = round_to(t, round_to(t, r + 0.3f) - 0.3f);
+  return 2.0 * std::abs(static_cast<double>(shifted) - r);
+}
+
+/// An upper bound of FA3's term for every reference whose dtype rounding r has |r| ≤ m. With
+/// w = fl₃₂(r + 0.3f) and a = dtype(w): |a − (r + 0.3f)| ≤ δ := ε(m + 0.3f) + η, ε = u₃₂ + u +
+/// u₃₂u (u, η the dtype's unit roundoff and half its smallest subnormal); then
+/// b = dtype(fl₃₂(a − 0.3f)), a − 0.3f = r + (a − r − 0.3f), so |b − r| ≤ δ + ε(m + δ) + η,
+/// and the term is 2|b − r|. Enlarged by 1e-9 for the double evaluation.
+double fa_absolute_term_bound(DType t, double m) {
+  const double eps = kU + gpu::dtype_unit_roundoff(t) + kU * gpu::dtype_unit_roundoff(t);
+  const double eta = gpu::dtype_half_smallest_subnormal(t);
+  const double delta = eps * (m + static_cast<double>(0.3f)) + eta;
+  return 2 * (delta + eps * (m + delta) + eta) * kBoundSafety;
+}
+
+/// The range of the FA rule's absolute term over the exact references the truth allows: each
+/// element's term depends on its reference only through the dtype rounding, fixed unless the
+/// enclosure straddles a rounding boundary; then it lies in [0, fa_absolute_term_bound].
+struct AbsoluteTermRange {
+  double low = 0, high = 0;
+  std::vector<char> straddles;  // per row: an element whose rounding is not fixed
+};
+AbsoluteTermRange fa_absolute_term_range(DType t, const AttentionEnclosure& truth) {
+  const auto d = static_cast<std::size_t>(truth.shape[3]);
+  AbsoluteTermRange r;
+  r.straddles.assign(truth.row_tier.size(), 0);
+  for (std::size_t e = 0; e < truth.output_mid.size(); ++e) {
+    const double mid = truth.output_mid[e], rad = truth.output_rad[e];
+    const float lo = round_to(t, static_cast<float>(mid - rad));
+    const float hi = round_to(t, static_cast<float>(mid + rad));
+    if (lo == hi) {
+      const double term = fa_absolute_term(t, mid);
+      r.low = std::max(r.low, term), r.high = std::max(r.high, term);
+    } else {  // (an infinite radius gives ±inf roundings: an infinite bound)
+      r.straddles[e / d] = 1;
+      r.high = std::max(r.high, fa_absolute_term_bound(
+                                    t, std::max(std::abs(static_cast<double>(lo)),
+                                                std::abs(static_cast<double>(hi)))));
+    }
+  }
+  return r;
+}
+
+/// The check's comparison "|x − mid| + rad ≤ bound" is decided by the truth when it holds, or
+/// fails even for |x − mid| − rad (x non-finite: fails whatever the truth).
+bool undecided(double distance, double rad, double bound) {
+  return distance + rad > bound && !(distance - rad > bound);
+}
+
+/// One comparison's error/bound ratios, each as the interval the truth allows:
+/// [(|x − mid| − rad)/b, (|x − mid| + rad)/b], by element_ratio (so non-finite x gives inf).
+struct RatioTerm {
+  double low, high;
+};
+RatioTerm ratio_term(double x, double mid, double rad, double bound) {
+  const double distance = std::abs(x - mid);
+  return {element_ratio(std::max(distance - rad, 0.0), bound),
+          element_ratio(distance + rad, bound)};
+}
+
+/// Marks the rows that can hold the largest ratio when the truth leaves it uncertain by more
+/// than kRatioResolution of itself. `terms(row, add)` calls add(low, high) for the row's terms.
+template <class Terms>
+void refine_for_ratio(std::size_t rows, const Terms& terms, const std::vector<char>& eligible,
+                      std::vector<char>& refine) {
+  double low = 0, high = 0;
+  for (std::size_t row = 0; row < rows; ++row)
+    terms(row, [&](RatioTerm t) { low = std::max(low, t.low), high = std::max(high, t.high); });
+  if (!(high - low > kRatioResolution * high)) return;  // also inf − inf: NaN, decided
+  for (std::size_t row = 0; row < rows; ++row) {
+    if (!eligible[row] || refine[row]) continue;
+    terms(row, [&](RatioTerm t) { refine[row] = refine[row] || t.high >= low; });
+  }
+}
+
+/// Lower and upper ends of max_e |x_e − o_e| over the exact outputs o_e the truth allows
+/// (inf for both when some x is not finite: the rule then fails or passes whatever the truth).
+struct ErrorRange {
+  double low = 0, high = 0;
+};
+ErrorRange max_error_range(const std::vector<float>& x, const AttentionEnclosure& truth) {
+  ErrorRange r;
+  for (std::size_t e = 0; e < x.size(); ++e) {
+    if (!std::isfinite(x[e])) return {kInf, kInf};
+    const double distance = std::abs(static_cast<double>(x[e]) - truth.output_mid[e]);
+    r.low = std::max(r.low, distance - truth.output_rad[e]);
+    r.high = std::max(r.high, distance + truth.output_rad[e]);
+  }
+  return r;
+}
+
 }  // namespace
+
+std::vector<std::size_t> flash_attention_rows_to_refine(
+    const AttentionEnclosure& truth, std::span<const FlashAttentionComparison> comparisons) {
+  const std::size_t rows = truth.row_tier.size();
+  const auto d = static_cast<std::size_t>(truth.shape[3]);
+  if (truth.output_mid.size() != rows * d || truth.output_rad.size() != rows * d ||
+      truth.lse_mid.size() != rows || truth.lse_rad.size() != rows)
+    throw std::invalid_argument(fmt::format(
+        "flash_attention_rows_to_refine: truth of {} rows x {} columns has {} / {} outputs and "
+        "{} / {} lse values",
+        rows, d, truth.output_mid.size(), truth.output_rad.size(), truth.lse_mid.size(),
+        truth.lse_rad.size()));
+  for (const FlashAttentionComparison& c : comparisons)
+    if (c.out.size() != rows * d || c.naive.size() != rows * d || c.out_bound.size() != rows * d ||
+        c.lse.size() != rows || c.lse_bound.size() != rows)
+      throw std::invalid_argument(fmt::format(
+          "flash_attention_rows_to_refine: {} comparison has out {}, naive {}, out_bound {}, lse "
+          "{}, lse_bound {} values; the truth has {} rows x {} columns",
+          gpu::dtype_name(c.dtype), c.out.size(), c.naive.size(), c.out_bound.size(),
+          c.lse.size(), c.lse_bound.size(), rows, d));
+
+  std::vector<char> refine(rows, 0), in_double(rows, 0);
+  for (std::size_t row = 0; row < rows; ++row)
+    in_double[row] = truth.row_tier[row] == RowTier::Double;
+  for (const FlashAttentionComparison& c : comparisons) {
+    // Per element and per lse: error within the bound.
+    for (std::size_t row = 0; row < rows; ++row) {
+      if (!in_double[row]) continue;
+      bool open = undecided(std::abs(static_cast<double>(c.lse[row]) - truth.lse_mid[row]),
+                            truth.lse_rad[row], c.lse_bound[row]);
+      for (std::size_t e = row * d; e < (row + 1) * d && !open; ++e)
+        open = undecided(std::abs(static_cast<double>(c.out[e]) - truth.output_mid[e]),
+                         truth.output_rad[e], c.out_bound[e]);
+      refine[row] = refine[row] || open;
+    }
+    // The printed ratios (masked rows: no lse term; their outputs are exact, rad 0).
+    refine_for_ratio(
+        rows,
+        [&](std::size_t row, const auto& add) {
+          for (std::size_t e = row * d; e < (row + 1) * d; ++e)
+            add(ratio_term(c.out[e], truth.output_mid[e], truth.output_rad[e], c.out_bound[e]));
+        },
+        in_double, refine);
+    refine_for_ratio(
+        rows,
+        [&](std::size_t row, const auto& add) {
+          if (truth.lse_mid[row] != -kInf)
+            add(ratio_term(c.lse[row], truth.lse_mid[row], truth.lse_rad[row], c.lse_bound[row]));
+        },
+        in_double, refine);
+    // The FA rule E ≤ 2N + atol, with E, N and atol over the whole case.
+    const ErrorRange E = max_error_range(c.out, truth), N = max_error_range(c.naive, truth);
+    const AbsoluteTermRange atol = fa_absolute_term_range(c.dtype, truth);
+    const bool passes = E.high <= 2 * N.low + atol.low;
+    const bool fails = E.low > 2 * N.high + atol.high;
+    if (passes || fails) continue;
+    // Undecided: refine every row that can hold either maximum or changes atol; then the
+    // maxima come from Arb rows (the other rows stay below the old lower ends).
+    for (std::size_t row = 0; row < rows; ++row) {
+      if (!in_double[row] || refine[row]) continue;
+      bool candidate = atol.straddles[row] != 0;
+      for (std::size_t e = row * d; e < (row + 1) * d && !candidate; ++e) {
+        const double rad = truth.output_rad[e];
+        candidate = std::abs(static_cast<double>(c.out[e]) - truth.output_mid[e]) + rad >= E.low ||
+                    std::abs(static_cast<double>(c.naive[e]) - truth.output_mid[e]) + rad >= N.low;
+      }
+      refine[row] = candidate;
+    }
+  }
+  std::vector<std::size_t> named;
+  for (std::size_t row = 0; row < rows; ++row)
+    if (refine[row]) named.push_back(row);
+  return named;
+}
 
 std::vector<KernelCheckRow> check_flash_attention(
     const KernelCheckRequest& request,
@@ -557,18 +756,60 @@ std::vector<KernelCheckRow> check_flash_attention(
   const gpu::DeviceReport device = gpu::query_devices();
   const bool on_device = request.prefer_device && device.device_count > 0;
   const Rng root(request.seed);
-  // One task per case (its dtypes share the certified truth); cases are independent.
+  // One task per case; cases are independent. Within a case the kernels run first (every
+  // dtype), then the truth they share (whose refinement depends on all of them), then the
+  // verdicts.
   auto check_case = [&](std::size_t case_index) {
     const Case& c = cases[case_index];
-    std::vector<KernelCheckRow> rows;
     const Problem p = make_problem(c, root);
-    const GroundTruth truth = ground_truth(p);  // shared by the dtypes: same original inputs
     const float scale = gpu::default_attention_scale(p.d);
     int masked_rows = 0;
     for (int i = 0; i < p.Lq; ++i)
       masked_rows += gpu::flash_attention_visible_keys(i, p.Lq, p.Lk, p.causal) == 0;
     masked_rows *= p.batch_heads;
-    for (DType t : dtypes) {
+
+    struct DtypeRun {
+      gpu::KernelStatus status;  // of the first run
+      bool deterministic = false, twin_match = true;
+      std::size_t compared = 0;  // index into `compared` when the run succeeded
+      Bounds bounds;             // its summary; the per-element bounds are in `compared`
+    };
+    std::vector<DtypeRun> runs(dtypes.size());
+    std::vector<FlashAttentionComparison> compared;
+    for (std::size_t k = 0; k < dtypes.size(); ++k) {
+      const DType t = dtypes[k];
+      DtypeRun& r = runs[k];
+      const DeviceInputs in = kernel_inputs(p, t);
+      RunOutput first = run(p, in, t, scale, on_device);
+      r.status = first.status;
+      if (!first.status.ok()) continue;
+      const RunOutput second = run(p, in, t, scale, on_device);
+      r.deterministic = second.status.ok() && same_bits(first.out, second.out) &&
+                        same_bits(first.lse, second.lse);
+      if (on_device) {
+        const RunOutput twin = run(p, in, t, scale, false);
+        r.twin_match = same_bits(first.out, twin.out) && same_bits(first.lse, twin.lse);
+      }
+      r.bounds = bounds(p, t, scale);
+      FlashAttentionComparison x;
+      x.dtype = t;
+      x.out = std::move(first.out);
+      x.lse = std::move(first.lse);
+      x.naive = naive_attention(p, t, scale);
+      x.out_bound = std::move(r.bounds.output);
+      x.lse_bound = std::move(r.bounds.lse);
+      r.compared = compared.size();
+      compared.push_back(std::move(x));
+    }
+    const AttentionEnclosure truth = certified_truth(p, request.truth, compared);
+    const std::string truth_text = truth_note(request.truth, truth);
+    double radius = 0;
+    for (double r : truth.output_rad) radius = std::max(radius, r);
+
+    std::vector<KernelCheckRow> rows;
+    for (std::size_t k = 0; k < dtypes.size(); ++k) {
+      const DType t = dtypes[k];
+      const DtypeRun& r = runs[k];
       KernelCheckRow row;
       row.kernel = "flash-attention";
       row.shape = fmt::format("Lq={} Lk={} d={} bh={}", p.Lq, p.Lk, p.d, p.batch_heads);
@@ -577,73 +818,56 @@ std::vector<KernelCheckRow> check_flash_attention(
                     (c.negative_logits ? ", logits<=-5e4" : "") +
                     (masked_rows > 0 ? ", masked-rows" : "");
       row.executed_on = on_device ? "device (" + device.name + ")" : "twin";
-
-      const DeviceInputs in = kernel_inputs(p, t);
-      const RunOutput first = run(p, in, t, scale, on_device);
-      if (!first.status.ok()) {
-        row.note = "run failed: " + first.status.message;
+      if (!r.status.ok()) {
+        row.note = "run failed: " + r.status.message;
         rows.push_back(row);
         continue;
       }
-      const RunOutput second = run(p, in, t, scale, on_device);
-      row.deterministic = second.status.ok() && same_bits(first.out, second.out) &&
-                          same_bits(first.lse, second.lse);
-      bool twin_match = true;
-      if (on_device) {
-        const RunOutput twin = run(p, in, t, scale, false);
-        twin_match = same_bits(first.out, twin.out) && same_bits(first.lse, twin.lse);
-      }
-
+      const FlashAttentionComparison& x = compared[r.compared];
+      const Bounds& b = r.bounds;
+      row.deterministic = r.deterministic;
       bool finite = true;
-      row.max_abs_error = max_error(first.out, truth.out_mid, truth.out_rad, finite);
-      double radius = 0;
-      for (double r : truth.out_rad) radius = std::max(radius, r);
+      row.max_abs_error = max_error(x.out, truth.output_mid, truth.output_rad, finite);
       row.ground_truth_radius = radius;
 
       // lse: finite rows against the truth; masked rows must be exactly −inf.
       double lse_error = 0;
       bool masked_ok = true;
-      for (std::size_t i = 0; i < first.lse.size(); ++i) {
+      for (std::size_t i = 0; i < x.lse.size(); ++i) {
         if (truth.lse_mid[i] == -kInf) {
-          masked_ok = masked_ok && first.lse[i] == -std::numeric_limits<float>::infinity();
+          masked_ok = masked_ok && x.lse[i] == -std::numeric_limits<float>::infinity();
           for (int col = 0; col < p.d; ++col)
-            masked_ok = masked_ok && first.out[i * p.d + col] == 0.0f;
+            masked_ok = masked_ok && x.out[i * p.d + col] == 0.0f;
           continue;
         }
-        if (!std::isfinite(first.lse[i])) finite = false;
-        const double err = std::abs(first.lse[i] - truth.lse_mid[i]) + truth.lse_rad[i];
+        if (!std::isfinite(x.lse[i])) finite = false;
+        const double err = std::abs(x.lse[i] - truth.lse_mid[i]) + truth.lse_rad[i];
         lse_error = std::isfinite(err) ? std::max(lse_error, err) : kInf;
       }
 
-      const Bounds b = bounds(p, t, scale);
       row.bound = b.max_output;
       // Ratio of the per-element error to its own bound, maximised (≤ 1 iff every element is
       // within its bound); max error / max bound alone would hide a violating element.
       double ratio = 0, lse_ratio = 0;
-      for (std::size_t e = 0; e < first.out.size(); ++e) {
-        const double err = std::abs(first.out[e] - truth.out_mid[e]) + truth.out_rad[e];
-        ratio = std::max(ratio, element_ratio(err, b.output[e]));
+      for (std::size_t e = 0; e < x.out.size(); ++e) {
+        const double err = std::abs(x.out[e] - truth.output_mid[e]) + truth.output_rad[e];
+        ratio = std::max(ratio, element_ratio(err, x.out_bound[e]));
       }
-      for (std::size_t i = 0; i < first.lse.size(); ++i) {
+      for (std::size_t i = 0; i < x.lse.size(); ++i) {
         if (truth.lse_mid[i] == -kInf) continue;
-        const double err = std::abs(first.lse[i] - truth.lse_mid[i]) + truth.lse_rad[i];
-        lse_ratio = std::max(lse_ratio, element_ratio(err, b.lse[i]));
+        const double err = std::abs(x.lse[i] - truth.lse_mid[i]) + truth.lse_rad[i];
+        lse_ratio = std::max(lse_ratio, element_ratio(err, x.lse_bound[i]));
       }
       row.ratio = ratio;
 
-      const std::vector<float> naive = naive_attention(p, t, scale);
       bool naive_finite = true;
       row.naive_error =
-          max_error(naive, truth.out_mid, truth.out_rad, naive_finite);  // inf if NaN/inf
+          max_error(x.naive, truth.output_mid, truth.output_rad, naive_finite);  // inf if NaN/inf
       double atol = 0;
-      for (double ref : truth.out_mid) {
-        const float r = round_to(t, static_cast<float>(ref));
-        const float shifted = round_to(t, round_to(t, r + 0.3f) - 0.3f);
-        atol = std::max(atol, 2.0 * std::abs(static_cast<double>(shifted) - r));
-      }
+      for (double ref : truth.output_mid) atol = std::max(atol, fa_absolute_term(t, ref));
       row.fa_rule_threshold = 2.0 * row.naive_error + atol;
       row.fa_rule_pass = row.max_abs_error <= row.fa_rule_threshold;
-      row.pass = finite && masked_ok && row.deterministic && twin_match && ratio <= 1.0 &&
+      row.pass = finite && masked_ok && row.deterministic && r.twin_match && ratio <= 1.0 &&
                  lse_ratio <= 1.0;
       row.vacuous = b.visible_elements > 0 && b.vacuous_elements == b.visible_elements;
       row.note = fmt::format("lse error {:.3g} bound {:.3g} ratio {:.3g}", lse_error, b.max_lse,
@@ -656,7 +880,8 @@ std::vector<KernelCheckRow> check_flash_attention(
                                 masked_ok ? "output 0, lse -inf" : "NOT 0 / -inf");
       if (!finite) row.note += "; non-finite output in a visible row";
       if (!naive_finite) row.note += "; naive reference non-finite (its scores overflow the dtype)";
-      if (on_device) row.note += twin_match ? "; bit-identical to twin" : "; DIFFERS from twin";
+      if (on_device) row.note += r.twin_match ? "; bit-identical to twin" : "; DIFFERS from twin";
+      row.note += "; " + truth_text;
       rows.push_back(std::move(row));
     }
     return rows;

@@ -1,14 +1,18 @@
-// Validation of the flash-attention forward kernel (or its CPU twin) against the certified
-// Ball ground truth, with the kernel's a-priori forward error bound (derivation at the top of
-// flash_attention_check.cpp) and the flash-attention rule for comparison.
+// Validation of the flash-attention forward kernel (or its CPU twin) against a certified
+// ground truth (the fast enclosure tier with undecided rows recomputed in Arb, or Arb balls
+// throughout: KernelCheckRequest::truth), with the kernel's a-priori forward error bound
+// (derivation at the top of flash_attention_check.cpp) and the flash-attention rule for
+// comparison.
 #pragma once
 
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "gpu/dtype.hpp"
 #include "gpu/flash_attention.hpp"
+#include "numerics/midpoint_radius_attention.hpp"
 #include "proofs_checks/kernel_check.hpp"
 
 namespace attncert {
@@ -42,6 +46,29 @@ struct FlashAttentionBound {
 FlashAttentionBound flash_attention_bound(
     const FlashAttentionBoundInputs& in,
     const gpu::FlashAttentionTiling& tiling = gpu::kFlashAttentionTiling);
+
+/// What the check compares with the truth for one dtype, flat in the truth's row order
+/// (AttentionEnclosure::row_index; one batch, the problem's heads): the kernel's output and
+/// log-sum-exp, the naive same-precision output, and the a-priori bounds (0 for masked rows).
+struct FlashAttentionComparison {
+  gpu::DType dtype = gpu::DType::f32;
+  std::vector<float> out, lse, naive;
+  std::vector<double> out_bound, lse_bound;
+};
+
+/// How precisely the truth must fix the printed error/bound ratios (output and lse, the
+/// largest over the case): to this fraction of themselves, i.e. their 3 printed digits.
+inline constexpr double kRatioResolution = 1e-3;
+
+/// The visible rows (flat, ascending) whose verdicts or ratios `truth` cannot decide for some
+/// comparison: an element or lse whose error |x − mid| ± rad lies on both sides of its bound;
+/// when the ratio max (|x − mid| ± rad)/bound is uncertain by more than kRatioResolution of
+/// itself, the rows that can hold that maximum; and, when the flash-attention rule max error ≤
+/// 2·naive error + atol is undecided, the rows that can hold either maximum or whose midpoint
+/// straddles a dtype rounding boundary of atol. Rows already in Arb are never named again.
+/// Every comparison must have truth.shape's sizes.
+std::vector<std::size_t> flash_attention_rows_to_refine(
+    const AttentionEnclosure& truth, std::span<const FlashAttentionComparison> comparisons);
 
 /// One row per (case, dtype) of the shape matrix selected by `request`.
 std::vector<KernelCheckRow> check_flash_attention(

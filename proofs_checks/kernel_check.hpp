@@ -12,6 +12,16 @@
 
 namespace attncert {
 
+/// The certified truth a kernel is judged against. Both are enclosures (verdict-capable); they
+/// differ in cost. Only flash attention has the fast tier; the other kernels always use Arb.
+enum class KernelTruth {
+  /// midpoint_radius_attention (double midpoint + proven radius), and every row whose verdict
+  /// that radius leaves undecided recomputed in Arb balls.
+  fast,
+  /// Every row in Arb balls.
+  ball,
+};
+
 /// Which cases to run. Unset fields mean "the whole shape matrix" for that dimension.
 struct KernelCheckRequest {
   std::optional<gpu::DType> dtype;
@@ -23,6 +33,7 @@ struct KernelCheckRequest {
   bool prefer_device = true;       // run the CUDA kernel when a device is present
   bool quick = false;              // a reduced matrix (tests, report --quick)
   int jobs = 0;                    // cases validated in parallel; 0: all hardware threads
+  KernelTruth truth = KernelTruth::fast;
 };
 
 struct KernelCheckRow {
@@ -34,7 +45,7 @@ struct KernelCheckRow {
   double max_abs_error = 0;    // max over outputs of |computed − certified midpoint| + radius
   double bound = 0;            // the a-priori bound for this case (same norm as the error)
   double ratio = 0;            // max_abs_error / bound; must be ≤ 1
-  double ground_truth_radius = 0;  // largest radius of the certified enclosure
+  double ground_truth_radius = 0;  // largest radius of the certified enclosure used
   double naive_error = 0;      // error of a naive implementation in the same precision
   double fa_rule_threshold = 0;    // 2·naive_error + absolute term (flash-attention tests)
   bool fa_rule_pass = false;

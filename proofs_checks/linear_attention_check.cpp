@@ -48,6 +48,7 @@
 #include "proofs_checks/linear_attention_check.hpp"
 
 #include <arb.h>
+#include <arb_mat.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -119,7 +120,7 @@ long long chunks_of(long long T) { return (T + kChunk - 1) / kChunk; }
 // --- certified ground truth ------------------------------------------------------------------
 
 using arb_handles::ArbHandle;
-using ArbVector = arb_handles::ArbVecHandle;
+using arb_handles::ArbMatHandle;
 
 // --- the bound's double-precision sums ---------------------------------------------------------
 
@@ -291,14 +292,23 @@ std::vector<float> naive_linear_attention(const LinearAttentionProblem& p, Linea
   const std::vector<float> fq = features(p.q, true), fk = features(p.k, false);
   std::vector<float> v(T * d);
   for (long long i = 0; i < T * d; ++i) v[i] = static_cast<float>(round_to_dtype(p.v[i], t));
+  // Keys' features transposed (m×T): each score still sums over a in order, but the loop over
+  // keys is innermost and vectorises, with the same roundings as one dot product per key.
+  std::vector<float> fkT(m * T);
+  for (long long j = 0; j < T; ++j)
+    for (long long a = 0; a < m; ++a) fkT[a * T + j] = fk[j * m + a];
   std::vector<float> out(T * d), scores(T), num(d);
   for (long long i = 0; i < T; ++i) {
     const long long keys = causal ? i + 1 : T;
+    std::fill(scores.begin(), scores.begin() + keys, 0.0f);
+    for (long long a = 0; a < m; ++a) {
+      const float f = fq[i * m + a];
+      const float* column = fkT.data() + a * T;
+      for (long long j = 0; j < keys; ++j) scores[j] += f * column[j];
+    }
     float den = 0.0f;
     for (long long j = 0; j < keys; ++j) {
-      float s = 0.0f;
-      for (long long a = 0; a < m; ++a) s += fq[i * m + a] * fk[j * m + a];
-      scores[j] = rt(s);
+      scores[j] = rt(scores[j]);
       den += scores[j];
     }
     std::fill(num.begin(), num.end(), 0.0f);
@@ -443,63 +453,57 @@ CertifiedLinearOutput certified_linear_attention(const LinearAttentionProblem& p
   const RowMatrix<Ball> Fq = phi.query_features<Ball>(Qs);
   const RowMatrix<Ball> Fk = phi.key_features<Ball>(Kb);
   const long long m = Fq.cols();
-  ArbVector fq(T * m), fk(T * m), fkT(m * T), vT(w * T), state(m * w), num(T * w), scores(kChunk);
-  ArbVector sum_storage(1);
-  arb_ptr sum = sum_storage[0];
+  // Products of Arb matrices (arb_mat_mul: exact integer block products, far faster than one
+  // arb_dot per entry); num = [O·den | den] row by row, chunk by chunk when causal.
+  ArbMatHandle fq(T, m), fkT(m, T), vw(T, w), num(T, w), state(m, w);
   for (long long i = 0; i < T; ++i)
     for (long long a = 0; a < m; ++a) {
-      arb_set(fq[i * m + a], Fq(i, a).arb());
-      arb_set(fk[i * m + a], Fk(i, a).arb());
-      arb_set(fkT[a * T + i], Fk(i, a).arb());
+      arb_set(fq(i, a), Fq(i, a).arb());
+      arb_set(fkT(a, i), Fk(i, a).arb());
     }
   for (long long j = 0; j < T; ++j) {
-    for (long long e = 0; e < d; ++e) arb_set_d(vT[e * T + j], p.v[j * d + e]);
-    arb_one(vT[d * T + j]);
+    for (long long e = 0; e < d; ++e) arb_set_d(vw(j, e), p.v[j * d + e]);
+    arb_one(vw(j, d));
   }
-  auto absorb = [&](long long begin, long long end) {
-    for (long long a = 0; a < m; ++a)
-      for (long long e = 0; e < w; ++e)
-      {
-        // A separate result: the docs do not promise that res may alias initial.
-        arb_dot(sum, state[a * w + e], 0, fkT[a * T + begin], 1, vT[e * T + begin], 1,
-                end - begin, kBallPrecision);
-        arb_swap(sum, state[a * w + e]);
-      }
-  };
-  auto read_state = [&](long long i) {
-    for (long long e = 0; e < w; ++e)
-      arb_dot(num[i * w + e], nullptr, 0, fq[i * m], 1, state[e], w, m, kBallPrecision);
-  };
-  if (causal) {
-    for (long long begin = 0; begin < T; begin += kChunk) {
-      const long long end = std::min(T, begin + kChunk);
-      for (long long i = begin; i < end; ++i) {
-        read_state(i);
-        for (long long j = begin; j <= i; ++j)
-          arb_dot(scores[j - begin], nullptr, 0, fq[i * m], 1, fk[j * m], 1, m, kBallPrecision);
-        for (long long e = 0; e < w; ++e) {
-          arb_dot(sum, num[i * w + e], 0, scores.get(), 1, vT[e * T + begin], 1, i - begin + 1,
-                  kBallPrecision);
-          arb_swap(sum, num[i * w + e]);
-        }
-      }
-      absorb(begin, end);
-    }
+  if (!causal) {
+    arb_mat_mul(state, fkT, vw, kBallPrecision);
+    arb_mat_mul(num, fq, state, kBallPrecision);
   } else {
-    absorb(0, T);
-    for (long long i = 0; i < T; ++i) read_state(i);
+    // Chunk [b, e): num = fq_c·state + tril(fq_c·fk_cᵀ)·vw_c, then state += fk_cᵀ·vw_c.
+    for (long long begin = 0; begin < T; begin += kChunk) {
+      const long long n = std::min(T, begin + kChunk) - begin;
+      ArbMatHandle fq_c(n, m), fkT_c(m, n), vw_c(n, w), scores(n, n), part(n, w), inner(n, w),
+          absorbed(m, w);
+      for (long long i = 0; i < n; ++i) {
+        for (long long a = 0; a < m; ++a) {
+          arb_set(fq_c(i, a), fq(begin + i, a));
+          arb_set(fkT_c(a, i), fkT(a, begin + i));
+        }
+        for (long long e = 0; e < w; ++e) arb_set(vw_c(i, e), vw(begin + i, e));
+      }
+      arb_mat_mul(part, fq_c, state, kBallPrecision);
+      arb_mat_mul(scores, fq_c, fkT_c, kBallPrecision);
+      for (long long i = 0; i < n; ++i)
+        for (long long j = i + 1; j < n; ++j) arb_zero(scores(i, j));  // keys after the query
+      arb_mat_mul(inner, scores, vw_c, kBallPrecision);
+      arb_mat_add(part, part, inner, kBallPrecision);
+      for (long long i = 0; i < n; ++i)
+        for (long long e = 0; e < w; ++e) arb_swap(num(begin + i, e), part(i, e));
+      arb_mat_mul(absorbed, fkT_c, vw_c, kBallPrecision);
+      arb_mat_add(state, state, absorbed, kBallPrecision);
+    }
   }
   CertifiedLinearOutput out;
   out.mid.assign(T * d, 0.0);
   out.radius.assign(T * d, 0.0);
   ArbHandle quotient;
   for (long long i = 0; i < T; ++i) {
-    arb_srcptr den = num[i * w + d];
+    arb_srcptr den = num(i, d);
     const bool usable = readout == LinearReadout::unnormalised || arb_is_positive(den);
     for (long long e = 0; e < d; ++e) {
       double mid = std::numeric_limits<double>::quiet_NaN(), rad = mid;
       if (usable) {
-        arb_srcptr value = num[i * w + e];
+        arb_srcptr value = num(i, e);
         if (readout == LinearReadout::normalised) {
           arb_div(quotient, value, den, kBallPrecision);
           value = quotient;

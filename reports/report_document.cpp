@@ -150,8 +150,9 @@ std::string kernel_section(const std::vector<KernelCheckRow>& rows) {
   std::string s = "\\section{Kernel validation}\\label{sec:kernels}\n";
   s += fmt::format(
       "Each case compares a kernel (or its CPU twin, which runs the same tile code) with the "
-      "certified ground truth: the maximal absolute error (distance to the ball midpoint plus "
-      "its radius) must stay within the kernel's a-priori error bound (ratio $\\le 1$) and a "
+      "certified ground truth (Arb balls; for flash attention the fast enclosure tier, with "
+      "every row whose verdict its radius leaves open recomputed in Arb balls): the maximal "
+      "absolute error (distance to the truth's midpoint plus its radius) must stay within the kernel's a-priori error bound (ratio $\\le 1$) and a "
       "second run must be bit-identical. The flash-attention rule (error $\\le$ twice the error "
       "of a naive implementation in the same precision plus an absolute term) is shown for "
       "comparison; it is not a pass criterion. \\textbf{{{} of {} cases pass}}, {} of them "
