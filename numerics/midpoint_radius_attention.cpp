@@ -162,10 +162,6 @@ void require_default_fp_environment() {
   }
 }
 
-Index visible_keys(Index i, Index Lq, Index Lk, bool causal) {
-  if (!causal) return Lk;
-  return std::clamp<Index>(i + (Lk - Lq) + 1, 0, Lk);
-}
 
 std::string shape_text(const Tensor4View<const double>& t) {
   return fmt::format("({}, {}, {}, {})", t.batch(), t.heads(), t.length(), t.dim());
@@ -268,7 +264,7 @@ struct HeadSlot {
 
 /// Whether query row i sees at least one key (causal and −inf mask entries hide keys).
 bool has_visible_key(Index i, Index Lq, Index Lk, const MidpointRadiusOptions& options) {
-  const Index vis = visible_keys(i, Lq, Lk, options.causal);
+  const Index vis = attention_visible_keys(i, Lq, Lk, options.causal);
   if (!options.mask) return vis > 0;
   for (Index j = 0; j < vis; ++j)
     if ((*options.mask)(i, j) != -kInf) return true;
@@ -294,7 +290,7 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
   if (rows.empty()) return;
   const long prec = options.fallback_precision_bits;
   const Index n = static_cast<Index>(rows.size());
-  auto visible = [&](Index i) { return visible_keys(i, Lq, Lk, options.causal); };
+  auto visible = [&](Index i) { return attention_visible_keys(i, Lq, Lk, options.causal); };
   Index keys = 0;  // keys any of the rows sees (causal: a prefix)
   for (Index i : rows) keys = std::max(keys, visible(i));
   RowMatrix<Ball> kb(keys, d), vb(keys, dv);
@@ -644,7 +640,7 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
 
   for (Index r0 = 0; r0 < Lq; r0 += block) {
     const Index nb = std::min(block, Lq - r0);
-    const Index kv = visible_keys(r0 + nb - 1, Lq, Lk, options.causal);  // widest row
+    const Index kv = attention_visible_keys(r0 + nb - 1, Lq, Lk, options.causal);  // widest row
     std::fill(ws.row_ok.begin(), ws.row_ok.end(), 0);
     if (kv == 0) {  // every row of the block is causally masked
       for (Index i = 0; i < nb; ++i) slot.set_masked(r0 + i);
@@ -685,7 +681,7 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
 
       for (Index i = 0; i < nb; ++i) {
         const Index row = r0 + i;
-        const Index vis = visible_keys(row, Lq, Lk, options.causal);
+        const Index vis = attention_visible_keys(row, Lq, Lk, options.causal);
         double* s = S.row(i).data();
         double* a = A.row(i).data();
         const float* a_hat = Ahat.row(i).data();

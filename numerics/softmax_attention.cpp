@@ -109,11 +109,6 @@ void check_mask(const ConstMatrixView<T>& M) {
   }
 }
 
-/// Number of keys query row i may see (bottom-right aligned causal mask).
-Index visible_keys(Index i, Index Lq, Index Lk, bool causal) {
-  if (!causal) return Lk;
-  return std::clamp<Index>(i + (Lk - Lq) + 1, 0, Lk);
-}
 
 // ---- the scaled-logit multiplier c = scale / T in each tier --------------------------------
 
@@ -327,7 +322,7 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
 
   for (Index r0 = 0; r0 < Lq; r0 += block) {
     const Index b = std::min(block, Lq - r0);
-    const Index kv = visible_keys(r0 + b - 1, Lq, Lk, options.causal);  // widest row
+    const Index kv = attention_visible_keys(r0 + b - 1, Lq, Lk, options.causal);  // widest row
     auto Qc = q_block.topRows(b);
     Qc = Q.middleRows(r0, b) * c;
     auto O = o_acc.topRows(b);
@@ -342,7 +337,8 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
         const Index row = r0 + i;
         auto s = S.row(i);
         // Keys of this tile the row sees.
-        const Index vis = std::clamp<Index>(visible_keys(row, Lq, Lk, options.causal) - k0, 0, kt);
+        const Index vis =
+            std::clamp<Index>(attention_visible_keys(row, Lq, Lk, options.causal) - k0, 0, kt);
         T m;
         if constexpr (std::is_same_v<T, double>) {
           const RowScan seen = scan_row(s.data(), static_cast<std::size_t>(vis));
@@ -431,7 +427,7 @@ void mp_head(const ConstMatrixView<Mp>& Q, const ConstMatrixView<Mp>& K,
   std::vector<bool> masked(static_cast<size_t>(Lk));
   Mp neg_inf = -std::numeric_limits<Mp>::infinity();
   for (Index i = 0; i < Lq; ++i) {
-    const Index vis = visible_keys(i, Lq, Lk, options.causal);
+    const Index vis = attention_visible_keys(i, Lq, Lk, options.causal);
     bool any = false;
     Mp m = neg_inf;
     for (Index j = 0; j < vis; ++j) {
@@ -504,7 +500,7 @@ void ball_head(const ConstMatrixView<Ball>& Q, const ConstMatrixView<Ball>& K,
 
     for (Index i = 0; i < b; ++i) {
       const Index row = r0 + i;
-      const Index vis = visible_keys(row, Lq, Lk, options.causal);
+      const Index vis = attention_visible_keys(row, Lq, Lk, options.causal);
       bool any = false;
       for (Index j = 0; j < Lk; ++j) {
         arb_ptr s = logits(i, j);

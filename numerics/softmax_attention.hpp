@@ -37,6 +37,7 @@
 // Instantiated for float, double, Mp and Ball in softmax_attention.cpp.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -46,6 +47,15 @@
 #include "numerics/tensor_view.hpp"
 
 namespace attncert {
+
+/// How many keys query row i (of Lq) sees among Lk: all of them, or under the bottom-right
+/// aligned causal mask j ≤ i + (Lk − Lq), clamped to [0, Lk]. The one definition of the
+/// convention for every tier (the kernels keep their own, gpu/flash_attention.hpp).
+inline std::ptrdiff_t attention_visible_keys(std::ptrdiff_t i, std::ptrdiff_t Lq, std::ptrdiff_t Lk,
+                                             bool causal) {
+  if (!causal) return Lk;
+  return std::clamp<std::ptrdiff_t>(i + (Lk - Lq) + 1, 0, Lk);
+}
 
 template <class T>
 struct SoftmaxAttentionOptions {
