@@ -18,6 +18,7 @@
 #include "numerics/mp.hpp"
 #include "numerics/scalar_traits.hpp"
 #include "theory/instance.hpp"
+#include "theory/proof_plan.hpp"
 #include "theory/search_space.hpp"
 
 namespace attncert {
@@ -132,6 +133,10 @@ class Claim {
   /// the instance's exact data: degenerate instances are certified like any other (they can
   /// refute) but their tightness is reported apart. Default: none is degenerate.
   virtual std::string degenerate_reason(const Instance&) const { return {}; }
+
+  /// How `verify --prove` proves the claim on bounded parts of its domain (fixed small L, a
+  /// reduction to few variables). Default: none — the claim stays "survived" under --prove.
+  virtual std::vector<ProofPlan> proof_plans() const { return {}; }
 
   virtual std::vector<Inequality<double>> evaluate_double(const Instance&) const = 0;
   /// Reference evaluation; runs inside an MpPrecision scope the caller opens.

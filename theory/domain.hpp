@@ -8,7 +8,9 @@
 //   domain = [ item { "," item } ] ;
 //   item   = name "in" "[" signed "," signed "]" [ "log" ]   (* closed range *)
 //          | name "=" signed                                 (* fixed value *)
-//          | name "~" law ;                                  (* vector input, entrywise law *)
+//          | name "~" law                                    (* vector input, entrywise law *)
+//          | name "in" "[" signed "," signed "]" "^" shape ;  (* vector input, every entry in the box *)
+//   shape  = name | digits ;                                 (* its length: L, d or a literal *)
 //   law    = "normal" "(" signed "," signed ")"              (* mean, sigma > 0 *)
 //          | "uniform" "(" signed "," signed ")"             (* lower <= upper *)
 //          | "rademacher" [ "(" ")" ]                        (* +-1 with probability 1/2 *)
@@ -42,6 +44,8 @@ namespace attncert {
 struct DomainRange {
   double lower = 0;
   double upper = 0;
+  double outer_lower = 0;  // the written bounds rounded outward (what a proof must cover)
+  double outer_upper = 0;
   bool integer = false;
   bool log_scale = false;
   friend bool operator==(const DomainRange&, const DomainRange&) = default;
@@ -79,8 +83,20 @@ struct SphereLaw {
   friend bool operator==(const SphereLaw&, const SphereLaw&) = default;
 };
 
+/// NAME in [lower, upper]^SHAPE: an array input whose every entry lies in the closed box
+/// (sampled uniformly; the prover covers it). Bounds rounded inward like a range's; outer_lower
+/// and outer_upper are the same decimals rounded outward (what a proof must cover).
+struct ArrayBox {
+  double lower = 0;
+  double upper = 0;
+  double outer_lower = 0;
+  double outer_upper = 0;
+  std::string shape;  // as written after '^' ("L", "d", "3")
+  friend bool operator==(const ArrayBox&, const ArrayBox&) = default;
+};
+
 struct DomainItem {
-  using Spec = std::variant<DomainRange, DomainFixed, NormalLaw, UniformLaw, RademacherLaw, SphereLaw>;
+  using Spec = std::variant<DomainRange, DomainFixed, NormalLaw, UniformLaw, RademacherLaw, SphereLaw, ArrayBox>;
   std::string name;
   Spec spec;
   std::size_t column = 0;  // 1-based column of the name in the domain text (0 if built by code)

@@ -55,6 +55,7 @@ namespace attncert {
 
 class Ball;
 class Tri;
+class ElementaryProgram;
 
 /// A sub-expression certainly outside its function's domain at the values given — log of a
 /// number <= 0, sqrt of a negative one, division by exactly 0, 0 to a negative power, a
@@ -80,6 +81,13 @@ class Expression {
   /// Fully parenthesised canonical form, e.g. "-x^2 + 1" -> "((-(x ^ 2)) + 1)". Sums and
   /// products keep their chain flat: "a - b + c" -> "(a - b + c)".
   std::string to_string() const;
+
+  /// Appends this expression to `program` (theory/elementary_program.hpp) and returns its
+  /// instruction; `name` gives the instruction of each name used (a proof variable or a
+  /// lowered quantity). Number literals keep their exact decimals; x^n with n an integer
+  /// literal becomes Power, other powers exp(y·log x); min/max of k arguments a chain.
+  std::uint32_t lower(ElementaryProgram& program,
+                      const std::function<std::uint32_t(std::string_view name)>& name) const;
 
   /// `values[i]` is the value of names_used()[i]; throws std::invalid_argument on a size
   /// mismatch. Ball evaluation works at `prec` bits (operands with a higher precision keep
