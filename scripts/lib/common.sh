@@ -21,6 +21,8 @@ ATTNCERT_PACKAGES=(
   libeigen3-dev libspectra-dev libblis-serial-dev
   librapidcheck-dev libgtest-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
+  # verify --prove: MPFI (the independent proof checker), Coq + CoqInterval (--emit-coq, coq tests)
+  libmpfi-dev coq libcoq-interval
   # attncert report: pdflatex + the LaTeX packages it uses (report.pdf), pdftoppm (its test)
   texlive-latex-base texlive-latex-recommended texlive-pictures poppler-utils
 )
