@@ -294,7 +294,10 @@ ProofCertificate proof_certificate_from_json(const json& j) {
     try {
       goal.program = elementary_program_from_json(field(g, p, "program"));
     } catch (const std::invalid_argument& e) {
-      fail(p + ".program", e.what());
+      // The program's own messages start with its path ("program.code[3]: unknown op 'x'").
+      const std::string what = e.what();
+      if (what.rfind("program", 0) == 0) throw std::invalid_argument(p + "." + what);
+      fail(p + ".program", what);
     }
     const std::size_t n = goal.program.variables().size();
     goal.lhs = static_cast<std::uint32_t>(index_value(field(g, p, "lhs"), p + ".lhs", goal.program.size(), "instruction"));
