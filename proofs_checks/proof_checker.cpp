@@ -80,8 +80,13 @@ struct Jet {
 
 class Evaluator {
  public:
-  Evaluator(const ProofGoal& goal, long prec, int order)
-      : goal_(goal), n_(goal.program.variables().size()), prec_(prec), order_(order) {}
+  // Derivatives are taken with respect to the variables marked in `free` (the box's
+  // non-degenerate ones): a fixed variable contributes nothing to any form below, and leaving
+  // it out keeps an unbounded derivative in it (sqrt at 0) from failing the leaf.
+  Evaluator(const ProofGoal& goal, long prec, int order, std::vector<bool> free = {})
+      : goal_(goal), n_(goal.program.variables().size()), prec_(prec), order_(order), free_(std::move(free)) {
+    free_.resize(n_, true);
+  }
 
   // The jet of f over the box [lower, upper] (per variable).
   Jet f(const std::vector<double>& lower, const std::vector<double>& upper) const {
@@ -102,6 +107,10 @@ class Evaluator {
 
  private:
   bool grad() const { return order_ >= 1; }
+  static bool constant(const Jet& a) {
+    return std::all_of(a.g.begin(), a.g.end(), [](const Interval& x) { return x.is_zero(); }) &&
+           std::all_of(a.h.begin(), a.h.end(), [](const Interval& x) { return x.is_zero(); });
+  }
   bool hess() const { return order_ >= 2; }
 
   Jet blank() const {
@@ -163,6 +172,7 @@ class Evaluator {
   Jet chain(const Jet& a, const Interval& value, const Interval& d1, const Interval& d2) const {
     Jet r = blank();
     mpfi_set(r.v.get(), value.get());
+    if (constant(a)) return r;  // no dependence on a free variable: derivatives 0
     if (grad() && !d1.finite()) throw LeafFailure{"a derivative is unbounded on the box"};
     if (hess() && !d2.finite()) throw LeafFailure{"a second derivative is unbounded on the box"};
     Interval t(prec_);
@@ -241,7 +251,7 @@ class Evaluator {
         if (ins.variable >= n_) throw LeafFailure{fmt::format("variable {} out of range", ins.variable)};
         Jet j = blank();
         mpfi_interv_d(j.v.get(), lower[ins.variable], upper[ins.variable]);  // exact: prec >= 53
-        if (grad()) mpfi_set_ui(j.g[ins.variable].get(), 1);
+        if (grad() && free_[ins.variable]) mpfi_set_ui(j.g[ins.variable].get(), 1);
         return j;
       }
       case ElementaryOp::Constant:
@@ -305,7 +315,7 @@ class Evaluator {
         }
         Interval s(prec_), d1(prec_), d2(prec_);
         mpfi_sqrt(s.get(), a.v.get());
-        if (grad()) {
+        if (grad() && !constant(a)) {
           if (!a.v.certainly_positive()) throw LeafFailure{fmt::format("{} has an unbounded derivative at 0", name())};
           mpfi_mul_ui(d1.get(), s.get(), 2);
           mpfi_inv(d1.get(), d1.get());  // 1/(2√a)
@@ -365,6 +375,7 @@ class Evaluator {
   std::size_t n_;
   long prec_;
   int order_;
+  std::vector<bool> free_;
 };
 
 std::string relation_goal(const ProofGoal& goal) {
@@ -382,6 +393,9 @@ Interval first_order_term(const std::vector<Interval>& gradient, const std::vect
                           const std::vector<double>& upper, const std::vector<double>& center, long prec) {
   Interval sum = zero(prec), d(prec), c(prec);
   for (std::size_t i = 0; i < gradient.size(); ++i) {
+    // A fixed variable (the center is its value) adds nothing, even where its partial
+    // derivative is unbounded.
+    if (lower[i] == upper[i]) continue;
     mpfi_interv_d(d.get(), lower[i], upper[i]);
     mpfi_set_d(c.get(), center[i]);
     mpfi_sub(d.get(), d.get(), c.get());  // exact enough: outward rounded
@@ -504,6 +518,8 @@ class TreeChecker {
   void check_leaf(const ProofNode& node, std::vector<double>& lower, std::vector<double>& upper,
                   const std::string& path) {
     const long prec = working_precision(node);
+    std::vector<bool> free(lower.size());
+    for (std::size_t i = 0; i < lower.size(); ++i) free[i] = lower[i] < upper[i];
     switch (node.method) {
       case LeafMethod::Naive: {
         ++leaves;
@@ -515,9 +531,11 @@ class TreeChecker {
         ++leaves;
         require_center(node, lower, upper);
         const Jet at_center = Evaluator(goal_, prec, 0).f(node.center, node.center);
-        const Jet over_box = Evaluator(goal_, prec, 1).f(lower, upper);
-        for (const Interval& g : over_box.g) {
-          if (!g.finite()) throw LeafFailure{"the gradient enclosure is unbounded"};
+        const Jet over_box = Evaluator(goal_, prec, 1, free).f(lower, upper);
+        for (std::size_t i = 0; i < over_box.g.size(); ++i) {
+          if (lower[i] < upper[i] && !over_box.g[i].finite()) {
+            throw LeafFailure{fmt::format("the enclosure of df/d{} is unbounded", var_name(i))};
+          }
         }
         Interval form = first_order_term(over_box.g, lower, upper, node.center, prec);
         mpfi_add(form.get(), form.get(), at_center.v.get());
@@ -528,7 +546,7 @@ class TreeChecker {
         const std::size_t v = node.variable;
         if (v >= lower.size()) throw LeafFailure{fmt::format("monotone variable {} out of range", v)};
         if (!node.face) throw LeafFailure{"a monotone leaf without its face subtree"};
-        const Jet over_box = Evaluator(goal_, prec, 1).f(lower, upper);
+        const Jet over_box = Evaluator(goal_, prec, 1, free).f(lower, upper);
         const Interval& d = over_box.g[v];
         const bool sign_shown = node.increasing ? d.certainly_nonnegative() : d.certainly_nonpositive();
         if (!sign_shown) {
@@ -548,13 +566,13 @@ class TreeChecker {
         require_center(node, lower, upper);
         // f(x) = f(c) + ∇f(c)·(x − c) + ½ (x − c)ᵀ ∇²f(ξ) (x − c) for ξ in the (convex) box: with the
         // Hessian certainly negative semidefinite, f <= f(c) + ∇f(c)·(x − c) <= 0 when shown.
-        const Jet at_center = Evaluator(goal_, prec, 1).f(node.center, node.center);
-        const Jet over_box = Evaluator(goal_, prec, 2).f(lower, upper);
-        std::vector<std::size_t> free;
+        const Jet at_center = Evaluator(goal_, prec, 1, free).f(node.center, node.center);
+        const Jet over_box = Evaluator(goal_, prec, 2, free).f(lower, upper);
+        std::vector<std::size_t> free_indices;
         for (std::size_t i = 0; i < lower.size(); ++i) {
-          if (lower[i] < upper[i]) free.push_back(i);
+          if (free[i]) free_indices.push_back(i);
         }
-        if (!negative_semidefinite(over_box.h, lower.size(), free, prec)) {
+        if (!negative_semidefinite(over_box.h, lower.size(), free_indices, prec)) {
           throw LeafFailure{"the Hessian of f over the box is not shown negative semidefinite"};
         }
         Interval form = first_order_term(at_center.g, lower, upper, node.center, prec);
