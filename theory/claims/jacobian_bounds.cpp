@@ -44,6 +44,15 @@ class JacobianSoftmax : public InequalityClaim<JacobianSoftmax> {
  public:
   using InequalityClaim::InequalityClaim;
   std::string degenerate_reason(const Instance& x) const override { return point_mass_reason(x); }
+  // The statement itself for L = 2 and 3, where ‖J‖₂ has a closed form
+  // (theory/elementary_forms.cpp). At L = 4 the nonzero eigenvalues of diag α − ααᵀ are the
+  // roots of a cubic, which has no form in + − × ÷ exp log sqrt. Attained at L = 2 on every tie
+  // l₁ = l₂ (α = (½, ½)), so the prover needs its attained-bound handling or a slack.
+  std::vector<ProofPlan> proof_plans() const override {
+    return {{"norm", "jacobian_norm <= 0.5/T", "L in [2, 3], T in [0.05, 5], logits in [-20, 20]^L",
+             "the claim's statement itself, for L in {2, 3} unmasked logits in [-20, 20] and T in "
+             "[0.05, 5] (L >= 4: no closed form for the spectral norm)"}};
+  }
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
     const T temp = instance_temperature(x, ctx);
