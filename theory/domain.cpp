@@ -100,17 +100,19 @@ class DomainParser {
       s_.fail_at(op_at, fmt::format("expected 'in', '=' or '~' after '{}', found {}", name,
                                     s_.describe(op_at)));
     }
-    if (vector && !is_law) {
+    if (vector && is_fixed) {
       s_.fail_at(op_at, fmt::format("'{}' is a vector input: give a distribution, e.g. '{} ~ "
-                                    "normal(0, 1)'",
-                                    name, name));
+                                    "normal(0, 1)', or a box, e.g. '{} in [-1, 1]^L'",
+                                    name, name, name));
     }
     if (!vector && is_law) {
       s_.fail_at(op_at, fmt::format("'{}' is a scalar parameter: give a range '{} in [a, b]' or "
                                     "a value '{} = v'",
                                     name, name, name));
     }
-    if (is_in) {
+    if (is_in && vector) {
+      item.spec = array_box(*q);
+    } else if (is_in) {
       item.spec = range(*q, integer);
     } else if (is_fixed) {
       s_.accept("=");
@@ -137,7 +139,7 @@ class DomainParser {
                                           q.name, number_text(lo.value), number_text(hi.value)));
     }
     DomainRange r{rounded_toward(lo_text, MPFR_RNDU), rounded_toward(hi_text, MPFR_RNDD), integer,
-                  false};
+                  false, rounded_toward(lo_text, MPFR_RNDD), rounded_toward(hi_text, MPFR_RNDU)};
     if (r.lower > r.upper) {
       s_.fail_at(lo.position, fmt::format("range [{}, {}] for '{}' contains no double; write '{} "
                                           "= {}' for the double nearest to it",
@@ -157,6 +159,53 @@ class DomainParser {
                                  detail::clip(word)));
     }
     return r;
+  }
+
+  // NAME in [a, b]^SHAPE with SHAPE a name or digits, or (ROWS, COLS) for a matrix input.
+  ArrayBox array_box(const Quantity& q) {
+    if (!s_.accept("[")) s_.fail_expected("'[' to open the box");
+    const auto lo = s_.number(true);
+    if (!lo) s_.fail_expected("a lower bound");
+    const std::string lo_text(s_.text().substr(lo->position, s_.position() - lo->position));
+    if (!s_.accept(",")) s_.fail_expected("',' between the bounds");
+    const auto hi = s_.number(true);
+    if (!hi) s_.fail_expected("an upper bound");
+    const std::string hi_text(s_.text().substr(hi->position, s_.position() - hi->position));
+    if (!s_.accept("]")) s_.fail_expected("']' to close the box");
+    if (lo->value > hi->value) {
+      s_.fail_at(lo->position, fmt::format("empty box for '{}': lower bound {} exceeds upper bound {}",
+                                           q.name, lo_text, hi_text));
+    }
+    ArrayBox box{rounded_toward(lo_text, MPFR_RNDU), rounded_toward(hi_text, MPFR_RNDD),
+                 rounded_toward(lo_text, MPFR_RNDD), rounded_toward(hi_text, MPFR_RNDU), ""};
+    if (box.lower > box.upper) {
+      s_.fail_at(lo->position, fmt::format("box [{}, {}] for '{}' contains no double", lo_text,
+                                           hi_text, q.name));
+    }
+    if (!s_.accept("^")) {
+      s_.fail_expected(fmt::format("'^' after the box ('{}' is a vector input: give a distribution, "
+                                   "e.g. '{} ~ normal(0, 1)', or a box with its length, e.g. "
+                                   "'{} in [-1, 1]^L')",
+                                   q.name, q.name, q.name));
+    }
+    auto dimension = [&]() -> std::string {
+      s_.skip_space();
+      if (const std::string_view id = s_.identifier(); !id.empty()) return std::string(id);
+      const auto n = s_.number(false);
+      if (!n || n->value != std::floor(n->value) || n->value < 1 || n->exponent10 != 0) {
+        s_.fail_expected("a size (a parameter name such as L, or a positive integer)");
+      }
+      return n->mantissa;
+    };
+    if (s_.accept("(")) {
+      box.shape = dimension();
+      if (!s_.accept(",")) s_.fail_expected("',' between the sizes");
+      box.shape += "," + dimension();
+      if (!s_.accept(")")) s_.fail_expected("')' after the sizes");
+    } else {
+      box.shape = dimension();
+    }
+    return box;
   }
 
   // A signed number, checked against the quantity's integrality and admissible minimum.
@@ -296,6 +345,11 @@ std::string to_string(const DomainItem& item) {
                          bound_text(l.upper, MPFR_RNDD));
     }
     std::string operator()(const RademacherLaw&) const { return name + " ~ rademacher"; }
+    std::string operator()(const ArrayBox& b) const {
+      const bool matrix = b.shape.find(',') != std::string::npos;
+      return fmt::format("{} in [{}, {}]^{}{}{}", name, bound_text(b.lower, MPFR_RNDU),
+                         bound_text(b.upper, MPFR_RNDD), matrix ? "(" : "", b.shape, matrix ? ")" : "");
+    }
     std::string operator()(const SphereLaw& l) const {
       return fmt::format("{} ~ sphere({})", name, number_text(l.radius));
     }

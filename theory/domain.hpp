@@ -9,8 +9,9 @@
 //   item   = name "in" "[" signed "," signed "]" [ "log" ]   (* closed range *)
 //          | name "=" signed                                 (* fixed value *)
 //          | name "~" law                                    (* vector input, entrywise law *)
-//          | name "in" "[" signed "," signed "]" "^" shape ;  (* vector input, every entry in the box *)
-//   shape  = name | digits ;                                 (* its length: L, d or a literal *)
+//          | name "in" "[" signed "," signed "]" "^" shape ;  (* array input, every entry in the box *)
+//   shape  = size | "(" size "," size ")" ;                  (* its length, or a matrix's rows, cols *)
+//   size   = name | digits ;                                 (* a parameter (L, d) or a literal *)
 //   law    = "normal" "(" signed "," signed ")"              (* mean, sigma > 0 *)
 //          | "uniform" "(" signed "," signed ")"             (* lower <= upper *)
 //          | "rademacher" [ "(" ")" ]                        (* +-1 with probability 1/2 *)
@@ -18,7 +19,8 @@
 //   signed = [ "+" | "-" ] number ;                          (* number as in expression.hpp *)
 //
 // Rules: ranges and fixed values are for scalar parameters (QuantityKind::RealParameter,
-// IntegerParameter), laws for vector inputs (QuantityKind::VectorInput); derived quantities
+// IntegerParameter), laws or boxes for vector inputs (QuantityKind::VectorInput; a box's shape
+// must be the input's own: logits ^L, q ^d, K and X ^(L, d)); derived quantities
 // and constants cannot be set. An integer parameter's bounds and value must be integers (so an
 // integer range is empty only when lower > upper). Every bound and value must respect the
 // quantity's admissible minimum (T > 0, L >= 1, ...). "log" (sample log-uniformly) needs
@@ -44,11 +46,14 @@ namespace attncert {
 struct DomainRange {
   double lower = 0;
   double upper = 0;
-  double outer_lower = 0;  // the written bounds rounded outward (what a proof must cover)
-  double outer_upper = 0;
   bool integer = false;
   bool log_scale = false;
-  friend bool operator==(const DomainRange&, const DomainRange&) = default;
+  double outer_lower = 0;  // the written bounds rounded outward (what a proof must cover)
+  double outer_upper = 0;
+  /// The text's meaning: the outward bounds follow from the inward ones' text (not compared).
+  friend bool operator==(const DomainRange& a, const DomainRange& b) {
+    return a.lower == b.lower && a.upper == b.upper && a.integer == b.integer && a.log_scale == b.log_scale;
+  }
 };
 
 /// NAME = value.
@@ -91,8 +96,10 @@ struct ArrayBox {
   double upper = 0;
   double outer_lower = 0;
   double outer_upper = 0;
-  std::string shape;  // as written after '^' ("L", "d", "3")
-  friend bool operator==(const ArrayBox&, const ArrayBox&) = default;
+  std::string shape;  // as written after '^' ("L", "d", "3"; a matrix: "L,d")
+  friend bool operator==(const ArrayBox& a, const ArrayBox& b) {
+    return a.lower == b.lower && a.upper == b.upper && a.shape == b.shape;
+  }
 };
 
 struct DomainItem {

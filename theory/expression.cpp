@@ -15,6 +15,7 @@
 #include "theory/ascii.hpp"
 #include "theory/claim.hpp"  // Relation
 #include "theory/decimal_literal.hpp"
+#include "theory/elementary_program.hpp"
 
 namespace attncert {
 
@@ -463,6 +464,78 @@ Ball Expression::evaluate(const Lookup<Ball>& env, long prec) const {
   values.reserve(names_.size());
   for (const auto& name : names_) values.push_back(env(name));
   return evaluate(values, prec);
+}
+
+std::uint32_t Expression::lower(ElementaryProgram& program,
+                               const std::function<std::uint32_t(std::string_view)>& name) const {
+  if (nodes_.empty()) throw std::invalid_argument("Expression::lower: empty expression");
+  // An integer exponent literal (2, or -1 as Negate of a Number) becomes Power: exp(y·log x)
+  // would be undefined for x <= 0 where x^2 is not.
+  auto integer_literal = [&](std::uint32_t node) -> std::optional<int> {
+    bool negative = false;
+    if (nodes_[node].kind == NodeKind::Negate) {
+      negative = true;
+      node = children_[nodes_[node].first_child];
+    }
+    const Node& n = nodes_[node];
+    if (n.kind != NodeKind::Number || n.value != std::floor(n.value) || std::abs(n.value) > 64) {
+      return std::nullopt;
+    }
+    const int k = static_cast<int>(n.value);
+    return negative ? -k : k;
+  };
+  std::vector<std::uint32_t> at(nodes_.size());
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    const std::uint32_t* child = children_.data() + n.first_child;
+    const char* op = operators_.data() + n.first_child;
+    switch (n.kind) {
+      case NodeKind::Number: at[i] = program.constant(decimal_text(n.mantissa, n.exponent10)); break;
+      case NodeKind::Name: at[i] = name(names_[n.slot]); break;
+      case NodeKind::Constant:
+        at[i] = n.constant == ConstantId::Pi ? program.pi()
+                                             : program.unary(ElementaryOp::Exp, program.constant("1"));
+        break;
+      case NodeKind::Negate: at[i] = program.unary(ElementaryOp::Negate, at[child[0]]); break;
+      case NodeKind::Sum:
+      case NodeKind::Product:
+        at[i] = at[child[0]];
+        for (std::uint32_t k = 1; k < n.child_count; ++k) {
+          const ElementaryOp o = op[k] == '+'   ? ElementaryOp::Add
+                                 : op[k] == '-' ? ElementaryOp::Subtract
+                                 : op[k] == '*' ? ElementaryOp::Multiply
+                                                : ElementaryOp::Divide;
+          at[i] = program.binary(o, at[i], at[child[k]]);
+        }
+        break;
+      case NodeKind::Power:
+        if (const auto k = integer_literal(child[1])) {
+          at[i] = program.power(at[child[0]], *k);
+        } else {
+          const std::uint32_t log_x = program.unary(ElementaryOp::Log, at[child[0]]);
+          at[i] = program.unary(ElementaryOp::Exp,
+                                program.binary(ElementaryOp::Multiply, at[child[1]], log_x));
+        }
+        break;
+      case NodeKind::Call:
+        switch (n.function) {
+          case Function::Exp: at[i] = program.unary(ElementaryOp::Exp, at[child[0]]); break;
+          case Function::Log: at[i] = program.unary(ElementaryOp::Log, at[child[0]]); break;
+          case Function::Sqrt: at[i] = program.unary(ElementaryOp::Sqrt, at[child[0]]); break;
+          case Function::Abs: at[i] = program.unary(ElementaryOp::Abs, at[child[0]]); break;
+          case Function::Min:
+          case Function::Max:
+            at[i] = at[child[0]];
+            for (std::uint32_t k = 1; k < n.child_count; ++k) {
+              at[i] = program.binary(n.function == Function::Min ? ElementaryOp::Min : ElementaryOp::Max,
+                                     at[i], at[child[k]]);
+            }
+            break;
+        }
+        break;
+    }
+  }
+  return at.back();
 }
 
 std::string Expression::to_string() const { return nodes_.empty() ? "" : render(nodes_.size() - 1); }

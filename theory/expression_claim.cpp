@@ -45,6 +45,18 @@ SearchSpace space_from_domain(const Domain& domain) {
       a.law = Law::Rademacher;
     } else if (const auto* s = std::get_if<SphereLaw>(&item.spec)) {
       a.law = Law::Sphere, a.a = s->radius;
+    } else if (const auto* b = std::get_if<ArrayBox>(&item.spec)) {
+      // Sampled uniformly; its support is the box (what --prove covers).
+      a.law = Law::Uniform, a.a = b->lower, a.b = b->upper;
+      const std::string expected = shape->rows == std::string("1")
+                                       ? std::string(shape->cols)
+                                       : std::string(shape->rows) + "," + shape->cols;
+      if (b->shape != expected) {
+        throw std::invalid_argument(fmt::format(
+            "domain: {} has shape {}, so its box is written '^{}', not '^{}'", item.name,
+            expected.find(',') != std::string::npos ? "(" + expected + ")" : expected,
+            expected.find(',') != std::string::npos ? "(" + expected + ")" : expected, b->shape));
+      }
     } else {
       continue;
     }

@@ -138,7 +138,9 @@ TEST(DomainErrors, LawParametersAreChecked) {
 }
 
 TEST(DomainErrors, EachNameTakesTheRightKindOfItem) {
-  expect_error("logits in [0, 1]", 8, "'logits' is a vector input: give a distribution");
+  // A vector input may take a box, which needs its length after the box.
+  expect_error("logits in [0, 1]", 17, "'logits' is a vector input: give a distribution");
+  expect_error("logits = 1", 8, "'logits' is a vector input: give a distribution");
   expect_error("logits = 1", 8, "'logits' is a vector input");
   expect_error("T ~ normal(0, 1)", 3, "'T' is a scalar parameter: give a range");
   expect_error("alpha_max in [0, 1]", 1,
