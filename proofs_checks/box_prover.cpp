@@ -1,1 +1,762 @@
-// (being written: issue 10)
+#include "proofs_checks/box_prover.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <random>
+#include <stdexcept>
+
+#include "numerics/arb_handles.hpp"
+#include "numerics/ball.hpp"
+
+namespace attncert {
+
+std::string_view to_string(ProofOutcome o) noexcept {
+  switch (o) {
+    case ProofOutcome::Proved: return "proved";
+    case ProofOutcome::ProvedWithSlack: return "proved_with_slack";
+    case ProofOutcome::Candidate: return "candidate";
+    case ProofOutcome::Undecided: return "undecided";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using arb_handles::ArbHandle;
+using arb_handles::ArbVecHandle;
+using arb_handles::ArfHandle;
+
+// Relative width (to the root box) below which an undecided box is a stall: the enclosures are
+// tight there, so the search is circling a point or set where f touches 0 (an attained bound)
+// or where the program is undefined; more bisection would not end.
+constexpr double kStallRelativeWidth = 0x1p-24;
+// Escalate precision when f(center)'s rounding radius exceeds this fraction of its distance
+// from 0: the mean-value bound then loses to rounding rather than to the box's width.
+constexpr double kRoundingDominated = 0.125;
+
+void require_decimal(arb_t out, const std::string& text, long prec, const char* what) {
+  if (text.empty() || arb_set_str(out, text.c_str(), prec) != 0 || !arb_is_finite(out)) {
+    throw std::invalid_argument(fmt::format("prove_goal: {} '{}' is not a decimal number", what, text));
+  }
+}
+
+// The goal compiled for repeated evaluation: only the instructions lhs and rhs depend on, the
+// variables each depends on (gradients are stored only there), and the constants per
+// precision. All Arb storage is allocated once and reused for every box.
+class Evaluator {
+ public:
+  Evaluator(const ProofGoal& goal, std::string slack)
+      : program_(goal.program),
+        lhs_(goal.lhs),
+        rhs_(goal.rhs),
+        sign_(goal.relation == Relation::LessEqual || goal.relation == Relation::Less ? 1 : -1),
+        slack_text_(std::move(slack)),
+        n_(program_.size()),
+        nv_(program_.variables().size()),
+        val_(static_cast<slong>(n_)),
+        grad_(static_cast<slong>(n_ * std::max<std::size_t>(nv_, 1))),
+        fgrad_(static_cast<slong>(std::max<std::size_t>(nv_, 1))),
+        depends_(n_ * nv_, 0),
+        deps_(n_) {
+    const auto& code = program_.code();
+    std::vector<char> needed(n_, 0);
+    needed[lhs_] = needed[rhs_] = 1;
+    for (std::size_t k = n_; k-- > 0;) {
+      if (!needed[k]) continue;
+      const int ar = arity(code[k].op);
+      if (ar >= 1) needed[code[k].a] = 1;
+      if (ar >= 2) needed[code[k].b] = 1;
+    }
+    for (std::size_t k = 0; k < n_; ++k) {
+      if (!needed[k]) continue;
+      live_.push_back(static_cast<std::uint32_t>(k));
+      const auto& ins = code[k];
+      const int ar = arity(ins.op);
+      if (ins.op == ElementaryOp::Variable) depends_[k * nv_ + ins.variable] = 1;
+      for (std::size_t v = 0; v < nv_; ++v) {
+        if ((ar >= 1 && depends_[ins.a * nv_ + v]) || (ar >= 2 && depends_[ins.b * nv_ + v])) {
+          depends_[k * nv_ + v] = 1;
+        }
+      }
+      for (std::size_t v = 0; v < nv_; ++v) {
+        if (depends_[k * nv_ + v]) deps_[k].push_back(static_cast<std::uint32_t>(v));
+      }
+    }
+  }
+
+  std::size_t variables() const noexcept { return nv_; }
+
+  /// Values of the live instructions over the box [lo, hi] (a point when lo == hi) and f.
+  void values(const double* lo, const double* hi, long prec) { run(lo, hi, prec, false); }
+  /// Values and gradient enclosures over the box, f and ∇f.
+  void gradients(const double* lo, const double* hi, long prec) { run(lo, hi, prec, true); }
+
+  arb_srcptr f() const noexcept { return f_; }
+  arb_srcptr grad_f(std::size_t v) const noexcept { return fgrad_[static_cast<slong>(v)]; }
+  arb_ptr scratch() noexcept { return scratch_; }
+  arb_ptr scratch2() noexcept { return scratch2_; }
+
+  /// f at a point in double (the pre-screen; no guarantee), with a scale for rounding noise.
+  double f_double(std::span<const double> point, double* scale) const {
+    const std::vector<double> v = evaluate_in_double(program_, point);
+    const double s = std::stod(slack_text_);
+    if (scale != nullptr) *scale = std::abs(v[lhs_]) + std::abs(v[rhs_]) + std::abs(s) + 1;
+    return sign_ * (v[lhs_] - v[rhs_]) - s;
+  }
+
+ private:
+  const ArbVecHandle& constants(long prec) {
+    auto it = constants_.find(prec);
+    if (it != constants_.end()) return it->second;
+    ArbVecHandle c(static_cast<slong>(n_ + 1));
+    const auto& code = program_.code();
+    for (std::uint32_t k : live_) {
+      if (code[k].op == ElementaryOp::Constant) {
+        require_decimal(c[k], code[k].constant, prec, "constant");
+      } else if (code[k].op == ElementaryOp::Pi) {
+        arb_const_pi(c[k], prec);
+      }
+    }
+    require_decimal(c[static_cast<slong>(n_)], slack_text_, prec, "slack");
+    return constants_.emplace(prec, std::move(c)).first->second;
+  }
+
+  arb_ptr g(std::size_t k, std::size_t v) noexcept { return grad_[static_cast<slong>(k * nv_ + v)]; }
+  bool dep(std::size_t k, std::size_t v) const noexcept { return depends_[k * nv_ + v] != 0; }
+
+  void run(const double* lo, const double* hi, long prec, bool with_grad) {
+    const auto& consts = constants(prec);
+    const auto& code = program_.code();
+    for (std::uint32_t k : live_) {
+      const ElementaryInstruction& ins = code[k];
+      arb_ptr r = val_[k];
+      arb_srcptr a = val_[ins.a];
+      arb_srcptr b = val_[ins.b];
+      switch (ins.op) {
+        case ElementaryOp::Variable: {
+          const std::size_t i = ins.variable;
+          if (lo[i] == hi[i]) {
+            arb_set_d(r, lo[i]);
+          } else {
+            arf_set_d(t_lo_, lo[i]);
+            arf_set_d(t_hi_, hi[i]);
+            arb_set_interval_arf(r, t_lo_, t_hi_, prec);
+          }
+          if (with_grad) arb_one(g(k, i));
+          break;
+        }
+        case ElementaryOp::Constant:
+        case ElementaryOp::Pi: arb_set(r, consts[k]); break;
+        case ElementaryOp::Negate:
+          arb_neg(r, a);
+          if (with_grad) for (auto v : deps_[k]) arb_neg(g(k, v), g(ins.a, v));
+          break;
+        case ElementaryOp::Add:
+        case ElementaryOp::Subtract: {
+          const bool add = ins.op == ElementaryOp::Add;
+          if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
+          if (with_grad) {
+            for (auto v : deps_[k]) {
+              const bool da = dep(ins.a, v), db = dep(ins.b, v);
+              if (da && db) {
+                if (add) arb_add(g(k, v), g(ins.a, v), g(ins.b, v), prec);
+                else arb_sub(g(k, v), g(ins.a, v), g(ins.b, v), prec);
+              } else if (da) {
+                arb_set(g(k, v), g(ins.a, v));
+              } else if (add) {
+                arb_set(g(k, v), g(ins.b, v));
+              } else {
+                arb_neg(g(k, v), g(ins.b, v));
+              }
+            }
+          }
+          break;
+        }
+        case ElementaryOp::Multiply:
+          arb_mul(r, a, b, prec);
+          if (with_grad) {
+            for (auto v : deps_[k]) {
+              const bool da = dep(ins.a, v), db = dep(ins.b, v);
+              if (da && db) {
+                arb_mul(t_, g(ins.a, v), b, prec);
+                arb_addmul(t_, a, g(ins.b, v), prec);
+                arb_swap(g(k, v), t_);
+              } else if (da) {
+                arb_mul(g(k, v), g(ins.a, v), b, prec);
+              } else {
+                arb_mul(g(k, v), a, g(ins.b, v), prec);
+              }
+            }
+          }
+          break;
+        case ElementaryOp::Divide:
+          arb_div(r, a, b, prec);
+          // d(a/b) = (da − (a/b)·db) / b: at each point a/b lies in r, so this encloses it.
+          if (with_grad) {
+            for (auto v : deps_[k]) {
+              const bool da = dep(ins.a, v), db = dep(ins.b, v);
+              if (da) arb_set(t_, g(ins.a, v)); else arb_zero(t_);
+              if (db) arb_submul(t_, r, g(ins.b, v), prec);
+              arb_div(g(k, v), t_, b, prec);
+            }
+          }
+          break;
+        case ElementaryOp::Power: {
+          const int e = ins.exponent;
+          pow_si(r, a, e, prec);
+          if (with_grad && !deps_[k].empty()) {
+            if (e == 0) {
+              arb_zero(t_);
+            } else {
+              pow_si(t_, a, e - 1, prec);
+              arb_mul_si(t_, t_, e, prec);
+            }
+            for (auto v : deps_[k]) arb_mul(g(k, v), t_, g(ins.a, v), prec);
+          }
+          break;
+        }
+        case ElementaryOp::Exp:
+          arb_exp(r, a, prec);
+          if (with_grad) for (auto v : deps_[k]) arb_mul(g(k, v), r, g(ins.a, v), prec);
+          break;
+        case ElementaryOp::Log:
+          arb_log(r, a, prec);
+          if (with_grad) for (auto v : deps_[k]) arb_div(g(k, v), g(ins.a, v), a, prec);
+          break;
+        case ElementaryOp::Sqrt:
+          arb_sqrt(r, a, prec);
+          if (with_grad && !deps_[k].empty()) {
+            arb_mul_2exp_si(t_, r, 1);
+            for (auto v : deps_[k]) arb_div(g(k, v), g(ins.a, v), t_, prec);
+          }
+          break;
+        case ElementaryOp::Abs:
+          arb_abs(r, a);
+          if (with_grad) {
+            // Clarke gradient: sign(a)·da, with sign in [−1, 1] where a may be 0.
+            const bool pos = arb_is_positive(a), neg = arb_is_negative(a);
+            if (!pos && !neg) {
+              arb_zero(t_);
+              mag_one(arb_radref(t_));
+            }
+            for (auto v : deps_[k]) {
+              if (pos) arb_set(g(k, v), g(ins.a, v));
+              else if (neg) arb_neg(g(k, v), g(ins.a, v));
+              else arb_mul(g(k, v), t_, g(ins.a, v), prec);
+            }
+          }
+          break;
+        case ElementaryOp::Min:
+        case ElementaryOp::Max: {
+          const bool is_max = ins.op == ElementaryOp::Max;
+          if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
+          if (with_grad) {
+            // The operand that certainly wins passes its gradient; otherwise the hull of both
+            // (a Clarke enclosure: at a tie the generalised gradient is their convex hull).
+            const bool a_wins = is_max ? arb_ge(a, b) : arb_le(a, b);
+            const bool b_wins = is_max ? arb_ge(b, a) : arb_le(b, a);
+            for (auto v : deps_[k]) {
+              const bool da = dep(ins.a, v), db = dep(ins.b, v);
+              if (da) arb_set(t_, g(ins.a, v)); else arb_zero(t_);
+              if (db) arb_set(t2_, g(ins.b, v)); else arb_zero(t2_);
+              if (a_wins) arb_swap(g(k, v), t_);
+              else if (b_wins) arb_swap(g(k, v), t2_);
+              else arb_union(g(k, v), t_, t2_, prec);
+            }
+          }
+          break;
+        }
+      }
+    }
+    // f = ±(lhs − rhs) − slack.
+    arb_sub(f_, val_[lhs_], val_[rhs_], prec);
+    if (sign_ < 0) arb_neg(f_, f_);
+    arb_sub(f_, f_, consts[static_cast<slong>(n_)], prec);
+    if (with_grad) {
+      for (std::size_t v = 0; v < nv_; ++v) {
+        const bool dl = dep(lhs_, v), dr = dep(rhs_, v);
+        arb_ptr out = fgrad_[static_cast<slong>(v)];
+        if (dl && dr) arb_sub(out, g(lhs_, v), g(rhs_, v), prec);
+        else if (dl) arb_set(out, g(lhs_, v));
+        else if (dr) arb_neg(out, g(rhs_, v));
+        else arb_zero(out);
+        if (sign_ < 0) arb_neg(out, out);
+      }
+    }
+  }
+
+  static void pow_si(arb_t r, arb_srcptr a, int e, long prec) {
+    if (e >= 0) {
+      arb_pow_ui(r, a, static_cast<ulong>(e), prec);
+    } else {
+      arb_pow_ui(r, a, static_cast<ulong>(-static_cast<long>(e)), prec);
+      arb_inv(r, r, prec);
+    }
+  }
+
+  const ElementaryProgram& program_;
+  std::uint32_t lhs_, rhs_;
+  int sign_;
+  std::string slack_text_;
+  std::size_t n_, nv_;
+  ArbVecHandle val_, grad_, fgrad_;
+  std::vector<char> depends_;                       // n × nv: instruction k depends on variable v
+  std::vector<std::vector<std::uint32_t>> deps_;     // the same, as lists
+  std::vector<std::uint32_t> live_;
+  std::map<long, ArbVecHandle> constants_;          // per precision; entry n is the slack
+  ArbHandle f_, t_, t2_, scratch_, scratch2_;
+  ArfHandle t_lo_, t_hi_;
+};
+
+enum class BoxResult { Proved, Candidate, Budget, Stalled };
+
+// One attempt (one slack): depth-first branch and bound building the tree as it goes.
+class Search {
+ public:
+  Search(const ProofGoal& goal, const std::string& slack, const ProverOptions& options,
+         const ProverProgress& progress, long boxes_before)
+      : ev_(goal, slack),
+        options_(options),
+        progress_(progress),
+        strict_(goal.relation == Relation::Less || goal.relation == Relation::Greater),
+        root_width_(goal.box.dimension()),
+        boxes_before_(boxes_before),
+        rng_(options.seed ^ 0x9e3779b97f4a7c15ULL),
+        start_(std::chrono::steady_clock::now()) {
+    for (std::size_t i = 0; i < root_width_.size(); ++i) {
+      root_width_[i] = goal.box.upper[i] - goal.box.lower[i];
+    }
+  }
+
+  BoxResult run(const ProofBox& box, ProofNode& root) {
+    std::vector<double> lo = box.lower, hi = box.upper;
+    return prove_box(lo, hi, options_.start_precision, root);
+  }
+
+  long boxes() const noexcept { return boxes_; }
+  long max_precision_used() const noexcept { return max_prec_used_; }
+  const std::vector<double>& candidate() const noexcept { return candidate_; }
+  const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  bool certified_ok(arb_srcptr f) const {
+    return strict_ ? arb_is_negative(f) != 0 : arb_is_nonpositive(f) != 0;
+  }
+  bool certified_violation(arb_srcptr f) const {
+    return strict_ ? arb_is_nonnegative(f) != 0 : arb_is_positive(f) != 0;
+  }
+
+  BoxResult prove_box(std::vector<double>& lo, std::vector<double>& hi, long prec, ProofNode& node) {
+    ++boxes_;
+    max_prec_used_ = std::max(max_prec_used_, prec);
+    if (boxes_ > options_.max_boxes) {
+      reason_ = fmt::format("box budget of {} exhausted", options_.max_boxes);
+      return BoxResult::Budget;
+    }
+    if ((boxes_ & 1023) == 0) {
+      if (options_.seconds > 0 && elapsed() > options_.seconds) {
+        reason_ = fmt::format("time budget of {} s exhausted", options_.seconds);
+        return BoxResult::Budget;
+      }
+      if (progress_) progress_(boxes_before_ + boxes_, pending_);
+      // The occasional pre-screen of a hard box: one random point of it, in double.
+      if (screen_random_point(lo, hi)) return BoxResult::Candidate;
+    }
+    const std::size_t nv = lo.size();
+
+    // (a) naive enclosure.
+    ev_.values(lo.data(), hi.data(), prec);
+    if (certified_ok(ev_.f())) {
+      leaf(node, LeafMethod::Naive, prec);
+      return BoxResult::Proved;
+    }
+    if (certified_violation(ev_.f())) {  // every point of the box violates: take its middle
+      candidate_ = midpoint(lo, hi);
+      return BoxResult::Candidate;
+    }
+
+    const bool use_gradient = options_.mean_value || options_.monotonicity;
+    bool gradient_finite = false;
+    bool rounding_dominated = false;
+    std::vector<double> center;
+    if (use_gradient) {
+      ev_.gradients(lo.data(), hi.data(), prec);
+      gradient_finite = true;
+      for (std::size_t v = 0; v < nv; ++v) {
+        if (lo[v] != hi[v] && !arb_is_finite(ev_.grad_f(v))) gradient_finite = false;
+      }
+    }
+
+    // (b) mean-value form around the box's center. Evaluating f(center) below rewrites the
+    // instruction values only; the gradient enclosure of f over the box stays.
+    if (options_.mean_value && gradient_finite) {
+      center = midpoint(lo, hi);
+      ev_.values(center.data(), center.data(), prec);
+      arb_ptr bound = ev_.scratch();
+      arb_ptr term = ev_.scratch2();
+      arb_set(bound, ev_.f());
+      if (certified_violation(bound)) {
+        candidate_ = center;
+        return BoxResult::Candidate;
+      }
+      const double fc_mid = arf_get_d(arb_midref(bound), ARF_RND_NEAR);
+      const double fc_rad = mag_get_d(arb_radref(bound));
+      rounding_dominated = fc_mid < 0 && fc_rad > kRoundingDominated * -fc_mid;
+      for (std::size_t v = 0; v < nv; ++v) {
+        if (lo[v] == hi[v]) continue;
+        // (x_v − c_v) over [lo, hi]: from exact doubles, outward rounded.
+        arf_set_d(t_lo_, lo[v]);
+        arf_set_d(t_hi_, hi[v]);
+        arb_set_interval_arf(term, t_lo_, t_hi_, prec);
+        arf_set_d(t_lo_, center[v]);
+        arb_sub_arf(term, term, t_lo_, prec);
+        arb_addmul(bound, ev_.grad_f(v), term, prec);
+      }
+      if (certified_ok(bound)) {
+        leaf(node, LeafMethod::MeanValue, prec);
+        node.center = std::move(center);
+        return BoxResult::Proved;
+      }
+    }
+
+    // (c) monotonicity: collapse the widest variable whose partial derivative has a sign.
+    if (options_.monotonicity && use_gradient) {
+      long best = -1;
+      bool increasing = true;
+      for (std::size_t v = 0; v < nv; ++v) {
+        if (lo[v] == hi[v]) continue;
+        arb_srcptr gv = ev_.grad_f(v);
+        const bool inc = arb_is_nonnegative(gv) != 0, dec = arb_is_nonpositive(gv) != 0;
+        if (!inc && !dec) continue;
+        if (best < 0 || hi[v] - lo[v] > hi[best] - lo[best]) {
+          best = static_cast<long>(v);
+          increasing = inc;
+        }
+      }
+      if (best >= 0) {
+        leaf(node, LeafMethod::Monotone, prec);
+        node.variable = static_cast<std::uint32_t>(best);
+        node.increasing = increasing;
+        node.face = std::make_unique<ProofNode>();
+        const double saved_lo = lo[best], saved_hi = hi[best];
+        if (increasing) lo[best] = hi[best]; else hi[best] = lo[best];
+        const BoxResult r = prove_box(lo, hi, prec, *node.face);
+        lo[best] = saved_lo;
+        hi[best] = saved_hi;
+        return r;
+      }
+    }
+
+    // Bisection variable: largest width × |∂f/∂x_v| (width alone without a finite gradient).
+    long split = -1;
+    double best_score = -1;
+    for (std::size_t v = 0; v < nv; ++v) {
+      const double w = hi[v] - lo[v];
+      if (!(w > 0)) continue;
+      double score = w;
+      if (use_gradient && gradient_finite) {
+        arb_srcptr gv = ev_.grad_f(v);
+        score = w * (std::abs(arf_get_d(arb_midref(gv), ARF_RND_NEAR)) + mag_get_d(arb_radref(gv)));
+      }
+      if (score > best_score) {
+        best_score = score;
+        split = static_cast<long>(v);
+      }
+    }
+    if (split >= 0 && best_score == 0) {  // a flat gradient says nothing: fall back to width
+      for (std::size_t v = 0; v < nv; ++v) {
+        if (hi[v] - lo[v] > hi[split] - lo[split]) split = static_cast<long>(v);
+      }
+    }
+    const bool point_box = split < 0;
+    double s = 0;
+    bool narrow = point_box;
+    if (!point_box) {
+      s = 0.5 * lo[split] + 0.5 * hi[split];
+      narrow = !(lo[split] < s && s < hi[split]) || max_relative_width(lo, hi) < kStallRelativeWidth;
+    }
+    if (narrow || (rounding_dominated && max_relative_width(lo, hi) < 1e-6)) {
+      if (prec < options_.max_precision && (rounding_dominated || narrow)) {
+        return prove_box(lo, hi, std::min(2 * prec, options_.max_precision), node);
+      }
+      if (narrow) {
+        reason_ = point_box
+                      ? "a point where the enclosure of f does not decide the sign at the precision cap"
+                      : "stalled: boxes shrank to relative width 2^-24 without deciding the sign "
+                        "(an attained bound or an undefined point)";
+        return BoxResult::Stalled;
+      }
+    }
+    node.is_split = true;
+    node.variable = static_cast<std::uint32_t>(split);
+    node.at = s;
+    node.below = std::make_unique<ProofNode>();
+    node.above = std::make_unique<ProofNode>();
+    const double saved_lo = lo[split], saved_hi = hi[split];
+    hi[split] = s;
+    ++pending_;
+    BoxResult r = prove_box(lo, hi, prec, *node.below);
+    --pending_;
+    hi[split] = saved_hi;
+    if (r != BoxResult::Proved) return r;
+    lo[split] = s;
+    r = prove_box(lo, hi, prec, *node.above);
+    lo[split] = saved_lo;
+    return r;
+  }
+
+  static void leaf(ProofNode& node, LeafMethod m, long prec) {
+    node.is_split = false;
+    node.method = m;
+    node.precision = prec;
+  }
+
+  static std::vector<double> midpoint(const std::vector<double>& lo, const std::vector<double>& hi) {
+    std::vector<double> c(lo.size());
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      c[i] = 0.5 * lo[i] + 0.5 * hi[i];
+      c[i] = std::clamp(c[i], lo[i], hi[i]);  // a point of the box, whatever the rounding
+    }
+    return c;
+  }
+
+  double max_relative_width(const std::vector<double>& lo, const std::vector<double>& hi) const {
+    double m = 0;
+    for (std::size_t i = 0; i < lo.size(); ++i) {
+      if (root_width_[i] > 0) m = std::max(m, (hi[i] - lo[i]) / root_width_[i]);
+    }
+    return m;
+  }
+
+  bool screen_random_point(const std::vector<double>& lo, const std::vector<double>& hi) {
+    std::vector<double> p(lo.size());
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      p[i] = std::clamp(lo[i] + (hi[i] - lo[i]) * unit_(rng_), lo[i], hi[i]);
+    }
+    return screen_point(p);
+  }
+
+ public:
+  /// The double pre-screen at one point: true (and the candidate recorded) when it violates
+  /// the goal beyond rounding noise.
+  bool screen_point(const std::vector<double>& p) {
+    double scale = 1;
+    const double f = ev_.f_double(p, &scale);
+    if (std::isnan(f)) return false;
+    // Rounding noise of a few dozen double operations: a touching point (f = 0 exactly) must
+    // not read as a violation of a non-strict goal.
+    const bool violates = strict_ ? f >= 0 : f > 1e-12 * scale;
+    if (violates) candidate_ = p;
+    return violates;
+  }
+
+ private:
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+  Evaluator ev_;
+  const ProverOptions& options_;
+  const ProverProgress& progress_;
+  bool strict_;
+  std::vector<double> root_width_;
+  long boxes_before_;
+  long boxes_ = 0;
+  long pending_ = 0;
+  long max_prec_used_ = 0;
+  std::vector<double> candidate_;
+  std::string reason_;
+  ArfHandle t_lo_, t_hi_;
+  std::mt19937_64 rng_;
+  std::uniform_real_distribution<double> unit_{0.0, 1.0};
+  std::chrono::steady_clock::time_point start_;
+};
+
+void validate(const ProofGoal& goal, const ProverOptions& options) {
+  const std::size_t n = goal.program.size();
+  const std::size_t nv = goal.program.variables().size();
+  if (goal.relation == Relation::Equal) {
+    throw std::invalid_argument("prove_goal: relation '=' cannot be proved over a box");
+  }
+  if (goal.lhs >= n || goal.rhs >= n) {
+    throw std::invalid_argument(fmt::format(
+        "prove_goal: lhs {} or rhs {} is outside the program's {} instructions", goal.lhs, goal.rhs, n));
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto& ins = goal.program.code()[k];
+    const int ar = arity(ins.op);
+    if ((ar >= 1 && ins.a >= k) || (ar >= 2 && ins.b >= k) ||
+        (ins.op == ElementaryOp::Variable && ins.variable >= nv)) {
+      throw std::invalid_argument(fmt::format("prove_goal: instruction {} reads a later or unknown operand", k));
+    }
+  }
+  if (goal.box.lower.size() != nv || goal.box.upper.size() != nv) {
+    throw std::invalid_argument(fmt::format("prove_goal: the box has {} lower and {} upper bounds for {} variables",
+                                            goal.box.lower.size(), goal.box.upper.size(), nv));
+  }
+  for (std::size_t i = 0; i < nv; ++i) {
+    const double lo = goal.box.lower[i], hi = goal.box.upper[i];
+    if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo <= hi)) {
+      throw std::invalid_argument(fmt::format("prove_goal: variable '{}' has range [{}, {}]; need finite lower <= upper",
+                                              goal.program.variables()[i], lo, hi));
+    }
+  }
+  ArbHandle s;
+  require_decimal(s, goal.slack, 64, "slack");
+  if (arb_is_negative(s) || !arb_is_nonnegative(s)) {
+    throw std::invalid_argument(fmt::format("prove_goal: slack '{}' is negative", goal.slack));
+  }
+  if (options.start_precision < 2 || options.max_precision < options.start_precision) {
+    throw std::invalid_argument("prove_goal: need 2 <= start_precision <= max_precision");
+  }
+}
+
+// Corners (all of them up to 2^10, else 1024 random ones), the center and seeded random points.
+bool prescreen(const ProofGoal& goal, Search& search, std::uint64_t seed) {
+  const std::size_t nv = goal.box.dimension();
+  const auto& lo = goal.box.lower;
+  const auto& hi = goal.box.upper;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<double> p(nv);
+  const bool all_corners = nv <= 10;
+  const std::size_t corners = all_corners ? (std::size_t{1} << nv) : 1024;
+  for (std::size_t c = 0; c < corners; ++c) {
+    for (std::size_t i = 0; i < nv; ++i) {
+      const bool up = all_corners ? ((c >> i) & 1) != 0 : (rng() & 1) != 0;
+      p[i] = up ? hi[i] : lo[i];
+    }
+    if (search.screen_point(p)) return true;
+  }
+  for (std::size_t i = 0; i < nv; ++i) p[i] = 0.5 * lo[i] + 0.5 * hi[i];
+  if (search.screen_point(p)) return true;
+  for (int k = 0; k < 256; ++k) {
+    for (std::size_t i = 0; i < nv; ++i) p[i] = std::clamp(lo[i] + (hi[i] - lo[i]) * unit(rng), lo[i], hi[i]);
+    if (search.screen_point(p)) return true;
+  }
+  return false;
+}
+
+double decimal_value(const std::string& s) { return std::stod(s); }
+
+}  // namespace
+
+ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, const ProverProgress& progress) {
+  validate(goal, options);
+  const auto start = std::chrono::steady_clock::now();
+  ProofAttempt out;
+  auto finish = [&](ProofAttempt& a) -> ProofAttempt {
+    a.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::move(a);
+  };
+
+  // The slacks tried: the goal's own, then the ladder's larger ones, in order.
+  std::vector<std::string> slacks = {goal.slack};
+  for (const std::string& s : options.slack_ladder) {
+    ArbHandle check;
+    require_decimal(check, s, 64, "slack ladder entry");
+    if (decimal_value(s) > decimal_value(slacks.back())) slacks.push_back(s);
+  }
+
+  for (std::size_t attempt = 0; attempt < slacks.size(); ++attempt) {
+    Search search(goal, slacks[attempt], options, progress, out.boxes);
+    if (attempt == 0 && prescreen(goal, search, options.seed)) {
+      out.outcome = ProofOutcome::Candidate;
+      out.candidate = search.candidate();
+      return finish(out);
+    }
+    ProofNode root;
+    const BoxResult r = search.run(goal.box, root);
+    out.boxes += search.boxes();
+    out.max_precision_used = std::max(out.max_precision_used, search.max_precision_used());
+    if (r == BoxResult::Proved) {
+      out.outcome = attempt == 0 ? ProofOutcome::Proved : ProofOutcome::ProvedWithSlack;
+      out.slack = slacks[attempt];
+      out.leaves = root.leaf_count();
+      out.tree = std::move(root);
+      out.reason.clear();
+      return finish(out);
+    }
+    if (r == BoxResult::Candidate) {
+      // A violation of goal + slack is one of the goal itself (slacks only grow).
+      out.outcome = ProofOutcome::Candidate;
+      out.candidate = search.candidate();
+      return finish(out);
+    }
+    if (out.reason.empty()) {
+      out.reason = fmt::format("slack {}: {}", slacks[attempt], search.reason());
+    } else {
+      out.reason += fmt::format("; slack {}: {}", slacks[attempt], search.reason());
+    }
+  }
+  out.outcome = ProofOutcome::Undecided;
+  return finish(out);
+}
+
+std::vector<Ball> enclose_over_box(const ElementaryProgram& program, const ProofBox& box, long precision) {
+  const std::size_t nv = program.variables().size();
+  if (box.lower.size() != nv || box.upper.size() != nv) {
+    throw std::invalid_argument(fmt::format("enclose_over_box: the box has {} ranges for {} variables",
+                                            box.lower.size(), nv));
+  }
+  std::vector<Ball> v;
+  v.reserve(program.size());
+  for (std::size_t k = 0; k < program.size(); ++k) {
+    const ElementaryInstruction& ins = program.code()[k];
+    auto operand = [&](std::uint32_t i) -> const Ball& {
+      if (i >= k) throw std::invalid_argument(fmt::format("enclose_over_box: instruction {} reads a later operand", k));
+      return v[i];
+    };
+    switch (ins.op) {
+      case ElementaryOp::Variable:
+        if (ins.variable >= nv) throw std::invalid_argument(fmt::format("enclose_over_box: instruction {} reads an unknown variable", k));
+        v.push_back(Ball::interval(box.lower[ins.variable], box.upper[ins.variable], precision));
+        break;
+      case ElementaryOp::Constant: {
+        Ball c;
+        c.set_precision(precision);
+        ArbHandle tmp;
+        require_decimal(tmp, ins.constant, precision, "constant");
+        arb_set(c.arb(), tmp);
+        v.push_back(std::move(c));
+        break;
+      }
+      case ElementaryOp::Pi: {
+        Ball c;
+        c.set_precision(precision);
+        arb_const_pi(c.arb(), precision);
+        v.push_back(std::move(c));
+        break;
+      }
+      case ElementaryOp::Negate: v.push_back(-operand(ins.a)); break;
+      case ElementaryOp::Add: v.push_back(operand(ins.a) + operand(ins.b)); break;
+      case ElementaryOp::Subtract: v.push_back(operand(ins.a) - operand(ins.b)); break;
+      case ElementaryOp::Multiply: v.push_back(operand(ins.a) * operand(ins.b)); break;
+      case ElementaryOp::Divide: v.push_back(operand(ins.a) / operand(ins.b)); break;
+      case ElementaryOp::Power: {
+        Ball r = pow(operand(ins.a), static_cast<long>(std::abs(ins.exponent)));
+        if (ins.exponent < 0) {
+          Ball one(1.0, precision);
+          r = one / r;
+        }
+        r.set_precision(precision);
+        v.push_back(std::move(r));
+        break;
+      }
+      case ElementaryOp::Exp: v.push_back(exp(operand(ins.a))); break;
+      case ElementaryOp::Log: v.push_back(log(operand(ins.a))); break;
+      case ElementaryOp::Sqrt: v.push_back(sqrt(operand(ins.a))); break;
+      case ElementaryOp::Abs: v.push_back(abs(operand(ins.a))); break;
+      case ElementaryOp::Min: v.push_back(min(operand(ins.a), operand(ins.b))); break;
+      case ElementaryOp::Max: v.push_back(max(operand(ins.a), operand(ins.b))); break;
+    }
+  }
+  return v;
+}
+
+}  // namespace attncert

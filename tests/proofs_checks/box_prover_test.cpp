@@ -1,0 +1,460 @@
+// The box prover on goals whose truth is known by hand: true goals prove, false goals give a
+// Candidate and never Proved, attained bounds are proved only with a slack. Every returned tree
+// is re-checked by a walker local to this test: it re-derives the cover (split points strictly
+// inside, faces at the right end) and re-evaluates every leaf with enclose_over_box and its own
+// forward-mode gradients over Ball — a self-check; the independent check is the MPFI checker's.
+#include "proofs_checks/box_prover.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+#include "numerics/ball.hpp"
+
+namespace attncert {
+namespace {
+
+using Op = ElementaryOp;
+
+ProofGoal make_goal(ElementaryProgram program, std::uint32_t lhs, Relation rel, std::uint32_t rhs,
+                    std::vector<double> lo, std::vector<double> hi, std::string slack = "0") {
+  ProofGoal g;
+  g.name = "test";
+  g.program = std::move(program);
+  g.lhs = lhs;
+  g.rhs = rhs;
+  g.relation = rel;
+  g.box = {std::move(lo), std::move(hi)};
+  g.slack = std::move(slack);
+  return g;
+}
+
+std::vector<std::string> names(int n, const char* stem = "x") {
+  std::vector<std::string> v;
+  for (int i = 1; i <= n; ++i) v.push_back(stem + std::to_string(i));
+  return v;
+}
+
+// log(exp(x1)+…+exp(xn)) <= max(x1,…,xn) + log(n) + margin over [-1,1]^n: true for margin >= 0
+// (lse <= max + log n), attained on the diagonal x1 = … = xn when margin = 0.
+ProofGoal lse_goal(int n, const std::string& margin, double half_width = 1) {
+  ElementaryProgram p(names(n));
+  std::uint32_t sum = 0, mx = 0;
+  for (int i = 0; i < n; ++i) {
+    const std::uint32_t x = p.variable(static_cast<std::uint32_t>(i));
+    const std::uint32_t e = p.unary(Op::Exp, x);
+    sum = i == 0 ? e : p.binary(Op::Add, sum, e);
+    mx = i == 0 ? x : p.binary(Op::Max, mx, x);
+  }
+  const std::uint32_t lhs = p.unary(Op::Log, sum);
+  std::uint32_t rhs = p.binary(Op::Add, mx, p.unary(Op::Log, p.constant(std::to_string(n))));
+  if (margin != "0") rhs = p.binary(Op::Add, rhs, p.constant(margin));
+  return make_goal(std::move(p), lhs, Relation::LessEqual, rhs, std::vector<double>(n, -half_width),
+                   std::vector<double>(n, half_width));
+}
+
+// ---- the test-local walker --------------------------------------------------------------
+
+struct Walker {
+  const ProofGoal& goal;
+  long precision_floor = 53;
+  std::string failure;  // first failing node, empty when the tree checks
+  long leaves = 0;
+
+  int sign() const { return goal.relation == Relation::LessEqual || goal.relation == Relation::Less ? 1 : -1; }
+  bool strict() const { return goal.relation == Relation::Less || goal.relation == Relation::Greater; }
+  bool ok(const Ball& f) const { return strict() ? certainly(f < Ball(0)) : certainly(f <= Ball(0)); }
+
+  Ball slack(long prec) const {
+    ElementaryProgram p(std::vector<std::string>{});
+    p.constant(goal.slack);
+    return enclose_over_box(p, ProofBox{}, prec)[0];
+  }
+  Ball f_of(const std::vector<Ball>& v, const std::vector<Ball>& /*unused*/, long prec) const {
+    const Ball d = v[goal.lhs] - v[goal.rhs];
+    return (sign() > 0 ? d : -d) - slack(prec);
+  }
+
+  // Forward-mode gradient of f over the box: a second implementation of the prover's rules.
+  std::vector<Ball> gradient(const ProofBox& box, long prec) const {
+    const auto& code = goal.program.code();
+    const std::size_t nv = box.dimension();
+    const std::vector<Ball> v = enclose_over_box(goal.program, box, prec);
+    std::vector<std::vector<Ball>> g(code.size(), std::vector<Ball>(nv, Ball(0)));
+    for (std::size_t k = 0; k < code.size(); ++k) {
+      const auto& ins = code[k];
+      for (std::size_t i = 0; i < nv; ++i) {
+        const Ball ga = arity(ins.op) >= 1 ? g[ins.a][i] : Ball(0);
+        const Ball gb = arity(ins.op) >= 2 ? g[ins.b][i] : Ball(0);
+        Ball& out = g[k][i];
+        switch (ins.op) {
+          case Op::Variable: out = Ball(ins.variable == i ? 1 : 0); break;
+          case Op::Constant:
+          case Op::Pi: out = Ball(0); break;
+          case Op::Negate: out = -ga; break;
+          case Op::Add: out = ga + gb; break;
+          case Op::Subtract: out = ga - gb; break;
+          case Op::Multiply: out = ga * v[ins.b] + v[ins.a] * gb; break;
+          case Op::Divide: out = (ga - v[k] * gb) / v[ins.b]; break;  // (a/b)' = (a' − (a/b)·b') / b
+          case Op::Power:
+            out = ins.exponent == 0 ? Ball(0)
+                                    : Ball(static_cast<double>(ins.exponent), prec) *
+                                          (ins.exponent - 1 >= 0 ? pow(v[ins.a], static_cast<long>(ins.exponent - 1))
+                                                                 : Ball(1.0, prec) / pow(v[ins.a], static_cast<long>(1 - ins.exponent))) *
+                                          ga;
+            break;
+          case Op::Exp: out = v[k] * ga; break;
+          case Op::Log: out = ga / v[ins.a]; break;
+          case Op::Sqrt: out = ga / (Ball(2.0, prec) * v[k]); break;
+          case Op::Abs:
+            out = certainly(v[ins.a] > Ball(0))   ? ga
+                  : certainly(v[ins.a] < Ball(0)) ? -ga
+                                                  : Ball::interval(-1, 1, prec) * ga;
+            break;
+          case Op::Min:
+          case Op::Max: {
+            const bool mx = ins.op == Op::Max;
+            const bool a_wins = certainly(mx ? v[ins.a] >= v[ins.b] : v[ins.a] <= v[ins.b]);
+            const bool b_wins = certainly(mx ? v[ins.b] >= v[ins.a] : v[ins.b] <= v[ins.a]);
+            out = a_wins ? ga : b_wins ? gb : hull(ga, gb);
+            break;
+          }
+        }
+      }
+    }
+    std::vector<Ball> gf(nv);
+    for (std::size_t i = 0; i < nv; ++i) {
+      const Ball d = g[goal.lhs][i] - g[goal.rhs][i];
+      gf[i] = sign() > 0 ? d : -d;
+    }
+    return gf;
+  }
+
+  bool fail(const std::string& where, const std::string& why) {
+    if (failure.empty()) failure = where + ": " + why;
+    return false;
+  }
+
+  bool check(const ProofNode& node, ProofBox box, const std::string& where) {
+    const std::size_t nv = box.dimension();
+    if (node.is_split) {
+      const std::size_t v = node.variable;
+      if (v >= nv) return fail(where, "split variable out of range");
+      if (!(box.lower[v] < node.at && node.at < box.upper[v])) return fail(where, "split point not strictly inside");
+      if (!node.below || !node.above) return fail(where, "split without two children");
+      ProofBox below = box, above = box;
+      below.upper[v] = node.at;
+      above.lower[v] = node.at;
+      return check(*node.below, below, where + ".below") && check(*node.above, above, where + ".above");
+    }
+    const long prec = std::max(node.precision, precision_floor);
+    switch (node.method) {
+      case LeafMethod::Naive: {
+        ++leaves;
+        const std::vector<Ball> v = enclose_over_box(goal.program, box, prec);
+        return ok(f_of(v, {}, prec)) ? true : fail(where, "naive enclosure does not decide");
+      }
+      case LeafMethod::MeanValue: {
+        ++leaves;
+        if (node.center.size() != nv) return fail(where, "center of the wrong dimension");
+        for (std::size_t i = 0; i < nv; ++i) {
+          if (!(box.lower[i] <= node.center[i] && node.center[i] <= box.upper[i])) return fail(where, "center outside the box");
+        }
+        const ProofBox point{node.center, node.center};
+        Ball bound = f_of(enclose_over_box(goal.program, point, prec), {}, prec);
+        const std::vector<Ball> g = gradient(box, prec);
+        for (std::size_t i = 0; i < nv; ++i) {
+          bound += g[i] * (Ball::interval(box.lower[i], box.upper[i], prec) - Ball(node.center[i], prec));
+        }
+        return ok(bound) ? true : fail(where, "mean-value bound does not decide");
+      }
+      case LeafMethod::Monotone: {
+        const std::size_t v = node.variable;
+        if (v >= nv || !node.face) return fail(where, "monotone leaf without a face or with a bad variable");
+        const Ball d = gradient(box, prec)[v];
+        if (!(node.increasing ? certainly(d >= Ball(0)) : certainly(d <= Ball(0)))) {
+          return fail(where, "partial derivative has no certain sign");
+        }
+        ProofBox face = box;
+        if (node.increasing) face.lower[v] = face.upper[v]; else face.upper[v] = face.lower[v];
+        return check(*node.face, face, where + ".face");
+      }
+      case LeafMethod::SecondOrder: return fail(where, "second-order leaves are not produced by this prover");
+    }
+    return fail(where, "unknown leaf");
+  }
+};
+
+// Re-checks the tree of a proved attempt against the goal with the slack it claims.
+void expect_tree_checks(const ProofGoal& goal, const ProofAttempt& a) {
+  ASSERT_TRUE(a.tree.has_value());
+  ProofGoal proved = goal;
+  proved.slack = a.slack;
+  Walker w{proved};
+  EXPECT_TRUE(w.check(*a.tree, goal.box, "root")) << w.failure;
+  EXPECT_EQ(a.tree->leaf_count(), a.leaves);
+}
+
+ProverOptions no_ladder() {
+  ProverOptions o;
+  o.slack_ladder.clear();
+  o.max_boxes = 200'000;
+  return o;
+}
+
+// ---- true goals prove --------------------------------------------------------------------
+
+TEST(BoxProver, SquareBoundedByOneOnTheUnitInterval) {
+  ElementaryProgram p({"x"});
+  const auto sq = p.power(p.variable(0u), 2);
+  const auto one = p.constant("1");
+  const ProofGoal goal = make_goal(p, sq, Relation::LessEqual, one, {-1}, {1});
+  const ProofAttempt a = prove_goal(goal, no_ladder());
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+  EXPECT_EQ(a.slack, "0");
+  expect_tree_checks(goal, a);
+}
+
+TEST(BoxProver, LogSumExpBoundForTwoToFourVariables) {
+  for (int n = 2; n <= 4; ++n) {
+    const ProofGoal goal = lse_goal(n, "0.01");
+    const ProofAttempt a = prove_goal(goal, no_ladder());
+    ASSERT_EQ(a.outcome, ProofOutcome::Proved) << "n = " << n << ": " << a.reason;
+    EXPECT_EQ(a.slack, "0");
+    expect_tree_checks(goal, a);
+    std::cout << "lse n = " << n << ": " << a.boxes << " boxes, " << a.leaves << " leaves, " << a.seconds << " s\n";
+  }
+}
+
+// The same goal as a >= statement (rhs − lhs − slack is the f then): the sign convention.
+TEST(BoxProver, GreaterEqualFormProvesToo) {
+  ProofGoal goal = lse_goal(3, "0.01");
+  std::swap(goal.lhs, goal.rhs);
+  goal.relation = Relation::GreaterEqual;
+  const ProofAttempt a = prove_goal(goal, no_ladder());
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+  expect_tree_checks(goal, a);
+}
+
+// x − x²/4 <= 3/4 on [0, 1]: attained at x = 1, increasing (derivative >= 1/2). Naive and
+// mean-value enclosures overestimate on every box touching x = 1, so only the monotone face
+// x = 1 (a point, where f = 0 exactly) decides it.
+TEST(BoxProver, MonotoneOnlyGoalCollapsesToItsFace) {
+  ElementaryProgram p({"x"});
+  const auto x = p.variable(0u);
+  const auto lhs = p.binary(Op::Subtract, x, p.binary(Op::Divide, p.power(x, 2), p.constant("4")));
+  const auto rhs = p.constant("0.75");
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, rhs, {0}, {1});
+  const ProofAttempt a = prove_goal(goal, no_ladder());
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+  ASSERT_FALSE(a.tree->is_split);
+  EXPECT_EQ(a.tree->method, LeafMethod::Monotone);
+  EXPECT_TRUE(a.tree->increasing);
+  expect_tree_checks(goal, a);
+
+  ProverOptions off = no_ladder();
+  off.monotonicity = false;
+  off.max_boxes = 20'000;
+  const ProofAttempt b = prove_goal(goal, off);
+  EXPECT_EQ(b.outcome, ProofOutcome::Undecided) << "without monotonicity the attained end never closes";
+}
+
+// x·(2 − x) − x <= x − x² + 1/100 on [0, 3]: both sides are x − x² (+ 1/100); the
+// dependency problem makes naive enclosures of the difference wide on every box, while the
+// mean-value form sees f ≡ −1/100 with a gradient enclosure of width O(box).
+TEST(BoxProver, MeanValueGoalProvesInFarFewerBoxesThanNaive) {
+  ElementaryProgram p({"x"});
+  const auto x = p.variable(0u);
+  const auto lhs = p.binary(Op::Subtract, p.binary(Op::Multiply, x, p.binary(Op::Subtract, p.constant("2"), x)), x);
+  const auto rhs = p.binary(Op::Add, p.binary(Op::Subtract, x, p.power(x, 2)), p.constant("0.01"));
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, rhs, {0}, {3});
+  ProverOptions mv = no_ladder();
+  mv.monotonicity = false;
+  const ProofAttempt a = prove_goal(goal, mv);
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+  expect_tree_checks(goal, a);
+  ProverOptions naive = mv;
+  naive.mean_value = false;
+  const ProofAttempt b = prove_goal(goal, naive);
+  ASSERT_EQ(b.outcome, ProofOutcome::Proved) << b.reason;
+  expect_tree_checks(goal, b);
+  std::cout << "mean-value " << a.boxes << " boxes, naive " << b.boxes << " boxes\n";
+  EXPECT_LT(a.boxes * 10, b.boxes);
+}
+
+// x − x <= 0: no box of positive width has a naive enclosure <= 0, the mean-value form has
+// f(c) = 0 and gradient exactly 0.
+TEST(BoxProver, IdentityNeedsTheMeanValueForm) {
+  ElementaryProgram p({"x"});
+  const auto x = p.variable(0u);
+  const auto lhs = p.binary(Op::Subtract, x, x);
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, p.constant("0"), {0}, {1});
+  ProverOptions mv = no_ladder();
+  mv.monotonicity = false;
+  const ProofAttempt a = prove_goal(goal, mv);
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+  EXPECT_EQ(a.tree->method, LeafMethod::MeanValue);
+  expect_tree_checks(goal, a);
+  mv.mean_value = false;
+  EXPECT_EQ(prove_goal(goal, mv).outcome, ProofOutcome::Undecided);
+}
+
+// ---- false goals never prove ----------------------------------------------------------------
+
+TEST(BoxProver, FalseGoalGivesACandidateInsideTheBox) {
+  ElementaryProgram p({"x"});
+  const auto lhs = p.unary(Op::Exp, p.variable(0u));
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, p.constant("2"), {0}, {1});
+  const ProofAttempt a = prove_goal(goal);  // with the slack ladder: still never proved
+  ASSERT_EQ(a.outcome, ProofOutcome::Candidate);
+  ASSERT_EQ(a.candidate.size(), 1u);
+  EXPECT_GE(a.candidate[0], 0.0);
+  EXPECT_LE(a.candidate[0], 1.0);
+  EXPECT_GT(std::exp(a.candidate[0]), 2.0);
+  EXPECT_FALSE(a.tree.has_value());
+}
+
+// (x − 0.123456)² >= 1e-12 on [0, 1] is false only for |x − 0.123456| < 1e-6, which random
+// points miss; the search must find it (a certified violation at a box's center), not prove.
+TEST(BoxProver, NarrowViolationIsFoundBySearchNotProved) {
+  ElementaryProgram p({"x"});
+  const auto lhs = p.power(p.binary(Op::Subtract, p.variable(0u), p.constant("0.123456")), 2);
+  const ProofGoal goal = make_goal(p, lhs, Relation::GreaterEqual, p.constant("1e-12"), {0}, {1});
+  const ProofAttempt a = prove_goal(goal);
+  ASSERT_EQ(a.outcome, ProofOutcome::Candidate) << to_string(a.outcome) << " " << a.reason;
+  EXPECT_LT(std::abs(a.candidate[0] - 0.123456), 1e-6);
+}
+
+TEST(BoxProver, StrictGoalTouchedAtACornerIsACandidate) {
+  ElementaryProgram p({"x"});
+  const auto sq = p.power(p.variable(0u), 2);
+  const ProofGoal goal = make_goal(p, sq, Relation::Less, p.constant("1"), {-1}, {1});
+  const ProofAttempt a = prove_goal(goal);
+  EXPECT_EQ(a.outcome, ProofOutcome::Candidate);
+  EXPECT_EQ(std::abs(a.candidate[0]), 1.0);
+}
+
+// Separable quadratics Σ a_i x_i² + b_i x_i over [-1,1]^3 against their exact maximum ± 0.05:
+// the + side must prove, the − side must never prove (a candidate). Randomised; seed printed.
+TEST(BoxProver, RandomSeparableQuadraticsAgainstTheirMaximum) {
+  const std::uint64_t seed = 20261203;
+  std::cout << "seed " << seed << "\n";
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> coef(-1, 1);
+  for (int trial = 0; trial < 12; ++trial) {
+    ElementaryProgram p(names(3));
+    double max_total = 0;
+    std::uint32_t sum = 0;
+    for (std::uint32_t i = 0; i < 3; ++i) {
+      // Coefficients with few bits so that the decimals below are exact.
+      const double a = std::round(coef(rng) * 64) / 64, b = std::round(coef(rng) * 64) / 64;
+      double m = std::max(a + b, a - b);
+      if (a < 0 && std::abs(b / (2 * a)) <= 1) m = std::max(m, -b * b / (4 * a));
+      max_total += m;
+      const auto x = p.variable(i);
+      const auto term = p.binary(Op::Add, p.binary(Op::Multiply, p.constant(exact_decimal(a)), p.power(x, 2)),
+                                 p.binary(Op::Multiply, p.constant(exact_decimal(b)), x));
+      sum = i == 0 ? term : p.binary(Op::Add, sum, term);
+    }
+    for (const double margin : {0.05, -0.05}) {
+      const auto bound = p.constant(exact_decimal(max_total + margin));
+      const ProofGoal goal = make_goal(p, sum, Relation::LessEqual, bound, {-1, -1, -1}, {1, 1, 1});
+      const ProofAttempt a = prove_goal(goal, no_ladder());
+      if (margin > 0) {
+        ASSERT_EQ(a.outcome, ProofOutcome::Proved) << "trial " << trial << ": " << a.reason;
+        expect_tree_checks(goal, a);
+      } else {
+        EXPECT_EQ(a.outcome, ProofOutcome::Candidate) << "trial " << trial;
+      }
+    }
+  }
+}
+
+// ---- attained bounds ----------------------------------------------------------------------
+
+// 2·p1·p2 <= 1/2 with p = softmax(l1, l2): equality on the whole line l1 = l2, so no finite
+// cover proves slack 0; the prover must say "with slack", never plain Proved.
+TEST(BoxProver, AttainedBoundIsProvedOnlyWithSlack) {
+  ElementaryProgram p({"l1", "l2"});
+  const auto e1 = p.unary(Op::Exp, p.variable(0u)), e2 = p.unary(Op::Exp, p.variable(1u));
+  const auto s = p.binary(Op::Add, e1, e2);
+  const auto p1 = p.binary(Op::Divide, e1, s), p2 = p.binary(Op::Divide, e2, s);
+  const auto lhs = p.binary(Op::Multiply, p.constant("2"), p.binary(Op::Multiply, p1, p2));
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, p.constant("0.5"), {-3, -3}, {3, 3});
+  ProverOptions o;
+  o.max_boxes = 100'000;
+  const ProofAttempt a = prove_goal(goal, o);
+  ASSERT_EQ(a.outcome, ProofOutcome::ProvedWithSlack) << to_string(a.outcome) << " " << a.reason;
+  EXPECT_NE(a.slack, "0");
+  expect_tree_checks(goal, a);
+  std::cout << "attained softmax bound: slack " << a.slack << ", " << a.boxes << " boxes\n";
+}
+
+TEST(BoxProver, LogSumExpWithoutMarginIsAttainedOnTheDiagonal) {
+  const ProofGoal goal = lse_goal(2, "0");
+  ProverOptions o;
+  o.max_boxes = 100'000;
+  const ProofAttempt a = prove_goal(goal, o);
+  ASSERT_EQ(a.outcome, ProofOutcome::ProvedWithSlack) << to_string(a.outcome) << " " << a.reason;
+  expect_tree_checks(goal, a);
+  ProverOptions none = o;
+  none.slack_ladder.clear();
+  EXPECT_EQ(prove_goal(goal, none).outcome, ProofOutcome::Undecided);
+}
+
+// ---- the walker itself can fail ---------------------------------------------------------------
+
+TEST(BoxProver, WalkerRejectsTamperedTrees) {
+  const ProofGoal goal = lse_goal(2, "0.01");
+  const ProofAttempt a = prove_goal(goal, no_ladder());
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved);
+  ASSERT_TRUE(a.tree->is_split);
+  {  // a split point moved outside its range
+    ProofNode t = a.tree->clone();
+    t.at = goal.box.upper[t.variable] + 1;
+    Walker w{goal};
+    EXPECT_FALSE(w.check(t, goal.box, "root"));
+  }
+  {  // a subtree replaced by a naive leaf that cannot decide the whole box
+    ProofNode t = a.tree->clone();
+    t.is_split = false;
+    t.method = LeafMethod::Naive;
+    Walker w{goal};
+    EXPECT_FALSE(w.check(t, goal.box, "root"));
+  }
+  {  // the bound edited: margin 0.01 -> 0 is attained, the tree no longer proves it
+    const ProofGoal tighter = lse_goal(2, "0");
+    Walker w{tighter};
+    EXPECT_FALSE(w.check(*a.tree, goal.box, "root"));
+  }
+}
+
+// ---- invalid goals ----------------------------------------------------------------------------
+
+TEST(BoxProver, InvalidGoalsThrow) {
+  ElementaryProgram p({"x"});
+  const auto x = p.variable(0u);
+  const auto one = p.constant("1");
+  const ProofGoal good = make_goal(p, x, Relation::LessEqual, one, {0}, {1});
+  auto with = [&](auto edit) {
+    ProofGoal g = good;
+    edit(g);
+    return g;
+  };
+  EXPECT_THROW(prove_goal(with([](ProofGoal& g) { g.relation = Relation::Equal; })), std::invalid_argument);
+  EXPECT_THROW(prove_goal(with([](ProofGoal& g) { g.box.upper[0] = NAN; })), std::invalid_argument);
+  EXPECT_THROW(prove_goal(with([](ProofGoal& g) { g.box.upper[0] = INFINITY; })), std::invalid_argument);
+  EXPECT_THROW(prove_goal(with([](ProofGoal& g) { g.box.lower[0] = 2; })), std::invalid_argument);  // empty
+  EXPECT_THROW(prove_goal(with([](ProofGoal& g) { g.box = {{0, 0}, {1, 1}}; })), std::invalid_argument);
+  EXPECT_THROW(prove_goal(with([](ProofGoal& g) { g.rhs = 7; })), std::invalid_argument);
+  EXPECT_THROW(prove_goal(with([](ProofGoal& g) { g.slack = "-0.1"; })), std::invalid_argument);
+  EXPECT_THROW(prove_goal(with([](ProofGoal& g) { g.slack = "tiny"; })), std::invalid_argument);
+  EXPECT_EQ(prove_goal(good).outcome, ProofOutcome::Proved);
+}
+
+}  // namespace
+}  // namespace attncert
