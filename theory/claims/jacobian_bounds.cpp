@@ -44,14 +44,17 @@ class JacobianSoftmax : public InequalityClaim<JacobianSoftmax> {
  public:
   using InequalityClaim::InequalityClaim;
   std::string degenerate_reason(const Instance& x) const override { return point_mass_reason(x); }
-  // The statement itself for L = 2 and 3, where ‖J‖₂ has a closed form
-  // (theory/elementary_forms.cpp). At L = 4 the nonzero eigenvalues of diag α − ααᵀ are the
-  // roots of a cubic, which has no form in + − × ÷ exp log sqrt. Attained at L = 2 on every tie
-  // l₁ = l₂ (α = (½, ½)), so the prover needs its attained-bound handling or a slack.
+  // The statement for L = 2 and 3, where ‖J‖₂ has a closed form (theory/elementary_forms.cpp).
+  // At L = 4 the nonzero eigenvalues of diag α − ααᵀ are the roots of a cubic, which has no
+  // form in + − × ÷ exp log sqrt. T·‖J(l, T)‖ = ‖J(l/T, 1)‖, and J does not change when every
+  // logit moves by the same amount, so T = 1 and a box of half-width 20 cover every T and every
+  // logit vector of range <= 40·T. Attained at L = 2 on every tie l₁ = l₂ (α = (½, ½)), so the
+  // prover needs its attained-bound handling or a slack.
   std::vector<ProofPlan> proof_plans() const override {
-    return {{"norm", "jacobian_norm <= 0.5/T", "L in [2, 3], T in [0.05, 5], logits in [-20, 20]^L",
-             "the claim's statement itself, for L in {2, 3} unmasked logits in [-20, 20] and T in "
-             "[0.05, 5] (L >= 4: no closed form for the spectral norm)"}};
+    return {{"norm", "jacobian_norm <= 0.5/T", "L in [2, 3], T = 1, logits in [-20, 20]^L",
+             "T*||J(l, T)|| = ||J(l/T, 1)|| and J is unchanged by a common shift of the logits: "
+             "proves the claim for L in {2, 3}, every T > 0 and all unmasked logits with "
+             "(max_j l_j - min_j l_j)/T <= 40 (L >= 4: no closed form for the spectral norm)"}};
   }
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
