@@ -276,9 +276,27 @@ class Evaluator {
         if (!b.v.certainly_positive() && !b.v.certainly_negative()) {
           throw LeafFailure{fmt::format("{} divides by {}, which contains 0", name(), b.v.text())};
         }
-        // a / b = a · (1/b): (1/b)' = −1/b², (1/b)'' = 2/b³.
+        // a / b = a · (1/b): (1/b)' = −1/b², (1/b)'' = 2/b³ — the Hessian's rule.
+        const Jet& a = operand(ins.a);
         const Jet reciprocal = chain(b, power_value(b.v, -1), scaled_power(b.v, -1, -2), scaled_power(b.v, 2, -3));
-        return multiply(operand(ins.a), reciprocal);
+        Jet r = multiply(a, reciprocal);
+        // The value and gradient by the quotient rule as well, d(a/b) = (da − (a/b)·db)/b (at each
+        // point a/b lies in the quotient's enclosure): with one occurrence of b fewer it is
+        // usually tighter; both enclose the truth, so their intersection does.
+        Interval q(prec_), t(prec_);
+        mpfi_div(q.get(), a.v.get(), b.v.get());
+        for (std::size_t i = 0; i < r.g.size(); ++i) {
+          mpfi_mul(t.get(), q.get(), b.g[i].get());
+          mpfi_sub(t.get(), a.g[i].get(), t.get());
+          mpfi_div(t.get(), t.get(), b.v.get());
+          mpfi_intersect(r.g[i].get(), r.g[i].get(), t.get());
+        }
+        mpfi_intersect(r.v.get(), r.v.get(), q.get());
+        for (const Interval& x : r.g) {
+          if (mpfi_is_empty(x.get())) throw LeafFailure{fmt::format("{}: empty gradient intersection (a checker bug)", name())};
+        }
+        if (mpfi_is_empty(r.v.get())) throw LeafFailure{fmt::format("{}: empty value intersection (a checker bug)", name())};
+        return r;
       }
       case ElementaryOp::Power: {
         const Jet& a = operand(ins.a);
