@@ -74,3 +74,20 @@ expect_rejected("${WORK}/other_format.json" "format: expected 'attncert-proof'")
 string(JSON other SET "${text}" claim "\"X.nope\"")
 file(WRITE "${WORK}/unknown_claim.json" "${other}")
 expect_rejected("${WORK}/unknown_claim.json" "unknown claim id 'X.nope'")
+
+# A catalog claim: C.taylor2's plan (the Taylor-2 remainder over logits in [-10, 10]) is attained
+# at 0, so the prover proves it only with a slack, and check-proof says so.
+set(catalog "${WORK}/taylor2.json")
+execute_process(COMMAND "${WRITER}" C.taylor2 "${catalog}" RESULT_VARIABLE code ERROR_VARIABLE err)
+if(NOT code STREQUAL "0")
+  message(FATAL_ERROR "the prover did not prove C.taylor2's plan: ${err}")
+endif()
+run(0 check-proof "${catalog}" --claim C.taylor2)
+if(NOT last_out MATCHES "^valid( with slack)?: claim C\\.taylor2, [0-9]+ goals?, [0-9]+ leaves re-checked with MPFI")
+  message(FATAL_ERROR "unexpected summary for C.taylor2:\n${last_out}")
+endif()
+# The same file presented as another claim's proof: its goals are not that claim's.
+file(READ "${catalog}" text)
+string(JSON other SET "${text}" claim "\"C.jacobian-softmax\"")
+file(WRITE "${WORK}/taylor2_as_jacobian.json" "${other}")
+expect_rejected("${WORK}/taylor2_as_jacobian.json" "INVALID: not a proof of claim 'C\\.jacobian-softmax'")
