@@ -634,17 +634,18 @@ class Search {
       s = split_point(lo[split], hi[split], static_cast<std::size_t>(split));
       narrow = !(lo[split] < s && s < hi[split]) || max_relative_width(lo, hi) < kStallRelativeWidth;
     }
-    if (narrow || (rounding_dominated && max_relative_width(lo, hi) < 1e-6)) {
-      if (prec < options_.max_precision && (rounding_dominated || narrow)) {
-        return prove_box(lo, hi, std::min(2 * prec, options_.max_precision), node);
-      }
-      if (narrow) {
-        reason_ = point_box
-                      ? "a point where the enclosure of f does not decide the sign at the precision cap"
-                      : "stalled: boxes shrank to relative width 2^-24 without deciding the sign "
-                        "(an attained bound or an undefined point)";
-        return BoxResult::Stalled;
-      }
+    // Precision escalation, for this box and its descendants: when f(center) is dominated by
+    // rounding no split helps at this precision, and a box too narrow to split may still be
+    // decided with more bits.
+    if ((rounding_dominated || narrow) && prec < options_.max_precision) {
+      return prove_box(lo, hi, std::min(2 * prec, options_.max_precision), node);
+    }
+    if (narrow) {
+      reason_ = point_box
+                    ? "a point where the enclosure of f does not decide the sign at the precision cap"
+                    : "stalled: boxes shrank to relative width 2^-24 without deciding the sign "
+                      "(an attained bound or an undefined point)";
+      return BoxResult::Stalled;
     }
     node.is_split = true;
     node.variable = static_cast<std::uint32_t>(split);

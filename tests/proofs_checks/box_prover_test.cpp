@@ -246,8 +246,10 @@ TEST(BoxProver, SquareBoundedByOneOnTheUnitInterval) {
 TEST(BoxProver, LogSumExpBoundForTwoToFourVariables) {
   for (int n = 2; n <= 4; ++n) {
     const ProofGoal goal = lse_goal(n, "0.01");
-    const ProofAttempt a = prove_goal(goal, no_ladder());
+    long progress_calls = 0;
+    const ProofAttempt a = prove_goal(goal, no_ladder(), [&](long, long) { ++progress_calls; });
     ASSERT_EQ(a.outcome, ProofOutcome::Proved) << "n = " << n << ": " << a.reason;
+    EXPECT_EQ(progress_calls, a.boxes / 1024) << "progress every 1024 boxes";
     EXPECT_EQ(a.slack, "0");
     expect_tree_checks(goal, a);
     std::cout << "lse n = " << n << ": " << a.boxes << " boxes, " << a.leaves << " leaves, " << a.seconds << " s\n";
@@ -325,6 +327,24 @@ TEST(BoxProver, IdentityNeedsTheMeanValueForm) {
   expect_tree_checks(goal, a);
   mv.mean_value = false;
   EXPECT_EQ(prove_goal(goal, mv).outcome, ProofOutcome::Undecided);
+}
+
+// (1 + x·10^-20) − 1 <= 10^-19 on [0, 1]: f = x·10^-20 − 10^-19 <= −9·10^-20, but at 53 bits
+// 1 + x·10^-20 already carries a rounding radius ~10^-16, so no split decides it; only more
+// precision does.
+TEST(BoxProver, RoundingDominatedGoalEscalatesPrecision) {
+  ElementaryProgram p({"x"});
+  const auto one = p.constant("1");
+  const auto lhs = p.binary(Op::Subtract, p.binary(Op::Add, one, p.binary(Op::Multiply, p.variable(0u), p.constant("1e-20"))), one);
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, p.constant("1e-19"), {0}, {1});
+  const ProofAttempt a = prove_goal(goal, no_ladder());
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+  EXPECT_GT(a.max_precision_used, 53);
+  EXPECT_LT(a.boxes, 100);
+  expect_tree_checks(goal, a);
+  ProverOptions capped = no_ladder();
+  capped.max_precision = 53;
+  EXPECT_EQ(prove_goal(goal, capped).outcome, ProofOutcome::Undecided);
 }
 
 // ---- false goals never prove ----------------------------------------------------------------
@@ -408,9 +428,9 @@ TEST(BoxProver, AttainedBoundIsProvedOnlyWithSlack) {
   const auto s = p.binary(Op::Add, e1, e2);
   const auto p1 = p.binary(Op::Divide, e1, s), p2 = p.binary(Op::Divide, e2, s);
   const auto lhs = p.binary(Op::Multiply, p.constant("2"), p.binary(Op::Multiply, p1, p2));
-  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, p.constant("0.5"), {-3, -3}, {3, 3});
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, p.constant("0.5"), {-2, -2}, {2, 2});
   ProverOptions o;
-  o.max_boxes = 100'000;
+  o.max_boxes = 30'000;  // per slack: 1e-9 and 1e-6 exhaust it along the tie line, 1e-3 proves
   const ProofAttempt a = prove_goal(goal, o);
   ASSERT_EQ(a.outcome, ProofOutcome::ProvedWithSlack) << to_string(a.outcome) << " " << a.reason;
   EXPECT_NE(a.slack, "0");
@@ -421,7 +441,7 @@ TEST(BoxProver, AttainedBoundIsProvedOnlyWithSlack) {
 TEST(BoxProver, LogSumExpWithoutMarginIsAttainedOnTheDiagonal) {
   const ProofGoal goal = lse_goal(2, "0");
   ProverOptions o;
-  o.max_boxes = 100'000;
+  o.max_boxes = 30'000;
   const ProofAttempt a = prove_goal(goal, o);
   ASSERT_EQ(a.outcome, ProofOutcome::ProvedWithSlack) << to_string(a.outcome) << " " << a.reason;
   expect_tree_checks(goal, a);
