@@ -1,3 +1,10 @@
+// The prover (box_prover.hpp). Depth-first: each box is decided or split before its sibling is
+// looked at, so memory is the tree plus one path, and a search circling an attained bound
+// reaches the stall width (kStallRelativeWidth) after a few dozen boxes instead of after the
+// whole budget.
+//
+// Not implemented: SecondOrder leaves (ProverOptions::second_order is accepted and ignored);
+// an attained bound goes straight to the slack ladder.
 #include "proofs_checks/box_prover.hpp"
 
 #include <fmt/format.h>
@@ -212,6 +219,7 @@ class Evaluator {
         rhs_(rhs),
         sign_(sign),
         slack_text_(std::move(slack)),
+        slack_double_(std::strtod(slack_text_.c_str(), nullptr)),
         n_(program_.size()),
         nv_(program_.variables().size()),
         val_(static_cast<slong>(n_)),
@@ -258,12 +266,10 @@ class Evaluator {
   arb_ptr scratch() noexcept { return scratch_; }
   arb_ptr scratch2() noexcept { return scratch2_; }
 
-  /// f at a point in double (the pre-screen; no guarantee), with a scale for rounding noise.
-  double f_double(std::span<const double> point, double* scale) const {
+  /// f at a point in double (the pre-screen; no guarantee).
+  double f_double(std::span<const double> point) const {
     const std::vector<double> v = evaluate_in_double(program_, point);
-    const double s = std::stod(slack_text_);
-    if (scale != nullptr) *scale = std::abs(v[lhs_]) + std::abs(v[rhs_]) + std::abs(s) + 1;
-    return sign_ * (v[lhs_] - v[rhs_]) - s;
+    return sign_ * (v[lhs_] - v[rhs_]) - slack_double_;
   }
 
  private:
@@ -456,6 +462,7 @@ class Evaluator {
   std::uint32_t lhs_, rhs_;
   int sign_;
   std::string slack_text_;
+  double slack_double_;  // the pre-screen's (a double; the certified paths read the decimal)
   std::size_t n_, nv_;
   ArbVecHandle val_, grad_, fgrad_;
   std::vector<char> depends_;                       // n × nv: instruction k depends on variable v
@@ -730,17 +737,21 @@ class Search {
   }
 
  public:
-  /// The double pre-screen at one point: true (and the candidate recorded) when it violates
-  /// the goal beyond rounding noise.
+  /// The pre-screen at one point: the double evaluation flags it, Ball evaluation at the point
+  /// (precision raised up to the cap) must then certify the violation — so a touching point,
+  /// where the double f is rounding noise around 0, is not a candidate, and a violation far
+  /// below any fixed tolerance still is.
   bool screen_point(const std::vector<double>& p) {
-    double scale = 1;
-    const double f = ev_.f_double(p, &scale);
-    if (std::isnan(f)) return false;
-    // Rounding noise of a few dozen double operations: a touching point (f = 0 exactly) must
-    // not read as a violation of a non-strict goal.
-    const bool violates = strict_ ? f >= 0 : f > 1e-12 * scale;
-    if (violates) candidate_ = p;
-    return violates;
+    const double f = ev_.f_double(p);
+    if (std::isnan(f) || !(strict_ ? f >= 0 : f > 0)) return false;
+    for (long prec = options_.start_precision;; prec = std::min(2 * prec, options_.max_precision)) {
+      ev_.values(p.data(), p.data(), prec);
+      if (certified_violation(ev_.f())) {
+        candidate_ = p;
+        return true;
+      }
+      if (certified_ok(ev_.f()) || prec >= options_.max_precision) return false;
+    }
   }
 
  private:

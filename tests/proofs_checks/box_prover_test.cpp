@@ -373,6 +373,17 @@ TEST(BoxProver, NarrowViolationIsFoundBySearchNotProved) {
   EXPECT_LT(std::abs(a.candidate[0] - 0.123456), 1e-6);
 }
 
+// x <= 1 − 10^-13 on [0, 1] is false by 10^-13 at x = 1, far below the search's stall width:
+// the pre-screen's corner must catch it (certified at the point), so that the slack ladder
+// never "proves" it with slack 10^-9.
+TEST(BoxProver, TinyViolationIsACandidateNotProvedWithSlack) {
+  ElementaryProgram p({"x"});
+  const ProofGoal goal = make_goal(p, p.variable(0u), Relation::LessEqual, p.constant("0.9999999999999"), {0}, {1});
+  const ProofAttempt a = prove_goal(goal);
+  ASSERT_EQ(a.outcome, ProofOutcome::Candidate) << to_string(a.outcome) << " slack " << a.slack;
+  EXPECT_EQ(a.candidate[0], 1.0);
+}
+
 TEST(BoxProver, StrictGoalTouchedAtACornerIsACandidate) {
   ElementaryProgram p({"x"});
   const auto sq = p.power(p.variable(0u), 2);
