@@ -259,6 +259,8 @@ class Evaluator {
   void values(const double* lo, const double* hi, long prec) { run(lo, hi, prec, false); }
   /// Values and gradient enclosures over the box, f and ∇f.
   void gradients(const double* lo, const double* hi, long prec) { run(lo, hi, prec, true); }
+  /// The gradient enclosures over the box whose values() were the last evaluation.
+  void gradients_after_values(const double* lo, const double* hi, long prec) { run(lo, hi, prec, true, false); }
 
   arb_srcptr f() const noexcept { return f_; }
   arb_srcptr value(std::size_t k) const noexcept { return val_[static_cast<slong>(k)]; }
@@ -292,7 +294,9 @@ class Evaluator {
   arb_ptr g(std::size_t k, std::size_t v) noexcept { return grad_[static_cast<slong>(k * nv_ + v)]; }
   bool dep(std::size_t k, std::size_t v) const noexcept { return depends_[k * nv_ + v] != 0; }
 
-  void run(const double* lo, const double* hi, long prec, bool with_grad) {
+  // `fresh`: compute the values too (false: they are already those of this box and precision,
+  // from values(), and only the gradients are added).
+  void run(const double* lo, const double* hi, long prec, bool with_grad, bool fresh = true) {
     const auto& consts = constants(prec);
     const auto& code = program_.code();
     for (std::uint32_t k : live_) {
@@ -303,7 +307,8 @@ class Evaluator {
       switch (ins.op) {
         case ElementaryOp::Variable: {
           const std::size_t i = ins.variable;
-          if (lo[i] == hi[i]) {
+          if (!fresh) {
+          } else if (lo[i] == hi[i]) {
             arb_set_d(r, lo[i]);
           } else {
             arf_set_d(t_lo_, lo[i]);
@@ -314,15 +319,17 @@ class Evaluator {
           break;
         }
         case ElementaryOp::Constant:
-        case ElementaryOp::Pi: arb_set(r, consts[k]); break;
+        case ElementaryOp::Pi:
+          if (fresh) arb_set(r, consts[k]);
+          break;
         case ElementaryOp::Negate:
-          arb_neg(r, a);
+          if (fresh) arb_neg(r, a);
           if (with_grad) for (auto v : deps_[k]) arb_neg(g(k, v), g(ins.a, v));
           break;
         case ElementaryOp::Add:
         case ElementaryOp::Subtract: {
           const bool add = ins.op == ElementaryOp::Add;
-          if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
+          if (fresh) if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
           if (with_grad) {
             for (auto v : deps_[k]) {
               const bool da = dep(ins.a, v), db = dep(ins.b, v);
@@ -341,7 +348,7 @@ class Evaluator {
           break;
         }
         case ElementaryOp::Multiply:
-          imul(r, a, b, prec);
+          if (fresh) imul(r, a, b, prec);
           if (with_grad) {
             for (auto v : deps_[k]) {
               const bool da = dep(ins.a, v), db = dep(ins.b, v);
@@ -358,7 +365,7 @@ class Evaluator {
           }
           break;
         case ElementaryOp::Divide:
-          idiv(r, a, b, prec);
+          if (fresh) idiv(r, a, b, prec);
           // d(a/b) = (da − (a/b)·db) / b: at each point a/b lies in r, so this encloses it.
           if (with_grad) {
             for (auto v : deps_[k]) {
@@ -374,7 +381,7 @@ class Evaluator {
           break;
         case ElementaryOp::Power: {
           const int e = ins.exponent;
-          ipow_si(r, a, e, prec);
+          if (fresh) ipow_si(r, a, e, prec);
           if (with_grad && !deps_[k].empty()) {
             if (e == 0) {
               arb_zero(t_);
@@ -387,22 +394,22 @@ class Evaluator {
           break;
         }
         case ElementaryOp::Exp:
-          iexp(r, a, prec);
+          if (fresh) iexp(r, a, prec);
           if (with_grad) for (auto v : deps_[k]) imul(g(k, v), r, g(ins.a, v), prec);
           break;
         case ElementaryOp::Log:
-          ilog(r, a, prec);
+          if (fresh) ilog(r, a, prec);
           if (with_grad) for (auto v : deps_[k]) idiv(g(k, v), g(ins.a, v), a, prec);
           break;
         case ElementaryOp::Sqrt:
-          isqrt(r, a, prec);
+          if (fresh) isqrt(r, a, prec);
           if (with_grad && !deps_[k].empty()) {
             arb_mul_2exp_si(t_, r, 1);
             for (auto v : deps_[k]) idiv(g(k, v), g(ins.a, v), t_, prec);
           }
           break;
         case ElementaryOp::Abs:
-          arb_abs(r, a);
+          if (fresh) arb_abs(r, a);
           if (with_grad) {
             // Clarke gradient: sign(a)·da, with sign in [−1, 1] where a may be 0.
             const bool pos = arb_is_positive(a), neg = arb_is_negative(a);
@@ -420,7 +427,7 @@ class Evaluator {
         case ElementaryOp::Min:
         case ElementaryOp::Max: {
           const bool is_max = ins.op == ElementaryOp::Max;
-          if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
+          if (fresh) if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
           if (with_grad) {
             // The operand that certainly wins passes its gradient; otherwise the hull of both
             // (a Clarke enclosure: at a tie the generalised gradient is their convex hull).
@@ -545,7 +552,7 @@ class Search {
     bool rounding_dominated = false;
     std::vector<double> center;
     if (use_gradient) {
-      ev_.gradients(lo.data(), hi.data(), prec);
+      ev_.gradients_after_values(lo.data(), hi.data(), prec);
       gradient_finite = true;
       for (std::size_t v = 0; v < nv; ++v) {
         if (lo[v] != hi[v] && !arb_is_finite(ev_.grad_f(v))) gradient_finite = false;
