@@ -29,7 +29,7 @@ using namespace attncert;
 
 ProofGoal lse_goal(int n) {
   std::vector<std::string> names;
-  for (int i = 1; i <= n; ++i) names.push_back("x" + std::to_string(i));
+  for (int i = 1; i <= n; ++i) names.push_back(fmt::format("x{}", i));
   ElementaryProgram p(names);
   std::uint32_t sum = 0, mx = 0;
   for (int i = 0; i < n; ++i) {

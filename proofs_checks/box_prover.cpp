@@ -329,7 +329,9 @@ class Evaluator {
         case ElementaryOp::Add:
         case ElementaryOp::Subtract: {
           const bool add = ins.op == ElementaryOp::Add;
-          if (fresh) if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
+          if (fresh) {
+            if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
+          }
           if (with_grad) {
             for (auto v : deps_[k]) {
               const bool da = dep(ins.a, v), db = dep(ins.b, v);
@@ -427,7 +429,9 @@ class Evaluator {
         case ElementaryOp::Min:
         case ElementaryOp::Max: {
           const bool is_max = ins.op == ElementaryOp::Max;
-          if (fresh) if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
+          if (fresh) {
+            if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
+          }
           if (with_grad) {
             // The operand that certainly wins passes its gradient; otherwise the hull of both
             // (a Clarke enclosure: at a tie the generalised gradient is their convex hull).

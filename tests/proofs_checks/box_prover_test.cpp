@@ -35,7 +35,7 @@ ProofGoal make_goal(ElementaryProgram program, std::uint32_t lhs, Relation rel, 
 
 std::vector<std::string> names(int n, const char* stem = "x") {
   std::vector<std::string> v;
-  for (int i = 1; i <= n; ++i) v.push_back(stem + std::to_string(i));
+  for (int i = 1; i <= n; ++i) v.push_back(std::string(stem).append(std::to_string(i)));
   return v;
 }
 
@@ -84,6 +84,7 @@ Ball tight_div(const Ball& a, const Ball& b) {
 }
 
 struct Walker {
+  explicit Walker(const ProofGoal& g) : goal(g) {}
   const ProofGoal& goal;
   long precision_floor = 53;
   std::string failure;  // first failing node, empty when the tree checks
@@ -218,7 +219,7 @@ void expect_tree_checks(const ProofGoal& goal, const ProofAttempt& a) {
   ASSERT_TRUE(a.tree.has_value());
   ProofGoal proved = goal;
   proved.slack = a.slack;
-  Walker w{proved};
+  Walker w(proved);
   EXPECT_TRUE(w.check(*a.tree, goal.box, "root")) << w.failure;
   EXPECT_EQ(a.tree->leaf_count(), a.leaves);
 }
@@ -471,19 +472,19 @@ TEST(BoxProver, WalkerRejectsTamperedTrees) {
   {  // a split point moved outside its range
     ProofNode t = a.tree->clone();
     t.at = goal.box.upper[t.variable] + 1;
-    Walker w{goal};
+    Walker w(goal);
     EXPECT_FALSE(w.check(t, goal.box, "root"));
   }
   {  // a subtree replaced by a naive leaf that cannot decide the whole box
     ProofNode t = a.tree->clone();
     t.is_split = false;
     t.method = LeafMethod::Naive;
-    Walker w{goal};
+    Walker w(goal);
     EXPECT_FALSE(w.check(t, goal.box, "root"));
   }
   {  // the bound edited: margin 0.01 -> 0 is attained, the tree no longer proves it
     const ProofGoal tighter = lse_goal(2, "0");
-    Walker w{tighter};
+    Walker w(tighter);
     EXPECT_FALSE(w.check(*a.tree, goal.box, "root"));
   }
 }
