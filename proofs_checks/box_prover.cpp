@@ -1,3 +1,10 @@
+// The prover (box_prover.hpp). Depth-first: each box is decided or split before its sibling is
+// looked at, so memory is the tree plus one path, and a search circling an attained bound
+// reaches the stall width (kStallRelativeWidth) after a few dozen boxes instead of after the
+// whole budget.
+//
+// Not implemented: SecondOrder leaves (ProverOptions::second_order is accepted and ignored);
+// an attained bound goes straight to the slack ladder.
 #include "proofs_checks/box_prover.hpp"
 
 #include <fmt/format.h>
@@ -212,6 +219,7 @@ class Evaluator {
         rhs_(rhs),
         sign_(sign),
         slack_text_(std::move(slack)),
+        slack_double_(std::strtod(slack_text_.c_str(), nullptr)),
         n_(program_.size()),
         nv_(program_.variables().size()),
         val_(static_cast<slong>(n_)),
@@ -251,6 +259,8 @@ class Evaluator {
   void values(const double* lo, const double* hi, long prec) { run(lo, hi, prec, false); }
   /// Values and gradient enclosures over the box, f and ∇f.
   void gradients(const double* lo, const double* hi, long prec) { run(lo, hi, prec, true); }
+  /// The gradient enclosures over the box whose values() were the last evaluation.
+  void gradients_after_values(const double* lo, const double* hi, long prec) { run(lo, hi, prec, true, false); }
 
   arb_srcptr f() const noexcept { return f_; }
   arb_srcptr value(std::size_t k) const noexcept { return val_[static_cast<slong>(k)]; }
@@ -258,12 +268,10 @@ class Evaluator {
   arb_ptr scratch() noexcept { return scratch_; }
   arb_ptr scratch2() noexcept { return scratch2_; }
 
-  /// f at a point in double (the pre-screen; no guarantee), with a scale for rounding noise.
-  double f_double(std::span<const double> point, double* scale) const {
+  /// f at a point in double (the pre-screen; no guarantee).
+  double f_double(std::span<const double> point) const {
     const std::vector<double> v = evaluate_in_double(program_, point);
-    const double s = std::stod(slack_text_);
-    if (scale != nullptr) *scale = std::abs(v[lhs_]) + std::abs(v[rhs_]) + std::abs(s) + 1;
-    return sign_ * (v[lhs_] - v[rhs_]) - s;
+    return sign_ * (v[lhs_] - v[rhs_]) - slack_double_;
   }
 
  private:
@@ -286,7 +294,9 @@ class Evaluator {
   arb_ptr g(std::size_t k, std::size_t v) noexcept { return grad_[static_cast<slong>(k * nv_ + v)]; }
   bool dep(std::size_t k, std::size_t v) const noexcept { return depends_[k * nv_ + v] != 0; }
 
-  void run(const double* lo, const double* hi, long prec, bool with_grad) {
+  // `fresh`: compute the values too (false: they are already those of this box and precision,
+  // from values(), and only the gradients are added).
+  void run(const double* lo, const double* hi, long prec, bool with_grad, bool fresh = true) {
     const auto& consts = constants(prec);
     const auto& code = program_.code();
     for (std::uint32_t k : live_) {
@@ -297,7 +307,8 @@ class Evaluator {
       switch (ins.op) {
         case ElementaryOp::Variable: {
           const std::size_t i = ins.variable;
-          if (lo[i] == hi[i]) {
+          if (!fresh) {
+          } else if (lo[i] == hi[i]) {
             arb_set_d(r, lo[i]);
           } else {
             arf_set_d(t_lo_, lo[i]);
@@ -308,15 +319,19 @@ class Evaluator {
           break;
         }
         case ElementaryOp::Constant:
-        case ElementaryOp::Pi: arb_set(r, consts[k]); break;
+        case ElementaryOp::Pi:
+          if (fresh) arb_set(r, consts[k]);
+          break;
         case ElementaryOp::Negate:
-          arb_neg(r, a);
+          if (fresh) arb_neg(r, a);
           if (with_grad) for (auto v : deps_[k]) arb_neg(g(k, v), g(ins.a, v));
           break;
         case ElementaryOp::Add:
         case ElementaryOp::Subtract: {
           const bool add = ins.op == ElementaryOp::Add;
-          if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
+          if (fresh) {
+            if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
+          }
           if (with_grad) {
             for (auto v : deps_[k]) {
               const bool da = dep(ins.a, v), db = dep(ins.b, v);
@@ -335,7 +350,7 @@ class Evaluator {
           break;
         }
         case ElementaryOp::Multiply:
-          imul(r, a, b, prec);
+          if (fresh) imul(r, a, b, prec);
           if (with_grad) {
             for (auto v : deps_[k]) {
               const bool da = dep(ins.a, v), db = dep(ins.b, v);
@@ -352,7 +367,7 @@ class Evaluator {
           }
           break;
         case ElementaryOp::Divide:
-          idiv(r, a, b, prec);
+          if (fresh) idiv(r, a, b, prec);
           // d(a/b) = (da − (a/b)·db) / b: at each point a/b lies in r, so this encloses it.
           if (with_grad) {
             for (auto v : deps_[k]) {
@@ -368,7 +383,7 @@ class Evaluator {
           break;
         case ElementaryOp::Power: {
           const int e = ins.exponent;
-          ipow_si(r, a, e, prec);
+          if (fresh) ipow_si(r, a, e, prec);
           if (with_grad && !deps_[k].empty()) {
             if (e == 0) {
               arb_zero(t_);
@@ -381,22 +396,22 @@ class Evaluator {
           break;
         }
         case ElementaryOp::Exp:
-          iexp(r, a, prec);
+          if (fresh) iexp(r, a, prec);
           if (with_grad) for (auto v : deps_[k]) imul(g(k, v), r, g(ins.a, v), prec);
           break;
         case ElementaryOp::Log:
-          ilog(r, a, prec);
+          if (fresh) ilog(r, a, prec);
           if (with_grad) for (auto v : deps_[k]) idiv(g(k, v), g(ins.a, v), a, prec);
           break;
         case ElementaryOp::Sqrt:
-          isqrt(r, a, prec);
+          if (fresh) isqrt(r, a, prec);
           if (with_grad && !deps_[k].empty()) {
             arb_mul_2exp_si(t_, r, 1);
             for (auto v : deps_[k]) idiv(g(k, v), g(ins.a, v), t_, prec);
           }
           break;
         case ElementaryOp::Abs:
-          arb_abs(r, a);
+          if (fresh) arb_abs(r, a);
           if (with_grad) {
             // Clarke gradient: sign(a)·da, with sign in [−1, 1] where a may be 0.
             const bool pos = arb_is_positive(a), neg = arb_is_negative(a);
@@ -414,7 +429,9 @@ class Evaluator {
         case ElementaryOp::Min:
         case ElementaryOp::Max: {
           const bool is_max = ins.op == ElementaryOp::Max;
-          if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
+          if (fresh) {
+            if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
+          }
           if (with_grad) {
             // The operand that certainly wins passes its gradient; otherwise the hull of both
             // (a Clarke enclosure: at a tie the generalised gradient is their convex hull).
@@ -456,6 +473,7 @@ class Evaluator {
   std::uint32_t lhs_, rhs_;
   int sign_;
   std::string slack_text_;
+  double slack_double_;  // the pre-screen's (a double; the certified paths read the decimal)
   std::size_t n_, nv_;
   ArbVecHandle val_, grad_, fgrad_;
   std::vector<char> depends_;                       // n × nv: instruction k depends on variable v
@@ -538,7 +556,7 @@ class Search {
     bool rounding_dominated = false;
     std::vector<double> center;
     if (use_gradient) {
-      ev_.gradients(lo.data(), hi.data(), prec);
+      ev_.gradients_after_values(lo.data(), hi.data(), prec);
       gradient_finite = true;
       for (std::size_t v = 0; v < nv; ++v) {
         if (lo[v] != hi[v] && !arb_is_finite(ev_.grad_f(v))) gradient_finite = false;
@@ -634,17 +652,18 @@ class Search {
       s = split_point(lo[split], hi[split], static_cast<std::size_t>(split));
       narrow = !(lo[split] < s && s < hi[split]) || max_relative_width(lo, hi) < kStallRelativeWidth;
     }
-    if (narrow || (rounding_dominated && max_relative_width(lo, hi) < 1e-6)) {
-      if (prec < options_.max_precision && (rounding_dominated || narrow)) {
-        return prove_box(lo, hi, std::min(2 * prec, options_.max_precision), node);
-      }
-      if (narrow) {
-        reason_ = point_box
-                      ? "a point where the enclosure of f does not decide the sign at the precision cap"
-                      : "stalled: boxes shrank to relative width 2^-24 without deciding the sign "
-                        "(an attained bound or an undefined point)";
-        return BoxResult::Stalled;
-      }
+    // Precision escalation, for this box and its descendants: when f(center) is dominated by
+    // rounding no split helps at this precision, and a box too narrow to split may still be
+    // decided with more bits.
+    if ((rounding_dominated || narrow) && prec < options_.max_precision) {
+      return prove_box(lo, hi, std::min(2 * prec, options_.max_precision), node);
+    }
+    if (narrow) {
+      reason_ = point_box
+                    ? "a point where the enclosure of f does not decide the sign at the precision cap"
+                    : "stalled: boxes shrank to relative width 2^-24 without deciding the sign "
+                      "(an attained bound or an undefined point)";
+      return BoxResult::Stalled;
     }
     node.is_split = true;
     node.variable = static_cast<std::uint32_t>(split);
@@ -729,17 +748,21 @@ class Search {
   }
 
  public:
-  /// The double pre-screen at one point: true (and the candidate recorded) when it violates
-  /// the goal beyond rounding noise.
+  /// The pre-screen at one point: the double evaluation flags it, Ball evaluation at the point
+  /// (precision raised up to the cap) must then certify the violation — so a touching point,
+  /// where the double f is rounding noise around 0, is not a candidate, and a violation far
+  /// below any fixed tolerance still is.
   bool screen_point(const std::vector<double>& p) {
-    double scale = 1;
-    const double f = ev_.f_double(p, &scale);
-    if (std::isnan(f)) return false;
-    // Rounding noise of a few dozen double operations: a touching point (f = 0 exactly) must
-    // not read as a violation of a non-strict goal.
-    const bool violates = strict_ ? f >= 0 : f > 1e-12 * scale;
-    if (violates) candidate_ = p;
-    return violates;
+    const double f = ev_.f_double(p);
+    if (std::isnan(f) || !(strict_ ? f >= 0 : f > 0)) return false;
+    for (long prec = options_.start_precision;; prec = std::min(2 * prec, options_.max_precision)) {
+      ev_.values(p.data(), p.data(), prec);
+      if (certified_violation(ev_.f())) {
+        candidate_ = p;
+        return true;
+      }
+      if (certified_ok(ev_.f()) || prec >= options_.max_precision) return false;
+    }
   }
 
  private:
