@@ -59,46 +59,73 @@ RowMatrix<double> row(const std::vector<double>& v) {
   return r;
 }
 
-// For each claim with plans: the claim instance the plan's point stands for. The parameter the
-// reduction replaces (Δ, a, R) is set to max_j |l_j| or a little above it, the case the
-// reduction's monotonicity argument reduces every other case to.
-using ClaimInstance = std::function<Instance(const PlanPoint&)>;
+// For each claim with plans: a claim instance the plan's point stands for, and the factor
+// (side_scale) by which the plan's sides must be multiplied to give the claim's. The parameter
+// the reduction replaces (Δ, a, R) is set to max_j |l_j| or a little above it, the case the
+// reduction's monotonicity argument reduces every other case to. Where a plan fixes T = 1 and
+// its reduction says that covers every T (both sides depend on l/T only), the claim instance
+// has a random temperature T = 2^k and logits T·l (exact in double, so the check is exact).
+struct ClaimPoint {
+  Instance instance;
+  double side_scale = 1;
+};
+using ClaimInstance = std::function<ClaimPoint(const PlanPoint&, Rng&)>;
 
-Instance cor1_instance(const PlanPoint& p) {
+double random_power_of_two(Rng& rng) { return std::ldexp(1.0, static_cast<int>(rng.uniform_int(-3, 3))); }
+
+std::vector<double> scaled(const std::vector<double>& v, double factor) {
+  std::vector<double> r;
+  for (const double e : v) r.push_back(e * factor);
+  return r;
+}
+
+Instance cor1_instance(const std::vector<double>& logits, double T) {
   // d = 1, q = (1), k_j = (l_j): logits qᵀk_j = l_j and Δ = max_j |l_j| exactly.
   Instance x;
-  x.scalars = {{"L", static_cast<double>(p.logits.size())}, {"d", 1.0}, {"T", p.T}};
+  x.scalars = {{"L", static_cast<double>(logits.size())}, {"d", 1.0}, {"T", T}};
   x.arrays["q"] = RowMatrix<double>::Ones(1, 1);
-  x.arrays["K"] = row(p.logits).transpose();
+  x.arrays["K"] = row(logits).transpose();
   return x;
+}
+
+ClaimPoint cor1_point(const PlanPoint& p, Rng& rng) {
+  const double T = p.T * random_power_of_two(rng);
+  return {cor1_instance(scaled(p.logits, T / p.T), T)};
 }
 
 const std::map<std::string, ClaimInstance>& claim_instances() {
   static const std::map<std::string, ClaimInstance> m = {
-      {"A.cor1", cor1_instance},
-      {"A.cor1-tight", cor1_instance},
+      {"A.cor1", cor1_point},
+      {"A.cor1-tight", cor1_point},
       {"A.lemma1-exp",
-       [](const PlanPoint& p) {
-         const double a = power_of_two_above(max_abs(p.logits));
+       [](const PlanPoint& p, Rng& rng) {
+         const double T = p.T * random_power_of_two(rng);
+         const std::vector<double> l = scaled(p.logits, T / p.T);
+         const double a = power_of_two_above(max_abs(l));
          std::vector<double> u;
-         for (const double l : p.logits) u.push_back(l / a);
+         for (const double e : l) u.push_back(e / a);
          Instance x;
-         x.scalars = {{"L", static_cast<double>(u.size())}, {"a", a}, {"T", p.T}};
+         x.scalars = {{"L", static_cast<double>(u.size())}, {"a", a}, {"T", T}};
          x.arrays["u"] = row(u);
-         return x;
+         return ClaimPoint{x};
        }},
-      {"C.jacobian-softmax", [](const PlanPoint& p) { return plan_instance(p); }},
+      {"C.jacobian-softmax",
+       [](const PlanPoint& p, Rng& rng) {
+         // T·‖J(l, T)‖ = ‖J(l/T, 1)‖: the claim's sides are the plan's divided by T/p.T.
+         const double T = p.T * random_power_of_two(rng);
+         return ClaimPoint{plan_instance({scaled(p.logits, T / p.T), T}), p.T / T};
+       }},
       {"C.taylor2",
-       [](const PlanPoint& p) {
+       [](const PlanPoint& p, Rng&) {
          // L = 1, d = 1: s = q·k = l.
          Instance x;
          x.scalars = {{"L", 1.0}, {"d", 1.0}};
          x.arrays["q"] = RowMatrix<double>::Ones(1, 1);
          x.arrays["K"] = row(p.logits);
-         return x;
+         return ClaimPoint{x};
        }},
       {"B.spike-softmax",
-       [](const PlanPoint& p) {
+       [](const PlanPoint& p, Rng&) {
          // D₀ with s0 = the logits and R = max_j |l_j|; the D₁ inputs are any valid ones.
          const std::size_t n = p.logits.size();
          Instance x;
@@ -107,7 +134,7 @@ const std::map<std::string, ClaimInstance>& claim_instances() {
          s[0] = 1.0;
          x.arrays["s"] = row(s);
          x.arrays["s0"] = row(p.logits);
-         return x;
+         return ClaimPoint{x};
        }},
   };
   return m;
@@ -234,9 +261,12 @@ TEST(ProofPlans, PlanSidesAreTheClaimSidesAtSampledPoints) {
       int matched = 0;
       for (int s = 0; s < kSamplesPerPlan; ++s) {
         const PlanPoint p = sample(domain, rng);
-        const Instance claim_x = mapping->second(p);
+        const ClaimPoint claim_point = mapping->second(p, rng);
+        const Instance& claim_x = claim_point.instance;
         SCOPED_TRACE(claim_x.describe());
-        const PlanSides mine = evaluate_plan(ineq, plan_instance(p));
+        PlanSides mine = evaluate_plan(ineq, plan_instance(p));
+        mine.lhs *= claim_point.side_scale;  // a power of two: exact
+        mine.rhs *= claim_point.side_scale;
         for (const Inequality<Ball>& side : c->evaluate_ball(claim_x, kPrecision)) {
           if (side.name != plan.side && side.family != plan.side) continue;
           ++matched;
@@ -305,7 +335,7 @@ TEST(ProofPlans, GoalProgramsComputeThePlanStatement) {
 TEST(ProofPlans, TheComparisonCatchesAWrongQuantityOrAWeakerBound) {
   const Claim& cor1 = catalog_claim("A.cor1");
   const PlanPoint p{{3.0, -1.5, 0.25}, 0.8};
-  const Inequality<Ball> upper = cor1.evaluate_ball(cor1_instance(p), kPrecision).at(0);
+  const Inequality<Ball> upper = cor1.evaluate_ball(cor1_instance(p.logits, p.T), kPrecision).at(0);
   ASSERT_EQ(upper.name, "upper");
   const PlanSides wrong_lhs = evaluate_plan(
       parse_inequality("alpha_min <= exp(2*max(abs(logit_max), abs(logit_min))/T)/L"), plan_instance(p));
