@@ -30,6 +30,9 @@ constexpr long kMinLeafPrecision = 2;
 constexpr long kMaxLeafPrecision = 16384;
 // A double's exact decimal has at most ~770 significant digits; longer text is not one.
 constexpr std::size_t kMaxDecimalChars = 2000;
+// The prover takes at most 12 variables per goal (kMaxProofVariables); far more would make the
+// checker's n² Hessian workspace the attack surface of a hostile file.
+constexpr std::size_t kMaxCertificateVariables = 64;
 // Certificates of a few million leaves are a few hundred MiB; larger files are not ours.
 constexpr std::uintmax_t kMaxCertificateBytes = 1024ull << 20;
 
@@ -300,6 +303,10 @@ ProofCertificate proof_certificate_from_json(const json& j) {
       fail(p + ".program", what);
     }
     const std::size_t n = goal.program.variables().size();
+    if (n > kMaxCertificateVariables) {
+      fail(p + ".program.variables", fmt::format("{} variables, more than the {} a certificate may have", n,
+                                                 kMaxCertificateVariables));
+    }
     goal.lhs = static_cast<std::uint32_t>(index_value(field(g, p, "lhs"), p + ".lhs", goal.program.size(), "instruction"));
     goal.rhs = static_cast<std::uint32_t>(index_value(field(g, p, "rhs"), p + ".rhs", goal.program.size(), "instruction"));
     goal.relation = relation_from(field(g, p, "relation"), p + ".relation");

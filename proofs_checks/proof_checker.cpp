@@ -7,6 +7,8 @@
 #include <mpfr.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -18,9 +20,10 @@ namespace {
 
 // Bits added to a leaf's recorded precision: the prover decided the leaf in Arb's midpoint–radius
 // arithmetic, whose rounding differs from MPFI's endpoint rounding; a few extra bits keep a leaf
-// that was decided with little room from failing on that difference alone. More precision never
-// weakens the check: every MPFI operation still encloses the exact result.
-constexpr long kGuardBits = 32;
+// that was decided with little room from failing on that difference alone. 53 + 11 = 64 bits is
+// still one limb (MPFR's fast path; 85 bits took ~1.7× as long on the entropy certificates).
+// More precision never weakens the check: every MPFI operation still encloses the exact result.
+constexpr long kGuardBits = 11;
 
 // One MPFI interval with value semantics.
 class Interval {
@@ -78,234 +81,260 @@ struct Jet {
   explicit Jet(long prec) : v(prec) {}
 };
 
+// Evaluates f := lhs − rhs − slack (or rhs − lhs − slack) and its derivatives over boxes, in a
+// workspace allocated once per goal, precision and order: a certificate has up to millions of
+// leaves, and allocating every interval anew per leaf tripled the time to check one.
 class Evaluator {
  public:
-  // Derivatives are taken with respect to the variables marked in `free` (the box's
-  // non-degenerate ones): a fixed variable contributes nothing to any form below, and leaving
-  // it out keeps an unbounded derivative in it (sqrt at 0) from failing the leaf.
-  Evaluator(const ProofGoal& goal, long prec, int order, std::vector<bool> free = {})
-      : goal_(goal), n_(goal.program.variables().size()), prec_(prec), order_(order), free_(std::move(free)) {
-    free_.resize(n_, true);
-  }
-
-  // The jet of f over the box [lower, upper] (per variable).
-  Jet f(const std::vector<double>& lower, const std::vector<double>& upper) const {
-    std::vector<Jet> jets;
-    jets.reserve(goal_.program.size());
+  Evaluator(const ProofGoal& goal, long prec, int order)
+      : goal_(goal), n_(goal.program.variables().size()), prec_(prec), order_(order), f_(make_jet()),
+        reciprocal_(make_jet()), slack_(prec), t_(prec), u_(prec), q_(prec), d1_(prec), d2_(prec), w_(prec) {
+    mpfr_inits2(prec_, lo_, hi_, m_, static_cast<mpfr_ptr>(nullptr));
     const auto& code = goal_.program.code();
-    for (std::size_t k = 0; k < code.size(); ++k) jets.push_back(instruction(code[k], jets, lower, upper));
-    Jet slack = constant_jet(goal_.slack);
+    jets_.reserve(code.size());
+    for (std::size_t k = 0; k < code.size(); ++k) jets_.push_back(make_jet());
+    // Constants parsed once, outward rounded: "0.51" is enclosed, a dyadic decimal is exact.
+    for (std::size_t k = 0; k < code.size(); ++k) {
+      if (code[k].op != ElementaryOp::Constant) continue;
+      constants_.emplace_back(prec_);
+      parse_constant(constants_.back(), code[k].constant);
+    }
+    parse_constant(slack_, goal_.slack);
+  }
+  ~Evaluator() { mpfr_clears(lo_, hi_, m_, static_cast<mpfr_ptr>(nullptr)); }
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+
+  /// The jet of f over the box [lower, upper], derivatives with respect to the variables marked
+  /// in `free` (the box's non-degenerate ones): a fixed variable contributes nothing to any form
+  /// the checker uses, and leaving it out keeps an unbounded derivative in it (sqrt at 0) from
+  /// failing the leaf. Valid until the next call.
+  const Jet& f(const std::vector<double>& lower, const std::vector<double>& upper, const std::vector<bool>& free) {
+    const auto& code = goal_.program.code();
+    std::size_t next_constant = 0;
+    for (std::size_t k = 0; k < code.size(); ++k) instruction(k, code[k], lower, upper, free, next_constant);
     const bool upper_side = goal_.relation == Relation::LessEqual || goal_.relation == Relation::Less;
     // f := lhs − rhs − slack (<=, <) or rhs − lhs − slack (>=, >); f <= 0 (< 0) is the goal.
-    const Jet& a = jets[upper_side ? goal_.lhs : goal_.rhs];
-    const Jet& b = jets[upper_side ? goal_.rhs : goal_.lhs];
-    return linear(linear(a, b, -1), slack, -1);
+    linear(f_, jets_[upper_side ? goal_.lhs : goal_.rhs], jets_[upper_side ? goal_.rhs : goal_.lhs], -1);
+    mpfi_sub(f_.v.get(), f_.v.get(), slack_.get());
+    return f_;
   }
-
-  std::size_t dimension() const { return n_; }
-  long prec() const { return prec_; }
 
  private:
   bool grad() const { return order_ >= 1; }
+  bool hess() const { return order_ >= 2; }
+
+  Jet make_jet() const {
+    Jet j(prec_);
+    if (grad()) j.g.assign(n_, Interval(prec_));
+    if (hess()) j.h.assign(n_ * n_, Interval(prec_));
+    return j;
+  }
+
+  static void parse_constant(Interval& out, const std::string& decimal) {
+    if (mpfi_set_str(out.get(), decimal.c_str(), 10) != 0) {
+      throw LeafFailure{fmt::format("constant '{}' is not a decimal number", decimal.substr(0, 40))};
+    }
+  }
+
   static bool constant(const Jet& a) {
     return std::all_of(a.g.begin(), a.g.end(), [](const Interval& x) { return x.is_zero(); }) &&
            std::all_of(a.h.begin(), a.h.end(), [](const Interval& x) { return x.is_zero(); });
   }
-  bool hess() const { return order_ >= 2; }
 
-  Jet blank() const {
-    Jet j(prec_);
-    if (grad()) j.g.assign(n_, zero(prec_));
-    if (hess()) j.h.assign(n_ * n_, zero(prec_));
-    return j;
+  static void zero_derivatives(Jet& r) {
+    for (Interval& x : r.g) mpfi_set_ui(x.get(), 0);
+    for (Interval& x : r.h) mpfi_set_ui(x.get(), 0);
   }
 
-  Jet constant_jet(const std::string& decimal) const {
-    Jet j = blank();
-    // Outward rounded: "0.51" is enclosed, a dyadic decimal is exact at enough bits.
-    if (mpfi_set_str(j.v.get(), decimal.c_str(), 10) != 0) {
-      throw LeafFailure{fmt::format("constant '{}' is not a decimal number", decimal.substr(0, 40))};
-    }
-    return j;
+  static void copy(Jet& r, const Jet& a) {
+    mpfi_set(r.v.get(), a.v.get());
+    for (std::size_t i = 0; i < r.g.size(); ++i) mpfi_set(r.g[i].get(), a.g[i].get());
+    for (std::size_t i = 0; i < r.h.size(); ++i) mpfi_set(r.h[i].get(), a.h[i].get());
   }
 
-  // a + sign·b
-  Jet linear(const Jet& a, const Jet& b, int sign) const {
-    Jet r = blank();
-    auto op = [&](mpfi_ptr out, mpfi_srcptr x, mpfi_srcptr y) {
+  // r = a + sign·b (r may be a).
+  static void linear(Jet& r, const Jet& a, const Jet& b, int sign) {
+    const auto op = [&](mpfi_ptr out, mpfi_srcptr x, mpfi_srcptr y) {
       sign > 0 ? mpfi_add(out, x, y) : mpfi_sub(out, x, y);
     };
     op(r.v.get(), a.v.get(), b.v.get());
     for (std::size_t i = 0; i < r.g.size(); ++i) op(r.g[i].get(), a.g[i].get(), b.g[i].get());
     for (std::size_t i = 0; i < r.h.size(); ++i) op(r.h[i].get(), a.h[i].get(), b.h[i].get());
-    return r;
   }
 
-  Jet multiply(const Jet& a, const Jet& b) const {
-    Jet r = blank();
-    Interval t(prec_), u(prec_);
+  // r = a·b (r distinct from a and b).
+  void multiply(Jet& r, const Jet& a, const Jet& b) {
     mpfi_mul(r.v.get(), a.v.get(), b.v.get());
     for (std::size_t i = 0; i < r.g.size(); ++i) {  // a·gb + b·ga
-      mpfi_mul(t.get(), a.v.get(), b.g[i].get());
-      mpfi_mul(u.get(), b.v.get(), a.g[i].get());
-      mpfi_add(r.g[i].get(), t.get(), u.get());
+      mpfi_mul(t_.get(), a.v.get(), b.g[i].get());
+      mpfi_mul(u_.get(), b.v.get(), a.g[i].get());
+      mpfi_add(r.g[i].get(), t_.get(), u_.get());
     }
-    if (hess()) {  // a·Hb + b·Ha + ga gbᵀ + gb gaᵀ
-      for (std::size_t i = 0; i < n_; ++i) {
-        for (std::size_t k = 0; k < n_; ++k) {
-          Interval& out = r.h[i * n_ + k];
-          mpfi_mul(t.get(), a.v.get(), b.h[i * n_ + k].get());
-          mpfi_mul(u.get(), b.v.get(), a.h[i * n_ + k].get());
-          mpfi_add(out.get(), t.get(), u.get());
-          mpfi_mul(t.get(), a.g[i].get(), b.g[k].get());
-          mpfi_add(out.get(), out.get(), t.get());
-          mpfi_mul(t.get(), b.g[i].get(), a.g[k].get());
-          mpfi_add(out.get(), out.get(), t.get());
-        }
+    if (!hess()) return;
+    for (std::size_t i = 0; i < n_; ++i) {  // a·Hb + b·Ha + ga gbᵀ + gb gaᵀ
+      for (std::size_t k = 0; k < n_; ++k) {
+        mpfi_ptr out = r.h[i * n_ + k].get();
+        mpfi_mul(t_.get(), a.v.get(), b.h[i * n_ + k].get());
+        mpfi_mul(u_.get(), b.v.get(), a.h[i * n_ + k].get());
+        mpfi_add(out, t_.get(), u_.get());
+        mpfi_mul(t_.get(), a.g[i].get(), b.g[k].get());
+        mpfi_add(out, out, t_.get());
+        mpfi_mul(t_.get(), b.g[i].get(), a.g[k].get());
+        mpfi_add(out, out, t_.get());
       }
     }
-    return r;
   }
 
-  // φ(a) with φ's value, φ'(a), φ''(a) enclosed over a's range: g = φ'·ga,
-  // H = φ'·Ha + φ''·ga gaᵀ.
-  Jet chain(const Jet& a, const Interval& value, const Interval& d1, const Interval& d2) const {
-    Jet r = blank();
-    mpfi_set(r.v.get(), value.get());
-    if (constant(a)) return r;  // no dependence on a free variable: derivatives 0
-    if (grad() && !d1.finite()) throw LeafFailure{"a derivative is unbounded on the box"};
-    if (hess() && !d2.finite()) throw LeafFailure{"a second derivative is unbounded on the box"};
-    Interval t(prec_);
-    for (std::size_t i = 0; i < r.g.size(); ++i) mpfi_mul(r.g[i].get(), d1.get(), a.g[i].get());
-    if (hess()) {
-      for (std::size_t i = 0; i < n_; ++i) {
-        for (std::size_t k = 0; k < n_; ++k) {
-          Interval& out = r.h[i * n_ + k];
-          mpfi_mul(out.get(), d1.get(), a.h[i * n_ + k].get());
-          mpfi_mul(t.get(), a.g[i].get(), a.g[k].get());
-          mpfi_mul(t.get(), t.get(), d2.get());
-          mpfi_add(out.get(), out.get(), t.get());
-        }
+  // r = φ(a) given φ(a) in r.v already and φ', φ'' enclosed over a's range in d1_, d2_:
+  // g = φ'·ga, H = φ'·Ha + φ''·ga gaᵀ. Call need_derivatives() first to fill d1_, d2_ only then.
+  void chain(Jet& r, const Jet& a) {
+    if (!grad()) return;
+    if (constant(a)) return zero_derivatives(r);  // no dependence on a free variable
+    if (!d1_.finite()) throw LeafFailure{"a derivative is unbounded on the box"};
+    if (hess() && !d2_.finite()) throw LeafFailure{"a second derivative is unbounded on the box"};
+    for (std::size_t i = 0; i < r.g.size(); ++i) mpfi_mul(r.g[i].get(), d1_.get(), a.g[i].get());
+    if (!hess()) return;
+    for (std::size_t i = 0; i < n_; ++i) {
+      for (std::size_t k = 0; k < n_; ++k) {
+        mpfi_ptr out = r.h[i * n_ + k].get();
+        mpfi_mul(out, d1_.get(), a.h[i * n_ + k].get());
+        mpfi_mul(t_.get(), a.g[i].get(), a.g[k].get());
+        mpfi_mul(t_.get(), t_.get(), d2_.get());
+        mpfi_add(out, out, t_.get());
       }
     }
-    return r;
   }
+  bool need_derivatives(const Jet& a) const { return grad() && !constant(a); }
 
-  // x^e for an integer e, tight for even powers of intervals containing 0 (x·x would give
-  // [−1, 1] on [−1, 1]); directed-rounded endpoint powers.
-  Interval power_value(const Interval& x, long e) const {
-    Interval r(prec_);
-    if (e == 0) {
-      mpfi_set_ui(r.get(), 1);
-      return r;
+  // out = coefficient · x^e for an integer e, tight for even powers of intervals containing 0
+  // (x·x would give [−1, 1] on [−1, 1]); directed-rounded endpoint powers. out may not be x.
+  void power_value(Interval& out, const Interval& x, long e, long coefficient = 1) {
+    if (coefficient == 0 || e == 0) {
+      mpfi_set_si(out.get(), coefficient);
+      return;
     }
     if (e < 0) {
       if (!x.certainly_positive() && !x.certainly_negative()) {
         throw LeafFailure{fmt::format("x^{} with x in {}, which contains 0", e, x.text())};
       }
-      Interval p = power_value(x, -e);
-      mpfi_ui_div(r.get(), 1, p.get());
-      return r;
+      power_value(out, x, -e);
+      mpfi_si_div(out.get(), coefficient, out.get());
+      return;
     }
-    mpfr_t lo, hi;
-    mpfr_init2(lo, prec_);
-    mpfr_init2(hi, prec_);
     if (e % 2 == 1 || mpfr_sgn(x.lo()) >= 0) {  // increasing in x
-      mpfr_pow_si(lo, x.lo(), e, MPFR_RNDD);
-      mpfr_pow_si(hi, x.hi(), e, MPFR_RNDU);
+      mpfr_pow_si(lo_, x.lo(), e, MPFR_RNDD);
+      mpfr_pow_si(hi_, x.hi(), e, MPFR_RNDU);
     } else if (mpfr_sgn(x.hi()) <= 0) {  // even power of a non-positive range: decreasing
-      mpfr_pow_si(lo, x.hi(), e, MPFR_RNDD);
-      mpfr_pow_si(hi, x.lo(), e, MPFR_RNDU);
+      mpfr_pow_si(lo_, x.hi(), e, MPFR_RNDD);
+      mpfr_pow_si(hi_, x.lo(), e, MPFR_RNDU);
     } else {  // even power across 0: [0, max(|lo|, |hi|)^e]
-      mpfr_set_ui(lo, 0, MPFR_RNDD);
-      mpfr_t m;
-      mpfr_init2(m, prec_);
-      mpfr_neg(m, x.lo(), MPFR_RNDU);
-      if (mpfr_cmp(m, x.hi()) < 0) mpfr_set(m, x.hi(), MPFR_RNDU);
-      mpfr_pow_si(hi, m, e, MPFR_RNDU);
-      mpfr_clear(m);
+      mpfr_set_ui(lo_, 0, MPFR_RNDD);
+      mpfr_neg(m_, x.lo(), MPFR_RNDU);
+      if (mpfr_cmp(m_, x.hi()) < 0) mpfr_set(m_, x.hi(), MPFR_RNDU);
+      mpfr_pow_si(hi_, m_, e, MPFR_RNDU);
     }
-    mpfi_interv_fr(r.get(), lo, hi);
-    mpfr_clear(lo);
-    mpfr_clear(hi);
-    return r;
+    mpfi_interv_fr(out.get(), lo_, hi_);
+    if (coefficient != 1) mpfi_mul_si(out.get(), out.get(), coefficient);
   }
 
-  Interval scaled_power(const Interval& x, long coefficient, long e) const {
-    Interval r = power_value(x, e);
-    mpfi_mul_si(r.get(), r.get(), coefficient);
-    return r;
-  }
-
-  Jet instruction(const ElementaryInstruction& ins, const std::vector<Jet>& jets, const std::vector<double>& lower,
-                  const std::vector<double>& upper) const {
+  void instruction(std::size_t k, const ElementaryInstruction& ins, const std::vector<double>& lower,
+                   const std::vector<double>& upper, const std::vector<bool>& free, std::size_t& next_constant) {
     const auto operand = [&](std::uint32_t i) -> const Jet& {
       // from_json checks operands, an in-memory certificate may not have gone through it.
-      if (i >= jets.size()) throw LeafFailure{fmt::format("operand {} is not an earlier instruction", i)};
-      return jets[i];
+      if (i >= k) throw LeafFailure{fmt::format("instruction {}: operand {} is not an earlier instruction", k, i)};
+      return jets_[i];
     };
     // The instruction's text, rendered only for a failure message.
-    const auto name = [&] { return goal_.program.render(static_cast<std::uint32_t>(jets.size())); };
+    const auto name = [&] { return goal_.program.render(static_cast<std::uint32_t>(k)); };
+    Jet& r = jets_[k];
     switch (ins.op) {
       case ElementaryOp::Variable: {
         if (ins.variable >= n_) throw LeafFailure{fmt::format("variable {} out of range", ins.variable)};
-        Jet j = blank();
-        mpfi_interv_d(j.v.get(), lower[ins.variable], upper[ins.variable]);  // exact: prec >= 53
-        if (grad() && free_[ins.variable]) mpfi_set_ui(j.g[ins.variable].get(), 1);
-        return j;
+        mpfi_interv_d(r.v.get(), lower[ins.variable], upper[ins.variable]);  // exact: prec >= 53
+        zero_derivatives(r);
+        if (grad() && free[ins.variable]) mpfi_set_ui(r.g[ins.variable].get(), 1);
+        return;
       }
       case ElementaryOp::Constant:
-        return constant_jet(ins.constant);
-      case ElementaryOp::Pi: {
-        Jet j = blank();
-        mpfi_const_pi(j.v.get());
-        return j;
-      }
+        mpfi_set(r.v.get(), constants_[next_constant++].get());
+        return zero_derivatives(r);
+      case ElementaryOp::Pi:
+        mpfi_const_pi(r.v.get());
+        return zero_derivatives(r);
       case ElementaryOp::Negate: {
-        const Jet z = blank();
-        return linear(z, operand(ins.a), -1);
+        const Jet& a = operand(ins.a);
+        mpfi_neg(r.v.get(), a.v.get());
+        for (std::size_t i = 0; i < r.g.size(); ++i) mpfi_neg(r.g[i].get(), a.g[i].get());
+        for (std::size_t i = 0; i < r.h.size(); ++i) mpfi_neg(r.h[i].get(), a.h[i].get());
+        return;
       }
       case ElementaryOp::Add:
-        return linear(operand(ins.a), operand(ins.b), +1);
+        return linear(r, operand(ins.a), operand(ins.b), +1);
       case ElementaryOp::Subtract:
-        return linear(operand(ins.a), operand(ins.b), -1);
+        return linear(r, operand(ins.a), operand(ins.b), -1);
       case ElementaryOp::Multiply:
-        return multiply(operand(ins.a), operand(ins.b));
+        return multiply(r, operand(ins.a), operand(ins.b));
       case ElementaryOp::Divide: {
+        const Jet& a = operand(ins.a);
         const Jet& b = operand(ins.b);
         if (!b.v.certainly_positive() && !b.v.certainly_negative()) {
           throw LeafFailure{fmt::format("{} divides by {}, which contains 0", name(), b.v.text())};
         }
-        // a / b = a · (1/b): (1/b)' = −1/b², (1/b)'' = 2/b³.
-        const Jet reciprocal = chain(b, power_value(b.v, -1), scaled_power(b.v, -1, -2), scaled_power(b.v, 2, -3));
-        return multiply(operand(ins.a), reciprocal);
+        // a / b = a · (1/b): (1/b)' = −1/b², (1/b)'' = 2/b³ — the Hessian's rule.
+        mpfi_inv(reciprocal_.v.get(), b.v.get());
+        if (need_derivatives(b)) {
+          power_value(d1_, b.v, -2, -1);
+          if (hess()) power_value(d2_, b.v, -3, 2);
+        }
+        chain(reciprocal_, b);
+        multiply(r, a, reciprocal_);
+        // The value and gradient by the quotient rule as well, d(a/b) = (da − (a/b)·db)/b (at each
+        // point a/b lies in the quotient's enclosure): with one occurrence of b fewer it is
+        // usually tighter; both enclose the truth, so their intersection does.
+        mpfi_div(q_.get(), a.v.get(), b.v.get());
+        for (std::size_t i = 0; i < r.g.size(); ++i) {
+          mpfi_mul(t_.get(), q_.get(), b.g[i].get());
+          mpfi_sub(t_.get(), a.g[i].get(), t_.get());
+          mpfi_div(t_.get(), t_.get(), b.v.get());
+          mpfi_intersect(r.g[i].get(), r.g[i].get(), t_.get());
+          if (mpfi_is_empty(r.g[i].get())) throw LeafFailure{fmt::format("{}: empty gradient intersection (a checker bug)", name())};
+        }
+        mpfi_intersect(r.v.get(), r.v.get(), q_.get());
+        if (mpfi_is_empty(r.v.get())) throw LeafFailure{fmt::format("{}: empty value intersection (a checker bug)", name())};
+        return;
       }
       case ElementaryOp::Power: {
         const Jet& a = operand(ins.a);
         const long e = ins.exponent;
-        if (e == 0) return constant_jet("1");
-        const Interval d1 = e == 1 ? constant_jet("1").v : scaled_power(a.v, e, e - 1);
-        const Interval d2 = (e == 1 || (e == 2 && !hess())) ? zero(prec_) : scaled_power(a.v, e * (e - 1), e - 2);
-        return chain(a, power_value(a.v, e), d1, d2);
+        power_value(w_, a.v, e);
+        if (need_derivatives(a)) {
+          power_value(d1_, a.v, e - 1, e);
+          if (hess()) power_value(d2_, a.v, e - 2, e * (e - 1));
+        }
+        mpfi_set(r.v.get(), w_.get());
+        return chain(r, a);
       }
       case ElementaryOp::Exp: {
         const Jet& a = operand(ins.a);
-        Interval e(prec_);
-        mpfi_exp(e.get(), a.v.get());
-        if (!e.finite()) throw LeafFailure{fmt::format("{} overflows", name())};
-        return chain(a, e, e, e);
+        mpfi_exp(r.v.get(), a.v.get());
+        if (!r.v.finite()) throw LeafFailure{fmt::format("{} overflows", name())};
+        mpfi_set(d1_.get(), r.v.get());
+        mpfi_set(d2_.get(), r.v.get());
+        return chain(r, a);
       }
       case ElementaryOp::Log: {
         const Jet& a = operand(ins.a);
         if (!a.v.certainly_positive()) {
           throw LeafFailure{fmt::format("{} is undefined: its argument lies in {}, which is not > 0", name(), a.v.text())};
         }
-        Interval l(prec_), d1(prec_), d2(prec_);
-        mpfi_log(l.get(), a.v.get());
-        mpfi_inv(d1.get(), a.v.get());
-        mpfi_sqr(d2.get(), d1.get());
-        mpfi_neg(d2.get(), d2.get());
-        return chain(a, l, d1, d2);
+        mpfi_log(r.v.get(), a.v.get());
+        if (need_derivatives(a)) {
+          mpfi_inv(d1_.get(), a.v.get());  // 1/a
+          mpfi_sqr(d2_.get(), d1_.get());
+          mpfi_neg(d2_.get(), d2_.get());  // −1/a²
+        }
+        return chain(r, a);
       }
       case ElementaryOp::Sqrt: {
         const Jet& a = operand(ins.a);
@@ -313,30 +342,29 @@ class Evaluator {
           throw LeafFailure{fmt::format("{} is undefined: its argument lies in {}, which has a negative part", name(),
                                         a.v.text())};
         }
-        Interval s(prec_), d1(prec_), d2(prec_);
-        mpfi_sqrt(s.get(), a.v.get());
-        if (grad() && !constant(a)) {
+        mpfi_sqrt(r.v.get(), a.v.get());
+        if (need_derivatives(a)) {
           if (!a.v.certainly_positive()) throw LeafFailure{fmt::format("{} has an unbounded derivative at 0", name())};
-          mpfi_mul_ui(d1.get(), s.get(), 2);
-          mpfi_inv(d1.get(), d1.get());  // 1/(2√a)
-          mpfi_div(d2.get(), d1.get(), a.v.get());
-          mpfi_div_si(d2.get(), d2.get(), -2);  // −1/(4 a^{3/2})
+          mpfi_mul_ui(d1_.get(), r.v.get(), 2);
+          mpfi_inv(d1_.get(), d1_.get());  // 1/(2√a)
+          mpfi_div(d2_.get(), d1_.get(), a.v.get());
+          mpfi_div_si(d2_.get(), d2_.get(), -2);  // −1/(4 a^{3/2})
         }
-        return chain(a, s, d1, d2);
+        return chain(r, a);
       }
       case ElementaryOp::Abs: {
         const Jet& a = operand(ins.a);
-        Interval v(prec_), d1(prec_);
-        mpfi_abs(v.get(), a.v.get());
+        mpfi_abs(r.v.get(), a.v.get());
         if (a.v.certainly_nonnegative()) {
-          mpfi_set_si(d1.get(), 1);
+          mpfi_set_si(d1_.get(), 1);
         } else if (a.v.certainly_nonpositive()) {
-          mpfi_set_si(d1.get(), -1);
+          mpfi_set_si(d1_.get(), -1);
         } else {
-          if (hess()) throw LeafFailure{fmt::format("{} is not twice differentiable on the box", name())};
-          mpfi_interv_si(d1.get(), -1, 1);  // Clarke: the hull of the one-sided derivatives
+          if (hess() && !constant(a)) throw LeafFailure{fmt::format("{} is not twice differentiable on the box", name())};
+          mpfi_interv_si(d1_.get(), -1, 1);  // Clarke: the hull of the one-sided derivatives
         }
-        return chain(a, v, d1, zero(prec_));
+        mpfi_set_ui(d2_.get(), 0);
+        return chain(r, a);
       }
       case ElementaryOp::Min:
       case ElementaryOp::Max: {
@@ -347,25 +375,19 @@ class Evaluator {
         // function there; otherwise the Clarke gradient lies in the hull of both gradients.
         const bool a_above = a.v.finite() && b.v.finite() && mpfr_cmp(a.v.lo(), b.v.hi()) >= 0;
         const bool b_above = a.v.finite() && b.v.finite() && mpfr_cmp(b.v.lo(), a.v.hi()) >= 0;
-        if (a_above) return is_max ? a : b;
-        if (b_above) return is_max ? b : a;
+        if (a_above) return copy(r, is_max ? a : b);
+        if (b_above) return copy(r, is_max ? b : a);
         if (hess()) throw LeafFailure{fmt::format("{} is not twice differentiable on the box", name())};
-        Jet r = blank();
-        mpfr_t lo, hi;
-        mpfr_init2(lo, prec_);
-        mpfr_init2(hi, prec_);
         if (is_max) {
-          mpfr_max(lo, a.v.lo(), b.v.lo(), MPFR_RNDD);
-          mpfr_max(hi, a.v.hi(), b.v.hi(), MPFR_RNDU);
+          mpfr_max(lo_, a.v.lo(), b.v.lo(), MPFR_RNDD);
+          mpfr_max(hi_, a.v.hi(), b.v.hi(), MPFR_RNDU);
         } else {
-          mpfr_min(lo, a.v.lo(), b.v.lo(), MPFR_RNDD);
-          mpfr_min(hi, a.v.hi(), b.v.hi(), MPFR_RNDU);
+          mpfr_min(lo_, a.v.lo(), b.v.lo(), MPFR_RNDD);
+          mpfr_min(hi_, a.v.hi(), b.v.hi(), MPFR_RNDU);
         }
-        mpfi_interv_fr(r.v.get(), lo, hi);
-        mpfr_clear(lo);
-        mpfr_clear(hi);
+        mpfi_interv_fr(r.v.get(), lo_, hi_);
         for (std::size_t i = 0; i < r.g.size(); ++i) mpfi_union(r.g[i].get(), a.g[i].get(), b.g[i].get());
-        return r;
+        return;
       }
     }
     throw LeafFailure{"unknown instruction"};
@@ -375,7 +397,11 @@ class Evaluator {
   std::size_t n_;
   long prec_;
   int order_;
-  std::vector<bool> free_;
+  std::vector<Jet> jets_;
+  std::vector<Interval> constants_;
+  Jet f_, reciprocal_;
+  Interval slack_, t_, u_, q_, d1_, d2_, w_;
+  mpfr_t lo_, hi_, m_;
 };
 
 std::string relation_goal(const ProofGoal& goal) {
@@ -523,15 +549,15 @@ class TreeChecker {
     switch (node.method) {
       case LeafMethod::Naive: {
         ++leaves;
-        const Jet f = Evaluator(goal_, prec, 0).f(lower, upper);
+        const Jet& f = evaluator(prec, 0).f(lower, upper, free);
         if (!shows_goal(f.v, strict_)) throw LeafFailure{not_shown(f.v)};
         return;
       }
       case LeafMethod::MeanValue: {
         ++leaves;
         require_center(node, lower, upper);
-        const Jet at_center = Evaluator(goal_, prec, 0).f(node.center, node.center);
-        const Jet over_box = Evaluator(goal_, prec, 1, free).f(lower, upper);
+        const Jet& at_center = evaluator(prec, 0).f(node.center, node.center, free);
+        const Jet& over_box = evaluator(prec, 1).f(lower, upper, free);
         for (std::size_t i = 0; i < over_box.g.size(); ++i) {
           if (lower[i] < upper[i] && !over_box.g[i].finite()) {
             throw LeafFailure{fmt::format("the enclosure of df/d{} is unbounded", var_name(i))};
@@ -546,8 +572,8 @@ class TreeChecker {
         const std::size_t v = node.variable;
         if (v >= lower.size()) throw LeafFailure{fmt::format("monotone variable {} out of range", v)};
         if (!node.face) throw LeafFailure{"a monotone leaf without its face subtree"};
-        const Jet over_box = Evaluator(goal_, prec, 1, free).f(lower, upper);
-        const Interval& d = over_box.g[v];
+        const Jet& over_box = evaluator(prec, 1).f(lower, upper, free);
+        const Interval& d = over_box.g[v];  // used before the face's check reuses the evaluator
         const bool sign_shown = node.increasing ? d.certainly_nonnegative() : d.certainly_nonpositive();
         if (!sign_shown) {
           throw LeafFailure{fmt::format("df/d{} {} 0 not shown (df/d{} in {})", var_name(v), node.increasing ? ">=" : "<=",
@@ -566,8 +592,8 @@ class TreeChecker {
         require_center(node, lower, upper);
         // f(x) = f(c) + ∇f(c)·(x − c) + ½ (x − c)ᵀ ∇²f(ξ) (x − c) for ξ in the (convex) box: with the
         // Hessian certainly negative semidefinite, f <= f(c) + ∇f(c)·(x − c) <= 0 when shown.
-        const Jet at_center = Evaluator(goal_, prec, 1, free).f(node.center, node.center);
-        const Jet over_box = Evaluator(goal_, prec, 2, free).f(lower, upper);
+        const Jet& at_center = evaluator(prec, 1).f(node.center, node.center, free);
+        const Jet& over_box = evaluator(prec, 2).f(lower, upper, free);
         std::vector<std::size_t> free_indices;
         for (std::size_t i = 0; i < lower.size(); ++i) {
           if (free[i]) free_indices.push_back(i);
@@ -586,8 +612,16 @@ class TreeChecker {
     }
   }
 
+  // One evaluator per precision and derivative order, reused by every leaf.
+  Evaluator& evaluator(long prec, int order) {
+    std::unique_ptr<Evaluator>& e = evaluators_[{prec, order}];
+    if (!e) e = std::make_unique<Evaluator>(goal_, prec, order);
+    return *e;
+  }
+
   const ProofGoal& goal_;
   bool strict_;
+  std::map<std::pair<long, int>, std::unique_ptr<Evaluator>> evaluators_;
 };
 
 // Structural checks on an in-memory certificate (from_json already makes them for files).

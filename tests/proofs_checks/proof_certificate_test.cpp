@@ -155,6 +155,10 @@ TEST(ProofCertificate, MalformedFieldsAreNamedByTheirPath) {
                   "goals[0].program.code[0]: unknown op 'frob'");
   expect_rejected(edited([](json& j) { j["goals"] = json::array(); }), "goals: empty");
   expect_rejected(edited([](json& j) { j.erase("claim"); }), "certificate: missing field 'claim'");
+  expect_rejected(edited([](json& j) {
+                    for (int i = 0; i < 65; ++i) j["goals"][0]["program"]["variables"].push_back("v" + std::to_string(i));
+                  }),
+                  "goals[0].program.variables: 67 variables, more than the 64");
   // "-0" is zero: harmless.
   EXPECT_NO_THROW((void)proof_certificate_from_json(edited([](json& j) { j["goals"][0]["slack"] = "-0"; })));
 }

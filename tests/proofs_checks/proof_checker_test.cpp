@@ -3,8 +3,11 @@
 // box, a flipped monotone direction, a wrong method) is found, at the right place.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -322,6 +325,80 @@ TEST(ProofChecker, MalformedInMemoryCertificatesAreInvalidNotCrashes) {
   ProofCertificate eq = square_below_one(naive());
   eq.goals[0].goal.relation = Relation::Equal;
   expect_invalid(eq, "relation ==");
+}
+
+
+// ---- randomised: a false statement never checks ----------------------------------------
+
+// A random program in x, y of depth <= 5, defined and smooth enough everywhere on [-2, 2]^2
+// (divisions by 1 + z^2 and logs of 1 + z^2 only), so every method can be tried on it.
+std::uint32_t random_term(ElementaryProgram& p, std::mt19937_64& rng, int depth) {
+  std::uniform_int_distribution<int> pick(0, depth <= 0 ? 2 : 12);
+  const auto sub = [&] { return random_term(p, rng, depth - 1); };
+  const auto one_plus_square = [&](std::uint32_t z) {
+    return p.binary(ElementaryOp::Add, p.constant("1"), p.power(z, 2));
+  };
+  switch (pick(rng)) {
+    case 0: return p.variable(0u);
+    case 1: return p.variable(1u);
+    case 2: return p.constant(std::uniform_int_distribution<int>(0, 1)(rng) ? "0.3" : "-1.25");
+    case 3: return p.binary(ElementaryOp::Add, sub(), sub());
+    case 4: return p.binary(ElementaryOp::Subtract, sub(), sub());
+    case 5: return p.binary(ElementaryOp::Multiply, sub(), sub());
+    case 6: return p.binary(ElementaryOp::Divide, sub(), one_plus_square(sub()));
+    case 7: return p.unary(ElementaryOp::Exp, p.binary(ElementaryOp::Divide, sub(), one_plus_square(sub())));
+    case 8: return p.unary(ElementaryOp::Log, one_plus_square(sub()));
+    case 9: return p.unary(ElementaryOp::Abs, sub());
+    case 10: return p.binary(ElementaryOp::Max, sub(), sub());
+    case 11: return p.binary(ElementaryOp::Min, sub(), sub());
+    default: return p.power(sub(), 3);
+  }
+}
+
+// For random programs f and random boxes, the largest value M of f found at sampled points of the
+// box makes "f <= M - margin" false there; no tree over the box may check valid for it, whatever
+// its methods. margin = 1e-6·(1 + |M|) dominates the double evaluation's error (depth <= 5,
+// |f| <= ~1e4 on these boxes: relative errors ~1e-13).
+TEST(ProofChecker, RandomFalseStatementsNeverCheck) {
+  const std::uint64_t seed = 20261203;
+  std::printf("RandomFalseStatementsNeverCheck: seed %llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0, 1);
+  int checked = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    ElementaryProgram p({"x", "y"});
+    const std::uint32_t f = random_term(p, rng, 5);
+    const double x0 = -2 + 3 * unit(rng), y0 = -2 + 3 * unit(rng);
+    const ProofBox box{{x0, y0}, {x0 + unit(rng), y0 + unit(rng)}};
+    double best = -INFINITY;
+    std::vector<double> argmax;
+    for (int s = 0; s < 64; ++s) {
+      const double px = box.lower[0] + (box.upper[0] - box.lower[0]) * unit(rng);
+      const double py = box.lower[1] + (box.upper[1] - box.lower[1]) * unit(rng);
+      const double v = evaluate_in_double(p, std::vector<double>{px, py})[f];
+      if (v > best) best = v, argmax = {px, py};
+    }
+    ASSERT_TRUE(std::isfinite(best)) << "trial " << trial << ": " << p.render(f);
+    const double bound = best - 1e-6 * (1 + std::abs(best));
+    ProofGoal goal;
+    goal.name = "trial " + std::to_string(trial);
+    goal.program = p;
+    goal.lhs = f;
+    goal.rhs = goal.program.constant(exact_decimal(bound));
+    goal.box = box;
+    const double mid_x = 0.5 * (box.lower[0] + box.upper[0]);
+    ProofNode trees[] = {naive(), mean_value({mid_x, box.lower[1]}), mean_value(argmax),
+                         monotone(0, true, naive()), monotone(1, false, mean_value({box.lower[0], box.lower[1]})),
+                         second_order(argmax), split(0, mid_x, mean_value({mid_x, box.upper[1]}), naive())};
+    for (ProofNode& tree : trees) {
+      ProofCertificate c;
+      c.goals.push_back({goal, tree.clone()});
+      const ProofCheckReport r = check_proof_certificate(c);
+      EXPECT_FALSE(r.valid) << "trial " << trial << ": " << p.render(f) << " <= " << bound << " checked valid";
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 300 * 7);
 }
 
 }  // namespace
