@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "proofs_checks/proof_checker.hpp"
 #include "theory/expression_claim.hpp"
 
 namespace attncert {
@@ -91,7 +92,7 @@ ClaimProof prove_claim(const Claim& claim, const ProverOptions& options, const P
                         attempt.leaves, attempt.max_precision_used, attempt.seconds, attempt.reason};
       proof.boxes += attempt.boxes;
       if (attempt.outcome == ProofOutcome::Candidate) {
-        report.reason = "the double pre-screen found a point where the statement fails";
+        report.reason = "a point where the statement fails (certified by the prover's Ball evaluation)";
         if (source && !proof.candidate) proof.candidate = instance_at(planned, g, attempt.candidate);
       }
       const bool proved = attempt.outcome == ProofOutcome::Proved ||
@@ -112,7 +113,12 @@ ClaimProof prove_claim(const Claim& claim, const ProverOptions& options, const P
     }
   }
   certificate.scope = proof.scope;
-  if (all_proved) {
+  // Nothing is reported proved that the independent checker (MPFI, no Arb) does not accept.
+  const ProofCheckReport check = all_proved ? check_proof_certificate(certificate) : ProofCheckReport{};
+  if (all_proved && !check.valid) {
+    proof.status = ProofStatus::NotProved;
+    proof.reason = "the independent MPFI checker rejected the prover's certificate: " + check.failure;
+  } else if (all_proved) {
     proof.status = largest_slack > 0 ? ProofStatus::ProvedWithSlack : ProofStatus::Proved;
     proof.certificate = std::move(certificate);
   } else {

@@ -9,6 +9,8 @@
 //                    point violating a plan's statement;
 //   NoPlan           the claim has no bounded part the prover can state (any-L statements,
 //                    statistical claims, spectral quantities without elementary form).
+// A certificate is kept only after the independent MPFI checker (proof_checker.hpp) accepts it;
+// a rejection leaves the claim NotProved with the checker's reason (a prover bug, reported).
 // covers_domain: the plans' domains are the claim's whole stated domain (a conjecture over a
 // bounded domain). Only then is a Proved claim's verdict PROVED; otherwise the claim stays
 // "survived" with the proved part (scope) reported beside it.
