@@ -20,7 +20,8 @@
 //    min(a,b) = (a+b−|a−b|)/2, proved once at the top of the file (Rabs is supported).
 //  - Decimal literals in R_scope (51e-2, 0.05000000000000000277…) are exact rationals; a
 //    negative one is written (- c).
-//  - Its default precision is 30 bits: leaves use i_prec max(53, the leaf's precision).
+//  - Its default precision (53 bits) runs on machine floats, ~20x faster than an explicit
+//    i_prec 53 (emulated floats, measured): i_prec is written only for leaves that needed more.
 //  - A naive leaf is tried with plain interval; mean-value and monotone leaves (and naive ones
 //    where Coq's enclosure is looser than Arb's, e.g. through the max rewrite) fall back to
 //    i_autodiff on the leaf's widest variables, then to i_bisect. Coq checks every step, so the
@@ -67,6 +68,15 @@ namespace {
 // Beyond this many leaves a Coq file is neither small nor fast to check (each leaf is one
 // `interval` call, ~10–50 ms in coqc): attncert's own certificate stands alone.
 constexpr long kMaxCoqLeaves = 5000;
+// A subtree at most this deep is one lemma discharged by interval's own bisection, not replayed
+// node by node: one interval call costs ~0.1 s in coqc however little it does, and its internal
+// boxes are cheap (lse, n = 2, 328 prover leaves: 45 s one lemma per leaf, ~1 s as one call).
+constexpr int kChunkDepth = 18;
+// Extra bisection depth per bisected variable over the prover's own depth: Coq's enclosures are
+// looser than Arb's (max through |·|, round-robin instead of chosen bisection). interval's
+// bisection is adaptive and stops at the first box it cannot close, so a generous cap costs
+// little on true goals and on false ones. 2 was too little for lse (n = 2), 6 suffices to n = 3.
+constexpr int kChunkExtraDepth = 6;
 // Rendered expressions are inlined (the program is a DAG); refuse a blow-up past this size.
 constexpr std::size_t kMaxTermChars = 200'000;
 
@@ -226,8 +236,9 @@ class GoalWriter {
     }
     const std::vector<std::string> term = coq_terms(goal.program);
     statement_ = coq_statement(goal, term);
-    prepare_ = fmt::format("unfold {}_claim; {}", prefix_, statement_.to_sign_form);
-    if (uses_min_max(goal.program)) prepare_ += "; rewrite ?attncert_Rmax_abs, ?attncert_Rmin_abs";
+    prepare_ = fmt::format("unfold {}_claim; ", prefix_);
+    if (uses_min_max(goal.program)) prepare_ += "attncert_minmax; ";
+    prepare_ += statement_.to_sign_form;
   }
 
   void write() {
@@ -271,8 +282,41 @@ class GoalWriter {
   std::string intros() const { return n_ ? "intros " + vars_ + " " + hyps_ + ". " : ""; }
 
   // Emits the lemma for `node` over the current box and returns its name.
+  // How deep a subtree splits, and on which variables (through monotone faces).
+  struct SubtreeShape {
+    int depth = 0;
+    std::vector<int> splits;  // per variable: how many splits on it along the deepest path
+    std::vector<std::uint32_t> monotone;
+    long precision = 53;  // the largest a leaf used
+    bool mean_value = false;  // some leaf is a mean-value leaf
+  };
+  SubtreeShape shape(const ProofNode& tree) const {
+    SubtreeShape s;
+    s.splits.assign(n_, 0);
+    if (tree.is_split) {
+      SubtreeShape b = shape(*tree.below), a = shape(*tree.above);
+      s = b.depth >= a.depth ? b : a;
+      for (std::uint32_t m : (b.depth >= a.depth ? a : b).monotone) s.monotone.push_back(m);
+      for (std::size_t i = 0; i < n_; ++i) s.splits[i] = std::max(a.splits[i], b.splits[i]);
+      s.precision = std::max(a.precision, b.precision);
+      s.mean_value = a.mean_value || b.mean_value;
+      s.depth += 1;
+      s.splits[tree.variable] += 1;
+    } else if (tree.method == LeafMethod::Monotone && tree.face) {
+      s = shape(*tree.face);
+      s.monotone.push_back(tree.variable);
+    }
+    s.precision = std::max(s.precision, tree.precision);
+    if (!tree.is_split && tree.method == LeafMethod::MeanValue) s.mean_value = true;
+    return s;
+  }
+
   std::string node(const ProofNode& tree, std::vector<std::uint32_t>& hints) {
-    if (tree.is_split) return split(tree, hints);
+    if (tree.is_split) {
+      const SubtreeShape sub = shape(tree);
+      if (sub.depth <= chunk_depth_) return chunk(sub, hints);
+      return split(tree, hints);
+    }
     if (tree.method == LeafMethod::Monotone && tree.face) {
       // Replay the face's tree over the whole box, the monotone variable hinted to interval.
       hints.push_back(tree.variable);
@@ -281,6 +325,54 @@ class GoalWriter {
       return name;
     }
     return leaf(tree, hints);
+  }
+
+  // A subtree small enough for interval's own bisection: one lemma over the subtree's box,
+  // bisecting the variables the subtree splits (one interval call costs ~0.1 s in coqc whatever
+  // it does inside, so a few deep calls beat many shallow ones).
+  std::string chunk(const SubtreeShape& sub, const std::vector<std::uint32_t>& hints) {
+    const std::string name = fmt::format("{}_n{}", prefix_, next_id_++);
+    std::string bisect;
+    int split_vars = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      if (sub.splits[i] > 0) {
+        bisect += fmt::format(", i_bisect x{}", i + 1);
+        ++split_vars;
+      }
+    }
+    std::string diff;
+    for (std::uint32_t m : hints) diff = fmt::format(", i_autodiff x{}", m + 1);
+    for (std::uint32_t m : sub.monotone) diff = fmt::format(", i_autodiff x{}", m + 1);
+    const int depth = sub.depth + chunk_extra_depth_ * split_vars;
+    const std::string prec = sub.precision > 53 ? fmt::format("i_prec {}, ", sub.precision) : "";
+    std::vector<std::string> tactics{fmt::format("interval with ({}{}{}, i_depth {})", prec, bisect.substr(2), diff, depth)};
+    // Mean-value leaves: interval's first-order form (i_autodiff) on the most split variable.
+    if (diff.empty() && sub.mean_value) {
+      const auto most = std::max_element(sub.splits.begin(), sub.splits.end()) - sub.splits.begin();
+      tactics.push_back(fmt::format("interval with ({}{}, i_autodiff x{}, i_depth {})", prec, bisect.substr(2), most + 1, depth));
+    }
+    // Last: bisect every variable with a range (monotone ones too: interval's derivative of a
+    // max rewritten through |·| has no sign), deeper.
+    std::string all;
+    int ranged = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      if (upper_[i] > lower_[i]) {
+        all += fmt::format(", i_bisect x{}", i + 1);
+        ++ranged;
+      }
+    }
+    if (ranged > split_vars) {
+      tactics.push_back(fmt::format("interval with ({}{}, i_depth {})", prec, all.substr(2), sub.depth + chunk_extra_depth_ * ranged));
+    }
+    std::string first = tactics.front();
+    if (tactics.size() > 1) {
+      first = "first [ " + tactics.front();
+      for (std::size_t k = 1; k < tactics.size(); ++k) first += "\n      | " + tactics[k];
+      first += " ]";
+    }
+    out_ << fmt::format("Lemma {} : {}{}.\nProof. {}{}.\n{}.\nQed.\n", name, binder_box(), claim_applied(),
+                        intros(), prepare_, first);
+    return name;
   }
 
   std::string split(const ProofNode& tree, std::vector<std::uint32_t>& hints) {
@@ -308,7 +400,9 @@ class GoalWriter {
 
   std::string leaf(const ProofNode& tree, const std::vector<std::uint32_t>& hints) {
     const std::string name = fmt::format("{}_n{}", prefix_, next_id_++);
-    const long precision = std::max(53L, tree.precision);
+    // interval's default (53-bit, machine floats) is ~20x faster than an explicit i_prec 53,
+    // which switches to emulated floats: name a precision only where the leaf needed more.
+    const std::string p = tree.precision > 53 ? fmt::format("i_prec {}, ", tree.precision) : "";
     // Variables with a range, widest first; hinted (monotone) variables before all.
     std::vector<std::uint32_t> order(n_);
     std::iota(order.begin(), order.end(), 0U);
@@ -325,16 +419,15 @@ class GoalWriter {
       if (std::find(diff.begin(), diff.end(), i) == diff.end()) diff.push_back(i);
     }
     std::vector<std::string> tactics;
-    const std::string p = fmt::format("i_prec {}", precision);
     const bool naive_first = tree.method == LeafMethod::Naive;
-    if (naive_first) tactics.push_back(fmt::format("interval with ({})", p));
-    for (std::uint32_t i : diff) tactics.push_back(fmt::format("interval with ({}, i_autodiff x{})", p, i + 1));
-    if (!naive_first) tactics.push_back(fmt::format("interval with ({})", p));
+    if (naive_first) tactics.push_back(p.empty() ? "interval" : fmt::format("interval with ({})", p.substr(0, p.size() - 2)));
+    for (std::uint32_t i : diff) tactics.push_back(fmt::format("interval with ({}i_autodiff x{})", p, i + 1));
+    if (!naive_first) tactics.push_back(p.empty() ? "interval" : fmt::format("interval with ({})", p.substr(0, p.size() - 2)));
     if (!diff.empty()) {
       // Last resort: bisect the widest variables (interval's own search inside the leaf).
       std::string bisect;
       for (std::size_t k = 0; k < std::min<std::size_t>(order.size(), 3); ++k) bisect += fmt::format(", i_bisect x{}", order[k] + 1);
-      tactics.push_back(fmt::format("interval with ({}{}, i_autodiff x{}, i_depth 8)", p, bisect, diff.front() + 1));
+      tactics.push_back(fmt::format("interval with ({}{}, i_autodiff x{}, i_depth 8)", p, bisect.substr(2), diff.front() + 1));
     }
     out_ << fmt::format("Lemma {} : {}{}.\nProof. {}{}.\n", name, binder_box(), claim_applied(), intros(), prepare_);
     if (tactics.size() == 1) {
@@ -358,13 +451,18 @@ class GoalWriter {
   std::vector<double> lower_, upper_;
   mutable std::map<double, std::string> literals_;
   long next_id_ = 0;
+  int chunk_depth_ = kChunkDepth;
+  int chunk_extra_depth_ = kChunkExtraDepth;
 };
 
 constexpr const char* kPreamble = R"(From Coq Require Import Reals Lra.
 From Interval Require Import Tactic.
 Open Scope R_scope.
 
-(* CoqInterval has no Rmax/Rmin: goals are rewritten with these exact identities first. *)
+(* CoqInterval has no Rmax/Rmin. attncert_minmax removes them innermost first: where interval
+   decides which argument is larger on the current box, by that argument (Rmax_left/right,
+   Rmin_left/right: exact, and tight); elsewhere by the exact identities below (|a−b| is looser
+   under interval arithmetic, so the box must be smaller). *)
 Lemma attncert_Rmax_abs : forall a b : R, Rmax a b = (a + b + Rabs (a - b)) / 2.
 Proof.
   intros a b. unfold Rmax. destruct (Rle_dec a b).
@@ -377,6 +475,23 @@ Proof.
   - rewrite Rabs_left1 by lra. lra.
   - rewrite Rabs_right by lra. lra.
 Qed.
+Ltac attncert_flat t := lazymatch t with
+  | context [Rmax _ _] => fail
+  | context [Rmin _ _] => fail
+  | _ => idtac
+  end.
+Ltac attncert_le := apply Rminus_le; interval.
+Ltac attncert_minmax :=
+  repeat match goal with
+  | |- context [Rmax ?a ?b] => attncert_flat a; attncert_flat b;
+      first [ rewrite (Rmax_right a b) by attncert_le
+            | rewrite (Rmax_left a b) by attncert_le
+            | rewrite (attncert_Rmax_abs a b) ]
+  | |- context [Rmin ?a ?b] => attncert_flat a; attncert_flat b;
+      first [ rewrite (Rmin_left a b) by attncert_le
+            | rewrite (Rmin_right a b) by attncert_le
+            | rewrite (attncert_Rmin_abs a b) ]
+  end.
 
 )";
 
