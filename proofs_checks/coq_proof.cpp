@@ -65,9 +65,9 @@
 namespace attncert {
 namespace {
 
-// Beyond this many leaves a Coq file is neither small nor fast to check (each leaf is one
-// `interval` call, ~10–50 ms in coqc): attncert's own certificate stands alone.
-constexpr long kMaxCoqLeaves = 5000;
+// Beyond this many lemmas a Coq file is neither small nor fast to check (each leaf or chunk is
+// one `interval` call, >= 0.1 s in coqc): attncert's own certificate stands alone.
+constexpr long kMaxCoqLemmas = 5000;
 // A subtree at most this deep is one lemma discharged by interval's own bisection, not replayed
 // node by node: one interval call costs ~0.1 s in coqc however little it does, and its internal
 // boxes are cheap (lse, n = 2, 328 prover leaves: 45 s one lemma per leaf, ~1 s as one call).
@@ -171,12 +171,22 @@ CoqStatement coq_statement(const ProofGoal& goal, const std::vector<std::string>
   throw std::invalid_argument("an equality goal has no Coq interval proof");
 }
 
-// Leaves as Coq sees them: a monotone leaf is replayed through its face's leaves.
-long coq_leaf_count(const ProofNode& node) {
+// How deep a tree splits (through monotone faces), and how many lemmas the Coq writer emits
+// for it: one per replayed split and one per leaf or chunk (a subtree of depth <= kChunkDepth).
+int split_depth(const ProofNode& node) {
   if (node.is_split) {
-    return (node.below ? coq_leaf_count(*node.below) : 0) + (node.above ? coq_leaf_count(*node.above) : 0);
+    return 1 + std::max(node.below ? split_depth(*node.below) : 0, node.above ? split_depth(*node.above) : 0);
   }
-  if (node.method == LeafMethod::Monotone && node.face) return coq_leaf_count(*node.face);
+  if (node.method == LeafMethod::Monotone && node.face) return split_depth(*node.face);
+  return 0;
+}
+
+long coq_lemma_count(const ProofNode& node) {
+  if (node.is_split) {
+    if (split_depth(node) <= kChunkDepth) return 1;
+    return 1 + (node.below ? coq_lemma_count(*node.below) : 0) + (node.above ? coq_lemma_count(*node.above) : 0);
+  }
+  if (node.method == LeafMethod::Monotone && node.face) return coq_lemma_count(*node.face);
   return 1;
 }
 
@@ -198,9 +208,9 @@ std::optional<std::string> goal_unsupported_reason(const ProofGoal& goal, const 
   if (goal.lhs >= goal.program.size() || goal.rhs >= goal.program.size()) {
     return where("lhs or rhs is not an instruction of the program");
   }
-  if (const long leaves = coq_leaf_count(tree); leaves > kMaxCoqLeaves) {
-    return where(fmt::format("{} leaves, more than the {} a Coq replay is written for", leaves,
-                             kMaxCoqLeaves));
+  if (const long lemmas = coq_lemma_count(tree); lemmas > kMaxCoqLemmas) {
+    return where(fmt::format("its tree needs {} Coq lemmas, more than the {} a Coq replay is written for",
+                             lemmas, kMaxCoqLemmas));
   }
   // Walk the tree for leaves Coq cannot take and splits on variables that do not exist.
   std::vector<const ProofNode*> stack{&tree};

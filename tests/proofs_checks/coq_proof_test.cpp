@@ -271,18 +271,23 @@ TEST(CoqProof, UnsupportedCertificatesGetAOneLineReason) {
     goals.push_back(std::move(g));
     expect_reason(certificate_of(std::move(goals)), "equality");
   }
-  // Too many leaves for a Coq file (2^13 = 8192 > 5000).
+  // Too many lemmas for a Coq file: 2^13 = 8192 subtrees, each a chain deeper than the chunk
+  // depth (so each is 3 lemmas, not one interval call), under a balanced tree.
   {
     ProvedGoal g = exp_minus_x_goal();
-    std::function<ProofNode(int, double, double)> grid = [&](int depth, double lo, double hi) {
+    std::function<ProofNode(int, double)> chain = [&](int depth, double at) {
       if (depth == 0) return leaf(LeafMethod::Naive);
+      return split(0, at, leaf(LeafMethod::Naive), chain(depth - 1, at));
+    };
+    std::function<ProofNode(int, double, double)> grid = [&](int depth, double lo, double hi) {
       const double mid = (lo + hi) / 2;
+      if (depth == 0) return chain(19, mid);
       return split(0, mid, grid(depth - 1, lo, mid), grid(depth - 1, mid, hi));
     };
     g.tree = grid(13, -1, 1);
     std::vector<ProvedGoal> goals;
     goals.push_back(std::move(g));
-    expect_reason(certificate_of(std::move(goals)), "8192 leaves");
+    expect_reason(certificate_of(std::move(goals)), "Coq lemmas, more than the 5000");
   }
   // An unbounded range.
   {
