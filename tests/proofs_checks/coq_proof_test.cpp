@@ -82,6 +82,36 @@ ProvedGoal max_minus_product_goal() {
                           split(1, 0.5, leaf(LeafMethod::Naive), leaf(LeafMethod::MeanValue, {0.75, 0.75})))};
 }
 
+// exp(x) >= x + 1 − 0.001 over [−1, 1] (exp(x) − x − 1 >= 0, zero at 0: true only thanks to
+// the slack): a >= goal with a slack, proved by monotone leaves on either side of 0.
+ProvedGoal exp_above_tangent_goal() {
+  ElementaryProgram p({"x"});
+  const auto x = p.variable(0U);
+  const auto lhs = p.unary(ElementaryOp::Exp, x);
+  const auto rhs = p.binary(ElementaryOp::Add, x, p.constant("1"));
+  ProofNode down = leaf(LeafMethod::Monotone), up = leaf(LeafMethod::Monotone);
+  down.increasing = false;  // f = rhs − lhs − slack = x + 1 − e^x − slack increases on [−1, 0]
+  down.face = std::make_unique<ProofNode>(leaf(LeafMethod::Naive));
+  up.face = std::make_unique<ProofNode>(leaf(LeafMethod::Naive));
+  return ProvedGoal{ProofGoal{"tangent", p, lhs, rhs, Relation::GreaterEqual, ProofBox{{-1}, {1}}, "0.001"},
+                    split(0, 0, std::move(down), std::move(up))};
+}
+
+// sqrt(x + 1)·|x|·π/4 + x² + (2 + x)^−2 < 3.2 over [−1, 1]: at most 2.23 (sqrt 2 · π/4 + 1 + 1/9
+// at x = 1, 2 at x = −1), and naive interval evaluation gives 1.12 + 1 + 1 = 3.12 < 3.2: a
+// strict goal over the remaining operations, one naive leaf.
+ProvedGoal remaining_operations_goal() {
+  ElementaryProgram p({"x"});
+  const auto x = p.variable(0U);
+  auto t = p.binary(ElementaryOp::Multiply, p.unary(ElementaryOp::Sqrt, p.binary(ElementaryOp::Add, x, p.constant("1"))),
+                    p.unary(ElementaryOp::Abs, x));
+  t = p.binary(ElementaryOp::Divide, p.binary(ElementaryOp::Multiply, t, p.pi()), p.constant("4"));
+  t = p.binary(ElementaryOp::Add, t, p.power(x, 2));
+  t = p.binary(ElementaryOp::Add, t, p.power(p.binary(ElementaryOp::Add, p.constant("2"), x), -2));
+  const auto rhs = p.unary(ElementaryOp::Negate, p.constant("-3.2"));
+  return ProvedGoal{ProofGoal{"operations", p, t, rhs, Relation::Less, ProofBox{{-1}, {1}}, "0"}, leaf(LeafMethod::Naive)};
+}
+
 ProofCertificate certificate_of(std::vector<ProvedGoal> goals) {
   ProofCertificate c;
   c.claim_id = "test.coq";
@@ -96,6 +126,8 @@ ProofCertificate hand_certificate() {
   std::vector<ProvedGoal> goals;
   goals.push_back(exp_minus_x_goal());
   goals.push_back(max_minus_product_goal());
+  goals.push_back(exp_above_tangent_goal());
+  goals.push_back(remaining_operations_goal());
   return certificate_of(std::move(goals));
 }
 
@@ -144,6 +176,9 @@ TEST(CoqProof, ScriptStatesEachGoalOverItsBoxAndReplaysTheTree) {
   EXPECT_NE(v.find("Theorem goal_1 : forall x1 : R, (- 1) <= x1 <= 1 -> ((exp x1) - x1) <= 172e-2."), std::string::npos) << v;
   EXPECT_NE(v.find("Theorem goal_2 : forall x1 x2 : R, 0 <= x1 <= 1 -> 0 <= x2 <= 1 -> ((Rmax x1 x2) - (x1 * x2)) <= 13e-1."),
             std::string::npos) << v;
+  EXPECT_NE(v.find("(exp x1) >= (x1 + 1) - 1e-3"), std::string::npos) << v;
+  EXPECT_NE(v.find(" < (- (- 32e-1))"), std::string::npos) << v;
+  EXPECT_NE(v.find("(/ ((2 + x1) ^ 2))"), std::string::npos) << v;
   // The original names survive in a comment; the splits are case analyses at the split points.
   EXPECT_NE(v.find("x1 = logits_1, x2 = logits_2"), std::string::npos);
   EXPECT_NE(v.find("destruct (Rle_or_lt x1 0)"), std::string::npos) << v;
@@ -159,7 +194,7 @@ TEST(CoqProof, CoqcAcceptsTheReplayedProofOfTrueGoals) {
   if (const std::string why = coq_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   const CoqRun run = coqc_on(coq_proof_script(hand_certificate()), "attncert_true_goals");
   EXPECT_TRUE(run.accepted) << run.output;
-  std::cout << "coqc accepted the 2-goal file in " << run.seconds << " s\n";
+  std::cout << "coqc accepted the 4-goal file in " << run.seconds << " s\n";
 }
 
 TEST(CoqProof, CoqcRejectsTheFileWithABoundLoweredBelowTheMaximum) {
@@ -184,6 +219,16 @@ TEST(CoqProof, CoqcRejectsTheFileWithABoundLoweredBelowTheMaximum) {
   const CoqRun run2 = coqc_on(replace_all(two, "13e-1", "9e-1"), "attncert_false_goal_2");
   EXPECT_FALSE(run2.accepted) << run2.output;
   EXPECT_TRUE(failed_in_a_leaf(run2.output)) << run2.output;
+
+  // exp(x) >= x + 1 + 0.001 is false at x = 0 (the >= form, its slack's sign flipped).
+  const std::string three = coq_proof_script(certificate_of([] {
+    std::vector<ProvedGoal> g;
+    g.push_back(exp_above_tangent_goal());
+    return g;
+  }()));
+  const CoqRun run3 = coqc_on(replace_all(three, "- 1e-3", "+ 1e-3"), "attncert_false_goal_3");
+  EXPECT_FALSE(run3.accepted) << run3.output;
+  EXPECT_TRUE(failed_in_a_leaf(run3.output)) << run3.output;
 }
 
 // The log-sum-exp goal, log(e^x1 + e^x2) <= max(x1, x2) + log 2 + 0.01 over [−1, 1]²
