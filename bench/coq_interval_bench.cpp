@@ -10,7 +10,7 @@
 // Every coqc time includes coqc's start and the loading of Reals + Interval (~1.2 s, measured
 // alone as `coqc baseline`): the ratios subtract it.
 //
-// Usage: coq_interval_bench [n_min n_max [timeout_seconds]]   (default 2 6 300)
+// Usage: coq_interval_bench [n_min n_max [timeout_seconds [both|replay|whole]]]   (default 2 6 300 both)
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -72,7 +72,7 @@ CoqRun coqc_text(const std::string& text, const std::string& name, double timeou
   return run;
 }
 
-int run(int n_min, int n_max, double timeout) {
+int run(int n_min, int n_max, double timeout, const std::string& mode) {
   if (find_coqc().empty()) {
     std::fprintf(stderr, "coqc not found: install the Debian packages coq and libcoq-interval\n");
     return 2;
@@ -98,7 +98,9 @@ int run(int n_min, int n_max, double timeout) {
     std::string replay_cell = "unsupported";
     double replay_seconds = 0;
     bool replay_ok = false;
-    if (auto why = coq_unsupported_reason(c)) {
+    if (mode == "whole") {
+      replay_cell = "not run";
+    } else if (auto why = coq_unsupported_reason(c)) {
       replay_cell = "unsupported: " + *why;
     } else {
       const std::string script = coq_proof_script(c);
@@ -112,8 +114,9 @@ int run(int n_min, int n_max, double timeout) {
                                     : fmt::format("REJECTED {:.0f} s", replay.seconds);
       if (!replay.accepted) std::fprintf(stderr, "n = %d replay output:\n%s\n", n, replay.output.substr(0, 2000).c_str());
     }
-    const CoqRun whole = coqc_text(whole_goal_script(n, 10 * n), fmt::format("attncert_lse_whole_{}", n), timeout);
-    const std::string whole_cell = whole.accepted ? fmt::format("{:.2f} s", whole.seconds)
+    CoqRun whole;
+    if (mode != "replay") whole = coqc_text(whole_goal_script(n, 10 * n), fmt::format("attncert_lse_whole_{}", n), timeout);
+    const std::string whole_cell = mode == "replay" ? std::string("not run") : whole.accepted ? fmt::format("{:.2f} s", whole.seconds)
                                    : whole.seconds >= timeout ? fmt::format("> {:.0f} s", timeout)
                                                               : fmt::format("fails {:.1f} s", whole.seconds);
     const double replay_net = replay_seconds - baseline.seconds;
@@ -136,5 +139,6 @@ int main(int argc, char** argv) {
   const int n_min = argc > 2 ? std::atoi(argv[1]) : 2;
   const int n_max = argc > 2 ? std::atoi(argv[2]) : 6;
   const double timeout = argc > 3 ? std::atof(argv[3]) : 300;
-  return attncert::run(n_min, n_max, timeout);
+  const std::string mode = argc > 4 ? argv[4] : "both";
+  return attncert::run(n_min, n_max, timeout, mode);
 }

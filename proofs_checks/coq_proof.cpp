@@ -469,10 +469,11 @@ constexpr const char* kPreamble = R"(From Coq Require Import Reals Lra.
 From Interval Require Import Tactic.
 Open Scope R_scope.
 
-(* CoqInterval has no Rmax/Rmin. attncert_minmax removes them innermost first: where interval
-   decides which argument is larger on the current box, by that argument (Rmax_left/right,
-   Rmin_left/right: exact, and tight); elsewhere by the exact identities below (|a−b| is looser
-   under interval arithmetic, so the box must be smaller). *)
+(* CoqInterval has no Rmax/Rmin. attncert_minmax removes them: first, wherever it can decide on
+   the current box which argument is larger, by that argument (Rmax_left/right, Rmin_left/right:
+   exact and tight; a nested max is compared through Rmax_lub / Rmax_l / Rmax_r, so
+   max(max(x1, x2), x3) = x3 is found without deciding x1 against x2); the rest by the exact
+   identities below (|a−b| is looser under interval arithmetic, so the box must be smaller). *)
 Lemma attncert_Rmax_abs : forall a b : R, Rmax a b = (a + b + Rabs (a - b)) / 2.
 Proof.
   intros a b. unfold Rmax. destruct (Rle_dec a b).
@@ -490,18 +491,27 @@ Ltac attncert_flat t := lazymatch t with
   | context [Rmin _ _] => fail
   | _ => idtac
   end.
-Ltac attncert_le := apply Rminus_le; interval.
+(* Proves x <= y on the current box, looking through max/min at the top of either side. *)
+Ltac attncert_le :=
+  lazymatch goal with
+  | |- Rmax ?a ?b <= ?c => apply Rmax_lub; attncert_le
+  | |- ?c <= Rmin ?a ?b => apply Rmin_glb; attncert_le
+  | |- ?c <= Rmax ?a ?b =>
+      first [ apply (Rle_trans c a (Rmax a b)); [attncert_le | apply Rmax_l]
+            | apply (Rle_trans c b (Rmax a b)); [attncert_le | apply Rmax_r] ]
+  | |- Rmin ?a ?b <= ?c =>
+      first [ apply (Rle_trans (Rmin a b) a c); [apply Rmin_l | attncert_le]
+            | apply (Rle_trans (Rmin a b) b c); [apply Rmin_r | attncert_le] ]
+  | |- ?x <= ?y => attncert_flat x; attncert_flat y; apply Rminus_le; interval
+  end.
 Ltac attncert_minmax :=
   repeat match goal with
-  | |- context [Rmax ?a ?b] => attncert_flat a; attncert_flat b;
-      first [ rewrite (Rmax_right a b) by attncert_le
-            | rewrite (Rmax_left a b) by attncert_le
-            | rewrite (attncert_Rmax_abs a b) ]
-  | |- context [Rmin ?a ?b] => attncert_flat a; attncert_flat b;
-      first [ rewrite (Rmin_left a b) by attncert_le
-            | rewrite (Rmin_right a b) by attncert_le
-            | rewrite (attncert_Rmin_abs a b) ]
-  end.
+  | |- context [Rmax ?a ?b] =>
+      first [ rewrite (Rmax_right a b) by attncert_le | rewrite (Rmax_left a b) by attncert_le ]
+  | |- context [Rmin ?a ?b] =>
+      first [ rewrite (Rmin_left a b) by attncert_le | rewrite (Rmin_right a b) by attncert_le ]
+  end;
+  rewrite ?attncert_Rmax_abs, ?attncert_Rmin_abs.
 
 )";
 
