@@ -502,7 +502,10 @@ Ltac attncert_le :=
   | |- Rmin ?a ?b <= ?c =>
       first [ apply (Rle_trans (Rmin a b) a c); [apply Rmin_l | attncert_le]
             | apply (Rle_trans (Rmin a b) b c); [apply Rmin_r | attncert_le] ]
-  | |- ?x <= ?y => attncert_flat x; attncert_flat y; apply Rminus_le; interval
+  | |- ?x <= ?y => attncert_flat x; attncert_flat y;
+      (* lra where the box bounds alone decide (x3 <= 1/2 <= x4: interval cannot close a
+         difference whose bound is exactly 0), interval elsewhere *)
+      first [ lra | apply Rminus_le; interval ]
   end.
 Ltac attncert_minmax :=
   repeat match goal with
