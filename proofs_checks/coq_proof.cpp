@@ -2,7 +2,7 @@
 //
 //   Definition g_claim (x1 ... xn : R) : Prop := LHS <= RHS + SLACK.
 //   Lemma g_n7 : forall x1 ... xn : R, lo1 <= x1 <= hi1 -> ... -> g_claim x1 ... xn.   (a leaf)
-//   Proof. intros ...; unfold g_claim; apply Rminus_le; <max/min rewrite>; first [interval ...]. Qed.
+//   Proof. intros ...; unfold g_claim; attncert_minmax; apply Rminus_le; first [interval ...]. Qed.
 //   Lemma g_n3 : ... (a split of x2 at s, from its children)
 //   Proof. intros ... H1 H2. destruct (Rle_or_lt x2 s) as [Hs|Hs].
 //          - exact (g_n4 x1 x2 H1 (conj (proj1 H2) Hs)).
@@ -11,13 +11,17 @@
 //
 // One lemma per tree node keeps each proof term small, and the splits are recombined by exact
 // terms (no lra over long decimals): each child's box hypothesis is the parent's with one bound
-// replaced by the split point, written with the same literal text.
+// replaced by the split point, written with the same literal text. A subtree of depth <=
+// kChunkDepth is not replayed: it is one lemma proved by interval's own bisection (i_bisect on
+// the variables the subtree splits), because each interval call costs >= 0.1 s in coqc.
 //
 // Why the pieces are what they are (CoqInterval 4.6.1, Coq 8.16.1, measured):
 //  - `interval` only proves `e <= c` / `c <= e` with a constant side, so a goal is first moved
 //    to `LHS - (RHS + SLACK) <= 0` (Rminus_le / Rminus_lt; Rle_ge / Rlt_gt for >= and >).
-//  - It has no Rmax/Rmin: they are rewritten by the identities max(a,b) = (a+b+|a−b|)/2 and
-//    min(a,b) = (a+b−|a−b|)/2, proved once at the top of the file (Rabs is supported).
+//  - It has no Rmax/Rmin: the file's attncert_minmax replaces each by its winner where that is
+//    decided on the box (lra on the bounds, else interval; nested ones through Rmax_lub etc.),
+//    the rest by the identities max(a,b) = (a+b+|a−b|)/2, min(a,b) = (a+b−|a−b|)/2, proved once
+//    at the top of the file (Rabs is supported, but the identity is loose in intervals).
 //  - Decimal literals in R_scope (51e-2, 0.05000000000000000277…) are exact rationals; a
 //    negative one is written (- c).
 //  - Its default precision (53 bits) runs on machine floats, ~20x faster than an explicit
