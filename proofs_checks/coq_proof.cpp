@@ -597,19 +597,28 @@ CoqRun run_coqc(const std::string& file, double timeout_seconds) {
     out << in.rdbuf();
   }
 
+  // Everything the child needs is computed before fork: between fork and exec only
+  // async-signal-safe calls (the caller may have threads, e.g. the prover's pool).
+  const std::string name = copy.filename().string();
+  const std::string dir_text = dir.string();
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) throw std::runtime_error("cannot create a pipe for coqc");
   const auto start = std::chrono::steady_clock::now();
   const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("cannot fork coqc");
+  if (pid < 0) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+    throw std::runtime_error("cannot fork coqc");
+  }
   if (pid == 0) {
     ::setpgid(0, 0);  // its own process group, so a timeout ends coqc and anything it started
     ::dup2(pipe_fds[1], STDOUT_FILENO);
     ::dup2(pipe_fds[1], STDERR_FILENO);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
-    if (::chdir(dir.c_str()) != 0) ::_exit(127);
-    const std::string name = copy.filename().string();
+    if (::chdir(dir_text.c_str()) != 0) ::_exit(127);
     ::execl(coqc.c_str(), coqc.c_str(), "-q", name.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
