@@ -203,8 +203,37 @@ PlannedGoals goals_for_plan(const ProofPlan& plan) {
                                      : plan.side + ", " + shape_text;
     if (goal.name.empty()) goal.name = "statement";
     planned.goals.push_back(std::move(goal));
+    planned.integers.push_back(integers);
   }
   return planned;
+}
+
+Instance instance_at(const PlannedGoals& planned, std::size_t index, std::span<const double> point) {
+  const ProofGoal& goal = planned.goals.at(index);
+  const auto& names = goal.program.variables();
+  if (point.size() != names.size()) throw std::invalid_argument("instance_at: wrong number of values");
+  Instance x;
+  const auto& integers = planned.integers.at(index);
+  for (const auto& [name, value] : integers) x.scalars[name] = static_cast<double>(value);
+  std::map<std::string, long, std::less<>> filled;  // entries set so far, per array
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    const ArrayShapeNames* shape = nullptr;
+    for (const auto& a : kArrays) {
+      if (names[k].starts_with(std::string(a.name) + "_")) shape = &a;
+    }
+    if (!shape) {
+      x.scalars[names[k]] = point[k];
+      continue;
+    }
+    auto& a = x.arrays[shape->name];
+    if (a.size() == 0) {
+      a = RowMatrix<double>::Zero(size_of(shape->rows, integers, shape->name),
+                                  size_of(shape->cols, integers, shape->name));
+    }
+    // An array's variables are consecutive and row-major (goals_for_plan's order).
+    a.data()[filled[shape->name]++] = point[k];
+  }
+  return x;
 }
 
 }  // namespace attncert
