@@ -87,6 +87,30 @@ void imul(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
   Scratch& s = scratch();
   endpoints(a, s.al, s.ah, prec);
   endpoints(b, s.bl, s.bh, prec);
+  // Sign cases (P: >= 0, N: <= 0, M: both signs): which endpoint pair gives each bound.
+  const int ca = arf_sgn(s.al) >= 0 ? 0 : arf_sgn(s.ah) <= 0 ? 1 : 2;
+  const int cb = arf_sgn(s.bl) >= 0 ? 0 : arf_sgn(s.bh) <= 0 ? 1 : 2;
+  arf_srcptr al = s.al, ah = s.ah, bl = s.bl, bh = s.bh;
+  struct Pick { arf_srcptr x1, y1, x2, y2; };  // lower = x1·y1, upper = x2·y2
+  Pick pick{};
+  bool general = false;
+  switch (ca * 3 + cb) {
+    case 0: pick = {al, bl, ah, bh}; break;  // P P
+    case 1: pick = {ah, bl, al, bh}; break;  // P N
+    case 2: pick = {ah, bl, ah, bh}; break;  // P M
+    case 3: pick = {al, bh, ah, bl}; break;  // N P
+    case 4: pick = {ah, bh, al, bl}; break;  // N N
+    case 5: pick = {al, bh, al, bl}; break;  // N M
+    case 6: pick = {al, bh, ah, bh}; break;  // M P
+    case 7: pick = {ah, bl, al, bl}; break;  // M N
+    default: general = true; break;          // M M
+  }
+  if (!general) {
+    arf_mul(s.lo, pick.x1, pick.y1, prec, ARF_RND_FLOOR);
+    arf_mul(s.hi, pick.x2, pick.y2, prec, ARF_RND_CEIL);
+    arb_set_interval_arf(r, s.lo, s.hi, prec);
+    return;
+  }
   arf_srcptr as[2] = {s.al, s.ah};
   arf_srcptr bs[2] = {s.bl, s.bh};
   bool first = true;
@@ -110,18 +134,22 @@ void idiv(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
   Scratch& s = scratch();
   endpoints(a, s.al, s.ah, prec);
   endpoints(b, s.bl, s.bh, prec);
-  arf_srcptr as[2] = {s.al, s.ah};
-  arf_srcptr bs[2] = {s.bl, s.bh};
-  bool first = true;
-  for (arf_srcptr x : as) {
-    for (arf_srcptr y : bs) {
-      arf_div(s.t, x, y, prec, ARF_RND_FLOOR);
-      if (first || arf_cmp(s.t, s.lo) < 0) arf_set(s.lo, s.t);
-      arf_div(s.t, x, y, prec, ARF_RND_CEIL);
-      if (first || arf_cmp(s.t, s.hi) > 0) arf_set(s.hi, s.t);
-      first = false;
-    }
+  // b does not contain 0 here. Sign cases of a (P: >= 0, N: <= 0, M: both) and of b.
+  const int ca = arf_sgn(s.al) >= 0 ? 0 : arf_sgn(s.ah) <= 0 ? 1 : 2;
+  const bool b_positive = arf_sgn(s.bl) > 0;
+  arf_srcptr al = s.al, ah = s.ah, bl = s.bl, bh = s.bh;
+  arf_srcptr x1, y1, x2, y2;  // lower = x1/y1, upper = x2/y2
+  if (b_positive) {
+    if (ca == 0) { x1 = al; y1 = bh; x2 = ah; y2 = bl; }
+    else if (ca == 1) { x1 = al; y1 = bl; x2 = ah; y2 = bh; }
+    else { x1 = al; y1 = bl; x2 = ah; y2 = bl; }
+  } else {
+    if (ca == 0) { x1 = ah; y1 = bh; x2 = al; y2 = bl; }
+    else if (ca == 1) { x1 = ah; y1 = bl; x2 = al; y2 = bh; }
+    else { x1 = ah; y1 = bh; x2 = al; y2 = bh; }
   }
+  arf_div(s.lo, x1, y1, prec, ARF_RND_FLOOR);
+  arf_div(s.hi, x2, y2, prec, ARF_RND_CEIL);
   arb_set_interval_arf(r, s.lo, s.hi, prec);
 }
 
