@@ -64,6 +64,31 @@ Scratch& scratch() {
   return s;
 }
 
+// The ball [lo, hi] (lo <= hi, finite). Arb's radius has a 30-bit mantissa, so a ball cannot
+// always be the interval exactly; arb_set_interval_arf centers it and lets it stick out on
+// both sides — [0, 1] becomes [−9.3e-10, 1 + 9.3e-10], whose sqrt or log is undefined. When
+// the interval does not straddle 0 the ball here is anchored at the end nearer 0 (mid = lo + r
+// with r >= (hi − lo)/2 rounded up), so that end stays exact and only the far end sticks out.
+void set_interval(arb_t r, const arf_t lo, const arf_t hi, long prec) {
+  const bool nonneg = arf_sgn(lo) >= 0, nonpos = arf_sgn(hi) <= 0;
+  if ((!nonneg && !nonpos) || !arf_is_finite(lo) || !arf_is_finite(hi)) {
+    arb_set_interval_arf(r, lo, hi, prec);
+    return;
+  }
+  arf_t half_width;
+  arf_init(half_width);
+  arf_sub(half_width, hi, lo, ARF_PREC_EXACT, ARF_RND_DOWN);
+  arf_mul_2exp_si(half_width, half_width, -1);
+  arf_get_mag(arb_radref(r), half_width);  // rounded up
+  arf_set_mag(half_width, arb_radref(r));
+  if (nonneg) {
+    arf_add(arb_midref(r), lo, half_width, ARF_PREC_EXACT, ARF_RND_DOWN);
+  } else {
+    arf_sub(arb_midref(r), hi, half_width, ARF_PREC_EXACT, ARF_RND_DOWN);
+  }
+  arf_clear(half_width);
+}
+
 // Wide: radius above 2^-30 of the midpoint's magnitude (then Arb's propagated radius would
 // itself carry the overestimate that matters).
 bool wide(arb_srcptr a) {
@@ -108,7 +133,7 @@ void imul(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
   if (!general) {
     arf_mul(s.lo, pick.x1, pick.y1, prec, ARF_RND_FLOOR);
     arf_mul(s.hi, pick.x2, pick.y2, prec, ARF_RND_CEIL);
-    arb_set_interval_arf(r, s.lo, s.hi, prec);
+    set_interval(r, s.lo, s.hi, prec);
     return;
   }
   arf_srcptr as[2] = {s.al, s.ah};
@@ -123,7 +148,7 @@ void imul(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
       first = false;
     }
   }
-  arb_set_interval_arf(r, s.lo, s.hi, prec);
+  set_interval(r, s.lo, s.hi, prec);
 }
 
 void idiv(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
@@ -150,7 +175,7 @@ void idiv(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
   }
   arf_div(s.lo, x1, y1, prec, ARF_RND_FLOOR);
   arf_div(s.hi, x2, y2, prec, ARF_RND_CEIL);
-  arb_set_interval_arf(r, s.lo, s.hi, prec);
+  set_interval(r, s.lo, s.hi, prec);
 }
 
 // A monotone function from its values at the two endpoints (each a point ball, so tight).
@@ -173,7 +198,7 @@ void imonotone(arb_t r, arb_srcptr a, long prec, bool increasing, Fn fn) {
     arb_get_lbound_arf(s.lo, s.y, prec);
     arb_get_ubound_arf(s.hi, s.x, prec);
   }
-  arb_set_interval_arf(r, s.lo, s.hi, prec);
+  set_interval(r, s.lo, s.hi, prec);
 }
 
 void iexp(arb_t r, arb_srcptr a, long prec) {
@@ -209,7 +234,7 @@ void ipow_si(arb_t r, arb_srcptr a, int e, long prec) {
     arb_pow_ui(s.x, s.x, m, prec);
     arb_get_ubound_arf(s.hi, s.x, prec);
     arf_zero(s.lo);
-    arb_set_interval_arf(r, s.lo, s.hi, prec);
+    set_interval(r, s.lo, s.hi, prec);
   }
   if (e < 0) {
     if (arb_contains_zero(r)) {
@@ -341,7 +366,7 @@ class Evaluator {
           } else {
             arf_set_d(t_lo_, lo[i]);
             arf_set_d(t_hi_, hi[i]);
-            arb_set_interval_arf(r, t_lo_, t_hi_, prec);
+            set_interval(r, t_lo_, t_hi_, prec);
           }
           if (with_grad) arb_one(g(k, i));
           break;
