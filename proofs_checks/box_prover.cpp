@@ -8,6 +8,7 @@
 #include "proofs_checks/box_prover.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -566,6 +567,8 @@ class Search {
   long max_precision_used() const noexcept { return max_prec_used_; }
   const std::vector<double>& candidate() const noexcept { return candidate_; }
   const std::string& reason() const noexcept { return reason_; }
+  /// The attempt stalled where f's enclosure is not finite: no slack can help.
+  bool undefined() const noexcept { return undefined_; }
 
  private:
   bool certified_ok(arb_srcptr f) const {
@@ -595,6 +598,7 @@ class Search {
 
     // (a) naive enclosure.
     ev_.values(lo.data(), hi.data(), prec);
+    const bool f_finite = arb_is_finite(ev_.f()) != 0;
     if (certified_ok(ev_.f())) {
       leaf(node, LeafMethod::Naive, prec);
       return BoxResult::Proved;
@@ -712,10 +716,16 @@ class Search {
       return prove_box(lo, hi, std::min(2 * prec, options_.max_precision), node);
     }
     if (narrow) {
-      reason_ = point_box
-                    ? "a point where the enclosure of f does not decide the sign at the precision cap"
-                    : "stalled: boxes shrank to relative width 2^-24 without deciding the sign "
-                      "(an attained bound or an undefined point)";
+      undefined_ = !f_finite;
+      const std::string where = fmt::format("[{}]", fmt::join(lo, ", "));
+      if (undefined_) {
+        reason_ = fmt::format("the program is undefined (or unbounded) near the point {}", where);
+      } else {
+        reason_ = point_box
+                      ? fmt::format("the enclosure of f does not decide the sign at the point {} at the precision cap", where)
+                      : fmt::format("stalled near {}: boxes shrank to relative width 2^-24 without deciding the sign "
+                                    "(an attained bound?)", where);
+      }
       return BoxResult::Stalled;
     }
     node.is_split = true;
@@ -834,6 +844,7 @@ class Search {
   long max_prec_used_ = 0;
   std::vector<double> candidate_;
   std::string reason_;
+  bool undefined_ = false;
   ArfHandle t_lo_, t_hi_;
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
@@ -962,6 +973,7 @@ ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, con
     } else {
       out.reason += fmt::format("; slack {}: {}", slacks[attempt], search.reason());
     }
+    if (search.undefined()) break;  // a larger slack does not make the program defined
   }
   out.outcome = ProofOutcome::Undecided;
   return finish(out);

@@ -475,6 +475,18 @@ TEST(BoxProver, LogSumExpWithoutMarginIsAttainedOnTheDiagonal) {
   EXPECT_EQ(prove_goal(goal, none).outcome, ProofOutcome::Undecided);
 }
 
+// 1/x <= 10^9 on [-1, 1] is undefined at 0: never proved, and the slack ladder is not tried
+// (a slack does not make the program defined).
+TEST(BoxProver, UndefinedProgramIsUndecidedWithoutTheLadder) {
+  ElementaryProgram p({"x"});
+  const auto lhs = p.binary(Op::Divide, p.constant("1"), p.variable(0u));
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, p.constant("1e9"), {-1}, {1});
+  const ProofAttempt a = prove_goal(goal);
+  ASSERT_EQ(a.outcome, ProofOutcome::Undecided);
+  EXPECT_NE(a.reason.find("undefined"), std::string::npos) << a.reason;
+  EXPECT_EQ(a.reason.find("slack 1e-9"), std::string::npos) << a.reason;
+}
+
 // ---- the walker itself can fail ---------------------------------------------------------------
 
 TEST(BoxProver, WalkerRejectsTamperedTrees) {
