@@ -1,9 +1,18 @@
+// The prover (box_prover.hpp). Depth-first: each box is decided or split before its sibling is
+// looked at, so memory is the tree plus one path, and a search circling an attained bound
+// reaches the stall width (kStallRelativeWidth) after a few dozen boxes instead of after the
+// whole budget.
+//
+// Not implemented: SecondOrder leaves (ProverOptions::second_order is accepted and ignored);
+// an attained bound goes straight to the slack ladder.
 #include "proofs_checks/box_prover.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -39,6 +48,206 @@ constexpr double kStallRelativeWidth = 0x1p-24;
 // from 0: the mean-value bound then loses to rounding rather than to the box's width.
 constexpr double kRoundingDominated = 0.125;
 
+
+// ---- endpoint-tight interval operations on Arb balls ----------------------------------------
+// Arb's midpoint-radius products and functions of a wide ball overestimate the exact range
+// (a product of two wide balls by up to ~50%, exp/log on one side); near an attained or nearly
+// attained bound that factor is paid in every dimension of the box count. These compute the
+// range from the endpoints (rounded outward) whenever an operand is a wide ball, which is what
+// an endpoint interval library such as MPFI computes too. Narrow balls take Arb's own path.
+
+struct Scratch {
+  ArfHandle al, ah, bl, bh, lo, hi, t;
+  ArbHandle x, y;
+};
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+// The ball [lo, hi] (lo <= hi, finite). Arb's radius has a 30-bit mantissa, so a ball cannot
+// always be the interval exactly; arb_set_interval_arf centers it and lets it stick out on
+// both sides — [0, 1] becomes [−9.3e-10, 1 + 9.3e-10], whose sqrt or log is undefined. When
+// the interval does not straddle 0 the ball here is anchored at the end nearer 0 (mid = lo + r
+// with r >= (hi − lo)/2 rounded up), so that end stays exact and only the far end sticks out.
+void set_interval(arb_t r, const arf_t lo, const arf_t hi, long prec) {
+  const bool nonneg = arf_sgn(lo) >= 0, nonpos = arf_sgn(hi) <= 0;
+  if ((!nonneg && !nonpos) || !arf_is_finite(lo) || !arf_is_finite(hi)) {
+    arb_set_interval_arf(r, lo, hi, prec);
+    return;
+  }
+  arf_t half_width;
+  arf_init(half_width);
+  arf_sub(half_width, hi, lo, ARF_PREC_EXACT, ARF_RND_DOWN);
+  arf_mul_2exp_si(half_width, half_width, -1);
+  arf_get_mag(arb_radref(r), half_width);  // rounded up
+  arf_set_mag(half_width, arb_radref(r));
+  if (nonneg) {
+    arf_add(arb_midref(r), lo, half_width, ARF_PREC_EXACT, ARF_RND_DOWN);
+  } else {
+    arf_sub(arb_midref(r), hi, half_width, ARF_PREC_EXACT, ARF_RND_DOWN);
+  }
+  arf_clear(half_width);
+}
+
+// Wide: radius above 2^-30 of the midpoint's magnitude (then Arb's propagated radius would
+// itself carry the overestimate that matters).
+bool wide(arb_srcptr a) {
+  if (mag_is_zero(arb_radref(a))) return false;
+  if (arf_is_zero(arb_midref(a))) return true;
+  return mag_cmp_2exp_si(arb_radref(a), arf_abs_bound_lt_2exp_si(arb_midref(a)) - 30) > 0;
+}
+
+void endpoints(arb_srcptr a, arf_t lo, arf_t hi, long prec) {
+  arb_get_lbound_arf(lo, a, prec);
+  arb_get_ubound_arf(hi, a, prec);
+}
+
+// A product or quotient with an exact (point) operand is already tight in Arb: only two balls
+// with radii combine into an overestimate.
+void imul(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
+  if (!(wide(a) || wide(b)) || arb_is_exact(a) || arb_is_exact(b) || !arb_is_finite(a) || !arb_is_finite(b)) {
+    arb_mul(r, a, b, prec);
+    return;
+  }
+  Scratch& s = scratch();
+  endpoints(a, s.al, s.ah, prec);
+  endpoints(b, s.bl, s.bh, prec);
+  // Sign cases (P: >= 0, N: <= 0, M: both signs): which endpoint pair gives each bound.
+  const int ca = arf_sgn(s.al) >= 0 ? 0 : arf_sgn(s.ah) <= 0 ? 1 : 2;
+  const int cb = arf_sgn(s.bl) >= 0 ? 0 : arf_sgn(s.bh) <= 0 ? 1 : 2;
+  arf_srcptr al = s.al, ah = s.ah, bl = s.bl, bh = s.bh;
+  struct Pick { arf_srcptr x1, y1, x2, y2; };  // lower = x1·y1, upper = x2·y2
+  Pick pick{};
+  bool general = false;
+  switch (ca * 3 + cb) {
+    case 0: pick = {al, bl, ah, bh}; break;  // P P
+    case 1: pick = {ah, bl, al, bh}; break;  // P N
+    case 2: pick = {ah, bl, ah, bh}; break;  // P M
+    case 3: pick = {al, bh, ah, bl}; break;  // N P
+    case 4: pick = {ah, bh, al, bl}; break;  // N N
+    case 5: pick = {al, bh, al, bl}; break;  // N M
+    case 6: pick = {al, bh, ah, bh}; break;  // M P
+    case 7: pick = {ah, bl, al, bl}; break;  // M N
+    default: general = true; break;          // M M
+  }
+  if (!general) {
+    arf_mul(s.lo, pick.x1, pick.y1, prec, ARF_RND_FLOOR);
+    arf_mul(s.hi, pick.x2, pick.y2, prec, ARF_RND_CEIL);
+    set_interval(r, s.lo, s.hi, prec);
+    return;
+  }
+  arf_srcptr as[2] = {s.al, s.ah};
+  arf_srcptr bs[2] = {s.bl, s.bh};
+  bool first = true;
+  for (arf_srcptr x : as) {
+    for (arf_srcptr y : bs) {
+      arf_mul(s.t, x, y, prec, ARF_RND_FLOOR);
+      if (first || arf_cmp(s.t, s.lo) < 0) arf_set(s.lo, s.t);
+      arf_mul(s.t, x, y, prec, ARF_RND_CEIL);
+      if (first || arf_cmp(s.t, s.hi) > 0) arf_set(s.hi, s.t);
+      first = false;
+    }
+  }
+  set_interval(r, s.lo, s.hi, prec);
+}
+
+void idiv(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
+  if (!(wide(a) || wide(b)) || arb_is_exact(b) || !arb_is_finite(a) || !arb_is_finite(b) || arb_contains_zero(b)) {
+    arb_div(r, a, b, prec);
+    return;
+  }
+  Scratch& s = scratch();
+  endpoints(a, s.al, s.ah, prec);
+  endpoints(b, s.bl, s.bh, prec);
+  // b does not contain 0 here. Sign cases of a (P: >= 0, N: <= 0, M: both) and of b.
+  const int ca = arf_sgn(s.al) >= 0 ? 0 : arf_sgn(s.ah) <= 0 ? 1 : 2;
+  const bool b_positive = arf_sgn(s.bl) > 0;
+  arf_srcptr al = s.al, ah = s.ah, bl = s.bl, bh = s.bh;
+  arf_srcptr x1, y1, x2, y2;  // lower = x1/y1, upper = x2/y2
+  if (b_positive) {
+    if (ca == 0) { x1 = al; y1 = bh; x2 = ah; y2 = bl; }
+    else if (ca == 1) { x1 = al; y1 = bl; x2 = ah; y2 = bh; }
+    else { x1 = al; y1 = bl; x2 = ah; y2 = bl; }
+  } else {
+    if (ca == 0) { x1 = ah; y1 = bh; x2 = al; y2 = bl; }
+    else if (ca == 1) { x1 = ah; y1 = bl; x2 = al; y2 = bh; }
+    else { x1 = ah; y1 = bh; x2 = al; y2 = bh; }
+  }
+  arf_div(s.lo, x1, y1, prec, ARF_RND_FLOOR);
+  arf_div(s.hi, x2, y2, prec, ARF_RND_CEIL);
+  set_interval(r, s.lo, s.hi, prec);
+}
+
+// A monotone function from its values at the two endpoints (each a point ball, so tight).
+template <class Fn>
+void imonotone(arb_t r, arb_srcptr a, long prec, bool increasing, Fn fn) {
+  Scratch& s = scratch();
+  endpoints(a, s.al, s.ah, prec);
+  arb_set_arf(s.x, s.al);
+  fn(s.x, s.x, prec);
+  arb_set_arf(s.y, s.ah);
+  fn(s.y, s.y, prec);
+  if (!arb_is_finite(s.x) || !arb_is_finite(s.y)) {
+    fn(r, a, prec);
+    return;
+  }
+  if (increasing) {
+    arb_get_lbound_arf(s.lo, s.x, prec);
+    arb_get_ubound_arf(s.hi, s.y, prec);
+  } else {
+    arb_get_lbound_arf(s.lo, s.y, prec);
+    arb_get_ubound_arf(s.hi, s.x, prec);
+  }
+  set_interval(r, s.lo, s.hi, prec);
+}
+
+void iexp(arb_t r, arb_srcptr a, long prec) {
+  if (!wide(a) || !arb_is_finite(a)) return arb_exp(r, a, prec);
+  imonotone(r, a, prec, true, [](arb_t o, arb_srcptr x, long p) { arb_exp(o, x, p); });
+}
+void ilog(arb_t r, arb_srcptr a, long prec) {
+  if (!wide(a) || !arb_is_finite(a) || !arb_is_positive(a)) return arb_log(r, a, prec);
+  imonotone(r, a, prec, true, [](arb_t o, arb_srcptr x, long p) { arb_log(o, x, p); });
+}
+void isqrt(arb_t r, arb_srcptr a, long prec) {
+  if (!wide(a) || !arb_is_finite(a) || !arb_is_nonnegative(a)) return arb_sqrt(r, a, prec);
+  imonotone(r, a, prec, true, [](arb_t o, arb_srcptr x, long p) { arb_sqrt(o, x, p); });
+}
+// a^e for an integer e: through |a| for even e, 1/a^|e| for negative e.
+void ipow_si(arb_t r, arb_srcptr a, int e, long prec) {
+  const ulong m = static_cast<ulong>(e < 0 ? -static_cast<long>(e) : e);
+  auto pw = [m](arb_t o, arb_srcptr x, long p) { arb_pow_ui(o, x, m, p); };
+  if (m == 0) {  // a^0 = 1 (as evaluate_in_double's pow)
+    arb_one(r);
+    return;
+  }
+  if (!wide(a) || !arb_is_finite(a)) {
+    arb_pow_ui(r, a, m, prec);
+  } else if (m % 2 == 1 || arb_is_nonnegative(a)) {
+    imonotone(r, a, prec, true, pw);
+  } else if (arb_is_nonpositive(a)) {
+    imonotone(r, a, prec, false, pw);
+  } else {  // even power of a ball around 0: [0, max(|lo|, |hi|)^m]
+    Scratch& s = scratch();
+    arb_get_abs_ubound_arf(s.hi, a, prec);
+    arb_set_arf(s.x, s.hi);
+    arb_pow_ui(s.x, s.x, m, prec);
+    arb_get_ubound_arf(s.hi, s.x, prec);
+    arf_zero(s.lo);
+    set_interval(r, s.lo, s.hi, prec);
+  }
+  if (e < 0) {
+    if (arb_contains_zero(r)) {
+      arb_indeterminate(r);
+    } else {
+      Scratch& s = scratch();
+      arb_one(s.y);
+      idiv(r, s.y, r, prec);
+    }
+  }
+}
+
 void require_decimal(arb_t out, const std::string& text, long prec, const char* what) {
   if (text.empty() || arb_set_str(out, text.c_str(), prec) != 0 || !arb_is_finite(out)) {
     throw std::invalid_argument(fmt::format("prove_goal: {} '{}' is not a decimal number", what, text));
@@ -51,11 +260,20 @@ void require_decimal(arb_t out, const std::string& text, long prec, const char* 
 class Evaluator {
  public:
   Evaluator(const ProofGoal& goal, std::string slack)
-      : program_(goal.program),
-        lhs_(goal.lhs),
-        rhs_(goal.rhs),
-        sign_(goal.relation == Relation::LessEqual || goal.relation == Relation::Less ? 1 : -1),
+      : Evaluator(goal.program, goal.lhs, goal.rhs,
+                  goal.relation == Relation::LessEqual || goal.relation == Relation::Less ? 1 : -1,
+                  std::move(slack), false) {}
+
+  /// `every_instruction`: evaluate all of the program (enclose_over_box), not only what lhs
+  /// and rhs need.
+  Evaluator(const ElementaryProgram& program, std::uint32_t lhs, std::uint32_t rhs, int sign,
+            std::string slack, bool every_instruction)
+      : program_(program),
+        lhs_(lhs),
+        rhs_(rhs),
+        sign_(sign),
         slack_text_(std::move(slack)),
+        slack_double_(std::strtod(slack_text_.c_str(), nullptr)),
         n_(program_.size()),
         nv_(program_.variables().size()),
         val_(static_cast<slong>(n_)),
@@ -64,8 +282,8 @@ class Evaluator {
         depends_(n_ * nv_, 0),
         deps_(n_) {
     const auto& code = program_.code();
-    std::vector<char> needed(n_, 0);
-    needed[lhs_] = needed[rhs_] = 1;
+    std::vector<char> needed(n_, every_instruction ? 1 : 0);
+    if (n_ > 0) needed[lhs_] = needed[rhs_] = 1;
     for (std::size_t k = n_; k-- > 0;) {
       if (!needed[k]) continue;
       const int ar = arity(code[k].op);
@@ -95,18 +313,19 @@ class Evaluator {
   void values(const double* lo, const double* hi, long prec) { run(lo, hi, prec, false); }
   /// Values and gradient enclosures over the box, f and ∇f.
   void gradients(const double* lo, const double* hi, long prec) { run(lo, hi, prec, true); }
+  /// The gradient enclosures over the box whose values() were the last evaluation.
+  void gradients_after_values(const double* lo, const double* hi, long prec) { run(lo, hi, prec, true, false); }
 
   arb_srcptr f() const noexcept { return f_; }
+  arb_srcptr value(std::size_t k) const noexcept { return val_[static_cast<slong>(k)]; }
   arb_srcptr grad_f(std::size_t v) const noexcept { return fgrad_[static_cast<slong>(v)]; }
   arb_ptr scratch() noexcept { return scratch_; }
   arb_ptr scratch2() noexcept { return scratch2_; }
 
-  /// f at a point in double (the pre-screen; no guarantee), with a scale for rounding noise.
-  double f_double(std::span<const double> point, double* scale) const {
+  /// f at a point in double (the pre-screen; no guarantee).
+  double f_double(std::span<const double> point) const {
     const std::vector<double> v = evaluate_in_double(program_, point);
-    const double s = std::stod(slack_text_);
-    if (scale != nullptr) *scale = std::abs(v[lhs_]) + std::abs(v[rhs_]) + std::abs(s) + 1;
-    return sign_ * (v[lhs_] - v[rhs_]) - s;
+    return sign_ * (v[lhs_] - v[rhs_]) - slack_double_;
   }
 
  private:
@@ -129,7 +348,9 @@ class Evaluator {
   arb_ptr g(std::size_t k, std::size_t v) noexcept { return grad_[static_cast<slong>(k * nv_ + v)]; }
   bool dep(std::size_t k, std::size_t v) const noexcept { return depends_[k * nv_ + v] != 0; }
 
-  void run(const double* lo, const double* hi, long prec, bool with_grad) {
+  // `fresh`: compute the values too (false: they are already those of this box and precision,
+  // from values(), and only the gradients are added).
+  void run(const double* lo, const double* hi, long prec, bool with_grad, bool fresh = true) {
     const auto& consts = constants(prec);
     const auto& code = program_.code();
     for (std::uint32_t k : live_) {
@@ -140,26 +361,31 @@ class Evaluator {
       switch (ins.op) {
         case ElementaryOp::Variable: {
           const std::size_t i = ins.variable;
-          if (lo[i] == hi[i]) {
+          if (!fresh) {
+          } else if (lo[i] == hi[i]) {
             arb_set_d(r, lo[i]);
           } else {
             arf_set_d(t_lo_, lo[i]);
             arf_set_d(t_hi_, hi[i]);
-            arb_set_interval_arf(r, t_lo_, t_hi_, prec);
+            set_interval(r, t_lo_, t_hi_, prec);
           }
           if (with_grad) arb_one(g(k, i));
           break;
         }
         case ElementaryOp::Constant:
-        case ElementaryOp::Pi: arb_set(r, consts[k]); break;
+        case ElementaryOp::Pi:
+          if (fresh) arb_set(r, consts[k]);
+          break;
         case ElementaryOp::Negate:
-          arb_neg(r, a);
+          if (fresh) arb_neg(r, a);
           if (with_grad) for (auto v : deps_[k]) arb_neg(g(k, v), g(ins.a, v));
           break;
         case ElementaryOp::Add:
         case ElementaryOp::Subtract: {
           const bool add = ins.op == ElementaryOp::Add;
-          if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
+          if (fresh) {
+            if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
+          }
           if (with_grad) {
             for (auto v : deps_[k]) {
               const bool da = dep(ins.a, v), db = dep(ins.b, v);
@@ -178,65 +404,68 @@ class Evaluator {
           break;
         }
         case ElementaryOp::Multiply:
-          arb_mul(r, a, b, prec);
+          if (fresh) imul(r, a, b, prec);
           if (with_grad) {
             for (auto v : deps_[k]) {
               const bool da = dep(ins.a, v), db = dep(ins.b, v);
               if (da && db) {
-                arb_mul(t_, g(ins.a, v), b, prec);
-                arb_addmul(t_, a, g(ins.b, v), prec);
-                arb_swap(g(k, v), t_);
+                imul(t_, g(ins.a, v), b, prec);
+                imul(t2_, a, g(ins.b, v), prec);
+                arb_add(g(k, v), t_, t2_, prec);
               } else if (da) {
-                arb_mul(g(k, v), g(ins.a, v), b, prec);
+                imul(g(k, v), g(ins.a, v), b, prec);
               } else {
-                arb_mul(g(k, v), a, g(ins.b, v), prec);
+                imul(g(k, v), a, g(ins.b, v), prec);
               }
             }
           }
           break;
         case ElementaryOp::Divide:
-          arb_div(r, a, b, prec);
+          if (fresh) idiv(r, a, b, prec);
           // d(a/b) = (da − (a/b)·db) / b: at each point a/b lies in r, so this encloses it.
           if (with_grad) {
             for (auto v : deps_[k]) {
               const bool da = dep(ins.a, v), db = dep(ins.b, v);
               if (da) arb_set(t_, g(ins.a, v)); else arb_zero(t_);
-              if (db) arb_submul(t_, r, g(ins.b, v), prec);
-              arb_div(g(k, v), t_, b, prec);
+              if (db) {
+                imul(t2_, r, g(ins.b, v), prec);
+                arb_sub(t_, t_, t2_, prec);
+              }
+              idiv(g(k, v), t_, b, prec);
             }
           }
           break;
         case ElementaryOp::Power: {
           const int e = ins.exponent;
-          pow_si(r, a, e, prec);
+          if (fresh) ipow_si(r, a, e, prec);
           if (with_grad && !deps_[k].empty()) {
             if (e == 0) {
               arb_zero(t_);
             } else {
-              pow_si(t_, a, e - 1, prec);
+              ipow_si(t_, a, e - 1, prec);
               arb_mul_si(t_, t_, e, prec);
             }
-            for (auto v : deps_[k]) arb_mul(g(k, v), t_, g(ins.a, v), prec);
+            for (auto v : deps_[k]) imul(g(k, v), t_, g(ins.a, v), prec);
           }
           break;
         }
         case ElementaryOp::Exp:
-          arb_exp(r, a, prec);
-          if (with_grad) for (auto v : deps_[k]) arb_mul(g(k, v), r, g(ins.a, v), prec);
+          if (fresh) iexp(r, a, prec);
+          if (with_grad) for (auto v : deps_[k]) imul(g(k, v), r, g(ins.a, v), prec);
           break;
         case ElementaryOp::Log:
-          arb_log(r, a, prec);
-          if (with_grad) for (auto v : deps_[k]) arb_div(g(k, v), g(ins.a, v), a, prec);
+          if (fresh) ilog(r, a, prec);
+          if (with_grad) for (auto v : deps_[k]) idiv(g(k, v), g(ins.a, v), a, prec);
           break;
         case ElementaryOp::Sqrt:
-          arb_sqrt(r, a, prec);
+          if (fresh) isqrt(r, a, prec);
           if (with_grad && !deps_[k].empty()) {
             arb_mul_2exp_si(t_, r, 1);
-            for (auto v : deps_[k]) arb_div(g(k, v), g(ins.a, v), t_, prec);
+            for (auto v : deps_[k]) idiv(g(k, v), g(ins.a, v), t_, prec);
           }
           break;
         case ElementaryOp::Abs:
-          arb_abs(r, a);
+          if (fresh) arb_abs(r, a);
           if (with_grad) {
             // Clarke gradient: sign(a)·da, with sign in [−1, 1] where a may be 0.
             const bool pos = arb_is_positive(a), neg = arb_is_negative(a);
@@ -247,14 +476,16 @@ class Evaluator {
             for (auto v : deps_[k]) {
               if (pos) arb_set(g(k, v), g(ins.a, v));
               else if (neg) arb_neg(g(k, v), g(ins.a, v));
-              else arb_mul(g(k, v), t_, g(ins.a, v), prec);
+              else imul(g(k, v), t_, g(ins.a, v), prec);
             }
           }
           break;
         case ElementaryOp::Min:
         case ElementaryOp::Max: {
           const bool is_max = ins.op == ElementaryOp::Max;
-          if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
+          if (fresh) {
+            if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
+          }
           if (with_grad) {
             // The operand that certainly wins passes its gradient; otherwise the hull of both
             // (a Clarke enclosure: at a tie the generalised gradient is their convex hull).
@@ -273,6 +504,7 @@ class Evaluator {
         }
       }
     }
+    if (n_ == 0) return;
     // f = ±(lhs − rhs) − slack.
     arb_sub(f_, val_[lhs_], val_[rhs_], prec);
     if (sign_ < 0) arb_neg(f_, f_);
@@ -290,19 +522,12 @@ class Evaluator {
     }
   }
 
-  static void pow_si(arb_t r, arb_srcptr a, int e, long prec) {
-    if (e >= 0) {
-      arb_pow_ui(r, a, static_cast<ulong>(e), prec);
-    } else {
-      arb_pow_ui(r, a, static_cast<ulong>(-static_cast<long>(e)), prec);
-      arb_inv(r, r, prec);
-    }
-  }
 
   const ElementaryProgram& program_;
   std::uint32_t lhs_, rhs_;
   int sign_;
   std::string slack_text_;
+  double slack_double_;  // the pre-screen's (a double; the certified paths read the decimal)
   std::size_t n_, nv_;
   ArbVecHandle val_, grad_, fgrad_;
   std::vector<char> depends_;                       // n × nv: instruction k depends on variable v
@@ -342,6 +567,8 @@ class Search {
   long max_precision_used() const noexcept { return max_prec_used_; }
   const std::vector<double>& candidate() const noexcept { return candidate_; }
   const std::string& reason() const noexcept { return reason_; }
+  /// The attempt stalled where f's enclosure is not finite: no slack can help.
+  bool undefined() const noexcept { return undefined_; }
 
  private:
   bool certified_ok(arb_srcptr f) const {
@@ -371,6 +598,7 @@ class Search {
 
     // (a) naive enclosure.
     ev_.values(lo.data(), hi.data(), prec);
+    const bool f_finite = arb_is_finite(ev_.f()) != 0;
     if (certified_ok(ev_.f())) {
       leaf(node, LeafMethod::Naive, prec);
       return BoxResult::Proved;
@@ -385,7 +613,7 @@ class Search {
     bool rounding_dominated = false;
     std::vector<double> center;
     if (use_gradient) {
-      ev_.gradients(lo.data(), hi.data(), prec);
+      ev_.gradients_after_values(lo.data(), hi.data(), prec);
       gradient_finite = true;
       for (std::size_t v = 0; v < nv; ++v) {
         if (lo[v] != hi[v] && !arb_is_finite(ev_.grad_f(v))) gradient_finite = false;
@@ -395,7 +623,7 @@ class Search {
     // (b) mean-value form around the box's center. Evaluating f(center) below rewrites the
     // instruction values only; the gradient enclosure of f over the box stays.
     if (options_.mean_value && gradient_finite) {
-      center = midpoint(lo, hi);
+      center = upper_bound_center(lo, hi);
       ev_.values(center.data(), center.data(), prec);
       arb_ptr bound = ev_.scratch();
       arb_ptr term = ev_.scratch2();
@@ -415,7 +643,8 @@ class Search {
         arb_set_interval_arf(term, t_lo_, t_hi_, prec);
         arf_set_d(t_lo_, center[v]);
         arb_sub_arf(term, term, t_lo_, prec);
-        arb_addmul(bound, ev_.grad_f(v), term, prec);
+        imul(term, ev_.grad_f(v), term, prec);  // endpoint product: the tight range
+        arb_add(bound, bound, term, prec);
       }
       if (certified_ok(bound)) {
         leaf(node, LeafMethod::MeanValue, prec);
@@ -477,20 +706,27 @@ class Search {
     double s = 0;
     bool narrow = point_box;
     if (!point_box) {
-      s = 0.5 * lo[split] + 0.5 * hi[split];
+      s = split_point(lo[split], hi[split], static_cast<std::size_t>(split));
       narrow = !(lo[split] < s && s < hi[split]) || max_relative_width(lo, hi) < kStallRelativeWidth;
     }
-    if (narrow || (rounding_dominated && max_relative_width(lo, hi) < 1e-6)) {
-      if (prec < options_.max_precision && (rounding_dominated || narrow)) {
-        return prove_box(lo, hi, std::min(2 * prec, options_.max_precision), node);
-      }
-      if (narrow) {
+    // Precision escalation, for this box and its descendants: when f(center) is dominated by
+    // rounding no split helps at this precision, and a box too narrow to split may still be
+    // decided with more bits.
+    if ((rounding_dominated || narrow) && prec < options_.max_precision) {
+      return prove_box(lo, hi, std::min(2 * prec, options_.max_precision), node);
+    }
+    if (narrow) {
+      undefined_ = !f_finite;
+      const std::string where = fmt::format("[{}]", fmt::join(lo, ", "));
+      if (undefined_) {
+        reason_ = fmt::format("the program is undefined (or unbounded) near the point {}", where);
+      } else {
         reason_ = point_box
-                      ? "a point where the enclosure of f does not decide the sign at the precision cap"
-                      : "stalled: boxes shrank to relative width 2^-24 without deciding the sign "
-                        "(an attained bound or an undefined point)";
-        return BoxResult::Stalled;
+                      ? fmt::format("the enclosure of f does not decide the sign at the point {} at the precision cap", where)
+                      : fmt::format("stalled near {}: boxes shrank to relative width 2^-24 without deciding the sign "
+                                    "(an attained bound?)", where);
       }
+      return BoxResult::Stalled;
     }
     node.is_split = true;
     node.variable = static_cast<std::uint32_t>(split);
@@ -514,6 +750,39 @@ class Search {
     node.is_split = false;
     node.method = m;
     node.precision = prec;
+  }
+
+  // The center that minimises the upper end of Σ G_v·(x_v − c_v) (Baumann's optimal center
+  // for the upper bound): with G_v = [g−, g+], c_v = hi when g− >= 0 (the term is then <= 0, as
+  // on a monotone face), lo when g+ <= 0, else (g+·hi − g−·lo)/(g+ − g−), where the term's
+  // upper end is g+·|g−|·w/(g+ − g−) instead of max(g+, |g−|)·w/2 at the midpoint.
+  std::vector<double> upper_bound_center(const std::vector<double>& lo, const std::vector<double>& hi) {
+    std::vector<double> c = midpoint(lo, hi);
+    for (std::size_t v = 0; v < c.size(); ++v) {
+      if (lo[v] == hi[v]) continue;
+      arb_get_lbound_arf(t_lo_, ev_.grad_f(v), 53);
+      arb_get_ubound_arf(t_hi_, ev_.grad_f(v), 53);
+      const double gl = arf_get_d(t_lo_, ARF_RND_DOWN), gu = arf_get_d(t_hi_, ARF_RND_UP);
+      if (gl >= 0) {
+        c[v] = hi[v];
+      } else if (gu <= 0) {
+        c[v] = lo[v];
+      } else {
+        c[v] = std::clamp((gu * hi[v] - gl * lo[v]) / (gu - gl), lo[v], hi[v]);
+      }
+    }
+    return c;
+  }
+
+  // A double near the middle, offset by a per-variable fraction so that the split grids of
+  // different variables do not line up: over a symmetric box, ties such as x_i = x_j would
+  // otherwise run exactly through grid vertices, and every one of the 2^n boxes around such a
+  // vertex touches the tie, where no enclosure decides the sign.
+  static double split_point(double lo, double hi, std::size_t v) {
+    const double phase = std::fmod(0.6180339887498949 * static_cast<double>(v + 1), 1.0) - 0.5;
+    const double ratio = 0.5 + 0.125 * phase;
+    const double s = lo + (hi - lo) * ratio;
+    return (lo < s && s < hi) ? s : 0.5 * lo + 0.5 * hi;
   }
 
   static std::vector<double> midpoint(const std::vector<double>& lo, const std::vector<double>& hi) {
@@ -542,17 +811,21 @@ class Search {
   }
 
  public:
-  /// The double pre-screen at one point: true (and the candidate recorded) when it violates
-  /// the goal beyond rounding noise.
+  /// The pre-screen at one point: the double evaluation flags it, Ball evaluation at the point
+  /// (precision raised up to the cap) must then certify the violation — so a touching point,
+  /// where the double f is rounding noise around 0, is not a candidate, and a violation far
+  /// below any fixed tolerance still is.
   bool screen_point(const std::vector<double>& p) {
-    double scale = 1;
-    const double f = ev_.f_double(p, &scale);
-    if (std::isnan(f)) return false;
-    // Rounding noise of a few dozen double operations: a touching point (f = 0 exactly) must
-    // not read as a violation of a non-strict goal.
-    const bool violates = strict_ ? f >= 0 : f > 1e-12 * scale;
-    if (violates) candidate_ = p;
-    return violates;
+    const double f = ev_.f_double(p);
+    if (std::isnan(f) || !(strict_ ? f >= 0 : f > 0)) return false;
+    for (long prec = options_.start_precision;; prec = std::min(2 * prec, options_.max_precision)) {
+      ev_.values(p.data(), p.data(), prec);
+      if (certified_violation(ev_.f())) {
+        candidate_ = p;
+        return true;
+      }
+      if (certified_ok(ev_.f()) || prec >= options_.max_precision) return false;
+    }
   }
 
  private:
@@ -571,11 +844,25 @@ class Search {
   long max_prec_used_ = 0;
   std::vector<double> candidate_;
   std::string reason_;
+  bool undefined_ = false;
   ArfHandle t_lo_, t_hi_;
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
   std::chrono::steady_clock::time_point start_;
 };
+
+// Programs built with the builders satisfy this; a hand-made instruction list may not.
+void require_operands(const ElementaryProgram& program, const char* who) {
+  const std::size_t nv = program.variables().size();
+  for (std::size_t k = 0; k < program.size(); ++k) {
+    const auto& ins = program.code()[k];
+    const int ar = arity(ins.op);
+    if ((ar >= 1 && ins.a >= k) || (ar >= 2 && ins.b >= k) ||
+        (ins.op == ElementaryOp::Variable && ins.variable >= nv)) {
+      throw std::invalid_argument(fmt::format("{}: instruction {} reads a later or unknown operand", who, k));
+    }
+  }
+}
 
 void validate(const ProofGoal& goal, const ProverOptions& options) {
   const std::size_t n = goal.program.size();
@@ -587,14 +874,7 @@ void validate(const ProofGoal& goal, const ProverOptions& options) {
     throw std::invalid_argument(fmt::format(
         "prove_goal: lhs {} or rhs {} is outside the program's {} instructions", goal.lhs, goal.rhs, n));
   }
-  for (std::size_t k = 0; k < n; ++k) {
-    const auto& ins = goal.program.code()[k];
-    const int ar = arity(ins.op);
-    if ((ar >= 1 && ins.a >= k) || (ar >= 2 && ins.b >= k) ||
-        (ins.op == ElementaryOp::Variable && ins.variable >= nv)) {
-      throw std::invalid_argument(fmt::format("prove_goal: instruction {} reads a later or unknown operand", k));
-    }
-  }
+  require_operands(goal.program, "prove_goal");
   if (goal.box.lower.size() != nv || goal.box.upper.size() != nv) {
     throw std::invalid_argument(fmt::format("prove_goal: the box has {} lower and {} upper bounds for {} variables",
                                             goal.box.lower.size(), goal.box.upper.size(), nv));
@@ -693,6 +973,7 @@ ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, con
     } else {
       out.reason += fmt::format("; slack {}: {}", slacks[attempt], search.reason());
     }
+    if (search.undefined()) break;  // a larger slack does not make the program defined
   }
   out.outcome = ProofOutcome::Undecided;
   return finish(out);
@@ -704,59 +985,23 @@ std::vector<Ball> enclose_over_box(const ElementaryProgram& program, const Proof
     throw std::invalid_argument(fmt::format("enclose_over_box: the box has {} ranges for {} variables",
                                             box.lower.size(), nv));
   }
-  std::vector<Ball> v;
-  v.reserve(program.size());
-  for (std::size_t k = 0; k < program.size(); ++k) {
-    const ElementaryInstruction& ins = program.code()[k];
-    auto operand = [&](std::uint32_t i) -> const Ball& {
-      if (i >= k) throw std::invalid_argument(fmt::format("enclose_over_box: instruction {} reads a later operand", k));
-      return v[i];
-    };
-    switch (ins.op) {
-      case ElementaryOp::Variable:
-        if (ins.variable >= nv) throw std::invalid_argument(fmt::format("enclose_over_box: instruction {} reads an unknown variable", k));
-        v.push_back(Ball::interval(box.lower[ins.variable], box.upper[ins.variable], precision));
-        break;
-      case ElementaryOp::Constant: {
-        Ball c;
-        c.set_precision(precision);
-        ArbHandle tmp;
-        require_decimal(tmp, ins.constant, precision, "constant");
-        arb_set(c.arb(), tmp);
-        v.push_back(std::move(c));
-        break;
-      }
-      case ElementaryOp::Pi: {
-        Ball c;
-        c.set_precision(precision);
-        arb_const_pi(c.arb(), precision);
-        v.push_back(std::move(c));
-        break;
-      }
-      case ElementaryOp::Negate: v.push_back(-operand(ins.a)); break;
-      case ElementaryOp::Add: v.push_back(operand(ins.a) + operand(ins.b)); break;
-      case ElementaryOp::Subtract: v.push_back(operand(ins.a) - operand(ins.b)); break;
-      case ElementaryOp::Multiply: v.push_back(operand(ins.a) * operand(ins.b)); break;
-      case ElementaryOp::Divide: v.push_back(operand(ins.a) / operand(ins.b)); break;
-      case ElementaryOp::Power: {
-        Ball r = pow(operand(ins.a), static_cast<long>(std::abs(ins.exponent)));
-        if (ins.exponent < 0) {
-          Ball one(1.0, precision);
-          r = one / r;
-        }
-        r.set_precision(precision);
-        v.push_back(std::move(r));
-        break;
-      }
-      case ElementaryOp::Exp: v.push_back(exp(operand(ins.a))); break;
-      case ElementaryOp::Log: v.push_back(log(operand(ins.a))); break;
-      case ElementaryOp::Sqrt: v.push_back(sqrt(operand(ins.a))); break;
-      case ElementaryOp::Abs: v.push_back(abs(operand(ins.a))); break;
-      case ElementaryOp::Min: v.push_back(min(operand(ins.a), operand(ins.b))); break;
-      case ElementaryOp::Max: v.push_back(max(operand(ins.a), operand(ins.b))); break;
+  for (std::size_t i = 0; i < nv; ++i) {
+    if (std::isnan(box.lower[i]) || std::isnan(box.upper[i]) || !(box.lower[i] <= box.upper[i])) {
+      throw std::invalid_argument(fmt::format("enclose_over_box: variable {} has range [{}, {}]", i,
+                                              box.lower[i], box.upper[i]));
     }
   }
-  return v;
+  require_operands(program, "enclose_over_box");
+  const std::size_t n = program.size();
+  std::vector<Ball> out(n);
+  if (n == 0) return out;
+  Evaluator ev(program, static_cast<std::uint32_t>(n - 1), static_cast<std::uint32_t>(n - 1), 1, "0", true);
+  ev.values(box.lower.data(), box.upper.data(), precision);
+  for (std::size_t k = 0; k < n; ++k) {
+    out[k].set_precision(precision);
+    arb_set(out[k].arb(), ev.value(k));
+  }
+  return out;
 }
 
 }  // namespace attncert
