@@ -22,8 +22,8 @@
 //    decided on the box (lra on the bounds, else interval; nested ones through Rmax_lub etc.),
 //    the rest by the identities max(a,b) = (a+b+|a−b|)/2, min(a,b) = (a+b−|a−b|)/2, proved once
 //    at the top of the file (Rabs is supported, but the identity is loose in intervals).
-//  - Decimal literals in R_scope (51e-2, 0.05000000000000000277…) are exact rationals; a
-//    negative one is written (- c).
+//  - Decimal literals in R_scope (0.51, 0.05000000000000000277…) are exact rationals; a
+//    negative one is written (- c). Positional notation only: see coq_real.
 //  - Its default precision (53 bits) runs on machine floats, ~20x faster than an explicit
 //    i_prec 53 (emulated floats, measured): i_prec is written only for leaves that needed more.
 //  - A naive leaf is tried with plain interval; mean-value and monotone leaves (and naive ones
@@ -84,12 +84,21 @@ constexpr int kChunkExtraDepth = 6;
 // Rendered expressions are inlined (the program is a DAG); refuse a blow-up past this size.
 constexpr std::size_t kMaxTermChars = 200'000;
 
-// A Coq R literal with exactly the decimal's value.
+// A Coq R literal with exactly the decimal's value, in positional notation ("0.0295…",
+// "1.72", "20"): interval mishandles the scientific form with a large negative exponent
+// ("295…e-51" as a box bound made a provable leaf fail, and costs ~20x more when it works).
 std::string coq_real(std::string_view decimal) {
   const DecimalLiteral d = parse_decimal(decimal);
+  if (d.mantissa == "0") return "0";
   std::string text = d.mantissa;
-  if (d.exponent10 != 0 && d.mantissa != "0") text += fmt::format("e{}", d.exponent10);
-  return d.negative && d.mantissa != "0" ? "(- " + text + ")" : text;
+  if (d.exponent10 >= 0) {
+    text.append(static_cast<std::size_t>(d.exponent10), '0');
+  } else {
+    const auto fraction = static_cast<std::size_t>(-d.exponent10);
+    if (text.size() <= fraction) text.insert(0, fraction - text.size() + 1, '0');
+    text.insert(text.size() - fraction, ".");
+  }
+  return d.negative ? "(- " + text + ")" : text;
 }
 
 std::string coq_real(double x) { return coq_real(exact_decimal(x)); }

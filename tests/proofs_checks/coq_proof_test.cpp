@@ -173,16 +173,16 @@ TEST(CoqProof, ScriptStatesEachGoalOverItsBoxAndReplaysTheTree) {
   ASSERT_EQ(coq_unsupported_reason(c), std::nullopt);
   const std::string v = coq_proof_script(c);
   // The statements as theorems, in the reals, with exact decimal constants.
-  EXPECT_NE(v.find("Theorem goal_1 : forall x1 : R, (- 1) <= x1 <= 1 -> ((exp x1) - x1) <= 172e-2."), std::string::npos) << v;
-  EXPECT_NE(v.find("Theorem goal_2 : forall x1 x2 : R, 0 <= x1 <= 1 -> 0 <= x2 <= 1 -> ((Rmax x1 x2) - (x1 * x2)) <= 13e-1."),
+  EXPECT_NE(v.find("Theorem goal_1 : forall x1 : R, (- 1) <= x1 <= 1 -> ((exp x1) - x1) <= 1.72."), std::string::npos) << v;
+  EXPECT_NE(v.find("Theorem goal_2 : forall x1 x2 : R, 0 <= x1 <= 1 -> 0 <= x2 <= 1 -> ((Rmax x1 x2) - (x1 * x2)) <= 1.3."),
             std::string::npos) << v;
-  EXPECT_NE(v.find("(exp x1) >= (x1 + 1) - 1e-3"), std::string::npos) << v;
-  EXPECT_NE(v.find(" < (- (- 32e-1))"), std::string::npos) << v;
+  EXPECT_NE(v.find("(exp x1) >= (x1 + 1) - 0.001"), std::string::npos) << v;
+  EXPECT_NE(v.find(" < (- (- 3.2))"), std::string::npos) << v;
   EXPECT_NE(v.find("(/ ((2 + x1) ^ 2))"), std::string::npos) << v;
   // The original names survive in a comment; the splits are case analyses at the split points.
   EXPECT_NE(v.find("x1 = logits_1, x2 = logits_2"), std::string::npos);
   EXPECT_NE(v.find("destruct (Rle_or_lt x1 0)"), std::string::npos) << v;
-  EXPECT_NE(v.find("destruct (Rle_or_lt x1 5e-1)"), std::string::npos) << v;
+  EXPECT_NE(v.find("destruct (Rle_or_lt x1 0.5)"), std::string::npos) << v;
   EXPECT_NE(v.find("i_autodiff x1"), std::string::npos) << v;
   // Shallow subtrees go to interval's own bisection on the variables they split.
   EXPECT_NE(v.find("i_bisect x1, i_bisect x2"), std::string::npos) << v;
@@ -206,7 +206,7 @@ TEST(CoqProof, CoqcRejectsTheFileWithABoundLoweredBelowTheMaximum) {
     g.push_back(exp_minus_x_goal());
     return g;
   }()));
-  const CoqRun run1 = coqc_on(replace_all(one, "172e-2", "17e-1"), "attncert_false_goal_1");
+  const CoqRun run1 = coqc_on(replace_all(one, "1.72", "1.7"), "attncert_false_goal_1");
   EXPECT_FALSE(run1.accepted) << run1.output;
   EXPECT_TRUE(failed_in_a_leaf(run1.output)) << run1.output;
   EXPECT_NE(run1.output.find("Error"), std::string::npos) << run1.output;
@@ -216,7 +216,7 @@ TEST(CoqProof, CoqcRejectsTheFileWithABoundLoweredBelowTheMaximum) {
     g.push_back(max_minus_product_goal());
     return g;
   }()));
-  const CoqRun run2 = coqc_on(replace_all(two, "13e-1", "9e-1"), "attncert_false_goal_2");
+  const CoqRun run2 = coqc_on(replace_all(two, "1.3", "0.9"), "attncert_false_goal_2");
   EXPECT_FALSE(run2.accepted) << run2.output;
   EXPECT_TRUE(failed_in_a_leaf(run2.output)) << run2.output;
 
@@ -226,7 +226,7 @@ TEST(CoqProof, CoqcRejectsTheFileWithABoundLoweredBelowTheMaximum) {
     g.push_back(exp_above_tangent_goal());
     return g;
   }()));
-  const CoqRun run3 = coqc_on(replace_all(three, "- 1e-3", "+ 1e-3"), "attncert_false_goal_3");
+  const CoqRun run3 = coqc_on(replace_all(three, "- 0.001", "+ 0.001"), "attncert_false_goal_3");
   EXPECT_FALSE(run3.accepted) << run3.output;
   EXPECT_TRUE(failed_in_a_leaf(run3.output)) << run3.output;
 }
@@ -282,7 +282,7 @@ TEST(CoqProof, CoqcRejectsAProverCertificateWithItsMarginFlipped) {
   if (const std::string why = coq_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   // lse <= max + log 2 − 0.01 is false on the whole diagonal x1 = x2 (lse − max = log 2 there).
   const std::string v = coq_proof_script(prover_certificate(lse2_goal()));
-  const CoqRun run = coqc_on(replace_all(v, "+ 1e-2)", "- 1e-2)"), "attncert_false_lse");
+  const CoqRun run = coqc_on(replace_all(v, "+ 0.01)", "- 0.01)"), "attncert_false_lse");
   EXPECT_FALSE(run.accepted) << run.output;
   EXPECT_TRUE(failed_in_a_leaf(run.output)) << run.output;
 }
