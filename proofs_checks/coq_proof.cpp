@@ -447,10 +447,13 @@ class GoalWriter {
     for (std::uint32_t i : diff) tactics.push_back(fmt::format("interval with ({}i_autodiff x{})", p, i + 1));
     if (!naive_first) tactics.push_back(p.empty() ? "interval" : fmt::format("interval with ({})", p.substr(0, p.size() - 2)));
     if (!diff.empty()) {
-      // Last resort: bisect the widest variables (interval's own search inside the leaf).
+      // Last resort: interval's own search inside the leaf, every ranged variable bisected
+      // (a mean-value leaf in several variables has no one-variable form in interval), as
+      // deep as a chunk's allowance.
       std::string bisect;
-      for (std::size_t k = 0; k < std::min<std::size_t>(order.size(), 3); ++k) bisect += fmt::format(", i_bisect x{}", order[k] + 1);
-      tactics.push_back(fmt::format("interval with ({}{}, i_autodiff x{}, i_depth 8)", p, bisect.substr(2), diff.front() + 1));
+      for (std::uint32_t i : order) bisect += fmt::format(", i_bisect x{}", i + 1);
+      tactics.push_back(fmt::format("interval with ({}{}, i_autodiff x{}, i_depth {})", p, bisect.substr(2), diff.front() + 1,
+                                    std::max<std::size_t>(8, kChunkExtraDepth * order.size())));
     }
     out_ << fmt::format("Lemma {} : {}{}.\nProof. {}{}.\n", name, binder_box(), claim_applied(), intros(), prepare_);
     if (tactics.size() == 1) {
