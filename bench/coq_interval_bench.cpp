@@ -110,8 +110,9 @@ int run(int n_min, int n_max, double timeout, const std::string& mode) {
       const CoqRun replay = coqc_text(script, fmt::format("attncert_lse_{}", n), timeout);
       replay_seconds = replay.seconds;
       replay_ok = replay.accepted;
-      replay_cell = replay.accepted ? fmt::format("{:.2f} s", replay.seconds)
-                                    : fmt::format("REJECTED {:.0f} s", replay.seconds);
+      replay_cell = replay.accepted            ? fmt::format("{:.2f} s", replay.seconds)
+                    : replay.seconds >= timeout ? fmt::format("> {:.0f} s", timeout)
+                                                : fmt::format("REJECTED {:.0f} s", replay.seconds);
       if (!replay.accepted) std::fprintf(stderr, "n = %d replay output:\n%s\n", n, replay.output.substr(0, 2000).c_str());
     }
     CoqRun whole;
