@@ -11,6 +11,7 @@
 // alone as `coqc baseline`): the ratios subtract it.
 //
 // Usage: coq_interval_bench [n_min n_max [timeout_seconds [both|replay|whole]]]   (default 2 6 300 both)
+// ATTNCERT_KEEP_COQ=DIR keeps the emitted files as DIR/lse_N.v.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
