@@ -8,6 +8,7 @@
 #include "proofs_checks/box_prover.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -64,6 +65,31 @@ Scratch& scratch() {
   return s;
 }
 
+// The ball [lo, hi] (lo <= hi, finite). Arb's radius has a 30-bit mantissa, so a ball cannot
+// always be the interval exactly; arb_set_interval_arf centers it and lets it stick out on
+// both sides — [0, 1] becomes [−9.3e-10, 1 + 9.3e-10], whose sqrt or log is undefined. When
+// the interval does not straddle 0 the ball here is anchored at the end nearer 0 (mid = lo + r
+// with r >= (hi − lo)/2 rounded up), so that end stays exact and only the far end sticks out.
+void set_interval(arb_t r, const arf_t lo, const arf_t hi, long prec) {
+  const bool nonneg = arf_sgn(lo) >= 0, nonpos = arf_sgn(hi) <= 0;
+  if ((!nonneg && !nonpos) || !arf_is_finite(lo) || !arf_is_finite(hi)) {
+    arb_set_interval_arf(r, lo, hi, prec);
+    return;
+  }
+  arf_t half_width;
+  arf_init(half_width);
+  arf_sub(half_width, hi, lo, ARF_PREC_EXACT, ARF_RND_DOWN);
+  arf_mul_2exp_si(half_width, half_width, -1);
+  arf_get_mag(arb_radref(r), half_width);  // rounded up
+  arf_set_mag(half_width, arb_radref(r));
+  if (nonneg) {
+    arf_add(arb_midref(r), lo, half_width, ARF_PREC_EXACT, ARF_RND_DOWN);
+  } else {
+    arf_sub(arb_midref(r), hi, half_width, ARF_PREC_EXACT, ARF_RND_DOWN);
+  }
+  arf_clear(half_width);
+}
+
 // Wide: radius above 2^-30 of the midpoint's magnitude (then Arb's propagated radius would
 // itself carry the overestimate that matters).
 bool wide(arb_srcptr a) {
@@ -87,6 +113,30 @@ void imul(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
   Scratch& s = scratch();
   endpoints(a, s.al, s.ah, prec);
   endpoints(b, s.bl, s.bh, prec);
+  // Sign cases (P: >= 0, N: <= 0, M: both signs): which endpoint pair gives each bound.
+  const int ca = arf_sgn(s.al) >= 0 ? 0 : arf_sgn(s.ah) <= 0 ? 1 : 2;
+  const int cb = arf_sgn(s.bl) >= 0 ? 0 : arf_sgn(s.bh) <= 0 ? 1 : 2;
+  arf_srcptr al = s.al, ah = s.ah, bl = s.bl, bh = s.bh;
+  struct Pick { arf_srcptr x1, y1, x2, y2; };  // lower = x1·y1, upper = x2·y2
+  Pick pick{};
+  bool general = false;
+  switch (ca * 3 + cb) {
+    case 0: pick = {al, bl, ah, bh}; break;  // P P
+    case 1: pick = {ah, bl, al, bh}; break;  // P N
+    case 2: pick = {ah, bl, ah, bh}; break;  // P M
+    case 3: pick = {al, bh, ah, bl}; break;  // N P
+    case 4: pick = {ah, bh, al, bl}; break;  // N N
+    case 5: pick = {al, bh, al, bl}; break;  // N M
+    case 6: pick = {al, bh, ah, bh}; break;  // M P
+    case 7: pick = {ah, bl, al, bl}; break;  // M N
+    default: general = true; break;          // M M
+  }
+  if (!general) {
+    arf_mul(s.lo, pick.x1, pick.y1, prec, ARF_RND_FLOOR);
+    arf_mul(s.hi, pick.x2, pick.y2, prec, ARF_RND_CEIL);
+    set_interval(r, s.lo, s.hi, prec);
+    return;
+  }
   arf_srcptr as[2] = {s.al, s.ah};
   arf_srcptr bs[2] = {s.bl, s.bh};
   bool first = true;
@@ -99,7 +149,7 @@ void imul(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
       first = false;
     }
   }
-  arb_set_interval_arf(r, s.lo, s.hi, prec);
+  set_interval(r, s.lo, s.hi, prec);
 }
 
 void idiv(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
@@ -110,19 +160,23 @@ void idiv(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
   Scratch& s = scratch();
   endpoints(a, s.al, s.ah, prec);
   endpoints(b, s.bl, s.bh, prec);
-  arf_srcptr as[2] = {s.al, s.ah};
-  arf_srcptr bs[2] = {s.bl, s.bh};
-  bool first = true;
-  for (arf_srcptr x : as) {
-    for (arf_srcptr y : bs) {
-      arf_div(s.t, x, y, prec, ARF_RND_FLOOR);
-      if (first || arf_cmp(s.t, s.lo) < 0) arf_set(s.lo, s.t);
-      arf_div(s.t, x, y, prec, ARF_RND_CEIL);
-      if (first || arf_cmp(s.t, s.hi) > 0) arf_set(s.hi, s.t);
-      first = false;
-    }
+  // b does not contain 0 here. Sign cases of a (P: >= 0, N: <= 0, M: both) and of b.
+  const int ca = arf_sgn(s.al) >= 0 ? 0 : arf_sgn(s.ah) <= 0 ? 1 : 2;
+  const bool b_positive = arf_sgn(s.bl) > 0;
+  arf_srcptr al = s.al, ah = s.ah, bl = s.bl, bh = s.bh;
+  arf_srcptr x1, y1, x2, y2;  // lower = x1/y1, upper = x2/y2
+  if (b_positive) {
+    if (ca == 0) { x1 = al; y1 = bh; x2 = ah; y2 = bl; }
+    else if (ca == 1) { x1 = al; y1 = bl; x2 = ah; y2 = bh; }
+    else { x1 = al; y1 = bl; x2 = ah; y2 = bl; }
+  } else {
+    if (ca == 0) { x1 = ah; y1 = bh; x2 = al; y2 = bl; }
+    else if (ca == 1) { x1 = ah; y1 = bl; x2 = al; y2 = bh; }
+    else { x1 = ah; y1 = bh; x2 = al; y2 = bh; }
   }
-  arb_set_interval_arf(r, s.lo, s.hi, prec);
+  arf_div(s.lo, x1, y1, prec, ARF_RND_FLOOR);
+  arf_div(s.hi, x2, y2, prec, ARF_RND_CEIL);
+  set_interval(r, s.lo, s.hi, prec);
 }
 
 // A monotone function from its values at the two endpoints (each a point ball, so tight).
@@ -145,7 +199,7 @@ void imonotone(arb_t r, arb_srcptr a, long prec, bool increasing, Fn fn) {
     arb_get_lbound_arf(s.lo, s.y, prec);
     arb_get_ubound_arf(s.hi, s.x, prec);
   }
-  arb_set_interval_arf(r, s.lo, s.hi, prec);
+  set_interval(r, s.lo, s.hi, prec);
 }
 
 void iexp(arb_t r, arb_srcptr a, long prec) {
@@ -181,7 +235,7 @@ void ipow_si(arb_t r, arb_srcptr a, int e, long prec) {
     arb_pow_ui(s.x, s.x, m, prec);
     arb_get_ubound_arf(s.hi, s.x, prec);
     arf_zero(s.lo);
-    arb_set_interval_arf(r, s.lo, s.hi, prec);
+    set_interval(r, s.lo, s.hi, prec);
   }
   if (e < 0) {
     if (arb_contains_zero(r)) {
@@ -313,7 +367,7 @@ class Evaluator {
           } else {
             arf_set_d(t_lo_, lo[i]);
             arf_set_d(t_hi_, hi[i]);
-            arb_set_interval_arf(r, t_lo_, t_hi_, prec);
+            set_interval(r, t_lo_, t_hi_, prec);
           }
           if (with_grad) arb_one(g(k, i));
           break;
@@ -513,6 +567,8 @@ class Search {
   long max_precision_used() const noexcept { return max_prec_used_; }
   const std::vector<double>& candidate() const noexcept { return candidate_; }
   const std::string& reason() const noexcept { return reason_; }
+  /// The attempt stalled where f's enclosure is not finite: no slack can help.
+  bool undefined() const noexcept { return undefined_; }
 
  private:
   bool certified_ok(arb_srcptr f) const {
@@ -542,6 +598,7 @@ class Search {
 
     // (a) naive enclosure.
     ev_.values(lo.data(), hi.data(), prec);
+    const bool f_finite = arb_is_finite(ev_.f()) != 0;
     if (certified_ok(ev_.f())) {
       leaf(node, LeafMethod::Naive, prec);
       return BoxResult::Proved;
@@ -659,10 +716,16 @@ class Search {
       return prove_box(lo, hi, std::min(2 * prec, options_.max_precision), node);
     }
     if (narrow) {
-      reason_ = point_box
-                    ? "a point where the enclosure of f does not decide the sign at the precision cap"
-                    : "stalled: boxes shrank to relative width 2^-24 without deciding the sign "
-                      "(an attained bound or an undefined point)";
+      undefined_ = !f_finite;
+      const std::string where = fmt::format("[{}]", fmt::join(lo, ", "));
+      if (undefined_) {
+        reason_ = fmt::format("the program is undefined (or unbounded) near the point {}", where);
+      } else {
+        reason_ = point_box
+                      ? fmt::format("the enclosure of f does not decide the sign at the point {} at the precision cap", where)
+                      : fmt::format("stalled near {}: boxes shrank to relative width 2^-24 without deciding the sign "
+                                    "(an attained bound?)", where);
+      }
       return BoxResult::Stalled;
     }
     node.is_split = true;
@@ -781,6 +844,7 @@ class Search {
   long max_prec_used_ = 0;
   std::vector<double> candidate_;
   std::string reason_;
+  bool undefined_ = false;
   ArfHandle t_lo_, t_hi_;
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
@@ -909,6 +973,7 @@ ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, con
     } else {
       out.reason += fmt::format("; slack {}: {}", slacks[attempt], search.reason());
     }
+    if (search.undefined()) break;  // a larger slack does not make the program defined
   }
   out.outcome = ProofOutcome::Undecided;
   return finish(out);

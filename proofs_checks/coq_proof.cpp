@@ -2,7 +2,7 @@
 //
 //   Definition g_claim (x1 ... xn : R) : Prop := LHS <= RHS + SLACK.
 //   Lemma g_n7 : forall x1 ... xn : R, lo1 <= x1 <= hi1 -> ... -> g_claim x1 ... xn.   (a leaf)
-//   Proof. intros ...; unfold g_claim; apply Rminus_le; <max/min rewrite>; first [interval ...]. Qed.
+//   Proof. intros ...; unfold g_claim; attncert_minmax; apply Rminus_le; first [interval ...]. Qed.
 //   Lemma g_n3 : ... (a split of x2 at s, from its children)
 //   Proof. intros ... H1 H2. destruct (Rle_or_lt x2 s) as [Hs|Hs].
 //          - exact (g_n4 x1 x2 H1 (conj (proj1 H2) Hs)).
@@ -11,16 +11,21 @@
 //
 // One lemma per tree node keeps each proof term small, and the splits are recombined by exact
 // terms (no lra over long decimals): each child's box hypothesis is the parent's with one bound
-// replaced by the split point, written with the same literal text.
+// replaced by the split point, written with the same literal text. A subtree of depth <=
+// kChunkDepth is not replayed: it is one lemma proved by interval's own bisection (i_bisect on
+// the variables the subtree splits), because each interval call costs >= 0.1 s in coqc.
 //
 // Why the pieces are what they are (CoqInterval 4.6.1, Coq 8.16.1, measured):
 //  - `interval` only proves `e <= c` / `c <= e` with a constant side, so a goal is first moved
 //    to `LHS - (RHS + SLACK) <= 0` (Rminus_le / Rminus_lt; Rle_ge / Rlt_gt for >= and >).
-//  - It has no Rmax/Rmin: they are rewritten by the identities max(a,b) = (a+b+|a−b|)/2 and
-//    min(a,b) = (a+b−|a−b|)/2, proved once at the top of the file (Rabs is supported).
-//  - Decimal literals in R_scope (51e-2, 0.05000000000000000277…) are exact rationals; a
-//    negative one is written (- c).
-//  - Its default precision is 30 bits: leaves use i_prec max(53, the leaf's precision).
+//  - It has no Rmax/Rmin: the file's attncert_minmax replaces each by its winner where that is
+//    decided on the box (lra on the bounds, else interval; nested ones through Rmax_lub etc.),
+//    the rest by the identities max(a,b) = (a+b+|a−b|)/2, min(a,b) = (a+b−|a−b|)/2, proved once
+//    at the top of the file (Rabs is supported, but the identity is loose in intervals).
+//  - Decimal literals in R_scope (0.51, 0.05000000000000000277…) are exact rationals; a
+//    negative one is written (- c). Positional notation only: see coq_real.
+//  - Its default precision (53 bits) runs on machine floats, ~20x faster than an explicit
+//    i_prec 53 (emulated floats, measured): i_prec is written only for leaves that needed more.
 //  - A naive leaf is tried with plain interval; mean-value and monotone leaves (and naive ones
 //    where Coq's enclosure is looser than Arb's, e.g. through the max rewrite) fall back to
 //    i_autodiff on the leaf's widest variables, then to i_bisect. Coq checks every step, so the
@@ -64,18 +69,36 @@
 namespace attncert {
 namespace {
 
-// Beyond this many leaves a Coq file is neither small nor fast to check (each leaf is one
-// `interval` call, ~10–50 ms in coqc): attncert's own certificate stands alone.
-constexpr long kMaxCoqLeaves = 5000;
+// Beyond this many lemmas a Coq file is neither small nor fast to check (each leaf or chunk is
+// one `interval` call, >= 0.1 s in coqc): attncert's own certificate stands alone.
+constexpr long kMaxCoqLemmas = 5000;
+// A subtree at most this deep is one lemma discharged by interval's own bisection, not replayed
+// node by node: one interval call costs ~0.1 s in coqc however little it does, and its internal
+// boxes are cheap (lse, n = 2, 328 prover leaves: 45 s one lemma per leaf, ~1 s as one call).
+constexpr int kChunkDepth = 18;
+// Extra bisection depth per bisected variable over the prover's own depth: Coq's enclosures are
+// looser than Arb's (max through |·|, round-robin instead of chosen bisection). interval's
+// bisection is adaptive and stops at the first box it cannot close, so a generous cap costs
+// little on true goals and on false ones. 2 was too little for lse (n = 2), 6 suffices to n = 3.
+constexpr int kChunkExtraDepth = 6;
 // Rendered expressions are inlined (the program is a DAG); refuse a blow-up past this size.
 constexpr std::size_t kMaxTermChars = 200'000;
 
-// A Coq R literal with exactly the decimal's value.
+// A Coq R literal with exactly the decimal's value, in positional notation ("0.0295…",
+// "1.72", "20"): interval mishandles the scientific form with a large negative exponent
+// ("295…e-51" as a box bound made a provable leaf fail, and costs ~20x more when it works).
 std::string coq_real(std::string_view decimal) {
   const DecimalLiteral d = parse_decimal(decimal);
+  if (d.mantissa == "0") return "0";
   std::string text = d.mantissa;
-  if (d.exponent10 != 0 && d.mantissa != "0") text += fmt::format("e{}", d.exponent10);
-  return d.negative && d.mantissa != "0" ? "(- " + text + ")" : text;
+  if (d.exponent10 >= 0) {
+    text.append(static_cast<std::size_t>(d.exponent10), '0');
+  } else {
+    const auto fraction = static_cast<std::size_t>(-d.exponent10);
+    if (text.size() <= fraction) text.insert(0, fraction - text.size() + 1, '0');
+    text.insert(text.size() - fraction, ".");
+  }
+  return d.negative ? "(- " + text + ")" : text;
 }
 
 std::string coq_real(double x) { return coq_real(exact_decimal(x)); }
@@ -161,12 +184,22 @@ CoqStatement coq_statement(const ProofGoal& goal, const std::vector<std::string>
   throw std::invalid_argument("an equality goal has no Coq interval proof");
 }
 
-// Leaves as Coq sees them: a monotone leaf is replayed through its face's leaves.
-long coq_leaf_count(const ProofNode& node) {
+// How deep a tree splits (through monotone faces), and how many lemmas the Coq writer emits
+// for it: one per replayed split and one per leaf or chunk (a subtree of depth <= kChunkDepth).
+int split_depth(const ProofNode& node) {
   if (node.is_split) {
-    return (node.below ? coq_leaf_count(*node.below) : 0) + (node.above ? coq_leaf_count(*node.above) : 0);
+    return 1 + std::max(node.below ? split_depth(*node.below) : 0, node.above ? split_depth(*node.above) : 0);
   }
-  if (node.method == LeafMethod::Monotone && node.face) return coq_leaf_count(*node.face);
+  if (node.method == LeafMethod::Monotone && node.face) return split_depth(*node.face);
+  return 0;
+}
+
+long coq_lemma_count(const ProofNode& node) {
+  if (node.is_split) {
+    if (split_depth(node) <= kChunkDepth) return 1;
+    return 1 + (node.below ? coq_lemma_count(*node.below) : 0) + (node.above ? coq_lemma_count(*node.above) : 0);
+  }
+  if (node.method == LeafMethod::Monotone && node.face) return coq_lemma_count(*node.face);
   return 1;
 }
 
@@ -188,9 +221,9 @@ std::optional<std::string> goal_unsupported_reason(const ProofGoal& goal, const 
   if (goal.lhs >= goal.program.size() || goal.rhs >= goal.program.size()) {
     return where("lhs or rhs is not an instruction of the program");
   }
-  if (const long leaves = coq_leaf_count(tree); leaves > kMaxCoqLeaves) {
-    return where(fmt::format("{} leaves, more than the {} a Coq replay is written for", leaves,
-                             kMaxCoqLeaves));
+  if (const long lemmas = coq_lemma_count(tree); lemmas > kMaxCoqLemmas) {
+    return where(fmt::format("its tree needs {} Coq lemmas, more than the {} a Coq replay is written for",
+                             lemmas, kMaxCoqLemmas));
   }
   // Walk the tree for leaves Coq cannot take and splits on variables that do not exist.
   std::vector<const ProofNode*> stack{&tree};
@@ -226,8 +259,9 @@ class GoalWriter {
     }
     const std::vector<std::string> term = coq_terms(goal.program);
     statement_ = coq_statement(goal, term);
-    prepare_ = fmt::format("unfold {}_claim; {}", prefix_, statement_.to_sign_form);
-    if (uses_min_max(goal.program)) prepare_ += "; rewrite ?attncert_Rmax_abs, ?attncert_Rmin_abs";
+    prepare_ = fmt::format("unfold {}_claim; ", prefix_);
+    if (uses_min_max(goal.program)) prepare_ += "attncert_minmax; ";
+    prepare_ += statement_.to_sign_form;
   }
 
   void write() {
@@ -271,8 +305,41 @@ class GoalWriter {
   std::string intros() const { return n_ ? "intros " + vars_ + " " + hyps_ + ". " : ""; }
 
   // Emits the lemma for `node` over the current box and returns its name.
+  // How deep a subtree splits, and on which variables (through monotone faces).
+  struct SubtreeShape {
+    int depth = 0;
+    std::vector<int> splits;  // per variable: how many splits on it along the deepest path
+    std::vector<std::uint32_t> monotone;
+    long precision = 53;  // the largest a leaf used
+    bool mean_value = false;  // some leaf is a mean-value leaf
+  };
+  SubtreeShape shape(const ProofNode& tree) const {
+    SubtreeShape s;
+    s.splits.assign(n_, 0);
+    if (tree.is_split) {
+      SubtreeShape b = shape(*tree.below), a = shape(*tree.above);
+      s = b.depth >= a.depth ? b : a;
+      for (std::uint32_t m : (b.depth >= a.depth ? a : b).monotone) s.monotone.push_back(m);
+      for (std::size_t i = 0; i < n_; ++i) s.splits[i] = std::max(a.splits[i], b.splits[i]);
+      s.precision = std::max(a.precision, b.precision);
+      s.mean_value = a.mean_value || b.mean_value;
+      s.depth += 1;
+      s.splits[tree.variable] += 1;
+    } else if (tree.method == LeafMethod::Monotone && tree.face) {
+      s = shape(*tree.face);
+      s.monotone.push_back(tree.variable);
+    }
+    s.precision = std::max(s.precision, tree.precision);
+    if (!tree.is_split && tree.method == LeafMethod::MeanValue) s.mean_value = true;
+    return s;
+  }
+
   std::string node(const ProofNode& tree, std::vector<std::uint32_t>& hints) {
-    if (tree.is_split) return split(tree, hints);
+    if (tree.is_split) {
+      const SubtreeShape sub = shape(tree);
+      if (sub.depth <= chunk_depth_) return chunk(sub, hints);
+      return split(tree, hints);
+    }
     if (tree.method == LeafMethod::Monotone && tree.face) {
       // Replay the face's tree over the whole box, the monotone variable hinted to interval.
       hints.push_back(tree.variable);
@@ -281,6 +348,54 @@ class GoalWriter {
       return name;
     }
     return leaf(tree, hints);
+  }
+
+  // A subtree small enough for interval's own bisection: one lemma over the subtree's box,
+  // bisecting the variables the subtree splits (one interval call costs ~0.1 s in coqc whatever
+  // it does inside, so a few deep calls beat many shallow ones).
+  std::string chunk(const SubtreeShape& sub, const std::vector<std::uint32_t>& hints) {
+    const std::string name = fmt::format("{}_n{}", prefix_, next_id_++);
+    std::string bisect;
+    int split_vars = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      if (sub.splits[i] > 0) {
+        bisect += fmt::format(", i_bisect x{}", i + 1);
+        ++split_vars;
+      }
+    }
+    std::string diff;
+    for (std::uint32_t m : hints) diff = fmt::format(", i_autodiff x{}", m + 1);
+    for (std::uint32_t m : sub.monotone) diff = fmt::format(", i_autodiff x{}", m + 1);
+    const int depth = sub.depth + chunk_extra_depth_ * split_vars;
+    const std::string prec = sub.precision > 53 ? fmt::format("i_prec {}, ", sub.precision) : "";
+    std::vector<std::string> tactics{fmt::format("interval with ({}{}{}, i_depth {})", prec, bisect.substr(2), diff, depth)};
+    // Mean-value leaves: interval's first-order form (i_autodiff) on the most split variable.
+    if (diff.empty() && sub.mean_value) {
+      const auto most = std::max_element(sub.splits.begin(), sub.splits.end()) - sub.splits.begin();
+      tactics.push_back(fmt::format("interval with ({}{}, i_autodiff x{}, i_depth {})", prec, bisect.substr(2), most + 1, depth));
+    }
+    // Last: bisect every variable with a range (monotone ones too: interval's derivative of a
+    // max rewritten through |·| has no sign), deeper.
+    std::string all;
+    int ranged = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      if (upper_[i] > lower_[i]) {
+        all += fmt::format(", i_bisect x{}", i + 1);
+        ++ranged;
+      }
+    }
+    if (ranged > split_vars) {
+      tactics.push_back(fmt::format("interval with ({}{}, i_depth {})", prec, all.substr(2), sub.depth + chunk_extra_depth_ * ranged));
+    }
+    std::string first = tactics.front();
+    if (tactics.size() > 1) {
+      first = "first [ " + tactics.front();
+      for (std::size_t k = 1; k < tactics.size(); ++k) first += "\n      | " + tactics[k];
+      first += " ]";
+    }
+    out_ << fmt::format("Lemma {} : {}{}.\nProof. {}{}.\n{}.\nQed.\n", name, binder_box(), claim_applied(),
+                        intros(), prepare_, first);
+    return name;
   }
 
   std::string split(const ProofNode& tree, std::vector<std::uint32_t>& hints) {
@@ -308,7 +423,9 @@ class GoalWriter {
 
   std::string leaf(const ProofNode& tree, const std::vector<std::uint32_t>& hints) {
     const std::string name = fmt::format("{}_n{}", prefix_, next_id_++);
-    const long precision = std::max(53L, tree.precision);
+    // interval's default (53-bit, machine floats) is ~20x faster than an explicit i_prec 53,
+    // which switches to emulated floats: name a precision only where the leaf needed more.
+    const std::string p = tree.precision > 53 ? fmt::format("i_prec {}, ", tree.precision) : "";
     // Variables with a range, widest first; hinted (monotone) variables before all.
     std::vector<std::uint32_t> order(n_);
     std::iota(order.begin(), order.end(), 0U);
@@ -325,16 +442,18 @@ class GoalWriter {
       if (std::find(diff.begin(), diff.end(), i) == diff.end()) diff.push_back(i);
     }
     std::vector<std::string> tactics;
-    const std::string p = fmt::format("i_prec {}", precision);
     const bool naive_first = tree.method == LeafMethod::Naive;
-    if (naive_first) tactics.push_back(fmt::format("interval with ({})", p));
-    for (std::uint32_t i : diff) tactics.push_back(fmt::format("interval with ({}, i_autodiff x{})", p, i + 1));
-    if (!naive_first) tactics.push_back(fmt::format("interval with ({})", p));
+    if (naive_first) tactics.push_back(p.empty() ? "interval" : fmt::format("interval with ({})", p.substr(0, p.size() - 2)));
+    for (std::uint32_t i : diff) tactics.push_back(fmt::format("interval with ({}i_autodiff x{})", p, i + 1));
+    if (!naive_first) tactics.push_back(p.empty() ? "interval" : fmt::format("interval with ({})", p.substr(0, p.size() - 2)));
     if (!diff.empty()) {
-      // Last resort: bisect the widest variables (interval's own search inside the leaf).
+      // Last resort: interval's own search inside the leaf, every ranged variable bisected
+      // (a mean-value leaf in several variables has no one-variable form in interval), as
+      // deep as a chunk's allowance.
       std::string bisect;
-      for (std::size_t k = 0; k < std::min<std::size_t>(order.size(), 3); ++k) bisect += fmt::format(", i_bisect x{}", order[k] + 1);
-      tactics.push_back(fmt::format("interval with ({}{}, i_autodiff x{}, i_depth 8)", p, bisect, diff.front() + 1));
+      for (std::uint32_t i : order) bisect += fmt::format(", i_bisect x{}", i + 1);
+      tactics.push_back(fmt::format("interval with ({}{}, i_autodiff x{}, i_depth {})", p, bisect.substr(2), diff.front() + 1,
+                                    std::max<std::size_t>(8, kChunkExtraDepth * order.size())));
     }
     out_ << fmt::format("Lemma {} : {}{}.\nProof. {}{}.\n", name, binder_box(), claim_applied(), intros(), prepare_);
     if (tactics.size() == 1) {
@@ -358,13 +477,19 @@ class GoalWriter {
   std::vector<double> lower_, upper_;
   mutable std::map<double, std::string> literals_;
   long next_id_ = 0;
+  int chunk_depth_ = kChunkDepth;
+  int chunk_extra_depth_ = kChunkExtraDepth;
 };
 
 constexpr const char* kPreamble = R"(From Coq Require Import Reals Lra.
 From Interval Require Import Tactic.
 Open Scope R_scope.
 
-(* CoqInterval has no Rmax/Rmin: goals are rewritten with these exact identities first. *)
+(* CoqInterval has no Rmax/Rmin. attncert_minmax removes them: first, wherever it can decide on
+   the current box which argument is larger, by that argument (Rmax_left/right, Rmin_left/right:
+   exact and tight; a nested max is compared through Rmax_lub / Rmax_l / Rmax_r, so
+   max(max(x1, x2), x3) = x3 is found without deciding x1 against x2); the rest by the exact
+   identities below (|a−b| is looser under interval arithmetic, so the box must be smaller). *)
 Lemma attncert_Rmax_abs : forall a b : R, Rmax a b = (a + b + Rabs (a - b)) / 2.
 Proof.
   intros a b. unfold Rmax. destruct (Rle_dec a b).
@@ -377,6 +502,35 @@ Proof.
   - rewrite Rabs_left1 by lra. lra.
   - rewrite Rabs_right by lra. lra.
 Qed.
+Ltac attncert_flat t := lazymatch t with
+  | context [Rmax _ _] => fail
+  | context [Rmin _ _] => fail
+  | _ => idtac
+  end.
+(* Proves x <= y on the current box, looking through max/min at the top of either side. *)
+Ltac attncert_le :=
+  lazymatch goal with
+  | |- Rmax ?a ?b <= ?c => apply Rmax_lub; attncert_le
+  | |- ?c <= Rmin ?a ?b => apply Rmin_glb; attncert_le
+  | |- ?c <= Rmax ?a ?b =>
+      first [ apply (Rle_trans c a (Rmax a b)); [attncert_le | apply Rmax_l]
+            | apply (Rle_trans c b (Rmax a b)); [attncert_le | apply Rmax_r] ]
+  | |- Rmin ?a ?b <= ?c =>
+      first [ apply (Rle_trans (Rmin a b) a c); [apply Rmin_l | attncert_le]
+            | apply (Rle_trans (Rmin a b) b c); [apply Rmin_r | attncert_le] ]
+  | |- ?x <= ?y => attncert_flat x; attncert_flat y;
+      (* lra where the box bounds alone decide (x3 <= 1/2 <= x4: interval cannot close a
+         difference whose bound is exactly 0), interval elsewhere *)
+      first [ lra | apply Rminus_le; interval ]
+  end.
+Ltac attncert_minmax :=
+  repeat match goal with
+  | |- context [Rmax ?a ?b] =>
+      first [ rewrite (Rmax_right a b) by attncert_le | rewrite (Rmax_left a b) by attncert_le ]
+  | |- context [Rmin ?a ?b] =>
+      first [ rewrite (Rmin_left a b) by attncert_le | rewrite (Rmin_right a b) by attncert_le ]
+  end;
+  rewrite ?attncert_Rmax_abs, ?attncert_Rmin_abs.
 
 )";
 
@@ -455,19 +609,28 @@ CoqRun run_coqc(const std::string& file, double timeout_seconds) {
     out << in.rdbuf();
   }
 
+  // Everything the child needs is computed before fork: between fork and exec only
+  // async-signal-safe calls (the caller may have threads, e.g. the prover's pool).
+  const std::string name = copy.filename().string();
+  const std::string dir_text = dir.string();
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) throw std::runtime_error("cannot create a pipe for coqc");
   const auto start = std::chrono::steady_clock::now();
   const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("cannot fork coqc");
+  if (pid < 0) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+    throw std::runtime_error("cannot fork coqc");
+  }
   if (pid == 0) {
     ::setpgid(0, 0);  // its own process group, so a timeout ends coqc and anything it started
     ::dup2(pipe_fds[1], STDOUT_FILENO);
     ::dup2(pipe_fds[1], STDERR_FILENO);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
-    if (::chdir(dir.c_str()) != 0) ::_exit(127);
-    const std::string name = copy.filename().string();
+    if (::chdir(dir_text.c_str()) != 0) ::_exit(127);
     ::execl(coqc.c_str(), coqc.c_str(), "-q", name.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }

@@ -290,6 +290,19 @@ TEST(BoxProver, MonotoneOnlyGoalCollapsesToItsFace) {
   EXPECT_EQ(b.outcome, ProofOutcome::Undecided) << "without monotonicity the attained end never closes";
 }
 
+// sqrt(x) <= 1 on [0, 1]: the box touches the edge of sqrt's domain. A ball centered on
+// [0, w] sticks out below 0 (Arb's radius has a 30-bit mantissa), where sqrt is undefined;
+// the prover's balls for intervals that do not straddle 0 keep the end at 0 exact.
+TEST(BoxProver, SquareRootAtTheEdgeOfItsDomainProves) {
+  ElementaryProgram p({"x"});
+  const auto lhs = p.unary(Op::Sqrt, p.variable(0u));
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, p.constant("1"), {0}, {1});
+  const ProofAttempt a = prove_goal(goal, no_ladder());
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+  expect_tree_checks(goal, a);
+  EXPECT_TRUE(enclose_over_box(p, goal.box, 53)[lhs].is_finite());
+}
+
 // x·(2 − x) − x <= x − x² + 1/100 on [0, 3]: both sides are x − x² (+ 1/100); the
 // dependency problem makes naive enclosures of the difference wide on every box, while the
 // mean-value form sees f ≡ −1/100 with a gradient enclosure of width O(box).
@@ -460,6 +473,18 @@ TEST(BoxProver, LogSumExpWithoutMarginIsAttainedOnTheDiagonal) {
   ProverOptions none = o;
   none.slack_ladder.clear();
   EXPECT_EQ(prove_goal(goal, none).outcome, ProofOutcome::Undecided);
+}
+
+// 1/x <= 10^9 on [-1, 1] is undefined at 0: never proved, and the slack ladder is not tried
+// (a slack does not make the program defined).
+TEST(BoxProver, UndefinedProgramIsUndecidedWithoutTheLadder) {
+  ElementaryProgram p({"x"});
+  const auto lhs = p.binary(Op::Divide, p.constant("1"), p.variable(0u));
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, p.constant("1e9"), {-1}, {1});
+  const ProofAttempt a = prove_goal(goal);
+  ASSERT_EQ(a.outcome, ProofOutcome::Undecided);
+  EXPECT_NE(a.reason.find("undefined"), std::string::npos) << a.reason;
+  EXPECT_EQ(a.reason.find("slack 1e-9"), std::string::npos) << a.reason;
 }
 
 // ---- the walker itself can fail ---------------------------------------------------------------
