@@ -30,7 +30,8 @@ struct CoqRun {
   double seconds = 0;
   std::string output;  // coqc's stdout + stderr
 };
-/// Runs coqc on FILE (in its directory). Throws std::runtime_error when coqc is missing
+/// Runs coqc on a copy of FILE in a private temporary directory (coqc needs a base name that
+/// is a Coq identifier and writes .vo/.glob files beside its input), removed afterwards. Throws std::runtime_error when coqc is missing
 /// ("coqc not found: install the Debian packages coq and libcoq-interval").
 CoqRun run_coqc(const std::string& file, double timeout_seconds = 0);
 
