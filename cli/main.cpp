@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "cli/check_kernel_command.hpp"
+#include "cli/check_proof_command.hpp"
 #include "cli/eval_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/info_command.hpp"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   add_sweep_command(app, exit_code);
   add_report_command(app, exit_code);
   add_check_kernel_command(app, exit_code);
+  add_check_proof_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

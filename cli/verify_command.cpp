@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -17,7 +18,9 @@
 #include "cli/seed_option.hpp"
 #include "cli/progress_line.hpp"
 #include "numerics/precision.hpp"
+#include "proofs_checks/claim_proof.hpp"
 #include "proofs_checks/claim_verification.hpp"
+#include "proofs_checks/coq_proof.hpp"
 #include "reports/output_file.hpp"
 #include "reports/result_records.hpp"
 #include "reports/results_files.hpp"
@@ -41,6 +44,9 @@ struct VerifyArgs {
   std::string out = "out";
   std::string expr;
   std::string over;
+  bool prove = false;
+  double prove_seconds = 20;
+  std::string emit_coq;
 };
 
 // Caps of --budget, per claim: beyond them a run would not end in any useful time (and a huge
@@ -89,6 +95,38 @@ VerifyOptions parse_budget(const std::string& budget, long max_precision) {
   return o;
 }
 
+// DIR/ID.v for every claim with a proof certificate; none for a claim not proved (a false
+// conjecture gets no .v). Checked by coqc before it is kept: a file coqc rejects is an internal
+// error, not a proof.
+void write_coq_files(const std::string& dir, const std::vector<const Claim*>& claims,
+                     const std::vector<ClaimResult>& results) {
+  std::filesystem::create_directories(dir);
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    const ClaimResult& r = results[i];
+    if (!r.proof || !r.proof->certificate) {
+      fmt::print(stderr, "attncert: no Coq file for {}: not proved\n", claims[i]->info().id);
+      continue;
+    }
+    if (const auto why = coq_unsupported_reason(*r.proof->certificate)) {
+      fmt::print(stderr, "attncert: no Coq file for {}: {}\n", claims[i]->info().id, *why);
+      continue;
+    }
+    std::string name = claims[i]->info().id;
+    for (char& ch : name) {
+      if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    }
+    const std::string file = (std::filesystem::path(dir) / (name + ".v")).string();
+    write_file_atomically(file, coq_proof_script(*r.proof->certificate));
+    const CoqRun run = run_coqc(file);
+    if (!run.accepted) {
+      std::filesystem::remove(file);
+      throw std::runtime_error(fmt::format("coqc rejected the proof of {} (a bug in the Coq back "
+                                           "end): {}", claims[i]->info().id, run.output.substr(0, 300)));
+    }
+    fmt::print(stderr, "attncert: {} — coqc accepted it in {:.1f} s\n", file, run.seconds);
+  }
+}
+
 int run_verify(const VerifyArgs& a) {
   const bool conjecture = !a.expr.empty() || !a.over.empty();
   if (conjecture && (a.expr.empty() || a.over.empty())) {
@@ -108,6 +146,19 @@ int run_verify(const VerifyArgs& a) {
   }
   VerifyOptions options = parse_budget(a.budget, a.max_precision);
   options.seed = a.seed;  // verify_claims derives each claim's seed from it
+  if (!a.emit_coq.empty() && !a.prove) {
+    throw CLI::ValidationError("verify", "--emit-coq needs --prove");
+  }
+  if (a.prove) {
+    if (!(a.prove_seconds > 0) || a.prove_seconds > kMaxBudgetSeconds) {
+      throw std::invalid_argument(fmt::format("--prove-seconds {}: expected a positive number of "
+                                              "seconds, at most one week", a.prove_seconds));
+    }
+    ProverOptions prover;
+    prover.seconds = a.prove_seconds;
+    prover.seed = a.seed;
+    options.prove = prover;
+  }
   std::vector<const Claim*> claims;
   std::unique_ptr<Claim> user_claim;
   if (conjecture) {
@@ -128,6 +179,22 @@ int run_verify(const VerifyArgs& a) {
       claims.push_back(c);
     }
   }
+  if (a.prove) {
+    // Every statement is expanded into goals before any work: an unbounded conjecture, one
+    // with too many variables or without an elementary form fails here, in one line.
+    for (const Claim* c : claims) {
+      const std::vector<ProofGoal> goals = expected_goals(*c);
+      if (!a.emit_coq.empty() && goals.empty() && !a.all) {
+        throw std::invalid_argument(fmt::format(
+            "--emit-coq: {} has no statement in elementary form for the prover (README: Coq proofs)",
+            c->info().id));
+      }
+    }
+    if (!a.emit_coq.empty() && find_coqc().empty()) {
+      throw std::invalid_argument(
+          "--emit-coq: coqc not found: install the Debian packages coq and libcoq-interval");
+    }
+  }
   // Output directory: created and locked up front, so that a bad --out, or another run writing
   // the same directory, fails before any work; the lock is held until the results are written.
   // Temporaries of an interrupted run are removed on SIGINT/SIGTERM.
@@ -146,13 +213,15 @@ int run_verify(const VerifyArgs& a) {
       });
   progress.clear();
   write_results_files(a.out, claims, results);
+  if (!a.emit_coq.empty()) write_coq_files(a.emit_coq, claims, results);
 
   if (a.json) {
     fmt::print("{}", results_jsonl(claims, results));
   } else {
     fmt::print("{}", verdict_table_text(claims, results));
     const VerdictCounts counts = count_verdicts(claims, results);
-    fmt::print("\nsummary: {} survived, {} refuted, {} inconclusive; {}\n", counts.survived,
+    fmt::print("\nsummary: {}{} survived, {} refuted, {} inconclusive; {}\n",
+               a.prove ? fmt::format("{} proved, ", counts.proved) : "", counts.survived,
                counts.refuted, counts.inconclusive, refutation_breakdown(counts));
     fmt::print("results: {}/results.jsonl, {}/results.csv", a.out, a.out);
     bool any_cx = false, any_tightest = false;
@@ -163,6 +232,9 @@ int run_verify(const VerifyArgs& a) {
     if (any_cx) fmt::print(", counterexamples in {}/counterexamples/", a.out);
     if (any_tightest) fmt::print(", tightest instances in {}/tightest/", a.out);
     if (any_cx || any_tightest) fmt::print(" (re-check: attncert replay FILE)");
+    bool any_proof = false;
+    for (const auto& r : results) any_proof = any_proof || (r.proof && r.proof->certificate);
+    if (any_proof) fmt::print(", proof certificates in {}/proofs/ (re-check: attncert check-proof FILE)", a.out);
     fmt::print("\n");
   }
   return exit_code_for_verdicts(results);
@@ -223,6 +295,15 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", a->out, "directory for results.jsonl, results.csv, counterexamples/, tightest/ (describes this "
                   "run only: counterexample and tightest-instance files it did not write are removed)")
       ->capture_default_str();
+  cmd->add_flag("--prove", a->prove,
+                "also prove: PROVED over a bounded conjecture's domain, or over the bounded parts "
+                "the catalog states (certificates in OUT/proofs/, re-check: attncert check-proof)");
+  cmd->add_option("--prove-seconds", a->prove_seconds,
+                  "with --prove: seconds per proof goal and attempt before giving up")
+      ->capture_default_str();
+  cmd->add_option("--emit-coq", a->emit_coq,
+                  "with --prove: write DIR/ID.v, a Coq proof (CoqInterval) of each proved claim, "
+                  "and check it with coqc");
   cmd->callback([a, &exit_code] { exit_code = run_verify(*a); });
 }
 

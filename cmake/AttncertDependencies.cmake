@@ -16,8 +16,8 @@ attncert_require_config(nlohmann_json nlohmann-json3-dev)
 attncert_require_config(CLI11 libcli11-dev)
 attncert_require_config(spectra libspectra-dev)
 
-# GMP, MPFR, Arb and BLIS ship no CMake config in Debian: small Find modules (cmake/Find*.cmake).
-foreach(dep IN ITEMS GMP MPFR Arb BLIS)
+# GMP, MPFR, MPFI, Arb and BLIS ship no CMake config in Debian: small Find modules (cmake/Find*.cmake).
+foreach(dep IN ITEMS GMP MPFR MPFI Arb BLIS)
   find_package(${dep} QUIET)
   if(NOT ${dep}_FOUND)
     message(FATAL_ERROR "attncert: ${dep} not found; install the Debian package "

@@ -21,5 +21,6 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/attncertConfigVersion.cma
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/attncertConfig.cmake ${PROJECT_BINARY_DIR}/attncertConfigVersion.cmake
   ${PROJECT_SOURCE_DIR}/cmake/FindGMP.cmake ${PROJECT_SOURCE_DIR}/cmake/FindMPFR.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/FindMPFI.cmake
   ${PROJECT_SOURCE_DIR}/cmake/FindArb.cmake ${PROJECT_SOURCE_DIR}/cmake/FindBLIS.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/attncert)

@@ -36,6 +36,34 @@ std::vector<ProofGoal> expected_goals(const Claim& claim) {
   return goals;
 }
 
+std::string certificate_mismatch(const ProofCertificate& certificate, const Claim& claim) {
+  if (certificate.claim_id != claim.info().id) {
+    return fmt::format("the certificate is for '{}', not '{}'", certificate.claim_id, claim.info().id);
+  }
+  const std::vector<ProofGoal> expected = expected_goals(claim);
+  if (certificate.goals.size() != expected.size()) {
+    return fmt::format("the certificate has {} goals, the claim's proof plans give {}",
+                       certificate.goals.size(), expected.size());
+  }
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    ProofGoal given = certificate.goals[i].goal;
+    if (given.slack.empty() || given.slack[0] == '-' || std::strtod(given.slack.c_str(), nullptr) < 0) {
+      return fmt::format("goal {} ('{}'): slack '{}' is not a non-negative decimal", i + 1, given.name, given.slack);
+    }
+    given.slack = expected[i].slack;  // the slack is the proof's, not the statement's
+    if (!(given == expected[i])) {
+      const char* what = given.name != expected[i].name               ? "name"
+                         : !(given.program == expected[i].program)    ? "program"
+                         : given.lhs != expected[i].lhs || given.rhs != expected[i].rhs ? "sides"
+                         : given.relation != expected[i].relation     ? "relation"
+                                                                      : "box";
+      return fmt::format("goal {} ('{}'): its {} differs from the claim's goal '{}'", i + 1,
+                         certificate.goals[i].goal.name, what, expected[i].name);
+    }
+  }
+  return {};
+}
+
 ClaimProof prove_claim(const Claim& claim, const ProverOptions& options, const ProverProgress& progress) {
   const auto start = std::chrono::steady_clock::now();
   ClaimProof proof;

@@ -63,6 +63,11 @@ std::vector<ProofPlan> proof_plans_of(const Claim& claim, bool* covers_domain = 
 /// check-proof to compare). Throws like goals_for_plan.
 std::vector<ProofGoal> expected_goals(const Claim& claim);
 
+/// Why `certificate` is not a certificate for `claim`: its goals (program, sides, relation, box,
+/// in order) differ from expected_goals(claim), or a goal's slack is not a non-negative decimal.
+/// "" when they match. A valid check of a mismatching certificate proves something else.
+std::string certificate_mismatch(const ProofCertificate& certificate, const Claim& claim);
+
 /// Throws std::invalid_argument for a user conjecture whose domain cannot be proved over
 /// (unbounded, too many variables, no elementary form): the user asked for it.
 ClaimProof prove_claim(const Claim& claim, const ProverOptions& options,

@@ -45,6 +45,14 @@ struct ProofNode {
   long leaf_count() const noexcept;
   /// Deep copy (nodes own their children).
   ProofNode clone() const;
+
+  ProofNode() = default;
+  ProofNode(ProofNode&&) noexcept = default;
+  ProofNode& operator=(ProofNode&&) noexcept = default;
+  // Copies are deep (results holding certificates are copied like any other value).
+  ProofNode(const ProofNode& other) : ProofNode(other.clone()) {}
+  ProofNode& operator=(const ProofNode& other) { return *this = other.clone(); }
+  ~ProofNode() = default;
 };
 
 }  // namespace attncert

@@ -126,6 +126,7 @@ std::string_view to_string(DomainVerdict v) {
     case DomainVerdict::Survived: return "survived";
     case DomainVerdict::Refuted: return "refuted";
     case DomainVerdict::Inconclusive: return "inconclusive";
+    case DomainVerdict::Proved: return "PROVED";
   }
   return "?";
 }
@@ -183,6 +184,37 @@ SearchPoint climb_in_double(const Claim& claim, SearchPoint from, Rng& rng, long
   }
   return from;
 }
+
+namespace {
+
+// The proof step of verify_claim: prove the claim's plans; a conjecture's pre-screen candidate
+// is certified and shrunk like a searched counterexample (the prover never decides one).
+void prove_after_search(const Claim& claim, const VerifyOptions& o, ClaimResult& result,
+                        const ProgressFn& report) {
+  ClaimProof proof = prove_claim(claim, *o.prove, [&](long visited, long queued) {
+    if (report) report("proving", visited, visited + queued);
+  });
+  if (proof.candidate && claim.is_in_domain(*proof.candidate, o.certify_options.start_precision)) {
+    InstanceCertificate cert = certify_instance(claim, *proof.candidate, o.certify_options);
+    if (cert.status == InstanceStatus::Refuted) {
+      Instance small = shrink_counterexample(claim, *proof.candidate, o.certify_options, o.shrink_attempts);
+      InstanceCertificate small_cert = certify_instance(claim, small, o.certify_options);
+      const bool shrunk = small_cert.status == InstanceStatus::Refuted;
+      result.verdict = DomainVerdict::Refuted;
+      result.counterexample = shrunk ? std::move(small) : *proof.candidate;
+      result.counterexample_certificate = shrunk ? std::move(small_cert) : std::move(cert);
+      result.max_precision_used =
+          std::max(result.max_precision_used, result.counterexample_certificate->precision);
+    }
+  }
+  if (result.verdict != DomainVerdict::Refuted && proof.status == ProofStatus::Proved &&
+      proof.covers_domain) {
+    result.verdict = DomainVerdict::Proved;
+  }
+  result.proof = std::move(proof);
+}
+
+}  // namespace
 
 ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const ProgressFn& progress) {
   ClaimResult result;
@@ -305,6 +337,7 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
   }
   result.verdict = result.certified + result.consistent > 0 ? DomainVerdict::Survived
                                                             : DomainVerdict::Inconclusive;
+  if (o.prove) prove_after_search(claim, o, result, report);
   result.seconds = deadline.elapsed();
   return result;
 }

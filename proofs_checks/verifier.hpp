@@ -25,11 +25,14 @@
 
 #include "numerics/rng.hpp"
 #include "proofs_checks/certificate.hpp"
+#include "proofs_checks/claim_proof.hpp"
 #include "theory/claim.hpp"
 
 namespace attncert {
 
-enum class DomainVerdict { Survived, Refuted, Inconclusive };
+/// Proved: a complete certified cover of the claim's whole stated domain (a bounded domain; see
+/// claim_proof.hpp). A claim proved only on part of its domain stays Survived, its proof beside.
+enum class DomainVerdict { Survived, Refuted, Inconclusive, Proved };
 std::string_view to_string(DomainVerdict v);
 
 struct VerifyOptions {
@@ -40,6 +43,9 @@ struct VerifyOptions {
   double seconds = 0;           // > 0: also stop each phase when this much time has passed
   CertifyOptions certify_options;
   long shrink_attempts = 200;   // certifications spent on shrinking a counterexample
+  /// Set: after a search that does not refute, prove the claim's plans (prove_claim). A
+  /// conjecture's pre-screen candidate is certified like any searched instance.
+  std::optional<ProverOptions> prove;
 };
 
 /// Tightness of one side family (Inequality::family) over the informative certified instances:
@@ -80,6 +86,7 @@ struct ClaimResult {
   std::optional<InstanceCertificate> counterexample_certificate;
   std::uint64_t seed = 0;
   double seconds = 0;            // wall time (not part of reproducible output)
+  std::optional<ClaimProof> proof;  // VerifyOptions::prove was set and the search did not refute
 };
 
 /// Progress: phase name, done, total.

@@ -23,6 +23,7 @@ std::string verdict_latex(const Claim& claim, const ClaimResult& r) {
     case DomainVerdict::Refuted: return "\\textcolor{acVermillion}{\\textbf{" + label + "}}";
     case DomainVerdict::Survived: return label;
     case DomainVerdict::Inconclusive: return "\\textit{" + label + "}";
+    case DomainVerdict::Proved: return "\\textbf{" + label + "}";
   }
   return "?";
 }

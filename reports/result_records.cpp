@@ -103,6 +103,27 @@ nlohmann::json result_json(const Claim& claim, const ClaimResult& r) {
     j["counterexample"] = to_json(*r.counterexample);
     j["counterexample_certificate"] = certificate_json(*r.counterexample_certificate);
   }
+  if (r.proof) j["proof"] = proof_json(*r.proof);
+  return j;
+}
+
+nlohmann::json proof_json(const ClaimProof& p) {
+  nlohmann::json goals = nlohmann::json::array();
+  for (const GoalReport& g : p.goals) {
+    nlohmann::json e = {{"goal", g.name},           {"outcome", std::string(to_string(g.outcome))},
+                        {"slack", g.slack},         {"boxes", g.boxes},
+                        {"leaves", g.leaves},       {"max_precision_bits", g.max_precision}};
+    if (!g.reason.empty()) e["reason"] = g.reason;
+    goals.push_back(std::move(e));
+  }
+  nlohmann::json j = {{"status", std::string(to_string(p.status))},
+                      {"covers_domain", p.covers_domain},
+                      {"scope", p.scope},
+                      {"reduction", p.reduction},
+                      {"slack", p.slack},
+                      {"boxes", p.boxes},
+                      {"goals", std::move(goals)}};
+  if (!p.reason.empty()) j["reason"] = p.reason;
   return j;
 }
 
@@ -119,17 +140,20 @@ std::string csv_quote(const std::string& field) {
 std::string results_csv_header() {
   return "claim,provenance,kind,verdict,certified_instances,consistent_instances,"
          "inconclusive_instances,evaluated_instances,tightness,vacuity,degenerate_instances,"
-         "vacuous_instances,max_precision_bits,seed,counterexample\r\n";
+         "vacuous_instances,max_precision_bits,seed,counterexample,proof,proof_slack,proof_scope\r\n";
 }
 
 std::string result_csv_row(const Claim& claim, const ClaimResult& r) {
   const auto number = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.9g}", v); };
   const std::string cx = r.counterexample ? r.counterexample->describe(24) : "";
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_quote(claim.info().id),
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_quote(claim.info().id),
                      to_string(claim.info().provenance), to_string(claim.info().kind),
                      to_string(r.verdict), r.certified, r.consistent, r.inconclusive, r.evaluated,
                      number(r.tightness), number(r.vacuity), r.degenerate, r.vacuous,
-                     r.max_precision_used, r.seed, csv_quote(cx));
+                     r.max_precision_used, r.seed, csv_quote(cx),
+                     r.proof ? csv_quote(std::string(to_string(r.proof->status))) : "",
+                     r.proof && r.proof->status == ProofStatus::ProvedWithSlack ? r.proof->slack : "",
+                     r.proof ? csv_quote(r.proof->scope) : "");
 }
 
 std::string results_jsonl(const std::vector<const Claim*>& claims, const std::vector<ClaimResult>& results) {

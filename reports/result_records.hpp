@@ -16,6 +16,9 @@ std::string ball_text(const Ball& b);
 
 nlohmann::json certificate_json(const InstanceCertificate& cert);
 nlohmann::json result_json(const Claim& claim, const ClaimResult& result);
+/// A claim's proof summary (status, scope, reduction, slack, per-goal outcome and boxes; no
+/// durations, like every results record).
+nlohmann::json proof_json(const ClaimProof& proof);
 
 /// The CSV header and one row per result (RFC 4180 quoting, \r\n line ends).
 std::string results_csv_header();

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "proofs_checks/proof_certificate.hpp"
+
 #include <iterator>
 #include <set>
 #include <stdexcept>
@@ -33,6 +35,9 @@ const ClaimFiles kClaimFiles[] = {
      counterexample_json},
     {"tightest", "tightest instance", [](const ClaimResult& r) { return r.tightest.has_value(); },
      tightest_json},
+    {"proofs", "proof certificate",
+     [](const ClaimResult& r) { return r.proof && r.proof->certificate.has_value(); },
+     [](const Claim&, const ClaimResult& r) { return to_json(*r.proof->certificate); }},
 };
 
 // The directory must be a real directory (or absent): through a symbolic link, removing stale

@@ -11,6 +11,7 @@ VerdictCounts count_verdicts(const std::vector<const Claim*>& claims,
   for (std::size_t i = 0; i < claims.size(); ++i) {
     const ClaimResult& r = results.at(i);
     c.survived += r.verdict == DomainVerdict::Survived;
+    c.proved += r.verdict == DomainVerdict::Proved;
     c.inconclusive += r.verdict == DomainVerdict::Inconclusive;
     if (r.verdict != DomainVerdict::Refuted) continue;
     ++c.refuted;

@@ -12,7 +12,7 @@
 namespace attncert {
 
 struct VerdictCounts {
-  long survived = 0, refuted = 0, inconclusive = 0;
+  long survived = 0, refuted = 0, inconclusive = 0, proved = 0;
   // Ids of the refuted claims (verdict Refuted), by provenance.
   // printed: verbatim; printed_adapted: Provenance::Printed with ClaimInfo::adapted set.
   std::vector<std::string> printed, printed_adapted, reconstructed, classical, readings, conjectures,

@@ -14,6 +14,7 @@ std::string verdict_label(const Claim& claim, const ClaimResult& r) {
     case DomainVerdict::Refuted: return statistical ? "rejected" : "refuted";
     case DomainVerdict::Survived: return statistical ? "not rejected" : "survived";
     case DomainVerdict::Inconclusive: return "inconclusive";
+    case DomainVerdict::Proved: return "PROVED";
   }
   return "?";
 }
@@ -22,6 +23,20 @@ std::string provenance_label(const ClaimInfo& info) {
   std::string label(to_string(info.provenance));
   if (info.provenance == Provenance::Printed && !info.adapted.empty()) label += "*";
   return label;
+}
+
+std::string proof_note(const ClaimProof& p) {
+  switch (p.status) {
+    case ProofStatus::Proved:
+      return p.covers_domain ? fmt::format("proved over the whole domain ({} boxes)", p.boxes)
+                             : fmt::format("PROVED for {} ({}; {} boxes)", p.scope, p.reduction, p.boxes);
+    case ProofStatus::ProvedWithSlack:
+      return fmt::format("PROVED with slack {} (the bound + {}) for {} ({}; {} boxes)", p.slack,
+                         p.slack, p.scope, p.reduction, p.boxes);
+    case ProofStatus::NotProved: return fmt::format("not proved for {}: {}", p.scope, p.reason);
+    case ProofStatus::NoPlan: return fmt::format("survived only: {}", p.reason);
+  }
+  return "?";
 }
 
 std::string verdict_note(const Claim& claim, const ClaimResult& r) {
@@ -41,6 +56,7 @@ std::string verdict_note(const Claim& claim, const ClaimResult& r) {
   if (info.kind == ClaimKind::Derived && !info.derivation.empty()) {
     parts.push_back(fmt::format("derived from {}", info.derivation));
   }
+  if (r.proof) parts.push_back(proof_note(*r.proof));
   if (!info.adapted.empty()) parts.push_back(fmt::format("adapted: {}", info.adapted));
   // Every family's tightness with the number of instances it rests on, and the instances on
   // which the family's bound constrained nothing: a tightness over 3 of 100 instances, or a side

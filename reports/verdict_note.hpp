@@ -23,4 +23,8 @@ std::string provenance_label(const ClaimInfo& info);
 /// undecided and unconfirmed instances — joined by "; ". Empty when there is nothing to add.
 std::string verdict_note(const Claim& claim, const ClaimResult& result);
 
+/// One clause on a claim's proof: "PROVED for L in {2, 3}, … (reduction; 412 boxes)", "PROVED
+/// with slack 1e-6 (the bound + 1e-6) for …", "not proved for …: why", "survived only: why".
+std::string proof_note(const ClaimProof& proof);
+
 }  // namespace attncert

@@ -77,6 +77,23 @@ class Lemma1 : public InequalityClaim<Lemma1> {
     for (Eigen::Index i = 0; i < u.size(); ++i) u.data()[i] = std::clamp(u.data()[i], -1.0, 1.0);
   }
 
+  // Only F = exp(l/T) has a plan: its weights are softmax(l/T), which the expression language
+  // names (alpha_max, alpha_min); the other normalisers' weights have no name there. The
+  // constants are stated with M = max_j |l_j| <= a in place of a, so one statement over a box
+  // of logits covers every a up to the box's half-width, and both sides depend on (l, T), (a, T)
+  // only through l/T, a/T, so T = 1 covers every T. L proof variables.
+  std::vector<ProofPlan> proof_plans() const override {
+    if (family_ != Family::Exp) return {};
+    const char* domain = "L in [2, 3], T = 1, logits in [-20, 20]^L";
+    const char* scope =
+        " proves the side for L in {2, 3} and every a, T with a/T <= 20 (F = exp(l/T): the weights "
+        "are softmax(l/T), and both sides depend on l/T and a/T only)";
+    return {{"upper", "alpha_max <= exp(2*max(abs(logit_max), abs(logit_min))/T)/L", domain,
+             std::string("l in [-a, a]^L gives max_j |l_j| <= a, and e^{2x/T}/L increases with x:") + scope},
+            {"lower", "alpha_min >= exp(-2*max(abs(logit_max), abs(logit_min))/T)/L", domain,
+             std::string("l in [-a, a]^L gives max_j |l_j| <= a, and e^{-2x/T}/L decreases with x:") + scope}};
+  }
+
   std::string degenerate_reason(const Instance& x) const override {
     const auto& u = x.array("u");
     if (u.size() <= 1) return "L = 1: the only weight is 1, and C₁ ≤ 1 ≤ C₂";

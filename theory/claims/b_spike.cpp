@@ -59,6 +59,16 @@ SearchSpace spike_softmax_space() {
 class SpikeSoftmax : public InequalityClaim<SpikeSoftmax> {
  public:
   using InequalityClaim::InequalityClaim;
+  // Only D₀ is stated in named quantities: its max_j p_j is alpha_max at T = 1. The D₁ sides
+  // bound the weight of one given index, which the expression language has no name for. R is
+  // replaced by M = max_j |s0_j| <= R as in A.cor1-tight.
+  std::vector<ProofPlan> proof_plans() const override {
+    return {{"D0 max upper",
+             "alpha_max <= 1/(1 + (L - 1)*exp(-2*max(abs(logit_max), abs(logit_min))))",
+             "L in [2, 3], T = 1, logits in [-10, 10]^L",
+             "n = L; s0 in [-R, R]^n gives max_j |s0_j| <= R, and 1/(1 + (n-1)e^{-2x}) increases "
+             "with x: proves the D0 side for n in {2, 3} and every R <= 10"}};
+  }
 
   void project(Instance& x) const override {
     const double R = x.scalar("R");

@@ -21,6 +21,18 @@ namespace {
 class Taylor2 : public InequalityClaim<Taylor2> {
  public:
   using InequalityClaim::InequalityClaim;
+  // Every remainder side is one function of s = qᵀk_j: the single logit of an L = 1 instance
+  // (logit_max = s) stands for it, one proof variable. The bound touches at s = 0 (both sides
+  // 0, ratio → 1), so the prover needs its attained-bound handling or a slack there.
+  std::vector<ProofPlan> proof_plans() const override {
+    return {{"remainder",
+             "abs(exp(logit_max) - (1 + logit_max + logit_max^2/2)) <= "
+             "abs(logit_max)^3*exp(max(logit_max, 0))/6",
+             "L = 1, logits in [-10, 10]^L",
+             "each remainder side depends on q, K only through s = q^T k_j, the single logit here: "
+             "proves every remainder side for every q, K with |q^T k_j| <= 10 (the identity sides "
+             "are equalities: not proved)"}};
+  }
   std::string degenerate_reason(const Instance& x) const override {
     if ((x.array("q").array() == 0).all()) return "q = 0: every s_j = 0, remainder and bound are both 0";
     return {};

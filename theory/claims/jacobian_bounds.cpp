@@ -44,6 +44,21 @@ class JacobianSoftmax : public InequalityClaim<JacobianSoftmax> {
  public:
   using InequalityClaim::InequalityClaim;
   std::string degenerate_reason(const Instance& x) const override { return point_mass_reason(x); }
+  // The statement for L = 2. T·‖J(l, T)‖ = ‖J(l/T, 1)‖, and J does not change when every logit
+  // moves by the same amount, so T = 1 and a box of half-width 20 cover every T and every logit
+  // vector of range <= 40·T. Attained on every tie l₁ = l₂ (α = (½, ½)), so the prover needs
+  // its attained-bound handling or a slack.
+  // L = 3 has a closed form too (theory/elementary_forms.cpp) and belongs here once the prover
+  // covers it: today its sqrt(max(D, 0)) is a non-finite ball wherever D = 0 (every tie
+  // l₁ = l₂ = l₃), and even with that fixed 2·10⁶ boxes per attempt do not reach slack 1e-3;
+  // a plan with an undecided goal would leave the whole claim unproved. L >= 4: the nonzero
+  // eigenvalues of diag α − ααᵀ are the roots of a cubic, with no form in + − × ÷ exp log sqrt.
+  std::vector<ProofPlan> proof_plans() const override {
+    return {{"norm", "jacobian_norm <= 0.5/T", "L = 2, T = 1, logits in [-20, 20]^L",
+             "T*||J(l, T)|| = ||J(l/T, 1)|| and J is unchanged by a common shift of the logits: "
+             "proves the claim for L = 2, every T > 0 and all unmasked logits with |l_1 - l_2|/T <= 40 "
+             "(L = 3: closed form, not yet covered by the prover; L >= 4: no closed form)"}};
+  }
   template <class T>
   std::vector<Inequality<T>> sides(const Instance& x, const TierContext<T>& ctx) const {
     const T temp = instance_temperature(x, ctx);
