@@ -768,7 +768,11 @@ class Search {
       } else if (gu <= 0) {
         c[v] = lo[v];
       } else {
-        c[v] = std::clamp((gu * hi[v] - gl * lo[v]) / (gu - gl), lo[v], hi[v]);
+        const double baumann = std::clamp((gu * hi[v] - gl * lo[v]) / (gu - gl), lo[v], hi[v]);
+        // Moving the center by δ loosens the bound by at most max(g+, |g−|)·δ; within w/1024
+        // of Baumann's center that is < 0.2% of the term, and the center's decimal is short.
+        const double slack = (hi[v] - lo[v]) * 0x1p-10;
+        c[v] = shortest_dyadic_in(std::max(lo[v], baumann - slack), std::min(hi[v], baumann + slack), baumann);
       }
     }
     return c;
@@ -777,12 +781,44 @@ class Search {
   // A double near the middle, offset by a per-variable fraction so that the split grids of
   // different variables do not line up: over a symmetric box, ties such as x_i = x_j would
   // otherwise run exactly through grid vertices, and every one of the 2^n boxes around such a
-  // vertex touches the tie, where no enclosure decides the sign.
+  // vertex touches the tie, where no enclosure decides the sign. The target is then rounded to
+  // a multiple of 2^k with 2^k in (w/512, w/256]: a short dyadic, so that the certificate's
+  // exact decimal for it has about depth + 9 digits instead of ~55 (a 53-bit mantissa), while
+  // the offsets of different variables (>= w/300 apart) still give different points.
   static double split_point(double lo, double hi, std::size_t v) {
     const double phase = std::fmod(0.6180339887498949 * static_cast<double>(v + 1), 1.0) - 0.5;
     const double ratio = 0.5 + 0.125 * phase;
-    const double s = lo + (hi - lo) * ratio;
-    return (lo < s && s < hi) ? s : 0.5 * lo + 0.5 * hi;
+    const double w = hi - lo;
+    const double target = lo + w * ratio;
+    const double s = round_to_dyadic(target, std::ilogb(w) - 8);
+    if (lo < s && s < hi) return s;
+    return (lo < target && target < hi) ? target : 0.5 * lo + 0.5 * hi;
+  }
+
+  // x rounded to the nearest multiple of 2^k (exact: a power-of-two scaling and an integer
+  // rounding), or x itself when that multiple would lose the value's range.
+  static double round_to_dyadic(double x, int k) {
+    if (!std::isfinite(x)) return x;
+    const double scaled = std::ldexp(x, -k);
+    if (!(std::abs(scaled) < 0x1p52)) return x;  // already a multiple of 2^k
+    return std::ldexp(std::nearbyint(scaled), k);
+  }
+
+  // The double in [a, b] with the fewest fractional bits: the coarsest multiple of 2^k lying in
+  // [a, b] (nearest `target` among them), 0 when 0 is in [a, b]. Its exact decimal is short.
+  static double shortest_dyadic_in(double a, double b, double target) {
+    if (!(a <= b) || !std::isfinite(a) || !std::isfinite(b)) return target;
+    if (a <= 0 && 0 <= b) return 0;
+    const double w = b - a;
+    for (int k = (w > 0 ? std::ilogb(w) : std::ilogb(std::abs(a)) - 52) + 1; k >= -1074; --k) {
+      const double m_lo = std::ceil(std::ldexp(a, -k)), m_hi = std::floor(std::ldexp(b, -k));
+      if (m_lo <= m_hi) {
+        const double m = std::clamp(std::nearbyint(std::ldexp(target, -k)), m_lo, m_hi);
+        const double x = std::ldexp(m, k);
+        if (a <= x && x <= b) return x;
+      }
+    }
+    return target;
   }
 
   static std::vector<double> midpoint(const std::vector<double>& lo, const std::vector<double>& hi) {
