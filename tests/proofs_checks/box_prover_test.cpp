@@ -267,6 +267,53 @@ TEST(BoxProver, GreaterEqualFormProvesToo) {
   expect_tree_checks(goal, a);
 }
 
+// Binary digits after the point of a double (its exact decimal has as many decimal digits).
+int fractional_bits(double x) {
+  int bits = 0;
+  while (x != std::floor(x)) {
+    x *= 2;
+    ++bits;
+  }
+  return bits;
+}
+
+// Split points and mean-value centers are short dyadics: a certificate writes each as an exact
+// decimal, and an arbitrary double in [-1, 1] has ~53 digits (~700 when tiny). A split at depth
+// d (any variable) of [-1, 1] has width >= 2·0.4375^d and the split is a multiple of 2^k with
+// 2^k ~ width/256, so <= 1.2·d + 9 bits; a center at w/1024 has <= 2 bits more.
+TEST(BoxProver, SplitPointsAndCentersAreShortDyadics) {
+  const ProofGoal goal = lse_goal(3, "0.01");
+  const ProofAttempt a = prove_goal(goal, no_ladder());
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+  long points = 0, total_bits = 0;
+  std::string failure;
+  auto walk = [&](auto&& self, const ProofNode& n, int depth) -> void {
+    const int allowed = static_cast<int>(1.2 * depth) + 12;
+    if (n.is_split) {
+      const int b = fractional_bits(n.at);
+      if (b > allowed && failure.empty()) failure = "split " + std::to_string(n.at) + " at depth " + std::to_string(depth);
+      ++points;
+      total_bits += b;
+      self(self, *n.below, depth + 1);
+      self(self, *n.above, depth + 1);
+      return;
+    }
+    for (double c : n.center) {
+      const int b = fractional_bits(c);
+      if (b > allowed && failure.empty()) failure = "center " + std::to_string(c) + " at depth " + std::to_string(depth);
+      ++points;
+      total_bits += b;
+    }
+    if (n.face) self(self, *n.face, depth);
+  };
+  walk(walk, *a.tree, 0);
+  EXPECT_TRUE(failure.empty()) << failure;
+  ASSERT_GT(points, 100);
+  const double mean_bits = static_cast<double>(total_bits) / static_cast<double>(points);
+  std::cout << points << " split points and center coordinates, " << mean_bits << " fractional bits on average\n";
+  EXPECT_LT(mean_bits, 30) << "arbitrary doubles in [-1, 1] have ~53";
+}
+
 // x − x²/4 <= 3/4 on [0, 1]: attained at x = 1, increasing (derivative >= 1/2). Naive and
 // mean-value enclosures overestimate on every box touching x = 1, so only the monotone face
 // x = 1 (a point, where f = 0 exactly) decides it.
