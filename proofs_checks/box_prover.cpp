@@ -214,6 +214,40 @@ void isqrt(arb_t r, arb_srcptr a, long prec) {
   if (!wide(a) || !arb_is_finite(a) || !arb_is_nonnegative(a)) return arb_sqrt(r, a, prec);
   imonotone(r, a, prec, true, [](arb_t o, arb_srcptr x, long p) { arb_sqrt(o, x, p); });
 }
+// |a| with the exact lower end 0 when a straddles 0: Arb's ball for it would be centered and
+// stick out below 0 by its radius's rounding, and a sqrt of such a value (or of a max(D, 0), below)
+// is then undefined although the argument is nonnegative by construction.
+void iabs(arb_t r, arb_srcptr a, long prec) {
+  if (!arb_is_finite(a) || arb_is_nonnegative(a) || arb_is_nonpositive(a)) return arb_abs(r, a);
+  Scratch& s = scratch();
+  arb_get_abs_ubound_arf(s.hi, a, prec);
+  arf_zero(s.lo);
+  set_interval(r, s.lo, s.hi, prec);
+}
+
+// max(a, b) / min(a, b): the operand that certainly wins as it is; otherwise the endpoint hull
+// [max(a−, b−), max(a+, b+)] (min alike), which is what MPFI computes. arb_max's ball for
+// max(D, 0) with D straddling 0 dips below 0 by rounding; here its lower end is exactly 0.
+void iminmax(arb_t r, arb_srcptr a, arb_srcptr b, bool is_max, long prec) {
+  if (!arb_is_finite(a) || !arb_is_finite(b)) {
+    if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
+    return;
+  }
+  if (is_max ? arb_ge(a, b) : arb_le(a, b)) return arb_set(r, a);
+  if (is_max ? arb_ge(b, a) : arb_le(b, a)) return arb_set(r, b);
+  Scratch& s = scratch();
+  endpoints(a, s.al, s.ah, prec);
+  endpoints(b, s.bl, s.bh, prec);
+  if (is_max) {
+    arf_max(s.lo, s.al, s.bl);
+    arf_max(s.hi, s.ah, s.bh);
+  } else {
+    arf_min(s.lo, s.al, s.bl);
+    arf_min(s.hi, s.ah, s.bh);
+  }
+  set_interval(r, s.lo, s.hi, prec);
+}
+
 // a^e for an integer e: through |a| for even e, 1/a^|e| for negative e.
 void ipow_si(arb_t r, arb_srcptr a, int e, long prec) {
   const ulong m = static_cast<ulong>(e < 0 ? -static_cast<long>(e) : e);
@@ -248,6 +282,34 @@ void ipow_si(arb_t r, arb_srcptr a, int e, long prec) {
   }
 }
 
+// Whether instruction `ins` is >= 0 at every point where it is defined, from its operation
+// alone (and `nonneg` of its operands): what a sqrt or log of it may rely on.
+bool nonnegative_by_construction(const ElementaryInstruction& ins, const std::vector<char>& nonneg) {
+  switch (ins.op) {
+    case ElementaryOp::Constant: return !ins.constant.empty() && ins.constant[0] != '-';
+    case ElementaryOp::Pi:
+    case ElementaryOp::Exp:
+    case ElementaryOp::Sqrt:
+    case ElementaryOp::Abs: return true;
+    case ElementaryOp::Power: return ins.exponent % 2 == 0 || nonneg[ins.a];
+    case ElementaryOp::Add:
+    case ElementaryOp::Multiply:
+    case ElementaryOp::Divide:
+    case ElementaryOp::Min: return nonneg[ins.a] && nonneg[ins.b];
+    case ElementaryOp::Max: return nonneg[ins.a] || nonneg[ins.b];
+    default: return false;
+  }
+}
+
+// r ∩ [0, ∞) for a finite r whose upper end is >= 0 (as a value >= 0 by construction has).
+void clamp_at_zero(arb_t r, long prec) {
+  Scratch& s = scratch();
+  arb_get_ubound_arf(s.hi, r, prec);
+  if (arf_sgn(s.hi) < 0) return;  // not a rounding artefact: leave it to the caller's checks
+  arf_zero(s.lo);
+  set_interval(r, s.lo, s.hi, prec);
+}
+
 void require_decimal(arb_t out, const std::string& text, long prec, const char* what) {
   if (text.empty() || arb_set_str(out, text.c_str(), prec) != 0 || !arb_is_finite(out)) {
     throw std::invalid_argument(fmt::format("prove_goal: {} '{}' is not a decimal number", what, text));
@@ -280,7 +342,8 @@ class Evaluator {
         grad_(static_cast<slong>(n_ * std::max<std::size_t>(nv_, 1))),
         fgrad_(static_cast<slong>(std::max<std::size_t>(nv_, 1))),
         depends_(n_ * nv_, 0),
-        deps_(n_) {
+        deps_(n_),
+        nonneg_(n_, 0) {
     const auto& code = program_.code();
     std::vector<char> needed(n_, every_instruction ? 1 : 0);
     if (n_ > 0) needed[lhs_] = needed[rhs_] = 1;
@@ -295,6 +358,7 @@ class Evaluator {
       live_.push_back(static_cast<std::uint32_t>(k));
       const auto& ins = code[k];
       const int ar = arity(ins.op);
+      nonneg_[k] = nonnegative_by_construction(ins, nonneg_);
       if (ins.op == ElementaryOp::Variable) depends_[k * nv_ + ins.variable] = 1;
       for (std::size_t v = 0; v < nv_; ++v) {
         if ((ar >= 1 && depends_[ins.a * nv_ + v]) || (ar >= 2 && depends_[ins.b * nv_ + v])) {
@@ -465,7 +529,7 @@ class Evaluator {
           }
           break;
         case ElementaryOp::Abs:
-          if (fresh) arb_abs(r, a);
+          if (fresh) iabs(r, a, prec);
           if (with_grad) {
             // Clarke gradient: sign(a)·da, with sign in [−1, 1] where a may be 0.
             const bool pos = arb_is_positive(a), neg = arb_is_negative(a);
@@ -483,9 +547,7 @@ class Evaluator {
         case ElementaryOp::Min:
         case ElementaryOp::Max: {
           const bool is_max = ins.op == ElementaryOp::Max;
-          if (fresh) {
-            if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
-          }
+          if (fresh) iminmax(r, a, b, is_max, prec);
           if (with_grad) {
             // The operand that certainly wins passes its gradient; otherwise the hull of both
             // (a Clarke enclosure: at a tie the generalised gradient is their convex hull).
@@ -503,6 +565,10 @@ class Evaluator {
           break;
         }
       }
+      // A value >= 0 by construction (a sum of squares, max(D, 0), |x|, …) whose ball reaches
+      // below 0 by rounding only: cut at 0, so that a sqrt of it is defined (the exact value is
+      // in the cut ball; MPFI's endpoint arithmetic keeps such lower ends at 0 exactly too).
+      if (fresh && nonneg_[k] && !arb_is_nonnegative(r) && arb_is_finite(r)) clamp_at_zero(r, prec);
     }
     if (n_ == 0) return;
     // f = ±(lhs − rhs) − slack.
@@ -533,6 +599,7 @@ class Evaluator {
   std::vector<char> depends_;                       // n × nv: instruction k depends on variable v
   std::vector<std::vector<std::uint32_t>> deps_;     // the same, as lists
   std::vector<std::uint32_t> live_;
+  std::vector<char> nonneg_;                        // instruction k is >= 0 wherever defined
   std::map<long, ArbVecHandle> constants_;          // per precision; entry n is the slack
   ArbHandle f_, t_, t2_, scratch_, scratch2_;
   ArfHandle t_lo_, t_hi_;

@@ -350,6 +350,52 @@ TEST(BoxProver, SquareRootAtTheEdgeOfItsDomainProves) {
   EXPECT_TRUE(enclose_over_box(p, goal.box, 53)[lhs].is_finite());
 }
 
+// sqrt(max(x·x − x·x, 0)) <= 1/2 on [1/4, 1/2]: the max is 0 everywhere, but its enclosure over
+// the box is [0, 3/16] at best (dependency). arb_max's ball for it is centered and reaches
+// below 0 by rounding, where sqrt is NaN: the prover must cut the max at 0 (it is >= 0 by
+// construction) and decide the box naively, sqrt(3/16) = 0.433 < 1/2.
+TEST(BoxProver, SquareRootOfAMaxWithZeroIsDefined) {
+  ElementaryProgram p({"x"});
+  const auto x = p.variable(0u);
+  const auto d = p.binary(Op::Subtract, p.binary(Op::Multiply, x, x), p.binary(Op::Multiply, x, x));
+  const auto lhs = p.unary(Op::Sqrt, p.binary(Op::Max, d, p.constant("0")));
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, p.constant("0.5"), {0.25}, {0.5});
+  const ProofAttempt a = prove_goal(goal, no_ladder());
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+  expect_tree_checks(goal, a);
+  EXPECT_TRUE(enclose_over_box(p, goal.box, 53)[lhs].is_finite());
+}
+
+// ‖J‖₂ of softmax for L = 3 at T = 1 is e₂ + sqrt(D), D = ½Σ_j (p_j(p_i − p_k))² (a sum of
+// squares, 0 on the tie l₁ = l₂ = l₃), and <= 1/2 (attained only as one logit → −∞); over
+// [-1, 1]³ its maximum is 0.468 (at l = (1, 1, −1)), so 0.49 holds with margin. Near the tie D's enclosure is [0, O(w²)] only when the
+// sum of narrow squares is cut at 0 (their Arb sum reaches below 0 by rounding).
+TEST(BoxProver, SoftmaxJacobianNormForThreeLogitsProves) {
+  ElementaryProgram p(names(3, "l"));
+  std::uint32_t w[3];
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    std::uint32_t s = p.constant("1");
+    for (std::uint32_t j = 0; j < 3; ++j) {
+      if (j != i) s = p.binary(Op::Add, s, p.unary(Op::Exp, p.binary(Op::Subtract, p.variable(j), p.variable(i))));
+    }
+    w[i] = p.binary(Op::Divide, p.constant("1"), s);
+  }
+  auto mul = [&](std::uint32_t a, std::uint32_t b) { return p.binary(Op::Multiply, a, b); };
+  auto add = [&](std::uint32_t a, std::uint32_t b) { return p.binary(Op::Add, a, b); };
+  auto sub = [&](std::uint32_t a, std::uint32_t b) { return p.binary(Op::Subtract, a, b); };
+  const auto e2 = add(add(mul(w[0], w[1]), mul(w[0], w[2])), mul(w[1], w[2]));
+  const auto squares = add(add(p.power(mul(w[1], sub(w[0], w[2])), 2), p.power(mul(w[0], sub(w[1], w[2])), 2)),
+                           p.power(mul(w[2], sub(w[0], w[1])), 2));
+  const auto lhs = add(e2, p.unary(Op::Sqrt, mul(p.constant("0.5"), squares)));
+  const ProofGoal goal = make_goal(p, lhs, Relation::LessEqual, p.constant("0.49"), {-1, -1, -1}, {1, 1, 1});
+  const ProofAttempt a = prove_goal(goal, no_ladder());
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+  expect_tree_checks(goal, a);
+  // The same bound at 1/3 − 1e-3 is false on the tie (‖J‖ = 1/3 there).
+  const ProofGoal below = make_goal(p, lhs, Relation::LessEqual, p.constant("0.3323"), {-1, -1, -1}, {1, 1, 1});
+  EXPECT_EQ(prove_goal(below, no_ladder()).outcome, ProofOutcome::Candidate);
+}
+
 // x·(2 − x) − x <= x − x² + 1/100 on [0, 3]: both sides are x − x² (+ 1/100); the
 // dependency problem makes naive enclosures of the difference wide on every box, while the
 // mean-value form sees f ≡ −1/100 with a gradient enclosure of width O(box).
