@@ -152,6 +152,27 @@ void imul(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
   set_interval(r, s.lo, s.hi, prec);
 }
 
+// a ± b from the endpoints when an operand is wide. A ball spanning many orders of magnitude
+// (exp of [40, 63] is [2e17, 1.5e27]) loses its lower end in Arb's sum: the radius is rounded
+// up to 30 bits, 7e17 here, and 2 + exp(x) then contains 0, so 2/(2 + exp(x)) is undefined.
+void iadd(arb_t r, arb_srcptr a, arb_srcptr b, bool add, long prec) {
+  if (!(wide(a) || wide(b)) || !arb_is_finite(a) || !arb_is_finite(b)) {
+    if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
+    return;
+  }
+  Scratch& s = scratch();
+  endpoints(a, s.al, s.ah, prec);
+  endpoints(b, s.bl, s.bh, prec);
+  if (add) {
+    arf_add(s.lo, s.al, s.bl, prec, ARF_RND_FLOOR);
+    arf_add(s.hi, s.ah, s.bh, prec, ARF_RND_CEIL);
+  } else {
+    arf_sub(s.lo, s.al, s.bh, prec, ARF_RND_FLOOR);
+    arf_sub(s.hi, s.ah, s.bl, prec, ARF_RND_CEIL);
+  }
+  set_interval(r, s.lo, s.hi, prec);
+}
+
 void idiv(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
   if (!(wide(a) || wide(b)) || arb_is_exact(b) || !arb_is_finite(a) || !arb_is_finite(b) || arb_contains_zero(b)) {
     arb_div(r, a, b, prec);
@@ -447,9 +468,7 @@ class Evaluator {
         case ElementaryOp::Add:
         case ElementaryOp::Subtract: {
           const bool add = ins.op == ElementaryOp::Add;
-          if (fresh) {
-            if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
-          }
+          if (fresh) iadd(r, a, b, add, prec);
           if (with_grad) {
             for (auto v : deps_[k]) {
               const bool da = dep(ins.a, v), db = dep(ins.b, v);
@@ -748,12 +767,18 @@ class Search {
       }
     }
 
-    // Bisection variable: largest width × |∂f/∂x_v| (width alone without a finite gradient).
+    // Bisection variable: largest width × |∂f/∂x_v| (width alone without a finite gradient),
+    // among the variables whose width relative to the root is at least 2^-10 of the largest
+    // such relative width. Without that floor a variable with an enormous gradient enclosure
+    // (exp(l/T) at T = 0.05) is split down to nothing while the others stay at full width, and
+    // the gradient enclosure, inflated by those widths, never shrinks.
+    const double balance_floor = max_relative_width(lo, hi) * 0x1p-10;
     long split = -1;
     double best_score = -1;
     for (std::size_t v = 0; v < nv; ++v) {
       const double w = hi[v] - lo[v];
       if (!(w > 0)) continue;
+      if (root_width_[v] > 0 && w / root_width_[v] < balance_floor) continue;
       double score = w;
       if (use_gradient && gradient_finite) {
         arb_srcptr gv = ev_.grad_f(v);
@@ -853,6 +878,14 @@ class Search {
   // exact decimal for it has about depth + 9 digits instead of ~55 (a 53-bit mantissa), while
   // the offsets of different variables (>= w/300 apart) still give different points.
   static double split_point(double lo, double hi, std::size_t v) {
+    // A range of one sign spanning a ratio > 4 (a temperature in [0.05, 5]) is split at its
+    // geometric mean: the goal's scale there is relative (l/T, 1/T), and halving the range
+    // would spend most boxes resolving the large end while the small end stays coarse.
+    if ((lo > 0 && hi > 4 * lo) || (hi < 0 && lo < 4 * hi)) {
+      const double g = (lo > 0 ? 1 : -1) * std::sqrt(lo * hi);
+      const double s = round_to_dyadic(g, std::ilogb(g) - 8);
+      if (lo < s && s < hi) return s;
+    }
     const double phase = std::fmod(0.6180339887498949 * static_cast<double>(v + 1), 1.0) - 0.5;
     const double ratio = 0.5 + 0.125 * phase;
     const double w = hi - lo;
