@@ -152,6 +152,27 @@ void imul(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
   set_interval(r, s.lo, s.hi, prec);
 }
 
+// a ± b from the endpoints when an operand is wide. A ball spanning many orders of magnitude
+// (exp of [40, 63] is [2e17, 1.5e27]) loses its lower end in Arb's sum: the radius is rounded
+// up to 30 bits, 7e17 here, and 2 + exp(x) then contains 0, so 2/(2 + exp(x)) is undefined.
+void iadd(arb_t r, arb_srcptr a, arb_srcptr b, bool add, long prec) {
+  if (!(wide(a) || wide(b)) || !arb_is_finite(a) || !arb_is_finite(b)) {
+    if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
+    return;
+  }
+  Scratch& s = scratch();
+  endpoints(a, s.al, s.ah, prec);
+  endpoints(b, s.bl, s.bh, prec);
+  if (add) {
+    arf_add(s.lo, s.al, s.bl, prec, ARF_RND_FLOOR);
+    arf_add(s.hi, s.ah, s.bh, prec, ARF_RND_CEIL);
+  } else {
+    arf_sub(s.lo, s.al, s.bh, prec, ARF_RND_FLOOR);
+    arf_sub(s.hi, s.ah, s.bl, prec, ARF_RND_CEIL);
+  }
+  set_interval(r, s.lo, s.hi, prec);
+}
+
 void idiv(arb_t r, arb_srcptr a, arb_srcptr b, long prec) {
   if (!(wide(a) || wide(b)) || arb_is_exact(b) || !arb_is_finite(a) || !arb_is_finite(b) || arb_contains_zero(b)) {
     arb_div(r, a, b, prec);
@@ -214,6 +235,40 @@ void isqrt(arb_t r, arb_srcptr a, long prec) {
   if (!wide(a) || !arb_is_finite(a) || !arb_is_nonnegative(a)) return arb_sqrt(r, a, prec);
   imonotone(r, a, prec, true, [](arb_t o, arb_srcptr x, long p) { arb_sqrt(o, x, p); });
 }
+// |a| with the exact lower end 0 when a straddles 0: Arb's ball for it would be centered and
+// stick out below 0 by its radius's rounding, and a sqrt of such a value (or of a max(D, 0), below)
+// is then undefined although the argument is nonnegative by construction.
+void iabs(arb_t r, arb_srcptr a, long prec) {
+  if (!arb_is_finite(a) || arb_is_nonnegative(a) || arb_is_nonpositive(a)) return arb_abs(r, a);
+  Scratch& s = scratch();
+  arb_get_abs_ubound_arf(s.hi, a, prec);
+  arf_zero(s.lo);
+  set_interval(r, s.lo, s.hi, prec);
+}
+
+// max(a, b) / min(a, b): the operand that certainly wins as it is; otherwise the endpoint hull
+// [max(a−, b−), max(a+, b+)] (min alike), which is what MPFI computes. arb_max's ball for
+// max(D, 0) with D straddling 0 dips below 0 by rounding; here its lower end is exactly 0.
+void iminmax(arb_t r, arb_srcptr a, arb_srcptr b, bool is_max, long prec) {
+  if (!arb_is_finite(a) || !arb_is_finite(b)) {
+    if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
+    return;
+  }
+  if (is_max ? arb_ge(a, b) : arb_le(a, b)) return arb_set(r, a);
+  if (is_max ? arb_ge(b, a) : arb_le(b, a)) return arb_set(r, b);
+  Scratch& s = scratch();
+  endpoints(a, s.al, s.ah, prec);
+  endpoints(b, s.bl, s.bh, prec);
+  if (is_max) {
+    arf_max(s.lo, s.al, s.bl);
+    arf_max(s.hi, s.ah, s.bh);
+  } else {
+    arf_min(s.lo, s.al, s.bl);
+    arf_min(s.hi, s.ah, s.bh);
+  }
+  set_interval(r, s.lo, s.hi, prec);
+}
+
 // a^e for an integer e: through |a| for even e, 1/a^|e| for negative e.
 void ipow_si(arb_t r, arb_srcptr a, int e, long prec) {
   const ulong m = static_cast<ulong>(e < 0 ? -static_cast<long>(e) : e);
@@ -248,6 +303,34 @@ void ipow_si(arb_t r, arb_srcptr a, int e, long prec) {
   }
 }
 
+// Whether instruction `ins` is >= 0 at every point where it is defined, from its operation
+// alone (and `nonneg` of its operands): what a sqrt or log of it may rely on.
+bool nonnegative_by_construction(const ElementaryInstruction& ins, const std::vector<char>& nonneg) {
+  switch (ins.op) {
+    case ElementaryOp::Constant: return !ins.constant.empty() && ins.constant[0] != '-';
+    case ElementaryOp::Pi:
+    case ElementaryOp::Exp:
+    case ElementaryOp::Sqrt:
+    case ElementaryOp::Abs: return true;
+    case ElementaryOp::Power: return ins.exponent % 2 == 0 || nonneg[ins.a];
+    case ElementaryOp::Add:
+    case ElementaryOp::Multiply:
+    case ElementaryOp::Divide:
+    case ElementaryOp::Min: return nonneg[ins.a] && nonneg[ins.b];
+    case ElementaryOp::Max: return nonneg[ins.a] || nonneg[ins.b];
+    default: return false;
+  }
+}
+
+// r ∩ [0, ∞) for a finite r whose upper end is >= 0 (as a value >= 0 by construction has).
+void clamp_at_zero(arb_t r, long prec) {
+  Scratch& s = scratch();
+  arb_get_ubound_arf(s.hi, r, prec);
+  if (arf_sgn(s.hi) < 0) return;  // not a rounding artefact: leave it to the caller's checks
+  arf_zero(s.lo);
+  set_interval(r, s.lo, s.hi, prec);
+}
+
 void require_decimal(arb_t out, const std::string& text, long prec, const char* what) {
   if (text.empty() || arb_set_str(out, text.c_str(), prec) != 0 || !arb_is_finite(out)) {
     throw std::invalid_argument(fmt::format("prove_goal: {} '{}' is not a decimal number", what, text));
@@ -280,7 +363,8 @@ class Evaluator {
         grad_(static_cast<slong>(n_ * std::max<std::size_t>(nv_, 1))),
         fgrad_(static_cast<slong>(std::max<std::size_t>(nv_, 1))),
         depends_(n_ * nv_, 0),
-        deps_(n_) {
+        deps_(n_),
+        nonneg_(n_, 0) {
     const auto& code = program_.code();
     std::vector<char> needed(n_, every_instruction ? 1 : 0);
     if (n_ > 0) needed[lhs_] = needed[rhs_] = 1;
@@ -295,6 +379,7 @@ class Evaluator {
       live_.push_back(static_cast<std::uint32_t>(k));
       const auto& ins = code[k];
       const int ar = arity(ins.op);
+      nonneg_[k] = nonnegative_by_construction(ins, nonneg_);
       if (ins.op == ElementaryOp::Variable) depends_[k * nv_ + ins.variable] = 1;
       for (std::size_t v = 0; v < nv_; ++v) {
         if ((ar >= 1 && depends_[ins.a * nv_ + v]) || (ar >= 2 && depends_[ins.b * nv_ + v])) {
@@ -383,9 +468,7 @@ class Evaluator {
         case ElementaryOp::Add:
         case ElementaryOp::Subtract: {
           const bool add = ins.op == ElementaryOp::Add;
-          if (fresh) {
-            if (add) arb_add(r, a, b, prec); else arb_sub(r, a, b, prec);
-          }
+          if (fresh) iadd(r, a, b, add, prec);
           if (with_grad) {
             for (auto v : deps_[k]) {
               const bool da = dep(ins.a, v), db = dep(ins.b, v);
@@ -465,7 +548,7 @@ class Evaluator {
           }
           break;
         case ElementaryOp::Abs:
-          if (fresh) arb_abs(r, a);
+          if (fresh) iabs(r, a, prec);
           if (with_grad) {
             // Clarke gradient: sign(a)·da, with sign in [−1, 1] where a may be 0.
             const bool pos = arb_is_positive(a), neg = arb_is_negative(a);
@@ -483,9 +566,7 @@ class Evaluator {
         case ElementaryOp::Min:
         case ElementaryOp::Max: {
           const bool is_max = ins.op == ElementaryOp::Max;
-          if (fresh) {
-            if (is_max) arb_max(r, a, b, prec); else arb_min(r, a, b, prec);
-          }
+          if (fresh) iminmax(r, a, b, is_max, prec);
           if (with_grad) {
             // The operand that certainly wins passes its gradient; otherwise the hull of both
             // (a Clarke enclosure: at a tie the generalised gradient is their convex hull).
@@ -503,6 +584,10 @@ class Evaluator {
           break;
         }
       }
+      // A value >= 0 by construction (a sum of squares, max(D, 0), |x|, …) whose ball reaches
+      // below 0 by rounding only: cut at 0, so that a sqrt of it is defined (the exact value is
+      // in the cut ball; MPFI's endpoint arithmetic keeps such lower ends at 0 exactly too).
+      if (fresh && nonneg_[k] && !arb_is_nonnegative(r) && arb_is_finite(r)) clamp_at_zero(r, prec);
     }
     if (n_ == 0) return;
     // f = ±(lhs − rhs) − slack.
@@ -533,6 +618,7 @@ class Evaluator {
   std::vector<char> depends_;                       // n × nv: instruction k depends on variable v
   std::vector<std::vector<std::uint32_t>> deps_;     // the same, as lists
   std::vector<std::uint32_t> live_;
+  std::vector<char> nonneg_;                        // instruction k is >= 0 wherever defined
   std::map<long, ArbVecHandle> constants_;          // per precision; entry n is the slack
   ArbHandle f_, t_, t2_, scratch_, scratch2_;
   ArfHandle t_lo_, t_hi_;
@@ -681,12 +767,18 @@ class Search {
       }
     }
 
-    // Bisection variable: largest width × |∂f/∂x_v| (width alone without a finite gradient).
+    // Bisection variable: largest width × |∂f/∂x_v| (width alone without a finite gradient),
+    // among the variables whose width relative to the root is at least 2^-10 of the largest
+    // such relative width. Without that floor a variable with an enormous gradient enclosure
+    // (exp(l/T) at T = 0.05) is split down to nothing while the others stay at full width, and
+    // the gradient enclosure, inflated by those widths, never shrinks.
+    const double balance_floor = max_relative_width(lo, hi) * 0x1p-10;
     long split = -1;
     double best_score = -1;
     for (std::size_t v = 0; v < nv; ++v) {
       const double w = hi[v] - lo[v];
       if (!(w > 0)) continue;
+      if (root_width_[v] > 0 && w / root_width_[v] < balance_floor) continue;
       double score = w;
       if (use_gradient && gradient_finite) {
         arb_srcptr gv = ev_.grad_f(v);
@@ -768,7 +860,11 @@ class Search {
       } else if (gu <= 0) {
         c[v] = lo[v];
       } else {
-        c[v] = std::clamp((gu * hi[v] - gl * lo[v]) / (gu - gl), lo[v], hi[v]);
+        const double baumann = std::clamp((gu * hi[v] - gl * lo[v]) / (gu - gl), lo[v], hi[v]);
+        // Moving the center by δ loosens the bound by at most max(g+, |g−|)·δ; within w/1024
+        // of Baumann's center that is < 0.2% of the term, and the center's decimal is short.
+        const double slack = (hi[v] - lo[v]) * 0x1p-10;
+        c[v] = shortest_dyadic_in(std::max(lo[v], baumann - slack), std::min(hi[v], baumann + slack), baumann);
       }
     }
     return c;
@@ -777,12 +873,52 @@ class Search {
   // A double near the middle, offset by a per-variable fraction so that the split grids of
   // different variables do not line up: over a symmetric box, ties such as x_i = x_j would
   // otherwise run exactly through grid vertices, and every one of the 2^n boxes around such a
-  // vertex touches the tie, where no enclosure decides the sign.
+  // vertex touches the tie, where no enclosure decides the sign. The target is then rounded to
+  // a multiple of 2^k with 2^k in (w/512, w/256]: a short dyadic, so that the certificate's
+  // exact decimal for it has about depth + 9 digits instead of ~55 (a 53-bit mantissa), while
+  // the offsets of different variables (>= w/300 apart) still give different points.
   static double split_point(double lo, double hi, std::size_t v) {
+    // A range of one sign spanning a ratio > 4 (a temperature in [0.05, 5]) is split at its
+    // geometric mean: the goal's scale there is relative (l/T, 1/T), and halving the range
+    // would spend most boxes resolving the large end while the small end stays coarse.
+    if ((lo > 0 && hi > 4 * lo) || (hi < 0 && lo < 4 * hi)) {
+      const double g = (lo > 0 ? 1 : -1) * std::sqrt(lo * hi);
+      const double s = round_to_dyadic(g, std::ilogb(g) - 8);
+      if (lo < s && s < hi) return s;
+    }
     const double phase = std::fmod(0.6180339887498949 * static_cast<double>(v + 1), 1.0) - 0.5;
     const double ratio = 0.5 + 0.125 * phase;
-    const double s = lo + (hi - lo) * ratio;
-    return (lo < s && s < hi) ? s : 0.5 * lo + 0.5 * hi;
+    const double w = hi - lo;
+    const double target = lo + w * ratio;
+    const double s = round_to_dyadic(target, std::ilogb(w) - 8);
+    if (lo < s && s < hi) return s;
+    return (lo < target && target < hi) ? target : 0.5 * lo + 0.5 * hi;
+  }
+
+  // x rounded to the nearest multiple of 2^k (exact: a power-of-two scaling and an integer
+  // rounding), or x itself when that multiple would lose the value's range.
+  static double round_to_dyadic(double x, int k) {
+    if (!std::isfinite(x)) return x;
+    const double scaled = std::ldexp(x, -k);
+    if (!(std::abs(scaled) < 0x1p52)) return x;  // already a multiple of 2^k
+    return std::ldexp(std::nearbyint(scaled), k);
+  }
+
+  // The double in [a, b] with the fewest fractional bits: the coarsest multiple of 2^k lying in
+  // [a, b] (nearest `target` among them), 0 when 0 is in [a, b]. Its exact decimal is short.
+  static double shortest_dyadic_in(double a, double b, double target) {
+    if (!(a <= b) || !std::isfinite(a) || !std::isfinite(b)) return target;
+    if (a <= 0 && 0 <= b) return 0;
+    const double w = b - a;
+    for (int k = (w > 0 ? std::ilogb(w) : std::ilogb(std::abs(a)) - 52) + 1; k >= -1074; --k) {
+      const double m_lo = std::ceil(std::ldexp(a, -k)), m_hi = std::floor(std::ldexp(b, -k));
+      if (m_lo <= m_hi) {
+        const double m = std::clamp(std::nearbyint(std::ldexp(target, -k)), m_lo, m_hi);
+        const double x = std::ldexp(m, k);
+        if (a <= x && x <= b) return x;
+      }
+    }
+    return target;
   }
 
   static std::vector<double> midpoint(const std::vector<double>& lo, const std::vector<double>& hi) {

@@ -18,9 +18,11 @@
 // calls a double value a counterexample).
 //
 // Attained bounds: when the search stalls around a point where f = 0 (a tie such as
-// p = (1/2, 1/2) for the Jacobian bound), the prover first tries the SecondOrder leaf there
-// (proof_tree.hpp); failing that it reports the goal proved only with a slack ε > 0: it retries
-// with ε from `slack_ladder` and returns the smallest ε that it proved — never a plain PROVED.
+// p = (1/2, 1/2) for the Jacobian bound), the prover reports the goal proved only with a slack
+// ε > 0: it retries with ε from `slack_ladder` and returns the smallest ε that it proved — never
+// a plain PROVED. The prover does not produce SecondOrder leaves (proof_tree.hpp): the leaf kind
+// exists in the certificate format and the checker verifies it, but no local second-order
+// argument is built here, and `ProverOptions::second_order` is accepted and ignored.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +43,7 @@ struct ProverOptions {
   long max_precision = 256;
   bool mean_value = true;       // (b); off: the naive baseline for benchmarks
   bool monotonicity = true;     // (c)
-  bool second_order = true;     // SecondOrder leaves at attained bounds
+  bool second_order = true;     // reserved: SecondOrder leaves are not produced (ignored)
   /// Slacks (exact decimals, increasing) tried, in order, when the goal as stated is not proved
   /// within the budget; empty: never weaken the goal.
   std::vector<std::string> slack_ladder = {"1e-9", "1e-6", "1e-3"};

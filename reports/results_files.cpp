@@ -28,6 +28,9 @@ struct ClaimFiles {
   const char* what;       // "counterexample", "tightest instance"
   bool (*has_file)(const ClaimResult&);
   nlohmann::json (*file_json)(const Claim&, const ClaimResult&);
+  // JSON indentation; -1: compact. A proof certificate's tree is nested thousands of levels
+  // deep at most, and indented it is mostly spaces (189 MB instead of 25 MB for 94,780 leaves).
+  int indent = 2;
 };
 
 const ClaimFiles kClaimFiles[] = {
@@ -37,7 +40,7 @@ const ClaimFiles kClaimFiles[] = {
      tightest_json},
     {"proofs", "proof certificate",
      [](const ClaimResult& r) { return r.proof && r.proof->certificate.has_value(); },
-     [](const Claim&, const ClaimResult& r) { return to_json(*r.proof->certificate); }},
+     [](const Claim&, const ClaimResult& r) { return to_json(*r.proof->certificate); }, -1},
 };
 
 // The directory must be a real directory (or absent): through a symbolic link, removing stale
@@ -114,7 +117,7 @@ void write_results_files(const fs::path& dir, const std::vector<const Claim*>& c
     for (std::size_t i = 0; i < claims.size(); ++i) {
       if (!kind.has_file(results[i])) continue;
       const fs::path file = files_dir / (claims[i]->info().id + ".json");
-      write_file_atomically(file.string(), kind.file_json(*claims[i], results[i]).dump(2) + "\n");
+      write_file_atomically(file.string(), kind.file_json(*claims[i], results[i]).dump(kind.indent) + "\n");
       written[k].insert(file.filename());
     }
   }
