@@ -61,14 +61,30 @@ struct ClaimProof {
 /// over its domain (covers_domain). Empty for a claim with none.
 std::vector<ProofPlan> proof_plans_of(const Claim& claim, bool* covers_domain = nullptr);
 
-/// The goals of all plans of `claim`, in order (what a certificate for it must prove; used by
-/// check-proof to compare). Throws like goals_for_plan.
+/// What a proof of `claim` states: the texts a certificate carries and the goals of all plans,
+/// in order. Throws like goals_for_plan.
+struct ProofStatement {
+  std::string statement;  // a conjecture's --expr, a catalog claim's statement_text
+  std::string domain;     // the plans' domains ("side: domain; …" when several)
+  std::string scope;      // the same with integer ranges enumerated
+  std::string reduction;  // why the plans prove (that part of) the claim
+  std::vector<PlannedGoals> plans;  // per plan: its goals and their fixed shapes
+  std::vector<ProofGoal> goals;     // all plans' goals, in order
+};
+ProofStatement proof_statement(const Claim& claim);
+
+/// proof_statement(claim).goals.
 std::vector<ProofGoal> expected_goals(const Claim& claim);
 
-/// Why `certificate` is not a certificate for `claim`: its goals (program, sides, relation, box,
-/// in order) differ from expected_goals(claim), or a goal's slack is not a non-negative decimal.
-/// "" when they match. A valid check of a mismatching certificate proves something else.
+/// Why `certificate` is not a certificate for `claim`: another claim id, a statement, domain or
+/// scope text other than proof_statement(claim)'s (check-proof prints them), goals (name,
+/// program, sides, relation, box, in order) other than its goals, or a slack that is not a
+/// non-negative decimal. "" when they match. A valid check of a mismatching certificate proves
+/// something else.
 std::string certificate_mismatch(const ProofCertificate& certificate, const Claim& claim);
+
+/// Whether a slack decimal is > 0, decided on its digits (a double reads 1e-400 as 0).
+bool slack_is_positive(const std::string& slack);
 
 /// Throws std::invalid_argument for a user conjecture whose domain cannot be proved over
 /// (unbounded, too many variables, no elementary form): the user asked for it.

@@ -378,6 +378,10 @@ class Evaluator {
         if (a_above) return copy(r, is_max ? a : b);
         if (b_above) return copy(r, is_max ? b : a);
         if (hess()) throw LeafFailure{fmt::format("{} is not twice differentiable on the box", name())};
+        // mpfr_max/min return the other operand for a NaN one: an undefined operand must fail.
+        if (mpfr_nan_p(a.v.lo()) || mpfr_nan_p(a.v.hi()) || mpfr_nan_p(b.v.lo()) || mpfr_nan_p(b.v.hi())) {
+          throw LeafFailure{fmt::format("{} has an undefined operand on the box", name())};
+        }
         if (is_max) {
           mpfr_max(lo_, a.v.lo(), b.v.lo(), MPFR_RNDD);
           mpfr_max(hi_, a.v.hi(), b.v.hi(), MPFR_RNDU);

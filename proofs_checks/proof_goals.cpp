@@ -131,9 +131,10 @@ PlannedGoals goals_for_plan(const ProofPlan& plan) {
           box.lower.push_back(r->outer_lower);
           box.upper.push_back(r->outer_upper);
         } else {
-          const double v = std::get<DomainFixed>(item.spec).value;
-          box.lower.push_back(v);
-          box.upper.push_back(v);
+          // The written decimal, not its nearest double: T = 0.1 covers one tenth.
+          const auto& fixed = std::get<DomainFixed>(item.spec);
+          box.lower.push_back(fixed.outer_lower);
+          box.upper.push_back(fixed.outer_upper);
         }
       } else if (const auto* b = std::get_if<ArrayBox>(&item.spec)) {
         const ArrayShapeNames* shape = array_shape(item.name);

@@ -117,7 +117,8 @@ class DomainParser {
     } else if (is_fixed) {
       s_.accept("=");
       const auto v = scalar(*q, integer, "a value");
-      item.spec = DomainFixed{v.value};
+      const std::string text = text_of(v);
+      item.spec = DomainFixed{v.value, rounded_toward(text, MPFR_RNDD), rounded_toward(text, MPFR_RNDU)};
     } else {
       s_.accept("~");
       item.spec = law();

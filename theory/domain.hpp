@@ -59,7 +59,11 @@ struct DomainRange {
 /// NAME = value.
 struct DomainFixed {
   double value = 0;
-  friend bool operator==(const DomainFixed&, const DomainFixed&) = default;
+  /// The written decimal rounded down and up (equal to value when it is a double): a proof
+  /// covers the decimal itself, T = 0.1 meaning one tenth. Not compared (the text's meaning).
+  double outer_lower = 0;
+  double outer_upper = 0;
+  friend bool operator==(const DomainFixed& a, const DomainFixed& b) { return a.value == b.value; }
 };
 
 /// NAME ~ normal(mean, sigma): each entry independently; sigma > 0.

@@ -478,10 +478,16 @@ std::uint32_t Expression::lower(ElementaryProgram& program,
       node = children_[nodes_[node].first_child];
     }
     const Node& n = nodes_[node];
-    if (n.kind != NodeKind::Number || n.value != std::floor(n.value) || std::abs(n.value) > 64) {
-      return std::nullopt;
-    }
-    const int k = static_cast<int>(n.value);
+    if (n.kind != NodeKind::Number) return std::nullopt;
+    // Decided on the exact decimal mantissa·10^exponent10, not on its nearest double
+    // (2.00000000000000001 is not 2).
+    std::string digits = n.mantissa;
+    long e = n.exponent10;
+    while (e < 0 && digits.size() > 1 && digits.back() == '0') digits.pop_back(), ++e;
+    if (e < 0 && digits != "0") return std::nullopt;
+    if (digits != "0") digits += std::string(static_cast<std::size_t>(std::max(e, 0L)), '0');
+    if (digits.size() > 2 || std::stoi(digits) > 64) return std::nullopt;
+    const int k = std::stoi(digits);
     return negative ? -k : k;
   };
   std::vector<std::uint32_t> at(nodes_.size());

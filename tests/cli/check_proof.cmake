@@ -42,7 +42,12 @@ endif()
 # The bound lowered below log 2 in the program alone: no longer the claim's goal.
 string(REPLACE "\"0.7\"" "\"0.69\"" lowered "${text}")
 file(WRITE "${WORK}/lowered_program.json" "${lowered}")
-expect_rejected("${WORK}/lowered_program.json" "INVALID: not a proof of claim 'conjecture': goal 0 \\('L = 2'\\): its program is not the claim's")
+expect_rejected("${WORK}/lowered_program.json" "INVALID: not a proof of claim 'conjecture': goal 1 \\('L = 2'\\): its program differs from the claim's goal 'L = 2'")
+# The scope, domain and statement check-proof prints are the claim's own: a certificate that
+# claims a wider scope than its goals cover is refused.
+string(JSON forged SET "${text}" scope "\"L in {2}, T in [1, 1], logits in [-1000, 1000]^L\"")
+file(WRITE "${WORK}/forged_scope.json" "${forged}")
+expect_rejected("${WORK}/forged_scope.json" "INVALID: not a proof of claim 'conjecture': its scope 'L in \\{2\\}, T in \\[1, 1\\], logits in \\[-1000, 1000\\]\\^L' is not the claim's")
 # … and in the statement too: the goals match a (false) conjecture, and a leaf fails.
 string(JSON lowered SET "${lowered}" statement "\"entropy <= 0.69\"")
 file(WRITE "${WORK}/lowered.json" "${lowered}")

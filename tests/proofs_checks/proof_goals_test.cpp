@@ -45,6 +45,10 @@ TEST(ProofGoals, BoxesRoundOutwardSoTheWrittenDomainIsCovered) {
   EXPECT_LT(b.lower[0], 0.05);  // the double nearest 0.05 lies above it
   EXPECT_EQ(b.upper[0], 0.1);   // the double nearest 0.1 lies above it: already outward
   EXPECT_EQ(p.goals[0].name, "upper");
+  // A fixed value means the decimal written: T = 0.1 gives the two doubles around one tenth.
+  const PlannedGoals fixed = goals_for_plan(plan("T > 0.1", "T = 0.1"));
+  EXPECT_EQ(fixed.goals[0].box.lower[0], std::nextafter(0.1, 0.0));
+  EXPECT_EQ(fixed.goals[0].box.upper[0], 0.1);
 }
 
 TEST(ProofGoals, RefusesWhatCannotBeProved) {

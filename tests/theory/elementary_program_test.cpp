@@ -72,6 +72,15 @@ TEST(ExpressionLowering, AgreesWithTheExpressionEvaluator) {
     // Same operations in a different association at most: a few ulps of the largest term.
     EXPECT_NEAR(evaluate_in_double(p, point)[r], expected, 1e-13 * (1 + std::abs(expected)));
   }
+  // An exponent is an integer only when its decimal is: 2.00000000000000001 (whose nearest
+  // double is 2) and 2e-20 are not, 2.0, 20e-1 and 1e1 are.
+  for (const auto& [text, integer] : {std::pair{"2.00000000000000001", false}, {"2e-20", false},
+                                      {"2.0", true}, {"20e-1", true}, {"1e1", true}, {"65", false}}) {
+    const Expression power = parse_expression(std::string("x^") + text, registry);
+    ElementaryProgram q({"x", "y"});
+    power.lower(q, [&](std::string_view n) { return q.variable(n); });
+    EXPECT_EQ(q.code().back().op == ElementaryOp::Power, integer) << text;
+  }
   // x^-1 is an integer power (defined for negative x), 2^x goes through exp(x·log 2).
   bool has_power = false;
   for (const auto& i : p.code()) has_power |= i.op == ElementaryOp::Power && i.exponent == -1;
