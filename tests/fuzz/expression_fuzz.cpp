@@ -10,8 +10,11 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "numerics/ball.hpp"
 #include "theory/domain.hpp"
+#include "theory/elementary_program.hpp"
 #include "theory/expression.hpp"
 
 namespace {
@@ -63,6 +66,13 @@ void expression(std::string_view input) {
   const double x = e.evaluate([](std::string_view) { return 1.5; });
   (void)x;
   ball_evaluation(input, [&] { (void)e.evaluate([](std::string_view) { return attncert::Ball(1.5); }, 64).is_finite(); });
+  // Whatever parses lowers to an elementary program (every name one variable) whose JSON
+  // reads back to the same program: the prover's and the certificates' language.
+  attncert::ElementaryProgram program({"v"});
+  e.lower(program, [&](std::string_view) { return program.variable(0); });
+  if (!(attncert::elementary_program_from_json(attncert::to_json(program)) == program)) {
+    fail("elementary program does not round-trip through JSON", input, attncert::to_json(program).dump());
+  }
   const std::string canonical = e.to_string();
   try {
     if (attncert::parse_expression(canonical).to_string() != canonical) {
