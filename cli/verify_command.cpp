@@ -103,7 +103,8 @@ void write_coq_files(const std::string& dir, const std::vector<const Claim*>& cl
   std::filesystem::create_directories(dir);
   for (std::size_t i = 0; i < claims.size(); ++i) {
     const ClaimResult& r = results[i];
-    if (!r.proof || !r.proof->certificate) {
+    if (!r.proof || r.proof->status == ProofStatus::NoPlan) continue;  // nothing was attempted
+    if (!r.proof->certificate) {
       fmt::print(stderr, "attncert: no Coq file for {}: not proved\n", claims[i]->info().id);
       continue;
     }
@@ -188,6 +189,12 @@ int run_verify(const VerifyArgs& a) {
         throw std::invalid_argument(fmt::format(
             "--emit-coq: {} has no statement in elementary form for the prover (README: Coq proofs)",
             c->info().id));
+      }
+    }
+    if (!a.emit_coq.empty()) {
+      std::error_code ec;
+      if (std::filesystem::exists(a.emit_coq, ec) && !std::filesystem::is_directory(a.emit_coq, ec)) {
+        throw std::invalid_argument(fmt::format("--emit-coq {}: exists and is not a directory", a.emit_coq));
       }
     }
     if (!a.emit_coq.empty() && find_coqc().empty()) {
