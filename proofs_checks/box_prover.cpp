@@ -3,8 +3,7 @@
 // reaches the stall width (kStallRelativeWidth) after a few dozen boxes instead of after the
 // whole budget.
 //
-// Not implemented: SecondOrder leaves (ProverOptions::second_order is accepted and ignored);
-// an attained bound goes straight to the slack ladder.
+// Not implemented: SecondOrder leaves; an attained bound goes straight to the slack ladder.
 #include "proofs_checks/box_prover.hpp"
 
 #include <fmt/format.h>

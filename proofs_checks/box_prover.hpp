@@ -22,7 +22,7 @@
 // ε > 0: it retries with ε from `slack_ladder` and returns the smallest ε that it proved — never
 // a plain PROVED. The prover does not produce SecondOrder leaves (proof_tree.hpp): the leaf kind
 // exists in the certificate format and the checker verifies it, but no local second-order
-// argument is built here, and `ProverOptions::second_order` is accepted and ignored.
+// argument is built here (and no option pretends otherwise).
 #pragma once
 
 #include <cstdint>
@@ -43,7 +43,6 @@ struct ProverOptions {
   long max_precision = 256;
   bool mean_value = true;       // (b); off: the naive baseline for benchmarks
   bool monotonicity = true;     // (c)
-  bool second_order = true;     // reserved: SecondOrder leaves are not produced (ignored)
   /// Slacks (exact decimals, increasing) tried, in order, when the goal as stated is not proved
   /// within the budget; empty: never weaken the goal.
   std::vector<std::string> slack_ladder = {"1e-9", "1e-6", "1e-3"};
