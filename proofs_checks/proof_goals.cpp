@@ -9,24 +9,10 @@
 #include "theory/domain.hpp"
 #include "theory/elementary_forms.hpp"
 #include "theory/expression.hpp"
+#include "theory/expression_claim.hpp"
 
 namespace attncert {
 namespace {
-
-// Array inputs and their shapes by parameter name (as the expression claim's domains use them).
-struct ArrayShapeNames {
-  const char* name;
-  const char* rows;
-  const char* cols;
-};
-constexpr ArrayShapeNames kArrays[] = {{"logits", "1", "L"}, {"q", "1", "d"}, {"K", "L", "d"}, {"X", "L", "d"}};
-
-const ArrayShapeNames* array_shape(std::string_view name) {
-  for (const auto& a : kArrays) {
-    if (name == a.name) return &a;
-  }
-  return nullptr;
-}
 
 // Integer parameters fixed or ranging over a few values, enumerated in the domain's order.
 using IntegerChoice = std::map<std::string, long, std::less<>>;
@@ -113,7 +99,7 @@ PlannedGoals goals_for_plan(const ProofPlan& plan) {
     if (law) {
       throw std::invalid_argument(fmt::format(
           "--prove: '{}' is drawn from a law, not bounded; give a box instead, e.g. '{} in [-20, 20]^{}'",
-          to_string(item), item.name, array_shape(item.name) && array_shape(item.name)->rows != std::string("1")
+          to_string(item), item.name, array_input_shape(item.name) && array_input_shape(item.name)->rows != std::string("1")
                                           ? "(L, d)" : (item.name == "q" ? "d" : "L")));
     }
   }
@@ -137,7 +123,7 @@ PlannedGoals goals_for_plan(const ProofPlan& plan) {
           box.upper.push_back(fixed.outer_upper);
         }
       } else if (const auto* b = std::get_if<ArrayBox>(&item.spec)) {
-        const ArrayShapeNames* shape = array_shape(item.name);
+        const ArrayInputShape* shape = array_input_shape(item.name);
         const long rows = size_of(shape->rows, integers, item.name);
         const long cols = size_of(shape->cols, integers, item.name);
         for (long i = 0; i < rows; ++i) {
@@ -168,7 +154,7 @@ PlannedGoals goals_for_plan(const ProofPlan& plan) {
       if (q && q->kind == QuantityKind::RealParameter) {
         operands.scalars[item.name] = goal.program.variable(static_cast<std::uint32_t>(k++));
       } else if (std::holds_alternative<ArrayBox>(item.spec)) {
-        const ArrayShapeNames* shape = array_shape(item.name);
+        const ArrayInputShape* shape = array_input_shape(item.name);
         const long rows = size_of(shape->rows, integers, item.name);
         const long cols = size_of(shape->cols, integers, item.name);
         auto& entries = operands.arrays[item.name];
@@ -218,8 +204,8 @@ Instance instance_at(const PlannedGoals& planned, std::size_t index, std::span<c
   for (const auto& [name, value] : integers) x.scalars[name] = static_cast<double>(value);
   std::map<std::string, long, std::less<>> filled;  // entries set so far, per array
   for (std::size_t k = 0; k < names.size(); ++k) {
-    const ArrayShapeNames* shape = nullptr;
-    for (const auto& a : kArrays) {
+    const ArrayInputShape* shape = nullptr;
+    for (const auto& a : array_input_shapes()) {
       if (names[k].starts_with(std::string(a.name) + "_")) shape = &a;
     }
     if (!shape) {

@@ -10,14 +10,21 @@
 namespace attncert {
 namespace {
 
-// Shapes of the array inputs a domain may draw: rows × cols, by parameter name.
-struct ArrayShape {
-  const char* name;
-  const char* rows;
-  const char* cols;
-};
-constexpr ArrayShape kArrayShapes[] = {
+constexpr ArrayInputShape kArrayShapes[] = {
     {"logits", "1", "L"}, {"q", "1", "d"}, {"K", "L", "d"}, {"X", "L", "d"}};
+
+}  // namespace
+
+const ArrayInputShape* array_input_shape(std::string_view name) noexcept {
+  for (const auto& s : kArrayShapes) {
+    if (name == s.name) return &s;
+  }
+  return nullptr;
+}
+
+std::span<const ArrayInputShape> array_input_shapes() noexcept { return kArrayShapes; }
+
+namespace {
 
 SearchSpace space_from_domain(const Domain& domain) {
   SearchSpace space;
@@ -31,10 +38,7 @@ SearchSpace space_from_domain(const Domain& domain) {
     }
   }
   for (const DomainItem& item : domain.items) {
-    const ArrayShape* shape = nullptr;
-    for (const auto& s : kArrayShapes) {
-      if (item.name == s.name) shape = &s;
-    }
+    const ArrayInputShape* shape = array_input_shape(item.name);
     if (!shape) continue;
     ArraySpec a{item.name, shape->rows, shape->cols, Law::Normal, 0, 1, false, ""};
     if (const auto* n = std::get_if<NormalLaw>(&item.spec)) {

@@ -3,13 +3,28 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "theory/claim.hpp"
 #include "theory/domain.hpp"
 #include "theory/expression.hpp"
 
 namespace attncert {
+
+/// The shape of an array input a domain may give (rows × cols, each a parameter name or "1"):
+/// logits 1×L, q 1×d, K and X L×d. One table for sampling (the expression claim's search
+/// space) and proving (proofs_checks/proof_goals.hpp).
+struct ArrayInputShape {
+  const char* name;
+  const char* rows;
+  const char* cols;
+};
+/// The shape of array input `name`, or nullptr when it is not one.
+const ArrayInputShape* array_input_shape(std::string_view name) noexcept;
+/// Every array input, in the order above.
+std::span<const ArrayInputShape> array_input_shapes() noexcept;
 
 /// The claim id of every user conjecture (its counterexample file is counterexamples/conjecture.json).
 inline constexpr const char* kConjectureClaimId = "conjecture";
