@@ -23,6 +23,8 @@ ATTNCERT_PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   # verify --prove: MPFI (the independent proof checker), Coq + CoqInterval (--emit-coq, coq tests)
   libmpfi-dev coq libcoq-interval
+  # the Python module (python/): pybind11, the interpreter's headers, numpy for its tests
+  pybind11-dev python3-dev python3-numpy
   # attncert report: pdflatex + the LaTeX packages it uses (report.pdf), pdftoppm (its test)
   texlive-latex-base texlive-latex-recommended texlive-pictures poppler-utils
 )

@@ -1,0 +1,73 @@
+// Tensors from and to files: NumPy .npy (numerics/npy.hpp) and safetensors (the format PyTorch
+// users save tensors in; it carries bf16 natively, which .npy cannot). One entry point reads
+// either, keeping the element type the file stored, so a caller knows whether the values are
+// fp32, fp16 or bf16 (check-attention judges a kernel by the dtype it read).
+//
+// A tensor spec is "PATH" (a .npy file, or a .safetensors file holding exactly one tensor) or
+// "PATH:NAME" (the tensor NAME of a .safetensors file). Values are widened exactly to double.
+//
+// safetensors: 8-byte little-endian header length N, N bytes of UTF-8 JSON
+// {"NAME": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
+// optionally "__metadata__": {string: string}}, then the data buffer. Read with no trust in the
+// header: N bounded (≤ 100 MB) and within the file, every dtype known, every shape's product
+// times the element size equal to end − begin (checked without overflow), offsets inside the
+// buffer, tensors not overlapping, the buffer covered exactly (no gaps), element counts within
+// kMaxTensorElements before anything is allocated. Each violation: std::runtime_error with one
+// line naming the file and the problem.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace attncert {
+
+/// Element types a tensor file may store.
+enum class ElementType : std::uint8_t { f64, f32, f16, bf16, i64, i32, i16, i8, u8, boolean };
+
+/// "F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U8", "BOOL" (safetensors' names).
+std::string_view safetensors_dtype_name(ElementType t);
+/// "float64", "float32", "float16", "bfloat16", "int64", … (what users and numpy call them).
+std::string_view element_type_name(ElementType t);
+/// Bytes per element.
+std::size_t element_size(ElementType t);
+/// True for f64/f32/f16/bf16.
+bool is_floating(ElementType t);
+
+/// Refuse tensors beyond this many elements (before allocating): 2^31.
+inline constexpr std::size_t kMaxTensorElements = std::size_t{1} << 31;
+
+struct Tensor {
+  std::string name;                // the safetensors name, or the file name for .npy
+  ElementType type = ElementType::f64;
+  std::vector<std::size_t> shape;  // empty for a scalar
+  std::vector<double> data;        // row-major, exact widening of the stored values
+
+  std::size_t size() const noexcept { return data.size(); }
+  std::size_t rank() const noexcept { return shape.size(); }
+};
+
+/// Reads "PATH" or "PATH:NAME" (see above). The format comes from the file's contents (the
+/// .npy magic, else safetensors), not its extension. Throws std::runtime_error, one line.
+Tensor read_tensor(const std::string& spec);
+
+/// Every tensor of a safetensors file, in the order of their data offsets.
+std::vector<Tensor> read_safetensors(const std::string& path);
+
+/// A tensor to write: values must be exactly representable in `type` (checked; a value that is
+/// not throws std::invalid_argument naming the tensor and index — no silent rounding).
+struct TensorToWrite {
+  std::string name;
+  ElementType type = ElementType::f64;  // f64, f32, f16 or bf16
+  std::vector<std::size_t> shape;
+  const std::vector<double>* data = nullptr;
+};
+
+/// The bytes of a safetensors file holding `tensors` (names unique and non-empty, data
+/// contiguous in the given order, header padded with spaces to a multiple of 8 as the reference
+/// writer does). Files are written by write_file_atomically (reports/output_file.hpp).
+std::string safetensors_bytes(const std::vector<TensorToWrite>& tensors);
+
+}  // namespace attncert
