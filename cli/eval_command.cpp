@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/eval_attention_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/npy.hpp"
@@ -96,7 +97,7 @@ std::string interval_text(const Ball& b) {
 }
 
 nlohmann::json ball_json(const Ball& b) {
-  return {{"mid", b.str(40)}, {"lower", b.lower()}, {"upper", b.upper()},
+  return {{"mid", b.mid_str()}, {"lower", b.lower()}, {"upper", b.upper()},
           {"radius", b.radius()}};
 }
 
@@ -353,7 +354,6 @@ void add_eval_command(CLI::App& app, int& exit_code) {
                   fmt::format("with --logits/--input: softmax, log_softmax (vectors), log_sum_exp, "
                               "entropy, alpha_max, alpha_min; with --array: {}",
                               fmt::join(computable_quantities(), ", ")))
-      ->required()
       ->check([](const std::string& q) -> std::string {
         const std::vector<std::string> known = computable_quantities();
         if (is_row_quantity(q) || std::find(known.begin(), known.end(), q) != known.end()) return "";
@@ -368,7 +368,8 @@ void add_eval_command(CLI::App& app, int& exit_code) {
                   "binary values stored (64-bit integers of magnitude >= 2^53 are refused)");
   src->add_option("--array", opts->arrays,
                   "NAME=FILE.npy for NAME in logits (1×L), q (1×d), K, X (L×d); once per name");
-  src->require_option(1);
+  // `eval attention` is a subcommand with its own inputs; every other form needs one source.
+  src->require_option(0, 1);
   cmd->add_option("-T,--temperature", opts->temperature, "temperature T > 0 (α = softmax(l/T)), the exact decimal; with --array, the "
                   "nearest double")
       ->capture_default_str();
@@ -377,7 +378,15 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--set", opts->sets, "NAME=VALUE for a parameter such as N (top-N size); L and d must agree with "
                   "the arrays; once per name");
   cmd->add_flag("--json", opts->json, "print JSON instead of text");
-  cmd->callback([opts, &exit_code] { exit_code = run_eval(*opts); });
+  add_eval_attention_command(*cmd, exit_code);
+  cmd->callback([cmd, opts, &exit_code] {
+    if (cmd->got_subcommand("attention")) return;
+    if (opts->quantity.empty())
+      throw CLI::RequiredError("quantity (or the subcommand `attention`)");
+    if (opts->logits.empty() && opts->input.empty() && opts->arrays.empty())
+      throw CLI::RequiredError("one of --logits, --input, --array");
+    exit_code = run_eval(*opts);
+  });
 }
 
 }  // namespace attncert::cli

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "cli/check_attention_command.hpp"
 #include "cli/check_kernel_command.hpp"
 #include "cli/check_proof_command.hpp"
 #include "cli/eval_command.hpp"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   add_sweep_command(app, exit_code);
   add_report_command(app, exit_code);
   add_check_kernel_command(app, exit_code);
+  add_check_attention_command(app, exit_code);
   add_check_proof_command(app, exit_code);
   try {
     app.parse(argc, argv);

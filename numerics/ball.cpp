@@ -121,6 +121,21 @@ std::string Ball::str(long digits) const {
   return out;
 }
 
+std::string Ball::mid_str() const {
+  // An exact ball (radius 0) around the midpoint: arb_get_str then prints correctly rounded
+  // digits of the midpoint alone; bits·log10(2) + 3 of them identify the binary value.
+  arb_t m;
+  arb_init(m);
+  arf_set(arb_midref(m), arb_midref(v_));
+  const slong bits = std::max<slong>(1, arf_bits(arb_midref(v_)));
+  const slong digits = static_cast<slong>(static_cast<double>(bits) * 0.30102999566398120) + 3;
+  char* s = arb_get_str(m, digits, ARB_STR_NO_RADIUS);
+  std::string out(s);
+  flint_free(s);
+  arb_clear(m);
+  return out;
+}
+
 Ball& Ball::operator+=(const Ball& b) {
   const long p = ring_precision(*this, b);
   arb_add(v_, v_, b.v_, p);

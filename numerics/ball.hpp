@@ -92,6 +92,9 @@ class Ball {
   bool overlaps(const Ball& other) const noexcept { return arb_overlaps(v_, other.v_) != 0; }
   /// Decimal text "[mid +/- rad]" with `digits` significant digits.
   std::string str(long digits = 17) const;
+  /// The midpoint in decimal with enough significant digits (its bits · log10 2 + 3) that the
+  /// text reads back to exactly this binary midpoint (for JSON: a 256-bit result keeps its bits).
+  std::string mid_str() const;
 
   // --- arithmetic --------------------------------------------------------------------
   Ball& operator+=(const Ball& b);
