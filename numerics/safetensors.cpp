@@ -221,6 +221,8 @@ Entry parse_entry(const std::string& name, const json& j, const std::string& sou
   const auto bad = [&](const std::string& what) -> void {
     fail(source, fmt::format("tensor {}: {}", quoted(name), what));
   };
+  // The writer refuses empty names too, and PATH: could not select one.
+  if (name.empty()) bad("a tensor's name is empty");
   if (!j.is_object()) bad("entry is not an object with dtype, shape and data_offsets");
   for (const auto& [key, value] : j.items()) {
     if (key != "dtype" && key != "shape" && key != "data_offsets") {

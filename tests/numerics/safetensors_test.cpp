@@ -205,7 +205,7 @@ TEST(SafetensorsWidening, EveryHalfAndBfloatPatternIsExactBothWays) {
 
 TEST(SafetensorsRoundTrip, RandomTensorsOfEveryFloatTypeComeBackUnchanged) {
   const std::uint64_t seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed) + " (set it here to reproduce)");
+  SCOPED_TRACE("seed " + std::to_string(seed) + " (to reproduce, put it in place of random_device{}())");
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
   // Random bit patterns of each type (so subnormals and extremes occur), NaN excluded since
@@ -345,6 +345,8 @@ TEST(SafetensorsBadInput, SizesAndFramingAreCheckedBeforeAnyAllocation) {
 TEST(SafetensorsBadInput, EntriesMustBeExactlyDtypeShapeAndOffsets) {
   const std::string ok_offsets = R"("data_offsets":[0,4])";
   expect_refused(one_f32("[1]"), "tensor \"t\": entry is not an object");
+  expect_refused(file_of(R"({"":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", "abcd"),
+                 "tensor \"\": a tensor's name is empty");
   expect_refused(one_f32(R"({"dtype":"F32",)" + ok_offsets + "}"), "entry has no \"shape\"");
   expect_refused(one_f32(R"({"shape":[1],)" + ok_offsets + "}"), "entry has no \"dtype\"");
   expect_refused(one_f32(R"({"dtype":"F32","shape":[1]})"), "entry has no \"data_offsets\"");
