@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -14,10 +16,11 @@
 #include <fstream>
 #include <limits>
 #include <optional>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -472,8 +475,37 @@ Tensor read_safetensors_tensor(const std::string& path, const std::optional<std:
                          entries.empty() ? std::string("none") : listed));
 }
 
-std::string safetensors_bytes(const std::vector<TensorToWrite>& tensors) {
+namespace {
+
+// A string as JSON, or invalid_argument saying what it is when it is not UTF-8.
+std::string json_string(const std::string& s, std::string_view what) {
+  try {
+    return json(s).dump();
+  } catch (const json::exception&) {
+    throw std::invalid_argument(fmt::format("safetensors_bytes: {} is not valid UTF-8", what));
+  }
+}
+
+}  // namespace
+
+std::string safetensors_bytes(const std::vector<TensorToWrite>& tensors,
+                              const std::vector<std::pair<std::string, std::string>>& metadata) {
   std::string header = "{";
+  if (!metadata.empty()) {
+    // First, as the reference writer puts it.
+    std::set<std::string> keys;
+    header += "\"__metadata__\":{";
+    for (const auto& [key, value] : metadata) {
+      const std::string key_json = json_string(key, "a metadata key");
+      if (!keys.insert(key).second) {
+        throw std::invalid_argument(
+            fmt::format("safetensors_bytes: metadata key {} appears twice", key_json));
+      }
+      if (header.back() != '{') header += ',';
+      header += key_json + ":" + json_string(value, "a metadata value");
+    }
+    header += '}';
+  }
   std::string data;
   std::set<std::string> names;
   for (const TensorToWrite& t : tensors) {
@@ -481,12 +513,7 @@ std::string safetensors_bytes(const std::vector<TensorToWrite>& tensors) {
     if (t.name == "__metadata__") {
       throw std::invalid_argument("safetensors_bytes: \"__metadata__\" is not a tensor name");
     }
-    std::string name_json;
-    try {
-      name_json = json(t.name).dump();
-    } catch (const json::exception&) {
-      throw std::invalid_argument("safetensors_bytes: a tensor name is not valid UTF-8");
-    }
+    const std::string name_json = json_string(t.name, "a tensor name");
     if (!names.insert(t.name).second) {
       throw std::invalid_argument(
           fmt::format("safetensors_bytes: tensor {} appears twice", name_json));
@@ -547,7 +574,7 @@ std::string safetensors_bytes(const std::vector<TensorToWrite>& tensors) {
       }
       store_le(data, bits, size);
     }
-    if (header.size() > 1) header += ',';
+    if (header.back() != '{') header += ',';
     // Field order as the reference writer (serde, struct order): dtype, shape, data_offsets.
     header += fmt::format("{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
                           name_json, safetensors_dtype_name(t.type), fmt::join(t.shape, ","),

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace attncert {
@@ -85,7 +86,11 @@ struct TensorToWrite {
 
 /// The bytes of a safetensors file holding `tensors` (names unique and non-empty, data
 /// contiguous in the given order, header padded with spaces to a multiple of 8 as the reference
-/// writer does). Files are written by write_file_atomically (reports/output_file.hpp).
-std::string safetensors_bytes(const std::vector<TensorToWrite>& tensors);
+/// writer does), and `metadata` as "__metadata__" first when it is not empty (keys unique,
+/// strings UTF-8). Bad arguments throw std::invalid_argument. Files are written by
+/// write_file_atomically (reports/output_file.hpp).
+std::string safetensors_bytes(
+    const std::vector<TensorToWrite>& tensors,
+    const std::vector<std::pair<std::string, std::string>>& metadata = {});
 
 }  // namespace attncert

@@ -98,6 +98,20 @@ TEST(SafetensorsWrite, HeaderKeepsTheGivenOrderAndPadsToEight) {
   EXPECT_EQ(bytes.size(), 8 + padded + 16);
 }
 
+TEST(SafetensorsWrite, MetadataComesFirstAndIsReadBack) {
+  const std::vector<double> x = {3};
+  const std::string bytes = safetensors_bytes({{"x", ElementType::f32, {1}, &x}},
+                                              {{"format", "pt"}, {"what", "mid\"point"}});
+  const std::string header =
+      R"({"__metadata__":{"format":"pt","what":"mid\"point"},)"
+      R"("x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  EXPECT_EQ(bytes.substr(8, header.size()), header);
+  EXPECT_EQ(parse_safetensors(bytes, "meta").at(0).data, x);
+  EXPECT_THROW(safetensors_bytes({}, {{"a", "1"}, {"a", "2"}}), std::invalid_argument);
+  EXPECT_THROW(safetensors_bytes({}, {{"a", "\xff"}}), std::invalid_argument);
+  EXPECT_THROW(safetensors_bytes({{"\xff", ElementType::f32, {1}, &x}}), std::invalid_argument);
+}
+
 TEST(SafetensorsWrite, RefusesValuesTheTypeCannotHoldExactly) {
   const auto refused = [](ElementType t, double v, const std::string& fragment) {
     const std::vector<double> data = {0.0, v};
