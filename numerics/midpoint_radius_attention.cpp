@@ -201,6 +201,13 @@ void validate(const Tensor4View<const double>& Q, const Tensor4View<const double
   if (options.scale && !std::isfinite(*options.scale)) {
     throw std::domain_error(fmt::format("{}: scale = {} must be finite", kWho, *options.scale));
   }
+  options.keys.validate();
+  if (options.keys.window_left) {
+    throw std::invalid_argument(fmt::format("{}: a left window is not supported yet", kWho));
+  }
+  if (options.softcap) {
+    throw std::invalid_argument(fmt::format("{}: softcap is not supported yet", kWho));
+  }
   require_precision(options.fallback_precision_bits,
                     "midpoint_radius_attention fallback_precision_bits");
   if (options.mask) {
@@ -264,7 +271,7 @@ struct HeadSlot {
 
 /// Whether query row i sees at least one key (causal and −inf mask entries hide keys).
 bool has_visible_key(Index i, Index Lq, Index Lk, const MidpointRadiusOptions& options) {
-  const Index vis = attention_visible_keys(i, Lq, Lk, options.causal);
+  const Index vis = options.keys.range(i, Lq, Lk).end;
   if (!options.mask) return vis > 0;
   for (Index j = 0; j < vis; ++j)
     if ((*options.mask)(i, j) != -kInf) return true;
@@ -290,7 +297,7 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
   if (rows.empty()) return;
   const long prec = options.fallback_precision_bits;
   const Index n = static_cast<Index>(rows.size());
-  auto visible = [&](Index i) { return attention_visible_keys(i, Lq, Lk, options.causal); };
+  auto visible = [&](Index i) { return options.keys.range(i, Lq, Lk).end; };
   Index keys = 0;  // keys any of the rows sees (causal: a prefix)
   for (Index i : rows) keys = std::max(keys, visible(i));
   RowMatrix<Ball> kb(keys, d), vb(keys, dv);
@@ -640,7 +647,7 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
 
   for (Index r0 = 0; r0 < Lq; r0 += block) {
     const Index nb = std::min(block, Lq - r0);
-    const Index kv = attention_visible_keys(r0 + nb - 1, Lq, Lk, options.causal);  // widest row
+    const Index kv = options.keys.range(r0 + nb - 1, Lq, Lk).end;  // widest row
     std::fill(ws.row_ok.begin(), ws.row_ok.end(), 0);
     if (kv == 0) {  // every row of the block is causally masked
       for (Index i = 0; i < nb; ++i) slot.set_masked(r0 + i);
@@ -681,7 +688,7 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
 
       for (Index i = 0; i < nb; ++i) {
         const Index row = r0 + i;
-        const Index vis = attention_visible_keys(row, Lq, Lk, options.causal);
+        const Index vis = options.keys.range(row, Lq, Lk).end;
         double* s = S.row(i).data();
         double* a = A.row(i).data();
         const float* a_hat = Ahat.row(i).data();

@@ -54,6 +54,18 @@ struct Dims {
   Index Lq, Lk, d, dv;
 };
 
+/// Key visibility and softcap (shared by the single- and multi-head entry points).
+template <class T>
+void check_key_options(const SoftmaxAttentionOptions<T>& options) {
+  options.keys.validate();
+  if (options.keys.window_left) {
+    throw std::invalid_argument(fmt::format("{}: a left window is not supported yet", who<T>()));
+  }
+  if (options.softcap) {
+    throw std::invalid_argument(fmt::format("{}: softcap is not supported yet", who<T>()));
+  }
+}
+
 template <class T>
 Dims check_shapes(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
                   const ConstMatrixView<T>& V, const SoftmaxAttentionOptions<T>& options) {
@@ -78,6 +90,7 @@ Dims check_shapes(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
     throw std::invalid_argument(fmt::format("{}: mask is {} but must be Lq×Lk = {}×{}", w,
                                             shape(*options.mask), Q.rows(), K.rows()));
   }
+  check_key_options(options);
   return {Q.rows(), K.rows(), Q.cols(), V.cols()};
 }
 
@@ -322,7 +335,7 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
 
   for (Index r0 = 0; r0 < Lq; r0 += block) {
     const Index b = std::min(block, Lq - r0);
-    const Index kv = attention_visible_keys(r0 + b - 1, Lq, Lk, options.causal);  // widest row
+    const Index kv = options.keys.range(r0 + b - 1, Lq, Lk).end;  // widest row
     auto Qc = q_block.topRows(b);
     Qc = Q.middleRows(r0, b) * c;
     auto O = o_acc.topRows(b);
@@ -338,7 +351,7 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
         auto s = S.row(i);
         // Keys of this tile the row sees.
         const Index vis =
-            std::clamp<Index>(attention_visible_keys(row, Lq, Lk, options.causal) - k0, 0, kt);
+            std::clamp<Index>(options.keys.range(row, Lq, Lk).end - k0, 0, kt);
         T m;
         if constexpr (std::is_same_v<T, double>) {
           const RowScan seen = scan_row(s.data(), static_cast<std::size_t>(vis));
@@ -427,7 +440,7 @@ void mp_head(const ConstMatrixView<Mp>& Q, const ConstMatrixView<Mp>& K,
   std::vector<bool> masked(static_cast<size_t>(Lk));
   Mp neg_inf = -std::numeric_limits<Mp>::infinity();
   for (Index i = 0; i < Lq; ++i) {
-    const Index vis = attention_visible_keys(i, Lq, Lk, options.causal);
+    const Index vis = options.keys.range(i, Lq, Lk).end;
     bool any = false;
     Mp m = neg_inf;
     for (Index j = 0; j < vis; ++j) {
@@ -500,7 +513,7 @@ void ball_head(const ConstMatrixView<Ball>& Q, const ConstMatrixView<Ball>& K,
 
     for (Index i = 0; i < b; ++i) {
       const Index row = r0 + i;
-      const Index vis = attention_visible_keys(row, Lq, Lk, options.causal);
+      const Index vis = options.keys.range(row, Lq, Lk).end;
       bool any = false;
       for (Index j = 0; j < Lk; ++j) {
         arb_ptr s = logits(i, j);
@@ -641,6 +654,7 @@ void softmax_attention(const Tensor4View<const T>& Q, const Tensor4View<const T>
         "{}: log_sum_exp is {} but must be (B, H, Lq, 1) = ({}, {}, {}, 1)", w,
         shape(*log_sum_exp), Q.batch(), Q.heads(), Q.length()));
   }
+  check_key_options(options);
   if (options.mask) {
     check_shapes(Q.const_head(0, 0), K.const_head(0, 0), V.const_head(0, 0), options);
     check_mask(*options.mask);
