@@ -90,23 +90,19 @@ void validate(const AttentionTensors& in, const Tensor4View<const double>& o,
   if (problem.softcap && !(std::isfinite(*problem.softcap) && *problem.softcap > 0))
     throw std::invalid_argument(fmt::format("softcap {} must be finite and > 0", *problem.softcap));
   problem.keys.validate();
-  if (problem.softcap)
-    throw std::invalid_argument(
-        "softcap: the certified truth does not support it yet (midpoint_radius_attention)");
 }
 
-/// The truth's options: bottom-right causal natively, any other visibility as an additive
-/// −inf mask (exact: masked keys get weight 0).
+/// The truth's options: the visibility natively, except a left window (not yet in the fast
+/// tier), which becomes an additive −inf mask (exact: masked keys get weight 0).
 MidpointRadiusOptions truth_options(const AttentionProblem& problem, Index Lq, Index Lk,
                                     std::vector<double>& mask_storage) {
   MidpointRadiusOptions o;
   o.scale = problem.scale;
+  o.softcap = problem.softcap;  // refused by the truth until it supports it
   o.fallback_precision_bits = kGroundTruthBits;
   const KeyVisibility& keys = problem.keys;
-  if (keys.is_full()) return o;
-  if (keys.causal && keys.alignment == DiagonalAlignment::bottom_right && !keys.window_left &&
-      !keys.window_right) {
-    o.causal = true;
+  if (!keys.window_left) {
+    o.keys = keys;
     return o;
   }
   mask_storage.assign(static_cast<std::size_t>(Lq * Lk), -kInf);
