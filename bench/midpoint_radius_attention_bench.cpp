@@ -132,7 +132,7 @@ void scaling(Index only_n) {
     const Inputs in(n, d);
     for (bool causal : {false, true}) {
       MidpointRadiusOptions o;
-      o.causal = causal;
+      if (causal) o.keys = KeyVisibility::causal_mask();
       const long before = max_rss_kib();
       double rel = 0;
       Timing t;

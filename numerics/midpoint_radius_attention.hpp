@@ -3,7 +3,7 @@
 // For exact inputs Q, K, V (doubles — so fp32/fp16/bf16 values exactly), every printed
 // interval [mid − rad, mid + rad] contains the exact O and log-sum-exp of the exact inputs,
 // as Ball's do, at the cost of a few double matrix products (BLAS, blas.hpp) instead of Arb
-// balls. Conventions (scale, temperature, bottom-right causal mask, additive −inf mask, GQA,
+// balls. Conventions (scale, temperature, key visibility, softcap, additive −inf mask, GQA,
 // fully masked rows giving O = 0 and lse = −inf exactly) are softmax_attention.hpp's.
 //
 // It is a verdict-capable tier: the radius is an a-priori bound on every rounding the double
@@ -30,6 +30,7 @@
 #include <span>
 #include <vector>
 
+#include "numerics/key_visibility.hpp"
 #include "numerics/tensor_view.hpp"
 
 namespace attncert {
@@ -39,8 +40,11 @@ struct MidpointRadiusOptions {
   std::optional<double> scale;
   /// Temperature, exact, must be > 0 and finite.
   double temperature = 1.0;
-  /// Bottom-right aligned causal mask (softmax_attention.hpp).
-  bool causal = false;
+  /// Which keys each query row sees (key_visibility.hpp); default all.
+  KeyVisibility keys;
+  /// Logit soft-capping C·tanh(s/C) before the mask (softmax_attention.hpp); empty = none.
+  /// C must be finite and > 0 (exact).
+  std::optional<double> softcap;
   /// Optional additive Lq×Lk mask of exact doubles (−inf = masked), shared by every head.
   std::optional<ConstMatrixView<double>> mask;
   /// Arb working precision for the rows recomputed in balls.

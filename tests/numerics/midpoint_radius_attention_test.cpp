@@ -107,7 +107,7 @@ std::vector<Ball> to_balls(const Tensor4View<const double>& t) {
 MultiHeadAttentionResult<Ball> ball_reference(const Problem& p) {
   const std::vector<Ball> q = to_balls(p.Q()), k = to_balls(p.K()), v = to_balls(p.V());
   SoftmaxAttentionOptions<Ball> o;
-  o.causal = p.options.causal;
+  o.keys = p.options.keys;
   o.precision_bits = kRefBits;
   if (p.options.scale) o.scale = Ball(*p.options.scale);
   o.temperature = Ball(p.options.temperature);
@@ -185,7 +185,7 @@ TEST(MidpointRadiusAttention, ContainsArbOnRandomInputs) {
     const std::uint64_t seed = 1000 + static_cast<std::uint64_t>(s.Lq * 100 + s.Lk);
     SCOPED_TRACE("seed " + std::to_string(seed));
     Problem p = random_problem(seed, s.Lq, s.Lk, s.d, s.dv);
-    p.options.causal = s.causal;
+    p.options.keys.causal = s.causal;
     const AttentionEnclosure enc = expect_contained(p);
     EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 0u);
     EXPECT_EQ(enc.count(RowTier::Masked), s.causal && s.Lq > s.Lk ? size_t(s.Lq - s.Lk) : 0u);
@@ -198,7 +198,7 @@ TEST(MidpointRadiusAttention, ScaleTemperatureAndMask) {
   Problem p = random_problem(seed, 12, 10, 6, 4);
   p.options.scale = 0.3;  // 0.3/0.7 is inexact
   p.options.temperature = 0.7;
-  p.options.causal = true;
+  p.options.keys.causal = true;
   Rng rng(seed + 1);
   RowMatrix<double> mask(12, 10);
   for (Index i = 0; i < 12; ++i)
@@ -257,7 +257,7 @@ TEST(MidpointRadiusAttention, HalfPrecisionExactInputs) {
     Problem p = random_problem(seed, 16, 16, 8, 8);
     for (auto* x : {&p.q, &p.k, &p.v})
       for (double& e : *x) e = round_significand(e, bits);
-    p.options.causal = true;
+    p.options.keys.causal = true;
     expect_contained(p);
   }
 }
@@ -274,7 +274,7 @@ TEST(MidpointRadiusAttention, EdgeShapes) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Problem p = random_problem(seed, s.Lq, s.Lk, s.d, s.dv);
     expect_contained(p);
-    p.options.causal = true;
+    p.options.keys.causal = true;
     expect_contained(p);
   }
 }
@@ -283,7 +283,7 @@ TEST(MidpointRadiusAttention, CausalWithMoreQueriesThanKeysMasksTheFirstRows) {
   const std::uint64_t seed = 1601;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 40, 3, 4, 2);  // the first 37 rows see nothing
-  p.options.causal = true;
+  p.options.keys.causal = true;
   const AttentionEnclosure enc = expect_contained(p);
   EXPECT_EQ(enc.count(RowTier::Masked), 37u);
   for (std::size_t e = 0; e < 37 * 2; ++e) {
@@ -296,7 +296,7 @@ TEST(MidpointRadiusAttention, GroupedQueryAttentionOnStridedViews) {
   const std::uint64_t seed = 1701;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 9, 11, 6, 5, 1.0, /*B=*/2, /*H=*/4, /*Hkv=*/2);
-  p.options.causal = true;
+  p.options.keys.causal = true;
   expect_contained(p);
   p.transposed = true;  // the same buffers read as (B, L, H, d)
   const AttentionEnclosure enc = expect_contained(p);
@@ -402,7 +402,7 @@ TEST(MidpointRadiusAttention, LargeAndNearUnderflowMaskEntriesStayEnclosed) {
     for (Index j = 0; j < 30; ++j) mask(5, j) = -1e15;
     for (Index j = 0; j < 30; ++j) mask(7, j) = j % 2 ? -708.75 : -707.75;
     p.set_mask(mask);
-    p.options.causal = seed == 2502;
+    p.options.keys.causal = seed == 2502;
     const AttentionEnclosure enc = expect_contained(p);
     // Row 5's logits all sit near −1e15 with θ̂ ≈ 0.11: balls. Every other row has a key
     // whose mask is at most 712 below 0, and its far keys leave the θ̂ test: double.
@@ -456,7 +456,7 @@ TEST(MidpointRadiusAttention, RadiusScalesWithTinyValues) {
   const std::uint64_t seed = 2601;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 32, 48, 16, 8);
-  p.options.causal = true;
+  p.options.keys.causal = true;
   const AttentionEnclosure plain = expect_contained(p);
   for (double& x : p.v) x *= 1e-300;
   const AttentionEnclosure tiny = expect_contained(p);
@@ -537,7 +537,7 @@ TEST(MidpointRadiusAttention, ContainsMpReferenceAt256Bits) {
   const std::uint64_t seed = 1901;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 10, 12, 8, 4, 3.0);
-  p.options.causal = true;
+  p.options.keys.causal = true;
   const AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
   MpPrecision scope(kRefBits);
   auto mp = [](const std::vector<double>& x, Index r, Index c) {
@@ -548,7 +548,7 @@ TEST(MidpointRadiusAttention, ContainsMpReferenceAt256Bits) {
     return m;
   };
   SoftmaxAttentionOptions<Mp> o;
-  o.causal = true;
+  o.keys.causal = true;
   o.precision_bits = kRefBits;
   const auto ref = softmax_attention<Mp>(mp(p.q, 10, 8), mp(p.k, 12, 8), mp(p.v, 12, 4), o);
   int checked = 0;
@@ -617,7 +617,7 @@ TEST(MidpointRadiusAttention, RefinedRowsComeFromBalls) {
   const std::uint64_t seed = 2201;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 6, 5, 4, 3, 1.0, 1, 2, 1);
-  p.options.causal = true;  // Lq > Lk: rows 0 of each head are masked
+  p.options.keys.causal = true;  // Lq > Lk: rows 0 of each head are masked
   p.options.fallback_precision_bits = 200;
   AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
   const AttentionEnclosure before = enc;
@@ -652,7 +652,7 @@ TEST(MidpointRadiusAttention, RefiningEveryRowMatchesArb) {
   for (std::size_t r = 0; r < all.size(); ++r) all[r] = r;
   for (int variant = 0; variant < 3; ++variant) {
     SCOPED_TRACE("variant " + std::to_string(variant));
-    p.options.causal = variant == 0;
+    p.options.keys.causal = variant == 0;
     if (variant == 2) {
       Rng rng(seed + 1);
       RowMatrix<double> mask(40, 37);

@@ -51,7 +51,7 @@ RowMatrix<T> convert(const RowMatrix<double>& m, long bits = 0) {
 struct Problem {
   RowMatrix<double> Q, K, V;
   std::optional<RowMatrix<double>> mask;
-  bool causal = false;
+  KeyVisibility keys;
   double scale = 0.0;  // 0: default 1/sqrt(d)
   double temperature = 1.0;
 };
@@ -73,7 +73,7 @@ SoftmaxAttentionResult<T> run(const Problem& p, long bits = 0, bool probabilitie
                      V = convert<T>(p.V, bits);
   RowMatrix<T> mask;
   SoftmaxAttentionOptions<T> o;
-  o.causal = p.causal;
+  o.keys = p.keys;
   o.return_probabilities = probabilities;
   o.precision_bits = std::is_same_v<T, float> || std::is_same_v<T, double> ? 0 : bits;
   if (p.scale != 0.0) {
@@ -183,7 +183,7 @@ TEST(SoftmaxAttention, BallEnclosesHighPrecisionMpReference) {
   for (std::uint64_t seed : {101u, 102u, 103u, 104u}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Problem p = random_problem(seed, 7, 9, 5, 3, 1.5);
-    p.causal = seed % 2 == 0;
+    p.keys.causal = seed % 2 == 0;
     p.temperature = seed == 103 ? 0.3 : 1.0;  // makes c = scale/T inexact
     if (seed == 104) {
       Rng rng(seed + 1000);
@@ -224,7 +224,7 @@ TEST(SoftmaxAttention, DoubleAndFloatAgreeWithBallWithinForwardErrorBound) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " Lq=" + std::to_string(c.Lq) +
                  " Lk=" + std::to_string(c.Lk));
     Problem p = random_problem(seed, c.Lq, c.Lk, c.d, c.dv, c.sd);
-    p.causal = c.causal;
+    p.keys.causal = c.causal;
     p.temperature = c.temperature;
     const auto exact = run<Ball>(p, 96);
     expect_within_forward_bound<double>(p, exact);
@@ -242,7 +242,7 @@ TEST(SoftmaxAttention, CausalRowEqualsNonCausalAttentionOverKeyPrefix) {
     const std::uint64_t seed = 300 + Lq * 10 + Lk;
     SCOPED_TRACE("seed " + std::to_string(seed));
     Problem p = random_problem(seed, Lq, Lk, 3, 2);
-    p.causal = true;
+    p.keys.causal = true;
     const auto causal_ball = run<Ball>(p, 128);
     const auto causal_double = run<double>(p);
     for (Index i = 0; i < Lq; ++i) {
@@ -327,7 +327,7 @@ TEST(SoftmaxAttention, MultiHeadOnStridedViewsEqualsPerHeadCopies) {
   Tensor4View<double> Ov(o.data(), {B, H, Lq, dv}, {Lq * H * dv, dv, H * dv, 1});
   Tensor4View<double> lse_view(lse.data(), B, H, Lq, 1);
   SoftmaxAttentionOptions<double> options;
-  options.causal = true;
+  options.keys.causal = true;
   softmax_attention<double>(Qv, Kv, Vv, Ov, options, lse_view);
   const auto returned = softmax_attention<double>(Qv, Kv, Vv, options);
 
@@ -384,7 +384,7 @@ template <class T>
 void expect_fully_masked_rows(long bits) {
   SCOPED_TRACE(std::string(ScalarTraits<T>::name));
   Problem p = random_problem(601, 5, 3, 2, 2);
-  p.causal = true;  // Lq − Lk = 2: rows 0 and 1 see no key
+  p.keys.causal = true;  // Lq − Lk = 2: rows 0 and 1 see no key
   p.mask = RowMatrix<double>::Zero(5, 3);
   p.mask->row(3).setConstant(-kInf);   // row 3: masked by the mask
   (*p.mask)(4, 0) = -kInf;             // row 4: partly masked
@@ -421,7 +421,7 @@ TEST(SoftmaxAttention, TiledDoublePathAcrossBlocksAndTilesAgreesWithBall) {
   const std::uint64_t seed = 650;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 600, 700, 6, 3, 1.5);
-  p.causal = true;
+  p.keys.causal = true;
   p.mask = RowMatrix<double>::Zero(600, 700);
   p.mask->row(400).head(300).setConstant(-kInf);  // sees keys ≤ 500: tile 0 hidden
   p.mask->row(20).setConstant(-kInf);             // fully masked
@@ -466,7 +466,7 @@ TEST(SoftmaxAttention, EdgeShapesAgreeWithBall) {
                    std::to_string(s.Lk) + "," + std::to_string(s.d) + " causal " +
                    std::to_string(causal));
       Problem p = random_problem(seed, s.Lq, s.Lk, s.d, s.dv, 2.0);
-      p.causal = causal;
+      p.keys.causal = causal;
       const auto exact = run<Ball>(p, 96);
       expect_within_forward_bound<double>(p, exact);
       expect_within_forward_bound<float>(p, exact);
