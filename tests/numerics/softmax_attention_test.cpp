@@ -2,7 +2,9 @@
 //  - the Ball enclosure against an Mp evaluation at four times its precision,
 //  - float/double against the Ball enclosure within an a-priori forward error bound,
 //  - structural identities (causal = attention over a key prefix, shift invariance,
-//    multi-head views = per-head copies), edge shapes, fully masked rows, bad input.
+//    multi-head views = per-head copies), edge shapes, fully masked rows, bad input;
+//  - key visibility (windows, top-left causal) = the explicit −inf mask in every tier, and
+//    softcap (Ball encloses Mp; known truths for tiny and huge caps; cap before the mask).
 #include "numerics/softmax_attention.hpp"
 
 #include <gtest/gtest.h>
