@@ -488,27 +488,27 @@ TEST(MidpointRadiusAttention, CancellingLogitProductsStayEnclosed) {
   // error passes through C·tanh(·/C) (1-Lipschitz) and must still be covered: C = 10 takes
   // tanh's exp branch, C = 1e6 its series branch.
   const double a = 0x1p27;
-  for (std::optional<double> cap : {std::optional<double>{}, std::optional<double>{10.0},
-                                    std::optional<double>{1e6}})
-  for (int special : {3, 18}) {
-    SCOPED_TRACE("cancelling key " + std::to_string(special) + " softcap " +
-                 (cap ? std::to_string(*cap) : std::string("none")));
-    Problem p;
-    p.Lq = 2, p.Lk = 20, p.d = 3, p.dv = 2;
-    p.q = {a, 1, -a, a, 2, -a};
-    for (int j = 0; j < 20; ++j) {
-      if (j == special) {
-        p.k.insert(p.k.end(), {a, 1, a});
-      } else {
-        p.k.insert(p.k.end(), {0, 0.25 * (j % 5), 0});
+  for (std::optional<double> cap :
+       {std::optional<double>{}, std::optional<double>{10.0}, std::optional<double>{1e6}})
+    for (int special : {3, 18}) {
+      SCOPED_TRACE("cancelling key " + std::to_string(special) + " softcap " +
+                   (cap ? std::to_string(*cap) : std::string("none")));
+      Problem p;
+      p.Lq = 2, p.Lk = 20, p.d = 3, p.dv = 2;
+      p.q = {a, 1, -a, a, 2, -a};
+      for (int j = 0; j < 20; ++j) {
+        if (j == special) {
+          p.k.insert(p.k.end(), {a, 1, a});
+        } else {
+          p.k.insert(p.k.end(), {0, 0.25 * (j % 5), 0});
+        }
+        p.v.insert(p.v.end(), {static_cast<double>(j % 3) - 1.0, 0.5 * j});
       }
-      p.v.insert(p.v.end(), {static_cast<double>(j % 3) - 1.0, 0.5 * j});
+      p.options.scale = 1e-3;
+      p.options.softcap = cap;
+      const AttentionEnclosure enc = expect_contained(p);
+      EXPECT_EQ(enc.count(RowTier::Double), 2u);
     }
-    p.options.scale = 1e-3;
-    p.options.softcap = cap;
-    const AttentionEnclosure enc = expect_contained(p);
-    EXPECT_EQ(enc.count(RowTier::Double), 2u);
-  }
 }
 
 TEST(MidpointRadiusAttention, CancellingValueSumsStayEnclosed) {
@@ -577,11 +577,14 @@ TEST(MidpointRadiusAttention, WindowsAndTopLeftCausalContainArbAndMatchAnExplici
     Index Lq, Lk;
     KeyVisibility keys;
   };
-  const std::vector<Case> cases{
-      {9, 13, window(true, TL, std::nullopt)},  {13, 9, window(true, TL, std::nullopt)},
-      {13, 9, window(true, BR, 2)},             {11, 11, window(false, TL, 3, 2)},
-      {7, 12, window(false, BR, 1, 0)},         {12, 7, window(false, TL, 0, 0)},
-      {300, 700, window(true, BR, 150)},        {300, 300, window(false, TL, 40, 40)}};
+  const std::vector<Case> cases{{9, 13, window(true, TL, std::nullopt)},
+                                {13, 9, window(true, TL, std::nullopt)},
+                                {13, 9, window(true, BR, 2)},
+                                {11, 11, window(false, TL, 3, 2)},
+                                {7, 12, window(false, BR, 1, 0)},
+                                {12, 7, window(false, TL, 0, 0)},
+                                {300, 700, window(true, BR, 150)},
+                                {300, 300, window(false, TL, 40, 40)}};
   std::uint64_t seed = 3100;
   for (const Case& c : cases) {
     ++seed;
@@ -613,9 +616,8 @@ TEST(MidpointRadiusAttention, WindowsAndTopLeftCausalContainArbAndMatchAnExplici
 TEST(MidpointRadiusAttention, EmptyWindowsAreMaskedRows) {
   const std::uint64_t seed = 3201;
   SCOPED_TRACE("seed " + std::to_string(seed));
-  for (const KeyVisibility& keys :
-       {window(true, DiagonalAlignment::bottom_right, 0),
-        window(false, DiagonalAlignment::top_left, 0, 0)}) {
+  for (const KeyVisibility& keys : {window(true, DiagonalAlignment::bottom_right, 0),
+                                    window(false, DiagonalAlignment::top_left, 0, 0)}) {
     Problem p = random_problem(seed, 8, 3, 4, 2);
     p.options.keys = keys;
     AttentionEnclosure enc = expect_contained(p);
@@ -648,9 +650,9 @@ TEST(MidpointRadiusAttention, SoftcapContainsArb) {
     bool mask, window;
   };
   std::uint64_t seed = 3300;
-  for (const Case& c : {Case{30.0, 3.0, false, false}, Case{50.0, 1.0, true, false},
-                        Case{1.0, 2.0, false, true}, Case{1e-3, 1.0, false, false},
-                        Case{0.25, 4.0, true, true}}) {
+  for (const Case& c :
+       {Case{30.0, 3.0, false, false}, Case{50.0, 1.0, true, false}, Case{1.0, 2.0, false, true},
+        Case{1e-3, 1.0, false, false}, Case{0.25, 4.0, true, true}}) {
     ++seed;
     SCOPED_TRACE("seed " + std::to_string(seed) + " C " + std::to_string(c.cap));
     Problem p = random_problem(seed, 40, 70, 16, 8, c.sd);
