@@ -226,7 +226,13 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   cls.online_softmax = options.algorithm == AttentionAlgorithm::flash;
   cls.block_k = options.block_k;
   cls.scores_rounded_to_input = options.algorithm == AttentionAlgorithm::three_pass;
+  using Clock = std::chrono::steady_clock;
+  const auto since = [](Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  auto t0 = Clock::now();
   const HeadBounds hb = head_bounds(Q, key_statistics(K, V), problem, cls, scale);
+  rep.seconds_bounds = since(t0);
   throw_if_cancelled(cancel);
   rep.vacuous = hb.visible_elements > 0 && hb.vacuous_elements == hb.visible_elements;
 
@@ -244,16 +250,20 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
             b, h, i, c, x));
       cmp.out[i * dv + c] = f;
     }
+  t0 = Clock::now();
   cmp.naive = naive_attention_reference(Q, K, V, options.dtype, static_cast<float>(scale),
                                         problem.keys,
                                         problem.softcap ? std::optional<float>(static_cast<float>(*problem.softcap))
                                                         : std::nullopt);
+  rep.seconds_reference = since(t0);
   throw_if_cancelled(cancel);
   cmp.out_bound = hb.output;
 
   std::vector<double> mask;
   const MidpointRadiusOptions mro = truth_options(problem, Lq, Lk, mask);
+  t0 = Clock::now();
   AttentionEnclosure truth = midpoint_radius_attention(Qh, Kh, Vh, mro);
+  rep.seconds_truth = since(t0);
   throw_if_cancelled(cancel);
   const double* user_lse = lse != nullptr ? lse + (b * H + h) * Lq : nullptr;
   cmp.lse.resize(static_cast<std::size_t>(Lq));
@@ -273,7 +283,9 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   }
   const std::vector<std::size_t> rows =
       flash_attention_rows_to_refine(truth, std::span<const FlashAttentionComparison>(&cmp, 1));
+  t0 = Clock::now();
   if (!rows.empty()) refine_rows_in_balls(Qh, Kh, Vh, mro, rows, truth);
+  rep.seconds_refinement = since(t0);
   throw_if_cancelled(cancel);
   rep.refined_rows = truth.count(RowTier::BallRefined);
   rep.masked_rows = truth.count(RowTier::Masked);

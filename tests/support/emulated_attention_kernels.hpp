@@ -1,7 +1,8 @@
 // Emulated third-party attention kernels for tests and benches of check-attention: a generic
 // flash-style forward (online softmax over key tiles of block_k keys, P rounded to the input
 // dtype before P·V, fp32 accumulation) and a plain three-pass one (S, P stored in the input
-// dtype), in float, with switches for the defects real kernels have shipped with. The user's
+// dtype), in float (products and sums in fp32; a + b·c, contracted to an fma or not: both are
+// members of the class), with switches for the defects real kernels have shipped with. The user's
 // tensors go in and out in either layout, as exact doubles (values of the dtype).
 #pragma once
 
