@@ -230,7 +230,15 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   const auto since = [](Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
   };
+  // The truth first: a problem it refuses (e.g. softcap, for now) is refused before other work.
+  std::vector<double> mask;
+  const MidpointRadiusOptions mro = truth_options(problem, Lq, Lk, mask);
   auto t0 = Clock::now();
+  AttentionEnclosure truth = midpoint_radius_attention(Qh, Kh, Vh, mro);
+  rep.seconds_truth = since(t0);
+  throw_if_cancelled(cancel);
+
+  t0 = Clock::now();
   const HeadBounds hb = head_bounds(Q, key_statistics(K, V), problem, cls, scale);
   rep.seconds_bounds = since(t0);
   throw_if_cancelled(cancel);
@@ -259,12 +267,6 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   throw_if_cancelled(cancel);
   cmp.out_bound = hb.output;
 
-  std::vector<double> mask;
-  const MidpointRadiusOptions mro = truth_options(problem, Lq, Lk, mask);
-  t0 = Clock::now();
-  AttentionEnclosure truth = midpoint_radius_attention(Qh, Kh, Vh, mro);
-  rep.seconds_truth = since(t0);
-  throw_if_cancelled(cancel);
   const double* user_lse = lse != nullptr ? lse + (b * H + h) * Lq : nullptr;
   cmp.lse.resize(static_cast<std::size_t>(Lq));
   cmp.lse_bound = hb.lse;

@@ -217,6 +217,28 @@ TEST(CheckAttention, EachInjectedDefectIsCaughtInTheDefectiveHeadAtAnAffectedRow
   }
 }
 
+// Softcap: the class bounds and the emulated kernels support it; the certified truth
+// (midpoint_radius_attention) refuses it with a one-line error until it implements it, and this
+// test then checks that refusal. Once the truth has it, the correct kernels must pass and scale
+// applied twice must fail.
+TEST(CheckAttention, SoftcapPassesCorrectKernelsOrIsRefusedInOneLine) {
+  EmulatedAttentionSpec s = base_spec(EmulatedAlgorithm::flash, DType::bf16);
+  s.problem.keys = KeyVisibility::causal_mask();
+  s.problem.softcap = 5.0;
+  try {
+    const CheckRun r = run_check(s);
+    EXPECT_TRUE(r.result.pass) << describe(r.result.worst_head());
+    s.defects.scale_twice = true;
+    EXPECT_FALSE(run_check(s).result.pass);
+    std::printf("softcap: correct kernel worst ratio %.3g\n", r.result.worst_head().max_ratio);
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("softcap"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos);
+    std::printf("softcap refused by the truth for now: %s\n", what.c_str());
+  }
+}
+
 // Our own kernel (gpu::flash_attention_twin: tiles of 64 keys, portable_expf, fp32 output)
 // is a member of the flash class: it passes the class bound (block_k 16 ≤ 64) in every dtype.
 TEST(CheckAttention, OurFlashTwinPassesTheFlashClassBound) {
