@@ -401,6 +401,22 @@ TEST(CheckAttention, BadInputsAreOneLineErrors) {
   expect_error([&] { recheck(bad, nullptr); }, "o[0, 0, 20, 0]");
 }
 
+// When the fast tier's radius leaves the printed ratio uncertain (here L = 1: a correct kernel
+// returns v exactly, so its ratio is 0 ± radius/bound), the rows that can hold the maximum are
+// recomputed in Arb, through the same selection as the check of our own kernel
+// (flash_attention_rows_to_refine).
+TEST(CheckAttention, RowsTheFastTierCannotDecideAreRefinedInArb) {
+  EmulatedAttentionSpec s = base_spec(EmulatedAlgorithm::flash, DType::f16);
+  s.seqlen_q = s.seqlen_k = 1;
+  const CheckRun r = run_check(s);
+  EXPECT_TRUE(r.result.pass) << describe(r.result.worst_head());
+  for (const auto& h : r.result.heads) {
+    EXPECT_EQ(h.refined_rows, 1u) << describe(h);
+    // Arb at 96 bits encloses v within ~2⁻⁸⁸·|v|; the double tier alone would leave ~1e-16.
+    EXPECT_LT(h.max_error, 1e-24) << describe(h);
+  }
+}
+
 TEST(CheckAttention, CancellationStopsAndProgressCountsHeads) {
   CheckRun r = masked_run();
   const auto views = test_support::attention_views(r.spec, r.q, r.k, r.v, r.o);
