@@ -368,14 +368,12 @@ Tensor4View<const double> attention_view(const double* data, AttentionLayout lay
 
 const AttentionHeadReport& AttentionCheckResult::worst_head() const {
   if (heads.empty()) throw std::logic_error("AttentionCheckResult::worst_head: no heads");
-  // The rule is not stored; the bound ratio orders heads (inf for violations of any kind).
+  const auto key = [&](const AttentionHeadReport& r) {
+    return std::make_pair(!r.pass, rule_ratio(r, rule));
+  };
   std::size_t worst = 0;
-  for (std::size_t i = 1; i < heads.size(); ++i) {
-    const auto key = [&](const AttentionHeadReport& r) {
-      return std::make_pair(!r.pass, rule_ratio(r, AttentionRule::bound));
-    };
+  for (std::size_t i = 1; i < heads.size(); ++i)
     if (key(heads[i]) > key(heads[worst])) worst = i;
-  }
   return heads[worst];
 }
 
@@ -391,6 +389,7 @@ AttentionCheckResult check_attention(const AttentionTensors& inputs,
   const Index B = inputs.q->batch(), H = inputs.q->heads();
   const auto n = static_cast<std::size_t>(B * H);
   AttentionCheckResult result;
+  result.rule = options.rule;
   result.heads = parallel_map<AttentionHeadReport>(
       n, options.jobs,
       [&](std::size_t task) {

@@ -114,7 +114,8 @@ struct AttentionCheckResult {
   std::vector<AttentionHeadReport> heads;  ///< in (batch, head) order
   bool pass = false;                       ///< every head passes
   double seconds = 0;                      ///< wall time of the whole check
-  /// The head with the largest ratio under options.rule.
+  AttentionRule rule = AttentionRule::bound;  ///< options.rule, which decided `pass`
+  /// The head with the largest ratio under `rule` (a failing head before any passing one).
   const AttentionHeadReport& worst_head() const;
 };
 
