@@ -11,6 +11,8 @@
 //    −inf exactly; bad inputs are one-line invalid_argument errors; cancellation and progress.
 // Inputs are N(0,1) rounded to the dtype from a fixed seed (printed); the verdicts asserted are
 // certain ones (bound verdicts of a certified truth), not tolerances.
+#include "proofs_checks/attention_check.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -23,7 +25,6 @@
 #include <vector>
 
 #include "gpu/flash_attention.hpp"
-#include "proofs_checks/attention_check.hpp"
 #include "tests/support/emulated_attention_kernels.hpp"
 
 namespace attncert {
@@ -43,7 +44,7 @@ struct CheckRun {
 };
 
 CheckRun run_check(const EmulatedAttentionSpec& spec, std::uint64_t seed = kSeed,
-              bool give_lse = true, int class_block_k = 16) {
+                   bool give_lse = true, int class_block_k = 16) {
   CheckRun r;
   r.spec = spec;
   Rng rng(seed);
@@ -165,8 +166,8 @@ TEST(CheckAttention, EachInjectedDefectIsCaughtInTheDefectiveHeadAtAnAffectedRow
        160, 160, [](std::ptrdiff_t i) { return i < 159; }},
       {"running sum l not rescaled", EmulatedAlgorithm::flash, DType::f16,
        in_head_1(no_sum_rescale), causal, 200, 200, two_tiles},
-      {"accumulator not rescaled", EmulatedAlgorithm::flash, DType::bf16,
-       in_head_1(no_acc_rescale), causal, 200, 200, two_tiles},
+      {"accumulator not rescaled", EmulatedAlgorithm::flash, DType::bf16, in_head_1(no_acc_rescale),
+       causal, 200, 200, two_tiles},
       {"P·V accumulated in bf16 (fp16 inputs)", EmulatedAlgorithm::flash, DType::f16,
        in_head_1(bf16_acc), causal, 200, 200, any},
       {"P·V accumulated in bf16 (fp32 inputs)", EmulatedAlgorithm::flash, DType::f32,
@@ -204,8 +205,8 @@ TEST(CheckAttention, EachInjectedDefectIsCaughtInTheDefectiveHeadAtAnAffectedRow
     EXPECT_EQ(bad.worst.head, 1);
     EXPECT_TRUE(c.affected_row(bad.worst.row)) << "worst row " << bad.worst.row;
     // The worst element is one the defect changed (bhsd: (h, i, c) flat).
-    const std::size_t e = (static_cast<std::size_t>(1) * s.seqlen_q + bad.worst.row) * s.dv() +
-                          bad.worst.column;
+    const std::size_t e =
+        (static_cast<std::size_t>(1) * s.seqlen_q + bad.worst.row) * s.dv() + bad.worst.column;
     EXPECT_NE(r.o[e], correct.o[e]);
     for (std::size_t h : {0u, 2u}) {
       SCOPED_TRACE(describe(r.result.heads[h]));
@@ -387,8 +388,11 @@ TEST(CheckAttention, BadInputsAreOneLineErrors) {
                "wrong layout");
   const auto q3 = attention_view(r.q.data(), AttentionLayout::bhsd, 1, 3, 20, 32);
   const auto o3 = attention_view(r.o.data(), AttentionLayout::bhsd, 1, 3, 20, 32);
-  expect_error([&] { check_attention({&q3, &views.k, &views.v}, o3, nullptr, r.spec.problem, opt); },
-               "do not divide");
+  expect_error(
+      [&] {
+        check_attention({&q3, &views.k, &views.v}, o3, nullptr, r.spec.problem, opt);
+      },
+      "do not divide");
   AttentionProblem p = r.spec.problem;
   p.scale = -1;
   expect_error([&] { check_attention(views.tensors(), views.o, nullptr, p, opt); }, "scale");
