@@ -459,9 +459,10 @@ Tensor read_safetensors_tensor(const std::string& path, const std::optional<std:
   for (const Entry& e : entries) names.push_back(quoted(e.name));
   std::sort(names.begin(), names.end());
   constexpr std::size_t kListed = 20;  // keeps the one line readable for a whole model file
-  std::string listed = fmt::format(
-      "{}", fmt::join(names.begin(), names.begin() + std::min(names.size(), kListed), ", "));
-  if (names.size() > kListed) listed += fmt::format(", … and {} more", names.size() - kListed);
+  const std::size_t more = names.size() > kListed ? names.size() - kListed : 0;
+  names.resize(names.size() - more);
+  std::string listed = fmt::format("{}", fmt::join(names, ", "));
+  if (more > 0) listed += fmt::format(", … and {} more", more);
   if (!name) {
     if (entries.size() == 1) return read_entry(src, path, buffer_start, entries.front());
     if (entries.empty()) fail(path, "holds no tensors");

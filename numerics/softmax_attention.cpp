@@ -67,8 +67,8 @@ void check_key_options(const SoftmaxAttentionOptions<T>& options) {
     positive_finite = ScalarTraits<T>::is_finite(cap) && cap > T(0);
   }
   if (!positive_finite) {
-    throw std::invalid_argument(fmt::format(
-        "{}: softcap C = {} must be finite and (certainly) > 0", who<T>(), value_text(cap)));
+    throw std::invalid_argument(fmt::format("{}: softcap C = {} must be finite and (certainly) > 0",
+                                            who<T>(), value_text(cap)));
   }
 }
 
@@ -320,7 +320,9 @@ template <class T, class Row>
 // of query rows and tile of keys: S = (c·Q_blk) K_tileᵀ by blas::gemm; per row: the tile's max
 // joins the running max m, the accumulated sum l and output rows are rescaled by exp(m_old − m),
 // the tile's weights exp(s − m) are added to l, and O_acc += P_tile V_tile by blas::gemm. At the
-// end O = O_acc / l and lse = m + log l. Causal blocks stop at the last key some row can see.
+// end O = O_acc / l and lse = m + log l. A block runs over the keys some row of it sees (from
+// the tile of its first row's first key to its last row's last key: causal masks and windows
+// only move right as the row grows); softcap is applied to the tile's visible logits.
 // double's exp is bounded_exp, whose exp(−inf) is exactly 0; float's is Eigen's vectorised exp,
 // which clamps its argument (exp(−inf) = 1e-38, not 0), so masked float pairs are zeroed after.
 // Requested probabilities are written per tile with the tile's shift and rescaled at the end.
@@ -368,9 +370,9 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
         T m;
         if constexpr (std::is_same_v<T, double>) {
           const RowScan scan = scan_row(s.data() + lo, static_cast<std::size_t>(vis));
-          const bool finite =
-              scan.all_finite && scan_row(s.data(), static_cast<std::size_t>(lo)).all_finite &&
-              scan_row(s.data() + hi, static_cast<std::size_t>(kt - hi)).all_finite;
+          const bool finite = scan.all_finite &&
+                              scan_row(s.data(), static_cast<std::size_t>(lo)).all_finite &&
+                              scan_row(s.data() + hi, static_cast<std::size_t>(kt - hi)).all_finite;
           if (!finite) throw_logit_overflow<T>(s, row, k0, context);
           m = scan.max;
         } else {

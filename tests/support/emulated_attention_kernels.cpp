@@ -13,21 +13,24 @@ constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
 float rnd(gpu::DType t, float x) { return gpu::round_through(t, x); }
 
+/// One head of a tensor: element (i, c).
 struct Head {
-  Tensor4View<const double> view;
-  Index b, h;
-  double operator()(Index i, Index c) const {
-    const auto& s = view.strides();
-    return view.const_head(b, h).data()[i * s[2] + c * s[3]];
-  }
+  const double* base;
+  Index row_stride, column_stride;
+  Head(const Tensor4View<const double>& view, Index b, Index h)
+      : base(view.const_head(b, h).data()),
+        row_stride(view.strides()[2]),
+        column_stride(view.strides()[3]) {}
+  double operator()(Index i, Index c) const { return base[i * row_stride + c * column_stride]; }
 };
 
 /// The keys the (possibly defective) kernel lets row i see.
 KeyRange kernel_range(const EmulatedAttentionSpec& spec, bool defective, Index i) {
   KeyVisibility keys = spec.problem.keys;
   if (defective && spec.defects.flipped_alignment)
-    keys.alignment = keys.alignment == DiagonalAlignment::bottom_right ? DiagonalAlignment::top_left
-                                                                      : DiagonalAlignment::bottom_right;
+    keys.alignment = keys.alignment == DiagonalAlignment::bottom_right
+                         ? DiagonalAlignment::top_left
+                         : DiagonalAlignment::bottom_right;
   KeyRange r = keys.range(i, spec.seqlen_q, spec.seqlen_k);
   if (defective && spec.defects.causal_offset != 0 && keys.causal) {
     // Recompute the causal end with the offset; windows and clamping as before.
@@ -68,7 +71,7 @@ void flash_row(const EmulatedAttentionSpec& spec, bool defective, const Head& Q,
     float m_new = m;
     for (Index j = lo; j < hi; ++j) {
       float s = 0.0f;
-      for (Index c = 0; c < d; ++c) s = std::fma(q[c], static_cast<float>(K(j, c)), s);
+      for (Index c = 0; c < d; ++c) s += q[c] * static_cast<float>(K(j, c));
       x[j - lo] = logit(spec, defective, s, scale);
       m_new = std::max(m_new, x[j - lo]);
     }
@@ -76,13 +79,15 @@ void flash_row(const EmulatedAttentionSpec& spec, bool defective, const Head& Q,
     float tile_sum = 0.0f;
     for (Index j = lo; j < hi; ++j) tile_sum += (x[j - lo] = std::exp(x[j - lo] - m_new));
     l = (defective && f.skip_sum_rescale ? l : l * alpha) + tile_sum;
-    for (Index c = 0; c < dv; ++c) {
-      float a = defective && f.skip_acc_rescale ? acc[c] : acc[c] * alpha;
-      for (Index j = lo; j < hi; ++j) {
-        a = std::fma(rnd(t, x[j - lo]), static_cast<float>(V(j, c)), a);
-        if (defective && f.bf16_accumulation) a = rnd(gpu::DType::bf16, a);
+    if (!(defective && f.skip_acc_rescale))
+      for (Index c = 0; c < dv; ++c) acc[c] *= alpha;
+    // Each acc[c] still sums its keys in order; the loop over columns vectorises.
+    for (Index j = lo; j < hi; ++j) {
+      const float p = rnd(t, x[j - lo]);
+      for (Index c = 0; c < dv; ++c) {
+        acc[c] += p * static_cast<float>(V(j, c));
+        if (defective && f.bf16_accumulation) acc[c] = rnd(gpu::DType::bf16, acc[c]);
       }
-      acc[c] = a;
     }
     m = m_new;
     any = true;
@@ -97,8 +102,8 @@ void flash_row(const EmulatedAttentionSpec& spec, bool defective, const Head& Q,
 }
 
 /// One query row of the three-pass kernel (PyTorch's math path without upcast).
-void three_pass_row(const EmulatedAttentionSpec& spec, bool defective, const Head& Q,
-                    const Head& K, const Head& V, Index i, float scale, float* o, float& lse) {
+void three_pass_row(const EmulatedAttentionSpec& spec, bool defective, const Head& Q, const Head& K,
+                    const Head& V, Index i, float scale, float* o, float& lse) {
   const gpu::DType t = spec.dtype;
   const Index d = spec.head_dim, dv = spec.dv();
   const KeyRange r = kernel_range(spec, defective, i);
@@ -112,7 +117,7 @@ void three_pass_row(const EmulatedAttentionSpec& spec, bool defective, const Hea
   float m = kMinusInf;
   for (Index j = r.begin; j < r.end; ++j) {
     float s = 0.0f;
-    for (Index c = 0; c < d; ++c) s = std::fma(q[c], static_cast<float>(K(j, c)), s);
+    for (Index c = 0; c < d; ++c) s += q[c] * static_cast<float>(K(j, c));
     s = rnd(t, s);
     if (defective && spec.defects.scale_twice) s = rnd(t, s * scale);
     if (spec.problem.softcap) {
@@ -128,7 +133,7 @@ void three_pass_row(const EmulatedAttentionSpec& spec, bool defective, const Hea
   for (Index c = 0; c < dv; ++c) {
     float a = 0.0f;
     for (Index j = r.begin; j < r.end; ++j) {
-      a = std::fma(p[j - r.begin], static_cast<float>(V(j, c)), a);
+      a += p[j - r.begin] * static_cast<float>(V(j, c));
       if (defective && spec.defects.bf16_accumulation) a = rnd(gpu::DType::bf16, a);
     }
     o[c] = rnd(spec.output_dtype, a);
@@ -153,8 +158,7 @@ EmulatedAttentionOutput emulated_attention(const EmulatedAttentionSpec& s,
                                            const std::vector<double>& v) {
   const Index B = s.batch, H = s.heads, Hkv = s.kv_heads, Lq = s.seqlen_q, Lk = s.seqlen_k;
   const Index d = s.head_dim, dv = s.dv();
-  if (H % Hkv != 0 || s.block_k < 1 ||
-      q.size() != static_cast<std::size_t>(B * H * Lq * d) ||
+  if (H % Hkv != 0 || s.block_k < 1 || q.size() != static_cast<std::size_t>(B * H * Lq * d) ||
       k.size() != static_cast<std::size_t>(B * Hkv * Lk * d) ||
       v.size() != static_cast<std::size_t>(B * Hkv * Lk * dv))
     throw std::invalid_argument("emulated_attention: sizes do not match the spec");
@@ -165,13 +169,13 @@ EmulatedAttentionOutput emulated_attention(const EmulatedAttentionSpec& s,
   const auto kv = attention_view(k.data(), s.layout, B, Hkv, Lk, d);
   const auto vv = attention_view(v.data(), s.layout, B, Hkv, Lk, dv);
   const auto ov = attention_view(out.o.data(), s.layout, B, H, Lq, dv);
-  const auto scale = static_cast<float>(
-      s.problem.scale.value_or(1.0 / std::sqrt(static_cast<double>(d))));
+  const auto scale =
+      static_cast<float>(s.problem.scale.value_or(1.0 / std::sqrt(static_cast<double>(d))));
   std::vector<float> row(dv);
   for (Index b = 0; b < B; ++b)
     for (Index h = 0; h < H; ++h) {
       const Index hk = h / (H / Hkv);
-      const Head Q{qv, b, h}, K{kv, b, hk}, V{vv, b, hk};
+      const Head Q(qv, b, h), K(kv, b, hk), V(vv, b, hk);
       const bool defective = s.defects.any() && (s.defects.head < 0 || s.defects.head == h);
       const auto& os = ov.strides();
       double* obase = out.o.data() + b * os[0] + h * os[1];

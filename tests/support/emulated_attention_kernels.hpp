@@ -1,7 +1,8 @@
 // Emulated third-party attention kernels for tests and benches of check-attention: a generic
 // flash-style forward (online softmax over key tiles of block_k keys, P rounded to the input
 // dtype before P·V, fp32 accumulation) and a plain three-pass one (S, P stored in the input
-// dtype), in float, with switches for the defects real kernels have shipped with. The user's
+// dtype), in float (products and sums in fp32; a + b·c, contracted to an fma or not: both are
+// members of the class), with switches for the defects real kernels have shipped with. The user's
 // tensors go in and out in either layout, as exact doubles (values of the dtype).
 #pragma once
 
@@ -21,14 +22,14 @@ enum class EmulatedAlgorithm { flash, three_pass };
 
 /// Injected defects (all off: a correct kernel).
 struct AttentionDefects {
-  bool flipped_alignment = false;  ///< the causal diagonal aligned the other way than asked
-  int causal_offset = 0;           ///< keys seen past the diagonal (1: off by one)
-  bool skip_sum_rescale = false;   ///< flash: l ← l + Σp instead of l·α + Σp
-  bool skip_acc_rescale = false;   ///< flash: acc not multiplied by α
-  bool bf16_accumulation = false;  ///< the P·V accumulator rounded to bf16 after every add
+  bool flipped_alignment = false;       ///< the causal diagonal aligned the other way than asked
+  int causal_offset = 0;                ///< keys seen past the diagonal (1: off by one)
+  bool skip_sum_rescale = false;        ///< flash: l ← l + Σp instead of l·α + Σp
+  bool skip_acc_rescale = false;        ///< flash: acc not multiplied by α
+  bool bf16_accumulation = false;       ///< the P·V accumulator rounded to bf16 after every add
   bool drop_last_partial_tile = false;  ///< flash: a row's last key tile skipped when partial
-  bool scale_twice = false;        ///< logits multiplied by the scale twice
-  std::ptrdiff_t head = -1;        ///< only this query head is defective (−1: every head)
+  bool scale_twice = false;             ///< logits multiplied by the scale twice
+  std::ptrdiff_t head = -1;             ///< only this query head is defective (−1: every head)
   bool any() const {
     return flipped_alignment || causal_offset != 0 || skip_sum_rescale || skip_acc_rescale ||
            bf16_accumulation || drop_last_partial_tile || scale_twice;
