@@ -159,7 +159,8 @@ class EvalAttention(unittest.TestCase):
         out_st = os.path.join(self.d, "o.safetensors")
         code, out, err = run("eval", "attention", *files, "--save", out_st)
         self.assertEqual(code, 0, err)
-        raw = open(out_st, "rb").read()
+        with open(out_st, "rb") as f:
+            raw = f.read()
         n = struct.unpack("<Q", raw[:8])[0]
         header = json.loads(raw[8:8 + n])
         self.assertEqual(header["o_mid"]["shape"], [1, 6, 2, 8])
@@ -233,7 +234,8 @@ class CheckAttention(unittest.TestCase):
                              csv)
         self.assertEqual(code, 1, out + err)
         self.assertIn("(0, 17, 1, 5)", out)  # the worst element, in the user's bshd order
-        rows = open(csv).read().splitlines()
+        with open(csv) as f:
+            rows = f.read().splitlines()
         self.assertEqual(len(rows), 3)
         self.assertIn("(0, 17, 1, 5)", rows[2])
 
