@@ -1,0 +1,38 @@
+"""verify: the same pipeline as `attncert verify --expr --over`."""
+
+import unittest
+
+import attncert
+
+
+class Verify(unittest.TestCase):
+    def test_true_bound_survives_and_false_one_is_refuted(self):
+        # ‖J‖ ≤ 1/(2T) holds for softmax (the Jacobian's norm is at most 1/2 at T = 1).
+        good = attncert.verify("jacobian_norm <= 0.5/T", "L in [2, 6], T in [0.5, 2], logits ~ normal(0, 3)",
+                               instances=200, seed=3, jobs=1)
+        self.assertEqual(len(good), 1)
+        self.assertIn(good[0].verdict.lower(), ("survived", "proved"))
+        self.assertTrue(good[0])
+        bad = attncert.verify("jacobian_norm <= 0.1/T", "L in [2, 6], T in [0.5, 2], logits ~ normal(0, 3)",
+                              instances=200, seed=3, jobs=1)
+        self.assertEqual(bad[0].verdict.lower(), "refuted")
+        self.assertFalse(bad[0])
+        self.assertIn("claim", bad[0].record)
+
+    def test_same_seed_same_record(self):
+        kw = dict(instances=100, seed=7, jobs=1)
+        a = attncert.verify("alpha_max <= 1", "L in [2, 4], logits ~ normal(0, 1)", **kw)
+        b = attncert.verify("alpha_max <= 1", "L in [2, 4], logits ~ normal(0, 1)", **kw)
+        self.assertEqual(a[0].record, b[0].record)
+
+    def test_errors_name_the_argument(self):
+        with self.assertRaisesRegex(ValueError, "^expr:"):
+            attncert.verify("jacobian_norm <= ", "L in [2, 4]")
+        with self.assertRaisesRegex(ValueError, "^over:"):
+            attncert.verify("jacobian_norm <= 1", "L in [4, 2")
+        with self.assertRaisesRegex(ValueError, "instances or seconds"):
+            attncert.verify("alpha_max <= 1", "L in [2, 4]", instances=5, seconds=1)
+
+
+if __name__ == "__main__":
+    unittest.main()
