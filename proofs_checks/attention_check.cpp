@@ -1,0 +1,398 @@
+// check-attention (attention_check.hpp): per head, the certified truth of the given inputs
+// (fast enclosure tier, undecided rows refined in Arb by the same selection as the check of our
+// own kernel, flash_attention_rows_to_refine), the class bound per element
+// (attention_error_bound.hpp), the naive same-precision reference and the FA rule.
+#include "proofs_checks/attention_check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "numerics/midpoint_radius_attention.hpp"
+#include "proofs_checks/attention_error_bound.hpp"
+#include "proofs_checks/flash_attention_check.hpp"
+#include "proofs_checks/naive_attention_reference.hpp"
+#include "proofs_checks/parallel_for.hpp"
+
+namespace attncert {
+namespace {
+
+using Index = std::ptrdiff_t;
+using gpu::DType;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// Arb precision of refined rows (as the check of our own kernel).
+constexpr long kGroundTruthBits = 96;
+
+std::string shape_text(const Tensor4View<const double>& t) {
+  const auto& s = t.shape();
+  return fmt::format("({}, {}, {}, {})", s[0], s[1], s[2], s[3]);
+}
+
+/// Q, K, V must be finite and exactly what a kernel reading `dtype` sees.
+void require_in_dtype(const Tensor4View<const double>& t, const char* name, DType dtype,
+                      const Cancellation* cancel) {
+  for (Index b = 0; b < t.batch(); ++b)
+    for (Index h = 0; h < t.heads(); ++h) {
+      throw_if_cancelled(cancel);
+      const auto m = t.const_head(b, h);
+      for (Index i = 0; i < m.rows(); ++i)
+        for (Index c = 0; c < m.cols(); ++c) {
+          const double x = m(i, c);
+          if (!std::isfinite(x))
+            throw std::invalid_argument(fmt::format("{}[{}, {}, {}, {}] is {} (inputs must be finite)",
+                                                    name, b, h, i, c, x));
+          const float f = static_cast<float>(x);
+          if (static_cast<double>(f) != x || gpu::round_through(dtype, f) != f)
+            throw std::invalid_argument(fmt::format(
+                "{}[{}, {}, {}, {}] = {:.17g} is not representable in {} (the kernel cannot have "
+                "read it)",
+                name, b, h, i, c, x, gpu::dtype_name(dtype)));
+        }
+    }
+}
+
+/// One head as a (1, 1, L, d) view into the same memory.
+Tensor4View<const double> head_view(const Tensor4View<const double>& t, Index b, Index h) {
+  const auto& s = t.strides();
+  return Tensor4View<const double>(t.const_head(b, h).data(), {1, 1, t.length(), t.dim()}, s);
+}
+
+void validate(const AttentionTensors& in, const Tensor4View<const double>& o,
+              const AttentionProblem& problem, const AttentionCheckOptions& options) {
+  if (in.q == nullptr || in.k == nullptr || in.v == nullptr)
+    throw std::invalid_argument("check_attention: q, k and v must all be given");
+  const auto &q = *in.q, &k = *in.k, &v = *in.v;
+  if (k.batch() != q.batch() || v.batch() != q.batch() || o.batch() != q.batch())
+    throw std::invalid_argument(fmt::format(
+        "batch sizes differ: q {}, k {}, v {}, o {}", shape_text(q), shape_text(k), shape_text(v),
+        shape_text(o)));
+  if (k.dim() != q.dim())
+    throw std::invalid_argument(fmt::format("head dims differ: q {} and k {}", shape_text(q), shape_text(k)));
+  if (k.heads() != v.heads() || k.length() != v.length())
+    throw std::invalid_argument(fmt::format("k {} and v {} differ in heads or length", shape_text(k), shape_text(v)));
+  if (q.heads() % k.heads() != 0)
+    throw std::invalid_argument(fmt::format(
+        "{} key/value heads do not divide {} query heads (GQA needs Hkv | H)", k.heads(), q.heads()));
+  if (o.heads() != q.heads() || o.length() != q.length() || o.dim() != v.dim())
+    throw std::invalid_argument(fmt::format(
+        "o {} must be (batch, heads, seqlen_q, value dim) = ({}, {}, {}, {}) (wrong layout?)",
+        shape_text(o), q.batch(), q.heads(), q.length(), v.dim()));
+  if (!gpu::dtype_is_valid(options.dtype) || !gpu::dtype_is_valid(options.output_dtype))
+    throw std::invalid_argument("check_attention: invalid dtype");
+  if (options.block_k < 1)
+    throw std::invalid_argument(fmt::format("block_k {} must be >= 1", options.block_k));
+  if (problem.scale && !(std::isfinite(*problem.scale) && *problem.scale > 0))
+    throw std::invalid_argument(fmt::format("scale {} must be finite and > 0", *problem.scale));
+  if (problem.softcap && !(std::isfinite(*problem.softcap) && *problem.softcap > 0))
+    throw std::invalid_argument(fmt::format("softcap {} must be finite and > 0", *problem.softcap));
+  problem.keys.validate();
+  if (problem.softcap)
+    throw std::invalid_argument(
+        "softcap: the certified truth does not support it yet (midpoint_radius_attention)");
+}
+
+/// The truth's options: bottom-right causal natively, any other visibility as an additive
+/// −inf mask (exact: masked keys get weight 0).
+MidpointRadiusOptions truth_options(const AttentionProblem& problem, Index Lq, Index Lk,
+                                    std::vector<double>& mask_storage) {
+  MidpointRadiusOptions o;
+  o.scale = problem.scale;
+  o.fallback_precision_bits = kGroundTruthBits;
+  const KeyVisibility& keys = problem.keys;
+  if (keys.is_full()) return o;
+  if (keys.causal && keys.alignment == DiagonalAlignment::bottom_right && !keys.window_left &&
+      !keys.window_right) {
+    o.causal = true;
+    return o;
+  }
+  mask_storage.assign(static_cast<std::size_t>(Lq * Lk), -kInf);
+  for (Index i = 0; i < Lq; ++i) {
+    const KeyRange r = keys.range(i, Lq, Lk);
+    for (Index j = r.begin; j < r.end; ++j) mask_storage[i * Lk + j] = 0.0;
+  }
+  o.mask.emplace(mask_storage.data(), Lq, Lk, ViewStride(Lk, 1));
+  return o;
+}
+
+/// Prefix maxima over keys 0..j (exact data for rows whose visible keys start at 0) and the
+/// maxima over all keys (upper bounds for the other rows).
+struct KeyStatistics {
+  Index Lk = 0, d = 0, dv = 0;
+  std::vector<double> k_abs_max, k_norm, k_abs_sum;  // prefix: (Lk+1)×d, Lk+1, Lk+1
+  std::vector<double> v_abs_max, v_lo, v_hi;         // prefix: (Lk+1)×dv
+};
+KeyStatistics key_statistics(const ConstMatrixView<double>& K, const ConstMatrixView<double>& V) {
+  KeyStatistics s;
+  s.Lk = K.rows(), s.d = K.cols(), s.dv = V.cols();
+  s.k_abs_max.assign(static_cast<std::size_t>((s.Lk + 1) * s.d), 0.0);
+  s.k_norm.assign(static_cast<std::size_t>(s.Lk + 1), 0.0);
+  s.k_abs_sum.assign(static_cast<std::size_t>(s.Lk + 1), 0.0);
+  s.v_abs_max.assign(static_cast<std::size_t>((s.Lk + 1) * s.dv), 0.0);
+  s.v_lo.assign(static_cast<std::size_t>((s.Lk + 1) * s.dv), kInf);
+  s.v_hi.assign(static_cast<std::size_t>((s.Lk + 1) * s.dv), -kInf);
+  for (Index j = 0; j < s.Lk; ++j) {
+    double norm = 0, sum = 0;
+    for (Index c = 0; c < s.d; ++c) {
+      const double x = std::abs(K(j, c));
+      s.k_abs_max[(j + 1) * s.d + c] = std::max(s.k_abs_max[j * s.d + c], x);
+      norm += x * x, sum += x;
+    }
+    s.k_norm[j + 1] = std::max(s.k_norm[j], std::sqrt(norm) * (1 + 0x1p-50));
+    s.k_abs_sum[j + 1] = std::max(s.k_abs_sum[j], sum * (1 + 0x1p-45));
+    for (Index c = 0; c < s.dv; ++c) {
+      const double x = V(j, c);
+      const std::size_t to = (j + 1) * s.dv + c, from = j * s.dv + c;
+      s.v_abs_max[to] = std::max(s.v_abs_max[from], std::abs(x));
+      s.v_lo[to] = std::min(s.v_lo[from], x), s.v_hi[to] = std::max(s.v_hi[from], x);
+    }
+  }
+  return s;
+}
+
+struct HeadBounds {
+  std::vector<double> output, lse;  // per element, per row; 0 for masked rows
+  std::size_t visible_elements = 0, vacuous_elements = 0;
+};
+
+HeadBounds head_bounds(const ConstMatrixView<double>& Q, const KeyStatistics& ks,
+                       const AttentionProblem& problem, const AttentionClass& cls, double scale) {
+  const Index Lq = Q.rows(), d = Q.cols(), dv = ks.dv, Lk = ks.Lk;
+  HeadBounds hb;
+  hb.output.assign(static_cast<std::size_t>(Lq * dv), 0.0);
+  hb.lse.assign(static_cast<std::size_t>(Lq), 0.0);
+  AttentionRowData row;
+  row.head_dim = static_cast<int>(d);
+  row.scale = scale;
+  row.softcap = problem.softcap.has_value();
+  row.softcap_value = problem.softcap.value_or(0.0);
+  for (Index i = 0; i < Lq; ++i) {
+    const KeyRange r = problem.keys.range(i, Lq, Lk);
+    if (r.empty()) continue;  // exact: O = 0, lse = −inf
+    // Prefix statistics up to r.end are exact when r.begin = 0 and upper bounds otherwise.
+    const Index upto = r.begin == 0 ? r.end : Lk;
+    double qk = 0, q_norm = 0, q_sum = 0;
+    for (Index c = 0; c < d; ++c) {
+      const double x = std::abs(Q(i, c));
+      qk += x * ks.k_abs_max[upto * d + c], q_norm += x * x, q_sum += x;
+    }
+    row.visible_keys = static_cast<int>(r.size());
+    // Rounding of these double sums: ≤ d·2⁻⁵³ relative; 2⁻⁴⁰ covers it for d < 2¹³.
+    row.abs_dot = std::min(qk, std::sqrt(q_norm) * ks.k_norm[upto]) * (1 + 0x1p-40);
+    row.max_abs_logit = scale * row.abs_dot * (1 + 0x1p-50);
+    if (row.softcap) row.max_abs_logit = std::min(row.max_abs_logit, *problem.softcap);
+    row.q_abs_sum = q_sum * (1 + 0x1p-40);
+    row.k_abs_sum = ks.k_abs_sum[upto];
+    for (Index c = 0; c < dv; ++c) {
+      row.v_max_abs = ks.v_abs_max[upto * dv + c];
+      row.v_half_range = (ks.v_hi[upto * dv + c] - ks.v_lo[upto * dv + c]) / 2 * (1 + 0x1p-52);
+      const AttentionElementBound b = attention_class_bound(cls, row);
+      hb.output[i * dv + c] = b.output;
+      ++hb.visible_elements;
+      if (b.vacuous) ++hb.vacuous_elements;
+      if (c == 0) hb.lse[i] = b.log_sum_exp;
+    }
+  }
+  return hb;
+}
+
+/// error / bound; an error where the bound is 0, or a non-finite error, is a violation (inf).
+double element_ratio(double error, double bound) {
+  if (error == 0.0) return 0.0;
+  if (!std::isfinite(error) || !(bound > 0.0)) return kInf;
+  return error / bound;
+}
+
+AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<const double>& o,
+                               const double* lse, const AttentionProblem& problem,
+                               const AttentionCheckOptions& options, Index b, Index h) {
+  const Cancellation* cancel = options.cancel;
+  const Index H = in.q->heads(), group = H / in.k->heads(), hk = h / group;
+  const Index Lq = in.q->length(), Lk = in.k->length(), d = in.q->dim(), dv = in.v->dim();
+  const Tensor4View<const double> Qh = head_view(*in.q, b, h), Kh = head_view(*in.k, b, hk),
+                                  Vh = head_view(*in.v, b, hk);
+  const auto Q = in.q->const_head(b, h);
+  const auto K = in.k->const_head(b, hk);
+  const auto V = in.v->const_head(b, hk);
+  const auto O = o.const_head(b, h);
+  const double scale = problem.scale.value_or(1.0 / std::sqrt(static_cast<double>(d)));
+
+  AttentionHeadReport rep;
+  rep.batch = b, rep.head = h;
+
+  // The comparison the refinement selection reads: the user's O (and lse), the naive
+  // reference, the class bounds.
+  AttentionClass cls;
+  cls.input = options.dtype, cls.output = options.output_dtype;
+  cls.online_softmax = options.algorithm == AttentionAlgorithm::flash;
+  cls.block_k = options.block_k;
+  cls.scores_rounded_to_input = options.algorithm == AttentionAlgorithm::three_pass;
+  const HeadBounds hb = head_bounds(Q, key_statistics(K, V), problem, cls, scale);
+  throw_if_cancelled(cancel);
+  rep.vacuous = hb.visible_elements > 0 && hb.vacuous_elements == hb.visible_elements;
+
+  FlashAttentionComparison cmp;
+  cmp.dtype = options.dtype;
+  cmp.out.resize(static_cast<std::size_t>(Lq * dv));
+  for (Index i = 0; i < Lq; ++i)
+    for (Index c = 0; c < dv; ++c) {
+      const double x = O(i, c);
+      const float f = static_cast<float>(x);
+      if (std::isfinite(x) && static_cast<double>(f) != x)
+        throw std::invalid_argument(fmt::format(
+            "o[{}, {}, {}, {}] = {:.17g} is not an fp32/fp16/bf16 value (check-attention judges "
+            "kernel outputs stored in those)",
+            b, h, i, c, x));
+      cmp.out[i * dv + c] = f;
+    }
+  cmp.naive = naive_attention_reference(Q, K, V, options.dtype, static_cast<float>(scale),
+                                        problem.keys,
+                                        problem.softcap ? std::optional<float>(static_cast<float>(*problem.softcap))
+                                                        : std::nullopt);
+  throw_if_cancelled(cancel);
+  cmp.out_bound = hb.output;
+
+  std::vector<double> mask;
+  const MidpointRadiusOptions mro = truth_options(problem, Lq, Lk, mask);
+  AttentionEnclosure truth = midpoint_radius_attention(Qh, Kh, Vh, mro);
+  throw_if_cancelled(cancel);
+  const double* user_lse = lse != nullptr ? lse + (b * H + h) * Lq : nullptr;
+  cmp.lse.resize(static_cast<std::size_t>(Lq));
+  cmp.lse_bound = hb.lse;
+  for (Index i = 0; i < Lq; ++i) {
+    if (user_lse != nullptr) {
+      const double x = user_lse[i];
+      const float f = static_cast<float>(x);
+      if (std::isfinite(x) && static_cast<double>(f) != x)
+        throw std::invalid_argument(fmt::format(
+            "lse[{}, {}, {}] = {:.17g} is not an fp32 value", b, h, i, x));
+      cmp.lse[i] = f;
+    } else {  // no lse: a comparison that is always decided (bound inf)
+      cmp.lse[i] = static_cast<float>(truth.lse_mid[i]);
+      cmp.lse_bound[i] = kInf;
+    }
+  }
+  const std::vector<std::size_t> rows =
+      flash_attention_rows_to_refine(truth, std::span<const FlashAttentionComparison>(&cmp, 1));
+  if (!rows.empty()) refine_rows_in_balls(Qh, Kh, Vh, mro, rows, truth);
+  throw_if_cancelled(cancel);
+  rep.refined_rows = truth.count(RowTier::BallRefined);
+  rep.masked_rows = truth.count(RowTier::Masked);
+
+  // Verdicts.
+  double naive_error = 0, atol = 0;
+  rep.max_ratio = -1;
+  for (Index i = 0; i < Lq; ++i) {
+    const bool masked = truth.row_tier[i] == RowTier::Masked;
+    for (Index c = 0; c < dv; ++c) {
+      const std::size_t e = i * dv + c;
+      const double x = O(i, c), mid = truth.output_mid[e], rad = truth.output_rad[e];
+      const double bound = hb.output[e];
+      const double err = std::isfinite(x) ? std::abs(x - mid) + rad : kInf;
+      if (!std::isfinite(x)) ++rep.non_finite;
+      const double ratio = element_ratio(err, masked ? 0.0 : bound);
+      rep.max_error = std::max(rep.max_error, err);
+      if (ratio > rep.max_ratio) {
+        rep.max_ratio = ratio;
+        rep.worst = {b, h, i, c, x, mid, rad, err, masked ? 0.0 : bound};
+      }
+      const double ne = std::abs(static_cast<double>(cmp.naive[e]) - mid) + rad;
+      naive_error = std::isfinite(ne) ? std::max(naive_error, ne) : kInf;
+      atol = std::max(atol, flash_rule_absolute_term(options.dtype, mid));
+    }
+  }
+  if (user_lse != nullptr) {
+    double lse_err = 0, lse_ratio = -1;
+    for (Index i = 0; i < Lq; ++i) {
+      const double x = user_lse[i], mid = truth.lse_mid[i], rad = truth.lse_rad[i];
+      double err, bound = hb.lse[i];
+      if (mid == -kInf) {  // masked: exactly −inf passes, anything else fails
+        err = x == -kInf ? 0.0 : kInf;
+        bound = 0;
+      } else {
+        err = std::isfinite(x) ? std::abs(x - mid) + rad : kInf;
+      }
+      const double ratio = element_ratio(err, bound);
+      lse_err = std::max(lse_err, err);
+      if (ratio > lse_ratio) {
+        lse_ratio = ratio;
+        rep.lse_worst = AttentionElement{b, h, i, -1, x, mid, rad, err, bound};
+      }
+    }
+    rep.lse_max_error = lse_err, rep.lse_max_ratio = lse_ratio;
+  }
+  rep.naive_error = naive_error;
+  rep.atol = atol;
+  const bool lse_ok = !rep.lse_max_ratio || *rep.lse_max_ratio <= 1.0;
+  rep.bound_pass = rep.max_ratio <= 1.0 && lse_ok && rep.non_finite == 0;
+  rep.fa_rule_pass = rep.non_finite == 0 && rep.max_error <= 2 * naive_error + atol;
+  rep.naive_rule_pass = rep.non_finite == 0 && rep.max_error <= naive_error + atol;
+  switch (options.rule) {
+    case AttentionRule::bound: rep.pass = rep.bound_pass; break;
+    case AttentionRule::flash: rep.pass = rep.fa_rule_pass; break;
+    case AttentionRule::naive: rep.pass = rep.naive_rule_pass; break;
+  }
+  return rep;
+}
+
+/// The ratio the rule decides by (for worst_head).
+double rule_ratio(const AttentionHeadReport& r, AttentionRule rule) {
+  if (rule == AttentionRule::bound)
+    return std::max(r.max_ratio, r.lse_max_ratio.value_or(0.0));
+  const double factor = rule == AttentionRule::flash ? 2.0 : 1.0;
+  return element_ratio(r.max_error, factor * r.naive_error + r.atol);
+}
+
+}  // namespace
+
+Tensor4View<const double> attention_view(const double* data, AttentionLayout layout,
+                                         std::ptrdiff_t batch, std::ptrdiff_t heads,
+                                         std::ptrdiff_t seqlen, std::ptrdiff_t dim) {
+  if (layout == AttentionLayout::bhsd) return Tensor4View<const double>(data, batch, heads, seqlen, dim);
+  return Tensor4View<const double>(data, {batch, heads, seqlen, dim},
+                                   {seqlen * heads * dim, dim, heads * dim, 1});
+}
+
+const AttentionHeadReport& AttentionCheckResult::worst_head() const {
+  if (heads.empty()) throw std::logic_error("AttentionCheckResult::worst_head: no heads");
+  // The rule is not stored; the bound ratio orders heads (inf for violations of any kind).
+  std::size_t worst = 0;
+  for (std::size_t i = 1; i < heads.size(); ++i) {
+    const auto key = [&](const AttentionHeadReport& r) {
+      return std::make_pair(!r.pass, rule_ratio(r, AttentionRule::bound));
+    };
+    if (key(heads[i]) > key(heads[worst])) worst = i;
+  }
+  return heads[worst];
+}
+
+AttentionCheckResult check_attention(const AttentionTensors& inputs,
+                                     const Tensor4View<const double>& o, const double* lse,
+                                     const AttentionProblem& problem,
+                                     const AttentionCheckOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  validate(inputs, o, problem, options);
+  require_in_dtype(*inputs.q, "q", options.dtype, options.cancel);
+  require_in_dtype(*inputs.k, "k", options.dtype, options.cancel);
+  require_in_dtype(*inputs.v, "v", options.dtype, options.cancel);
+  const Index B = inputs.q->batch(), H = inputs.q->heads();
+  const auto n = static_cast<std::size_t>(B * H);
+  AttentionCheckResult result;
+  result.heads = parallel_map<AttentionHeadReport>(
+      n, options.jobs,
+      [&](std::size_t task) {
+        throw_if_cancelled(options.cancel);
+        return check_head(inputs, o, lse, problem, options, static_cast<Index>(task) / H,
+                          static_cast<Index>(task) % H);
+      },
+      options.progress);
+  result.pass = std::all_of(result.heads.begin(), result.heads.end(),
+                            [](const AttentionHeadReport& r) { return r.pass; });
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace attncert
