@@ -32,14 +32,6 @@
 
 namespace py = pybind11;
 
-// TEMPORARY until wip/check is merged: a weak reference, so the module loads while
-// proofs_checks/attention_check.cpp is still empty.
-namespace attncert {
-__attribute__((weak)) AttentionCheckResult check_attention(const AttentionTensors&, const Tensor4View<const double>&,
-                                                           const double*, const AttentionProblem&,
-                                                           const AttentionCheckOptions&);
-}
-
 namespace attncert::python {
 namespace {
 
@@ -100,10 +92,7 @@ Dims dims_of(const InputArray& a, AttentionLayout layout) {
 
 Tensor4View<const double> view_of(const InputArray& a, AttentionLayout layout) {
   const Dims d = dims_of(a, layout);
-  if (layout == AttentionLayout::bhsd) return Tensor4View<const double>(a.data.data(), d.batch, d.heads, d.length, d.dim);
-  // bshd memory (b, s, h, c): strides of (b, h, s, c) are (S·H·D, D, H·D, 1).
-  return Tensor4View<const double>(a.data.data(), {d.batch, d.heads, d.length, d.dim},
-                                   {d.length * d.heads * d.dim, d.dim, d.heads * d.dim, 1});
+  return attention_view(a.data.data(), layout, d.batch, d.heads, d.length, d.dim);
 }
 
 void require_finite(const InputArray& a) {
@@ -181,7 +170,7 @@ py::dict eval_attention(const py::buffer& q, const py::buffer& k, const py::buff
       const KeyRange r = problem.keys.range(i, Lq, Lk);
       for (Index j = r.begin; j < r.end; ++j) mask(i, j) = 0.0;
     }
-    options.mask = ConstMatrixView<double>(mask.data(), Lq, Lk, ViewStride(Lk, 1));
+    options.mask.emplace(mask.data(), Lq, Lk, ViewStride(Lk, 1));
   }
 
   auto o_mid = std::make_shared<DoubleArray>(), o_rad = std::make_shared<DoubleArray>();
@@ -234,7 +223,7 @@ gpu::DType dtype_from_name(const std::string& text, const char* what) {
   throw std::invalid_argument(fmt::format("{} '{}': expected 'fp32', 'fp16' or 'bf16'", what, text));
 }
 
-AttentionCheckResult check_attention(const py::buffer& q, const py::buffer& k, const py::buffer& v,
+AttentionCheckResult check_attention_binding(const py::buffer& q, const py::buffer& k, const py::buffer& v,
                                      const py::buffer& o, const std::optional<py::buffer>& lse,
                                      const std::vector<bool>& bf16, const std::string& layout_name,
                                      std::optional<double> scale, std::optional<std::string> causal,
@@ -297,9 +286,6 @@ AttentionCheckResult check_attention(const py::buffer& q, const py::buffer& k, c
   const Tensor4View<const double> Q = view_of(t.q, layout), K = view_of(t.k, layout),
                                   V = view_of(t.v, layout), Ov = view_of(O, layout);
   const AttentionTensors inputs{&Q, &K, &V};
-  if (&attncert::check_attention == nullptr) {
-    throw std::runtime_error("check_attention is not implemented in this build yet");
-  }
   AttentionCheckResult result;
   run_interruptible([&](const Cancellation& cancel) {
     AttentionCheckOptions o = options;
@@ -311,23 +297,35 @@ AttentionCheckResult check_attention(const py::buffer& q, const py::buffer& k, c
 
 // ---- softmax / lse / jacobian_norm enclosures ----------------------------------------------
 
-Ball temperature_ball(const py::object& T, long prec) {
-  if (py::isinstance<py::str>(T)) {
-    const std::string text = T.cast<std::string>();
+// The temperature as given: a decimal string meant exactly, or a double.
+struct Temperature {
+  std::optional<std::string> text;
+  double value = 1;
+};
+
+// Python objects are read here, with the GIL held (the Ball is built on the worker).
+Temperature temperature_of(const py::object& T) {
+  if (py::isinstance<py::str>(T)) return {T.cast<std::string>(), 0};
+  return {std::nullopt, T.cast<double>()};
+}
+
+Ball temperature_ball(const Temperature& T, long prec) {
+  if (T.text) {
     DecimalLiteral d;
     try {
-      d = parse_decimal(text);
+      d = parse_decimal(*T.text);
     } catch (const ParseError& e) {
-      throw std::invalid_argument(fmt::format("T '{}': not a number ({})", text, e.detail()));
+      throw std::invalid_argument(fmt::format("T '{}': not a number ({})", *T.text, e.detail()));
     }
     if (d.negative || !(d.value > 0) || !std::isfinite(d.value)) {
-      throw std::invalid_argument(fmt::format("T '{}' must be finite and > 0", text));
+      throw std::invalid_argument(fmt::format("T '{}' must be finite and > 0", *T.text));
     }
     return decimal_ball(d, prec);
   }
-  const double t = T.cast<double>();
-  if (!(t > 0) || !std::isfinite(t)) throw std::invalid_argument(fmt::format("T {} must be finite and > 0", t));
-  return Ball(t, prec);
+  if (!(T.value > 0) || !std::isfinite(T.value)) {
+    throw std::invalid_argument(fmt::format("T {} must be finite and > 0", T.value));
+  }
+  return Ball(T.value, prec);
 }
 
 // Rows of logits (1-D: one row; 2-D: one per row) as exact balls; −inf masks an entry.
@@ -382,10 +380,11 @@ py::dict row_function(const std::string& what, const py::buffer& logits, bool bf
   }
   require_precision(precision, "precision");
   const InputArray a = read_array(logits, "logits", bf16);
+  const Temperature temperature = temperature_of(T);
   std::vector<Ball> values;
   std::vector<Index> shape;
   run_interruptible([&](const Cancellation&) {
-    const Ball t = temperature_ball(T, precision);
+    const Ball t = temperature_ball(temperature, precision);
     const auto rows = logit_rows(a, precision);
     for (const auto& row : rows) {
       if (what == "softmax") {
@@ -527,7 +526,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("eval_attention", &eval_attention, py::arg("q"), py::arg("k"), py::arg("v"),
         py::arg("bf16"), py::arg("layout"), py::arg("scale"), py::arg("causal"),
         py::arg("window_left"), py::arg("window_right"), py::arg("softcap"));
-  m.def("check_attention", &check_attention, py::arg("q"), py::arg("k"), py::arg("v"),
+  m.def("check_attention", &check_attention_binding, py::arg("q"), py::arg("k"), py::arg("v"),
         py::arg("o"), py::arg("lse"), py::arg("bf16"), py::arg("layout"), py::arg("scale"),
         py::arg("causal"), py::arg("window_left"), py::arg("window_right"), py::arg("softcap"),
         py::arg("dtype"), py::arg("output_dtype"), py::arg("algorithm"), py::arg("rule"),

@@ -122,11 +122,11 @@ def _as_buffer(x: Any, name: str, allow_sequences: bool = False) -> Tuple[Any, b
                 raise ValueError(f"{name} is not contiguous (shape {x.shape}, strides {x.strides}); "
                                  "pass numpy.ascontiguousarray(x) — no silent copy is made")
             return x.view(np.int16), True
+        if x.dtype.byteorder == ">" and x.dtype.newbyteorder("=") in _FLOAT_DTYPES:
+            raise ValueError(f"{name}: big-endian data is not supported; use x.astype(x.dtype.newbyteorder('='))")
         if x.dtype not in _FLOAT_DTYPES:
             raise ValueError(f"{name}: dtype {x.dtype} is not supported; give float16, float32 or "
                              "float64 (or a bfloat16 torch tensor)")
-        if x.dtype.byteorder == ">":
-            raise ValueError(f"{name}: big-endian data is not supported; use x.astype(x.dtype.newbyteorder('='))")
         if not x.flags.c_contiguous:
             raise ValueError(f"{name} is not contiguous (shape {x.shape}, strides {x.strides}); "
                              "pass numpy.ascontiguousarray(x) — no silent copy is made")
@@ -494,7 +494,8 @@ def check_attention(o, q, k, v, *, lse=None, dtype=None, output_dtype=None,
             softmax_lse).
         dtype: what the kernel read Q, K, V in: "fp32", "fp16", "bf16" (default: q's dtype;
             float64 q needs it said).
-        output_dtype: what o was stored in (default: o's dtype; float64 o is judged as fp32).
+        output_dtype: what o was stored in (default: o's dtype). A float64 o is accepted if its
+            values are fp32 values (judged as fp32); anything else is a ValueError.
         algorithm: "flash" (online softmax over key tiles, fp32 accumulation: FlashAttention 2/3,
             PyTorch's CPU flash kernel) or "three-pass" (S, softmax, P·V each stored in the
             input dtype: PyTorch's math path).

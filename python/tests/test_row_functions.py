@@ -33,13 +33,14 @@ class RowFunctions(unittest.TestCase):
         self.assertTrue(attncert.jacobian_norm([0.0, 0.0], T=0.5).contains(1.0))
 
     def test_temperature_as_exact_decimal(self):
-        # T = "0.1" is 1/10 exactly, so (l2 − l1)/T = 0.5/(1/10) = 5 and p1 = 1/(1 + e^5); the
-        # double T = 0.1 is not 1/10, which moves p1 by ~1e-16 relative: far outside the
-        # 256-bit enclosure of the exact decimal.
-        exact = attncert.softmax([0.0, 0.5], T="0.1", precision=256)
-        self.assertTrue(near(exact, [1 / (1 + math.exp(5)), 1 / (1 + math.exp(-5))]))
-        binary = attncert.softmax([0.0, 0.5], T=0.1, precision=256)
-        self.assertTrue(np.all((binary.upper < exact.lower) | (binary.lower > exact.upper)))
+        # T = "0.1" is 1/10 exactly, so (l2 − l1)/T = 50/(1/10) = 500 and p1 = 1/(1 + e^500),
+        # = e^-500 to double precision. The double T = 0.1 exceeds 1/10 by 5.6e-18, which moves
+        # the exponent by 2.8e-14 and p1 by that relative amount: ~250 ulp, so the enclosure
+        # for the binary T is disjoint from the one for the decimal.
+        exact = attncert.softmax([0.0, 50.0], T="0.1")
+        self.assertTrue(near(exact, [math.exp(-500), 1.0]))
+        binary = attncert.softmax([0.0, 50.0], T=0.1)
+        self.assertTrue(binary.upper[0] < exact.lower[0] or binary.lower[0] > exact.upper[0])
 
     def test_masked_entry_gets_probability_zero(self):
         e = attncert.softmax(np.array([1.0, -np.inf, 1.0]))
@@ -57,7 +58,8 @@ class RowFunctions(unittest.TestCase):
         # numpy's own error: exp and a sum of L terms, each a few ulp relative: ≤ 4·L·eps·p.
         tol = 4 * 17 * np.finfo(float).eps * ref
         self.assertTrue(np.all(s.lower - tol <= ref) and np.all(ref <= s.upper + tol))
-        self.assertTrue(np.all(s.width <= 1e-30))
+        # 128-bit balls printed as outward-rounded doubles: a couple of ulp wide at most.
+        self.assertTrue(np.all(s.width <= 2 * np.spacing(s.upper)))
         l = attncert.lse(logits, T)
         self.assertEqual(l.lower.shape, (5,))
         ref_lse = np.log(np.exp(logits / T).sum(axis=1))
@@ -76,7 +78,7 @@ class RowFunctions(unittest.TestCase):
         self.assertTrue(near(e, [1 / (1 + math.exp(d)), 1 / (1 + math.exp(-d))]))
 
     def test_bad_input(self):
-        for bad, words in [([0.0, float("nan")], "NaN"), ([0.0, float("inf")], "+inf"),
+        for bad, words in [([0.0, float("nan")], "NaN"), ([0.0, float("inf")], r"\+inf"),
                            ([-np.inf, -np.inf], "masked"), ([], "empty"),
                            (np.zeros((2, 2, 2)), "dimensions"), (np.array([1, 2]), "int64")]:
             with self.subTest(bad=bad):

