@@ -69,7 +69,7 @@ void BM_CausalSoftmaxAttention(benchmark::State& state) {
   const Inputs& in = inputs(n);
   SoftmaxAttentionOptions<double> options;
   options.scale = kScale;
-  options.causal = true;
+  options.keys = KeyVisibility::causal_mask();
   for (auto _ : state) {
     auto r = softmax_attention<double>(in.Q, in.K, in.V, options);
     benchmark::DoNotOptimize(r.output.data());

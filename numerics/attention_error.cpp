@@ -60,7 +60,7 @@ SoftmaxAttentionResult<T> softmax_reference(const ConstMatrixRef<T>& Q,
                                             bool causal) {
   SoftmaxAttentionOptions<T> options;
   options.scale = scale;
-  options.causal = causal;  // Lq = Lk here, so bottom-right alignment is the usual j <= i
+  if (causal) options.keys = KeyVisibility::causal_mask();  // Lq = Lk: both alignments are j <= i
   options.return_probabilities = true;
   return softmax_attention<T>(view_of(Q), view_of(K), view_of(V), options);
 }

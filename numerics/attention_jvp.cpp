@@ -63,6 +63,10 @@ struct SoftmaxPrimal {
 template <class T>
 SoftmaxPrimal<T> softmax_primal(const RowMatrix<T>& Q, const RowMatrix<T>& K,
                                 const RowMatrix<T>& V, const SoftmaxAttentionOptions<T>& options) {
+  // The tangent below differentiates s = c·q·k only; a capped logit has another derivative.
+  if (options.softcap) {
+    throw std::invalid_argument("softmax_attention_jvp: softcap is not supported");
+  }
   SoftmaxAttentionOptions<T> opts = options;
   opts.return_probabilities = true;
   SoftmaxAttentionResult<T> r = softmax_attention<T>(Q, K, V, opts);

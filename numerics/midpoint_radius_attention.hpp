@@ -3,7 +3,7 @@
 // For exact inputs Q, K, V (doubles — so fp32/fp16/bf16 values exactly), every printed
 // interval [mid − rad, mid + rad] contains the exact O and log-sum-exp of the exact inputs,
 // as Ball's do, at the cost of a few double matrix products (BLAS, blas.hpp) instead of Arb
-// balls. Conventions (scale, temperature, bottom-right causal mask, additive −inf mask, GQA,
+// balls. Conventions (scale, temperature, key visibility, softcap, additive −inf mask, GQA,
 // fully masked rows giving O = 0 and lse = −inf exactly) are softmax_attention.hpp's.
 //
 // It is a verdict-capable tier: the radius is an a-priori bound on every rounding the double
@@ -18,6 +18,12 @@
 // the radius is too wide for (a kernel error below it) recomputes the rows it names with
 // refine_rows_in_balls. Each row records which tier gave it.
 //
+// Windows: a block of query rows computes only the keys its rows see, so sliding-window
+// attention costs O(Lq·window·d). Softcap: the logit pass is scalar with one bounded_exp per
+// key (tanh with a proven error, derivation step (3b)); the cap adds ≈ 2u·|logit| + C·6u to each
+// logit's error bound (C·6u only for |logit| > C·2⁻¹⁶), and rows whose uncapped logits are so
+// large that their error bound exceeds 1/16 go to balls although the cap flattens them.
+//
 // Cost and width (bench/midpoint_radius_attention_bench.cpp): about 3× softmax_attention<double>
 // and ~100× faster than softmax_attention<Ball> at (4096, 4096, 128); largest radius / max|O|
 // about 3e-13 there for N(0,1) inputs (it grows slowly with Lk as max|O| shrinks).
@@ -30,6 +36,7 @@
 #include <span>
 #include <vector>
 
+#include "numerics/key_visibility.hpp"
 #include "numerics/tensor_view.hpp"
 
 namespace attncert {
@@ -39,8 +46,11 @@ struct MidpointRadiusOptions {
   std::optional<double> scale;
   /// Temperature, exact, must be > 0 and finite.
   double temperature = 1.0;
-  /// Bottom-right aligned causal mask (softmax_attention.hpp).
-  bool causal = false;
+  /// Which keys each query row sees (key_visibility.hpp); default all.
+  KeyVisibility keys;
+  /// Logit soft-capping C·tanh(s/C) before the mask (softmax_attention.hpp); empty = none.
+  /// C must be finite and > 0 (exact).
+  std::optional<double> softcap;
   /// Optional additive Lq×Lk mask of exact doubles (−inf = masked), shared by every head.
   std::optional<ConstMatrixView<double>> mask;
   /// Arb working precision for the rows recomputed in balls.

@@ -6,10 +6,14 @@
 //  - scale defaults to 1/√d (in the tier: exact for float/double rounding, an enclosure of
 //    1/√d for Ball); pass it explicitly to use another value. It must be finite.
 //  - T > 0 (temperature) divides the logits. The logits s_ij "already scaled" are
-//    s_ij = (q_i·k_j)·scale/T + mask_ij.
-//  - causal: bottom-right aligned, as flash-attention does for Lq ≠ Lk: query i sees key j iff
-//    j ≤ i + (Lk − Lq). For Lq = Lk this is the usual j ≤ i; for Lq > Lk the first Lq − Lk
-//    rows see no key at all (fully masked).
+//    s_ij = (q_i·k_j)·scale/T + mask_ij (without softcap).
+//  - keys: which keys each query sees (key_visibility.hpp: causal in either alignment, sliding
+//    windows); always a contiguous range [begin, end) per row. Keys outside it have weight
+//    exactly 0; a row whose range is empty is fully masked. Default: every key.
+//  - softcap C (optional, finite, > 0): the scaled logit becomes C·tanh(s/C) before the
+//    additive mask is added (FlashAttention's and Gemma 2's order):
+//    s_ij = C·tanh((q_i·k_j)·scale/(T·C)) + mask_ij. Float/double use std::tanh, Mp MPFR's
+//    tanh, Ball arb_tanh (an enclosure).
 //  - mask: optional additive Lq×Lk matrix in the same tier; an entry −inf masks that pair
 //    (weight exactly 0). NaN or +inf in the mask is an error. For Ball, a mask entry must be a
 //    finite ball or exactly −inf.
@@ -30,7 +34,8 @@
 //    if every input is an exact ball, a precision must be given).
 //
 // Bad input throws: std::invalid_argument for empty or mismatched shapes (both shapes named),
-// T not (certainly) > 0, a precision outside [2, 1e6] bits, a mask of the wrong shape;
+// T not (certainly) > 0, a precision outside [2, 1e6] bits, a mask of the wrong shape, a negative
+// window, a softcap that is not (certainly) finite and > 0;
 // std::domain_error for a non-finite entry of Q, K or V (matrix and index named), NaN/+inf in
 // the mask, a non-finite scale or T, and for float/double logits that overflow.
 //
@@ -44,18 +49,10 @@
 #include <vector>
 
 #include "numerics/eigen_support.hpp"  // NumTraits<Ball>, NumTraits<Mp> must be seen by users
+#include "numerics/key_visibility.hpp"
 #include "numerics/tensor_view.hpp"
 
 namespace attncert {
-
-/// How many keys query row i (of Lq) sees among Lk: all of them, or under the bottom-right
-/// aligned causal mask j ≤ i + (Lk − Lq), clamped to [0, Lk]. The one definition of the
-/// convention for every tier (the kernels keep their own, gpu/flash_attention.hpp).
-inline std::ptrdiff_t attention_visible_keys(std::ptrdiff_t i, std::ptrdiff_t Lq, std::ptrdiff_t Lk,
-                                             bool causal) {
-  if (!causal) return Lk;
-  return std::clamp<std::ptrdiff_t>(i + (Lk - Lq) + 1, 0, Lk);
-}
 
 template <class T>
 struct SoftmaxAttentionOptions {
@@ -63,8 +60,10 @@ struct SoftmaxAttentionOptions {
   std::optional<T> scale;
   /// Temperature, must be > 0.
   T temperature = T(1);
-  /// Bottom-right aligned causal mask (see the header comment).
-  bool causal = false;
+  /// Which keys each query row sees (causal in either alignment, windows); default all.
+  KeyVisibility keys;
+  /// Logit soft-capping C·tanh(s/C) before the mask; empty = none. Must be finite and > 0.
+  std::optional<T> softcap;
   /// Optional additive Lq×Lk mask (−inf = masked). The viewed memory must outlive the call.
   std::optional<ConstMatrixView<T>> mask;
   /// Also return P = softmax(S) (single-head API only).

@@ -354,7 +354,8 @@ AttentionEnclosure certified_truth(const Problem& p, KernelTruth tier,
   const Tensor4View<const double> K(p.k.data(), 1, p.batch_heads, p.Lk, p.d);
   const Tensor4View<const double> V(p.v.data(), 1, p.batch_heads, p.Lk, p.d);
   MidpointRadiusOptions o;
-  o.causal = p.causal;  // bottom-right aligned, as the kernel; scale: the exact 1/√d
+  // Bottom-right aligned, as the kernel; scale: the exact 1/√d.
+  if (p.causal) o.keys = KeyVisibility::causal_mask(DiagonalAlignment::bottom_right);
   o.fallback_precision_bits = kGroundTruthBits;
   AttentionEnclosure truth = midpoint_radius_attention(Q, K, V, o);
   std::vector<std::size_t> rows;

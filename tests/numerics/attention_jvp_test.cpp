@@ -110,7 +110,7 @@ TEST(SoftmaxAttentionJvp, MatchesCentralDifferencesInMp) {
                    std::to_string(temperature));
       const Point p = random_point(rng, 5, 6, 3, 2);
       SoftmaxAttentionOptions<Mp> opts;
-      opts.causal = causal;
+      if (causal) opts.keys = KeyVisibility::causal_mask();
       opts.temperature = mp_from_double(temperature, kBits);
       const AttentionJvp<Mp> jvp = softmax_attention_jvp<Mp>(p.Q, p.K, p.V, p.dQ, p.dK, p.dV, opts);
       const RowMatrix<Mp> out = softmax_attention<Mp>(p.Q, p.K, p.V, opts).output;

@@ -343,7 +343,7 @@ TEST(KernelAttention, ExpNormaliserReproducesSoftmaxAttention) {
     ASSERT_TRUE(r.all_ok());
     SoftmaxAttentionOptions<double> options;
     options.scale = 0.5;
-    options.causal = causal;
+    if (causal) options.keys = KeyVisibility::causal_mask();
     const auto soft = softmax_attention<double>(Q, K, V, options);
     // Both are convex combinations of V rows with weights accurate to ≈ (d + L + exp)·u each
     // (logits here are O(1), so the exp error is a few u): c = 4 on γ_{d+L+8}.

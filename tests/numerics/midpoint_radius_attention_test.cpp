@@ -107,7 +107,8 @@ std::vector<Ball> to_balls(const Tensor4View<const double>& t) {
 MultiHeadAttentionResult<Ball> ball_reference(const Problem& p) {
   const std::vector<Ball> q = to_balls(p.Q()), k = to_balls(p.K()), v = to_balls(p.V());
   SoftmaxAttentionOptions<Ball> o;
-  o.causal = p.options.causal;
+  o.keys = p.options.keys;
+  if (p.options.softcap) o.softcap = Ball(*p.options.softcap);
   o.precision_bits = kRefBits;
   if (p.options.scale) o.scale = Ball(*p.options.scale);
   o.temperature = Ball(p.options.temperature);
@@ -185,7 +186,7 @@ TEST(MidpointRadiusAttention, ContainsArbOnRandomInputs) {
     const std::uint64_t seed = 1000 + static_cast<std::uint64_t>(s.Lq * 100 + s.Lk);
     SCOPED_TRACE("seed " + std::to_string(seed));
     Problem p = random_problem(seed, s.Lq, s.Lk, s.d, s.dv);
-    p.options.causal = s.causal;
+    p.options.keys.causal = s.causal;
     const AttentionEnclosure enc = expect_contained(p);
     EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 0u);
     EXPECT_EQ(enc.count(RowTier::Masked), s.causal && s.Lq > s.Lk ? size_t(s.Lq - s.Lk) : 0u);
@@ -198,7 +199,7 @@ TEST(MidpointRadiusAttention, ScaleTemperatureAndMask) {
   Problem p = random_problem(seed, 12, 10, 6, 4);
   p.options.scale = 0.3;  // 0.3/0.7 is inexact
   p.options.temperature = 0.7;
-  p.options.causal = true;
+  p.options.keys.causal = true;
   Rng rng(seed + 1);
   RowMatrix<double> mask(12, 10);
   for (Index i = 0; i < 12; ++i)
@@ -257,7 +258,7 @@ TEST(MidpointRadiusAttention, HalfPrecisionExactInputs) {
     Problem p = random_problem(seed, 16, 16, 8, 8);
     for (auto* x : {&p.q, &p.k, &p.v})
       for (double& e : *x) e = round_significand(e, bits);
-    p.options.causal = true;
+    p.options.keys.causal = true;
     expect_contained(p);
   }
 }
@@ -274,7 +275,7 @@ TEST(MidpointRadiusAttention, EdgeShapes) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Problem p = random_problem(seed, s.Lq, s.Lk, s.d, s.dv);
     expect_contained(p);
-    p.options.causal = true;
+    p.options.keys.causal = true;
     expect_contained(p);
   }
 }
@@ -283,7 +284,7 @@ TEST(MidpointRadiusAttention, CausalWithMoreQueriesThanKeysMasksTheFirstRows) {
   const std::uint64_t seed = 1601;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 40, 3, 4, 2);  // the first 37 rows see nothing
-  p.options.causal = true;
+  p.options.keys.causal = true;
   const AttentionEnclosure enc = expect_contained(p);
   EXPECT_EQ(enc.count(RowTier::Masked), 37u);
   for (std::size_t e = 0; e < 37 * 2; ++e) {
@@ -296,7 +297,7 @@ TEST(MidpointRadiusAttention, GroupedQueryAttentionOnStridedViews) {
   const std::uint64_t seed = 1701;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 9, 11, 6, 5, 1.0, /*B=*/2, /*H=*/4, /*Hkv=*/2);
-  p.options.causal = true;
+  p.options.keys.causal = true;
   expect_contained(p);
   p.transposed = true;  // the same buffers read as (B, L, H, d)
   const AttentionEnclosure enc = expect_contained(p);
@@ -402,7 +403,7 @@ TEST(MidpointRadiusAttention, LargeAndNearUnderflowMaskEntriesStayEnclosed) {
     for (Index j = 0; j < 30; ++j) mask(5, j) = -1e15;
     for (Index j = 0; j < 30; ++j) mask(7, j) = j % 2 ? -708.75 : -707.75;
     p.set_mask(mask);
-    p.options.causal = seed == 2502;
+    p.options.keys.causal = seed == 2502;
     const AttentionEnclosure enc = expect_contained(p);
     // Row 5's logits all sit near −1e15 with θ̂ ≈ 0.11: balls. Every other row has a key
     // whose mask is at most 712 below 0, and its far keys leave the θ̂ test: double.
@@ -456,7 +457,7 @@ TEST(MidpointRadiusAttention, RadiusScalesWithTinyValues) {
   const std::uint64_t seed = 2601;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 32, 48, 16, 8);
-  p.options.causal = true;
+  p.options.keys.causal = true;
   const AttentionEnclosure plain = expect_contained(p);
   for (double& x : p.v) x *= 1e-300;
   const AttentionEnclosure tiny = expect_contained(p);
@@ -481,10 +482,15 @@ TEST(MidpointRadiusAttention, CancellingLogitProductsStayEnclosed) {
   // but a sum that adds 1 (or 2) to a² = 2⁵⁴ first loses it (ulp 4). The other keys (0, x, 0)
   // give exact small products and a negligible θ, so that key's own θ term must cover the
   // error. It sits at key 3 (the 8-lane loop) or key 18 (the loop's scalar tail). Scale 1e-3
-  // keeps its θ ≈ 0.012 below the 1/16 limit (the rows stay in double).
+  // keeps its θ ≈ 0.012 below the 1/16 limit (the rows stay in double). With softcap the
+  // error passes through C·tanh(·/C) (1-Lipschitz) and must still be covered: C = 10 takes
+  // tanh's exp branch, C = 1e6 its series branch.
   const double a = 0x1p27;
+  for (std::optional<double> cap : {std::optional<double>{}, std::optional<double>{10.0},
+                                    std::optional<double>{1e6}})
   for (int special : {3, 18}) {
-    SCOPED_TRACE("cancelling key " + std::to_string(special));
+    SCOPED_TRACE("cancelling key " + std::to_string(special) + " softcap " +
+                 (cap ? std::to_string(*cap) : std::string("none")));
     Problem p;
     p.Lq = 2, p.Lk = 20, p.d = 3, p.dv = 2;
     p.q = {a, 1, -a, a, 2, -a};
@@ -497,6 +503,7 @@ TEST(MidpointRadiusAttention, CancellingLogitProductsStayEnclosed) {
       p.v.insert(p.v.end(), {static_cast<double>(j % 3) - 1.0, 0.5 * j});
     }
     p.options.scale = 1e-3;
+    p.options.softcap = cap;
     const AttentionEnclosure enc = expect_contained(p);
     EXPECT_EQ(enc.count(RowTier::Double), 2u);
   }
@@ -531,13 +538,214 @@ TEST(MidpointRadiusAttention, ValueProductsBeyondDoubleFallBackToBalls) {
   EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 3u);
 }
 
+// ---- key visibility and softcap ---------------------------------------------------------------
+
+/// The −inf/0 additive mask that hides exactly the keys `keys` hides.
+RowMatrix<double> mask_of(const KeyVisibility& keys, Index Lq, Index Lk) {
+  RowMatrix<double> m(Lq, Lk);
+  for (Index i = 0; i < Lq; ++i)
+    for (Index j = 0; j < Lk; ++j) m(i, j) = keys.range(i, Lq, Lk).contains(j) ? 0.0 : -kInf;
+  return m;
+}
+
+KeyVisibility window(bool causal, DiagonalAlignment a, std::optional<Index> left,
+                     std::optional<Index> right = std::nullopt) {
+  KeyVisibility v;
+  v.causal = causal;
+  v.alignment = a;
+  v.window_left = left;
+  v.window_right = right;
+  return v;
+}
+
+/// Rows of `keys` with no visible key (which must come out Masked).
+std::size_t empty_rows(const KeyVisibility& keys, Index Lq, Index Lk) {
+  std::size_t n = 0;
+  for (Index i = 0; i < Lq; ++i) n += keys.range(i, Lq, Lk).empty();
+  return n;
+}
+
+// Windows and top-left causal: the enclosure contains the Arb truth (itself computed with the
+// same KeyVisibility), rows stay in double, empty ranges are Masked, and the same problem with
+// the equivalent explicit −inf mask gives overlapping intervals. Lq = 300 > one row block
+// (128), Lk = 700 with windows: later blocks start past key 0 (kb > 0 in double_head).
+TEST(MidpointRadiusAttention, WindowsAndTopLeftCausalContainArbAndMatchAnExplicitMask) {
+  const auto BR = DiagonalAlignment::bottom_right, TL = DiagonalAlignment::top_left;
+  struct Case {
+    Index Lq, Lk;
+    KeyVisibility keys;
+  };
+  const std::vector<Case> cases{
+      {9, 13, window(true, TL, std::nullopt)},  {13, 9, window(true, TL, std::nullopt)},
+      {13, 9, window(true, BR, 2)},             {11, 11, window(false, TL, 3, 2)},
+      {7, 12, window(false, BR, 1, 0)},         {12, 7, window(false, TL, 0, 0)},
+      {300, 700, window(true, BR, 150)},        {300, 300, window(false, TL, 40, 40)}};
+  std::uint64_t seed = 3100;
+  for (const Case& c : cases) {
+    ++seed;
+    SCOPED_TRACE("seed " + std::to_string(seed) + " Lq " + std::to_string(c.Lq) + " Lk " +
+                 std::to_string(c.Lk));
+    Problem p = random_problem(seed, c.Lq, c.Lk, 8, 4, 1.5, 1, 2, 1);
+    p.options.keys = c.keys;
+    const AttentionEnclosure enc = expect_contained(p);
+    EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 0u);
+    EXPECT_EQ(enc.count(RowTier::Masked), 2 * empty_rows(c.keys, c.Lq, c.Lk));
+    EXPECT_LT(enc.largest_relative_radius(), 1e-12);
+
+    Problem masked = p;
+    masked.options.keys = KeyVisibility::all();
+    masked.set_mask(mask_of(c.keys, c.Lq, c.Lk));
+    const AttentionEnclosure via_mask =
+        midpoint_radius_attention(masked.Q(), masked.K(), masked.V(), masked.options);
+    ASSERT_EQ(via_mask.row_tier, enc.row_tier);
+    for (std::size_t e = 0; e < enc.output_mid.size(); ++e) {
+      EXPECT_LE(std::abs(enc.output_mid[e] - via_mask.output_mid[e]),
+                enc.output_rad[e] + via_mask.output_rad[e])
+          << "entry " << e;
+    }
+  }
+}
+
+// Rows whose window holds no key: O = 0 and lse = −inf exactly, in the fast tier and after
+// refining (window 0 with Lq > Lk bottom-right; top-left rows past the last key).
+TEST(MidpointRadiusAttention, EmptyWindowsAreMaskedRows) {
+  const std::uint64_t seed = 3201;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  for (const KeyVisibility& keys :
+       {window(true, DiagonalAlignment::bottom_right, 0),
+        window(false, DiagonalAlignment::top_left, 0, 0)}) {
+    Problem p = random_problem(seed, 8, 3, 4, 2);
+    p.options.keys = keys;
+    AttentionEnclosure enc = expect_contained(p);
+    ASSERT_EQ(enc.count(RowTier::Masked), 5u);
+    std::vector<std::size_t> all(8);
+    for (std::size_t r = 0; r < 8; ++r) all[r] = r;
+    refine_rows_in_balls(p.Q(), p.K(), p.V(), p.options, all, enc);
+    EXPECT_EQ(enc.count(RowTier::Masked), 5u);
+    EXPECT_EQ(enc.count(RowTier::BallRefined), 3u);
+    for (std::size_t r = 0; r < 8; ++r) {
+      if (enc.row_tier[r] != RowTier::Masked) continue;
+      EXPECT_EQ(enc.lse_mid[r], -kInf);
+      EXPECT_EQ(enc.lse_rad[r], 0.0);
+      for (std::size_t c = 0; c < 2; ++c) {
+        EXPECT_EQ(enc.output_mid[r * 2 + c], 0.0);
+        EXPECT_EQ(enc.output_rad[r * 2 + c], 0.0);
+      }
+    }
+    const auto bad = containment_violations(enc, ball_reference(p));
+    EXPECT_TRUE(bad.empty()) << bad.front();
+  }
+}
+
+// Softcap: containment of the Arb truth (arb_tanh) on random inputs with and without a mask and
+// windows, for C from tiny (every logit flattened into (−C, C)) to moderate (Gemma 2's 50, 30);
+// the rows stay in double and the radius stays small.
+TEST(MidpointRadiusAttention, SoftcapContainsArb) {
+  struct Case {
+    double cap, sd;
+    bool mask, window;
+  };
+  std::uint64_t seed = 3300;
+  for (const Case& c : {Case{30.0, 3.0, false, false}, Case{50.0, 1.0, true, false},
+                        Case{1.0, 2.0, false, true}, Case{1e-3, 1.0, false, false},
+                        Case{0.25, 4.0, true, true}}) {
+    ++seed;
+    SCOPED_TRACE("seed " + std::to_string(seed) + " C " + std::to_string(c.cap));
+    Problem p = random_problem(seed, 40, 70, 16, 8, c.sd);
+    p.options.softcap = c.cap;
+    if (c.window) p.options.keys = window(true, DiagonalAlignment::bottom_right, 20);
+    if (c.mask) {
+      Rng rng(seed + 7);
+      RowMatrix<double> m(40, 70);
+      for (Index i = 0; i < 40; ++i)
+        for (Index j = 0; j < 70; ++j) m(i, j) = rng.uniform() < 0.2 ? -kInf : rng.normal();
+      p.set_mask(std::move(m));
+    }
+    const AttentionEnclosure enc = expect_contained(p);
+    EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 0u);
+    EXPECT_LT(enc.largest_relative_radius(), 1e-9);
+  }
+}
+
+// Softcap on adversarial logits: huge ones (±1e4 and beyond double's range: the double pass
+// must hand rows to balls, which enclose C·tanh), ties (every key equal: uniform weights, O the
+// exact mean of V), C = 1e30 (the same as no cap within the radius).
+TEST(MidpointRadiusAttention, SoftcapAdversarialLogits) {
+  {
+    const std::uint64_t seed = 3401;
+    SCOPED_TRACE("huge logits, seed " + std::to_string(seed));
+    Problem p = random_problem(seed, 6, 9, 4, 3, 100.0);  // logits ~ ±1e4
+    p.options.softcap = 20.0;
+    const AttentionEnclosure enc = expect_contained(p);
+    EXPECT_EQ(enc.count(RowTier::BallOutOfRange), 0u);
+    for (double& x : p.q) x *= 1e150;  // logits ~ 1e154·1e150: beyond double
+    const AttentionEnclosure beyond = expect_contained(p);
+    EXPECT_EQ(beyond.count(RowTier::BallOutOfRange), 6u);
+  }
+  {
+    SCOPED_TRACE("ties");
+    Problem p = random_problem(3402, 3, 5, 4, 2, 1.0);
+    for (Index j = 1; j < 5; ++j)
+      for (Index k = 0; k < 4; ++k) p.k[j * 4 + k] = p.k[k];
+    p.options.softcap = 0.5;
+    const AttentionEnclosure enc = expect_contained(p);
+    for (Index i = 0; i < 3; ++i)
+      for (Index c = 0; c < 2; ++c) {
+        double mean = 0;
+        for (Index j = 0; j < 5; ++j) mean += p.v[j * 2 + c];
+        mean /= 5;  // a few roundings, far below the radius below
+        const std::size_t e = static_cast<std::size_t>(i * 2 + c);
+        EXPECT_LE(std::abs(enc.output_mid[e] - mean), enc.output_rad[e] + 1e-15);
+      }
+  }
+  {
+    const std::uint64_t seed = 3403;
+    SCOPED_TRACE("C = 1e30, seed " + std::to_string(seed));
+    Problem p = random_problem(seed, 20, 30, 8, 4, 2.0);
+    const AttentionEnclosure plain = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
+    p.options.softcap = 1e30;
+    const AttentionEnclosure capped = expect_contained(p);
+    for (std::size_t e = 0; e < plain.output_mid.size(); ++e) {
+      EXPECT_LE(std::abs(capped.output_mid[e] - plain.output_mid[e]),
+                capped.output_rad[e] + plain.output_rad[e]);
+      // The cap's evaluation (series branch) adds ≈ 2u|logit| to θ, less than θ's own size.
+      EXPECT_LE(capped.output_rad[e], 3 * plain.output_rad[e]) << "entry " << e;
+    }
+  }
+}
+
+// Softcap and windows through refine_rows_in_balls: refined rows (ragged windows in one Ball
+// batch) contain the truth; a bad cap is refused.
+TEST(MidpointRadiusAttention, SoftcapAndWindowsRefineAndValidate) {
+  const std::uint64_t seed = 3501;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 40, 50, 6, 3, 2.0, 1, 2, 2);
+  p.options.softcap = 5.0;
+  p.options.keys = window(false, DiagonalAlignment::top_left, 7, 3);
+  AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < enc.row_tier.size(); r += 3) rows.push_back(r);
+  refine_rows_in_balls(p.Q(), p.K(), p.V(), p.options, rows, enc);
+  EXPECT_EQ(enc.count(RowTier::BallRefined), rows.size());
+  const auto bad = containment_violations(enc, ball_reference(p));
+  EXPECT_TRUE(bad.empty()) << bad.size() << " violations, first: " << bad.front();
+  for (double c : {0.0, -1.0, kInf, std::nan("")}) {
+    p.options.softcap = c;
+    EXPECT_THROW(midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options), std::invalid_argument)
+        << c;
+  }
+  p.options.softcap.reset();
+  p.options.keys.window_left = -1;
+  EXPECT_THROW(midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options), std::invalid_argument);
+}
+
 // ---- Mp reference ---------------------------------------------------------------------------
 
 TEST(MidpointRadiusAttention, ContainsMpReferenceAt256Bits) {
   const std::uint64_t seed = 1901;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 10, 12, 8, 4, 3.0);
-  p.options.causal = true;
+  p.options.keys.causal = true;
   const AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
   MpPrecision scope(kRefBits);
   auto mp = [](const std::vector<double>& x, Index r, Index c) {
@@ -548,7 +756,7 @@ TEST(MidpointRadiusAttention, ContainsMpReferenceAt256Bits) {
     return m;
   };
   SoftmaxAttentionOptions<Mp> o;
-  o.causal = true;
+  o.keys.causal = true;
   o.precision_bits = kRefBits;
   const auto ref = softmax_attention<Mp>(mp(p.q, 10, 8), mp(p.k, 12, 8), mp(p.v, 12, 4), o);
   int checked = 0;
@@ -617,7 +825,7 @@ TEST(MidpointRadiusAttention, RefinedRowsComeFromBalls) {
   const std::uint64_t seed = 2201;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 6, 5, 4, 3, 1.0, 1, 2, 1);
-  p.options.causal = true;  // Lq > Lk: rows 0 of each head are masked
+  p.options.keys.causal = true;  // Lq > Lk: rows 0 of each head are masked
   p.options.fallback_precision_bits = 200;
   AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
   const AttentionEnclosure before = enc;
@@ -652,7 +860,7 @@ TEST(MidpointRadiusAttention, RefiningEveryRowMatchesArb) {
   for (std::size_t r = 0; r < all.size(); ++r) all[r] = r;
   for (int variant = 0; variant < 3; ++variant) {
     SCOPED_TRACE("variant " + std::to_string(variant));
-    p.options.causal = variant == 0;
+    p.options.keys.causal = variant == 0;
     if (variant == 2) {
       Rng rng(seed + 1);
       RowMatrix<double> mask(40, 37);
