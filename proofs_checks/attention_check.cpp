@@ -90,23 +90,19 @@ void validate(const AttentionTensors& in, const Tensor4View<const double>& o,
   if (problem.softcap && !(std::isfinite(*problem.softcap) && *problem.softcap > 0))
     throw std::invalid_argument(fmt::format("softcap {} must be finite and > 0", *problem.softcap));
   problem.keys.validate();
-  if (problem.softcap)
-    throw std::invalid_argument(
-        "softcap: the certified truth does not support it yet (midpoint_radius_attention)");
 }
 
-/// The truth's options: bottom-right causal natively, any other visibility as an additive
-/// −inf mask (exact: masked keys get weight 0).
+/// The truth's options: the visibility natively, except a left window (not yet in the fast
+/// tier), which becomes an additive −inf mask (exact: masked keys get weight 0).
 MidpointRadiusOptions truth_options(const AttentionProblem& problem, Index Lq, Index Lk,
                                     std::vector<double>& mask_storage) {
   MidpointRadiusOptions o;
   o.scale = problem.scale;
+  o.softcap = problem.softcap;  // refused by the truth until it supports it
   o.fallback_precision_bits = kGroundTruthBits;
   const KeyVisibility& keys = problem.keys;
-  if (keys.is_full()) return o;
-  if (keys.causal && keys.alignment == DiagonalAlignment::bottom_right && !keys.window_left &&
-      !keys.window_right) {
-    o.causal = true;
+  if (!keys.window_left) {
+    o.keys = keys;
     return o;
   }
   mask_storage.assign(static_cast<std::size_t>(Lq * Lk), -kInf);
@@ -230,7 +226,21 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   cls.online_softmax = options.algorithm == AttentionAlgorithm::flash;
   cls.block_k = options.block_k;
   cls.scores_rounded_to_input = options.algorithm == AttentionAlgorithm::three_pass;
+  using Clock = std::chrono::steady_clock;
+  const auto since = [](Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  // The truth first: a problem it refuses (e.g. softcap, for now) is refused before other work.
+  std::vector<double> mask;
+  const MidpointRadiusOptions mro = truth_options(problem, Lq, Lk, mask);
+  auto t0 = Clock::now();
+  AttentionEnclosure truth = midpoint_radius_attention(Qh, Kh, Vh, mro);
+  rep.seconds_truth = since(t0);
+  throw_if_cancelled(cancel);
+
+  t0 = Clock::now();
   const HeadBounds hb = head_bounds(Q, key_statistics(K, V), problem, cls, scale);
+  rep.seconds_bounds = since(t0);
   throw_if_cancelled(cancel);
   rep.vacuous = hb.visible_elements > 0 && hb.vacuous_elements == hb.visible_elements;
 
@@ -248,17 +258,15 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
             b, h, i, c, x));
       cmp.out[i * dv + c] = f;
     }
+  t0 = Clock::now();
   cmp.naive = naive_attention_reference(Q, K, V, options.dtype, static_cast<float>(scale),
                                         problem.keys,
                                         problem.softcap ? std::optional<float>(static_cast<float>(*problem.softcap))
                                                         : std::nullopt);
+  rep.seconds_reference = since(t0);
   throw_if_cancelled(cancel);
   cmp.out_bound = hb.output;
 
-  std::vector<double> mask;
-  const MidpointRadiusOptions mro = truth_options(problem, Lq, Lk, mask);
-  AttentionEnclosure truth = midpoint_radius_attention(Qh, Kh, Vh, mro);
-  throw_if_cancelled(cancel);
   const double* user_lse = lse != nullptr ? lse + (b * H + h) * Lq : nullptr;
   cmp.lse.resize(static_cast<std::size_t>(Lq));
   cmp.lse_bound = hb.lse;
@@ -277,7 +285,9 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   }
   const std::vector<std::size_t> rows =
       flash_attention_rows_to_refine(truth, std::span<const FlashAttentionComparison>(&cmp, 1));
+  t0 = Clock::now();
   if (!rows.empty()) refine_rows_in_balls(Qh, Kh, Vh, mro, rows, truth);
+  rep.seconds_refinement = since(t0);
   throw_if_cancelled(cancel);
   rep.refined_rows = truth.count(RowTier::BallRefined);
   rep.masked_rows = truth.count(RowTier::Masked);
@@ -358,14 +368,12 @@ Tensor4View<const double> attention_view(const double* data, AttentionLayout lay
 
 const AttentionHeadReport& AttentionCheckResult::worst_head() const {
   if (heads.empty()) throw std::logic_error("AttentionCheckResult::worst_head: no heads");
-  // The rule is not stored; the bound ratio orders heads (inf for violations of any kind).
+  const auto key = [&](const AttentionHeadReport& r) {
+    return std::make_pair(!r.pass, rule_ratio(r, rule));
+  };
   std::size_t worst = 0;
-  for (std::size_t i = 1; i < heads.size(); ++i) {
-    const auto key = [&](const AttentionHeadReport& r) {
-      return std::make_pair(!r.pass, rule_ratio(r, AttentionRule::bound));
-    };
+  for (std::size_t i = 1; i < heads.size(); ++i)
     if (key(heads[i]) > key(heads[worst])) worst = i;
-  }
   return heads[worst];
 }
 
@@ -381,6 +389,7 @@ AttentionCheckResult check_attention(const AttentionTensors& inputs,
   const Index B = inputs.q->batch(), H = inputs.q->heads();
   const auto n = static_cast<std::size_t>(B * H);
   AttentionCheckResult result;
+  result.rule = options.rule;
   result.heads = parallel_map<AttentionHeadReport>(
       n, options.jobs,
       [&](std::size_t task) {

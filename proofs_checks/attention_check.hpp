@@ -105,13 +105,17 @@ struct AttentionHeadReport {
   std::size_t refined_rows = 0; ///< rows the truth recomputed in Arb balls
   bool vacuous = false;         ///< the bound is no smaller than a trivial one (see note)
   bool pass = false;            ///< by options.rule
+  /// Where the head's time went (wall seconds on its worker): the fast enclosure tier, the Arb
+  /// refinement of undecided rows, the naive reference, the bounds.
+  double seconds_truth = 0, seconds_refinement = 0, seconds_reference = 0, seconds_bounds = 0;
 };
 
 struct AttentionCheckResult {
   std::vector<AttentionHeadReport> heads;  ///< in (batch, head) order
   bool pass = false;                       ///< every head passes
   double seconds = 0;                      ///< wall time of the whole check
-  /// The head with the largest ratio under options.rule.
+  AttentionRule rule = AttentionRule::bound;  ///< options.rule, which decided `pass`
+  /// The head with the largest ratio under `rule` (a failing head before any passing one).
   const AttentionHeadReport& worst_head() const;
 };
 

@@ -41,7 +41,10 @@ AttentionElementBound attention_class_bound(const AttentionClass& cls,
   const double u_dt = gpu::dtype_unit_roundoff(cls.input);
   const double eta_dt = floor_of(cls.input);
   const double eps_sigma = u;  // the kernel's fp32 scale against the exact one
-  const double n_t = cls.online_softmax ? std::ceil(n / std::max(cls.block_k, 1)) : 1.0;
+  // Tiles of ≥ block_k keys aligned anywhere meet a contiguous range of n keys at most
+  // ⌈(n − 1)/block_k⌉ + 1 times (a window's first key need not start a tile).
+  const double n_t =
+      cls.online_softmax ? std::ceil((n - 1) / std::max(cls.block_k, 1)) + 1 : 1.0;
 
   // 1. Logits: |t̂_j − t_j| ≤ Δ for every visible key.
   const double gamma_d = gamma_or_inf(d, u);

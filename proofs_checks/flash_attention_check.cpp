@@ -105,6 +105,7 @@
 #include "numerics/rng.hpp"
 #include "numerics/scalar_traits.hpp"
 #include "proofs_checks/kernel_checks.hpp"
+#include "proofs_checks/naive_attention_reference.hpp"
 
 namespace attncert {
 namespace {
@@ -478,50 +479,20 @@ Bounds bounds(const Problem& p, DType t, float scale) {
 
 float round_to(DType t, float x) { return gpu::round_through(t, x); }
 
-/// FA's attention_ref without upcast: see the header comment.
+/// FA's attention_ref without upcast (naive_attention_reference.hpp), head by head.
 std::vector<float> naive_attention(const Problem& p, DType t, float scale) {
-  std::vector<float> out(static_cast<std::size_t>(p.batch_heads) * p.Lq * p.d, 0.0f);
-  auto rounded = [&](const std::vector<double>& x) {
-    std::vector<float> r(x.size());
-    for (std::size_t e = 0; e < x.size(); ++e) r[e] = round_to(t, static_cast<float>(x[e]));
-    return r;
-  };
-  const std::vector<float> q = rounded(p.q), k = rounded(p.k), v = rounded(p.v);
-  std::vector<float> scores(static_cast<std::size_t>(p.Lk)), qs(static_cast<std::size_t>(p.d));
-  // The head's keys transposed (d×Lk): each score still sums over c in order, but the loop over
-  // keys is innermost and vectorises, with the same roundings as one dot product per key.
-  std::vector<float> kT(static_cast<std::size_t>(p.d) * p.Lk);
+  std::vector<float> out;
+  out.reserve(static_cast<std::size_t>(p.batch_heads) * p.Lq * p.d);
+  KeyVisibility keys;
+  if (p.causal) keys = KeyVisibility::causal_mask(DiagonalAlignment::bottom_right);
   for (int h = 0; h < p.batch_heads; ++h) {
-    for (int j = 0; j < p.Lk; ++j)
-      for (int c = 0; c < p.d; ++c)
-        kT[static_cast<std::size_t>(c) * p.Lk + j] =
-            k[(static_cast<std::size_t>(h) * p.Lk + j) * p.d + c];
-    for (int i = 0; i < p.Lq; ++i) {
-      const std::size_t row = static_cast<std::size_t>(h) * p.Lq + i;
-      const int visible = gpu::flash_attention_visible_keys(i, p.Lq, p.Lk, p.causal);
-      if (visible == 0) continue;
-      for (int c = 0; c < p.d; ++c) qs[c] = round_to(t, q[row * p.d + c] * scale);
-      std::fill(scores.begin(), scores.begin() + visible, 0.0f);
-      for (int c = 0; c < p.d; ++c) {
-        const float* column = kT.data() + static_cast<std::size_t>(c) * p.Lk;
-        for (int j = 0; j < visible; ++j) scores[j] += qs[c] * column[j];
-      }
-      float m = -std::numeric_limits<float>::infinity();
-      for (int j = 0; j < visible; ++j) {
-        scores[j] = round_to(t, scores[j]);
-        m = std::max(m, scores[j]);
-      }
-      float sum = 0.0f;
-      for (int j = 0; j < visible; ++j) sum += (scores[j] = gpu::portable_expf(scores[j] - m));
-      for (int j = 0; j < visible; ++j) scores[j] = round_to(t, scores[j] / sum);
-      // Each output sums over keys in order; columns innermost, so it vectorises too.
-      float* o = out.data() + row * p.d;
-      for (int j = 0; j < visible; ++j) {
-        const float* vj = v.data() + (static_cast<std::size_t>(h) * p.Lk + j) * p.d;
-        for (int c = 0; c < p.d; ++c) o[c] += scores[j] * vj[c];
-      }
-      for (int c = 0; c < p.d; ++c) o[c] = round_to(t, o[c]);
-    }
+    const auto head = [&](const std::vector<double>& x, int L) {
+      return ConstMatrixView<double>(x.data() + static_cast<std::size_t>(h) * L * p.d, L, p.d,
+                                     ViewStride(p.d, 1));
+    };
+    const std::vector<float> o =
+        naive_attention_reference(head(p.q, p.Lq), head(p.k, p.Lk), head(p.v, p.Lk), t, scale, keys);
+    out.insert(out.end(), o.begin(), o.end());
   }
   return out;
 }
@@ -569,13 +540,8 @@ double element_ratio(double error, double bound) {
   return error / bound;
 }
 
-/// The flash-attention rule's absolute term for one reference value (FA3's test): twice how
-/// far its dtype rounding moves under + 0.3 − 0.3 in the dtype.
-double fa_absolute_term(DType t, double reference) {
-  const float r = round_to(t, static_cast<float>(reference));
-  const float shifted = round_to(t, round_to(t, r + 0.3f) - 0.3f);
-  return 2.0 * std::abs(static_cast<double>(shifted) - r);
-}
+/// The flash-attention rule's absolute term (naive_attention_reference.hpp).
+double fa_absolute_term(DType t, double reference) { return flash_rule_absolute_term(t, reference); }
 
 /// An upper bound of FA3's term for every reference whose dtype rounding r has |r| ≤ m. With
 /// w = fl₃₂(r + 0.3f) and a = dtype(w): |a − (r + 0.3f)| ≤ δ := ε(m + 0.3f) + η, ε = u₃₂ + u +
