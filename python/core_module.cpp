@@ -136,10 +136,6 @@ QKV read_qkv(const py::buffer& q, const py::buffer& k, const py::buffer& v,
 
 // ---- eval_attention ------------------------------------------------------------------------
 
-// The fast tier has no window/top-left option yet: key visibility other than "all" goes in as
-// the equivalent additive −inf mask (exact: keys outside get weight exactly 0 either way).
-constexpr std::size_t kMaxMaskEntries = std::size_t{1} << 28;
-
 py::dict eval_attention(const py::buffer& q, const py::buffer& k, const py::buffer& v,
                         const std::vector<bool>& bf16, const std::string& layout_name,
                         std::optional<double> scale, std::optional<std::string> causal,
@@ -147,9 +143,6 @@ py::dict eval_attention(const py::buffer& q, const py::buffer& k, const py::buff
                         std::optional<double> softcap) {
   const AttentionLayout layout = parse_layout(layout_name);
   const AttentionProblem problem = make_problem(scale, causal, window_left, window_right, softcap);
-  if (problem.softcap) {
-    throw std::invalid_argument("softcap is not supported by eval_attention in this build yet");
-  }
   const QKV t = read_qkv(q, k, v, bf16, layout);
   require_finite(t.q), require_finite(t.k), require_finite(t.v);
   const Tensor4View<const double> Q = view_of(t.q, layout), K = view_of(t.k, layout),
@@ -159,19 +152,8 @@ py::dict eval_attention(const py::buffer& q, const py::buffer& k, const py::buff
 
   MidpointRadiusOptions options;
   options.scale = problem.scale;
-  RowMatrix<double> mask;
-  if (!problem.keys.is_full()) {
-    if (static_cast<std::size_t>(Lq) * static_cast<std::size_t>(Lk) > kMaxMaskEntries) {
-      throw std::invalid_argument(fmt::format("a causal/window mask of {}x{} is too large for "
-                                              "eval_attention in this build (at most 2^28 entries)", Lq, Lk));
-    }
-    mask = RowMatrix<double>::Constant(Lq, Lk, -INFINITY);
-    for (Index i = 0; i < Lq; ++i) {
-      const KeyRange r = problem.keys.range(i, Lq, Lk);
-      for (Index j = r.begin; j < r.end; ++j) mask(i, j) = 0.0;
-    }
-    options.mask.emplace(mask.data(), Lq, Lk, ViewStride(Lk, 1));
-  }
+  options.keys = problem.keys;
+  options.softcap = problem.softcap;
 
   auto o_mid = std::make_shared<DoubleArray>(), o_rad = std::make_shared<DoubleArray>();
   auto lse_mid = std::make_shared<DoubleArray>(), lse_rad = std::make_shared<DoubleArray>();

@@ -245,7 +245,7 @@ def eval_attention(q, k, v, *, scale: Optional[float] = None, causal: Optional[s
         scale: multiplies QKᵀ; default the exact 1/√d.
         causal: None, "top-left" (PyTorch is_causal) or "bottom-right" (FlashAttention).
         window: (left, right) sliding window, FlashAttention's window_size; None/-1 = unbounded.
-        softcap: logits ← C·tanh(logits/C) (not supported by this build yet: ValueError).
+        softcap: C > 0: logits ← C·tanh(logits/C) after scaling (FlashAttention / Gemma 2).
         layout: "bhsd" or "bshd".
 
     Returns:

@@ -34,7 +34,8 @@ def visible(Lq: int, Lk: int, causal=None, window=None) -> np.ndarray:
     return ok
 
 
-def numpy_attention(q, k, v, *, scale=None, causal=None, window=None, dtype=np.float64):
+def numpy_attention(q, k, v, *, scale=None, causal=None, window=None, softcap=None,
+                    dtype=np.float64):
     """softmax(scale·QKᵀ)·V computed the obvious way in `dtype`, (B, H, L, d) layout, GQA.
     Returns (O, lse) in `dtype` (lse in float64 from the same scores)."""
     q, k, v = (np.asarray(x, dtype=dtype) for x in (q, k, v))
@@ -45,6 +46,8 @@ def numpy_attention(q, k, v, *, scale=None, causal=None, window=None, dtype=np.f
     v = np.repeat(v, group, axis=1)
     s = dtype(scale if scale is not None else 1 / np.sqrt(d))
     scores = (q @ np.swapaxes(k, -1, -2)) * s
+    if softcap is not None:
+        scores = dtype(softcap) * np.tanh(scores / dtype(softcap))
     mask = visible(Lq, Lk, causal, window)
     scores = np.where(mask, scores, dtype(-np.inf))
     m = scores.max(axis=-1, keepdims=True)

@@ -75,6 +75,24 @@ class EvalAttention(unittest.TestCase):
         bottom = attncert.eval_attention(q, k, v, causal="bottom-right")
         self.assertFalse(np.allclose(top.o_mid, bottom.o_mid))
 
+    def test_softcap(self):
+        rng = seeded_rng(self)
+        q = rng.normal(size=(1, 2, 6, 8)) * 3  # logits of a few units: the cap matters
+        k = rng.normal(size=(1, 2, 6, 8)) * 3
+        v = rng.normal(size=(1, 2, 6, 8))
+        for cap in (0.5, 5.0, 1e30):
+            with self.subTest(softcap=cap):
+                enc = attncert.eval_attention(q, k, v, softcap=cap, causal="bottom-right")
+                o_ref, lse_ref = numpy_attention(q, k, v, softcap=cap, causal="bottom-right")
+                self.assert_encloses(enc, o_ref, lse_ref, reference_error_allowance(q, k, v, o_ref))
+        # A cap of 1e30 is no cap; a cap of 0.5 is not.
+        none = attncert.eval_attention(q, k, v)
+        huge = attncert.eval_attention(q, k, v, softcap=1e30)
+        self.assertLessEqual(float(np.abs(huge.o_mid - none.o_mid).max()), 1e-13)
+        self.assertFalse(np.allclose(none.o_mid, attncert.eval_attention(q, k, v, softcap=0.5).o_mid))
+        with self.assertRaisesRegex(ValueError, "softcap"):
+            attncert.eval_attention(q, k, v, softcap=0.0)
+
     def test_fully_masked_rows_are_zero_with_lse_minus_inf(self):
         rng = seeded_rng(self)
         q = rng.normal(size=(1, 1, 5, 4))
