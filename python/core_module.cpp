@@ -498,12 +498,21 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("masked_rows", &AttentionHeadReport::masked_rows)
       .def_readonly("refined_rows", &AttentionHeadReport::refined_rows)
       .def_readonly("vacuous", &AttentionHeadReport::vacuous)
-      .def_readonly("passed", &AttentionHeadReport::pass);
+      .def_readonly("passed", &AttentionHeadReport::pass)
+      .def_readonly("seconds_truth", &AttentionHeadReport::seconds_truth)
+      .def_readonly("seconds_refinement", &AttentionHeadReport::seconds_refinement)
+      .def_readonly("seconds_reference", &AttentionHeadReport::seconds_reference)
+      .def_readonly("seconds_bounds", &AttentionHeadReport::seconds_bounds);
 
   py::class_<AttentionCheckResult>(m, "AttentionCheckResult")
       .def_readonly("heads", &AttentionCheckResult::heads)
       .def_readonly("passed", &AttentionCheckResult::pass)
-      .def_readonly("seconds", &AttentionCheckResult::seconds);
+      .def_readonly("seconds", &AttentionCheckResult::seconds)
+      // The one definition of "worst head" (attention_check.cpp), as an index into heads.
+      .def_property_readonly("worst_head_index", [](const AttentionCheckResult& r) -> py::object {
+        if (r.heads.empty()) return py::none();
+        return py::int_(&r.worst_head() - r.heads.data());
+      });
 
   m.def("eval_attention", &eval_attention, py::arg("q"), py::arg("k"), py::arg("v"),
         py::arg("bf16"), py::arg("layout"), py::arg("scale"), py::arg("causal"),

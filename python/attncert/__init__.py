@@ -322,6 +322,10 @@ class HeadReport:
     lse_max_error: Optional[float] = None
     lse_max_ratio: Optional[float] = None
     lse_worst: Optional[AttentionElement] = None
+    seconds_truth: float = 0.0       # where the head's time went (on its worker)
+    seconds_refinement: float = 0.0
+    seconds_reference: float = 0.0
+    seconds_bounds: float = 0.0
 
     def rule_ratio(self, rule: str) -> float:
         """max error over the rule's threshold (≤ 1 passes): bound, 2·naive + atol, naive + atol."""
@@ -341,7 +345,9 @@ class HeadReport:
                    bool(h.vacuous),
                    None if h.lse_max_error is None else float(h.lse_max_error),
                    None if h.lse_max_ratio is None else float(h.lse_max_ratio),
-                   None if h.lse_worst is None else AttentionElement._from_core(h.lse_worst))
+                   None if h.lse_worst is None else AttentionElement._from_core(h.lse_worst),
+                   float(h.seconds_truth), float(h.seconds_refinement), float(h.seconds_reference),
+                   float(h.seconds_bounds))
 
 
 @dataclass
@@ -357,14 +363,16 @@ class AttentionCheck:
     output_dtype: str
     layout: str
     seconds: float
+    worst_head_index: int = 0
 
     def __bool__(self) -> bool:
         return self.passed
 
     @property
     def worst_head(self) -> HeadReport:
-        """The head with the largest ratio to its threshold under ``rule``."""
-        return max(self.heads, key=lambda h: (_nan_last(h.rule_ratio(self.rule)), -h.batch, -h.head))
+        """The head with the largest ratio to its threshold under ``rule`` (a failing head
+        before any passing one)."""
+        return self.heads[self.worst_head_index]
 
     @property
     def worst(self) -> AttentionElement:
@@ -435,10 +443,6 @@ class AttentionCheck:
                       "dtype": self.dtype, "output_dtype": self.output_dtype,
                       "layout": self.layout, "seconds": self.seconds,
                       "worst": element(self.worst) if self.heads else None, "heads": heads})
-
-
-def _nan_last(x: float) -> float:
-    return math.inf if math.isnan(x) else x
 
 
 def _ratio_text(x: float) -> str:
@@ -526,7 +530,8 @@ def check_attention(o, q, k, v, *, lse=None, dtype=None, output_dtype=None,
     out_dtype = output_dtype or _inferred_dtype(ob, oh)
     return AttentionCheck(bool(r.passed), [HeadReport._from_core(h) for h in r.heads], rule,
                           algorithm, dtype or _inferred_dtype(qb, qh),
-                          "fp32" if out_dtype == "float64" else out_dtype, layout, float(r.seconds))
+                          "fp32" if out_dtype == "float64" else out_dtype, layout, float(r.seconds),
+                          int(r.worst_head_index or 0))
 
 
 def assert_attention_close(o, q, k, v, **kwargs) -> AttentionCheck:
