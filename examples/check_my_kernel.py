@@ -48,17 +48,15 @@ def save_for_attncert(path, q, k, v, o, lse=None, causal=None, layout="bhsd"):
 
 
 def load_for_attncert(path):
-    """(q, k, v, o, lse, causal, layout) from save_for_attncert's file; bf16 as torch tensors
-    when torch is there, else as declared bit patterns (dtype='bf16' is then passed)."""
+    """({name: array}, causal, layout) from save_for_attncert's file (bf16 as bit patterns
+    wrapped in attncert.bf16_bits: no torch needed to check them)."""
     f = np.load(path)
     out = {}
     for name in ("q", "k", "v", "o", "lse"):
         if name in f:
             out[name] = f[name]
-        elif name + "_bf16_bits" in f:
-            if torch is None:
-                sys.exit(f"{path}: {name} is bfloat16; install torch to read it")
-            out[name] = torch.from_numpy(f[name + "_bf16_bits"]).view(torch.bfloat16)
+        elif name + "_bf16_bits" in f:  # bfloat16: its bit patterns, marked as such
+            out[name] = attncert.bf16_bits(f[name + "_bf16_bits"])
     causal = str(f["causal"])
     return out, (None if causal == "None" else causal), str(f["layout"])
 

@@ -60,6 +60,7 @@ __all__ = [
     "HeadReport",
     "Verdict",
     "assert_attention_close",
+    "bf16_bits",
     "check_attention",
     "eval_attention",
     "jacobian_norm",
@@ -95,8 +96,29 @@ def _is_torch_tensor(x: Any) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
+class bf16_bits:
+    """Marks a contiguous int16/uint16 numpy array as bfloat16 bit patterns (for bf16 data
+    without torch, e.g. saved with ``t.view(torch.int16).numpy()`` or from JAX/ml_dtypes):
+    ``attncert.check_attention(attncert.bf16_bits(o_bits), …)``."""
+
+    def __init__(self, bits):
+        bits = np.asarray(bits)
+        if bits.dtype not in (np.dtype(np.int16), np.dtype(np.uint16)):
+            raise ValueError(f"bf16_bits: expected an int16 or uint16 array, got {bits.dtype}")
+        self.bits = bits
+
+    @property
+    def shape(self):
+        return self.bits.shape
+
+
 def _as_buffer(x: Any, name: str, allow_sequences: bool = False) -> Tuple[Any, bool]:
     """(an object exposing the buffer protocol, whether it holds bfloat16 bit patterns)."""
+    if isinstance(x, bf16_bits):
+        if not x.bits.flags.c_contiguous:
+            raise ValueError(f"{name} is not contiguous (shape {x.bits.shape}, strides {x.bits.strides}); "
+                             "pass numpy.ascontiguousarray(x) — no silent copy is made")
+        return x.bits, True
     device = _device_of(x)
     if device is not None:
         raise ValueError(f"{name} is on {device}; call .cpu() first (attncert checks on the CPU)")

@@ -56,6 +56,18 @@ class Inputs(unittest.TestCase):
                 b = attncert.eval_attention(*(x.astype(dt).astype(np.float64),) * 3)
                 np.testing.assert_array_equal(a.o_mid, b.o_mid)
 
+    def test_bf16_bit_patterns_without_torch(self):
+        # 0x3f80 = 1.0, 0x4000 = 2.0, 0xbf80 = -1.0, 0x3f81 = 1 + 2^-7 in bfloat16.
+        bits = np.array([0x3F80, 0x4000, 0xBF80, 0x3F81], dtype=np.uint16)
+        e = attncert.softmax(attncert.bf16_bits(bits))
+        x = np.array([1.0, 2.0, -1.0, 1 + 2.0**-7])
+        ref = np.exp(x - x.max()) / np.exp(x - x.max()).sum()
+        self.assertTrue(np.all(np.abs(ref - e.mid) <= 8 * np.spacing(ref)))
+        with self.assertRaisesRegex(ValueError, "int16 or uint16"):
+            attncert.bf16_bits(np.zeros(3, np.float32))
+        with self.assertRaisesRegex(ValueError, "^logits is not contiguous"):
+            attncert.softmax(attncert.bf16_bits(np.zeros((4, 4), np.int16)[:, ::2]))
+
     def test_readonly_arrays_are_fine(self):
         z = np.ones((1, 1, 2, 2))
         z.setflags(write=False)
