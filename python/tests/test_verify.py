@@ -1,5 +1,9 @@
 """verify: the same pipeline as `attncert verify --expr --over`."""
 
+import json
+import os
+import subprocess
+import tempfile
 import unittest
 
 import attncert
@@ -25,6 +29,20 @@ class Verify(unittest.TestCase):
         a = attncert.verify("alpha_max <= 1", "L in [2, 4], logits ~ normal(0, 1)", **kw)
         b = attncert.verify("alpha_max <= 1", "L in [2, 4], logits ~ normal(0, 1)", **kw)
         self.assertEqual(a[0].record, b[0].record)
+
+    @unittest.skipUnless(os.path.isfile(os.environ.get("ATTNCERT_CLI", "")),
+                         "the attncert executable is not built (ATTNCERT_CLI)")
+    def test_same_record_as_the_cli(self):
+        expr, over = "jacobian_norm <= 0.1/T", "L in [2, 6], T in [0.5, 2], logits ~ normal(0, 3)"
+        with tempfile.TemporaryDirectory() as out:
+            cli = subprocess.run([os.environ["ATTNCERT_CLI"], "verify", "--expr", expr, "--over", over,
+                                  "--budget", "200", "--seed", "3", "--jobs", "1", "--json", "--out", out],
+                                 capture_output=True, text=True)
+        self.assertIn(cli.returncode, (0, 1), cli.stderr)  # 1: a refuted claim
+        cli_record = json.loads(cli.stdout.splitlines()[0])
+        py = attncert.verify(expr, over, instances=200, seed=3, jobs=1)[0]
+        self.assertEqual(py.record, cli_record)
+        self.assertEqual(py.verdict, "refuted")
 
     def test_errors_name_the_argument(self):
         with self.assertRaisesRegex(ValueError, "^expr:"):
