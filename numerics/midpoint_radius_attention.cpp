@@ -354,8 +354,8 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
         const KeyRange v = visible(i);
         for (Index j = 0; j < kv; ++j) {
           mask(r, j) = !v.contains(k_lo + j) ? Ball(-kInf)
-                       : options.mask       ? Ball((*options.mask)(i, k_lo + j))
-                                            : Ball(0);
+                       : options.mask        ? Ball((*options.mask)(i, k_lo + j))
+                                             : Ball(0);
         }
       }
       ball_options.set_mask(mask);
@@ -809,8 +809,8 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
           mstride = options.mask->colStride();
         }
         if (softcap) {
-          ok = logits_row_capped(s, last, a_hat, a, mrow, mstride, vis, kr, *softcap, ws.cap,
-                                 m, theta_max);
+          ok = logits_row_capped(s, last, a_hat, a, mrow, mstride, vis, kr, *softcap, ws.cap, m,
+                                 theta_max);
         } else if (masked_input) {
           ok = logits_row_masked(s, last, a_hat, a, mrow, mstride, vis, kr, m, theta_max);
         } else {

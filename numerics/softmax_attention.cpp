@@ -67,8 +67,8 @@ void check_key_options(const SoftmaxAttentionOptions<T>& options) {
     positive_finite = ScalarTraits<T>::is_finite(cap) && cap > T(0);
   }
   if (!positive_finite) {
-    throw std::invalid_argument(fmt::format(
-        "{}: softcap C = {} must be finite and (certainly) > 0", who<T>(), value_text(cap)));
+    throw std::invalid_argument(fmt::format("{}: softcap C = {} must be finite and (certainly) > 0",
+                                            who<T>(), value_text(cap)));
   }
 }
 
@@ -370,9 +370,9 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
         T m;
         if constexpr (std::is_same_v<T, double>) {
           const RowScan scan = scan_row(s.data() + lo, static_cast<std::size_t>(vis));
-          const bool finite =
-              scan.all_finite && scan_row(s.data(), static_cast<std::size_t>(lo)).all_finite &&
-              scan_row(s.data() + hi, static_cast<std::size_t>(kt - hi)).all_finite;
+          const bool finite = scan.all_finite &&
+                              scan_row(s.data(), static_cast<std::size_t>(lo)).all_finite &&
+                              scan_row(s.data() + hi, static_cast<std::size_t>(kt - hi)).all_finite;
           if (!finite) throw_logit_overflow<T>(s, row, k0, context);
           m = scan.max;
         } else {

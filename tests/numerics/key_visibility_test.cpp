@@ -61,7 +61,8 @@ TEST(KeyVisibility, CausalBothAlignmentsMoreQueriesThanKeys) {
 
 TEST(KeyVisibility, AlignmentsAgreeForSquare) {
   for (Index n : {1, 2, 7})
-    EXPECT_EQ(ranges(make(true, kBottomRight, 2, 1), n, n), ranges(make(true, kTopLeft, 2, 1), n, n));
+    EXPECT_EQ(ranges(make(true, kBottomRight, 2, 1), n, n),
+              ranges(make(true, kTopLeft, 2, 1), n, n));
 }
 
 TEST(KeyVisibility, SlidingWindows) {
@@ -74,7 +75,8 @@ TEST(KeyVisibility, SlidingWindows) {
   // Bottom-right, Lq = 2, Lk = 6, window_left 2 + causal: diagonals 4 and 5.
   EXPECT_EQ(ranges(make(true, kBottomRight, 2), 2, 6), (Ranges{{2, 5}, {3, 6}}));
   // Window right 0 alone is causal.
-  EXPECT_EQ(ranges(make(false, kTopLeft, std::nullopt, 0), 3, 5), ranges(make(true, kTopLeft), 3, 5));
+  EXPECT_EQ(ranges(make(false, kTopLeft, std::nullopt, 0), 3, 5),
+            ranges(make(true, kTopLeft), 3, 5));
   // Window right 2, not causal, bottom-right Lq = 3, Lk = 5: ends at i + 2 + 3, clamped to 5.
   EXPECT_EQ(ranges(make(false, kBottomRight, std::nullopt, 2), 3, 5),
             (Ranges{{0, 5}, {0, 5}, {0, 5}}));

@@ -2,7 +2,9 @@
 //  - the Ball enclosure against an Mp evaluation at four times its precision,
 //  - float/double against the Ball enclosure within an a-priori forward error bound,
 //  - structural identities (causal = attention over a key prefix, shift invariance,
-//    multi-head views = per-head copies), edge shapes, fully masked rows, bad input.
+//    multi-head views = per-head copies), edge shapes, fully masked rows, bad input;
+//  - key visibility (windows, top-left causal) = the explicit −inf mask in every tier, and
+//    softcap (Ball encloses Mp; known truths for tiny and huge caps; cap before the mask).
 #include "numerics/softmax_attention.hpp"
 
 #include <gtest/gtest.h>
@@ -584,7 +586,8 @@ TEST(SoftmaxAttention, SoftcapKnownTruths) {
       for (Index k = 0; k < 2; ++k) {
         const double mean = p.V.col(k).mean();
         EXPECT_LE(std::abs(capped.output(i, k).mid() - mean), bound) << "row " << i;
-        uncapped_distance = std::max(uncapped_distance, std::abs(uncapped.output(i, k).mid() - mean));
+        uncapped_distance =
+            std::max(uncapped_distance, std::abs(uncapped.output(i, k).mid() - mean));
       }
     EXPECT_GT(uncapped_distance, 100 * bound);  // the check above could fail
   }
@@ -595,7 +598,8 @@ TEST(SoftmaxAttention, SoftcapKnownTruths) {
     p.softcap = 1e30;
     const auto capped = run<Ball>(p, 128);
     for (Index i = 0; i < 7; ++i)
-      for (Index k = 0; k < 3; ++k) EXPECT_TRUE(capped.output(i, k).overlaps(uncapped.output(i, k)));
+      for (Index k = 0; k < 3; ++k)
+        EXPECT_TRUE(capped.output(i, k).overlaps(uncapped.output(i, k)));
     expect_within_forward_bound<double>(p, uncapped);
   }
   {
