@@ -34,9 +34,12 @@ int main(int argc, char** argv) {
   if (!defect.empty()) {
     s.defects.head = 0;
     s.seqlen_q = s.seqlen_k = L;
-    if (defect == "bf16-accumulation") s.defects.bf16_accumulation = true;
-    else if (defect == "dropped-tile") s.defects.drop_last_partial_tile = true, s.seqlen_k = L - 5;
-    else if (defect == "no-sum-rescale") s.defects.skip_sum_rescale = true;
+    if (defect == "bf16-accumulation")
+      s.defects.bf16_accumulation = true;
+    else if (defect == "dropped-tile")
+      s.defects.drop_last_partial_tile = true, s.seqlen_k = L - 5;
+    else if (defect == "no-sum-rescale")
+      s.defects.skip_sum_rescale = true;
     else {
       std::fprintf(stderr, "unknown defect %s\n", defect.c_str());
       return 2;
@@ -47,8 +50,8 @@ int main(int argc, char** argv) {
   const auto q = test_support::random_in_dtype(rng, heads * L * d, s.dtype);
   const auto k = test_support::random_in_dtype(rng, heads * s.seqlen_k * d, s.dtype);
   const auto v = test_support::random_in_dtype(rng, heads * s.seqlen_k * d, s.dtype);
-  std::printf("(1, %ld, %ld, %ld, %ld) fp16, seed 20261203; emulating the kernel...\n", heads, L,
-              L, d);
+  std::printf("(1, %ld, %ld, %ld, %ld) fp16, seed 20261203; emulating the kernel...\n", heads, L, L,
+              d);
   std::fflush(stdout);
   const auto t0 = std::chrono::steady_clock::now();
   const auto out = test_support::emulated_attention(s, q, k, v);
@@ -71,11 +74,13 @@ int main(int argc, char** argv) {
     bounds += h.seconds_bounds, refined += h.refined_rows;
   }
   const double busy = truth + refine + reference + bounds;
-  std::printf("check_attention: %.2f s wall for %ld heads, %.2f s per head (worker time; jobs %d)\n",
-              r.seconds, heads, busy / heads, jobs);
-  std::printf("  fast tier %.0f%%, refinement %.0f%% (%zu rows), naive reference %.0f%%, bounds %.0f%%\n",
-              100 * truth / busy, 100 * refine / busy, refined, 100 * reference / busy,
-              100 * bounds / busy);
+  std::printf(
+      "check_attention: %.2f s wall for %ld heads, %.2f s per head (worker time; jobs %d)\n",
+      r.seconds, heads, busy / heads, jobs);
+  std::printf(
+      "  fast tier %.0f%%, refinement %.0f%% (%zu rows), naive reference %.0f%%, bounds %.0f%%\n",
+      100 * truth / busy, 100 * refine / busy, refined, 100 * reference / busy,
+      100 * bounds / busy);
   for (const auto& h : r.heads)
     std::printf("  head %td: ratio %.3g (row %td, col %td), error %.3g, naive %.3g, FA rule %s%s\n",
                 h.head, h.max_ratio, h.worst.row, h.worst.column, h.max_error, h.naive_error,

@@ -43,8 +43,8 @@ void require_in_dtype(const Tensor4View<const double>& t, const char* name, DTyp
         for (Index c = 0; c < m.cols(); ++c) {
           const double x = m(i, c);
           if (!std::isfinite(x))
-            throw std::invalid_argument(fmt::format("{}[{}, {}, {}, {}] is {} (inputs must be finite)",
-                                                    name, b, h, i, c, x));
+            throw std::invalid_argument(fmt::format(
+                "{}[{}, {}, {}, {}] is {} (inputs must be finite)", name, b, h, i, c, x));
           const float f = static_cast<float>(x);
           if (static_cast<double>(f) != x || gpu::round_through(dtype, f) != f)
             throw std::invalid_argument(fmt::format(
@@ -67,16 +67,19 @@ void validate(const AttentionTensors& in, const Tensor4View<const double>& o,
     throw std::invalid_argument("check_attention: q, k and v must all be given");
   const auto &q = *in.q, &k = *in.k, &v = *in.v;
   if (k.batch() != q.batch() || v.batch() != q.batch() || o.batch() != q.batch())
-    throw std::invalid_argument(fmt::format(
-        "batch sizes differ: q {}, k {}, v {}, o {}", shape_text(q), shape_text(k), shape_text(v),
-        shape_text(o)));
+    throw std::invalid_argument(fmt::format("batch sizes differ: q {}, k {}, v {}, o {}",
+                                            shape_text(q), shape_text(k), shape_text(v),
+                                            shape_text(o)));
   if (k.dim() != q.dim())
-    throw std::invalid_argument(fmt::format("head dims differ: q {} and k {}", shape_text(q), shape_text(k)));
+    throw std::invalid_argument(
+        fmt::format("head dims differ: q {} and k {}", shape_text(q), shape_text(k)));
   if (k.heads() != v.heads() || k.length() != v.length())
-    throw std::invalid_argument(fmt::format("k {} and v {} differ in heads or length", shape_text(k), shape_text(v)));
+    throw std::invalid_argument(
+        fmt::format("k {} and v {} differ in heads or length", shape_text(k), shape_text(v)));
   if (q.heads() % k.heads() != 0)
-    throw std::invalid_argument(fmt::format(
-        "{} key/value heads do not divide {} query heads (GQA needs Hkv | H)", k.heads(), q.heads()));
+    throw std::invalid_argument(
+        fmt::format("{} key/value heads do not divide {} query heads (GQA needs Hkv | H)",
+                    k.heads(), q.heads()));
   if (o.heads() != q.heads() || o.length() != q.length() || o.dim() != v.dim())
     throw std::invalid_argument(fmt::format(
         "o {} must be (batch, heads, seqlen_q, value dim) = ({}, {}, {}, {}) (wrong layout?)",
@@ -259,10 +262,9 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
       cmp.out[i * dv + c] = f;
     }
   t0 = Clock::now();
-  cmp.naive = naive_attention_reference(Q, K, V, options.dtype, static_cast<float>(scale),
-                                        problem.keys,
-                                        problem.softcap ? std::optional<float>(static_cast<float>(*problem.softcap))
-                                                        : std::nullopt);
+  cmp.naive = naive_attention_reference(
+      Q, K, V, options.dtype, static_cast<float>(scale), problem.keys,
+      problem.softcap ? std::optional<float>(static_cast<float>(*problem.softcap)) : std::nullopt);
   rep.seconds_reference = since(t0);
   throw_if_cancelled(cancel);
   cmp.out_bound = hb.output;
@@ -275,8 +277,8 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
       const double x = user_lse[i];
       const float f = static_cast<float>(x);
       if (std::isfinite(x) && static_cast<double>(f) != x)
-        throw std::invalid_argument(fmt::format(
-            "lse[{}, {}, {}] = {:.17g} is not an fp32 value", b, h, i, x));
+        throw std::invalid_argument(
+            fmt::format("lse[{}, {}, {}] = {:.17g} is not an fp32 value", b, h, i, x));
       cmp.lse[i] = f;
     } else {  // no lse: a comparison that is always decided (bound inf)
       cmp.lse[i] = static_cast<float>(truth.lse_mid[i]);
@@ -341,17 +343,22 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   rep.fa_rule_pass = rep.non_finite == 0 && rep.max_error <= 2 * naive_error + atol;
   rep.naive_rule_pass = rep.non_finite == 0 && rep.max_error <= naive_error + atol;
   switch (options.rule) {
-    case AttentionRule::bound: rep.pass = rep.bound_pass; break;
-    case AttentionRule::flash: rep.pass = rep.fa_rule_pass; break;
-    case AttentionRule::naive: rep.pass = rep.naive_rule_pass; break;
+    case AttentionRule::bound:
+      rep.pass = rep.bound_pass;
+      break;
+    case AttentionRule::flash:
+      rep.pass = rep.fa_rule_pass;
+      break;
+    case AttentionRule::naive:
+      rep.pass = rep.naive_rule_pass;
+      break;
   }
   return rep;
 }
 
 /// The ratio the rule decides by (for worst_head).
 double rule_ratio(const AttentionHeadReport& r, AttentionRule rule) {
-  if (rule == AttentionRule::bound)
-    return std::max(r.max_ratio, r.lse_max_ratio.value_or(0.0));
+  if (rule == AttentionRule::bound) return std::max(r.max_ratio, r.lse_max_ratio.value_or(0.0));
   const double factor = rule == AttentionRule::flash ? 2.0 : 1.0;
   return element_ratio(r.max_error, factor * r.naive_error + r.atol);
 }
@@ -361,7 +368,8 @@ double rule_ratio(const AttentionHeadReport& r, AttentionRule rule) {
 Tensor4View<const double> attention_view(const double* data, AttentionLayout layout,
                                          std::ptrdiff_t batch, std::ptrdiff_t heads,
                                          std::ptrdiff_t seqlen, std::ptrdiff_t dim) {
-  if (layout == AttentionLayout::bhsd) return Tensor4View<const double>(data, batch, heads, seqlen, dim);
+  if (layout == AttentionLayout::bhsd)
+    return Tensor4View<const double>(data, batch, heads, seqlen, dim);
   return Tensor4View<const double>(data, {batch, heads, seqlen, dim},
                                    {seqlen * heads * dim, dim, heads * dim, 1});
 }

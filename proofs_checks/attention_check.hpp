@@ -49,8 +49,8 @@ enum class AttentionRule {
 
 /// The problem: what the kernel was asked to compute.
 struct AttentionProblem {
-  std::optional<double> scale;  ///< multiplies QKᵀ; empty = 1/√d (exact real)
-  KeyVisibility keys;           ///< causal (either alignment), sliding window
+  std::optional<double> scale;    ///< multiplies QKᵀ; empty = 1/√d (exact real)
+  KeyVisibility keys;             ///< causal (either alignment), sliding window
   std::optional<double> softcap;  ///< logits ← C·tanh(logits/C) after scaling, C > 0
 };
 
@@ -69,7 +69,7 @@ Tensor4View<const double> attention_view(const double* data, AttentionLayout lay
                                          std::ptrdiff_t seqlen, std::ptrdiff_t dim);
 
 struct AttentionCheckOptions {
-  gpu::DType dtype = gpu::DType::f32;  ///< what the kernel read Q, K, V in
+  gpu::DType dtype = gpu::DType::f32;         ///< what the kernel read Q, K, V in
   gpu::DType output_dtype = gpu::DType::f32;  ///< what O was stored in (bound adds its rounding)
   AttentionAlgorithm algorithm = AttentionAlgorithm::flash;
   /// Keys per tile of the flash class (its bound grows with the number of tiles ⌈Lk/block_k⌉);
@@ -84,36 +84,36 @@ struct AttentionCheckOptions {
 /// One output element, with the user's logical indices.
 struct AttentionElement {
   std::ptrdiff_t batch = 0, head = 0, row = 0, column = 0;  // column = −1 for an lse value
-  double value = 0;             ///< the user's value (NaN/inf kept as given)
+  double value = 0;  ///< the user's value (NaN/inf kept as given)
   double truth_mid = 0, truth_rad = 0;
-  double error = 0;             ///< |value − truth_mid| + truth_rad (inf for NaN/inf values)
-  double bound = 0;             ///< the class bound at this element
+  double error = 0;  ///< |value − truth_mid| + truth_rad (inf for NaN/inf values)
+  double bound = 0;  ///< the class bound at this element
 };
 
 struct AttentionHeadReport {
   std::ptrdiff_t batch = 0, head = 0;
-  double max_error = 0;         ///< max over the head's O elements (certified upper end)
-  double max_ratio = 0;         ///< max error/bound (inf if a NaN/inf sits in O)
-  AttentionElement worst;       ///< the element attaining max_ratio
+  double max_error = 0;    ///< max over the head's O elements (certified upper end)
+  double max_ratio = 0;    ///< max error/bound (inf if a NaN/inf sits in O)
+  AttentionElement worst;  ///< the element attaining max_ratio
   std::optional<double> lse_max_error, lse_max_ratio;  ///< when lse was given
   std::optional<AttentionElement> lse_worst;
-  double naive_error = 0;       ///< the naive same-precision reference's max error
-  double atol = 0;              ///< the rule's absolute term
+  double naive_error = 0;  ///< the naive same-precision reference's max error
+  double atol = 0;         ///< the rule's absolute term
   bool fa_rule_pass = false, naive_rule_pass = false, bound_pass = false;
-  std::size_t non_finite = 0;   ///< NaN/inf elements in O (each a violation)
-  std::size_t masked_rows = 0;  ///< rows without a visible key (truth: O = 0, lse = −inf)
-  std::size_t refined_rows = 0; ///< rows the truth recomputed in Arb balls
-  bool vacuous = false;         ///< the bound is no smaller than a trivial one (see note)
-  bool pass = false;            ///< by options.rule
+  std::size_t non_finite = 0;    ///< NaN/inf elements in O (each a violation)
+  std::size_t masked_rows = 0;   ///< rows without a visible key (truth: O = 0, lse = −inf)
+  std::size_t refined_rows = 0;  ///< rows the truth recomputed in Arb balls
+  bool vacuous = false;          ///< the bound is no smaller than a trivial one (see note)
+  bool pass = false;             ///< by options.rule
   /// Where the head's time went (wall seconds on its worker): the fast enclosure tier, the Arb
   /// refinement of undecided rows, the naive reference, the bounds.
   double seconds_truth = 0, seconds_refinement = 0, seconds_reference = 0, seconds_bounds = 0;
 };
 
 struct AttentionCheckResult {
-  std::vector<AttentionHeadReport> heads;  ///< in (batch, head) order
-  bool pass = false;                       ///< every head passes
-  double seconds = 0;                      ///< wall time of the whole check
+  std::vector<AttentionHeadReport> heads;     ///< in (batch, head) order
+  bool pass = false;                          ///< every head passes
+  double seconds = 0;                         ///< wall time of the whole check
   AttentionRule rule = AttentionRule::bound;  ///< options.rule, which decided `pass`
   /// The head with the largest ratio under `rule` (a failing head before any passing one).
   const AttentionHeadReport& worst_head() const;

@@ -21,7 +21,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kBoundSafety = 1.0 + 1e-9;
 
 /// γ_n = nu/(1 − nu), infinite when nu ≥ 1 (the model says nothing).
-double gamma_or_inf(double n, double u) { return n * u < 1 ? higham_gamma(static_cast<long>(n), u) : kInf; }
+double gamma_or_inf(double n, double u) {
+  return n * u < 1 ? higham_gamma(static_cast<long>(n), u) : kInf;
+}
 
 /// Subnormal floor of rounding to t (0 for fp32 values that stay fp32).
 double floor_of(gpu::DType t) { return gpu::dtype_half_smallest_subnormal(t); }
@@ -43,8 +45,7 @@ AttentionElementBound attention_class_bound(const AttentionClass& cls,
   const double eps_sigma = u;  // the kernel's fp32 scale against the exact one
   // Tiles of ≥ block_k keys aligned anywhere meet a contiguous range of n keys at most
   // ⌈(n − 1)/block_k⌉ + 1 times (a window's first key need not start a tile).
-  const double n_t =
-      cls.online_softmax ? std::ceil((n - 1) / std::max(cls.block_k, 1)) + 1 : 1.0;
+  const double n_t = cls.online_softmax ? std::ceil((n - 1) / std::max(cls.block_k, 1)) + 1 : 1.0;
 
   // 1. Logits: |t̂_j − t_j| ≤ Δ for every visible key.
   const double gamma_d = gamma_or_inf(d, u);
@@ -54,8 +55,10 @@ AttentionElementBound attention_class_bound(const AttentionClass& cls,
   if (cls.scores_rounded_to_input) {
     // q·a, k·b rounded to the dtype (a·b = σ̂; a, b ∈ {σ̂, √σ̂, 1}), fp32 dot, S stored.
     const double c = std::max(1.0, sigma) * (1 + eps_sigma);
-    const double floors = eta_dt * (1 + u_dt) * c * (row.q_abs_sum + row.k_abs_sum) + d * eta_dt * eta_dt;
-    const double scaled_inputs = std::expm1(2 * std::log1p(u_dt) + std::log1p(eps_sigma)) * sigma * A + floors;
+    const double floors =
+        eta_dt * (1 + u_dt) * c * (row.q_abs_sum + row.k_abs_sum) + d * eta_dt * eta_dt;
+    const double scaled_inputs =
+        std::expm1(2 * std::log1p(u_dt) + std::log1p(eps_sigma)) * sigma * A + floors;
     const double a_hat = (1 + u_dt) * (1 + u_dt) * (1 + eps_sigma) * sigma * A + floors;
     delta_pre = scaled_inputs + gamma_d * a_hat;
     if (!(mu_pre + delta_pre < gpu::dtype_overflow_threshold(cls.input))) return none;
@@ -71,7 +74,8 @@ AttentionElementBound attention_class_bound(const AttentionClass& cls,
     const double C = row.softcap_value;
     if (!(C > 0) || !std::isfinite(C)) return none;
     // C·tanh(x/C) is 1-Lipschitz in x; x/C, tanh and ·C add u|x|, C·ε_tanh, u·C(1 + ε_tanh).
-    delta = delta_pre + u * mu_hat + C * (cls.tanh_relative_error + u * (1 + cls.tanh_relative_error));
+    delta =
+        delta_pre + u * mu_hat + C * (cls.tanh_relative_error + u * (1 + cls.tanh_relative_error));
     mu_hat = std::min(mu_hat, C * (1 + cls.tanh_relative_error) * (1 + u) * (1 + u));
   }
   if (!std::isfinite(delta)) return none;
@@ -97,10 +101,10 @@ AttentionElementBound attention_class_bound(const AttentionClass& cls,
   const bool p_rounded = cls.probabilities_rounded_to_input && cls.input != gpu::DType::f32;
   const double u_p = p_rounded ? u_dt : 0.0, eta_p = p_rounded ? eta_dt : 0.0;
   const double u_div = cls.online_softmax ? 0.0 : u;
-  const double eps_N = std::expm1(n_exp * std::log1p(E) + std::log1p(u_p) + std::log1p(gamma_r) +
-                                  std::log1p(u_div));
-  const double numer = vmax * (eps_N * (1 + eps_w) + eps_w) + n * eta_p * vmax * (1 + gamma_r) +
-                       uf * (vmax + 1);
+  const double eps_N =
+      std::expm1(n_exp * std::log1p(E) + std::log1p(u_p) + std::log1p(gamma_r) + std::log1p(u_div));
+  const double numer =
+      vmax * (eps_N * (1 + eps_w) + eps_w) + n * eta_p * vmax * (1 + gamma_r) + uf * (vmax + 1);
   const double e_eval = numer / (1 - rho) + vmax * rho / (1 - rho);
 
   // 5. Division (fp32) and the store in the output dtype.
@@ -117,8 +121,9 @@ AttentionElementBound attention_class_bound(const AttentionClass& cls,
   const double log_l = std::max(std::log(n * (1 + rho)), -std::log1p(-rho));  // ≥ |log l̂|
   const double log_err = cls.log_relative_error * (log_l + 1);
   const double max_err = a + 2 * u * mu_hat;
-  b.log_sum_exp = (delta + max_err - std::log1p(-rho) + log_err +
-                   u * (mu_hat + max_err + log_l + log_err)) * kBoundSafety;
+  b.log_sum_exp =
+      (delta + max_err - std::log1p(-rho) + log_err + u * (mu_hat + max_err + log_l + log_err)) *
+      kBoundSafety;
   b.vacuous = !std::isfinite(b.output) || (vmax > 0 && !(b.output < 2 * vmax));
   if (!std::isfinite(b.output) || !std::isfinite(b.log_sum_exp)) return none;
   return b;

@@ -9,11 +9,11 @@ namespace attncert {
 
 /// Parameters of a class of algorithms (flash: online softmax over key tiles; three-pass).
 struct AttentionClass {
-  gpu::DType input = gpu::DType::f32;   ///< dtype of Q, K, V as read
-  gpu::DType output = gpu::DType::f32;  ///< dtype O is stored in
-  bool online_softmax = true;           ///< flash: rescales per key tile; false: three-pass
-  int block_k = 16;                     ///< keys per tile (online_softmax only)
-  bool scores_rounded_to_input = false; ///< three-pass: S (and the scaled q, k) in the input dtype
+  gpu::DType input = gpu::DType::f32;    ///< dtype of Q, K, V as read
+  gpu::DType output = gpu::DType::f32;   ///< dtype O is stored in
+  bool online_softmax = true;            ///< flash: rescales per key tile; false: three-pass
+  int block_k = 16;                      ///< keys per tile (online_softmax only)
+  bool scores_rounded_to_input = false;  ///< three-pass: S (and the scaled q, k) in the input dtype
   bool probabilities_rounded_to_input = true;  ///< P rounded to the input dtype before P·V
   /// Accumulation unit: fp32 with faithful (not only round-to-nearest) operations, so tensor-
   /// core accumulation that truncates is covered: 2⁻²³.
@@ -34,16 +34,16 @@ struct AttentionClass {
 
 /// Data of one query row (and output column) the bound depends on, from the inputs only.
 struct AttentionRowData {
-  int visible_keys = 1;   ///< keys the row sees (≥ 1)
+  int visible_keys = 1;  ///< keys the row sees (≥ 1)
   int head_dim = 1;
-  double scale = 1.0;     ///< the exact scale
-  double abs_dot = 0;     ///< ≥ max_j Σ_c |q_c k_jc| over the visible keys
+  double scale = 1.0;        ///< the exact scale
+  double abs_dot = 0;        ///< ≥ max_j Σ_c |q_c k_jc| over the visible keys
   double max_abs_logit = 0;  ///< ≥ max_j |scale·q·k_j| (after softcap when given)
-  double v_max_abs = 0;   ///< max_j |v_jc| of the column over the visible keys
-  double v_half_range = 0;  ///< (max_j v_jc − min_j v_jc)/2
-  double q_abs_sum = 0;   ///< Σ_c |q_c| (three-pass: floors of the scaled q in the dtype)
-  double k_abs_sum = 0;   ///< max_j Σ_c |k_jc| over the visible keys (likewise)
-  bool softcap = false;   ///< a softcap is applied (1-Lipschitz; adds its tanh's error)
+  double v_max_abs = 0;      ///< max_j |v_jc| of the column over the visible keys
+  double v_half_range = 0;   ///< (max_j v_jc − min_j v_jc)/2
+  double q_abs_sum = 0;      ///< Σ_c |q_c| (three-pass: floors of the scaled q in the dtype)
+  double k_abs_sum = 0;      ///< max_j Σ_c |k_jc| over the visible keys (likewise)
+  bool softcap = false;      ///< a softcap is applied (1-Lipschitz; adds its tanh's error)
   double softcap_value = 0;  ///< C (when softcap)
 };
 

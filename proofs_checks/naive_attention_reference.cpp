@@ -29,37 +29,66 @@ std::vector<float> naive_attention_reference(const ConstMatrixView<double>& q,
     for (std::ptrdiff_t c = 0; c < d; ++c) kT[c * Lk + j] = kernel_value(k(j, c));
     for (std::ptrdiff_t c = 0; c < dv; ++c) vr[j * dv + c] = kernel_value(v(j, c));
   }
-  std::vector<float> scores(static_cast<std::size_t>(Lk)), qs(static_cast<std::size_t>(d));
-  for (std::ptrdiff_t i = 0; i < Lq; ++i) {
-    const KeyRange range = keys.range(i, Lq, Lk);
-    if (range.empty()) continue;
-    const std::ptrdiff_t b = range.begin, n = range.size();
-    for (std::ptrdiff_t c = 0; c < d; ++c) qs[c] = round_to(t, kernel_value(q(i, c)) * scale);
-    std::fill(scores.begin(), scores.begin() + n, 0.0f);
+  // Rows in blocks of kRows over the union of their key ranges, so each key column and value
+  // row is read once per block rather than once per row; every row still sums its scores over
+  // c in order and its outputs over keys in order (the same roundings as row by row).
+  constexpr std::ptrdiff_t kRows = 8;
+  std::vector<float> scores(static_cast<std::size_t>(kRows * Lk)),
+      qs(static_cast<std::size_t>(kRows * d));
+  for (std::ptrdiff_t i0 = 0; i0 < Lq; i0 += kRows) {
+    const std::ptrdiff_t rows = std::min(kRows, Lq - i0);
+    KeyRange range[kRows];
+    std::ptrdiff_t B = Lk, E = 0;
+    for (std::ptrdiff_t r = 0; r < rows; ++r) {
+      range[r] = keys.range(i0 + r, Lq, Lk);
+      if (!range[r].empty()) B = std::min(B, range[r].begin), E = std::max(E, range[r].end);
+    }
+    if (E <= B) continue;  // every row of the block masked: outputs stay 0
+    const std::ptrdiff_t n = E - B;
+    for (std::ptrdiff_t r = 0; r < rows; ++r)
+      for (std::ptrdiff_t c = 0; c < d; ++c)
+        qs[r * d + c] = round_to(t, kernel_value(q(i0 + r, c)) * scale);
+    std::fill(scores.begin(), scores.begin() + rows * n, 0.0f);
     for (std::ptrdiff_t c = 0; c < d; ++c) {
-      const float* column = kT.data() + c * Lk + b;
-      for (std::ptrdiff_t j = 0; j < n; ++j) scores[j] += qs[c] * column[j];
-    }
-    float m = -std::numeric_limits<float>::infinity();
-    for (std::ptrdiff_t j = 0; j < n; ++j) {
-      float s = round_to(t, scores[j]);
-      if (softcap) {
-        s = round_to(t, s / *softcap);
-        s = round_to(t, std::tanh(s));
-        s = round_to(t, s * *softcap);
+      const float* column = kT.data() + c * Lk + B;
+      for (std::ptrdiff_t r = 0; r < rows; ++r) {
+        const float qc = qs[r * d + c];
+        float* sr = scores.data() + r * n;
+        for (std::ptrdiff_t j = 0; j < n; ++j) sr[j] += qc * column[j];
       }
-      scores[j] = s;
-      m = std::max(m, s);
     }
-    float sum = 0.0f;
-    for (std::ptrdiff_t j = 0; j < n; ++j) sum += (scores[j] = gpu::portable_expf(scores[j] - m));
-    for (std::ptrdiff_t j = 0; j < n; ++j) scores[j] = round_to(t, scores[j] / sum);
-    float* o = out.data() + i * dv;
-    for (std::ptrdiff_t j = 0; j < n; ++j) {
-      const float* vj = vr.data() + (b + j) * dv;
-      for (std::ptrdiff_t c = 0; c < dv; ++c) o[c] += scores[j] * vj[c];
+    for (std::ptrdiff_t r = 0; r < rows; ++r) {
+      if (range[r].empty()) continue;
+      float* sr = scores.data() + r * n + (range[r].begin - B);
+      const std::ptrdiff_t nr = range[r].size();
+      float m = -std::numeric_limits<float>::infinity();
+      for (std::ptrdiff_t j = 0; j < nr; ++j) {
+        float x = round_to(t, sr[j]);
+        if (softcap) {
+          x = round_to(t, x / *softcap);
+          x = round_to(t, std::tanh(x));
+          x = round_to(t, x * *softcap);
+        }
+        sr[j] = x;
+        m = std::max(m, x);
+      }
+      float sum = 0.0f;
+      for (std::ptrdiff_t j = 0; j < nr; ++j) sum += (sr[j] = gpu::portable_expf(sr[j] - m));
+      for (std::ptrdiff_t j = 0; j < nr; ++j) sr[j] = round_to(t, sr[j] / sum);
     }
-    for (std::ptrdiff_t c = 0; c < dv; ++c) o[c] = round_to(t, o[c]);
+    for (std::ptrdiff_t j = B; j < E; ++j) {
+      const float* vj = vr.data() + j * dv;
+      for (std::ptrdiff_t r = 0; r < rows; ++r) {
+        if (!range[r].contains(j)) continue;
+        const float p = scores[r * n + (j - B)];
+        float* o = out.data() + (i0 + r) * dv;
+        for (std::ptrdiff_t c = 0; c < dv; ++c) o[c] += p * vj[c];
+      }
+    }
+    for (std::ptrdiff_t r = 0; r < rows; ++r)
+      if (!range[r].empty())
+        for (std::ptrdiff_t c = 0; c < dv; ++c)
+          out[(i0 + r) * dv + c] = round_to(t, out[(i0 + r) * dv + c]);
   }
   return out;
 }

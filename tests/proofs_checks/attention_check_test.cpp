@@ -11,6 +11,8 @@
 //    −inf exactly; bad inputs are one-line invalid_argument errors; cancellation and progress.
 // Inputs are N(0,1) rounded to the dtype from a fixed seed (printed); the verdicts asserted are
 // certain ones (bound verdicts of a certified truth), not tolerances.
+#include "proofs_checks/attention_check.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,12 +20,15 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gpu/flash_attention.hpp"
-#include "proofs_checks/attention_check.hpp"
+#include "gpu/portable_exp.hpp"
+#include "proofs_checks/naive_attention_reference.hpp"
 #include "tests/support/emulated_attention_kernels.hpp"
 
 namespace attncert {
@@ -43,7 +48,7 @@ struct CheckRun {
 };
 
 CheckRun run_check(const EmulatedAttentionSpec& spec, std::uint64_t seed = kSeed,
-              bool give_lse = true, int class_block_k = 16) {
+                   bool give_lse = true, int class_block_k = 16) {
   CheckRun r;
   r.spec = spec;
   Rng rng(seed);
@@ -165,8 +170,8 @@ TEST(CheckAttention, EachInjectedDefectIsCaughtInTheDefectiveHeadAtAnAffectedRow
        160, 160, [](std::ptrdiff_t i) { return i < 159; }},
       {"running sum l not rescaled", EmulatedAlgorithm::flash, DType::f16,
        in_head_1(no_sum_rescale), causal, 200, 200, two_tiles},
-      {"accumulator not rescaled", EmulatedAlgorithm::flash, DType::bf16,
-       in_head_1(no_acc_rescale), causal, 200, 200, two_tiles},
+      {"accumulator not rescaled", EmulatedAlgorithm::flash, DType::bf16, in_head_1(no_acc_rescale),
+       causal, 200, 200, two_tiles},
       {"P·V accumulated in bf16 (fp16 inputs)", EmulatedAlgorithm::flash, DType::f16,
        in_head_1(bf16_acc), causal, 200, 200, any},
       {"P·V accumulated in bf16 (fp32 inputs)", EmulatedAlgorithm::flash, DType::f32,
@@ -204,8 +209,8 @@ TEST(CheckAttention, EachInjectedDefectIsCaughtInTheDefectiveHeadAtAnAffectedRow
     EXPECT_EQ(bad.worst.head, 1);
     EXPECT_TRUE(c.affected_row(bad.worst.row)) << "worst row " << bad.worst.row;
     // The worst element is one the defect changed (bhsd: (h, i, c) flat).
-    const std::size_t e = (static_cast<std::size_t>(1) * s.seqlen_q + bad.worst.row) * s.dv() +
-                          bad.worst.column;
+    const std::size_t e =
+        (static_cast<std::size_t>(1) * s.seqlen_q + bad.worst.row) * s.dv() + bad.worst.column;
     EXPECT_NE(r.o[e], correct.o[e]);
     for (std::size_t h : {0u, 2u}) {
       SCOPED_TRACE(describe(r.result.heads[h]));
@@ -387,8 +392,11 @@ TEST(CheckAttention, BadInputsAreOneLineErrors) {
                "wrong layout");
   const auto q3 = attention_view(r.q.data(), AttentionLayout::bhsd, 1, 3, 20, 32);
   const auto o3 = attention_view(r.o.data(), AttentionLayout::bhsd, 1, 3, 20, 32);
-  expect_error([&] { check_attention({&q3, &views.k, &views.v}, o3, nullptr, r.spec.problem, opt); },
-               "do not divide");
+  expect_error(
+      [&] {
+        check_attention({&q3, &views.k, &views.v}, o3, nullptr, r.spec.problem, opt);
+      },
+      "do not divide");
   AttentionProblem p = r.spec.problem;
   p.scale = -1;
   expect_error([&] { check_attention(views.tensors(), views.o, nullptr, p, opt); }, "scale");
@@ -415,6 +423,77 @@ TEST(CheckAttention, RowsTheFastTierCannotDecideAreRefinedInArb) {
     // Arb at 96 bits encloses v within ~2⁻⁸⁸·|v|; the double tier alone would leave ~1e-16.
     EXPECT_LT(h.max_error, 1e-24) << describe(h);
   }
+}
+
+/// FA's attention_ref without upcast, row by row in the plainest form: the known answer the
+/// library's blocked naive reference must reproduce bit for bit.
+std::vector<float> naive_row_by_row(const std::vector<double>& q, const std::vector<double>& k,
+                                    const std::vector<double>& v, std::ptrdiff_t Lq,
+                                    std::ptrdiff_t Lk, std::ptrdiff_t d, DType t, float scale,
+                                    const KeyVisibility& keys, std::optional<float> softcap) {
+  auto rd = [&](double x) { return gpu::round_through(t, static_cast<float>(x)); };
+  std::vector<float> out(Lq * d, 0.0f);
+  for (std::ptrdiff_t i = 0; i < Lq; ++i) {
+    const KeyRange r = keys.range(i, Lq, Lk);
+    if (r.empty()) continue;
+    std::vector<float> p;
+    float m = -std::numeric_limits<float>::infinity();
+    for (std::ptrdiff_t j = r.begin; j < r.end; ++j) {
+      float sc = 0.0f;
+      for (std::ptrdiff_t c = 0; c < d; ++c) {
+        const float qc = gpu::round_through(t, rd(q[i * d + c]) * scale);
+        sc += qc * rd(k[j * d + c]);
+      }
+      sc = gpu::round_through(t, sc);
+      if (softcap) {
+        sc = gpu::round_through(t, sc / *softcap);
+        sc = gpu::round_through(t, std::tanh(sc));
+        sc = gpu::round_through(t, sc * *softcap);
+      }
+      p.push_back(sc);
+      m = std::max(m, sc);
+    }
+    float sum = 0.0f;
+    for (float& x : p) sum += (x = gpu::portable_expf(x - m));
+    for (float& x : p) x = gpu::round_through(t, x / sum);
+    for (std::ptrdiff_t c = 0; c < d; ++c) {
+      float o = 0.0f;
+      for (std::ptrdiff_t j = r.begin; j < r.end; ++j) o += p[j - r.begin] * rd(v[j * d + c]);
+      out[i * d + c] = gpu::round_through(t, o);
+    }
+  }
+  return out;
+}
+
+TEST(NaiveAttentionReference, MatchesTheRowByRowDefinitionBitForBit) {
+  std::printf("seed %llu\n", static_cast<unsigned long long>(kSeed));
+  KeyVisibility window = KeyVisibility::causal_mask();
+  window.window_left = 9;
+  const std::vector<std::pair<const char*, KeyVisibility>> visibilities = {
+      {"none", KeyVisibility::all()},
+      {"causal bottom-right", KeyVisibility::causal_mask()},
+      {"causal top-left", KeyVisibility::causal_mask(DiagonalAlignment::top_left)},
+      {"window (9, 0)", window}};
+  for (DType t : {DType::f32, DType::f16, DType::bf16})
+    for (const auto& [label, keys] : visibilities)
+      for (std::optional<float> cap : {std::optional<float>(), std::optional<float>(3.0f)}) {
+        const std::ptrdiff_t Lq = 29, Lk = 21, d = 16;  // Lq > Lk: masked rows; 29 % 8 ≠ 0
+        Rng rng(kSeed);
+        const auto q = test_support::random_in_dtype(rng, Lq * d, t);
+        const auto k = test_support::random_in_dtype(rng, Lk * d, t);
+        const auto v = test_support::random_in_dtype(rng, Lk * d, t);
+        const float scale = 0.25f;
+        const auto view = [&](const std::vector<double>& x, std::ptrdiff_t L) {
+          return ConstMatrixView<double>(x.data(), L, d, ViewStride(d, 1));
+        };
+        const auto got =
+            naive_attention_reference(view(q, Lq), view(k, Lk), view(v, Lk), t, scale, keys, cap);
+        const auto want = naive_row_by_row(q, k, v, Lq, Lk, d, t, scale, keys, cap);
+        ASSERT_EQ(got.size(), want.size());
+        for (std::size_t e = 0; e < got.size(); ++e)
+          ASSERT_EQ(gpu::float_bits(got[e]), gpu::float_bits(want[e]))
+              << gpu::dtype_name(t) << " " << label << (cap ? " softcap" : "") << " element " << e;
+      }
 }
 
 TEST(CheckAttention, CancellationStopsAndProgressCountsHeads) {

@@ -7,6 +7,8 @@
 //    the certified truth, on adversarial inputs: ties (identical keys), logits ≤ −5e4, huge
 //    spreads (one key dominates), cancelling values, L = 1, fully masked rows. Each random case
 //    prints its seed and reproduces from it.
+#include "proofs_checks/attention_error_bound.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,7 +19,6 @@
 
 #include "gpu/flash_attention.hpp"
 #include "proofs_checks/attention_check.hpp"
-#include "proofs_checks/attention_error_bound.hpp"
 #include "tests/support/emulated_attention_kernels.hpp"
 
 namespace attncert {
@@ -82,13 +83,20 @@ TEST(AttentionClassBound, ThreePassBf16OnHugeLogitsIsVacuous) {
 enum class Shape { random, ties, very_negative, huge_spread, cancelling, single, masked_rows };
 const char* name(Shape s) {
   switch (s) {
-    case Shape::random: return "random";
-    case Shape::ties: return "ties";
-    case Shape::very_negative: return "logits<=-5e4";
-    case Shape::huge_spread: return "huge spread";
-    case Shape::cancelling: return "cancelling V";
-    case Shape::single: return "L=1";
-    case Shape::masked_rows: return "masked rows";
+    case Shape::random:
+      return "random";
+    case Shape::ties:
+      return "ties";
+    case Shape::very_negative:
+      return "logits<=-5e4";
+    case Shape::huge_spread:
+      return "huge spread";
+    case Shape::cancelling:
+      return "cancelling V";
+    case Shape::single:
+      return "L=1";
+    case Shape::masked_rows:
+      return "masked rows";
   }
   return "?";
 }
@@ -131,7 +139,8 @@ Inputs make_inputs(Shape shape, DType t, std::uint64_t seed) {
       for (std::size_t j = 0; j < keys; ++j)
         for (std::ptrdiff_t c = 0; c < d; ++c) in.v[j * d + c] = (j % 2 == 0) ? 4.0 : -4.0;
       break;
-    default: break;
+    default:
+      break;
   }
   return in;
 }
@@ -155,7 +164,7 @@ void expect_within(const AttentionCheckResult& r, const std::string& what) {
 }
 
 TEST(AttentionClassBound, CorrectKernelsNeverExceedItOnAdversarialInputs) {
-  const std::vector<Shape> shapes = {Shape::random,     Shape::ties,      Shape::very_negative,
+  const std::vector<Shape> shapes = {Shape::random,      Shape::ties,       Shape::very_negative,
                                      Shape::huge_spread, Shape::cancelling, Shape::single,
                                      Shape::masked_rows};
   for (std::uint64_t seed : {1u, 2u}) {
@@ -209,9 +218,9 @@ TEST(AttentionClassBound, OurTwinNeverExceedsTheFlashBoundOnAdversarialInputs) {
       a.batch_heads = BH, a.seqlen_q = Lq, a.seqlen_k = Lk, a.head_dim = d;
       a.scale = gpu::default_attention_scale(d), a.causal = true;
       ASSERT_TRUE(gpu::flash_attention_twin(a).ok());
-      const auto r = check(in, std::vector<double>(out.begin(), out.end()),
-                           std::vector<double>(lse.begin(), lse.end()), AttentionAlgorithm::flash,
-                           DType::f32);
+      const auto r =
+          check(in, std::vector<double>(out.begin(), out.end()),
+                std::vector<double>(lse.begin(), lse.end()), AttentionAlgorithm::flash, DType::f32);
       expect_within(r, std::string("twin ") + name(shape) + " " + std::string(gpu::dtype_name(t)));
       std::printf("seed %llu twin %-13s %-4s worst ratio %.3g lse %.3g\n",
                   static_cast<unsigned long long>(seed), name(shape),

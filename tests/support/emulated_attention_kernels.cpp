@@ -28,8 +28,9 @@ struct Head {
 KeyRange kernel_range(const EmulatedAttentionSpec& spec, bool defective, Index i) {
   KeyVisibility keys = spec.problem.keys;
   if (defective && spec.defects.flipped_alignment)
-    keys.alignment = keys.alignment == DiagonalAlignment::bottom_right ? DiagonalAlignment::top_left
-                                                                      : DiagonalAlignment::bottom_right;
+    keys.alignment = keys.alignment == DiagonalAlignment::bottom_right
+                         ? DiagonalAlignment::top_left
+                         : DiagonalAlignment::bottom_right;
   KeyRange r = keys.range(i, spec.seqlen_q, spec.seqlen_k);
   if (defective && spec.defects.causal_offset != 0 && keys.causal) {
     // Recompute the causal end with the offset; windows and clamping as before.
@@ -101,8 +102,8 @@ void flash_row(const EmulatedAttentionSpec& spec, bool defective, const Head& Q,
 }
 
 /// One query row of the three-pass kernel (PyTorch's math path without upcast).
-void three_pass_row(const EmulatedAttentionSpec& spec, bool defective, const Head& Q,
-                    const Head& K, const Head& V, Index i, float scale, float* o, float& lse) {
+void three_pass_row(const EmulatedAttentionSpec& spec, bool defective, const Head& Q, const Head& K,
+                    const Head& V, Index i, float scale, float* o, float& lse) {
   const gpu::DType t = spec.dtype;
   const Index d = spec.head_dim, dv = spec.dv();
   const KeyRange r = kernel_range(spec, defective, i);
@@ -157,8 +158,7 @@ EmulatedAttentionOutput emulated_attention(const EmulatedAttentionSpec& s,
                                            const std::vector<double>& v) {
   const Index B = s.batch, H = s.heads, Hkv = s.kv_heads, Lq = s.seqlen_q, Lk = s.seqlen_k;
   const Index d = s.head_dim, dv = s.dv();
-  if (H % Hkv != 0 || s.block_k < 1 ||
-      q.size() != static_cast<std::size_t>(B * H * Lq * d) ||
+  if (H % Hkv != 0 || s.block_k < 1 || q.size() != static_cast<std::size_t>(B * H * Lq * d) ||
       k.size() != static_cast<std::size_t>(B * Hkv * Lk * d) ||
       v.size() != static_cast<std::size_t>(B * Hkv * Lk * dv))
     throw std::invalid_argument("emulated_attention: sizes do not match the spec");
@@ -169,8 +169,8 @@ EmulatedAttentionOutput emulated_attention(const EmulatedAttentionSpec& s,
   const auto kv = attention_view(k.data(), s.layout, B, Hkv, Lk, d);
   const auto vv = attention_view(v.data(), s.layout, B, Hkv, Lk, dv);
   const auto ov = attention_view(out.o.data(), s.layout, B, H, Lq, dv);
-  const auto scale = static_cast<float>(
-      s.problem.scale.value_or(1.0 / std::sqrt(static_cast<double>(d))));
+  const auto scale =
+      static_cast<float>(s.problem.scale.value_or(1.0 / std::sqrt(static_cast<double>(d))));
   std::vector<float> row(dv);
   for (Index b = 0; b < B; ++b)
     for (Index h = 0; h < H; ++h) {

@@ -22,14 +22,14 @@ enum class EmulatedAlgorithm { flash, three_pass };
 
 /// Injected defects (all off: a correct kernel).
 struct AttentionDefects {
-  bool flipped_alignment = false;  ///< the causal diagonal aligned the other way than asked
-  int causal_offset = 0;           ///< keys seen past the diagonal (1: off by one)
-  bool skip_sum_rescale = false;   ///< flash: l ← l + Σp instead of l·α + Σp
-  bool skip_acc_rescale = false;   ///< flash: acc not multiplied by α
-  bool bf16_accumulation = false;  ///< the P·V accumulator rounded to bf16 after every add
+  bool flipped_alignment = false;       ///< the causal diagonal aligned the other way than asked
+  int causal_offset = 0;                ///< keys seen past the diagonal (1: off by one)
+  bool skip_sum_rescale = false;        ///< flash: l ← l + Σp instead of l·α + Σp
+  bool skip_acc_rescale = false;        ///< flash: acc not multiplied by α
+  bool bf16_accumulation = false;       ///< the P·V accumulator rounded to bf16 after every add
   bool drop_last_partial_tile = false;  ///< flash: a row's last key tile skipped when partial
-  bool scale_twice = false;        ///< logits multiplied by the scale twice
-  std::ptrdiff_t head = -1;        ///< only this query head is defective (−1: every head)
+  bool scale_twice = false;             ///< logits multiplied by the scale twice
+  std::ptrdiff_t head = -1;             ///< only this query head is defective (−1: every head)
   bool any() const {
     return flipped_alignment || causal_offset != 0 || skip_sum_rescale || skip_acc_rescale ||
            bf16_accumulation || drop_last_partial_tile || scale_twice;
