@@ -13,20 +13,28 @@ namespace attncert::python {
 
 const char* array_type_name(ArrayType t) {
   switch (t) {
-    case ArrayType::f16: return "float16";
-    case ArrayType::bf16: return "bfloat16";
-    case ArrayType::f32: return "float32";
-    case ArrayType::f64: return "float64";
+    case ArrayType::f16:
+      return "float16";
+    case ArrayType::bf16:
+      return "bfloat16";
+    case ArrayType::f32:
+      return "float32";
+    case ArrayType::f64:
+      return "float64";
   }
   return "?";
 }
 
 std::optional<gpu::DType> kernel_dtype(ArrayType t) {
   switch (t) {
-    case ArrayType::f16: return gpu::DType::f16;
-    case ArrayType::bf16: return gpu::DType::bf16;
-    case ArrayType::f32: return gpu::DType::f32;
-    case ArrayType::f64: return std::nullopt;
+    case ArrayType::f16:
+      return gpu::DType::f16;
+    case ArrayType::bf16:
+      return gpu::DType::bf16;
+    case ArrayType::f32:
+      return gpu::DType::f32;
+    case ArrayType::f64:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -37,10 +45,13 @@ namespace {
 // are native here: little-endian x86-64/aarch64; '>' and '!' are refused).
 std::string plain_format(const std::string& format, const std::string& name) {
   std::string f = format;
-  if (!f.empty() && (f[0] == '<' || f[0] == '=' || f[0] == '@')) f = f.substr(1);
+  if (!f.empty() && (f[0] == '<' || f[0] == '=' || f[0] == '@'))
+    f = f.substr(1);
   else if (!f.empty() && (f[0] == '>' || f[0] == '!')) {
-    throw std::invalid_argument(fmt::format("{}: big-endian data (format '{}') is not supported; "
-                                            "convert to native byte order", name, format));
+    throw std::invalid_argument(
+        fmt::format("{}: big-endian data (format '{}') is not supported; "
+                    "convert to native byte order",
+                    name, format));
   }
   return f;
 }
@@ -54,8 +65,9 @@ InputArray read_array(const py::buffer& buffer, const std::string& name, bool bf
   const std::string f = plain_format(info.format, name);
   if (bf16_bits) {
     if ((f != "h" && f != "H") || info.itemsize != 2) {
-      throw std::invalid_argument(fmt::format(
-          "{}: bfloat16 bit patterns must be a 16-bit integer buffer, got format '{}'", name, info.format));
+      throw std::invalid_argument(
+          fmt::format("{}: bfloat16 bit patterns must be a 16-bit integer buffer, got format '{}'",
+                      name, info.format));
     }
     a.type = ArrayType::bf16;
   } else if (f == "e" && info.itemsize == 2) {
@@ -67,15 +79,16 @@ InputArray read_array(const py::buffer& buffer, const std::string& name, bool bf
   } else {
     throw std::invalid_argument(fmt::format(
         "{}: unsupported element type (buffer format '{}'); give float16, bfloat16, float32 or "
-        "float64", name, info.format));
+        "float64",
+        name, info.format));
   }
   // Sizes first, overflow-checked, before any allocation.
   std::size_t count = 1;
   for (const py::ssize_t s : info.shape) {
     if (s < 0) throw std::invalid_argument(fmt::format("{}: negative dimension {}", name, s));
     if (s != 0 && count > kMaxArrayElements / static_cast<std::size_t>(s)) {
-      throw std::invalid_argument(fmt::format("{}: shape ({}) has more than 2^31 elements",
-                                              name, fmt::join(info.shape, ", ")));
+      throw std::invalid_argument(fmt::format("{}: shape ({}) has more than 2^31 elements", name,
+                                              fmt::join(info.shape, ", ")));
     }
     count *= static_cast<std::size_t>(s);
   }
@@ -100,7 +113,8 @@ InputArray read_array(const py::buffer& buffer, const std::string& name, bool bf
       case ArrayType::bf16: {
         std::uint16_t h;
         std::memcpy(&h, bytes + 2 * i, 2);
-        a.data[i] = a.type == ArrayType::f16 ? gpu::f16_bits_to_float(h) : gpu::bf16_bits_to_float(h);
+        a.data[i] =
+            a.type == ArrayType::f16 ? gpu::f16_bits_to_float(h) : gpu::bf16_bits_to_float(h);
         break;
       }
       case ArrayType::f32: {
@@ -109,7 +123,9 @@ InputArray read_array(const py::buffer& buffer, const std::string& name, bool bf
         a.data[i] = x;
         break;
       }
-      case ArrayType::f64: std::memcpy(&a.data[i], bytes + 8 * i, 8); break;
+      case ArrayType::f64:
+        std::memcpy(&a.data[i], bytes + 8 * i, 8);
+        break;
     }
   }
   return a;

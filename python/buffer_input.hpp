@@ -24,7 +24,7 @@ std::optional<gpu::DType> kernel_dtype(ArrayType t);
 
 /// An array widened to double (exact for every accepted format), row-major.
 struct InputArray {
-  std::string name;                   ///< the argument's name, for messages
+  std::string name;  ///< the argument's name, for messages
   ArrayType type = ArrayType::f64;
   std::vector<std::ptrdiff_t> shape;
   std::vector<double> data;

@@ -42,8 +42,10 @@ using Index = std::ptrdiff_t;
 AttentionLayout parse_layout(const std::string& layout) {
   if (layout == "bhsd") return AttentionLayout::bhsd;
   if (layout == "bshd") return AttentionLayout::bshd;
-  throw std::invalid_argument(fmt::format("layout '{}': expected 'bhsd' (PyTorch SDPA) or 'bshd' "
-                                          "(FlashAttention)", layout));
+  throw std::invalid_argument(
+      fmt::format("layout '{}': expected 'bhsd' (PyTorch SDPA) or 'bshd' "
+                  "(FlashAttention)",
+                  layout));
 }
 
 AttentionProblem make_problem(std::optional<double> scale, std::optional<std::string> causal,
@@ -56,10 +58,15 @@ AttentionProblem make_problem(std::optional<double> scale, std::optional<std::st
   p.scale = scale;
   if (causal) {
     p.keys.causal = true;
-    if (*causal == "bottom-right") p.keys.alignment = DiagonalAlignment::bottom_right;
-    else if (*causal == "top-left") p.keys.alignment = DiagonalAlignment::top_left;
-    else throw std::invalid_argument(fmt::format("causal '{}': expected None, 'top-left' (PyTorch "
-                                                 "is_causal) or 'bottom-right' (FlashAttention)", *causal));
+    if (*causal == "bottom-right")
+      p.keys.alignment = DiagonalAlignment::bottom_right;
+    else if (*causal == "top-left")
+      p.keys.alignment = DiagonalAlignment::top_left;
+    else
+      throw std::invalid_argument(
+          fmt::format("causal '{}': expected None, 'top-left' (PyTorch "
+                      "is_causal) or 'bottom-right' (FlashAttention)",
+                      *causal));
   }
   p.keys.window_left = window_left;
   p.keys.window_right = window_right;
@@ -84,7 +91,8 @@ Dims dims_of(const InputArray& a, AttentionLayout layout) {
                                         : "(batch, seqlen, heads, head_dim) for layout 'bshd'"));
   }
   for (std::size_t i = 0; i < 4; ++i) {
-    if (a.shape[i] == 0) throw std::invalid_argument(fmt::format("{} has an empty dimension {}", a.name, i));
+    if (a.shape[i] == 0)
+      throw std::invalid_argument(fmt::format("{} has an empty dimension {}", a.name, i));
   }
   if (layout == AttentionLayout::bhsd) return {a.shape[0], a.shape[1], a.shape[2], a.shape[3]};
   return {a.shape[0], a.shape[2], a.shape[1], a.shape[3]};
@@ -111,25 +119,33 @@ struct QKV {
 
 QKV read_qkv(const py::buffer& q, const py::buffer& k, const py::buffer& v,
              const std::vector<bool>& bf16, AttentionLayout layout) {
-  QKV t{read_array(q, "q", bf16.at(0)), read_array(k, "k", bf16.at(1)), read_array(v, "v", bf16.at(2)), {}, {}, {}};
+  QKV t{read_array(q, "q", bf16.at(0)),
+        read_array(k, "k", bf16.at(1)),
+        read_array(v, "v", bf16.at(2)),
+        {},
+        {},
+        {}};
   t.dq = dims_of(t.q, layout);
   t.dk = dims_of(t.k, layout);
   t.dv = dims_of(t.v, layout);
   if (t.dk.batch != t.dq.batch || t.dv.batch != t.dq.batch) {
-    throw std::invalid_argument(fmt::format("batch sizes differ: q {}, k {}, v {}", t.dq.batch, t.dk.batch, t.dv.batch));
+    throw std::invalid_argument(
+        fmt::format("batch sizes differ: q {}, k {}, v {}", t.dq.batch, t.dk.batch, t.dv.batch));
   }
   if (t.dk.heads != t.dv.heads) {
     throw std::invalid_argument(fmt::format("k has {} heads but v has {}", t.dk.heads, t.dv.heads));
   }
   if (t.dq.heads % t.dk.heads != 0) {
-    throw std::invalid_argument(fmt::format("k/v heads ({}) must divide q heads ({}) (GQA/MQA)",
-                                            t.dk.heads, t.dq.heads));
+    throw std::invalid_argument(
+        fmt::format("k/v heads ({}) must divide q heads ({}) (GQA/MQA)", t.dk.heads, t.dq.heads));
   }
   if (t.dk.length != t.dv.length) {
-    throw std::invalid_argument(fmt::format("k has {} keys but v has {}", t.dk.length, t.dv.length));
+    throw std::invalid_argument(
+        fmt::format("k has {} keys but v has {}", t.dk.length, t.dv.length));
   }
   if (t.dk.dim != t.dq.dim) {
-    throw std::invalid_argument(fmt::format("head_dim of q ({}) and k ({}) differ", t.dq.dim, t.dk.dim));
+    throw std::invalid_argument(
+        fmt::format("head_dim of q ({}) and k ({}) differ", t.dq.dim, t.dk.dim));
   }
   return t;
 }
@@ -176,8 +192,8 @@ py::dict eval_attention(const py::buffer& q, const py::buffer& k, const py::buff
     for (Index b = 0; b < B; ++b) {
       for (Index h = 0; h < H; ++h) {
         cancel.throw_if_requested();
-        const AttentionEnclosure e =
-            midpoint_radius_attention(slice(Q, b, h), slice(K, b, h / group), slice(V, b, h / group), options);
+        const AttentionEnclosure e = midpoint_radius_attention(
+            slice(Q, b, h), slice(K, b, h / group), slice(V, b, h / group), options);
         const std::size_t head = static_cast<std::size_t>(b * H + h);
         std::copy(e.output_mid.begin(), e.output_mid.end(), o_mid->data.begin() + head * head_out);
         std::copy(e.output_rad.begin(), e.output_rad.end(), o_rad->data.begin() + head * head_out);
@@ -202,20 +218,18 @@ py::dict eval_attention(const py::buffer& q, const py::buffer& k, const py::buff
 
 gpu::DType dtype_from_name(const std::string& text, const char* what) {
   if (const auto t = gpu::parse_dtype(text)) return *t;
-  throw std::invalid_argument(fmt::format("{} '{}': expected 'fp32', 'fp16' or 'bf16'", what, text));
+  throw std::invalid_argument(
+      fmt::format("{} '{}': expected 'fp32', 'fp16' or 'bf16'", what, text));
 }
 
-AttentionCheckResult check_attention_binding(const py::buffer& q, const py::buffer& k, const py::buffer& v,
-                                     const py::buffer& o, const std::optional<py::buffer>& lse,
-                                     const std::vector<bool>& bf16, const std::string& layout_name,
-                                     std::optional<double> scale, std::optional<std::string> causal,
-                                     std::optional<Index> window_left,
-                                     std::optional<Index> window_right,
-                                     std::optional<double> softcap,
-                                     std::optional<std::string> dtype,
-                                     std::optional<std::string> output_dtype,
-                                     const std::string& algorithm, const std::string& rule,
-                                     int block_k, int jobs) {
+AttentionCheckResult check_attention_binding(
+    const py::buffer& q, const py::buffer& k, const py::buffer& v, const py::buffer& o,
+    const std::optional<py::buffer>& lse, const std::vector<bool>& bf16,
+    const std::string& layout_name, std::optional<double> scale, std::optional<std::string> causal,
+    std::optional<Index> window_left, std::optional<Index> window_right,
+    std::optional<double> softcap, std::optional<std::string> dtype,
+    std::optional<std::string> output_dtype, const std::string& algorithm, const std::string& rule,
+    int block_k, int jobs) {
   const AttentionLayout layout = parse_layout(layout_name);
   const AttentionProblem problem = make_problem(scale, causal, window_left, window_right, softcap);
   const QKV t = read_qkv(q, k, v, bf16, layout);
@@ -227,8 +241,9 @@ AttentionCheckResult check_attention_binding(const py::buffer& q, const py::buff
   } else if (const auto d = kernel_dtype(t.q.type)) {
     options.dtype = *d;
   } else {
-    throw std::invalid_argument("q is float64: pass dtype='fp32'|'fp16'|'bf16', the precision "
-                                "the kernel read Q, K, V in");
+    throw std::invalid_argument(
+        "q is float64: pass dtype='fp32'|'fp16'|'bf16', the precision "
+        "the kernel read Q, K, V in");
   }
   if (output_dtype) {
     options.output_dtype = dtype_from_name(*output_dtype, "output_dtype");
@@ -236,15 +251,25 @@ AttentionCheckResult check_attention_binding(const py::buffer& q, const py::buff
     // float64 O: judged as if stored in fp32 (a smaller rounding than any bound's fp32 term).
     options.output_dtype = kernel_dtype(O.type).value_or(gpu::DType::f32);
   }
-  if (algorithm == "flash") options.algorithm = AttentionAlgorithm::flash;
-  else if (algorithm == "three-pass") options.algorithm = AttentionAlgorithm::three_pass;
-  else throw std::invalid_argument(fmt::format("algorithm '{}': expected 'flash' or 'three-pass'", algorithm));
-  if (rule == "bound") options.rule = AttentionRule::bound;
-  else if (rule == "flash") options.rule = AttentionRule::flash;
-  else if (rule == "naive") options.rule = AttentionRule::naive;
-  else throw std::invalid_argument(fmt::format("rule '{}': expected 'bound', 'flash' or 'naive'", rule));
+  if (algorithm == "flash")
+    options.algorithm = AttentionAlgorithm::flash;
+  else if (algorithm == "three-pass")
+    options.algorithm = AttentionAlgorithm::three_pass;
+  else
+    throw std::invalid_argument(
+        fmt::format("algorithm '{}': expected 'flash' or 'three-pass'", algorithm));
+  if (rule == "bound")
+    options.rule = AttentionRule::bound;
+  else if (rule == "flash")
+    options.rule = AttentionRule::flash;
+  else if (rule == "naive")
+    options.rule = AttentionRule::naive;
+  else
+    throw std::invalid_argument(
+        fmt::format("rule '{}': expected 'bound', 'flash' or 'naive'", rule));
   if (block_k < 1) throw std::invalid_argument(fmt::format("block_k {} must be >= 1", block_k));
-  if (jobs < 0) throw std::invalid_argument(fmt::format("jobs {} must be >= 0 (0: all cores)", jobs));
+  if (jobs < 0)
+    throw std::invalid_argument(fmt::format("jobs {} must be >= 0 (0: all cores)", jobs));
   options.block_k = block_k;
   options.jobs = jobs;
 
@@ -253,16 +278,18 @@ AttentionCheckResult check_attention_binding(const py::buffer& q, const py::buff
       d_o.dim != t.dv.dim) {
     throw std::invalid_argument(fmt::format(
         "o has shape ({}, {}, {}, {}) in layout '{}', expected (batch {}, heads {}, seqlen {}, "
-        "head_dim {}) from q and v", O.shape[0], O.shape[1], O.shape[2], O.shape[3], layout_name,
-        t.dq.batch, t.dq.heads, t.dq.length, t.dv.dim));
+        "head_dim {}) from q and v",
+        O.shape[0], O.shape[1], O.shape[2], O.shape[3], layout_name, t.dq.batch, t.dq.heads,
+        t.dq.length, t.dv.dim));
   }
   std::optional<InputArray> L;
   if (lse) {
     L = read_array(*lse, "lse", bf16.at(4));
     const std::vector<Index> want{t.dq.batch, t.dq.heads, t.dq.length};
     if (L->shape != want) {
-      throw std::invalid_argument(fmt::format("lse has shape ({}), expected (batch, heads, seqlen) = ({})",
-                                              fmt::join(L->shape, ", "), fmt::join(want, ", ")));
+      throw std::invalid_argument(
+          fmt::format("lse has shape ({}), expected (batch, heads, seqlen) = ({})",
+                      fmt::join(L->shape, ", "), fmt::join(want, ", ")));
     }
   }
   const Tensor4View<const double> Q = view_of(t.q, layout), K = view_of(t.k, layout),
@@ -313,7 +340,8 @@ Ball temperature_ball(const Temperature& T, long prec) {
 // Rows of logits (1-D: one row; 2-D: one per row) as exact balls; −inf masks an entry.
 std::vector<std::vector<Ball>> logit_rows(const InputArray& a, long prec) {
   if (a.shape.size() != 1 && a.shape.size() != 2) {
-    throw std::invalid_argument(fmt::format("logits has {} dimensions; expected 1 (one row) or 2 (rows)", a.shape.size()));
+    throw std::invalid_argument(
+        fmt::format("logits has {} dimensions; expected 1 (one row) or 2 (rows)", a.shape.size()));
   }
   const Index cols = a.shape.back();
   if (cols == 0 || a.size() == 0) throw std::invalid_argument("logits is empty");
@@ -323,9 +351,10 @@ std::vector<std::vector<Ball>> logit_rows(const InputArray& a, long prec) {
     for (Index j = 0; j < cols; ++j) {
       const double x = a.data[r * cols + j];
       if (std::isnan(x) || x == INFINITY) {
-        throw std::invalid_argument(fmt::format("logits[{}, {}] is {} (only finite values and -inf "
-                                                "for a masked entry are allowed)", r, j,
-                                                std::isnan(x) ? "NaN" : "+inf"));
+        throw std::invalid_argument(
+            fmt::format("logits[{}, {}] is {} (only finite values and -inf "
+                        "for a masked entry are allowed)",
+                        r, j, std::isnan(x) ? "NaN" : "+inf"));
       }
       row.emplace_back(x, prec);
     }
@@ -344,7 +373,8 @@ py::dict enclosure_arrays(const std::vector<Ball>& values, std::vector<Index> sh
   for (const Ball& b : values) {
     const bool exact_minus_inf = masked_minus_inf_ok && b.is_exact() && b.mid() == -INFINITY;
     if (!b.is_finite() && !exact_minus_inf) {
-      throw std::domain_error(fmt::format("{}: no finite enclosure at {} bits (try a larger precision)", what, prec));
+      throw std::domain_error(
+          fmt::format("{}: no finite enclosure at {} bits (try a larger precision)", what, prec));
     }
     lower->data.push_back(exact_minus_inf ? -INFINITY : b.lower());
     upper->data.push_back(exact_minus_inf ? -INFINITY : b.upper());
@@ -378,8 +408,10 @@ py::dict row_function(const std::string& what, const py::buffer& logits, bool bf
       }
     }
   });
-  if (what == "softmax") shape = a.shape;
-  else if (a.shape.size() == 2) shape = {a.shape[0]};
+  if (what == "softmax")
+    shape = a.shape;
+  else if (a.shape.size() == 2)
+    shape = {a.shape[0]};
   return enclosure_arrays(values, shape, precision, what, false);
 }
 
@@ -391,12 +423,14 @@ std::vector<std::string> verify(const std::string& expr, const std::string& over
                                 double prove_seconds) {
   require_precision(max_precision, "max_precision");
   if (max_precision < 64) {
-    throw std::invalid_argument(fmt::format("max_precision {} is below the 64-bit starting precision", max_precision));
+    throw std::invalid_argument(
+        fmt::format("max_precision {} is below the 64-bit starting precision", max_precision));
   }
   VerifyOptions options;
   if (seconds) {
     if (!(*seconds > 0) || *seconds > 7 * 24 * 3600) {
-      throw std::invalid_argument(fmt::format("seconds {}: expected a positive number, at most one week", *seconds));
+      throw std::invalid_argument(
+          fmt::format("seconds {}: expected a positive number, at most one week", *seconds));
     }
     // As `verify --budget Ns`.
     options.certify_options.max_precision = max_precision;
@@ -413,10 +447,12 @@ std::vector<std::string> verify(const std::string& expr, const std::string& over
     options = options_for_instance_budget(n, max_precision);
   }
   options.seed = seed;
-  if (jobs < 0) throw std::invalid_argument(fmt::format("jobs {} must be >= 0 (0: all cores)", jobs));
+  if (jobs < 0)
+    throw std::invalid_argument(fmt::format("jobs {} must be >= 0 (0: all cores)", jobs));
   if (prove) {
     if (!(prove_seconds > 0) || prove_seconds > 7 * 24 * 3600) {
-      throw std::invalid_argument(fmt::format("prove_seconds {}: expected a positive number, at most one week", prove_seconds));
+      throw std::invalid_argument(fmt::format(
+          "prove_seconds {}: expected a positive number, at most one week", prove_seconds));
     }
     ProverOptions prover;
     prover.seconds = prove_seconds;
@@ -434,7 +470,8 @@ std::vector<std::string> verify(const std::string& expr, const std::string& over
     } catch (const ClaimVerificationError& e) {
       std::rethrow_exception(e.cause());
     }
-    for (std::size_t i = 0; i < claims.size(); ++i) records.push_back(result_json(*claims[i], results[i]).dump());
+    for (std::size_t i = 0; i < claims.size(); ++i)
+      records.push_back(result_json(*claims[i], results[i]).dump());
   });
   return records;
 }
@@ -465,8 +502,9 @@ PYBIND11_MODULE(_core, m) {
           strides[i] = s;
           s *= shape[i];
         }
-        return py::buffer_info(a.data.data(), sizeof(double), py::format_descriptor<double>::format(),
-                               static_cast<py::ssize_t>(shape.size()), shape, strides, /*readonly=*/true);
+        return py::buffer_info(
+            a.data.data(), sizeof(double), py::format_descriptor<double>::format(),
+            static_cast<py::ssize_t>(shape.size()), shape, strides, /*readonly=*/true);
       });
 
   py::class_<AttentionElement>(m, "AttentionElement")

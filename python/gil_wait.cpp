@@ -41,7 +41,7 @@ void run_interruptible(const std::function<void(const Cancellation&)>& work) {
   }
   worker.join();
   if (interrupted) throw py::error_already_set();  // the handler's exception, still pending
-  finished.get();  // rethrows the work's exception
+  finished.get();                                  // rethrows the work's exception
 }
 
 }  // namespace attncert::python
