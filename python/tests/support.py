@@ -60,16 +60,6 @@ def numpy_attention(q, k, v, *, scale=None, causal=None, window=None, softcap=No
     return o.astype(dtype), lse
 
 
-def check_attention_available() -> bool:
-    """Whether this build has check_attention (the core says so on a tiny problem)."""
-    q = np.zeros((1, 1, 1, 1), np.float32)
-    try:
-        attncert.check_attention(q, q, q, q)
-    except ValueError as e:
-        return "not implemented" not in str(e)
-    return True
-
-
 def torch_or_none():
     try:
         import torch  # noqa: F401

@@ -7,7 +7,7 @@ import unittest
 import numpy as np
 
 import attncert
-from support import check_attention_available, numpy_attention, seeded_rng
+from support import numpy_attention, seeded_rng
 
 
 def fp32_inputs(rng, shape_q, shape_kv):
@@ -18,7 +18,6 @@ def fp32_inputs(rng, shape_q, shape_kv):
     return q, k, v
 
 
-@unittest.skipUnless(check_attention_available(), "check_attention is not in this build yet")
 class CheckAttention(unittest.TestCase):
     def test_numpys_float64_attention_passes(self):
         rng = seeded_rng(self)

@@ -8,7 +8,6 @@ import sys
 import time
 import unittest
 
-from support import check_attention_available
 
 # ~30 s of work if not interrupted (MQA, 1024 query heads of 64 rows against 8192 keys).
 EVAL = """
@@ -61,7 +60,6 @@ class Interrupt(unittest.TestCase):
     def test_eval_attention_is_interruptible(self):
         self.interrupt(EVAL)
 
-    @unittest.skipUnless(check_attention_available(), "check_attention is not in this build yet")
     def test_check_attention_is_interruptible(self):
         self.interrupt(CHECK)
 

@@ -14,7 +14,7 @@ import unittest
 import numpy as np
 
 import attncert
-from support import check_attention_available, numpy_attention, seeded_rng, torch_or_none
+from support import numpy_attention, seeded_rng, torch_or_none
 
 B, H, LQ, LK, D = 1, 4, 96, 160, 64  # Lq != Lk: the causal alignments differ
 RESULTS = []
@@ -68,7 +68,6 @@ def numpy_attention_in(dtype, q, k, v, causal):
     return (p @ v).astype(dtype)
 
 
-@unittest.skipUnless(check_attention_available(), "check_attention is not in this build yet")
 class NumpyClient(unittest.TestCase):
     def test_numpy_float32_and_float16(self):
         rng = seeded_rng(self)
@@ -89,7 +88,6 @@ class NumpyClient(unittest.TestCase):
                     self.assertFalse(wrong.passed, "a top-left mask judged as bottom-right must fail")
 
 
-@unittest.skipUnless(check_attention_available(), "check_attention is not in this build yet")
 @unittest.skipIf(torch_or_none() is None, "torch is not installed (CI has no torch): PyTorch SDPA "
                  "is checked only where it is importable")
 class TorchClient(unittest.TestCase):
