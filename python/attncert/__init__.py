@@ -406,12 +406,15 @@ class AttentionCheck:
         return [h for h in self.heads if not h.passed]
 
     def describe_worst(self) -> str:
-        """One line naming the worst element: index, value, truth, error, bound."""
+        """One line naming the worst element: index, value, truth, error, bound (the worst
+        log-sum-exp value instead when lse was given and is the worse of the two)."""
         h = self.worst_head
-        e = h.worst
+        e, ratio, array = h.worst, h.max_ratio, "o"
+        if h.lse_worst is not None and h.lse_max_ratio is not None and h.lse_max_ratio > h.max_ratio:
+            e, ratio, array = h.lse_worst, h.lse_max_ratio, "lse"
         index = ", ".join(str(i) for i in e.index(self.layout))
-        text = (f"o[{index}] = {e.value!r}, certified truth = {e.truth_mid!r} ± {e.truth_rad:.3g}, "
-                f"error = {e.error:.6g}, bound = {e.bound:.6g} (ratio {_ratio_text(h.max_ratio)})")
+        text = (f"{array}[{index}] = {e.value!r}, certified truth = {e.truth_mid!r} ± {e.truth_rad:.3g}, "
+                f"error = {e.error:.6g}, bound = {e.bound:.6g} (ratio {_ratio_text(ratio)})")
         if self.rule != "bound":
             text += (f"; head max error {h.max_error:.6g} vs naive reference {h.naive_error:.6g} "
                      f"+ atol {h.atol:.3g} ({self.rule} rule ratio {_ratio_text(h.rule_ratio(self.rule))})")

@@ -57,6 +57,20 @@ class CheckAttention(unittest.TestCase):
         with self.assertRaisesRegex(AssertionError, r"worst: o\[1, 2, 3, 4\] = "):
             attncert.assert_attention_close(o, q, k, v)
 
+    def test_wrong_lse_fails_and_is_named(self):
+        rng = seeded_rng(self)
+        q, k, v = fp32_inputs(rng, (1, 2, 5, 8), (1, 2, 5, 8))
+        o, lse = numpy_attention(q, k, v)
+        o, lse = o.astype(np.float32), lse.astype(np.float32)
+        self.assertTrue(attncert.check_attention(o, q, k, v, lse=lse).passed)
+        lse[0, 1, 3] += np.float32(0.01)  # O itself stays correct
+        r = attncert.check_attention(o, q, k, v, lse=lse)
+        self.assertFalse(r.passed)
+        self.assertEqual((r.worst_head.batch, r.worst_head.head), (0, 1))
+        self.assertEqual(r.worst_head.lse_worst.row, 3)
+        with self.assertRaisesRegex(AssertionError, r"worst: lse\[0, 1, 3\] = "):
+            attncert.assert_attention_close(o, q, k, v, lse=lse)
+
     def test_bshd_names_the_element_in_bshd_order(self):
         rng = seeded_rng(self)
         q, k, v = fp32_inputs(rng, (1, 4, 2, 8), (1, 4, 2, 8))  # (B, S, H, D)
