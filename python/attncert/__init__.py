@@ -422,14 +422,16 @@ class AttentionCheck:
 
     def table(self) -> str:
         """A per-head table (the same columns as `attncert check-attention`)."""
+        with_lse = any(h.lse_max_ratio is not None for h in self.heads)
         rows = [("batch", "head", "max error", "bound ratio", "naive error", "FA 2x", "naive",
-                 "bound", "worst (row, col)", "pass")]
+                 "bound", "worst (row, col)") + (("lse ratio",) if with_lse else ()) + ("pass",)]
         for h in self.heads:
+            lse_cell = (_ratio_text(h.lse_max_ratio) if h.lse_max_ratio is not None else "-",)
             rows.append((str(h.batch), str(h.head), f"{h.max_error:.3e}",
                          _ratio_text(h.max_ratio) + (" (vacuous)" if h.vacuous else ""),
                          f"{h.naive_error:.3e}", _yes(h.fa_rule_pass), _yes(h.naive_rule_pass),
-                         _yes(h.bound_pass), f"({h.worst.row}, {h.worst.column})",
-                         "PASS" if h.passed else "FAIL"))
+                         _yes(h.bound_pass), f"({h.worst.row}, {h.worst.column})")
+                        + (lse_cell if with_lse else ()) + ("PASS" if h.passed else "FAIL",))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
         failed = len(self.failed_heads)
