@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "numerics/tensor_file.hpp"
+
 namespace attncert {
 namespace {
 
@@ -58,7 +60,7 @@ U load(const unsigned char* p, bool swap) {
 // Declared sizes beyond these are refused before anything is allocated: no attention input
 // attncert certifies comes near them, and a lying header must not cost memory.
 constexpr std::size_t kMaxHeaderBytes = 1 << 20;
-constexpr std::size_t kMaxElements = std::size_t{1} << 28;  // 2 GiB once widened to double
+constexpr std::size_t kMaxElements = kMaxTensorElements;  // one cap for .npy and safetensors
 
 // Reads exactly n bytes (fewer only at end of file) in bounded chunks, so that a FIFO or a
 // lying header makes the buffer grow only with data that actually arrives.

@@ -19,9 +19,10 @@ struct NpyArray {
 };
 
 /// Throws std::runtime_error with one line naming the file and the problem (unreadable, a
-/// directory, bad magic, unsupported dtype, malformed header or shape, size beyond 2^28
-/// elements, truncated data, a file longer than its header declares, …). Reads the magic and
-/// header first, then exactly the declared data, so an endless stream fails at once.
+/// directory, bad magic, unsupported dtype, malformed header or shape, size beyond
+/// kMaxTensorElements = 2^28 elements (numerics/tensor_file.hpp), truncated data, a file longer
+/// than its header declares, …). Reads the magic and header first, then exactly the declared
+/// data, so an endless stream fails at once.
 NpyArray read_npy(const std::string& path);
 
 /// The bytes of a .npy file (format 1.0, float64, C order) holding `data` with `shape`. Files

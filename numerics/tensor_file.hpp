@@ -4,7 +4,11 @@
 // fp32, fp16 or bf16 (check-attention judges a kernel by the dtype it read).
 //
 // A tensor spec is "PATH" (a .npy file, or a .safetensors file holding exactly one tensor) or
-// "PATH:NAME" (the tensor NAME of a .safetensors file). Values are widened exactly to double.
+// "PATH:NAME" (the tensor NAME of a .safetensors file). A spec that names an existing file is a
+// PATH even if it contains ':'; otherwise PATH is the longest prefix before a ':' that is a
+// file, so NAME may contain ':' too. Files must be regular files (the format is read from the
+// first bytes, so a pipe could not be read twice). Values are widened exactly to double; an
+// integer that a double cannot hold exactly (|I64| > 2^53) is refused, not rounded.
 //
 // safetensors: 8-byte little-endian header length N, N bytes of UTF-8 JSON
 // {"NAME": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
@@ -18,8 +22,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace attncert {
@@ -36,11 +42,15 @@ std::size_t element_size(ElementType t);
 /// True for f64/f32/f16/bf16.
 bool is_floating(ElementType t);
 
-/// Refuse tensors beyond this many elements (before allocating): 2^31.
-inline constexpr std::size_t kMaxTensorElements = std::size_t{1} << 31;
+/// Refuse tensors beyond this many elements (before allocating): 2^28, i.e. 2 GiB once widened
+/// to double. One cap for both formats (numerics/npy.cpp uses it too).
+inline constexpr std::size_t kMaxTensorElements = std::size_t{1} << 28;
+
+/// Refuse safetensors headers longer than this (the reference implementation's limit).
+inline constexpr std::size_t kMaxSafetensorsHeaderBytes = 100'000'000;
 
 struct Tensor {
-  std::string name;                // the safetensors name, or the file name for .npy
+  std::string name;                // the safetensors name, or the path for .npy
   ElementType type = ElementType::f64;
   std::vector<std::size_t> shape;  // empty for a scalar
   std::vector<double> data;        // row-major, exact widening of the stored values
@@ -56,6 +66,15 @@ Tensor read_tensor(const std::string& spec);
 /// Every tensor of a safetensors file, in the order of their data offsets.
 std::vector<Tensor> read_safetensors(const std::string& path);
 
+/// One tensor of a safetensors file: `name`, or the file's only tensor when `name` is empty (an
+/// error then lists the names if there are several). The whole header is checked; only that
+/// tensor's data is read.
+Tensor read_safetensors_tensor(const std::string& path, const std::optional<std::string>& name);
+
+/// The same for the bytes of a safetensors file already in memory (the fuzz target's entry);
+/// `source` names them in errors, as the path does for read_safetensors.
+std::vector<Tensor> parse_safetensors(std::string_view bytes, const std::string& source);
+
 /// A tensor to write: values must be exactly representable in `type` (checked; a value that is
 /// not throws std::invalid_argument naming the tensor and index — no silent rounding).
 struct TensorToWrite {
@@ -67,7 +86,11 @@ struct TensorToWrite {
 
 /// The bytes of a safetensors file holding `tensors` (names unique and non-empty, data
 /// contiguous in the given order, header padded with spaces to a multiple of 8 as the reference
-/// writer does). Files are written by write_file_atomically (reports/output_file.hpp).
-std::string safetensors_bytes(const std::vector<TensorToWrite>& tensors);
+/// writer does), and `metadata` as "__metadata__" first when it is not empty (keys unique,
+/// strings UTF-8). Bad arguments throw std::invalid_argument. Files are written by
+/// write_file_atomically (reports/output_file.hpp).
+std::string safetensors_bytes(
+    const std::vector<TensorToWrite>& tensors,
+    const std::vector<std::pair<std::string, std::string>>& metadata = {});
 
 }  // namespace attncert

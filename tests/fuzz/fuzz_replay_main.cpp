@@ -1,6 +1,7 @@
 // Replay driver for compilers without libFuzzer: runs LLVMFuzzerTestOneInput on every file of
-// the corpus directories given, then on --random N seeded inputs (token soup from the
-// language's alphabet, and byte-level mutations of corpus files). The seed is printed; pass
+// the corpus directories given, then on --random N seeded inputs (token soup from the target's
+// alphabet — the expression language's, or with ATTNCERT_FUZZ_SAFETENSORS a safetensors
+// header's JSON — and byte-level mutations of corpus files). The seed is printed; pass
 // --seed S to reproduce a run. Exit 0 unless the target aborts.
 #include <algorithm>
 #include <cstdint>
@@ -22,6 +23,20 @@ void run(const std::string& input) {
   LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
 }
 
+#ifdef ATTNCERT_FUZZ_SAFETENSORS
+// safetensors_fuzz reads "HEADER JSON \0 DATA" too, so JSON fragments of a header make inputs.
+constexpr const char* kTarget = "safetensors_fuzz_replay";
+constexpr std::string_view kTokens[] = {
+    "{", "}", "[", "]", ",", ":", "\"", "{\"t\":", "\"dtype\":", "\"shape\":",
+    "\"data_offsets\":", "\"__metadata__\":", "\"F64\"", "\"F32\"", "\"F16\"", "\"BF16\"",
+    "\"I64\"", "\"BOOL\"", "\"U8\"", "\"F8_E4M3\"", "0", "1", "2", "4", "8", "-1", "1.5",
+    "1e3", "268435456", "4294967296", "18446744073709551615", "99999999999999999999", "[0,4]",
+    "[2]", "[]", "\"\\u0000\"", "\"a\"", "\"\xce\xbb\"", "\xff", " ", "\n",
+    std::string_view("\0", 1), std::string_view("\0\0\0\0", 4), "\x80\x3f",
+    std::string_view("\x7c\x00", 2), "\x01\x7e", "\xff\xff\xff\xff",
+};
+#else
+constexpr const char* kTarget = "expression_fuzz_replay";
 constexpr std::string_view kTokens[] = {
     "alpha_max", "jacobian_norm", "Delta", "L", "T", "N", "d", "pi", "e", "logits", "q",
     "unknown", "exp", "log", "sqrt", "abs", "min", "max", "sin", "(", ")", ",", "+", "-", "*",
@@ -30,6 +45,7 @@ constexpr std::string_view kTokens[] = {
     "1e400", "64", "-3", " ", "\t", "\n", "\xe2\x89\xa4", "\xff", "#", "@",
     "0.1", "0.3",  // not doubles: range bounds round inward and must round-trip
 };
+#endif
 
 }  // namespace
 
@@ -55,9 +71,9 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf("expression_fuzz_replay: %zu corpus inputs, %ld random inputs, seed %llu "
+  std::printf("%s: %zu corpus inputs, %ld random inputs, seed %llu "
               "(reproduce with --seed %llu)\n",
-              corpus.size(), random_inputs, static_cast<unsigned long long>(seed),
+              kTarget, corpus.size(), random_inputs, static_cast<unsigned long long>(seed),
               static_cast<unsigned long long>(seed));
   std::fflush(stdout);
   for (const auto& input : corpus) run(input);
@@ -88,6 +104,6 @@ int main(int argc, char** argv) {
     }
     run(input);
   }
-  std::printf("expression_fuzz_replay: all inputs passed\n");
+  std::printf("%s: all inputs passed\n", kTarget);
   return 0;
 }
