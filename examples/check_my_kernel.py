@@ -8,12 +8,13 @@ the error a correct fp32/fp16/bf16 kernel of that kind may make, and with FlashA
 test rule (error ≤ 2 × the error of a naive same-precision reference).
 
     PYTHONPATH=build/python python3 examples/check_my_kernel.py            # demo tensors
-    python3 examples/check_my_kernel.py --load captured.npz                # tensors you saved
-    python3 examples/check_my_kernel.py --small                            # a quick run
+    python3 examples/check_my_kernel.py --small --save capture.safetensors # quick, and keep them
+    python3 examples/check_my_kernel.py --load capture.safetensors --causal top-left
 
 Without torch it uses a numpy attention as the "kernel". To capture tensors inside a model,
-call save_for_attncert("captured.npz", q, k, v, o) next to the attention call (GPU tensors are
-moved to the CPU; bf16 is stored as its bit patterns, which .npz cannot hold otherwise).
+call save_for_attncert("capture.safetensors", q, k, v, o) next to the attention call (GPU
+tensors are moved to the CPU; bf16 stays bf16). The same file works with the CLI:
+`attncert check-attention --q capture.safetensors:q --k …:k --v …:v --o …:o`.
 Exit status: 0 when every head passes, 1 otherwise (usable in CI).
 """
 
@@ -31,34 +32,16 @@ except ImportError:
     torch = None
 
 
-def save_for_attncert(path, q, k, v, o, lse=None, causal=None, layout="bhsd"):
-    """Save a kernel's inputs and output (torch tensors or numpy arrays) to an .npz file."""
-    arrays, dtype = {}, None
-    for name, x in (("q", q), ("k", k), ("v", v), ("o", o), ("lse", lse)):
-        if x is None:
-            continue
+def save_for_attncert(path, q, k, v, o, lse=None):
+    """Save a kernel's inputs and output (torch tensors on any device, or numpy arrays) to a
+    .safetensors file, each in its own dtype (bf16 included)."""
+    tensors = {"q": q, "k": k, "v": v, "o": o}
+    if lse is not None:
+        tensors["lse"] = lse
+    for name, x in tensors.items():
         if torch is not None and isinstance(x, torch.Tensor):
-            x = x.detach().cpu().contiguous()
-            if x.dtype == torch.bfloat16:
-                arrays[name + "_bf16_bits"] = x.view(torch.int16).numpy()
-                continue
-            x = x.numpy()
-        arrays[name] = np.ascontiguousarray(x)
-    np.savez(path, causal=str(causal), layout=layout, **arrays)
-
-
-def load_for_attncert(path):
-    """({name: array}, causal, layout) from save_for_attncert's file (bf16 as bit patterns
-    wrapped in attncert.bf16_bits: no torch needed to check them)."""
-    f = np.load(path)
-    out = {}
-    for name in ("q", "k", "v", "o", "lse"):
-        if name in f:
-            out[name] = f[name]
-        elif name + "_bf16_bits" in f:  # bfloat16: its bit patterns, marked as such
-            out[name] = attncert.bf16_bits(f[name + "_bf16_bits"])
-    causal = str(f["causal"])
-    return out, (None if causal == "None" else causal), str(f["layout"])
+            tensors[name] = x.detach().cpu().contiguous()
+    attncert.save_tensors(path, tensors)
 
 
 def my_kernel(q, k, v, causal):
@@ -84,25 +67,34 @@ def demo_tensors(batch, heads, seqlen, head_dim, seed=0):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--load", help="an .npz written by save_for_attncert")
+    parser.add_argument("--load", help="a .safetensors file with q, k, v, o (and lse), e.g. "
+                        "from save_for_attncert")
+    parser.add_argument("--save", help="also save the demo's tensors to this .safetensors file")
     parser.add_argument("--small", action="store_true", help="a small demo problem (seconds)")
-    parser.add_argument("--causal", choices=["top-left", "bottom-right"], default="top-left")
+    parser.add_argument("--causal", choices=["none", "top-left", "bottom-right"], default="top-left")
+    parser.add_argument("--layout", choices=["bhsd", "bshd"], default="bhsd")
     parser.add_argument("--rule", choices=["bound", "flash", "naive"], default="bound")
     parser.add_argument("--algorithm", choices=["flash", "three-pass"], default="flash")
     args = parser.parse_args()
+    causal = None if args.causal == "none" else args.causal
 
     if args.load:
-        t, causal, layout = load_for_attncert(args.load)
+        t = attncert.load_tensors(args.load)
+        missing = [n for n in ("q", "k", "v", "o") if n not in t]
+        if missing:
+            sys.exit(f"{args.load}: no tensor named {', '.join(missing)} (it has {', '.join(t)})")
         q, k, v, o, lse = t["q"], t["k"], t["v"], t["o"], t.get("lse")
     else:
         size = (1, 2, 64, 32) if args.small else (1, 8, 1024, 64)
         q, k, v = demo_tensors(*size)
-        causal, layout, lse = args.causal, "bhsd", None
+        lse = None
         o = my_kernel(q, k, v, causal)
         print(f"kernel: {'torch ' + torch.__version__ + ' SDPA (CPU)' if torch else 'numpy fp32'}; "
               f"q {tuple(q.shape)} {q.dtype}, causal {causal}")
+        if args.save:
+            save_for_attncert(args.save, q, k, v, o)
 
-    result = attncert.check_attention(o, q, k, v, lse=lse, causal=causal, layout=layout,
+    result = attncert.check_attention(o, q, k, v, lse=lse, causal=causal, layout=args.layout,
                                       rule=args.rule, algorithm=args.algorithm)
     print(result.table())
     return 0 if result.passed else 1

@@ -20,11 +20,13 @@
 #include "numerics/precision.hpp"
 #include "numerics/softmax.hpp"
 #include "numerics/softmax_jacobian.hpp"
+#include "numerics/tensor_file.hpp"
 #include "proofs_checks/attention_check.hpp"
 #include "proofs_checks/claim_verification.hpp"
 #include "proofs_checks/conjecture_claim.hpp"
 #include "python/buffer_input.hpp"
 #include "python/gil_wait.hpp"
+#include "reports/output_file.hpp"
 #include "reports/result_records.hpp"
 #include "theory/decimal_literal.hpp"
 #include "theory/expression.hpp"
@@ -476,6 +478,51 @@ std::vector<std::string> verify(const std::string& expr, const std::string& over
   return records;
 }
 
+// ---- tensor files (.npy, safetensors) -------------------------------------------------------
+
+// Each tensor as (name, element type name, values widened exactly to double with its shape).
+py::list load_tensors(const std::string& spec, bool all) {
+  std::vector<Tensor> tensors;
+  {
+    py::gil_scoped_release release;  // file I/O and parsing: no Python objects touched
+    if (all)
+      tensors = read_safetensors(spec);
+    else
+      tensors.push_back(read_tensor(spec));
+  }
+  py::list out;
+  for (Tensor& t : tensors) {
+    auto a = std::make_shared<DoubleArray>();
+    a->shape.assign(t.shape.begin(), t.shape.end());
+    a->data = std::move(t.data);
+    out.append(py::make_tuple(t.name, std::string(element_type_name(t.type)), a));
+  }
+  return out;
+}
+
+// Writes a safetensors file of the given arrays in their own dtypes (float64/32/16, bfloat16).
+void save_tensors(const std::string& path, const std::vector<std::string>& names,
+                  const std::vector<py::buffer>& arrays, const std::vector<bool>& bf16) {
+  if (names.size() != arrays.size() || bf16.size() != arrays.size()) {
+    throw std::invalid_argument("save_tensors: names, arrays and bf16 flags differ in number");
+  }
+  std::vector<InputArray> inputs;
+  for (std::size_t i = 0; i < arrays.size(); ++i)
+    inputs.push_back(read_array(arrays[i], names[i], bf16[i]));
+  py::gil_scoped_release release;
+  std::vector<std::vector<std::size_t>> shapes(inputs.size());
+  std::vector<TensorToWrite> tensors;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    shapes[i].assign(inputs[i].shape.begin(), inputs[i].shape.end());
+    const ElementType type = inputs[i].type == ArrayType::f16    ? ElementType::f16
+                             : inputs[i].type == ArrayType::bf16 ? ElementType::bf16
+                             : inputs[i].type == ArrayType::f32  ? ElementType::f32
+                                                                 : ElementType::f64;
+    tensors.push_back({names[i], type, shapes[i], &inputs[i].data});
+  }
+  write_file_atomically(path, safetensors_bytes(tensors));
+}
+
 }  // namespace
 }  // namespace attncert::python
 
@@ -562,6 +609,9 @@ PYBIND11_MODULE(_core, m) {
         py::arg("block_k"), py::arg("jobs"));
   m.def("row_function", &row_function, py::arg("what"), py::arg("logits"), py::arg("bf16"),
         py::arg("T"), py::arg("precision"));
+  m.def("load_tensors", &load_tensors, py::arg("spec"), py::arg("all"));
+  m.def("save_tensors", &save_tensors, py::arg("path"), py::arg("names"), py::arg("arrays"),
+        py::arg("bf16"));
   m.def("verify", &verify, py::arg("expr"), py::arg("over"), py::arg("instances"),
         py::arg("seconds"), py::arg("seed"), py::arg("jobs"), py::arg("max_precision"),
         py::arg("prove"), py::arg("prove_seconds"));

@@ -64,7 +64,9 @@ __all__ = [
     "check_attention",
     "eval_attention",
     "jacobian_norm",
+    "load_tensors",
     "lse",
+    "save_tensors",
     "softmax",
     "verify",
 ]
@@ -623,6 +625,47 @@ def lse(logits, T: Union[float, str] = 1, *, precision: int = 128) -> Enclosure:
 def jacobian_norm(logits, T: Union[float, str] = 1, *, precision: int = 128) -> Enclosure:
     """Certified spectral norm of the Jacobian of softmax(l/T) with respect to l, per row."""
     return _row_function("jacobian_norm", logits, T, precision)
+
+
+# ---- tensor files --------------------------------------------------------------------------
+
+
+def _from_file(values: np.ndarray, type_name: str):
+    """An array in the dtype the file stored (exact: the values are that dtype's)."""
+    if type_name in ("float32", "float16"):
+        return values.astype(type_name)
+    if type_name == "bfloat16":  # no numpy bfloat16: its bit patterns, marked (bf16_bits)
+        return bf16_bits((values.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16))
+    return np.array(values)  # float64, and integers (exact in double: the reader checks)
+
+
+def load_tensors(path: str) -> dict:
+    """The tensors of a .safetensors file (or the one array of a .npy file) as
+    {name: array}, each in the dtype the file stored: float64/32/16 numpy arrays, bfloat16 as
+    ``bf16_bits`` (which check_attention reads as bf16). Integer tensors come as float64.
+    The header is not trusted (sizes, offsets, overlaps are checked before reading)."""
+    out = {}
+    is_npy = False
+    with open(path, "rb") as f:
+        is_npy = f.read(6) == b"\x93NUMPY"
+    entries = _core_call(_core.load_tensors, str(path), not is_npy)
+    for name, type_name, values in entries:
+        out[name] = _from_file(_array(values), type_name)
+    return out
+
+
+def save_tensors(path: str, tensors: dict) -> None:
+    """Write {name: array} to a .safetensors file in each array's own dtype (numpy
+    float16/32/64, torch fp16/bf16/fp32/fp64 on the CPU, ``bf16_bits``): e.g. a kernel's q, k,
+    v, o captured inside a model, for `attncert check-attention --q FILE:q …` or load_tensors.
+    The file is written atomically."""
+    names, buffers, flags = [], [], []
+    for name, x in tensors.items():
+        b, is_bf16 = _as_buffer(x, str(name))
+        names.append(str(name))
+        buffers.append(b)
+        flags.append(is_bf16)
+    _core_call(_core.save_tensors, str(path), names, buffers, flags)
 
 
 # ---- verify --------------------------------------------------------------------------------
