@@ -94,6 +94,18 @@ class TorchInputs(unittest.TestCase):
                 b = attncert.eval_attention(exact, exact, exact)
                 np.testing.assert_array_equal(a.o_mid, b.o_mid)
 
+    def test_bf16_tensor_saved_and_loaded_bit_exactly(self):
+        import os
+        import tempfile
+        import torch
+        t = torch.randn(2, 3, 4).to(torch.bfloat16)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "t.safetensors")
+            attncert.save_tensors(path, {"t": t})
+            back = attncert.load_tensors(path)["t"]
+        self.assertIsInstance(back, attncert.bf16_bits)
+        np.testing.assert_array_equal(back.bits.view(np.int16), t.view(torch.int16).numpy())
+
     def test_requires_grad_non_contiguous_and_cuda(self):
         import torch
         t = torch.zeros(1, 2, 3, 4, requires_grad=True)
