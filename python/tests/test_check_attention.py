@@ -39,6 +39,19 @@ class CheckAttention(unittest.TestCase):
                 json.dumps(r.to_dict())
                 attncert.assert_attention_close(o, q, k, v, causal=causal)
 
+    def test_windows_gqa_softcap_scale_pass_and_a_wrong_window_fails(self):
+        rng = seeded_rng(self)
+        q, k, v = fp32_inputs(rng, (1, 4, 7, 8), (1, 2, 11, 8))  # GQA: 2 kv heads for 4
+        for kw in (dict(window=(3, 0)), dict(window=(2, 2), causal="bottom-right"),
+                   dict(softcap=2.0, causal="top-left"), dict(scale=0.25)):
+            with self.subTest(**kw):
+                o, lse = numpy_attention(q, k, v, **kw)
+                o, lse = o.astype(np.float32), lse.astype(np.float32)
+                r = attncert.check_attention(o, q, k, v, lse=lse, **kw)
+                self.assertTrue(r.passed, r.table())
+        o, _ = numpy_attention(q, k, v, window=(3, 0))
+        self.assertFalse(attncert.check_attention(o.astype(np.float32), q, k, v, window=(4, 0)).passed)
+
     def test_wrong_element_fails_and_is_named(self):
         rng = seeded_rng(self)
         q, k, v = fp32_inputs(rng, (2, 3, 5, 8), (2, 3, 5, 8))
