@@ -36,7 +36,7 @@ struct InputArray {
 /// size above kMaxArrayElements (before allocating). NaN/inf are kept: the callers decide.
 InputArray read_array(const pybind11::buffer& buffer, const std::string& name, bool bf16_bits);
 
-/// 2^31 elements (numerics/tensor_file.hpp's cap for files; 16 GiB as doubles).
+/// 2^31 elements (16 GiB once widened to double): larger arrays are refused before allocating.
 inline constexpr std::size_t kMaxArrayElements = std::size_t{1} << 31;
 
 /// A row-major array of doubles owned by C++ and exposed to Python through the buffer protocol
