@@ -5,7 +5,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "cli/conjecture_claim.hpp"
+#include "proofs_checks/conjecture_claim.hpp"
 #include "cli/exit_codes.hpp"
 #include "proofs_checks/claim_proof.hpp"
 #include "proofs_checks/proof_checker.hpp"

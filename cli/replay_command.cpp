@@ -13,7 +13,7 @@
 #include <string>
 #include <system_error>
 
-#include "cli/conjecture_claim.hpp"
+#include "proofs_checks/conjecture_claim.hpp"
 #include "cli/exit_codes.hpp"
 #include "numerics/precision.hpp"
 #include "proofs_checks/verifier.hpp"

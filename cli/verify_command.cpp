@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/conjecture_claim.hpp"
+#include "proofs_checks/conjecture_claim.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/jobs_option.hpp"
 #include "cli/seed_option.hpp"

@@ -32,3 +32,18 @@ step("building the consumer"
 find_program(consumer attncert_consumer PATHS "${CONSUMER_BINARY_DIR}"
   PATH_SUFFIXES ${ATTNCERT_CONFIG} NO_DEFAULT_PATH REQUIRED)
 step("running the consumer" "${consumer}")
+
+# The Python module (when it was built): the installed package imports from PREFIX alone and
+# computes (PYTHON and PYTHON_INSTALL_DIR are empty when ATTNCERT_PYTHON is off). No ';' in the
+# code: step() passes its arguments on as a CMake list.
+if(PYTHON AND PYTHON_INSTALL_DIR)
+  if(IS_ABSOLUTE "${PYTHON_INSTALL_DIR}")
+    set(site "${PYTHON_INSTALL_DIR}")
+  else()
+    set(site "${PREFIX}/${PYTHON_INSTALL_DIR}")
+  endif()
+  step("importing the installed Python module from ${site}"
+    ${CMAKE_COMMAND} -E env "PYTHONPATH=${site}" PYTHONDONTWRITEBYTECODE=1 "${PYTHON}" -c
+      "import attncert, sys\np = attncert.__file__\nassert p.startswith(sys.argv[1]), p\nassert attncert.softmax([0.0, 0.0]).contains([0.5, 0.5])\nprint('installed attncert', p)"
+      "${site}")
+endif()

@@ -1,4 +1,4 @@
-#include "cli/conjecture_claim.hpp"
+#include "proofs_checks/conjecture_claim.hpp"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include "theory/expression.hpp"
 #include "theory/expression_claim.hpp"
 
-namespace attncert::cli {
+namespace attncert {
 
 // Builds the user's conjecture and checks on one sampled instance that the domain feeds every
 // quantity it names (e.g. Delta needs q and K), so such mistakes fail before any search.
@@ -39,4 +39,4 @@ std::unique_ptr<Claim> conjecture_claim(const std::string& expr, const std::stri
   return claim;
 }
 
-}  // namespace attncert::cli
+}  // namespace attncert
