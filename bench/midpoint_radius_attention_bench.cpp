@@ -11,7 +11,8 @@
 //      the Ball time scaled by n²d to (4096, 4096, 128) against the enclosure measured there
 //      (the Ball path at 4096 takes minutes). arb_mat_mul gets cheaper per entry as matrices
 //      grow, so the scaling from 1024 is the more conservative figure. Target: ≥ 50×.
-//  (3) --scaling: seqlen 1024 → 32768 at d = dv = 128, causal and not: time per head and
+//  (3) --scaling: seqlen 1024 → 32768 at d = dv = 128, causal and not, a causal sliding window
+//      of 256 keys, softcap 30: time per head and
 //      the peak resident memory added by the call (getrusage ru_maxrss, which only grows;
 //      sizes run in increasing order, inputs allocated before the measurement). No Lq × Lk
 //      matrix is held: an n × n double matrix at 32768 would be 8 GiB.
@@ -130,9 +131,12 @@ void scaling(Index only_n) {
   for (Index n = 1024; n <= 32768; n *= 2) {
     if (only_n != 0 && n != only_n) continue;
     const Inputs in(n, d);
-    for (bool causal : {false, true}) {
+    for (const char* variant : {"non-causal", "causal", "window-256", "softcap-30"}) {
+      const std::string v = variant;
       MidpointRadiusOptions o;
-      if (causal) o.keys = KeyVisibility::causal_mask();
+      if (v != "non-causal" && v != "softcap-30") o.keys = KeyVisibility::causal_mask();
+      if (v == "window-256") o.keys.window_left = 255;  // causal, 256 keys per row (Mistral)
+      if (v == "softcap-30") o.softcap = 30.0;          // Gemma 2's attention cap is 50
       const long before = max_rss_kib();
       double rel = 0;
       Timing t;
@@ -143,7 +147,7 @@ void scaling(Index only_n) {
       std::printf(
           "    n = %5td %-10s %8.3f s (cpu %8.3f)  peak +%7.1f MiB  (n x n doubles: "
           "%8.1f MiB)  rad/max|O| %.2g\n",
-          n, causal ? "causal" : "non-causal", t.wall, t.cpu, (after - before) / 1024.0,
+          n, variant, t.wall, t.cpu, (after - before) / 1024.0,
           static_cast<double>(n) * n * 8 / (1 << 20), rel);
       std::fflush(stdout);
     }

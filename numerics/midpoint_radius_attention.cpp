@@ -48,6 +48,24 @@
 //     is also the maximum over the kept keys, and its ŵ = bounded_exp(0) ≥ 1 − ε_e keeps σ̂ ≥ 1/2.
 //     A key with a NaN or infinite ŝ or θ̂ is never far; −inf mask entries stay exact zeros (θ̂ = 0,
 //     kept). The same test applies without a mask (logits far below m with large θ̂).
+// (3b) Softcap (optional, C > 0 finite exact): the logit is f(c·S) + M, f(x) = C·tanh(x/C).
+//     f is 1-Lipschitz (f′ = sech² ≤ 1), so t's error θ_t of (3) (without a mask) passes
+//     through: |f(t) − f(c·S)| ≤ θ_t. ŷ = fl(t/C): |ŷ − t/C| ≤ u|ŷ| + η, and tanh is 1-Lipschitz,
+//     so |C·tanh ŷ − f(t)| ≤ C(u|ŷ| + η). tanh ŷ = sign(ŷ)·T(|ŷ|), T evaluated as T̂:
+//     - |ŷ| ≤ 2⁻¹⁶: T̂ = |ŷ|; for y ≥ 0, y − y³/3 ≤ tanh y ≤ y (integrate 1 − y² ≤ sech² y ≤ 1),
+//       so |T̂ − T| ≤ |ŷ|³/3 (relative 2⁻³²/3: no cancellation near 0);
+//     - else T̂ = fl(fl(1 − ê)/fl(1 + ê)), ê = bounded_exp(−2|ŷ|) (exact argument):
+//       |ê − e| ≤ ε_e·e (ê = 0 below U: e < e^U), and (1 − e)/(1 + e) has slope ≥ −2 on
+//       [0, ∞), so |(1 − ê)/(1 + ê) − T| ≤ 2ε_e·e + 2e^U; 1 − ê loses ≤ u absolutely (|1 − ê| ≤ 1),
+//       1 + ê and the quotient ≤ u relatively each, quotient ≤ 1.0001: |T̂ − T| ≤ 2ε_e + 3.01u
+//       + 2e^U (absolute; relative to T it grows as |ŷ| → 2⁻¹⁶, to ≈ 2¹⁶·4u: the radius, not
+//       the enclosure, pays for that region).
+//     ŝ = fl(C·sign(ŷ)T̂) [+ M, one more rounding]:
+//       θ = θ_t + C(u|ŷ| + ε_T) + u|ŝ_cap| [+ u|ŝ|] + C(η + 2e^U) + η,
+//     ε_T the bound of the case taken; evaluated with ≤ 8 roundings of non-negative terms (up)
+//     plus C·2⁻¹⁰⁰⁰ + 2⁻¹⁰⁶⁸ for the absolute terms and underflows (2e^U < 2⁻¹⁰⁰⁹). From here on
+//     ŝ and θ are (3)'s: (3a), (4)–(9) never use how ŝ was formed, and lse is log Σ exp of the
+//     capped logits. Rows with huge logits (θ_t > 1/16, though f flattens them) go to balls.
 // (4) Weights. m = max_j ŝ_j (a double, exact), ŵ_j = bounded_exp(ŝ_j − m):
 //     |ŵ − e^{ŝ−m}| ≤ ε_e·e^{ŝ−m} above kBoundedExpUnderflow (U), ŵ = 0 below (true
 //     e^{ŝ−m} < e^U ≤ e^{−700} < 2⁻¹⁰⁰⁹; checked at run time). True weights (relative to e^m)
@@ -202,11 +220,9 @@ void validate(const Tensor4View<const double>& Q, const Tensor4View<const double
     throw std::domain_error(fmt::format("{}: scale = {} must be finite", kWho, *options.scale));
   }
   options.keys.validate();
-  if (options.keys.window_left) {
-    throw std::invalid_argument(fmt::format("{}: a left window is not supported yet", kWho));
-  }
-  if (options.softcap) {
-    throw std::invalid_argument(fmt::format("{}: softcap is not supported yet", kWho));
+  if (options.softcap && !(std::isfinite(*options.softcap) && *options.softcap > 0)) {
+    throw std::invalid_argument(
+        fmt::format("{}: softcap C = {} must be finite and > 0", kWho, *options.softcap));
   }
   require_precision(options.fallback_precision_bits,
                     "midpoint_radius_attention fallback_precision_bits");
@@ -269,19 +285,19 @@ struct HeadSlot {
   }
 };
 
-/// Whether query row i sees at least one key (causal and −inf mask entries hide keys).
+/// Whether query row i sees at least one key (key visibility and −inf mask entries hide keys).
 bool has_visible_key(Index i, Index Lq, Index Lk, const MidpointRadiusOptions& options) {
-  const Index vis = options.keys.range(i, Lq, Lk).end;
-  if (!options.mask) return vis > 0;
-  for (Index j = 0; j < vis; ++j)
+  const KeyRange keys = options.keys.range(i, Lq, Lk);
+  if (!options.mask) return !keys.empty();
+  for (Index j = keys.begin; j < keys.end; ++j)
     if ((*options.mask)(i, j) != -kInf) return true;
   return false;
 }
 
 /// Recomputes rows `requested` of one head with softmax_attention<Ball> and stores them as
-/// `tier` (rows without a visible key as Masked). Causal and mask become key prefixes and Ball
-/// masks over the selected rows (bottom-right alignment refers to the full Lq, which a row
-/// subset would lose).
+/// `tier` (rows without a visible key as Masked). Key visibility and mask become key ranges and
+/// Ball masks over the selected rows (the alignment of the diagonal refers to the full Lq,
+/// which a row subset would lose).
 void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixView<double>& K,
                            const ConstMatrixView<double>& V, const MidpointRadiusOptions& options,
                            const std::vector<Index>& requested, RowTier tier, HeadSlot slot) {
@@ -297,9 +313,9 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
   if (rows.empty()) return;
   const long prec = options.fallback_precision_bits;
   const Index n = static_cast<Index>(rows.size());
-  auto visible = [&](Index i) { return options.keys.range(i, Lq, Lk).end; };
-  Index keys = 0;  // keys any of the rows sees (causal: a prefix)
-  for (Index i : rows) keys = std::max(keys, visible(i));
+  auto visible = [&](Index i) { return options.keys.range(i, Lq, Lk); };
+  Index keys = 0;  // keys [0, keys) hold every key any of the rows sees
+  for (Index i : rows) keys = std::max(keys, visible(i).end);
   RowMatrix<Ball> kb(keys, d), vb(keys, dv);
   for (Index j = 0; j < keys; ++j) {
     for (Index k = 0; k < d; ++k) kb(j, k) = Ball(K(j, k), prec);
@@ -309,15 +325,24 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
   if (options.scale) ball_options.scale = Ball(*options.scale);
   ball_options.temperature = Ball(options.temperature);
   ball_options.precision_bits = prec;
-  // Batches of rows, each against the key prefix its rows see; a Ball mask (nb × kv) only
-  // where rows of a batch see different prefixes or a mask was given.
+  if (options.softcap) ball_options.softcap = Ball(*options.softcap);
+  // Batches of rows, each against the key range [k_lo, k_hi) its rows see; a Ball mask only
+  // where rows of a batch see different ranges or a mask was given.
   constexpr Index kBatch = 32;
   for (Index b0 = 0; b0 < n; b0 += kBatch) {
     const Index nb = std::min(kBatch, n - b0);
-    Index kv = 0;
+    Index k_lo = keys, k_hi = 0;
+    for (Index r = 0; r < nb; ++r) {
+      const KeyRange v = visible(rows[b0 + r]);  // not empty: the row has a visible key
+      k_lo = std::min(k_lo, v.begin);
+      k_hi = std::max(k_hi, v.end);
+    }
     bool ragged = false;
-    for (Index r = 0; r < nb; ++r) kv = std::max(kv, visible(rows[b0 + r]));
-    for (Index r = 0; r < nb; ++r) ragged |= visible(rows[b0 + r]) < kv;
+    for (Index r = 0; r < nb; ++r) {
+      const KeyRange v = visible(rows[b0 + r]);
+      ragged |= v.begin != k_lo || v.end != k_hi;
+    }
+    const Index kv = k_hi - k_lo;
     RowMatrix<Ball> qb(nb, d), mask;
     for (Index r = 0; r < nb; ++r)
       for (Index k = 0; k < d; ++k) qb(r, k) = Ball(Q(rows[b0 + r], k), prec);
@@ -325,18 +350,19 @@ void enclose_rows_in_balls(const ConstMatrixView<double>& Q, const ConstMatrixVi
     if (ragged || options.mask) {
       mask.resize(nb, kv);
       for (Index r = 0; r < nb; ++r) {
-        const Index i = rows[b0 + r], vis = visible(i);
+        const Index i = rows[b0 + r];
+        const KeyRange v = visible(i);
         for (Index j = 0; j < kv; ++j) {
-          mask(r, j) = j >= vis       ? Ball(-kInf)
-                       : options.mask ? Ball((*options.mask)(i, j))
-                                      : Ball(0);
+          mask(r, j) = !v.contains(k_lo + j) ? Ball(-kInf)
+                       : options.mask        ? Ball((*options.mask)(i, k_lo + j))
+                                             : Ball(0);
         }
       }
       ball_options.set_mask(mask);
     }
     const SoftmaxAttentionResult<Ball> res = softmax_attention<Ball>(
-        const_view(qb), ConstMatrixView<Ball>(kb.data(), kv, d, ViewStride(d, 1)),
-        ConstMatrixView<Ball>(vb.data(), kv, dv, ViewStride(dv, 1)), ball_options);
+        const_view(qb), ConstMatrixView<Ball>(kb.data() + k_lo * d, kv, d, ViewStride(d, 1)),
+        ConstMatrixView<Ball>(vb.data() + k_lo * dv, kv, dv, ViewStride(dv, 1)), ball_options);
     for (Index r = 0; r < nb; ++r) {
       const Index i = rows[b0 + r];
       double* mid = slot.mid(i);
@@ -421,6 +447,71 @@ bool logits_row_masked(double* s, const double* last, const float* a_hat, double
     const double t = k.c_hat * sj;
     const double x = t + mj;
     const double th = theta(a_hat[j], sj, t, k) + k.a3 * std::abs(x);
+    s[j] = x;
+    a[j] = th;
+    m = std::max(m, x);
+    theta_max = std::max(theta_max, th);
+    ok &= th <= kThetaLimit;  // false for NaN and ∞
+  }
+  return ok;
+}
+
+/// (3b) Constants of the softcap step.
+struct Softcap {
+  double cap;       // C (exact, finite, > 0)
+  double err_exp;   // ≥ 2ε_e + 3.01u: the error of tanh by bounded_exp's formula
+  double abs_term;  // ≥ C·(η + 2e^U) + η + the underflows of evaluating θ̂ (≤ C·2⁻¹⁰⁰⁰ + 2⁻¹⁰⁶⁸)
+};
+/// Below this |ŷ|, tanh ŷ is taken as ŷ (error ≤ |ŷ|³/3 ≤ 2⁻³²|ŷ|/3).
+constexpr double kTanhSeriesLimit = 0x1p-16;
+/// 1/3 rounded up.
+constexpr double kThirdUp = 0x1.5555555555556p-2;
+
+Softcap make_softcap(double cap) {
+  return {cap, up(2 * kBoundedExpRelativeError + 4 * kU), up(cap * 0x1p-1000) + 0x1p-1068};
+}
+
+/// (3b) for one row with softcap (and a mask if `mask` is not null): ŝ_j = fl(C·T̂_j) [+ M_j]
+/// into s and θ̂_j into a; m and θmax over the unmasked keys. `scratch` holds the exponentials.
+/// False when some θ̂ exceeds the limit or is not finite.
+bool logits_row_capped(double* s, const double* last, const float* a_hat, double* a,
+                       const double* mask, Index mstride, Index n, const Constants& k,
+                       const Softcap& cap, std::vector<double>& scratch, double& m,
+                       double& theta_max) {
+  scratch.resize(static_cast<std::size_t>(n));
+  double* e = scratch.data();
+  auto masked = [&](Index j) { return mask && mask[j * mstride] == -kInf; };
+  for (Index j = 0; j < n; ++j) {
+    if (masked(j)) {
+      s[j] = -kInf;
+      a[j] = 0.0;
+      e[j] = -kInf;
+      continue;
+    }
+    const double sj = last ? s[j] + last[j] : s[j];
+    const double t = k.c_hat * sj;
+    a[j] = theta(a_hat[j], sj, t, k);  // θ_t of (3) for t
+    s[j] = t / cap.cap;                // ŷ
+    e[j] = -2 * std::abs(s[j]);        // exact (or −inf: ê = 0, as e^{−2|ŷ|} < e^U)
+  }
+  bounded_exp(e, 0.0, e, static_cast<std::size_t>(n));
+  bool ok = true;
+  for (Index j = 0; j < n; ++j) {
+    if (masked(j)) continue;
+    const double y = s[j], ay = std::abs(y);
+    double tanh_abs, err;
+    if (ay <= kTanhSeriesLimit) {
+      tanh_abs = ay;
+      err = ay * ay * ay * kThirdUp;
+    } else {
+      tanh_abs = (1 - e[j]) / (1 + e[j]);
+      err = cap.err_exp;
+    }
+    const double capped = cap.cap * std::copysign(tanh_abs, y);
+    const double x = mask ? capped + mask[j * mstride] : capped;
+    const double th = up(a[j] + cap.cap * (kU * ay + err) + kU * std::abs(capped) +
+                         (mask ? kU * std::abs(x) : 0.0)) +
+                      cap.abs_term;
     s[j] = x;
     a[j] = th;
     m = std::max(m, x);
@@ -581,6 +672,7 @@ struct Workspace {
   std::vector<int> q_exponent;         // e_i of the block's rows
   Mat v_abs, s, t, a, o_acc, o_group, o_chunk, r;
   std::vector<double> v_max, sigma, g_sum, theta_max, row_max, tau;
+  std::vector<double> cap;  // (3b) exponentials of one row
   std::vector<char> row_ok;
 };
 
@@ -622,6 +714,8 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
     }
   }
   const bool masked_input = options.mask.has_value();
+  std::optional<Softcap> softcap;
+  if (options.softcap) softcap = make_softcap(*options.softcap);
   const double mu = 1 + 0x1p-20;
 
   // Rows per block: 128, unless that would hold more than 2²⁴ logits (128 MiB) per buffer.
@@ -647,9 +741,13 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
 
   for (Index r0 = 0; r0 < Lq; r0 += block) {
     const Index nb = std::min(block, Lq - r0);
-    const Index kv = options.keys.range(r0 + nb - 1, Lq, Lk).end;  // widest row
+    // Keys some row of the block sees: [kb, kb + kw) (ranges only move right as the row grows,
+    // key_visibility.hpp). Columns of S, A, Â below are keys from kb on.
+    const Index kend = options.keys.range(r0 + nb - 1, Lq, Lk).end;
+    const Index kb = std::min(options.keys.range(r0, Lq, Lk).begin, kend);
+    const Index kv = kend - kb;
     std::fill(ws.row_ok.begin(), ws.row_ok.end(), 0);
-    if (kv == 0) {  // every row of the block is causally masked
+    if (kv == 0) {  // every row of the block sees no key
       for (Index i = 0; i < nb; ++i) slot.set_masked(r0 + i);
       continue;
     }
@@ -673,8 +771,8 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
       auto T = ws.t.topLeftCorner(nb, kv);
       for (Index c = 0; c < d_chunks; ++c) {
         const Index c0 = c * kLogitChunk, w = std::min(kLogitChunk, d - c0);
-        blas::gemm(1.0, Qb.middleCols(c0, w), K.topRows(kv).middleCols(c0, w).transpose(), 0.0,
-                   c == 0 ? S : T);
+        blas::gemm(1.0, Qb.middleCols(c0, w), K.middleRows(kb, kv).middleCols(c0, w).transpose(),
+                   0.0, c == 0 ? S : T);
         if (c > 0 && c + 1 < d_chunks) S += T;
       }
       // (1): Â in float, each query row scaled on its own.
@@ -684,23 +782,37 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
           ws.q_up(i, k) = scaled_float_above(Qb(i, k), ws.q_exponent[i]);
       }
       auto Ahat = ws.a_hat.topLeftCorner(nb, kv);
-      blas::gemm(1.0f, ws.q_up.topRows(nb), ws.k_up.topRows(kv).transpose(), 0.0f, Ahat);
+      blas::gemm(1.0f, ws.q_up.topRows(nb), ws.k_up.middleRows(kb, kv).transpose(), 0.0f, Ahat);
 
       for (Index i = 0; i < nb; ++i) {
         const Index row = r0 + i;
-        const Index vis = options.keys.range(row, Lq, Lk).end;
-        double* s = S.row(i).data();
-        double* a = A.row(i).data();
-        const float* a_hat = Ahat.row(i).data();
+        // The row's keys [lo, hi) among the block's columns; s, a, a_hat start at lo.
+        const KeyRange keys = options.keys.range(row, Lq, Lk);
+        const Index lo = std::clamp<Index>(keys.begin - kb, 0, kv);
+        const Index hi = std::clamp<Index>(keys.end - kb, lo, kv);
+        const Index vis = hi - lo;
+        double* const s_row = S.row(i).data();
+        double* const a_row = A.row(i).data();
+        double* s = s_row + lo;
+        double* a = a_row + lo;
+        const float* a_hat = Ahat.row(i).data() + lo;
         const Constants kr = kc0.for_row(ws.q_exponent[i] + ws.k_exponent);
         // (3): logits and their error bounds θ̂ into a.
         double m = -kInf, theta_max = 0.0;
-        const double* last = d_chunks > 1 ? T.row(i).data() : nullptr;
+        const double* last = d_chunks > 1 ? T.row(i).data() + lo : nullptr;
         bool ok = true;
+        const double* mrow = nullptr;
+        Index mstride = 0;
         if (masked_input) {
-          const double* mrow = options.mask->data() + row * options.mask->rowStride();
-          ok = logits_row_masked(s, last, a_hat, a, mrow, options.mask->colStride(), vis, kr, m,
+          mrow = options.mask->data() + row * options.mask->rowStride() +
+                 keys.begin * options.mask->colStride();
+          mstride = options.mask->colStride();
+        }
+        if (softcap) {
+          ok = logits_row_capped(s, last, a_hat, a, mrow, mstride, vis, kr, *softcap, ws.cap, m,
                                  theta_max);
+        } else if (masked_input) {
+          ok = logits_row_masked(s, last, a_hat, a, mrow, mstride, vis, kr, m, theta_max);
         } else {
           const LogitScan scan = logits_row(s, last, a_hat, a, vis, kr);
           m = scan.m, theta_max = scan.theta_max, ok = scan.ok;
@@ -708,19 +820,19 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
         // (3a): keys whose weights certainly underflow (large finite mask entries) leave the
         // θ̂ test; m stays the maximum over all keys (its key is never one of them).
         if (!ok && std::isfinite(m)) ok = drop_far_keys(s, a, vis, m, theta_max);
-        for (Index j = vis; j < kv; ++j) {
-          s[j] = 0.0;
-          a[j] = 0.0;
-        }
+        std::fill_n(s_row, lo, 0.0);
+        std::fill_n(a_row, lo, 0.0);
+        std::fill(s_row + hi, s_row + kv, 0.0);
+        std::fill(a_row + hi, a_row + kv, 0.0);
         if (m == -kInf && ok) {  // no visible key
           slot.set_masked(row);
-          std::fill_n(s, kv, 0.0);
+          std::fill_n(s_row, kv, 0.0);
           continue;
         }
         if (!ok || !std::isfinite(m)) {
           fallback.push_back(row);
-          std::fill_n(s, kv, 0.0);
-          std::fill_n(a, kv, 0.0);
+          std::fill_n(s_row, kv, 0.0);
+          std::fill_n(a_row, kv, 0.0);
           continue;
         }
         // (4): weights (masked pairs: ŝ = −inf gives ŵ = 0 exactly).
@@ -740,7 +852,7 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
       for (Index g0 = 0; g0 < kv; g0 += group_keys) {
         for (Index j0 = g0; j0 < std::min(kv, g0 + group_keys); j0 += kKeyChunk) {
           const Index w = std::min(kKeyChunk, kv - j0);
-          blas::gemm(1.0, S.middleCols(j0, w), V.middleRows(j0, w), 0.0, j0 == g0 ? Og : Oc);
+          blas::gemm(1.0, S.middleCols(j0, w), V.middleRows(kb + j0, w), 0.0, j0 == g0 ? Og : Oc);
           if (j0 != g0) Og += Oc;
         }
         if (g0 == 0) {
@@ -750,7 +862,7 @@ void double_head(const ConstMatrixView<double>& Q, const ConstMatrixView<double>
         }
       }
       auto R = ws.r.topRows(nb);
-      blas::gemm(1.0, A, ws.v_abs.topRows(kv), 0.0, R);
+      blas::gemm(1.0, A, ws.v_abs.middleRows(kb, kv), 0.0, R);
     }
 
     for (Index i = 0; i < nb; ++i) {

@@ -18,6 +18,12 @@
 // the radius is too wide for (a kernel error below it) recomputes the rows it names with
 // refine_rows_in_balls. Each row records which tier gave it.
 //
+// Windows: a block of query rows computes only the keys its rows see, so sliding-window
+// attention costs O(Lq·window·d). Softcap: the logit pass is scalar with one bounded_exp per
+// key (tanh with a proven error, derivation step (3b)); the cap adds ≈ 2u·|logit| + C·6u to each
+// logit's error bound (C·6u only for |logit| > C·2⁻¹⁶), and rows whose uncapped logits are so
+// large that their error bound exceeds 1/16 go to balls although the cap flattens them.
+//
 // Cost and width (bench/midpoint_radius_attention_bench.cpp): about 3× softmax_attention<double>
 // and ~100× faster than softmax_attention<Ball> at (4096, 4096, 128); largest radius / max|O|
 // about 3e-13 there for N(0,1) inputs (it grows slowly with Lk as max|O| shrinks).

@@ -58,11 +58,17 @@ struct Dims {
 template <class T>
 void check_key_options(const SoftmaxAttentionOptions<T>& options) {
   options.keys.validate();
-  if (options.keys.window_left) {
-    throw std::invalid_argument(fmt::format("{}: a left window is not supported yet", who<T>()));
+  if (!options.softcap) return;
+  const T& cap = *options.softcap;
+  bool positive_finite;
+  if constexpr (std::is_same_v<T, Ball>) {
+    positive_finite = arb_is_finite(cap.arb()) && arb_is_positive(cap.arb());
+  } else {
+    positive_finite = ScalarTraits<T>::is_finite(cap) && cap > T(0);
   }
-  if (options.softcap) {
-    throw std::invalid_argument(fmt::format("{}: softcap is not supported yet", who<T>()));
+  if (!positive_finite) {
+    throw std::invalid_argument(fmt::format("{}: softcap C = {} must be finite and (certainly) > 0",
+                                            who<T>(), value_text(cap)));
   }
 }
 
@@ -131,6 +137,7 @@ long input_precision(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
                      const ConstMatrixView<T>& V, const SoftmaxAttentionOptions<T>& options) {
   long bits = ScalarTraits<T>::digits(options.temperature);
   if (options.scale) bits = std::max(bits, ScalarTraits<T>::digits(*options.scale));
+  if (options.softcap) bits = std::max(bits, ScalarTraits<T>::digits(*options.softcap));
   auto scan = [&bits](const ConstMatrixView<T>& M) {
     for (Index i = 0; i < M.rows(); ++i)
       for (Index j = 0; j < M.cols(); ++j) bits = std::max(bits, ScalarTraits<T>::digits(M(i, j)));
@@ -313,7 +320,9 @@ template <class T, class Row>
 // of query rows and tile of keys: S = (c·Q_blk) K_tileᵀ by blas::gemm; per row: the tile's max
 // joins the running max m, the accumulated sum l and output rows are rescaled by exp(m_old − m),
 // the tile's weights exp(s − m) are added to l, and O_acc += P_tile V_tile by blas::gemm. At the
-// end O = O_acc / l and lse = m + log l. Causal blocks stop at the last key some row can see.
+// end O = O_acc / l and lse = m + log l. A block runs over the keys some row of it sees (from
+// the tile of its first row's first key to its last row's last key: causal masks and windows
+// only move right as the row grows); softcap is applied to the tile's visible logits.
 // double's exp is bounded_exp, whose exp(−inf) is exactly 0; float's is Eigen's vectorised exp,
 // which clamps its argument (exp(−inf) = 1e-38, not 0), so masked float pairs are zeroed after.
 // Requested probabilities are written per tile with the tile's shift and rescaled at the end.
@@ -335,38 +344,49 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
 
   for (Index r0 = 0; r0 < Lq; r0 += block) {
     const Index b = std::min(block, Lq - r0);
-    const Index kv = options.keys.range(r0 + b - 1, Lq, Lk).end;  // widest row
+    // Keys some row of the block sees: [kb, kv), kb a tile boundary (ranges only move right
+    // as the row grows, key_visibility.hpp).
+    const Index kv = options.keys.range(r0 + b - 1, Lq, Lk).end;
+    const Index kb = std::min(options.keys.range(r0, Lq, Lk).begin, kv) / tile * tile;
     auto Qc = q_block.topRows(b);
     Qc = Q.middleRows(r0, b) * c;
     auto O = o_acc.topRows(b);
     O.setZero();
     row_max.head(b).setConstant(kNegInf);
     row_sum.head(b).setZero();
-    for (Index k0 = 0; k0 < kv; k0 += tile) {
+    for (Index k0 = kb; k0 < kv; k0 += tile) {
       const Index kt = std::min(tile, kv - k0);
       auto S = s_tile.topLeftCorner(b, kt);
       blas::gemm(T(1), Qc, K.middleRows(k0, kt).transpose(), T(0), S);
       for (Index i = 0; i < b; ++i) {
         const Index row = r0 + i;
         auto s = S.row(i);
-        // Keys of this tile the row sees.
-        const Index vis =
-            std::clamp<Index>(options.keys.range(row, Lq, Lk).end - k0, 0, kt);
+        // Keys of this tile the row sees: [lo, hi) of the tile.
+        const KeyRange keys = options.keys.range(row, Lq, Lk);
+        const Index lo = std::clamp<Index>(keys.begin - k0, 0, kt);
+        const Index hi = std::clamp<Index>(keys.end - k0, lo, kt);
+        const Index vis = hi - lo;
+        auto seen = s.segment(lo, vis);
         T m;
         if constexpr (std::is_same_v<T, double>) {
-          const RowScan seen = scan_row(s.data(), static_cast<std::size_t>(vis));
-          const bool finite =
-              seen.all_finite &&
-              scan_row(s.data() + vis, static_cast<std::size_t>(kt - vis)).all_finite;
+          const RowScan scan = scan_row(s.data() + lo, static_cast<std::size_t>(vis));
+          const bool finite = scan.all_finite &&
+                              scan_row(s.data(), static_cast<std::size_t>(lo)).all_finite &&
+                              scan_row(s.data() + hi, static_cast<std::size_t>(kt - hi)).all_finite;
           if (!finite) throw_logit_overflow<T>(s, row, k0, context);
-          m = seen.max;
+          m = scan.max;
         } else {
           if (!s.allFinite()) throw_logit_overflow<T>(s, row, k0, context);
-          m = vis > 0 ? s.head(vis).maxCoeff() : kNegInf;
+          m = vis > 0 ? seen.maxCoeff() : kNegInf;
+        }
+        if (options.softcap && vis > 0) {  // C·tanh(s/C), before the mask
+          const T cap = *options.softcap;
+          for (Index j = lo; j < hi; ++j) s(j) = cap * std::tanh(s(j) / cap);
+          m = seen.maxCoeff();
         }
         if (options.mask && vis > 0) {
-          s.head(vis) += options.mask->row(row).segment(k0, vis);
-          m = s.head(vis).maxCoeff();
+          seen += options.mask->row(row).segment(k0 + lo, vis);
+          m = seen.maxCoeff();
           if (m == -kNegInf) {
             throw std::domain_error(fmt::format(
                 "{}: a logit plus its mask entry in row {}{} overflows {}; use a wider tier "
@@ -390,17 +410,18 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
           row_max(i) = m_new;
         }
         if constexpr (std::is_same_v<T, double>) {
-          bounded_exp(s.data(), m_new, s.data(), static_cast<std::size_t>(vis));
-          row_sum(i) += sum_row(s.data(), static_cast<std::size_t>(vis));
+          bounded_exp(s.data() + lo, m_new, s.data() + lo, static_cast<std::size_t>(vis));
+          row_sum(i) += sum_row(s.data() + lo, static_cast<std::size_t>(vis));
         } else {
-          s.head(vis) = (s.head(vis).array() - m_new).exp();
+          seen = (seen.array() - m_new).exp();
           if (options.mask) {
-            for (Index j = 0; j < vis; ++j)
+            for (Index j = lo; j < hi; ++j)
               if ((*options.mask)(row, k0 + j) == kNegInf) s(j) = T(0);
           }
-          row_sum(i) += s.head(vis).sum();
+          row_sum(i) += seen.sum();
         }
-        s.tail(kt - vis).setZero();
+        s.head(lo).setZero();
+        s.tail(kt - hi).setZero();
         if (out.probabilities) {
           out.probabilities->row(row).segment(k0, kt) = s;
           tile_shift(i, k0 / tile) = m_new;
@@ -420,11 +441,12 @@ void ieee_head(const ConstMatrixView<T>& Q, const ConstMatrixView<T>& K,
       out.output.row(row) = O.row(i) * inv;
       out.log_sum_exp[row * out.lse_stride] = row_max(i) + std::log(row_sum(i));
       if (out.probabilities) {
-        for (Index k0 = 0; k0 < kv; k0 += tile) {
+        for (Index k0 = kb; k0 < kv; k0 += tile) {
           const T shift = tile_shift(i, k0 / tile);
           const T factor = shift == kNegInf ? T(0) : ieee_exp(shift, row_max(i)) * inv;
           out.probabilities->row(row).segment(k0, std::min(tile, kv - k0)) *= factor;
         }
+        out.probabilities->row(row).head(kb).setZero();
         out.probabilities->row(row).tail(Lk - kv).setZero();
       }
     }
@@ -440,15 +462,16 @@ void mp_head(const ConstMatrixView<Mp>& Q, const ConstMatrixView<Mp>& K,
   std::vector<bool> masked(static_cast<size_t>(Lk));
   Mp neg_inf = -std::numeric_limits<Mp>::infinity();
   for (Index i = 0; i < Lq; ++i) {
-    const Index vis = options.keys.range(i, Lq, Lk).end;
+    const KeyRange keys = options.keys.range(i, Lq, Lk);
     bool any = false;
     Mp m = neg_inf;
-    for (Index j = 0; j < vis; ++j) {
+    for (Index j = keys.begin; j < keys.end; ++j) {
       masked[j] = options.mask && ScalarTraits<Mp>::is_minus_infinity((*options.mask)(i, j));
       if (masked[j]) continue;
       Mp dot = 0;
       for (Index k = 0; k < d; ++k) dot += Q(i, k) * K(j, k);
       s[j] = dot * c;
+      if (options.softcap) s[j] = *options.softcap * tanh(s[j] / *options.softcap);
       if (options.mask) s[j] += (*options.mask)(i, j);
       if (!any || s[j] > m) m = s[j];
       any = true;
@@ -461,7 +484,7 @@ void mp_head(const ConstMatrixView<Mp>& Q, const ConstMatrixView<Mp>& K,
     }
     Mp sum = 0;
     std::vector<Mp> acc(static_cast<size_t>(dv), Mp(0));
-    for (Index j = 0; j < vis; ++j) {
+    for (Index j = keys.begin; j < keys.end; ++j) {
       if (masked[j]) continue;
       s[j] = exp(s[j] - m);
       sum += s[j];
@@ -470,7 +493,7 @@ void mp_head(const ConstMatrixView<Mp>& Q, const ConstMatrixView<Mp>& K,
     for (Index k = 0; k < dv; ++k) out.output(i, k) = acc[k] / sum;
     out.log_sum_exp[i * out.lse_stride] = m + log(sum);
     if (out.probabilities) {
-      for (Index j = 0; j < vis; ++j) {
+      for (Index j = keys.begin; j < keys.end; ++j) {
         if (!masked[j]) (*out.probabilities)(i, j) = s[j] / sum;
       }
     }
@@ -513,16 +536,21 @@ void ball_head(const ConstMatrixView<Ball>& Q, const ConstMatrixView<Ball>& K,
 
     for (Index i = 0; i < b; ++i) {
       const Index row = r0 + i;
-      const Index vis = options.keys.range(row, Lq, Lk).end;
+      const KeyRange keys = options.keys.range(row, Lq, Lk);
       bool any = false;
       for (Index j = 0; j < Lk; ++j) {
         arb_ptr s = logits(i, j);
         const bool masked =
-            j >= vis ||
+            !keys.contains(j) ||
             (options.mask && ScalarTraits<Ball>::is_minus_infinity((*options.mask)(row, j)));
         if (masked) {
           arb_zero(s);  // E_ij = 0 exactly
           continue;
+        }
+        if (options.softcap) {  // C·tanh(s/C), before the mask
+          arb_div(s, s, options.softcap->arb(), prec);
+          arb_tanh(s, s, prec);
+          arb_mul(s, s, options.softcap->arb(), prec);
         }
         if (options.mask) arb_add(s, s, (*options.mask)(row, j).arb(), prec);
         if (!any || arf_cmp(arb_midref(s), m) > 0) arf_set(m, arb_midref(s));
@@ -530,7 +558,7 @@ void ball_head(const ConstMatrixView<Ball>& Q, const ConstMatrixView<Ball>& K,
       }
       row_empty[i] = !any;
       if (!any) continue;
-      for (Index j = 0; j < vis; ++j) {
+      for (Index j = keys.begin; j < keys.end; ++j) {
         if (options.mask && ScalarTraits<Ball>::is_minus_infinity((*options.mask)(row, j))) {
           continue;
         }
@@ -538,7 +566,7 @@ void ball_head(const ConstMatrixView<Ball>& Q, const ConstMatrixView<Ball>& K,
         arb_sub_arf(s, s, m, prec);
         arb_exp(s, s, prec);
       }
-      arb_dot_si(sum, nullptr, 0, logits(i, 0), 1, ones.data(), 1, vis, prec);
+      arb_dot_si(sum, nullptr, 0, logits(i, keys.begin), 1, ones.data(), 1, keys.size(), prec);
       arb_set(row_sum[i].arb(), sum);
       Ball& lse = out.log_sum_exp[row * out.lse_stride];
       lse.set_precision(prec);

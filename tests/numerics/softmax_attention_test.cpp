@@ -2,7 +2,9 @@
 //  - the Ball enclosure against an Mp evaluation at four times its precision,
 //  - float/double against the Ball enclosure within an a-priori forward error bound,
 //  - structural identities (causal = attention over a key prefix, shift invariance,
-//    multi-head views = per-head copies), edge shapes, fully masked rows, bad input.
+//    multi-head views = per-head copies), edge shapes, fully masked rows, bad input;
+//  - key visibility (windows, top-left causal) = the explicit −inf mask in every tier, and
+//    softcap (Ball encloses Mp; known truths for tiny and huge caps; cap before the mask).
 #include "numerics/softmax_attention.hpp"
 
 #include <gtest/gtest.h>
@@ -52,6 +54,7 @@ struct Problem {
   RowMatrix<double> Q, K, V;
   std::optional<RowMatrix<double>> mask;
   KeyVisibility keys;
+  std::optional<double> softcap;
   double scale = 0.0;  // 0: default 1/sqrt(d)
   double temperature = 1.0;
 };
@@ -88,6 +91,13 @@ SoftmaxAttentionResult<T> run(const Problem& p, long bits = 0, bool probabilitie
   } else {
     o.temperature = T(p.temperature);
   }
+  if (p.softcap) {
+    if constexpr (std::is_same_v<T, Mp>) {
+      o.softcap = mp_from_double(*p.softcap, bits);
+    } else {
+      o.softcap = T(*p.softcap);
+    }
+  }
   if (p.mask) {
     mask = convert<T>(*p.mask, bits);
     o.set_mask(mask);
@@ -110,6 +120,9 @@ SoftmaxAttentionResult<T> run(const Problem& p, long bits = 0, bool probabilitie
 // A relative perturbation ε of every weight moves p_j by ≤ 2ε·p_j (numerator and
 // denominator), so |ΔO_ik| ≤ (2(ε_i + γ_Lk) + γ_Lk + u)·max_j|v_jk|. The final factor 2 covers
 // the second-order terms (all ε ≪ 1 here). lse = m + log Σ: |Δ| ≤ δ_i + ε_i + γ_Lk + u·|lse|.
+// Softcap C·tanh(s/C) is 1-Lipschitz, so δ_i passes through; its evaluation adds u·|s| (s/C),
+// tanh's error (≤ 2 ulp in glibc and Eigen-free std::tanh: 2u·|tanh|) times C and the product's
+// rounding: ≤ u·|s| + 3u·min(|s|, C).
 template <class T>
 struct ForwardBound {
   std::vector<double> output;  // per row, absolute, for every column
@@ -130,8 +143,10 @@ ForwardBound<T> forward_bound(const Problem& p, const SoftmaxAttentionResult<dou
     for (Index j = 0; j < Lk; ++j) {
       const double dot_abs = (p.Q.row(i).cwiseAbs() * std::abs(c)).dot(p.K.row(j).cwiseAbs());
       double s_abs = std::abs(c * p.Q.row(i).dot(p.K.row(j)));
+      double cap_error = 0.0;
+      if (p.softcap) cap_error = u * s_abs + 3 * u * std::min(s_abs, *p.softcap);
       if (p.mask && std::isfinite((*p.mask)(i, j))) s_abs += std::abs((*p.mask)(i, j));
-      delta = std::max(delta, gamma_d * dot_abs + u * s_abs);
+      delta = std::max(delta, gamma_d * dot_abs + u * s_abs + cap_error);
     }
     const double eps = 2 * delta + 6 * u * static_cast<double>((Lk + 255) / 256);
     b.output.push_back(2.0 * (2 * (eps + gamma_L) + gamma_L + u) * vmax);
@@ -376,6 +391,257 @@ TEST(SoftmaxAttention, BallMultiHeadEqualsSingleHead) {
         EXPECT_EQ(m.precision(), 80);
       }
   }
+}
+
+// ---- key visibility (windows, top-left causal) and softcap ------------------------------------
+
+KeyVisibility visibility(bool causal, DiagonalAlignment a, std::optional<Index> left,
+                         std::optional<Index> right = std::nullopt) {
+  KeyVisibility v;
+  v.causal = causal;
+  v.alignment = a;
+  v.window_left = left;
+  v.window_right = right;
+  return v;
+}
+
+/// The −inf/0 additive mask that hides exactly the keys `keys` hides.
+RowMatrix<double> mask_of(const KeyVisibility& keys, Index Lq, Index Lk) {
+  RowMatrix<double> m(Lq, Lk);
+  for (Index i = 0; i < Lq; ++i)
+    for (Index j = 0; j < Lk; ++j) m(i, j) = keys.range(i, Lq, Lk).contains(j) ? 0.0 : -kInf;
+  return m;
+}
+
+bool is_minus_inf(const Ball& b) { return std::isinf(b.mid()) && b.mid() < 0; }
+
+// A KeyVisibility gives the same attention as the equivalent explicit −inf mask, in every tier:
+// Mp identical values (the same operations in the same order: adding a 0 mask entry is exact);
+// Ball overlapping enclosures (the masked path's dot products run over zeros as well); float
+// and double within the forward bound of the masked problem's Ball truth (their sums group
+// the keys differently). Empty rows: O = 0, lse = −inf exactly. The 600 × 700 and 600 × 600
+// cases cross the double path's query blocks (512) and key tiles (256), so blocks start at a
+// later tile (the windows' first keys move right).
+TEST(SoftmaxAttention, KeyVisibilityEqualsTheExplicitMinusInfMaskInEveryTier) {
+  const auto BR = DiagonalAlignment::bottom_right, TL = DiagonalAlignment::top_left;
+  struct Case {
+    Index Lq, Lk;
+    KeyVisibility keys;
+  };
+  const std::vector<Case> cases{{9, 13, visibility(true, TL, std::nullopt)},
+                                {13, 9, visibility(true, TL, std::nullopt)},
+                                {13, 9, visibility(true, BR, 2)},
+                                {11, 11, visibility(false, TL, 3, 2)},
+                                {12, 7, visibility(false, TL, 0, 0)},
+                                {7, 12, visibility(false, BR, 1, std::nullopt)},
+                                {600, 700, visibility(true, BR, 300)},
+                                {600, 600, visibility(false, TL, 100, 100)}};
+  std::uint64_t seed = 700;
+  for (const Case& c : cases) {
+    ++seed;
+    const bool small = c.Lq < 100;
+    SCOPED_TRACE("seed " + std::to_string(seed) + " Lq " + std::to_string(c.Lq) + " Lk " +
+                 std::to_string(c.Lk));
+    Problem windowed = random_problem(seed, c.Lq, c.Lk, small ? 5 : 6, 3, 1.5);
+    windowed.keys = c.keys;
+    Problem masked = windowed;
+    masked.keys = KeyVisibility::all();
+    masked.mask = mask_of(c.keys, c.Lq, c.Lk);
+
+    const long bits = small ? 128 : 96;
+    const auto ball_w = run<Ball>(windowed, bits), ball_m = run<Ball>(masked, bits);
+    for (Index i = 0; i < c.Lq; ++i) {
+      const bool empty = c.keys.range(i, c.Lq, c.Lk).empty();
+      EXPECT_EQ(is_minus_inf(ball_m.log_sum_exp(i)), empty) << "row " << i;
+      if (empty) {
+        EXPECT_TRUE(is_minus_inf(ball_w.log_sum_exp(i))) << "row " << i;
+        for (Index k = 0; k < 3; ++k) EXPECT_EQ(ball_w.output(i, k).mid(), 0.0);
+        continue;
+      }
+      EXPECT_TRUE(ball_w.log_sum_exp(i).overlaps(ball_m.log_sum_exp(i))) << "row " << i;
+      for (Index k = 0; k < 3; ++k)
+        EXPECT_TRUE(ball_w.output(i, k).overlaps(ball_m.output(i, k))) << "row " << i;
+    }
+    expect_within_forward_bound<double>(windowed, ball_m);
+    expect_within_forward_bound<float>(windowed, ball_m);
+    if (!small) continue;
+    const auto mp_w = run<Mp>(windowed, 128), mp_m = run<Mp>(masked, 128);
+    const auto mp_ref = run<Mp>(windowed, 512);
+    for (Index i = 0; i < c.Lq; ++i) {
+      EXPECT_TRUE(mp_w.log_sum_exp(i) == mp_m.log_sum_exp(i)) << "row " << i;
+      if (!c.keys.range(i, c.Lq, c.Lk).empty()) {
+        EXPECT_TRUE(contains(ball_w.log_sum_exp(i), mp_ref.log_sum_exp(i))) << "row " << i;
+      }
+      for (Index k = 0; k < 3; ++k) {
+        EXPECT_TRUE(mp_w.output(i, k) == mp_m.output(i, k)) << "row " << i;
+        EXPECT_TRUE(contains(ball_w.output(i, k), mp_ref.output(i, k))) << "row " << i;
+      }
+    }
+  }
+}
+
+// Probabilities under a window: exactly 0 outside the row's range, rows sum to 1.
+TEST(SoftmaxAttention, WindowedProbabilitiesVanishOutsideTheWindow) {
+  const std::uint64_t seed = 720;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Problem p = random_problem(seed, 600, 700, 4, 2);
+  p.keys = visibility(true, DiagonalAlignment::bottom_right, 300);
+  const auto r = run<double>(p, 0, /*probabilities=*/true);
+  const double u = ScalarTraits<double>::unit_roundoff();
+  for (Index i = 0; i < 600; ++i) {
+    const KeyRange keys = p.keys.range(i, 600, 700);
+    EXPECT_EQ(r.probabilities.row(i).head(keys.begin).cwiseAbs().sum(), 0.0) << "row " << i;
+    EXPECT_EQ(r.probabilities.row(i).tail(700 - keys.end).cwiseAbs().sum(), 0.0) << "row " << i;
+    EXPECT_NEAR(r.probabilities.row(i).sum(), 1.0, 3 * higham_gamma(702, u) + 6 * 3 * u);
+  }
+}
+
+template <class T>
+void expect_empty_windows_masked(long bits) {
+  SCOPED_TRACE(std::string(ScalarTraits<T>::name));
+  for (const KeyVisibility& keys : {visibility(true, DiagonalAlignment::bottom_right, 0),
+                                    visibility(false, DiagonalAlignment::top_left, 0, 0)}) {
+    Problem p = random_problem(602, 8, 3, 2, 2);
+    p.keys = keys;
+    const auto r = run<T>(p, bits, /*probabilities=*/true);
+    int empty = 0;
+    for (Index i = 0; i < 8; ++i) {
+      const KeyRange range = keys.range(i, 8, 3);
+      const double lse = ScalarTraits<T>::to_double(r.log_sum_exp(i));
+      if (!range.empty()) {
+        EXPECT_TRUE(std::isfinite(lse)) << "row " << i;
+        // One visible key (window 0): O = that key's V row.
+        for (Index c = 0; c < 2; ++c)
+          EXPECT_NEAR(ScalarTraits<T>::to_double(r.output(i, c)), p.V(range.begin, c),
+                      4 * ScalarTraits<float>::unit_roundoff() * std::abs(p.V(range.begin, c)));
+        continue;
+      }
+      ++empty;
+      EXPECT_TRUE(std::isinf(lse) && lse < 0) << "row " << i;
+      for (Index c = 0; c < 2; ++c) EXPECT_EQ(ScalarTraits<T>::to_double(r.output(i, c)), 0.0);
+      for (Index j = 0; j < 3; ++j)
+        EXPECT_EQ(ScalarTraits<T>::to_double(r.probabilities(i, j)), 0.0);
+    }
+    EXPECT_EQ(empty, 5);
+  }
+}
+
+TEST(SoftmaxAttention, EmptyWindowsAreFullyMaskedRowsInEveryTier) {
+  expect_empty_windows_masked<float>(0);
+  expect_empty_windows_masked<double>(0);
+  expect_empty_windows_masked<Mp>(128);
+  expect_empty_windows_masked<Ball>(128);
+}
+
+// Softcap: Ball (arb_tanh) encloses Mp (MPFR tanh) at 512 bits, and float/double agree with
+// Ball within the forward bound, for caps from tiny to loose, with a mask and a window.
+TEST(SoftmaxAttention, SoftcapBallEnclosesMpAndIeeeWithinForwardBound) {
+  struct Case {
+    double cap, sd;
+    bool mask, window;
+  };
+  std::uint64_t seed = 800;
+  for (const Case& c : {Case{30.0, 3.0, false, false}, Case{1.0, 2.0, true, false},
+                        Case{1e-3, 4.0, false, true}, Case{50.0, 0.5, true, true}}) {
+    ++seed;
+    SCOPED_TRACE("seed " + std::to_string(seed) + " C " + std::to_string(c.cap));
+    Problem p = random_problem(seed, 9, 11, 6, 3, c.sd);
+    p.softcap = c.cap;
+    if (c.window) p.keys = visibility(true, DiagonalAlignment::top_left, 4);
+    if (c.mask) {
+      Rng rng(seed + 1000);
+      p.mask = random_matrix(rng, 9, 11);
+      (*p.mask)(3, 2) = -kInf;
+    }
+    const auto ball = run<Ball>(p, 128);
+    const auto mp = run<Mp>(p, 512);
+    for (Index i = 0; i < 9; ++i) {
+      EXPECT_TRUE(contains(ball.log_sum_exp(i), mp.log_sum_exp(i))) << "lse row " << i;
+      for (Index k = 0; k < 3; ++k)
+        EXPECT_TRUE(contains(ball.output(i, k), mp.output(i, k))) << "O(" << i << ", " << k << ")";
+    }
+    EXPECT_LT(max_relative_radius(ball.output), std::ldexp(1.0, -110));
+    expect_within_forward_bound<double>(p, ball);
+    expect_within_forward_bound<float>(p, ball);
+  }
+}
+
+// Known truths of softcap: (a) every capped logit lies in (−C, C), so each weight is within
+// e^{±2C}/n of 1/n and |O − mean V| ≤ (e^{2C} − 1)·max|v| (large logits would be far from it
+// uncapped); (b) C = 1e30 changes the logits by ~s³/C² (far below 2^-128): the Ball overlaps
+// the uncapped one and double stays within the uncapped truth's forward bound; (c) the cap
+// comes before the mask: with a mask +100 on key 0 and C = 1, key 0 dominates (weight
+// ≥ 1 − e^{−98}); capping after the mask would give it at most e²/(1 + e²) of the weight.
+TEST(SoftmaxAttention, SoftcapKnownTruths) {
+  {
+    SCOPED_TRACE("tiny cap");
+    Problem p = random_problem(810, 4, 6, 3, 2, 6.0);  // logits ~ ±30
+    const double cap = 1e-3;
+    const auto uncapped = run<Ball>(p, 128);
+    p.softcap = cap;
+    const auto capped = run<Ball>(p, 128);
+    const double vmax = p.V.cwiseAbs().maxCoeff(), bound = std::expm1(2 * cap) * vmax;
+    double uncapped_distance = 0.0;
+    for (Index i = 0; i < 4; ++i)
+      for (Index k = 0; k < 2; ++k) {
+        const double mean = p.V.col(k).mean();
+        EXPECT_LE(std::abs(capped.output(i, k).mid() - mean), bound) << "row " << i;
+        uncapped_distance =
+            std::max(uncapped_distance, std::abs(uncapped.output(i, k).mid() - mean));
+      }
+    EXPECT_GT(uncapped_distance, 100 * bound);  // the check above could fail
+  }
+  {
+    SCOPED_TRACE("huge cap");
+    Problem p = random_problem(811, 7, 8, 4, 3, 2.0);
+    const auto uncapped = run<Ball>(p, 128);
+    p.softcap = 1e30;
+    const auto capped = run<Ball>(p, 128);
+    for (Index i = 0; i < 7; ++i)
+      for (Index k = 0; k < 3; ++k)
+        EXPECT_TRUE(capped.output(i, k).overlaps(uncapped.output(i, k)));
+    expect_within_forward_bound<double>(p, uncapped);
+  }
+  {
+    SCOPED_TRACE("cap before mask");
+    Problem p;
+    p.Q = RowMatrix<double>::Constant(1, 1, 1.0);
+    p.K = RowMatrix<double>(2, 1);
+    p.K << 1.0, 2.0;
+    p.V = RowMatrix<double>(2, 1);
+    p.V << 1.0, 0.0;
+    p.mask = RowMatrix<double>(1, 2);
+    *p.mask << 100.0, 0.0;
+    p.softcap = 1.0;
+    for (const auto& o : {run<Ball>(p, 128).output(0, 0).mid(), run<double>(p).output(0, 0)})
+      EXPECT_GE(o, 1 - std::exp(-98.0));
+  }
+}
+
+TEST(SoftmaxAttention, BadSoftcapAndWindowsAreRefused) {
+  using M = RowMatrix<double>;
+  const M Q = M::Ones(3, 4), K = M::Ones(5, 4), V = M::Ones(5, 2);
+  for (double c : {0.0, -2.0, kInf, std::nan("")}) {
+    SoftmaxAttentionOptions<double> o;
+    o.softcap = c;
+    EXPECT_THROW(softmax_attention<double>(Q, K, V, o), std::invalid_argument) << c;
+    if (std::isnan(c)) continue;  // Ball itself refuses NaN
+    SoftmaxAttentionOptions<Ball> ob;
+    ob.softcap = Ball(c);
+    ob.precision_bits = 64;
+    const RowMatrix<Ball> Qb = convert<Ball>(Q), Kb = convert<Ball>(K), Vb = convert<Ball>(V);
+    EXPECT_THROW(softmax_attention<Ball>(Qb, Kb, Vb, ob), std::invalid_argument) << c;
+  }
+  SoftmaxAttentionOptions<double> o;
+  o.keys.window_left = -1;
+  EXPECT_THROW(softmax_attention<double>(Q, K, V, o), std::invalid_argument);
+  o.keys.window_left.reset();
+  o.keys.window_right = -5;
+  std::vector<double> q(12, 1.0), k(20, 1.0), v(10, 1.0);
+  EXPECT_THROW(softmax_attention<double>(Tensor4View<const double>(q.data(), 1, 1, 3, 4),
+                                         Tensor4View<const double>(k.data(), 1, 1, 5, 4),
+                                         Tensor4View<const double>(v.data(), 1, 1, 5, 2), o),
+               std::invalid_argument);
 }
 
 // ---- masks, edge shapes, ties, extreme logits -------------------------------------------------
