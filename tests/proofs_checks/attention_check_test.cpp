@@ -223,26 +223,32 @@ TEST(CheckAttention, EachInjectedDefectIsCaughtInTheDefectiveHeadAtAnAffectedRow
   }
 }
 
-// Softcap: the class bounds and the emulated kernels support it; the certified truth
-// (midpoint_radius_attention) refuses it with a one-line error until it implements it, and this
-// test then checks that refusal. Once the truth has it, the correct kernels must pass and scale
-// applied twice must fail.
-TEST(CheckAttention, SoftcapPassesCorrectKernelsOrIsRefusedInOneLine) {
-  EmulatedAttentionSpec s = base_spec(EmulatedAlgorithm::flash, DType::bf16);
-  s.problem.keys = KeyVisibility::causal_mask();
-  s.problem.softcap = 5.0;
-  try {
-    const CheckRun r = run_check(s);
-    EXPECT_TRUE(r.result.pass) << describe(r.result.worst_head());
-    s.defects.scale_twice = true;
-    EXPECT_FALSE(run_check(s).result.pass);
-    std::printf("softcap: correct kernel worst ratio %.3g\n", r.result.worst_head().max_ratio);
-  } catch (const std::invalid_argument& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("softcap"), std::string::npos) << what;
-    EXPECT_EQ(what.find('\n'), std::string::npos);
-    std::printf("softcap refused by the truth for now: %s\n", what.c_str());
-  }
+// Softcap C·tanh(s/C) (FA's convention, after the scale): correct flash and three-pass kernels
+// pass in every dtype, with windows too; scale applied twice (inside the cap) fails.
+TEST(CheckAttention, SoftcapCorrectKernelsPassAndScaleTwiceFails) {
+  std::printf("seed %llu\n", static_cast<unsigned long long>(kSeed));
+  KeyVisibility window = KeyVisibility::causal_mask();
+  window.window_left = 30;
+  for (EmulatedAlgorithm alg : {EmulatedAlgorithm::flash, EmulatedAlgorithm::three_pass})
+    for (DType t : {DType::f32, DType::f16, DType::bf16})
+      for (const KeyVisibility& keys : {KeyVisibility::causal_mask(), window}) {
+        EmulatedAttentionSpec s = base_spec(alg, t);
+        s.problem.keys = keys;
+        s.problem.softcap = 5.0;
+        const CheckRun r = run_check(s);
+        SCOPED_TRACE(std::string(gpu::dtype_name(t)) + (keys.window_left ? " window" : " causal") +
+                     (alg == EmulatedAlgorithm::flash ? " flash" : " three-pass"));
+        EXPECT_TRUE(r.result.pass) << describe(r.result.worst_head());
+        s.defects.scale_twice = true;
+        const CheckRun bad = run_check(s);
+        EXPECT_FALSE(bad.result.pass) << describe(bad.result.worst_head());
+        std::printf(
+            "softcap 5 %-10s %-4s %-6s: correct ratio %.3g, scale twice %.3g (FA rule %s)\n",
+            alg == EmulatedAlgorithm::flash ? "flash" : "three-pass",
+            std::string(gpu::dtype_name(t)).c_str(), keys.window_left ? "window" : "causal",
+            r.result.worst_head().max_ratio, bad.result.worst_head().max_ratio,
+            bad.result.worst_head().fa_rule_pass ? "misses it" : "catches it");
+      }
 }
 
 TEST(CheckAttention, AttentionViewReadsBothLayouts) {
