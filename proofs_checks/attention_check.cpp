@@ -95,25 +95,13 @@ void validate(const AttentionTensors& in, const Tensor4View<const double>& o,
   problem.keys.validate();
 }
 
-/// The truth's options: the visibility natively, except a left window (not yet in the fast
-/// tier), which becomes an additive −inf mask (exact: masked keys get weight 0).
-MidpointRadiusOptions truth_options(const AttentionProblem& problem, Index Lq, Index Lk,
-                                    std::vector<double>& mask_storage) {
+/// The truth's options: the problem's scale, visibility and softcap, as the kernel was asked.
+MidpointRadiusOptions truth_options(const AttentionProblem& problem) {
   MidpointRadiusOptions o;
   o.scale = problem.scale;
-  o.softcap = problem.softcap;  // refused by the truth until it supports it
+  o.keys = problem.keys;
+  o.softcap = problem.softcap;
   o.fallback_precision_bits = kGroundTruthBits;
-  const KeyVisibility& keys = problem.keys;
-  if (!keys.window_left) {
-    o.keys = keys;
-    return o;
-  }
-  mask_storage.assign(static_cast<std::size_t>(Lq * Lk), -kInf);
-  for (Index i = 0; i < Lq; ++i) {
-    const KeyRange r = keys.range(i, Lq, Lk);
-    for (Index j = r.begin; j < r.end; ++j) mask_storage[i * Lk + j] = 0.0;
-  }
-  o.mask.emplace(mask_storage.data(), Lq, Lk, ViewStride(Lk, 1));
   return o;
 }
 
@@ -210,7 +198,7 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
                                const AttentionCheckOptions& options, Index b, Index h) {
   const Cancellation* cancel = options.cancel;
   const Index H = in.q->heads(), group = H / in.k->heads(), hk = h / group;
-  const Index Lq = in.q->length(), Lk = in.k->length(), d = in.q->dim(), dv = in.v->dim();
+  const Index Lq = in.q->length(), d = in.q->dim(), dv = in.v->dim();
   const Tensor4View<const double> Qh = head_view(*in.q, b, h), Kh = head_view(*in.k, b, hk),
                                   Vh = head_view(*in.v, b, hk);
   const auto Q = in.q->const_head(b, h);
@@ -233,9 +221,8 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   const auto since = [](Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
   };
-  // The truth first: a problem it refuses (e.g. softcap, for now) is refused before other work.
-  std::vector<double> mask;
-  const MidpointRadiusOptions mro = truth_options(problem, Lq, Lk, mask);
+  // The truth first: a problem it refuses is refused before other work.
+  const MidpointRadiusOptions mro = truth_options(problem);
   auto t0 = Clock::now();
   AttentionEnclosure truth = midpoint_radius_attention(Qh, Kh, Vh, mro);
   rep.seconds_truth = since(t0);

@@ -6,32 +6,25 @@
 #include <limits>
 
 #include "gpu/portable_exp.hpp"
+#include "numerics/cpu_dispatch.hpp"
 
 namespace attncert {
 
 namespace {
 float round_to(gpu::DType t, float x) { return gpu::round_through(t, x); }
-}  // namespace
 
-std::vector<float> naive_attention_reference(const ConstMatrixView<double>& q,
-                                             const ConstMatrixView<double>& k,
-                                             const ConstMatrixView<double>& v, gpu::DType t,
-                                             float scale, const KeyVisibility& keys,
-                                             std::optional<float> softcap) {
-  const auto Lq = static_cast<std::ptrdiff_t>(q.rows()), Lk = static_cast<std::ptrdiff_t>(k.rows());
-  const auto d = static_cast<std::ptrdiff_t>(q.cols()), dv = static_cast<std::ptrdiff_t>(v.cols());
-  std::vector<float> out(static_cast<std::size_t>(Lq * dv), 0.0f);
+/// The reference's rows, in blocks of kRows over the union of their key ranges, so each key
+/// column and value row is read once per block rather than once per row; every row still sums
+/// its scores over c in order and its outputs over keys in order (the same roundings as row by
+/// row). Compiled per CPU level (cpu_dispatch.hpp) with -ffp-contract=off (CMake), so every
+/// clone rounds alike: wider vectors and a hardware fma (portable_expf's explicit fmas) only.
+ATTNCERT_CPU_CLONES void rows_in_blocks(const ConstMatrixView<double>& q, const float* kT,
+                                        const float* vr, float* out_data, std::ptrdiff_t Lk,
+                                        std::ptrdiff_t dv, gpu::DType t, float scale,
+                                        const KeyVisibility& keys, std::optional<float> softcap) {
+  const auto Lq = static_cast<std::ptrdiff_t>(q.rows()), d = static_cast<std::ptrdiff_t>(q.cols());
   auto kernel_value = [&](double x) { return round_to(t, static_cast<float>(x)); };
-  // Keys transposed (d×Lk) and values (Lk×dv) as the kernel reads them: each score still sums
-  // over c in order, but the loop over keys is innermost and vectorises.
-  std::vector<float> kT(static_cast<std::size_t>(d * Lk)), vr(static_cast<std::size_t>(Lk * dv));
-  for (std::ptrdiff_t j = 0; j < Lk; ++j) {
-    for (std::ptrdiff_t c = 0; c < d; ++c) kT[c * Lk + j] = kernel_value(k(j, c));
-    for (std::ptrdiff_t c = 0; c < dv; ++c) vr[j * dv + c] = kernel_value(v(j, c));
-  }
-  // Rows in blocks of kRows over the union of their key ranges, so each key column and value
-  // row is read once per block rather than once per row; every row still sums its scores over
-  // c in order and its outputs over keys in order (the same roundings as row by row).
+  float* out = out_data;
   constexpr std::ptrdiff_t kRows = 8;
   std::vector<float> scores(static_cast<std::size_t>(kRows * Lk)),
       qs(static_cast<std::size_t>(kRows * d));
@@ -50,7 +43,7 @@ std::vector<float> naive_attention_reference(const ConstMatrixView<double>& q,
         qs[r * d + c] = round_to(t, kernel_value(q(i0 + r, c)) * scale);
     std::fill(scores.begin(), scores.begin() + rows * n, 0.0f);
     for (std::ptrdiff_t c = 0; c < d; ++c) {
-      const float* column = kT.data() + c * Lk + B;
+      const float* column = kT + c * Lk + B;
       for (std::ptrdiff_t r = 0; r < rows; ++r) {
         const float qc = qs[r * d + c];
         float* sr = scores.data() + r * n;
@@ -77,11 +70,11 @@ std::vector<float> naive_attention_reference(const ConstMatrixView<double>& q,
       for (std::ptrdiff_t j = 0; j < nr; ++j) sr[j] = round_to(t, sr[j] / sum);
     }
     for (std::ptrdiff_t j = B; j < E; ++j) {
-      const float* vj = vr.data() + j * dv;
+      const float* vj = vr + j * dv;
       for (std::ptrdiff_t r = 0; r < rows; ++r) {
         if (!range[r].contains(j)) continue;
         const float p = scores[r * n + (j - B)];
-        float* o = out.data() + (i0 + r) * dv;
+        float* o = out + (i0 + r) * dv;
         for (std::ptrdiff_t c = 0; c < dv; ++c) o[c] += p * vj[c];
       }
     }
@@ -90,6 +83,27 @@ std::vector<float> naive_attention_reference(const ConstMatrixView<double>& q,
         for (std::ptrdiff_t c = 0; c < dv; ++c)
           out[(i0 + r) * dv + c] = round_to(t, out[(i0 + r) * dv + c]);
   }
+}
+
+}  // namespace
+
+std::vector<float> naive_attention_reference(const ConstMatrixView<double>& q,
+                                             const ConstMatrixView<double>& k,
+                                             const ConstMatrixView<double>& v, gpu::DType t,
+                                             float scale, const KeyVisibility& keys,
+                                             std::optional<float> softcap) {
+  const auto Lq = static_cast<std::ptrdiff_t>(q.rows()), Lk = static_cast<std::ptrdiff_t>(k.rows());
+  const auto d = static_cast<std::ptrdiff_t>(q.cols()), dv = static_cast<std::ptrdiff_t>(v.cols());
+  std::vector<float> out(static_cast<std::size_t>(Lq * dv), 0.0f);
+  auto kernel_value = [&](double x) { return round_to(t, static_cast<float>(x)); };
+  // Keys transposed (d×Lk) and values (Lk×dv) as the kernel reads them: each score still sums
+  // over c in order, but the loop over keys is innermost and vectorises.
+  std::vector<float> kT(static_cast<std::size_t>(d * Lk)), vr(static_cast<std::size_t>(Lk * dv));
+  for (std::ptrdiff_t j = 0; j < Lk; ++j) {
+    for (std::ptrdiff_t c = 0; c < d; ++c) kT[c * Lk + j] = kernel_value(k(j, c));
+    for (std::ptrdiff_t c = 0; c < dv; ++c) vr[j * dv + c] = kernel_value(v(j, c));
+  }
+  rows_in_blocks(q, kT.data(), vr.data(), out.data(), Lk, dv, t, scale, keys, softcap);
   return out;
 }
 

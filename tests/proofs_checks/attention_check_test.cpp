@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -222,26 +223,66 @@ TEST(CheckAttention, EachInjectedDefectIsCaughtInTheDefectiveHeadAtAnAffectedRow
   }
 }
 
-// Softcap: the class bounds and the emulated kernels support it; the certified truth
-// (midpoint_radius_attention) refuses it with a one-line error until it implements it, and this
-// test then checks that refusal. Once the truth has it, the correct kernels must pass and scale
-// applied twice must fail.
-TEST(CheckAttention, SoftcapPassesCorrectKernelsOrIsRefusedInOneLine) {
+// Softcap C·tanh(s/C) (FA's convention, after the scale): correct flash and three-pass kernels
+// pass in every dtype, with windows too; scale applied twice (inside the cap) fails.
+TEST(CheckAttention, SoftcapCorrectKernelsPassAndScaleTwiceFails) {
+  std::printf("seed %llu\n", static_cast<unsigned long long>(kSeed));
+  KeyVisibility window = KeyVisibility::causal_mask();
+  window.window_left = 30;
+  for (EmulatedAlgorithm alg : {EmulatedAlgorithm::flash, EmulatedAlgorithm::three_pass})
+    for (DType t : {DType::f32, DType::f16, DType::bf16})
+      for (const KeyVisibility& keys : {KeyVisibility::causal_mask(), window}) {
+        EmulatedAttentionSpec s = base_spec(alg, t);
+        s.problem.keys = keys;
+        s.problem.softcap = 5.0;
+        const CheckRun r = run_check(s);
+        SCOPED_TRACE(std::string(gpu::dtype_name(t)) + (keys.window_left ? " window" : " causal") +
+                     (alg == EmulatedAlgorithm::flash ? " flash" : " three-pass"));
+        EXPECT_TRUE(r.result.pass) << describe(r.result.worst_head());
+        s.defects.scale_twice = true;
+        const CheckRun bad = run_check(s);
+        EXPECT_FALSE(bad.result.pass) << describe(bad.result.worst_head());
+        std::printf(
+            "softcap 5 %-10s %-4s %-6s: correct ratio %.3g, scale twice %.3g (FA rule %s)\n",
+            alg == EmulatedAlgorithm::flash ? "flash" : "three-pass",
+            std::string(gpu::dtype_name(t)).c_str(), keys.window_left ? "window" : "causal",
+            r.result.worst_head().max_ratio, bad.result.worst_head().max_ratio,
+            bad.result.worst_head().fa_rule_pass ? "misses it" : "catches it");
+      }
+}
+
+TEST(CheckAttention, AttentionViewReadsBothLayouts) {
+  // (B, S, H, D) = (2, 3, 4, 5) in memory; logical (b, h, i, c) is element ((b·S + i)·H + h)·D + c.
+  std::vector<double> x(2 * 3 * 4 * 5);
+  for (std::size_t e = 0; e < x.size(); ++e) x[e] = static_cast<double>(e);
+  const auto bshd = attention_view(x.data(), AttentionLayout::bshd, 2, 4, 3, 5);
+  EXPECT_EQ(bshd.strides(), (std::array<std::ptrdiff_t, 4>{3 * 4 * 5, 5, 4 * 5, 1}));
+  EXPECT_EQ(bshd.const_head(1, 2)(2, 3), static_cast<double>(((1 * 3 + 2) * 4 + 2) * 5 + 3));
+  const auto bhsd = attention_view(x.data(), AttentionLayout::bhsd, 2, 4, 3, 5);
+  EXPECT_EQ(bhsd.const_head(1, 2)(2, 3), static_cast<double>(((1 * 4 + 2) * 3 + 2) * 5 + 3));
+}
+
+// A defect in head 2 of a bshd GQA problem is reported at head 2 and at an element it changed.
+TEST(CheckAttention, DefectInABshdGqaHeadIsReportedAtThatHead) {
   EmulatedAttentionSpec s = base_spec(EmulatedAlgorithm::flash, DType::bf16);
+  s.layout = AttentionLayout::bshd;
+  s.heads = 4, s.kv_heads = 2, s.seqlen_q = s.seqlen_k = 150;
   s.problem.keys = KeyVisibility::causal_mask();
-  s.problem.softcap = 5.0;
-  try {
-    const CheckRun r = run_check(s);
-    EXPECT_TRUE(r.result.pass) << describe(r.result.worst_head());
-    s.defects.scale_twice = true;
-    EXPECT_FALSE(run_check(s).result.pass);
-    std::printf("softcap: correct kernel worst ratio %.3g\n", r.result.worst_head().max_ratio);
-  } catch (const std::invalid_argument& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("softcap"), std::string::npos) << what;
-    EXPECT_EQ(what.find('\n'), std::string::npos);
-    std::printf("softcap refused by the truth for now: %s\n", what.c_str());
-  }
+  s.defects.drop_last_partial_tile = true, s.defects.head = 2;
+  const CheckRun r = run_check(s);
+  EmulatedAttentionSpec ok = s;
+  ok.defects = {};
+  const auto correct = test_support::emulated_attention(ok, r.q, r.k, r.v);
+  const AttentionHeadReport& worst = r.result.worst_head();
+  SCOPED_TRACE(describe(worst));
+  EXPECT_FALSE(r.result.pass);
+  EXPECT_EQ(worst.head, 2);
+  for (const auto& h : r.result.heads) EXPECT_EQ(h.bound_pass, h.head != 2) << describe(h);
+  const std::size_t e =
+      (static_cast<std::size_t>(worst.worst.row) * s.heads + worst.head) * s.dv() +
+      worst.worst.column;
+  EXPECT_NE(r.o[e], correct.o[e]);
+  EXPECT_EQ(r.o[e], worst.worst.value);
 }
 
 // Our own kernel (gpu::flash_attention_twin: tiles of 64 keys, portable_expf, fp32 output)
