@@ -272,7 +272,7 @@ void add_check_attention_command(CLI::App& app, int& exit_code) {
                   "the type the kernel read Q, K, V in: fp32, fp16, bf16 (default: as stored "
                   "in the files; values must be representable in it)");
   cmd->add_option("--out-dtype", args->out_dtype,
-                  "the type O was stored in (default: O's file type; float64 counts as fp32)");
+                  "the type O was stored in (default: O's file type; a float64 file must hold fp32 values, judged as fp32)");
   cmd->add_option("--accum", args->accum, "accumulation type of the class (fp32 only)")
       ->capture_default_str();
   cmd->add_option("--algorithm", args->algorithm,

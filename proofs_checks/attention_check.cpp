@@ -44,11 +44,11 @@ void require_in_dtype(const Tensor4View<const double>& t, const char* name, DTyp
           const double x = m(i, c);
           if (!std::isfinite(x))
             throw std::invalid_argument(fmt::format(
-                "{}[{}, {}, {}, {}] is {} (inputs must be finite)", name, b, h, i, c, x));
+                "{} at batch {}, head {}, row {}, column {} is {} (inputs must be finite)", name, b, h, i, c, x));
           const float f = static_cast<float>(x);
           if (static_cast<double>(f) != x || gpu::round_through(dtype, f) != f)
             throw std::invalid_argument(fmt::format(
-                "{}[{}, {}, {}, {}] = {:.17g} is not representable in {} (the kernel cannot have "
+                "{} at batch {}, head {}, row {}, column {} = {:.17g} is not representable in {} (the kernel cannot have "
                 "read it)",
                 name, b, h, i, c, x, gpu::dtype_name(dtype)));
         }
@@ -243,7 +243,7 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
       const float f = static_cast<float>(x);
       if (std::isfinite(x) && static_cast<double>(f) != x)
         throw std::invalid_argument(fmt::format(
-            "o[{}, {}, {}, {}] = {:.17g} is not an fp32/fp16/bf16 value (check-attention judges "
+            "o at batch {}, head {}, row {}, column {} = {:.17g} is not an fp32/fp16/bf16 value (check-attention judges "
             "kernel outputs stored in those)",
             b, h, i, c, x));
       cmp.out[i * dv + c] = f;
@@ -265,7 +265,7 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
       const float f = static_cast<float>(x);
       if (std::isfinite(x) && static_cast<double>(f) != x)
         throw std::invalid_argument(
-            fmt::format("lse[{}, {}, {}] = {:.17g} is not an fp32 value", b, h, i, x));
+            fmt::format("lse at batch {}, head {}, row {} = {:.17g} is not an fp32 value", b, h, i, x));
       cmp.lse[i] = f;
     } else {  // no lse: a comparison that is always decided (bound inf)
       cmp.lse[i] = static_cast<float>(truth.lse_mid[i]);

@@ -126,7 +126,7 @@ class CheckAttention(unittest.TestCase):
             attncert.check_attention(o, q, k, v, dtype="fp16")
         nan_q = q.copy()
         nan_q[0, 0, 1, 1] = np.nan
-        with self.assertRaisesRegex(ValueError, r"q\[0, 0, 1, 1\] is nan"):
+        with self.assertRaisesRegex(ValueError, r"q at batch 0, head 0, row 1, column 1 is nan"):
             attncert.check_attention(o, nan_q, k, v)
 
 

@@ -417,13 +417,13 @@ TEST(CheckAttention, BadInputsAreOneLineErrors) {
   // A q value that fp16 cannot hold (the kernel cannot have read it).
   CheckRun bad = r;
   bad.q[5] = 1.0 + 0x1p-20;
-  expect_error([&] { recheck(bad, nullptr); }, "q[0, 0, 0, 5]");
+  expect_error([&] { recheck(bad, nullptr); }, "q at batch 0, head 0, row 0, column 5");
   bad = r;
   bad.k[3] = std::numeric_limits<double>::quiet_NaN();
-  expect_error([&] { recheck(bad, nullptr); }, "k[0, 0, 0, 3] is nan");
+  expect_error([&] { recheck(bad, nullptr); }, "k at batch 0, head 0, row 0, column 3 is nan");
   bad = r;
   bad.v[0] = kInf;
-  expect_error([&] { recheck(bad, nullptr); }, "v[0, 0, 0, 0] is inf");
+  expect_error([&] { recheck(bad, nullptr); }, "v at batch 0, head 0, row 0, column 0 is inf");
   // O of the wrong shape (lengths swapped), GQA with Hkv not dividing H.
   const auto views = test_support::attention_views(r.spec, r.q, r.k, r.v, r.o);
   AttentionCheckOptions opt;
@@ -447,7 +447,7 @@ TEST(CheckAttention, BadInputsAreOneLineErrors) {
   // An fp64 output value no fp32/fp16/bf16 kernel can store.
   bad = r;
   bad.o[(0 * 40 + 20) * 32] = 0.1;
-  expect_error([&] { recheck(bad, nullptr); }, "o[0, 0, 20, 0]");
+  expect_error([&] { recheck(bad, nullptr); }, "o at batch 0, head 0, row 20, column 0");
 }
 
 // When the fast tier's radius leaves the printed ratio uncertain (here L = 1: a correct kernel
