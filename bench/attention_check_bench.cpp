@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   const auto views = test_support::attention_views(s, q, k, v, out.o);
   AttentionCheckOptions opt;
-  opt.dtype = opt.output_dtype = gpu::DType::f16;
+  opt.dtype = gpu::DType::f16, opt.output_dtype = gpu::DType::f16;
   opt.jobs = jobs;
   opt.progress = [](std::size_t done, std::size_t total) {
     std::printf("  heads %zu/%zu\n", done, total);

@@ -227,14 +227,18 @@ AttentionTensor read_output_tensor(const std::string& spec, const AttentionInput
   AttentionTensor t;
   t.spec = spec;
   t.tensor = read_tensor(spec);
-  const std::size_t rank = in.q.tensor.rank() - (is_lse ? 1 : 0);
-  std::vector<std::size_t> expected =
-      is_lse ? std::vector<std::size_t>{static_cast<std::size_t>(in.batch()),
-                                        static_cast<std::size_t>(in.heads()),
-                                        static_cast<std::size_t>(in.seqlen_q())}
-             : layout_shape(in.layout, 4, in.batch(), in.heads(), in.seqlen_q(), in.value_dim());
-  expected.erase(expected.begin(), expected.begin() + static_cast<std::ptrdiff_t>(
-                                                          expected.size() - rank));
+  // O has Q's rank in the layout; lse is (batch, heads, seqlen_q) with as many leading sizes
+  // dropped as Q's rank drops (rank 3: no batch; rank 2: seqlen_q only).
+  std::vector<std::size_t> expected;
+  if (is_lse) {
+    expected = {static_cast<std::size_t>(in.batch()), static_cast<std::size_t>(in.heads()),
+                static_cast<std::size_t>(in.seqlen_q())};
+    expected.erase(expected.begin(),
+                   expected.begin() + static_cast<std::ptrdiff_t>(4 - in.q.tensor.rank()));
+  } else {
+    expected = layout_shape(in.layout, in.q.tensor.rank(), in.batch(), in.heads(), in.seqlen_q(),
+                            in.value_dim());
+  }
   if (t.tensor.shape != expected)
     throw std::invalid_argument(fmt::format(
         "{} {}: shape [{}], expected [{}] ({}{})", what, spec, fmt::join(t.tensor.shape, ", "),

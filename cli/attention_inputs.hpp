@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ struct AttentionInputs {
 
   /// (B, H, L, d) views of the tensors' data (valid while this object lives, unmoved).
   Tensor4View<const double> view(const AttentionTensor& t) const {
+    // The sizes come from the shape checks; a view never reaches past the data it was read with.
+    if (t.tensor.data.size() != static_cast<std::size_t>(t.batch * t.heads * t.seqlen * t.dim))
+      throw std::logic_error(t.spec + ": sizes disagree with the data read");
     return attention_view(t.tensor.data.data(), layout, t.batch, t.heads, t.seqlen, t.dim);
   }
 

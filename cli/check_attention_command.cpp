@@ -118,10 +118,9 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
   options.dtype = input_dtype(a, in);
   if (!a.out_dtype.empty()) {
     options.output_dtype = dtype_option(a.out_dtype, "--out-dtype");
-  } else {
-    // A float64 O (an upcast copy) is judged as stored in fp32, the class's accumulation type.
-    options.output_dtype = stored_dtype(o.tensor.type).value_or(gpu::DType::f32);
-  }
+  } else if (o.tensor.type == ElementType::f16 || o.tensor.type == ElementType::bf16) {
+    options.output_dtype = stored_dtype(o.tensor.type);
+  }  // else (float32/float64 file): the input dtype if O's values fit it, else fp32 (the core)
 
   ProgressLine progress;
   options.progress = [&](std::size_t done, std::size_t total) {
@@ -147,12 +146,14 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
                                                    "accumulation)", options.block_k)
                                      : std::string("three-pass (S and P stored in the input "
                                                    "dtype, fp32 accumulation)");
-  std::size_t bound_fail = 0, fa_fail = 0, naive_fail = 0, vacuous = 0, non_finite = 0;
+  std::size_t bound_fail = 0, fa_fail = 0, naive_fail = 0, vacuous = 0, non_finite = 0,
+              vacuous_elements = 0;
   for (const AttentionHeadReport& h : result.heads) {
     bound_fail += h.bound_pass ? 0 : 1;
     fa_fail += h.fa_rule_pass ? 0 : 1;
     naive_fail += h.naive_rule_pass ? 0 : 1;
     vacuous += h.vacuous ? 1 : 0;
+    vacuous_elements += h.vacuous_elements;
     non_finite += h.non_finite;
   }
 
@@ -171,7 +172,8 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
                           {"bound_pass", h.bound_pass}, {"fa_rule_pass", h.fa_rule_pass},
                           {"naive_rule_pass", h.naive_rule_pass}, {"non_finite", h.non_finite},
                           {"masked_rows", h.masked_rows}, {"refined_rows", h.refined_rows},
-                          {"vacuous", h.vacuous}, {"pass", h.pass}};
+                          {"vacuous", h.vacuous}, {"vacuous_elements", h.vacuous_elements},
+                          {"pass", h.pass}};
       if (h.lse_max_error) {
         j["lse_max_error"] = csv_number(*h.lse_max_error);
         j["lse_bound_ratio"] = csv_number(*h.lse_max_ratio);
@@ -180,7 +182,7 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
       heads.push_back(j);
     }
     const nlohmann::json doc = {{"dtype", gpu::dtype_name(options.dtype)},
-                                {"output_dtype", gpu::dtype_name(options.output_dtype)},
+                                {"output_dtype", gpu::dtype_name(result.output_dtype)},
                                 {"class", class_name}, {"rule", rule_name(options.rule)},
                                 {"layout", layout_name(in.layout)}, {"heads", heads},
                                 {"pass", result.pass}, {"seconds", result.seconds}};
@@ -190,7 +192,7 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
                gpu::dtype_name(options.dtype), layout_name(in.layout), in.batch(), in.heads(),
                in.seqlen_q(), in.head_dim(), in.k.heads, in.seqlen_k(), in.value_dim());
     fmt::print("class: {}; O stored as {}; truth: certified enclosure of the exact attention of "
-               "the given inputs\n", class_name, gpu::dtype_name(options.output_dtype));
+               "the given inputs\n", class_name, gpu::dtype_name(result.output_dtype));
     fmt::print("{:<10} {:>10} {:>8} {:>10} {:>7} {:>7}  {:<22} {:>14} {:>22}\n", "head",
                "max error", "/bound", "naive err", "FA 2x", "rule", "worst element", "value",
                "truth");
@@ -211,7 +213,9 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
                  h->worst.value, truth_text(h->worst),
                  h->non_finite ? fmt::format("  ({} NaN/inf in O)", h->non_finite)
                  : h->vacuous  ? std::string("  (vacuous bound)")
-                               : std::string());
+                 : h->vacuous_elements
+                     ? fmt::format("  ({} elements with a vacuous bound)", h->vacuous_elements)
+                     : std::string());
       if (h->lse_max_ratio && h->lse_worst)
         fmt::print("{:<10} {:>10.3g} {:>8} {:>10} {:>7} {:>7}  {:<22} {:>14.9g} {:>22}\n", "  lse",
                    *h->lse_max_error, ratio_text(*h->lse_max_ratio), "", "", "",
@@ -226,8 +230,11 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
                result.heads.size(), result.seconds,
                result.seconds / static_cast<double>(std::max<std::size_t>(1, result.heads.size())),
                bound_fail, fa_fail, naive_fail,
-               vacuous ? fmt::format(", {} vacuous (bound no smaller than a trivial one)", vacuous)
-                       : std::string(),
+               vacuous_elements
+                   ? fmt::format(", {} head(s) and {} element(s) with a vacuous bound (infinite, "
+                                 "or no smaller than a trivial one: not judged by it)",
+                                 vacuous, vacuous_elements)
+                   : std::string(),
                non_finite ? fmt::format(", {} NaN/inf value(s) in O", non_finite) : std::string());
     fmt::print("verdict (--rule {}): {}; worst: {} value {:.9g}, truth {}, error {:.3g}, bound "
                "{:.3g}\n", rule_name(options.rule), result.pass ? "PASS" : "FAIL",
@@ -238,9 +245,10 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
     std::string csv =
         "batch,head,max_error,bound_ratio,worst_index,worst_value,worst_truth_mid,worst_truth_rad,"
         "worst_error,worst_bound,naive_error,atol,bound_pass,fa_rule_pass,naive_rule_pass,"
-        "lse_max_error,lse_bound_ratio,non_finite,masked_rows,refined_rows,vacuous,pass\n";
+        "lse_max_error,lse_bound_ratio,non_finite,masked_rows,refined_rows,vacuous,"
+        "vacuous_elements,pass\n";
     for (const AttentionHeadReport& h : result.heads) {
-      csv += fmt::format("{},{},{},{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+      csv += fmt::format("{},{},{},{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                          h.batch, h.head, csv_number(h.max_error), csv_number(h.max_ratio),
                          where(h.worst), csv_number(h.worst.value), csv_number(h.worst.truth_mid),
                          csv_number(h.worst.truth_rad), csv_number(h.worst.error),
@@ -248,7 +256,7 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
                          h.bound_pass, h.fa_rule_pass, h.naive_rule_pass,
                          h.lse_max_error ? csv_number(*h.lse_max_error) : "",
                          h.lse_max_ratio ? csv_number(*h.lse_max_ratio) : "", h.non_finite,
-                         h.masked_rows, h.refined_rows, h.vacuous, h.pass);
+                         h.masked_rows, h.refined_rows, h.vacuous, h.vacuous_elements, h.pass);
     }
     write_file_atomically(a.csv, csv);
   }
@@ -272,7 +280,8 @@ void add_check_attention_command(CLI::App& app, int& exit_code) {
                   "the type the kernel read Q, K, V in: fp32, fp16, bf16 (default: as stored "
                   "in the files; values must be representable in it)");
   cmd->add_option("--out-dtype", args->out_dtype,
-                  "the type O was stored in (default: O's file type; a float64 file must hold fp32 values, judged as fp32)");
+                  "the type O was stored in (default: O's file type when fp16/bf16; for a float32 "
+                  "or float64 file the input dtype when every value of O is one, else fp32)");
   cmd->add_option("--accum", args->accum, "accumulation type of the class (fp32 only)")
       ->capture_default_str();
   cmd->add_option("--algorithm", args->algorithm,

@@ -59,10 +59,13 @@ struct KeyVisibility {
   /// The keys query row i (of Lq) sees among Lk, clamped to [0, Lk].
   KeyRange range(std::ptrdiff_t i, std::ptrdiff_t Lq, std::ptrdiff_t Lk) const noexcept {
     const std::ptrdiff_t diagonal = i + (alignment == DiagonalAlignment::bottom_right ? Lk - Lq : 0);
+    // A window of Lq + Lk keys already reaches past every key from any diagonal in [−Lq, Lk]; so
+    // larger ones (up to PTRDIFF_MAX from Python) are cut there and the sums cannot overflow.
+    const auto reach = [&](std::ptrdiff_t w) { return std::min<std::ptrdiff_t>(w, Lq + Lk); };
     std::ptrdiff_t begin = 0, end = Lk;
     if (causal) end = std::min(end, diagonal + 1);
-    if (window_right) end = std::min(end, diagonal + *window_right + 1);
-    if (window_left) begin = std::max(begin, diagonal - *window_left);
+    if (window_right) end = std::min(end, diagonal + reach(*window_right) + 1);
+    if (window_left) begin = std::max(begin, diagonal - reach(*window_left));
     begin = std::clamp<std::ptrdiff_t>(begin, 0, Lk);
     end = std::clamp<std::ptrdiff_t>(end, 0, Lk);
     if (end < begin) end = begin;

@@ -195,12 +195,21 @@ std::string known_dtypes() {
 // nesting deeper than a valid header has (an object of objects of arrays).
 json parse_header_json(const std::string& text, const std::string& source) {
   std::vector<std::set<std::string>> keys_per_object;
+  std::vector<std::size_t> entries_per_list;  // of the lists being parsed, innermost last
   const json::parser_callback_t callback = [&](int depth, json::parse_event_t event,
                                                json& parsed) {
     if (depth > 3) fail(source, "safetensors header nests deeper than name → entry → list");
     switch (event) {
       case json::parse_event_t::object_start: keys_per_object.emplace_back(); break;
       case json::parse_event_t::object_end: keys_per_object.pop_back(); break;
+      case json::parse_event_t::array_start: entries_per_list.push_back(0); break;
+      case json::parse_event_t::array_end: entries_per_list.pop_back(); break;
+      case json::parse_event_t::value:
+        // Lists hold only values here (deeper nesting is refused above).
+        if (!entries_per_list.empty() && ++entries_per_list.back() > kMaxSafetensorsListEntries)
+          fail(source, fmt::format("safetensors header has a list of more than {} entries (a "
+                                   "shape of such a rank)", kMaxSafetensorsListEntries));
+        break;
       case json::parse_event_t::key:
         if (!keys_per_object.back().insert(parsed.get<std::string>()).second) {
           fail(source, fmt::format("safetensors header has the key {} twice",

@@ -13,7 +13,7 @@
 // safetensors: 8-byte little-endian header length N, N bytes of UTF-8 JSON
 // {"NAME": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
 // optionally "__metadata__": {string: string}}, then the data buffer. Read with no trust in the
-// header: N bounded (≤ 100 MB) and within the file, every dtype known, every shape's product
+// header: N bounded (≤ 16 MiB; real headers of thousands of tensors take a few hundred kB) and within the file, every dtype known, every shape's product
 // times the element size equal to end − begin (checked without overflow), offsets inside the
 // buffer, tensors not overlapping, the buffer covered exactly (no gaps), element counts within
 // kMaxTensorElements before anything is allocated. Each violation: std::runtime_error with one
@@ -47,7 +47,12 @@ bool is_floating(ElementType t);
 inline constexpr std::size_t kMaxTensorElements = std::size_t{1} << 28;
 
 /// Refuse safetensors headers longer than this (the reference implementation's limit).
-inline constexpr std::size_t kMaxSafetensorsHeaderBytes = 100'000'000;
+/// The reference reader allows 100 MB, but parsed into a DOM that is several times more memory;
+/// 16 MiB is ~50× the header of a large model shard.
+inline constexpr std::size_t kMaxSafetensorsHeaderBytes = std::size_t{16} << 20;
+/// Entries of any JSON list in a header (shapes, data_offsets): a shape of rank beyond this is
+/// refused while parsing, before a huge list is built.
+inline constexpr std::size_t kMaxSafetensorsListEntries = 64;
 
 struct Tensor {
   std::string name;                // the safetensors name, or the path for .npy

@@ -70,7 +70,10 @@ Tensor4View<const double> attention_view(const double* data, AttentionLayout lay
 
 struct AttentionCheckOptions {
   gpu::DType dtype = gpu::DType::f32;         ///< what the kernel read Q, K, V in
-  gpu::DType output_dtype = gpu::DType::f32;  ///< what O was stored in (bound adds its rounding)
+  /// What O was stored in (the bound adds its rounding). Empty: the input dtype when every
+  /// finite value of O is representable in it (a 16-bit kernel's O saved as float32), else fp32
+  /// — judging a bf16 store as fp32 would deny a correct kernel its final rounding.
+  std::optional<gpu::DType> output_dtype;
   AttentionAlgorithm algorithm = AttentionAlgorithm::flash;
   /// Keys per tile of the flash class (its bound grows with the number of tiles ⌈Lk/block_k⌉);
   /// the default is smaller than any real kernel's, so it covers them.
@@ -103,7 +106,10 @@ struct AttentionHeadReport {
   std::size_t non_finite = 0;    ///< NaN/inf elements in O (each a violation)
   std::size_t masked_rows = 0;   ///< rows without a visible key (truth: O = 0, lse = −inf)
   std::size_t refined_rows = 0;  ///< rows the truth recomputed in Arb balls
-  bool vacuous = false;          ///< the bound is no smaller than a trivial one (see note)
+  bool vacuous = false;          ///< every element's bound is vacuous (below)
+  /// Elements whose bound is infinite (the class's model does not cover the row) or no smaller
+  /// than a trivial one (≥ 2·max|v|): the bound verdict says nothing about them.
+  std::size_t vacuous_elements = 0;
   bool pass = false;             ///< by options.rule
   /// Where the head's time went (wall seconds on its worker): the fast enclosure tier, the Arb
   /// refinement of undecided rows, the naive reference, the bounds.
@@ -115,6 +121,7 @@ struct AttentionCheckResult {
   bool pass = false;                          ///< every head passes
   double seconds = 0;                         ///< wall time of the whole check
   AttentionRule rule = AttentionRule::bound;  ///< options.rule, which decided `pass`
+  gpu::DType output_dtype = gpu::DType::f32;  ///< the output dtype the bounds used
   /// The head with the largest ratio under `rule` (a failing head before any passing one).
   const AttentionHeadReport& worst_head() const;
 };

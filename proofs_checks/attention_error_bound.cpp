@@ -55,6 +55,10 @@ AttentionElementBound attention_class_bound(const AttentionClass& cls,
   if (cls.scores_rounded_to_input) {
     // q·a, k·b rounded to the dtype (a·b = σ̂; a, b ∈ {σ̂, √σ̂, 1}), fp32 dot, S stored.
     const double c = std::max(1.0, sigma) * (1 + eps_sigma);
+    // The scaled q (or k) is stored in the input dtype: it must not overflow there.
+    if (!(c * std::max(row.q_abs_sum, row.k_abs_sum) * (1 + u_dt) <
+          gpu::dtype_overflow_threshold(cls.input)))
+      return none;
     const double floors =
         eta_dt * (1 + u_dt) * c * (row.q_abs_sum + row.k_abs_sum) + d * eta_dt * eta_dt;
     const double scaled_inputs =

@@ -249,10 +249,9 @@ AttentionCheckResult check_attention_binding(
   }
   if (output_dtype) {
     options.output_dtype = dtype_from_name(*output_dtype, "output_dtype");
-  } else {
-    // float64 O: judged as if stored in fp32 (a smaller rounding than any bound's fp32 term).
-    options.output_dtype = kernel_dtype(O.type).value_or(gpu::DType::f32);
-  }
+  } else if (O.type == ArrayType::f16 || O.type == ArrayType::bf16) {
+    options.output_dtype = kernel_dtype(O.type);
+  }  // else (float32/float64 O): the input dtype if O's values fit it, else fp32 (the core)
   if (algorithm == "flash")
     options.algorithm = AttentionAlgorithm::flash;
   else if (algorithm == "three-pass")
@@ -583,6 +582,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("masked_rows", &AttentionHeadReport::masked_rows)
       .def_readonly("refined_rows", &AttentionHeadReport::refined_rows)
       .def_readonly("vacuous", &AttentionHeadReport::vacuous)
+      .def_readonly("vacuous_elements", &AttentionHeadReport::vacuous_elements)
       .def_readonly("passed", &AttentionHeadReport::pass)
       .def_readonly("seconds_truth", &AttentionHeadReport::seconds_truth)
       .def_readonly("seconds_refinement", &AttentionHeadReport::seconds_refinement)
@@ -593,6 +593,9 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("heads", &AttentionCheckResult::heads)
       .def_readonly("passed", &AttentionCheckResult::pass)
       .def_readonly("seconds", &AttentionCheckResult::seconds)
+      .def_property_readonly("output_dtype", [](const AttentionCheckResult& r) {
+        return std::string(gpu::dtype_name(r.output_dtype));
+      })
       // The one definition of "worst head" (attention_check.cpp), as an index into heads.
       .def_property_readonly("worst_head_index", [](const AttentionCheckResult& r) -> py::object {
         if (r.heads.empty()) return py::none();

@@ -343,6 +343,7 @@ class HeadReport:
     masked_rows: int
     refined_rows: int
     vacuous: bool
+    vacuous_elements: int  # elements whose bound is infinite or trivial: the bound judges nothing there
     lse_max_error: Optional[float] = None
     lse_max_ratio: Optional[float] = None
     lse_worst: Optional[AttentionElement] = None
@@ -366,7 +367,7 @@ class HeadReport:
                    AttentionElement._from_core(h.worst), float(h.naive_error), float(h.atol),
                    bool(h.fa_rule_pass), bool(h.naive_rule_pass), bool(h.bound_pass),
                    bool(h.passed), int(h.non_finite), int(h.masked_rows), int(h.refined_rows),
-                   bool(h.vacuous),
+                   bool(h.vacuous), int(h.vacuous_elements),
                    None if h.lse_max_error is None else float(h.lse_max_error),
                    None if h.lse_max_ratio is None else float(h.lse_max_ratio),
                    None if h.lse_worst is None else AttentionElement._from_core(h.lse_worst),
@@ -527,8 +528,9 @@ def check_attention(o, q, k, v, *, lse=None, dtype=None, output_dtype=None,
             softmax_lse).
         dtype: what the kernel read Q, K, V in: "fp32", "fp16", "bf16" (default: q's dtype;
             float64 q needs it said).
-        output_dtype: what o was stored in (default: o's dtype). A float64 o is accepted if its
-            values are fp32 values (judged as fp32); anything else is a ValueError.
+        output_dtype: what o was stored in (default: o's dtype when fp16/bf16; for a float32 or
+            float64 o, the input dtype when every value of o is one — a bf16 kernel's output
+            upcast — else fp32). A float64 o must hold fp32 values (else a ValueError).
         algorithm: "flash" (online softmax over key tiles, fp32 accumulation: FlashAttention 2/3,
             PyTorch's CPU flash kernel) or "three-pass" (S, softmax, P·V each stored in the
             input dtype: PyTorch's math path).
@@ -556,10 +558,9 @@ def check_attention(o, q, k, v, *, lse=None, dtype=None, output_dtype=None,
                    _optional_float(scale, "scale"), _causal(causal), left, right,
                    _optional_float(softcap, "softcap"), dtype, output_dtype, algorithm, rule,
                    int(block_k), int(jobs))
-    out_dtype = output_dtype or _inferred_dtype(ob, oh)
     return AttentionCheck(bool(r.passed), [HeadReport._from_core(h) for h in r.heads], rule,
                           algorithm, dtype or _inferred_dtype(qb, qh),
-                          "fp32" if out_dtype == "float64" else out_dtype, layout, float(r.seconds),
+                          r.output_dtype, layout, float(r.seconds),
                           int(r.worst_head_index or 0))
 
 

@@ -264,6 +264,34 @@ class CheckAttention(unittest.TestCase):
         self.assertEqual(code, 0, out + err)
         self.assertIn("inputs: bf16", out)
 
+    def test_bf16_output_saved_as_float32_is_judged_as_bf16(self):
+        # numpy cannot hold bf16, so a bf16 kernel's O often arrives as float32 values that are
+        # bf16 values: judged with the bf16 store rounding, not as an fp32 output.
+        q, k, v = (to_bf16(a) for a in (self.q, self.k, self.v))
+        t = lambda a: a.transpose(0, 2, 1, 3)
+        o = to_bf16(t(attention(t(q), t(k), t(v), np.float32(1 / np.sqrt(32)),
+                                lambda i, j: j <= i, dtype=np.float32)))
+        files = ["--layout", "bshd", "--causal", "--dtype", "bf16", "--q", self.save("q.npy", q),
+                 "--k", self.save("k.npy", k), "--v", self.save("v.npy", v)]
+        code, out, err = run("check-attention", *files, "--o", self.save("o32.npy", o))
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("O stored as bf16", out)
+
+    def test_one_head_rank_two_in_either_layout(self):
+        # (seqlen, dim) files: O has the same rank whatever --layout says.
+        q, k, v = (a[0, :, 0, :] for a in (self.q, self.k, self.v))
+        o = self.o[0, :, 0, :]
+        for layout in ("bshd", "bhsd"):
+            code, out, err = run("check-attention", "--layout", layout, "--causal", "--q",
+                                 self.save("q2.npy", q), "--k", self.save("k2.npy", k), "--v",
+                                 self.save("v2.npy", v), "--o", self.save("o2.npy", o))
+            self.assertEqual(code, 0, (layout, out, err))
+            code, out, err = run("check-attention", "--layout", layout, "--causal", "--q",
+                                 self.save("q2.npy", q), "--k", self.save("k2.npy", k), "--v",
+                                 self.save("v2.npy", v), "--o", self.save("o1.npy", o[:1]))
+            self.assertEqual(code, 4, (layout, out, err))
+            self.assertIn("shape [1, 32], expected [40, 32]", err)
+
     def test_bad_options_and_inputs(self):
         o = self.save("o.npy", self.o)
         cases = [

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -92,6 +93,18 @@ TEST(KeyVisibility, NegativeWindowsAreRefused) {
   EXPECT_THROW(make(false, kTopLeft, -1).validate(), std::invalid_argument);
   EXPECT_THROW(make(false, kTopLeft, std::nullopt, -3).validate(), std::invalid_argument);
   EXPECT_NO_THROW(make(true, kTopLeft, 0, 0).validate());
+}
+
+// Windows as large as PTRDIFF_MAX (Python ints) are unbounded windows, not overflowed sums that
+// would mask every key.
+TEST(KeyVisibility, HugeWindowsMeanUnbounded) {
+  constexpr Index kHuge = std::numeric_limits<Index>::max();
+  for (const auto a : {kBottomRight, kTopLeft})
+    for (const auto [Lq, Lk] : {std::pair<Index, Index>{3, 5}, {5, 3}, {4, 4}}) {
+      EXPECT_EQ(ranges(make(false, a, kHuge, kHuge), Lq, Lk), ranges(make(false, a), Lq, Lk));
+      EXPECT_EQ(ranges(make(true, a, kHuge), Lq, Lk), ranges(make(true, a), Lq, Lk));
+      EXPECT_EQ(ranges(make(false, a, std::nullopt, kHuge), Lq, Lk), ranges(make(false, a), Lq, Lk));
+    }
 }
 
 // Exhaustive: range(i) is exactly {j : the per-key predicate of the header holds}.

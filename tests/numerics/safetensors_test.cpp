@@ -2,6 +2,7 @@
 // hand-computed golden file, round trips, and every lie a header can tell refused with a
 // one-line error naming the problem (numerics/tensor_file.hpp).
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -344,7 +345,9 @@ std::string one_f32(const std::string& entry, const std::string& data = std::str
 TEST(SafetensorsBadInput, SizesAndFramingAreCheckedBeforeAnyAllocation) {
   expect_refused("", "too short for a safetensors file (0 bytes");
   expect_refused(std::string("\x02\0\0\0", 4), "too short");
-  expect_refused(le64(100'000'001) + "{}", "header length 100000001 exceeds the cap of 100000000");
+  expect_refused(le64(kMaxSafetensorsHeaderBytes + 1) + "{}",
+                 fmt::format("header length {} exceeds the cap of {}",
+                             kMaxSafetensorsHeaderBytes + 1, kMaxSafetensorsHeaderBytes));
   expect_refused(le64(~std::uint64_t{0}) + "{}", "exceeds the cap");
   expect_refused(le64(3) + "{}", "truncated: safetensors header length 3 runs past the end");
   expect_refused(file_of("{\"t\""), "not valid JSON");
@@ -354,6 +357,20 @@ TEST(SafetensorsBadInput, SizesAndFramingAreCheckedBeforeAnyAllocation) {
   expect_refused(file_of(R"({"t":{"dtype":"F32","shape":[[[1]]],"data_offsets":[0,4]}})"),
                  "nests deeper");
   expect_refused(file_of(std::string(100000, '[') + std::string(100000, ']')), "nests deeper");
+  // A shape of huge rank (a header of zeros can hold millions) is refused while parsing; rank 64
+  // (entries of all 1) is still read.
+  std::string zeros = "0";
+  for (int i = 1; i < 65; ++i) zeros += ",0";
+  expect_refused(file_of(R"({"t":{"dtype":"F32","shape":[)" + zeros + R"(],"data_offsets":[0,0]}})"),
+                 "list of more than 64 entries");
+  std::string ones = "1";
+  for (int i = 1; i < 64; ++i) ones += ",1";
+  EXPECT_EQ(parse_safetensors(file_of(R"({"t":{"dtype":"F32","shape":[)" + ones +
+                                      R"(],"data_offsets":[0,4]}})", std::string(4, '\0')),
+                              "rank64")
+                .front()
+                .rank(),
+            64u);
 }
 
 TEST(SafetensorsBadInput, EntriesMustBeExactlyDtypeShapeAndOffsets) {

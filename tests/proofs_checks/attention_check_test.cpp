@@ -347,11 +347,11 @@ CheckRun masked_run() {
 AttentionCheckResult recheck(const CheckRun& r, const double* lse) {
   const auto views = test_support::attention_views(r.spec, r.q, r.k, r.v, r.o);
   AttentionCheckOptions opt;
-  opt.dtype = opt.output_dtype = r.spec.dtype;
+  opt.dtype = r.spec.dtype, opt.output_dtype = r.spec.dtype;
   return check_attention(views.tensors(), views.o, lse, r.spec.problem, opt);
 }
 
-TEST(CheckAttention, MaskedRowsMustBeZeroAndMinusInfinityExactly) {
+TEST(CheckAttention, MaskedRowsMustBeZeroAndHaveNoLse) {
   CheckRun r = masked_run();
   ASSERT_TRUE(r.result.pass) << describe(r.result.worst_head());
   EXPECT_EQ(r.result.heads[0].masked_rows, 10u);
@@ -365,7 +365,12 @@ TEST(CheckAttention, MaskedRowsMustBeZeroAndMinusInfinityExactly) {
   EXPECT_EQ(bad.worst_head().worst.column, 5);
   EXPECT_EQ(bad.worst_head().max_ratio, kInf);
   r.o[e] = 0;
-  // A masked row's lse must be exactly −inf: a very negative finite value fails.
+  // A masked row's lse says "no value": −inf (log 0), +inf (FlashAttention 2/3) or 0 (PyTorch's
+  // CPU flash kernel) pass; a very negative finite value fails.
+  for (const double convention : {kInf, 0.0}) {
+    r.lse[1 * 40 + 7] = convention;
+    EXPECT_TRUE(recheck(r, r.lse.data()).pass) << convention;
+  }
   r.lse[1 * 40 + 7] = -0x1p100;
   bad = recheck(r, r.lse.data());
   EXPECT_FALSE(bad.pass);
@@ -400,6 +405,51 @@ TEST(CheckAttention, NonFiniteOutputIsAViolationReportedWithItsIndex) {
   EXPECT_EQ(*res.heads[1].lse_max_ratio, kInf);
   // Without lse the same O passes.
   EXPECT_TRUE(recheck(s, nullptr).pass);
+}
+
+// fp16 with a large scale: the naive fp16 reference overflows (NaN), so the rules that compare
+// with it cannot judge and fail, instead of passing any finite O; the three-pass bound, whose
+// scaled q overflows fp16 too, is infinite and says so (vacuous), never a finite number.
+TEST(CheckAttention, AnOverflowingNaiveReferenceJudgesNothing) {
+  const std::ptrdiff_t L = 8, d = 4;
+  std::vector<double> q(L * d, 20000.0), k(L * d), v(L * d), o(L * d, 0.5);
+  for (std::ptrdiff_t i = 0; i < L * d; ++i) {
+    k[i] = (i % 3 == 0 ? -1 : 1) * 0x1p-10;
+    v[i] = i % 2 == 0 ? -1.0 : 1.0;
+  }
+  const Tensor4View<const double> Q(q.data(), 1, 1, L, d), K(k.data(), 1, 1, L, d),
+      V(v.data(), 1, 1, L, d), O(o.data(), 1, 1, L, d);
+  AttentionProblem problem;
+  problem.scale = 4.0;
+  AttentionCheckOptions opt;
+  opt.dtype = DType::f16;
+  opt.rule = AttentionRule::flash;
+  const AttentionCheckResult flash = check_attention({&Q, &K, &V}, O, nullptr, problem, opt);
+  EXPECT_FALSE(std::isfinite(flash.heads[0].naive_error));
+  EXPECT_FALSE(flash.heads[0].fa_rule_pass);
+  EXPECT_FALSE(flash.heads[0].naive_rule_pass);
+  EXPECT_FALSE(flash.pass);
+  opt.rule = AttentionRule::bound;
+  opt.algorithm = AttentionAlgorithm::three_pass;
+  const AttentionCheckResult three = check_attention({&Q, &K, &V}, O, nullptr, problem, opt);
+  EXPECT_EQ(three.heads[0].vacuous_elements, static_cast<std::size_t>(L * d));
+  EXPECT_TRUE(three.heads[0].vacuous);
+}
+
+// A bf16 kernel's O saved as float32 (numpy holds no bf16) is judged as a bf16 store when the
+// output dtype is not given; float32 values that are not all bf16 are judged as fp32.
+TEST(CheckAttention, OutputDtypeDefaultsToTheInputDtypeWhenOFitsIt) {
+  EmulatedAttentionSpec s = base_spec(EmulatedAlgorithm::flash, DType::bf16);
+  CheckRun r = run_check(s);
+  const auto views = test_support::attention_views(r.spec, r.q, r.k, r.v, r.o);
+  AttentionCheckOptions opt;
+  opt.dtype = DType::bf16;  // output_dtype unset
+  EXPECT_EQ(check_attention(views.tensors(), views.o, nullptr, s.problem, opt).output_dtype,
+            DType::bf16);
+  r.o[3] = 1.0 + 0x1p-20;  // an fp32 value, not a bf16 one
+  const auto views2 = test_support::attention_views(r.spec, r.q, r.k, r.v, r.o);
+  EXPECT_EQ(check_attention(views2.tensors(), views2.o, nullptr, s.problem, opt).output_dtype,
+            DType::f32);
 }
 
 TEST(CheckAttention, BadInputsAreOneLineErrors) {
@@ -541,7 +591,7 @@ TEST(CheckAttention, CancellationStopsAndProgressCountsHeads) {
   CheckRun r = masked_run();
   const auto views = test_support::attention_views(r.spec, r.q, r.k, r.v, r.o);
   AttentionCheckOptions opt;
-  opt.dtype = opt.output_dtype = DType::f16;
+  opt.dtype = DType::f16, opt.output_dtype = DType::f16;
   std::size_t calls = 0, last_total = 0;
   opt.progress = [&](std::size_t, std::size_t total) { ++calls, last_total = total; };
   EXPECT_TRUE(check_attention(views.tensors(), views.o, nullptr, r.spec.problem, opt).pass);
