@@ -43,6 +43,17 @@ struct KeyVisibility {
     v.alignment = a;
     return v;
   }
+  /// Causal or not, with a sliding window around the diagonal (FlashAttention's window_size).
+  static KeyVisibility sliding_window(bool causal, DiagonalAlignment a,
+                                      std::optional<std::ptrdiff_t> left = std::nullopt,
+                                      std::optional<std::ptrdiff_t> right = std::nullopt) {
+    KeyVisibility v;
+    v.causal = causal;
+    v.alignment = a;
+    v.window_left = left;
+    v.window_right = right;
+    return v;
+  }
   /// Every key visible to every query (no mask of any kind).
   bool is_full() const noexcept { return !causal && !window_left && !window_right; }
 

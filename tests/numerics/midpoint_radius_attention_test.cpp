@@ -550,16 +550,6 @@ RowMatrix<double> mask_of(const KeyVisibility& keys, Index Lq, Index Lk) {
   return m;
 }
 
-KeyVisibility window(bool causal, DiagonalAlignment a, std::optional<Index> left,
-                     std::optional<Index> right = std::nullopt) {
-  KeyVisibility v;
-  v.causal = causal;
-  v.alignment = a;
-  v.window_left = left;
-  v.window_right = right;
-  return v;
-}
-
 /// Rows of `keys` with no visible key (which must come out Masked).
 std::size_t empty_rows(const KeyVisibility& keys, Index Lq, Index Lk) {
   std::size_t n = 0;
@@ -577,14 +567,14 @@ TEST(MidpointRadiusAttention, WindowsAndTopLeftCausalContainArbAndMatchAnExplici
     Index Lq, Lk;
     KeyVisibility keys;
   };
-  const std::vector<Case> cases{{9, 13, window(true, TL, std::nullopt)},
-                                {13, 9, window(true, TL, std::nullopt)},
-                                {13, 9, window(true, BR, 2)},
-                                {11, 11, window(false, TL, 3, 2)},
-                                {7, 12, window(false, BR, 1, 0)},
-                                {12, 7, window(false, TL, 0, 0)},
-                                {300, 700, window(true, BR, 150)},
-                                {300, 300, window(false, TL, 40, 40)}};
+  const std::vector<Case> cases{{9, 13, KeyVisibility::sliding_window(true, TL, std::nullopt)},
+                                {13, 9, KeyVisibility::sliding_window(true, TL, std::nullopt)},
+                                {13, 9, KeyVisibility::sliding_window(true, BR, 2)},
+                                {11, 11, KeyVisibility::sliding_window(false, TL, 3, 2)},
+                                {7, 12, KeyVisibility::sliding_window(false, BR, 1, 0)},
+                                {12, 7, KeyVisibility::sliding_window(false, TL, 0, 0)},
+                                {300, 700, KeyVisibility::sliding_window(true, BR, 150)},
+                                {300, 300, KeyVisibility::sliding_window(false, TL, 40, 40)}};
   std::uint64_t seed = 3100;
   for (const Case& c : cases) {
     ++seed;
@@ -616,8 +606,9 @@ TEST(MidpointRadiusAttention, WindowsAndTopLeftCausalContainArbAndMatchAnExplici
 TEST(MidpointRadiusAttention, EmptyWindowsAreMaskedRows) {
   const std::uint64_t seed = 3201;
   SCOPED_TRACE("seed " + std::to_string(seed));
-  for (const KeyVisibility& keys : {window(true, DiagonalAlignment::bottom_right, 0),
-                                    window(false, DiagonalAlignment::top_left, 0, 0)}) {
+  for (const KeyVisibility& keys :
+       {KeyVisibility::sliding_window(true, DiagonalAlignment::bottom_right, 0),
+        KeyVisibility::sliding_window(false, DiagonalAlignment::top_left, 0, 0)}) {
     Problem p = random_problem(seed, 8, 3, 4, 2);
     p.options.keys = keys;
     AttentionEnclosure enc = expect_contained(p);
@@ -657,7 +648,8 @@ TEST(MidpointRadiusAttention, SoftcapContainsArb) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " C " + std::to_string(c.cap));
     Problem p = random_problem(seed, 40, 70, 16, 8, c.sd);
     p.options.softcap = c.cap;
-    if (c.window) p.options.keys = window(true, DiagonalAlignment::bottom_right, 20);
+    if (c.window)
+      p.options.keys = KeyVisibility::sliding_window(true, DiagonalAlignment::bottom_right, 20);
     if (c.mask) {
       Rng rng(seed + 7);
       RowMatrix<double> m(40, 70);
@@ -726,7 +718,7 @@ TEST(MidpointRadiusAttention, SoftcapAndWindowsRefineAndValidate) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 40, 50, 6, 3, 2.0, 1, 2, 2);
   p.options.softcap = 5.0;
-  p.options.keys = window(false, DiagonalAlignment::top_left, 7, 3);
+  p.options.keys = KeyVisibility::sliding_window(false, DiagonalAlignment::top_left, 7, 3);
   AttentionEnclosure enc = midpoint_radius_attention(p.Q(), p.K(), p.V(), p.options);
   std::vector<std::size_t> rows;
   for (std::size_t r = 0; r < enc.row_tier.size(); r += 3) rows.push_back(r);

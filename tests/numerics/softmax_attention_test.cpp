@@ -395,16 +395,6 @@ TEST(SoftmaxAttention, BallMultiHeadEqualsSingleHead) {
 
 // ---- key visibility (windows, top-left causal) and softcap ------------------------------------
 
-KeyVisibility visibility(bool causal, DiagonalAlignment a, std::optional<Index> left,
-                         std::optional<Index> right = std::nullopt) {
-  KeyVisibility v;
-  v.causal = causal;
-  v.alignment = a;
-  v.window_left = left;
-  v.window_right = right;
-  return v;
-}
-
 /// The −inf/0 additive mask that hides exactly the keys `keys` hides.
 RowMatrix<double> mask_of(const KeyVisibility& keys, Index Lq, Index Lk) {
   RowMatrix<double> m(Lq, Lk);
@@ -428,14 +418,14 @@ TEST(SoftmaxAttention, KeyVisibilityEqualsTheExplicitMinusInfMaskInEveryTier) {
     Index Lq, Lk;
     KeyVisibility keys;
   };
-  const std::vector<Case> cases{{9, 13, visibility(true, TL, std::nullopt)},
-                                {13, 9, visibility(true, TL, std::nullopt)},
-                                {13, 9, visibility(true, BR, 2)},
-                                {11, 11, visibility(false, TL, 3, 2)},
-                                {12, 7, visibility(false, TL, 0, 0)},
-                                {7, 12, visibility(false, BR, 1, std::nullopt)},
-                                {600, 700, visibility(true, BR, 300)},
-                                {600, 600, visibility(false, TL, 100, 100)}};
+  const std::vector<Case> cases{{9, 13, KeyVisibility::sliding_window(true, TL, std::nullopt)},
+                                {13, 9, KeyVisibility::sliding_window(true, TL, std::nullopt)},
+                                {13, 9, KeyVisibility::sliding_window(true, BR, 2)},
+                                {11, 11, KeyVisibility::sliding_window(false, TL, 3, 2)},
+                                {12, 7, KeyVisibility::sliding_window(false, TL, 0, 0)},
+                                {7, 12, KeyVisibility::sliding_window(false, BR, 1, std::nullopt)},
+                                {600, 700, KeyVisibility::sliding_window(true, BR, 300)},
+                                {600, 600, KeyVisibility::sliding_window(false, TL, 100, 100)}};
   std::uint64_t seed = 700;
   for (const Case& c : cases) {
     ++seed;
@@ -485,7 +475,7 @@ TEST(SoftmaxAttention, WindowedProbabilitiesVanishOutsideTheWindow) {
   const std::uint64_t seed = 720;
   SCOPED_TRACE("seed " + std::to_string(seed));
   Problem p = random_problem(seed, 600, 700, 4, 2);
-  p.keys = visibility(true, DiagonalAlignment::bottom_right, 300);
+  p.keys = KeyVisibility::sliding_window(true, DiagonalAlignment::bottom_right, 300);
   const auto r = run<double>(p, 0, /*probabilities=*/true);
   const double u = ScalarTraits<double>::unit_roundoff();
   for (Index i = 0; i < 600; ++i) {
@@ -499,8 +489,9 @@ TEST(SoftmaxAttention, WindowedProbabilitiesVanishOutsideTheWindow) {
 template <class T>
 void expect_empty_windows_masked(long bits) {
   SCOPED_TRACE(std::string(ScalarTraits<T>::name));
-  for (const KeyVisibility& keys : {visibility(true, DiagonalAlignment::bottom_right, 0),
-                                    visibility(false, DiagonalAlignment::top_left, 0, 0)}) {
+  for (const KeyVisibility& keys :
+       {KeyVisibility::sliding_window(true, DiagonalAlignment::bottom_right, 0),
+        KeyVisibility::sliding_window(false, DiagonalAlignment::top_left, 0, 0)}) {
     Problem p = random_problem(602, 8, 3, 2, 2);
     p.keys = keys;
     const auto r = run<T>(p, bits, /*probabilities=*/true);
@@ -547,7 +538,7 @@ TEST(SoftmaxAttention, SoftcapBallEnclosesMpAndIeeeWithinForwardBound) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " C " + std::to_string(c.cap));
     Problem p = random_problem(seed, 9, 11, 6, 3, c.sd);
     p.softcap = c.cap;
-    if (c.window) p.keys = visibility(true, DiagonalAlignment::top_left, 4);
+    if (c.window) p.keys = KeyVisibility::sliding_window(true, DiagonalAlignment::top_left, 4);
     if (c.mask) {
       Rng rng(seed + 1000);
       p.mask = random_matrix(rng, 9, 11);
