@@ -87,7 +87,7 @@ InputArray read_array(const py::buffer& buffer, const std::string& name, bool bf
   for (const py::ssize_t s : info.shape) {
     if (s < 0) throw std::invalid_argument(fmt::format("{}: negative dimension {}", name, s));
     if (s != 0 && count > kMaxArrayElements / static_cast<std::size_t>(s)) {
-      throw std::invalid_argument(fmt::format("{}: shape ({}) has more than 2^31 elements", name,
+      throw std::invalid_argument(fmt::format("{}: shape ({}) has more than 2^28 elements", name,
                                               fmt::join(info.shape, ", ")));
     }
     count *= static_cast<std::size_t>(s);

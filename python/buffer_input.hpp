@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gpu/dtype.hpp"
+#include "numerics/tensor_file.hpp"
 
 namespace attncert::python {
 
@@ -36,8 +37,9 @@ struct InputArray {
 /// size above kMaxArrayElements (before allocating). NaN/inf are kept: the callers decide.
 InputArray read_array(const pybind11::buffer& buffer, const std::string& name, bool bf16_bits);
 
-/// 2^31 elements (16 GiB once widened to double): larger arrays are refused before allocating.
-inline constexpr std::size_t kMaxArrayElements = std::size_t{1} << 31;
+/// The cap of tensor files (numerics/tensor_file.hpp), 2^28 elements (2 GiB once widened to
+/// double): larger arrays are refused before allocating, as from the CLI.
+inline constexpr std::size_t kMaxArrayElements = kMaxTensorElements;
 
 /// A row-major array of doubles owned by C++ and exposed to Python through the buffer protocol
 /// (numpy.asarray(x) views it without a copy).

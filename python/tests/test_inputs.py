@@ -31,6 +31,13 @@ class Inputs(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, r"^logits is not contiguous"):
             attncert.softmax(np.zeros((4, 4))[:, ::2])
 
+    def test_absurd_sizes_are_refused_before_allocating(self):
+        # 2^29 float64 elements over 8 bytes of memory (zero strides): refused by size, with no
+        # 4 GiB allocation attempted (the cap is the tensor files' 2^28).
+        huge = np.lib.stride_tricks.as_strided(np.zeros(1), shape=(1 << 14, 1 << 15), strides=(0, 0))
+        with self.assertRaisesRegex(ValueError, "more than 2\\^28 elements"):
+            attncert.softmax(huge)
+
     def test_cuda_like_object_is_refused(self):
         z = np.zeros((1, 1, 2, 2))
         with self.assertRaisesRegex(ValueError, r"^v is on cuda:0; call \.cpu\(\) first"):
