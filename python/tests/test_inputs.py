@@ -1,6 +1,8 @@
 """How arrays get in: dtypes, contiguity, devices, torch tensors (bf16 as bit patterns)."""
 
+import os
 import sys
+import tempfile
 import unittest
 
 import numpy as np
@@ -32,11 +34,16 @@ class Inputs(unittest.TestCase):
             attncert.softmax(np.zeros((4, 4))[:, ::2])
 
     def test_absurd_sizes_are_refused_before_allocating(self):
-        # 2^29 float64 elements over 8 bytes of memory (zero strides): refused by size, with no
-        # 4 GiB allocation attempted (the cap is the tensor files' 2^28).
-        huge = np.lib.stride_tricks.as_strided(np.zeros(1), shape=(1 << 14, 1 << 15), strides=(0, 0))
-        with self.assertRaisesRegex(ValueError, "more than 2\\^28 elements"):
-            attncert.softmax(huge)
+        # A contiguous 2^28 + 1 float16 array mapped from a sparse file (no memory used): refused
+        # by size before the 2 GiB widening to double is attempted (the tensor files' cap).
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "sparse.bin")
+            with open(path, "wb") as f:
+                f.truncate(2 * ((1 << 28) + 1))
+            huge = np.memmap(path, dtype=np.float16, mode="r", shape=(1, (1 << 28) + 1))
+            with self.assertRaisesRegex(ValueError, "more than 2\\^28 elements"):
+                attncert.softmax(huge)
+            del huge
 
     def test_cuda_like_object_is_refused(self):
         z = np.zeros((1, 1, 2, 2))
