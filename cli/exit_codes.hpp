@@ -25,7 +25,8 @@ enum ExitCode : int {
 /// The help footer that states the codes above.
 inline constexpr const char* kExitCodeHelp =
     "Exit codes: 0 all verdicts proved/survived (or the command succeeded), 1 some claim "
-    "refuted, 2 inconclusive only, 3 usage error (bad command line, including size options out "
+    "refuted (check-kernel, check-attention: some case or head fails), 2 inconclusive only, 3 "
+    "usage error (bad command line, including size options out "
     "of range), 4 input error (unreadable or malformed file or expression, NaN/Inf, shapes of "
     "input data, an instance outside its domain, absurd precision or budget, an output target "
     "that is not a regular file), 5 internal error.";
