@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -34,9 +35,28 @@ bool has_npy_magic(const std::string& path) {
   if (!std::filesystem::is_regular_file(status)) fail(path, "is not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open for reading");
-  char magic[6] = {};
-  in.read(magic, sizeof magic);
-  return in.gcount() == 6 && std::memcmp(magic, "\x93NUMPY", 6) == 0;
+  unsigned char head[8] = {};
+  in.read(reinterpret_cast<char*>(head), sizeof head);
+  const auto got = static_cast<std::size_t>(in.gcount());
+  if (got >= 6 && std::memcmp(head, "\x93NUMPY", 6) == 0) return true;
+  // Not .npy: say what it is when it is plainly neither format, rather than report a safetensors
+  // header length read from someone else's bytes.
+  if (got >= 4 && std::memcmp(head, "PK\x03\x04", 4) == 0)
+    fail(path, "is a ZIP archive (a torch.save .pt or a numpy .npz file?), not .npy or "
+               ".safetensors: save tensors with numpy.save or safetensors.torch.save_file");
+  if (got >= 1 && head[0] == 0x80)
+    fail(path, "looks like a Python pickle (an old torch.save file?), not .npy or .safetensors: "
+               "save tensors with numpy.save or safetensors.torch.save_file");
+  std::uintmax_t size = std::filesystem::file_size(path, ec);
+  std::uint64_t header_length = 0;
+  for (int i = 7; i >= 0; --i) header_length = header_length << 8 | head[i];
+  if (got < 8 || ec || header_length > size - 8)
+    fail(path, fmt::format("is neither a .npy file (no \\x93NUMPY magic) nor a safetensors file "
+                           "({}); save tensors with numpy.save or safetensors.torch.save_file",
+                           got < 8 ? fmt::format("{} bytes long", got)
+                                   : fmt::format("its first 8 bytes give a header length of {} "
+                                                 "in a file of {} bytes", header_length, size)));
+  return false;
 }
 
 // The element type of a .npy descr such as "<f4" (read_npy has widened the values already).

@@ -240,6 +240,11 @@ AttentionCheckResult check_attention_binding(
   // The declared dtypes default to the arrays' own: Q's for the inputs, O's for the output.
   if (dtype) {
     options.dtype = dtype_from_name(*dtype, "dtype");
+  } else if (t.k.type != t.q.type || t.v.type != t.q.type) {
+    throw std::invalid_argument(fmt::format(
+        "q, k, v are {}, {}, {}: pass dtype='fp32'|'fp16'|'bf16', the precision the kernel read "
+        "them in",
+        array_type_name(t.q.type), array_type_name(t.k.type), array_type_name(t.v.type)));
   } else if (const auto d = kernel_dtype(t.q.type)) {
     options.dtype = *d;
   } else {

@@ -197,10 +197,18 @@ def _window(window) -> Tuple[Optional[int], Optional[int]]:
     return side(left, "left"), side(right, "right")
 
 
-def _causal(causal) -> Optional[str]:
+def _seqlen(x, layout: str) -> int:
+    shape = tuple(x.shape)
+    return int(shape[-3] if layout == "bshd" and len(shape) >= 3 else shape[-2])
+
+
+def _causal(causal, q=None, k=None, layout: str = "bhsd") -> Optional[str]:
     if causal is None or causal is False:
         return None
     if causal is True:
+        # Both conventions give the same mask when Lq = Lk; otherwise the caller must say which.
+        if q is not None and k is not None and _seqlen(q, layout) == _seqlen(k, layout):
+            return "bottom-right"
         raise ValueError("causal=True is ambiguous when Lq != Lk: say causal='top-left' (PyTorch "
                          "is_causal) or causal='bottom-right' (FlashAttention)")
     return causal
@@ -279,7 +287,7 @@ def eval_attention(q, k, v, *, scale: Optional[float] = None, causal: Optional[s
     (qb, qh), (kb, kh), (vb, vh) = _as_buffer(q, "q"), _as_buffer(k, "k"), _as_buffer(v, "v")
     left, right = _window(window)
     r = _core_call(_core.eval_attention, qb, kb, vb, [qh, kh, vh], layout,
-                   _optional_float(scale, "scale"), _causal(causal), left, right,
+                   _optional_float(scale, "scale"), _causal(causal, q, k, layout), left, right,
                    _optional_float(softcap, "softcap"))
     o_mid, o_rad = _array(r["o_mid"]), _array(r["o_rad"])
     if layout == "bshd":  # the core returns (B, H, L, dv)
@@ -555,7 +563,7 @@ def check_attention(o, q, k, v, *, lse=None, dtype=None, output_dtype=None,
     output_dtype = _dtype_name(output_dtype, "output_dtype")
     left, right = _window(window)
     r = _core_call(_core.check_attention, qb, kb, vb, ob, lb, [qh, kh, vh, oh, lh], layout,
-                   _optional_float(scale, "scale"), _causal(causal), left, right,
+                   _optional_float(scale, "scale"), _causal(causal, q, k, layout), left, right,
                    _optional_float(softcap, "softcap"), dtype, output_dtype, algorithm, rule,
                    int(block_k), int(jobs))
     return AttentionCheck(bool(r.passed), [HeadReport._from_core(h) for h in r.heads], rule,

@@ -111,8 +111,10 @@ class CheckAttention(unittest.TestCase):
         o = np.zeros_like(q)
         with self.assertRaisesRegex(ValueError, "^o has shape"):
             attncert.check_attention(np.zeros((1, 1, 4, 7), np.float32), q, k, v)
-        with self.assertRaisesRegex(ValueError, "float64: pass dtype"):
+        with self.assertRaisesRegex(ValueError, "float64, float32, float32: pass dtype"):
             attncert.check_attention(o, q.astype(np.float64), k, v)
+        with self.assertRaisesRegex(ValueError, "q is float64: pass dtype"):
+            attncert.check_attention(o, *(x.astype(np.float64) for x in (q, k, v)))
         with self.assertRaisesRegex(ValueError, "rule"):
             attncert.check_attention(o, q, k, v, rule="3x")
         with self.assertRaisesRegex(ValueError, "algorithm"):
@@ -128,6 +130,29 @@ class CheckAttention(unittest.TestCase):
         nan_q[0, 0, 1, 1] = np.nan
         with self.assertRaisesRegex(ValueError, r"q at batch 0, head 0, row 1, column 1 is nan"):
             attncert.check_attention(o, nan_q, k, v)
+
+
+class Conventions(unittest.TestCase):
+    """Python says what the CLI says: mixed input dtypes need dtype=, causal=True is fine when
+    Lq = Lk (both conventions agree) and ambiguous otherwise."""
+
+    def test_mixed_dtypes_need_a_declared_dtype(self):
+        rng = np.random.default_rng(5)
+        print("seed", 5)
+        q = rng.standard_normal((1, 1, 8, 16)).astype(np.float32)
+        k = q.astype(np.float16)
+        with self.assertRaisesRegex(ValueError, "q, k, v are float32, float16, float32"):
+            attncert.check_attention(q, q, k, q)
+
+    def test_causal_true_needs_equal_lengths(self):
+        rng = np.random.default_rng(6)
+        print("seed", 6)
+        q = rng.standard_normal((1, 1, 8, 16))
+        o_mid = attncert.eval_attention(q, q, q, causal=True).o_mid
+        o_tl = attncert.eval_attention(q, q, q, causal="top-left").o_mid
+        self.assertTrue(np.array_equal(o_mid, o_tl))
+        with self.assertRaisesRegex(ValueError, "ambiguous when Lq != Lk"):
+            attncert.eval_attention(q[:, :, :5], q, q, causal=True)
 
 
 if __name__ == "__main__":

@@ -292,6 +292,29 @@ class CheckAttention(unittest.TestCase):
             self.assertEqual(code, 4, (layout, out, err))
             self.assertIn("shape [1, 32], expected [40, 32]", err)
 
+    def test_a_wrong_problem_gets_a_hint_and_json_has_numbers(self):
+        # O of the non-causal problem judged as causal: every head far off, with the hint.
+        t = lambda a: a.transpose(0, 2, 1, 3)
+        o = t(attention(t(self.q), t(self.k), t(self.v), np.float32(1 / np.sqrt(32)),
+                        dtype=np.float32)).astype(np.float32)
+        code, out, err = run("check-attention", *self.files, "--o", self.save("nc.npy", o))
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("hint: every head is off by far more than rounding", out)
+        code, out, err = run("check-attention", *self.files, "--o", self.save("o.npy", self.o),
+                             "--json")
+        self.assertEqual(code, 0, out + err)
+        head = json.loads(out)["heads"][0]
+        self.assertIsInstance(head["max_error"], float)
+        self.assertIsInstance(head["worst"]["bound"], float)
+
+    def test_a_torch_save_file_is_named_as_such(self):
+        path = os.path.join(self.d, "q.pt")
+        with open(path, "wb") as f:
+            f.write(b"PK\x03\x04" + b"\0" * 60)
+        code, out, err = run("check-attention", "--q", path, "--k", path, "--v", path, "--o", path)
+        self.assertEqual(code, 4, err)
+        self.assertIn("torch.save", err)
+
     def test_bad_options_and_inputs(self):
         o = self.save("o.npy", self.o)
         cases = [

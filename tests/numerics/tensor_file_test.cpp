@@ -154,8 +154,8 @@ TEST(ReadTensor, TheFormatComesFromTheContentsNotTheExtension) {
   EXPECT_EQ(read_tensor(st + ":k").type, ElementType::f32);
   const std::string npy = write_file("really_npy.safetensors", npy_of("<f4", "(1,)", raw<float>({3})));
   EXPECT_EQ(read_tensor(npy).type, ElementType::f32);
-  // A file that is neither is judged as safetensors and refused as such.
-  expect_error(write_file("text.npy", "hello, not a tensor file"), "safetensors header");
+  // A file that is neither is refused as neither (OtherFormatsAreNamedAsNeither).
+  expect_error(write_file("text.npy", "hello, not a tensor file"), "is neither a .npy file");
 }
 
 TEST(ReadTensor, PathsContainingColonsStillWork) {
@@ -181,6 +181,19 @@ TEST(ReadTensor, MissingFilesAndNonFilesAreNamed) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   expect_error(fifo, "is not a regular file");
   std::filesystem::remove(fifo);
+}
+
+// Files of neither format are named for what they are (a torch.save zip, a pickle, anything
+// else), not by a safetensors header length read from foreign bytes.
+TEST(ReadTensor, OtherFormatsAreNamedAsNeither) {
+  const auto file = write_file;
+  expect_error(file("model.pt", std::string("PK\x03\x04", 4) + std::string(60, 'x')),
+               "is a ZIP archive (a torch.save .pt or a numpy .npz file?)");
+  expect_error(file("old.pt", "\x80\x02}q\x00(X\x01\x00\x00\x00q" + std::string(40, 'x')),
+               "looks like a Python pickle");
+  expect_error(file("text.npy", "hello, world, not a tensor"), "is neither a .npy file");
+  expect_error(file("empty.npy", ""), "is neither a .npy file (no \\x93NUMPY magic) nor a "
+                                       "safetensors file (0 bytes long)");
 }
 
 TEST(ReadTensor, OneCapForBothFormats) {
