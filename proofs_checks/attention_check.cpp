@@ -32,6 +32,12 @@ std::string shape_text(const Tensor4View<const double>& t) {
   return fmt::format("({}, {}, {}, {})", s[0], s[1], s[2], s[3]);
 }
 
+/// A finite x is a value of `t`: what a kernel reading or storing `t` can have had.
+bool is_value_of(double x, DType t) {
+  const float f = static_cast<float>(x);
+  return static_cast<double>(f) == x && gpu::round_through(t, f) == f;
+}
+
 /// Q, K, V must be finite and exactly what a kernel reading `dtype` sees.
 void require_in_dtype(const Tensor4View<const double>& t, const char* name, DType dtype,
                       const Cancellation* cancel) {
@@ -43,13 +49,14 @@ void require_in_dtype(const Tensor4View<const double>& t, const char* name, DTyp
         for (Index c = 0; c < m.cols(); ++c) {
           const double x = m(i, c);
           if (!std::isfinite(x))
+            throw std::invalid_argument(
+                fmt::format("{} at batch {}, head {}, row {}, column {} is {} (inputs must be "
+                            "finite)",
+                            name, b, h, i, c, x));
+          if (!is_value_of(x, dtype))
             throw std::invalid_argument(fmt::format(
-                "{} at batch {}, head {}, row {}, column {} is {} (inputs must be finite)", name, b, h, i, c, x));
-          const float f = static_cast<float>(x);
-          if (static_cast<double>(f) != x || gpu::round_through(dtype, f) != f)
-            throw std::invalid_argument(fmt::format(
-                "{} at batch {}, head {}, row {}, column {} = {:.17g} is not representable in {} (the kernel cannot have "
-                "read it)",
+                "{} at batch {}, head {}, row {}, column {} = {:.17g} is not representable in {} "
+                "(the kernel cannot have read it)",
                 name, b, h, i, c, x, gpu::dtype_name(dtype)));
         }
     }
@@ -63,9 +70,7 @@ DType inferred_output_dtype(const Tensor4View<const double>& o, DType input) {
       for (Index i = 0; i < m.rows(); ++i)
         for (Index c = 0; c < m.cols(); ++c) {
           const double x = m(i, c);
-          if (!std::isfinite(x)) continue;
-          const float f = static_cast<float>(x);
-          if (static_cast<double>(f) != x || gpu::round_through(input, f) != f) return DType::f32;
+          if (std::isfinite(x) && !is_value_of(x, input)) return DType::f32;
         }
     }
   return input;
@@ -261,7 +266,8 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
       const float f = static_cast<float>(x);
       if (std::isfinite(x) && static_cast<double>(f) != x)
         throw std::invalid_argument(fmt::format(
-            "o at batch {}, head {}, row {}, column {} = {:.17g} is not an fp32/fp16/bf16 value (check-attention judges "
+            "o at batch {}, head {}, row {}, column {} = {:.17g} is not an fp32/fp16/bf16 value "
+            "(check-attention judges "
             "kernel outputs stored in those)",
             b, h, i, c, x));
       cmp.out[i * dv + c] = f;
@@ -283,7 +289,8 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
       const float f = static_cast<float>(x);
       if (std::isfinite(x) && static_cast<double>(f) != x)
         throw std::invalid_argument(
-            fmt::format("lse at batch {}, head {}, row {} = {:.17g} is not an fp32 value", b, h, i, x));
+            fmt::format("lse at batch {}, head {}, row {} = {:.17g} is not an fp32 value", b, h,
+                        i, x));
       cmp.lse[i] = f;
     } else {  // no lse: a comparison that is always decided (bound inf)
       cmp.lse[i] = static_cast<float>(truth.lse_mid[i]);
