@@ -24,6 +24,7 @@
 #include "numerics/cancellation.hpp"
 #include "numerics/key_visibility.hpp"
 #include "numerics/tensor_view.hpp"
+#include "proofs_checks/error_budget.hpp"
 
 namespace attncert {
 
@@ -45,6 +46,9 @@ enum class AttentionRule {
   bound,  ///< error ≤ the a-priori bound of the declared class (default; a certain verdict)
   flash,  ///< FlashAttention's rule: error ≤ 2·naive error + atol
   naive,  ///< no worse than the naive same-precision reference: error ≤ naive error + atol
+  /// error ≤ the probabilistic bound of the declared class (error_budget.hpp): a violation is
+  /// a defect unless the rounding errors are correlated; false alarms ≤ false_alarm per call
+  probabilistic,
 };
 
 /// The problem: what the kernel was asked to compute.
@@ -79,6 +83,9 @@ struct AttentionCheckOptions {
   /// the default is smaller than any real kernel's, so it covers them.
   int block_k = 16;
   AttentionRule rule = AttentionRule::bound;
+  /// δ of the probabilistic bound: a correct kernel exceeds it anywhere in the whole call (all
+  /// heads, outputs and lse values) with probability ≤ δ under its model. In (0, 1).
+  double false_alarm = kDefaultFalseAlarm;
   int jobs = 0;  ///< heads checked in parallel (parallel_for); 0: all hardware threads
   const Cancellation* cancel = nullptr;
   std::function<void(std::size_t done, std::size_t total)> progress;  ///< heads done
@@ -90,7 +97,8 @@ struct AttentionElement {
   double value = 0;  ///< the user's value (NaN/inf kept as given)
   double truth_mid = 0, truth_rad = 0;
   double error = 0;  ///< |value − truth_mid| + truth_rad (inf for NaN/inf values)
-  double bound = 0;  ///< the class bound at this element
+  double bound = 0;  ///< the class's guaranteed bound at this element
+  double probabilistic_bound = 0;  ///< the class's probabilistic bound at this element
 };
 
 struct AttentionHeadReport {
@@ -100,6 +108,9 @@ struct AttentionHeadReport {
   AttentionElement worst;  ///< the element attaining max_ratio
   std::optional<double> lse_max_error, lse_max_ratio;  ///< when lse was given
   std::optional<AttentionElement> lse_worst;
+  double max_probabilistic_ratio = 0;  ///< max error/probabilistic bound (O and lse)
+  AttentionElement probabilistic_worst;  ///< the element attaining it
+  bool probabilistic_pass = false;       ///< max_probabilistic_ratio ≤ 1 and no NaN/inf
   double naive_error = 0;  ///< the naive same-precision reference's max error
   double atol = 0;         ///< the rule's absolute term
   bool fa_rule_pass = false, naive_rule_pass = false, bound_pass = false;
@@ -122,6 +133,8 @@ struct AttentionCheckResult {
   double seconds = 0;                         ///< wall time of the whole check
   AttentionRule rule = AttentionRule::bound;  ///< options.rule, which decided `pass`
   gpu::DType output_dtype = gpu::DType::f32;  ///< the output dtype the bounds used
+  double false_alarm = kDefaultFalseAlarm;    ///< δ of the probabilistic bounds (per call)
+  double lambda = 0;                          ///< their λ = √(2 ln(2m/δ)), m values checked
   /// The head with the largest ratio under `rule` (a failing head before any passing one).
   const AttentionHeadReport& worst_head() const;
 };

@@ -54,6 +54,10 @@ struct FlashAttentionComparison {
   gpu::DType dtype = gpu::DType::f32;
   std::vector<float> out, lse, naive;
   std::vector<double> out_bound, lse_bound;
+  /// The probabilistic bounds of the same elements (error_budget.hpp); empty when the caller
+  /// judges by the guaranteed bound only. Their verdicts and ratios are refined like the
+  /// guaranteed ones.
+  std::vector<double> out_probabilistic_bound, lse_probabilistic_bound;
 };
 
 /// How precisely the truth must fix the printed error/bound ratios (output and lse, the

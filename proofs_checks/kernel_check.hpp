@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gpu/dtype.hpp"
+#include "proofs_checks/error_budget.hpp"
 
 namespace attncert {
 
@@ -34,6 +35,10 @@ struct KernelCheckRequest {
   bool quick = false;              // a reduced matrix (tests, report --quick)
   int jobs = 0;                    // cases validated in parallel; 0: all hardware threads
   KernelTruth truth = KernelTruth::fast;
+  /// δ of the probabilistic bound: under its model (error_budget.hpp), a correct kernel exceeds
+  /// the probabilistic bound somewhere in a case (all its outputs and lse values) with
+  /// probability ≤ δ. In (0, 1).
+  double false_alarm = kDefaultFalseAlarm;
 };
 
 struct KernelCheckRow {
@@ -42,15 +47,26 @@ struct KernelCheckRow {
   std::string dtype;           // "fp32" | "fp16" | "bf16"
   std::string variant;         // "causal", "non-causal", "masked-rows", "logits<=-5e4", …
   std::string executed_on;     // "twin" or "device (NAME)"
+  // Errors are against the certified truth of the inputs AS THE KERNEL READ THEM (rounded to
+  // its dtype); the effect of that rounding is reported apart (input_quantization).
   double max_abs_error = 0;    // max over outputs of |computed − certified midpoint| + radius
-  double bound = 0;            // the a-priori bound for this case (same norm as the error)
-  double ratio = 0;            // max_abs_error / bound; must be ≤ 1
+  double bound = 0;            // max over outputs of the guaranteed bound (same norm as the error)
+  double ratio = 0;            // max over outputs (and lse) of error / guaranteed bound; ≤ 1
+  double probabilistic_bound = 0;  // max over outputs of the probabilistic bound
+  double probabilistic_ratio = 0;  // max over outputs (and lse) of error / probabilistic bound
+  double false_alarm = 0;          // δ the probabilistic bound was computed for (per case)
+  bool probabilistic_pass = false; // probabilistic_ratio ≤ 1 (and everything `pass` requires
+                                   // besides the guaranteed ratio)
+  // max over outputs of |O(original inputs) − O(inputs rounded to the dtype)|, both certified:
+  // [low, high] encloses it (0, 0 when the inputs are exact in the dtype).
+  double input_quantization_low = 0, input_quantization_high = 0;
   double ground_truth_radius = 0;  // largest radius of the certified enclosure used
   double naive_error = 0;      // error of a naive implementation in the same precision
   double fa_rule_threshold = 0;    // 2·naive_error + absolute term (flash-attention tests)
   bool fa_rule_pass = false;
   bool deterministic = false;  // a second run gave bit-identical output
-  bool pass = false;           // ratio ≤ 1, deterministic, and no NaN/Inf where none belongs
+  bool pass = false;           // ratio ≤ 1 (guaranteed bound), deterministic, and no NaN/Inf
+                               // where none belongs
   std::string note;            // e.g. "fully masked rows: output 0"
   /// The bound is infinite or no smaller than a trivial one (e.g. relative error ≥ 1), so the
   /// case validates nothing about accuracy (pass then only means determinism and finiteness).
