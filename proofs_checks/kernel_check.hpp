@@ -52,14 +52,6 @@ struct KernelCheckRow {
   double max_abs_error = 0;    // max over outputs of |computed − certified midpoint| + radius
   double bound = 0;            // max over outputs of the guaranteed bound (same norm as the error)
   double ratio = 0;            // max over outputs (and lse) of error / guaranteed bound; ≤ 1
-  double probabilistic_bound = 0;  // max over outputs of the probabilistic bound
-  double probabilistic_ratio = 0;  // max over outputs (and lse) of error / probabilistic bound
-  double false_alarm = 0;          // δ the probabilistic bound was computed for (per case)
-  bool probabilistic_pass = false; // probabilistic_ratio ≤ 1 (and everything `pass` requires
-                                   // besides the guaranteed ratio)
-  // max over outputs of |O(original inputs) − O(inputs rounded to the dtype)|, both certified:
-  // [low, high] encloses it (0, 0 when the inputs are exact in the dtype).
-  double input_quantization_low = 0, input_quantization_high = 0;
   double ground_truth_radius = 0;  // largest radius of the certified enclosure used
   double naive_error = 0;      // error of a naive implementation in the same precision
   double fa_rule_threshold = 0;    // 2·naive_error + absolute term (flash-attention tests)
@@ -72,6 +64,15 @@ struct KernelCheckRow {
   /// case validates nothing about accuracy (pass then only means determinism and finiteness).
   /// Reported separately from pass: such rows are neither evidence nor failures.
   bool vacuous = false;
+
+  double probabilistic_bound = 0;  // max over outputs of the probabilistic bound
+  double probabilistic_ratio = 0;  // max over outputs (and lse) of error / probabilistic bound
+  double false_alarm = 0;          // δ the probabilistic bound was computed for (per case)
+  bool probabilistic_pass = false; // probabilistic_ratio ≤ 1 (and everything `pass` requires
+                                   // besides the guaranteed ratio)
+  // max over outputs of |O(original inputs) − O(inputs rounded to the dtype)|, both certified:
+  // [low, high] encloses it (0, 0 when the inputs are exact in the dtype).
+  double input_quantization_low = 0, input_quantization_high = 0;
 };
 
 }  // namespace attncert
