@@ -33,6 +33,8 @@ struct CheckKernelArgs {
   bool twin = false;
   int jobs = 0;
   std::string truth = "fast";
+  std::string rule = "guaranteed";
+  double false_alarm = kDefaultFalseAlarm;
   std::string out;
 };
 
@@ -69,6 +71,14 @@ KernelCheckRequest make_request(const CheckKernelArgs& a) {
   if (a.truth == "fast") r.truth = KernelTruth::fast;
   else if (a.truth == "ball") r.truth = KernelTruth::ball;
   else throw CLI::ValidationError("--truth", "'" + a.truth + "': expected fast or ball");
+  if (a.rule != "guaranteed" && a.rule != "probabilistic")
+    throw CLI::ValidationError("--rule", "'" + a.rule + "': expected guaranteed or probabilistic");
+  try {
+    require_false_alarm(a.false_alarm);
+  } catch (const std::invalid_argument& e) {
+    throw CLI::ValidationError("--false-alarm", e.what());
+  }
+  r.false_alarm = a.false_alarm;
   return r;
 }
 
@@ -140,16 +150,26 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
                  : "Arb balls");
   fmt::print("{}", kernel_check_table(rows));
   write_file_atomically(out, kernel_check_csv(rows));
-  std::size_t failed = 0, vacuous = 0;
+  const bool probabilistic_rule = a.rule == "probabilistic";
+  std::size_t failed = 0, vacuous = 0, probabilistic_failed = 0;
   for (const KernelCheckRow& r : rows) {
     failed += r.pass ? 0 : 1;
     vacuous += r.pass && r.vacuous ? 1 : 0;
+    probabilistic_failed += r.probabilistic_pass ? 0 : 1;
   }
-  fmt::print("{} case(s): {} validated within the bound, {} vacuous (the bound is infinite or "
-             "trivial there, so accuracy is not validated), {} failed (error > bound, "
-             "non-deterministic, or NaN); CSV: {}\n",
-             rows.size(), rows.size() - failed - vacuous, vacuous, failed, out);
-  exit_code = failed == 0 ? kAllHold : kRefuted;
+  fmt::print("{} case(s): {} validated within the guaranteed bound, {} vacuous (the bound is "
+             "infinite or trivial there, so accuracy is not validated), {} failed (error > "
+             "guaranteed bound: certainly not a correct kernel; or non-deterministic, or NaN)\n",
+             rows.size(), rows.size() - failed - vacuous, vacuous, failed);
+  fmt::print("probabilistic bound: {} case(s) exceed it (a defect unless the rounding errors are "
+             "correlated; a correct kernel exceeds it anywhere in a case with probability <= {:g} "
+             "when its roundings are independent and mean-zero){}\n",
+             probabilistic_failed, request.false_alarm,
+             probabilistic_rule ? "; --rule probabilistic: these fail" : "");
+  fmt::print("errors are against the certified truth of the inputs as the kernel read them; "
+             "'quantiz.' is how far rounding the inputs to the dtype moved the exact answer\n");
+  fmt::print("CSV: {}\n", out);
+  exit_code = (probabilistic_rule ? probabilistic_failed : failed) == 0 ? kAllHold : kRefuted;
 }
 
 }  // namespace
@@ -159,7 +179,8 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "check-kernel",
       "Validate a kernel (CUDA device if present, else its CPU twin) against the certified "
-      "ground truth and its a-priori error bound. Exit 1 if any case fails.");
+      "ground truth and its a-priori error bounds (guaranteed and probabilistic). Exit 1 if "
+      "any case fails under --rule.");
   cmd->add_option("NAME", args->name, "Kernel: " + known_names())->required();
   cmd->add_option("--dtype", args->dtype, "Only this input type: fp32, fp16, bf16");
   cmd->add_option("--seqlen-q", args->seqlen_q, "Only this query length (linear-attention: sequence length T)");
@@ -174,6 +195,15 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
                   "its radius leaves undecided recomputed in Arb balls) or ball (every row in Arb "
                   "balls; slower, same verdicts). linear-attention and jacobian-norm always use "
                   "Arb balls")
+      ->capture_default_str();
+  cmd->add_option("--rule", args->rule,
+                  "What fails a case: guaranteed (error above the guaranteed bound: certainly not "
+                  "a correct kernel) or probabilistic (error above the probabilistic bound: a "
+                  "defect unless the rounding errors are correlated). Both are always reported")
+      ->capture_default_str();
+  cmd->add_option("--false-alarm", args->false_alarm,
+                  "Probability, in (0, 1), that a correct kernel exceeds the probabilistic bound "
+                  "somewhere in a case (independent mean-zero roundings)")
       ->capture_default_str();
   cmd->add_option("--out", args->out,
                   "CSV file (default check-kernel-NAME.csv); must be absent or a regular file");

@@ -73,7 +73,8 @@ def main():
     parser.add_argument("--small", action="store_true", help="a small demo problem (seconds)")
     parser.add_argument("--causal", choices=["none", "top-left", "bottom-right"], default="top-left")
     parser.add_argument("--layout", choices=["bhsd", "bshd"], default="bhsd")
-    parser.add_argument("--rule", choices=["bound", "flash", "naive"], default="bound")
+    parser.add_argument("--rule", choices=["guaranteed", "probabilistic", "flash", "naive"],
+                        default="guaranteed")
     parser.add_argument("--algorithm", choices=["flash", "three-pass"], default="flash")
     args = parser.parse_args()
     causal = None if args.causal == "none" else args.causal

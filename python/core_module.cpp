@@ -231,7 +231,7 @@ AttentionCheckResult check_attention_binding(
     std::optional<Index> window_left, std::optional<Index> window_right,
     std::optional<double> softcap, std::optional<std::string> dtype,
     std::optional<std::string> output_dtype, const std::string& algorithm, const std::string& rule,
-    int block_k, int jobs) {
+    double false_alarm, int block_k, int jobs) {
   const AttentionLayout layout = parse_layout(layout_name);
   const AttentionProblem problem = make_problem(scale, causal, window_left, window_right, softcap);
   const QKV t = read_qkv(q, k, v, bf16, layout);
@@ -264,15 +264,20 @@ AttentionCheckResult check_attention_binding(
   else
     throw std::invalid_argument(
         fmt::format("algorithm '{}': expected 'flash' or 'three-pass'", algorithm));
-  if (rule == "bound")
+  // "bound" is the guaranteed rule's name from before the probabilistic bound existed.
+  if (rule == "guaranteed" || rule == "bound")
     options.rule = AttentionRule::bound;
+  else if (rule == "probabilistic")
+    options.rule = AttentionRule::probabilistic;
   else if (rule == "flash")
     options.rule = AttentionRule::flash;
   else if (rule == "naive")
     options.rule = AttentionRule::naive;
   else
-    throw std::invalid_argument(
-        fmt::format("rule '{}': expected 'bound', 'flash' or 'naive'", rule));
+    throw std::invalid_argument(fmt::format(
+        "rule '{}': expected 'guaranteed', 'probabilistic', 'flash' or 'naive'", rule));
+  require_false_alarm(false_alarm);
+  options.false_alarm = false_alarm;
   if (block_k < 1) throw std::invalid_argument(fmt::format("block_k {} must be >= 1", block_k));
   if (jobs < 0)
     throw std::invalid_argument(fmt::format("jobs {} must be >= 0 (0: all cores)", jobs));
@@ -567,7 +572,8 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("truth_mid", &AttentionElement::truth_mid)
       .def_readonly("truth_rad", &AttentionElement::truth_rad)
       .def_readonly("error", &AttentionElement::error)
-      .def_readonly("bound", &AttentionElement::bound);
+      .def_readonly("bound", &AttentionElement::bound)
+      .def_readonly("probabilistic_bound", &AttentionElement::probabilistic_bound);
 
   py::class_<AttentionHeadReport>(m, "AttentionHeadReport")
       .def_readonly("batch", &AttentionHeadReport::batch)
@@ -578,6 +584,9 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("lse_max_error", &AttentionHeadReport::lse_max_error)
       .def_readonly("lse_max_ratio", &AttentionHeadReport::lse_max_ratio)
       .def_readonly("lse_worst", &AttentionHeadReport::lse_worst)
+      .def_readonly("max_probabilistic_ratio", &AttentionHeadReport::max_probabilistic_ratio)
+      .def_readonly("probabilistic_worst", &AttentionHeadReport::probabilistic_worst)
+      .def_readonly("probabilistic_pass", &AttentionHeadReport::probabilistic_pass)
       .def_readonly("naive_error", &AttentionHeadReport::naive_error)
       .def_readonly("atol", &AttentionHeadReport::atol)
       .def_readonly("fa_rule_pass", &AttentionHeadReport::fa_rule_pass)
@@ -598,6 +607,8 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("heads", &AttentionCheckResult::heads)
       .def_readonly("passed", &AttentionCheckResult::pass)
       .def_readonly("seconds", &AttentionCheckResult::seconds)
+      .def_readonly("false_alarm", &AttentionCheckResult::false_alarm)
+      .def_readonly("lambda_", &AttentionCheckResult::lambda)
       .def_property_readonly("output_dtype", [](const AttentionCheckResult& r) {
         return std::string(gpu::dtype_name(r.output_dtype));
       })
@@ -614,7 +625,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("o"), py::arg("lse"), py::arg("bf16"), py::arg("layout"), py::arg("scale"),
         py::arg("causal"), py::arg("window_left"), py::arg("window_right"), py::arg("softcap"),
         py::arg("dtype"), py::arg("output_dtype"), py::arg("algorithm"), py::arg("rule"),
-        py::arg("block_k"), py::arg("jobs"));
+        py::arg("false_alarm"), py::arg("block_k"), py::arg("jobs"));
   m.def("row_function", &row_function, py::arg("what"), py::arg("logits"), py::arg("bf16"),
         py::arg("T"), py::arg("precision"));
   m.def("load_tensors", &load_tensors, py::arg("spec"), py::arg("all"));

@@ -10,7 +10,8 @@ namespace attncert {
 
 std::string kernel_check_csv(const std::vector<KernelCheckRow>& rows);
 
-/// Columns: kernel, shape, dtype, variant, error, bound, ratio, FA rule, det., pass.
+/// Columns: kernel, shape, dtype, variant, error, guaranteed bound, its ratio, the probabilistic
+/// ratio, the input quantization effect (upper end), FA rule, det., pass (guaranteed), p-pass.
 std::string kernel_check_table(const std::vector<KernelCheckRow>& rows);
 
 }  // namespace attncert

@@ -314,7 +314,8 @@ class AttentionElement:
     truth_mid: float
     truth_rad: float
     error: float
-    bound: float
+    bound: float  # the class's guaranteed bound
+    probabilistic_bound: float = 0.0  # the class's probabilistic bound
 
     def index(self, layout: str = "bhsd") -> Tuple[int, ...]:
         """The element's index in an array of ``layout`` (lse: (batch, head, row))."""
@@ -327,14 +328,17 @@ class AttentionElement:
     @classmethod
     def _from_core(cls, e) -> "AttentionElement":
         return cls(int(e.batch), int(e.head), int(e.row), int(e.column), float(e.value),
-                   float(e.truth_mid), float(e.truth_rad), float(e.error), float(e.bound))
+                   float(e.truth_mid), float(e.truth_rad), float(e.error), float(e.bound),
+                   float(e.probabilistic_bound))
 
 
 @dataclass
 class HeadReport:
-    """The verdict on one (batch, head): max_error of O (certified), max_ratio = max error/bound
-    of the declared algorithm class, the naive same-precision reference's error and the rules'
-    verdicts (FlashAttention's 2×naive + atol rule, no-worse-than-naive, the bound)."""
+    """The verdict on one (batch, head): max_error of O (certified), max_ratio = max error over
+    the declared algorithm class's guaranteed bound, max_probabilistic_ratio = over its
+    probabilistic bound, the naive same-precision reference's error and the rules' verdicts
+    (the guaranteed bound, the probabilistic bound, FlashAttention's 2×naive + atol rule,
+    no-worse-than-naive)."""
 
     batch: int
     head: int
@@ -359,11 +363,17 @@ class HeadReport:
     seconds_refinement: float = 0.0
     seconds_reference: float = 0.0
     seconds_bounds: float = 0.0
+    max_probabilistic_ratio: float = 0.0
+    probabilistic_worst: Optional[AttentionElement] = None
+    probabilistic_pass: bool = False
 
     def rule_ratio(self, rule: str) -> float:
-        """max error over the rule's threshold (≤ 1 passes): bound, 2·naive + atol, naive + atol."""
-        if rule == "bound":
+        """max error over the rule's threshold (≤ 1 passes): the guaranteed bound, the
+        probabilistic bound, 2·naive + atol, naive + atol."""
+        if rule in ("guaranteed", "bound"):
             return self.max_ratio
+        if rule == "probabilistic":
+            return self.max_probabilistic_ratio
         threshold = (2 * self.naive_error if rule == "flash" else self.naive_error) + self.atol
         if threshold > 0:
             return self.max_error / threshold
@@ -380,7 +390,8 @@ class HeadReport:
                    None if h.lse_max_ratio is None else float(h.lse_max_ratio),
                    None if h.lse_worst is None else AttentionElement._from_core(h.lse_worst),
                    float(h.seconds_truth), float(h.seconds_refinement), float(h.seconds_reference),
-                   float(h.seconds_bounds))
+                   float(h.seconds_bounds), float(h.max_probabilistic_ratio),
+                   AttentionElement._from_core(h.probabilistic_worst), bool(h.probabilistic_pass))
 
 
 @dataclass
@@ -397,6 +408,9 @@ class AttentionCheck:
     layout: str
     seconds: float
     worst_head_index: int = 0
+    false_alarm: float = 0.0  # δ: a correct kernel exceeds the probabilistic bound in this call
+                              # with probability ≤ δ (independent mean-zero roundings)
+    lambda_: float = 0.0      # its λ = √(2 ln(2m/δ)) over the m values checked
 
     def __bool__(self) -> bool:
         return self.passed
@@ -426,7 +440,12 @@ class AttentionCheck:
         index = ", ".join(str(i) for i in e.index(self.layout))
         text = (f"{array}[{index}] = {e.value!r}, certified truth = {e.truth_mid!r} ± {e.truth_rad:.3g}, "
                 f"error = {e.error:.6g}, bound = {e.bound:.6g} (ratio {_ratio_text(ratio)})")
-        if self.rule != "bound":
+        if self.rule == "probabilistic":
+            text += (f"; probabilistic bound {h.probabilistic_worst.probabilistic_bound:.6g} at "
+                     f"{', '.join(str(i) for i in h.probabilistic_worst.index(self.layout))} "
+                     f"(ratio {_ratio_text(h.max_probabilistic_ratio)}; false-alarm probability "
+                     f"<= {self.false_alarm:g} if the rounding errors are independent and mean-zero)")
+        elif self.rule not in ("guaranteed", "bound"):
             text += (f"; head max error {h.max_error:.6g} vs naive reference {h.naive_error:.6g} "
                      f"+ atol {h.atol:.3g} ({self.rule} rule ratio {_ratio_text(h.rule_ratio(self.rule))})")
         return text
@@ -434,14 +453,17 @@ class AttentionCheck:
     def table(self) -> str:
         """A per-head table (the same columns as `attncert check-attention`)."""
         with_lse = any(h.lse_max_ratio is not None for h in self.heads)
-        rows = [("batch", "head", "max error", "bound ratio", "naive error", "FA 2x", "naive",
-                 "bound", "worst (row, col)") + (("lse ratio",) if with_lse else ()) + ("pass",)]
+        rows = [("batch", "head", "max error", "bound ratio", "p-bound ratio", "naive error",
+                 "FA 2x", "naive", "bound", "p-bound", "worst (row, col)")
+                + (("lse ratio",) if with_lse else ()) + ("pass",)]
         for h in self.heads:
             lse_cell = (_ratio_text(h.lse_max_ratio) if h.lse_max_ratio is not None else "-",)
             rows.append((str(h.batch), str(h.head), f"{h.max_error:.3e}",
                          _ratio_text(h.max_ratio) + (" (vacuous)" if h.vacuous else ""),
+                         _ratio_text(h.max_probabilistic_ratio),
                          f"{h.naive_error:.3e}", _yes(h.fa_rule_pass), _yes(h.naive_rule_pass),
-                         _yes(h.bound_pass), f"({h.worst.row}, {h.worst.column})")
+                         _yes(h.bound_pass), _yes(h.probabilistic_pass),
+                         f"({h.worst.row}, {h.worst.column})")
                         + (lse_cell if with_lse else ()) + ("PASS" if h.passed else "FAIL",))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
@@ -476,10 +498,12 @@ class AttentionCheck:
             d = dict(vars(h))
             d["worst"] = element(h.worst)
             d["lse_worst"] = element(h.lse_worst)
+            d["probabilistic_worst"] = element(h.probabilistic_worst)
             heads.append(d)
         return clean({"passed": self.passed, "rule": self.rule, "algorithm": self.algorithm,
                       "dtype": self.dtype, "output_dtype": self.output_dtype,
                       "layout": self.layout, "seconds": self.seconds,
+                      "false_alarm": self.false_alarm, "lambda": self.lambda_,
                       "worst": element(self.worst) if self.heads else None, "heads": heads})
 
 
@@ -517,7 +541,8 @@ def _inferred_dtype(buffer_object, is_bf16: bool) -> str:
 
 
 def check_attention(o, q, k, v, *, lse=None, dtype=None, output_dtype=None,
-                    algorithm: str = "flash", rule: str = "bound", block_k: int = 16,
+                    algorithm: str = "flash", rule: str = "guaranteed",
+                    false_alarm: float = 1e-6, block_k: int = 16,
                     scale: Optional[float] = None, causal: Optional[str] = None,
                     window=None, softcap: Optional[float] = None, layout: str = "bhsd",
                     jobs: int = 0) -> AttentionCheck:
@@ -542,8 +567,13 @@ def check_attention(o, q, k, v, *, lse=None, dtype=None, output_dtype=None,
         algorithm: "flash" (online softmax over key tiles, fp32 accumulation: FlashAttention 2/3,
             PyTorch's CPU flash kernel) or "three-pass" (S, softmax, P·V each stored in the
             input dtype: PyTorch's math path).
-        rule: which test decides ``passed``: "bound" (error ≤ the class bound; a certain verdict),
-            "flash" (FlashAttention's 2× rule), "naive" (no worse than the naive reference).
+        rule: which test decides ``passed``: "guaranteed" (error ≤ the class's guaranteed bound;
+            a certain verdict; "bound" is accepted for it), "probabilistic" (error ≤ the
+            probabilistic bound: above it is a defect unless the rounding errors are
+            correlated), "flash" (FlashAttention's 2× rule), "naive" (no worse than the naive
+            reference). Every rule's verdict is in the result.
+        false_alarm: δ in (0, 1): a correct kernel exceeds the probabilistic bound anywhere in
+            the call with probability ≤ δ, if its rounding errors are independent and mean-zero.
         block_k: keys per tile of the flash class (smaller covers more kernels).
         scale, causal, window, softcap, layout: the problem, as eval_attention.
         jobs: heads checked in parallel (0: all cores).
@@ -554,8 +584,11 @@ def check_attention(o, q, k, v, *, lse=None, dtype=None, output_dtype=None,
     layout = _layout(layout)
     if algorithm not in ("flash", "three-pass"):
         raise ValueError(f"algorithm {algorithm!r}: expected 'flash' or 'three-pass'")
-    if rule not in ("bound", "flash", "naive"):
-        raise ValueError(f"rule {rule!r}: expected 'bound', 'flash' or 'naive'")
+    if rule not in ("guaranteed", "bound", "probabilistic", "flash", "naive"):
+        raise ValueError(f"rule {rule!r}: expected 'guaranteed', 'probabilistic', 'flash' or "
+                         f"'naive'")
+    if rule == "bound":
+        rule = "guaranteed"
     (ob, oh), (qb, qh), (kb, kh), (vb, vh) = (_as_buffer(o, "o"), _as_buffer(q, "q"),
                                               _as_buffer(k, "k"), _as_buffer(v, "v"))
     lb, lh = _as_buffer(lse, "lse") if lse is not None else (None, False)
@@ -565,11 +598,11 @@ def check_attention(o, q, k, v, *, lse=None, dtype=None, output_dtype=None,
     r = _core_call(_core.check_attention, qb, kb, vb, ob, lb, [qh, kh, vh, oh, lh], layout,
                    _optional_float(scale, "scale"), _causal(causal, q, k, layout), left, right,
                    _optional_float(softcap, "softcap"), dtype, output_dtype, algorithm, rule,
-                   int(block_k), int(jobs))
+                   float(false_alarm), int(block_k), int(jobs))
     return AttentionCheck(bool(r.passed), [HeadReport._from_core(h) for h in r.heads], rule,
                           algorithm, dtype or _inferred_dtype(qb, qh),
                           r.output_dtype, layout, float(r.seconds),
-                          int(r.worst_head_index or 0))
+                          int(r.worst_head_index or 0), float(r.false_alarm), float(r.lambda_))
 
 
 def assert_attention_close(o, q, k, v, **kwargs) -> AttentionCheck:

@@ -52,6 +52,32 @@ class CheckAttention(unittest.TestCase):
         o, _ = numpy_attention(q, k, v, window=(3, 0))
         self.assertFalse(attncert.check_attention(o.astype(np.float32), q, k, v, window=(4, 0)).passed)
 
+    def test_probabilistic_rule_and_its_false_alarm_probability(self):
+        # numpy's float64 attention rounded once to fp32 is far inside both bounds; an element
+        # moved by 1e-2 (~10⁵ fp32 ulps of an O(1) value) exceeds both and is named.
+        rng = seeded_rng(self)
+        q, k, v = fp32_inputs(rng, (1, 2, 6, 8), (1, 2, 9, 8))
+        o, _ = numpy_attention(q, k, v)
+        o = o.astype(np.float32)
+        r = attncert.check_attention(o, q, k, v, rule="probabilistic", false_alarm=1e-3)
+        self.assertTrue(r.passed, r.table())
+        self.assertEqual(r.rule, "probabilistic")
+        self.assertEqual(r.false_alarm, 1e-3)
+        self.assertGreater(r.lambda_, 0)
+        for h in r.heads:
+            self.assertTrue(h.probabilistic_pass)
+            self.assertLessEqual(h.max_probabilistic_ratio, 1.0)
+            # The probabilistic bound never exceeds the guaranteed one.
+            self.assertLessEqual(h.probabilistic_worst.probabilistic_bound,
+                                 h.probabilistic_worst.bound)
+        self.assertEqual(attncert.check_attention(o, q, k, v, rule="bound").rule, "guaranteed")
+        bad = o.copy()
+        bad[0, 1, 4, 3] += 1e-2
+        r = attncert.check_attention(bad, q, k, v, rule="probabilistic")
+        self.assertFalse(r.passed)
+        self.assertEqual(r.worst_head.probabilistic_worst.index(), (0, 1, 4, 3))
+        self.assertIn("false-alarm probability", r.describe_worst())
+
     def test_wrong_element_fails_and_is_named(self):
         rng = seeded_rng(self)
         q, k, v = fp32_inputs(rng, (2, 3, 5, 8), (2, 3, 5, 8))
@@ -117,6 +143,9 @@ class CheckAttention(unittest.TestCase):
             attncert.check_attention(o, *(x.astype(np.float64) for x in (q, k, v)))
         with self.assertRaisesRegex(ValueError, "rule"):
             attncert.check_attention(o, q, k, v, rule="3x")
+        for delta in (0.0, 1.0, float("nan")):
+            with self.assertRaisesRegex(ValueError, r"false-alarm probability .* is not in \(0, 1\)"):
+                attncert.check_attention(o, q, k, v, false_alarm=delta)
         with self.assertRaisesRegex(ValueError, "algorithm"):
             attncert.check_attention(o, q, k, v, algorithm="two-pass")
         with self.assertRaisesRegex(ValueError, "dtype"):

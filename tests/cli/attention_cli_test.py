@@ -224,7 +224,17 @@ class CheckAttention(unittest.TestCase):
         code, out, err = run("check-attention", *self.files, "--o", self.save("o.npy", self.o),
                              "--algorithm", "three-pass")
         self.assertEqual(code, 0, out + err)
-        self.assertIn("verdict (--rule bound): PASS", out)
+        self.assertIn("verdict (--rule guaranteed): PASS", out)
+        # Both verdicts are named, with the probabilistic model's assumption and δ.
+        self.assertIn("exceeds the guaranteed bound: 0 head(s)", out)
+        self.assertRegex(out, r"exceeds the probabilistic bound: 0 head\(s\).*probability <= 1e-06"
+                              r".*independent and mean-zero")
+        code, out, err = run("check-attention", *self.files, "--o", self.save("o.npy", self.o),
+                             "--algorithm", "three-pass", "--rule", "probabilistic",
+                             "--false-alarm", "0.01")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("verdict (--rule probabilistic): PASS", out)
+        self.assertIn("probability <= 0.01", out)
 
     def test_a_perturbed_element_is_caught_and_named(self):
         o = self.o.copy()
@@ -234,6 +244,7 @@ class CheckAttention(unittest.TestCase):
                              csv)
         self.assertEqual(code, 1, out + err)
         self.assertIn("(0, 17, 1, 5)", out)  # the worst element, in the user's bshd order
+        self.assertIn("worst against the probabilistic bound: (0, 17, 1, 5)", out)
         with open(csv) as f:
             rows = f.read().splitlines()
         self.assertEqual(len(rows), 3)
@@ -306,6 +317,9 @@ class CheckAttention(unittest.TestCase):
         head = json.loads(out)["heads"][0]
         self.assertIsInstance(head["max_error"], float)
         self.assertIsInstance(head["worst"]["bound"], float)
+        self.assertIsInstance(head["probabilistic_ratio"], float)
+        self.assertIsInstance(head["probabilistic_worst"]["probabilistic_bound"], float)
+        self.assertLessEqual(head["probabilistic_ratio"], 1.0)
 
     def test_a_torch_save_file_is_named_as_such(self):
         path = os.path.join(self.d, "q.pt")
@@ -320,6 +334,8 @@ class CheckAttention(unittest.TestCase):
         cases = [
             (["--accum", "bf16"], 3, "fp32"),
             (["--rule", "strict"], 3, "rule"),
+            (["--false-alarm", "0"], 3, r"false-alarm probability 0 is not in \(0, 1\)"),
+            (["--false-alarm", "1.5"], 3, "false-alarm"),
             (["--dtype", "fp16"], 4, "fp16"),  # fp32 values not representable in fp16
         ]
         for extra, want, pattern in cases:
