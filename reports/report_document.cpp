@@ -184,7 +184,11 @@ std::string kernel_section(const std::vector<KernelCheckRow>& rows) {
   for (const KernelCheckRow& r : rows) {
     auto g = std::find_if(groups.begin(), groups.end(),
                           [&](const Group& x) { return x.kernel == r.kernel && x.dtype == r.dtype; });
-    if (g == groups.end()) g = groups.insert(groups.end(), Group{r.kernel, r.dtype});
+    if (g == groups.end()) {
+      Group fresh;
+      fresh.kernel = r.kernel, fresh.dtype = r.dtype;
+      g = groups.insert(groups.end(), std::move(fresh));
+    }
     ++g->cases;
     if (r.vacuous) ++g->vacuous;
     else g->ratios.push_back(r.ratio), g->probabilistic_ratios.push_back(r.probabilistic_ratio);

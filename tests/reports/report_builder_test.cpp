@@ -318,10 +318,13 @@ TEST(BuildReport, KernelRowsBecomeATableAndACsv) {
   o.kernel_checks = [](bool quick, std::uint64_t) {
     KernelCheckRow ok{"flash-attention", "Lq=113 Lk=203 d=60", "fp16", "causal", "twin",
                       1e-4, 2e-3, 0.05, 1e-30, 2e-4, 5e-4, true, true, true, ""};
+    ok.probabilistic_ratio = 0.4, ok.probabilistic_pass = true;
+    ok.input_quantization_high = 3e-3;
     KernelCheckRow bad = ok;
     bad.variant = "logits<=-5e4";
     bad.ratio = 1.5;
     bad.pass = false;
+    bad.probabilistic_ratio = 2.5, bad.probabilistic_pass = false;
     bad.note = quick ? "quick matrix" : "full matrix";
     KernelCheckRow vacuous = ok;  // passes, but its ratio must not enter the summary
     vacuous.ratio = 0;
@@ -337,16 +340,20 @@ TEST(BuildReport, KernelRowsBecomeATableAndACsv) {
   EXPECT_NE(tex.find("logits\\textless{}=-5e4"), std::string::npos);
   EXPECT_NE(tex.find("quick matrix"), std::string::npos);
   // One summary row per kernel × type (3 cases, 1 vacuous; max ratio 1.5 and median 0.78 over
-  // the two others; 2 of 3 pass), the failing case listed in full.
+  // the two others, probabilistic 2.5 and 1.45 (printed 1.4); quantization 3e-3; 2 of 3 pass either way),
+  // the failing case listed in full.
   EXPECT_NE(tex.find("flash-attention & fp16 & twin & 3 & 1 & \\textcolor{acVermillion}{\\textbf{1.5}} & 0.78 & "
-                     "all 3 & all 3 & \\textcolor{acVermillion}{\\textbf{2/3}}"),
+                     "\\textcolor{acVermillion}{\\textbf{2.5}} & 1.4 & $3.0\\times10^{-3}$ & "
+                     "all 3 & all 3 & \\textcolor{acVermillion}{\\textbf{2/3}} & 2/3"),
             std::string::npos)
       << tex;
   EXPECT_NE(tex.find("\\label{tab:kernel-failures}"), std::string::npos);
   const std::string csv = read_file(out / "kernel_checks.csv");
   EXPECT_EQ(csv.substr(0, csv.find("\r\n")),
-            "kernel,shape,dtype,variant,executed_on,max_abs_error,bound,ratio,ground_truth_radius,"
-            "naive_error,fa_rule_threshold,fa_rule_pass,deterministic,pass,vacuous,note");
+            "kernel,shape,dtype,variant,executed_on,max_abs_error,bound,ratio,probabilistic_bound,"
+            "probabilistic_ratio,false_alarm,input_quantization_low,input_quantization_high,"
+            "ground_truth_radius,naive_error,fa_rule_threshold,fa_rule_pass,deterministic,pass,"
+            "probabilistic_pass,vacuous,note");
   EXPECT_NE(csv.find("flash-attention,Lq=113 Lk=203 d=60,fp16,logits<=-5e4,twin,0.0001,0.002,1.5,"),
             std::string::npos);
 }
