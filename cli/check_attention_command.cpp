@@ -83,16 +83,6 @@ std::string ratio_text(double r) {
   return std::isfinite(r) ? fmt::format("{:.3g}", r) : std::string("inf");
 }
 
-const char* rule_name(AttentionRule r) {
-  switch (r) {
-    case AttentionRule::bound: return "guaranteed";
-    case AttentionRule::flash: return "flash";
-    case AttentionRule::naive: return "naive";
-    case AttentionRule::probabilistic: return "probabilistic";
-  }
-  return "?";
-}
-
 // JSON: a number when finite (reads back exactly), else the string "inf", "-inf" or "nan".
 nlohmann::json json_number(double x) {
   if (std::isfinite(x)) return x;
@@ -110,11 +100,7 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
     throw CLI::ValidationError("--accum", "'" + a.accum + "': only fp32 accumulation is "
                                           "modelled (every class here accumulates in fp32)");
   AttentionCheckOptions options;
-  // "bound" is the name the guaranteed rule had before the probabilistic bound existed.
-  if (a.rule == "guaranteed" || a.rule == "bound") options.rule = AttentionRule::bound;
-  else if (a.rule == "probabilistic") options.rule = AttentionRule::probabilistic;
-  else if (a.rule == "flash") options.rule = AttentionRule::flash;
-  else if (a.rule == "naive") options.rule = AttentionRule::naive;
+  if (const auto rule = attention_rule_from_name(a.rule)) options.rule = *rule;
   else
     throw CLI::ValidationError("--rule", "'" + a.rule + "': expected guaranteed, probabilistic, "
                                          "flash or naive");
@@ -211,7 +197,7 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
     }
     const nlohmann::json doc = {{"dtype", gpu::dtype_name(options.dtype)},
                                 {"output_dtype", gpu::dtype_name(result.output_dtype)},
-                                {"class", class_name}, {"rule", rule_name(options.rule)},
+                                {"class", class_name}, {"rule", attention_rule_name(options.rule)},
                                 {"false_alarm", result.false_alarm}, {"lambda", result.lambda},
                                 {"probabilistic_model", kProbabilisticModel},
                                 {"layout", layout_name(in.layout)}, {"heads", heads},
@@ -287,7 +273,7 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
                  ratio_text(p->max_probabilistic_ratio));
     }
     fmt::print("verdict (--rule {}): {}; worst: {} value {:.9g}, truth {}, error {:.3g}, "
-               "guaranteed bound {:.3g}\n", rule_name(options.rule), result.pass ? "PASS" : "FAIL",
+               "guaranteed bound {:.3g}\n", attention_rule_name(options.rule), result.pass ? "PASS" : "FAIL",
                where(worst.worst), worst.worst.value, truth_text(worst.worst), worst.worst.error,
                worst.worst.bound);
     if (options.rule == AttentionRule::bound && bound_fail == 0 && probabilistic_fail > 0)

@@ -433,4 +433,22 @@ AttentionCheckResult check_attention(const AttentionTensors& inputs,
   return result;
 }
 
+std::string_view attention_rule_name(AttentionRule rule) {
+  switch (rule) {
+    case AttentionRule::bound: return "guaranteed";
+    case AttentionRule::probabilistic: return "probabilistic";
+    case AttentionRule::flash: return "flash";
+    case AttentionRule::naive: return "naive";
+  }
+  return "?";
+}
+
+std::optional<AttentionRule> attention_rule_from_name(std::string_view name) {
+  if (name == "guaranteed" || name == "bound") return AttentionRule::bound;
+  if (name == "probabilistic") return AttentionRule::probabilistic;
+  if (name == "flash") return AttentionRule::flash;
+  if (name == "naive") return AttentionRule::naive;
+  return std::nullopt;
+}
+
 }  // namespace attncert

@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gpu/dtype.hpp"
@@ -148,5 +149,11 @@ AttentionCheckResult check_attention(const AttentionTensors& inputs,
                                      const Tensor4View<const double>& o, const double* lse,
                                      const AttentionProblem& problem,
                                      const AttentionCheckOptions& options);
+
+/// The rule's name as the CLI and the Python module spell it ("guaranteed", "probabilistic",
+/// "flash", "naive"), and back; "bound" is read as "guaranteed" (its name before the
+/// probabilistic bound existed). Unknown names: nullopt.
+std::string_view attention_rule_name(AttentionRule rule);
+std::optional<AttentionRule> attention_rule_from_name(std::string_view name);
 
 }  // namespace attncert

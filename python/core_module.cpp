@@ -264,15 +264,8 @@ AttentionCheckResult check_attention_binding(
   else
     throw std::invalid_argument(
         fmt::format("algorithm '{}': expected 'flash' or 'three-pass'", algorithm));
-  // "bound" is the guaranteed rule's name from before the probabilistic bound existed.
-  if (rule == "guaranteed" || rule == "bound")
-    options.rule = AttentionRule::bound;
-  else if (rule == "probabilistic")
-    options.rule = AttentionRule::probabilistic;
-  else if (rule == "flash")
-    options.rule = AttentionRule::flash;
-  else if (rule == "naive")
-    options.rule = AttentionRule::naive;
+  if (const auto r = attention_rule_from_name(rule))
+    options.rule = *r;
   else
     throw std::invalid_argument(fmt::format(
         "rule '{}': expected 'guaranteed', 'probabilistic', 'flash' or 'naive'", rule));
