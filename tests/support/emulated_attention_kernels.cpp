@@ -76,6 +76,13 @@ void flash_row(const EmulatedAttentionSpec& spec, bool defective, const Head& Q,
   const Index d = spec.head_dim, dv = spec.dv(), bk = spec.block_k;
   const AttentionDefects& f = spec.defects;
   const KeyRange r = kernel_range(spec, defective, i);
+  // A fully masked row: O = 0, lse = −inf. (Its empty range can start inside a tile — a window
+  // beyond the last key — and the tile loop below would then count the row as seen: 0/0.)
+  if (r.empty()) {
+    std::fill(o, o + dv, 0.0f);
+    lse = kMinusInf;
+    return;
+  }
   std::vector<float> q(d), acc(dv, 0.0f), x(bk);
   for (Index c = 0; c < d; ++c) q[c] = static_cast<float>(Q(i, c));
   float m = kMinusInf, l = 0.0f;
