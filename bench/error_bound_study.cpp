@@ -477,11 +477,10 @@ std::string describe(const StudyCase& c) {
 }
 
 std::string describe(const AttentionElement& e, double bound) {
-  char buf[300];
-  std::snprintf(buf, sizeof buf,
-                "(b%td h%td row %td %s%td) value %.9g truth %.9g error %.3g bound %.3g", e.batch,
-                e.head, e.row, e.column < 0 ? "lse" : "col ", e.column < 0 ? Index{0} : e.column,
-                e.value, e.truth_mid, e.error, bound);
+  char where[32] = "lse", buf[300];
+  if (e.column >= 0) std::snprintf(where, sizeof where, "col %td", e.column);
+  std::snprintf(buf, sizeof buf, "(b%td h%td row %td %s) value %.9g truth %.9g error %.3g bound %.3g",
+                e.batch, e.head, e.row, where, e.value, e.truth_mid, e.error, bound);
   return buf;
 }
 
@@ -704,13 +703,21 @@ int main(int argc, char** argv) {
                     results[i].probabilistic_worst.probabilistic_bound));
     std::printf("structured-input calls exceeding the probabilistic bound: %zu\n",
                 structured_over.size());
-    for (std::size_t i : structured_over) {
+    std::map<int, std::size_t> over_by_kind;
+    for (std::size_t i : structured_over) ++over_by_kind[static_cast<int>(cases[i].kind)];
+    for (const auto& [kind, n] : over_by_kind)
+      std::printf("  %-16s %zu of its calls\n", info(static_cast<InputKind>(kind)).name, n);
+    const std::size_t shown = 30;  // the rest are in the CSV
+    for (std::size_t k = 0; k < structured_over.size() && k < shown; ++k) {
+      const std::size_t i = structured_over[k];
       const CaseResult& r = results[i];
       std::printf("  %s: ratio %.3g at %s\n    why: %s\n", describe(cases[i]).c_str(),
                   r.probabilistic_ratio,
                   describe(r.probabilistic_worst, r.probabilistic_worst.probabilistic_bound).c_str(),
                   info(cases[i].kind).structure);
     }
+    if (structured_over.size() > shown)
+      std::printf("  ... (all in the CSV: input_class structured, probabilistic_ratio > 1)\n");
     const double median_random = quantile(
         [&] {
           auto x = all_random.probabilistic;
