@@ -17,7 +17,8 @@
 // Output: a CSV (one row per call; written to a temp file, then renamed) and a summary on
 // stdout. Every case is rebuilt from (seed, case index) alone: `--only N` reruns case N.
 //
-// Exit 1 when (a) a correct kernel exceeds the guaranteed bound anywhere; (b) the probabilistic
+// Exit 1 when (a) a call throws, or a correct kernel exceeds the guaranteed bound anywhere (or
+// writes NaN/inf); (b) the probabilistic
 // fields are live (result.lambda > 0) and a correct kernel on RANDOM inputs exceeds the
 // probabilistic bound (structured inputs may: their roundings are correlated, which the model
 // excludes; they are listed with the reason); (c) an injected defect leaves the output unchanged,
@@ -25,7 +26,7 @@
 // probabilistic bound. Nothing else is asserted: the ratios are measurements.
 //
 //   error_bound_study [--quick] [--seed S] [--cases N] [--jobs J] [--out FILE.csv] [--only N]
-// Default: 2,000 drawn calls + 36 fixed edge cases + 60 defect calls (~30 s on 2 cores).
+// Default: 2,000 drawn calls + 36 fixed edge cases + 60 defect calls (~15 s on 2 busy cores).
 // --quick: the ctest smoke (150 small drawn calls + the edge cases + 10 defect calls; ~1 s).
 #include <algorithm>
 #include <chrono>
