@@ -585,10 +585,12 @@ int main(int argc, char** argv) {
   }
   if (out_path.empty()) out_path = quick ? "error_bound_study_quick.csv" : "error_bound_study.csv";
   const std::uint64_t n_correct = cases_wanted.value_or(quick ? 150 : 2000);
+  // A case's parameters depend on --quick and its index on --cases: a rerun repeats both.
   std::printf("error_bound_study: seed %llu, %llu drawn correct-kernel calls + fixed edge cases%s "
-              "(rerun one: --seed %llu --only N)\n",
+              "(rerun one: --seed %llu%s --cases %llu --only N)\n",
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(n_correct),
-              quick ? " (quick)" : "", static_cast<unsigned long long>(seed));
+              quick ? " (quick)" : "", static_cast<unsigned long long>(seed),
+              quick ? " --quick" : "", static_cast<unsigned long long>(n_correct));
 
   std::vector<StudyCase> cases;
   for (std::uint64_t i = 0; i < n_correct; ++i) cases.push_back(correct_case(seed, i, quick));
