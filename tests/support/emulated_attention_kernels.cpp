@@ -13,6 +13,22 @@ constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
 float rnd(gpu::DType t, float x) { return gpu::round_through(t, x); }
 
+/// x rounded to nearest (ties to even) with `bits` stored mantissa bits (bits + 1 significant
+/// bits), exponent unbounded; bits ≤ 0 or x zero/non-finite: x unchanged.
+float round_to_mantissa_bits(float x, int bits) {
+  if (bits <= 0 || x == 0.0f || !std::isfinite(x)) return x;
+  int e = 0;
+  const double m = std::frexp(static_cast<double>(x), &e);  // x = m·2^e, 0.5 ≤ |m| < 1
+  // m·2^(bits+1) lies in [2^bits, 2^(bits+1)): nearbyint rounds it to bits + 1 significant bits
+  // (the default rounding mode: to nearest, ties to even); the scalings are exact.
+  return static_cast<float>(std::ldexp(std::nearbyint(std::ldexp(m, bits + 1)), e - bits - 1));
+}
+
+/// P as the (possibly defective) kernel feeds it to P·V: already rounded to the input dtype.
+float probability_for_pv(const EmulatedAttentionSpec& spec, bool defective, float p) {
+  return defective ? round_to_mantissa_bits(p, spec.defects.probability_mantissa_bits) : p;
+}
+
 /// One head of a tensor: element (i, c).
 struct Head {
   const double* base;
@@ -60,6 +76,13 @@ void flash_row(const EmulatedAttentionSpec& spec, bool defective, const Head& Q,
   const Index d = spec.head_dim, dv = spec.dv(), bk = spec.block_k;
   const AttentionDefects& f = spec.defects;
   const KeyRange r = kernel_range(spec, defective, i);
+  // A fully masked row: O = 0, lse = −inf. (Its empty range can start inside a tile — a window
+  // beyond the last key — and the tile loop below would then count the row as seen: 0/0.)
+  if (r.empty()) {
+    std::fill(o, o + dv, 0.0f);
+    lse = kMinusInf;
+    return;
+  }
   std::vector<float> q(d), acc(dv, 0.0f), x(bk);
   for (Index c = 0; c < d; ++c) q[c] = static_cast<float>(Q(i, c));
   float m = kMinusInf, l = 0.0f;
@@ -83,7 +106,7 @@ void flash_row(const EmulatedAttentionSpec& spec, bool defective, const Head& Q,
       for (Index c = 0; c < dv; ++c) acc[c] *= alpha;
     // Each acc[c] still sums its keys in order; the loop over columns vectorises.
     for (Index j = lo; j < hi; ++j) {
-      const float p = rnd(t, x[j - lo]);
+      const float p = probability_for_pv(spec, defective, rnd(t, x[j - lo]));
       for (Index c = 0; c < dv; ++c) {
         acc[c] += p * static_cast<float>(V(j, c));
         if (defective && f.bf16_accumulation) acc[c] = rnd(gpu::DType::bf16, acc[c]);
@@ -129,7 +152,7 @@ void three_pass_row(const EmulatedAttentionSpec& spec, bool defective, const Hea
   }
   float sum = 0.0f;
   for (float& s : p) sum += (s = std::exp(s - m));
-  for (float& s : p) s = rnd(t, s / sum);
+  for (float& s : p) s = probability_for_pv(spec, defective, rnd(t, s / sum));
   for (Index c = 0; c < dv; ++c) {
     float a = 0.0f;
     for (Index j = r.begin; j < r.end; ++j) {
@@ -162,6 +185,8 @@ EmulatedAttentionOutput emulated_attention(const EmulatedAttentionSpec& s,
       k.size() != static_cast<std::size_t>(B * Hkv * Lk * d) ||
       v.size() != static_cast<std::size_t>(B * Hkv * Lk * dv))
     throw std::invalid_argument("emulated_attention: sizes do not match the spec");
+  if (s.defects.probability_mantissa_bits < 0)
+    throw std::invalid_argument("emulated_attention: probability_mantissa_bits is negative");
   EmulatedAttentionOutput out;
   out.o.assign(static_cast<std::size_t>(B * H * Lq * dv), 0.0);
   out.lse.assign(static_cast<std::size_t>(B * H * Lq), 0.0);

@@ -29,10 +29,14 @@ struct AttentionDefects {
   bool bf16_accumulation = false;       ///< the P·V accumulator rounded to bf16 after every add
   bool drop_last_partial_tile = false;  ///< flash: a row's last key tile skipped when partial
   bool scale_twice = false;             ///< logits multiplied by the scale twice
+  /// P rounded (to nearest, ties to even, no exponent limit) to this many stored mantissa bits
+  /// after its rounding to the input dtype and before P·V — an fp8-style (E4M3: 3) P; 0: off
+  int probability_mantissa_bits = 0;
   std::ptrdiff_t head = -1;             ///< only this query head is defective (−1: every head)
   bool any() const {
     return flipped_alignment || causal_offset != 0 || skip_sum_rescale || skip_acc_rescale ||
-           bf16_accumulation || drop_last_partial_tile || scale_twice;
+           bf16_accumulation || drop_last_partial_tile || scale_twice ||
+           probability_mantissa_bits != 0;
   }
 };
 
