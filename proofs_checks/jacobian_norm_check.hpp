@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "gpu/dtype.hpp"
@@ -33,6 +34,27 @@ struct JacobianNormBound {
 /// the bound follows them).
 JacobianNormBound jacobian_norm_error_bound(
     gpu::DType dtype, long long length, double max_abs_logit, float temperature,
+    const gpu::JacobianNormGeometry& geometry = gpu::kJacobianNormGeometry);
+
+/// The data-dependent bound of one row against the certified truth of the logits AS THE KERNEL
+/// READ THEM (derivation (J1)–(J8) in jacobian_norm_check.cpp and
+/// docs/jacobian_norm_kernel_bound.md): |N̂ − N| ≤ rho·N + (1 + rho)·tau, and with probability
+/// ≥ 1 − δ (independent mean-zero roundings) the same with rho_probabilistic.
+struct JacobianNormRowBound {
+  double rho = 0;                // guaranteed relative part
+  double rho_probabilistic = 0;  // probabilistic relative part (≤ rho)
+  double tau = 0;                // absolute part: mass of the weights below the e^−69 floor
+  double solver_part = 0;        // log-error of the root solver (systematic)
+  double systematic_part = 0;    // all systematic terms (exp, solver, fallback spread)
+  bool ambiguous_floor = false;  // an entry lies within rounding of the floor
+  bool weights_route_first_order = false;  // (J6) route A used (else Fact 1's spread Δ)
+};
+
+/// `logits`: one row as the kernel read it (dtype values as doubles, −inf masked);
+/// `truth_mid/rad/lower`: its certified ‖J‖₂; lambda_fa = probabilistic_lambda(δ, m).
+JacobianNormRowBound jacobian_norm_row_bound(
+    std::span<const double> logits, float temperature, double truth_mid, double truth_rad,
+    double truth_lower, double lambda_fa,
     const gpu::JacobianNormGeometry& geometry = gpu::kJacobianNormGeometry);
 
 /// The shape matrix: dtype ∈ {fp32, fp16, bf16}, L ∈ {1, 2, 3, 64, 1000, 4096},
