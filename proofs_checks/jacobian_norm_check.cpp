@@ -318,17 +318,17 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
         const float q = static_cast<float>(d) / temperature;
         exact_div[i] = static_cast<double>(q) * T == d;
       }
-    } else if (x[i] >= drop_sure) {
-      out.ambiguous_floor = true;  // within rounding of the floor: kept or not, we cannot tell
-      dropped_sum += wi;
     } else {
-      dropped_sum += wi;
+      // within rounding of the floor: kept or not, we cannot tell
+      if (x[i] >= drop_sure) out.ambiguous_floor = true;
+      dropped_sum += std::max(wi, 0x1p-1074);  // e^x underflows in double below x ≈ −745
     }
   }
   // (J2) dropped mass p (relative to the whole row), τ = min(6p, 1/2)/T; 1 + 1e−10 covers the
   // double sums (≤ 12288 terms, relative ≤ L·2^−53 < 1e−12) and exp (≤ 2^−52).
   const double p = dropped_sum / (kept_sum + dropped_sum) * (1.0 + 1e-10);
-  out.tau = std::min(6.0 * p, 0.5) / T;
+  // + 2^−150: the fp32 output may be subnormal (large T), where rounding is absolute, not relative.
+  out.tau = std::min(6.0 * p, 0.5) / T + 0x1p-150;
   if (kept <= 1 && !out.ambiguous_floor) return out;  // a single kept weight: N̂ = 0, |N| ≤ τ
   const double S = kept_sum;
   const double eps_w = 80 * 0x1p-53;  // relative error of w_i in double: x (2 ops, |x| ≤ 70) and exp
@@ -404,10 +404,10 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
   // (J6) weights → log N(ŵ) − log N(w): route A (first order Σ(π_i − σ_i)δ_i, path remainder)
   // where it applies and is smaller, otherwise Fact 1's Δ.
   bool route_a = !out.ambiguous_floor;
-  double r_top = 0;  // λ/a (a = 1: the top weight is e^0)
+  double r_top = 0, r_b = 0, lambda = 1.0;  // λ/a (a = 1: the top weight is e^0), b/λ, λ
   ErrorBudget weights;
   if (route_a) {
-    double lambda = 1.0, b = 0, kappa0 = 0, E_pi = 0, eta_pi = 0;
+    double b = 0, kappa0 = 0, E_pi = 0, eta_pi = 0;
     for (std::size_t i = 0; i < w.size(); ++i) {
       if (!(w[i] > 0) || logits[i] == m) continue;
       if (!(w[i] < 1.0)) route_a = false;  // x rounds to 0 in double: a near-tie, no κ
@@ -418,7 +418,7 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
       const double eps_lambda = (truth.lower > 0 ? truth.rad / truth.lower : 1.0) + (L + 4) * 0x1p-53 + eps_w;
       lambda = truth.mid * T * S;
       r_top = lambda;
-      const double r_b = b / lambda;
+      r_b = b / lambda;
       const double grow = std::exp(Delta) * (1 + eps_lambda + eps_w);
       if (!(eps_lambda < 1e-6) || !(r_top * grow < 1) || !(r_b * grow < 1)) {
         route_a = false;
@@ -474,14 +474,38 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
   }
   out.weights_route_first_order = route_a;
 
-  // (J7) the solver: none at a tie or a single weight; else the noise exit's log error, divided
-  // by the slope bound 1/(1 − λ/â) of φ, or the bracket exit's.
+  // (J7) the solver: none at a tie or a single weight; else the noise exit's log error θ₀
+  // divided by a lower bound of the slope dφ/dlog λ on the segment between λ̂ and λ*(ŵ), or the
+  // bracket exit's.
   if (top_count == 1 && (kept >= 2 || out.ambiguous_floor)) {
     const double K = gpu::jacobian_norm_secular_noise_k(L, lanes);
     const double c = (geometry.noise_factor + 1.001) * K * kU;
     const double theta0 = std::log1p(2.0 * c / (1.0 - c));
-    const double r_min = route_a ? r_top * std::exp(-Delta - theta0) * (1 - 1e-6) : 0.0;
-    out.solver_part = std::max(theta0 * (1 - r_min),
+    double slope = 1.0;  // −dlog Q/dlog λ ≥ 1, dlog P/dlog λ ≥ 0
+    if (route_a) {
+      // On the segment every one of λ, w_i, a is within e^{±ε} of its exact value (ε = Δ + θ₀,
+      // after a common rescaling, which φ ignores); λ − w_i and a − λ then move by ≤ κ′ε in
+      // log, κ′ = (1 + r′)/(1 − r′), r′ = max(λ/a, b/λ)·e^{2ε}. The slope s = λ/(a−λ) + Σ
+      // [w_iλ/(λ−w_i)²]/Σ [w_i/(λ−w_i)] moves by ≤ (3 + 3κ′)ε in log.
+      const double eps = Delta + theta0;
+      const double r_prime = std::max(r_top, r_b) * std::exp(2 * eps) * (1 + 1e-9);
+      if (r_prime < 1) {
+        const double kappa = (1 + r_prime) / (1 - r_prime);
+        double num = 0, den = 0;
+        for (std::size_t i = 0; i < w.size(); ++i) {
+          if (!(w[i] > 0) || logits[i] == m) continue;
+          const double t = w[i] / (lambda - w[i]);
+          den += t;
+          num += t * lambda / (lambda - w[i]);
+        }
+        // 1 − 1e−6: the double evaluation (relative ≤ (L + 100)·κ·2^−50, required below 1e−7).
+        if (den > 0 && kappa * static_cast<double>(L + 100) * 0x1p-50 < 1e-7) {
+          const double s_exact = r_top / (1 - r_top) + num / den;
+          slope = std::max(slope, s_exact * std::exp(-(3 + 3 * kappa) * eps) * (1 - 1e-6));
+        }
+      }
+    }
+    out.solver_part = std::max(theta0 / slope,
                                std::log1p(static_cast<double>(geometry.bracket_exit_width)));
     total.systematic(out.solver_part);
   }
