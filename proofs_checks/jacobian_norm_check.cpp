@@ -359,7 +359,9 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
       const double wj = w[static_cast<std::size_t>(j)] > 0 ? w[static_cast<std::size_t>(j)]
                         : (x[static_cast<std::size_t>(j)] >= drop_sure ? std::exp(x[static_cast<std::size_t>(j)]) : 0.0);
       if (s > 0 && wj > 0) {
-        const double c = (s + wj) / S;
+        // Round to nearest moves a + b by ≤ u|a + b| and by ≤ min(|a|, |b|) (a float operand
+        // is a candidate result): tiny weights added to a large partial barely round.
+        const double c = std::min(s + wj, std::min(s, wj) / kU) / S;
         coef_sum += c;
         coef_sq += c * c;
       }
@@ -371,7 +373,7 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
     for (int j = 0; j < width; ++j) {
       const double lhs = lane_sum[static_cast<std::size_t>(j)], rhs = lane_sum[static_cast<std::size_t>(j + width)];
       if (lhs > 0 && rhs > 0) {
-        const double c = (lhs + rhs) / S;
+        const double c = std::min(lhs + rhs, std::min(lhs, rhs) / kU) / S;
         coef_sum += c;
         coef_sq += c * c;
       }
@@ -514,6 +516,9 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
   out.rho = std::expm1(total.guaranteed()) * (1 + 1e-9);
   out.rho_probabilistic = std::expm1(total.probabilistic(lambda_fa)) * (1 + 1e-9);
   out.systematic_part = total.systematic_part();
+  out.linear_part = total.linear();
+  out.linear_rms = total.linear_rms();
+  out.remainder_part = total.remainder_part();
   return out;
 }
 

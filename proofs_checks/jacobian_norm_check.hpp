@@ -46,6 +46,9 @@ struct JacobianNormRowBound {
   double tau = 0;                // absolute part: mass of the weights below the e^−69 floor
   double solver_part = 0;        // log-error of the root solver (systematic)
   double systematic_part = 0;    // all systematic terms (exp, solver, fallback spread)
+  double linear_part = 0;        // Σ c_k u_k of the rounding events (log scale)
+  double linear_rms = 0;         // √Σ (c_k u_k)²
+  double remainder_part = 0;     // second-order terms
   bool ambiguous_floor = false;  // an entry lies within rounding of the floor
   bool weights_route_first_order = false;  // (J6) route A used (else Fact 1's spread Δ)
 };
