@@ -351,35 +351,42 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
   ErrorBudget sum;
   const int lanes = geometry.warp_size;
   std::vector<double> lane_sum(static_cast<std::size_t>(lanes), 0.0);
+  // Partials known to be exact: sums of top weights ŵ = e^0 = 1 (and zeros) are integers
+  // ≤ 12288 < 2^24, so adding two of them does not round.
+  std::vector<char> lane_exact(static_cast<std::size_t>(lanes), 1);
   double coef_sum = 0, coef_sq = 0;
+  auto addition = [&](double lhs, double rhs, bool both_exact) {
+    if (!(lhs > 0 && rhs > 0) || both_exact) return;  // + 0 and integer sums are exact
+    // Round to nearest moves a + b by ≤ u|a + b| and by ≤ min(|a|, |b|) (a float operand is a
+    // candidate result): tiny weights added to a large partial barely round.
+    const double c = std::min(lhs + rhs, std::min(lhs, rhs) / kU) / S;
+    coef_sum += c;
+    coef_sq += c * c;
+  };
   for (int lane = 0; lane < lanes; ++lane) {
     double s = 0;
+    bool s_exact = true;
     for (long long j = lane; j < L; j += lanes) {
+      const auto k = static_cast<std::size_t>(j);
       // Ambiguous entries count as kept: a rounding that may happen must be counted.
-      const double wj = w[static_cast<std::size_t>(j)] > 0 ? w[static_cast<std::size_t>(j)]
-                        : (x[static_cast<std::size_t>(j)] >= drop_sure ? std::exp(x[static_cast<std::size_t>(j)]) : 0.0);
-      if (s > 0 && wj > 0) {
-        // Round to nearest moves a + b by ≤ u|a + b| and by ≤ min(|a|, |b|) (a float operand
-        // is a candidate result): tiny weights added to a large partial barely round.
-        const double c = std::min(s + wj, std::min(s, wj) / kU) / S;
-        coef_sum += c;
-        coef_sq += c * c;
-      }
+      const double wj = w[k] > 0 ? w[k] : (x[k] >= drop_sure ? std::exp(x[k]) : 0.0);
+      const bool wj_exact = wj == 0 || (logits[k] == m && exp0_exact);
+      addition(s, wj, s_exact && wj_exact);
       s += wj;
+      s_exact = s_exact && wj_exact;
     }
     lane_sum[static_cast<std::size_t>(lane)] = s;
+    lane_exact[static_cast<std::size_t>(lane)] = s_exact;
   }
   for (int width = lanes / 2; width >= 1; width /= 2) {
     for (int j = 0; j < width; ++j) {
-      const double lhs = lane_sum[static_cast<std::size_t>(j)], rhs = lane_sum[static_cast<std::size_t>(j + width)];
-      if (lhs > 0 && rhs > 0) {
-        const double c = std::min(lhs + rhs, std::min(lhs, rhs) / kU) / S;
-        coef_sum += c;
-        coef_sq += c * c;
-      }
-      lane_sum[static_cast<std::size_t>(j)] = lhs + rhs;
+      const auto lo = static_cast<std::size_t>(j), hi = static_cast<std::size_t>(j + width);
+      addition(lane_sum[lo], lane_sum[hi], lane_exact[lo] && lane_exact[hi]);
+      lane_sum[lo] += lane_sum[hi];
+      lane_exact[lo] = lane_exact[lo] && lane_exact[hi];
     }
   }
+  const bool sum_exact = lane_exact[0];  // Ŝ = the number of top weights, exactly
   const int depth = gpu::jacobian_norm_sum_depth(L, lanes);
   coef_sum *= 1 + eps_w + 1e-12;
   coef_sq *= (1 + eps_w + 1e-12) * (1 + eps_w + 1e-12);
@@ -391,12 +398,22 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
     sum.remainder(coef_sum * kU * drift + e * e / (1 - e));
   }
 
-  // (J5) fl(Ŝ·T) (exact when T is a power of two) and the final division.
+  // (J5) fl(Ŝ·T) and the final division, each one rounding unless provably exact: Ŝ·T when T
+  // is a power of two, or Ŝ is a known integer n and n·T (exact in double) is a float; the
+  // quotient when also λ̂ = 1 exactly (a tied top) and 1/fl(n·T) is a float.
   ErrorBudget final_ops;
   int frac_exp = 0;
   const bool t_pow2 = std::frexp(T, &frac_exp) == 0.5;
-  if (!t_pow2) final_ops.rounding(1.0, kU);
-  final_ops.rounding(1.0, kU);
+  const double nT = S * T;  // with sum_exact, S = n exactly
+  const bool product_exact = t_pow2 || (sum_exact && static_cast<double>(static_cast<float>(nT)) == nT);
+  bool quotient_exact = false;
+  if (sum_exact && product_exact && top_count >= 2) {
+    const auto y = static_cast<float>(nT);
+    const float q = 1.0f / y;
+    quotient_exact = static_cast<double>(q) * static_cast<double>(y) == 1.0;
+  }
+  if (!product_exact) final_ops.rounding(1.0, kU);
+  if (!quotient_exact) final_ops.rounding(1.0, kU);
   final_ops.remainder(2 * kU * kU / (1 - kU));
 
   ErrorBudget total;
@@ -613,6 +630,7 @@ std::vector<KernelCheckRow> check_jacobian_norm(
       double err = 0, naive = 0, atol = 0, max_rad = 0, ratio = 0, p_ratio = 0;
       double rho_max = 0, p_rho_max = 0, tau_max = 0, solver_max = 0, quant_low = 0, quant_high = 0;
       int fallback_rows = 0;
+      std::string worst_budget;  // the budget of the row with the largest ratio, in units of u
       bool finite = true, zeros_exact = true, vacuous = overflowed;
       for (int r = 0; r < rows && !overflowed; ++r) {
         const auto& row_in = rounded[static_cast<std::size_t>(r)];
@@ -644,6 +662,11 @@ std::vector<KernelCheckRow> check_jacobian_norm(
           return bound > 0 ? e / bound : (e == 0 ? 0.0 : std::numeric_limits<double>::infinity());
         };
         const double e = std::fabs(got - truth.mid) + truth.rad;
+        if (over(e, g_bound) >= ratio)
+          worst_budget = fmt::format("; worst row's log budget /u: rounding {:.3g} (rms {:.3g}), "
+                                     "systematic {:.3g} (solver {:.3g}), second order {:.2g}",
+                                     b.linear_part / kU, b.linear_rms / kU, b.systematic_part / kU,
+                                     b.solver_part / kU, b.remainder_part / kU);
         ratio = std::max(ratio, over(e, g_bound));
         p_ratio = std::max(p_ratio, over(e, p_bound));
         // The relative norm |x − N|/(N + ν), ν = (1+ρ)τ/ρ, in which the bound is ρ.
@@ -681,10 +704,10 @@ std::vector<KernelCheckRow> check_jacobian_norm(
           "vs truth of the logits as read (dtype-rounded); norm max_r |N^-N|/(N+nu_r), "
           "nu_r=(1+rho_r)tau_r/rho_r; rho max {:.3g} (tau max {:.3g}, solver {:.3g}{}); "
           "input quantization |N(orig)-N(rounded)| in [{:.3g}, {:.3g}]; probabilistic: "
-          "independent mean-zero roundings, false alarm {:g} per case{}{}{}{}",
+          "independent mean-zero roundings, false alarm {:g} per case{}{}{}{}{}",
           rho_max, tau_max, solver_max,
           fallback_rows ? fmt::format(", {} rows by the spread bound", fallback_rows) : "",
-          quant_low, quant_high, request.false_alarm,
+          quant_low, quant_high, request.false_alarm, worst_budget,
           overflowed ? "; a logit overflows the dtype (+inf): the kernel returns NaN, nothing judged" : "",
           zeros_exact ? "" : "; a row with exact norm 0 gave nonzero",
           finite ? "" : "; non-finite output",
