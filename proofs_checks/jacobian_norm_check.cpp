@@ -1,7 +1,39 @@
-// Validation of jacobian_norm (kernel or twin) against the certified ground truth.
+// Validation of jacobian_norm (kernel or twin) against the certified ground truth of the logits
+// AS THE KERNEL READ THEM (dtype values); the input quantization |N(original) − N(rounded)| is
+// enclosed and reported apart.
 //
 // ---------------------------------------------------------------------------------------
-// A-priori error bound (derivation)
+// Data-dependent per-row bound, jacobian_norm_row_bound (docs/jacobian_norm_kernel_bound.md,
+// same numbering). In log N: error = Σ g_k δ_k + s + r (ErrorBudget); ρ = e^E − 1 and
+// |N̂ − N| ≤ ρN + (1+ρ)τ, E guaranteed or probabilistic. u = 2^−24.
+// (J1) kept entries: x_i ≥ −69/(1+γ₂) surely kept, < −69/(1−γ₂) surely dropped; in between
+//      "ambiguous" → route B in (J6), counted as kept in (J4).
+// (J2) τ = min(6p, 1/2)/T + 2^−150, p the dropped mass of the exact row (6p: removing mass p
+//      moves ‖diag α − ααᵀ‖ by ≤ 6p, below); 2^−150: a subnormal fp32 output rounds absolutely.
+// (J3) δ_i = (x̂_i − x_i) + log(1+ε_i): the subtraction and division round with coefficient
+//      |x_i| each unless provably exact (double difference is a float; fl(d)/T·T = d); ε_i ≤ 4u
+//      (portable_expf), 0 for the top entry (expf(0) = 1). d_i bounds |δ_i|, Δ = 2 max d_i.
+// (J4) Ŝ replayed in the kernel's order (lane chains, xor tree): each addition of two nonzero
+//      operands rounds with coefficient min(partial, smaller operand/u)/S; zeros and integer
+//      partials (sums of top weights 1) are exact; remainder (1+γ_D)e^Δ − 1 and log(1+e) − e.
+// (J5) fl(Ŝ·T), fl(λ̂/·): one rounding each unless provably exact (T a power of two; Ŝ = n
+//      known and n·T a float; λ̂ = 1 at a tie and 1/fl(nT) a float).
+// (J6) weights → norm, by Fact 1 below: route A, first order Σ(π_i − σ_i)δ_i with π, σ at the
+//      exact data (λ = N·T·S from the truth), path remainder |σ_i(t) − σ_i| ≤ σ_i(e^Δ − 1),
+//      |π_i(t) − π_i| ≤ π_i(e^{Δ(1+2κ̄)} − 1), κ̄ ≤ (1 + re^Δ)/(1 − re^Δ), r = max(λ/a, b/λ)
+//      (|dlog π_i/dt| ≤ Δ(1 + 2κ) with δ recentred to ±Δ/2); a tied top: π uniform on it.
+//      Route B: Δ (systematic), when an entry is ambiguous, re^Δ ≥ 1, π's double evaluation is
+//      not within 1e−3, or A is not smaller. Coefficients inflated for the double evaluation.
+// (J7) solver (systematic): θ₀ = log((1+c)/(1−c)), c = 3.001Ku (noise exit, below), divided by
+//      a slope bound of φ = log P − log Q on the segment: ≥ 1, and under route A
+//      ≥ s(exact)·e^{−(3+3κ′)(Δ+θ₀)}; at least log(1 + 2^−22) (bracket exit). None at a tie.
+// (J8) ρ = expm1(E)·(1 + 1e−9) for the double evaluation of E.
+// Probabilistic: λ_δ√Σ(c_k u)² (min Σ c_k u) for the roundings of (J3)–(J5); exp error,
+// solver, route B and remainders stay as they are (never averaged). λ_δ from the case's rows.
+//
+// ---------------------------------------------------------------------------------------
+// A-priori error bound against the ORIGINAL logits, jacobian_norm_error_bound (kept: it shows
+// the dependence on the kernel's geometry; the check uses the per-row bound above)
 // ---------------------------------------------------------------------------------------
 // Notation: l the original (double) logits of a row, l̂ = round_dtype(l), m = max l̂ (unmasked),
 // T the fp32 temperature (taken exactly: the ground truth uses the same T), u = 2^−24 (fp32

@@ -1,11 +1,12 @@
-// Validation of the jacobian_norm kernel (or its CPU twin) against the certified ‖J‖₂ of the
-// ORIGINAL double logits (Ball secular method of numerics/softmax_jacobian), with the a-priori
-// bound derived in jacobian_norm_check.cpp. One KernelCheckRow per (dtype, L, variant, T).
+// Validation of the jacobian_norm kernel (or its CPU twin) against the certified ‖J‖₂ (Ball
+// secular method of numerics/softmax_jacobian) of the logits AS THE KERNEL READ THEM (dtype
+// values), with the per-row bound derived in jacobian_norm_check.cpp and
+// docs/jacobian_norm_kernel_bound.md. One KernelCheckRow per (dtype, L, variant, T); the
+// effect of rounding the original logits to the dtype is enclosed in input_quantization_*.
 //
-// Error norm: relative with an absolute floor, e = max_r |N̂_r − N_r| / (N_r + ν) over the rows
-// of a case (N_r certified, rigorously: |N̂ − mid| + rad over the enclosure's lower end), where
-// ν = (1 + ρ)τ/ρ turns the bound's absolute term τ (weights dropped below e^−69) into the floor.
-// The bound is ρ: e ≤ ρ  ⟺  |N̂ − N| ≤ ρ·N + (1 + ρ)·τ for every row.
+// Error norm, per row r: e_r = |N̂_r − N_r|/(N_r + ν_r), ν_r = (1 + ρ_r)τ_r/ρ_r, so that e_r ≤ ρ_r
+// ⟺ |N̂ − N| ≤ ρ_r·N + (1 + ρ_r)·τ_r (rigorously: |N̂ − mid| + rad against the enclosure's lower
+// end). bound = max_r ρ_r; ratio = max_r e_r/ρ_r; the same with the probabilistic ρ.
 #pragma once
 
 #include <cstddef>
