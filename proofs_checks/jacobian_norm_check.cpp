@@ -342,9 +342,10 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
       // A correctly rounded operation whose exact result is a float does not round: fp32
       // l̂ − m is exact when the double difference (itself exact: checked by two-sum) is a
       // float; the quotient is exact when fl32(d)/T times T gives d back exactly in double.
-      const double back = d + m;
-      const bool d_exact = back == logits[i] && (back - logits[i]) == 0.0 &&
-                           static_cast<double>(static_cast<float>(d)) == d;
+      // Knuth's TwoSum of l̂_i + (−m): its error term is 0 iff d is the exact difference.
+      const double bb = d - logits[i];
+      const double two_sum_error = (logits[i] - (d - bb)) + (-m - bb);
+      const bool d_exact = two_sum_error == 0.0 && static_cast<double>(static_cast<float>(d)) == d;
       exact_sub[i] = d_exact;
       if (d_exact) {
         const float q = static_cast<float>(d) / temperature;

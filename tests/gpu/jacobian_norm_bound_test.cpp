@@ -165,6 +165,43 @@ TEST(JacobianNormBound, TwinNeverExceedsTheGuaranteedBoundOnAdversarialRows) {
   EXPECT_GT(worst, 0.1);
 }
 
+// A test that can fail the other way: a defective "kernel" that rounds the probabilities α to
+// the input dtype before the secular solve (what a low-precision softmax would hand it) must
+// exceed the guaranteed bound on most random rows; its error is ~u_dtype, the bound ~tens of u.
+TEST(JacobianNormBound, ProbabilitiesRoundedToTheDtypeAreCaught) {
+  SCOPED_TRACE("seed = " + std::to_string(kSeed + 1));
+  Rng rng(kSeed + 1);
+  for (DType t : {DType::f16, DType::bf16}) {
+    std::vector<double> ratios;
+    for (int trial = 0; trial < 60; ++trial) {
+      const long long L = std::vector<long long>{8, 64, 257}[static_cast<std::size_t>(trial % 3)];
+      const float T = std::vector<float>{0.3f, 1.0f, 3.0f}[static_cast<std::size_t>((trial / 3) % 3)];
+      const std::vector<double> row = make_row(random_row, L, T, t, rng);
+      double m = -kInf;
+      for (double x : row) m = std::max(m, x);
+      std::vector<double> e(row.size());
+      double sum = 0;
+      for (std::size_t j = 0; j < row.size(); ++j) sum += e[j] = std::exp((row[j] - m) / T);
+      std::vector<float> alpha(row.size());
+      for (std::size_t j = 0; j < row.size(); ++j) alpha[j] = round_through(t, static_cast<float>(e[j] / sum));
+      const double defective = softmax_jacobian_norm_from_weights<float>(std::span<const float>(alpha), T);
+      std::vector<Ball> logits;
+      for (double x : row) logits.emplace_back(x, 128);
+      const Ball n = softmax_jacobian_norm<Ball>(std::span<const Ball>(logits), Ball(static_cast<double>(T), 128));
+      const JacobianNormRowBound b = jacobian_norm_row_bound(row, T, n.mid(), n.radius(), std::max(0.0, n.lower()),
+                                                             probabilistic_lambda(kDefaultFalseAlarm, 1));
+      ratios.push_back((std::fabs(defective - n.mid()) + n.radius()) / (b.rho * n.lower() + (1 + b.rho) * b.tau));
+    }
+    std::sort(ratios.begin(), ratios.end());
+    const auto caught = static_cast<std::size_t>(ratios.end() - std::upper_bound(ratios.begin(), ratios.end(), 1.0));
+    std::cout << fmt::format("{}: alpha rounded to the dtype exceeds the guaranteed bound in {}/{} rows, "
+                             "median error/bound {:.3g}\n", dtype_name(t), caught, ratios.size(),
+                             ratios[ratios.size() / 2]);
+    // u_dtype/u ≥ 2^13: even a bound of 1000u is exceeded unless the rounding errors cancel.
+    EXPECT_GE(caught, ratios.size() * 3 / 4) << dtype_name(t);
+  }
+}
+
 TEST(JacobianNormBound, ProbabilisticNeverAboveGuaranteedAndBadDeltaIsRefused) {
   const std::vector<double> row = {0.0, -1.25, -2.5, -0.75, -3.0};
   const JacobianNormRowBound b = jacobian_norm_row_bound(row, 0.37f, 0.5, 0.0, 0.5,
