@@ -108,6 +108,7 @@
 #include <cstring>
 #include <limits>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -313,6 +314,24 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
   JacobianNormRowBound out;
   const double T = temperature;
   const long long L = static_cast<long long>(logits.size());
+  // The derivation is about a row the kernel can read: fp32 values (dtype values are), −inf for
+  // masked, a temperature and a length the kernel accepts (so that every K·u ≪ 1).
+  if (L < 1 || L > gpu::kJacobianNormMaxLength)
+    throw std::invalid_argument(fmt::format("jacobian_norm_row_bound: row length {} is outside "
+                                            "the kernel's 1..{}", L, gpu::kJacobianNormMaxLength));
+  if (!(temperature >= gpu::kJacobianNormMinTemperature && temperature <= gpu::kJacobianNormMaxTemperature))
+    throw std::invalid_argument(fmt::format("jacobian_norm_row_bound: temperature {} is outside [{:g}, {:g}]",
+                                            temperature, gpu::kJacobianNormMinTemperature,
+                                            gpu::kJacobianNormMaxTemperature));
+  if (!(lambda_fa > 0))
+    throw std::invalid_argument(fmt::format("jacobian_norm_row_bound: probabilistic lambda {} is not positive", lambda_fa));
+  for (std::size_t j = 0; j < logits.size(); ++j) {
+    const double l = logits[j];
+    if (l == kNegInf) continue;
+    if (!(std::isfinite(l) && static_cast<double>(static_cast<float>(l)) == l))
+      throw std::invalid_argument(fmt::format("jacobian_norm_row_bound: logit {} = {} is not a finite fp32 "
+                                              "value (or −inf for masked)", j, l));
+  }
   double m = kNegInf;
   for (double l : logits) m = std::max(m, l);
   if (!(m > kNegInf)) return out;  // fully masked: N = N̂ = 0 exactly
@@ -524,7 +543,7 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
   } else {
     total.systematic(Delta);
   }
-  out.weights_route_first_order = route_a;
+  out.weights_by_spread = !route_a;
 
   // (J7) the solver: none at a tie or a single weight; else the noise exit's log error θ₀
   // divided by a lower bound of the slope dφ/dlog λ on the segment between λ̂ and λ*(ŵ), or the
@@ -680,7 +699,7 @@ std::vector<KernelCheckRow> check_jacobian_norm(
         const JacobianNormRowBound b = jacobian_norm_row_bound(
             std::span<const double>(row_in), T, truth.mid, truth.rad, truth.lower, lambda_fa);
         vacuous = vacuous || !(b.rho < 1.0);
-        fallback_rows += b.weights_route_first_order ? 0 : 1;
+        fallback_rows += b.weights_by_spread ? 1 : 0;
         // 2^−60: a floor so that the relative norm below is defined on rows with ρ = 0 (a single
         // weight: N̂ = 0 exactly); it only loosens the bound.
         const double rho = std::max(b.rho, 0x1p-60), p_rho = std::max(b.rho_probabilistic, 0x1p-60);

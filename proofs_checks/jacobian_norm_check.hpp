@@ -51,7 +51,7 @@ struct JacobianNormRowBound {
   double linear_rms = 0;         // √Σ (c_k u_k)²
   double remainder_part = 0;     // second-order terms
   bool ambiguous_floor = false;  // an entry lies within rounding of the floor
-  bool weights_route_first_order = false;  // (J6) route A used (else Fact 1's spread Δ)
+  bool weights_by_spread = false;  // (J6) route B (Fact 1's spread Δ) was needed
 };
 
 /// `logits`: one row as the kernel read it (dtype values as doubles, −inf masked);

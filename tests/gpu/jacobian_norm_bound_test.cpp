@@ -206,12 +206,28 @@ TEST(JacobianNormBound, ProbabilitiesRoundedToTheDtypeAreCaught) {
   }
 }
 
-TEST(JacobianNormBound, ProbabilisticNeverAboveGuaranteedAndBadDeltaIsRefused) {
+TEST(JacobianNormBound, ProbabilisticNeverAboveGuaranteedAndBadInputIsRefused) {
   const std::vector<double> row = {0.0, -1.25, -2.5, -0.75, -3.0};
   const JacobianNormRowBound b = jacobian_norm_row_bound(row, 0.37f, 0.5, 0.0, 0.5,
                                                          probabilistic_lambda(1e-6, 5));
   EXPECT_GT(b.rho, 0.0);
   EXPECT_LE(b.rho_probabilistic, b.rho);
+  // Rows the derivation does not cover: one-line refusals naming the problem.
+  const auto refuses = [](std::vector<double> r, float T, double lambda, const char* says) {
+    try {
+      jacobian_norm_row_bound(r, T, 1.0, 0.0, 1.0, lambda);
+      ADD_FAILURE() << "accepted: " << says;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    }
+  };
+  refuses({0.0, 0.1}, 1.0f, 5.0, "not a finite fp32 value");  // 0.1 is no float
+  refuses({0.0, kInf}, 1.0f, 5.0, "not a finite fp32 value");
+  refuses({0.0, std::nan("")}, 1.0f, 5.0, "not a finite fp32 value");
+  refuses({}, 1.0f, 5.0, "row length 0");
+  refuses({0.0, 1.0}, 0.0f, 5.0, "temperature 0");
+  refuses({0.0, 1.0}, 1.0f, 0.0, "probabilistic lambda 0");
   KernelCheckRequest request;
   request.quick = true;
   request.prefer_device = false;
