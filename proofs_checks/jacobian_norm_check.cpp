@@ -485,8 +485,10 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
       b = std::max(b, w[i]);
     }
     if (route_a && top_count == 1) {
-      // λ from the certified norm: λ = N·T·S (relative error ≤ rad/lower + the double sum).
-      const double eps_lambda = (truth.lower > 0 ? truth.rad / truth.lower : 1.0) + (L + 4) * 0x1p-53 + eps_w;
+      // λ from the certified norm: λ = N·T·S (relative error ≤ rad/lower + the double sum; the
+      // truth includes the dropped mass, which moves N by ≤ τ).
+      const double eps_lambda = (truth.lower > 0 ? (truth.rad + out.tau) / truth.lower : 1.0) +
+                                (L + 4) * 0x1p-53 + eps_w;
       lambda = truth.mid * T * S;
       r_top = lambda;
       r_b = b / lambda;
@@ -529,7 +531,7 @@ JacobianNormRowBound jacobian_norm_row_bound(std::span<const double> logits, flo
         lin_sq += events * c * c;
         systematic += g * (exp_err[i] + 0x1p-149);
         // δ1·δ2 of the exponent; the path: |π_i(t) − π_i| ≤ π_i·E_π, |σ_i(t) − σ_i| ≤ σ_i·E_σ.
-        remainder += (events == 2 ? c * kU : 0.0) +
+        remainder += (events == 2 ? c * kU * kU : 0.0) +
                      (pi_i * (1 + eta_pi) * E_pi + sigma_i * (1 + eta_sigma) * E_sigma) * d[i];
       }
       weights.roundings(lin_sum, lin_sq, kU);
