@@ -64,23 +64,44 @@ TEST(JacobianNormTwin, QuickShapeMatrixStaysWithinTheDerivedBound) {
   const std::vector<KernelCheckRow> rows = check_jacobian_norm(request);
   ASSERT_FALSE(rows.empty());
   double worst = 0;
+  std::vector<double> ratios, probabilistic_ratios;
+  bool some_quantization = false;
   for (const KernelCheckRow& r : rows) {
     SCOPED_TRACE(fmt::format("{} {} {}", r.dtype, r.shape, r.variant));
     EXPECT_EQ(r.executed_on, "twin");
     EXPECT_LE(r.ratio, 1.0) << r.note;
     EXPECT_TRUE(r.deterministic);
     EXPECT_TRUE(r.pass) << r.note;
+    // Judged against the truth of the logits as read, the arithmetic bound is never trivial.
+    EXPECT_FALSE(r.vacuous) << r.note;
     EXPECT_GE(r.max_abs_error, 0.0);
+    EXPECT_LE(r.probabilistic_bound, r.bound);
+    EXPECT_GE(r.probabilistic_ratio, r.ratio);
+    EXPECT_EQ(r.false_alarm, request.false_alarm);
+    EXPECT_LE(r.input_quantization_low, r.input_quantization_high);
+    some_quantization = some_quantization || r.input_quantization_low > 0;
     worst = std::max(worst, r.ratio);
-    std::cout << fmt::format("{:5} {:22} {:13} err {:9.3g} bound {:9.3g} ratio {:9.3g} naive {:9.3g} FA {}\n",
+    ratios.push_back(r.ratio);
+    probabilistic_ratios.push_back(r.probabilistic_ratio);
+    std::cout << fmt::format("{:5} {:22} {:13} err {:9.3g} bound {:9.3g} ratio {:9.3g} p-ratio {:9.3g} "
+                             "quant [{:.3g}, {:.3g}] naive {:9.3g} FA {}\n",
                              r.dtype, r.shape, r.variant, r.max_abs_error, r.bound, r.ratio,
-                             r.naive_error, r.fa_rule_pass ? "pass" : "FAIL");
+                             r.probabilistic_ratio, r.input_quantization_low,
+                             r.input_quantization_high, r.naive_error, r.fa_rule_pass ? "pass" : "FAIL");
   }
+  std::sort(ratios.begin(), ratios.end());
+  std::sort(probabilistic_ratios.begin(), probabilistic_ratios.end());
+  const double median = ratios[ratios.size() / 2];
+  std::cout << fmt::format("median ratio {:.3g}, median probabilistic ratio {:.3g}\n", median,
+                           probabilistic_ratios[probabilistic_ratios.size() / 2]);
   RecordProperty("worst_ratio", fmt::format("{:.3g}", worst));
-  // Not absurdly loose: somewhere in the matrix the measured error reaches 1% of the bound
-  // (the bound's terms are worst cases of roundings that do occur: input rounding of l/T, the
-  // exponent's two roundings at |x| up to 69, the exp error).
-  EXPECT_GT(worst, 1e-2);
+  RecordProperty("median_ratio", fmt::format("{:.3g}", median));
+  // Rounding the (double) logits to the dtype moves the certified norm somewhere, provably.
+  EXPECT_TRUE(some_quantization);
+  // Not absurdly loose: the worst case reaches 10% of the bound, and the median is at least 3×
+  // the 0.009 of the a-priori bound of issue 19 (its headline target).
+  EXPECT_GT(worst, 0.1);
+  EXPECT_GT(median, 3 * 0.009);
 }
 
 TEST(JacobianNormTwin, FullyMaskedAndSingleEntryRowsGiveExactlyZero) {
