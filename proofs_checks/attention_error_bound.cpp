@@ -6,8 +6,9 @@
 //     α_j = softmax(t)_j, x_j = M − t_j, O_c = Σ α_j v_jc; their double errors bounded (e_t, e_α,
 //     e_O) and folded into the coefficients.
 //  1. Logit error per key: |t̂_j − t_j| ≤ T_j = T_lin,j (first-order roundings) + T_sys,j
-//     (approximations, floors) + T_nl,j (second order). Flash: the fp32 dot in any order,
-//     r_d = d (fp32) or d − 1 (16-bit products are exact in fp32) roundings per term. Three-pass:
+//     (approximations, floors) + T_nl,j (second order). Flash: the fp32 dot in any order: the
+//     products (exact in fp32 for 16-bit inputs) and d − 1 additions, each's coefficient ≤
+//     pn_j = max(Σ positive, Σ |negative| products) (any partial sum is). Three-pass:
 //     scaled q, k in the dtype, the dot, S in the dtype. Softcap: scale product, ÷C, tanh, ×C,
 //     1-Lipschitz plus curvature ≤ 0.385·h²/C.
 //  2. Weight error per key: ŵ_j = w_j(1 + φ_j), |φ_j| ≤ Φ_j = e^{T_j + H_j}(1 + E)^{n_exp} − 1,
@@ -17,7 +18,8 @@
 //     in any order; ρ̄ = Σ α_j[(1 + Φ_j)(1 + γ_l) − 1] + uf ≥ |l̂/W − 1|.
 //  4. Exact identity  acc/l̂ − O = [Σ_j w_j φ_j(v_j − O) + Σ_j ŵ_j((κ_j + ψ_j + κ_jψ_j)v_j − θ_j O)]
 //     / (W(1 + ρ)) + floors: weight errors act on α_j(v_j − O) (common mode cancels), P rounding
-//     κ_j and accumulation ψ_j (≤ γ(r_acc)) on α_j v_j, the row sum's on O.
+//     κ_j and the product's rounding on α_j v_j, the accumulator's N_l additions/rescales on
+//     partial sums ≤ max(Σ_{v>0} α_j v_j, Σ_{v<0} α_j|v_j|), the row sum's on O.
 //  5. Division (flash) and store: (|O| + X)((1 + u)(1 + u_out) − 1) + η_out.
 //  6. lse: M̂ cancels exactly (lse_k = lse + log(1 + ρ) + ε_σM̂ + roundings), |log(1+ρ)| ≤
 //     −log(1 − ρ̄), log's error ε_log(|log l̂| + 1), the m·scale product and the final add.
@@ -138,18 +140,23 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
   };
 
   // 0. Exact data in double.
-  std::vector<double> t(n_keys), y(n_keys), a(n_keys), q2(n_keys), k1(n_keys), alpha(n_keys);
+  std::vector<double> t(n_keys), y(n_keys), a(n_keys), pn(n_keys), q2(n_keys), k1(n_keys),
+      alpha(n_keys);
   double q1 = 0, q_inf = 0, k_inf = 0, e_t = 0;
   for (Index c = 0; c < d; ++c) q1 += std::abs(Q(in.row, c)), q_inf = std::max(q_inf, std::abs(Q(in.row, c)));
   for (Index j = 0; j < n_keys; ++j) {
     const Index key = in.keys.begin + j;
-    double s = 0, abs_sum = 0, squares = 0, kabs = 0;
+    double s = 0, abs_sum = 0, squares = 0, kabs = 0, positive = 0;
     for (Index c = 0; c < d; ++c) {
       const double p = Q(in.row, c) * K(key, c);  // exact: fp32 × fp32 fits a double
       s += p, abs_sum += std::abs(p), squares += p * p, kabs += std::abs(K(key, c));
+      if (p > 0) positive += p;
       k_inf = std::max(k_inf, std::abs(K(key, c)));
     }
     a[j] = abs_sum * (1 + dd * kDoubleUnit), q2[j] = squares * (1 + dd * kDoubleUnit);
+    // Any partial sum of the products, in any order, is at most the larger of the positive and
+    // the negative parts: the order-free coefficient of every addition's rounding.
+    pn[j] = std::max(positive, abs_sum - positive) * (1 + dd * kDoubleUnit);
     k1[j] = kabs * (1 + dd * kDoubleUnit);
     y[j] = sigma * s;
     t[j] = in.softcap ? C * std::tanh(y[j] / C) : y[j];
@@ -168,7 +175,7 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
   // 1. Logit error per key.
   std::vector<Split> T(n_keys);
   std::vector<double> ts2(n_keys);  // Σ (c_k u_k)² of the key's own logit roundings
-  const double gamma_d = gamma_of(cnt.r_d, u);
+  const double dd1 = dd - 1, gamma_d1 = gamma_of(dd1, u);  // the dot's additions
   const double flush_dot = 2 * dd * kFp32Flush;  // FTZ of products and partial sums
   double shared_q_unit2 = 0;                     // three-pass: the scaled q's roundings, per c
   if (three) {
@@ -180,17 +187,24 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
       // q'_c k'_c = σ q_c k_c (1+ε_σ)(1+δ_q)(1+π_q)(1+δ_k)(1+π_k) + floors; the dot adds γ.
       const double e_in = (1 + u) * (1 + u) * (1 + u_dt) * (1 + u_dt) - 1;
       const double floors = eta_dt * c_fac * (1 + u) * (1 + u_dt) * (q1 + k1[j]) + dd * eta_dt * eta_dt;
-      double pre = ((1 + e_in) * (1 + gamma_d) - 1) * sigma * a[j] +
-                   (floors + flush_dot) * (1 + gamma_d);
+      // products |q'k' − σqk| ≤ e_in σ a_j + floors (16-bit: exact in fp32, else one rounding);
+      // d − 1 additions, each erring by u × its pre-rounding value ≤ the partial of the q'k'
+      // (σ(pn_j + e_in a_j) + floors) plus the running error so far (γ_{d−1} × all of them).
+      const double prod_u = cnt.qk_exact ? 0.0 : u;
+      const double products = (1 + e_in) * sigma * a[j] + floors;
+      const double adds =
+          dd1 * u * (1 + prod_u) * (sigma * (pn[j] + e_in * a[j]) + floors + gamma_d1 * products);
+      double pre = e_in * sigma * a[j] + floors + prod_u * products + adds + flush_dot;
       // Before a tanh the scale's error is not a common shift: it stays on |y| (sys).
       if (in.softcap) pre += eps_sigma * (std::abs(y[j]) + pre);
       if (!(std::abs(y[j]) + pre < over_dt)) return infinite();  // S overflows in the dtype
       Split s;
-      s.lin = sigma * a[j] * (2 * u + 2 * u_dt + cnt.r_d * u) + u_dt * std::abs(y[j]);
+      s.lin = sigma * a[j] * (2 * u + 2 * u_dt + prod_u) + sigma * dd1 * u * pn[j] +
+              u_dt * std::abs(y[j]);
       s.sys = floors + flush_dot + eta_dt;
       s.total = pre + u_dt * (std::abs(y[j]) + pre) + eta_dt;  // S stored
-      ts2[j] = sigma * sigma * (shared_q_unit2 * q2[j] + u * u * std::max(dd - 1, 0.0) * a[j] * a[j] +
-                                (cnt.qk_exact ? 0 : u * u * q2[j])) +
+      ts2[j] = sigma * sigma * (shared_q_unit2 * q2[j] + u * u * dd1 * pn[j] * pn[j] +
+                                prod_u * prod_u * q2[j]) +
                u_dt * u_dt * y[j] * y[j];
       if (in.softcap) s.sys += eps_sigma * std::abs(y[j]);
       T[j] = s;
@@ -198,11 +212,13 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
   } else {
     for (Index j = 0; j < n_keys; ++j) {
       Split s;
-      s.lin = sigma * cnt.r_d * u * a[j];
+      // fp32 dot in any order: products (exact for 16-bit inputs) and d − 1 additions whose
+      // pre-rounding values are ≤ (1 + prod_u)·pn_j + the running error γ_{d−1}(1 + prod_u)a_j.
+      const double prod_u = cnt.qk_exact ? 0.0 : u;
+      s.lin = sigma * u * (prod_u > 0 ? a[j] : 0.0) + sigma * dd1 * u * pn[j];
       s.sys = sigma * flush_dot;
-      s.total = sigma * gamma_d * a[j] + s.sys;
-      ts2[j] = sigma * sigma * u * u *
-               ((cnt.qk_exact ? 0 : q2[j]) + std::max(dd - 1, 0.0) * a[j] * a[j]);
+      s.total = sigma * (prod_u * a[j] + dd1 * u * (1 + prod_u) * (pn[j] + gamma_d1 * a[j])) + s.sys;
+      ts2[j] = sigma * sigma * u * u * ((prod_u > 0 ? q2[j] : 0.0) + dd1 * pn[j] * pn[j]);
       if (in.softcap) {
         // y' = σ̂·ŝ rounded: scale error ε_σ|y| (sys), the product u|y| (rounding).
         const double pre = s.total + ((1 + eps_sigma) * (1 + u) - 1) * (std::abs(y[j]) + s.total);
@@ -254,7 +270,7 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
   }
 
   // 3. Row sum.
-  const double gamma_l = gamma_of(cnt.n_l, u), gamma_acc = gamma_of(cnt.r_acc, u);
+  const double gamma_l = gamma_of(cnt.n_l, u);
   const double uf = (cnt.n_t + 2) * n * 0x1p-124;  // weights and α flushed, relative to W ≥ 1
   double rho = 0, sum_phi_lin = 0, sum_phi_sys = 0, lse_ts2 = 0, lse_shared = 0;
   for (Index j = 0; j < n_keys; ++j) {
@@ -278,20 +294,26 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
   // P's own relative error in the numerator only: flash p rounded; three-pass e/sum then rounded.
   const double kappa = three ? (1 + u) * (1 + u_p) - 1 : u_p;
   const double kappa_lin = three ? u + u_p : u_p;
-  const double per_key_numer_unit2 = u_p * u_p + (three ? u * u : 0) + (cnt.pv_exact ? 0 : u * u);
-  const double numer_factor = (1 + kappa) * (1 + gamma_acc) - 1;
+  const double u_prod = cnt.pv_exact ? 0.0 : u;  // p̂·v rounded in fp32 unless both 16-bit
+  const double per_key_numer_unit2 = u_p * u_p + (three ? u * u : 0) + u_prod * u_prod;
+  const double numer_factor = (1 + kappa) * (1 + u_prod) - 1;
+  double phi_max = 0;
+  for (double f : Phi) phi_max = std::max(phi_max, f);
   const double over_out = gpu::dtype_overflow_threshold(cls.output);
   for (Index c = 0; c < dv; ++c) {
-    double O = 0, abs_v = 0, vmax = 0, sum_v = 0;
+    double O = 0, abs_v = 0, vmax = 0, sum_v = 0, positive_v = 0;
     for (Index j = 0; j < n_keys; ++j) {
       const double vj = V(in.keys.begin + j, c);
       O += alpha[j] * vj, abs_v += alpha[j] * std::abs(vj), vmax = std::max(vmax, std::abs(vj));
       sum_v += std::abs(vj);
+      if (vj > 0) positive_v += alpha[j] * vj;
     }
+    // Any partial sum of α_j v_jc (any order, any tiling) is ≤ the larger sign part.
+    const double pn_v = std::max(positive_v, abs_v - positive_v) * (1 + e_alpha + (n + 2) * kDoubleUnit);
     out.v_max_abs[c] = vmax;
     const double e_O = (e_alpha + (n + 2) * kDoubleUnit) * abs_v;  // |O_double − O|
     const double absO = std::abs(O) + e_O;
-    double maj_w = 0, maj_b = 0, lin = 0, sys = 0, sq = 0, shared = 0, key_sq = 0;
+    double maj_w = 0, maj_b = 0, lin = 0, sys = 0, sq = 0, shared = 0, key_sq = 0, products = 0;
     for (Index j = 0; j < n_keys; ++j) {
       const double vj = std::abs(V(in.keys.begin + j, c));
       const double g = alpha[j] * (std::abs(V(in.keys.begin + j, c) - O) + e_O);
@@ -302,12 +324,19 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
       sq += g * g * ts2[j];
       shared += g * sigma * a[j];
       key_sq += alpha[j] * alpha[j] * vj * vj;
+      products += alpha[j] * ((1 + Phi[j]) * (1 + numer_factor) - 1) * vj;
     }
-    lin += (kappa_lin + cnt.r_acc * u) * abs_v + cnt.n_l * u * absO;
+    // The accumulator's N_l additions and rescales: each errs by u × its pre-rounding value ≤
+    // (sign part of the exact products + their perturbation + the running error so far), in
+    // units of W, times the later rescales' (1 + Φ).
+    const double computed_products = abs_v + products;
+    maj_b += cnt.n_l * u * (1 + phi_max) *
+             (pn_v + products + gamma_l * computed_products);
+    lin += (kappa_lin + u_prod) * abs_v + cnt.n_l * u * (pn_v + absO);
     sq += (three ? shared_q_unit2 * shared * shared : 0) + per_key_numer_unit2 * key_sq +
-          cnt.n_l * u * u * (abs_v * abs_v + absO * absO);
+          cnt.n_l * u * u * (pn_v * pn_v + absO * absO);
     const double floors =
-        (2 * eta_p * sum_v * (1 + gamma_acc) + uf * vmax + (n + cnt.n_l) * kFp32Flush) / l_kernel_min;
+        (2 * eta_p * sum_v * (1 + gamma_l) + uf * vmax + (n + cnt.n_l) * kFp32Flush) / l_kernel_min;
     sys += floors;
     const double X = (maj_w + maj_b) / (1 - rho) + floors;
     double maj = X + (absO + X) * ((1 + u_fin) * (1 + u_out) - 1) + eta_out;
