@@ -140,7 +140,9 @@ struct AttentionCheckResult {
 };
 
 /// Throws std::invalid_argument (one line) for mismatched shapes between Q, K, V, O, lse,
-/// inputs not representable in options.dtype, NaN/inf in Q, K or V, bad problem parameters; a
+/// inputs not representable in options.dtype, NaN/inf in Q, K or V, bad problem parameters, a
+/// false-alarm probability outside (0, 1), an accumulation length the class bound's derivation
+/// does not cover (n·u ≥ 1); a
 /// NaN/inf in O or lse is not an error but a violation reported with its index.
 /// o: (B, H, Lq, dv) view; lse: optional (B, H, Lq) contiguous in (b, h, i) order (nullptr if
 /// not given). Throws attncert::Cancelled when options.cancel is requested.
