@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cfenv>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -391,6 +392,56 @@ TEST(AttentionClassBound, SeededMatrixGuaranteedAlwaysProbabilisticOnRandomData)
                                   probabilistic_ratios[cls].end()));
   std::printf("structured inputs above the probabilistic bound: %zu\n", structured_exceeding.size());
   for (const auto& line : structured_exceeding) std::printf("  %s\n", line.c_str());
+}
+
+}  // namespace
+}  // namespace attncert
+
+namespace attncert {
+namespace {
+
+// Directed rounding (toward zero, upward) in every fp32 operation of the emulated kernels: still
+// faithful (|δ| ≤ 2⁻²³), so inside the classes and the guaranteed bound, but not mean-zero —
+// outside the probabilistic model, like truncating tensor-core accumulation. The guaranteed
+// bound must hold; the probabilistic ratios are printed (the model's assumption at work).
+TEST(AttentionClassBound, DirectedRoundingKernelsStayWithinTheGuaranteedBound) {
+  const std::uint64_t seed = 31;
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  for (int mode : {FE_TOWARDZERO, FE_UPWARD, FE_DOWNWARD})
+    for (DType t : {DType::f32, DType::f16, DType::bf16})
+      for (EmulatedAlgorithm alg : {EmulatedAlgorithm::flash, EmulatedAlgorithm::three_pass}) {
+        EmulatedAttentionSpec s;
+        s.algorithm = alg, s.dtype = s.output_dtype = t, s.block_k = 64;
+        s.heads = s.kv_heads = 2, s.head_dim = 64, s.seqlen_q = 16, s.seqlen_k = 600;
+        Rng rng(seed);
+        const auto q = test_support::random_in_dtype(rng, 2 * 16 * 64, t);
+        const auto k = test_support::random_in_dtype(rng, 2 * 600 * 64, t);
+        // positive V: the accumulator's partial sums all of one sign, errors all one way
+        auto v = test_support::random_in_dtype(rng, 2 * 600 * 64, t);
+        for (double& x : v) x = std::abs(x) + 1;
+        for (double& x : v) x = gpu::round_through(t, static_cast<float>(x));
+        const int saved = std::fegetround();
+        std::fesetround(mode);
+        const auto out = test_support::emulated_attention(s, q, k, v);
+        std::fesetround(saved);
+        const auto views = test_support::attention_views(s, q, k, v, out.o);
+        AttentionCheckOptions opt;
+        opt.dtype = t, opt.output_dtype = t, opt.jobs = 2;
+        opt.algorithm = alg == EmulatedAlgorithm::flash ? AttentionAlgorithm::flash
+                                                        : AttentionAlgorithm::three_pass;
+        const auto r = check_attention(views.tensors(), views.o, out.lse.data(), s.problem, opt);
+        double worst = 0, worst_p = 0;
+        for (const auto& h : r.heads) {
+          EXPECT_TRUE(h.bound_pass) << "mode " << mode << " " << gpu::dtype_name(t) << " ratio "
+                                    << h.max_ratio << " lse " << h.lse_max_ratio.value_or(0);
+          worst = std::max({worst, h.max_ratio, h.lse_max_ratio.value_or(0.0)});
+          worst_p = std::max(worst_p, h.max_probabilistic_ratio);
+        }
+        std::printf("%-11s %-4s %-10s guaranteed ratio %.3g, probabilistic %.3g\n",
+                    mode == FE_TOWARDZERO ? "toward zero" : mode == FE_UPWARD ? "upward" : "downward",
+                    std::string(gpu::dtype_name(t)).c_str(),
+                    alg == EmulatedAlgorithm::flash ? "flash" : "three-pass", worst, worst_p);
+      }
 }
 
 }  // namespace
