@@ -300,32 +300,49 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
   double phi_max = 0;
   for (double f : Phi) phi_max = std::max(phi_max, f);
   const double over_out = gpu::dtype_overflow_threshold(cls.output);
+  // Two passes over the keys (rows of V contiguous), per-column accumulators.
+  const auto cols = static_cast<std::size_t>(dv);
+  std::vector<double> O_(cols, 0.0), abs_v_(cols, 0.0), vmax_(cols, 0.0), sum_v_(cols, 0.0),
+      positive_v_(cols, 0.0);
+  for (Index j = 0; j < n_keys; ++j)
+    for (Index c = 0; c < dv; ++c) {
+      const double vj = V(in.keys.begin + j, c), av = std::abs(vj);
+      O_[c] += alpha[j] * vj, abs_v_[c] += alpha[j] * av, vmax_[c] = std::max(vmax_[c], av);
+      sum_v_[c] += av;
+      if (vj > 0) positive_v_[c] += alpha[j] * vj;
+    }
+  std::vector<double> e_O_(cols);
+  for (std::size_t c = 0; c < cols; ++c)
+    e_O_[c] = (e_alpha + (n + 2) * kDoubleUnit) * abs_v_[c];  // |O_double − O|
+  std::vector<double> maj_w_(cols, 0.0), maj_b_(cols, 0.0), lin_(cols, 0.0), sys_(cols, 0.0),
+      sq_(cols, 0.0), shared_(cols, 0.0), key_sq_(cols, 0.0), products_(cols, 0.0);
+  for (Index j = 0; j < n_keys; ++j) {
+    const double al = alpha[j], one_phi = 1 + Phi[j], sa = sigma * a[j];
+    const double per_key_products = al * (one_phi * (1 + numer_factor) - 1);
+    for (Index c = 0; c < dv; ++c) {
+      const double v_signed = V(in.keys.begin + j, c), vj = std::abs(v_signed);
+      const double absO = std::abs(O_[c]) + e_O_[c];
+      const double g = al * (std::abs(v_signed - O_[c]) + e_O_[c]);
+      maj_w_[c] += g * Phi[j];
+      maj_b_[c] += al * one_phi * (numer_factor * vj + gamma_l * absO);
+      lin_[c] += g * phi_lin[j];
+      sys_[c] += g * phi_sys[j];
+      sq_[c] += g * g * ts2[j];
+      shared_[c] += g * sa;
+      key_sq_[c] += al * al * vj * vj;
+      products_[c] += per_key_products * vj;
+    }
+  }
   for (Index c = 0; c < dv; ++c) {
-    double O = 0, abs_v = 0, vmax = 0, sum_v = 0, positive_v = 0;
-    for (Index j = 0; j < n_keys; ++j) {
-      const double vj = V(in.keys.begin + j, c);
-      O += alpha[j] * vj, abs_v += alpha[j] * std::abs(vj), vmax = std::max(vmax, std::abs(vj));
-      sum_v += std::abs(vj);
-      if (vj > 0) positive_v += alpha[j] * vj;
-    }
+    const double O = O_[c], abs_v = abs_v_[c], vmax = vmax_[c], sum_v = sum_v_[c];
     // Any partial sum of α_j v_jc (any order, any tiling) is ≤ the larger sign part.
-    const double pn_v = std::max(positive_v, abs_v - positive_v) * (1 + e_alpha + (n + 2) * kDoubleUnit);
+    const double pn_v = std::max(positive_v_[c], abs_v - positive_v_[c]) *
+                        (1 + e_alpha + (n + 2) * kDoubleUnit);
     out.v_max_abs[c] = vmax;
-    const double e_O = (e_alpha + (n + 2) * kDoubleUnit) * abs_v;  // |O_double − O|
-    const double absO = std::abs(O) + e_O;
-    double maj_w = 0, maj_b = 0, lin = 0, sys = 0, sq = 0, shared = 0, key_sq = 0, products = 0;
-    for (Index j = 0; j < n_keys; ++j) {
-      const double vj = std::abs(V(in.keys.begin + j, c));
-      const double g = alpha[j] * (std::abs(V(in.keys.begin + j, c) - O) + e_O);
-      maj_w += g * Phi[j];
-      maj_b += alpha[j] * (1 + Phi[j]) * (numer_factor * vj + gamma_l * absO);
-      lin += g * phi_lin[j];
-      sys += g * phi_sys[j];
-      sq += g * g * ts2[j];
-      shared += g * sigma * a[j];
-      key_sq += alpha[j] * alpha[j] * vj * vj;
-      products += alpha[j] * ((1 + Phi[j]) * (1 + numer_factor) - 1) * vj;
-    }
+    const double absO = std::abs(O) + e_O_[c];
+    double maj_b = maj_b_[c], lin = lin_[c], sys = sys_[c], sq = sq_[c];
+    const double maj_w = maj_w_[c], shared = shared_[c], key_sq = key_sq_[c],
+                 products = products_[c];
     // The accumulator's N_l additions and rescales: each errs by u × its pre-rounding value ≤
     // (sign part of the exact products + their perturbation + the running error so far), in
     // units of W, times the later rescales' (1 + Φ).
