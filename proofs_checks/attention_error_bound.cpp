@@ -315,7 +315,8 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
   for (std::size_t c = 0; c < cols; ++c)
     e_O_[c] = (e_alpha + (n + 2) * kDoubleUnit) * abs_v_[c];  // |O_double − O|
   std::vector<double> maj_w_(cols, 0.0), maj_b_(cols, 0.0), lin_(cols, 0.0), sys_(cols, 0.0),
-      sq_(cols, 0.0), shared_(cols, 0.0), key_sq_(cols, 0.0), products_(cols, 0.0);
+      sq_(cols, 0.0), shared_(cols, 0.0), key_sq_(cols, 0.0), products_(cols, 0.0),
+      sum_g_(cols, 0.0);
   for (Index j = 0; j < n_keys; ++j) {
     const double al = alpha[j], one_phi = 1 + Phi[j], sa = sigma * a[j];
     const double per_key_products = al * (one_phi * (1 + numer_factor) - 1);
@@ -329,6 +330,7 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
       sys_[c] += g * phi_sys[j];
       sq_[c] += g * g * ts2[j];
       shared_[c] += g * sa;
+      sum_g_[c] += g;
       key_sq_[c] += al * al * vj * vj;
       products_[c] += per_key_products * vj;
     }
@@ -341,7 +343,12 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
     out.v_max_abs[c] = vmax;
     const double absO = std::abs(O) + e_O_[c];
     double maj_b = maj_b_[c], lin = lin_[c], sys = sys_[c], sq = sq_[c];
-    const double maj_w = maj_w_[c], shared = shared_[c], key_sq = key_sq_[c],
+    // A rescale's exp error ε_T multiplies the weights of the group G of keys before it, in l and
+    // acc alike: first order ε_T Σ_G α_j(v_j − O), and |Σ_G| ≤ ½ Σ_all α_j|v_j − O| since the
+    // full sum is 0. Φ_j charged each key the full (n_t − 1)E: give back half of it.
+    const double rescale_half = 0.5 * (cnt.n_exp - 1) * E * sum_g_[c];
+    sys -= rescale_half;
+    const double maj_w = maj_w_[c] - rescale_half, shared = shared_[c], key_sq = key_sq_[c],
                  products = products_[c];
     // The accumulator's N_l additions and rescales: each errs by u × its pre-rounding value ≤
     // (sign part of the exact products + their perturbation + the running error so far), in
