@@ -259,9 +259,8 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
       const double x = user_lse[i];
       const float f = static_cast<float>(x);
       if (std::isfinite(x) && static_cast<double>(f) != x)
-        throw std::invalid_argument(
-            fmt::format("lse at batch {}, head {}, row {} = {:.17g} is not an fp32 value", b, h,
-                        i, x));
+        throw std::invalid_argument(fmt::format(
+            "lse at batch {}, head {}, row {} = {:.17g} is not an fp32 value", b, h, i, x));
       cmp.lse[i] = f;
     } else {  // no lse: a comparison that is always decided (bound inf)
       cmp.lse[i] = static_cast<float>(truth.lse_mid[i]);
@@ -331,8 +330,7 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   // A naive reference that overflowed (inf/NaN error) cannot judge anything: the rules fail
   // rather than pass every finite O.
   const bool naive_finite = std::isfinite(naive_error);
-  rep.fa_rule_pass =
-      rep.non_finite == 0 && naive_finite && rep.max_error <= 2 * naive_error + atol;
+  rep.fa_rule_pass = rep.non_finite == 0 && naive_finite && rep.max_error <= 2 * naive_error + atol;
   rep.naive_rule_pass = rep.non_finite == 0 && naive_finite && rep.max_error <= naive_error + atol;
   switch (options.rule) {
     case AttentionRule::bound:
@@ -396,9 +394,8 @@ AttentionCheckResult check_attention(const AttentionTensors& inputs,
   if (!resolved.output_dtype) resolved.output_dtype = inferred_output_dtype(o, options.dtype);
   require_accumulation_covered(declared_class(resolved), inputs.k->length(), inputs.q->dim());
   // The probabilistic bounds' λ: a false alarm anywhere among all values checked in the call.
-  const double values_checked =
-      static_cast<double>(B * H * inputs.q->length()) *
-      static_cast<double>(inputs.v->dim() + (lse != nullptr ? 1 : 0));
+  const double values_checked = static_cast<double>(B * H * inputs.q->length()) *
+                                static_cast<double>(inputs.v->dim() + (lse != nullptr ? 1 : 0));
   AttentionCheckResult result;
   result.rule = options.rule;
   result.output_dtype = *resolved.output_dtype;

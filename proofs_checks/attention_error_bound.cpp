@@ -106,8 +106,7 @@ void require_accumulation_covered(const AttentionClass& cls, std::ptrdiff_t keys
         keys, head_dim, longest, u));
 }
 
-AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
-                                          const AttentionRowInputs& in) {
+AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const AttentionRowInputs& in) {
   if (in.q == nullptr || in.k == nullptr || in.v == nullptr)
     throw std::invalid_argument("attention_row_budgets: q, k and v must all be given");
   const auto &Q = *in.q, &K = *in.k, &V = *in.v;
@@ -145,7 +144,8 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
   std::vector<double> t(n_keys), y(n_keys), a(n_keys), pn(n_keys), q2(n_keys), k1(n_keys),
       alpha(n_keys);
   double q1 = 0, q_inf = 0, k_inf = 0, e_t = 0;
-  for (Index c = 0; c < d; ++c) q1 += std::abs(Q(in.row, c)), q_inf = std::max(q_inf, std::abs(Q(in.row, c)));
+  for (Index c = 0; c < d; ++c)
+    q1 += std::abs(Q(in.row, c)), q_inf = std::max(q_inf, std::abs(Q(in.row, c)));
   for (Index j = 0; j < n_keys; ++j) {
     const Index key = in.keys.begin + j;
     double s = 0, abs_sum = 0, squares = 0, kabs = 0, positive = 0;
@@ -163,11 +163,13 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
     y[j] = sigma * s;
     t[j] = in.softcap ? C * std::tanh(y[j] / C) : y[j];
     // double error of t_j: the sum (d terms), σ·s, and the softcap's three operations
-    e_t = std::max(e_t, (dd + 2) * kDoubleUnit * sigma * a[j] + (in.softcap ? 8 * kDoubleUnit * C : 0));
+    e_t = std::max(e_t,
+                   (dd + 2) * kDoubleUnit * sigma * a[j] + (in.softcap ? 8 * kDoubleUnit * C : 0));
   }
   const double M = *std::max_element(t.begin(), t.end());
   double W = 0, mu = 0;
-  for (Index j = 0; j < n_keys; ++j) W += (alpha[j] = std::exp(t[j] - M)), mu = std::max(mu, std::abs(t[j]));
+  for (Index j = 0; j < n_keys; ++j)
+    W += (alpha[j] = std::exp(t[j] - M)), mu = std::max(mu, std::abs(t[j]));
   for (double& x : alpha) x /= W;
   // α_j's relative double error: t_j and M each off by e_t, exp, the sum of n, the division.
   const double e_alpha = std::expm1(4 * e_t) + (n + 8) * 2 * kDoubleUnit;
@@ -178,8 +180,8 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
   std::vector<Split> T(n_keys);
   std::vector<double> ts2(n_keys);  // Σ (c_k u_k)² of the key's own logit roundings
   const double dd1 = dd - 1, gamma_d1 = gamma_of(dd1, u);  // the dot's additions
-  const double flush_dot = 2 * dd * kFp32Flush;  // FTZ of products and partial sums
-  double shared_q_unit2 = 0;                     // three-pass: the scaled q's roundings, per c
+  const double flush_dot = 2 * dd * kFp32Flush;            // FTZ of products and partial sums
+  double shared_q_unit2 = 0;  // three-pass: the scaled q's roundings, per c
   if (three) {
     // q·a, k·b stored in the dtype (a·b = σ̂; a, b ≤ max(1, σ)(1 + 3u)) must not overflow.
     const double c_fac = std::max(1.0, sigma) * (1 + 3 * u);
@@ -188,7 +190,8 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
     for (Index j = 0; j < n_keys; ++j) {
       // q'_c k'_c = σ q_c k_c (1+ε_σ)(1+δ_q)(1+π_q)(1+δ_k)(1+π_k) + floors; the dot adds γ.
       const double e_in = (1 + u) * (1 + u) * (1 + u_dt) * (1 + u_dt) - 1;
-      const double floors = eta_dt * c_fac * (1 + u) * (1 + u_dt) * (q1 + k1[j]) + dd * eta_dt * eta_dt;
+      const double floors =
+          eta_dt * c_fac * (1 + u) * (1 + u_dt) * (q1 + k1[j]) + dd * eta_dt * eta_dt;
       // products |q'k' − σqk| ≤ e_in σ a_j + floors (16-bit: exact in fp32, else one rounding);
       // d − 1 additions, each erring by u × its pre-rounding value ≤ the partial of the q'k'
       // (σ(pn_j + e_in a_j) + floors) plus the running error so far (γ_{d−1} × all of them).
@@ -205,9 +208,10 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
               u_dt * std::abs(y[j]);
       s.sys = floors + flush_dot + eta_dt;
       s.total = pre + u_dt * (std::abs(y[j]) + pre) + eta_dt;  // S stored
-      ts2[j] = sigma * sigma * (shared_q_unit2 * q2[j] + u * u * dd1 * pn[j] * pn[j] +
-                                prod_u * prod_u * q2[j]) +
-               u_dt * u_dt * y[j] * y[j];
+      ts2[j] =
+          sigma * sigma *
+              (shared_q_unit2 * q2[j] + u * u * dd1 * pn[j] * pn[j] + prod_u * prod_u * q2[j]) +
+          u_dt * u_dt * y[j] * y[j];
       if (in.softcap) s.sys += eps_sigma * std::abs(y[j]);
       T[j] = s;
     }
@@ -219,7 +223,8 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
       const double prod_u = cnt.qk_exact ? 0.0 : u;
       s.lin = sigma * u * (prod_u > 0 ? a[j] : 0.0) + sigma * dd1 * u * pn[j];
       s.sys = sigma * flush_dot;
-      s.total = sigma * (prod_u * a[j] + dd1 * u * (1 + prod_u) * (pn[j] + gamma_d1 * a[j])) + s.sys;
+      s.total =
+          sigma * (prod_u * a[j] + dd1 * u * (1 + prod_u) * (pn[j] + gamma_d1 * a[j])) + s.sys;
       ts2[j] = sigma * sigma * u * u * ((prod_u > 0 ? q2[j] : 0.0) + dd1 * pn[j] * pn[j]);
       if (in.softcap) {
         // y' = σ̂·ŝ rounded: scale error ε_σ|y| (sys), the product u|y| (rounding).
@@ -258,8 +263,7 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
   const double mu_hat = mu + T_max;
   // Three-pass without softcap: the scale's error multiplies every logit, t̂ = (1 + ε)t; softmax is
   // shift invariant, so it acts on x_j = M − t_j like the argument's relative error.
-  const double eps_x =
-      cls.exp_argument_relative_error + (three && !in.softcap ? eps_sigma : 0.0);
+  const double eps_x = cls.exp_argument_relative_error + (three && !in.softcap ? eps_sigma : 0.0);
   const double a_arg = flash ? cls.exp_argument_absolute_unit * mu_hat : 0.0;
   const double E = cls.exp_relative_error;
   std::vector<double> Phi(n_keys), phi_lin(n_keys), phi_sys(n_keys), x(n_keys);
@@ -340,8 +344,8 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
   for (Index c = 0; c < dv; ++c) {
     const double O = O_[c], abs_v = abs_v_[c], vmax = vmax_[c], sum_v = sum_v_[c];
     // Any partial sum of α_j v_jc (any order, any tiling) is ≤ the larger sign part.
-    const double pn_v = std::max(positive_v_[c], abs_v - positive_v_[c]) *
-                        (1 + e_alpha + (n + 2) * kDoubleUnit);
+    const double pn_v =
+        std::max(positive_v_[c], abs_v - positive_v_[c]) * (1 + e_alpha + (n + 2) * kDoubleUnit);
     out.v_max_abs[c] = vmax;
     const double absO = std::abs(O) + e_O_[c];
     double maj_b = maj_b_[c], lin = lin_[c], sys = sys_[c], sq = sq_[c];
@@ -356,8 +360,7 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
     // (sign part of the exact products + their perturbation + the running error so far), in
     // units of W, times the later rescales' (1 + Φ).
     const double computed_products = abs_v + products;
-    maj_b += cnt.n_l * u * (1 + phi_max) *
-             (pn_v + products + gamma_l * computed_products);
+    maj_b += cnt.n_l * u * (1 + phi_max) * (pn_v + products + gamma_l * computed_products);
     lin += (kappa_lin + u_prod) * abs_v + cnt.n_l * u * (pn_v + absO);
     sq += (three ? shared_q_unit2 * shared * shared : 0) + per_key_numer_unit2 * key_sq +
           cnt.n_l * u * u * (pn_v * pn_v + absO * absO);
@@ -392,8 +395,8 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
     double maj = first + u * (abs_lse + first);
     double lin = sum_phi_lin + cnt.n_l * u + u * absM + u * abs_lse;
     double sys = sum_phi_sys + eps_sigma * absM + el * (log_W + 1) + uf;
-    double sq = lse_ts2 + (three ? shared_q_unit2 * lse_shared * lse_shared : 0) +
-                cnt.n_l * u * u + u * u * (absM * absM + abs_lse * abs_lse);
+    double sq = lse_ts2 + (three ? shared_q_unit2 * lse_shared * lse_shared : 0) + cnt.n_l * u * u +
+                u * u * (absM * absM + abs_lse * abs_lse);
     maj *= 1 + eval, lin *= 1 + eval, sys *= 1 + eval, sq *= (1 + eval) * (1 + eval);
     if (!std::isfinite(maj)) {
       out.log_sum_exp.remainder(kInf);

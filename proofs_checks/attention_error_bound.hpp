@@ -58,13 +58,12 @@ struct AttentionRowInputs {
 struct AttentionRowBudgets {
   std::vector<ErrorBudget> output;  ///< per column c of O
   ErrorBudget log_sum_exp;
-  std::vector<double> v_max_abs;    ///< max_j |v_jc| over the visible keys (vacuity threshold)
+  std::vector<double> v_max_abs;  ///< max_j |v_jc| over the visible keys (vacuity threshold)
 };
 
 /// The budgets of one row. Cost O(n·(d + dv)) for n visible keys. Throws std::invalid_argument
 /// (one line) for an accumulation length beyond the derivation (n·u ≥ 1) or bad parameters.
-AttentionRowBudgets attention_row_budgets(const AttentionClass& cls,
-                                          const AttentionRowInputs& row);
+AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const AttentionRowInputs& row);
 
 /// Throws std::invalid_argument unless every accumulation of a row with `keys` visible keys and
 /// head dim `head_dim` has (terms)·u < 1 under `cls` (the derivation's γ_n needs it).

@@ -14,10 +14,10 @@
 #include <algorithm>
 #include <cfenv>
 #include <cmath>
-#include <map>
-#include <optional>
 #include <cstdint>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -220,8 +220,7 @@ TEST(AttentionClassBound, CorrectKernelsNeverExceedItOnAdversarialInputs) {
             "(%.3g)%s\n",
             static_cast<unsigned long long>(seed), name(shape),
             std::string(gpu::dtype_name(t)).c_str(), worst, worst_p, r3.worst_head().max_ratio,
-            worst3_p,
-                    r3.worst_head().vacuous ? " (three-pass bound vacuous)" : "");
+            worst3_p, r3.worst_head().vacuous ? " (three-pass bound vacuous)" : "");
       }
   }
 }
@@ -320,7 +319,8 @@ TEST(AttentionClassBound, SeededMatrixGuaranteedAlwaysProbabilisticOnRandomData)
   for (std::uint64_t seed : seeds)
     for (const MatrixCase& m : shapes)
       for (DType t : {DType::f32, DType::f16, DType::bf16})
-        for (Data data : {Data::random, Data::constant_v, Data::repeated_keys, Data::powers_of_two}) {
+        for (Data data :
+             {Data::random, Data::constant_v, Data::repeated_keys, Data::powers_of_two}) {
           if (data != Data::random && seed != seeds[0]) continue;
           EmulatedAttentionSpec s;
           s.dtype = s.output_dtype = t;
@@ -385,12 +385,13 @@ TEST(AttentionClassBound, SeededMatrixGuaranteedAlwaysProbabilisticOnRandomData)
         }
   std::printf("%d cases (seeds 11, 12)\n", cases);
   for (const auto& [cls, g] : guaranteed_ratios)
-    std::printf("random data, %-16s %3zu cases: median ratio guaranteed %.3g, probabilistic %.3g "
-                "(max %.3g)\n",
-                cls.c_str(), g.size(), median(g), median(probabilistic_ratios[cls]),
-                *std::max_element(probabilistic_ratios[cls].begin(),
-                                  probabilistic_ratios[cls].end()));
-  std::printf("structured inputs above the probabilistic bound: %zu\n", structured_exceeding.size());
+    std::printf(
+        "random data, %-16s %3zu cases: median ratio guaranteed %.3g, probabilistic %.3g "
+        "(max %.3g)\n",
+        cls.c_str(), g.size(), median(g), median(probabilistic_ratios[cls]),
+        *std::max_element(probabilistic_ratios[cls].begin(), probabilistic_ratios[cls].end()));
+  std::printf("structured inputs above the probabilistic bound: %zu\n",
+              structured_exceeding.size());
   for (const auto& line : structured_exceeding) std::printf("  %s\n", line.c_str());
 }
 
@@ -409,39 +410,43 @@ TEST(AttentionClassBound, DirectedRoundingKernelsStayWithinTheGuaranteedBound) {
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
   for (int mode : {FE_TOWARDZERO, FE_UPWARD, FE_DOWNWARD})
     for (DType t : {DType::f32, DType::f16, DType::bf16})
-      for (EmulatedAlgorithm alg : {EmulatedAlgorithm::flash, EmulatedAlgorithm::three_pass}) {
-        EmulatedAttentionSpec s;
-        s.algorithm = alg, s.dtype = s.output_dtype = t, s.block_k = 64;
-        s.heads = s.kv_heads = 2, s.head_dim = 64, s.seqlen_q = 16, s.seqlen_k = 600;
-        Rng rng(seed);
-        const auto q = test_support::random_in_dtype(rng, 2 * 16 * 64, t);
-        const auto k = test_support::random_in_dtype(rng, 2 * 600 * 64, t);
-        // positive V: the accumulator's partial sums all of one sign, errors all one way
-        auto v = test_support::random_in_dtype(rng, 2 * 600 * 64, t);
-        for (double& x : v) x = std::abs(x) + 1;
-        for (double& x : v) x = gpu::round_through(t, static_cast<float>(x));
-        const int saved = std::fegetround();
-        std::fesetround(mode);
-        const auto out = test_support::emulated_attention(s, q, k, v);
-        std::fesetround(saved);
-        const auto views = test_support::attention_views(s, q, k, v, out.o);
-        AttentionCheckOptions opt;
-        opt.dtype = t, opt.output_dtype = t, opt.jobs = 2;
-        opt.algorithm = alg == EmulatedAlgorithm::flash ? AttentionAlgorithm::flash
-                                                        : AttentionAlgorithm::three_pass;
-        const auto r = check_attention(views.tensors(), views.o, out.lse.data(), s.problem, opt);
-        double worst = 0, worst_p = 0;
-        for (const auto& h : r.heads) {
-          EXPECT_TRUE(h.bound_pass) << "mode " << mode << " " << gpu::dtype_name(t) << " ratio "
-                                    << h.max_ratio << " lse " << h.lse_max_ratio.value_or(0);
-          worst = std::max({worst, h.max_ratio, h.lse_max_ratio.value_or(0.0)});
-          worst_p = std::max(worst_p, h.max_probabilistic_ratio);
+      for (EmulatedAlgorithm alg : {EmulatedAlgorithm::flash, EmulatedAlgorithm::three_pass})
+        for (bool capped : {false, true}) {
+          EmulatedAttentionSpec s;
+          if (capped) s.problem.softcap = 5.0;  // with q of sd 3: logits of ±10, caps active
+          s.algorithm = alg, s.dtype = s.output_dtype = t, s.block_k = 64;
+          s.heads = s.kv_heads = 2, s.head_dim = 64, s.seqlen_q = 16, s.seqlen_k = 600;
+          Rng rng(seed);
+          const auto q = test_support::random_in_dtype(rng, 2 * 16 * 64, t, capped ? 3.0 : 1.0);
+          const auto k = test_support::random_in_dtype(rng, 2 * 600 * 64, t);
+          // positive V: the accumulator's partial sums all of one sign, errors all one way
+          auto v = test_support::random_in_dtype(rng, 2 * 600 * 64, t);
+          for (double& x : v) x = std::abs(x) + 1;
+          for (double& x : v) x = gpu::round_through(t, static_cast<float>(x));
+          const int saved = std::fegetround();
+          std::fesetround(mode);
+          const auto out = test_support::emulated_attention(s, q, k, v);
+          std::fesetround(saved);
+          const auto views = test_support::attention_views(s, q, k, v, out.o);
+          AttentionCheckOptions opt;
+          opt.dtype = t, opt.output_dtype = t, opt.jobs = 2;
+          opt.algorithm = alg == EmulatedAlgorithm::flash ? AttentionAlgorithm::flash
+                                                          : AttentionAlgorithm::three_pass;
+          const auto r = check_attention(views.tensors(), views.o, out.lse.data(), s.problem, opt);
+          double worst = 0, worst_p = 0;
+          for (const auto& h : r.heads) {
+            EXPECT_TRUE(h.bound_pass) << "mode " << mode << " " << gpu::dtype_name(t) << " ratio "
+                                      << h.max_ratio << " lse " << h.lse_max_ratio.value_or(0);
+            worst = std::max({worst, h.max_ratio, h.lse_max_ratio.value_or(0.0)});
+            worst_p = std::max(worst_p, h.max_probabilistic_ratio);
+          }
+          std::printf("%-11s %-4s %-10s%-10s guaranteed ratio %.3g, probabilistic %.3g\n",
+                      mode == FE_TOWARDZERO ? "toward zero"
+                      : mode == FE_UPWARD   ? "upward"
+                                            : "downward",
+                      std::string(gpu::dtype_name(t)).c_str(), capped ? " softcap" : "",
+                      alg == EmulatedAlgorithm::flash ? "flash" : "three-pass", worst, worst_p);
         }
-        std::printf("%-11s %-4s %-10s guaranteed ratio %.3g, probabilistic %.3g\n",
-                    mode == FE_TOWARDZERO ? "toward zero" : mode == FE_UPWARD ? "upward" : "downward",
-                    std::string(gpu::dtype_name(t)).c_str(),
-                    alg == EmulatedAlgorithm::flash ? "flash" : "three-pass", worst, worst_p);
-      }
 }
 
 }  // namespace
