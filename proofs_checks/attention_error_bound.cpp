@@ -89,6 +89,14 @@ ClassCounts counts(const AttentionClass& cls, double n, double d) {
   return k;
 }
 
+/// Three-pass: Σ_c c_c² of the scaled q's roundings, c_c = σ|q_c| Σ_j g_j|k_jc| (one event per
+/// c, shared by all keys), without the d × dv sums: ≤ (Σ_c c_c)² = (Σ_j g_j σ a_j)², and by
+/// Cauchy–Schwarz (Σ_j g_j|k_jc|)² ≤ (Σ_j g_j)(Σ_j g_j k_jc²), so ≤ (Σ_j g_j)·Σ_j g_j σ²Σ_c
+/// q_c²k_jc².
+double shared_q_squares(double sum_g_sigma_a, double sum_g, double sum_g_sigma2_q2) {
+  return std::min(sum_g_sigma_a * sum_g_sigma_a, sum_g * sum_g_sigma2_q2);
+}
+
 }  // namespace
 
 void require_accumulation_covered(const AttentionClass& cls, std::ptrdiff_t keys,
@@ -278,12 +286,13 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
   // 3. Row sum.
   const double gamma_l = gamma_of(cnt.n_l, u);
   const double uf = (cnt.n_t + 2) * n * 0x1p-124;  // weights and α flushed, relative to W ≥ 1
-  double rho = 0, sum_phi_lin = 0, sum_phi_sys = 0, lse_ts2 = 0, lse_shared = 0;
+  double rho = 0, sum_phi_lin = 0, sum_phi_sys = 0, lse_ts2 = 0, lse_shared = 0, lse_shared_q2 = 0;
   for (Index j = 0; j < n_keys; ++j) {
     rho += alpha[j] * ((1 + Phi[j]) * (1 + gamma_l) - 1);
     sum_phi_lin += alpha[j] * phi_lin[j], sum_phi_sys += alpha[j] * phi_sys[j];
     lse_ts2 += alpha[j] * alpha[j] * ts2[j];
     lse_shared += alpha[j] * sigma * a[j];
+    lse_shared_q2 += alpha[j] * sigma * sigma * q2[j];
   }
   rho = rho * (1 + eval) + uf;
   if (!(rho < 1)) return infinite();
@@ -321,8 +330,8 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
   for (std::size_t c = 0; c < cols; ++c)
     e_O_[c] = (e_alpha + (n + 2) * kDoubleUnit) * abs_v_[c];  // |O_double − O|
   std::vector<double> maj_w_(cols, 0.0), maj_b_(cols, 0.0), lin_(cols, 0.0), sys_(cols, 0.0),
-      sq_(cols, 0.0), shared_(cols, 0.0), key_sq_(cols, 0.0), products_(cols, 0.0),
-      sum_g_(cols, 0.0);
+      sq_(cols, 0.0), shared_(cols, 0.0), shared_q2_(cols, 0.0), key_sq_(cols, 0.0),
+      products_(cols, 0.0), sum_g_(cols, 0.0);
   for (Index j = 0; j < n_keys; ++j) {
     const double al = alpha[j], one_phi = 1 + Phi[j], sa = sigma * a[j];
     const double per_key_products = al * (one_phi * (1 + numer_factor) - 1);
@@ -336,6 +345,7 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
       sys_[c] += g * phi_sys[j];
       sq_[c] += g * g * ts2[j];
       shared_[c] += g * sa;
+      shared_q2_[c] += g * sigma * sigma * q2[j];
       sum_g_[c] += g;
       key_sq_[c] += al * al * vj * vj;
       products_[c] += per_key_products * vj;
@@ -362,8 +372,8 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
     const double computed_products = abs_v + products;
     maj_b += cnt.n_l * u * (1 + phi_max) * (pn_v + products + gamma_l * computed_products);
     lin += (kappa_lin + u_prod) * abs_v + cnt.n_l * u * (pn_v + absO);
-    sq += (three ? shared_q_unit2 * shared * shared : 0) + per_key_numer_unit2 * key_sq +
-          cnt.n_l * u * u * (pn_v * pn_v + absO * absO);
+    sq += (three ? shared_q_unit2 * shared_q_squares(shared, sum_g_[c], shared_q2_[c]) : 0) +
+          per_key_numer_unit2 * key_sq + cnt.n_l * u * u * (pn_v * pn_v + absO * absO);
     const double floors =
         (2 * eta_p * sum_v * (1 + gamma_l) + uf * vmax + (n + cnt.n_l) * kFp32Flush) / l_kernel_min;
     sys += floors;
@@ -395,8 +405,9 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
     double maj = first + u * (abs_lse + first);
     double lin = sum_phi_lin + cnt.n_l * u + u * absM + u * abs_lse;
     double sys = sum_phi_sys + eps_sigma * absM + el * (log_W + 1) + uf;
-    double sq = lse_ts2 + (three ? shared_q_unit2 * lse_shared * lse_shared : 0) + cnt.n_l * u * u +
-                u * u * (absM * absM + abs_lse * abs_lse);
+    double sq = lse_ts2 +
+                (three ? shared_q_unit2 * shared_q_squares(lse_shared, 1.0, lse_shared_q2) : 0) +
+                cnt.n_l * u * u + u * u * (absM * absM + abs_lse * abs_lse);
     maj *= 1 + eval, lin *= 1 + eval, sys *= 1 + eval, sq *= (1 + eval) * (1 + eval);
     if (!std::isfinite(maj)) {
       out.log_sum_exp.remainder(kInf);
