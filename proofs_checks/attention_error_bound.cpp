@@ -174,6 +174,11 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
     e_t = std::max(e_t,
                    (dd + 2) * kDoubleUnit * sigma * a[j] + (in.softcap ? 8 * kDoubleUnit * C : 0));
   }
+  // fp32 must hold every product, partial sum and scaled score (else the kernel gives inf/NaN:
+  // the model says nothing).
+  const double over_32 = gpu::dtype_overflow_threshold(gpu::DType::f32) / 2;
+  for (Index j = 0; j < n_keys; ++j)
+    if (!(a[j] * std::max(1.0, sigma) < over_32)) return infinite();
   const double M = *std::max_element(t.begin(), t.end());
   double W = 0, mu = 0;
   for (Index j = 0; j < n_keys; ++j)
@@ -374,8 +379,11 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
     lin += (kappa_lin + u_prod) * abs_v + cnt.n_l * u * (pn_v + absO);
     sq += (three ? shared_q_unit2 * shared_q_squares(shared, sum_g_[c], shared_q2_[c]) : 0) +
           per_key_numer_unit2 * key_sq + cnt.n_l * u * u * (pn_v * pn_v + absO * absO);
+    // + n·2⁻¹⁰⁰⁰(vmax + 1): α_j flushed to 0 by the double exp (x_j > 745) in this evaluation
     const double floors =
-        (2 * eta_p * sum_v * (1 + gamma_l) + uf * vmax + (n + cnt.n_l) * kFp32Flush) / l_kernel_min;
+        (2 * eta_p * sum_v * (1 + gamma_l) + uf * vmax + (n + cnt.n_l) * kFp32Flush) /
+            l_kernel_min +
+        n * 0x1p-1000 * (vmax + 1);
     sys += floors;
     const double X = (maj_w + maj_b) / (1 - rho) + floors;
     double maj = X + (absO + X) * ((1 + u_fin) * (1 + u_out) - 1) + eta_out;
@@ -383,7 +391,8 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
     sq += (u_fin * u_fin + u_out * u_out) * absO * absO;
     sys += eta_out;
     maj *= 1 + eval, lin *= 1 + eval, sys *= 1 + eval, sq *= (1 + eval) * (1 + eval);
-    if (!std::isfinite(maj) || !(vmax + maj < over_out)) {
+    // acc's partial sums reach ≤ l̂·vmax ≤ 2n·vmax: they must stay finite in fp32
+    if (!std::isfinite(maj) || !(vmax + maj < over_out) || !(2 * n * vmax < over_32)) {
       out.output[c].remainder(kInf);
       continue;
     }
