@@ -451,3 +451,36 @@ TEST(AttentionClassBound, DirectedRoundingKernelsStayWithinTheGuaranteedBound) {
 
 }  // namespace
 }  // namespace attncert
+
+namespace attncert {
+namespace {
+
+// Where each bound's size comes from, for a typical row (300 random keys, d = 64): the first-
+// order roundings L, the approximations and floors S, the second-order rest R (which must be
+// second order: a small fraction of L + S), and the probabilistic part λ·rms (m = 10⁴ values).
+TEST(AttentionClassBound, BudgetSplitOfATypicalRow) {
+  const double lambda = probabilistic_lambda(1e-6, 1e4);
+  for (bool flash : {true, false})
+    for (DType t : {DType::f32, DType::f16, DType::bf16}) {
+      const RowData row(300, 64, t, 21);
+      const auto b = row.budgets(class_of(t, flash));
+      const ErrorBudget& o = b.output[0];
+      // R/(L + S) is of the order of the largest first-order relative perturbation: ≤ 1e-3 for
+      // fp32/fp16 flash, ≈ 0.1 for three-pass bf16 (each logit moved by 2⁻⁸(2σa_j + |y_j|) ≈
+      // 0.05, e^T − 1 − T ≈ T²/2 with the keys' x_j); 0.2 would catch a first-order term
+      // misfiled as second order.
+      EXPECT_LT(o.remainder_part(), 0.2 * (o.linear() + o.systematic_part()));
+      EXPECT_LT(b.log_sum_exp.remainder_part(),
+                0.2 * (b.log_sum_exp.linear() + b.log_sum_exp.systematic_part()));
+      std::printf(
+          "%-10s %-4s output: L %.3g S %.3g R %.3g (guaranteed %.3g), lambda*rms %.3g "
+          "(probabilistic %.3g); lse: L %.3g S %.3g R %.3g\n",
+          flash ? "flash" : "three-pass", std::string(gpu::dtype_name(t)).c_str(), o.linear(),
+          o.systematic_part(), o.remainder_part(), o.guaranteed(), lambda * o.linear_rms(),
+          o.probabilistic(lambda), b.log_sum_exp.linear(), b.log_sum_exp.systematic_part(),
+          b.log_sum_exp.remainder_part());
+    }
+}
+
+}  // namespace
+}  // namespace attncert
