@@ -6,6 +6,10 @@
 //    scale applied twice), injected into ONE head, fails that head's bound with the worst element
 //    in a row the defect changes, while the other heads pass; whether the FA rule catches it is
 //    printed, not asserted;
+//  - the subtle defects (P·V accumulated in bf16 on rows of 300 keys, the last partial
+//    tile dropped) exceed the PROBABILISTIC bound ≥ 3× with their worst element named, correct
+//    heads stay within it; the probabilistic rule decides when chosen, λ counts every value of
+//    the call, δ ∉ (0, 1) is a one-line error;
 //  - our own flash kernel's twin passes the flash class bound;
 //  - NaN/inf in O or lse are violations reported with their index; masked rows must be 0 and
 //    −inf exactly; bad inputs are one-line invalid_argument errors; cancellation and progress.

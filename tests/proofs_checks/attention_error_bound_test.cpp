@@ -1,12 +1,16 @@
-// The class bounds (attention_error_bound.hpp):
-//  - as functions: infinite where the model says nothing (n·u ≥ 1, a non-positive scale),
-//    growing with the keys and the tile count, vacuous where they must be (three-pass bf16 on
-//    logits of −5e4: S rounded to bf16 moves logits by hundreds);
+// The class bounds (attention_error_bound.hpp), guaranteed and probabilistic:
+//  - as functions of one row: n·u ≥ 1 is a one-line error, growing with the tile count,
+//    carrying P's rounding, vacuous where they must be (three-pass bf16 on logits of −5e4: S
+//    rounded to bf16 moves logits by hundreds), R second order (the budget split printed);
 //  - as bounds: correct kernels of the class — the emulated flash kernel at several tile sizes,
-//    the emulated three-pass kernel, our flash twin — never exceed them, per element, against
-//    the certified truth, on adversarial inputs: ties (identical keys), logits ≤ −5e4, huge
-//    spreads (one key dominates), cancelling values, L = 1, fully masked rows. Each random case
-//    prints its seed and reproduces from it.
+//    the emulated three-pass kernel, our flash twin — never exceed the guaranteed bound, per
+//    element, against the certified truth, on adversarial inputs (ties, logits ≤ −5e4, huge
+//    spreads, cancelling values, L = 1, fully masked rows), on a seeded matrix of 360 cases
+//    (shapes, masks, softcap, GQA/MQA, dtypes, tiles; random and structured data), and with
+//    every fp32 operation rounded toward zero, up or down (faithful, not mean-zero);
+//  - on random data (the probabilistic model) they never exceed the probabilistic bound either;
+//    the median ratios are printed, structured data above it listed.
+// Each random case prints its seed and reproduces from it.
 #include "proofs_checks/attention_error_bound.hpp"
 
 #include <gtest/gtest.h>
