@@ -315,8 +315,26 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
   const double kappa = three ? (1 + u) * (1 + u_p) - 1 : u_p;
   const double kappa_lin = three ? u + u_p : u_p;
   const double u_prod = cnt.pv_exact ? 0.0 : u;  // p̂·v rounded in fp32 unless both 16-bit
-  const double per_key_numer_unit2 = u_p * u_p + (three ? u * u : 0) + u_prod * u_prod;
-  const double numer_factor = (1 + kappa) * (1 + u_prod) - 1;
+  // Per key: κ's bound, its rounding (linear) and systematic parts, the squares of its events.
+  // Flash: a p that must round to exactly 1 in the dtype (its key within a tiny distance of the
+  // maximum: p ∈ [e^{−(x_j + 2T_max + H_j)}(1 − E), e^{H_j}(1 + E)] ⊂ (1 − u_dt/2, 1 + u_dt))
+  // is not rounded by u_dt but moved to 1: |κ_j| ≤ max(1 − p_lo, p_hi − 1)/p_lo, a small
+  // deterministic (S) error — the row's largest weight then carries no P rounding.
+  std::vector<double> numer_factor_(n_keys), kappa_lin_(n_keys), kappa_sys_(n_keys),
+      numer_unit2_(n_keys);
+  for (Index j = 0; j < n_keys; ++j) {
+    double k = kappa, k_lin = kappa_lin, k_sys = 0, k2 = u_p * u_p + (three ? u * u : 0);
+    if (flash && cnt.p_in_dtype) {
+      const double H = eps_x * (x[j] + 2 * T_max) + a_arg;
+      const double p_lo = std::exp(-(x[j] + 2 * T_max + H)) * (1 - E), p_hi = std::exp(H) * (1 + E);
+      if (p_lo > 1 - u_dt / 2 && p_hi < 1 + u_dt) {
+        k = std::max(1 - p_lo, p_hi - 1) / p_lo;
+        k_lin = 0, k_sys = k, k2 = 0;
+      }
+    }
+    numer_factor_[j] = (1 + k) * (1 + u_prod) - 1;
+    kappa_lin_[j] = k_lin, kappa_sys_[j] = k_sys, numer_unit2_[j] = k2 + u_prod * u_prod;
+  }
   double phi_max = 0;
   for (double f : Phi) phi_max = std::max(phi_max, f);
   const double over_out = gpu::dtype_overflow_threshold(cls.output);
@@ -339,6 +357,7 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
       products_(cols, 0.0), sum_g_(cols, 0.0);
   for (Index j = 0; j < n_keys; ++j) {
     const double al = alpha[j], one_phi = 1 + Phi[j], sa = sigma * a[j];
+    const double numer_factor = numer_factor_[j];
     const double per_key_products = al * (one_phi * (1 + numer_factor) - 1);
     for (Index c = 0; c < dv; ++c) {
       const double v_signed = V(in.keys.begin + j, c), vj = std::abs(v_signed);
@@ -352,7 +371,9 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
       shared_[c] += g * sa;
       shared_q2_[c] += g * sigma * sigma * q2[j];
       sum_g_[c] += g;
-      key_sq_[c] += al * al * vj * vj;
+      key_sq_[c] += al * al * vj * vj * numer_unit2_[j];
+      lin_[c] += al * vj * kappa_lin_[j];
+      sys_[c] += al * vj * kappa_sys_[j];
       products_[c] += per_key_products * vj;
     }
   }
@@ -376,9 +397,9 @@ AttentionRowBudgets attention_row_budgets(const AttentionClass& cls, const Atten
     // units of W, times the later rescales' (1 + Φ).
     const double computed_products = abs_v + products;
     maj_b += cnt.n_l * u * (1 + phi_max) * (pn_v + products + gamma_l * computed_products);
-    lin += (kappa_lin + u_prod) * abs_v + cnt.n_l * u * (pn_v + absO);
+    lin += u_prod * abs_v + cnt.n_l * u * (pn_v + absO);
     sq += (three ? shared_q_unit2 * shared_q_squares(shared, sum_g_[c], shared_q2_[c]) : 0) +
-          per_key_numer_unit2 * key_sq + cnt.n_l * u * u * (pn_v * pn_v + absO * absO);
+          key_sq + cnt.n_l * u * u * (pn_v * pn_v + absO * absO);
     // + n·2⁻¹⁰⁰⁰(vmax + 1): α_j flushed to 0 by the double exp (x_j > 745) in this evaluation
     const double floors =
         (2 * eta_p * sum_v * (1 + gamma_l) + uf * vmax + (n + cnt.n_l) * kFp32Flush) /
