@@ -21,7 +21,8 @@
 //     κ_j and the product's rounding on α_j v_j, the accumulator's N_l additions/rescales on
 //     partial sums ≤ max(Σ_{v>0} α_j v_j, Σ_{v<0} α_j|v_j|), the row sum's on O. A rescale's
 //     exp error is common to the keys before it (l and acc alike): it acts on a partial sum of
-//     α_j(v_j − O), ≤ half the total, so half of (n_t − 1)E is given back on outputs.
+//     α_j(v_j − O), ≤ half the total, so half of (n_t − 1)E is given back on outputs. A flash
+//     p that must round to exactly 1 (keys at the maximum) has κ_j = its distance to 1 (S).
 //  5. Division (flash) and store: (|O| + X)((1 + u)(1 + u_out) − 1) + η_out.
 //  6. lse: M̂ cancels exactly (lse_k = lse + log(1 + ρ) + ε_σM̂ + roundings), |log(1+ρ)| ≤
 //     −log(1 − ρ̄), log's error ε_log(|log l̂| + 1), the m·scale product and the final add.
