@@ -197,7 +197,11 @@ TEST(AttentionClassBound, CorrectKernelsNeverExceedItOnAdversarialInputs) {
   const std::vector<Shape> shapes = {Shape::random,      Shape::ties,       Shape::very_negative,
                                      Shape::huge_spread, Shape::cancelling, Shape::single,
                                      Shape::masked_rows};
-  for (std::uint64_t seed : {1u, 2u}) {
+  // ATTNCERT_ADVERSARIAL_SEEDS=N runs seeds 1..N (default 2).
+  std::uint64_t last_seed = 2;
+  if (const char* env = std::getenv("ATTNCERT_ADVERSARIAL_SEEDS"); env != nullptr)
+    last_seed = static_cast<std::uint64_t>(std::max(1, std::atoi(env)));
+  for (std::uint64_t seed = 1; seed <= last_seed; ++seed) {
     for (Shape shape : shapes)
       for (DType t : {DType::f32, DType::f16, DType::bf16}) {
         Inputs in = make_inputs(shape, t, seed);
