@@ -134,8 +134,6 @@ struct HeadBounds {
   std::size_t visible_elements = 0, vacuous_elements = 0;
 };
 
-/// Both bounds of every element of one head, row by row from the row's actual data
-/// (attention_row_budgets: O(Lk·(d + dv)) per row).
 /// The class the options declare (output dtype resolved by the caller).
 AttentionClass declared_class(const AttentionCheckOptions& options) {
   AttentionClass cls;
@@ -146,6 +144,8 @@ AttentionClass declared_class(const AttentionCheckOptions& options) {
   return cls;
 }
 
+/// Both bounds of every element of one head, row by row from the row's actual data
+/// (attention_row_budgets: O(Lk·(d + dv)) per row).
 HeadBounds head_bounds(const ConstMatrixView<double>& Q, const ConstMatrixView<double>& K,
                        const ConstMatrixView<double>& V, const AttentionProblem& problem,
                        const AttentionClass& cls, double scale, double lambda,
