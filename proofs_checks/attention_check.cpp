@@ -1,7 +1,8 @@
 // check-attention (attention_check.hpp): per head, the certified truth of the given inputs
 // (fast enclosure tier, undecided rows refined in Arb by the same selection as the check of our
-// own kernel, flash_attention_rows_to_refine), the class bound per element
-// (attention_error_bound.hpp), the naive same-precision reference and the FA rule.
+// own kernel, flash_attention_rows_to_refine, for both bounds), the class's guaranteed and
+// probabilistic bounds per element (attention_error_bound.hpp; λ over every value of the call),
+// the naive same-precision reference and the FA rule.
 #include "proofs_checks/attention_check.hpp"
 
 #include <fmt/format.h>

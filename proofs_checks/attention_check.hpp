@@ -1,8 +1,11 @@
 // check-attention: judge anyone's attention output O (and log-sum-exp) against the certified
 // truth of the inputs the kernel was given, per head, with
-//  - the a-priori forward error bound of a correct algorithm of the declared class
+//  - the a-priori forward error bounds of a correct algorithm of the declared class
 //    (attention_error_bound.hpp: online-softmax tiling with fp32 accumulation, or plain
-//    three-pass), computed from the inputs only;
+//    three-pass), computed from the inputs only, per element: guaranteed (every rounding at its
+//    worst: exceeding it proves a defect) and probabilistic (independent mean-zero roundings —
+//    round-to-nearest on unstructured data; exceeded by a correct kernel with probability ≤
+//    false_alarm per call);
 //  - FlashAttention's rule (max error ≤ 2 × the max error of a naive same-precision reference
 //    on the same inputs + atol), the naive reference computed here;
 //  - the worst element (indices, value, truth, error, bound).
