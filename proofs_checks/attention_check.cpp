@@ -1,7 +1,8 @@
 // check-attention (attention_check.hpp): per head, the certified truth of the given inputs
 // (fast enclosure tier, undecided rows refined in Arb by the same selection as the check of our
-// own kernel, flash_attention_rows_to_refine), the class bound per element
-// (attention_error_bound.hpp), the naive same-precision reference and the FA rule.
+// own kernel, flash_attention_rows_to_refine, for both bounds), the class's guaranteed and
+// probabilistic bounds per element (attention_error_bound.hpp; λ over every value of the call),
+// the naive same-precision reference and the FA rule.
 #include "proofs_checks/attention_check.hpp"
 
 #include <fmt/format.h>
@@ -115,6 +116,7 @@ void validate(const AttentionTensors& in, const Tensor4View<const double>& o,
   if (problem.softcap && !(std::isfinite(*problem.softcap) && *problem.softcap > 0))
     throw std::invalid_argument(fmt::format("softcap {} must be finite and > 0", *problem.softcap));
   problem.keys.validate();
+  require_false_alarm(options.false_alarm);
 }
 
 /// The truth's options: the problem's scale, visibility and softcap, as the kernel was asked.
@@ -127,83 +129,54 @@ MidpointRadiusOptions truth_options(const AttentionProblem& problem) {
   return o;
 }
 
-/// Prefix maxima over keys 0..j (exact data for rows whose visible keys start at 0) and the
-/// maxima over all keys (upper bounds for the other rows).
-struct KeyStatistics {
-  Index Lk = 0, d = 0, dv = 0;
-  std::vector<double> k_abs_max, k_norm, k_abs_sum;  // prefix: (Lk+1)×d, Lk+1, Lk+1
-  std::vector<double> v_abs_max, v_lo, v_hi;         // prefix: (Lk+1)×dv
-};
-KeyStatistics key_statistics(const ConstMatrixView<double>& K, const ConstMatrixView<double>& V) {
-  KeyStatistics s;
-  s.Lk = K.rows(), s.d = K.cols(), s.dv = V.cols();
-  s.k_abs_max.assign(static_cast<std::size_t>((s.Lk + 1) * s.d), 0.0);
-  s.k_norm.assign(static_cast<std::size_t>(s.Lk + 1), 0.0);
-  s.k_abs_sum.assign(static_cast<std::size_t>(s.Lk + 1), 0.0);
-  s.v_abs_max.assign(static_cast<std::size_t>((s.Lk + 1) * s.dv), 0.0);
-  s.v_lo.assign(static_cast<std::size_t>((s.Lk + 1) * s.dv), kInf);
-  s.v_hi.assign(static_cast<std::size_t>((s.Lk + 1) * s.dv), -kInf);
-  for (Index j = 0; j < s.Lk; ++j) {
-    double norm = 0, sum = 0;
-    for (Index c = 0; c < s.d; ++c) {
-      const double x = std::abs(K(j, c));
-      s.k_abs_max[(j + 1) * s.d + c] = std::max(s.k_abs_max[j * s.d + c], x);
-      norm += x * x, sum += x;
-    }
-    s.k_norm[j + 1] = std::max(s.k_norm[j], std::sqrt(norm) * (1 + 0x1p-50));
-    s.k_abs_sum[j + 1] = std::max(s.k_abs_sum[j], sum * (1 + 0x1p-45));
-    for (Index c = 0; c < s.dv; ++c) {
-      const double x = V(j, c);
-      const std::size_t to = (j + 1) * s.dv + c, from = j * s.dv + c;
-      s.v_abs_max[to] = std::max(s.v_abs_max[from], std::abs(x));
-      s.v_lo[to] = std::min(s.v_lo[from], x), s.v_hi[to] = std::max(s.v_hi[from], x);
-    }
-  }
-  return s;
-}
-
 struct HeadBounds {
-  std::vector<double> output, lse;  // per element, per row; 0 for masked rows
+  // per element (Lq × dv) and per row; 0 for masked rows
+  std::vector<double> output, output_probabilistic, lse, lse_probabilistic;
   std::size_t visible_elements = 0, vacuous_elements = 0;
 };
 
-HeadBounds head_bounds(const ConstMatrixView<double>& Q, const KeyStatistics& ks,
-                       const AttentionProblem& problem, const AttentionClass& cls, double scale) {
-  const Index Lq = Q.rows(), d = Q.cols(), dv = ks.dv, Lk = ks.Lk;
+/// The class the options declare (output dtype resolved by the caller).
+AttentionClass declared_class(const AttentionCheckOptions& options) {
+  AttentionClass cls;
+  cls.input = options.dtype, cls.output = options.output_dtype.value();
+  cls.online_softmax = options.algorithm == AttentionAlgorithm::flash;
+  cls.block_k = options.block_k;
+  cls.scores_rounded_to_input = options.algorithm == AttentionAlgorithm::three_pass;
+  return cls;
+}
+
+/// Both bounds of every element of one head, row by row from the row's actual data
+/// (attention_row_budgets: O(Lk·(d + dv)) per row).
+HeadBounds head_bounds(const ConstMatrixView<double>& Q, const ConstMatrixView<double>& K,
+                       const ConstMatrixView<double>& V, const AttentionProblem& problem,
+                       const AttentionClass& cls, double scale, double lambda,
+                       const Cancellation* cancel) {
+  const Index Lq = Q.rows(), dv = V.cols(), Lk = K.rows();
   HeadBounds hb;
   hb.output.assign(static_cast<std::size_t>(Lq * dv), 0.0);
+  hb.output_probabilistic.assign(static_cast<std::size_t>(Lq * dv), 0.0);
   hb.lse.assign(static_cast<std::size_t>(Lq), 0.0);
-  AttentionRowData row;
-  row.head_dim = static_cast<int>(d);
+  hb.lse_probabilistic.assign(static_cast<std::size_t>(Lq), 0.0);
+  AttentionRowInputs row;
+  row.q = &Q, row.k = &K, row.v = &V;
   row.scale = scale;
-  row.softcap = problem.softcap.has_value();
-  row.softcap_value = problem.softcap.value_or(0.0);
+  row.softcap = problem.softcap;
   for (Index i = 0; i < Lq; ++i) {
-    const KeyRange r = problem.keys.range(i, Lq, Lk);
-    if (r.empty()) continue;  // exact: O = 0, lse = −inf
-    // Prefix statistics up to r.end are exact when r.begin = 0 and upper bounds otherwise.
-    const Index upto = r.begin == 0 ? r.end : Lk;
-    double qk = 0, q_norm = 0, q_sum = 0;
-    for (Index c = 0; c < d; ++c) {
-      const double x = std::abs(Q(i, c));
-      qk += x * ks.k_abs_max[upto * d + c], q_norm += x * x, q_sum += x;
-    }
-    row.visible_keys = static_cast<int>(r.size());
-    // Rounding of these double sums: ≤ d·2⁻⁵³ relative; 2⁻⁴⁰ covers it for d < 2¹³.
-    row.abs_dot = std::min(qk, std::sqrt(q_norm) * ks.k_norm[upto]) * (1 + 0x1p-40);
-    row.max_abs_logit = scale * row.abs_dot * (1 + 0x1p-50);
-    if (row.softcap) row.max_abs_logit = std::min(row.max_abs_logit, *problem.softcap);
-    row.q_abs_sum = q_sum * (1 + 0x1p-40);
-    row.k_abs_sum = ks.k_abs_sum[upto];
+    if (i % 64 == 0) throw_if_cancelled(cancel);
+    row.row = i;
+    row.keys = problem.keys.range(i, Lq, Lk);
+    if (row.keys.empty()) continue;  // exact: O = 0, lse = −inf
+    const AttentionRowBudgets b = attention_row_budgets(cls, row);
     for (Index c = 0; c < dv; ++c) {
-      row.v_max_abs = ks.v_abs_max[upto * dv + c];
-      row.v_half_range = (ks.v_hi[upto * dv + c] - ks.v_lo[upto * dv + c]) / 2 * (1 + 0x1p-52);
-      const AttentionElementBound b = attention_class_bound(cls, row);
-      hb.output[i * dv + c] = b.output;
+      const ErrorBudget& e = b.output[static_cast<std::size_t>(c)];
+      hb.output[i * dv + c] = e.guaranteed();
+      hb.output_probabilistic[i * dv + c] = e.probabilistic(lambda);
       ++hb.visible_elements;
-      if (b.vacuous) ++hb.vacuous_elements;
-      if (c == 0) hb.lse[i] = b.log_sum_exp;
+      if (bound_is_vacuous(e.guaranteed(), b.v_max_abs[static_cast<std::size_t>(c)]))
+        ++hb.vacuous_elements;
     }
+    hb.lse[i] = b.log_sum_exp.guaranteed();
+    hb.lse_probabilistic[i] = b.log_sum_exp.probabilistic(lambda);
   }
   return hb;
 }
@@ -217,7 +190,8 @@ double element_ratio(double error, double bound) {
 
 AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<const double>& o,
                                const double* lse, const AttentionProblem& problem,
-                               const AttentionCheckOptions& options, Index b, Index h) {
+                               const AttentionCheckOptions& options, double lambda, Index b,
+                               Index h) {
   const Cancellation* cancel = options.cancel;
   const Index H = in.q->heads(), group = H / in.k->heads(), hk = h / group;
   const Index Lq = in.q->length(), d = in.q->dim(), dv = in.v->dim();
@@ -234,11 +208,7 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
 
   // The comparison the refinement selection reads: the user's O (and lse), the naive
   // reference, the class bounds.
-  AttentionClass cls;
-  cls.input = options.dtype, cls.output = options.output_dtype.value();  // resolved by the caller
-  cls.online_softmax = options.algorithm == AttentionAlgorithm::flash;
-  cls.block_k = options.block_k;
-  cls.scores_rounded_to_input = options.algorithm == AttentionAlgorithm::three_pass;
+  const AttentionClass cls = declared_class(options);
   using Clock = std::chrono::steady_clock;
   const auto since = [](Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -251,7 +221,7 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   throw_if_cancelled(cancel);
 
   t0 = Clock::now();
-  const HeadBounds hb = head_bounds(Q, key_statistics(K, V), problem, cls, scale);
+  const HeadBounds hb = head_bounds(Q, K, V, problem, cls, scale, lambda, cancel);
   rep.seconds_bounds = since(t0);
   throw_if_cancelled(cancel);
   rep.vacuous = hb.visible_elements > 0 && hb.vacuous_elements == hb.visible_elements;
@@ -279,22 +249,23 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   rep.seconds_reference = since(t0);
   throw_if_cancelled(cancel);
   cmp.out_bound = hb.output;
+  cmp.out_probabilistic_bound = hb.output_probabilistic;
 
   const double* user_lse = lse != nullptr ? lse + (b * H + h) * Lq : nullptr;
   cmp.lse.resize(static_cast<std::size_t>(Lq));
   cmp.lse_bound = hb.lse;
+  cmp.lse_probabilistic_bound = hb.lse_probabilistic;
   for (Index i = 0; i < Lq; ++i) {
     if (user_lse != nullptr) {
       const double x = user_lse[i];
       const float f = static_cast<float>(x);
       if (std::isfinite(x) && static_cast<double>(f) != x)
-        throw std::invalid_argument(
-            fmt::format("lse at batch {}, head {}, row {} = {:.17g} is not an fp32 value", b, h,
-                        i, x));
+        throw std::invalid_argument(fmt::format(
+            "lse at batch {}, head {}, row {} = {:.17g} is not an fp32 value", b, h, i, x));
       cmp.lse[i] = f;
     } else {  // no lse: a comparison that is always decided (bound inf)
       cmp.lse[i] = static_cast<float>(truth.lse_mid[i]);
-      cmp.lse_bound[i] = kInf;
+      cmp.lse_bound[i] = cmp.lse_probabilistic_bound[i] = kInf;
     }
   }
   const std::vector<std::size_t> rows =
@@ -309,20 +280,22 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   // Verdicts.
   double naive_error = 0, atol = 0;
   rep.max_ratio = -1;
+  rep.max_probabilistic_ratio = -1;
   for (Index i = 0; i < Lq; ++i) {
     const bool masked = truth.row_tier[i] == RowTier::Masked;
     for (Index c = 0; c < dv; ++c) {
       const std::size_t e = i * dv + c;
       const double x = O(i, c), mid = truth.output_mid[e], rad = truth.output_rad[e];
-      const double bound = hb.output[e];
+      const double bound = masked ? 0.0 : hb.output[e];
+      const double pbound = masked ? 0.0 : hb.output_probabilistic[e];
       const double err = std::isfinite(x) ? std::abs(x - mid) + rad : kInf;
       if (!std::isfinite(x)) ++rep.non_finite;
-      const double ratio = element_ratio(err, masked ? 0.0 : bound);
+      const double ratio = element_ratio(err, bound), pratio = element_ratio(err, pbound);
       rep.max_error = std::max(rep.max_error, err);
-      if (ratio > rep.max_ratio) {
-        rep.max_ratio = ratio;
-        rep.worst = {b, h, i, c, x, mid, rad, err, masked ? 0.0 : bound};
-      }
+      const AttentionElement element{b, h, i, c, x, mid, rad, err, bound, pbound};
+      if (ratio > rep.max_ratio) rep.max_ratio = ratio, rep.worst = element;
+      if (pratio > rep.max_probabilistic_ratio)
+        rep.max_probabilistic_ratio = pratio, rep.probabilistic_worst = element;
       const double ne = std::abs(static_cast<double>(cmp.naive[e]) - mid) + rad;
       naive_error = std::isfinite(ne) ? std::max(naive_error, ne) : kInf;
       atol = std::max(atol, flash_rule_absolute_term(options.dtype, mid));
@@ -332,21 +305,21 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
     double lse_err = 0, lse_ratio = -1;
     for (Index i = 0; i < Lq; ++i) {
       const double x = user_lse[i], mid = truth.lse_mid[i], rad = truth.lse_rad[i];
-      double err, bound = hb.lse[i];
+      double err, bound = hb.lse[i], pbound = hb.lse_probabilistic[i];
       if (mid == -kInf) {
         // No visible key: log 0 = −inf; FlashAttention 2/3 write +inf and PyTorch's CPU flash
         // kernel 0 there — conventions for "no value", accepted as such; anything else fails.
         err = x == -kInf || x == kInf || x == 0.0 ? 0.0 : kInf;
-        bound = 0;
+        bound = pbound = 0;
       } else {
         err = std::isfinite(x) ? std::abs(x - mid) + rad : kInf;
       }
-      const double ratio = element_ratio(err, bound);
+      const double ratio = element_ratio(err, bound), pratio = element_ratio(err, pbound);
       lse_err = std::max(lse_err, err);
-      if (ratio > lse_ratio) {
-        lse_ratio = ratio;
-        rep.lse_worst = AttentionElement{b, h, i, -1, x, mid, rad, err, bound};
-      }
+      const AttentionElement element{b, h, i, -1, x, mid, rad, err, bound, pbound};
+      if (ratio > lse_ratio) lse_ratio = ratio, rep.lse_worst = element;
+      if (pratio > rep.max_probabilistic_ratio)
+        rep.max_probabilistic_ratio = pratio, rep.probabilistic_worst = element;
     }
     rep.lse_max_error = lse_err, rep.lse_max_ratio = lse_ratio;
   }
@@ -354,11 +327,11 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
   rep.atol = atol;
   const bool lse_ok = !rep.lse_max_ratio || *rep.lse_max_ratio <= 1.0;
   rep.bound_pass = rep.max_ratio <= 1.0 && lse_ok && rep.non_finite == 0;
+  rep.probabilistic_pass = rep.max_probabilistic_ratio <= 1.0 && rep.non_finite == 0;
   // A naive reference that overflowed (inf/NaN error) cannot judge anything: the rules fail
   // rather than pass every finite O.
   const bool naive_finite = std::isfinite(naive_error);
-  rep.fa_rule_pass =
-      rep.non_finite == 0 && naive_finite && rep.max_error <= 2 * naive_error + atol;
+  rep.fa_rule_pass = rep.non_finite == 0 && naive_finite && rep.max_error <= 2 * naive_error + atol;
   rep.naive_rule_pass = rep.non_finite == 0 && naive_finite && rep.max_error <= naive_error + atol;
   switch (options.rule) {
     case AttentionRule::bound:
@@ -370,6 +343,9 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
     case AttentionRule::naive:
       rep.pass = rep.naive_rule_pass;
       break;
+    case AttentionRule::probabilistic:
+      rep.pass = rep.probabilistic_pass;
+      break;
   }
   return rep;
 }
@@ -377,6 +353,7 @@ AttentionHeadReport check_head(const AttentionTensors& in, const Tensor4View<con
 /// The ratio the rule decides by (for worst_head).
 double rule_ratio(const AttentionHeadReport& r, AttentionRule rule) {
   if (rule == AttentionRule::bound) return std::max(r.max_ratio, r.lse_max_ratio.value_or(0.0));
+  if (rule == AttentionRule::probabilistic) return r.max_probabilistic_ratio;
   const double factor = rule == AttentionRule::flash ? 2.0 : 1.0;
   return element_ratio(r.max_error, factor * r.naive_error + r.atol);
 }
@@ -416,14 +393,21 @@ AttentionCheckResult check_attention(const AttentionTensors& inputs,
   const auto n = static_cast<std::size_t>(B * H);
   AttentionCheckOptions resolved = options;
   if (!resolved.output_dtype) resolved.output_dtype = inferred_output_dtype(o, options.dtype);
+  require_accumulation_covered(declared_class(resolved), inputs.k->length(), inputs.q->dim());
+  // The probabilistic bounds' λ: a false alarm anywhere among all values checked in the call.
+  const double values_checked = static_cast<double>(B * H * inputs.q->length()) *
+                                static_cast<double>(inputs.v->dim() + (lse != nullptr ? 1 : 0));
   AttentionCheckResult result;
   result.rule = options.rule;
   result.output_dtype = *resolved.output_dtype;
+  result.false_alarm = options.false_alarm;
+  result.lambda = probabilistic_lambda(options.false_alarm, std::max(values_checked, 1.0));
+  const double lambda = result.lambda;
   result.heads = parallel_map<AttentionHeadReport>(
       n, options.jobs,
       [&](std::size_t task) {
         throw_if_cancelled(options.cancel);
-        return check_head(inputs, o, lse, problem, resolved, static_cast<Index>(task) / H,
+        return check_head(inputs, o, lse, problem, resolved, lambda, static_cast<Index>(task) / H,
                           static_cast<Index>(task) % H);
       },
       options.progress);

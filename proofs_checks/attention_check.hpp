@@ -1,8 +1,11 @@
 // check-attention: judge anyone's attention output O (and log-sum-exp) against the certified
 // truth of the inputs the kernel was given, per head, with
-//  - the a-priori forward error bound of a correct algorithm of the declared class
+//  - the a-priori forward error bounds of a correct algorithm of the declared class
 //    (attention_error_bound.hpp: online-softmax tiling with fp32 accumulation, or plain
-//    three-pass), computed from the inputs only;
+//    three-pass), computed from the inputs only, per element: guaranteed (every rounding at its
+//    worst: exceeding it proves a defect) and probabilistic (independent mean-zero roundings —
+//    round-to-nearest on unstructured data; exceeded by a correct kernel with probability ≤
+//    false_alarm per call);
 //  - FlashAttention's rule (max error ≤ 2 × the max error of a naive same-precision reference
 //    on the same inputs + atol), the naive reference computed here;
 //  - the worst element (indices, value, truth, error, bound).
@@ -74,7 +77,7 @@ Tensor4View<const double> attention_view(const double* data, AttentionLayout lay
                                          std::ptrdiff_t seqlen, std::ptrdiff_t dim);
 
 struct AttentionCheckOptions {
-  gpu::DType dtype = gpu::DType::f32;         ///< what the kernel read Q, K, V in
+  gpu::DType dtype = gpu::DType::f32;  ///< what the kernel read Q, K, V in
   /// What O was stored in (the bound adds its rounding). Empty: the input dtype when every
   /// finite value of O is representable in it (a 16-bit kernel's O saved as float32), else fp32
   /// — judging a bf16 store as fp32 would deny a correct kernel its final rounding.
@@ -97,8 +100,8 @@ struct AttentionElement {
   std::ptrdiff_t batch = 0, head = 0, row = 0, column = 0;  // column = −1 for an lse value
   double value = 0;  ///< the user's value (NaN/inf kept as given)
   double truth_mid = 0, truth_rad = 0;
-  double error = 0;  ///< |value − truth_mid| + truth_rad (inf for NaN/inf values)
-  double bound = 0;  ///< the class's guaranteed bound at this element
+  double error = 0;                ///< |value − truth_mid| + truth_rad (inf for NaN/inf values)
+  double bound = 0;                ///< the class's guaranteed bound at this element
   double probabilistic_bound = 0;  ///< the class's probabilistic bound at this element
 };
 
@@ -109,11 +112,11 @@ struct AttentionHeadReport {
   AttentionElement worst;  ///< the element attaining max_ratio
   std::optional<double> lse_max_error, lse_max_ratio;  ///< when lse was given
   std::optional<AttentionElement> lse_worst;
-  double max_probabilistic_ratio = 0;  ///< max error/probabilistic bound (O and lse)
+  double max_probabilistic_ratio = 0;    ///< max error/probabilistic bound (O and lse)
   AttentionElement probabilistic_worst;  ///< the element attaining it
   bool probabilistic_pass = false;       ///< max_probabilistic_ratio ≤ 1 and no NaN/inf
-  double naive_error = 0;  ///< the naive same-precision reference's max error
-  double atol = 0;         ///< the rule's absolute term
+  double naive_error = 0;                ///< the naive same-precision reference's max error
+  double atol = 0;                       ///< the rule's absolute term
   bool fa_rule_pass = false, naive_rule_pass = false, bound_pass = false;
   std::size_t non_finite = 0;    ///< NaN/inf elements in O (each a violation)
   std::size_t masked_rows = 0;   ///< rows without a visible key (truth: O = 0, lse = −inf)
@@ -122,7 +125,7 @@ struct AttentionHeadReport {
   /// Elements whose bound is infinite (the class's model does not cover the row) or no smaller
   /// than a trivial one (≥ 2·max|v|): the bound verdict says nothing about them.
   std::size_t vacuous_elements = 0;
-  bool pass = false;             ///< by options.rule
+  bool pass = false;  ///< by options.rule
   /// Where the head's time went (wall seconds on its worker): the fast enclosure tier, the Arb
   /// refinement of undecided rows, the naive reference, the bounds.
   double seconds_truth = 0, seconds_refinement = 0, seconds_reference = 0, seconds_bounds = 0;
@@ -141,7 +144,9 @@ struct AttentionCheckResult {
 };
 
 /// Throws std::invalid_argument (one line) for mismatched shapes between Q, K, V, O, lse,
-/// inputs not representable in options.dtype, NaN/inf in Q, K or V, bad problem parameters; a
+/// inputs not representable in options.dtype, NaN/inf in Q, K or V, bad problem parameters, a
+/// false-alarm probability outside (0, 1), an accumulation length the class bound's derivation
+/// does not cover (n·u ≥ 1); a
 /// NaN/inf in O or lse is not an error but a violation reported with its index.
 /// o: (B, H, Lq, dv) view; lse: optional (B, H, Lq) contiguous in (b, h, i) order (nullptr if
 /// not given). Throws attncert::Cancelled when options.cancel is requested.

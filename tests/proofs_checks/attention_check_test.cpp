@@ -6,6 +6,10 @@
 //    scale applied twice), injected into ONE head, fails that head's bound with the worst element
 //    in a row the defect changes, while the other heads pass; whether the FA rule catches it is
 //    printed, not asserted;
+//  - the subtle defects (P·V accumulated in bf16 on rows of 300 keys, the last partial
+//    tile dropped) exceed the PROBABILISTIC bound ≥ 3× with their worst element named, correct
+//    heads stay within it; the probabilistic rule decides when chosen, λ counts every value of
+//    the call, δ ∉ (0, 1) is a one-line error;
 //  - our own flash kernel's twin passes the flash class bound;
 //  - NaN/inf in O or lse are violations reported with their index; masked rows must be 0 and
 //    −inf exactly; bad inputs are one-line invalid_argument errors; cancellation and progress.
@@ -601,6 +605,104 @@ TEST(CheckAttention, CancellationStopsAndProgressCountsHeads) {
   cancel.request();
   opt.cancel = &cancel;
   EXPECT_THROW(check_attention(views.tensors(), views.o, nullptr, r.spec.problem, opt), Cancelled);
+}
+
+}  // namespace
+}  // namespace attncert
+
+namespace attncert {
+namespace {
+
+// The subtle defects against the PROBABILISTIC bound (rule probabilistic): rows of 300
+// keys, the defect in head 1 of 3. Each must exceed it by ≥ 3× (the target) at an element
+// the defect changed; the correct heads 0 and 2 (random inputs: inside the model) stay within it.
+TEST(CheckAttention, InjectedDefectsExceedTheProbabilisticBoundThreefold) {
+  std::printf("seed %llu\n", static_cast<unsigned long long>(kSeed));
+  AttentionDefects bf16_acc, dropped;
+  bf16_acc.bf16_accumulation = true;
+  dropped.drop_last_partial_tile = true;
+  struct Case {
+    const char* name;
+    DType dtype;
+    AttentionDefects defects;
+    int block_k;
+  };
+  const std::vector<Case> cases = {
+      {"P·V accumulated in bf16, fp16 inputs", DType::f16, in_head_1(bf16_acc), 64},
+      {"P·V accumulated in bf16, fp32 inputs", DType::f32, in_head_1(bf16_acc), 64},
+      {"P·V accumulated in bf16, bf16 inputs", DType::bf16, in_head_1(bf16_acc), 64},
+      {"last partial key tile dropped (44 of 300), bf16", DType::bf16, in_head_1(dropped), 128},
+      {"last partial key tile dropped (44 of 300), fp16", DType::f16, in_head_1(dropped), 64},
+  };
+  for (const Case& c : cases) {
+    EmulatedAttentionSpec s = base_spec(EmulatedAlgorithm::flash, c.dtype);
+    s.heads = s.kv_heads = 3, s.seqlen_q = 24, s.seqlen_k = 300, s.head_dim = 64;
+    s.block_k = c.block_k;
+    s.problem.keys = KeyVisibility::all();
+    s.defects = c.defects;
+    const CheckRun r = run_check(s);
+    EmulatedAttentionSpec correct_spec = s;
+    correct_spec.defects = {};
+    const auto correct = test_support::emulated_attention(correct_spec, r.q, r.k, r.v);
+    SCOPED_TRACE(c.name);
+    const AttentionHeadReport& bad = r.result.heads[1];
+    const AttentionElement& w = bad.probabilistic_worst;
+    EXPECT_FALSE(bad.probabilistic_pass);
+    EXPECT_GE(bad.max_probabilistic_ratio, 3.0);
+    EXPECT_EQ(w.head, 1);
+    if (w.column >= 0) {  // an O element the defect changed (bhsd flat index)
+      const std::size_t e = (static_cast<std::size_t>(1) * s.seqlen_q + w.row) * s.dv() + w.column;
+      EXPECT_NE(r.o[e], correct.o[e]);
+    }
+    for (std::size_t h : {0u, 2u}) {
+      EXPECT_TRUE(r.result.heads[h].probabilistic_pass)
+          << "correct head " << h << " probabilistic ratio "
+          << r.result.heads[h].max_probabilistic_ratio;
+    }
+    std::printf(
+        "%-48s probabilistic ratio %7.3g, guaranteed %7.3g; worst (head %td, row %td, col %td) "
+        "value %.6g truth %.6g error %.3g p-bound %.3g; correct heads' p-ratios %.3g %.3g\n",
+        c.name, bad.max_probabilistic_ratio, bad.max_ratio, w.head, w.row, w.column, w.value,
+        w.truth_mid, w.error, w.probabilistic_bound, r.result.heads[0].max_probabilistic_ratio,
+        r.result.heads[2].max_probabilistic_ratio);
+  }
+}
+
+// The probabilistic rule decides when chosen; λ = √(2 ln(2m/δ)) over every value of the call;
+// δ outside (0, 1) is a one-line error.
+TEST(CheckAttention, ProbabilisticRuleLambdaAndFalseAlarm) {
+  EmulatedAttentionSpec s = base_spec(EmulatedAlgorithm::flash, DType::bf16);
+  Rng rng(kSeed);
+  const auto q = test_support::random_in_dtype(rng, 2 * 70 * 32, DType::bf16);
+  const auto k = test_support::random_in_dtype(rng, 2 * 133 * 32, DType::bf16);
+  const auto v = test_support::random_in_dtype(rng, 2 * 133 * 32, DType::bf16);
+  auto out = test_support::emulated_attention(s, q, k, v);
+  const auto views = test_support::attention_views(s, q, k, v, out.o);
+  AttentionCheckOptions opt;
+  opt.dtype = DType::bf16, opt.jobs = 2, opt.rule = AttentionRule::probabilistic;
+  opt.false_alarm = 1e-3;
+  auto r = check_attention(views.tensors(), views.o, out.lse.data(), s.problem, opt);
+  EXPECT_DOUBLE_EQ(r.lambda, probabilistic_lambda(1e-3, 2.0 * 70 * (32 + 1)));
+  EXPECT_EQ(r.false_alarm, 1e-3);
+  EXPECT_EQ(r.rule, AttentionRule::probabilistic);
+  for (const auto& h : r.heads) {
+    EXPECT_EQ(h.pass, h.probabilistic_pass);
+    EXPECT_LE(h.max_probabilistic_ratio, 1.0);
+    EXPECT_GE(h.max_probabilistic_ratio, h.max_ratio);  // the probabilistic bound is smaller
+  }
+  // Without lse, m counts the outputs only.
+  r = check_attention(views.tensors(), views.o, nullptr, s.problem, opt);
+  EXPECT_DOUBLE_EQ(r.lambda, probabilistic_lambda(1e-3, 2.0 * 70 * 32));
+  for (double bad : {0.0, 1.0, -0.5, std::nan("")}) {
+    opt.false_alarm = bad;
+    try {
+      check_attention(views.tensors(), views.o, nullptr, s.problem, opt);
+      ADD_FAILURE() << "no error for false alarm " << bad;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("false-alarm"), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    }
+  }
 }
 
 }  // namespace
