@@ -133,6 +133,7 @@ struct FeatureAnalysis {
   double absolute_max = 0;         // max ε
   double relative_max = 0;         // max over features of Σ_k bound(|x_k|)
   double exp_argument_max = 0;     // max |x| over exponentials of a rounded argument (queries)
+  double value_max = 0;            // max |φ|
   // Rounding events (unit u): token i owns events [token_event[i], token_event[i+1]); event k
   // changes features entries[event_entry[k] .. event_entry[k+1]) by coefficient·δ_k.
   std::vector<long long> token_event{0}, event_entry{0};
@@ -197,7 +198,9 @@ FeatureAnalysis analyse_features(const LinearAttentionProblem& p, LinearFeature 
             systematic[a] = (kappa + 2 * eta_x) * value[a];
             const bool can_flush = xa * (1 + u_x) - eta_x < underflow;
             note(std::expm1(std::fabs(xa) * u_x) + std::expm1(eta_x) + kappa,
-                 can_flush ? value[a] * std::exp(std::fabs(xa) * u_x + eta_x) * (1 + 1e-12) : 0.0);
+                 // + 2^-1000: e^x itself may underflow in double
+                 can_flush ? value[a] * std::exp(std::fabs(xa) * u_x + eta_x) * (1 + 1e-12) + 0x1p-1000
+                           : 0.0);
             if (is_query) fa.exp_argument_max = std::max(fa.exp_argument_max, std::fabs(xa));
           }
         }
@@ -231,6 +234,7 @@ FeatureAnalysis analyse_features(const LinearAttentionProblem& p, LinearFeature 
         break;
       }
     }
+    for (long long a = 0; a < m; ++a) fa.value_max = std::max(fa.value_max, std::fabs(value[a]));
     fa.token_event.push_back(static_cast<long long>(fa.event_entry.size()) - 1);
   }
   return fa;
@@ -674,6 +678,11 @@ LinearAttentionBounds linear_attention_error_bounds(const LinearAttentionProblem
   LinearAttentionBounds out;
   out.guaranteed.assign(T * d, std::numeric_limits<double>::infinity());
   out.probabilistic.assign(T * d, std::numeric_limits<double>::infinity());
+  // §9: the derivation assumes no overflow. fp32 intermediates stay below growth·N (chains) or
+  // growth·max|φ| (features); the output below |o| + bound.
+  const double fp32_max = max_finite(DType::f32), out_max = max_finite(dtype);
+  if (std::max(fq.value_max, fk.value_max) * std::exp(A) >= fp32_max) return out;
+  auto overflows = [&](double sum) { return !(sum * std::exp(A) < fp32_max); };
   const bool normalised = readout == LinearReadout::normalised;
   // Per-column row sums (index e < w).
   std::vector<double> num(w), N(w), G1(w), G2(w), RO1(w), RO2(w), KR1(w), KR2(w), KR1abs(w),
@@ -713,6 +722,7 @@ LinearAttentionBounds linear_attention_error_bounds(const LinearAttentionProblem
         KY1abs[e] += ga * Y1abs[s];
       }
     }
+    if (overflows(*std::max_element(N.begin(), N.end()))) continue;
     const double den = num[d];
     const double den_low = den - double_slack * N[d];
     if (normalised) {
@@ -802,6 +812,7 @@ LinearAttentionBounds linear_attention_error_bounds(const LinearAttentionProblem
           b.systematic(u_out * mu);
         }
         b.systematic(lambda * double_slack * (A + u_out) * N[e]);
+        if (!(std::fabs(num[e]) + b.guaranteed() < out_max)) continue;
         out.guaranteed[i * d + e] = b.guaranteed();
         out.probabilistic[i * d + e] = b.probabilistic(lambda);
       }
@@ -843,6 +854,7 @@ LinearAttentionBounds linear_attention_error_bounds(const LinearAttentionProblem
       b.systematic(kEta + u_out * mu);
       b.systematic(lambda * double_slack * inflate *
                    (A * (N[e] + oa * N[d]) / den + (u + u_out) * (oa + N[e] / den)));
+      if (!(oa + b.guaranteed() < out_max)) continue;
       out.guaranteed[i * d + e] = b.guaranteed();
       out.probabilistic[i * d + e] = b.probabilistic(lambda);
     }
