@@ -1,49 +1,29 @@
 // Linear attention kernel validation: certified ground truth, a-priori error bound, naive
 // same-precision reference and the flash-attention rule.
 //
-// ---- The a-priori forward error bound -------------------------------------------------------
-// Notation: u = 2⁻²⁴ (fp32 arithmetic), u_in = unit roundoff of the dtype, μ = its smallest
-// normal (fp16 2⁻¹⁴, bf16/fp32 2⁻¹²⁶), κ = kPortableExpRelativeError = 4·2⁻²⁴, η = 2⁻¹⁵⁰ (the
-// absolute error of an fp32 rounding in the subnormal range), γ_n = nu/(1 − nu) (higham_gamma);
-// chunks of B = gpu::kLinearAttentionChunk = 64 tokens, the length the kernel and its twin use.
-//
-// 1. Inputs. RNE to the dtype (straight from double): |x̂ − x| ≤ u_in·(|x| + μ) (relative
-//    error u_in for normal results, absolute u_in·μ in the subnormal range).
-// 2. Map inputs. Keys x' = k̂: β = u_in(|k| + μ). Queries x' = fl(scale·q̂):
-//    β = scale·u_in(|q| + μ) + u·scale·(|q| + u_in(|q| + μ)) + η, so |x' − x| ≤ β, x = scale·q.
-// 3. Features, |φ̂_a − φ_a| ≤ ε_a with φ the exact map of the exact input:
-//    identity, relu (1-Lipschitz, no rounding): ε = β;
-//    elu+1 (1-Lipschitz; x'+1 rounds with u, portable_expf errs by κ relative, or by < 2⁻¹²⁶
-//      where it flushes to 0; κ ≥ u): ε = β + κ(|x| + 1 + β) + 2⁻¹²⁶;
-//    Taylor-2: 1 exact; x_a: β_a; c·x_a² (c = ½ query, 1 key):
-//      c(β(2|x| + β) + u(|x| + β)² + 2η) + η; x_p x_q: β_p|x_q| + β_q|x_p| + β_pβ_q +
-//      u(|x_p| + β_p)(|x_q| + β_q) + η.
-//    Values: |v̂ − v| ≤ u_in(|v| + μ); the normaliser's "value" 1 is exact.
-// 4. Accumulation. Every output element r(i,e) is a sum over (j, a) of φ̂q_ia·φ̂k_ja·v̂_je, each
-//    term passing through at most n roundings of fma chains and additions:
-//      causal:     B (chunk state chain) + C (state scan) + m (read-out chain) + B (the
-//                  intra-chunk continuation of the same chain)  → n = 2B + C + m
-//                  (intra-chunk terms: m (score chain) + B ≤ n);
-//      non-causal: n = B + C + m,
-//    with C the number of chunk states scanned in all (⌈T/B⌉; for a split sequence the sum
-//    over the calls, since the carried state went through the earlier call's scan). Higham's
-//    lemma (Π(1 + δ_k) ∈ [1 − γ_n, 1 + γ_n]) and |âb̂ĉ − abc| ≤ āb̄c̄ − |a||b||c| for
-//    ā = |a| + ε_a etc. give, with N = Σ|φq||φk||v| and N̄ = Σ(|φq| + ε)(|φk| + ε)(|v| + ε_v),
-//      |r̂ − r| ≤ E := (1 + γ_n)·N̄ − N + U,
-//    U = η(1 + γ_n)(m(B + C)·max φ̄q + m + B + B·m·max(1, v̄)) covering subnormal roundings
-//    inside the chains. N, N̄ are computed in double from the inputs (prefix sums of
-//    non-negative terms, relative error < (T + m + 8)·2⁻⁵³ < 10⁻¹²); we enlarge them by 10⁻⁹.
-// 5. Read-out. Unnormalised: o = r, then rounding to the output dtype: + u_out(1 + γ_n)N̄ +
-//    u_out·μ (u_out = 0 for fp32 output). Normalised (positive weights: elu+1, Taylor-2; the
-//    normaliser den = r(i,d) > 0): with the errors E_num, E_den and den_low ≤ den,
-//      |n̂/d̂ − o| ≤ t := (E_num + |o|·E_den)/(den_low − E_den),  |o| ≤ N(i,e)/den_low,
-//    then the fp32 division (u, η) and the output rounding (u_out, u_out·μ):
-//      bound = t + (u + u_out + u·u_out)(|o| + t) + η + u_out·μ.
-//    den_low = den (double) − 10⁻⁹·N(i,d). If den_low ≤ E_den the bound is +inf (identity and
-//    relu normalisers may be ≤ 0: those maps are validated with the unnormalised read-out).
-// The bound is elementwise; a row's "bound" is its maximum, and the check also requires every
-// element's error to be within its own bound. It depends only on the inputs, the dtype and the
-// algorithm's shape (m, C, chunk length B), never on the computed output.
+// ---- The error bounds (docs/linear_attention_kernel_bound.md, same numbering) ---------------
+// One analysis, two evaluations through ErrorBudget: guaranteed = Σ c_k u_k + S + R (certain),
+// probabilistic = λ√Σ(c_k u_k)² + S + R (independent mean-zero roundings, λ from the case's δ
+// over its T·d outputs). u = 2⁻²⁴, u_out the output dtype's unit roundoff (0 for fp32), κ the
+// portable_expf error, η = 2⁻¹⁵⁰.
+// §1 The truth is that of the inputs as the kernel read them (inputs_as_read); no input-rounding
+//    term. The original inputs' truth is certified too: input_quantization_low/high.
+// §2 fl(x∘y) = (x∘y)(1 + δ) + η′; r̂ = Σ_t φ̂q·φ̂k·v·Π_path(1 + δ): the coefficient of δ_k is the
+//    exact pre-rounding value of its operation — the actual partial sums, in the kernel's order.
+// §3 Features φ̂ = φΠ(1 + x_k) + ε: query δ_x of fl(scale·q̂) (Taylor-2: one event per coordinate
+//    with its total coefficient over x_a, x_a²/2 and every x_a x_b), δ of fl(x′ + 1), of squares
+//    and products; exp's κ is systematic; flushes and subnormals are ε.
+// §4 Per element (i,e): a chunk chains + scan: Σ_a|φq|·Σ|partial sums|; b key events:
+//    φq·w_k·v; c score chains: partial sums of A(i,j) times v; d read-out chain: its partial sums;
+//    e query events: Σ w·Seff (the exact prefix state); f R = N·(A²/2·e^A + (Xu)²/2·e^{Xu}),
+//    A = n·u + max relative feature perturbations, n = (2 causal | 1)·ℓ + C + m.
+// §5 Normalised: shared events enter as (g_n − o·g_d)/d (common-mode weight errors cancel:
+//    v − o), private ones as 1/d and |o|/d; remainder (R_n + |o|R_d)/d + t·E_d/(d_low − E_d);
+//    fp32 division and output rounding (coefficient |o|). +inf unless d_low > E_d.
+// §6 Unnormalised: output rounding, coefficient |r|.
+// §7 Additive ε and subnormal η′: systematic, with the e^A growth downstream.
+// §8 Double evaluation: ops·2⁻⁵² (ops = 8(T + m + 2ℓ + C) + 64) times the magnitude sums, ×λ.
+// §9 +inf where an fp32 intermediate or the output could overflow.
 // ---------------------------------------------------------------------------------------------
 #include "proofs_checks/linear_attention_check.hpp"
 
@@ -579,7 +559,7 @@ LinearAttentionBounds linear_attention_error_bounds(const LinearAttentionProblem
   const double u = kU;
   const double u_out = dtype == DType::f32 ? 0.0 : gpu::dtype_unit_roundoff(dtype);
   const double mu = gpu::dtype_smallest_normal(dtype);
-  // §4: roundings on one term's path (chunk chain, scan, read-out chain with its intra-chunk
+  // §4f: roundings on one term's path (chunk chain, scan, read-out chain with its intra-chunk
   // continuation; the intra-chunk terms' score chain m + continuation ≤ ℓ is no longer).
   const long long n_path = (causal ? 2 : 1) * longest + C + m;
   if (!(static_cast<double>(n_path) * u < 1))
@@ -726,7 +706,7 @@ LinearAttentionBounds linear_attention_error_bounds(const LinearAttentionProblem
     const double den = num[d];
     const double den_low = den - double_slack * N[d];
     if (normalised) {
-      if (!(den_low > 0)) continue;  // no bound for this row (§6)
+      if (!(den_low > 0)) continue;  // no bound for this row (§5)
       for (long long e = 0; e < d; ++e) o[e] = num[e] / den;
       o[d] = 0;  // the normaliser's own budget (column d) is the plain one
     }
@@ -768,7 +748,7 @@ LinearAttentionBounds linear_attention_error_bounds(const LinearAttentionProblem
       SC1[e] = s1;
       SC2[e] = s2;
     }
-    // §3 → §5: query feature events; a feature's coefficient is Seff (− o·Seff of the normaliser).
+    // §4e: query feature events; a feature's coefficient is Seff (− o·Seff of the normaliser).
     for (long long k = fq.token_event[i]; k < fq.token_event[i + 1]; ++k) {
       std::fill(coefficient.begin(), coefficient.end(), 0.0);
       for (long long r = fq.event_entry[k]; r < fq.event_entry[k + 1]; ++r) {

@@ -1,6 +1,7 @@
 // Validation of the linear attention kernel (gpu/linear_attention.hpp) or its CPU twin against
-// the certified (Arb ball) ground truth, with the a-priori forward error bound derived in
-// linear_attention_check.cpp. Feature maps and scaling are numerics/feature_maps.hpp's.
+// the certified (Arb ball) truth of the inputs as the kernel read them, with a guaranteed and a
+// probabilistic bound per element (docs/linear_attention_kernel_bound.md). Feature maps and
+// scaling are numerics/feature_maps.hpp's.
 //
 // Matrix: lengths T ∈ {63, 500, 1000, 2048}; fp32/fp16/bf16; causal and non-causal;
 //   identity and relu with the unnormalised read-out (their normalisers can be ≤ 0),
@@ -8,7 +9,9 @@
 //   Taylor-2 normalised with head dims {7, 16} only (m = 1 + d + d(d+1)/2 features: the ball
 //   ground truth costs O(T·m·d); measured at T = 2048: 0.4 s at d = 16 (m = 153), 13–14 s at
 //   d = 64 (m = 2145), against 1.3–1.7 s for elu+1 at d = 128). The full matrix (336 cases)
-//   takes ≈ 200 s on one core; quick (48 cases) ≈ 2–4 s.
+//   took ≈ 200 s on one core with one certified truth per case; there are two now (the inputs as
+//   read and the original ones: the input-quantization effect), so about twice that; quick
+//   (48 cases) ≈ 5 s of CPU.
 // quick: T ∈ {63, 500}, d = 60 (Taylor-2: d = 7), every feature map, dtype and causality.
 #pragma once
 
