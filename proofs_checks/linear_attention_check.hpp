@@ -1,6 +1,7 @@
 // Validation of the linear attention kernel (gpu/linear_attention.hpp) or its CPU twin against
-// the certified (Arb ball) ground truth, with the a-priori forward error bound derived in
-// linear_attention_check.cpp. Feature maps and scaling are numerics/feature_maps.hpp's.
+// the certified (Arb ball) truth of the inputs as the kernel read them, with a guaranteed and a
+// probabilistic bound per element (docs/linear_attention_kernel_bound.md). Feature maps and
+// scaling are numerics/feature_maps.hpp's.
 //
 // Matrix: lengths T ∈ {63, 500, 1000, 2048}; fp32/fp16/bf16; causal and non-causal;
 //   identity and relu with the unnormalised read-out (their normalisers can be ≤ 0),
@@ -8,7 +9,9 @@
 //   Taylor-2 normalised with head dims {7, 16} only (m = 1 + d + d(d+1)/2 features: the ball
 //   ground truth costs O(T·m·d); measured at T = 2048: 0.4 s at d = 16 (m = 153), 13–14 s at
 //   d = 64 (m = 2145), against 1.3–1.7 s for elu+1 at d = 128). The full matrix (336 cases)
-//   takes ≈ 200 s on one core; quick (48 cases) ≈ 2–4 s.
+//   took ≈ 200 s on one core with one certified truth per case; there are two now (the inputs as
+//   read and the original ones: the input-quantization effect), so about twice that; quick
+//   (48 cases) ≈ 5 s of CPU.
 // quick: T ∈ {63, 500}, d = 60 (Taylor-2: d = 7), every feature map, dtype and causality.
 #pragma once
 
@@ -66,20 +69,35 @@ CertifiedLinearOutput certified_linear_attention(const LinearAttentionProblem& p
                                                  gpu::LinearFeature feature,
                                                  gpu::LinearReadout readout, bool causal);
 
-/// The a-priori bound on |kernel output − exact output| for every element (T×d), for the
-/// kernel's algorithm with chunks of `chunk_length` tokens and `total_chunks` chunk states
-/// scanned in all (one call: ⌈T/chunk_length⌉; a sequence split into calls: the sum over the
-/// calls). +inf where the derivation does not apply (a normalised row whose normaliser is not
-/// provably larger than its error). A chunk length other than the kernel's only for tests that
-/// show the bound follows it.
-std::vector<double> linear_attention_error_bound(
-    const LinearAttentionProblem& p, gpu::LinearFeature feature, gpu::LinearReadout readout,
-    bool causal, gpu::DType dtype, long long total_chunks,
-    int chunk_length = gpu::kLinearAttentionChunk);
+/// The inputs rounded to `t` as the kernel reads them (round to nearest even), as doubles.
+LinearAttentionProblem inputs_as_read(const LinearAttentionProblem& p, gpu::DType t);
+
+/// Per output element (T×d), the bounds on |kernel output − exact output of `read`| for the
+/// kernel's algorithm (docs/linear_attention_kernel_bound.md): `guaranteed` holds for every
+/// rounding at its worst; `probabilistic` holds with probability ≥ 1 − false_alarm over all T·d
+/// elements together if the roundings are independent and mean-zero (error_budget.hpp). +inf
+/// where the derivation does not apply (a normalised row whose normaliser is not provably larger
+/// than its error).
+struct LinearAttentionBounds {
+  std::vector<double> guaranteed, probabilistic;
+};
+/// `read` holds the inputs AS THE KERNEL READ THEM (values of `dtype`; anything else throws
+/// std::invalid_argument). `call_lengths`: the sequence processed as successive calls, each
+/// resuming from the previous call's final state (causal only; empty: one call). Chunks are
+/// `chunk_length` tokens from each call's start (the kernel's 64; another length only for tests
+/// that show the bound follows it). Throws std::invalid_argument for a false-alarm probability
+/// outside (0, 1) and for accumulation lengths with n·u ≥ 1.
+LinearAttentionBounds linear_attention_error_bounds(
+    const LinearAttentionProblem& read, gpu::LinearFeature feature, gpu::LinearReadout readout,
+    bool causal, gpu::DType dtype, double false_alarm = kDefaultFalseAlarm,
+    const std::vector<int>& call_lengths = {}, int chunk_length = gpu::kLinearAttentionChunk);
 
 /// One case: inputs from Rng(seed).substream(c.index).
+/// Errors are against the certified truth of the inputs as read; the input-quantization effect
+/// (truth of the original inputs vs the read ones) is reported apart.
 KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::uint64_t seed,
-                                           bool prefer_device);
+                                           bool prefer_device,
+                                           double false_alarm = kDefaultFalseAlarm);
 
 std::vector<KernelCheckRow> check_linear_attention(
     const KernelCheckRequest& request,
