@@ -148,6 +148,15 @@ constexpr long kGroundTruthBits = 96;
 // error ≤ 2⁻¹⁵⁰ instead (the floors).
 constexpr double kFloatFloor = 0x1p-150;
 
+/// 2^⌊log₂ x⌋ for x > 0 (0 for x = 0): a round-to-nearest result of modulus ≤ x has an absolute
+/// error ≤ u·binade(x) — up to 2× below u·x.
+double binade(double x) {
+  if (!(x > 0)) return 0.0;
+  int e = 0;
+  std::frexp(x, &e);  // x = m·2^e, m ∈ [1/2, 1)
+  return std::ldexp(1.0, e - 1);
+}
+
 /// The value the kernel reads for input x (double → float → dtype).
 double kernel_value(DType t, double x) {
   return static_cast<double>(gpu::round_through(t, static_cast<float>(x)));
@@ -199,7 +208,8 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
   const std::size_t tiles = (n + block_k - 1) / block_k;
   const double gamma53_d = higham_gamma(d, kU53);
 
-  // 1. logits
+  // 1. logits: each rounding's absolute error ≤ u·binade(|pre-rounding value|), the value
+  // within its running error of the exact partial sum
   std::vector<double> t(n), D1(n), D2(n), Delta(n), r1(n);
   double eval_t = 0, Delta_max = 0;
   for (std::size_t j = 0; j < n; ++j) {
@@ -207,19 +217,21 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
     double S = 0, abs_products = 0, sum_abs = 0, sum_sq = 0, running = 0;
     for (std::size_t c = 0; c < du; ++c) {
       const double product = row.query[c] * k[c];  // exact: two floats
-      running += (std::abs(S + product) + running) * u;
-      S += product;
+      S += product;  // the exact partial sum within γ₅₃(c+1)·Σ|products| (8.)
       abs_products += std::abs(product);
-      sum_abs += std::abs(S), sum_sq += S * S;
+      const double a = binade(std::abs(S) + 2 * kU53 * (c + 1.0) * abs_products + running);
+      running += a * u;
+      sum_abs += a, sum_sq += a * a;
     }
     // The fmaf chain must not overflow float (then t̂ = ±inf, no rounding model).
     if (!((abs_products + running) * (1 + sigma) < 0x1p127)) return result;
-    running += du * kFloatFloor;
+    const double a_scale =
+        binade(sigma * (std::abs(S) + 2 * kU53 * du * abs_products + running) * (1 + 2 * kU53));
     t[j] = sigma * S;
-    D1[j] = sigma * (sum_abs + std::abs(S));
-    D2[j] = sigma * sigma * (sum_sq + S * S);
-    Delta[j] = sigma * running + sigma * (std::abs(S) + running) * u + kFloatFloor;
-    r1[j] = Delta[j] - D1[j] * u;
+    D1[j] = sigma * sum_abs + a_scale;
+    D2[j] = sigma * sigma * sum_sq + a_scale * a_scale;
+    r1[j] = sigma * du * kFloatFloor + kFloatFloor;  // subnormal results: floors only
+    Delta[j] = D1[j] * u + r1[j];
     eval_t = std::max(eval_t, sigma * gamma53_d * abs_products * (1 + kU53) + kU53 * std::abs(t[j]));
     Delta_max = std::max(Delta_max, Delta[j]);
   }
@@ -268,7 +280,9 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
   const double inflation = (1 + kappa) * (1 + kappa) * kBoundSafety;
 
   // Per key, column-independent (2.–4.)
-  std::vector<double> x(n), Cbar(n), rc(n), Bbar_key(n), rb(n), Abar(n), ra(n), floor_factor(n);
+  std::vector<double> x(n), Cbar(n), rc(n), Bbar_key(n), rb(n), Abar(n), ra(n), floor_factor(n),
+      rho_p(n);
+  const double kappa_arg = 2 * eval_t + kU53 * spread;  // double error of x_j (8.)
   double Bbar = 0, lse_remainder_keys = 0;
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t b = j / block_k;
@@ -277,7 +291,19 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
     const double phi_bar = u * (M - t[j] + 2 * Dbar);
     const double r_phi = (1 + k_j) * 2 * Dbar * u;
     const double exps = k_j + (exact_one[j] ? 0 : 1);  // inexact expf factors of its weight
-    const double u_pj = exact_one[j] ? 0.0 : u_p;
+    // P rounding: |fl_P(p) − p| ≤ u_P·binade(p) ≤ u_P·binade(p⁺), so relative to p ≥ p⁻ at most
+    // u_P·ρ_j, ρ_j = min(1, binade(p⁺)/p⁻), p± the exact tile-relative weight moved by the
+    // logit errors, the argument's rounding and the exp error.
+    double rho = 1;
+    const double p_exact = std::exp(-x[j]);
+    if (p_exact > 0x1p-1000) {
+      const double spread_p = Delta[j] + Dbar + u * (x[j] + 2 * Dbar) + kappa_arg + 0x1p-52;
+      const double p_high = p_exact * std::exp(spread_p) * (1 + E);
+      const double p_low = p_exact * std::exp(-spread_p) * (1 - E);
+      rho = std::min(1.0, binade(p_high) / p_low);
+    }
+    rho_p[j] = rho;
+    const double u_pj = exact_one[j] ? 0.0 : u_p * rho;
     Cbar[j] = std::expm1(Delta[j] + phi_bar + exps * std::log1p(E));
     rc[j] = r1[j] + r_phi + (Cbar[j] - Delta[j] - phi_bar - exps * E);
     const double len_l = static_cast<double>(keys_per_lane - 1 + tiling.butterfly_stages() + 1 +
@@ -386,7 +412,7 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
       const double w = alpha[j] * deviation;
       logit1 += w * D1[j], logit2 += w * w * D2[j];
       sub1 += w * x[j], sub2 += w * x[j] * w * x[j];
-      const double pv = exact_one[j] ? 0.0 : alpha[j] * std::abs(v);  // δ_P,j
+      const double pv = exact_one[j] ? 0.0 : alpha[j] * std::abs(v) * rho_p[j];  // δ_P,j
       if (!exact_one[j]) exp_systematic += E * w;
       p1 += pv, p2 += pv * pv;
       prefix_v += alpha[j] * v, prefix_dev += alpha[j] * (v - O);
