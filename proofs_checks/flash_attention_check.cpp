@@ -15,10 +15,13 @@
 // data and a second-order rest bounded with running errors.
 //
 // 1. Logits. s_j = fmaf chain over c from +0: partial sums S_jc exact (products of floats are
-//    exact in double); running error ē_c = ē_{c−1} + (|S_jc| + ē_{c−1})u. t̂_j = fl(ŝ_j σ̂) ("+0"
-//    exact). |ε_j| = |t̂_j − t_j| ≤ Δ_j = σ̂ē_d + σ̂(|s_j| + ē_d)u + floors; first order
-//    σ̂(Σ_c S_jc δ_jc + s_j δ'_j): Σ|coef| = D1_j·u, D1_j = σ̂(Σ_c|S_jc| + |s_j|); squares
-//    D2_j = σ̂²(Σ_c S_jc² + s_j²); the rest r1_j = Δ_j − D1_j·u.
+//    exact in double). A round-to-nearest result of modulus in [2^e, 2^{e+1}) errs by ≤ u·2^e:
+//    with binade(x) = 2^⌊log₂x⌋ and the pre-rounding value within the running error ē_{c−1} of
+//    S_jc, step c errs by ≤ a_jc·u, a_jc = binade(|S_jc| + ē_{c−1}), ē_c = ē_{c−1} + a_jc·u
+//    (up to 2× below u·|S_jc|). t̂_j = fl(ŝ_j σ̂) ("+0" exact) errs by ≤ a'_j·u, a'_j =
+//    binade(σ̂(|s_j| + ē_d)). So |ε_j| = |t̂_j − t_j| ≤ Δ_j = D1_j·u + r1_j with
+//    D1_j = σ̂Σ_c a_jc + a'_j (sum of the events' bounds), D2_j = σ̂²Σ_c a_jc² + a'_j² (squares),
+//    r1_j = the subnormal floors only.
 // 2. Weights. Key j's weight in the row sum is p_j = expf(fl(t̂_j − m̂_b)) times the α̂ =
 //    expf(fl(m̂_{b'−1} − m̂_{b'})) of each later tile b' whose computed maximum moved (α̂ = 1
 //    exactly otherwise). The arguments telescope to t̂_j − M̂, so
@@ -36,11 +39,13 @@
 //    all keys of tiles ≤ b). l̂ = W'(1 + B), B = Σ α_j b_j, 1 + b_j = (1 + c_j)(1 + b̃_j), |b̃_j| ≤
 //    B̄_j = (1+u)^{len_l} − 1, len_l = (keys per lane − 1) + stages + 1 + (n_t − 1 − b(j));
 //    rb_j = B̄_j − len_l·u.
-// 4. Numerator N_c. p̃_j = fl_P(p_j) = p_j(1 + δ_P) + η (the dtype rounding, unit u_P); acc ← fl(acc·α̂)
+// 4. Numerator N_c. p̃_j = fl_P(p_j) = p_j(1 + δ_P) + η (the dtype rounding: |δ_P| ≤ u_P·ρ_j,
+//    ρ_j = min(1, binade(p⁺)/p⁻) with p± bounds of p_j from its exact value e^{−x_j}, Δ_j, Δ̄,
+//    the argument's rounding and E; η the subnormal floor, 7.); acc ← fl(acc·α̂)
 //    at a moving tile, then acc ← fmaf(p̃_j, v̂_jc, acc): the rounding after key j multiplies all
 //    keys ≤ j: coefficient |Σ_{j'≤j} α_j' v̂_j'c|; acc·α̂ of tile b: |Σ_{j' in tiles < b} α_j' v̂_j'c|;
-//    δ_P,j: α_j|v̂_jc|. 1 + a_j = (1 + c_j)(1 + ã_j), |ã_j| ≤ Ā_j = (1+u_P)(1+u)^{len_N} − 1,
-//    len_N = (n − j) + k_j; ra_j = Ā_j − u_P − len_N·u.
+//    δ_P,j: α_j|v̂_jc|ρ_j. 1 + a_j = (1 + c_j)(1 + ã_j), |ã_j| ≤ Ā_j = (1+u_P)(1+u)^{len_N} − 1,
+//    (u_P·ρ_j for u_P), len_N = (n − j) + k_j; ra_j = Ā_j − u_P·ρ_j − len_N·u.
 // 5. Output. Ô = fl(N̂/l̂) with N̂/l̂ = (O + A)/(1 + B), A = Σ α_j v̂_jc a_j:
 //        N̂/l̂ − O = (A − O·B) − B(A − O·B)/(1 + B),
 //        A − O·B = Σ α_j(v̂_jc − O_c)c_j + Σ α_j v̂_jc ã_j(1 + c_j) − O_c Σ α_j b̃_j(1 + c_j).
@@ -1098,12 +1103,12 @@ std::vector<KernelCheckRow> check_flash_attention(
           "moves O by [{:.3g}, {:.3g}] (fast-tier enclosures)",
           lse_error, b.max_lse, guaranteed.lse, probabilistic.lse, row.input_quantization_low,
           row.input_quantization_high);
+      row.note += fmt::format(
+          "; probabilistic bound: lambda {:.3g} for false-alarm probability {:.3g} per case, "
+          "model: independent mean-zero roundings",
+          b.lambda, request.false_alarm);
       if (row.probabilistic_ratio > 1.0 && row.ratio <= 1.0)
-        row.note += fmt::format(
-            "; EXCEEDS the probabilistic bound (lambda {:.3g}, false-alarm probability {:.3g} "
-            "per case if the roundings are independent and mean-zero; correlated roundings, "
-            "e.g. structured data, can also do this)",
-            b.lambda, request.false_alarm);
+        row.note += " -- EXCEEDED: a defect unless the roundings are correlated (structured data)";
       if (b.vacuous_elements > 0)
         row.note += fmt::format("; {} of {} elements have a vacuous bound (>= 2 max|v|)",
                                 b.vacuous_elements, b.visible_elements);
