@@ -32,42 +32,51 @@
 //    p_j, μ_b = m_b − m_{b−1} for the α of tile b; each computed argument is within 2Δ̄ of it,
 //    the rest rφ_j = (1 + k_j)·2Δ̄·u. Write c_j = e^{ε_j+φ_j}Π(1+η) − 1: |c_j| ≤ C̄_j =
 //    e^{Δ_j+φ̄_j}(1+E)^{1+k_j} − 1, and c_j − (its linear part) ≤ rc_j = r1_j + rφ_j + C̄_j −
-//    Δ_j − φ̄_j − (1+k_j)E (all Taylor coefficients of the product are ≥ 0).
+//    Δ_j − φ̄_j − (1+k_j)E (all Taylor coefficients of the product are ≥ 0). A key that is the
+//    unique maximum of its tile and above the earlier running maximum by > 2Δ̄ has p_j = 1
+//    exactly: no exp error, no P rounding (its e_j = k_j factors instead of 1 + k_j).
 // 3. Row sum l. Lane leaf sums (keys x, x + lanes, …), the xor butterfly (after the stage of
 //    offset o, lane y < o holds the lanes ≡ y mod o), l ← fmaf(l, α̂, tile sum): each node's
 //    rounding multiplies the keys below it: coefficient Σ_{j∈node} α_j (the l update of tile b:
-//    all keys of tiles ≤ b). l̂ = W'(1 + B), B = Σ α_j b_j, 1 + b_j = (1 + c_j)(1 + b̃_j), |b̃_j| ≤
-//    B̄_j = (1+u)^{len_l} − 1, len_l = (keys per lane − 1) + stages + 1 + (n_t − 1 − b(j));
-//    rb_j = B̄_j − len_l·u.
+//    all keys of tiles ≤ b); a node adding a zero and the first update (l = 0) are exact.
+//    |b̃_j| ≤ B̄_j = (1+u)^{len_l} − 1 (the relative rounding of key j's path), len_l = (keys per
+//    lane − 1) + stages + 1 + (n_t − 1 − b(j)); rb_j = B̄_j − len_l·u; B̄' = max_j B̄_j.
 // 4. Numerator N_c. p̃_j = fl_P(p_j) = p_j(1 + δ_P) + η (the dtype rounding: |δ_P| ≤ u_P·ρ_j,
 //    ρ_j = min(1, binade(p⁺)/p⁻) with p± bounds of p_j from its exact value e^{−x_j}, Δ_j, Δ̄,
 //    the argument's rounding and E; η the subnormal floor, 7.); acc ← fl(acc·α̂)
 //    at a moving tile, then acc ← fmaf(p̃_j, v̂_jc, acc): the rounding after key j multiplies all
 //    keys ≤ j: coefficient |Σ_{j'≤j} α_j' v̂_j'c|; acc·α̂ of tile b: |Σ_{j' in tiles < b} α_j' v̂_j'c|;
-//    δ_P,j: α_j|v̂_jc|ρ_j. 1 + a_j = (1 + c_j)(1 + ã_j), |ã_j| ≤ Ā_j = (1+u_P)(1+u)^{len_N} − 1,
-//    (u_P·ρ_j for u_P), len_N = (n − j) + k_j; ra_j = Ā_j − u_P·ρ_j − len_N·u.
-// 5. Output. Ô = fl(N̂/l̂) with N̂/l̂ = (O + A)/(1 + B), A = Σ α_j v̂_jc a_j:
-//        N̂/l̂ − O = (A − O·B) − B(A − O·B)/(1 + B),
-//        A − O·B = Σ α_j(v̂_jc − O_c)c_j + Σ α_j v̂_jc ã_j(1 + c_j) − O_c Σ α_j b̃_j(1 + c_j).
+//    δ_P,j: α_j|v̂_jc|ρ_j. |ã_j| ≤ Ā_j = (1 + u_Pρ_j)(1+u)^{len_N} − 1 (key j's path),
+//    len_N = (n − j) + k_j; ra_j = Ā_j − u_Pρ_j − len_N·u.
+// 5. Output. N̂ = W'Σ α_j(1 + c_j)(1 + ã_j)v̂_j, l̂ = W'Σ α_j(1 + c_j)(1 + b̃_j). With the
+//    perturbed softmax α'_j = α_j(1 + c_j)/(1 + C), C = Σ α_j c_j ∈ [D_low − 1, C_high],
+//    D_low = Σ α_j(1 + c_low_j) > 0 (c_low_j = e^{−Δ_j−φ̄_j}(1−E)^{e_j} − 1: weights stay positive,
+//    so no smallness of the logit errors is needed), O' = Σ α'_j v̂_j:
+//        N̂/l̂ − O = (O' − O) + (A' − O'B')/(1 + B'),  A' = Σ α'_j v̂_j ã_j,  B' = Σ α'_j b̃_j,
+//        O' − O = Σ α_j c_j(v̂_j − O) − C·Σ α_j c_j(v̂_j − O)/(1 + C).
 //    First order: the logit events (1.) with coefficients α_j|v̂_jc − O_c|·(…), the exponent
 //    arguments (2.) α_j|v̂_jc − O_c|x_j and μ_b|Σ_{j<tile b} α_j(v̂_jc − O_c)| — common-mode
 //    errors of p_j and α̂ act on α_j(v̂_jc − O_c), not on |v̂| —, the nodes of l (3.) times |O_c|,
-//    the P·V events (4.), the division |O_c|. Systematic: E·Σ α_j|v̂_jc − O_c| (expf of p) +
-//    E·|Σ_{j<tile b} α_j(v̂_jc − O_c)| per possibly moving tile, floors (7.). Remainder:
-//        R1 = Σ α_j[|v̂_jc − O_c|rc_j + |v̂_jc|(ra_j + Ā_jC̄_j) + |O_c|(rb_j + B̄_jC̄_j)],
-//        G  = Σ α_j[|v̂_jc − O_c|C̄_j + |v̂_jc|Ā_j(1 + C̄_j) + |O_c|B̄_j(1 + C̄_j)] ≥ |A − O·B|,
-//        B̄  = Σ α_j(C̄_j + B̄_j + C̄_jB̄_j) ≥ |B| (< 1/2 required, else no finite bound),
-//        R  = R1 + B̄G/(1 − B̄) + u·(G + B̄G/(1 − B̄) + floors)   (the division's own rest).
-// 6. lse = fl(M̂ + logf(l̂)) = lse + log(1 + B) + (logf error) + rounding. First order: B's
-//    linear part (coefficients α_j for the logit and exponent events, Σ_{j<tile b} α_j for α̂,
-//    Σ_{node} α_j for l) and the final addition |lse|. Systematic: E(1 + Σ_b Σ_{j<tile b} α_j),
-//    logf: u|log l̂| + kPortableLogAbsError, |log l̂| ≤ log W + Δ̄ − log(1 − B̄). Remainder:
-//    Σ α_j(rc_j + rb_j + B̄_jC̄_j) + B̄²/(2(1 − B̄)) + u·(the pre-rounding error bound).
+//    the P·V events (4.), the division |O_c|. Systematic: E·Σ α_j|v̂_jc − O_c| (expf of p, keys
+//    with p ≠ 1) + E·|Σ_{j<tile b} α_j(v̂_jc − O_c)| per possibly moving tile, floors (7.).
+//    Remainder, with G1 = Σ α_j|v̂_j − O|C̄_j, dO = G1/D_low ≥ |O' − O|, C̄ = max(C_high,
+//    1 − D_low) ≥ |C|, κ'_j = (C̄_j + C̄)/D_low ≥ |α'_j/α_j − 1|:
+//        softmax  Σ α_j|v̂_j − O|rc_j + C̄·dO,
+//        rounding Σ α_j[κ'_j(|v̂_j|Ā_j + |O|B̄_j) + (1 + κ'_j)(|v̂_j|ra_j + (|O| + dO)rb_j)] + dO·B̄',
+//        quotient B̄'G2/(1 − B̄'),  G2 = Σ α_j(1 + κ'_j)(|v̂_j|Ā_j + (|O| + dO)B̄_j) ≥ |A' − O'B'|,
+//        division u·(dO + G2 + quotient + floors).
+// 6. lse = fl(M̂ + logf(l̂)) = lse + log(1 + C) + log(1 + B') + (logf error) + rounding. First
+//    order: the linear parts of C and B' (coefficients α_j for the logit and exponent events,
+//    Σ_{j<tile b} α_j for α̂, Σ_{node} α_j for l) and the final addition |lse|. Systematic:
+//    E(Σ_{p≠1} α_j + Σ_b Σ_{j<tile b} α_j), logf: u|log l̂| + kPortableLogAbsError, |log l̂| ≤
+//    log W + Δ̄ + max(log(1 + C_high), −log D_low) − log(1 − B̄'), flushed weights. Remainder:
+//    Σ α_j(rc_j + κ'_jB̄_j + (1 + κ'_j)rb_j) + max of x − log(1 + x) at x = D_low − 1 and C_high
+//    (convex) + B̄'²/(2(1 − B̄')) + u·(the pre-rounding error bound).
 // 7. Floors (systematic): subnormal fmaf/product results and the P rounding's η_P: the floor of
 //    p̃_j, scaled by Πα̂ ≤ (1+E)^{k_j} and the chain, divided by l̂ ≥ W e^{−Δ̄}(1 − B̄):
-//    e^{Δ̄}η_P Σ_j|v̂_jc|(1+Ā_j)(1+E)^{1+k_j}/(W(1 − B̄)); flushed weights (expf argument <
-//    −87.33, α̂ underflow) and subnormal roundings: ≤ (n_t + 2)·n·2⁻¹²⁴ relative to W'
-//    (as before; it also covers weights below double's range in the evaluation).
+//    e^{Δ̄}η_P Σ_j|v̂_jc|(1+Ā_j)(1+E)^{e_j}/(W·D_low(1 − B̄')); flushed weights (expf argument <
+//    −87.33, α̂ underflow) and subnormal roundings: ≤ (n_t + 2)·n·2⁻¹²⁴ relative to W' (it
+//    also covers weights below double's range in the evaluation).
 // 8. Evaluation in double. t_j carries ≤ e_t = σ̂γ₅₃(d)Σ_c|q̂_c k̂_jc| + 2⁻⁵³|t_j|; α_j then a
 //    relative error ≤ κ = expm1(2e_t + 2⁻⁵³ max(M − t_j)) + (n + 4)·2⁻⁵² (exp ≤ 1 ulp, the sum W,
 //    the division); O_c, every partial sum Σα v and Σα(v − O) an absolute error ≤ ē =
@@ -288,7 +297,8 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
   std::vector<double> x(n), Cbar(n), rc(n), Bbar_key(n), rb(n), Abar(n), ra(n), floor_factor(n),
       rho_p(n);
   const double kappa_arg = 2 * eval_t + kU53 * spread;  // double error of x_j (8.)
-  double Bbar = 0, lse_remainder_keys = 0;
+  std::vector<double> c_low(n);  // c_j ≥ c_low_j > −1
+  double Bbar = 0;               // B̄' = max_j B̄_j ≥ |B'|
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t b = j / block_k;
     const double k_j = static_cast<double>(moves_after[b]);
@@ -310,6 +320,7 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
     rho_p[j] = rho;
     const double u_pj = exact_one[j] ? 0.0 : u_p * rho;
     Cbar[j] = std::expm1(Delta[j] + phi_bar + exps * std::log1p(E));
+    c_low[j] = std::expm1(-(Delta[j] + phi_bar) + exps * std::log1p(-E));
     rc[j] = r1[j] + r_phi + (Cbar[j] - Delta[j] - phi_bar - exps * E);
     const double len_l = static_cast<double>(keys_per_lane - 1 + tiling.butterfly_stages() + 1 +
                                              (tiles - 1 - b));
@@ -319,11 +330,24 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
     Abar[j] = std::expm1(std::log1p(u_pj) + len_n * std::log1p(u));
     ra[j] = Abar[j] - u_pj - len_n * u;
     floor_factor[j] = exact_one[j] ? 0.0 : (1 + Abar[j]) * std::exp(exps * std::log1p(E));  // 7.
-    Bbar += alpha[j] * (Cbar[j] + Bbar_key[j] + Cbar[j] * Bbar_key[j]);
-    lse_remainder_keys += alpha[j] * (rc[j] + rb[j] + Bbar_key[j] * Cbar[j]);
+    Bbar = std::max(Bbar, Bbar_key[j]);
   }
-  Bbar *= 1 + kappa;
-  if (!(Bbar < 0.5)) return result;
+  if (!(Bbar < 0.5)) return result;  // (1+u)^len − 1 ≥ 1/2: far beyond any real row
+  // 5. the perturbed softmax: C = Σ α_j c_j ∈ [D_low − 1, C_high], 1 + C ≥ D_low > 0 (every
+  // weight stays positive: no smallness of the logit errors is needed); α'_j = α_j(1 + c_j)/(1 + C)
+  // differs from α_j by ≤ α_j κ'_j.
+  double C_high = 0, D_low = 0;
+  for (std::size_t j = 0; j < n; ++j) C_high += alpha[j] * Cbar[j], D_low += alpha[j] * (1 + c_low[j]);
+  C_high *= 1 + kappa, D_low /= 1 + kappa;
+  if (!(D_low > 0)) return result;
+  const double C_abs = std::max(C_high, 1 - D_low);
+  std::vector<double> kappa_w(n);
+  double lse_remainder_keys = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    kappa_w[j] = (Cbar[j] + C_abs) / D_low;
+    lse_remainder_keys +=
+        alpha[j] * (rc[j] + kappa_w[j] * Bbar_key[j] + (1 + kappa_w[j]) * rb[j]);
+  }
 
   // 3. the row-sum nodes: Σ_nodes Σ_{j∈node} α_j and its squares (a node adding a zero — a
   // masked key or an empty subtree — is exact, and so is the first l ← fmaf(0, α̂, sum));
@@ -381,11 +405,19 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
     budget.roundings(node_sum, node_square_sum, u);
     const double lse_magnitude = std::abs(lse) + eval_t + 0x1p-52 * (std::abs(M) + std::log(W));
     budget.rounding(lse_magnitude, u);
-    const double flushed = std::exp(Dbar) * (tiles + 2.0) * static_cast<double>(n) * 0x1p-124;
-    const double log_l = std::log(W) + Dbar - std::log1p(-Bbar - flushed);
-    budget.systematic(exp_systematic + flushed / (1 - Bbar - flushed) + u * log_l +
+    // flushed weights relative to l̂ ≥ W e^{−Δ̄} D_low (1 − B̄') (W ≥ 1)
+    const double flushed =
+        std::exp(Dbar) * (tiles + 2.0) * static_cast<double>(n) * 0x1p-124 / (D_low * (1 - Bbar));
+    if (!(flushed < 0.5)) return result;
+    const double log_l = std::log(W) + Dbar + std::max(std::log1p(C_high), -std::log(D_low)) -
+                         std::log1p(-Bbar) - std::log1p(-flushed);
+    budget.systematic(exp_systematic - std::log1p(-flushed) + u * log_l +
                       static_cast<double>(gpu::kPortableLogAbsError));
-    const double pre = lse_remainder_keys * (1 + kappa) + Bbar * Bbar / (2 * (1 - Bbar));
+    // x − log(1 + x) ≥ 0 is convex: its largest value on [D_low − 1, C_high] is at an end.
+    const auto log_rest = [](double x) { return x - std::log1p(x); };
+    const double pre = lse_remainder_keys * (1 + kappa) +
+                       std::max(log_rest(D_low - 1), log_rest(C_high)) +
+                       Bbar * Bbar / (2 * (1 - Bbar));
     budget.remainder(pre + u * (budget.guaranteed() + pre));
     result.lse = budget.guaranteed() * inflation;
     result.lse_probabilistic = budget.probabilistic(lambda) * inflation;
@@ -402,7 +434,7 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
     const double O_abs = std::abs(O) + e_bar;
     ErrorBudget budget;
     double logit1 = 0, logit2 = 0, sub1 = 0, sub2 = 0, p1 = 0, p2 = 0, chain1 = 0, chain2 = 0;
-    double exp_systematic = 0, floor_p = 0, R1 = 0, G = 0;
+    double exp_systematic = 0, floor_p = 0, soft_rest = 0, G1 = 0, round_rest = 0, G2_v = 0;
     double prefix_v = 0, prefix_dev = 0;  // Σ_{j'<j} α v and α(v − O), signed
     for (std::size_t j = 0; j < n; ++j) {
       const std::size_t b = j / block_k;
@@ -424,10 +456,18 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
       const double acc = std::abs(prefix_v) + e_bar;  // fmaf(p̃_j, v_j, acc)
       chain1 += acc, chain2 += acc * acc;
       floor_p += std::abs(v) * floor_factor[j];
-      R1 += alpha[j] * (deviation * rc[j] + std::abs(v) * (ra[j] + Abar[j] * Cbar[j]) +
-                        O_abs * (rb[j] + Bbar_key[j] * Cbar[j]));
-      G += alpha[j] * (deviation * Cbar[j] + std::abs(v) * Abar[j] * (1 + Cbar[j]) +
-                       O_abs * Bbar_key[j] * (1 + Cbar[j]));
+      soft_rest += alpha[j] * deviation * rc[j];
+      G1 += alpha[j] * deviation * Cbar[j];
+      round_rest += alpha[j] * (kappa_w[j] * std::abs(v) * Abar[j] +
+                                (1 + kappa_w[j]) * std::abs(v) * ra[j]);
+      G2_v += alpha[j] * (1 + kappa_w[j]) * std::abs(v) * Abar[j];
+    }
+    // The parts with |O'| ≤ |O| + dO: Σ α_j κ'_j B̄_j, Σ α_j (1+κ'_j) rb_j, Σ α_j (1+κ'_j) B̄_j.
+    double kb = 0, rbk = 0, bk = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      kb += alpha[j] * kappa_w[j] * Bbar_key[j];
+      rbk += alpha[j] * (1 + kappa_w[j]) * rb[j];
+      bk += alpha[j] * (1 + kappa_w[j]) * Bbar_key[j];
     }
     budget.roundings(logit1, logit2, u);
     budget.roundings(sub1, sub2, u);
@@ -435,14 +475,22 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
     budget.roundings(O_abs * node_sum, O_abs * O_abs * node_square_sum, u);
     budget.rounding(O_abs, u);  // the division
     if (u_p > 0) budget.roundings(p1, p2, u_p);
-    const double to_output = std::exp(Dbar) / (W * (1 - Bbar));
+    const double to_output = std::exp(Dbar) / (W * D_low * (1 - Bbar));
     const double floors = to_output * (eta_p * floor_p +
                                        (tiles + 2.0) * static_cast<double>(n) * 0x1p-124 *
                                            (2 * v_max + 1));
     budget.systematic(exp_systematic + floors);
-    R1 *= 1 + kappa, G *= 1 + kappa;
-    const double quotient = Bbar * G / (1 - Bbar);
-    budget.remainder(R1 + quotient + u * (G + quotient + floors));
+    // (O' − O): first order above; rest Σ α_j|v_j − O|rc_j + C̄·G1/D_low. |O' − O| ≤ dO.
+    const double dO = G1 * (1 + kappa) / D_low;
+    const double O_perturbed = O_abs + dO;
+    const double softmax_rest = soft_rest * (1 + kappa) + C_abs * dO;
+    // (A' − O'B')/(1 + B'): first order above; rest from α' ≠ α, O' ≠ O and the products.
+    const double rounding_rest =
+        (round_rest + O_abs * kb + O_perturbed * rbk) * (1 + kappa) + dO * Bbar;
+    const double G2 = (G2_v + O_perturbed * bk) * (1 + kappa);  // ≥ |A' − O'B'|
+    const double quotient = Bbar * G2 / (1 - Bbar);
+    budget.remainder(softmax_rest + rounding_rest + quotient +
+                     u * (dO + G2 + quotient + floors));
     result.output[c] = budget.guaranteed() * inflation;
     result.output_probabilistic[c] = budget.probabilistic(lambda) * inflation;
   }
