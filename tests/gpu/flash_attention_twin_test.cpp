@@ -161,6 +161,17 @@ TEST(FlashAttentionTwin, DISABLED_FullMatrixWithinAPrioriBound) {
   std::printf("FA rule failures: %d of %zu\n", fa_fail, rows.size());
 }
 
+// δ of the probabilistic bound must lie in (0, 1): refused in one line before any case runs.
+TEST(FlashAttentionTwin, FalseAlarmOutsideTheOpenUnitIntervalIsRefused) {
+  KernelCheckRequest request;
+  request.quick = true;
+  request.prefer_device = false;
+  for (double bad : {0.0, 1.0, -0.5, std::numeric_limits<double>::quiet_NaN()}) {
+    request.false_alarm = bad;
+    EXPECT_THROW(check_flash_attention(request), std::invalid_argument) << bad;
+  }
+}
+
 // Cases run on worker threads; the rows, in order and bit for bit, must not depend on how many.
 TEST(FlashAttentionTwin, ValidationRowsDoNotDependOnTheNumberOfJobs) {
   expect_rows_independent_of_jobs(check_flash_attention, gpu::DType::f16, 11);
