@@ -126,6 +126,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -166,9 +167,9 @@ constexpr double kFloatFloor = 0x1p-150;
 /// error ≤ u·binade(x) — up to 2× below u·x.
 double binade(double x) {
   if (!(x > 0)) return 0.0;
-  int e = 0;
-  std::frexp(x, &e);  // x = m·2^e, m ∈ [1/2, 1)
-  return std::ldexp(1.0, e - 1);
+  if (x < 0x1p-1022) return x;  // subnormal double: x itself is an upper bound
+  // Clearing the mantissa bits of a normal double leaves 2^⌊log₂ x⌋ (inf stays inf).
+  return std::bit_cast<double>(std::bit_cast<std::uint64_t>(x) & 0xfff0000000000000ULL);
 }
 
 /// The value the kernel reads for input x (double → float → dtype).
@@ -423,7 +424,14 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
     result.lse_probabilistic = budget.probabilistic(lambda) * inflation;
   }
 
-  // 5. outputs, column by column
+  // 5. outputs. The row-sum parts, column-independent: Σ α_j κ'_j B̄_j, Σ α_j (1+κ'_j) rb_j,
+  // Σ α_j (1+κ'_j) B̄_j (they multiply |O| or |O'| ≤ |O| + dO).
+  double kb = 0, rbk = 0, bk = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    kb += alpha[j] * kappa_w[j] * Bbar_key[j];
+    rbk += alpha[j] * (1 + kappa_w[j]) * rb[j];
+    bk += alpha[j] * (1 + kappa_w[j]) * Bbar_key[j];
+  }
   for (std::size_t c = 0; c < du; ++c) {
     double O = 0, v_max = 0;
     for (std::size_t j = 0; j < n; ++j) {
@@ -462,13 +470,7 @@ FlashAttentionRowBound flash_attention_row_bound(const FlashAttentionRow& row, d
                                 (1 + kappa_w[j]) * std::abs(v) * ra[j]);
       G2_v += alpha[j] * (1 + kappa_w[j]) * std::abs(v) * Abar[j];
     }
-    // The parts with |O'| ≤ |O| + dO: Σ α_j κ'_j B̄_j, Σ α_j (1+κ'_j) rb_j, Σ α_j (1+κ'_j) B̄_j.
-    double kb = 0, rbk = 0, bk = 0;
-    for (std::size_t j = 0; j < n; ++j) {
-      kb += alpha[j] * kappa_w[j] * Bbar_key[j];
-      rbk += alpha[j] * (1 + kappa_w[j]) * rb[j];
-      bk += alpha[j] * (1 + kappa_w[j]) * Bbar_key[j];
-    }
+
     budget.roundings(logit1, logit2, u);
     budget.roundings(sub1, sub2, u);
     budget.roundings(chain1, chain2, u);
