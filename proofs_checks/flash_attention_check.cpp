@@ -1115,18 +1115,26 @@ std::vector<KernelCheckRow> check_flash_attention(
       // within its bound); max error / max bound alone would hide a violating element.
       struct Ratios {
         double output = 0, lse = 0;
+        std::string worst;  // the element or lse of the largest ratio, as head/row/column
       };
       const auto ratios = [&](const std::vector<double>& out_bound,
                               const std::vector<double>& lse_bound) {
         Ratios r;
+        double largest = 0;
+        const auto d = static_cast<std::size_t>(p.d), Lq = static_cast<std::size_t>(p.Lq);
         for (std::size_t e = 0; e < x.out.size(); ++e) {
           const double err = std::abs(x.out[e] - truth.output_mid[e]) + truth.output_rad[e];
           r.output = std::max(r.output, element_ratio(err, out_bound[e]));
+          if (r.output > largest)
+            largest = r.output,
+            r.worst = fmt::format("O[head {}][row {}][col {}]", e / d / Lq, e / d % Lq, e % d);
         }
         for (std::size_t i = 0; i < x.lse.size(); ++i) {
           if (truth.lse_mid[i] == -kInf) continue;
           const double err = std::abs(x.lse[i] - truth.lse_mid[i]) + truth.lse_rad[i];
           r.lse = std::max(r.lse, element_ratio(err, lse_bound[i]));
+          if (r.lse > largest)
+            largest = r.lse, r.worst = fmt::format("lse[head {}][row {}]", i / Lq, i % Lq);
         }
         return r;
       };
@@ -1149,9 +1157,11 @@ std::vector<KernelCheckRow> check_flash_attention(
       row.probabilistic_pass = sound && row.probabilistic_ratio <= 1.0;
       row.vacuous = b.visible_elements > 0 && b.vacuous_elements == b.visible_elements;
       row.note = fmt::format(
-          "lse error {:.3g} bound {:.3g} ratio {:.3g} (probabilistic {:.3g}); input rounding "
-          "moves O by [{:.3g}, {:.3g}] (fast-tier enclosures)",
-          lse_error, b.max_lse, guaranteed.lse, probabilistic.lse, row.input_quantization_low,
+          "lse error {:.3g} bound {:.3g} ratio {:.3g} (probabilistic {:.3g}); worst {}, "
+          "probabilistic {}; input rounding moves O by [{:.3g}, {:.3g}] (fast-tier enclosures)",
+          lse_error, b.max_lse, guaranteed.lse, probabilistic.lse,
+          guaranteed.worst.empty() ? "-" : guaranteed.worst,
+          probabilistic.worst.empty() ? "-" : probabilistic.worst, row.input_quantization_low,
           row.input_quantization_high);
       row.note += fmt::format(
           "; probabilistic bound: lambda {:.3g} for false-alarm probability {:.3g} per case, "
