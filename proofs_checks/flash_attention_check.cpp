@@ -14,8 +14,8 @@
 // with pre-rounding = exact + its running error, gives first-order coefficients at the exact
 // data and a second-order rest bounded with running errors.
 //
-// 1. Logits. s_j = fmaf chain over c from +0: partial sums S_jc exact (products of floats are
-//    exact in double). A round-to-nearest result of modulus in [2^e, 2^{e+1}) errs by ≤ u·2^e:
+// 1. Logits. s_j = fmaf chain over c from +0: exact partial sums S_jc (evaluated in double:
+//    products of floats are exact, the sums within γ₅₃(c)Σ|products|, added, 8.). A round-to-nearest result of modulus in [2^e, 2^{e+1}) errs by ≤ u·2^e:
 //    with binade(x) = 2^⌊log₂x⌋ and the pre-rounding value within the running error ē_{c−1} of
 //    S_jc, step c errs by ≤ a_jc·u, a_jc = binade(|S_jc| + ē_{c−1}), ē_c = ē_{c−1} + a_jc·u
 //    (up to 2× below u·|S_jc|). t̂_j = fl(ŝ_j σ̂) ("+0" exact) errs by ≤ a'_j·u, a'_j =

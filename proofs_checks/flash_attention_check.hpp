@@ -1,8 +1,9 @@
 // Validation of the flash-attention forward kernel (or its CPU twin) against a certified
-// ground truth (the fast enclosure tier with undecided rows recomputed in Arb, or Arb balls
-// throughout: KernelCheckRequest::truth), with the kernel's a-priori forward error bound
-// (derivation at the top of flash_attention_check.cpp) and the flash-attention rule for
-// comparison.
+// ground truth of the inputs as the kernel read them (the fast enclosure tier with undecided
+// rows recomputed in Arb, or Arb balls throughout: KernelCheckRequest::truth), with the
+// kernel's guaranteed and probabilistic forward error bounds (derivation at the top of
+// flash_attention_check.cpp and in docs/flash_attention_kernel_bound.md), the effect of the
+// input rounding reported apart, and the flash-attention rule for comparison.
 #pragma once
 
 #include <cstddef>
@@ -38,7 +39,7 @@ struct FlashAttentionRowBound {
 /// The bound of the kernel built with `tiling` (derivation at the top of
 /// flash_attention_check.cpp and in docs/flash_attention_kernel_bound.md; any other tiling only
 /// for tests that show the bound follows it). Infinite when the rounding model cannot hold
-/// (non-finite inputs, a logit overflowing float, accumulated relative error ≥ 1/2). Throws
+/// (non-finite inputs, a logit overflowing float, a key's accumulated rounding ≥ 1/2). Throws
 /// std::invalid_argument (one line) for a number that is not a value of the dtype, λ ≤ 0, a
 /// scale that is not finite and > 0, or inconsistent sizes.
 FlashAttentionRowBound flash_attention_row_bound(
