@@ -296,8 +296,10 @@ TEST(FlashAttentionTruth, RowsTheFastTruthCannotResolveAreRefinedToTheBallVerdic
 }
 
 // The whole shape matrix, 288 rows: the issue's "the kernel tables must not change verdicts".
-// The slowest test (~75 s on an idle 2-core machine: every case's twin runs twice per truth).
-TEST(FlashAttentionTruth, FastAndBallTruthsGiveTheSameVerdictsOnTheFullMatrix) {
+// By hand (--gtest_also_run_disabled_tests): since issue 19 every dtype has its own truth (of
+// the inputs it read), three Arb truths per case, ~400 s on the shared 2-core machine
+// (2026-12-03, passed).
+TEST(FlashAttentionTruth, DISABLED_FastAndBallTruthsGiveTheSameVerdictsOnTheFullMatrix) {
   expect_equivalent_truths(KernelCheckRequest{}, "full matrix");
 }
 
