@@ -1,8 +1,9 @@
 // Validation of the flash-attention forward kernel (or its CPU twin) against a certified
-// ground truth (the fast enclosure tier with undecided rows recomputed in Arb, or Arb balls
-// throughout: KernelCheckRequest::truth), with the kernel's a-priori forward error bound
-// (derivation at the top of flash_attention_check.cpp) and the flash-attention rule for
-// comparison.
+// ground truth of the inputs as the kernel read them (the fast enclosure tier with undecided
+// rows recomputed in Arb, or Arb balls throughout: KernelCheckRequest::truth), with the
+// kernel's guaranteed and probabilistic forward error bounds (derivation at the top of
+// flash_attention_check.cpp and in docs/flash_attention_kernel_bound.md), the effect of the
+// input rounding reported apart, and the flash-attention rule for comparison.
 #pragma once
 
 #include <cstddef>
@@ -17,34 +18,32 @@
 
 namespace attncert {
 
-/// Problem data the bound depends on (all from the inputs, none from the output).
-struct FlashAttentionBoundInputs {
+/// One query row as the kernel reads it: every number a value of `dtype` (as double), the
+/// row's visible keys only (the kernel masks a prefix; masked keys and tiles are exact).
+struct FlashAttentionRow {
   gpu::DType dtype = gpu::DType::f32;
-  int seqlen_k = 1;
   int head_dim = 1;
-  double scale = 1.0;               // the exact scale of the ground truth (1/√d)
-  double scale_relative_error = 0;  // |float scale − scale| / scale
-  // Bounds over the row's keys j, from the inputs (q, k) and the values the kernel reads
-  // (q̂, k̂ = dtype rounding of q, k):
-  double abs_dot = 0;          // A ≥ Σ_c |q_c k_jc|
-  double abs_rounded_dot = 0;  // Â ≥ Σ_c |q̂_c k̂_jc|
-  double rounding_dot = 0;     // P_in ≥ Σ_c |q̂_c − q_c||k̂_jc| + |q_c||k̂_jc − k_jc|
-  double v_max_abs = 0;        // max_j |v_jc| of the output column
-  double v_half_range = 0;     // (max_j v_jc − min_j v_jc) / 2
-  double max_abs_input = 0;    // max |x| over the row's q, its keys and values (range check)
+  float scale = 1.0f;                    // the scale the kernel multiplies by
+  std::span<const double> query;         // head_dim values
+  std::span<const double> keys, values;  // visible keys × head_dim, row-major
 };
 
-struct FlashAttentionBound {
-  double output = 0;       // |O_ic − exact| ≤ output
-  double log_sum_exp = 0;  // |lse_i − exact| ≤ log_sum_exp
-  double logit_error = 0;  // Δ: |computed logit − exact logit| ≤ Δ for every key of the row
+/// Bounds of |computed − exact| for the row's outputs (per column) and its lse, where "exact" is
+/// attention of the row's values with the float scale: guaranteed (every rounding at its worst)
+/// and probabilistic (error_budget.hpp, with the given λ).
+struct FlashAttentionRowBound {
+  std::vector<double> output, output_probabilistic;
+  double lse = 0, lse_probabilistic = 0;
 };
 
-/// The a-priori bound for one output element (row i, column c) of a row with visible keys, for
-/// the kernel built with `tiling` (the bound's key-tile count and row-sum tree depth come from
-/// it; any other tiling only for tests that show the bound follows it).
-FlashAttentionBound flash_attention_bound(
-    const FlashAttentionBoundInputs& in,
+/// The bound of the kernel built with `tiling` (derivation at the top of
+/// flash_attention_check.cpp and in docs/flash_attention_kernel_bound.md; any other tiling only
+/// for tests that show the bound follows it). Infinite when the rounding model cannot hold
+/// (non-finite inputs, a logit overflowing float, a key's accumulated rounding ≥ 1/2). Throws
+/// std::invalid_argument (one line) for a number that is not a value of the dtype, λ ≤ 0, a
+/// scale that is not finite and > 0, or inconsistent sizes.
+FlashAttentionRowBound flash_attention_row_bound(
+    const FlashAttentionRow& row, double lambda,
     const gpu::FlashAttentionTiling& tiling = gpu::kFlashAttentionTiling);
 
 /// What the check compares with the truth for one dtype, flat in the truth's row order
@@ -65,12 +64,14 @@ struct FlashAttentionComparison {
 inline constexpr double kRatioResolution = 1e-3;
 
 /// The visible rows (flat, ascending) whose verdicts or ratios `truth` cannot decide for some
-/// comparison: an element or lse whose error |x − mid| ± rad lies on both sides of its bound;
+/// comparison: an element or lse whose error |x − mid| ± rad lies on both sides of its bound
+/// (the guaranteed one, and the probabilistic one when the comparison carries it);
 /// when the ratio max (|x − mid| ± rad)/bound is uncertain by more than kRatioResolution of
 /// itself, the rows that can hold that maximum; and, when the flash-attention rule max error ≤
 /// 2·naive error + atol is undecided, the rows that can hold either maximum or whose midpoint
 /// straddles a dtype rounding boundary of atol. Rows already in Arb are never named again.
-/// Every comparison must have truth.shape's sizes.
+/// Every comparison must have truth.shape's sizes (the probabilistic vectors: those sizes, or
+/// both empty).
 std::vector<std::size_t> flash_attention_rows_to_refine(
     const AttentionEnclosure& truth, std::span<const FlashAttentionComparison> comparisons);
 

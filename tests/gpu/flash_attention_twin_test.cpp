@@ -16,6 +16,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -68,29 +69,42 @@ TEST(FlashAttentionTwin, QuickMatrixWithinAPrioriBoundOfCertifiedTruth) {
   std::set<int> dims;
   for (const KernelCheckRow& r : rows) {
     SCOPED_TRACE(r.shape + " " + r.dtype + " " + r.variant + ": " + r.note);
-    std::printf("%-28s %-5s %-34s err %.3e bound %.3e ratio %.3e naive %.3e FA %s | %s\n",
+    std::printf("%-28s %-5s %-34s err %.3e bound %.3e ratio %.3e prob. %.3e naive %.3e FA %s | "
+                "%s\n",
                 r.shape.c_str(), r.dtype.c_str(), r.variant.c_str(), r.max_abs_error, r.bound,
-                r.ratio, r.naive_error, r.fa_rule_pass ? "pass" : "FAIL", r.note.c_str());
+                r.ratio, r.probabilistic_ratio, r.naive_error, r.fa_rule_pass ? "pass" : "FAIL",
+                r.note.c_str());
     EXPECT_EQ(r.executed_on, "twin");
     EXPECT_TRUE(r.deterministic);
     EXPECT_LE(r.ratio, 1.0);
     EXPECT_GT(r.bound, 0.0);
     EXPECT_TRUE(r.pass);
+    EXPECT_FALSE(r.vacuous);
+    // The probabilistic bound is the same analysis with the roundings' sum replaced by λ·rms:
+    // never above the guaranteed one, so its ratio is never below.
+    EXPECT_LE(r.probabilistic_bound, r.bound);
+    EXPECT_GE(r.probabilistic_ratio, r.ratio);
+    EXPECT_EQ(r.false_alarm, request.false_alarm);
+    // Inputs drawn in double are not values of the dtype: rounding them moves the answer.
+    EXPECT_GT(r.input_quantization_high, 0.0);
+    EXPECT_LE(r.input_quantization_low, r.input_quantization_high);
     // The certified truth must be far sharper than what it judges.
     EXPECT_LT(r.ground_truth_radius, 1e-6 * r.bound);
     dtypes.insert(r.dtype);
     variants.insert(r.variant);
     dims.insert(std::stoi(r.shape.substr(r.shape.find("d=") + 2)));
   }
-  // The bound is not vacuous: with one key the error is the input rounding of v alone
-  // (≤ u_in·|v|), which the bound must cover with little slack — measured ≈ 0.45 for fp16/bf16
-  // (u_in = 2⁻¹¹, 2⁻⁸ dominate) and ≈ 0.05 for fp32 (where the ~10 fp32 roundings of the
-  // algorithm's bound are of the same order as the input rounding).
-  std::map<std::string, double> max_ratio;
-  for (const KernelCheckRow& r : rows) max_ratio[r.dtype] = std::max(max_ratio[r.dtype], r.ratio);
-  EXPECT_GT(max_ratio["fp32"], 0.02);
-  EXPECT_GT(max_ratio["fp16"], 0.2);
-  EXPECT_GT(max_ratio["bf16"], 0.2);
+  // The bound is tight: issue 19 asks for the median ratio at ≥ 3× the old bound's (fp32 0.008,
+  // fp16 0.009, bf16 0.021, measured 2026-12-03 on this matrix and seed).
+  std::map<std::string, std::vector<double>> ratios;
+  for (const KernelCheckRow& r : rows) ratios[r.dtype].push_back(r.ratio);
+  const std::map<std::string, double> old_median{{"fp32", 0.008}, {"fp16", 0.009}, {"bf16", 0.021}};
+  for (auto& [dtype, v] : ratios) {
+    std::sort(v.begin(), v.end());
+    const double median = v[v.size() / 2];
+    std::printf("%s: median ratio %.3g (old %.3g)\n", dtype.c_str(), median, old_median.at(dtype));
+    EXPECT_GE(median, 3 * old_median.at(dtype)) << dtype;
+  }
   // The subset really covers what the issue asks for.
   EXPECT_EQ(dtypes, (std::set<std::string>{"fp32", "fp16", "bf16"}));
   EXPECT_TRUE(dims.count(60) && dims.count(100) && dims.count(64) && dims.count(128));
@@ -120,22 +134,42 @@ TEST(FlashAttentionTwin, DISABLED_FullMatrixWithinAPrioriBound) {
         std::fprintf(stderr, "\r%zu/%zu rows, %.0f s", done, total, s);
       });
   std::fprintf(stderr, "\n");
-  std::map<std::string, std::vector<double>> ratios;
+  std::map<std::string, std::vector<double>> ratios, probabilistic;
   int fa_fail = 0;
   for (const KernelCheckRow& r : rows) {
     std::printf("%-30s %-5s %-36s err %.3e bound %.3e ratio %.3e naive %.3e FA %s | %s\n",
                 r.shape.c_str(), r.dtype.c_str(), r.variant.c_str(), r.max_abs_error, r.bound,
                 r.ratio, r.naive_error, r.fa_rule_pass ? "pass" : "FAIL", r.note.c_str());
     EXPECT_TRUE(r.pass) << r.shape << " " << r.dtype << " " << r.variant << ": " << r.note;
-    ratios[r.dtype].push_back(r.ratio);
+    // Random inputs (every case of the matrix): the probabilistic bound holds as well.
+    EXPECT_TRUE(r.probabilistic_pass) << r.shape << " " << r.dtype << " " << r.variant;
+    const std::string group =
+        r.dtype + (r.variant.find("logits<=-5e4") != std::string::npos ? " logits<=-5e4" : "");
+    ratios[group].push_back(r.ratio);
+    probabilistic[group].push_back(r.probabilistic_ratio);
     fa_fail += !r.fa_rule_pass;
   }
-  for (auto& [dtype, v] : ratios) {
+  for (auto& [group, v] : ratios) {
+    std::vector<double>& p = probabilistic[group];
     std::sort(v.begin(), v.end());
-    std::printf("%s: %zu rows, ratio max %.3e median %.3e min %.3e\n", dtype.c_str(), v.size(),
-                v.back(), v[v.size() / 2], v.front());
+    std::sort(p.begin(), p.end());
+    std::printf("%-20s %zu rows, ratio max %.3e median %.3e min %.3e; probabilistic max %.3e "
+                "median %.3e\n",
+                group.c_str(), v.size(), v.back(), v[v.size() / 2], v.front(), p.back(),
+                p[p.size() / 2]);
   }
   std::printf("FA rule failures: %d of %zu\n", fa_fail, rows.size());
+}
+
+// δ of the probabilistic bound must lie in (0, 1): refused in one line before any case runs.
+TEST(FlashAttentionTwin, FalseAlarmOutsideTheOpenUnitIntervalIsRefused) {
+  KernelCheckRequest request;
+  request.quick = true;
+  request.prefer_device = false;
+  for (double bad : {0.0, 1.0, -0.5, std::numeric_limits<double>::quiet_NaN()}) {
+    request.false_alarm = bad;
+    EXPECT_THROW(check_flash_attention(request), std::invalid_argument) << bad;
+  }
 }
 
 // Cases run on worker threads; the rows, in order and bit for bit, must not depend on how many.
@@ -145,57 +179,55 @@ TEST(FlashAttentionTwin, ValidationRowsDoNotDependOnTheNumberOfJobs) {
 
 // Review finding: fp16 inputs at or beyond 65520 overflow to ±inf in the kernel; the rounding
 // model of the bound does not cover them, so the bound must be infinite, not a finite promise.
+// The bound is of the values the kernel reads: a number that is not one throws.
 TEST(FlashAttentionTwin, InputsBeyondTheDtypeRangeGetNoFiniteBound) {
-  FlashAttentionBoundInputs in;
-  in.dtype = gpu::DType::f16;
-  in.seqlen_k = 4;
-  in.head_dim = 64;
-  in.scale = 0.125;
-  in.abs_dot = in.abs_rounded_dot = 10;
-  in.v_max_abs = 1, in.v_half_range = 1;
-  in.max_abs_input = 65000;
-  EXPECT_TRUE(std::isfinite(flash_attention_bound(in).output));
-  in.max_abs_input = 65520;
-  EXPECT_TRUE(std::isinf(flash_attention_bound(in).output));
-  EXPECT_TRUE(std::isinf(flash_attention_bound(in).log_sum_exp));
-  in.dtype = gpu::DType::bf16;  // 65520 is well inside bf16's range
-  EXPECT_TRUE(std::isfinite(flash_attention_bound(in).output));
+  const std::vector<double> q(64, 0.5), k(4 * 64, 0.25);
+  std::vector<double> v(4 * 64, 1.0);
+  FlashAttentionRow row{DType::f16, 64, 0.125f, q, k, v};
+  EXPECT_TRUE(std::isfinite(flash_attention_row_bound(row, 5).output[0]));
+  v[3] = static_cast<double>(round_through(DType::f16, 65520.0f));  // what the kernel reads: inf
+  ASSERT_TRUE(std::isinf(v[3]));
+  EXPECT_TRUE(std::isinf(flash_attention_row_bound(row, 5).output[3]));
+  EXPECT_TRUE(std::isinf(flash_attention_row_bound(row, 5).lse));
+  v[3] = 65536;  // well inside bf16's range and a bf16 value, but not an fp16 one
+  EXPECT_THROW(flash_attention_row_bound(row, 5), std::invalid_argument);
+  row.dtype = DType::bf16;
+  EXPECT_TRUE(std::isfinite(flash_attention_row_bound(row, 5).output[3]));
+  v[3] = 1.0 + 0x1p-10;  // an fp16 value, not a bf16 one
+  EXPECT_THROW(flash_attention_row_bound(row, 5), std::invalid_argument);
+  row.dtype = DType::f16;
+  EXPECT_THROW(flash_attention_row_bound(row, 0), std::invalid_argument);  // λ ≤ 0
 }
 
-// The bound is a function of the kernel's tiling (issue 16): retiling must move it. Each key
-// tile costs a factor (1+E)(1+u) in the row sum and (1+E) plus one rounding in the numerator
-// (E = 4u), each row-sum tree level one rounding u; so more tree levels at the same tile count
-// raise the bound, and halving the tile count at the price of two more tree levels lowers it.
+// The bound is a function of the kernel's tiling (issue 16): retiling must move it. Every
+// addition of the row-sum tree is a rounding whose coefficient is the weight below it: 4 keys per
+// lane over 16 lanes gives larger partial sums (400 key-levels per 64-key tile against 384) and
+// longer paths, so a larger bound; 128-key tiles halve the row-sum updates and the rescales but
+// deepen the tree (928 key-levels per 128 keys): a different bound (here nearly the same size).
 TEST(FlashAttentionTwin, BoundFollowsTheKernelTiling) {
-  FlashAttentionBoundInputs in;  // a typical fp32 row: 1024 keys, d = 64, |q·k| up to 80
-  in.seqlen_k = 1024;
-  in.head_dim = 64;
-  in.scale = 0.125;
-  in.abs_dot = in.abs_rounded_dot = 80;
-  in.rounding_dot = 80 * 0x1p-23;
-  in.v_max_abs = 3, in.v_half_range = 2.5, in.max_abs_input = 4;
-  const FlashAttentionBound kernel = flash_attention_bound(in);
-  const FlashAttentionBound same = flash_attention_bound(in, kFlashAttentionTiling);
+  Rng rng(kSeed);
+  const int n = 1024, d = 64;
+  std::vector<double> q(d), k(static_cast<std::size_t>(n) * d), v(k.size());
+  for (double& x : q) x = static_cast<float>(rng.normal());
+  for (double& x : k) x = static_cast<float>(rng.normal());
+  for (double& x : v) x = static_cast<float>(rng.normal());
+  const FlashAttentionRow row{DType::f32, d, default_attention_scale(d), q, k, v};
+  const FlashAttentionRowBound kernel = flash_attention_row_bound(row, 6);
+  const FlashAttentionRowBound same = flash_attention_row_bound(row, 6, kFlashAttentionTiling);
   EXPECT_EQ(kernel.output, same.output);
-  EXPECT_EQ(kernel.log_sum_exp, same.log_sum_exp);
+  EXPECT_EQ(kernel.lse, same.lse);
 
-  // 4 keys per lane over 16 lanes: tree depth 3 + 4 = 7 > 6, still 16 tiles of 64 keys.
   const FlashAttentionTiling deeper_tree{64, 64, 4, 16};
-  ASSERT_EQ(deeper_tree.key_tiles(1024), kFlashAttentionTiling.key_tiles(1024));
   ASSERT_GT(deeper_tree.row_sum_tree_depth(), kFlashAttentionTiling.row_sum_tree_depth());
-  const FlashAttentionBound deeper = flash_attention_bound(in, deeper_tree);
-  EXPECT_GT(deeper.output, kernel.output);
-  EXPECT_GT(deeper.log_sum_exp, kernel.log_sum_exp);
-
-  // 128-key tiles over 32 lanes: 8 tiles instead of 16, tree depth 3 + 5 = 8.
+  const FlashAttentionRowBound deeper = flash_attention_row_bound(row, 6, deeper_tree);
   const FlashAttentionTiling bigger_block{64, 128, 4, 32};
-  ASSERT_EQ(bigger_block.key_tiles(1024), 8);
-  const FlashAttentionBound bigger = flash_attention_bound(in, bigger_block);
-  EXPECT_LT(bigger.output, kernel.output);
-  EXPECT_LT(bigger.log_sum_exp, kernel.log_sum_exp);
-  // The logits do not depend on the tiling.
-  EXPECT_EQ(bigger.logit_error, kernel.logit_error);
-  EXPECT_EQ(deeper.logit_error, kernel.logit_error);
+  const FlashAttentionRowBound bigger = flash_attention_row_bound(row, 6, bigger_block);
+  for (int c = 0; c < d; ++c) {
+    EXPECT_GT(deeper.output[c], kernel.output[c]) << c;
+    EXPECT_NE(bigger.output[c], kernel.output[c]) << c;
+  }
+  EXPECT_GT(deeper.lse, kernel.lse);
+  EXPECT_NE(bigger.lse, kernel.lse);
 }
 
 // The tiling the bound assumes is the one the twin (and the kernel) run: the same tile count

@@ -1,9 +1,10 @@
 // The flash-attention check's certified truth:
 //  - flash_attention_rows_to_refine on synthetic numbers: decided comparisons name no row; an
-//    element or lse whose error straddles its bound, a ratio the radius leaves uncertain (the
-//    rows that can hold its maximum), and an undecided flash-attention rule (including one
-//    that a midpoint on a dtype rounding boundary decides through atol) name exactly the rows
-//    that need Arb; rows already in Arb or masked are never named;
+//    element or lse whose error straddles its bound (guaranteed or probabilistic), a ratio the
+//    radius leaves uncertain (the rows that can hold its maximum), and an undecided
+//    flash-attention rule (including one that a midpoint on a dtype rounding boundary decides
+//    through atol) name exactly the rows that need Arb; rows already in Arb or masked are never
+//    named;
 //  - the two-tier equivalence: on the quick kernel shape matrix (the full one by hand), and on
 //    cases the fast truth can only resolve by refining rows, the fast truth (double enclosure
 //    plus per-row Arb refinement) and the Ball truth give the same verdicts per row, and the
@@ -172,6 +173,37 @@ TEST(FlashAttentionRowsToRefine, MidpointOnADtypeRoundingBoundaryRefinesWhenAtol
   EXPECT_EQ(s.rows(), (Rows{0, 1, 2, 3}));
 }
 
+// The probabilistic bounds, when the comparison carries them, are refined exactly like the
+// guaranteed ones: an element or lse straddling its probabilistic bound, and an uncertain
+// probabilistic ratio, name their rows; the guaranteed bounds alone decide nothing there.
+TEST(FlashAttentionRowsToRefine, ProbabilisticBoundsAreRefinedLikeTheGuaranteedOnes) {
+  Synthetic s;
+  s.compared.out_probabilistic_bound.assign(s.compared.out_bound.size(), 1e-4);
+  s.compared.lse_probabilistic_bound.assign(s.compared.lse_bound.size(), 1e-4);
+  EXPECT_EQ(s.rows(), Rows{});
+  const int e = 2 * Synthetic::kDim + 1;  // row 2
+  s.compared.out_probabilistic_bound[e] = s.distance(e) + 0.5e-12;
+  EXPECT_EQ(s.rows(), Rows{2});
+  s.compared.out_probabilistic_bound[e] = 1e-4;
+  s.compared.lse_probabilistic_bound[1] =
+      std::abs(static_cast<double>(s.compared.lse[1]) - 1.0) + 0.5e-12;
+  EXPECT_EQ(s.rows(), Rows{1});
+  s.compared.lse_probabilistic_bound[1] = 1e-4;
+  // Row 3's probabilistic ratio 2⁻²⁰/2e-6 ≈ 0.477 uncertain by 5e-3 of itself (as in
+  // RatioTooUncertainRefinesTheRowsThatCanHoldItsMaximum), its guaranteed ratio 1e-3 of that.
+  const int f = 3 * Synthetic::kDim;
+  s.compared.out[f] = static_cast<float>(kMid + 0x1p-20);
+  s.compared.out_probabilistic_bound[f] = 2e-6;
+  s.truth.output_rad[f] = 5e-9;
+  EXPECT_EQ(s.rows(), Rows{3});
+  s.truth.output_rad[f] = 5e-12;  // 5e-6 of the ratio: fixed to its printed digits
+  EXPECT_EQ(s.rows(), Rows{});
+  s.compared.out_probabilistic_bound[e] = s.distance(e) + 0.5e-12;
+  s.compared.out_probabilistic_bound.clear();  // not judged: back to the guaranteed bounds
+  s.compared.lse_probabilistic_bound.clear();
+  EXPECT_EQ(s.rows(), Rows{});
+}
+
 TEST(FlashAttentionRowsToRefine, MismatchedSizesAreRefusedNamingThem) {
   Synthetic s;
   s.compared.lse.pop_back();
@@ -182,6 +214,10 @@ TEST(FlashAttentionRowsToRefine, MismatchedSizesAreRefusedNamingThem) {
     EXPECT_NE(std::string(e.what()).find("lse 3"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("4 rows x 2 columns"), std::string::npos) << e.what();
   }
+  Synthetic p;  // probabilistic bounds of the wrong size (present but not per element)
+  p.compared.out_probabilistic_bound.assign(3, 1e-4);
+  p.compared.lse_probabilistic_bound.assign(4, 1e-4);
+  EXPECT_THROW((void)p.rows(), std::invalid_argument);
 }
 
 // ---- the two-tier equivalence on the kernel shape matrix ------------------------------------
@@ -260,8 +296,10 @@ TEST(FlashAttentionTruth, RowsTheFastTruthCannotResolveAreRefinedToTheBallVerdic
 }
 
 // The whole shape matrix, 288 rows: the issue's "the kernel tables must not change verdicts".
-// The slowest test (~75 s on an idle 2-core machine: every case's twin runs twice per truth).
-TEST(FlashAttentionTruth, FastAndBallTruthsGiveTheSameVerdictsOnTheFullMatrix) {
+// By hand (--gtest_also_run_disabled_tests): since issue 19 every dtype has its own truth (of
+// the inputs it read), three Arb truths per case, ~400 s on the shared 2-core machine
+// (2026-12-03, passed).
+TEST(FlashAttentionTruth, DISABLED_FastAndBallTruthsGiveTheSameVerdictsOnTheFullMatrix) {
   expect_equivalent_truths(KernelCheckRequest{}, "full matrix");
 }
 
