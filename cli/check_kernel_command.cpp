@@ -165,9 +165,22 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
              "correlated; a correct kernel exceeds it anywhere in a case with probability <= {:g} "
              "when its roundings are independent and mean-zero){}\n",
              probabilistic_failed, request.false_alarm,
-             probabilistic_rule ? "; --rule probabilistic: these fail" : "");
-  fmt::print("errors are against the certified truth of the inputs as the kernel read them; "
-             "'quantiz.' is how far rounding the inputs to the dtype moved the exact answer\n");
+             probabilistic_rule ? "; --rule probabilistic decides the exit code" : "");
+  fmt::print("columns: max error and max bound over the outputs; g-ratio, p-ratio: the largest "
+             "per-element error / guaranteed (probabilistic) bound over outputs and lse, so "
+             "not max error / max bound; errors are against the certified truth of the inputs "
+             "as the kernel read them; 'quantiz.': how far rounding the inputs to the dtype moved "
+             "the exact answer (upper end; not the kernel's error)\n");
+  // A dtype that moves the answer by more than the answer's own error budget deserves a line:
+  // the kernel can be perfect and the result still far from what the original inputs give.
+  const KernelCheckRow* largest = nullptr;
+  for (const KernelCheckRow& r : rows)
+    if (!largest || r.input_quantization_high > largest->input_quantization_high) largest = &r;
+  if (largest && largest->input_quantization_high > largest->bound)
+    fmt::print("largest input-quantization effect: {:.3g} ({} {} {} {}): rounding the inputs to "
+               "{} moved the exact answer by more than the kernel's own error bound\n",
+               largest->input_quantization_high, largest->kernel, largest->shape, largest->dtype,
+               largest->variant, largest->dtype);
   fmt::print("CSV: {}\n", out);
   exit_code = (probabilistic_rule ? probabilistic_failed : failed) == 0 ? kAllHold : kRefuted;
 }

@@ -44,8 +44,9 @@ std::string kernel_check_table(const std::vector<KernelCheckRow>& rows) {
   }
   std::string out =
       fmt::format("{:<17} {:<{}} {:<5} {:<{}} {:>10} {:>10} {:>9} {:>9} {:>9} {:>8} {:>5} {:>7} {:>7}\n",
-                  "kernel", "shape", shape_w, "dtype", "variant", variant_w, "error", "bound",
-                  "ratio", "p-ratio", "quantiz.", "FA-rule", "det.", "pass", "p-pass");
+                  "kernel", "shape", shape_w, "dtype", "variant", variant_w, "max error",
+                  "max bound", "g-ratio", "p-ratio", "quantiz.", "FA-rule", "det.", "g-pass",
+                  "p-pass");
   for (const KernelCheckRow& r : rows) {
     // "vacuous": the bound is infinite or trivial, so the row validates nothing about accuracy.
     out += fmt::format(

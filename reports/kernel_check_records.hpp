@@ -10,8 +10,10 @@ namespace attncert {
 
 std::string kernel_check_csv(const std::vector<KernelCheckRow>& rows);
 
-/// Columns: kernel, shape, dtype, variant, error, guaranteed bound, its ratio, the probabilistic
-/// ratio, the input quantization effect (upper end), FA rule, det., pass (guaranteed), p-pass.
+/// Columns: kernel, shape, dtype, variant, max error, max guaranteed bound (each over the
+/// outputs), the largest per-element ratio to the guaranteed bound (g-ratio) and to the
+/// probabilistic bound (p-ratio), over outputs and lse — not max error / max bound — the input
+/// quantization effect (upper end), FA rule, det., g-pass, p-pass.
 std::string kernel_check_table(const std::vector<KernelCheckRow>& rows);
 
 }  // namespace attncert

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Tuple, Union
@@ -431,30 +432,37 @@ class AttentionCheck:
         return [h for h in self.heads if not h.passed]
 
     def describe_worst(self) -> str:
-        """One line naming the worst element: index, value, truth, error, bound (the worst
-        log-sum-exp value instead when lse was given and is the worse of the two)."""
+        """One line naming the worst element by ``rule``: index, value, truth, error and the
+        bound that judges it (the guaranteed one — the worst log-sum-exp value instead when lse
+        was given and is the worse of the two — or, under rule="probabilistic", the
+        probabilistic one with its false-alarm probability)."""
         h = self.worst_head
+        if self.rule == "probabilistic":
+            e = h.probabilistic_worst
+            array = "lse" if e.column < 0 else "o"
+            index = ", ".join(str(i) for i in e.index(self.layout))
+            return (f"{array}[{index}] = {e.value!r}, certified truth = {e.truth_mid!r} ± "
+                    f"{e.truth_rad:.3g}, error = {e.error:.6g}, probabilistic bound = "
+                    f"{e.probabilistic_bound:.6g} (ratio {_ratio_text(h.max_probabilistic_ratio)}; "
+                    f"false-alarm probability <= {self.false_alarm:g} if the rounding errors are "
+                    f"independent and mean-zero)")
         e, ratio, array = h.worst, h.max_ratio, "o"
         if h.lse_worst is not None and h.lse_max_ratio is not None and h.lse_max_ratio > h.max_ratio:
             e, ratio, array = h.lse_worst, h.lse_max_ratio, "lse"
         index = ", ".join(str(i) for i in e.index(self.layout))
         text = (f"{array}[{index}] = {e.value!r}, certified truth = {e.truth_mid!r} ± {e.truth_rad:.3g}, "
-                f"error = {e.error:.6g}, bound = {e.bound:.6g} (ratio {_ratio_text(ratio)})")
-        if self.rule == "probabilistic":
-            text += (f"; probabilistic bound {h.probabilistic_worst.probabilistic_bound:.6g} at "
-                     f"{', '.join(str(i) for i in h.probabilistic_worst.index(self.layout))} "
-                     f"(ratio {_ratio_text(h.max_probabilistic_ratio)}; false-alarm probability "
-                     f"<= {self.false_alarm:g} if the rounding errors are independent and mean-zero)")
-        elif self.rule not in ("guaranteed", "bound"):
-            text += (f"; head max error {h.max_error:.6g} vs naive reference {h.naive_error:.6g} "
-                     f"+ atol {h.atol:.3g} ({self.rule} rule ratio {_ratio_text(h.rule_ratio(self.rule))})")
+                f"error = {e.error:.6g}, guaranteed bound = {e.bound:.6g} (ratio {_ratio_text(ratio)})")
+        if self.rule in ("guaranteed", "bound"):
+            return text
+        text += (f"; head max error {h.max_error:.6g} vs naive reference {h.naive_error:.6g} "
+                 f"+ atol {h.atol:.3g} ({self.rule} rule ratio {_ratio_text(h.rule_ratio(self.rule))})")
         return text
 
     def table(self) -> str:
         """A per-head table (the same columns as `attncert check-attention`)."""
         with_lse = any(h.lse_max_ratio is not None for h in self.heads)
-        rows = [("batch", "head", "max error", "bound ratio", "p-bound ratio", "naive error",
-                 "FA 2x", "naive", "bound", "p-bound", "worst (row, col)")
+        rows = [("batch", "head", "max error", "g-ratio", "p-ratio", "naive error",
+                 "FA 2x", "naive", "g-bound", "p-bound", "worst (row, col)")
                 + (("lse ratio",) if with_lse else ()) + ("pass",)]
         for h in self.heads:
             lse_cell = (_ratio_text(h.lse_max_ratio) if h.lse_max_ratio is not None else "-",)
@@ -589,6 +597,8 @@ def check_attention(o, q, k, v, *, lse=None, dtype=None, output_dtype=None,
                          f"'naive'")
     if rule == "bound":
         rule = "guaranteed"
+    if isinstance(false_alarm, bool) or not isinstance(false_alarm, numbers.Real):
+        raise ValueError(f"false_alarm {false_alarm!r}: expected a probability in (0, 1)")
     (ob, oh), (qb, qh), (kb, kh), (vb, vh) = (_as_buffer(o, "o"), _as_buffer(q, "q"),
                                               _as_buffer(k, "k"), _as_buffer(v, "v"))
     lb, lh = _as_buffer(lse, "lse") if lse is not None else (None, False)
