@@ -129,7 +129,7 @@ void run_check_attention(const CheckAttentionArgs& a, int& exit_code) {
     options.output_dtype = dtype_option(a.out_dtype, "--out-dtype");
   } else if (o.tensor.type == ElementType::f16 || o.tensor.type == ElementType::bf16) {
     options.output_dtype = stored_dtype(o.tensor.type);
-  }  // else (float32/float64 file): the input dtype if O's values fit it, else fp32 (the core)
+  }  // else (float32/float64 file): the coarsest 16-bit type O's values fit, else fp32 (the core)
 
   ProgressLine progress;
   options.progress = [&](std::size_t done, std::size_t total) {
@@ -342,7 +342,7 @@ void add_check_attention_command(CLI::App& app, int& exit_code) {
                   "in the files; values must be representable in it)");
   cmd->add_option("--out-dtype", args->out_dtype,
                   "the type O was stored in (default: O's file type when fp16/bf16; for a float32 "
-                  "or float64 file the input dtype when every value of O is one, else fp32)");
+                  "or float64 file the coarsest of bf16, fp16, fp32 holding every value of O)");
   cmd->add_option("--accum", args->accum, "accumulation type of the class (fp32 only)")
       ->capture_default_str();
   cmd->add_option("--algorithm", args->algorithm,

@@ -78,9 +78,10 @@ Tensor4View<const double> attention_view(const double* data, AttentionLayout lay
 
 struct AttentionCheckOptions {
   gpu::DType dtype = gpu::DType::f32;  ///< what the kernel read Q, K, V in
-  /// What O was stored in (the bound adds its rounding). Empty: the input dtype when every
-  /// finite value of O is representable in it (a 16-bit kernel's O saved as float32), else fp32
-  /// — judging a bf16 store as fp32 would deny a correct kernel its final rounding.
+  /// What O was stored in (the bound adds its rounding). Empty: the coarsest of bf16, fp16,
+  /// fp32 that holds every finite value of O (a 16-bit kernel's O saved as float32) — judging a
+  /// bf16 store as fp32 or fp16 would deny a correct kernel its final rounding; a coarser guess
+  /// only loosens the bound.
   std::optional<gpu::DType> output_dtype;
   AttentionAlgorithm algorithm = AttentionAlgorithm::flash;
   /// Keys per tile of the flash class (its bound grows with the number of tiles ⌈Lk/block_k⌉);

@@ -24,8 +24,10 @@ struct AttentionClass {
   int block_k = 16;                      ///< keys per tile at least (online_softmax only)
   bool scores_rounded_to_input = false;  ///< three-pass: S (and the scaled q, k) in the input dtype
   bool probabilities_rounded_to_input = true;  ///< P rounded to the input dtype before P·V
-  /// Accumulation unit: fp32 with faithful (not only round-to-nearest) operations, so tensor-
-  /// core accumulation that truncates is covered by the guaranteed bound: 2⁻²³.
+  /// Accumulation unit: fp32 with faithful (not only round-to-nearest) operations, so
+  /// accumulation by binary operations that truncate is covered by the guaranteed bound: 2⁻²³.
+  /// (Tensor-core MMA blocks, which align and truncate k addends at once — k + 1 errors per
+  /// block of up to an ulp of the block's largest term — are not modelled.)
   double accumulation_unit = 0x1p-23;
   /// Relative error of each exponential (exp2 approximations on GPUs, vectorised exps on CPUs).
   double exp_relative_error = 0x1p-20;

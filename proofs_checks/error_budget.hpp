@@ -9,7 +9,7 @@
 //   r    everything of second order in the u's: |r| ≤ R, bounded rigorously.
 //
 //   guaranteed    = Σ_k c_k u_k + S + R            (every rounding at its worst: certain)
-//   probabilistic = λ·√(Σ_k (c_k u_k)²) + S + R
+//   probabilistic = min(λ·√(Σ_k (c_k u_k)²), Σ_k c_k u_k) + S + R
 //
 // Probabilistic model (Higham & Mary, SIAM J. Sci. Comput. 41(5), 2019, Model 2.1, taken with
 // independence): the δ_k are independent random variables of mean zero — round-to-nearest
@@ -47,7 +47,7 @@ class ErrorBudget {
 
   /// Σ c_k u_k + S + R.
   double guaranteed() const;
-  /// λ·√(Σ (c_k u_k)²) + S + R.
+  /// min(λ·√(Σ (c_k u_k)²), Σ c_k u_k) + S + R (|Σ g_k δ_k| ≤ Σ c_k u_k holds surely).
   double probabilistic(double lambda) const;
 
   double linear() const { return linear_; }          ///< Σ c_k u_k

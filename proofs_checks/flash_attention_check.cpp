@@ -83,7 +83,7 @@
 //    2(κ + (n+1)·2⁻⁵³)max_j|v̂_jc|, added to each |·| it enters; the bound's own sums of
 //    non-negative terms (≤ 1e-9 relative) and α's κ: the result is multiplied by
 //    (1 + κ)²(1 + 10⁻⁹).
-// Probabilistic: λ√(Σ (c_k u_k)²) + S + R with λ from the false-alarm probability over all the
+// Probabilistic: min(λ√(Σ (c_k u_k)²), Σ c_k u_k) + S + R with λ from the false-alarm probability over all the
 // case's checked values (outputs and lse of its visible rows): model = independent mean-zero
 // roundings (round-to-nearest on unstructured data). Structured data (ties, constant or
 // repeated V, powers of two) correlate the δ_k: the guaranteed bound still holds, the

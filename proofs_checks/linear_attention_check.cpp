@@ -3,7 +3,7 @@
 //
 // ---- The error bounds (docs/linear_attention_kernel_bound.md, same numbering) ---------------
 // One analysis, two evaluations through ErrorBudget: guaranteed = Σ c_k u_k + S + R (certain),
-// probabilistic = λ√Σ(c_k u_k)² + S + R (independent mean-zero roundings, λ from the case's δ
+// probabilistic = min(λ√Σ(c_k u_k)², Σ c_k u_k) + S + R (independent mean-zero roundings, λ from the case's δ
 // over its T·d outputs). u = 2⁻²⁴, u_out the output dtype's unit roundoff (0 for fp32), κ the
 // portable_expf error, η = 2⁻¹⁵⁰.
 // §1 The truth is that of the inputs as the kernel read them (inputs_as_read); no input-rounding

@@ -256,7 +256,7 @@ AttentionCheckResult check_attention_binding(
     options.output_dtype = dtype_from_name(*output_dtype, "output_dtype");
   } else if (O.type == ArrayType::f16 || O.type == ArrayType::bf16) {
     options.output_dtype = kernel_dtype(O.type);
-  }  // else (float32/float64 O): the input dtype if O's values fit it, else fp32 (the core)
+  }  // else (float32/float64 O): the coarsest 16-bit type O's values fit, else fp32 (the core)
   if (algorithm == "flash")
     options.algorithm = AttentionAlgorithm::flash;
   else if (algorithm == "three-pass")

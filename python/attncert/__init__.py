@@ -570,8 +570,8 @@ def check_attention(o, q, k, v, *, lse=None, dtype=None, output_dtype=None,
         dtype: what the kernel read Q, K, V in: "fp32", "fp16", "bf16" (default: q's dtype;
             float64 q needs it said).
         output_dtype: what o was stored in (default: o's dtype when fp16/bf16; for a float32 or
-            float64 o, the input dtype when every value of o is one — a bf16 kernel's output
-            upcast — else fp32). A float64 o must hold fp32 values (else a ValueError).
+            float64 o, the coarsest of bf16, fp16, fp32 that holds every value of o — a 16-bit
+            kernel's output upcast; say it when you know it). A float64 o must hold fp32 values (else a ValueError).
         algorithm: "flash" (online softmax over key tiles, fp32 accumulation: FlashAttention 2/3,
             PyTorch's CPU flash kernel) or "three-pass" (S, softmax, P·V each stored in the
             input dtype: PyTorch's math path).

@@ -442,7 +442,7 @@ TEST(CheckAttention, AnOverflowingNaiveReferenceJudgesNothing) {
 
 // A bf16 kernel's O saved as float32 (numpy holds no bf16) is judged as a bf16 store when the
 // output dtype is not given; float32 values that are not all bf16 are judged as fp32.
-TEST(CheckAttention, OutputDtypeDefaultsToTheInputDtypeWhenOFitsIt) {
+TEST(CheckAttention, OutputDtypeDefaultsToTheCoarsestStoreOFits) {
   EmulatedAttentionSpec s = base_spec(EmulatedAlgorithm::flash, DType::bf16);
   CheckRun r = run_check(s);
   const auto views = test_support::attention_views(r.spec, r.q, r.k, r.v, r.o);
@@ -454,6 +454,21 @@ TEST(CheckAttention, OutputDtypeDefaultsToTheInputDtypeWhenOFitsIt) {
   const auto views2 = test_support::attention_views(r.spec, r.q, r.k, r.v, r.o);
   EXPECT_EQ(check_attention(views2.tensors(), views2.o, nullptr, s.problem, opt).output_dtype,
             DType::f32);
+
+  // fp16 inputs, O stored in bf16 and upcast: bf16 values are fp16 values too, so guessing
+  // "the input dtype" judged the bf16 store by fp16's unit and failed a correct kernel (a
+  // review found g-ratio 4.2 on this shape). The coarsest store that holds O is bf16.
+  EmulatedAttentionSpec mixed = base_spec(EmulatedAlgorithm::flash, DType::f16);
+  mixed.output_dtype = DType::bf16;
+  mixed.seqlen_q = 300, mixed.seqlen_k = 40, mixed.head_dim = 16;
+  CheckRun m = run_check(mixed);
+  const auto mixed_views = test_support::attention_views(m.spec, m.q, m.k, m.v, m.o);
+  AttentionCheckOptions mixed_opt;
+  mixed_opt.dtype = DType::f16;  // output_dtype unset
+  const AttentionCheckResult inferred =
+      check_attention(mixed_views.tensors(), mixed_views.o, nullptr, mixed.problem, mixed_opt);
+  EXPECT_EQ(inferred.output_dtype, DType::bf16);
+  EXPECT_TRUE(inferred.pass) << "g-ratio " << inferred.worst_head().max_ratio;
 }
 
 TEST(CheckAttention, BadInputsAreOneLineErrors) {
