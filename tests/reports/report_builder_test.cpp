@@ -342,8 +342,8 @@ TEST(BuildReport, KernelRowsBecomeATableAndACsv) {
   // One summary row per kernel × type (3 cases, 1 vacuous; max ratio 1.5 and median 0.78 over
   // the two others, probabilistic 2.5 and 1.45 (printed 1.4); quantization 3e-3; 2 of 3 pass either way),
   // the failing case listed in full.
-  EXPECT_NE(tex.find("flash-attention & fp16 & twin & 3 & 1 & \\textcolor{acVermillion}{\\textbf{1.5}} & 0.78 & "
-                     "\\textcolor{acVermillion}{\\textbf{2.5}} & 1.4 & $3.0\\times10^{-3}$ & "
+  EXPECT_NE(tex.find("flash-attention & fp16 & twin & 3 & 1 & \\textcolor{acVermillion}{\\textbf{1.50}} / 0.78 & "
+                     "\\textcolor{acVermillion}{\\textbf{2.50}} / 1.4 & $3.0\\times10^{-3}$ & "
                      "all 3 & all 3 & \\textcolor{acVermillion}{\\textbf{2/3}} & 2/3"),
             std::string::npos)
       << tex;
