@@ -16,7 +16,7 @@
 
 namespace attncert::gpu {
 
-/// The kernel's reduction and solver constants, as far as its a-priori error bound
+/// The kernel's reduction and solver constants, as far as its per-row error bound
 /// (proofs_checks/jacobian_norm_check.cpp) depends on them. gpu/jacobian_norm_tile.cuh builds the
 /// kernel and its twin from kJacobianNormGeometry, so changing one changes the proof as well.
 struct JacobianNormGeometry {

@@ -1,46 +1,16 @@
 // Validation of jacobian_norm (kernel or twin) against the certified ground truth of the logits
 // AS THE KERNEL READ THEM (dtype values); the input quantization |N(original) − N(rounded)| is
-// enclosed and reported apart.
+// enclosed and reported apart. A logit that overflows the dtype to +inf (or NaN) makes the
+// kernel return NaN: such a case is marked vacuous (bound = inf) and failed, nothing judged.
 //
 // ---------------------------------------------------------------------------------------
-// Data-dependent per-row bound, jacobian_norm_row_bound (docs/jacobian_norm_kernel_bound.md,
-// same numbering). In log N: error = Σ g_k δ_k + s + r (ErrorBudget); ρ = e^E − 1 and
-// |N̂ − N| ≤ ρN + (1+ρ)τ, E guaranteed or probabilistic. u = 2^−24.
-// (J1) kept entries: x_i ≥ −69/(1+γ₂) surely kept, < −69/(1−γ₂) surely dropped; in between
-//      "ambiguous" → route B in (J6), counted as kept in (J4).
-// (J2) τ = min(6p, 1/2)/T + 2^−150, p the dropped mass of the exact row (6p: removing mass p
-//      moves ‖diag α − ααᵀ‖ by ≤ 6p, below); 2^−150: a subnormal fp32 output rounds absolutely.
-// (J3) δ_i = (x̂_i − x_i) + log(1+ε_i): the subtraction and division round with coefficient
-//      |x_i| each unless provably exact (double difference is a float; fl(d)/T·T = d); ε_i ≤ 4u
-//      (portable_expf), 0 for the top entry (expf(0) = 1). d_i bounds |δ_i|, Δ = 2 max d_i.
-// (J4) Ŝ replayed in the kernel's order (lane chains, xor tree): each addition of two nonzero
-//      operands rounds with coefficient min(partial, smaller operand/u)/S; zeros and integer
-//      partials (sums of top weights 1) are exact; remainder (1+γ_D)e^Δ − 1 and log(1+e) − e.
-// (J5) fl(Ŝ·T), fl(λ̂/·): one rounding each unless provably exact (T a power of two; Ŝ = n
-//      known and n·T a float; λ̂ = 1 at a tie and 1/fl(nT) a float).
-// (J6) weights → norm, by Fact 1 below: route A, first order Σ(π_i − σ_i)δ_i with π, σ at the
-//      exact data (λ = N·T·S from the truth), path remainder |σ_i(t) − σ_i| ≤ σ_i(e^Δ − 1),
-//      |π_i(t) − π_i| ≤ π_i(e^{Δ(1+2κ̄)} − 1), κ̄ ≤ (1 + re^Δ)/(1 − re^Δ), r = max(λ/a, b/λ)
-//      (|dlog π_i/dt| ≤ Δ(1 + 2κ) with δ recentred to ±Δ/2); a tied top: π uniform on it.
-//      Route B: Δ (systematic), when an entry is ambiguous, re^Δ ≥ 1, π's double evaluation is
-//      not within 1e−3, or A is not smaller. Coefficients inflated for the double evaluation.
-// (J7) solver (systematic): θ₀ = log((1+c)/(1−c)), c = 3.001Ku (noise exit, below), divided by
-//      a slope bound of φ = log P − log Q on the segment: ≥ 1, and under route A
-//      ≥ s(exact)·e^{−(3+3κ′)(Δ+θ₀)}; at least log(1 + 2^−22) (bracket exit). None at a tie.
-// (J8) ρ = expm1(E)·(1 + 1e−9) for the double evaluation of E.
-// Probabilistic: λ_δ√Σ(c_k u)² (min Σ c_k u) for the roundings of (J3)–(J5); exp error,
-// solver, route B and remainders stay as they are (never averaged). λ_δ from the case's rows.
-//
+// Notation and the three facts the per-row bound rests on
 // ---------------------------------------------------------------------------------------
-// A-priori error bound against the ORIGINAL logits, jacobian_norm_error_bound (kept: it shows
-// the dependence on the kernel's geometry; the check uses the per-row bound above)
-// ---------------------------------------------------------------------------------------
-// Notation: l the original (double) logits of a row, l̂ = round_dtype(l), m = max l̂ (unmasked),
-// T the fp32 temperature (taken exactly: the ground truth uses the same T), u = 2^−24 (fp32
-// arithmetic), u_d the dtype's unit roundoff, η_d half its smallest subnormal (|l̂ − l| ≤
-// u_d|l| + η_d), M = max |l| over unmasked entries, γ_k = ku/(1 − ku) (higham_gamma).
+// l̂ the logits as read (dtype values as doubles, −inf masked), m = max l̂, T the fp32
+// temperature (taken exactly: the ground truth uses the same T), u = 2^−24 (all kernel arithmetic
+// is fp32), γ_k = ku/(1 − ku) (higham_gamma), x_i = (l̂_i − m)/T, w_i = e^{x_i}, S = Σw.
 // N(w) = λ_max(diag w − wwᵀ/Σw)/(T·Σw) is ‖J‖₂ for weights w (any positive common factor, i.e.
-// any shift of the logits, leaves N unchanged). The kernel's constants below come from
+// any shift of the logits, leaves N unchanged). The kernel's constants come from
 // gpu::kJacobianNormGeometry, the values the kernel and its twin are built from: warp size
 // w = 32, weight floor −69, bracket exit width 2^−22, noise factor 2.
 //
@@ -51,45 +21,57 @@
 // ∫ Σ (π_i − σ_i) δ_i ≤ max δ − min δ (both are probability vectors). So if the log-ratios
 // δ_i = log ŵ_i − log w_i lie in an interval of length Δ, |log N(ŵ) − log N(w)| ≤ Δ.
 //
-// Weights compared: w_i = exp((l_i − m)/T) (exact, original logits; shift m is allowed) and the
-// kernel's ŵ_i = expf̂(x̂_i), x̂_i = fl(fl(l̂_i − m)/T). For a kept entry (x̂_i ≥ −69):
-//   (a) input rounding: (l̂_i − l_i)/T ∈ ±ι, ι = (u_d·M + η_d)/T;
-//   (b) exponent: x̂_i = x_i(1+δ₁)(1+δ₂) (+ 2^−149 if the quotient is subnormal), so
-//       |x̂_i − x_i| ≤ γ₂·X + 2^−149, X = min(69/(1−γ₂), 2(M(1+u_d)+η_d)/T) bounds |x_i|;
-//   (c) portable_expf: relative error ≤ ε_e = 4·2^−24, |log(1+ε)| ≤ ε_e/(1−ε_e).
-// Hence Δ = 2ι + 2(γ₂X + 2^−149) + 2ε_e/(1−ε_e).
+// Fact 2 (dropped mass). Removing probability mass p and renormalising changes α by ‖·‖∞ ≤
+// p/(1−p) and ‖·‖₂ ≤ 2p, so ‖diag α − ααᵀ‖ changes by ≤ p/(1−p) + 4p ≤ 6p (p ≤ 1/6); always
+// ≤ 1/2 (Gershgorin). With w' = w with the kernel's dropped entries set to 0:
+// |N(w) − N(w')| ≤ τ₀ = min(6p, 1/2)/T, and Fact 1 applies between w' and ŵ (same support).
+// Hence |N̂ − N| ≤ |N̂ − N(w')| + |N(w') − N| ≤ ρ·N(w') + τ₀ ≤ ρ·N + (1+ρ)·τ₀.
 //
-// Dropped weights (x̂_i < −69 → ŵ_i = 0): x_i < −69/(1+γ₂), so w_i ≤ e^{−69/(1+γ₂)+ι}, and
-// Σw ≥ e^{−ι} (the entry rounding to m). Their probability mass p ≤ (L−1)·e^{−69/(1+γ₂)+2ι}.
-// Removing mass p and renormalising changes α by ‖·‖∞ ≤ p/(1−p) and ‖·‖₂ ≤ 2p, so
-// ‖diag α − ααᵀ‖ changes by ≤ p/(1−p) + 4p ≤ 6p (p ≤ 1/6); always ≤ 1/2 (Gershgorin). τ =
-// min(6p, 1/2)/T. Let w' be w with those entries set to 0: |N(w) − N(w')| ≤ τ, and Fact 1
-// applies between w' and ŵ (same support).
-//
-// Root solver (jacobian_norm_tile.cuh). Write g = P − Q, P = a/(a−λ), Q = Σ_{i≠top} w_i/(λ−w_i)
-// (all other weights ≤ b < λ). φ = log P − log Q is increasing with dφ/d log λ ≥ 1 (d log P ≥ 0;
-// each term of Q has −d log/d log λ = λ/(λ−w_i) ≥ 1), so |g| ≤ c(P+Q) implies
-// |log λ − log λ*| ≤ log((1+c)/(1−c)). Evaluation of H = (a−λ)(λ−b)·g: the R-sum has depth
-// D = ⌈L/w⌉ − 1 + log₂ w = ⌈L/32⌉ + 4 (per-lane chain + 5 tree levels), each term 3
+// Fact 3 (root solver, jacobian_norm_tile.cuh). Write g = P − Q, P = a/(a−λ),
+// Q = Σ_{i≠top} w_i/(λ−w_i) (all other weights ≤ b < λ). φ = log P − log Q is increasing with
+// dφ/d log λ ≥ 1 (d log P ≥ 0; each term of Q has −d log/d log λ = λ/(λ−w_i) ≥ 1), so
+// |g| ≤ c(P+Q) implies |φ(λ) − φ(λ*)| ≤ θ₀ = log((1+c)/(1−c)), hence |log λ − log λ*| ≤ θ₀
+// ((J7) divides θ₀ by a better slope bound). Evaluation of H = (a−λ)(λ−b)·g: the R-sum has
+// depth D = ⌈L/w⌉ − 1 + log₂ w = ⌈L/32⌉ + 4 (per-lane chain + 5 tree levels), each term 3
 // roundings, the products and the two final sums 5 more, and a product that may be subnormal
 // adds ≤ 2^−150 ≤ (u/2)(|p1|+|p2|) (every positive weight ≥ 2^−100 keeps |p1|+|p2| ≥ 2^−125):
-// |Ĥ − H| ≤ γ_K·A, K = D + 9, A = (a−λ)(λ−b)(P+Q). The computed noise
-// 2Ku·(p̂1 + p̂2 + lr̂·|R̂|) ≥ γ_K·A (2: the noise factor), so every bracket update has the
-// correct sign (the bracket always contains λ*), and the noise exit gives
+// |Ĥ − H| ≤ γ_K·A, K = D + 9 (gpu::jacobian_norm_secular_noise_k), A = (a−λ)(λ−b)(P+Q). The
+// computed noise 2Ku·(p̂1 + p̂2 + lr̂·|R̂|) ≥ γ_K·A (2: the noise factor), so every bracket
+// update has the correct sign (the bracket always contains λ*), and the noise exit gives
 // |H| ≤ (2 + 1.001)·Ku·A, i.e. c = 3.001·K·u. The bracket exit (hi − lo ≤ 2^−22·lo, λ an end
-// of the bracket) gives |log λ − log λ*| ≤ log(1 + 2^−22) ≤ 2^−22. The iteration cap is never
+// of the bracket) gives |log λ − log λ*| ≤ log(1 + 2^−22). The iteration cap is never
 // reached: after 40 Newton steps the solver bisects, and ≤ 7 geometric + 22 arithmetic
 // bisections close any bracket inside [2^−100, 1] to the exit width (69 < 80 steps; tested).
-// θ_solve = max(log((1+c)/(1−c)), 2^−22); a tied top weight returns λ = a exactly.
+// A tied top weight returns λ = a exactly.
 //
-// Sum and division: Ŝ has depth D, |log Ŝ − log S| ≤ −log(1−γ_D); fl(λ/fl(Ŝ·T)) adds two
-// roundings, ≤ −2·log(1−u).
-//
-// Total: E = Δ + θ_solve − log(1−γ_D) − 2log(1−u), ρ = e^E − 1, and
-//   |N̂ − N| ≤ |N̂ − N(w')| + |N(w') − N| ≤ ρ·N(w') + τ ≤ ρ·N + (1+ρ)·τ.
-// It uses only dtype, L, M, T. For fp32 and moderate M/T the exponent term γ₂X and the exp
-// error dominate; for fp16/bf16 the input term 2ι = 2u_d·M/T dominates (and makes ρ vacuous
-// when u_d·M/T ≳ 20: then rounding the logits changes the distribution beyond recognition).
+// ---------------------------------------------------------------------------------------
+// Data-dependent per-row bound, jacobian_norm_row_bound (docs/jacobian_norm_kernel_bound.md,
+// same numbering). In log N: error = Σ g_k δ_k + s + r (ErrorBudget); ρ = e^E − 1 and
+// |N̂ − N| ≤ ρN + (1+ρ)τ (Fact 2), E guaranteed or probabilistic.
+// (J1) kept entries: x_i ≥ −69/(1+γ₂) surely kept, < −69/(1−γ₂) surely dropped; in between
+//      "ambiguous" → route B in (J6), counted as kept in (J4).
+// (J2) τ = min(6p, 1/2)/T + 2^−150, p the dropped mass of the exact row (Fact 2); 2^−150: a
+//      subnormal fp32 output rounds absolutely.
+// (J3) δ_i = (x̂_i − x_i) + log(1+ε_i): the subtraction and division round with coefficient
+//      |x_i| each unless provably exact (double difference is a float; fl(d)/T·T = d); ε_i ≤ 4u
+//      (portable_expf), 0 for the top entry (expf(0) = 1). d_i bounds |δ_i|, Δ = 2 max d_i.
+// (J4) Ŝ replayed in the kernel's order (lane chains, xor tree): each addition of two nonzero
+//      operands rounds with coefficient min(partial, smaller operand/u)/S; zeros and integer
+//      partials (sums of top weights 1) are exact; remainder (1+γ_D)e^Δ − 1 and log(1+e) − e.
+// (J5) fl(Ŝ·T), fl(λ̂/·): one rounding each unless provably exact (T a power of two; Ŝ = n
+//      known and n·T a float; λ̂ = 1 at a tie and 1/fl(nT) a float).
+// (J6) weights → norm, by Fact 1: route A, first order Σ(π_i − σ_i)δ_i with π, σ at the
+//      exact data (λ = N·T·S from the truth), path remainder |σ_i(t) − σ_i| ≤ σ_i(e^Δ − 1),
+//      |π_i(t) − π_i| ≤ π_i(e^{Δ(1+2κ̄)} − 1), κ̄ ≤ (1 + re^Δ)/(1 − re^Δ), r = max(λ/a, b/λ)
+//      (|dlog π_i/dt| ≤ Δ(1 + 2κ) with δ recentred to ±Δ/2); a tied top: π uniform on it.
+//      Route B: Δ (systematic), when an entry is ambiguous, re^Δ ≥ 1, π's double evaluation is
+//      not within 1e−3, or A is not smaller. Coefficients inflated for the double evaluation.
+// (J7) solver (systematic, Fact 3): θ₀ = log((1+c)/(1−c)), c = 3.001Ku (noise exit), divided
+//      by a slope bound of φ = log P − log Q on the segment: ≥ 1, and under route A
+//      ≥ s(exact)·e^{−(3+3κ′)(Δ+θ₀)}; at least log(1 + 2^−22) (bracket exit). None at a tie.
+// (J8) ρ = expm1(E)·(1 + 1e−9) for the double evaluation of E.
+// Probabilistic: λ_δ√Σ(c_k u)² (min Σ c_k u) for the roundings of (J3)–(J5); exp error,
+// solver, route B and remainders stay as they are (never averaged). λ_δ from the case's rows.
 //
 // ---------------------------------------------------------------------------------------
 // Naive same-precision comparison (flash-attention rule): softmax computed in fp32 from the
@@ -200,7 +182,7 @@ std::vector<std::uint32_t> encode(const std::vector<std::vector<double>>& rows, 
         f32[k] = x;
       } else {
         // Double → fp32 → fp16/bf16 can round twice; the neighbour test below makes the result
-        // the dtype value nearest to the double (what the bound's |l̂ − l| ≤ u_d|l| + η_d needs).
+        // the dtype value nearest to the double (what a correctly rounding conversion gives).
         std::uint16_t bits = t == DType::f16 ? gpu::float_to_f16_bits(x) : gpu::float_to_bf16_bits(x);
         const float back = t == DType::f16 ? gpu::f16_bits_to_float(bits) : gpu::bf16_bits_to_float(bits);
         // Correct a double-rounding tie: if x landed exactly halfway between two dtype values
@@ -267,42 +249,6 @@ bool bit_identical(const std::vector<float>& x, const std::vector<float>& y) {
 }
 
 }  // namespace
-
-JacobianNormBound jacobian_norm_error_bound(DType dtype, long long length, double max_abs_logit,
-                                            float temperature,
-                                            const gpu::JacobianNormGeometry& geometry) {
-  JacobianNormBound b;
-  const double T = temperature;
-  const double ud = gpu::dtype_unit_roundoff(dtype);
-  const double eta = gpu::dtype_half_smallest_subnormal(dtype);
-  const double M = max_abs_logit;
-  const double iota = (ud * M + eta) / T;
-  const double g2 = higham_gamma(2, kU);
-  const double floor = -static_cast<double>(geometry.weight_floor_exponent);  // 69
-  const double X = std::min(floor / (1.0 - g2), 2.0 * (M * (1.0 + ud) + eta) / T);
-  const double eps_exp = gpu::kPortableExpRelativeError;
-  const double spread =
-      2.0 * iota + 2.0 * (g2 * X + 0x1p-149) + 2.0 * eps_exp / (1.0 - eps_exp);
-  const int depth = gpu::jacobian_norm_sum_depth(length, geometry.warp_size);
-  const double K = gpu::jacobian_norm_secular_noise_k(length, geometry.warp_size);
-  // The noise exit leaves |H| ≤ noise_factor·K·u·Â + γ_K·A; 1.001 covers γ_K and Â against K·u·A.
-  const double c = (geometry.noise_factor + 1.001) * K * kU;
-  const double solver =
-      std::max(std::log1p(2.0 * c / (1.0 - c)), static_cast<double>(geometry.bracket_exit_width));
-  const double sum_and_division = -std::log1p(-higham_gamma(depth, kU)) - 2.0 * std::log1p(-kU);
-  const double E = spread + solver + sum_and_division;
-  // ×(1 + 1e-9): the double evaluation above (no cancellation: log1p/expm1) rounds a few dozen
-  // times, each by a relative 2⁻⁵³.
-  b.rho = std::expm1(E) * (1.0 + 1e-9);
-  // Logits at or beyond the dtype's overflow threshold turn into ±inf in the kernel (a masked
-  // entry or NaN): the rounding model |l̂ − l| ≤ u_d|l| + η_d fails and nothing is promised.
-  if (!(M < gpu::dtype_overflow_threshold(dtype))) b.rho = std::numeric_limits<double>::infinity();
-  const double p = static_cast<double>(length - 1) * std::exp(-floor / (1.0 + g2) + 2.0 * iota);
-  b.tau = std::min(6.0 * p, 0.5) / T * (1.0 + 1e-9);
-  b.input_part = iota;
-  b.solver_part = solver;
-  return b;
-}
 
 /// The data-dependent bound for one row of logits AS THE KERNEL READ THEM (dtype values as
 /// doubles, −inf masked), derivation terms (J1)–(J8) in the header comment above.

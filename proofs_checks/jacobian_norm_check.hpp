@@ -20,23 +20,6 @@
 
 namespace attncert {
 
-/// The a-priori bound for one (dtype, L, max|l|, T): |N̂ − N| ≤ rho·N + (1 + rho)·tau.
-/// rho = +inf when the inputs' rounding alone can change the row beyond recognition
-/// (u·max|l|/T large); the note then says "vacuous".
-struct JacobianNormBound {
-  double rho = 0;   // relative part
-  double tau = 0;   // absolute part (mass of weights below the e^−69 floor)
-  double input_part = 0;   // u_dtype·max|l|/T (the log-spread it causes is twice this)
-  double solver_part = 0;  // log-error of the root solver
-};
-
-/// max_abs_logit: max |l| over the unmasked ORIGINAL logits of the rows (0 if all masked).
-/// `geometry`: the kernel's reduction and solver constants (any other only for tests that show
-/// the bound follows them).
-JacobianNormBound jacobian_norm_error_bound(
-    gpu::DType dtype, long long length, double max_abs_logit, float temperature,
-    const gpu::JacobianNormGeometry& geometry = gpu::kJacobianNormGeometry);
-
 /// The data-dependent bound of one row against the certified truth of the logits AS THE KERNEL
 /// READ THEM (derivation (J1)–(J8) in jacobian_norm_check.cpp and
 /// docs/jacobian_norm_kernel_bound.md): |N̂ − N| ≤ rho·N + (1 + rho)·tau, and with probability
@@ -56,6 +39,8 @@ struct JacobianNormRowBound {
 
 /// `logits`: one row as the kernel read it (dtype values as doubles, −inf masked);
 /// `truth_mid/rad/lower`: its certified ‖J‖₂; lambda_fa = probabilistic_lambda(δ, m).
+/// `geometry`: the kernel's reduction and solver constants (any other only for tests that show
+/// the bound follows them).
 JacobianNormRowBound jacobian_norm_row_bound(
     std::span<const double> logits, float temperature, double truth_mid, double truth_rad,
     double truth_lower, double lambda_fa,

@@ -1,5 +1,5 @@
 // The jacobian_norm CUDA kernel: bit-identical to its CPU twin on every dtype and a spread of
-// shapes, and within its a-priori bound on the quick shape matrix. Needs a device; skips with
+// shapes, and within its per-row bound on the quick shape matrix. Needs a device; skips with
 // the reason otherwise.
 #include <gtest/gtest.h>
 
