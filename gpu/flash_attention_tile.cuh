@@ -107,9 +107,12 @@ ATTNCERT_HOST_DEVICE float update_row_sum(float l, float alpha, float tile_sum) 
 ATTNCERT_HOST_DEVICE float rescale_accumulator(float acc, float alpha) { return acc * alpha; }
 ATTNCERT_HOST_DEVICE float pv_step(float acc, float p, float v) { return portable_fmaf(p, v, acc); }
 
-ATTNCERT_HOST_DEVICE float finalize_output(float acc, float l) { return l > 0.0f ? acc / l : 0.0f; }
+/// l is exactly 0 only for a row without a visible key (otherwise its arg-max key contributes
+/// e⁰ = 1). "l > 0" also sent a NaN l — a NaN logit — to the masked row's 0 / −inf: a NaN input
+/// read as a plausible answer. A NaN l now gives NaN, as the reference does.
+ATTNCERT_HOST_DEVICE float finalize_output(float acc, float l) { return l == 0.0f ? 0.0f : acc / l; }
 ATTNCERT_HOST_DEVICE float finalize_log_sum_exp(float m, float l) {
-  return l > 0.0f ? m + portable_logf(l) : negative_infinity();
+  return l == 0.0f ? negative_infinity() : m + portable_logf(l);
 }
 
 /// CPU emulation of the warp's xor-shuffle butterfly: after the stage with offset o, lane x

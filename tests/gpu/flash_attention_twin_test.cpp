@@ -277,6 +277,34 @@ TEST(FlashAttentionTwin, FullyMaskedRowsGiveZeroAndMinusInfinity) {
   for (int c = 0; c < 60; ++c) EXPECT_EQ(b.out[796 * 60 + c], b.v[c]);
 }
 
+// A NaN in a query gives that row NaN in every output and its lse — never the masked row's
+// 0 / −inf (issue 18: finalize_output read a NaN row sum as "no visible key"); other rows and
+// the fully masked rows are exactly what they are without it.
+TEST(FlashAttentionTwin, NaNInAQueryGivesANaNRowNotAMaskedOne) {
+  SCOPED_TRACE("seed = " + std::to_string(kSeed));
+  const int Lq = 40, Lk = 37, d = 64;  // causal, Lq > Lk: rows 0..2 see no key
+  Buffers clean = random_fp32(kSeed + 5, 1, Lq, Lk, d, true);
+  ASSERT_TRUE(flash_attention_twin(clean.args).ok());
+  for (const int nan_row : {3, 17, Lq - 1}) {
+    SCOPED_TRACE("NaN in row " + std::to_string(nan_row));
+    Buffers b = random_fp32(kSeed + 5, 1, Lq, Lk, d, true);
+    b.q[static_cast<std::size_t>(nan_row) * d + 5] = std::numeric_limits<float>::quiet_NaN();
+    ASSERT_TRUE(flash_attention_twin(b.args).ok());
+    for (int i = 0; i < Lq; ++i) {
+      if (i == nan_row) {
+        EXPECT_TRUE(std::isnan(b.lse[i]));
+        for (int c = 0; c < d; ++c) ASSERT_TRUE(std::isnan(b.out[i * d + c])) << "column " << c;
+      } else {
+        // Other rows: bit for bit as without the NaN (masked rows: 0 and −inf).
+        ASSERT_EQ(std::memcmp(&b.lse[i], &clean.lse[i], 4), 0) << "row " << i;
+        ASSERT_EQ(std::memcmp(&b.out[i * d], &clean.out[i * d], 4 * d), 0) << "row " << i;
+      }
+    }
+  }
+  EXPECT_EQ(clean.lse[0], -std::numeric_limits<float>::infinity());
+  EXPECT_EQ(clean.out[0], 0.0f);
+}
+
 TEST(FlashAttentionTwin, RepeatedRunsAreBitIdentical) {
   SCOPED_TRACE("seed = " + std::to_string(kSeed));
   Buffers b = random_fp32(kSeed + 2, 2, 113, 203, 100, true);
