@@ -14,7 +14,8 @@
 //  5 read-out  r(i,e) = Σ_a Φq(i,a)·S(a,e) then + Σ_{j in chunk, j≤i} A(i,j)·V(j,e) (causal)
 //              with S = S_{chunk(i)} (causal) or S_C (non-causal); one fma chain  (T×W)
 //  6 finish    o(i,e) = r(i,e) (unnormalised) or r(i,e)/r(i,d) when r(i,d) > 0 and finite,
-//              else 0 (counted); rounded to the output dtype.
+//              else 0 when r(i,d) is finite, NaN when it is NaN or ±inf (both counted);
+//              rounded to the output dtype. Semantics: docs/nan_semantics.md.
 #pragma once
 
 #include <cstdint>
@@ -61,7 +62,8 @@ ATTNCERT_HOST_DEVICE float feature_value(int feature, bool is_query, float scale
   if (feature != kTaylor2) {
     const float xa = feature_input(t, x, row_begin, static_cast<int>(a), is_query, scale);
     if (feature == kIdentity) return xa;
-    if (feature == kRelu) return xa > 0.0f ? xa : 0.0f;
+    // xa <= 0, not !(xa > 0): a NaN input stays NaN instead of reading as a zero feature.
+    if (feature == kRelu) return xa <= 0.0f ? 0.0f : xa;
     return xa > 0.0f ? xa + 1.0f : portable_expf(xa);
   }
   if (a == 0) return 1.0f;
@@ -130,10 +132,14 @@ ATTNCERT_HOST_DEVICE bool normaliser_usable(float den) {
   return den > 0.0f && den <= 3.4028234663852886e38f;  // > 0 and finite (NaN fails both)
 }
 
-/// Stage 6: the output value before rounding to the output dtype.
+/// Stage 6: the output value before rounding to the output dtype. An unusable normaliser gives
+/// 0 when it is finite (≤ 0: no usable weight) but NaN when it is NaN or ±inf: a non-finite
+/// input reached the row and must show, not read as a row without weight (issue 18).
 ATTNCERT_HOST_DEVICE float finish_element(float numerator, float den, bool normalised) {
   if (!normalised) return numerator;
-  return normaliser_usable(den) ? correctly_rounded_div(numerator, den) : 0.0f;
+  if (normaliser_usable(den)) return correctly_rounded_div(numerator, den);
+  const bool finite = den >= -3.4028234663852886e38f && den <= 3.4028234663852886e38f;
+  return finite ? 0.0f : bits_float(0x7fc00000u);  // one quiet NaN on host and device
 }
 
 /// Writes x rounded to the output dtype (RNE) at element i.

@@ -4,11 +4,14 @@
 // these results hold for the kernel's arithmetic.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -308,6 +311,97 @@ TEST(LinearAttentionTwin, UnderflowedElu1NormaliserIsZeroNotNaN) {
   EXPECT_EQ(normaliser[1], 0.0f);
   EXPECT_EQ(out[0], 0.0f);
   EXPECT_EQ(out[1], 0.0f);
+}
+
+// One causal fp32 head (T tokens, d = 2) through the twin: its outputs, raw normalisers and count.
+struct NonFiniteRun {
+  std::vector<float> out, normaliser;
+  long long rows_not_normalised = -1;
+};
+NonFiniteRun run_causal_head(LinearFeature f, LinearReadout r, const std::vector<float>& q,
+                             const std::vector<float>& k, const std::vector<float>& v) {
+  NonFiniteRun run;
+  run.out.assign(q.size(), 123.0f);
+  run.normaliser.assign(q.size() / 2, -1.0f);
+  LinearAttentionArgs a;
+  a.seqlen = static_cast<long long>(q.size() / 2);
+  a.head_dim = 2;
+  a.feature = f;
+  a.readout = r;
+  a.causal = true;
+  a.scale = 1.0f;
+  a.q = q.data();
+  a.k = k.data();
+  a.v = v.data();
+  a.out = run.out.data();
+  a.normaliser = run.normaliser.data();
+  a.rows_not_normalised = &run.rows_not_normalised;
+  EXPECT_TRUE(gpu::linear_attention_twin(a).ok());
+  return run;
+}
+
+// Positive q, k (relu is the identity on them) and mixed-sign v, 4 tokens, d = 2.
+const std::vector<float> kPosQ = {0.5f, 1.25f, 2.0f, 0.75f, 1.5f, 0.25f, 1.0f, 3.0f};
+const std::vector<float> kPosK = {1.0f, 0.5f, 0.25f, 2.0f, 1.5f, 1.0f, 0.75f, 0.5f};
+const std::vector<float> kMixedV = {3.0f, -1.0f, 0.5f, 2.0f, -2.5f, 1.0f, 4.0f, -0.5f};
+
+// Row i of `got` is all NaN when i is in `nan_rows`, else bit for bit row i of `clean`.
+void expect_nan_rows(const std::vector<float>& got, const std::vector<float>& clean,
+                     std::initializer_list<int> nan_rows) {
+  for (int i = 0; i < static_cast<int>(got.size() / 2); ++i) {
+    const bool want_nan = std::find(nan_rows.begin(), nan_rows.end(), i) != nan_rows.end();
+    for (int e = 0; e < 2; ++e) {
+      const float x = got[i * 2 + e], c = clean[i * 2 + e];
+      if (want_nan) {
+        EXPECT_TRUE(std::isnan(x)) << "row " << i << " column " << e << " is " << x;
+      } else {
+        EXPECT_EQ(std::memcmp(&x, &c, sizeof x), 0) << "row " << i << " column " << e << ": " << x
+                                                     << " vs " << c << " without the bad input";
+      }
+    }
+  }
+}
+
+// Issue 18, item 3: relu read a NaN feature input as ≤ 0 and returned 0, so a NaN in key j
+// silently removed key j (later rows looked fine) and a NaN in a query dropped that component.
+// A NaN input must reach every row that reads it (causal: key j → rows ≥ j; query i → row i).
+TEST(LinearAttentionTwin, ReluKeepsANaNInAKeyOrQueryInsteadOfReadingItAsZero) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const NonFiniteRun clean = run_causal_head(LinearFeature::relu, LinearReadout::unnormalised,
+                                             kPosQ, kPosK, kMixedV);
+  std::vector<float> k = kPosK;
+  k[1 * 2 + 0] = nan;  // key 1
+  expect_nan_rows(run_causal_head(LinearFeature::relu, LinearReadout::unnormalised, kPosQ, k,
+                                  kMixedV).out,
+                  clean.out, {1, 2, 3});
+  std::vector<float> q = kPosQ;
+  q[2 * 2 + 1] = nan;  // query 2
+  expect_nan_rows(run_causal_head(LinearFeature::relu, LinearReadout::unnormalised, q, kPosK,
+                                  kMixedV).out,
+                  clean.out, {2});
+}
+
+// Issue 18, item 3: a NaN or ±inf normaliser (a NaN or inf in q or k) was "unusable" like a
+// normaliser ≤ 0 and the row became 0 — the value of a row with no usable weight, a plausible
+// answer. A non-finite normaliser gives a NaN row (still counted); finite ≤ 0 stays 0.
+TEST(LinearAttentionTwin, NonFiniteNormaliserGivesANaNRowNotZero) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const LinearFeature f : {LinearFeature::identity, LinearFeature::elu_plus_one}) {
+    SCOPED_TRACE(std::string(gpu::linear_feature_name(f)));
+    const NonFiniteRun clean =
+        run_causal_head(f, LinearReadout::normalised, kPosQ, kPosK, kMixedV);
+    ASSERT_EQ(clean.rows_not_normalised, 0);
+    for (const float bad : {nan, inf}) {
+      SCOPED_TRACE("key 1 holds " + std::to_string(bad));
+      std::vector<float> k = kPosK;
+      k[1 * 2 + 0] = bad;
+      const NonFiniteRun run = run_causal_head(f, LinearReadout::normalised, kPosQ, k, kMixedV);
+      for (int i = 1; i < 4; ++i) EXPECT_FALSE(std::isfinite(run.normaliser[i])) << "row " << i;
+      expect_nan_rows(run.out, clean.out, {1, 2, 3});
+      EXPECT_EQ(run.rows_not_normalised, 3);
+    }
+  }
 }
 
 // Cases run on worker threads; the rows, in order and bit for bit, must not depend on how many.
