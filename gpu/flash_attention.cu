@@ -72,8 +72,10 @@ __global__ void __launch_bounds__(kWarps* kLanes) flash_attention_forward(FlashA
   }
 
   float m[kRowsPerWarp], l[kRowsPerWarp], acc[kRowsPerWarp][kSlots];
+  int visible_end[kRowsPerWarp];
 #pragma unroll
   for (int r = 0; r < kRowsPerWarp; ++r) {
+    visible_end[r] = visible_key_end(block * kBlockQ + warp_row0 + r, Lq, Lk, a.causal);
     m[r] = negative_infinity();
     l[r] = 0.0f;
 #pragma unroll
@@ -110,10 +112,8 @@ __global__ void __launch_bounds__(kWarps* kLanes) flash_attention_forward(FlashA
 
 #pragma unroll
     for (int r = 0; r < kRowsPerWarp; ++r) {
-      const int row = block * kBlockQ + warp_row0 + r;
-      const int visible_end = visible_key_end(row, Lq, Lk, a.causal);
-      const float t0 = masked_logit(dot[r][0], a.scale, key0 + lane < visible_end);
-      const float t1 = masked_logit(dot[r][1], a.scale, key0 + lane + kLanes < visible_end);
+      const float t0 = masked_logit(dot[r][0], a.scale, key0 + lane < visible_end[r]);
+      const float t1 = masked_logit(dot[r][1], a.scale, key0 + lane + kLanes < visible_end[r]);
       const float tile_max = butterfly_max(max_op(t0, t1));
       const RowRescale rr = rescale_row(m[r], tile_max);
       const float p0 = tile_probability(t0, rr);
@@ -136,8 +136,10 @@ __global__ void __launch_bounds__(kWarps* kLanes) flash_attention_forward(FlashA
 #pragma unroll
       for (int r = 0; r < kRowsPerWarp; ++r) {
         const float pj = warp_p[r * kBlockK + j];
+        const bool visible = key0 + j < visible_end[r];
 #pragma unroll
-        for (int s = 0; s < kSlots; ++s) acc[r][s] = pv_step(acc[r][s], pj, vv[s]);
+        for (int s = 0; s < kSlots; ++s)
+          acc[r][s] = pv_step(acc[r][s], pj, pv_value(vv[s], visible));
       }
     }
   }

@@ -17,7 +17,8 @@
 //      (every lane ends with the same bits: IEEE + is commutative); l ← fmaf(l, α, tile sum).
 //   4. P is rounded to the input dtype (as FlashAttention does before its P·V GEMM; the row
 //      sum above uses the unrounded fp32 p, as FlashAttention's does), written to shared memory;
-//      acc ← acc·α, then acc ← fmaf(p_j, v_j, acc) for j = 0 … (valid keys of the tile) − 1.
+//      acc ← acc·α, then acc ← fmaf(p_j, v_j, acc) for j = 0 … (valid keys of the tile) − 1
+//      (a key past the row's diagonal has p_j = 0 and a non-finite v_j read as 0: pv_value).
 //   After the last tile: O = acc / l, lse = m + log l (portable_logf); a row with no visible
 //   key (l = 0) gives O = 0 and lse = −inf.
 // CUDA-core fp32 FMAs only (no tensor-core mma: its accumulation order and rounding are not
@@ -106,6 +107,13 @@ ATTNCERT_HOST_DEVICE float update_row_sum(float l, float alpha, float tile_sum) 
 }
 ATTNCERT_HOST_DEVICE float rescale_accumulator(float acc, float alpha) { return acc * alpha; }
 ATTNCERT_HOST_DEVICE float pv_step(float acc, float p, float v) { return portable_fmaf(p, v, acc); }
+/// v_j as the P·V step of one row reads it. The step runs over every key of the tile, with p = 0
+/// for keys past the row's causal diagonal, and fmaf(0, ±inf or NaN, acc) is NaN: an invisible
+/// key's non-finite value must not reach the row, so it reads as 0. Finite values pass unchanged
+/// (fmaf(0, v, acc) keeps its bits); visible keys are never altered (issue 18).
+ATTNCERT_HOST_DEVICE float pv_value(float v, bool visible) {
+  return visible || (float_bits(v) & 0x7f800000u) != 0x7f800000u ? v : 0.0f;
+}
 
 /// l is exactly 0 only for a row without a visible key (otherwise its arg-max key contributes
 /// e⁰ = 1). "l > 0" also sent a NaN l — a NaN logit — to the masked row's 0 / −inf: a NaN input

@@ -136,7 +136,9 @@ KernelStatus flash_attention_twin(const FlashAttentionArgs& a) {
           for (int c = 0; c < d; ++c) {
             float o = rescale_accumulator(acc[c], r.alpha);
             for (int j = 0; j < valid; ++j) {
-              o = pv_step(o, probabilities[j], v[static_cast<std::size_t>(key0 + j) * d + c]);
+              o = pv_step(o, probabilities[j],
+                          pv_value(v[static_cast<std::size_t>(key0 + j) * d + c],
+                                   key0 + j < visible_end));
             }
             acc[c] = o;
           }

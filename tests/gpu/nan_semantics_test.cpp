@@ -264,14 +264,8 @@ TEST(NanSemantics, FlashAttentionTwinFollowsTheDocumentedRules) {
       for (int e = 0; e < d; ++e) {
         const bool touched = reads && (which != 2 || e == col);
         const float g = got.out[i * d + e];
-        // Known open bug (docs/nan_semantics.md; DISABLED_ test below): a key past the causal
-        // diagonal but inside the last key tile still runs fmaf(p = 0, v, acc), and 0·inf or
-        // 0·NaN poisons a row that cannot see the key. Skipped here, not hidden.
-        const bool invisible_tile_key = which == 2 && !std::isfinite(bad) && token >= visible;
         if (!touched) {
-          if (!invisible_tile_key) {
-            ASSERT_TRUE(same_bits(g, clean.out[i * d + e])) << "row " << i << " col " << e;
-          }
+          ASSERT_TRUE(same_bits(g, clean.out[i * d + e])) << "row " << i << " col " << e;
         } else if (std::isnan(bad)) {
           ASSERT_TRUE(std::isnan(g)) << "row " << i << " col " << e << ": " << g;
         }
@@ -283,11 +277,10 @@ TEST(NanSemantics, FlashAttentionTwinFollowsTheDocumentedRules) {
   }
 }
 
-// Open (found by the property test above, issue 18 item 3): causal rows see keys j ≤ i + Lk − Lq,
-// but the P·V loop runs over every key of the tile with p = 0 for the invisible ones, so an inf
-// or NaN value of a key the row cannot see turns that row's column into NaN. Enable once
-// pv_step (gpu/flash_attention_tile.cuh, the kernel and the twin) skips masked keys.
-TEST(NanSemantics, DISABLED_FlashInfValueOfAKeyPastTheDiagonalLeavesTheRowAlone) {
+// Found by the property test above (issue 18, item 3): causal rows see keys j ≤ i + Lk − Lq, but
+// the P·V loop runs over every key of the tile with p = 0 for the invisible ones, and an inf
+// value of a key the row cannot see made that row's column NaN (fmaf(0, inf, acc)).
+TEST(NanSemantics, FlashInfValueOfAKeyPastTheDiagonalLeavesTheRowAlone) {
   const int Lq = 4, Lk = 4, d = 32;
   Rng rng(kSeed + 3);
   std::printf("seed = %llu\n", static_cast<unsigned long long>(kSeed + 3));
@@ -297,6 +290,7 @@ TEST(NanSemantics, DISABLED_FlashInfValueOfAKeyPastTheDiagonalLeavesTheRowAlone)
   v[3 * d + 0] = Limits::infinity();  // key 3: visible to row 3 only
   const FlashRun got = run_flash(true, Lq, Lk, d, q, k, v);
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(same_bits(got.out[i * d], clean.out[i * d])) << "row " << i;
+  EXPECT_EQ(got.out[3 * d], Limits::infinity());  // row 3 sees key 3: p·inf = inf
 }
 
 }  // namespace
