@@ -16,9 +16,10 @@
 // can be split and resumed (bit-identical to one call when the split is at a multiple of 64
 // tokens, because the chunking is then the same; otherwise within the a-priori bound).
 //
-// Normalised rows whose normaliser is not > 0 or not finite (identity and relu features can
-// give such rows) are written as 0 — never a quotient by a non-positive number — and counted
-// in *rows_not_normalised; the raw normaliser of each row can be returned in `normaliser`.
+// Normalised rows whose normaliser is finite and ≤ 0 (identity and relu features can give such
+// rows) are written as 0 — never a quotient by a non-positive number —, rows whose normaliser
+// is NaN or ±inf as NaN (docs/nan_semantics.md); both are counted in *rows_not_normalised; the
+// raw normaliser of each row can be returned in `normaliser`.
 #pragma once
 
 #include <cstdint>
@@ -66,7 +67,7 @@ struct LinearAttentionArgs {
   const float* initial_state = nullptr;  // optional: batch_heads × m × (d + 1)
   float* final_state = nullptr;          // optional: batch_heads × m × (d + 1)
   float* normaliser = nullptr;           // optional, normalised only: batch_heads × seqlen
-  long long* rows_not_normalised = nullptr;  // optional: rows written as 0 (normaliser ≤ 0)
+  long long* rows_not_normalised = nullptr;  // optional: rows written as 0 or NaN (see above)
 };
 
 /// Checks every argument before any work: one status naming the first problem found.
