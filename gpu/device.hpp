@@ -42,11 +42,15 @@ inline bool device_required() {
                               "': expected 1 (a CUDA device is required) or 0 / unset");
 }
 
-/// Empty when a device runs kernels or none is required; otherwise the one line that says a
-/// device was required (ATTNCERT_REQUIRE_DEVICE=1) and why there is none (the probe's reason).
-/// Throws like device_required() on a bad ATTNCERT_REQUIRE_DEVICE value.
+/// Empty when a device runs kernels or none is required; otherwise the one line to fail with:
+/// a device was required (ATTNCERT_REQUIRE_DEVICE=1) and the probe's reason there is none, or
+/// what is wrong with the ATTNCERT_REQUIRE_DEVICE value.
 inline std::string required_device_missing() {
-  if (!device_required()) return {};
+  try {
+    if (!device_required()) return {};
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
   const DeviceReport report = query_devices();
   if (report.device_count > 0) return {};
   return "ATTNCERT_REQUIRE_DEVICE=1 but no CUDA device runs kernels here: " + report.message;

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <stdexcept>
 #include <string>
 
 #include "gpu/device.hpp"
@@ -13,12 +12,7 @@
 // A macro, not a function: GTEST_SKIP and FAIL return from the test body that uses them.
 #define ATTNCERT_SKIP_OR_FAIL_WITHOUT_DEVICE()                                             \
   do {                                                                                     \
-    std::string attncert_missing_;                                                         \
-    try {                                                                                  \
-      attncert_missing_ = ::attncert::gpu::required_device_missing();                      \
-    } catch (const std::invalid_argument& attncert_error_) {                               \
-      FAIL() << attncert_error_.what();                                                    \
-    }                                                                                      \
+    const std::string attncert_missing_ = ::attncert::gpu::required_device_missing();      \
     if (!attncert_missing_.empty()) FAIL() << attncert_missing_;                           \
     const ::attncert::gpu::DeviceReport attncert_report_ = ::attncert::gpu::query_devices(); \
     if (attncert_report_.device_count == 0) GTEST_SKIP() << attncert_report_.message;      \
