@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu/device.hpp"
 #include "gpu/flash_attention.hpp"
 #include "numerics/rng.hpp"
 #include "tests/gpu/device_requirement.hpp"

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu/device.hpp"
 #include "gpu/linear_attention.hpp"
 #include "numerics/rng.hpp"
 #include "proofs_checks/linear_attention_check.hpp"
