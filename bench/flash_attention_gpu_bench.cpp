@@ -3,10 +3,11 @@
 // non-tensor peak (67 TFLOP/s — the kernel uses CUDA-core FMAs, so this is its ceiling) and of
 // its dense bf16 tensor peak (989 TFLOP/s — what a tensor-core kernel could reach), GB/s of
 // compulsory traffic and the arithmetic intensity (FLOP/byte). Without a device every benchmark
-// is skipped with the one-line reason.
+// is skipped with the one-line reason; with ATTNCERT_REQUIRE_DEVICE=1 the run fails with it.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -84,4 +85,15 @@ BENCHMARK(flash_attention_forward)->Apply(shapes)->UseManualTime()->Iterations(1
 }  // namespace
 }  // namespace attncert::gpu
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // Required-device mode: no device fails the run with the reason, not a table of skips.
+  if (const std::string missing = attncert::gpu::required_device_missing(); !missing.empty()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], missing.c_str());
+    return 1;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,10 +1,11 @@
 // jacobian_norm: the CUDA kernel (when a device exists), its CPU twin, and numerics' double
 // softmax_jacobian_norms on the same batch of logit rows × temperatures.
 //
-//  Device (skipped with the reason when there is none): time_jacobian_norm_on_device on
-//  device-resident data; counters: GB/s of compulsory traffic (R·L·elem + R·n_T·4 bytes), its
-//  fraction of H100 HBM (3.35 TB/s), an estimated fp32 FLOP rate and its fraction of H100's
-//  non-tensor fp32 peak (67 TFLOP/s), rows·temperatures per second.
+//  Device (skipped with the reason when there is none; ATTNCERT_REQUIRE_DEVICE=1: the run fails
+//  with it): time_jacobian_norm_on_device on device-resident data; counters: GB/s of compulsory
+//  traffic (R·L·elem + R·n_T·4 bytes), its fraction of H100 HBM (3.35 TB/s), an estimated fp32
+//  FLOP rate and its fraction of H100's non-tensor fp32 peak (67 TFLOP/s), rows·temperatures
+//  per second.
 //  FLOP model per (row, T): L·(22 + 6·I) with I solver iterations (weights: sub, div, 15-op
 //  exp, sum, max ≈ 22 per element incl. the scans; each iteration: sub, div, mul, two adds,
 //  mul ≈ 6), I = 7 (typical for N(0, 3²) logits at T ≥ 1, see the twin test).
@@ -150,6 +151,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
 }  // namespace attncert
 
 int main(int argc, char** argv) {
+  // Required-device mode: no device fails the run with the reason, not a table of skips.
+  if (const std::string missing = attncert::gpu::required_device_missing(); !missing.empty()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], missing.c_str());
+    return 1;
+  }
   benchmark::Initialize(&argc, argv);
   attncert::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);

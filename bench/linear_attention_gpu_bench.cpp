@@ -4,11 +4,12 @@
 // H100 SXM peaks: fp32 CUDA-core 67 TFLOP/s (the kernel's arithmetic: fp32 FMA, no tensor
 // cores, so that its CPU twin is bit-exact), bf16 dense tensor 989 TFLOP/s (what a tensor-core
 // kernel could aim at), HBM 3.35 TB/s. Without a device every benchmark is skipped with the
-// one-line reason.
+// one-line reason; with ATTNCERT_REQUIRE_DEVICE=1 the run fails with it.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -76,4 +77,15 @@ BENCHMARK_CAPTURE(BM_LinearAttention, taylor2_T2048_d16, LinearFeature::taylor2,
 }  // namespace
 }  // namespace attncert::gpu
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // Required-device mode: no device fails the run with the reason, not a table of skips.
+  if (const std::string missing = attncert::gpu::required_device_missing(); !missing.empty()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], missing.c_str());
+    return 1;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -31,6 +31,7 @@ struct CheckKernelArgs {
   std::uint64_t seed = 20261123;
   bool quick = false;
   bool twin = false;
+  bool device = false;
   int jobs = 0;
   std::string truth = "fast";
   std::string rule = "guaranteed";
@@ -82,7 +83,26 @@ KernelCheckRequest make_request(const CheckKernelArgs& a) {
   return r;
 }
 
+// --device, or ATTNCERT_REQUIRE_DEVICE=1 without --twin: the kernels must run on a device, never
+// fall back to the twin. Without one, a usage error (exit 3) naming the probe's reason, before
+// any work: the request cannot be met on this machine.
+void require_device_if_asked(const CheckKernelArgs& a) {
+  bool required = false;
+  try {
+    required = gpu::device_required();
+  } catch (const std::invalid_argument& e) {
+    throw CLI::ValidationError(e.what());
+  }
+  if (!a.device && !(required && !a.twin)) return;
+  const gpu::DeviceReport device = gpu::query_devices();
+  if (device.device_count > 0) return;
+  throw CLI::ValidationError(
+      std::string(a.device ? "--device" : "ATTNCERT_REQUIRE_DEVICE=1 (implies --device)") +
+      ": no CUDA device runs kernels here: " + device.message);
+}
+
 void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
+  require_device_if_asked(a);
   const std::string out = a.out.empty() ? "check-kernel-" + a.name + ".csv" : a.out;
   install_interrupt_cleanup();
   check_output_file_writable(out, "--out");  // before the work, not after it
@@ -191,7 +211,8 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<CheckKernelArgs>();
   CLI::App* cmd = app.add_subcommand(
       "check-kernel",
-      "Validate a kernel (CUDA device if present, else its CPU twin) against the certified "
+      "Validate a kernel (CUDA device if present, else its CPU twin; --device: the device or "
+      "fail) against the certified "
       "ground truth and its a-priori error bounds (guaranteed and probabilistic). Exit 1 if "
       "any case fails under --rule.");
   cmd->add_option("NAME", args->name, "Kernel: " + known_names())->required();
@@ -202,7 +223,12 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--causal", args->causal, "Only causal (on) or non-causal (off) cases");
   add_seed_option(cmd, args->seed, "Seed of the random inputs, 0 to 2^64-1");
   cmd->add_flag("--quick", args->quick, "A reduced shape matrix");
-  cmd->add_flag("--twin", args->twin, "Run the CPU twin even when a CUDA device is present");
+  CLI::Option* twin =
+      cmd->add_flag("--twin", args->twin, "Run the CPU twin even when a CUDA device is present");
+  cmd->add_flag("--device", args->device,
+                "Run on a CUDA device or fail (exit 3, with the reason there is none) instead of "
+                "falling back to the twin; ATTNCERT_REQUIRE_DEVICE=1 implies it unless --twin")
+      ->excludes(twin);
   cmd->add_option("--truth", args->truth,
                   "Certified truth of flash-attention: fast (double enclosure, rows whose verdict "
                   "its radius leaves undecided recomputed in Arb balls) or ball (every row in Arb "

@@ -1,6 +1,6 @@
 // The flash-attention CUDA kernel against its CPU twin, bit for bit, on several shapes, dtypes
 // and maskings, and repeated launches bit-identical. Needs a device; skips with the reason
-// (ctest label gpu) when there is none.
+// (ctest label gpu) when there is none, fails with it when ATTNCERT_REQUIRE_DEVICE=1.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include "gpu/device.hpp"
 #include "gpu/flash_attention.hpp"
 #include "numerics/rng.hpp"
+#include "tests/gpu/device_requirement.hpp"
 
 namespace attncert::gpu {
 namespace {
@@ -23,7 +24,7 @@ struct Shape {
 
 TEST(FlashAttentionDevice, KernelMatchesTwinBitForBit) {
   const DeviceReport device = query_devices();
-  if (device.device_count == 0) GTEST_SKIP() << device.message;
+  ATTNCERT_SKIP_OR_FAIL_WITHOUT_DEVICE();
   SCOPED_TRACE("seed = " + std::to_string(kSeed) + ", " + device.message);
   const Shape shapes[] = {{2, 1, 1, 64},     {1, 239, 1, 60},    {2, 799, 3, 100},
                           {3, 113, 203, 60}, {2, 108, 256, 128}, {1, 1023, 1024, 128},

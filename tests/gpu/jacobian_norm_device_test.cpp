@@ -1,6 +1,6 @@
 // The jacobian_norm CUDA kernel: bit-identical to its CPU twin on every dtype and a spread of
 // shapes, and within its per-row bound on the quick shape matrix. Needs a device; skips with
-// the reason otherwise.
+// the reason otherwise (fails with it when ATTNCERT_REQUIRE_DEVICE=1).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -11,11 +11,11 @@
 
 #include <fmt/format.h>
 
-#include "gpu/device.hpp"
 #include "gpu/dtype.hpp"
 #include "gpu/jacobian_norm.hpp"
 #include "numerics/rng.hpp"
 #include "proofs_checks/jacobian_norm_check.hpp"
+#include "tests/gpu/device_requirement.hpp"
 
 namespace attncert::gpu {
 namespace {
@@ -25,8 +25,7 @@ constexpr std::uint64_t kSeed = 20261123;
 class JacobianNormDevice : public ::testing::Test {
  protected:
   void SetUp() override {
-    const DeviceReport report = query_devices();
-    if (report.device_count == 0) GTEST_SKIP() << report.message;
+    ATTNCERT_SKIP_OR_FAIL_WITHOUT_DEVICE();
   }
 };
 

@@ -1,5 +1,6 @@
 // The linear attention kernel against its CPU twin, bit for bit (outputs, final states,
-// normalisers, row counts), and run-to-run determinism on the device. Skips without a device.
+// normalisers, row counts), and run-to-run determinism on the device. Skips without a
+// device (fails when ATTNCERT_REQUIRE_DEVICE=1).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "gpu/linear_attention.hpp"
 #include "numerics/rng.hpp"
 #include "proofs_checks/linear_attention_check.hpp"
+#include "tests/gpu/device_requirement.hpp"
 
 namespace attncert {
 namespace {
@@ -37,7 +39,7 @@ struct Outputs {
 
 TEST(LinearAttentionDevice, KernelMatchesTwinBitForBit) {
   const gpu::DeviceReport device = gpu::query_devices();
-  if (device.device_count == 0) GTEST_SKIP() << device.message;
+  ATTNCERT_SKIP_OR_FAIL_WITHOUT_DEVICE();
   SCOPED_TRACE("seed = " + std::to_string(kSeed));
   RecordProperty("seed", std::to_string(kSeed));
   RecordProperty("device", device.name);
