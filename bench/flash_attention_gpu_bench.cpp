@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/required_device.hpp"
 #include "gpu/device.hpp"
 #include "gpu/flash_attention.hpp"
 #include "numerics/rng.hpp"
@@ -85,15 +86,4 @@ BENCHMARK(flash_attention_forward)->Apply(shapes)->UseManualTime()->Iterations(1
 }  // namespace
 }  // namespace attncert::gpu
 
-int main(int argc, char** argv) {
-  // Required-device mode: no device fails the run with the reason, not a table of skips.
-  if (const std::string missing = attncert::gpu::required_device_missing(); !missing.empty()) {
-    std::fprintf(stderr, "%s: %s\n", argv[0], missing.c_str());
-    return 1;
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return attncert::bench::run_gpu_benchmarks(argc, argv); }

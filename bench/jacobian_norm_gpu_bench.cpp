@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/required_device.hpp"
 #include "gpu/device.hpp"
 #include "gpu/dtype.hpp"
 #include "gpu/jacobian_norm.hpp"
@@ -151,11 +152,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 }  // namespace attncert
 
 int main(int argc, char** argv) {
-  // Required-device mode: no device fails the run with the reason, not a table of skips.
-  if (const std::string missing = attncert::gpu::required_device_missing(); !missing.empty()) {
-    std::fprintf(stderr, "%s: %s\n", argv[0], missing.c_str());
-    return 1;
-  }
+  if (attncert::bench::missing_required_device(argv[0])) return 1;
   benchmark::Initialize(&argc, argv);
   attncert::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
