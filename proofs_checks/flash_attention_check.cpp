@@ -695,16 +695,13 @@ AttentionEnclosure certified_truth(const Problem& read, float scale, KernelTruth
   return truth;
 }
 
-/// [low, high] ∋ max_e |O_e(original) − O_e(read)|, from two enclosures of the same shape.
-std::pair<double, double> quantization_effect(const AttentionEnclosure& original,
-                                              const AttentionEnclosure& read) {
-  double low = 0, high = 0;
-  for (std::size_t e = 0; e < original.output_mid.size(); ++e) {
-    const double distance = std::abs(original.output_mid[e] - read.output_mid[e]);
-    const double rad = original.output_rad[e] + read.output_rad[e];
-    low = std::max(low, distance - rad), high = std::max(high, (distance + rad) * (1 + kU53));
-  }
-  return {low, high};
+/// max_e |O_e(original) − O_e(read)|, enclosed from two enclosures of the same shape.
+InputQuantizationEnclosure quantization_effect(const AttentionEnclosure& original,
+                                               const AttentionEnclosure& read) {
+  InputQuantizationEnclosure q;
+  for (std::size_t e = 0; e < original.output_mid.size(); ++e)
+    q.add(original.output_mid[e], original.output_rad[e], read.output_mid[e], read.output_rad[e]);
+  return q;
 }
 
 /// How the truth was obtained, for the row's note.
@@ -1090,8 +1087,8 @@ std::vector<KernelCheckRow> check_flash_attention(
       x.out_probabilistic_bound = b.output_probabilistic;
       x.lse_probabilistic_bound = b.lse_probabilistic;
       const AttentionEnclosure truth = certified_truth(read, scale, request.truth, x);
-      std::tie(row.input_quantization_low, row.input_quantization_high) =
-          quantization_effect(original_truth, truth);
+      const InputQuantizationEnclosure q = quantization_effect(original_truth, truth);
+      row.input_quantization_low = q.low, row.input_quantization_high = q.high;
       for (double r : truth.output_rad) row.ground_truth_radius = std::max(row.ground_truth_radius, r);
 
       bool finite = true;

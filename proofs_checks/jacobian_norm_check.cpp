@@ -628,7 +628,8 @@ std::vector<KernelCheckRow> check_jacobian_norm(
     for (int t = 0; t < n_t; ++t) {
       const float T = kTemperatures[t];
       double err = 0, naive = 0, atol = 0, max_rad = 0, ratio = 0, p_ratio = 0;
-      double rho_max = 0, p_rho_max = 0, tau_max = 0, solver_max = 0, quant_low = 0, quant_high = 0;
+      double rho_max = 0, p_rho_max = 0, tau_max = 0, solver_max = 0;
+      InputQuantizationEnclosure quantization;
       int fallback_rows = 0;
       std::string worst_budget;  // the budget of the row with the largest ratio, in units of u
       bool finite = true, zeros_exact = true, vacuous = overflowed;
@@ -637,9 +638,7 @@ std::vector<KernelCheckRow> check_jacobian_norm(
         const Truth truth = certified_norm(row_in, T);
         const Truth original = certified_norm(data[static_cast<std::size_t>(r)], T);
         // Input quantization, apart: |N(original) − N(rounded)| enclosed by both balls.
-        const double gap = std::fabs(original.mid - truth.mid), slack = original.rad + truth.rad;
-        quant_high = std::max(quant_high, gap + slack);
-        quant_low = std::max(quant_low, std::max(0.0, gap - slack));
+        quantization.add(original.mid, original.rad, truth.mid, truth.rad);
         const double got = first[static_cast<std::size_t>(r * n_t + t)];
         finite = finite && std::isfinite(got);
         if (truth.mid == 0 && truth.rad == 0) zeros_exact = zeros_exact && got == 0.0;
@@ -695,8 +694,8 @@ std::vector<KernelCheckRow> check_jacobian_norm(
       row.probabilistic_bound = overflowed ? std::numeric_limits<double>::infinity() : p_rho_max;
       row.probabilistic_ratio = overflowed ? 0.0 : p_ratio;
       row.false_alarm = request.false_alarm;
-      row.input_quantization_low = quant_low;
-      row.input_quantization_high = quant_high;
+      row.input_quantization_low = quantization.low;
+      row.input_quantization_high = quantization.high;
       const bool sound = deterministic && finite && zeros_exact && matches_twin && !overflowed;
       row.pass = row.ratio <= 1.0 && sound;
       row.probabilistic_pass = row.probabilistic_ratio <= 1.0 && sound;
@@ -707,7 +706,7 @@ std::vector<KernelCheckRow> check_jacobian_norm(
           "independent mean-zero roundings, false alarm {:g} per case{}{}{}{}{}",
           rho_max, tau_max, solver_max,
           fallback_rows ? fmt::format(", {} rows by the spread bound", fallback_rows) : "",
-          quant_low, quant_high, request.false_alarm, worst_budget,
+          quantization.low, quantization.high, request.false_alarm, worst_budget,
           overflowed ? "; a logit overflows the dtype (+inf): the kernel returns NaN, nothing judged" : "",
           zeros_exact ? "" : "; a row with exact norm 0 gave nonzero",
           finite ? "" : "; non-finite output",

@@ -3,6 +3,8 @@
 // (ratio ≤ 1); the flash-attention rule is reported alongside for comparison with peers.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,6 +41,21 @@ struct KernelCheckRequest {
   /// the probabilistic bound somewhere in a case (all its outputs and lse values) with
   /// probability ≤ δ. In (0, 1).
   double false_alarm = kDefaultFalseAlarm;
+};
+
+/// The input-quantization effect of a case: an enclosure [low, high] of the largest
+/// |exact(original inputs) − exact(inputs as the kernel read them)| over its values, from the two
+/// truths' balls. Each |a − b| lies in [gap − radii, gap + radii], gap = |mid_a − mid_b|; the
+/// double subtraction errs by ≤ gap·2⁻⁵³, and the sums by ≤ 2⁻⁵³ each (so 2⁻⁵¹ outward covers both
+/// ends). One definition for every kernel check (they had three, one without the rounding).
+struct InputQuantizationEnclosure {
+  double low = 0, high = 0;
+  void add(double original_mid, double original_rad, double read_mid, double read_rad) {
+    const double gap = std::abs(original_mid - read_mid);
+    const double radii = original_rad + read_rad + gap * 0x1p-53;
+    low = std::max(low, (gap - radii) * (1 - 0x1p-51));
+    high = std::max(high, (gap + radii) * (1 + 0x1p-51));
+  }
 };
 
 struct KernelCheckRow {

@@ -45,6 +45,7 @@
 #include "numerics/rng.hpp"
 #include "numerics/scalar_traits.hpp"
 #include "proofs_checks/kernel_checks.hpp"
+#include "proofs_checks/naive_attention_reference.hpp"
 
 namespace attncert {
 namespace {
@@ -910,6 +911,7 @@ KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::ui
   row.false_alarm = false_alarm;
   bool finite = true;
   double atol = 0;
+  InputQuantizationEnclosure quantization;
   long long worst = -1, worst_probabilistic = -1;
   for (long long s = 0; s < T * d; ++s) {
     const double computed = dtype_buffer_value(first.out, t, static_cast<std::size_t>(s));
@@ -931,16 +933,11 @@ KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::ui
     }
     row.naive_error = std::max(row.naive_error,
                                std::fabs(static_cast<double>(naive[s]) - truth.mid[s]) + truth.radius[s]);
-    // FA3's absolute term: how far ref moves under + 0.3 − 0.3 in the dtype.
-    const float ref = gpu::round_through(t, static_cast<float>(truth.mid[s]));
-    const float moved = gpu::round_through(t, gpu::round_through(t, ref + 0.3f) - 0.3f);
-    atol = std::max(atol, 2.0 * std::fabs(static_cast<double>(moved) - ref));
-    // |O(original) − O(read)| ∈ [gap − radii, gap + radii]; the double difference errs by an ulp.
-    const double gap = std::fabs(original.mid[s] - truth.mid[s]);
-    const double radii = original.radius[s] + truth.radius[s] + gap * 0x1p-52;
-    row.input_quantization_low = std::max(row.input_quantization_low, std::max(0.0, gap - radii));
-    row.input_quantization_high = std::max(row.input_quantization_high, gap + radii);
+    atol = std::max(atol, flash_rule_absolute_term(t, truth.mid[s]));
+    quantization.add(original.mid[s], original.radius[s], truth.mid[s], truth.radius[s]);
   }
+  row.input_quantization_low = quantization.low;
+  row.input_quantization_high = quantization.high;
   // An infinite element bound (a normaliser whose error bound reaches its value) checks nothing
   // for that element; the case is vacuous when no element has a finite bound.
   std::size_t unbounded = 0;

@@ -345,9 +345,10 @@ TEST(JacobianNormTwin, LargeInputQuantizationLeavesTheRowBoundSmall) {
   for (double& x : original) x = 5e4 + rng.normal(0.0, 3.0);
   for (double x : original) as_read.push_back(bf16_bits_to_float(float_to_bf16_bits(static_cast<float>(x))));
   const Truth read = certified_norm(as_read, T), orig = certified_norm(original, T);
-  // Certified, as the check's input_quantization_low: max(0, |mid₁ − mid₂| − rad₁ − rad₂).
-  const double quantization = std::max(0.0, std::fabs(orig.mid - read.mid) - orig.rad - read.rad);
-  EXPECT_GT(quantization, 0.5 * read.mid);  // ≈ 1/(64·T) = 1.5625: the whole norm
+  // Certified, as the check encloses it (its lower end).
+  InputQuantizationEnclosure quantization;
+  quantization.add(orig.mid, orig.rad, read.mid, read.rad);
+  EXPECT_GT(quantization.low, 0.5 * read.mid);  // ≈ 1/(64·T) = 1.5625: the whole norm
   const JacobianNormRowBound b = row_bound(as_read, T);
   EXPECT_TRUE(std::isfinite(b.rho));
   EXPECT_LT(b.rho, 1e-5);  // a few u: the final product and division
