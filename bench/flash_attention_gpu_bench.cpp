@@ -1,8 +1,10 @@
 // Flash-attention forward kernel on the device (host API only). Per shape it reports, as
-// counters: achieved TFLOP/s (4·d·visible logits per head), the fraction of an H100's fp32
-// non-tensor peak (67 TFLOP/s — the kernel uses CUDA-core FMAs, so this is its ceiling) and of
-// its dense bf16 tensor peak (989 TFLOP/s — what a tensor-core kernel could reach), GB/s of
-// compulsory traffic and the arithmetic intensity (FLOP/byte). Without a device every benchmark
+// counters: achieved TFLOP/s (4·d·visible logits per head), the fraction of this device's fp32
+// CUDA-core peak (of_fp32_core_peak: the kernel uses CUDA-core FMAs, so this is its ceiling) and
+// of its dense tensor peak for the input dtype (of_<dtype>_tensor_peak: what a tensor-core kernel
+// could reach; gpu/device_peak.hpp), GB/s of compulsory traffic and its fraction of an H100's
+// HBM, and the arithmetic intensity (FLOP/byte). A kernel that fails on a present device fails
+// the run (exit 1). Without a device every benchmark
 // is skipped with the one-line reason; with ATTNCERT_REQUIRE_DEVICE=1 the run fails with it.
 #include <benchmark/benchmark.h>
 
@@ -19,8 +21,6 @@
 namespace attncert::gpu {
 namespace {
 
-constexpr double kH100Fp32TflopS = 67.0;
-constexpr double kH100Bf16DenseTflopS = 989.0;
 constexpr double kH100HbmTbS = 3.35;
 
 void flash_attention_forward(benchmark::State& state) {
@@ -55,16 +55,13 @@ void flash_attention_forward(benchmark::State& state) {
   for (auto _ : state) {
     const KernelStatus s = time_flash_attention_on_device(a, 10, ms);
     if (!s.ok()) {
-      state.SkipWithError(s.message.c_str());
+      bench::fail_device_launch(state, s.message);
       return;
     }
     state.SetIterationTime(ms * 1e-3);
   }
   const double flops = flash_attention_flops(a), bytes = flash_attention_bytes(a);
-  const double tflops = flops / (ms * 1e-3) / 1e12;
-  state.counters["TFLOP/s"] = tflops;
-  state.counters["frac_H100_fp32"] = tflops / kH100Fp32TflopS;
-  state.counters["frac_H100_bf16_dense"] = tflops / kH100Bf16DenseTflopS;
+  bench::report_flop_rate(state, flops, ms * 1e-3, dtype, device);
   state.counters["GB/s"] = bytes / (ms * 1e-3) / 1e9;
   state.counters["frac_H100_HBM"] = bytes / (ms * 1e-3) / (kH100HbmTbS * 1e12);
   state.counters["FLOP/byte"] = flops / bytes;

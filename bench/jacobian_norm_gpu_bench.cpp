@@ -4,8 +4,9 @@
 //  Device (skipped with the reason when there is none; ATTNCERT_REQUIRE_DEVICE=1: the run fails
 //  with it): time_jacobian_norm_on_device on device-resident data; counters: GB/s of compulsory
 //  traffic (R·L·elem + R·n_T·4 bytes), its fraction of H100 HBM (3.35 TB/s), an estimated fp32
-//  FLOP rate and its fraction of H100's non-tensor fp32 peak (67 TFLOP/s), rows·temperatures
-//  per second.
+//  FLOP rate (est_TFLOP/s) and its fractions of this device's fp32 CUDA-core peak and of the
+//  input dtype's dense tensor peak (gpu/device_peak.hpp), rows·temperatures per second. A kernel
+//  that fails on a present device fails the run (exit 1).
 //  FLOP model per (row, T): L·(22 + 6·I) with I solver iterations (weights: sub, div, 15-op
 //  exp, sum, max ≈ 22 per element incl. the scans; each iteration: sub, div, mul, two adds,
 //  mul ≈ 6), I = 7 (typical for N(0, 3²) logits at T ≥ 1, see the twin test).
@@ -30,7 +31,6 @@ namespace attncert {
 namespace {
 
 constexpr double kHbmBytesPerSecond = 3.35e12;
-constexpr double kFp32FlopsPerSecond = 67e12;
 constexpr double kAssumedIterations = 7;
 const std::vector<float> kTemperatures = {0.01f, 0.1f, 1.0f, 10.0f, 100.0f};
 
@@ -72,11 +72,11 @@ void BM_Device(benchmark::State& state, gpu::DType t) {
   std::vector<float> out(static_cast<std::size_t>(rows) * kTemperatures.size());
   const gpu::JacobianNormArgs args{t, b.data(), rows, length, kTemperatures.data(),
                                    static_cast<int>(kTemperatures.size()), out.data()};
+  double ms = 0;
   for (auto _ : state) {
-    double ms = 0;
     const gpu::KernelStatus s = gpu::time_jacobian_norm_on_device(args, 20, &ms);
     if (!s.ok()) {
-      state.SkipWithError(s.message.c_str());
+      bench::fail_device_launch(state, s.message);
       return;
     }
     state.SetIterationTime(ms / 1e3);
@@ -87,8 +87,7 @@ void BM_Device(benchmark::State& state, gpu::DType t) {
   using C = benchmark::Counter;
   state.counters["GB/s"] = C(bytes * 1e-9, C::kIsIterationInvariantRate);
   state.counters["frac_HBM"] = C(bytes / kHbmBytesPerSecond, C::kIsIterationInvariantRate);
-  state.counters["est_TFLOP/s"] = C(flops * 1e-12, C::kIsIterationInvariantRate);
-  state.counters["frac_fp32_peak"] = C(flops / kFp32FlopsPerSecond, C::kIsIterationInvariantRate);
+  bench::report_flop_rate(state, flops, ms / 1e3, t, report, "est_TFLOP/s");
   state.counters["row_T/s"] = C(rows * n_t, C::kIsIterationInvariantRate);
 }
 
@@ -167,5 +166,5 @@ int main(int argc, char** argv) {
                 twin_cpu, ref, ref_cpu, ref / twin, ref_cpu / twin_cpu);
   }
   benchmark::Shutdown();
-  return 0;
+  return attncert::bench::gpu_bench_exit_code(argv[0]);
 }

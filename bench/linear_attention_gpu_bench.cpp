@@ -1,10 +1,12 @@
 // Linear attention kernel on the device (host API only): mean time per call from CUDA events,
 // reported as achieved TFLOP/s (the algorithm's own FLOPs, linear_attention_flops) and GB/s of
 // the unavoidable traffic (Q, K, V in, O out, linear_attention_min_bytes), with fractions of
-// H100 SXM peaks: fp32 CUDA-core 67 TFLOP/s (the kernel's arithmetic: fp32 FMA, no tensor
-// cores, so that its CPU twin is bit-exact), bf16 dense tensor 989 TFLOP/s (what a tensor-core
-// kernel could aim at), HBM 3.35 TB/s. Without a device every benchmark is skipped with the
-// one-line reason; with ATTNCERT_REQUIRE_DEVICE=1 the run fails with it.
+// this device's fp32 CUDA-core peak (of_fp32_core_peak: the kernel's arithmetic, fp32 FMA, no
+// tensor cores, so that its CPU twin is bit-exact) and bf16 dense tensor peak
+// (of_bf16_tensor_peak: what a tensor-core kernel could aim at; gpu/device_peak.hpp), and of an
+// H100's HBM 3.35 TB/s. A kernel that fails on a present device fails the run (exit 1).
+// Without a device every benchmark is skipped with the one-line reason; with
+// ATTNCERT_REQUIRE_DEVICE=1 the run fails with it.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -21,7 +23,7 @@
 namespace attncert::gpu {
 namespace {
 
-constexpr double kFp32Peak = 67e12, kBf16Peak = 989e12, kHbmPeak = 3.35e12;
+constexpr double kHbmPeak = 3.35e12;  // H100 SXM
 constexpr int kBatchHeads = 32;
 
 void BM_LinearAttention(benchmark::State& state, LinearFeature feature, int seqlen, int head_dim) {
@@ -55,16 +57,14 @@ void BM_LinearAttention(benchmark::State& state, LinearFeature feature, int seql
   for (auto _ : state) {
     const KernelStatus s = time_linear_attention_on_device(a, 10, &ms);
     if (!s.ok()) {
-      state.SkipWithError(s.message.c_str());
+      bench::fail_device_launch(state, s.message);
       return;
     }
     state.SetIterationTime(ms / 1e3);
   }
   const double flops = linear_attention_flops(a), bytes = linear_attention_min_bytes(a);
   const double seconds = ms / 1e3;
-  state.counters["TFLOP/s"] = flops / seconds / 1e12;
-  state.counters["of_fp32_peak"] = flops / seconds / kFp32Peak;
-  state.counters["of_bf16_peak"] = flops / seconds / kBf16Peak;
+  bench::report_flop_rate(state, flops, seconds, DType::bf16, device);
   state.counters["GB/s"] = bytes / seconds / 1e9;
   state.counters["of_hbm_peak"] = bytes / seconds / kHbmPeak;
   state.counters["flop_per_byte"] = flops / bytes;

@@ -14,6 +14,7 @@
 #include "cli/progress_line.hpp"
 #include "cli/seed_option.hpp"
 #include "gpu/device.hpp"
+#include "gpu/twin_self_test.hpp"
 #include "proofs_checks/kernel_checks.hpp"
 #include "reports/kernel_check_records.hpp"
 #include "reports/output_file.hpp"
@@ -84,8 +85,8 @@ KernelCheckRequest make_request(const CheckKernelArgs& a) {
 }
 
 // --device, or ATTNCERT_REQUIRE_DEVICE=1 without --twin: the kernels must run on a device, never
-// fall back to the twin. Without one, a usage error (exit 3) naming the probe's reason, before
-// any work: the request cannot be met on this machine.
+// fall back to the twin. Without one, NoDeviceError (exit 6, kNoDevice) naming the probe's
+// reason, before any work: the request cannot be met on this machine.
 void require_device_if_asked(const CheckKernelArgs& a) {
   bool required = false;
   try {
@@ -96,12 +97,16 @@ void require_device_if_asked(const CheckKernelArgs& a) {
   if (!a.device && !(required && !a.twin)) return;
   const gpu::DeviceReport device = gpu::query_devices();
   if (device.device_count > 0) return;
-  throw CLI::ValidationError(
+  throw NoDeviceError(
       std::string(a.device ? "--device" : "ATTNCERT_REQUIRE_DEVICE=1 (implies --device)") +
       ": no CUDA device runs kernels here: " + device.message);
 }
 
 void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
+  // The twins vouch for the device bit for bit: a twin built with value-changing float flags
+  // must not (docs/bit_exactness.md). A build defect, so the internal-error exit.
+  if (const std::string failure = gpu::twin_self_test_failure(); !failure.empty())
+    throw std::logic_error(failure);
   require_device_if_asked(a);
   const std::string out = a.out.empty() ? "check-kernel-" + a.name + ".csv" : a.out;
   install_interrupt_cleanup();
@@ -226,7 +231,7 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
   CLI::Option* twin =
       cmd->add_flag("--twin", args->twin, "Run the CPU twin even when a CUDA device is present");
   cmd->add_flag("--device", args->device,
-                "Run on a CUDA device or fail (exit 3, with the reason there is none) instead of "
+                "Run on a CUDA device or fail (exit 6, with the reason there is none) instead of "
                 "falling back to the twin; ATTNCERT_REQUIRE_DEVICE=1 implies it unless --twin")
       ->excludes(twin);
   cmd->add_option("--truth", args->truth,

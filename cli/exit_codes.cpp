@@ -36,6 +36,8 @@ ExitCode code_for(const std::exception_ptr& error) {
     std::rethrow_exception(error);
   } catch (const ClaimVerificationError& e) {
     return e.cause() ? code_for(e.cause()) : kInternalError;
+  } catch (const NoDeviceError&) {  // before runtime_error, which it is
+    return kNoDevice;
   } catch (const CLI::ParseError&) {  // includes ValidationError thrown by callbacks
     return kUsageError;
   } catch (const std::invalid_argument&) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,14 @@ enum ExitCode : int {
   kUsageError = 3,     // bad command line
   kInputError = 4,     // bad input data: unreadable or malformed file, NaN/Inf, shapes
   kInternalError = 5,  // a bug: please report
+  kNoDevice = 6,       // a CUDA device was required (--device, ATTNCERT_REQUIRE_DEVICE=1) and none
+                       // runs kernels here; scripts/gpu-check exits with it too
+};
+
+/// Thrown when a CUDA device was required and none runs kernels: exits kNoDevice, not 3 or 4,
+/// so a script can tell "this machine has no usable GPU" from a mistake in the command.
+struct NoDeviceError : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 /// The help footer that states the codes above.
@@ -29,7 +38,8 @@ inline constexpr const char* kExitCodeHelp =
     "usage error (bad command line, including size options out "
     "of range), 4 input error (unreadable or malformed file or expression, NaN/Inf, shapes of "
     "input data, an instance outside its domain, absurd precision or budget, an output target "
-    "that is not a regular file), 5 internal error.";
+    "that is not a regular file), 5 internal error, 6 a CUDA device was required (--device, "
+    "ATTNCERT_REQUIRE_DEVICE=1) and none runs kernels here.";
 
 /// 1 if some result is refuted, else 2 if some is inconclusive, else 0.
 ExitCode exit_code_for_verdicts(const std::vector<ClaimResult>& results);
@@ -43,7 +53,7 @@ struct Failure {
   std::string message;  // one line, without the "attncert: " prefix
 };
 
-/// What a command that threw `error` exits with and prints: command-line errors 3; bad input
+/// What a command that threw `error` exits with and prints: NoDeviceError 6; command-line errors 3; bad input
 /// (std::invalid_argument, std::domain_error, other std::runtime_error, out of memory) 4; any
 /// other exception (std::logic_error: a bug) 5. A claim's verification error is classified by
 /// what the claim threw, so a failing claim exits alike from `verify` and `report`.

@@ -22,3 +22,6 @@ if(ATTNCERT_HAVE_CUDA)
 else()
   set(ATTNCERT_CUDA_SUMMARY "OFF (no nvcc found; CPU twins only)")
 endif()
+# The architectures the binary carries, for `attncert info` and the missing-image message
+# (gpu/device.cu): "/" separated so the list survives as one compile definition (nvcc splits -D at ",").
+string(REPLACE ";" "/" ATTNCERT_CUDA_ARCHITECTURE_LIST "${CMAKE_CUDA_ARCHITECTURES}")

@@ -1,5 +1,6 @@
 // CUDA failures become a KernelStatus naming the statement, file and line; CudaEvent is an
-// event destroyed on every path (ATTNCERT_CUDA_CHECK returns early).
+// event destroyed on every path (ATTNCERT_CUDA_CHECK returns early); check_kernel_image refuses a
+// device the binary carries no code for, before any allocation.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -20,6 +21,11 @@
   } while (0)
 
 namespace attncert::gpu {
+
+/// ok when `device_function` (a __global__ function's address) has code for the current device;
+/// else unsupported_architecture naming the device's compute capability and the binary's
+/// architectures (gpu/device.hpp missing_kernel_image_message), or cuda_error. In device.cu.
+KernelStatus check_kernel_image(const std::string& kernel, const void* device_function);
 
 struct CudaEvent {
   cudaEvent_t e = nullptr;

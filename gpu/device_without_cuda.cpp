@@ -9,4 +9,8 @@ DeviceReport query_devices() {
   return r;
 }
 
+KernelStatus check_device_memory(const std::string& kernel, const std::string&, std::size_t) {
+  return KernelStatus::failure(KernelStatusCode::no_device, kernel + ": " + query_devices().message);
+}
+
 }  // namespace attncert::gpu

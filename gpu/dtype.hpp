@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "gpu/host_device.hpp"
+#include "gpu/rounded_arithmetic.hpp"
 
 namespace attncert::gpu {
 
@@ -51,7 +52,18 @@ constexpr double dtype_half_smallest_subnormal(DType t) {
 /// Magnitude from which round-to-nearest gives ±inf in the format: max finite + half an ulp
 /// (fp16 65520, bf16 (2 − 2⁻⁸)·2¹²⁷, fp32 (2 − 2⁻²⁴)·2¹²⁷). Inputs at or above it overflow.
 constexpr double dtype_overflow_threshold(DType t) {
-  return t == DType::f16 ? 65520.0 : t == DType::bf16 ? 0x1.fep127 : 0x1.ffffffp127;
+  // bf16: 0x1.fep127 is its largest finite value (bits 0x7f7f), half an ulp above is 0x1.ffp127.
+  return t == DType::f16 ? 65520.0 : t == DType::bf16 ? 0x1.ffp127 : 0x1.ffffffp127;
+}
+
+/// Largest finite value of the format (fp16 65504, bf16 (2 − 2⁻⁷)·2¹²⁷, fp32 (2 − 2⁻²³)·2¹²⁷).
+constexpr double dtype_max_finite(DType t) {
+  return t == DType::f16 ? 65504.0 : t == DType::bf16 ? 0x1.fep127 : 0x1.fffffep127;
+}
+
+/// Smallest positive subnormal of the format (fp16 2⁻²⁴, bf16 2⁻¹³³, fp32 2⁻¹⁴⁹).
+constexpr double dtype_smallest_subnormal(DType t) {
+  return t == DType::f16 ? 0x1p-24 : t == DType::bf16 ? 0x1p-133 : 0x1p-149;
 }
 
 ATTNCERT_HOST_DEVICE std::uint32_t float_bits(float x) {
@@ -117,8 +129,8 @@ ATTNCERT_HOST_DEVICE float f16_bits_to_float(std::uint16_t h) {
   if (exp == 0x1fu) return bits_float(sign | 0x7f800000u | (mant << 13));
   if (exp != 0) return bits_float(sign | ((exp + 112u) << 23) | (mant << 13));
   // Subnormal (or zero): mant · 2^-24, exact in float.
-  const float magnitude = static_cast<float>(mant) * 0x1p-24f;
-  return sign ? -magnitude : magnitude;
+  const float magnitude = rn_mul(static_cast<float>(mant), 0x1p-24f);
+  return sign ? ieee_negate(magnitude) : magnitude;
 }
 
 /// Rounds x to the storage format and back: the value a kernel reading `t` actually sees.
@@ -128,6 +140,15 @@ ATTNCERT_HOST_DEVICE float round_through(DType t, float x) {
     case DType::bf16: return bf16_bits_to_float(float_to_bf16_bits(x));
     default: return x;
   }
+}
+
+/// Whether making the finite x a kernel input of dtype t (double → float → t, as every caller
+/// narrows) overflows to ±inf. Such an input must be refused or reported by whoever narrows it,
+/// never passed on silently (issue 18, docs/nan_semantics.md). NaN and ±inf are not overflows.
+inline bool narrowing_overflows(DType t, double x) {
+  if (!(x - x == 0.0)) return false;  // NaN or ±inf already (no <cmath> in this header)
+  const float r = round_through(t, static_cast<float>(x));
+  return !(r - r == 0.0f);
 }
 
 /// Reads element i of a buffer stored as `t` (fp32 floats or 16-bit patterns) as a float.

@@ -1,7 +1,7 @@
 // Flash-attention forward kernel (CUDA cores, fp32 FMA; sm_80 / sm_90). Tiling and the order of
 // every rounding are described in flash_attention_tile.cuh; the CPU twin
-// (flash_attention_twin.cpp) runs the same functions in the same order. Compiled with
-// --fmad=false so nvcc contracts nothing the twin would not.
+// (flash_attention_twin.cpp) runs the same functions in the same order; every float operation is
+// an explicit rounded one (gpu/rounded_arithmetic.hpp), so no nvcc flag changes a bit.
 //
 // Design and its limits. 64×64 tiles, 4 warps, K/V staged in shared memory as fp32 (up to
 // 112 KB for d = 128: one block per SM on sm_80, opt-in dynamic shared memory), warp
@@ -22,6 +22,7 @@
 
 #include "gpu/cuda_check.cuh"
 #include "gpu/device.hpp"
+#include "gpu/device_memory.hpp"
 #include "gpu/flash_attention.hpp"
 #include "gpu/flash_attention_tile.cuh"
 
@@ -118,7 +119,7 @@ __global__ void __launch_bounds__(kWarps* kLanes) flash_attention_forward(FlashA
       const RowRescale rr = rescale_row(m[r], tile_max);
       const float p0 = tile_probability(t0, rr);
       const float p1 = tile_probability(t1, rr);
-      const float tile_sum = butterfly_sum(p0 + p1);
+      const float tile_sum = butterfly_sum(sum_op(p0, p1));
       l[r] = update_row_sum(l[r], rr.alpha, tile_sum);
       m[r] = rr.m_new;
       warp_p[r * kBlockK + lane] = pv_weight(dtype, p0);
@@ -152,7 +153,7 @@ __global__ void __launch_bounds__(kWarps* kLanes) flash_attention_forward(FlashA
 #pragma unroll
     for (int s = 0; s < kSlots; ++s) {
       const int c = s * kLanes + lane;
-      if (c < d) out_row[c] = finalize_output(acc[r][s], l[r]);
+      if (c < d) out_row[c] = finalize_output(acc[r][s], l[r], visible_end[r] > 0);
     }
     if (lane == 0) a.log_sum_exp[bh * Lq + row] = finalize_log_sum_exp(m[r], l[r]);
   }
@@ -232,6 +233,20 @@ KernelStatus upload(const FlashAttentionArgs& host, DeviceCopies& dev, FlashAtte
   dev.kv_bytes = bh * host.seqlen_k * host.head_dim * es;
   dev.out_bytes = bh * host.seqlen_q * host.head_dim * sizeof(float);
   dev.lse_bytes = bh * host.seqlen_q * sizeof(float);
+  // Refused before any allocation: a device without code for it, or too little memory.
+  if (KernelStatus s = check_kernel_image(
+          "flash_attention", reinterpret_cast<const void*>(&flash_attention_forward<1>));
+      !s.ok())
+    return s;
+  const std::string shape = "batch_heads=" + std::to_string(host.batch_heads) +
+                            " seqlen_q=" + std::to_string(host.seqlen_q) +
+                            " seqlen_k=" + std::to_string(host.seqlen_k) +
+                            " head_dim=" + std::to_string(host.head_dim) + " " +
+                            std::string(dtype_name(host.q_dtype));
+  if (KernelStatus s =
+          check_device_memory("flash_attention", shape, flash_attention_device_bytes(host));
+      !s.ok())
+    return s;
   ATTNCERT_CUDA_CHECK(cudaMalloc(&dev.q.p, dev.q_bytes));
   ATTNCERT_CUDA_CHECK(cudaMalloc(&dev.k.p, dev.kv_bytes));
   ATTNCERT_CUDA_CHECK(cudaMalloc(&dev.v.p, dev.kv_bytes));

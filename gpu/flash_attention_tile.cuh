@@ -20,7 +20,8 @@
 //      acc ← acc·α, then acc ← fmaf(p_j, v_j, acc) for j = 0 … (valid keys of the tile) − 1
 //      (a key past the row's diagonal has p_j = 0 and a non-finite v_j read as 0: pv_value).
 //   After the last tile: O = acc / l, lse = m + log l (portable_logf); a row with no visible
-//   key (l = 0) gives O = 0 and lse = −inf.
+//   key (l = 0) gives O = 0 and lse = −inf; a row with visible keys, all of logit −inf, gives
+//   O = NaN (0/0) and lse = −inf (log 0).
 // CUDA-core fp32 FMAs only (no tensor-core mma: its accumulation order and rounding are not
 // specified, so no twin could reproduce it bit for bit).
 #pragma once
@@ -32,6 +33,7 @@
 #include "gpu/host_device.hpp"
 #include "gpu/portable_exp.hpp"
 #include "gpu/portable_log.hpp"
+#include "gpu/rounded_arithmetic.hpp"
 
 namespace attncert::gpu::flash {
 
@@ -68,19 +70,19 @@ ATTNCERT_HOST_DEVICE int key_tile_count(int query_block, int seqlen_q, int seqle
 ATTNCERT_HOST_DEVICE float negative_infinity() { return bits_float(0xff800000u); }
 
 /// One step of the logit dot product (c ascending from a +0 start).
-ATTNCERT_HOST_DEVICE float score_step(float acc, float q, float k) {
-  return portable_fmaf(q, k, acc);
-}
+ATTNCERT_HOST_DEVICE float score_step(float acc, float q, float k) { return rn_fma(q, k, acc); }
 
 /// Scaled logit; adding +0 turns −0 into +0 so that the butterfly maximum is commutative
 /// bit for bit (every lane then holds the same m).
 ATTNCERT_HOST_DEVICE float masked_logit(float dot, float scale, bool visible) {
-  return visible ? dot * scale + 0.0f : negative_infinity();
+  return visible ? rn_add(rn_mul(dot, scale), 0.0f) : negative_infinity();
 }
 
 /// max that propagates NaN from either side and is commutative for all other non-(−0) values.
-ATTNCERT_HOST_DEVICE float max_op(float a, float b) { return (a > b || a != a) ? a : b; }
-ATTNCERT_HOST_DEVICE float sum_op(float a, float b) { return a + b; }
+ATTNCERT_HOST_DEVICE float max_op(float a, float b) {
+  return (ieee_greater(a, b) || ieee_is_nan(a)) ? a : b;
+}
+ATTNCERT_HOST_DEVICE float sum_op(float a, float b) { return rn_add(a, b); }
 
 struct RowRescale {
   float m_new;  // running maximum after this tile
@@ -90,23 +92,25 @@ struct RowRescale {
 
 ATTNCERT_HOST_DEVICE RowRescale rescale_row(float m_old, float tile_max) {
   const float m_new = max_op(m_old, tile_max);
-  if (m_new == negative_infinity()) return {m_new, 1.0f, false};
+  if (ieee_equal(m_new, negative_infinity())) return {m_new, 1.0f, false};
   // m_old = −inf gives e^(−inf) = 0 (l and acc are 0 then anyway).
-  return {m_new, portable_expf(m_old - m_new), true};
+  return {m_new, portable_expf(rn_sub(m_old, m_new)), true};
 }
 
 ATTNCERT_HOST_DEVICE float tile_probability(float logit, const RowRescale& r) {
-  return r.any ? portable_expf(logit - r.m_new) : 0.0f;
+  return r.any ? portable_expf(rn_sub(logit, r.m_new)) : 0.0f;
 }
 
 /// The P·V operand: p rounded to the input dtype (fp32: unchanged).
 ATTNCERT_HOST_DEVICE float pv_weight(DType t, float p) { return round_through(t, p); }
 
 ATTNCERT_HOST_DEVICE float update_row_sum(float l, float alpha, float tile_sum) {
-  return portable_fmaf(l, alpha, tile_sum);
+  return rn_fma(l, alpha, tile_sum);
 }
-ATTNCERT_HOST_DEVICE float rescale_accumulator(float acc, float alpha) { return acc * alpha; }
-ATTNCERT_HOST_DEVICE float pv_step(float acc, float p, float v) { return portable_fmaf(p, v, acc); }
+ATTNCERT_HOST_DEVICE float rescale_accumulator(float acc, float alpha) {
+  return rn_mul(acc, alpha);
+}
+ATTNCERT_HOST_DEVICE float pv_step(float acc, float p, float v) { return rn_fma(p, v, acc); }
 /// v_j as the P·V step of one row reads it. The step runs over every key of the tile, with p = 0
 /// for keys past the row's causal diagonal, and fmaf(0, ±inf or NaN, acc) is NaN: an invisible
 /// key's non-finite value must not reach the row, so it reads as 0. Finite values pass unchanged
@@ -115,12 +119,17 @@ ATTNCERT_HOST_DEVICE float pv_value(float v, bool visible) {
   return visible || (float_bits(v) & 0x7f800000u) != 0x7f800000u ? v : 0.0f;
 }
 
-/// l is exactly 0 only for a row without a visible key (otherwise its arg-max key contributes
-/// e⁰ = 1). "l > 0" also sent a NaN l — a NaN logit — to the masked row's 0 / −inf: a NaN input
-/// read as a plausible answer. A NaN l now gives NaN, as the reference does.
-ATTNCERT_HOST_DEVICE float finalize_output(float acc, float l) { return l == 0.0f ? 0.0f : acc / l; }
+/// l is exactly 0 for a row without a visible key (otherwise its arg-max key contributes e⁰ = 1)
+/// or one whose every visible logit is −inf (an inf input, or finite inputs whose logit
+/// overflows fp32): the latter is the reference's 0/0, NaN — not the masked row's 0 (issue 18:
+/// found by tests/gpu/nan_semantics_test.cpp, fp16 seed). "l > 0" also sent a NaN l — a NaN
+/// logit — to the masked row's 0 / −inf; a NaN l gives NaN, as the reference does.
+ATTNCERT_HOST_DEVICE float finalize_output(float acc, float l, bool has_visible_key) {
+  if (!ieee_equal(l, 0.0f)) return rn_div(acc, l);
+  return has_visible_key ? bits_float(0x7fc00000u) : 0.0f;  // one quiet NaN on host and device
+}
 ATTNCERT_HOST_DEVICE float finalize_log_sum_exp(float m, float l) {
-  return l == 0.0f ? negative_infinity() : m + portable_logf(l);
+  return ieee_equal(l, 0.0f) ? negative_infinity() : rn_add(m, portable_logf(l));
 }
 
 /// CPU emulation of the warp's xor-shuffle butterfly: after the stage with offset o, lane x

@@ -1,7 +1,8 @@
 // The CPU twin of gpu/flash_attention.cu and the shared host-side argument check. The twin
 // runs every query row through the same key tiles, the same per-tile functions
 // (flash_attention_tile.cuh) and the same reduction trees (emulated xor butterflies) as the
-// kernel's warps, so the two agree bit for bit. Compiled with -ffp-contract=off.
+// kernel's warps, so the two agree bit for bit. No build flag changes
+// that: docs/bit_exactness.md.
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -128,7 +129,8 @@ KernelStatus flash_attention_twin(const FlashAttentionArgs& a) {
           const float tile_max = emulate_xor_butterfly(lanes, max_op);
           const RowRescale r = rescale_row(m, tile_max);
           for (int j = 0; j < kBlockK; ++j) probabilities[j] = tile_probability(logits[j], r);
-          for (int x = 0; x < kLanes; ++x) lanes[x] = probabilities[x] + probabilities[x + kLanes];
+          for (int x = 0; x < kLanes; ++x)
+            lanes[x] = sum_op(probabilities[x], probabilities[x + kLanes]);
           const float tile_sum = emulate_xor_butterfly(lanes, sum_op);
           l = update_row_sum(l, r.alpha, tile_sum);
           m = r.m_new;
@@ -144,7 +146,7 @@ KernelStatus flash_attention_twin(const FlashAttentionArgs& a) {
           }
         }
         float* out_row = a.out + (static_cast<long long>(bh) * Lq + row) * d;
-        for (int c = 0; c < d; ++c) out_row[c] = finalize_output(acc[c], l);
+        for (int c = 0; c < d; ++c) out_row[c] = finalize_output(acc[c], l, visible_end > 0);
         a.log_sum_exp[static_cast<long long>(bh) * Lq + row] = finalize_log_sum_exp(m, l);
       }
     }

@@ -11,6 +11,7 @@
 
 #include "gpu/cuda_check.cuh"
 #include "gpu/device.hpp"
+#include "gpu/device_memory.hpp"
 #include "gpu/jacobian_norm.hpp"
 #include "gpu/jacobian_norm_tile.cuh"
 
@@ -119,6 +120,19 @@ KernelStatus upload(const JacobianNormArgs& host, DeviceBuffers& buffers,
       static_cast<std::size_t>(host.rows * host.length * dtype_size(host.dtype));
   const std::size_t out_bytes =
       static_cast<std::size_t>(host.rows) * static_cast<std::size_t>(host.num_temperatures) * sizeof(float);
+  // Refused before any allocation: a device without code for it, or too little memory.
+  if (KernelStatus s = check_kernel_image("jacobian_norm",
+                                          reinterpret_cast<const void*>(&jacobian_norm_kernel));
+      !s.ok())
+    return s;
+  const std::string shape = "rows=" + std::to_string(host.rows) + " length=" +
+                            std::to_string(host.length) + " temperatures=" +
+                            std::to_string(host.num_temperatures) + " " +
+                            std::string(dtype_name(host.dtype));
+  if (KernelStatus s =
+          check_device_memory("jacobian_norm", shape, jacobian_norm_device_bytes(host));
+      !s.ok())
+    return s;
   ATTNCERT_CUDA_CHECK(cudaMalloc(&buffers.logits, in_bytes));
   ATTNCERT_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&buffers.out), out_bytes));
   ATTNCERT_CUDA_CHECK(cudaMemcpy(buffers.logits, host.logits, in_bytes, cudaMemcpyHostToDevice));

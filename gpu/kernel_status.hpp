@@ -16,6 +16,8 @@ enum class KernelStatusCode {
   invalid_argument,      // NaN/Inf scale, non-positive temperature, …
   no_device,             // CUDA not compiled in, or no usable device
   cuda_error,            // a CUDA runtime call failed (message names the call, file and line)
+  insufficient_device_memory,  // the shape's buffers exceed the free device memory (refused first)
+  unsupported_architecture,    // the binary carries no code for the device's compute capability
 };
 
 struct KernelStatus {

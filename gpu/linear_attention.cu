@@ -10,6 +10,7 @@
 
 #include "gpu/cuda_check.cuh"
 #include "gpu/device.hpp"
+#include "gpu/device_memory.hpp"
 #include "gpu/linear_attention.hpp"
 #include "gpu/linear_attention_tile.cuh"
 
@@ -115,6 +116,20 @@ KernelStatus stage_inputs(const LinearAttentionArgs& args, DeviceBuffers& buffer
   const std::size_t bytes = tokens * dtype_size(args.q_dtype);
   const std::size_t state_bytes =
       static_cast<std::size_t>(args.batch_heads) * linear_state_elements(args.feature, args.head_dim) * 4;
+  // Refused before any allocation: a device without code for it, or too little memory for the
+  // buffers allocated below (gpu/device_memory.hpp counts them).
+  if (KernelStatus s = check_kernel_image("linear_attention",
+                                          reinterpret_cast<const void*>(&features_kernel));
+      !s.ok())
+    return s;
+  const std::string shape = "batch_heads=" + std::to_string(args.batch_heads) +
+                            " seqlen=" + std::to_string(args.seqlen) +
+                            " head_dim=" + std::to_string(args.head_dim) + " " +
+                            std::string(dtype_name(args.q_dtype));
+  if (KernelStatus s = check_device_memory("linear_attention", shape,
+                                          linear_attention_device_bytes(args));
+      !s.ok())
+    return s;
   dev = args;
   void* p = nullptr;
   const void* inputs[3] = {args.q, args.k, args.v};

@@ -1,9 +1,9 @@
 // Per-element math of the linear attention kernel, shared by the CUDA kernel and its CPU twin.
 // Every value the kernel produces is one sequential fp32 chain in a fixed index order, owned
 // by one thread: no cross-thread reduction, so the twin reproduces the kernel bit for bit by
-// calling the same functions (fused multiply-adds are explicit portable_fmaf; the device is
-// built with --fmad=false, the host with -ffp-contract=off). CUDA-core FMA, not tensor-core mma,
-// whose internal accumulation order is unspecified. C++17 (nvcc).
+// calling the same functions (every operation is an explicit rounded one of
+// gpu/rounded_arithmetic.hpp, whatever the build flags: docs/bit_exactness.md). CUDA-core FMA, not
+// tensor-core mma, whose internal accumulation order is unspecified. C++17 (nvcc).
 //
 // Stages per head (T tokens, d = dv, m features, C = ceil(T/64) chunks, W = d + 1 columns: the
 // value columns and a column of ones whose "numerator" is the normaliser):
@@ -24,6 +24,7 @@
 #include "gpu/host_device.hpp"
 #include "gpu/linear_attention.hpp"
 #include "gpu/portable_exp.hpp"
+#include "gpu/rounded_arithmetic.hpp"
 
 namespace attncert::gpu::linear_tile {
 
@@ -39,19 +40,11 @@ ATTNCERT_HOST_DEVICE long long feature_dim(int feature, int d) {
   return feature == kTaylor2 ? 1LL + d + static_cast<long long>(d) * (d + 1) / 2 : d;
 }
 
-ATTNCERT_HOST_DEVICE float correctly_rounded_div(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fdiv_rn(a, b);
-#else
-  return a / b;
-#endif
-}
-
 /// Element `a` of the map's input: the stored value (key) or fl(scale·value) (query).
 ATTNCERT_HOST_DEVICE float feature_input(DType t, const void* x, long long row_begin, int a,
                                          bool is_query, float scale) {
   const float value = load_element(t, x, row_begin + a);
-  return is_query ? scale * value : value;
+  return is_query ? rn_mul(scale, value) : value;
 }
 
 /// φ(x)_a for the token whose d inputs start at element row_begin of x (numerics'
@@ -63,15 +56,15 @@ ATTNCERT_HOST_DEVICE float feature_value(int feature, bool is_query, float scale
     const float xa = feature_input(t, x, row_begin, static_cast<int>(a), is_query, scale);
     if (feature == kIdentity) return xa;
     // xa <= 0, not !(xa > 0): a NaN input stays NaN instead of reading as a zero feature.
-    if (feature == kRelu) return xa <= 0.0f ? 0.0f : xa;
-    return xa > 0.0f ? xa + 1.0f : portable_expf(xa);
+    if (feature == kRelu) return ieee_less_equal(xa, 0.0f) ? 0.0f : xa;
+    return ieee_greater(xa, 0.0f) ? rn_add(xa, 1.0f) : portable_expf(xa);
   }
   if (a == 0) return 1.0f;
   if (a <= d) return feature_input(t, x, row_begin, static_cast<int>(a - 1), is_query, scale);
   if (a <= 2LL * d) {
     const float xa = feature_input(t, x, row_begin, static_cast<int>(a - 1 - d), is_query, scale);
-    const float sq = xa * xa;
-    return is_query ? sq * 0.5f : sq;
+    const float sq = rn_mul(xa, xa);
+    return is_query ? rn_mul(sq, 0.5f) : sq;
   }
   // Pair (p, q), p < q, in the order p = 0: q = 1..d-1, p = 1: q = 2..d-1, …
   long long r = a - 1 - 2LL * d;
@@ -81,8 +74,8 @@ ATTNCERT_HOST_DEVICE float feature_value(int feature, bool is_query, float scale
     ++p;
   }
   const int q = p + 1 + static_cast<int>(r);
-  return feature_input(t, x, row_begin, p, is_query, scale) *
-         feature_input(t, x, row_begin, q, is_query, scale);
+  return rn_mul(feature_input(t, x, row_begin, p, is_query, scale),
+                feature_input(t, x, row_begin, q, is_query, scale));
 }
 
 /// V(j, e) for e < d, 1 for the ones column e = d.
@@ -98,7 +91,7 @@ ATTNCERT_HOST_DEVICE float chunk_state_element(const float* phik, long long m, D
                                                int e) {
   float acc = 0.0f;
   for (long long j = begin; j < end; ++j)
-    acc = portable_fmaf(phik[j * m + a], value_or_one(vt, v, head_value_begin, j, d, e), acc);
+    acc = rn_fma(phik[j * m + a], value_or_one(vt, v, head_value_begin, j, d, e), acc);
   return acc;
 }
 
@@ -106,7 +99,7 @@ ATTNCERT_HOST_DEVICE float chunk_state_element(const float* phik, long long m, D
 ATTNCERT_HOST_DEVICE float score_element(const float* phiq, const float* phik, long long m,
                                          long long i, long long j) {
   float acc = 0.0f;
-  for (long long a = 0; a < m; ++a) acc = portable_fmaf(phiq[i * m + a], phik[j * m + a], acc);
+  for (long long a = 0; a < m; ++a) acc = rn_fma(phiq[i * m + a], phik[j * m + a], acc);
   return acc;
 }
 
@@ -118,18 +111,19 @@ ATTNCERT_HOST_DEVICE float readout_element(const float* phiq, long long m, const
                                            long long head_value_begin) {
   const long long w = d + 1;
   float acc = 0.0f;
-  for (long long a = 0; a < m; ++a) acc = portable_fmaf(phiq[i * m + a], state[a * w + e], acc);
+  for (long long a = 0; a < m; ++a) acc = rn_fma(phiq[i * m + a], state[a * w + e], acc);
   if (scores_row != nullptr) {
     for (long long j = chunk_begin; j <= i; ++j)
-      acc = portable_fmaf(scores_row[j - chunk_begin],
-                          value_or_one(vt, v, head_value_begin, j, d, e), acc);
+      acc =
+          rn_fma(scores_row[j - chunk_begin], value_or_one(vt, v, head_value_begin, j, d, e), acc);
   }
   return acc;
 }
 
 /// Stage 6 for a normalised row: does the normaliser allow a division?
 ATTNCERT_HOST_DEVICE bool normaliser_usable(float den) {
-  return den > 0.0f && den <= 3.4028234663852886e38f;  // > 0 and finite (NaN fails both)
+  // > 0 and finite (NaN fails both).
+  return ieee_greater(den, 0.0f) && ieee_less_equal(den, 3.4028234663852886e38f);
 }
 
 /// Stage 6: the output value before rounding to the output dtype. An unusable normaliser gives
@@ -137,8 +131,9 @@ ATTNCERT_HOST_DEVICE bool normaliser_usable(float den) {
 /// input reached the row and must show, not read as a row without weight (issue 18).
 ATTNCERT_HOST_DEVICE float finish_element(float numerator, float den, bool normalised) {
   if (!normalised) return numerator;
-  if (normaliser_usable(den)) return correctly_rounded_div(numerator, den);
-  const bool finite = den >= -3.4028234663852886e38f && den <= 3.4028234663852886e38f;
+  if (normaliser_usable(den)) return rn_div(numerator, den);
+  const bool finite = ieee_greater_equal(den, -3.4028234663852886e38f) &&
+                      ieee_less_equal(den, 3.4028234663852886e38f);
   return finite ? 0.0f : bits_float(0x7fc00000u);  // one quiet NaN on host and device
 }
 
@@ -249,7 +244,7 @@ ATTNCERT_HOST_DEVICE void stage_scan(const CallView& c, long long h, float* ws, 
   for (long long chunk = 0; chunk < c.l.chunks; ++chunk) {
     const float partial = states[chunk * mw + s];
     states[chunk * mw + s] = running;
-    running = running + partial;
+    running = rn_add(running, partial);
   }
   states[c.l.chunks * mw + s] = running;
   if (c.final_state) c.final_state[h * mw + s] = running;

@@ -1,10 +1,10 @@
-// log for the kernels and their twins: the companion of portable_expf (explicit fmaf, no libm,
-// no __logf), so host and device return the same bits. Used for the row log-sum-exp.
+// log for the kernels and their twins: the companion of portable_expf (explicit rounded operations,
+// no libm, no __logf), so host and device return the same bits. Used for the row log-sum-exp.
 #pragma once
 
 #include "gpu/dtype.hpp"
 #include "gpu/host_device.hpp"
-#include "gpu/portable_exp.hpp"
+#include "gpu/rounded_arithmetic.hpp"
 
 namespace attncert::gpu {
 
@@ -20,33 +20,33 @@ inline constexpr float kPortableLogAbsError = 4.0f * 0x1p-24f;
 inline constexpr float kPortableLogRelativeError = 0x1p-24f;
 
 ATTNCERT_HOST_DEVICE float portable_logf(float x) {
-  if (!(x == x)) return x;                        // NaN
-  if (x < 0.0f) return bits_float(0x7fc00000u);   // NaN
-  if (x == 0.0f) return bits_float(0xff800000u);  // −inf
-  if (x == bits_float(0x7f800000u)) return x;     // +inf
+  if (ieee_is_nan(x)) return x;
+  if (ieee_less(x, 0.0f)) return bits_float(0x7fc00000u);   // NaN
+  if (ieee_equal(x, 0.0f)) return bits_float(0xff800000u);  // −inf
+  if (ieee_equal(x, bits_float(0x7f800000u))) return x;     // +inf
   int exponent_shift = 0;
-  if (x < 0x1p-126f) {  // subnormal: scale into the normal range (exact)
-    x *= 0x1p23f;
+  if (ieee_less(x, 0x1p-126f)) {  // subnormal: scale into the normal range (exact)
+    x = rn_mul(x, 0x1p23f);
     exponent_shift = -23;
   }
   const std::uint32_t b = float_bits(x);
   int e = static_cast<int>((b >> 23) & 0xffu) - 127 + exponent_shift;
   float f = bits_float((b & 0x7fffffu) | 0x3f800000u);  // [1, 2)
-  if (f > 1.41421356f) {
-    f *= 0.5f;  // exact; f ∈ (√½, 1)
+  if (ieee_greater(f, 1.41421356f)) {
+    f = rn_mul(f, 0.5f);  // exact; f ∈ (√½, 1)
     e += 1;
   }
-  const float s = (f - 1.0f) / (f + 1.0f);
-  const float z = s * s;
+  const float s = rn_div(rn_sub(f, 1.0f), rn_add(f, 1.0f));
+  const float z = rn_mul(s, s);
   float p = 9.09090936e-2f;                 // 1/11
-  p = portable_fmaf(p, z, 1.11111112e-1f);  // 1/9
-  p = portable_fmaf(p, z, 1.42857149e-1f);  // 1/7
-  p = portable_fmaf(p, z, 2.00000003e-1f);  // 1/5
-  p = portable_fmaf(p, z, 3.33333343e-1f);  // 1/3
-  p = portable_fmaf(p, z, 1.0f);
-  const float log_f = (2.0f * s) * p;
+  p = rn_fma(p, z, 1.11111112e-1f);         // 1/9
+  p = rn_fma(p, z, 1.42857149e-1f);         // 1/7
+  p = rn_fma(p, z, 2.00000003e-1f);         // 1/5
+  p = rn_fma(p, z, 3.33333343e-1f);         // 1/3
+  p = rn_fma(p, z, 1.0f);
+  const float log_f = rn_mul(rn_mul(2.0f, s), p);
   const float ef = static_cast<float>(e);
-  return ef * 0.693145752f + portable_fmaf(ef, 1.42860682e-6f, log_f);
+  return rn_add(rn_mul(ef, 0.693145752f), rn_fma(ef, 1.42860682e-6f, log_f));
 }
 
 }  // namespace attncert::gpu

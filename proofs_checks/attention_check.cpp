@@ -54,6 +54,11 @@ void require_in_dtype(const Tensor4View<const double>& t, const char* name, DTyp
                 fmt::format("{} at batch {}, head {}, row {}, column {} is {} (inputs must be "
                             "finite)",
                             name, b, h, i, c, x));
+          if (gpu::narrowing_overflows(dtype, x))
+            throw std::invalid_argument(fmt::format(
+                "{} at batch {}, head {}, row {}, column {} = {:.17g} exceeds {}'s largest finite "
+                "value {:g} (it overflows to inf: the kernel cannot have read it)",
+                name, b, h, i, c, x, gpu::dtype_name(dtype), gpu::dtype_max_finite(dtype)));
           if (!is_value_of(x, dtype))
             throw std::invalid_argument(fmt::format(
                 "{} at batch {}, head {}, row {}, column {} = {:.17g} is not representable in {} "

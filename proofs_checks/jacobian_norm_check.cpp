@@ -87,7 +87,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <span>
 #include <stdexcept>
@@ -96,6 +95,7 @@
 
 #include "gpu/device.hpp"
 #include "gpu/jacobian_norm.hpp"
+#include "gpu/output_equality.hpp"
 #include "gpu/portable_exp.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/rng.hpp"
@@ -242,10 +242,6 @@ Truth certified_norm(const std::vector<double>& row, float T) {
   const Ball n = softmax_jacobian_norm<Ball>(std::span<const Ball>(logits),
                                              Ball(static_cast<double>(T), kTruthPrecisionBits));
   return {n.mid(), n.radius(), std::max(0.0, n.lower())};
-}
-
-bool bit_identical(const std::vector<float>& x, const std::vector<float>& y) {
-  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
 }
 
 }  // namespace
@@ -612,8 +608,10 @@ std::vector<KernelCheckRow> check_jacobian_norm(
       out.push_back(std::move(row));
       return out;
     }
-    const bool deterministic = bit_identical(first, second);
-    const bool matches_twin = !on_device || bit_identical(first, twin);
+    // By value (gpu/output_equality.hpp): all NaNs equal — payloads differ host/device.
+    const bool deterministic = gpu::same_output_values(first, second);
+    const auto twin_difference = on_device ? gpu::first_output_difference(first, twin) : std::nullopt;
+    const bool matches_twin = !twin_difference;
 
     // The rows as the kernel read them (dtype values as doubles): the truth it is judged by.
     std::vector<std::vector<double>> rounded(data.size());
@@ -623,6 +621,12 @@ std::vector<KernelCheckRow> check_jacobian_norm(
                         as_float.begin() + static_cast<long>((r + 1) * cs.L));
       for (double v : rounded[r]) overflowed = overflowed || !(v < std::numeric_limits<double>::infinity());
     }
+    // Finite logits the dtype made ±inf: counted and reported (issue 18), −inf ones included —
+    // they read as masked, which the truth of the row as read then agrees with.
+    long long overflowed_logits = 0;
+    for (std::size_t r = 0; r < data.size(); ++r)
+      for (std::size_t j = 0; j < data[r].size(); ++j)
+        overflowed_logits += std::isfinite(data[r][j]) && std::isinf(rounded[r][j]) ? 1 : 0;
     // m = the values this row judges (one output per row of the case at this T).
     const double lambda_fa = probabilistic_lambda(request.false_alarm, rows);
     for (int t = 0; t < n_t; ++t) {
@@ -710,7 +714,12 @@ std::vector<KernelCheckRow> check_jacobian_norm(
           overflowed ? "; a logit overflows the dtype (+inf): the kernel returns NaN, nothing judged" : "",
           zeros_exact ? "" : "; a row with exact norm 0 gave nonzero",
           finite ? "" : "; non-finite output",
-          on_device ? (matches_twin ? "; device == twin bit for bit" : "; DEVICE != TWIN") : "");
+          on_device ? (matches_twin ? "; device == twin by value"
+                                    : "; DEVICE != TWIN: " + twin_difference->message())
+                    : "");
+      if (overflowed_logits > 0)
+        row.note += fmt::format("; {} finite logits overflow {} to ±inf", overflowed_logits,
+                                gpu::dtype_name(cs.dtype));
       out.push_back(std::move(row));
     }
     return out;

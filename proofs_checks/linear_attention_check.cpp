@@ -38,6 +38,7 @@
 #include <stdexcept>
 
 #include "gpu/device.hpp"
+#include "gpu/output_equality.hpp"
 #include "gpu/portable_exp.hpp"
 #include "numerics/arb_handles.hpp"
 #include "numerics/ball.hpp"
@@ -50,10 +51,6 @@
 namespace attncert {
 namespace {
 
-// Bit-for-bit equality: float == would call +0 and −0 equal and two identical NaNs different.
-bool same_float_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
 
 using gpu::DType;
 using gpu::LinearFeature;
@@ -66,9 +63,7 @@ constexpr double kEta = 0x1p-150;
 
 int significand_bits(DType t) { return t == DType::f32 ? 24 : t == DType::f16 ? 11 : 8; }
 int min_exponent(DType t) { return t == DType::f16 ? -14 : -126; }
-double max_finite(DType t) {
-  return t == DType::f16 ? 65504.0 : t == DType::bf16 ? 0x1.fep127 : 0x1.fffffep127;
-}
+double max_finite(DType t) { return gpu::dtype_max_finite(t); }
 
 // RNE of x to the dtype's precision and exponent range, in double (exact: scaling by a power
 // of two, nearbyint ties to even).
@@ -703,7 +698,11 @@ LinearAttentionBounds linear_attention_error_bounds(const LinearAttentionProblem
         KY1abs[e] += ga * Y1abs[s];
       }
     }
-    if (overflows(*std::max_element(N.begin(), N.end()))) continue;
+    // The state itself (Σ_j |φ(k_j) v_j| ≤ Ksum) must not overflow either: N weighs it by |φ(q)|,
+    // which can be < 1 (issue 18: v = FLT_MAX gave a −inf output under a finite bound).
+    if (overflows(*std::max_element(N.begin(), N.end())) ||
+        overflows(*std::max_element(Ksum.begin(), Ksum.end())))
+      continue;
     const double den = num[d];
     const double den_low = den - double_slack * N[d];
     if (normalised) {
@@ -895,8 +894,14 @@ KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::ui
     return row;
   }
   const Run second = run(on_device);
-  row.deterministic =
-      second.status.ok() && first.out == second.out && same_float_bits(first.state, second.state);
+  // Runs compare by value (gpu/output_equality.hpp): all NaNs equal — payloads differ between
+  // host and device —, else the same bits (float == would call +0 and −0 equal).
+  const auto run_difference = [t](const Run& a, const Run& b) -> std::string {
+    if (const auto d = gpu::first_output_difference(t, a.out, b.out)) return "output " + d->message();
+    if (const auto d = gpu::first_output_difference(a.state, b.state)) return "state " + d->message();
+    return "";
+  };
+  row.deterministic = second.status.ok() && run_difference(first, second).empty();
 
   // §1: judged against the certified truth of the inputs as the kernel read them; the effect of
   // rounding the inputs to the dtype is reported apart (both truths certified).
@@ -956,9 +961,9 @@ KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::ui
   bool matches_twin = true;
   if (on_device) {  // the kernel must also reproduce its twin bit for bit
     const Run twin = run(false);
-    matches_twin =
-        twin.status.ok() && twin.out == first.out && same_float_bits(twin.state, first.state);
-    row.note += matches_twin ? "; bit-identical to the twin" : "; DIFFERS from the twin";
+    const std::string difference = twin.status.ok() ? run_difference(first, twin) : twin.status.message;
+    matches_twin = twin.status.ok() && difference.empty();
+    row.note += matches_twin ? "; equal to the twin by value" : "; DIFFERS from the twin: " + difference;
   }
   // A vacuous row is neither evidence nor failure (kernel_check.hpp): pass then means only
   // determinism, finiteness and normalised rows.

@@ -343,6 +343,17 @@ class CheckAttention(unittest.TestCase):
             self.assertEqual(code, want, (extra, out, err))
             self.assertEqual(len(err.strip().splitlines()), 1, err)
             self.assertRegex(err, pattern)
+        # An input beyond the declared dtype's range is refused with one line saying it
+        # overflows (issue 18: overflow in fp16/bf16 inputs is reported, not hidden).
+        big = self.q.astype(np.float16).astype(np.float32)
+        big[0, 3, 1, 5] = 70000.0
+        files = list(self.files)
+        files[files.index("--q") + 1] = self.save("big_q.npy", big)
+        code, out, err = run("check-attention", *files, "--o", o, "--dtype", "fp16")
+        self.assertEqual(code, 4, err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertIn("q at batch 0, head 1, row 3, column 5 = 70000 exceeds fp16's largest finite "
+                      "value 65504", err)
         wrong = self.save("wrong.npy", self.o.transpose(0, 2, 1, 3))  # bhsd O with --layout bshd
         code, out, err = run("check-attention", *self.files, "--o", wrong)
         self.assertEqual(code, 4, err)

@@ -44,6 +44,10 @@ TEST(ExitCodes, ExceptionKindsDecideTheCodeOfEveryCommand) {
   EXPECT_EQ(failure_for(as_ptr(std::invalid_argument("x"))).code, kInputError);
   EXPECT_EQ(failure_for(as_ptr(std::domain_error("x"))).code, kInputError);
   EXPECT_EQ(failure_for(as_ptr(std::runtime_error("x"))).code, kInputError);
+  // A missing required device is its own code (a runtime_error, but not bad input).
+  const Failure no_device = failure_for(as_ptr(NoDeviceError("--device: no CUDA device found")));
+  EXPECT_EQ(no_device.code, kNoDevice);
+  EXPECT_EQ(no_device.message, "--device: no CUDA device found");
   const Failure oom = failure_for(as_ptr(std::bad_alloc()));
   EXPECT_EQ(oom.code, kInputError);
   EXPECT_EQ(oom.message, "out of memory (input too large for this machine)");

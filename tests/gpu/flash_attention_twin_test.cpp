@@ -12,16 +12,17 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "gpu/flash_attention.hpp"
 #include "gpu/flash_attention_tile.cuh"
+#include "gpu/output_equality.hpp"
 #include "gpu/portable_log.hpp"
 #include "numerics/rng.hpp"
 #include "proofs_checks/flash_attention_check.hpp"
@@ -295,9 +296,12 @@ TEST(FlashAttentionTwin, NaNInAQueryGivesANaNRowNotAMaskedOne) {
         EXPECT_TRUE(std::isnan(b.lse[i]));
         for (int c = 0; c < d; ++c) ASSERT_TRUE(std::isnan(b.out[i * d + c])) << "column " << c;
       } else {
-        // Other rows: bit for bit as without the NaN (masked rows: 0 and −inf).
-        ASSERT_EQ(std::memcmp(&b.lse[i], &clean.lse[i], 4), 0) << "row " << i;
-        ASSERT_EQ(std::memcmp(&b.out[i * d], &clean.out[i * d], 4 * d), 0) << "row " << i;
+        // Other rows: by value as without the NaN (masked rows: 0 and −inf).
+        ASSERT_TRUE(same_output_value(b.lse[i], clean.lse[i])) << "row " << i;
+        ASSERT_EQ(output_difference_message(std::span(b.out).subspan(i * d, d),
+                                            std::span(clean.out).subspan(i * d, d)),
+                  "")
+            << "row " << i;
       }
     }
   }
@@ -313,8 +317,8 @@ TEST(FlashAttentionTwin, RepeatedRunsAreBitIdentical) {
   for (int repeat = 0; repeat < 5; ++repeat) {
     std::fill(b.out.begin(), b.out.end(), 7.0f);
     ASSERT_TRUE(flash_attention_twin(b.args).ok());
-    ASSERT_EQ(std::memcmp(out0.data(), b.out.data(), out0.size() * 4), 0) << "repeat " << repeat;
-    ASSERT_EQ(std::memcmp(lse0.data(), b.lse.data(), lse0.size() * 4), 0) << "repeat " << repeat;
+    ASSERT_EQ(output_difference_message(out0, b.out), "") << "repeat " << repeat;
+    ASSERT_EQ(output_difference_message(lse0, b.lse), "") << "repeat " << repeat;
   }
 }
 

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <iostream>
 #include <limits>
 #include <span>
@@ -20,6 +19,7 @@
 #include "gpu/dtype.hpp"
 #include "gpu/jacobian_norm.hpp"
 #include "gpu/jacobian_norm_tile.cuh"
+#include "gpu/output_equality.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/rng.hpp"
 #include "numerics/softmax_jacobian.hpp"
@@ -205,7 +205,7 @@ TEST(JacobianNormTwin, RepeatedRunsAreBitIdentical) {
   for (DType t : kDtypes) {
     const std::vector<float> a = run_twin(t, logits, rows, L, temps);
     const std::vector<float> b = run_twin(t, logits, rows, L, temps);
-    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << dtype_name(t);
+    EXPECT_EQ(gpu::output_difference_message(a, b), "") << dtype_name(t);
   }
 }
 

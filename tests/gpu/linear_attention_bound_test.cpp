@@ -8,14 +8,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
-#include <cstring>
 #include <stdexcept>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "gpu/dtype.hpp"
 #include "gpu/linear_attention.hpp"
 #include "gpu/linear_attention_tile.cuh"
+#include "gpu/output_equality.hpp"
 #include "numerics/rng.hpp"
 #include "proofs_checks/linear_attention_check.hpp"
 
@@ -342,7 +343,9 @@ TEST(LinearAttentionBound, InjectedDefectsExceedTheBounds) {
         std::printf("%-60s error/guaranteed %8.3g  error/probabilistic %8.3g  worst (row %lld, col %lld)\n",
                     what.c_str(), guaranteed, probabilistic, worst / d, worst % d);
         if (defect == Defect::none) {
-          EXPECT_EQ(std::memcmp(out.data(), twin.data(), twin.size()), 0);
+          const std::span<const unsigned char> out_bytes(
+              reinterpret_cast<const unsigned char*>(out.data()), out.size() * sizeof(float));
+          EXPECT_EQ(gpu::output_difference_message(DType::f32, out_bytes, twin), "");
           EXPECT_LE(guaranteed, 1.0);
         } else {
           EXPECT_GE(probabilistic, 3.0);

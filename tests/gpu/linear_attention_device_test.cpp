@@ -1,9 +1,8 @@
 // The linear attention kernel against its CPU twin, bit for bit (outputs, final states,
-// normalisers, row counts), and run-to-run determinism on the device. Skips without a
+// normalisers, row counts; compared by value, gpu/output_equality.hpp: any NaN equals any NaN),
+// and run-to-run determinism on the device. Skips without a
 // device (fails when ATTNCERT_REQUIRE_DEVICE=1).
 #include <gtest/gtest.h>
-
-#include <cstring>
 
 #include <cstdint>
 #include <string>
@@ -11,6 +10,7 @@
 
 #include "gpu/device.hpp"
 #include "gpu/linear_attention.hpp"
+#include "gpu/output_equality.hpp"
 #include "numerics/rng.hpp"
 #include "proofs_checks/linear_attention_check.hpp"
 #include "tests/gpu/device_requirement.hpp"
@@ -28,14 +28,19 @@ struct Outputs {
   std::vector<unsigned char> out;
   std::vector<float> state, normaliser;
   long long rows = -1;
-  // Bit for bit (float == would equate +0 and −0 and reject identical NaNs).
-  bool operator==(const Outputs& o) const {
-    const auto bits = [](const std::vector<float>& a, const std::vector<float>& b) {
-      return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-    };
-    return out == o.out && bits(state, o.state) && bits(normaliser, o.normaliser) && rows == o.rows;
-  }
 };
+
+// "" when equal by value (gpu/output_equality.hpp: all NaNs equal, else identical bits), else
+// which buffer differs first and where.
+std::string difference(const Outputs& a, const Outputs& b, DType t) {
+  if (const auto d = gpu::first_output_difference(t, a.out, b.out)) return "output " + d->message();
+  if (const auto d = gpu::first_output_difference(a.state, b.state)) return "state " + d->message();
+  if (const auto d = gpu::first_output_difference(a.normaliser, b.normaliser))
+    return "normaliser " + d->message();
+  if (a.rows != b.rows)
+    return "rows not normalised: " + std::to_string(a.rows) + " vs " + std::to_string(b.rows);
+  return "";
+}
 
 TEST(LinearAttentionDevice, KernelMatchesTwinBitForBit) {
   const gpu::DeviceReport device = gpu::query_devices();
@@ -89,8 +94,8 @@ TEST(LinearAttentionDevice, KernelMatchesTwinBitForBit) {
               return o;
             };
             const Outputs twin = run(false), kernel = run(true), again = run(true);
-            EXPECT_TRUE(kernel == twin);  // output bytes, state and normaliser bits, row count
-            EXPECT_TRUE(again == kernel);
+            EXPECT_EQ(difference(kernel, twin, t), "");
+            EXPECT_EQ(difference(again, kernel, t), "");
           }
 }
 

@@ -9,13 +9,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
-#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "gpu/linear_attention.hpp"
+#include "gpu/output_equality.hpp"
 #include "numerics/ball.hpp"
 #include "numerics/linear_attention.hpp"
 #include "numerics/rng.hpp"
@@ -25,11 +25,11 @@
 namespace attncert {
 namespace {
 
-// Bit-for-bit equality of float buffers (float == would equate +0 and −0).
+// Equality of float outputs by value (gpu/output_equality.hpp: float == would equate +0 and −0).
 ::testing::AssertionResult same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0)
-    return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "float buffers differ in their bits";
+  if (const auto d = gpu::first_output_difference(a, b))
+    return ::testing::AssertionFailure() << "float buffers differ: " << d->message();
+  return ::testing::AssertionSuccess();
 }
 
 using gpu::DType;
@@ -355,7 +355,7 @@ void expect_nan_rows(const std::vector<float>& got, const std::vector<float>& cl
       if (want_nan) {
         EXPECT_TRUE(std::isnan(x)) << "row " << i << " column " << e << " is " << x;
       } else {
-        EXPECT_EQ(std::memcmp(&x, &c, sizeof x), 0) << "row " << i << " column " << e << ": " << x
+        EXPECT_TRUE(gpu::same_output_value(x, c)) << "row " << i << " column " << e << ": " << x
                                                      << " vs " << c << " without the bad input";
       }
     }

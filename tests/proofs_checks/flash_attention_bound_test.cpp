@@ -362,7 +362,7 @@ TwinOutput emulated_kernel(const Inputs& in, DType t, float scale, Defect defect
         acc[c] = o;
       }
     }
-    for (int c = 0; c < d; ++c) r.out[row * d + c] = finalize_output(acc[c], l);
+    for (int c = 0; c < d; ++c) r.out[row * d + c] = finalize_output(acc[c], l, visible_end > 0);
     r.lse[row] = finalize_log_sum_exp(m, l);
   }
   return r;
