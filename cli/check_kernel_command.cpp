@@ -103,14 +103,9 @@ void require_device_if_asked(const CheckKernelArgs& a) {
 }
 
 void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
-  // The twins vouch for the device bit for bit: a twin built with value-changing float flags
-  // must not (docs/bit_exactness.md). A build defect, so the internal-error exit.
-  if (const std::string failure = gpu::twin_self_test_failure(); !failure.empty())
-    throw std::logic_error(failure);
-  require_device_if_asked(a);
-  const std::string out = a.out.empty() ? "check-kernel-" + a.name + ".csv" : a.out;
-  install_interrupt_cleanup();
-  check_output_file_writable(out, "--out");  // before the work, not after it
+  // Refusals in exit-code order, all before any work: the command line (3), the output file
+  // (4), a defective build (5), no device when one is required (6) — so a typo is reported as
+  // a typo on a GPU-less machine too, not as "no device".
   std::vector<const KernelCheckEntry*> selected;
   for (const KernelCheckEntry& k : kernel_checks())
     if (a.name == "all" || a.name == k.name) selected.push_back(&k);
@@ -128,6 +123,7 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
     return {};
   };
   std::vector<const KernelCheckEntry*> runnable;
+  std::vector<std::string> left_out;
   for (const KernelCheckEntry* k : selected) {
     const std::string flag = unused_filter(*k);
     if (flag.empty()) {
@@ -140,9 +136,18 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
                                            (k->uses_head_dim ? ", --head-dim" : "") +
                                            (k->uses_causal ? ", --causal" : "") + ")");
     } else {
-      fmt::print("skipped: {} ({} does not apply to it)\n", k->name, flag);
+      left_out.push_back(fmt::format("skipped: {} ({} does not apply to it)\n", k->name, flag));
     }
   }
+  const std::string out = a.out.empty() ? "check-kernel-" + a.name + ".csv" : a.out;
+  install_interrupt_cleanup();
+  check_output_file_writable(out, "--out");  // before the work, not after it
+  // The twins vouch for the device bit for bit: a twin built with value-changing float flags
+  // must not (docs/bit_exactness.md). A build defect, so the internal-error exit.
+  if (const std::string failure = gpu::twin_self_test_failure(); !failure.empty())
+    throw std::logic_error(failure);
+  require_device_if_asked(a);
+  for (const std::string& line : left_out) fmt::print("{}", line);
   ProgressLine progress;
   std::vector<KernelCheckRow> rows;
   for (const KernelCheckEntry* k : runnable) {

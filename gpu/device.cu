@@ -5,6 +5,7 @@
 
 #include "gpu/cuda_check.cuh"
 #include "gpu/device.hpp"
+#include "gpu/device_memory.hpp"
 
 #ifndef ATTNCERT_CUDA_ARCHITECTURES
 #error "gpu/CMakeLists.txt defines ATTNCERT_CUDA_ARCHITECTURES (CMAKE_CUDA_ARCHITECTURES) for device.cu"
@@ -90,13 +91,14 @@ DeviceReport query_devices() {
 }
 
 KernelStatus check_device_memory(const std::string& kernel, const std::string& shape,
-                                 std::size_t bytes_needed) {
+                                 std::size_t buffer_bytes) {
   std::size_t free_bytes = 0, total_bytes = 0;
   ATTNCERT_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  const std::size_t bytes_needed = device_bytes_with_headroom(buffer_bytes);
   if (bytes_needed <= free_bytes) return KernelStatus::success();
   return KernelStatus::failure(
       KernelStatusCode::insufficient_device_memory,
-      insufficient_device_memory_message(kernel, shape, bytes_needed, free_bytes));
+      insufficient_device_memory_message(kernel, shape, buffer_bytes, bytes_needed, free_bytes));
 }
 
 KernelStatus check_kernel_image(const std::string& kernel, const void* device_function) {

@@ -70,20 +70,25 @@ inline std::string missing_kernel_image_message(const std::string& kernel, int c
          std::to_string(compute_capability) + ")";
 }
 
-/// The one line for a shape whose device buffers do not fit in the free device memory.
+/// The one line for a shape whose device buffers (`buffer_bytes`; with the allocation and
+/// runtime headroom `bytes_needed`, gpu/device_memory.hpp) do not fit in the free memory.
 inline std::string insufficient_device_memory_message(const std::string& kernel,
                                                       const std::string& shape,
+                                                      std::size_t buffer_bytes,
                                                       std::size_t bytes_needed,
                                                       std::size_t bytes_free) {
-  return kernel + ": shape " + shape + " needs " + std::to_string(bytes_needed) +
-         " bytes of device memory; " + std::to_string(bytes_free) + " bytes are free";
+  return kernel + ": shape " + shape + " needs " + std::to_string(buffer_bytes) +
+         " bytes of device buffers (" + std::to_string(bytes_needed) +
+         " with allocation rounding and the runtime's reserve); " + std::to_string(bytes_free) +
+         " bytes are free";
 }
 
-/// Before a kernel's first allocation on the device: ok when `bytes_needed` fit in the free
-/// device memory (cudaMemGetInfo), else insufficient_device_memory with the shape and both
-/// byte counts. Without CUDA compiled in, no_device.
+/// Before a kernel's first allocation on the device: ok when `buffer_bytes` plus the headroom
+/// of device_bytes_with_headroom (gpu/device_memory.hpp) fit in the free device memory
+/// (cudaMemGetInfo), else insufficient_device_memory with the shape and the byte counts.
+/// Without CUDA compiled in, no_device.
 KernelStatus check_device_memory(const std::string& kernel, const std::string& shape,
-                                 std::size_t bytes_needed);
+                                 std::size_t buffer_bytes);
 
 /// Queries the CUDA runtime (when compiled in) and, if a device exists, launches a probe kernel
 /// to check that kernels actually run. Never throws: "no device" is an answer, not an error.

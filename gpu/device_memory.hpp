@@ -12,6 +12,19 @@
 
 namespace attncert::gpu {
 
+/// What a shape needs beyond its buffers' bytes before a launch can succeed: cudaMalloc may
+/// round each allocation up to a 2 MiB page (at most 8 buffers per call here), and the runtime
+/// takes memory of its own after cudaMemGetInfo has already counted the context (module load,
+/// launch buffers). 16 MiB for the latter is a chosen margin, not a measurement: no test here
+/// has a device, so the headroom is unverified until a GPU run (README, "Checking on a GPU
+/// machine").
+inline constexpr std::size_t kDeviceAllocationRounding = std::size_t{2} << 20;
+inline constexpr std::size_t kDeviceBuffersPerCall = 8;
+inline constexpr std::size_t kDeviceRuntimeReserve = std::size_t{16} << 20;
+inline std::size_t device_bytes_with_headroom(std::size_t buffer_bytes) {
+  return buffer_bytes + kDeviceBuffersPerCall * kDeviceAllocationRounding + kDeviceRuntimeReserve;
+}
+
 /// Q [bh, Lq, d] and K, V [bh, Lk, d] in the input dtype; O [bh, Lq, d] and LSE [bh, Lq] fp32.
 inline std::size_t flash_attention_device_bytes(const FlashAttentionArgs& a) {
   const std::size_t es = static_cast<std::size_t>(dtype_size(a.q_dtype));

@@ -26,6 +26,19 @@
 #error \
     "attncert gpu/rounded_arithmetic.hpp: the kernel twins need IEEE float arithmetic; compile without -ffast-math / -ffinite-math-only (docs/bit_exactness.md)"
 #endif
+// GCC says through __GCC_IEC_559 whether it keeps IEEE 754 semantics: 0 under any of the
+// -ffast-math family's parts (-fno-signed-zeros, -fno-trapping-math with -fassociative-math, …)
+// that the two macros above do not reveal.
+#if !defined(__CUDA_ARCH__) && defined(__GCC_IEC_559) && __GCC_IEC_559 == 0
+#error \
+    "attncert gpu/rounded_arithmetic.hpp: the kernel twins need IEEE float arithmetic, and this compiler says it does not keep it (__GCC_IEC_559 == 0: a -ffast-math component such as -fassociative-math or -fno-signed-zeros); compile without it (docs/bit_exactness.md)"
+#endif
+// x87 arithmetic (-m32 -mfpmath=387) keeps floats in 80-bit registers: every operation would
+// be rounded twice, not once to binary32 as on the device.
+#if !defined(__CUDA_ARCH__) && defined(__FLT_EVAL_METHOD__) && __FLT_EVAL_METHOD__ != 0
+#error \
+    "attncert gpu/rounded_arithmetic.hpp: the kernel twins need float operations rounded to binary32 (FLT_EVAL_METHOD == 0); this target evaluates floats in wider precision (x87: use -mfpmath=sse) (docs/bit_exactness.md)"
+#endif
 
 // ATTNCERT_TEST_ONLY_PLAIN_DEVICE_ARITHMETIC: plain operators on the device too — the negative
 // control of tests/gpu/ptx_rounding_check.cmake (the check must then fail), never for real builds.

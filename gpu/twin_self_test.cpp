@@ -1,6 +1,7 @@
 #include "gpu/twin_self_test.hpp"
 
 #include <cfenv>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -9,25 +10,30 @@
 #include "gpu/flash_attention.hpp"
 #include "gpu/jacobian_norm.hpp"
 #include "gpu/linear_attention.hpp"
+#include "gpu/output_equality.hpp"
 #include "numerics/rng.hpp"
 
 namespace attncert::gpu {
 namespace {
 
-/// FNV-1a, 64 bit, over the bit patterns; NaNs canonicalised here (a local rule until the
-/// shared value comparison, gpu/output_equality.hpp, exists: then this should call it).
+/// FNV-1a, 64 bit, over the stored bit patterns (fp32: 32 bits; fp16/bf16: 16), every NaN
+/// replaced by one canonical pattern first (gpu/output_equality.hpp: a NaN's payload is not a
+/// value; ±0 stay distinct).
 struct Digest {
   std::uint64_t h = 0xcbf29ce484222325ULL;
-  void add(float x) {
-    const auto canonical = [](float v) { return v != v ? 0x7fc00000u : float_bits(v); };
-    std::uint32_t b = canonical(x);
-    for (int i = 0; i < 4; ++i, b >>= 8) {
-      h ^= b & 0xffu;
+  void add_bits(DType t, std::uint32_t bits) {
+    if (is_nan_bits(t, bits)) bits = 0x7fc00000u;
+    const int bytes = t == DType::f32 ? 4 : 2;
+    for (int i = 0; i < bytes; ++i, bits >>= 8) {
+      h ^= bits & 0xffu;
       h *= 0x100000001b3ULL;
     }
   }
   void add(const std::vector<float>& xs) {
-    for (float x : xs) add(x);
+    for (float x : xs) add_bits(DType::f32, float_bits(x));
+  }
+  void add(DType t, const std::vector<std::uint16_t>& xs) {
+    for (std::uint16_t x : xs) add_bits(t, x);
   }
 };
 
@@ -41,9 +47,27 @@ std::vector<float> fixed_inputs(std::uint64_t seed, std::size_t n) {
   return v;
 }
 
-std::vector<std::uint16_t> as_bf16(const std::vector<float>& v) {
+/// The IEEE corners the twins must treat exactly as the device does (docs/nan_semantics.md):
+/// ±0, fp32 subnormals (flushed under FTZ/DAZ), magnitudes whose exp underflows (the
+/// subnormal results a flushing build would zero), and one NaN. Set from bit patterns at fixed
+/// positions, stride `stride` apart, so a case mixes them with ordinary values.
+void add_ieee_corners(std::vector<float>& v, std::size_t stride, std::size_t nan_at) {
+  static constexpr std::uint32_t kCorners[] = {
+      0x00000000u, 0x80000000u,  // +0, −0
+      0x00000001u, 0x807fffffu,  // smallest and largest-magnitude subnormals
+      0x00012345u,               // another subnormal
+      0x42b40000u, 0xc2b40000u,  // ±90: exp(−90·…) is subnormal or zero in fp32
+  };
+  std::size_t c = 0;
+  for (std::size_t i = stride / 2; i < v.size(); i += stride)
+    v[i] = bits_float(kCorners[c++ % std::size(kCorners)]);
+  if (nan_at < v.size()) v[nan_at] = bits_float(0x7fc00000u);
+}
+
+std::vector<std::uint16_t> to_dtype_bits(DType t, const std::vector<float>& v) {
   std::vector<std::uint16_t> b(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) b[i] = float_to_bf16_bits(v[i]);
+  for (std::size_t i = 0; i < v.size(); ++i)
+    b[i] = t == DType::f16 ? float_to_f16_bits(v[i]) : float_to_bf16_bits(v[i]);
   return b;
 }
 
@@ -51,31 +75,52 @@ void require(const KernelStatus& s) {
   if (!s.ok()) throw std::logic_error("twin self-test: a fixed case was refused: " + s.message);
 }
 
+/// One kernel input in any dtype: the floats, or their fp16/bf16 patterns.
+struct TypedInput {
+  DType dtype;
+  std::vector<float> f32;
+  std::vector<std::uint16_t> narrow;
+  TypedInput(DType t, const std::vector<float>& v)
+      : dtype(t), f32(t == DType::f32 ? v : std::vector<float>{}),
+        narrow(t == DType::f32 ? std::vector<std::uint16_t>{} : to_dtype_bits(t, v)) {}
+  const void* data() const {
+    return dtype == DType::f32 ? static_cast<const void*>(f32.data()) : narrow.data();
+  }
+};
+
 std::uint64_t flash_digest() {
   Digest d;
   constexpr int kHeads = 2, kLen = 80, kDim = 40;  // two key tiles, a partial one
   const std::size_t n = static_cast<std::size_t>(kHeads) * kLen * kDim;
-  const std::vector<float> q = fixed_inputs(1, n), k = fixed_inputs(2, n), v = fixed_inputs(3, n);
-  const std::vector<std::uint16_t> qb = as_bf16(q), kb = as_bf16(k), vb = as_bf16(v);
-  for (const DType t : {DType::f32, DType::bf16}) {
-    for (const bool causal : {false, true}) {
-      std::vector<float> out(n), lse(static_cast<std::size_t>(kHeads) * kLen);
-      FlashAttentionArgs a;
-      const bool f32 = t == DType::f32;
-      a.q = f32 ? static_cast<const void*>(q.data()) : qb.data();
-      a.k = f32 ? static_cast<const void*>(k.data()) : kb.data();
-      a.v = f32 ? static_cast<const void*>(v.data()) : vb.data();
-      a.q_dtype = a.k_dtype = a.v_dtype = t;
-      a.out = out.data();
-      a.log_sum_exp = lse.data();
-      a.batch_heads = kHeads;
-      a.seqlen_q = a.seqlen_k = kLen;
-      a.head_dim = kDim;
-      a.scale = default_attention_scale(kDim);
-      a.causal = causal;
-      require(flash_attention_twin(a));
-      d.add(out);
-      d.add(lse);
+  std::vector<float> q = fixed_inputs(1, n), k = fixed_inputs(2, n), v = fixed_inputs(3, n);
+  std::vector<float> q_corners = q, k_corners = k;  // a NaN in query row 3 of head 1 only
+  add_ieee_corners(q_corners, 37, (kLen + 3) * kDim + 5);
+  add_ieee_corners(k_corners, 41, n);
+  struct Case {
+    const std::vector<float>* q;
+    const std::vector<float>* k;
+  };
+  for (const Case c : {Case{&q, &k}, Case{&q_corners, &k_corners}}) {
+    for (const DType t : {DType::f32, DType::f16, DType::bf16}) {
+      const TypedInput qt(t, *c.q), kt(t, *c.k), vt(t, v);
+      for (const bool causal : {false, true}) {
+        std::vector<float> out(n), lse(static_cast<std::size_t>(kHeads) * kLen);
+        FlashAttentionArgs a;
+        a.q = qt.data();
+        a.k = kt.data();
+        a.v = vt.data();
+        a.q_dtype = a.k_dtype = a.v_dtype = t;
+        a.out = out.data();
+        a.log_sum_exp = lse.data();
+        a.batch_heads = kHeads;
+        a.seqlen_q = a.seqlen_k = kLen;
+        a.head_dim = kDim;
+        a.scale = default_attention_scale(kDim);
+        a.causal = causal;
+        require(flash_attention_twin(a));
+        d.add(out);
+        d.add(lse);
+      }
     }
   }
   return d.h;
@@ -86,29 +131,42 @@ std::uint64_t linear_digest() {
   constexpr int kLen = 80, kDim = 8;  // two chunks
   const std::size_t n = static_cast<std::size_t>(kLen) * kDim;
   const std::vector<float> q = fixed_inputs(4, n), k = fixed_inputs(5, n), v = fixed_inputs(6, n);
+  std::vector<float> q_corners = q, k_corners = k;  // a NaN in key 70 (a causal tail)
+  add_ieee_corners(q_corners, 13, n);
+  add_ieee_corners(k_corners, 11, 70 * kDim + 2);
+  const auto run = [&](DType t, LinearFeature f, bool causal, const std::vector<float>& qv,
+                       const std::vector<float>& kv) {
+    const TypedInput qt(t, qv), kt(t, kv), vt(t, v);
+    std::vector<float> out32(t == DType::f32 ? n : 0), normaliser(kLen);
+    std::vector<std::uint16_t> out16(t == DType::f32 ? 0 : n);
+    std::vector<float> state(static_cast<std::size_t>(linear_state_elements(f, kDim)));
+    LinearAttentionArgs a;
+    a.seqlen = kLen;
+    a.head_dim = kDim;
+    a.q_dtype = a.k_dtype = a.v_dtype = t;
+    a.feature = f;
+    a.causal = causal;
+    a.scale = 0.375f;
+    a.q = qt.data();
+    a.k = kt.data();
+    a.v = vt.data();
+    a.out = t == DType::f32 ? static_cast<void*>(out32.data()) : out16.data();
+    a.final_state = state.data();
+    a.normaliser = normaliser.data();
+    require(linear_attention_twin(a));
+    if (t == DType::f32)
+      d.add(out32);
+    else
+      d.add(t, out16);
+    d.add(state);
+    d.add(normaliser);
+  };
   for (const LinearFeature f : {LinearFeature::identity, LinearFeature::relu,
-                                LinearFeature::elu_plus_one, LinearFeature::taylor2}) {
-    for (const bool causal : {false, true}) {
-      std::vector<float> out(n), normaliser(kLen);
-      std::vector<float> state(static_cast<std::size_t>(linear_state_elements(f, kDim)));
-      LinearAttentionArgs a;
-      a.seqlen = kLen;
-      a.head_dim = kDim;
-      a.feature = f;
-      a.causal = causal;
-      a.scale = 0.375f;
-      a.q = q.data();
-      a.k = k.data();
-      a.v = v.data();
-      a.out = out.data();
-      a.final_state = state.data();
-      a.normaliser = normaliser.data();
-      require(linear_attention_twin(a));
-      d.add(out);
-      d.add(state);
-      d.add(normaliser);
-    }
-  }
+                                LinearFeature::elu_plus_one, LinearFeature::taylor2})
+    for (const bool causal : {false, true}) run(DType::f32, f, causal, q, k);
+  for (const DType t : {DType::f32, DType::f16, DType::bf16})
+    for (const bool causal : {false, true})
+      run(t, LinearFeature::elu_plus_one, causal, q_corners, k_corners);
   return d.h;
 }
 
@@ -116,25 +174,35 @@ std::uint64_t jacobian_digest() {
   Digest d;
   // Short rows (few weights, the secular solver's Newton steps matter) and long ones; logits
   // ×4 (exact) spread the weights. A contracted build changes ~5 % of the short rows' bits.
+  // The last shape carries the IEEE corners (a NaN in row 2) in every dtype.
   struct Shape {
     long long rows, length;
     std::uint64_t seed;
+    bool corners;
   };
-  for (const Shape shape : {Shape{64, 5, 7}, Shape{32, 33, 8}, Shape{6, 200, 9}}) {
+  for (const Shape shape : {Shape{64, 5, 7, false}, Shape{32, 33, 8, false},
+                            Shape{6, 200, 9, false}, Shape{8, 40, 10, true}}) {
     std::vector<float> logits =
         fixed_inputs(shape.seed, static_cast<std::size_t>(shape.rows * shape.length));
     for (float& x : logits) x = x * 4.0f;
+    if (shape.corners)
+      add_ieee_corners(logits, 9, static_cast<std::size_t>(2 * shape.length + 17));
     const float temperatures[] = {0.5f, 1.0f, 3.0f};
-    std::vector<float> out(static_cast<std::size_t>(shape.rows) * 3);
-    JacobianNormArgs a;
-    a.logits = logits.data();
-    a.rows = shape.rows;
-    a.length = shape.length;
-    a.temperatures = temperatures;
-    a.num_temperatures = 3;
-    a.out = out.data();
-    require(jacobian_norm_twin(a));
-    d.add(out);
+    for (const DType t : shape.corners ? std::vector<DType>{DType::f32, DType::f16, DType::bf16}
+                                       : std::vector<DType>{DType::f32}) {
+      const TypedInput input(t, logits);
+      std::vector<float> out(static_cast<std::size_t>(shape.rows) * 3);
+      JacobianNormArgs a;
+      a.dtype = t;
+      a.logits = input.data();
+      a.rows = shape.rows;
+      a.length = shape.length;
+      a.temperatures = temperatures;
+      a.num_temperatures = 3;
+      a.out = out.data();
+      require(jacobian_norm_twin(a));
+      d.add(out);
+    }
   }
   return d.h;
 }
@@ -144,13 +212,13 @@ std::uint64_t jacobian_digest() {
 TwinDigests compute_twin_digests() { return {flash_digest(), linear_digest(), jacobian_digest()}; }
 
 // Recorded from a correct build (g++ 12, -O2 -ffp-contract=off, x86-64) by the program
-// tests/gpu/twin_fingerprint.cpp; the same digests come from the code before the rounded-
-// arithmetic header (so the header changed no bit) and from -O3 -march=native
-// -ffp-contract=fast, while that hostile build of the pre-header code gave jacobian_norm
-// 0x71d85ce4b24c20a3. A kernel change that legitimately changes a twin's bits changes its value
-// here (twin_self_test_failure names the twin; the tests/gpu fingerprint tests print all three).
+// tests/gpu/twin_fingerprint.cpp; g++ 12 and clang++ 14 at -O3 -march=native -ffp-contract=fast
+// give the same, and without the contraction barrier both change jacobian_norm (g++
+// 0x4f20b8140a72f9c6, clang 0x9ae2771bb4abeb1e). A kernel or case change that legitimately
+// changes a twin's bits changes its value here (twin_self_test_failure names the twin; the
+// tests/gpu fingerprint tests print all three).
 TwinDigests recorded_twin_digests() {
-  return {0x6bce3b470f3eba17ULL, 0xa8bc80b4571bc868ULL, 0x9ca7ac24084c877cULL};
+  return {0xccbbdd3afd99ad47ULL, 0xc86177bf3b44d28cULL, 0xb3f3a9520498fed1ULL};
 }
 
 std::string floating_point_environment_problem() {

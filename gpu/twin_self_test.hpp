@@ -17,9 +17,11 @@ struct TwinDigests {
   std::uint64_t jacobian_norm = 0;
 };
 
-/// The twins' digests as this build computes them: FNV-1a (64 bit) over the output floats'
-/// bit patterns, in output order, with every NaN replaced by 0x7fc00000 first (the payload of
-/// a NaN is not a value; ±0 stay distinct: the twins produce them deterministically).
+/// The twins' digests as this build computes them: FNV-1a (64 bit) over the outputs' stored
+/// bit patterns (fp32, or fp16/bf16 for linear attention's narrow outputs), in output order,
+/// with every NaN replaced by one pattern first (the payload of a NaN is not a value; ±0 stay
+/// distinct: the twins produce them deterministically). The cases cover fp32, fp16 and bf16
+/// inputs and the IEEE corners (±0, subnormals, underflowing exp, a NaN).
 TwinDigests compute_twin_digests();
 
 /// The digests of a correct build (any flags without contraction or fast-math, any compiler).

@@ -1187,7 +1187,7 @@ std::vector<KernelCheckRow> check_flash_attention(
       if (!finite) row.note += "; non-finite output in a visible row";
       if (!naive_finite) row.note += "; naive reference non-finite (its scores overflow the dtype)";
       if (on_device)
-        row.note += twin_match ? "; equal to the twin by value" : "; DIFFERS from twin: " + twin_difference;
+        row.note += device_twin_note(twin_match, twin_difference);
       row.note += "; " + truth_note(request.truth, truth);
       rows.push_back(std::move(row));
     }

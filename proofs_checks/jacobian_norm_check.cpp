@@ -714,8 +714,8 @@ std::vector<KernelCheckRow> check_jacobian_norm(
           overflowed ? "; a logit overflows the dtype (+inf): the kernel returns NaN, nothing judged" : "",
           zeros_exact ? "" : "; a row with exact norm 0 gave nonzero",
           finite ? "" : "; non-finite output",
-          on_device ? (matches_twin ? "; device == twin by value"
-                                    : "; DEVICE != TWIN: " + twin_difference->message())
+          on_device ? device_twin_note(matches_twin,
+                                       matches_twin ? "" : twin_difference->message())
                     : "");
       if (overflowed_logits > 0)
         row.note += fmt::format("; {} finite logits overflow {} to ±inf", overflowed_logits,

@@ -58,6 +58,13 @@ struct InputQuantizationEnclosure {
   }
 };
 
+/// The note a device row carries after comparing the device output with the CPU twin's (by
+/// value, gpu/output_equality.hpp). scripts/gpu-check counts rows by these exact strings
+/// (test gpu_check_counts_the_twin_notes keeps the two in step).
+inline std::string device_twin_note(bool equal, const std::string& difference) {
+  return equal ? "; equal to the twin by value" : "; DIFFERS from the twin: " + difference;
+}
+
 struct KernelCheckRow {
   std::string kernel;          // "flash-attention", "linear-attention", "jacobian-norm"
   std::string shape;           // e.g. "Lq=113 Lk=203 d=60", "T=500 d=64 elu+1"

@@ -963,7 +963,7 @@ KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::ui
     const Run twin = run(false);
     const std::string difference = twin.status.ok() ? run_difference(first, twin) : twin.status.message;
     matches_twin = twin.status.ok() && difference.empty();
-    row.note += matches_twin ? "; equal to the twin by value" : "; DIFFERS from the twin: " + difference;
+    row.note += device_twin_note(matches_twin, difference);
   }
   // A vacuous row is neither evidence nor failure (kernel_check.hpp): pass then means only
   // determinism, finiteness and normalised rows.

@@ -37,9 +37,11 @@ TEST(DeviceReport, MissingImageNamesTheDeviceAndTheBinary) {
 }
 
 TEST(DeviceReport, TooLittleMemoryNamesShapeAndBytes) {
-  EXPECT_EQ(insufficient_device_memory_message("jacobian_norm", "rows=4 L=8", 4096, 1024),
-            "jacobian_norm: shape rows=4 L=8 needs 4096 bytes of device memory; 1024 bytes are "
-            "free");
+  EXPECT_EQ(insufficient_device_memory_message("jacobian_norm", "rows=4 L=8", 4096,
+                                               device_bytes_with_headroom(4096), 1024),
+            "jacobian_norm: shape rows=4 L=8 needs 4096 bytes of device buffers (33558528 with "
+            "allocation rounding and the runtime's reserve); 1024 bytes are free");
+  EXPECT_EQ(device_bytes_with_headroom(4096), 4096u + 8u * (2u << 20) + (16u << 20));
 }
 
 // The bytes a host-pointer call allocates, counted by hand for small shapes.
