@@ -107,7 +107,8 @@ std::unique_ptr<ByteLevelBpeTokenizer> ByteLevelBpeTokenizer::from_file(
                 fmt::format("{} is not supported (only null)", shown(*value)));
     }
   }
-  for (const char* key : {"fuse_unk", "byte_fallback"}) {
+  // ignore_merges (Llama 3's tokenizers) takes a word found whole in the vocab before merging.
+  for (const char* key : {"fuse_unk", "byte_fallback", "ignore_merges"}) {
     const tokenizer_json::json* value = file.optional(model, key);
     if (value != nullptr && !(value->is_boolean() && !value->get<bool>())) {
       file.fail(fmt::format("model.{}", key),

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -150,6 +152,17 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& so
 }
 
 ModelConfig read_model_config(const std::filesystem::path& config_json) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(config_json, ec)) {
+    throw std::runtime_error(
+        fmt::format("{}: is a directory, expected the model's config.json", config_json.string()));
+  }
+  // A config.json is a few kB; a bound keeps a wrong path from being read whole.
+  if (const std::uintmax_t size = std::filesystem::file_size(config_json, ec);
+      !ec && size > (std::uintmax_t{16} << 20)) {
+    throw std::runtime_error(fmt::format("{}: {} bytes, larger than any config.json (limit 16 MiB)",
+                                         config_json.string(), size));
+  }
   std::ifstream in(config_json, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open", config_json.string()));
   std::ostringstream text;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -100,6 +102,18 @@ std::vector<TokenId> Tokenizer::encode_without_special_tokens(std::string_view u
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& tokenizer_json) {
   tokenizer_json::File file;
   file.path = tokenizer_json.string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(tokenizer_json, ec)) {
+    throw std::runtime_error(
+        fmt::format("{}: is a directory, expected a tokenizer.json file", file.path));
+  }
+  // Real tokenizer.json files are a few MB; a bound keeps a wrong path from being read whole.
+  constexpr std::uintmax_t kMaxTokenizerBytes = std::uintmax_t{256} << 20;
+  if (const std::uintmax_t size = std::filesystem::file_size(tokenizer_json, ec);
+      !ec && size > kMaxTokenizerBytes) {
+    throw std::runtime_error(fmt::format(
+        "{}: {} bytes, larger than any tokenizer.json (limit 256 MiB)", file.path, size));
+  }
   std::ifstream in(tokenizer_json, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open the tokenizer file", file.path));
   std::ostringstream buffer;

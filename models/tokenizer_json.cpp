@@ -58,13 +58,22 @@ std::unordered_map<std::string, TokenId> File::vocab() const {
   if (!vocab.is_object()) fail("model.vocab", "expected an object of token → id");
   std::unordered_map<std::string, TokenId> out;
   out.reserve(vocab.size());
+  // Two tokens with one id make the file lie about which token an id is (decoding, and the
+  // reference's id → token table, would pick one silently).
+  std::unordered_map<TokenId, std::string> token_of_id;
+  token_of_id.reserve(vocab.size());
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<std::int64_t>() < 0 ||
         it.value().get<std::int64_t>() >= kTokenIdLimit) {
       fail(fmt::format("model.vocab[{}]", shown(it.key())),
            fmt::format("id {} is not an integer in [0, 2^24)", shown(it.value())));
     }
-    out.emplace(it.key(), it.value().get<TokenId>());
+    const auto id = it.value().get<TokenId>();
+    if (const auto [other, fresh] = token_of_id.emplace(id, it.key()); !fresh) {
+      fail(fmt::format("model.vocab[{}]", shown(it.key())),
+           fmt::format("id {} is also the id of {}", id, shown(other->second)));
+    }
+    out.emplace(it.key(), id);
   }
   if (out.empty()) fail("model.vocab", "empty");
   return out;
@@ -118,8 +127,10 @@ SingleSequenceTemplate File::single_template(
   auto id_of_pair = [&](std::string_view key) {  // BertProcessing's ["[CLS]", 101]
     const std::string field = fmt::format("post_processor.{}", key);
     const json& pair = require(processor, key, field);
-    if (!pair.is_array() || pair.size() != 2 || !pair[1].is_number_integer()) {
-      fail(field, fmt::format("expected [token, id], found {}", shown(pair)));
+    if (!pair.is_array() || pair.size() != 2 || !pair[1].is_number_integer() ||
+        pair[1].get<std::int64_t>() < 0 || pair[1].get<std::int64_t>() >= kTokenIdLimit) {
+      fail(field, fmt::format("expected [token, id] with an id in [0, 2^24), found {}",
+                              shown(pair)));
     }
     return pair[1].get<TokenId>();
   };
@@ -165,7 +176,8 @@ SingleSequenceTemplate File::single_template(
              "expected an array of ids");
       }
       for (const json& id : ids) {
-        if (!id.is_number_integer() || id.get<std::int64_t>() < 0) {
+        if (!id.is_number_integer() || id.get<std::int64_t>() < 0 ||
+            id.get<std::int64_t>() >= kTokenIdLimit) {
           fail(fmt::format("post_processor.special_tokens[{}].ids", shown(name)),
                fmt::format("{} is not a token id", shown(id)));
         }

@@ -26,34 +26,60 @@ class WeightFile {
     for (Tensor& t : tensors) {
       std::string name = t.name;
       if (!prefix.empty() && name.starts_with(prefix)) name.erase(0, prefix.size());
-      if (!by_name_.emplace(name, std::move(t)).second) {
-        fail(name, fmt::format("appears both with and without the \"{}\" prefix", prefix));
+      std::string file_name = t.name;
+      if (!by_name_.emplace(name, Entry{std::move(t), file_name}).second) {
+        throw std::runtime_error(fmt::format(
+            "{}: tensor \"{}\" appears both with and without the \"{}\" prefix", source_,
+            file_name, prefix));
       }
     }
   }
 
-  [[noreturn]] void fail(const std::string& name, const std::string& what) const {
-    throw std::runtime_error(fmt::format("{}: tensor \"{}\" {}", source_, name, what));
+  // Errors name a tensor as the file spells it ("bert.encoder.layer.0…"), not as looked up.
+  [[noreturn]] void fail(const std::string& file_name, const std::string& what) const {
+    throw std::runtime_error(fmt::format("{}: tensor \"{}\" {}", source_, file_name, what));
   }
 
   // The tensor `name`, checked: present, floating, of `shape`, finite. Its data is moved out.
   std::vector<double> take(const std::string& name, const std::vector<std::size_t>& shape) {
     const auto it = by_name_.find(name);
-    if (it == by_name_.end()) fail(name, "is missing");
-    Tensor& t = it->second;
+    if (it == by_name_.end()) fail(name, "is missing (with or without the model's prefix)");
+    Tensor& t = it->second.tensor;
+    const std::string& file_name = it->second.file_name;
     if (!is_floating(t.type)) {
-      fail(name, fmt::format("has dtype {}, expected a floating type (F32, F16, BF16 or F64)",
-                             safetensors_dtype_name(t.type)));
+      fail(file_name,
+           fmt::format("has dtype {}, expected a floating type (F32, F16, BF16 or F64)",
+                       safetensors_dtype_name(t.type)));
     }
     if (t.shape != shape) {
-      fail(name, fmt::format("has shape [{}], expected [{}] from config.json",
-                             fmt::join(t.shape, ", "), fmt::join(shape, ", ")));
+      fail(file_name, fmt::format("has shape [{}], expected [{}] from config.json",
+                                  fmt::join(t.shape, ", "), fmt::join(shape, ", ")));
     }
     for (std::size_t i = 0; i < t.data.size(); ++i) {
       if (!std::isfinite(t.data[i]))
-        fail(name, fmt::format("has a non-finite value at index {}", i));
+        fail(file_name, fmt::format("has a non-finite value at index {}", i));
     }
     return std::move(t.data);
+  }
+
+  // A tensor of a layer the config does not have ("encoder.layer.7." with 6 layers) means the
+  // config and the weights disagree: running the first `layers` would be a different model.
+  void refuse_layers_beyond(std::string_view layer_prefix, std::size_t layers,
+                            std::string_view config_field) const {
+    for (const auto& [name, entry] : by_name_) {
+      if (!name.starts_with(layer_prefix)) continue;
+      const std::string_view rest = std::string_view(name).substr(layer_prefix.size());
+      std::size_t index = 0, digits = 0;
+      while (digits < rest.size() && digits < 9 && rest[digits] >= '0' && rest[digits] <= '9')
+        index = index * 10 + static_cast<std::size_t>(rest[digits++] - '0');
+      if (digits == 0 || digits >= rest.size() || rest[digits] != '.') continue;
+      if (index >= layers) {
+        fail(entry.file_name,
+             fmt::format("belongs to layer {}, but config.json's \"{}\" is {}: the weights "
+                         "and the config are of different models",
+                         index, config_field, layers));
+      }
+    }
   }
 
   Matrix matrix(const std::string& name, std::size_t rows, std::size_t cols) {
@@ -83,8 +109,12 @@ class WeightFile {
   }
 
  private:
+  struct Entry {
+    Tensor tensor;
+    std::string file_name;
+  };
   std::string source_;
-  std::map<std::string, Tensor, std::less<>> by_name_;
+  std::map<std::string, Entry, std::less<>> by_name_;
 };
 
 void load_bert(TransformerModel& m, WeightFile& w) {
@@ -111,6 +141,7 @@ void load_bert(TransformerModel& m, WeightFile& w) {
         w.layer_norm(p + "output.LayerNorm.weight", p + "output.LayerNorm.bias", c.hidden);
     m.layers.push_back(std::move(layer));
   }
+  w.refuse_layers_beyond("encoder.layer.", c.layers, "num_hidden_layers");
 }
 
 void load_gpt2(TransformerModel& m, WeightFile& w) {
@@ -134,6 +165,7 @@ void load_gpt2(TransformerModel& m, WeightFile& w) {
     layer.mlp_norm = w.layer_norm(p + "ln_2.weight", p + "ln_2.bias", c.hidden);
     m.layers.push_back(std::move(layer));
   }
+  w.refuse_layers_beyond("h.", c.layers, "n_layer");
 }
 
 }  // namespace

@@ -158,7 +158,10 @@ TEST(ModelForward, AttentionRowsAreDistributionsAndGpt2IsCausal) {
   const std::vector<std::int64_t> ids = {5, 17, 499, 0, 250, 17, 3, 88, 42, 120};
   const ModelTrace trace = run_forward(model, ids);
   ASSERT_EQ(trace.heads.size(), model.config.layers * model.config.heads);
-  const double tol = higham_gamma(static_cast<long>(ids.size()) + 2, kUnitRoundoff);
+  // A row's sum in double: each weight is exp (< 1 ulp in glibc) over a sum of n terms
+  // (γ_{n−1}) and one division (u), and summing the n weights here adds γ_{n−1}: |Σ − 1| ≤
+  // γ_{2n+1}; γ_{2n+2} covers exp's fraction of an ulp.
+  const double tol = higham_gamma(2 * static_cast<long>(ids.size()) + 2, kUnitRoundoff);
   for (const HeadTrace& h : trace.heads) {
     const auto n = static_cast<Eigen::Index>(ids.size());
     ASSERT_EQ(h.attention.rows(), n);
@@ -378,6 +381,10 @@ TEST(ModelForwardBadInput, MissingDirectoryAndFiles) {
   expect_one_line_error([&] { load_model(dir.path()); }, {"config.json", "cannot open"});
   dir.write("config.json", kHandConfig);
   expect_one_line_error([&] { load_model(dir.path()); }, {"model.safetensors", "missing"});
+  const TempModelDir config_is_a_directory("config_dir");
+  std::filesystem::create_directory(config_is_a_directory.path() / "config.json");
+  expect_one_line_error([&] { load_model(config_is_a_directory.path()); },
+                        {"config.json", "is a directory"});
 }
 
 TEST(ModelForwardBadInput, UnsupportedOrBrokenConfig) {
@@ -433,6 +440,21 @@ TEST(ModelForwardBadInput, WrongShapeDtypeMissingOrNonFiniteTensor) {
   dir.write("model.safetensors", non_finite.bytes());
   expect_one_line_error([&] { load_model(dir.path()); },
                         {weights, "\"h.0.ln_2.weight\"", "non-finite"});
+
+  // A layer the config does not have: the weights are of another (deeper) model.
+  HandModel deeper = hand_model();
+  deeper.set("h.1.ln_1.weight", {2}, {1, 1});
+  dir.write("model.safetensors", deeper.bytes());
+  expect_one_line_error([&] { load_model(dir.path()); },
+                        {weights, "\"h.1.ln_1.weight\"", "layer 1", "\"n_layer\" is 1"});
+
+  // Names as the file spells them, prefix included.
+  HandModel prefixed;
+  for (const auto& [name, v] : wrong_shape.values)
+    prefixed.set("transformer." + name, wrong_shape.shapes.at(name), v);
+  dir.write("model.safetensors", prefixed.bytes());
+  expect_one_line_error([&] { load_model(dir.path()); },
+                        {weights, "\"transformer.h.0.mlp.c_fc.weight\"", "shape [2, 3]"});
 
   // An integer tensor where a weight belongs (wte read first, so its dtype is what fails).
   const std::string header =

@@ -1,6 +1,7 @@
 // Tokenizers from tokenizer.json (models/tokenizer.hpp): ids equal to the Rust `tokenizers` on
 // long texts (fixtures made by fixtures/make_tokenizer_fixtures.py), hand-checked small cases,
 // the Unicode helpers, and one-line errors for bad files and bad text.
+#include "numerics/sha256.hpp"
 #include "models/model_cache.hpp"
 #include "models/tokenizer.hpp"
 
@@ -36,56 +37,6 @@ std::string read_file(const fs::path& path) {
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-// SHA-256 (FIPS 180-4), to recognise the exact GPL text the reference ids were made from.
-std::string sha256_hex(std::string_view data) {
-  static constexpr std::array<std::uint32_t, 64> k = {
-      0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-      0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-      0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-      0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-      0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-      0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-      0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-      0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-      0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-      0xc67178f2};
-  std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  std::string message(data);
-  const std::uint64_t bit_length = static_cast<std::uint64_t>(data.size()) * 8;
-  message.push_back(static_cast<char>(0x80));
-  while (message.size() % 64 != 56) message.push_back(0);
-  for (int i = 7; i >= 0; --i) message.push_back(static_cast<char>(bit_length >> (8 * i)));
-  auto rotr = [](std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
-  for (std::size_t block = 0; block < message.size(); block += 64) {
-    std::array<std::uint32_t, 64> w{};
-    for (int i = 0; i < 16; ++i) {
-      for (int b = 0; b < 4; ++b) {
-        w[i] = (w[i] << 8) | static_cast<unsigned char>(message[block + 4 * i + b]);
-      }
-    }
-    for (int i = 16; i < 64; ++i) {
-      const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-      const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    std::array<std::uint32_t, 8> v = h;
-    for (int i = 0; i < 64; ++i) {
-      const std::uint32_t s1 = rotr(v[4], 6) ^ rotr(v[4], 11) ^ rotr(v[4], 25);
-      const std::uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
-      const std::uint32_t t1 = v[7] + s1 + ch + k[i] + w[i];
-      const std::uint32_t s0 = rotr(v[0], 2) ^ rotr(v[0], 13) ^ rotr(v[0], 22);
-      const std::uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
-      const std::uint32_t t2 = s0 + maj;
-      v = {t1 + t2, v[0], v[1], v[2], v[3] + t1, v[4], v[5], v[6]};
-    }
-    for (int i = 0; i < 8; ++i) h[i] += v[i];
-  }
-  std::string hex;
-  for (std::uint32_t x : h) hex += fmt::format("{:08x}", x);
-  return hex;
 }
 
 // Where scripts/get-model puts MiniLM and GPT-2's tokenizer (scripts/test fetches both).
@@ -507,6 +458,21 @@ TEST(TokenizerBadInput, OneLineErrorsNameTheFileAndField) {
   metaspace["pre_tokenizer"]["type"] = "Metaspace";
   EXPECT_NE(load_error(metaspace.dump()).find("field pre_tokenizer.type"), std::string::npos);
   EXPECT_NE(load_error("[1, 2]").find("top level is not an object"), std::string::npos);
+  json duplicate_id = small_word_piece(kBertNormalizer);
+  duplicate_id["model"]["vocab"]["un"] = duplicate_id["model"]["vocab"]["##aff"];
+  const std::string duplicate = load_error(duplicate_id.dump());
+  EXPECT_NE(duplicate.find("is also the id of"), std::string::npos) << duplicate;
+  json ignore_merges = small_bpe();
+  ignore_merges["model"]["ignore_merges"] = true;
+  EXPECT_NE(load_error(ignore_merges.dump()).find("field model.ignore_merges"), std::string::npos);
+  ignore_merges["model"]["ignore_merges"] = false;  // the default behaviour: accepted
+  EXPECT_NO_THROW(load_tokenizer(TempFile(ignore_merges.dump()).path()));
+  try {
+    load_tokenizer(kFixtures);
+    ADD_FAILURE() << "read a directory as a tokenizer.json";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
 
   try {
     load_tokenizer(kFixtures / "no_such_tokenizer.json");
