@@ -12,6 +12,7 @@
 #include "cli/eval_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/info_command.hpp"
+#include "cli/model_command.hpp"
 #include "cli/sweep_command.hpp"
 #include "cli/replay_command.hpp"
 #include "cli/report_command.hpp"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   add_info_command(app, exit_code);
   add_sweep_command(app, exit_code);
   add_report_command(app, exit_code);
+  add_model_command(app, exit_code);
   add_check_kernel_command(app, exit_code);
   add_check_attention_command(app, exit_code);
   add_check_proof_command(app, exit_code);

@@ -60,6 +60,8 @@ class Tokenizer {
   virtual std::string_view model_type() const = 0;
   /// The tokenizer.json path it was read from.
   const std::string& source() const { return source_; }
+  /// The special tokens encode() puts around a text (BERT: [CLS] … [SEP]; GPT-2: none).
+  const SingleSequenceTemplate& single_template() const { return single_template_; }
 
  protected:
   Tokenizer(std::string source, const std::unordered_map<std::string, TokenId>& vocab,

@@ -95,6 +95,59 @@ ExperimentOutput run_experiment(const sweeps::Experiment& e, std::size_t index, 
   return out;
 }
 
+// --- model study -----------------------------------------------------------------------------
+
+ModelStudyOutput study_model(const ReportOptions& o, const fs::path& dir) {
+  ModelStudyOptions options = *o.model_study;
+  options.seed = o.seed;
+  if (options.jobs == 0) options.jobs = o.jobs;
+  options.progress = [&o, own = o.model_study->progress](const std::string& stage, std::size_t done,
+                                                         std::size_t total) {
+    if (own) own(stage, done, total);
+    if (o.progress) o.progress("model " + stage, done, total);
+  };
+  ModelStudyOutput out;
+  // The study's errors name the file or option; "model study:" says which part of the report.
+  try {
+    out.study = run_model_study(options);
+    for (const fs::path& p : write_model_study_csvs(out.study, dir / "data"))
+      out.data_files.push_back(p.filename().string());
+    out.section = model_study_latex(out.study, dir);
+  } catch (const std::invalid_argument& ex) {
+    throw std::invalid_argument(fmt::format("model study: {}", ex.what()));
+  } catch (const std::runtime_error& ex) {
+    throw std::runtime_error(fmt::format("model study: {}", ex.what()));
+  }
+  return out;
+}
+
+nlohmann::json model_metadata(const ModelStudyOptions& options, const ModelStudyOutput& m) {
+  const ModelStudy& s = m.study;
+  nlohmann::json figures = nlohmann::json::array();
+  for (const HeadHeatmap& h : s.heatmaps) figures.push_back(h.id);
+  return {{"model", s.model_name},
+          {"model_dir", options.model_dir.string()},
+          {"family", s.family},
+          {"causal", s.causal},
+          {"layers", s.layers},
+          {"heads", s.heads},
+          {"text", s.text_path},
+          {"text_sha256", s.text_sha256},
+          {"text_bytes", s.text_bytes},
+          {"text_tokens", s.text_tokens},
+          {"lengths", s.lengths},
+          {"windows", s.windows},
+          {"rows_per_window", s.rows_per_window},
+          {"certified_rows", s.certified_rows},
+          {"cor3_refuted", s.cor3_refuted},
+          {"classical_proved", s.classical_proved},
+          {"undecided", s.undecided},
+          {"data_files", m.data_files},
+          {"figures", figures},
+          {"forward_seconds", s.forward_seconds},
+          {"seconds", s.seconds}};
+}
+
 // --- verification ----------------------------------------------------------------------------
 
 CatalogVerification verify_catalog(const ReportOptions& o) {
@@ -127,6 +180,13 @@ ReportResult build_report(const ReportOptions& o) {
 
   ReportResult result;
   result.out_dir = out.string();
+  // The model study first: a bad model directory or text fails at once, not after the sweeps.
+  std::optional<ModelStudyOutput> model;
+  if (o.model_study) {
+    model = study_model(o, dir);
+    result.figures += model->study.heatmaps.size();
+    result.model_summary = model_study_summary(model->study);
+  }
   const std::vector<sweeps::Experiment>& list = o.experiments ? *o.experiments : sweeps::experiments();
   std::vector<ExperimentOutput> outputs;
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -156,7 +216,7 @@ ReportResult build_report(const ReportOptions& o) {
     }
   }
 
-  write(dir / "report.tex", report_document(o, outputs, verification, kernels));
+  write(dir / "report.tex", report_document(o, outputs, verification, kernels, model));
   result.tex_path = (out / "report.tex").string();
 
   std::optional<std::string> pdflatex;
@@ -181,8 +241,9 @@ ReportResult build_report(const ReportOptions& o) {
   }
 
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const nlohmann::json run =
+  nlohmann::json run =
       run_metadata(o, RunRecord{kGenerator, started, result.seconds, pdflatex}, outputs, verification);
+  if (model) run["model_study"] = model_metadata(*o.model_study, *model);
   write(dir / "run.json", run.dump(2) + "\n");
   directory.commit();
   return result;

@@ -5,6 +5,7 @@
 // Layout of the output directory DIR:
 //   report.tex, figures/<figure>.tex, figures/<figure>-<k>.dat   the document and its figures
 //   data/<experiment>.csv                                         tidy sweep tables
+//   data/model-<table>.csv, figures/model-*                       with a model study (per head)
 //   results.jsonl, results.csv, counterexamples/<claim>.json      verification (as `verify`)
 //   kernel_checks.csv                                             when kernel rows are given
 //   run.json                                                      time, duration, host, versions
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "proofs_checks/kernel_check.hpp"
+#include "reports/model_study.hpp"
 #include "reports/sweep.hpp"
 
 namespace attncert {
@@ -49,6 +51,13 @@ struct ReportOptions {
   int jobs = 0;  // claims verified in parallel; 0: all cores
   /// Kernel validation rows (called once with quick and seed); empty: no kernel table.
   std::function<std::vector<KernelCheckRow>(bool quick, std::uint64_t seed)> kernel_checks;
+  /// Paper A's experiments on every head of a pretrained model (reports/model_study.hpp): its
+  /// per-head CSVs in data/, its section after the sweep sections, its facts in run.json.
+  /// Unset: no model section, and the report is what it is without this field. The study runs
+  /// with the report's `seed` (its own seed is ignored) and, when its `jobs` is 0, the report's
+  /// `jobs`; its progress goes to `progress` as stage "model <stage>" (and to its own callback).
+  /// It runs first, so a bad model or text fails before the sweeps.
+  std::optional<ModelStudyOptions> model_study;
   bool pdf = true;                // compile report.pdf when pdflatex is found
   /// Print the running time in the PDF (passed to pdflatex, never written into report.tex, so
   /// the sources stay byte-identical; the PDF then differs between runs by that line).
@@ -66,6 +75,9 @@ struct ReportResult {
   std::size_t experiments = 0, figures = 0;
   std::size_t claims = 0, refuted = 0, inconclusive = 0;
   std::size_t kernel_rows = 0, kernel_failures = 0, kernel_vacuous = 0;
+  /// With a model study: model_study_summary (plain text for the terminal). Its heatmaps are
+  /// counted in `figures`.
+  std::optional<std::string> model_summary;
   double seconds = 0;
 };
 

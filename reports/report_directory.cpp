@@ -92,12 +92,23 @@ constexpr std::size_t kListingLimit = 16 << 20;
 // <claim>.json per claim in results.jsonl. A user's file in the tree has none of these names.
 struct ReportNames {
   std::set<std::string> experiments, figures, claims;
+  std::set<std::string> model_data;  // data/model-*.csv of a model study, from run.json
 
   explicit ReportNames(const fs::path& dir, const nlohmann::json& run) {
     if (run.is_object() && run.contains("experiments") && run["experiments"].is_array()) {
       for (const nlohmann::json& e : run["experiments"]) {
         if (e.is_object() && e.contains("name") && e["name"].is_string())
           experiments.insert(e["name"].get<std::string>());
+      }
+    }
+    if (run.is_object() && run.contains("model_study") && run["model_study"].is_object() &&
+        run["model_study"].contains("data_files") && run["model_study"]["data_files"].is_array()) {
+      for (const nlohmann::json& f : run["model_study"]["data_files"]) {
+        // Only names the model study writes (model-<table>.csv), whatever run.json says.
+        if (f.is_string() && f.get<std::string>().rfind("model-", 0) == 0 &&
+            f.get<std::string>().size() > 10 &&
+            f.get<std::string>().compare(f.get<std::string>().size() - 4, 4, ".csv") == 0)
+          model_data.insert(f.get<std::string>());
       }
     }
     const std::string tex = read_small_file(dir / "report.tex", kListingLimit);
@@ -130,6 +141,7 @@ struct ReportNames {
                  : std::nullopt;
     };
     if (subdirectory == "data") {
+      if (model_data.count(name)) return true;
       const auto stem = stem_with(".csv");
       return stem && experiments.count(*stem);
     }

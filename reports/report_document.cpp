@@ -261,7 +261,8 @@ std::string kernel_section(const std::vector<KernelCheckRow>& rows) {
 
 std::string report_document(const ReportOptions& o, const std::vector<ExperimentOutput>& experiments,
                             const std::optional<CatalogVerification>& verification,
-                            const std::optional<std::vector<KernelCheckRow>>& kernels) {
+                            const std::optional<std::vector<KernelCheckRow>>& kernels,
+                            const std::optional<ModelStudyOutput>& model) {
   std::string d = latex::preamble("attncert report: certified checks of attention theory");
   // No dates and no trailer id in the PDF, so the same input gives the same bytes.
   d += "\\pdfinfoomitdate=1 \\pdftrailerid{} \\pdfsuppressptexinfo=-1\n";
@@ -277,11 +278,12 @@ std::string report_document(const ReportOptions& o, const std::vector<Experiment
       "into \\texttt{{report.tex}}); the date and host are in \\texttt{{run.json}}.\\else The "
       "date, running time and host are recorded in \\texttt{{run.json}} next to this "
       "document.\\fi\\ "
-      "The sweep tables are in \\texttt{{data/}} (one tidy CSV per experiment), the verdicts in "
+      "The sweep tables are in \\texttt{{data/}} (one tidy CSV per experiment{}), the verdicts in "
       "\\texttt{{results.jsonl}} and \\texttt{{results.csv}}.\n\n",
       o.quick ? " {-}{-}quick" : "", fmt::format(" {{-}}{{-}}seed {}", o.seed),
       latex::escape(o.tool_version), o.quick ? "quick" : "full",
-      o.quick ? " (reduced parameter grids and verification budget)" : "");
+      o.quick ? " (reduced parameter grids and verification budget)" : "",
+      model ? "; the model study's per-head tables are \\texttt{data/model-*.csv}" : "");
 
   // Overview of the sweeps.
   d += "\\section*{Experiments at a glance}\n";
@@ -313,6 +315,11 @@ std::string report_document(const ReportOptions& o, const std::vector<Experiment
         counts.survived, latex::escape(refutation_breakdown(counts)));
   } else {
     d += "The claims catalog was not verified in this run.\n\n";
+  }
+  if (model) {
+    d += fmt::format("Paper A's GPT-2 experiments were also run on every head of a pretrained model, "
+                     "\\texttt{{{}}} ({} layers $\\times$ {} heads; Section~\\ref{{sec:model}}).\n\n",
+                     latex::escape(model->study.model_name), model->study.layers, model->study.heads);
   }
 
   for (const ExperimentOutput& e : experiments) {
@@ -346,8 +353,9 @@ std::string report_document(const ReportOptions& o, const std::vector<Experiment
                      latex::escape_with_math(finding), e.summary.points, e.summary.bound_violations);
     for (const std::string& id : e.figure_ids) d += "\\input{figures/" + id + ".tex}\n";
   }
-  // The verification follows the last sweep section without a page break, like the sections
-  // between themselves, so the last figure does not stand alone on its page.
+  // The model section and the verification follow the last sweep section without a page break,
+  // like the sections between themselves, so the last figure does not stand alone on its page.
+  if (model) d += model->section;
   if (verification) d += verification_section(*verification, o);
   if (kernels) d += "\\clearpage\n" + kernel_section(*kernels);
   d += "\\end{document}\n";

@@ -1,6 +1,6 @@
 // The LaTeX source of the report (report.tex): how it was produced, the experiments at a
-// glance, one section per sweep experiment, the catalog's verdict table and the kernel
-// validation table. A pure function of what the run computed, so the same seed gives the
+// glance, one section per sweep experiment, the real-model section (when a model was studied),
+// the catalog's verdict table and the kernel validation table. A pure function of what the run computed, so the same seed gives the
 // same bytes.
 #pragma once
 
@@ -17,6 +17,7 @@ namespace attncert {
 std::string report_document(const ReportOptions& options,
                             const std::vector<ExperimentOutput>& experiments,
                             const std::optional<CatalogVerification>& verification,
-                            const std::optional<std::vector<KernelCheckRow>>& kernels);
+                            const std::optional<std::vector<KernelCheckRow>>& kernels,
+                            const std::optional<ModelStudyOutput>& model = std::nullopt);
 
 }  // namespace attncert

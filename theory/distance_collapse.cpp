@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <type_traits>
@@ -491,6 +492,65 @@ DtildeGrowth measure_dtilde_growth(const DtildeGrowthOptions& o) {
     g.loglog_slope[r] = (n * sxy - sx * sy) / (n * sxx - sx * sx);
   }
   return g;
+}
+
+WeightedTokens weighted_tokens(std::span<const double> alpha, const RowMatrix<double>& X) {
+  if (X.rows() < static_cast<Eigen::Index>(alpha.size()) || X.cols() == 0 || alpha.empty()) {
+    throw std::invalid_argument(fmt::format(
+        "weighted tokens: {} weights need at least as many token rows (X is {}×{})",
+        alpha.size(), X.rows(), X.cols()));
+  }
+  WeightedTokens w;
+  const auto n = static_cast<Eigen::Index>(alpha.size());
+  w.y = Eigen::Map<const Eigen::VectorXd>(alpha.data(), n).asDiagonal() * X.topRows(n);
+  return w;
+}
+
+namespace {
+// In-set mask and s = Σ_{j∈I} y_j; throws unless the indices are distinct, in range, and leave
+// a token out.
+std::vector<char> selected_sum(const WeightedTokens& w, std::span<const std::size_t> selected,
+                               Eigen::RowVectorXd& s, const char* what) {
+  const auto rows = static_cast<std::size_t>(w.y.rows());
+  std::vector<char> in(rows, 0);
+  s = Eigen::RowVectorXd::Zero(w.y.cols());
+  for (std::size_t j : selected) {
+    if (j >= rows || in[j])
+      throw std::invalid_argument(fmt::format("{}: selected index {} repeated or >= {}", what, j, rows));
+    in[j] = 1;
+    s += w.y.row(static_cast<Eigen::Index>(j));
+  }
+  if (selected.empty() || selected.size() >= rows)
+    throw std::invalid_argument(fmt::format(
+        "{}: {} of {} tokens selected; needs 1 <= N <= L − 1", what, selected.size(), rows));
+  return in;
+}
+}  // namespace
+
+std::array<double, 3> dtilde_readings(const WeightedTokens& w, std::span<const std::size_t> selected) {
+  Eigen::RowVectorXd s;
+  const std::vector<char> in = selected_sum(w, selected, s, "d̃");
+  Eigen::RowVectorXd sum_out = Eigen::RowVectorXd::Zero(w.y.cols());
+  double b = 0;
+  for (Eigen::Index i = 0; i < w.y.rows(); ++i) {
+    if (in[static_cast<std::size_t>(i)]) continue;
+    sum_out += w.y.row(i);
+    b += (w.y.row(i) - s).norm();
+  }
+  const double outside = static_cast<double>(w.y.rows()) - static_cast<double>(selected.size());
+  return {(sum_out - s).norm(), b, (sum_out - outside * s).norm()};
+}
+
+double protocol_distinguishable_fraction(const WeightedTokens& w,
+                                         std::span<const std::size_t> selected) {
+  Eigen::RowVectorXd s;
+  const std::vector<char> in = selected_sum(w, selected, s, "N_s");
+  double r = std::numeric_limits<double>::infinity();
+  for (Eigen::Index j = 0; j < w.y.rows(); ++j)
+    if (!in[static_cast<std::size_t>(j)]) r = std::min(r, (s - w.y.row(j)).norm());
+  long inside = 0;
+  for (std::size_t i : selected) inside += (w.y.row(static_cast<Eigen::Index>(i)) - s).norm() <= r;
+  return static_cast<double>(inside) / static_cast<double>(selected.size());
 }
 
 #define ATTNCERT_INSTANTIATE_DISTANCE_COLLAPSE(T)                                                   \

@@ -107,6 +107,25 @@ double expected_dtilde_monte_carlo(DtildeReading reading, std::span<const double
                                    const TokenMatrix<double>& X, long N, long samples,
                                    std::uint64_t seed);
 
+/// One attention row's weighted tokens y_i = α_i x_i, computed once for the many selected sets a
+/// study evaluates per row (double only: statistics over real rows, not verdicts). `X` may have
+/// more rows than alpha (a causal row sees the first alpha.size() tokens).
+struct WeightedTokens {
+  RowMatrix<double> y;  // alpha.size() × d
+};
+/// Throws std::invalid_argument when X has fewer rows than alpha or no columns.
+WeightedTokens weighted_tokens(std::span<const double> alpha, const RowMatrix<double>& X);
+
+/// d̃ in readings A, B, C for `selected` (distinct, each < rows, at least one row left out):
+/// dtilde<double>'s formulas without its per-token allocations (tests/theory compare the two).
+std::array<double, 3> dtilde_readings(const WeightedTokens& w, std::span<const std::size_t> selected);
+
+/// N_s/N under paper A's experiment protocol (THEORY.md, A.thm2): s = Σ_{j∈I} y_j, radius
+/// r = min_{j∉I} ‖s − y_j‖ (data dependent), N_s = #{i ∈ I : ‖y_i − s‖ <= r}. Needs a
+/// non-selected token (throws std::invalid_argument otherwise).
+double protocol_distinguishable_fraction(const WeightedTokens& w,
+                                         std::span<const std::size_t> selected);
+
 /// The domain shared by the distance-collapse claims: L ∈ [2, max_tokens], N ∈ [1, max_tokens − 1]
 /// (kept below L by project_top_n), d ∈ [1, max_dim], T ∈ [0.01, 10] log; logits 1×L ~ normal(0, 3)
 /// (no masking), tokens X L×d ~ normal(0, 1).

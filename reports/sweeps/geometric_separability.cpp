@@ -61,42 +61,6 @@ const Claim& separability_claim() {
   return *c;
 }
 
-double norm(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x * x;
-  return std::sqrt(s);
-}
-
-// The paper's protocol on tokens x_j = W_j (M = 1): N_s/N with r = min_{j∉I}‖s − α_j x_j‖.
-double protocol_fraction(const std::vector<double>& alpha, const RowMatrix<double>& W,
-                         const std::vector<std::size_t>& selected) {
-  const auto d = static_cast<std::size_t>(W.cols());
-  const auto weighted = [&](std::size_t j) {
-    std::vector<double> y(d);
-    for (std::size_t c = 0; c < d; ++c) y[c] = alpha[j] * W(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(c));
-    return y;
-  };
-  std::vector<double> s(d, 0.0);
-  std::vector<char> in(alpha.size(), 0);
-  for (std::size_t j : selected) {
-    in[j] = 1;
-    const std::vector<double> y = weighted(j);
-    for (std::size_t c = 0; c < d; ++c) s[c] += y[c];
-  }
-  const auto distance_to_s = [&](std::size_t j) {
-    std::vector<double> y = weighted(j);
-    for (std::size_t c = 0; c < d; ++c) y[c] -= s[c];
-    return norm(y);
-  };
-  double r = std::numeric_limits<double>::infinity();
-  for (std::size_t j = 0; j < alpha.size(); ++j) {
-    if (!in[j]) r = std::min(r, distance_to_s(j));
-  }
-  long inside = 0;
-  for (std::size_t i : selected) inside += distance_to_s(i) <= r;
-  return static_cast<double>(inside) / static_cast<double>(selected.size());
-}
-
 SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& progress) {
   const Grid grid = complete_grid(given, axes(), kName);
   const auto& counts = axis_values(grid, "N");
@@ -142,7 +106,8 @@ SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& pr
                   bounds.push_back(side.rhs);
                   min_margin = std::min(min_margin, side.lhs - side.rhs);
                   const std::vector<double> alpha = softmax<double>(logits, 1.0);
-                  protocol.push_back(protocol_fraction(alpha, W, top_n_indices(logits, N)));
+                  protocol.push_back(protocol_distinguishable_fraction(weighted_tokens(alpha, W),
+                                                                         top_n_indices(logits, N)));
                 }
                 const MeanInterval e = mean_interval(exact);
                 const MeanInterval p = mean_interval(protocol);

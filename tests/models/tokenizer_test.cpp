@@ -1,7 +1,6 @@
 // Tokenizers from tokenizer.json (models/tokenizer.hpp): ids equal to the Rust `tokenizers` on
 // long texts (fixtures made by fixtures/make_tokenizer_fixtures.py), hand-checked small cases,
 // the Unicode helpers, and one-line errors for bad files and bad text.
-#include "numerics/sha256.hpp"
 #include "models/model_cache.hpp"
 #include "models/tokenizer.hpp"
 
@@ -22,6 +21,8 @@
 #include "models/byte_level_bpe.hpp"
 #include "models/unicode.hpp"
 #include "models/word_piece.hpp"
+#include "numerics/sha256.hpp"
+#include "tests/models/small_tokenizers.hpp"
 
 namespace attncert::models {
 namespace {
@@ -137,8 +138,6 @@ class TempFile {
   fs::path path_;
 };
 
-json small_bpe();
-
 json small_word_piece(const json& normalizer) {
   json vocab = json::object();
   const std::vector<std::string> tokens = {"[UNK]", "[CLS]", "[SEP]",  "un",   "##aff", "##able",
@@ -253,45 +252,6 @@ TEST(WordPiece, FileTruncationAndPaddingAreNotApplied) {
   file["truncation"] = {{"max_length", 4}, {"strategy", "LongestFirst"}, {"stride", 0}};
   file["padding"] = {{"strategy", {{"Fixed", 16}}}, {"pad_id", 0}};
   EXPECT_EQ(encode_with(file, "cafe cafe cafe cafe cafe").size(), 7u);
-}
-
-json small_bpe() {
-  // Bytes as GPT-2's alphabet, merges "a b" → "ab", "ab c" → "abc", "Ġ a" → "Ġa".
-  json vocab = json::object();
-  TokenId next = 0;
-  for (unsigned b = 0; b < 256; ++b) {
-    std::string symbol;
-    unicode::append_utf8(byte_to_unicode(static_cast<unsigned char>(b)), symbol);
-    vocab[symbol] = next++;
-  }
-  vocab["ab"] = next++;             // 256
-  vocab["abc"] = next++;            // 257
-  vocab["Ġa"] = next++;             // 258
-  vocab["bc"] = next++;             // 259
-  vocab["<|endoftext|>"] = next++;  // 260
-  return {
-      {"added_tokens",
-       {{{"id", 260},
-         {"content", "<|endoftext|>"},
-         {"single_word", false},
-         {"lstrip", false},
-         {"rstrip", false},
-         {"normalized", true},
-         {"special", true}}}},
-      {"normalizer", nullptr},
-      {"pre_tokenizer",
-       {{"type", "ByteLevel"},
-        {"add_prefix_space", false},
-        {"trim_offsets", true},
-        {"use_regex", true}}},
-      {"post_processor", nullptr},
-      {"model",
-       {{"type", "BPE"},
-        {"dropout", nullptr},
-        {"unk_token", nullptr},
-        {"vocab", vocab},
-        {"merges", {"a b", "Ġ a", "ab c", "b c"}}}},
-  };
 }
 
 TEST(ByteLevelBpe, MergesApplyByRank) {

@@ -3,6 +3,7 @@
 // exact enumeration of E[d̃] against hand values and Monte Carlo, and the error paths.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <iostream>
@@ -43,6 +44,62 @@ TEST(DistanceCollapse, ReadingsMatchHandComputedExample) {
   EXPECT_NEAR(A, 0.75, tol(0.75));
   EXPECT_NEAR(B, std::sqrt(5.0) / 4 + 0.5, tol(B));
   EXPECT_NEAR(C, std::sqrt(13.0) / 4, tol(C));
+}
+
+// The model study's double path (weighted tokens computed once) on the hand example, and on
+// random rows against the generic dtilde<double> (same formulas, other summation order). Each
+// reading sums <= L + 1 weighted tokens (C: the selected sum s counted up to L times) before a
+// norm, so either order is within (L + d + 4)·u·(L + 1)·Σ‖y_i‖ of the exact value, absolutely.
+TEST(DistanceCollapse, ReadingsFromWeightedTokensMatchTheGenericPath) {
+  RowMatrix<double> X(3, 2);
+  X << 1, 0, 0, 1, 2, 2;
+  const WeightedTokens w = weighted_tokens(kAlpha, X);
+  const std::array<double, 3> r = dtilde_readings(w, kSelected);
+  EXPECT_NEAR(r[0], 0.75, tol(0.75));
+  EXPECT_NEAR(r[1], std::sqrt(5.0) / 4 + 0.5, tol(r[1]));
+  EXPECT_NEAR(r[2], std::sqrt(13.0) / 4, tol(r[2]));
+  // N_s/N: s = y₀; r = min(‖y₁ − s‖, ‖y₂ − s‖) = min(√5/4, 1/2) = 1/2; ‖y₀ − s‖ = 0 <= r.
+  EXPECT_EQ(protocol_distinguishable_fraction(w, kSelected), 1.0);
+
+  const std::uint64_t seed = 4242;
+  std::cout << "seed " << seed << "\n";
+  Rng rng(seed);
+  for (int trial = 0; trial < 50; ++trial) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + " trial " + std::to_string(trial));
+    const long L = 2 + static_cast<long>(rng.uniform_int(0, 40)), d = 1 + static_cast<long>(rng.uniform_int(0, 9));
+    std::vector<double> alpha = rng.normal_vector(static_cast<std::size_t>(L));
+    double sum = 0;
+    for (double& a : alpha) sum += (a = std::exp(a));
+    for (double& a : alpha) a /= sum;
+    RowMatrix<double> Xr(L + 3, d);  // more rows than weights: a causal row sees a prefix
+    TokenMatrix<double> Xt{L, d, {}};
+    for (long i = 0; i < L + 3; ++i)
+      for (long c = 0; c < d; ++c) {
+        Xr(i, c) = rng.normal();
+        if (i < L) Xt.data.push_back(Xr(i, c));
+      }
+    const long N = 1 + static_cast<long>(rng.uniform_int(0, L - 2));
+    const std::vector<std::size_t> top = top_n_indices(alpha, N);
+    const std::array<double, 3> fast = dtilde_readings(weighted_tokens(alpha, Xr), top);
+    const double scale = weighted_token_norm_sum<double>(std::span<const double>(alpha), Xt);
+    const double slack = 2 * static_cast<double>((L + d + 4) * (L + 1)) *
+                         ScalarTraits<double>::unit_roundoff() * scale;
+    const DtildeReading readings[] = {DtildeReading::A, DtildeReading::B, DtildeReading::C};
+    for (int k = 0; k < 3; ++k) {
+      const double generic = dtilde<double>(readings[k], std::span<const double>(alpha), Xt, top);
+      EXPECT_NEAR(fast[static_cast<std::size_t>(k)], generic, slack) << "reading " << k;
+    }
+  }
+}
+
+TEST(DistanceCollapse, WeightedTokensRefuseWhatTheyCannotHold) {
+  RowMatrix<double> X(2, 2);
+  X << 1, 0, 0, 1;
+  EXPECT_THROW(weighted_tokens(kAlpha, X), std::invalid_argument);  // 3 weights, 2 tokens
+  const WeightedTokens w = weighted_tokens(std::vector<double>{0.5, 0.5}, X);
+  EXPECT_THROW(dtilde_readings(w, std::vector<std::size_t>{0, 1}), std::invalid_argument);  // none left out
+  EXPECT_THROW(dtilde_readings(w, std::vector<std::size_t>{0, 0}), std::invalid_argument);
+  EXPECT_THROW(protocol_distinguishable_fraction(w, std::vector<std::size_t>{5}), std::invalid_argument);
 }
 
 TEST(DistanceCollapse, Thm1FixedTermsMatchHandComputedExample) {
