@@ -88,7 +88,7 @@ double column(const ModelStudyTable& t, const ModelStudyTable::Row& r, const std
 
 // What holds for any weights: the catalog's classical bound is certified on every certified
 // row, A.cor3's verdict agrees with the certified enclosure of ‖J‖₂, N_s/N = 1 at N = 1 (the
-// one selected token is at distance 0 from s), 1 <= L·α_max <= keys, and g <= 1/(2T) (g is a
+// one selected token is at distance 0 from s), 1 <= L·α_max <= L, and g <= 1/(2T) (g is a
 // difference quotient of a map with Lipschitz constant sup‖J‖₂ = 1/(2T); the softmax
 // differences lose at most ~L·u/ε, far below the 1e-9 relative slack used).
 void expect_known_truth(const ModelStudy& s) {
@@ -98,6 +98,11 @@ void expect_known_truth(const ModelStudy& s) {
     EXPECT_EQ(column(j, r, "classical_status"), 1.0);
     const double low = column(j, r, "norm_low"), high = column(j, r, "norm_high");
     EXPECT_LE(low, high);
+    // The double ‖J‖₂ that picked the row lies in the certified enclosure of that same row, up
+    // to the secular solver's relative error O(L·u) (L <= 32 here): a wrong row would not.
+    const double slack = 64 * 32 * ScalarTraits<double>::unit_roundoff() * high;
+    EXPECT_GE(column(j, r, "norm_double"), low - slack);
+    EXPECT_LE(column(j, r, "norm_double"), high + slack);
     const double cor3 = column(j, r, "cor3_status");
     if (low > 0.25) {
       EXPECT_EQ(cor3, -1.0);

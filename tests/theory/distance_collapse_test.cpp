@@ -60,6 +60,14 @@ TEST(DistanceCollapse, ReadingsFromWeightedTokensMatchTheGenericPath) {
   EXPECT_NEAR(r[2], std::sqrt(13.0) / 4, tol(r[2]));
   // N_s/N: s = y₀; r = min(‖y₁ − s‖, ‖y₂ − s‖) = min(√5/4, 1/2) = 1/2; ‖y₀ − s‖ = 0 <= r.
   EXPECT_EQ(protocol_distinguishable_fraction(w, kSelected), 1.0);
+  // N = 2, d = 1: α = (.4, .3, .2, .1), x = (1, −1, 3, −2.5), y = (.4, −.3, .6, −.25), I = {0, 1},
+  // s = .1; selected distances .3 and .4, non-selected .5 and .35, so r = .35 and only token 0
+  // is inside: N_s/N = 1/2 (margins of .05, far above rounding).
+  RowMatrix<double> X2(4, 1);
+  X2 << 1, -1, 3, -2.5;
+  EXPECT_EQ(protocol_distinguishable_fraction(weighted_tokens(std::vector<double>{0.4, 0.3, 0.2, 0.1}, X2),
+                                              std::vector<std::size_t>{0, 1}),
+            0.5);
 
   const std::uint64_t seed = 4242;
   std::cout << "seed " << seed << "\n";
