@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "proofs_checks/conjecture_claim.hpp"
+#include "theory/model_rows.hpp"
 #include "cli/exit_codes.hpp"
 #include "numerics/precision.hpp"
 #include "proofs_checks/verifier.hpp"
@@ -108,6 +109,17 @@ int run_replay(const std::string& path, long max_precision) {
   const std::unique_ptr<Claim> user_claim = conjecture_of_file(path, j);
   const Claim* claim = user_claim ? user_claim.get() : find_claim(id);
   if (!claim) throw std::invalid_argument(fmt::format("{}: unknown claim id '{}'", path, id));
+  // A row of a model (`verify … --over model:…`): the same rows again, so that the instance
+  // must be one of them exactly (check_in_domain below), then the claim over them.
+  std::unique_ptr<Claim> over_rows;
+  if (j.contains("rows")) {
+    try {
+      over_rows = claim_over_rows(*claim, model_rows(model_rows_options_from_recipe(j["rows"])));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("{}: {}", path, e.what()));
+    }
+    claim = over_rows.get();
+  }
   require_precision(max_precision, "--max-precision");
   Instance x;
   try {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -29,6 +30,7 @@
 #include "reports/verdict_note.hpp"
 #include "reports/verdict_table.hpp"
 #include "theory/catalog.hpp"
+#include "theory/model_rows.hpp"
 
 namespace attncert::cli {
 namespace {
@@ -128,13 +130,43 @@ void write_coq_files(const std::string& dir, const std::vector<const Claim*>& cl
   }
 }
 
+// `--over model:NAME[, ITEMS]`: real attention rows of a model (theory/model_rows.hpp); ITEMS
+// give a conjecture's other parameters (T, N) in the domain grammar.
+struct ModelDomain {
+  std::string name;   // after "model:"
+  std::string items;  // after the first comma, trimmed; may be empty
+};
+std::optional<ModelDomain> model_domain(const std::string& over) {
+  const std::size_t start = over.find_first_not_of(" \t");
+  if (start == std::string::npos || over.compare(start, 6, "model:") != 0) return std::nullopt;
+  const std::string rest = over.substr(start + 6);
+  const std::size_t comma = rest.find(',');
+  ModelDomain m;
+  m.name = rest.substr(0, comma);
+  while (!m.name.empty() && std::isspace(static_cast<unsigned char>(m.name.back()))) m.name.pop_back();
+  if (comma != std::string::npos) m.items = rest.substr(comma + 1);
+  if (m.name.empty()) throw CLI::ValidationError("--over", "model: needs a name, e.g. model:minilm or model:/path/to/model");
+  return m;
+}
+
 int run_verify(const VerifyArgs& a) {
-  const bool conjecture = !a.expr.empty() || !a.over.empty();
+  const std::optional<ModelDomain> rows_domain = model_domain(a.over);
+  // Catalog claims over a model's rows: ids or --all with `--over model:NAME`.
+  const bool catalog_over_rows = rows_domain && a.expr.empty();
+  const bool conjecture = !a.expr.empty() || (!a.over.empty() && !catalog_over_rows);
   if (conjecture && (a.expr.empty() || a.over.empty())) {
     throw CLI::ValidationError("verify", "--expr and --over go together");
   }
   if (conjecture && (a.all || !a.ids.empty())) {
     throw CLI::ValidationError("verify", "give --expr/--over or claim ids/--all, not both");
+  }
+  if (catalog_over_rows && !rows_domain->items.empty()) {
+    throw CLI::ValidationError("--over", "catalog claims over model rows take no further domain items (a "
+                                         "claim keeps its own ranges for T, N, …)");
+  }
+  if (rows_domain && a.prove) {
+    throw CLI::ValidationError("verify", "--prove does not apply to model rows: each row is one certified "
+                                         "instance, no proof covers data");
   }
   if (!conjecture && !a.all && a.ids.empty()) {
     throw CLI::ValidationError("verify", "name claim ids (see `attncert list`), pass --all, or give --expr and --over");
@@ -162,7 +194,25 @@ int run_verify(const VerifyArgs& a) {
   }
   std::vector<const Claim*> claims;
   std::unique_ptr<Claim> user_claim;
-  if (conjecture) {
+  std::shared_ptr<const InstanceSource> rows;
+  std::vector<std::unique_ptr<Claim>> over_rows;  // owns the row-restricted claims
+  if (rows_domain) {
+    ModelRowsOptions ro;
+    ro.model = rows_domain->name;
+    ro.seed = a.seed;
+    rows = model_rows(ro);
+  }
+  if (conjecture && rows_domain) {
+    // The conjecture's arrays come from the rows (q, K and X: its logits are then computed from
+    // q and K exactly); their laws here only declare them to the expression checker.
+    const std::string items = rows_domain->items.find_first_not_of(" \t") == std::string::npos
+                                  ? std::string()
+                                  : rows_domain->items + ", ";
+    user_claim = conjecture_claim(a.expr, items + "L in [1, 2048], d in [1, 2048], q ~ normal(0, 1), "
+                                                  "K ~ normal(0, 1), X ~ normal(0, 1)");
+    over_rows.push_back(claim_over_rows(*user_claim, rows));
+    claims.push_back(over_rows.back().get());
+  } else if (conjecture) {
     user_claim = conjecture_claim(a.expr, a.over);
     claims.push_back(user_claim.get());
   } else if (a.all) {
@@ -179,6 +229,24 @@ int run_verify(const VerifyArgs& a) {
       }
       claims.push_back(c);
     }
+  }
+  if (catalog_over_rows) {
+    // Each claim on the rows; with --all the claims that are not about one attention row are
+    // left out and named, an explicitly named one is an error.
+    std::vector<const Claim*> kept;
+    for (const Claim* c : claims) {
+      const std::string why = model_rows_unsuitable(*c, rows);
+      if (why.empty()) {
+        over_rows.push_back(claim_over_rows(*c, rows));
+        kept.push_back(over_rows.back().get());
+      } else if (a.all) {
+        fmt::print("skipped: {} ({})\n", c->info().id, why);
+      } else {
+        throw std::invalid_argument(fmt::format("{} cannot be checked on attention rows: {}", c->info().id, why));
+      }
+    }
+    claims = std::move(kept);
+    fmt::print("rows: {}\n", rows->describe());
   }
   if (a.prove) {
     // Every statement is expanded into goals before any work: an unbounded conjecture, one

@@ -116,12 +116,20 @@ long resolve_dimension(const std::string& dim, const Instance& x) {
 
 Instance sample_instance(const SearchSpace& space, Rng& rng, SampleMode mode) {
   Instance x;
+  if (space.source) {  // a uniformly drawn row sets its arrays and scalars; the rest is drawn below
+    const auto k = static_cast<std::size_t>(
+        rng.uniform_int(0, static_cast<std::int64_t>(space.source->size()) - 1));
+    x = space.source->row(k);
+    x.scalars[kSourceRowScalar] = static_cast<double>(k);
+  }
   for (const auto& s : space.scalars) {
+    if (space.from_source(s.name)) continue;
     // In Edge mode, only some parameters go to their edges, so edges combine with typical values.
     const SampleMode m = mode == SampleMode::Edge && rng.uniform() < 0.6 ? SampleMode::Edge : SampleMode::Plain;
     x.scalars[s.name] = sample_scalar(s, rng, m);
   }
   for (const auto& spec : space.arrays) {
+    if (space.from_source(spec.name)) continue;
     RowMatrix<double> a(resolve_dimension(spec.rows, x), resolve_dimension(spec.cols, x));
     if (spec.law == Law::Sphere) {
       fill_rows_on_sphere(a, spec.a, rng);
@@ -137,7 +145,7 @@ Instance sample_instance(const SearchSpace& space, Rng& rng, SampleMode mode) {
 Instance perturb_instance(const SearchSpace& space, const Instance& x, Rng& rng, double step) {
   Instance y = x;
   for (const auto& s : space.scalars) {
-    if (s.integer || s.lo == s.hi) continue;
+    if (s.integer || s.lo == s.hi || space.from_source(s.name)) continue;
     double& v = y.scalars[s.name];
     if (rng.uniform() < 0.5) continue;  // move a random subset of coordinates
     if (s.log_scale) {
@@ -147,6 +155,7 @@ Instance perturb_instance(const SearchSpace& space, const Instance& x, Rng& rng,
     }
   }
   for (const auto& spec : space.arrays) {
+    if (space.from_source(spec.name)) continue;  // data, not a law's draw
     RowMatrix<double>& a = y.arrays[spec.name];
     for (Eigen::Index i = 0; i < a.size(); ++i) {
       double& v = a.data()[i];

@@ -13,11 +13,13 @@ namespace attncert {
 
 enum class SampleMode { Plain, Edge };
 
-/// Draws one instance. Arrays get the shapes their scalar parameters give.
+/// Draws one instance. Arrays get the shapes their scalar parameters give. A space with a source
+/// (SearchSpace::source) takes a uniformly drawn row for what the rows set.
 Instance sample_instance(const SearchSpace& space, Rng& rng, SampleMode mode);
 
 /// A nearby instance: real scalars and array entries moved by a relative `step` (integers,
-/// and hence shapes, are kept). Stays inside every range and law support.
+/// and hence shapes, are kept; what a source's row sets is kept). Stays inside every range and
+/// law support.
 Instance perturb_instance(const SearchSpace& space, const Instance& x, Rng& rng, double step);
 
 /// The integer dimension an array's rows/cols refer to in this instance.

@@ -2,6 +2,7 @@
 
 #include "reports/verdict_note.hpp"
 #include "theory/expression_claim.hpp"
+#include "theory/model_rows.hpp"
 
 #include <fmt/format.h>
 
@@ -50,10 +51,12 @@ nlohmann::json replayable_claim_json(const Claim& claim, const ClaimResult& r, c
                       {"claim", claim.info().id},
                       {"statement", claim.info().statement_text},
                       {"seed", r.seed}};
-  if (const ExpressionSource* src = expression_source(claim)) {
+  if (const ExpressionSource* src = expression_source(claim_beneath_rows(claim))) {
     j["expression"] = src->inequality;
     j["domain"] = src->domain;
   }
+  // Rows of data (`--over model:…`): how to rebuild them, so replay checks the row is one.
+  if (claim.space().source) j["rows"] = claim.space().source->recipe();
   return j;
 }
 

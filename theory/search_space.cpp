@@ -1,5 +1,7 @@
 #include "theory/search_space.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -117,9 +119,19 @@ const ArraySpec* SearchSpace::find_array(const std::string& name) const {
   return nullptr;
 }
 
+bool SearchSpace::from_source(const std::string& name) const {
+  if (!source) return false;
+  if (name == kSourceRowScalar) return true;
+  const auto& a = source->array_names();
+  const auto& s = source->scalar_names();
+  return std::find(a.begin(), a.end(), name) != a.end() || std::find(s.begin(), s.end(), name) != s.end();
+}
+
 std::string SearchSpace::describe() const {
   std::string out;
+  if (source) out = source->describe() + " (arrays and their shapes as the rows give them)";
   for (const auto& s : scalars) {
+    if (from_source(s.name)) continue;
     if (!out.empty()) out += ", ";
     if (s.lo == s.hi) {
       out += fmt::format("{} = {:g}", s.name, s.lo);
@@ -129,6 +141,7 @@ std::string SearchSpace::describe() const {
     }
   }
   for (const auto& a : arrays) {
+    if (from_source(a.name)) continue;
     out += fmt::format("{}{}: {}×{} ~ {}{}", out.empty() ? "" : "; ", a.name, a.rows, a.cols,
                        law_text(a), a.allow_mask ? " (−inf masks)" : "");
   }
@@ -189,6 +202,21 @@ void SearchSpace::validate() const {
 }
 
 void SearchSpace::check_contains(const Instance& x, const SetByClaim& set_by_claim) const {
+  if (source) {
+    // A row of the source, exactly: which row, then every array and scalar it sets.
+    if (!x.has_scalar(kSourceRowScalar)) outside(fmt::format("scalar '{}' is missing", kSourceRowScalar));
+    const double k = x.scalar(kSourceRowScalar);
+    if (!(k >= 0 && k < static_cast<double>(source->size()) && k == std::floor(k)))
+      outside(fmt::format("{} = {} is not a row of {} rows", kSourceRowScalar, k, source->size()));
+    const Instance row = source->row(static_cast<std::size_t>(k));
+    for (const auto& [name, v] : row.scalars)
+      if (!x.has_scalar(name) || x.scalar(name) != v)
+        outside(fmt::format("scalar '{}' is not row {}'s ({})", name, k, v));
+    for (const auto& [name, m] : row.arrays)
+      if (!x.has_array(name) || x.array(name).rows() != m.rows() || x.array(name).cols() != m.cols() ||
+          x.array(name) != m)
+        outside(fmt::format("array '{}' is not row {}'s", name, k));
+  }
   for (const auto& [name, v] : x.scalars) {
     if (!find_scalar(name))
       outside(fmt::format("scalar '{}' is not a parameter of this domain", name));
@@ -198,7 +226,7 @@ void SearchSpace::check_contains(const Instance& x, const SetByClaim& set_by_cla
   }
   for (const auto& s : scalars) {
     if (!x.has_scalar(s.name)) outside(fmt::format("scalar '{}' is missing", s.name));
-    check_scalar(s, x.scalar(s.name));
+    if (!from_source(s.name)) check_scalar(s, x.scalar(s.name));
   }
   for (const auto& a : arrays) {
     if (!x.has_array(a.name)) outside(fmt::format("array '{}' is missing", a.name));
@@ -209,7 +237,8 @@ void SearchSpace::check_contains(const Instance& x, const SetByClaim& set_by_cla
                           m.rows(), m.cols(), a.rows, a.cols, rows, cols));
     }
   }
-  for (const auto& a : arrays) check_entries(a, x.array(a.name), set_by_claim);
+  for (const auto& a : arrays)
+    if (!from_source(a.name)) check_entries(a, x.array(a.name), set_by_claim);
 }
 
 }  // namespace attncert

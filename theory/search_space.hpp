@@ -8,8 +8,11 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "theory/instance.hpp"
 
@@ -44,9 +47,39 @@ inline constexpr double kMaxArrayEntries = 4194304;  // 2^22 doubles = 32 MiB, ~
 /// on the sphere; sampled rows are within a few ulps of it (1e-12 leaves room for d up to ~10^3).
 inline constexpr double kSphereTolerance = 1e-12;
 
+/// Instances taken from data instead of drawn from laws: a finite list of rows (real attention
+/// rows of a model: theory/model_rows.hpp), each setting some arrays and the scalars that give
+/// their shapes and provenance. Rows are data: the engine never perturbs, clamps or shrinks
+/// what a row sets.
+class InstanceSource {
+ public:
+  virtual ~InstanceSource() = default;
+  virtual std::size_t size() const = 0;
+  /// Row k: the arrays and scalars it sets (exactly the names below). k < size().
+  virtual Instance row(std::size_t k) const = 0;
+  virtual const std::vector<std::string>& array_names() const = 0;
+  virtual const std::vector<std::string>& scalar_names() const = 0;
+  /// One line, e.g. "4032 attention rows of all-minilm-l6-v2 over GPL-3 (SHA-256 …)".
+  virtual std::string describe() const = 0;
+  /// How to build the same rows again (saved with a counterexample, so that `replay` can check
+  /// it is one of them); null when they cannot be rebuilt.
+  virtual nlohmann::json recipe() const = 0;
+};
+
+/// The scalar that says which row of a SearchSpace's source an instance is (an integer in
+/// [0, size − 1], part of the instance so that a saved counterexample names its row).
+inline constexpr const char* kSourceRowScalar = "source_row";
+
 struct SearchSpace {
   std::vector<ScalarSpec> scalars;
   std::vector<ArraySpec> arrays;
+  /// When set, the arrays and scalars the source names come from a uniformly drawn row
+  /// (sample_instance), the scalar kSourceRowScalar (declared in `scalars`) says which, and
+  /// check_contains requires them to equal that row exactly; the other scalars are sampled,
+  /// perturbed and checked as usual.
+  std::shared_ptr<const InstanceSource> source{};
+  /// Whether `name` (an array or scalar) is set by the source's rows.
+  bool from_source(const std::string& name) const;
 
   const ScalarSpec* find_scalar(const std::string& name) const;
   const ArraySpec* find_array(const std::string& name) const;

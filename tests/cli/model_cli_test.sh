@@ -32,4 +32,25 @@ done
 [[ -f "$work/report/data/model-heads.csv" ]] || fail "report has no data/model-heads.csv"
 grep -q 'section{Paper A' "$work/report/report.tex" || fail "report.tex has no model section"
 grep -q '"model_study"' "$work/report/run.json" || fail "run.json has no model_study"
-echo "PASS: model --quick (9 CSVs, deterministic) and report --model (replaced on a second run)"
+# verify over the model's rows (issue 13, item 6): the printed A.cor3 is refuted on a real row,
+# the saved row replays only as that row, and a claim about something else is named.
+rc=0
+"$exe" verify A.cor3 C.jacobian-softmax --over model:minilm --budget 200 --out "$work/verify" >"$work/verify.log" 2>&1 || rc=$?
+((rc == 1)) || fail "verify over model rows exited $rc, expected 1 (A.cor3 refuted): $(tail -n 3 "$work/verify.log")"
+grep -q "^A.cor3 .*REFUTED" "$work/verify.log" || fail "A.cor3 not refuted on rows: $(grep A.cor3 "$work/verify.log")"
+grep -q "^C.jacobian-softmax .*survived" "$work/verify.log" || fail "C.jacobian-softmax did not survive on rows"
+rc=0; "$exe" replay "$work/verify/counterexamples/A.cor3.json" >"$work/replay.log" 2>&1 || rc=$?
+((rc == 1)) || fail "replay of the row exited $rc, expected 1: $(cat "$work/replay.log")"
+python3 - "$work/verify/counterexamples/A.cor3.json" "$work/tampered.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["instance"]["arrays"]["logits"][0][0] += 1.0
+json.dump(j, open(sys.argv[2], "w"))
+PY
+rc=0; "$exe" replay "$work/tampered.json" >/dev/null 2>"$work/tampered.err" || rc=$?
+((rc == 4)) || fail "a changed row replayed with exit $rc, expected 4"
+grep -q "array 'logits' is not row" "$work/tampered.err" || fail "tampered row: $(cat "$work/tampered.err")"
+rc=0; "$exe" verify A.thm2 --over model:minilm --out "$work/verify2" >/dev/null 2>"$work/thm2.err" || rc=$?
+((rc == 4)) && grep -q "A.thm2 cannot be checked on attention rows: .*array 'W'" "$work/thm2.err" \
+  || fail "A.thm2 over rows: exit $rc, $(cat "$work/thm2.err")"
+echo "PASS: model --quick (9 CSVs, deterministic), report --model (replaced on a second run), verify over rows + replay"
