@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/kernel_preflight.hpp"
 #include "cli/jobs_option.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/seed_option.hpp"
@@ -84,24 +85,6 @@ KernelCheckRequest make_request(const CheckKernelArgs& a) {
   return r;
 }
 
-// --device, or ATTNCERT_REQUIRE_DEVICE=1 without --twin: the kernels must run on a device, never
-// fall back to the twin. Without one, NoDeviceError (exit 6, kNoDevice) naming the probe's
-// reason, before any work: the request cannot be met on this machine.
-void require_device_if_asked(const CheckKernelArgs& a) {
-  bool required = false;
-  try {
-    required = gpu::device_required();
-  } catch (const std::invalid_argument& e) {
-    throw CLI::ValidationError(e.what());
-  }
-  if (!a.device && !(required && !a.twin)) return;
-  const gpu::DeviceReport device = gpu::query_devices();
-  if (device.device_count > 0) return;
-  throw NoDeviceError(
-      std::string(a.device ? "--device" : "ATTNCERT_REQUIRE_DEVICE=1 (implies --device)") +
-      ": no CUDA device runs kernels here: " + device.message);
-}
-
 void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
   // Refusals in exit-code order, all before any work: the command line (3), the output file
   // (4), a defective build (5), no device when one is required (6) — so a typo is reported as
@@ -112,7 +95,7 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
   if (selected.empty())
     throw CLI::ValidationError("NAME", "unknown kernel '" + a.name + "' (known: " +
                                            known_names() + ")");
-  const KernelCheckRequest request = make_request(a);
+  KernelCheckRequest request = make_request(a);
   // A filter the kernel's matrix does not have is an error for one kernel; with `all`, the
   // kernels lacking it are left out (and say so).
   const auto unused_filter = [&](const KernelCheckEntry& k) -> std::string {
@@ -142,12 +125,18 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
   const std::string out = a.out.empty() ? "check-kernel-" + a.name + ".csv" : a.out;
   install_interrupt_cleanup();
   check_output_file_writable(out, "--out");  // before the work, not after it
-  // The twins vouch for the device bit for bit: a twin built with value-changing float flags
-  // must not (docs/bit_exactness.md). A build defect, so the internal-error exit.
-  if (const std::string failure = gpu::twin_self_test_failure(); !failure.empty())
-    throw std::logic_error(failure);
-  require_device_if_asked(a);
-  for (const std::string& line : left_out) fmt::print("{}", line);
+  // Once the kernels have checked the filters against their matrices (a head dim a kernel does
+  // not support is a usage error, 3, also on a GPU-less machine), before the first case runs:
+  // the twins vouch for the device bit for bit, so a twin built with value-changing float flags
+  // must not (docs/bit_exactness.md; a build defect, the internal-error exit), then the device
+  // when one is required (6).
+  auto started = std::make_shared<bool>(false);
+  request.before_running = [&a, started, &left_out] {
+    if (*started) return;
+    *started = true;
+    kernel_preflight(a.device, a.twin);
+    for (const std::string& line : left_out) fmt::print("{}", line);
+  };
   ProgressLine progress;
   std::vector<KernelCheckRow> rows;
   for (const KernelCheckEntry* k : runnable) {

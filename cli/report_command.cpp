@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "cli/exit_codes.hpp"
+#include "cli/kernel_preflight.hpp"
 #include "cli/jobs_option.hpp"
 #include "cli/model_option.hpp"
 #include "cli/seed_option.hpp"
@@ -79,6 +80,9 @@ int run_report(const ReportArgs& a) {
   o.progress = [&](const std::string& stage, std::size_t done, std::size_t total) {
     progress.update(fmt::format("{}: {}/{}", stage, done, total));
   };
+  // The report validates the kernels too: the same preflight as check-kernel, before any work
+  // (ATTNCERT_REQUIRE_DEVICE=1 without a device is exit 6 here as well, not a twin-only table).
+  kernel_preflight(false, false);
   o.kernel_checks = [&](bool quick, std::uint64_t seed) {
     KernelCheckRequest request;
     request.quick = quick;

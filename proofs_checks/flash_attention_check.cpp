@@ -1193,7 +1193,7 @@ std::vector<KernelCheckRow> check_flash_attention(
     }
     return rows;
   };
-  return run_cases_in_parallel(cases.size(), request.jobs, check_case, progress, dtypes.size());
+  return run_cases_in_parallel(cases.size(), request, check_case, progress, dtypes.size());
 }
 
 }  // namespace attncert

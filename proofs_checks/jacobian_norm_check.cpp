@@ -724,7 +724,7 @@ std::vector<KernelCheckRow> check_jacobian_norm(
     }
     return out;
   };
-  return run_cases_in_parallel(cases.size(), request.jobs, check_case, progress);
+  return run_cases_in_parallel(cases.size(), request, check_case, progress);
 }
 
 }  // namespace attncert

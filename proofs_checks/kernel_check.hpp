@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ struct KernelCheckRequest {
   /// the probabilistic bound somewhere in a case (all its outputs and lse values) with
   /// probability ≤ δ. In (0, 1).
   double false_alarm = kDefaultFalseAlarm;
+  /// Called before the first case runs, once the cases are known (so the filters have been
+  /// checked): where the CLI refuses a defective build or a missing required device, after any
+  /// mistake in the command line has been reported as one. May throw; unset: nothing.
+  std::function<void()> before_running;
 };
 
 /// The input-quantization effect of a case: an enclosure [low, high] of the largest

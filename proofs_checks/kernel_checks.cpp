@@ -21,10 +21,12 @@ const std::vector<KernelCheckEntry>& kernel_checks() {
 }
 
 std::vector<KernelCheckRow> run_cases_in_parallel(
-    std::size_t n, int jobs, const std::function<std::vector<KernelCheckRow>(std::size_t)>& rows,
+    std::size_t n, const KernelCheckRequest& request,
+    const std::function<std::vector<KernelCheckRow>(std::size_t)>& rows,
     const KernelCheckProgress& progress, std::size_t units_per_case) {
+  if (n > 0 && request.before_running) request.before_running();
   const auto per_case = parallel_map<std::vector<KernelCheckRow>>(
-      n, jobs, rows, [&](std::size_t done, std::size_t total) {
+      n, request.jobs, rows, [&](std::size_t done, std::size_t total) {
         if (progress) progress(done * units_per_case, total * units_per_case);
       });
   std::vector<KernelCheckRow> out;

@@ -25,10 +25,12 @@ struct KernelCheckEntry {
 const std::vector<KernelCheckEntry>& kernel_checks();
 
 /// The rows of n independent cases, case(i) for i in [0, n), concatenated in order of i and
-/// computed by parallel_for on request.jobs workers (so the rows do not depend on it). Each case
-/// counts `units_per_case` progress units (e.g. the dtypes it covers).
+/// computed by parallel_for on request.jobs workers (so the rows do not depend on it), after
+/// request.before_running. Each case counts `units_per_case` progress units (e.g. the dtypes it
+/// covers).
 std::vector<KernelCheckRow> run_cases_in_parallel(
-    std::size_t n, int jobs, const std::function<std::vector<KernelCheckRow>(std::size_t)>& rows,
+    std::size_t n, const KernelCheckRequest& request,
+    const std::function<std::vector<KernelCheckRow>(std::size_t)>& rows,
     const KernelCheckProgress& progress, std::size_t units_per_case = 1);
 
 /// All kernels' rows for `request`, one after another (progress per kernel: name, done, total).

@@ -983,8 +983,7 @@ std::vector<KernelCheckRow> check_linear_attention(
     const std::function<void(std::size_t done, std::size_t total)>& progress) {
   require_false_alarm(request.false_alarm);
   const std::vector<LinearAttentionCase> cases = linear_attention_cases(request);
-  return run_cases_in_parallel(
-      cases.size(), request.jobs,
+  return run_cases_in_parallel(cases.size(), request,
       [&](std::size_t i) {
         return std::vector<KernelCheckRow>{
             check_linear_attention_case(cases[i], request.seed, request.prefer_device,
