@@ -1,6 +1,8 @@
 #include "cli/model_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
@@ -35,28 +37,43 @@ int run_model(const ModelArgs& a) {
   options.text_path = a.text;
   options.seed = a.seed;
   options.jobs = a.jobs;
+  // --out is checked before the work but created only after it, and only its last component:
+  // a failed or interrupted run leaves no empty directory, a typo no tree of them.
   const std::filesystem::path dir(a.out);
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir))
-    throw std::runtime_error(fmt::format("--out {}: cannot create the directory{}", dir.string(),
-                                         ec ? " (" + ec.message() + ")" : std::string()));
+  const bool exists = std::filesystem::exists(dir, ec);
+  if (exists && !std::filesystem::is_directory(dir, ec))
+    throw std::runtime_error(fmt::format("--out {}: exists and is not a directory", dir.string()));
+  const std::filesystem::path parent =
+      std::filesystem::absolute(dir).lexically_normal().parent_path();
+  if (!exists && !std::filesystem::is_directory(parent, ec))
+    throw std::runtime_error(fmt::format("--out {}: the parent directory {} does not exist", dir.string(),
+                                         parent.string()));
+  if (::access((exists ? dir : parent).c_str(), W_OK | X_OK) != 0)
+    throw std::runtime_error(fmt::format("--out {}: {} is not writable", dir.string(),
+                                         (exists ? dir : parent).string()));
   install_interrupt_cleanup();
-  check_output_file_writable(dir / "model-heads.csv", "--out");  // before the work
   ProgressLine progress;
   options.progress = [&](const std::string& stage, std::size_t done, std::size_t total) {
     progress.update(fmt::format("model: {} {}/{}", stage, done, total));
   };
   const ModelStudy study = run_model_study(options);
   progress.clear();
+  if (!exists && !std::filesystem::create_directory(dir, ec) && !std::filesystem::is_directory(dir))
+    throw std::runtime_error(fmt::format("--out {}: cannot create the directory ({})", dir.string(), ec.message()));
   const auto written = write_model_study_csvs(study, dir);
   fmt::print("{}", model_study_summary(study));
   fmt::print("model       {} ({}, {} layers x {} heads, head dim {}{})\n", study.model_name, study.family,
              study.layers, study.heads, study.head_dim, study.causal ? ", causal" : "");
   fmt::print("text        {} ({} bytes, {} tokens, SHA-256 {})\n", study.text_path, study.text_bytes,
              study.text_tokens, study.text_sha256);
-  fmt::print("protocol    {} windows per L, {} rows per window, seed {}\n", study.windows,
-             study.rows_per_window, study.seed);
+  std::string windows;
+  for (std::size_t i = 0; i < study.windows_per_length.size(); ++i)
+    windows += fmt::format("{}{}", i ? ", " : "", study.windows_per_length[i]);
+  fmt::print("protocol    windows per L ({}): {}; {} rows per window, seed {}\n", fmt::join(study.lengths, ", "),
+             windows, study.rows_per_window, study.seed);
+  fmt::print("tokens      {} distinct{}\n", study.distinct_tokens,
+             study.unknown_tokens ? fmt::format(", {} unknown to the tokenizer", study.unknown_tokens) : std::string());
   fmt::print("time        {:.1f} s ({:.1f} s in forward passes)\n", study.seconds, study.forward_seconds);
   fmt::print("csv         {} files in {}\n", written.size(), dir.string());
   return kAllHold;

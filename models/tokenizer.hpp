@@ -58,6 +58,9 @@ class Tokenizer {
   std::size_t vocab_size() const { return id_to_token_.size(); }
   /// "WordPiece" or "BPE", as tokenizer.json's model.type.
   virtual std::string_view model_type() const = 0;
+  /// The id text outside the vocabulary becomes (WordPiece's unk_token); none for byte-level
+  /// BPE, which covers every byte.
+  virtual std::optional<TokenId> unknown_id() const { return std::nullopt; }
   /// The tokenizer.json path it was read from.
   const std::string& source() const { return source_; }
   /// The special tokens encode() puts around a text (BERT: [CLS] … [SEP]; GPT-2: none).

@@ -65,6 +65,8 @@ struct WordPieceTokenizer::Parts {
   std::size_t max_input_chars_per_word = 100;
 };
 
+std::optional<TokenId> WordPieceTokenizer::unknown_id() const { return parts_->unk_id; }
+
 WordPieceTokenizer::WordPieceTokenizer(std::string source,
                                        const std::unordered_map<std::string, TokenId>& vocab,
                                        std::vector<AddedToken> added,

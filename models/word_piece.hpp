@@ -20,6 +20,7 @@ class WordPieceTokenizer final : public Tokenizer {
   static std::unique_ptr<WordPieceTokenizer> from_file(const tokenizer_json::File& file);
 
   std::string_view model_type() const override { return "WordPiece"; }
+  std::optional<TokenId> unknown_id() const override;
   /// The normaliser alone (for tests): UTF-32 in, UTF-32 out.
   std::u32string normalize(std::u32string_view text) const;
 

@@ -104,6 +104,7 @@ struct ModelStudy {
   std::size_t layers = 0, heads = 0, head_dim = 0, max_positions = 0;
   std::string text_path, text_sha256;
   std::size_t text_bytes = 0, text_tokens = 0;  // tokens without special tokens
+  std::size_t distinct_tokens = 0, unknown_tokens = 0;
   std::vector<long> lengths;
   std::size_t windows = 0, rows_per_window = 0;  // as asked
   std::vector<std::size_t> windows_per_length;    // as used: a short text holds fewer
@@ -121,8 +122,9 @@ struct ModelStudy {
 };
 
 /// Runs the study. Throws std::runtime_error / std::invalid_argument with one line naming the
-/// problem (a missing or corrupt model directory or file, an unsupported architecture, an empty
-/// text or one shorter than a window of the longest L, an L above the model's positions, empty
+/// problem (a missing or corrupt model directory or file, an unsupported architecture, a
+/// tokenizer of the other family, an empty text, one shorter than a window of the longest L or
+/// one of fewer than 16 distinct tokens or mostly unknown ones, an L above the model's positions, empty
 /// or inadmissible option lists) before the long work starts.
 ModelStudy run_model_study(const ModelStudyOptions& options);
 

@@ -230,6 +230,11 @@ void expect_refused(const ModelStudyOptions& o, const std::vector<std::string>& 
   }
 }
 
+TEST(ModelStudy, RefusesATokenizerOfTheOtherFamily) {
+  const TinyModel m("tiny_bert", models::small_bpe());  // a byte-level BPE beside a BERT
+  expect_refused(small_options(m), {"tokenizer.json", "a BPE tokenizer, but config.json says bert"});
+}
+
 TEST(ModelStudy, RefusesBadInputInOneLine) {
   const TinyModel m("tiny_gpt2", models::small_bpe());
   ModelStudyOptions o = small_options(m);
@@ -245,8 +250,15 @@ TEST(ModelStudy, RefusesBadInputInOneLine) {
   expect_refused(bad, {"empty.txt", "the text is empty"});
   bad = o;
   bad.text_path = m.scratch.path() / "short.txt";
-  std::ofstream(bad.text_path) << "kalo mine";
+  std::ofstream(bad.text_path) << "abcdefghijklmnopqrst";  // 20 distinct byte tokens, L = 32 needs 32
   expect_refused(bad, {"fewer than one window"});
+  bad = o;
+  bad.text_path = m.scratch.path() / "repeated.txt";
+  {
+    std::ofstream out(bad.text_path);
+    for (int i = 0; i < 500; ++i) out << "x ";
+  }
+  expect_refused(bad, {"repeated.txt", "distinct", "not prose"});
   bad = o;
   bad.text_path = m.scratch.path() / "absent.txt";
   expect_refused(bad, {"absent.txt"});
