@@ -23,7 +23,6 @@
 #include "models/transformer_model.hpp"
 #include "numerics/kolmogorov_smirnov.hpp"
 #include "numerics/rng.hpp"
-#include "numerics/sha256.hpp"
 #include "numerics/softmax_jacobian.hpp"
 #include "proofs_checks/certificate.hpp"
 #include "proofs_checks/parallel_for.hpp"
@@ -37,30 +36,9 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// A text larger than this is not prose to read in windows but a wrong path.
-constexpr std::uintmax_t kMaxTextBytes = std::uintmax_t{64} << 20;
 constexpr double kKsLevel = 0.05;  // "no longer separates": p >= this
 constexpr double kKsPFloor = 1e-10;
-constexpr std::size_t kMinDistinctTokens = 16;
 constexpr double kPaperCriticalRatio = 0.06;  // the paper's critical N/L on GPT-2 (THEORY.md, A.gpt2)
-
-std::string read_text(const fs::path& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec))
-    throw std::invalid_argument(fmt::format("{}: is a directory, expected a text file", path.string()));
-  const std::uintmax_t size = fs::file_size(path, ec);
-  if (ec) throw std::invalid_argument(fmt::format("{}: cannot read the text ({})", path.string(), ec.message()));
-  if (size > kMaxTextBytes)
-    throw std::invalid_argument(fmt::format("{}: {} bytes, more than the study reads (64 MiB)", path.string(), size));
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (!in && !in.eof()) throw std::invalid_argument(fmt::format("{}: cannot read the text", path.string()));
-  std::string text = buffer.str();
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
-    throw std::invalid_argument(fmt::format("{}: the text is empty", path.string()));
-  return text;
-}
 
 void check_options(const ModelStudyOptions& o, std::size_t max_positions) {
   const auto fail = [](const std::string& what) { throw std::invalid_argument("model study: " + what); };
@@ -306,41 +284,8 @@ ModelStudy run_model_study(const ModelStudyOptions& o) {
   const std::unique_ptr<models::Tokenizer> tokenizer = models::load_tokenizer(tokenizer_path);
   const models::ModelConfig& config = model.config;
   check_options(o, config.max_positions);
-  // The tokenizer must be the family's own: a byte-level BPE in a BERT directory (or the
-  // reverse) would feed the model ids of another vocabulary.
-  const bool wordpiece = tokenizer->model_type() == "WordPiece";
-  if (wordpiece != (config.family == models::ModelFamily::bert))
-    throw std::invalid_argument(fmt::format("{}: a {} tokenizer, but config.json says {} (which uses {})",
-                                            tokenizer_path.string(), tokenizer->model_type(),
-                                            models::family_name(config.family), wordpiece ? "BPE" : "WordPiece"));
-  const std::string text = read_text(o.text_path);
-  std::vector<models::TokenId> ids;
-  try {
-    ids = tokenizer->encode_without_special_tokens(text);
-  } catch (const std::invalid_argument& e) {  // invalid UTF-8: name the file
-    throw std::invalid_argument(fmt::format("{}: {}", o.text_path.string(), e.what()));
-  }
-  std::size_t distinct_tokens = 0, unknown_tokens = 0;
-  // A text of a few distinct tokens, or mostly unknown ones, is not prose: every statistic of
-  // the study would describe the model's reaction to repetition. Refused, not studied.
-  {
-    std::vector<models::TokenId> distinct = ids;
-    std::sort(distinct.begin(), distinct.end());
-    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    const std::optional<models::TokenId> unk = tokenizer->unknown_id();
-    const auto unknown = unk ? static_cast<std::size_t>(std::count(ids.begin(), ids.end(), *unk)) : 0;
-    distinct_tokens = distinct.size();
-    unknown_tokens = unknown;
-    if (!ids.empty() && (distinct.size() < kMinDistinctTokens || 2 * unknown > ids.size()))
-      throw std::invalid_argument(fmt::format(
-          "{}: {} tokens of which {} distinct and {} unknown to the tokenizer: not prose the study can read "
-          "(it needs at least {} distinct tokens, at most half unknown)",
-          o.text_path.string(), ids.size(), distinct.size(), unknown, kMinDistinctTokens));
-  }
-  for (models::TokenId id : ids)
-    if (static_cast<std::size_t>(id) >= config.vocab)
-      throw std::invalid_argument(fmt::format("{}: token id {} is outside the model's vocabulary of {} (tokenizer and "
-                                              "model do not belong together)", tokenizer_path.string(), id, config.vocab));
+  const models::ModelText text = models::read_model_text(o.text_path, *tokenizer, config);
+  const std::vector<models::TokenId>& ids = text.ids;
 
   ModelStudy study;
   study.model_name = fs::absolute(o.model_dir).lexically_normal().filename().string();
@@ -352,11 +297,11 @@ ModelStudy run_model_study(const ModelStudyOptions& o) {
   study.head_dim = config.head_dim();
   study.max_positions = config.max_positions;
   study.text_path = o.text_path.string();
-  study.text_sha256 = sha256_hex(text);
-  study.text_bytes = text.size();
+  study.text_sha256 = text.sha256;
+  study.text_bytes = text.bytes;
   study.text_tokens = ids.size();
-  study.distinct_tokens = distinct_tokens;
-  study.unknown_tokens = unknown_tokens;
+  study.distinct_tokens = text.distinct;
+  study.unknown_tokens = text.unknown;
   study.lengths = o.lengths;
   study.windows = o.windows;
   study.rows_per_window = o.rows_per_window;

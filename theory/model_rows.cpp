@@ -20,7 +20,6 @@
 #include "models/tokenizer.hpp"
 #include "models/transformer_model.hpp"
 #include "numerics/rng.hpp"
-#include "numerics/sha256.hpp"
 
 namespace attncert {
 namespace {
@@ -91,17 +90,6 @@ class ModelRows final : public InstanceSource {
   ModelRowsOptions options_;
 };
 
-std::string read_text(const fs::path& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec))
-    throw std::invalid_argument(fmt::format("{}: is a directory, expected a text file", path.string()));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument(fmt::format("{}: cannot open the text", path.string()));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 }  // namespace
 
 fs::path model_domain_directory(const std::string& name) {
@@ -125,13 +113,9 @@ std::shared_ptr<const InstanceSource> model_rows(const ModelRowsOptions& o) {
     throw std::invalid_argument(fmt::format("{}: missing (the rows come from the model reading a text)",
                                             tokenizer_path.string()));
   const auto tokenizer = models::load_tokenizer(tokenizer_path);
-  const std::string text = read_text(o.text_path);
-  const std::vector<models::TokenId> ids = tokenizer->encode_without_special_tokens(text);
   const models::ModelConfig& c = model.config;
-  for (models::TokenId id : ids)
-    if (static_cast<std::size_t>(id) >= c.vocab)
-      throw std::invalid_argument(fmt::format("{}: token id {} is outside the model's vocabulary of {}",
-                                              tokenizer_path.string(), id, c.vocab));
+  const models::ModelText text = models::read_model_text(o.text_path, *tokenizer, c);
+  const std::vector<models::TokenId>& ids = text.ids;
   const bool causal = c.family == models::ModelFamily::gpt2;
   const double scale = 1 / std::sqrt(static_cast<double>(c.head_dim()));
 
@@ -167,7 +151,7 @@ std::shared_ptr<const InstanceSource> model_rows(const ModelRowsOptions& o) {
       fmt::format("{} attention rows of {} ({} layers × {} heads{}, windows of 8 to {} tokens of {}, SHA-256 {}; "
                   "{} query rows per window and head, seed {})",
                   rows.size(), name, c.layers, c.heads, causal ? ", causal" : "", windows.back().window_length,
-                  o.text_path.filename().string(), sha256_hex(text).substr(0, 16), o.rows_per_window, o.seed);
+                  o.text_path.filename().string(), text.sha256.substr(0, 16), o.rows_per_window, o.seed);
   return std::make_shared<ModelRows>(std::move(windows), std::move(rows), description, o);
 }
 

@@ -23,6 +23,7 @@
 #include "numerics/rng.hpp"
 #include "numerics/scalar_traits.hpp"
 #include "tests/models/small_tokenizers.hpp"
+#include "tests/models/tiny_model_test_support.hpp"
 #include "tests/reports/scratch_directory_test_support.hpp"
 #include "theory/distance_collapse.hpp"
 
@@ -32,30 +33,9 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kFixtures = ATTNCERT_MODELS_FIXTURES_DIR;
 
-// Lower-case pseudo-words from a fixed seed: prose enough for byte-level and letter tokenizers.
-std::string pseudo_text(std::size_t words) {
-  static const char* syllables[] = {"ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "da", "ve", "qu", "bo"};
-  Rng rng(2026);
-  std::string text;
-  for (std::size_t w = 0; w < words; ++w) {
-    const int n = 1 + static_cast<int>(rng.uniform_int(0, 3));
-    for (int k = 0; k < n; ++k) text += syllables[rng.uniform_int(0, 11)];
-    text += (w % 11 == 10) ? ". " : " ";
-  }
-  return text;
-}
-
-struct TinyModel {
-  test::ScratchDirectory scratch;
-  fs::path dir, text;
-  TinyModel(const std::string& fixture, const nlohmann::json& tokenizer) {
-    dir = scratch.path() / fixture;
-    fs::create_directories(dir);
-    for (const char* f : {"config.json", "model.safetensors"}) fs::copy_file(kFixtures / fixture / f, dir / f);
-    std::ofstream(dir / "tokenizer.json") << tokenizer.dump();
-    text = scratch.path() / "text.txt";
-    std::ofstream(text) << pseudo_text(1500);
-  }
+using TinyModelBase = test::TinyModel;
+struct TinyModel : TinyModelBase {
+  TinyModel(const std::string& fixture, const nlohmann::json& tokenizer) : TinyModelBase(kFixtures, fixture, tokenizer) {}
 };
 
 ModelStudyOptions small_options(const TinyModel& m) {
