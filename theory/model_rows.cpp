@@ -43,12 +43,13 @@ struct RowRef {
 class ModelRows final : public InstanceSource {
  public:
   ModelRows(std::vector<HeadWindow> windows, std::vector<RowRef> rows, std::string description,
-            ModelRowsOptions options)
+            ModelRowsOptions options, std::string text_sha256)
       : windows_(std::move(windows)), rows_(std::move(rows)), description_(std::move(description)),
-        options_(std::move(options)) {}
+        options_(std::move(options)), text_sha256_(std::move(text_sha256)) {}
   nlohmann::json recipe() const override {
     return {{"model", options_.model},
             {"text", options_.text_path.string()},
+            {"text_sha256", text_sha256_},
             {"rows_per_window", options_.rows_per_window},
             {"seed", options_.seed}};
   }
@@ -88,6 +89,7 @@ class ModelRows final : public InstanceSource {
   std::vector<RowRef> rows_;
   std::string description_;
   ModelRowsOptions options_;
+  std::string text_sha256_;
 };
 
 }  // namespace
@@ -115,6 +117,9 @@ std::shared_ptr<const InstanceSource> model_rows(const ModelRowsOptions& o) {
   const auto tokenizer = models::load_tokenizer(tokenizer_path);
   const models::ModelConfig& c = model.config;
   const models::ModelText text = models::read_model_text(o.text_path, *tokenizer, c);
+  if (!o.expected_text_sha256.empty() && text.sha256 != o.expected_text_sha256)
+    throw std::invalid_argument(fmt::format("{}: the text has changed since the rows were drawn (SHA-256 {}, was {})",
+                                            o.text_path.string(), text.sha256, o.expected_text_sha256));
   const std::vector<models::TokenId>& ids = text.ids;
   const bool causal = c.family == models::ModelFamily::gpt2;
   const double scale = 1 / std::sqrt(static_cast<double>(c.head_dim()));
@@ -152,7 +157,7 @@ std::shared_ptr<const InstanceSource> model_rows(const ModelRowsOptions& o) {
                   "{} query rows per window and head, seed {})",
                   rows.size(), name, c.layers, c.heads, causal ? ", causal" : "", windows.back().window_length,
                   o.text_path.filename().string(), text.sha256.substr(0, 16), o.rows_per_window, o.seed);
-  return std::make_shared<ModelRows>(std::move(windows), std::move(rows), description, o);
+  return std::make_shared<ModelRows>(std::move(windows), std::move(rows), description, o, text.sha256);
 }
 
 ModelRowsOptions model_rows_options_from_recipe(const nlohmann::json& r) {
@@ -171,6 +176,10 @@ ModelRowsOptions model_rows_options_from_recipe(const nlohmann::json& r) {
   if (o.rows_per_window == 0 || o.rows_per_window > 4096)
     throw std::invalid_argument(fmt::format("rows: rows_per_window {} is outside [1, 4096]", o.rows_per_window));
   o.seed = r["seed"].get<std::uint64_t>();
+  if (r.contains("text_sha256")) {
+    if (!r["text_sha256"].is_string()) throw std::invalid_argument("rows: 'text_sha256' must be a string");
+    o.expected_text_sha256 = r["text_sha256"].get<std::string>();
+  }
   return o;
 }
 

@@ -34,6 +34,8 @@ struct ModelRowsOptions {
   std::filesystem::path text_path = "/usr/share/common-licenses/GPL-3";
   std::size_t rows_per_window = 8;
   std::uint64_t seed = 1;
+  /// Set (from a recipe): the text must still have these bytes, or the rows would differ.
+  std::string expected_text_sha256;
 };
 
 /// Loads the model, reads the text and runs the windows. Throws std::invalid_argument /

@@ -143,6 +143,14 @@ TEST(ModelRows, RecipeRebuildsTheSameRows) {
   ASSERT_EQ(again->size(), rows->size());
   for (std::size_t k = 0; k < rows->size(); k += 7) EXPECT_EQ(again->row(k).array("logits"), rows->row(k).array("logits"));
   EXPECT_THROW(model_rows_options_from_recipe(nlohmann::json{{"model", "x"}}), std::invalid_argument);
+  // The text changed since: refused, naming it, rather than rows that no longer match.
+  std::ofstream(m.text, std::ios::app) << " kalo";
+  try {
+    model_rows(model_rows_options_from_recipe(rows->recipe()));
+    ADD_FAILURE() << "rows rebuilt from a changed text";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("the text has changed since the rows were drawn"), std::string::npos);
+  }
 }
 
 TEST(ModelRows, BadInputIsOneLine) {
