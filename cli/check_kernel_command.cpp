@@ -170,16 +170,20 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
   fmt::print("{}", kernel_check_table(rows));
   write_file_atomically(out, kernel_check_csv(rows));
   const bool probabilistic_rule = a.rule == "probabilistic";
-  std::size_t failed = 0, vacuous = 0, probabilistic_failed = 0;
+  std::size_t failed = 0, vacuous = 0, probabilistic_failed = 0, not_run = 0;
   for (const KernelCheckRow& r : rows) {
-    failed += r.pass ? 0 : 1;
+    failed += r.pass || r.could_not_run ? 0 : 1;
+    not_run += r.could_not_run ? 1 : 0;
     vacuous += r.pass && r.vacuous ? 1 : 0;
     probabilistic_failed += r.probabilistic_pass ? 0 : 1;
   }
   fmt::print("{} case(s): {} validated within the guaranteed bound, {} vacuous (the bound is "
              "infinite or trivial there, so accuracy is not validated), {} failed (error > "
-             "guaranteed bound: certainly not a correct kernel; or non-deterministic, or NaN)\n",
-             rows.size(), rows.size() - failed - vacuous, vacuous, failed);
+             "guaranteed bound: certainly not a correct kernel; or non-deterministic, or NaN){}\n",
+             rows.size(), rows.size() - failed - vacuous - not_run, vacuous, failed,
+             not_run ? fmt::format(", {} could not run (the kernel did not execute: a refused launch or a CUDA "
+                                   "error, named in the note; nothing learnt about its accuracy)", not_run)
+                     : std::string());
   fmt::print("probabilistic bound: {} case(s) exceed it (a defect unless the rounding errors are "
              "correlated; a correct kernel exceeds it anywhere in a case with probability <= {:g} "
              "when its roundings are independent and mean-zero){}\n",
@@ -201,7 +205,10 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
                largest->input_quantization_high, largest->kernel, largest->shape, largest->dtype,
                largest->variant, largest->dtype);
   fmt::print("CSV: {}\n", out);
-  exit_code = (probabilistic_rule ? probabilistic_failed : failed) == 0 ? kAllHold : kRefuted;
+  // A case that could not run is neither a failure nor a pass: exit 2 (inconclusive) when it is
+  // the only trouble.
+  const std::size_t judged_failed = probabilistic_rule ? probabilistic_failed - not_run : failed;
+  exit_code = judged_failed > 0 ? kRefuted : not_run > 0 ? kInconclusive : kAllHold;
 }
 
 }  // namespace

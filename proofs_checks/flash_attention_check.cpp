@@ -1076,6 +1076,7 @@ std::vector<KernelCheckRow> check_flash_attention(
       RunOutput first = run(p, in, t, scale, on_device);
       if (!first.status.ok()) {
         row.note = "run failed: " + first.status.message;
+        row.could_not_run = true;
         rows.push_back(row);
         continue;
       }

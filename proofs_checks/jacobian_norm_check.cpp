@@ -605,6 +605,7 @@ std::vector<KernelCheckRow> check_jacobian_norm(
       row.variant = variant_name(cs.variant);
       row.executed_on = on_device ? "device (" + device.name + ")" : "twin";
       row.note = "run failed: " + status.message;
+      row.could_not_run = true;
       out.push_back(std::move(row));
       return out;
     }

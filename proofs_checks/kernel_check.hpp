@@ -89,6 +89,9 @@ struct KernelCheckRow {
   bool pass = false;           // ratio ≤ 1 (guaranteed bound), deterministic, and no NaN/Inf
                                // where none belongs
   std::string note;            // e.g. "fully masked rows: output 0"
+  /// The kernel did not execute (a refused launch: memory, architecture, a CUDA error; the note
+  /// says which): pass is false, but nothing about its accuracy was learnt.
+  bool could_not_run = false;
   /// The bound is infinite or no smaller than a trivial one (e.g. relative error ≥ 1), so the
   /// case validates nothing about accuracy (pass then only means determinism and finiteness).
   /// Reported separately from pass: such rows are neither evidence nor failures.

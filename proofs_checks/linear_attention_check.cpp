@@ -891,6 +891,7 @@ KernelCheckRow check_linear_attention_case(const LinearAttentionCase& c, std::ui
   row.executed_on = on_device ? "device (" + device.name + ")" : "twin";
   if (!first.status.ok()) {  // a failing case (as flash attention reports it), not an abort
     row.note = "run failed: " + first.status.message;
+    row.could_not_run = true;
     return row;
   }
   const Run second = run(on_device);
