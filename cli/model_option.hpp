@@ -24,15 +24,13 @@ inline CLI::Option* add_model_option(CLI::App* cmd, std::string& model) {
       ->capture_default_str();
 }
 
-/// The directory --model names; `minilm` not yet fetched is a one-line error saying how.
+/// The directory --model names (models::model_directory_for); errors say "--model".
 inline std::filesystem::path resolve_model_option(const std::string& model) {
-  if (model != "minilm") return model;
-  const std::filesystem::path dir = models::cached_model_directory("all-minilm-l6-v2");
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec))
-    throw std::invalid_argument("--model minilm: " + dir.string() +
-                                " does not exist; run scripts/get-model (scripts/test does) or pass a model directory");
-  return dir;
+  try {
+    return models::model_directory_for(model);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--model ") + e.what());
+  }
 }
 
 }  // namespace attncert::cli

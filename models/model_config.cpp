@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -164,7 +166,7 @@ ModelConfig read_model_config(const std::filesystem::path& config_json) {
                                          config_json.string(), size));
   }
   std::ifstream in(config_json, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open", config_json.string()));
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open ({})", config_json.string(), std::strerror(errno)));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw std::runtime_error(fmt::format("{}: read error", config_json.string()));

@@ -95,14 +95,11 @@ class ModelRows final : public InstanceSource {
 }  // namespace
 
 fs::path model_domain_directory(const std::string& name) {
-  if (name != "minilm") return name;
-  const fs::path dir = models::cached_model_directory("all-minilm-l6-v2");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw std::invalid_argument(fmt::format(
-        "model:minilm: {} does not exist; run scripts/get-model (scripts/test does) or name a model directory",
-        dir.string()));
-  return dir;
+  try {
+    return models::model_directory_for(name);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("model:") + e.what());
+  }
 }
 
 std::shared_ptr<const InstanceSource> model_rows(const ModelRowsOptions& o) {
