@@ -10,6 +10,7 @@
 #include <bit>
 #include <cfloat>
 #include <cmath>
+#include <numeric>
 #include <limits>
 #include <stdexcept>
 
@@ -198,6 +199,18 @@ std::uint64_t Rng::below(std::uint64_t n) {
     while (lo < threshold) multiply_64x64(next_u64(), n, hi, lo);
   }
   return hi;
+}
+
+std::vector<std::size_t> Rng::sample_indices(std::size_t n, std::size_t k) {
+  if (k > n) {
+    throw std::invalid_argument(
+        fmt::format("Rng::sample_indices: {} distinct indices asked of [0, {})", k, n));
+  }
+  std::vector<std::size_t> pool(n);
+  std::iota(pool.begin(), pool.end(), std::size_t{0});
+  for (std::size_t i = 0; i < k; ++i) std::swap(pool[i], pool[i + below(n - i)]);
+  pool.resize(k);
+  return pool;
 }
 
 std::int64_t Rng::uniform_int(std::int64_t lo, std::int64_t hi) {

@@ -103,6 +103,11 @@ class Rng {
   /// Throws std::invalid_argument if d == 0.
   std::vector<double> unit_sphere(std::size_t d);
 
+  /// k distinct indices of [0, n), uniform among the C(n, k) subsets: the first k entries of a
+  /// partial Fisher–Yates shuffle of 0..n−1 (entry i swapped with i + below(n − i)), in that
+  /// order (k draws). Throws std::invalid_argument if k > n.
+  std::vector<std::size_t> sample_indices(std::size_t n, std::size_t k);
+
   /// Fill helpers: n draws of the corresponding distribution, in order (same argument checks).
   std::vector<double> uniform_vector(std::size_t n, double a = 0.0, double b = 1.0);
   std::vector<double> normal_vector(std::size_t n, double mean = 0.0, double sd = 1.0);

@@ -77,19 +77,6 @@ std::vector<std::size_t> ranking(std::span<const double> logits) {
   return order;
 }
 
-// `n` distinct indices uniform among the C(visible, n) subsets (partial Fisher–Yates).
-std::vector<std::size_t> random_subset(std::size_t visible, std::size_t n, Rng& rng) {
-  std::vector<std::size_t> pool(visible);
-  std::iota(pool.begin(), pool.end(), 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto j = static_cast<std::size_t>(
-        rng.uniform_int(static_cast<std::int64_t>(i), static_cast<std::int64_t>(visible - 1)));
-    std::swap(pool[i], pool[j]);
-  }
-  pool.resize(n);
-  return pool;
-}
-
 long ceil_count(double fraction, long L) {
   return std::max(1L, static_cast<long>(std::ceil(fraction * static_cast<double>(L) - 1e-9)));
 }
@@ -162,12 +149,7 @@ struct HeadData {
 // The rows of one window every head evaluates: all when the window is short, else a seeded
 // sample without replacement, ascending.
 std::vector<std::size_t> sampled_rows(std::size_t L, std::size_t wanted, Rng rng) {
-  if (wanted >= L) {
-    std::vector<std::size_t> all(L);
-    std::iota(all.begin(), all.end(), 0);
-    return all;
-  }
-  std::vector<std::size_t> rows = random_subset(L, wanted, rng);
+  std::vector<std::size_t> rows = rng.sample_indices(L, std::min(wanted, L));
   std::sort(rows.begin(), rows.end());
   return rows;
 }
@@ -204,7 +186,7 @@ void study_head_window(const ModelStudyOptions& o, bool causal, std::size_t leng
       if (top_sample) {
         data.ks[length_index][k][0].push_back(dtilde_readings(w, top(n))[1]);
       } else {
-        const std::vector<std::size_t> random = random_subset(visible, static_cast<std::size_t>(n), rng);
+        const std::vector<std::size_t> random = rng.sample_indices(visible, static_cast<std::size_t>(n));
         data.ks[length_index][k][1].push_back(dtilde_readings(w, random)[1]);
       }
     }
@@ -241,13 +223,6 @@ void study_head_window(const ModelStudyOptions& o, bool causal, std::size_t leng
   }
 }
 
-Instance logit_row_instance(const std::vector<double>& logits) {
-  Instance x;
-  x.scalars["L"] = static_cast<double>(logits.size());
-  x.scalars["T"] = 1.0;
-  x.arrays["logits"] = Eigen::Map<const RowMatrix<double>>(logits.data(), 1, static_cast<Eigen::Index>(logits.size()));
-  return x;
-}
 
 // 1 the claim holds at the instance (certified), −1 refuted (certified), 0 undecided.
 double status_code(InstanceStatus s) {
@@ -347,7 +322,7 @@ ModelStudy run_model_study(const ModelStudyOptions& o) {
   const std::vector<Verdicts> verdicts = parallel_map<Verdicts>(heads, o.jobs, [&](std::size_t h) {
     Verdicts v;
     for (const JacobianCandidate& c : data[h].jacobian) {
-      const Instance x = logit_row_instance(c.logits);
+      const Instance x = logit_instance(c.logits, 1.0);
       const InstanceCertificate printed = certify_instance(cor3, x, CertifyOptions{64, 1024});
       const InstanceCertificate tight = certify_instance(classical, x, CertifyOptions{64, 1024});
       double low = kNaN, high = kNaN;

@@ -399,15 +399,11 @@ double expected_dtilde_monte_carlo(DtildeReading reading, std::span<const double
                                             ">= 1; got N = {}, samples = {}", X.rows, N, samples));
   }
   Rng rng(seed);
-  std::vector<std::size_t> perm(static_cast<std::size_t>(X.rows));
   double sum = 0;
   for (long k = 0; k < samples; ++k) {
-    std::iota(perm.begin(), perm.end(), std::size_t{0});
-    for (long m = 0; m < N; ++m) {  // partial Fisher–Yates: the first N entries are a uniform subset
-      const auto r = static_cast<std::size_t>(m) + rng.below(static_cast<std::uint64_t>(X.rows - m));
-      std::swap(perm[static_cast<std::size_t>(m)], perm[r]);
-    }
-    sum += dtilde<double>(reading, alpha, X, std::span<const std::size_t>(perm.data(), static_cast<std::size_t>(N)));
+    const std::vector<std::size_t> subset =
+        rng.sample_indices(static_cast<std::size_t>(X.rows), static_cast<std::size_t>(N));
+    sum += dtilde<double>(reading, alpha, X, subset);
   }
   return sum / static_cast<double>(samples);
 }

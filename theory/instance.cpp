@@ -111,4 +111,13 @@ Instance instance_from_json(const nlohmann::json& j) {
   return x;
 }
 
+Instance logit_instance(std::span<const double> logits, double T) {
+  Instance x;
+  x.scalars["L"] = static_cast<double>(logits.size());
+  x.scalars["T"] = T;
+  x.arrays["logits"] =
+      Eigen::Map<const RowMatrix<double>>(logits.data(), 1, static_cast<Eigen::Index>(logits.size()));
+  return x;
+}
+
 }  // namespace attncert

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <span>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
@@ -26,6 +27,10 @@ struct Instance {
   /// `max_entries` entries.
   std::string describe(std::size_t max_entries = 12) const;
 };
+
+/// The instance of one row of logits at temperature T: scalars L (its length) and T, the 1×L
+/// array `logits`.
+Instance logit_instance(std::span<const double> logits, double T);
 
 /// JSON with exact round trip: numbers print with 17 significant digits; ±inf as strings.
 nlohmann::json to_json(const Instance& instance);

@@ -132,12 +132,7 @@ std::shared_ptr<const InstanceSource> model_rows(const ModelRowsOptions& o) {
     const models::ModelTrace trace = models::run_forward(model, cut.front().ids);
     // The same query rows for every head of a window; all rows when the window is short.
     Rng rng = root.substream(index);
-    std::vector<std::size_t> queries(L);
-    std::iota(queries.begin(), queries.end(), 0);
-    for (std::size_t i = 0; i < std::min(o.rows_per_window, L); ++i)
-      std::swap(queries[i], queries[static_cast<std::size_t>(rng.uniform_int(static_cast<std::int64_t>(i),
-                                                                              static_cast<std::int64_t>(L - 1)))]);
-    queries.resize(std::min(o.rows_per_window, L));
+    std::vector<std::size_t> queries = rng.sample_indices(L, std::min(o.rows_per_window, L));
     std::sort(queries.begin(), queries.end());
     for (const models::HeadTrace& h : trace.heads) {
       HeadWindow w{h.where.layer, h.where.head, L, h.logits, h.query * scale, h.key, h.value};

@@ -75,14 +75,6 @@ const Claim& claim(const char* id) {
   return *c;
 }
 
-Instance logit_instance(const std::vector<double>& l, double T) {
-  Instance x;
-  x.scalars["L"] = static_cast<double>(l.size());
-  x.scalars["T"] = T;
-  x.arrays["logits"] = Eigen::Map<const RowMatrix<double>>(l.data(), 1, static_cast<Eigen::Index>(l.size()));
-  return x;
-}
-
 double rhs(const Claim& c, const Instance& x) { return c.evaluate_double(x).at(0).rhs; }
 
 double jacobian_norm(const std::vector<double>& l, double T) {

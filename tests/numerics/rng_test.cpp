@@ -500,6 +500,27 @@ TEST(Rng, DeterministicLogRejectsArgumentsOutsideItsDomain) {
 
 // --- argument validation --------------------------------------------------------------------
 
+// sample_indices is the partial Fisher–Yates shuffle its comment states: entry i swapped with
+// i + below(n − i), so a second generator from the same seed replaying those draws by hand
+// gives the same indices; k distinct values in [0, n); k = n is a permutation; k > n refused.
+TEST(Rng, SampleIndicesIsAPartialFisherYatesShuffle) {
+  for (std::size_t n : {1u, 2u, 7u, 100u}) {
+    for (std::size_t k : {std::size_t{0}, std::size_t{1}, n / 2, n}) {
+      Rng a(99), b(99);
+      const std::vector<std::size_t> got = a.sample_indices(n, k);
+      std::vector<std::size_t> pool(n);
+      for (std::size_t i = 0; i < n; ++i) pool[i] = i;
+      for (std::size_t i = 0; i < k; ++i) std::swap(pool[i], pool[i + b.below(n - i)]);
+      EXPECT_EQ(got, std::vector<std::size_t>(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(k)));
+      EXPECT_EQ(std::set<std::size_t>(got.begin(), got.end()).size(), k);
+      for (std::size_t x : got) EXPECT_LT(x, n);
+      EXPECT_EQ(a.next_u64(), b.next_u64());  // exactly k draws
+    }
+  }
+  Rng r(1);
+  EXPECT_THROW(r.sample_indices(3, 4), std::invalid_argument);
+}
+
 TEST(Rng, BadArgumentsThrowWithMessagesNamingTheAdmissibleRange) {
   Rng rng(kSeed);
   const double inf = std::numeric_limits<double>::infinity();
