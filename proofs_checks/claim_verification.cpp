@@ -3,7 +3,8 @@
 #include <mutex>
 #include <utility>
 
-#include "proofs_checks/parallel_for.hpp"
+#include "proofs_checks/claim_result_codec.hpp"
+#include "proofs_checks/distributed_map.hpp"
 
 namespace attncert {
 namespace {
@@ -31,7 +32,7 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
   std::mutex mutex;  // serialises progress calls from the phases of concurrent claims
   std::size_t done = 0;
   const std::size_t total = claims.size();
-  return parallel_map<ClaimResult>(
+  return distributed_map<ClaimResult>(
       claims.size(), jobs,
       [&](std::size_t i) {
         const std::string& id = claims[i]->info().id;
@@ -50,6 +51,7 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
           throw ClaimVerificationError(id, std::current_exception());
         }
       },
+      encode_claim_result, decode_claim_result,
       [&](std::size_t finished, std::size_t) {  // parallel_for calls this under its own lock
         const std::lock_guard<std::mutex> lock(mutex);
         done = finished;

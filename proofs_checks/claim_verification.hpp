@@ -37,7 +37,9 @@ class ClaimVerificationError : public std::exception {
 /// verify_claim on each claim with `options`, except that claim i gets the seed
 /// claim_seed(options.seed, its id), so a claim's instances do not depend on the other claims
 /// in the list, their order or `jobs` (workers; 0: all hardware threads). Results in claim
-/// order. Throws ClaimVerificationError for the first claim that throws.
+/// order. Throws ClaimVerificationError for the first claim that throws. Claims are the units of
+/// distributed_map: under mpirun the ranks share them (a single claim runs on every rank, and
+/// its proof's boxes are shared instead).
 std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
                                        const VerifyOptions& options, int jobs,
                                        const ClaimsProgress& progress = {});

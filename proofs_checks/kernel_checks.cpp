@@ -3,7 +3,8 @@
 #include "proofs_checks/flash_attention_check.hpp"
 #include "proofs_checks/jacobian_norm_check.hpp"
 #include "proofs_checks/linear_attention_check.hpp"
-#include "proofs_checks/parallel_for.hpp"
+#include "proofs_checks/distributed_map.hpp"
+#include "proofs_checks/kernel_rows_codec.hpp"
 
 namespace attncert {
 
@@ -25,8 +26,8 @@ std::vector<KernelCheckRow> run_cases_in_parallel(
     const std::function<std::vector<KernelCheckRow>(std::size_t)>& rows,
     const KernelCheckProgress& progress, std::size_t units_per_case) {
   if (n > 0 && request.before_running) request.before_running();
-  const auto per_case = parallel_map<std::vector<KernelCheckRow>>(
-      n, request.jobs, rows, [&](std::size_t done, std::size_t total) {
+  const auto per_case = distributed_map<std::vector<KernelCheckRow>>(
+      n, request.jobs, rows, encode_kernel_rows, decode_kernel_rows, [&](std::size_t done, std::size_t total) {
         if (progress) progress(done * units_per_case, total * units_per_case);
       });
   std::vector<KernelCheckRow> out;

@@ -25,8 +25,8 @@ struct KernelCheckEntry {
 const std::vector<KernelCheckEntry>& kernel_checks();
 
 /// The rows of n independent cases, case(i) for i in [0, n), concatenated in order of i and
-/// computed by parallel_for on request.jobs workers (so the rows do not depend on it), after
-/// request.before_running. Each case counts `units_per_case` progress units (e.g. the dtypes it
+/// computed by distributed_map (MPI ranks, request.jobs workers each; the rows depend on
+/// neither), after request.before_running. Each case counts `units_per_case` progress units (e.g. the dtypes it
 /// covers).
 std::vector<KernelCheckRow> run_cases_in_parallel(
     std::size_t n, const KernelCheckRequest& request,

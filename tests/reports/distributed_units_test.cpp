@@ -1,0 +1,209 @@
+// The unit mechanism behind MPI ranks and checkpoints (proofs_checks/distributed_map.hpp), on a
+// single process: the codecs round-trip real results exactly (what rank 0 writes from a decoded
+// result equals what it writes from the computed one), damaged bytes are refused, and a unit
+// store is consulted before any unit is recomputed. The ranks themselves: tests/mpi.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "proofs_checks/claim_result_codec.hpp"
+#include "proofs_checks/claim_verification.hpp"
+#include "proofs_checks/conjecture_claim.hpp"
+#include "proofs_checks/distributed_map.hpp"
+#include "proofs_checks/kernel_checks.hpp"
+#include "proofs_checks/kernel_rows_codec.hpp"
+#include "reports/checkpoint.hpp"
+#include "reports/kernel_check_records.hpp"
+#include "reports/result_records.hpp"
+#include "theory/catalog.hpp"
+
+namespace attncert {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Everything rank 0 writes about a result, as text.
+std::string written(const Claim& claim, const ClaimResult& r) {
+  std::string s = result_json(claim, r).dump() + "\n" + result_csv_row(claim, r);
+  if (r.counterexample) s += counterexample_json(claim, r).dump();
+  if (r.tightest) s += tightest_json(claim, r).dump();
+  if (r.proof) s += proof_json(*r.proof).dump();
+  if (r.proof && r.proof->certificate) s += to_json(*r.proof->certificate).dump();
+  return s;
+}
+
+void expect_round_trip(const Claim& claim, const ClaimResult& r) {
+  const std::string bytes = encode_claim_result(r);
+  const ClaimResult back = decode_claim_result(bytes);
+  EXPECT_EQ(encode_claim_result(back), bytes) << claim.info().id;
+  EXPECT_EQ(written(claim, back), written(claim, r)) << claim.info().id;
+  // Every strict prefix is refused with an exception, never read past its end.
+  for (std::size_t cut = 0; cut < bytes.size(); cut += 1 + bytes.size() / 97) {
+    EXPECT_THROW(decode_claim_result(std::string_view(bytes).substr(0, cut)), std::invalid_argument) << cut;
+  }
+  EXPECT_THROW(decode_claim_result(bytes + "x"), std::invalid_argument);
+}
+
+VerifyOptions small_budget() {
+  VerifyOptions o = options_for_instance_budget(300, 256);
+  o.seed = 7;
+  return o;
+}
+
+TEST(ClaimResultCodec, CatalogResultsRoundTripExactly) {
+  // A refuted, a survived and a statistical claim of the catalog, whatever their verdicts: the
+  // codec must carry each field the writers read.
+  std::vector<const Claim*> claims;
+  for (const auto& c : catalog()) claims.push_back(c.get());
+  ASSERT_GE(claims.size(), 6u);
+  claims.resize(6);
+  const std::vector<ClaimResult> results = verify_claims(claims, small_budget(), 2);
+  for (std::size_t i = 0; i < claims.size(); ++i) expect_round_trip(*claims[i], results[i]);
+}
+
+TEST(ClaimResultCodec, RefutationAndProofRoundTripExactly) {
+  // Known truth: alpha_max <= 0.6 fails for L = 2 (a row can put all weight on one entry);
+  // alpha_max <= 1 holds and has a proof over a bounded domain.
+  const auto refuted = conjecture_claim("alpha_max <= 0.6", "L = 2, T in [0.5, 2], logits in [-4, 4]^L");
+  ClaimResult r = verify_claim(*refuted, small_budget());
+  ASSERT_EQ(r.verdict, DomainVerdict::Refuted);
+  ASSERT_TRUE(r.counterexample_certificate.has_value());
+  expect_round_trip(*refuted, r);
+
+  const auto proved = conjecture_claim("alpha_max <= 1", "L = 2, T in [0.5, 2], logits in [-4, 4]^L");
+  VerifyOptions o = small_budget();
+  o.prove = ProverOptions{};
+  ClaimResult p = verify_claim(*proved, o);
+  ASSERT_TRUE(p.proof.has_value());
+  ASSERT_TRUE(p.proof->certificate.has_value());
+  expect_round_trip(*proved, p);
+}
+
+TEST(KernelRowsCodec, QuickCasesRoundTripExactly) {
+  KernelCheckRequest request;
+  request.quick = true;
+  request.prefer_device = false;
+  request.jobs = 2;
+  request.dtype = gpu::DType::f16;
+  const std::vector<KernelCheckRow> rows = kernel_checks().front().check(request, {});
+  ASSERT_FALSE(rows.empty());
+  const std::string bytes = encode_kernel_rows(rows);
+  const std::vector<KernelCheckRow> back = decode_kernel_rows(bytes);
+  EXPECT_EQ(encode_kernel_rows(back), bytes);
+  EXPECT_EQ(kernel_check_csv(back), kernel_check_csv(rows));
+  EXPECT_THROW(decode_kernel_rows(std::string_view(bytes).substr(0, bytes.size() - 1)), std::invalid_argument);
+}
+
+// A unit store in memory that counts what it was asked.
+class MemoryStore final : public UnitStore {
+ public:
+  std::optional<std::string> load(std::uint64_t section, std::size_t unit) override {
+    const auto it = units.find({section, unit});
+    if (it == units.end()) return std::nullopt;
+    return it->second;
+  }
+  void save(std::uint64_t section, std::size_t unit, const std::string& bytes) override {
+    units[{section, unit}] = bytes;
+  }
+  std::map<std::pair<std::uint64_t, std::size_t>, std::string> units;
+};
+
+TEST(DistributedMap, StoredUnitsAreNotRecomputed) {
+  const auto encode = [](long v) { return std::to_string(v); };
+  const auto decode = [](std::string_view s) { return std::stol(std::string(s)); };
+  MemoryStore store;
+  install_unit_store(&store);
+  std::atomic<int> calls{0};
+  const auto square = [&](std::size_t i) {
+    ++calls;
+    return static_cast<long>(i * i);
+  };
+  const std::uint64_t first = next_section() + 1;  // the section the next map will use
+  const std::vector<long> all = distributed_map<long>(10, 3, square, encode, decode);
+  EXPECT_EQ(calls, 10);
+  EXPECT_EQ(store.units.size(), 10u);
+  // The same section again (as a resumed run numbers it): three units were lost in a kill.
+  store.units.erase({first, 2});
+  store.units.erase({first, 5});
+  store.units.erase({first, 9});
+  std::map<std::pair<std::uint64_t, std::size_t>, std::string> kept;
+  for (auto& [k, v] : store.units) kept[{k.first - first, k.second}] = v;
+  store.units.clear();
+  const std::uint64_t second = next_section() + 1;
+  for (auto& [k, v] : kept) store.units[{k.first + second, k.second}] = v;
+  calls = 0;
+  const std::vector<long> resumed = distributed_map<long>(10, 3, square, encode, decode);
+  install_unit_store(nullptr);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(resumed, all);
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], static_cast<long>(i * i));
+}
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("attncert-checkpoint-test-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  fs::path dir;
+};
+
+TEST_F(CheckpointTest, KeepsUnitsAcrossOpensOfTheSameJob) {
+  {
+    CheckpointDirectory c(dir, "1.0", {"verify", "--all"});
+    EXPECT_EQ(c.units_found(), 0u);
+    EXPECT_FALSE(c.load(0, 3).has_value());
+    c.save(0, 3, std::string("a\0b", 3));
+  }
+  CheckpointDirectory c(dir, "1.0", {"verify", "--all"});
+  EXPECT_EQ(c.units_found(), 1u);
+  EXPECT_EQ(c.load(0, 3), std::string("a\0b", 3));
+}
+
+TEST_F(CheckpointTest, RefusesOtherArgumentsVersionsAndDamage) {
+  {
+    CheckpointDirectory c(dir, "1.0", {"verify", "--all"});
+    c.save(1, 0, "payload");
+  }
+  try {
+    CheckpointDirectory c(dir, "1.0", {"verify", "--all", "--seed", "2"});
+    FAIL() << "other arguments accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("other arguments"), std::string::npos) << e.what();
+  }
+  try {
+    CheckpointDirectory c(dir, "1.1", {"verify", "--all"});
+    FAIL() << "another version accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("written by attncert 1.0"), std::string::npos) << e.what();
+  }
+  {  // one payload byte changed
+    const fs::path unit = dir / "units" / "1-0.unit";
+    std::string text;
+    {
+      std::ifstream in(unit, std::ios::binary);
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    text.back() = 'X';
+    std::ofstream(unit, std::ios::binary | std::ios::trunc) << text;
+  }
+  {
+    CheckpointDirectory c(dir, "1.0", {"verify", "--all"});
+    try {
+      (void)c.load(1, 0);
+      FAIL() << "damaged unit accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("damaged"), std::string::npos) << e.what();
+    }
+  }
+  std::ofstream(dir / "job.json", std::ios::trunc) << "{\"format\": \"something-else\"}";
+  EXPECT_THROW(CheckpointDirectory(dir, "1.0", {"verify", "--all"}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace attncert
