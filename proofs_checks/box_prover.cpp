@@ -10,15 +10,19 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 
 #include "numerics/arb_handles.hpp"
+#include "proofs_checks/byte_codec.hpp"
+#include "proofs_checks/distributed_map.hpp"
 #include "numerics/ball.hpp"
 
 namespace attncert {
@@ -625,11 +629,154 @@ class Evaluator {
 
 enum class BoxResult { Proved, Candidate, Budget, Stalled };
 
+// A box at the frontier depth: searched as a unit of its own (distributed_map), its tree
+// grafted at `node`, a placeholder leaf of the tree above the frontier.
+struct FrontierBox {
+  std::vector<double> lower, upper;
+  long precision;
+  ProofNode* node;
+};
+
+// The boxes above the frontier are searched on every rank alike (about 2^depth of them, a few
+// milliseconds); the subtrees below it are the units spread over threads and ranks. A unit that
+// has visited kUnitBoxes boxes stops searching: the boxes still on its depth-first stack become
+// units of the next round, so no unit runs for long (about 0.3 s here) and a hard corner of the
+// domain is shared out instead of keeping one rank busy while the others wait. Both are fixed,
+// so the tree does not depend on how many ranks or threads ran it.
+constexpr std::size_t kFrontierDepth = 10;
+constexpr long kUnitBoxes = 20'000;
+// A leaf not searched yet (its box is a unit of a later round); never left in a finished tree.
+constexpr long kPlaceholderPrecision = -1;
+
+// What the search of one frontier box found, as it travels between ranks.
+struct SubtreeResult {
+  BoxResult result = BoxResult::Proved;
+  bool searched = false;  // false: skipped, an earlier subtree had already failed
+  ProofNode tree;
+  long boxes = 0;
+  long max_precision = 0;
+  std::vector<double> candidate;
+  std::string reason;
+  bool undefined = false;
+  // The boxes left when the unit reached kUnitBoxes, in depth-first order: the placeholders of
+  // `tree`, in the same order.
+  std::vector<FrontierBox> left;
+};
+
+// The placeholders of a tree, in depth-first order (the order Search lists its frontier in).
+void collect_placeholders(ProofNode& n, std::vector<ProofNode*>& out) {
+  if (n.is_split) {
+    collect_placeholders(*n.below, out);
+    collect_placeholders(*n.above, out);
+  } else if (n.face) {
+    collect_placeholders(*n.face, out);
+  } else if (n.precision == kPlaceholderPrecision) {
+    out.push_back(&n);
+  }
+}
+
+void put_node(ByteWriter& w, const ProofNode& n) {
+  w.boolean(n.is_split);
+  w.u64(n.variable);
+  if (n.is_split) {
+    w.f64(n.at);
+    put_node(w, *n.below);
+    put_node(w, *n.above);
+    return;
+  }
+  w.u8(static_cast<std::uint8_t>(n.method));
+  w.i64(n.precision);
+  w.u64(n.center.size());
+  for (double c : n.center) w.f64(c);
+  w.boolean(n.increasing);
+  w.boolean(n.face != nullptr);
+  if (n.face) put_node(w, *n.face);
+}
+
+ProofNode get_node(ByteReader& r) {
+  ProofNode n;
+  n.is_split = r.boolean("node kind");
+  n.variable = static_cast<std::uint32_t>(r.u64("node variable"));
+  if (n.is_split) {
+    n.at = r.f64("split point");
+    n.below = std::make_unique<ProofNode>(get_node(r));
+    n.above = std::make_unique<ProofNode>(get_node(r));
+    return n;
+  }
+  const std::uint8_t method = r.u8("leaf method");
+  if (method > static_cast<std::uint8_t>(LeafMethod::SecondOrder)) {
+    throw std::invalid_argument("malformed unit result: leaf method out of range");
+  }
+  n.method = static_cast<LeafMethod>(method);
+  n.precision = r.i64("leaf precision");
+  n.center.resize(r.count("leaf center", 8));
+  for (double& c : n.center) c = r.f64("leaf center");
+  n.increasing = r.boolean("leaf direction");
+  if (r.boolean("leaf face")) n.face = std::make_unique<ProofNode>(get_node(r));
+  return n;
+}
+
+std::string encode_subtree(const SubtreeResult& s) {
+  ByteWriter w;
+  w.u8(static_cast<std::uint8_t>(s.result));
+  w.boolean(s.searched);
+  put_node(w, s.tree);
+  w.i64(s.boxes);
+  w.i64(s.max_precision);
+  w.u64(s.candidate.size());
+  for (double c : s.candidate) w.f64(c);
+  w.text(s.reason);
+  w.boolean(s.undefined);
+  w.u64(s.left.size());
+  for (const FrontierBox& b : s.left) {
+    w.u64(b.lower.size());
+    for (std::size_t v = 0; v < b.lower.size(); ++v) {
+      w.f64(b.lower[v]);
+      w.f64(b.upper[v]);
+    }
+    w.i64(b.precision);
+  }
+  return std::move(w).bytes();
+}
+
+SubtreeResult decode_subtree(std::string_view bytes) {
+  ByteReader r(bytes);
+  SubtreeResult s;
+  const std::uint8_t result = r.u8("subtree result");
+  if (result > static_cast<std::uint8_t>(BoxResult::Stalled)) {
+    throw std::invalid_argument("malformed unit result: subtree result out of range");
+  }
+  s.result = static_cast<BoxResult>(result);
+  s.searched = r.boolean("subtree searched");
+  s.tree = get_node(r);
+  s.boxes = r.i64("subtree boxes");
+  s.max_precision = r.i64("subtree precision");
+  s.candidate.resize(r.count("subtree candidate", 8));
+  for (double& c : s.candidate) c = r.f64("subtree candidate");
+  s.reason = r.text("subtree reason");
+  s.undefined = r.boolean("subtree undefined");
+  s.left.resize(r.count("subtree boxes left", 16));
+  for (FrontierBox& b : s.left) {
+    const std::size_t nv = r.count("box left", 16);
+    b.lower.resize(nv);
+    b.upper.resize(nv);
+    for (std::size_t v = 0; v < nv; ++v) {
+      b.lower[v] = r.f64("box left lower");
+      b.upper[v] = r.f64("box left upper");
+    }
+    b.precision = r.i64("box left precision");
+    b.node = nullptr;
+  }
+  r.finish("subtree");
+  return s;
+}
+
 // One attempt (one slack): depth-first branch and bound building the tree as it goes.
 class Search {
  public:
   Search(const ProofGoal& goal, const std::string& slack, const ProverOptions& options,
-         const ProverProgress& progress, long boxes_before)
+         const ProverProgress& progress, long boxes_before,
+         std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now())
       : ev_(goal, slack),
         options_(options),
         progress_(progress),
@@ -637,16 +784,28 @@ class Search {
         root_width_(goal.box.dimension()),
         boxes_before_(boxes_before),
         rng_(options.seed ^ 0x9e3779b97f4a7c15ULL),
-        start_(std::chrono::steady_clock::now()) {
+        start_(start) {
     for (std::size_t i = 0; i < root_width_.size(); ++i) {
       root_width_[i] = goal.box.upper[i] - goal.box.lower[i];
     }
   }
 
-  BoxResult run(const ProofBox& box, ProofNode& root) {
+  /// The search from `box`; with a frontier depth, the boxes reached at that depth are left
+  /// as placeholder leaves in the tree and listed in frontier() instead of being searched.
+  BoxResult run(const ProofBox& box, ProofNode& root, std::size_t frontier_depth = 0) {
+    frontier_depth_ = frontier_depth;
     std::vector<double> lo = box.lower, hi = box.upper;
-    return prove_box(lo, hi, options_.start_precision, root);
+    return prove_box(lo, hi, options_.start_precision, root, 0);
   }
+  /// The search of one frontier box (whose tree goes where its placeholder was), stopping
+  /// after `cutoff` boxes: what is left of it is listed in frontier() as placeholders.
+  BoxResult run(const FrontierBox& box, ProofNode& root, long cutoff) {
+    frontier_depth_ = 0;
+    cutoff_ = cutoff;
+    std::vector<double> lo = box.lower, hi = box.upper;
+    return prove_box(lo, hi, box.precision, root, 0);
+  }
+  std::vector<FrontierBox>& frontier() noexcept { return frontier_; }
 
   long boxes() const noexcept { return boxes_; }
   long max_precision_used() const noexcept { return max_prec_used_; }
@@ -663,7 +822,13 @@ class Search {
     return strict_ ? arb_is_nonnegative(f) != 0 : arb_is_positive(f) != 0;
   }
 
-  BoxResult prove_box(std::vector<double>& lo, std::vector<double>& hi, long prec, ProofNode& node) {
+  BoxResult prove_box(std::vector<double>& lo, std::vector<double>& hi, long prec, ProofNode& node,
+                      std::size_t depth) {
+    if ((frontier_depth_ > 0 && depth >= frontier_depth_) || (cutoff_ > 0 && boxes_ >= cutoff_)) {
+      frontier_.push_back({lo, hi, prec, &node});
+      node.precision = kPlaceholderPrecision;
+      return BoxResult::Proved;  // for now: its own search decides
+    }
     ++boxes_;
     max_prec_used_ = std::max(max_prec_used_, prec);
     if (boxes_ > options_.max_boxes) {
@@ -759,7 +924,7 @@ class Search {
         node.face = std::make_unique<ProofNode>();
         const double saved_lo = lo[best], saved_hi = hi[best];
         if (increasing) lo[best] = hi[best]; else hi[best] = lo[best];
-        const BoxResult r = prove_box(lo, hi, prec, *node.face);
+        const BoxResult r = prove_box(lo, hi, prec, *node.face, depth + 1);
         lo[best] = saved_lo;
         hi[best] = saved_hi;
         return r;
@@ -804,7 +969,7 @@ class Search {
     // rounding no split helps at this precision, and a box too narrow to split may still be
     // decided with more bits.
     if ((rounding_dominated || narrow) && prec < options_.max_precision) {
-      return prove_box(lo, hi, std::min(2 * prec, options_.max_precision), node);
+      return prove_box(lo, hi, std::min(2 * prec, options_.max_precision), node, depth);
     }
     if (narrow) {
       undefined_ = !f_finite;
@@ -827,12 +992,12 @@ class Search {
     const double saved_lo = lo[split], saved_hi = hi[split];
     hi[split] = s;
     ++pending_;
-    BoxResult r = prove_box(lo, hi, prec, *node.below);
+    BoxResult r = prove_box(lo, hi, prec, *node.below, depth + 1);
     --pending_;
     hi[split] = saved_hi;
     if (r != BoxResult::Proved) return r;
     lo[split] = s;
-    r = prove_box(lo, hi, prec, *node.above);
+    r = prove_box(lo, hi, prec, *node.above, depth + 1);
     lo[split] = saved_lo;
     return r;
   }
@@ -984,6 +1149,9 @@ class Search {
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
   std::chrono::steady_clock::time_point start_;
+  std::size_t frontier_depth_ = 0;
+  long cutoff_ = 0;
+  std::vector<FrontierBox> frontier_;
 };
 
 // Programs built with the builders satisfy this; a hand-made instruction list may not.
@@ -1079,16 +1247,99 @@ ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, con
   }
 
   for (std::size_t attempt = 0; attempt < slacks.size(); ++attempt) {
-    Search search(goal, slacks[attempt], options, progress, out.boxes);
+    const auto attempt_start = std::chrono::steady_clock::now();
+    Search search(goal, slacks[attempt], options, progress, out.boxes, attempt_start);
     if (attempt == 0 && prescreen(goal, search, options.seed)) {
       out.outcome = ProofOutcome::Candidate;
       out.candidate = search.candidate();
       return finish(out);
     }
     ProofNode root;
-    const BoxResult r = search.run(goal.box, root);
-    out.boxes += search.boxes();
+    BoxResult r = search.run(goal.box, root, kFrontierDepth);
     out.max_precision_used = std::max(out.max_precision_used, search.max_precision_used());
+    std::vector<double> candidate = search.candidate();
+    std::string reason = search.reason();
+    bool undefined = search.undefined();
+    // Rounds of units (see kUnitBoxes), each with the budget left after the rounds before it.
+    // Read in order, a round's units decide like one search would: the first that is not
+    // proved, or in which the attempt's box budget runs out, decides the attempt. A unit after
+    // such a one is irrelevant, so it is skipped once this rank knows of one before it.
+    long spent = search.boxes();
+    std::vector<FrontierBox> pending = std::move(search.frontier());
+    while (r == BoxResult::Proved && !pending.empty()) {
+      const long budget_left = options.max_boxes - spent;
+      std::mutex mutex;
+      std::map<std::size_t, long> finished;  // unit → boxes, as this rank learns them
+      std::size_t first_failed = pending.size();
+      const auto irrelevant = [&](std::size_t i) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        if (i > first_failed) return true;
+        long before = 0;  // boxes of the units before i known here: a lower bound of the prefix
+        for (const auto& [j, boxes] : finished) {
+          if (j >= i) break;
+          before += boxes;
+        }
+        return before > budget_left;
+      };
+      std::vector<SubtreeResult> units = distributed_map<SubtreeResult>(
+          pending.size(), options.jobs,
+          [&](std::size_t i) {
+            SubtreeResult s;
+            if (irrelevant(i)) return s;
+            ProverOptions o = options;
+            o.seed = options.seed ^ (0x9e3779b97f4a7c15ULL * (i + 1)) ^ static_cast<std::uint64_t>(spent);
+            o.max_boxes = budget_left;
+            Search sub(goal, slacks[attempt], o, {}, 0, attempt_start);
+            s.searched = true;
+            s.result = sub.run(pending[i], s.tree, kUnitBoxes);
+            s.boxes = sub.boxes();
+            s.max_precision = sub.max_precision_used();
+            s.candidate = sub.candidate();
+            s.reason = sub.reason();
+            s.undefined = sub.undefined();
+            s.left = std::move(sub.frontier());
+            const std::lock_guard<std::mutex> lock(mutex);
+            finished[i] = s.boxes;
+            if (s.result != BoxResult::Proved) first_failed = std::min(first_failed, i);
+            return s;
+          },
+          encode_subtree, decode_subtree,
+          [&](std::size_t done, std::size_t total) {
+            if (progress) progress(static_cast<long>(done), static_cast<long>(total - done));
+          });
+      std::vector<FrontierBox> next;
+      for (std::size_t i = 0; i < units.size(); ++i) {
+        SubtreeResult& s = units[i];
+        if (!s.searched) throw std::logic_error("a unit before the deciding one was skipped");
+        out.max_precision_used = std::max(out.max_precision_used, s.max_precision);
+        if (spent + s.boxes > options.max_boxes) {  // as one search: the budget ran out here
+          spent = options.max_boxes + 1;
+          r = BoxResult::Budget;
+          reason = fmt::format("box budget of {} exhausted", options.max_boxes);
+          undefined = false;
+          break;
+        }
+        spent += s.boxes;
+        if (s.result != BoxResult::Proved) {
+          r = s.result;
+          candidate = s.candidate;
+          reason = s.reason;
+          undefined = s.undefined;
+          break;
+        }
+        ProofNode& at = *pending[i].node;
+        at = std::move(s.tree);
+        std::vector<ProofNode*> holes;
+        collect_placeholders(at, holes);
+        if (holes.size() != s.left.size()) throw std::logic_error("a unit's boxes left do not match its tree");
+        for (std::size_t k = 0; k < holes.size(); ++k) {
+          s.left[k].node = holes[k];
+          next.push_back(std::move(s.left[k]));
+        }
+      }
+      pending = std::move(next);
+    }
+    out.boxes += spent;
     if (r == BoxResult::Proved) {
       out.outcome = attempt == 0 ? ProofOutcome::Proved : ProofOutcome::ProvedWithSlack;
       out.slack = slacks[attempt];
@@ -1100,15 +1351,15 @@ ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, con
     if (r == BoxResult::Candidate) {
       // A violation of goal + slack is one of the goal itself (slacks only grow).
       out.outcome = ProofOutcome::Candidate;
-      out.candidate = search.candidate();
+      out.candidate = std::move(candidate);
       return finish(out);
     }
     if (out.reason.empty()) {
-      out.reason = fmt::format("slack {}: {}", slacks[attempt], search.reason());
+      out.reason = fmt::format("slack {}: {}", slacks[attempt], reason);
     } else {
-      out.reason += fmt::format("; slack {}: {}", slacks[attempt], search.reason());
+      out.reason += fmt::format("; slack {}: {}", slacks[attempt], reason);
     }
-    if (search.undefined()) break;  // a larger slack does not make the program defined
+    if (undefined) break;  // a larger slack does not make the program defined
   }
   out.outcome = ProofOutcome::Undecided;
   return finish(out);

@@ -37,8 +37,12 @@
 namespace attncert {
 
 struct ProverOptions {
-  long max_boxes = 2'000'000;   // boxes visited per attempt (per goal and slack)
+  // Boxes visited per attempt (per goal and slack) above the frontier, and per subtree below
+  // it (box_prover.cpp: kFrontierDepth); the subtrees are spread over `jobs` threads and MPI
+  // ranks (distributed_map), and the tree does not depend on how many.
+  long max_boxes = 2'000'000;
   double seconds = 0;           // > 0: also stop an attempt after this much wall time
+  int jobs = 1;                 // threads for the subtrees (0: all hardware threads)
   long start_precision = 53;
   long max_precision = 256;
   bool mean_value = true;       // (b); off: the naive baseline for benchmarks
@@ -69,7 +73,8 @@ struct ProofAttempt {
   std::string reason;                     // Undecided: why (budget, precision cap, undefined)
 };
 
-/// Progress: boxes visited, boxes still queued.
+/// Progress: work done and work left — above the frontier, boxes visited and queued (every
+/// 1024 boxes); below it, subtrees finished and left (once per subtree).
 using ProverProgress = std::function<void(long visited, long queued)>;
 
 /// Proves `goal` (whose slack is its starting slack, normally "0"). Throws

@@ -150,7 +150,7 @@ ClaimProof prove_claim(const Claim& claim, const ProverOptions& options, const P
     }
   }
   // Nothing is reported proved that the independent checker (MPFI, no Arb) does not accept.
-  const ProofCheckReport check = all_proved ? check_proof_certificate(certificate) : ProofCheckReport{};
+  const ProofCheckReport check = all_proved ? check_proof_certificate(certificate, options.jobs) : ProofCheckReport{};
   if (all_proved && !check.valid) {
     proof.status = ProofStatus::NotProved;
     proof.reason = "the independent MPFI checker rejected the prover's certificate: " + check.failure;

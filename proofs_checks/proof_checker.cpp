@@ -12,8 +12,12 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "proofs_checks/byte_codec.hpp"
+#include "proofs_checks/distributed_map.hpp"
 
 namespace attncert {
 namespace {
@@ -468,6 +472,22 @@ bool negative_semidefinite(const std::vector<Interval>& h, std::size_t n, const 
   return true;
 }
 
+// The largest subtrees with at most this many leaves are checked as units of their own: units
+// of similar size (a few hundredths of a second), whatever the shape of the tree.
+constexpr long kUnitLeaves = 2000;
+
+// Leaves below each node of a tree (a Monotone leaf counts its face's leaves, at least 1).
+long count_leaves(const ProofNode& node, std::unordered_map<const ProofNode*, long>& out) {
+  long n = 1;
+  if (node.is_split) {
+    n = (node.below ? count_leaves(*node.below, out) : 0) + (node.above ? count_leaves(*node.above, out) : 0);
+  } else if (node.face) {
+    n = std::max(1L, count_leaves(*node.face, out));
+  }
+  out[&node] = n;
+  return n;
+}
+
 class TreeChecker {
  public:
   explicit TreeChecker(const ProofGoal& goal) : goal_(goal), strict_(goal.relation == Relation::Less || goal.relation == Relation::Greater) {}
@@ -475,9 +495,24 @@ class TreeChecker {
   long leaves = 0;
   std::string failure;  // empty while valid
 
+  // A subtree left for later (check_proof_certificate checks these as units, in order).
+  struct Subtree {
+    const ProofNode* node;
+    std::vector<double> lower, upper;
+    std::string path;
+  };
+  /// When set, a split node whose subtree has at most kUnitLeaves leaves (`leaves_below` counts
+  /// them) is listed in `subtrees` instead of checked.
+  const std::unordered_map<const ProofNode*, long>* leaves_below = nullptr;
+  std::vector<Subtree> subtrees;
+
   void check(const ProofNode& node, std::vector<double>& lower, std::vector<double>& upper, const std::string& path) {
     if (!failure.empty()) return;
     const std::size_t n = goal_.program.variables().size();
+    if (node.is_split && leaves_below && leaves_below->at(&node) <= kUnitLeaves) {
+      subtrees.push_back({&node, lower, upper, path});
+      return;
+    }
     if (node.is_split) {
       if (node.variable >= n) return fail_at(path, fmt::format("split variable {} out of range", node.variable));
       if (!node.below || !node.above) return fail_at(path, "a split without both children: the tree is not a cover");
@@ -628,6 +663,29 @@ class TreeChecker {
   std::map<std::pair<long, int>, std::unique_ptr<Evaluator>> evaluators_;
 };
 
+
+// What checking one subtree found, as it travels between ranks.
+struct SubtreeCheck {
+  long leaves = 0;
+  std::string failure;
+};
+
+std::string encode_subtree_check(const SubtreeCheck& c) {
+  ByteWriter w;
+  w.i64(c.leaves);
+  w.text(c.failure);
+  return std::move(w).bytes();
+}
+
+SubtreeCheck decode_subtree_check(std::string_view bytes) {
+  ByteReader r(bytes);
+  SubtreeCheck c;
+  c.leaves = r.i64("subtree leaves");
+  c.failure = r.text("subtree failure");
+  r.finish("subtree check");
+  return c;
+}
+
 // Structural checks on an in-memory certificate (from_json already makes them for files).
 std::string goal_shape_problem(const ProofGoal& goal) {
   const std::size_t n = goal.program.variables().size();
@@ -647,7 +705,7 @@ std::string goal_shape_problem(const ProofGoal& goal) {
 
 }  // namespace
 
-ProofCheckReport check_proof_certificate(const ProofCertificate& certificate) {
+ProofCheckReport check_proof_certificate(const ProofCertificate& certificate, int jobs) {
   ProofCheckReport report;
   if (certificate.goals.empty()) {
     report.failure = "the certificate has no goals";
@@ -659,13 +717,36 @@ ProofCheckReport check_proof_certificate(const ProofCertificate& certificate) {
       report.failure = fmt::format("goal '{}': {}", proved.goal.name, problem);
       return report;
     }
+    // The tree above the units here, the units (subtrees of at most kUnitLeaves leaves) spread
+    // over threads and MPI ranks (distributed_map); a failure above them is reported first,
+    // then the first failing unit in depth-first order.
+    std::unordered_map<const ProofNode*, long> leaves_below;
+    count_leaves(proved.tree, leaves_below);
     TreeChecker checker(proved.goal);
+    checker.leaves_below = &leaves_below;
     std::vector<double> lower = proved.goal.box.lower, upper = proved.goal.box.upper;
     checker.check(proved.tree, lower, upper, "tree");
     report.leaves_checked += checker.leaves;
     if (!checker.failure.empty()) {
       report.failure = checker.failure;
       return report;
+    }
+    const std::vector<SubtreeCheck> parts = distributed_map<SubtreeCheck>(
+        checker.subtrees.size(), jobs,
+        [&](std::size_t i) {
+          const TreeChecker::Subtree& t = checker.subtrees[i];
+          TreeChecker sub(proved.goal);
+          std::vector<double> lo = t.lower, hi = t.upper;
+          sub.check(*t.node, lo, hi, t.path);
+          return SubtreeCheck{sub.leaves, sub.failure};
+        },
+        encode_subtree_check, decode_subtree_check);
+    for (const SubtreeCheck& part : parts) {
+      report.leaves_checked += part.leaves;
+      if (!part.failure.empty()) {
+        report.failure = part.failure;
+        return report;
+      }
     }
   }
   report.valid = true;

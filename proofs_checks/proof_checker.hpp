@@ -27,6 +27,8 @@ struct ProofCheckReport {
   std::string failure;
 };
 
-ProofCheckReport check_proof_certificate(const ProofCertificate& certificate);
+/// `jobs`: threads for the subtrees below depth 10 of each tree (0: all hardware threads); they
+/// are units of distributed_map, so MPI ranks share them too.
+ProofCheckReport check_proof_certificate(const ProofCertificate& certificate, int jobs = 1);
 
 }  // namespace attncert
