@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/checkpoint_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/kernel_preflight.hpp"
+#include "cli/mpi_world.hpp"
 #include "cli/jobs_option.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/seed_option.hpp"
@@ -39,6 +41,7 @@ struct CheckKernelArgs {
   std::string rule = "guaranteed";
   double false_alarm = kDefaultFalseAlarm;
   std::string out;
+  std::string checkpoint;
 };
 
 std::string known_names() {
@@ -137,6 +140,7 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
     kernel_preflight(a.device, a.twin);
     for (const std::string& line : left_out) fmt::print("{}", line);
   };
+  const CheckpointHandle checkpoint = open_checkpoint(a.checkpoint);
   ProgressLine progress;
   std::vector<KernelCheckRow> rows;
   for (const KernelCheckEntry* k : runnable) {
@@ -152,6 +156,10 @@ void run_check_kernel(const CheckKernelArgs& a, int& exit_code) {
     rows.insert(rows.end(), part.begin(), part.end());
   }
   progress.clear();
+  if (!is_output_rank()) {  // under mpirun: the cases went to rank 0, which writes and judges
+    exit_code = kAllHold;
+    return;
+  }
   if (rows.empty())
     throw std::invalid_argument(
         "no case matches the given filters (a shape outside the matrix needs both --seqlen-q and "
@@ -253,6 +261,7 @@ void add_check_kernel_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", args->out,
                   "CSV file (default check-kernel-NAME.csv); must be absent or a regular file");
   add_jobs_option(cmd, args->jobs, "Cases validated in parallel (the output does not depend on it)");
+  add_checkpoint_option(cmd, args->checkpoint);
   cmd->callback([args, &exit_code] { run_check_kernel(*args, exit_code); });
 }
 

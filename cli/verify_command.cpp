@@ -14,14 +14,17 @@
 #include <vector>
 
 #include "proofs_checks/conjecture_claim.hpp"
+#include "cli/checkpoint_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/jobs_option.hpp"
 #include "cli/seed_option.hpp"
+#include "cli/mpi_world.hpp"
 #include "cli/progress_line.hpp"
 #include "numerics/precision.hpp"
 #include "proofs_checks/claim_proof.hpp"
 #include "proofs_checks/claim_verification.hpp"
 #include "proofs_checks/coq_proof.hpp"
+#include "proofs_checks/distributed_map.hpp"
 #include "reports/output_file.hpp"
 #include "reports/result_records.hpp"
 #include "reports/results_files.hpp"
@@ -49,6 +52,7 @@ struct VerifyArgs {
   bool prove = false;
   double prove_seconds = 20;
   std::string emit_coq;
+  std::string checkpoint;
 };
 
 // Caps of --budget, per claim: beyond them a run would not end in any useful time (and a huge
@@ -179,6 +183,12 @@ int run_verify(const VerifyArgs& a) {
   }
   VerifyOptions options = parse_budget(a.budget, a.max_precision);
   options.seed = a.seed;  // verify_claims derives each claim's seed from it
+  if (options.seconds > 0 && unit_ranks() > 1) {
+    // Ranks run a single claim's search in step (proofs_checks/distributed_map.hpp), and the
+    // promise under mpirun is the same bytes as one process: a clock cannot keep either.
+    throw CLI::ValidationError("--budget", fmt::format("'{}' is a time budget: under mpirun give a number of "
+                                                       "instances (e.g. 100000)", a.budget));
+  }
   if (!a.emit_coq.empty() && !a.prove) {
     throw CLI::ValidationError("verify", "--emit-coq needs --prove");
   }
@@ -190,6 +200,7 @@ int run_verify(const VerifyArgs& a) {
     ProverOptions prover;
     prover.seconds = a.prove_seconds;
     prover.seed = a.seed;
+    prover.jobs = a.jobs;  // the subtrees of a proof (or, with several claims, the claims) share the threads
     options.prove = prover;
   }
   std::vector<const Claim*> claims;
@@ -273,9 +284,14 @@ int run_verify(const VerifyArgs& a) {
   // Output directory: created and locked up front, so that a bad --out, or another run writing
   // the same directory, fails before any work; the lock is held until the results are written.
   // Temporaries of an interrupted run are removed on SIGINT/SIGTERM.
+  // Under mpirun only rank 0 writes (cli/mpi_world.hpp); the other ranks compute claims.
   install_interrupt_cleanup();
-  const OutputDirectoryLock out_lock(a.out);
-  check_results_files_targets(a.out, claims);
+  std::optional<OutputDirectoryLock> out_lock;
+  if (is_output_rank()) {
+    out_lock.emplace(a.out);
+    check_results_files_targets(a.out, claims);
+  }
+  const CheckpointHandle checkpoint = open_checkpoint(a.checkpoint);
 
   ProgressLine progress;
   const std::vector<ClaimResult> results = verify_claims(
@@ -287,6 +303,7 @@ int run_verify(const VerifyArgs& a) {
         }
       });
   progress.clear();
+  if (!is_output_rank()) return kAllHold;
   write_results_files(a.out, claims, results);
   if (!a.emit_coq.empty()) write_coq_files(a.emit_coq, claims, results);
 
@@ -376,6 +393,7 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--prove-seconds", a->prove_seconds,
                   "with --prove: seconds per proof goal and attempt before giving up")
       ->capture_default_str();
+  add_checkpoint_option(cmd, a->checkpoint);
   cmd->add_option("--emit-coq", a->emit_coq,
                   "with --prove: write DIR/ID.v, a Coq proof (CoqInterval) of each proved claim, "
                   "and check it with coqc");

@@ -32,3 +32,23 @@ endif()
 if(ATTNCERT_BUILD_BENCH)
   attncert_require_config(benchmark libbenchmark-dev)
 endif()
+
+# MPI (optional): `mpirun -np N attncert …` spreads units over ranks (cli/mpi_world.cpp). Only
+# the executable links it, so the installed libraries do not depend on it.
+set(ATTNCERT_MPI "AUTO" CACHE STRING "MPI ranks: AUTO (when Open MPI / MPICH is found), ON, OFF")
+set_property(CACHE ATTNCERT_MPI PROPERTY STRINGS AUTO ON OFF)
+set(ATTNCERT_MPI_FOUND FALSE)
+set(MPI_CXX_SKIP_MPICXX ON)  # the C API only; the deprecated C++ bindings are not used
+if(ATTNCERT_MPI STREQUAL "ON")
+  find_package(MPI COMPONENTS CXX REQUIRED)
+  set(ATTNCERT_MPI_FOUND TRUE)
+elseif(ATTNCERT_MPI STREQUAL "AUTO")
+  find_package(MPI COMPONENTS CXX QUIET)
+  set(ATTNCERT_MPI_FOUND ${MPI_CXX_FOUND})
+endif()
+if(ATTNCERT_MPI_FOUND)
+  find_program(ATTNCERT_MPIEXEC NAMES mpirun mpiexec HINTS ${MPIEXEC_EXECUTABLE})
+  message(STATUS "  MPI             : ON (MPI ${MPI_CXX_VERSION}; ${ATTNCERT_MPIEXEC})")
+else()
+  message(STATUS "  MPI             : OFF (ATTNCERT_MPI=${ATTNCERT_MPI}; Debian libopenmpi-dev openmpi-bin)")
+endif()

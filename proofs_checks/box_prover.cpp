@@ -641,10 +641,9 @@ struct FrontierBox {
 // milliseconds); the subtrees below it are the units spread over threads and ranks. A unit that
 // has visited kUnitBoxes boxes stops searching: the boxes still on its depth-first stack become
 // units of the next round, so no unit runs for long (about 0.3 s here) and a hard corner of the
-// domain is shared out instead of keeping one rank busy while the others wait. Both are fixed,
-// so the tree does not depend on how many ranks or threads ran it.
+// domain is shared out instead of keeping one rank busy while the others wait (kUnitBoxes is
+// ProverOptions::unit_boxes). Neither depends on how many ranks or threads run the search.
 constexpr std::size_t kFrontierDepth = 10;
-constexpr long kUnitBoxes = 20'000;
 // A leaf not searched yet (its box is a unit of a later round); never left in a finished tree.
 constexpr long kPlaceholderPrecision = -1;
 
@@ -658,7 +657,7 @@ struct SubtreeResult {
   std::vector<double> candidate;
   std::string reason;
   bool undefined = false;
-  // The boxes left when the unit reached kUnitBoxes, in depth-first order: the placeholders of
+  // The boxes left when the unit reached its box cutoff, in depth-first order: the placeholders of
   // `tree`, in the same order.
   std::vector<FrontierBox> left;
 };
@@ -1260,7 +1259,7 @@ ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, con
     std::vector<double> candidate = search.candidate();
     std::string reason = search.reason();
     bool undefined = search.undefined();
-    // Rounds of units (see kUnitBoxes), each with the budget left after the rounds before it.
+    // Rounds of units (see kFrontierDepth), each with the budget left after the rounds before it.
     // Read in order, a round's units decide like one search would: the first that is not
     // proved, or in which the attempt's box budget runs out, decides the attempt. A unit after
     // such a one is irrelevant, so it is skipped once this rank knows of one before it.
@@ -1291,7 +1290,7 @@ ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, con
             o.max_boxes = budget_left;
             Search sub(goal, slacks[attempt], o, {}, 0, attempt_start);
             s.searched = true;
-            s.result = sub.run(pending[i], s.tree, kUnitBoxes);
+            s.result = sub.run(pending[i], s.tree, std::max(1L, options.unit_boxes));
             s.boxes = sub.boxes();
             s.max_precision = sub.max_precision_used();
             s.candidate = sub.candidate();

@@ -43,6 +43,10 @@ struct ProverOptions {
   long max_boxes = 2'000'000;
   double seconds = 0;           // > 0: also stop an attempt after this much wall time
   int jobs = 1;                 // threads for the subtrees (0: all hardware threads)
+  /// Boxes a subtree unit searches before handing what is left to the next round. Changes how
+  /// the search is cut into units, never the tree (a test shows it); smaller: finer balance,
+  /// more rounds.
+  long unit_boxes = 20'000;
   long start_precision = 53;
   long max_precision = 256;
   bool mean_value = true;       // (b); off: the naive baseline for benchmarks

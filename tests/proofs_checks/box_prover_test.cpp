@@ -303,6 +303,28 @@ TEST(BoxProver, LogSumExpBoundForTwoToFourVariables) {
   }
 }
 
+// The units a proof is cut into (subtrees, and rounds of what is left when a unit reaches its
+// box cutoff) change how the search is shared out, never the tree: a cutoff of 300 boxes (many
+// rounds) and one of 10^9 (one unit per subtree) give the same certificate tree, box count and
+// leaves, alone or on 3 threads.
+TEST(BoxProver, TreeDoesNotDependOnHowTheSearchIsCutIntoUnits) {
+  const ProofGoal goal = lse_goal(4, "0.01");
+  ProverOptions whole = no_ladder();
+  whole.unit_boxes = 1'000'000'000;
+  const ProofAttempt reference = prove_goal(goal, whole);
+  ASSERT_EQ(reference.outcome, ProofOutcome::Proved) << reference.reason;
+  for (const int jobs : {1, 3}) {
+    ProverOptions cut = no_ladder();
+    cut.unit_boxes = 300;
+    cut.jobs = jobs;
+    const ProofAttempt a = prove_goal(goal, cut);
+    ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+    EXPECT_EQ(a.boxes, reference.boxes) << jobs;
+    EXPECT_EQ(a.leaves, reference.leaves) << jobs;
+    EXPECT_EQ(to_json(*a.tree).dump(), to_json(*reference.tree).dump()) << jobs;
+  }
+}
+
 // The same goal as a >= statement (rhs − lhs − slack is the f then): the sign convention.
 TEST(BoxProver, GreaterEqualFormProvesToo) {
   ProofGoal goal = lse_goal(3, "0.01");

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# mpirun end to end (issue 15): the same command on 1, 2 and 3 ranks (3 oversubscribed on
+# 2 cores) writes byte-identical outputs to a run without mpirun; a run killed and resumed from
+# its checkpoint writes the same bytes; a failing rank ends the job non-zero with its message.
+#   mpi_runs_test.sh ATTNCERT MPIRUN WORKDIR CASE      CASE: verify | prove | check-kernel |
+#                                                            resume | failing-rank
+set -uo pipefail
+exe="$1" mpirun="$2" work="$3" case="$4"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=scripts/lib/common.sh
+source "$root/scripts/lib/common.sh"
+attncert_mpi_environment  # as root in CI and containers
+export OMPI_MCA_rmaps_base_oversubscribe=1  # -np 3 on 2 cores
+rm -rf "$work" && mkdir -p "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# run NAME RANKS ARGS… — RANKS 0: without mpirun. Records the exit code in $work/NAME.rc.
+run() {
+  local name="$1" ranks="$2"
+  shift 2
+  local rc=0
+  if ((ranks == 0)); then
+    "$exe" "$@" >"$work/$name.stdout" 2>"$work/$name.stderr" || rc=$?
+  else
+    "$mpirun" -np "$ranks" "$exe" "$@" >"$work/$name.stdout" 2>"$work/$name.stderr" || rc=$?
+  fi
+  echo "$rc" >"$work/$name.rc"
+  echo "$name: exit $rc"
+}
+
+# same_outputs A B — the output directories (or files) and stdout of two runs are identical.
+same_outputs() {
+  diff -r "$work/$1.out" "$work/$2.out" >/dev/null || fail "$2 differs from $1: $(diff -rq "$work/$1.out" "$work/$2.out" | head -5)"
+  # stdout names each run's own output path: compared with the path as OUT
+  diff <(sed "s|$work/$1.out|OUT|g" "$work/$1.stdout") <(sed "s|$work/$2.out|OUT|g" "$work/$2.stdout") >/dev/null \
+    || fail "$2's stdout differs from $1's: $(diff "$work/$1.stdout" "$work/$2.stdout" | head -5)"
+  cmp -s "$work/$1.rc" "$work/$2.rc" || fail "$2 exited $(cat "$work/$2.rc"), $1 $(cat "$work/$1.rc")"
+}
+
+# across_ranks ARGS… (with OUT where the output path goes) — plain, -np 1, 2 and 3 agree.
+across_ranks() {
+  for ranks in 0 1 2 3; do
+    run "np$ranks" "$ranks" "${@//OUT/$work/np$ranks.out}"
+    grep -q "^attncert: " "$work/np$ranks.stderr" && fail "np$ranks: $(head -3 "$work/np$ranks.stderr")"
+  done
+  [[ -e "$work/np0.out" ]] || fail "no output written: $(head -3 "$work/np0.stderr")"
+  for ranks in 1 2 3; do same_outputs np0 "np$ranks"; done
+  echo "identical on 1, 2 and 3 ranks and without mpirun"
+}
+
+case "$case" in
+  verify)
+    across_ranks verify --all --budget 300 --seed 5 -j 1 --out OUT
+    ;;
+  prove)
+    # Claims with proof plans, each its own unit; certificates must come out the same.
+    across_ranks verify A.lemma1-exp A.cor1 A.lemma1-softplus --prove --budget 200 --seed 2 -j 1 --out OUT
+    ls "$work/np0.out/proofs/"*.json >/dev/null 2>&1 || fail "no proof certificate written"
+    ;;
+  check-kernel)
+    across_ranks check-kernel all --quick --twin -j 1 --out OUT
+    ;;
+  resume)
+    # Uninterrupted, then killed after its first units are saved and started again.
+    args=(verify --all --budget 2000 --seed 9 -j 1)
+    run whole 2 "${args[@]}" --out "$work/whole.out"
+    "$mpirun" -np 2 "$exe" "${args[@]}" --out "$work/resumed.out" --checkpoint "$work/ckpt" \
+      >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 1 600); do
+      (($(find "$work/ckpt/units" -name '*.unit' 2>/dev/null | wc -l) >= 3)) && break
+      sleep 0.1
+    done
+    pkill -KILL -f -- "--checkpoint $work/ckpt" ; kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    saved=$(find "$work/ckpt/units" -name '*.unit' | wc -l)
+    ((saved >= 3)) || fail "only $saved units were saved before the kill"
+    [[ -e "$work/resumed.out/results.jsonl" ]] && fail "the killed run wrote results.jsonl"
+    run resumed 2 "${args[@]}" --out "$work/resumed.out" --checkpoint "$work/ckpt"
+    grep -q "resuming from --checkpoint .*: [0-9]* finished unit" "$work/resumed.stderr" \
+      || fail "no resuming line: $(head -3 "$work/resumed.stderr")"
+    same_outputs whole resumed
+    echo "killed after $saved units, resumed: identical"
+    # The checkpoint belongs to these arguments: another seed is refused in one line.
+    run other 2 verify --all --budget 2000 --seed 10 -j 1 --out "$work/other.out" --checkpoint "$work/ckpt"
+    [[ "$(cat "$work/other.rc")" == 4 ]] || fail "other arguments: exit $(cat "$work/other.rc")"
+    grep -q "written by a run with other arguments" "$work/other.stderr" || fail "$(head -3 "$work/other.stderr")"
+    ;;
+  failing-rank)
+    ATTNCERT_TEST_FAIL_RANK=1 run failing 2 verify --all --budget 300 -j 1 --out "$work/failing.out"
+    rc=$(cat "$work/failing.rc")
+    ((rc != 0)) || fail "a failed rank, yet exit 0"
+    grep -q "^attncert: rank 1: injected failure (ATTNCERT_TEST_FAIL_RANK)" "$work/failing.stderr" \
+      || fail "the failing rank's message is missing: $(head -5 "$work/failing.stderr")"
+    [[ -e "$work/failing.out/results.jsonl" ]] && fail "results written despite a failed rank"
+    echo "failing rank: exit $rc with its message, no results"
+    ;;
+  *) fail "unknown case $case" ;;
+esac
+exit 0
