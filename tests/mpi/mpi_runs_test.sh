@@ -56,6 +56,11 @@ case "$case" in
     # Claims with proof plans, each its own unit; certificates must come out the same.
     across_ranks verify A.lemma1-exp A.cor1 A.lemma1-softplus --prove --budget 200 --seed 2 -j 1 --out OUT
     ls "$work/np0.out/proofs/"*.json >/dev/null 2>&1 || fail "no proof certificate written"
+    # One conjecture: the claim runs on every rank and its proof's subtrees (84,503 boxes,
+    # 189 subtree units, 68 checker units) are what the ranks share.
+    across_ranks verify --expr "lse <= logit_max + log(L) + 0.001" --over "L = 4, T = 1, logits in [-1, 1]^L" \
+      --prove --budget 200 --seed 2 -j 1 --out OUT
+    grep -q "PROVED" "$work/np0.stdout" || fail "not proved: $(head -3 "$work/np0.stdout")"
     ;;
   check-kernel)
     across_ranks check-kernel all --quick --twin -j 1 --out OUT
