@@ -46,7 +46,7 @@ struct ProverOptions {
   /// Boxes a subtree unit searches before handing what is left to the next round. Changes how
   /// the search is cut into units, never the tree (a test shows it); smaller: finer balance,
   /// more rounds.
-  long unit_boxes = 20'000;
+  long unit_boxes = 10'000;
   long start_precision = 53;
   long max_precision = 256;
   bool mean_value = true;       // (b); off: the naive baseline for benchmarks

@@ -156,6 +156,7 @@ ClaimProof prove_claim(const Claim& claim, const ProverOptions& options, const P
     proof.reason = "the independent MPFI checker rejected the prover's certificate: " + check.failure;
   } else if (all_proved) {
     proof.status = any_slack ? ProofStatus::ProvedWithSlack : ProofStatus::Proved;
+    proof.certificate_json = certificate_json_text(certificate, options.jobs);
     proof.certificate = std::move(certificate);
   } else {
     proof.status = ProofStatus::NotProved;

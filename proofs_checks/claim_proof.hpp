@@ -49,6 +49,7 @@ struct ClaimProof {
   bool covers_domain = false;
   std::vector<GoalReport> goals;
   std::optional<ProofCertificate> certificate;  // Proved or ProvedWithSlack
+  std::string certificate_json;  // certificate_json_text(*certificate): the file's bytes, rendered once
   /// A point of a user conjecture's domain where the double pre-screen says the statement
   /// fails: the caller certifies it (it is not a counterexample until then).
   std::optional<Instance> candidate;

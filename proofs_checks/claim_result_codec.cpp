@@ -147,7 +147,7 @@ void put(ByteWriter& w, const ClaimProof& p) {
     w.text(g.reason);
   }
   w.boolean(p.certificate.has_value());
-  if (p.certificate) w.text(to_json(*p.certificate).dump());
+  if (p.certificate) w.text(p.certificate_json.empty() ? to_json(*p.certificate).dump() : p.certificate_json);
   put(w, p.candidate);
   w.text(p.reason);
   w.i64(p.boxes);
@@ -174,7 +174,8 @@ ClaimProof get_proof(ByteReader& r) {
     p.goals.push_back(std::move(g));
   }
   if (r.boolean("proof certificate present")) {
-    p.certificate = proof_certificate_from_json(nlohmann::json::parse(r.text("proof certificate")));
+    p.certificate_json = r.text("proof certificate");
+    p.certificate = proof_certificate_from_json(nlohmann::json::parse(p.certificate_json));
   }
   p.candidate = get_optional_instance(r);
   p.reason = r.text("proof reason");

@@ -15,6 +15,9 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <unordered_map>
+
+#include "proofs_checks/distributed_map.hpp"
 
 namespace attncert {
 namespace {
@@ -226,12 +229,30 @@ std::vector<std::string> decimal_array(const std::vector<double>& xs) {
 
 }  // namespace
 
-json to_json(const ProofNode& node) {
+namespace {
+
+// Stands for a subtree rendered apart (certificate_json_text): a string no certificate holds
+// (U+0001 is refused in every text field's source), numbered in depth-first order.
+using Holes = std::unordered_map<const ProofNode*, std::size_t>;
+constexpr char kHoleMark = '\x01';
+
+json node_json(const ProofNode& node, const Holes* holes);
+
+json tree_json(const ProofNode& node, const Holes* holes) {
+  if (holes) {
+    if (const auto it = holes->find(&node); it != holes->end()) {
+      return std::string(1, kHoleMark) + std::to_string(it->second);
+    }
+  }
+  return node_json(node, holes);
+}
+
+json node_json(const ProofNode& node, const Holes* holes) {
   if (node.is_split) {
     if (!node.below || !node.above) throw std::logic_error("to_json: a split node without both children");
     return {{"split",
-             {{"variable", node.variable}, {"at", exact_decimal(node.at)}, {"below", to_json(*node.below)},
-              {"above", to_json(*node.above)}}}};
+             {{"variable", node.variable}, {"at", exact_decimal(node.at)}, {"below", tree_json(*node.below, holes)},
+              {"above", tree_json(*node.above, holes)}}}};
   }
   json out = {{"leaf", std::string(to_string(node.method))}, {"precision", node.precision}};
   switch (node.method) {
@@ -245,13 +266,13 @@ json to_json(const ProofNode& node) {
       if (!node.face) throw std::logic_error("to_json: a monotone leaf without its face subtree");
       out["variable"] = node.variable;
       out["direction"] = node.increasing ? "increasing" : "decreasing";
-      out["face"] = to_json(*node.face);
+      out["face"] = tree_json(*node.face, holes);
       break;
   }
   return out;
 }
 
-json to_json(const ProofCertificate& certificate) {
+json certificate_json(const ProofCertificate& certificate, const Holes* holes) {
   json goals = json::array();
   for (const ProvedGoal& g : certificate.goals) {
     goals.push_back({{"name", g.goal.name},
@@ -261,12 +282,66 @@ json to_json(const ProofCertificate& certificate) {
                      {"rhs", g.goal.rhs},
                      {"slack", g.goal.slack},
                      {"box", box_to_json(g.goal.box)},
-                     {"tree", to_json(g.tree)}});
+                     {"tree", tree_json(g.tree, holes)}});
   }
   return {{"format", kProofFormat},          {"version", kProofFormatVersion},
           {"claim", certificate.claim_id},   {"statement", certificate.statement},
           {"domain", certificate.domain},    {"scope", certificate.scope},
           {"goals", std::move(goals)}};
+}
+
+// Subtrees of at most this many leaves are rendered as units of their own.
+constexpr long kRenderUnitLeaves = 20000;
+
+}  // namespace
+
+json to_json(const ProofNode& node) { return node_json(node, nullptr); }
+
+json to_json(const ProofCertificate& certificate) { return certificate_json(certificate, nullptr); }
+
+std::string certificate_json_text(const ProofCertificate& certificate, int jobs) {
+  // The subtrees' texts as units, then the rest with a mark in each subtree's place, then the
+  // marks replaced in order: compact JSON of an object is the concatenation of its members'.
+  std::vector<const ProofNode*> units;
+  for (const ProvedGoal& g : certificate.goals) {
+    const std::vector<const ProofNode*> part = unit_subtrees(g.tree, leaf_counts(g.tree), kRenderUnitLeaves);
+    units.insert(units.end(), part.begin(), part.end());
+  }
+  Holes holes;
+  for (std::size_t i = 0; i < units.size(); ++i) holes.emplace(units[i], i);
+  const std::vector<std::string> texts = distributed_map<std::string>(
+      units.size(), jobs, [&](std::size_t i) { return to_json(*units[i]).dump(); },
+      [](const std::string& t) { return t; }, [](std::string_view t) { return std::string(t); });
+  const std::string skeleton = certificate_json(certificate, &holes).dump();
+  const std::string mark = "\"\\u0001";  // how dump() writes a string starting with U+0001
+  std::string out;
+  std::size_t total = skeleton.size();
+  for (const std::string& t : texts) total += t.size();
+  out.reserve(total);
+  // dump() writes an object's members in key order ("above" before "below"), so the marks come
+  // in another order than the units: each names its unit, and each is used exactly once.
+  std::vector<bool> used(texts.size(), false);
+  std::size_t at = 0;
+  for (std::size_t found = skeleton.find(mark); found != std::string::npos; found = skeleton.find(mark, at)) {
+    const std::size_t close = skeleton.find('"', found + mark.size());
+    std::size_t unit = texts.size();
+    if (close != std::string::npos) {
+      const std::string digits = skeleton.substr(found + mark.size(), close - found - mark.size());
+      if (!digits.empty() && digits.size() < 10 && digits.find_first_not_of("0123456789") == std::string::npos) {
+        unit = std::stoul(digits);
+      }
+    }
+    if (unit >= texts.size() || used[unit]) throw std::logic_error("certificate_json_text: a malformed subtree mark");
+    used[unit] = true;
+    out.append(skeleton, at, found - at);
+    out.append(texts[unit]);
+    at = close + 1;
+  }
+  for (bool u : used) {
+    if (!u) throw std::logic_error("certificate_json_text: a subtree mark is missing");
+  }
+  out.append(skeleton, at, std::string::npos);
+  return out;
 }
 
 ProofCertificate proof_certificate_from_json(const json& j) {

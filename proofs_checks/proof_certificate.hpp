@@ -44,6 +44,10 @@ struct ProofCertificate {
 
 nlohmann::json to_json(const ProofNode& node);
 nlohmann::json to_json(const ProofCertificate& certificate);
+/// to_json(certificate).dump(), byte for byte, with the tree's subtrees rendered as units of
+/// distributed_map (`jobs` threads; MPI ranks share them): exact decimals are most of the cost
+/// of a large certificate.
+std::string certificate_json_text(const ProofCertificate& certificate, int jobs);
 /// Strict: throws std::invalid_argument with a one-line message naming the offending field
 /// ("goals[1].tree.split.below.leaf: unknown method 'magic'") for anything that is not a
 /// certificate of this format and version. Structural checks only (shapes, indices, exact

@@ -474,19 +474,7 @@ bool negative_semidefinite(const std::vector<Interval>& h, std::size_t n, const 
 
 // The largest subtrees with at most this many leaves are checked as units of their own: units
 // of similar size (a few hundredths of a second), whatever the shape of the tree.
-constexpr long kUnitLeaves = 2000;
-
-// Leaves below each node of a tree (a Monotone leaf counts its face's leaves, at least 1).
-long count_leaves(const ProofNode& node, std::unordered_map<const ProofNode*, long>& out) {
-  long n = 1;
-  if (node.is_split) {
-    n = (node.below ? count_leaves(*node.below, out) : 0) + (node.above ? count_leaves(*node.above, out) : 0);
-  } else if (node.face) {
-    n = std::max(1L, count_leaves(*node.face, out));
-  }
-  out[&node] = n;
-  return n;
-}
+constexpr long kUnitLeaves = 5000;
 
 class TreeChecker {
  public:
@@ -720,8 +708,7 @@ ProofCheckReport check_proof_certificate(const ProofCertificate& certificate, in
     // The tree above the units here, the units (subtrees of at most kUnitLeaves leaves) spread
     // over threads and MPI ranks (distributed_map); a failure above them is reported first,
     // then the first failing unit in depth-first order.
-    std::unordered_map<const ProofNode*, long> leaves_below;
-    count_leaves(proved.tree, leaves_below);
+    const std::unordered_map<const ProofNode*, long> leaves_below = leaf_counts(proved.tree);
     TreeChecker checker(proved.goal);
     checker.leaves_below = &leaves_below;
     std::vector<double> lower = proved.goal.box.lower, upper = proved.goal.box.upper;

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 namespace attncert {
@@ -54,5 +55,16 @@ struct ProofNode {
   ProofNode& operator=(const ProofNode& other) { return *this = other.clone(); }
   ~ProofNode() = default;
 };
+
+/// Leaves below every node of the tree rooted at `root` (ProofNode::leaf_count of each), in one
+/// pass: where the checker and the certificate writer cut a tree into units.
+std::unordered_map<const ProofNode*, long> leaf_counts(const ProofNode& root);
+
+/// The largest split nodes of the tree with at most `max_leaves` leaves below them, in
+/// depth-first order (below, above, a monotone leaf's face): subtrees of similar size, whatever
+/// the tree's shape, to be handled as units of their own.
+std::vector<const ProofNode*> unit_subtrees(const ProofNode& root,
+                                            const std::unordered_map<const ProofNode*, long>& counts,
+                                            long max_leaves);
 
 }  // namespace attncert

@@ -27,20 +27,22 @@ struct ClaimFiles {
   const char* directory;  // below the results directory
   const char* what;       // "counterexample", "tightest instance"
   bool (*has_file)(const ClaimResult&);
-  nlohmann::json (*file_json)(const Claim&, const ClaimResult&);
-  // JSON indentation; -1: compact. A proof certificate's tree is nested thousands of levels
-  // deep at most, and indented it is mostly spaces (189 MB instead of 25 MB for 94,780 leaves).
-  int indent = 2;
+  std::string (*file_text)(const Claim&, const ClaimResult&);  // the file, without its final newline
 };
 
 const ClaimFiles kClaimFiles[] = {
     {"counterexamples", "counterexample", [](const ClaimResult& r) { return r.counterexample.has_value(); },
-     counterexample_json},
+     [](const Claim& c, const ClaimResult& r) { return counterexample_json(c, r).dump(2); }},
     {"tightest", "tightest instance", [](const ClaimResult& r) { return r.tightest.has_value(); },
-     tightest_json},
+     [](const Claim& c, const ClaimResult& r) { return tightest_json(c, r).dump(2); }},
+    // Compact: a proof's tree is nested thousands of levels deep at most, and indented it is
+    // mostly spaces (189 MB instead of 25 MB for 94,780 leaves). Rendered once, by the prover's
+    // units (ClaimProof::certificate_json).
     {"proofs", "proof certificate",
      [](const ClaimResult& r) { return r.proof && r.proof->certificate.has_value(); },
-     [](const Claim&, const ClaimResult& r) { return to_json(*r.proof->certificate); }, -1},
+     [](const Claim&, const ClaimResult& r) {
+       return r.proof->certificate_json.empty() ? to_json(*r.proof->certificate).dump() : r.proof->certificate_json;
+     }},
 };
 
 // The directory must be a real directory (or absent): through a symbolic link, removing stale
@@ -117,7 +119,7 @@ void write_results_files(const fs::path& dir, const std::vector<const Claim*>& c
     for (std::size_t i = 0; i < claims.size(); ++i) {
       if (!kind.has_file(results[i])) continue;
       const fs::path file = files_dir / (claims[i]->info().id + ".json");
-      write_file_atomically(file.string(), kind.file_json(*claims[i], results[i]).dump(kind.indent) + "\n");
+      write_file_atomically(file.string(), kind.file_text(*claims[i], results[i]) + "\n");
       written[k].insert(file.filename());
     }
   }

@@ -325,6 +325,20 @@ TEST(BoxProver, TreeDoesNotDependOnHowTheSearchIsCutIntoUnits) {
   }
 }
 
+// The certificate file rendered in units (subtrees of at most 2,000 leaves, on 1 or 3 threads)
+// is to_json(certificate).dump(), byte for byte.
+TEST(BoxProver, CertificateTextRenderedInUnitsIsTheWholeDump) {
+  const ProofGoal goal = lse_goal(4, "0.01");
+  ProofAttempt a = prove_goal(goal, no_ladder());
+  ASSERT_EQ(a.outcome, ProofOutcome::Proved) << a.reason;
+  ASSERT_GT(a.leaves, 2 * 2000) << "too small a tree to be cut into units";
+  ProofCertificate certificate{"test", "lse bound", "[-1, 1]^4", "n = 4", {}};
+  certificate.goals.push_back({goal, std::move(*a.tree)});
+  certificate.goals.push_back(certificate.goals.front());  // two goals: marks of both
+  const std::string whole = to_json(certificate).dump();
+  for (const int jobs : {1, 3}) EXPECT_EQ(certificate_json_text(certificate, jobs), whole) << jobs;
+}
+
 // The same goal as a >= statement (rhs − lhs − slack is the f then): the sign convention.
 TEST(BoxProver, GreaterEqualFormProvesToo) {
   ProofGoal goal = lse_goal(3, "0.01");
