@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "cli/mpi_world.hpp"
+#include "numerics/sha256.hpp"
 
 namespace attncert::cli {
 namespace {
@@ -46,9 +49,19 @@ void CloseCheckpoint::operator()(CheckpointDirectory* checkpoint) const {
   delete checkpoint;
 }
 
+// This executable's version and a digest of its own bytes: a checkpoint written by another
+// build (other code, other results) is refused, not reused.
+std::string build_identity() {
+  std::ifstream in("/proc/self/exe", std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (!in) return ATTNCERT_VERSION;
+  return std::string(ATTNCERT_VERSION) + " (build " + sha256_hex(bytes.str()).substr(0, 16) + ")";
+}
+
 CheckpointHandle open_checkpoint(const std::string& dir) {
   if (dir.empty() || !is_output_rank()) return nullptr;
-  CheckpointHandle checkpoint(new CheckpointDirectory(dir, ATTNCERT_VERSION, key_arguments()));
+  CheckpointHandle checkpoint(new CheckpointDirectory(dir, build_identity(), key_arguments()));
   if (checkpoint->units_found() > 0) {
     fmt::print(stderr, "attncert: resuming from --checkpoint {}: {} finished unit{}\n", dir,
                checkpoint->units_found(), checkpoint->units_found() == 1 ? "" : "s");

@@ -644,6 +644,8 @@ struct FrontierBox {
 // domain is shared out instead of keeping one rank busy while the others wait (kUnitBoxes is
 // ProverOptions::unit_boxes). Neither depends on how many ranks or threads run the search.
 constexpr std::size_t kFrontierDepth = 10;
+// Units report no progress of their own (the round's map does); Search keeps a reference.
+const ProverProgress kNoProgress;
 // A leaf not searched yet (its box is a unit of a later round); never left in a finished tree.
 constexpr long kPlaceholderPrecision = -1;
 
@@ -801,6 +803,12 @@ class Search {
   BoxResult run(const FrontierBox& box, ProofNode& root, long cutoff) {
     frontier_depth_ = 0;
     cutoff_ = cutoff;
+    // The attempt's clock, read where a unit starts too: a unit shorter than the 1024 boxes
+    // between readings would never see it.
+    if (options_.seconds > 0 && elapsed() > options_.seconds) {
+      reason_ = fmt::format("time budget of {} s exhausted", options_.seconds);
+      return BoxResult::Budget;
+    }
     std::vector<double> lo = box.lower, hi = box.upper;
     return prove_box(lo, hi, box.precision, root, 0);
   }
@@ -1280,23 +1288,30 @@ ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, con
         }
         return before > budget_left;
       };
+      // One unit's search: the same result whoever runs it, whenever (its seed and budget are
+      // fixed by the round).
+      const long round_start = spent;
+      const auto search_unit = [&](std::size_t i) {
+        SubtreeResult s;
+        ProverOptions o = options;
+        o.seed = options.seed ^ (0x9e3779b97f4a7c15ULL * (i + 1)) ^ static_cast<std::uint64_t>(round_start);
+        o.max_boxes = budget_left;
+        Search sub(goal, slacks[attempt], o, kNoProgress, 0, attempt_start);
+        s.searched = true;
+        s.result = sub.run(pending[i], s.tree, std::max(1L, options.unit_boxes));
+        s.boxes = sub.boxes();
+        s.max_precision = sub.max_precision_used();
+        s.candidate = sub.candidate();
+        s.reason = sub.reason();
+        s.undefined = sub.undefined();
+        s.left = std::move(sub.frontier());
+        return s;
+      };
       std::vector<SubtreeResult> units = distributed_map<SubtreeResult>(
           pending.size(), options.jobs,
           [&](std::size_t i) {
-            SubtreeResult s;
-            if (irrelevant(i)) return s;
-            ProverOptions o = options;
-            o.seed = options.seed ^ (0x9e3779b97f4a7c15ULL * (i + 1)) ^ static_cast<std::uint64_t>(spent);
-            o.max_boxes = budget_left;
-            Search sub(goal, slacks[attempt], o, {}, 0, attempt_start);
-            s.searched = true;
-            s.result = sub.run(pending[i], s.tree, std::max(1L, options.unit_boxes));
-            s.boxes = sub.boxes();
-            s.max_precision = sub.max_precision_used();
-            s.candidate = sub.candidate();
-            s.reason = sub.reason();
-            s.undefined = sub.undefined();
-            s.left = std::move(sub.frontier());
+            if (irrelevant(i)) return SubtreeResult{};
+            SubtreeResult s = search_unit(i);
             const std::lock_guard<std::mutex> lock(mutex);
             finished[i] = s.boxes;
             if (s.result != BoxResult::Proved) first_failed = std::min(first_failed, i);
@@ -1309,7 +1324,10 @@ ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, con
       std::vector<FrontierBox> next;
       for (std::size_t i = 0; i < units.size(); ++i) {
         SubtreeResult& s = units[i];
-        if (!s.searched) throw std::logic_error("a unit before the deciding one was skipped");
+        // A unit skipped on this run's knowledge is never one before the deciding unit; one met
+        // here was skipped in an earlier, killed run (its clock ran out sooner) and resumed
+        // from a checkpoint: search it now.
+        if (!s.searched) s = search_unit(i);
         out.max_precision_used = std::max(out.max_precision_used, s.max_precision);
         if (spent + s.boxes > options.max_boxes) {  // as one search: the budget ran out here
           spent = options.max_boxes + 1;

@@ -37,9 +37,10 @@
 namespace attncert {
 
 struct ProverOptions {
-  // Boxes visited per attempt (per goal and slack) above the frontier, and per subtree below
-  // it (box_prover.cpp: kFrontierDepth); the subtrees are spread over `jobs` threads and MPI
-  // ranks (distributed_map), and the tree does not depend on how many.
+  // Boxes visited per attempt (per goal and slack), counted as one depth-first search would;
+  // the search is cut into units (box_prover.cpp: kFrontierDepth, unit_boxes) spread over
+  // `jobs` threads and MPI ranks (distributed_map), and neither the tree nor the count depends
+  // on how.
   long max_boxes = 2'000'000;
   double seconds = 0;           // > 0: also stop an attempt after this much wall time
   int jobs = 1;                 // threads for the subtrees (0: all hardware threads)

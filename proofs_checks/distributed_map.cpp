@@ -45,11 +45,12 @@ std::string run_unit(const std::function<std::string(std::size_t)>& task, std::s
 // Rank 0's dispenser: the next unit that is neither stored nor handed out; results in order.
 class UnitLedger {
  public:
-  UnitLedger(std::size_t n, std::uint64_t section, const TaskProgress& progress)
-      : results_(n), have_(n, false), section_(section), progress_(progress) {
-    if (g_store) {
+  UnitLedger(std::size_t n, std::uint64_t section, const TaskProgress& progress, UnitKeeping keeping)
+      : results_(n), have_(n, false), section_(section), progress_(progress),
+        store_(keeping == UnitKeeping::Stored ? g_store : nullptr) {
+    if (store_) {
       for (std::size_t i = 0; i < n; ++i) {
-        if (std::optional<std::string> bytes = g_store->load(section, i)) {
+        if (std::optional<std::string> bytes = store_->load(section, i)) {
           results_[i] = std::move(*bytes);
           have_[i] = true;
           ++done_;
@@ -71,7 +72,7 @@ class UnitLedger {
     if (unit >= results_.size() || have_[unit]) {
       throw std::logic_error("a rank returned unit " + std::to_string(unit) + ", which was not handed out");
     }
-    if (g_store) g_store->save(section_, unit, bytes);
+    if (store_) store_->save(section_, unit, bytes);
     results_[unit] = std::move(bytes);
     have_[unit] = true;
     ++done_;
@@ -93,6 +94,7 @@ class UnitLedger {
   std::size_t done_ = 0;
   std::uint64_t section_;
   const TaskProgress& progress_;
+  UnitStore* store_;
 };
 
 // Worker loops of this process: `loops` of them, each pulling units until none is left.
@@ -100,8 +102,8 @@ std::size_t worker_loops(int jobs, std::size_t n) { return worker_count(jobs, n)
 
 std::vector<std::string> run_on_rank_zero(std::size_t n, int jobs, std::uint64_t section,
                                           const std::function<std::string(std::size_t)>& task,
-                                          const TaskProgress& progress) {
-  UnitLedger ledger(n, section, progress);
+                                          const TaskProgress& progress, UnitKeeping keeping) {
+  UnitLedger ledger(n, section, progress, keeping);
   std::atomic<bool> stop{false};
   std::exception_ptr coordinator_error;
   std::thread coordinator;
@@ -161,11 +163,11 @@ std::uint64_t next_section() { return g_section++; }
 
 std::vector<std::string> distributed_units(std::size_t n, int jobs,
                                            const std::function<std::string(std::size_t)>& task,
-                                           const TaskProgress& progress) {
+                                           const TaskProgress& progress, UnitKeeping keeping) {
   const std::uint64_t section = next_section();
   std::vector<std::string> results;
   if (unit_rank() == 0) {
-    results = run_on_rank_zero(n, jobs, section, task, progress);
+    results = run_on_rank_zero(n, jobs, section, task, progress, keeping);
   } else {
     run_on_other_rank(n, jobs, section, task);
   }

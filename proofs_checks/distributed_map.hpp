@@ -75,6 +75,11 @@ bool needs_encoding();
 /// Advances the section counter (every distributed_map call is one section, on every rank).
 std::uint64_t next_section();
 
+/// Whether a checkpoint keeps a section's units. Recomputed: results that must come from this
+/// run's own computation (the independent checker's verdicts: a stored file must not decide
+/// that a proof is valid).
+enum class UnitKeeping { Stored, Recomputed };
+
 /// Whether the calling thread is computing a unit (a map called there runs locally).
 bool inside_unit();
 /// Marks the calling thread as computing a unit while it lives.
@@ -93,13 +98,15 @@ class UnitMark {
 /// Units already in the store are not recomputed; progress counts them as done.
 std::vector<std::string> distributed_units(std::size_t n, int jobs,
                                            const std::function<std::string(std::size_t)>& task,
-                                           const TaskProgress& progress = {});
+                                           const TaskProgress& progress = {},
+                                           UnitKeeping keeping = UnitKeeping::Stored);
 
 /// parallel_map across processes: {task(0), …, task(n − 1)} on every rank (see the file
 /// comment). Inside a unit: parallel_map on this thread alone.
 template <class R, class Task, class Encode, class Decode>
 std::vector<R> distributed_map(std::size_t n, int jobs, const Task& task, const Encode& encode,
-                               const Decode& decode, const TaskProgress& progress = {}) {
+                               const Decode& decode, const TaskProgress& progress = {},
+                               UnitKeeping keeping = UnitKeeping::Stored) {
   if (inside_unit()) return parallel_map<R>(n, 1, task, progress);
   if (n == 1) {
     std::vector<R> one;
@@ -107,7 +114,7 @@ std::vector<R> distributed_map(std::size_t n, int jobs, const Task& task, const 
     if (progress) progress(1, 1);
     return one;
   }
-  if (!needs_encoding()) {
+  if (!needs_encoding() || (keeping == UnitKeeping::Recomputed && unit_ranks() == 1)) {
     next_section();
     return parallel_map<R>(n, jobs, [&](std::size_t i) {
       const UnitMark mark;
@@ -115,7 +122,7 @@ std::vector<R> distributed_map(std::size_t n, int jobs, const Task& task, const 
     }, progress);
   }
   const std::vector<std::string> bytes = distributed_units(
-      n, jobs, [&](std::size_t i) { return encode(task(i)); }, progress);
+      n, jobs, [&](std::size_t i) { return encode(task(i)); }, progress, keeping);
   std::vector<R> results(n);
   for (std::size_t i = 0; i < n; ++i) results[i] = decode(bytes[i]);
   return results;

@@ -727,7 +727,7 @@ ProofCheckReport check_proof_certificate(const ProofCertificate& certificate, in
           sub.check(*t.node, lo, hi, t.path);
           return SubtreeCheck{sub.leaves, sub.failure};
         },
-        encode_subtree_check, decode_subtree_check);
+        encode_subtree_check, decode_subtree_check, {}, UnitKeeping::Recomputed);
     for (const SubtreeCheck& part : parts) {
       report.leaves_checked += part.leaves;
       if (!part.failure.empty()) {
