@@ -300,6 +300,8 @@ int run_verify(const VerifyArgs& a) {
           long step, long steps) {
         if (!claim.empty()) {
           progress.update(fmt::format("[{}/{}] {}: {} {}/{}", done, total, claim, phase, step, steps));
+        } else if (!phase.empty()) {
+          progress.update(fmt::format("{} claims: {}, unit {}/{}", total, phase, step, steps));
         }
       });
   progress.clear();

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "proofs_checks/byte_codec.hpp"
+#include "proofs_checks/claim_search.hpp"
 #include "proofs_checks/proof_certificate.hpp"
 
 namespace attncert {
@@ -184,7 +185,88 @@ ClaimProof get_proof(ByteReader& r) {
   return p;
 }
 
+void put(ByteWriter& w, const SearchCandidate& c) {
+  w.f64(c.score);
+  w.i64(c.index);
+  put(w, c.x);
+  w.boolean(c.vacuous);
+}
+
+SearchCandidate get_candidate(ByteReader& r) {
+  SearchCandidate c;
+  c.score = r.f64("candidate score");
+  c.index = r.i64("candidate index");
+  c.x = get_instance(r);
+  c.vacuous = r.boolean("candidate vacuous");
+  return c;
+}
+
+void put(ByteWriter& w, const std::vector<SearchCandidate>& list) {
+  w.u64(list.size());
+  for (const SearchCandidate& c : list) put(w, c);
+}
+
+std::vector<SearchCandidate> get_candidates(ByteReader& r) {
+  std::vector<SearchCandidate> list;
+  for (std::size_t n = r.count("candidates", 41); n > 0; --n) list.push_back(get_candidate(r));
+  return list;
+}
+
 }  // namespace
+
+std::string encode_sampling_part(const SamplingPart& x) {
+  ByteWriter w;
+  put(w, x.best);
+  put(w, x.spread);
+  for (long v : {x.evaluated, x.first_draws, x.vacuous_first_draws}) w.i64(v);
+  w.boolean(x.declares_a_priori);
+  return std::move(w).bytes();
+}
+
+SamplingPart decode_sampling_part(std::string_view bytes) {
+  ByteReader r(bytes);
+  SamplingPart x;
+  x.best = get_candidates(r);
+  x.spread = get_candidates(r);
+  for (long* v : {&x.evaluated, &x.first_draws, &x.vacuous_first_draws}) *v = r.i64("sampling counts");
+  x.declares_a_priori = r.boolean("declares a priori");
+  r.finish("sampling part");
+  return x;
+}
+
+std::string encode_climb_part(const ClimbPart& x) {
+  ByteWriter w;
+  put(w, x.end);
+  w.i64(x.evaluated);
+  return std::move(w).bytes();
+}
+
+ClimbPart decode_climb_part(std::string_view bytes) {
+  ByteReader r(bytes);
+  ClimbPart x;
+  x.end = get_candidate(r);
+  x.evaluated = r.i64("climb evaluations");
+  r.finish("climb part");
+  return x;
+}
+
+std::string encode_certification_part(const CertificationPart& x) {
+  ByteWriter w;
+  w.boolean(x.in_domain);
+  if (x.in_domain) put(w, x.certificate);
+  w.boolean(x.confirmed);
+  return std::move(w).bytes();
+}
+
+CertificationPart decode_certification_part(std::string_view bytes) {
+  ByteReader r(bytes);
+  CertificationPart x;
+  x.in_domain = r.boolean("in domain");
+  if (x.in_domain) x.certificate = get_certificate(r);
+  x.confirmed = r.boolean("confirmed");
+  r.finish("certification part");
+  return x;
+}
 
 std::string encode_claim_result(const ClaimResult& x) {
   ByteWriter w;

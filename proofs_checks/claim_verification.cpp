@@ -1,9 +1,14 @@
 #include "proofs_checks/claim_verification.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <mutex>
+#include <stdexcept>
 #include <utility>
 
+#include "proofs_checks/byte_codec.hpp"
 #include "proofs_checks/claim_result_codec.hpp"
+#include "proofs_checks/claim_search.hpp"
 #include "proofs_checks/distributed_map.hpp"
 
 namespace attncert {
@@ -26,9 +31,101 @@ ClaimVerificationError::ClaimVerificationError(std::string claim_id, std::except
       cause_(std::move(cause)),
       message_("verifying " + claim_id_ + ": " + cause_text(cause_)) {}
 
-std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
-                                       const VerifyOptions& options, int jobs,
-                                       const ClaimsProgress& progress) {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Instances per sampling unit: at 0.1–20 ms per instance, units of a fraction of a second to
+// a few seconds, many more of them than ranks at budgets from 10^4 up.
+constexpr long kSamplingChunk = 1000;
+// Certifications per unit: one can take 0.1 s and more (exact rank, high precision), and a
+// unit's hand-out costs a few hundred microseconds.
+constexpr std::size_t kCertificationBatch = 4;
+
+// A unit's part and the time it took (ClaimResult::seconds sums them).
+template <class Part>
+struct Timed {
+  Part part;
+  double seconds = 0;
+};
+
+template <class Part>
+std::string encode_timed(const Timed<Part>& t, std::string (*encode)(const Part&)) {
+  ByteWriter w;
+  w.text(encode(t.part));
+  w.f64(t.seconds);
+  return std::move(w).bytes();
+}
+
+template <class Part>
+Timed<Part> decode_timed(std::string_view bytes, Part (*decode)(std::string_view)) {
+  ByteReader r(bytes);
+  Timed<Part> t;
+  t.part = decode(r.text("unit part"));
+  t.seconds = r.f64("unit seconds");
+  r.finish("timed unit");
+  return t;
+}
+
+// A claim's piece of a phase: queue (or instance) positions [begin, end) of claim `claim`.
+struct ClaimRange {
+  std::size_t claim;
+  long begin, end;
+};
+
+// Cuts every claim's [0, size(i)) into ranges of at most `step` (claims with size 0: none).
+std::vector<ClaimRange> cut(std::size_t claims, const std::function<long(std::size_t)>& size, long step) {
+  std::vector<ClaimRange> ranges;
+  for (std::size_t i = 0; i < claims; ++i) {
+    const long n = size(i);
+    for (long b = 0; b < n; b += step) ranges.push_back({i, b, std::min(n, b + step)});
+  }
+  return ranges;
+}
+
+std::string encode_certifications(const std::vector<CertificationPart>& parts) {
+  ByteWriter w;
+  w.u64(parts.size());
+  for (const CertificationPart& p : parts) w.text(encode_certification_part(p));
+  return std::move(w).bytes();
+}
+
+std::vector<CertificationPart> decode_certifications(std::string_view bytes) {
+  ByteReader r(bytes);
+  std::vector<CertificationPart> parts;
+  for (std::size_t n = r.count("certifications", 8); n > 0; --n) {
+    parts.push_back(decode_certification_part(r.text("certification")));
+  }
+  r.finish("certification batch");
+  return parts;
+}
+
+// Runs `compute` for each claim range as a unit, timed; a throw names the claim.
+template <class Part>
+std::vector<Timed<Part>> range_units(const std::vector<const Claim*>& claims, const std::vector<ClaimRange>& ranges,
+                                     int jobs, const std::function<Part(const ClaimRange&)>& compute,
+                                     std::string (*encode)(const Part&), Part (*decode)(std::string_view),
+                                     const TaskProgress& progress) {
+  return distributed_map<Timed<Part>>(
+      ranges.size(), jobs,
+      [&](std::size_t u) {
+        const auto start = Clock::now();
+        try {
+          Timed<Part> t{compute(ranges[u]), 0};
+          t.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+          return t;
+        } catch (...) {
+          throw ClaimVerificationError(claims[ranges[u].claim]->info().id, std::current_exception());
+        }
+      },
+      [&](const Timed<Part>& t) { return encode_timed(t, encode); },
+      [&](std::string_view b) { return decode_timed(b, decode); }, progress);
+}
+
+// Under a time budget each claim's phases must share one clock: the claim is the unit.
+std::vector<ClaimResult> verify_claim_by_claim(const std::vector<const Claim*>& claims,
+                                               const std::vector<VerifyOptions>& options, int jobs,
+                                               const ClaimsProgress& progress) {
   std::mutex mutex;  // serialises progress calls from the phases of concurrent claims
   std::size_t done = 0;
   const std::size_t total = claims.size();
@@ -36,8 +133,6 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
       claims.size(), jobs,
       [&](std::size_t i) {
         const std::string& id = claims[i]->info().id;
-        VerifyOptions o = options;
-        o.seed = claim_seed(options.seed, id);
         ProgressFn phase_progress;
         if (progress) {
           phase_progress = [&](std::string_view phase, long step, long steps) {
@@ -46,7 +141,7 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
           };
         }
         try {
-          return verify_claim(*claims[i], o, phase_progress);
+          return verify_claim(*claims[i], options[i], phase_progress);
         } catch (...) {
           throw ClaimVerificationError(id, std::current_exception());
         }
@@ -56,6 +151,139 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
         const std::lock_guard<std::mutex> lock(mutex);
         done = finished;
         if (progress) progress(done, total, {}, {}, 0, 0);
+      });
+}
+
+}  // namespace
+
+std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
+                                       const VerifyOptions& options, int jobs,
+                                       const ClaimsProgress& progress) {
+  const std::size_t n = claims.size();
+  std::vector<VerifyOptions> os(n, options);
+  for (std::size_t i = 0; i < n; ++i) os[i].seed = claim_seed(options.seed, claims[i]->info().id);
+  if (options.seconds > 0) return verify_claim_by_claim(claims, os, jobs, progress);
+
+  // Phase by phase over all claims at once (claim_search.hpp), each phase a section of units.
+  std::mutex mutex;
+  auto phase_progress = [&](std::string_view phase) -> TaskProgress {
+    if (!progress) return {};
+    return [&, phase](std::size_t done, std::size_t units) {  // called under parallel_for's lock
+      progress(0, n, {}, phase, static_cast<long>(done), static_cast<long>(units));
+    };
+  };
+  std::vector<double> seconds(n, 0.0);
+
+  // 1. Sampling, in chunks of instances.
+  const std::vector<ClaimRange> chunks =
+      cut(n, [&](std::size_t i) { return std::max<long>(0, os[i].instances); }, kSamplingChunk);
+  std::vector<Timed<SamplingPart>> sampled = range_units<SamplingPart>(
+      claims, chunks, jobs,
+      [&](const ClaimRange& r) { return sample_instances(*claims[r.claim], os[r.claim], r.begin, r.end); },
+      encode_sampling_part, decode_sampling_part, phase_progress("sampling"));
+  std::vector<SamplingPart> sampling(n);
+  for (std::size_t u = 0; u < chunks.size(); ++u) {
+    merge_sampling(sampling[chunks[u].claim], std::move(sampled[u].part));
+    seconds[chunks[u].claim] += sampled[u].seconds;
+  }
+  sampled.clear();
+
+  // 2. Local search, one unit per start.
+  const std::vector<ClaimRange> starts =
+      cut(n, [&](std::size_t i) { return static_cast<long>(sampling[i].best.size()); }, 1);
+  std::vector<Timed<ClimbPart>> climbed = range_units<ClimbPart>(
+      claims, starts, jobs,
+      [&](const ClaimRange& r) {
+        const SamplingPart& s = sampling[r.claim];
+        const auto start = static_cast<std::size_t>(r.begin);
+        return climb_from(*claims[r.claim], os[r.claim], start, s.best[start],
+                          climb_steps(os[r.claim], s.best.size()));
+      },
+      encode_climb_part, decode_climb_part, phase_progress("local search"));
+  std::vector<std::vector<ClimbPart>> climbs(n);
+  for (std::size_t u = 0; u < starts.size(); ++u) {
+    climbs[starts[u].claim].push_back(std::move(climbed[u].part));
+    seconds[starts[u].claim] += climbed[u].seconds;
+  }
+  climbed.clear();
+  std::vector<SearchOutcome> searches(n);
+  for (std::size_t i = 0; i < n; ++i) searches[i] = conclude_search(std::move(sampling[i]), std::move(climbs[i]));
+  sampling.clear();
+
+  // 3. Certification in queue order, in two sections: the best candidates first, then the
+  // spread only for the claims none of whose best candidates refuted (a claim usually falls
+  // to one of them, and certifying its spread would change nothing).
+  std::vector<std::vector<CertificationPart>> certified(n);
+  std::vector<long> first_count(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    first_count[i] = static_cast<long>(std::min(searches[i].best_count, certification_count(os[i], searches[i])));
+  }
+  auto certify_ranges = [&](const std::vector<ClaimRange>& ranges, std::string_view phase) {
+    std::vector<Timed<std::vector<CertificationPart>>> batches = range_units<std::vector<CertificationPart>>(
+        claims, ranges, jobs,
+        [&](const ClaimRange& r) {
+          std::vector<CertificationPart> parts;
+          for (long q = r.begin; q < r.end; ++q) {
+            parts.push_back(certify_candidate(*claims[r.claim], os[r.claim],
+                                              searches[r.claim].queue[static_cast<std::size_t>(q)].x));
+          }
+          return parts;
+        },
+        encode_certifications, decode_certifications, phase_progress(phase));
+    for (std::size_t u = 0; u < ranges.size(); ++u) {
+      for (CertificationPart& p : batches[u].part) certified[ranges[u].claim].push_back(std::move(p));
+      seconds[ranges[u].claim] += batches[u].seconds;
+    }
+  };
+  certify_ranges(cut(n, [&](std::size_t i) { return first_count[i]; }, kCertificationBatch), "certifying");
+  std::vector<ClaimRange> rest;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool refuted = std::any_of(certified[i].begin(), certified[i].end(),
+                                     [](const CertificationPart& p) { return p.confirmed; });
+    const long count = static_cast<long>(certification_count(os[i], searches[i]));
+    if (refuted) continue;
+    for (long b = first_count[i]; b < count; b += static_cast<long>(kCertificationBatch)) {
+      rest.push_back({i, b, std::min(count, b + static_cast<long>(kCertificationBatch))});
+    }
+  }
+  certify_ranges(rest, "certifying the spread");
+
+  // 4. Each claim's verdict (shrinking a counterexample, proving) as a unit; a single claim
+  // runs on every rank, so its proof's sections are shared (distributed_map.hpp).
+  std::size_t done = 0;
+  return distributed_map<ClaimResult>(
+      n, jobs,
+      [&](std::size_t i) {
+        const std::string& id = claims[i]->info().id;
+        ProgressFn claim_progress;
+        if (progress) {
+          claim_progress = [&](std::string_view phase, long step, long steps) {
+            const std::lock_guard<std::mutex> lock(mutex);
+            progress(done, n, id, phase, step, steps);
+          };
+        }
+        const auto start = Clock::now();
+        try {
+          ClaimResult r = conclude_claim(
+              *claims[i], os[i], searches[i],
+              [&](std::size_t q, const ClaimResult&) -> std::optional<CertificationPart> {
+                // every certification the verdict reads was computed above: it stops at the
+                // first confirmed refutation, and the spread was left out only after one
+                if (q >= certified[i].size()) throw std::logic_error("certification " + std::to_string(q) + " missing");
+                return certified[i][q];
+              },
+              claim_progress);
+          r.seconds = seconds[i] + std::chrono::duration<double>(Clock::now() - start).count();
+          return r;
+        } catch (...) {
+          throw ClaimVerificationError(id, std::current_exception());
+        }
+      },
+      encode_claim_result, decode_claim_result,
+      [&](std::size_t finished, std::size_t) {  // parallel_for calls this under its own lock
+        const std::lock_guard<std::mutex> lock(mutex);
+        done = finished;
+        if (progress) progress(done, n, {}, {}, 0, 0);
       });
 }
 

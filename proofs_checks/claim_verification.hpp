@@ -15,7 +15,9 @@
 namespace attncert {
 
 /// Progress of a claim list: claims finished so far and the total, the claim reporting (empty
-/// when a claim has just finished), its phase and the phase's step/steps. Calls are serialised.
+/// when a claim has just finished, or for a phase that runs over all claims at once), its phase
+/// and the phase's step/steps (for a phase over all claims: its units done and in all). Calls
+/// are serialised.
 using ClaimsProgress = std::function<void(std::size_t done, std::size_t total, std::string_view claim,
                                           std::string_view phase, long step, long steps)>;
 
@@ -37,9 +39,12 @@ class ClaimVerificationError : public std::exception {
 /// verify_claim on each claim with `options`, except that claim i gets the seed
 /// claim_seed(options.seed, its id), so a claim's instances do not depend on the other claims
 /// in the list, their order or `jobs` (workers; 0: all hardware threads). Results in claim
-/// order. Throws ClaimVerificationError for the first claim that throws. Claims are the units of
-/// distributed_map: under mpirun the ranks share them (a single claim runs on every rank, and
-/// its proof's boxes are shared instead).
+/// order, equal to verify_claim's. Throws ClaimVerificationError for a claim that throws.
+/// The search runs phase by phase over all claims, each phase cut into units of distributed_map
+/// (claim_search.hpp): chunks of 1000 sampled instances, local-search starts, batches of 4
+/// certifications, then each claim's verdict — so under mpirun the ranks share one long claim
+/// too, and a single claim's proof is shared box by box. Under a time budget
+/// (options.seconds > 0) a claim's phases share its clock, so whole claims are the units.
 std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
                                        const VerifyOptions& options, int jobs,
                                        const ClaimsProgress& progress = {});

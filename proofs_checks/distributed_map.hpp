@@ -108,6 +108,7 @@ std::vector<R> distributed_map(std::size_t n, int jobs, const Task& task, const 
                                const Decode& decode, const TaskProgress& progress = {},
                                UnitKeeping keeping = UnitKeeping::Stored) {
   if (inside_unit()) return parallel_map<R>(n, 1, task, progress);
+  if (n == 0) return {};  // every rank has nothing to do alike: no section
   if (n == 1) {
     std::vector<R> one;
     one.push_back(task(0));

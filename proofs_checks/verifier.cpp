@@ -1,5 +1,7 @@
 #include "proofs_checks/verifier.hpp"
 
+#include "proofs_checks/claim_search.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -22,12 +24,8 @@ constexpr std::uint64_t kStatisticalConfirmations = 2;
 // (under the sampling law), a draw stays vacuous with probability v^(1 + 4): 0.03 at v = 0.5.
 constexpr std::uint64_t kVacuousRedraws = 4;
 
-struct Candidate {
-  double score;
-  long index;  // sampling order: ties broken by it, so results do not depend on timing
-  Instance x;
-  bool vacuous = false;  // vacuous in double and not violating (see DoubleEvaluation)
-};
+// Starts of the local search: the best candidates of the sampling phase.
+constexpr std::size_t kSearchStarts = 8;
 
 class Deadline {
  public:
@@ -44,14 +42,19 @@ class Deadline {
 };
 
 // Keeps the `capacity` best candidates, sorted by score (desc), then index (asc).
-void keep_best(std::vector<Candidate>& best, Candidate c, std::size_t capacity) {
-  auto better = [](const Candidate& a, const Candidate& b) {
+void keep_best(std::vector<SearchCandidate>& best, SearchCandidate c, std::size_t capacity) {
+  auto better = [](const SearchCandidate& a, const SearchCandidate& b) {
     return a.score > b.score || (a.score == b.score && a.index < b.index);
   };
   auto pos = std::lower_bound(best.begin(), best.end(), c, better);
   if (static_cast<std::size_t>(pos - best.begin()) >= capacity) return;
   best.insert(pos, std::move(c));
   if (best.size() > capacity) best.pop_back();
+}
+
+// Every how many sampled instances one joins the spread: half the certifications go to it.
+long spread_every(const VerifyOptions& o) {
+  return std::max<long>(1, o.instances / std::max<long>(1, o.certify / 2));
 }
 
 // A statistical claim's refutation at confidence 1 − γ is only valid for an instance whose Monte
@@ -216,29 +219,18 @@ void prove_after_search(const Claim& claim, const VerifyOptions& o, ClaimResult&
 
 }  // namespace
 
-ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const ProgressFn& progress) {
-  ClaimResult result;
-  result.claim_id = claim.info().id;
-  result.seed = o.seed;
-  const Deadline deadline(o.seconds);
+SamplingPart sample_instances(const Claim& claim, const VerifyOptions& o, long begin, long end,
+                              const std::function<bool()>& stop, const ProgressFn& progress) {
+  // Substream k gives instance k (even k: plain, odd k: edge-biased). A first draw that is
+  // vacuous in double (and not violating) is redrawn from substreams of substream k, so instance
+  // k stays reproducible on its own; the last redraw is kept even if vacuous (then the domain may
+  // be vacuous throughout, and the certified instances say so).
+  SamplingPart part;
   const SearchSpace& space = claim.space();
   const Rng base(o.seed);
-  auto report = [&](std::string_view phase, long done, long total) {
-    if (progress) progress(phase, done, total);
-  };
-
-  // 1. Sampling. Substream k gives instance k (even k: plain, odd k: edge-biased). A first draw
-  // that is vacuous in double (and not violating) is redrawn from substreams of substream k, so
-  // instance k stays reproducible on its own; the last redraw is kept even if vacuous (then the
-  // domain may be vacuous throughout, and the certified instances say so).
-  const std::size_t keep = 8;
-  std::vector<Candidate> best;
-  std::vector<Candidate> spread;  // evenly spaced ordinary instances, certified too
-  const long spread_every = std::max<long>(1, o.instances / std::max<long>(1, o.certify / 2));
-  long first_draws = 0, vacuous_first_draws = 0;
-  bool declares_a_priori = false;
-  for (long k = 0; k < o.instances; ++k) {
-    if (deadline.passed()) break;
+  const long every = spread_every(o);
+  for (long k = begin; k < end; ++k) {
+    if (stop && stop()) break;
     const Rng stream = base.substream(static_cast<std::uint64_t>(k));
     const SampleMode mode = k % 2 ? SampleMode::Edge : SampleMode::Plain;
     Instance x;
@@ -248,56 +240,103 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
       x = sample_instance(space, rng, mode);
       claim.project(x);
       e = evaluate_in_double(claim, x);
-      ++result.evaluated;
-      declares_a_priori = declares_a_priori || e.declares_a_priori;
+      ++part.evaluated;
+      part.declares_a_priori = part.declares_a_priori || e.declares_a_priori;
       if (redraw == 0 && e.evaluated) {
-        ++first_draws;
-        if (e.vacuous) ++vacuous_first_draws;
+        ++part.first_draws;
+        if (e.vacuous) ++part.vacuous_first_draws;
       }
       if (!e.vacuous || e.score > 0) break;
     }
     const bool vacuous = e.vacuous && e.score <= 0;
-    if (k % spread_every == 0) spread.push_back({e.score, k, x, vacuous});
-    keep_best(best, {e.score, k, std::move(x), vacuous}, keep);
-    if (k % 64 == 0) report("sampling", k, o.instances);
+    if (k % every == 0) part.spread.push_back({e.score, k, x, vacuous});
+    keep_best(part.best, {e.score, k, std::move(x), vacuous}, kSearchStarts);
+    if (progress && k % 64 == 0) progress("sampling", k, o.instances);
   }
-  if (declares_a_priori && first_draws > 0) {
-    result.vacuity = static_cast<double>(vacuous_first_draws) / static_cast<double>(first_draws);
-  }
+  return part;
+}
 
-  // 2. Local search from the best candidates, in double.
-  const long per_start = best.empty() ? 0 : o.local_steps / static_cast<long>(best.size());
-  std::vector<Candidate> improved;
-  for (std::size_t s = 0; s < best.size(); ++s) {
-    Candidate cur = best[s];
-    Rng rng = base.substream(0x9e3779b97f4a7c15ULL + s);
-    SearchPoint end = climb_in_double(claim, {std::move(cur.x), cur.score, cur.vacuous}, rng, per_start,
-                                      std::numeric_limits<double>::infinity(), result.evaluated,
-                                      [&] { return deadline.passed(); });
-    cur.x = std::move(end.x);
-    cur.score = end.score;
-    cur.vacuous = end.vacuous;
-    improved.push_back(std::move(cur));
-    report("local search", static_cast<long>(s + 1), static_cast<long>(best.size()));
-  }
-  for (auto& c : improved) keep_best(best, std::move(c), 2 * keep);
-  if (!best.empty()) result.best_score = best.front().score;
+void merge_sampling(SamplingPart& into, SamplingPart&& part) {
+  // keep_best orders by (score, index), a total order (scores are never NaN), so the best of
+  // the union is the best of the parts' bests, whatever order they are folded in.
+  for (SearchCandidate& c : part.best) keep_best(into.best, std::move(c), kSearchStarts);
+  for (SearchCandidate& c : part.spread) into.spread.push_back(std::move(c));
+  into.evaluated += part.evaluated;
+  into.first_draws += part.first_draws;
+  into.vacuous_first_draws += part.vacuous_first_draws;
+  into.declares_a_priori = into.declares_a_priori || part.declares_a_priori;
+}
 
-  // 3. Certification: the most violating candidates first, then the spread.
-  std::vector<Candidate*> queue;
-  for (auto& c : best) queue.push_back(&c);
-  for (auto& c : spread) queue.push_back(&c);
-  const long to_certify = std::min<long>(o.certify, static_cast<long>(queue.size()));
-  for (long i = 0; i < to_certify; ++i) {
-    if (deadline.passed() && result.certified > 0) break;
-    const Instance& x = queue[static_cast<std::size_t>(i)]->x;
-    if (!claim.is_in_domain(x, o.certify_options.start_precision)) continue;
-    InstanceCertificate cert = certify_instance(claim, x, o.certify_options);
+long climb_steps(const VerifyOptions& o, std::size_t starts) {
+  return starts == 0 ? 0 : o.local_steps / static_cast<long>(starts);
+}
+
+ClimbPart climb_from(const Claim& claim, const VerifyOptions& o, std::size_t start, SearchCandidate from,
+                     long steps, const std::function<bool()>& stop) {
+  ClimbPart part;
+  Rng rng = Rng(o.seed).substream(0x9e3779b97f4a7c15ULL + start);
+  SearchPoint end = climb_in_double(claim, {std::move(from.x), from.score, from.vacuous}, rng, steps,
+                                    std::numeric_limits<double>::infinity(), part.evaluated, stop);
+  part.end = {end.score, from.index, std::move(end.x), end.vacuous};
+  return part;
+}
+
+SearchOutcome conclude_search(SamplingPart&& sampling, std::vector<ClimbPart>&& climbs) {
+  SearchOutcome out;
+  out.evaluated = sampling.evaluated;
+  if (sampling.declares_a_priori && sampling.first_draws > 0) {
+    out.vacuity = static_cast<double>(sampling.vacuous_first_draws) / static_cast<double>(sampling.first_draws);
+  }
+  std::vector<SearchCandidate> best = std::move(sampling.best);
+  for (ClimbPart& c : climbs) {
+    out.evaluated += c.evaluated;
+    keep_best(best, std::move(c.end), 2 * kSearchStarts);
+  }
+  if (!best.empty()) out.best_score = best.front().score;
+  out.best_count = best.size();
+  out.queue = std::move(best);
+  for (SearchCandidate& c : sampling.spread) out.queue.push_back(std::move(c));
+  return out;
+}
+
+std::size_t certification_count(const VerifyOptions& o, const SearchOutcome& search) {
+  return std::min(static_cast<std::size_t>(std::max<long>(0, o.certify)), search.queue.size());
+}
+
+CertificationPart certify_candidate(const Claim& claim, const VerifyOptions& o, const Instance& x) {
+  CertificationPart part;
+  part.in_domain = claim.is_in_domain(x, o.certify_options.start_precision);
+  if (!part.in_domain) return part;
+  part.certificate = certify_instance(claim, x, o.certify_options);
+  part.confirmed = part.certificate.status == InstanceStatus::Refuted &&
+                   confirmed(claim, x, o.certify_options, Rng(o.seed));
+  return part;
+}
+
+ClaimResult conclude_claim(const Claim& claim, const VerifyOptions& o, const SearchOutcome& search,
+                           const CertificationSource& certification, const ProgressFn& progress) {
+  ClaimResult result;
+  result.claim_id = claim.info().id;
+  result.seed = o.seed;
+  result.evaluated = search.evaluated;
+  result.vacuity = search.vacuity;
+  result.best_score = search.best_score;
+  auto report = [&](std::string_view phase, long done, long total) {
+    if (progress) progress(phase, done, total);
+  };
+  // The most violating candidates first, then the spread.
+  const std::size_t to_certify = certification_count(o, search);
+  for (std::size_t i = 0; i < to_certify; ++i) {
+    std::optional<CertificationPart> part = certification(i, result);
+    if (!part) break;
+    if (!part->in_domain) continue;
+    const Instance& x = search.queue[i].x;
+    InstanceCertificate& cert = part->certificate;
     result.max_precision_used = std::max(result.max_precision_used, cert.precision);
-    report("certifying", i + 1, to_certify);
+    report("certifying", static_cast<long>(i + 1), static_cast<long>(to_certify));
     switch (cert.status) {
       case InstanceStatus::Refuted: {
-        if (!confirmed(claim, x, o.certify_options, base)) {
+        if (!part->confirmed) {
           ++result.unconfirmed;  // a chance exceedance at the chosen seed, not a refutation
           break;
         }
@@ -305,7 +344,8 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
         Instance small = shrink_counterexample(claim, x, o.certify_options, o.shrink_attempts);
         InstanceCertificate small_cert = certify_instance(claim, small, o.certify_options);
         result.verdict = DomainVerdict::Refuted;
-        if (small_cert.status == InstanceStatus::Refuted && confirmed(claim, small, o.certify_options, base)) {
+        if (small_cert.status == InstanceStatus::Refuted &&
+            confirmed(claim, small, o.certify_options, Rng(o.seed))) {
           result.counterexample = std::move(small);
           result.counterexample_certificate = std::move(small_cert);
         } else {  // cannot happen unless the claim is non-deterministic; keep the original
@@ -314,7 +354,6 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
         }
         result.max_precision_used =
             std::max(result.max_precision_used, result.counterexample_certificate->precision);
-        result.seconds = deadline.elapsed();
         return result;
       }
       case InstanceStatus::Proved:
@@ -338,6 +377,28 @@ ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const Progr
   result.verdict = result.certified + result.consistent > 0 ? DomainVerdict::Survived
                                                             : DomainVerdict::Inconclusive;
   if (o.prove) prove_after_search(claim, o, result, report);
+  return result;
+}
+
+ClaimResult verify_claim(const Claim& claim, const VerifyOptions& o, const ProgressFn& progress) {
+  // The phases one after the other (claim_search.hpp); a time budget stops each phase.
+  const Deadline deadline(o.seconds);
+  const std::function<bool()> passed = [&] { return deadline.passed(); };
+  SamplingPart sampling = sample_instances(claim, o, 0, o.instances, passed, progress);
+  const long steps = climb_steps(o, sampling.best.size());
+  std::vector<ClimbPart> climbs;
+  for (std::size_t s = 0; s < sampling.best.size(); ++s) {
+    climbs.push_back(climb_from(claim, o, s, sampling.best[s], steps, passed));
+    if (progress) progress("local search", static_cast<long>(s + 1), static_cast<long>(sampling.best.size()));
+  }
+  SearchOutcome search = conclude_search(std::move(sampling), std::move(climbs));
+  ClaimResult result = conclude_claim(
+      claim, o, search,
+      [&](std::size_t i, const ClaimResult& so_far) -> std::optional<CertificationPart> {
+        if (deadline.passed() && so_far.certified > 0) return std::nullopt;
+        return certify_candidate(claim, o, search.queue[i].x);
+      },
+      progress);
   result.seconds = deadline.elapsed();
   return result;
 }

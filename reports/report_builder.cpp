@@ -159,9 +159,15 @@ CatalogVerification verify_catalog(const ReportOptions& o) {
   for (const auto& c : catalog()) v.claims.push_back(c.get());
   v.results = verify_claims(v.claims, options, o.jobs,
                             [&](std::size_t done, std::size_t total, std::string_view claim,
-                                std::string_view, long, long) {
-                              // claims finished only: the report shows no per-claim phases
-                              if (o.progress && claim.empty()) o.progress("verification", done, total);
+                                std::string_view phase, long step, long steps) {
+                              // phases over all claims and claims finished; no per-claim phases
+                              if (!o.progress || !claim.empty()) return;
+                              if (phase.empty()) {
+                                o.progress("verification", done, total);
+                              } else {
+                                o.progress(fmt::format("verification, {}", phase), static_cast<std::size_t>(step),
+                                           static_cast<std::size_t>(steps));
+                              }
                             });
   v.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return v;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proofs_checks/claim_result_codec.hpp"
+#include "proofs_checks/claim_search.hpp"
 #include "proofs_checks/claim_verification.hpp"
 #include "proofs_checks/conjecture_claim.hpp"
 #include "proofs_checks/distributed_map.hpp"
@@ -81,6 +82,68 @@ TEST(ClaimResultCodec, RefutationAndProofRoundTripExactly) {
   ASSERT_TRUE(p.proof.has_value());
   ASSERT_TRUE(p.proof->certificate.has_value());
   expect_round_trip(*proved, p);
+}
+
+// A codec's every strict prefix (and a byte too many) is refused, never read past its end.
+template <class Decode>
+void expect_prefixes_refused(const std::string& bytes, const Decode& decode) {
+  for (std::size_t cut = 0; cut < bytes.size(); cut += 1 + bytes.size() / 97) {
+    EXPECT_THROW(decode(std::string_view(bytes).substr(0, cut)), std::invalid_argument) << cut;
+  }
+  EXPECT_THROW(decode(bytes + "x"), std::invalid_argument);
+}
+
+TEST(ClaimSearch, PhasesAsUnitsGiveVerifyClaimsResults) {
+  // Known truth: the phased driver (sampling in chunks of 1000, a unit per start, batches of
+  // certifications) computes what verify_claim computes claim by claim — over the whole
+  // catalog (refuted, survived, statistical, identity claims), with 1,300 instances: two
+  // chunks, the second short. Only the timing differs.
+  const std::uint64_t seed = 11;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  VerifyOptions o = options_for_instance_budget(1300, 256);
+  o.seed = seed;
+  o.local_steps = 160;  // the starts' search is not what is tested; keep the test short
+  o.certify = 24;
+  std::vector<const Claim*> claims;
+  for (const auto& c : catalog()) claims.push_back(c.get());
+  const std::vector<ClaimResult> phased = verify_claims(claims, o, 2);
+  ASSERT_EQ(phased.size(), claims.size());
+  int refuted = 0;
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    VerifyOptions own = o;
+    own.seed = claim_seed(seed, claims[i]->info().id);
+    ClaimResult alone = verify_claim(*claims[i], own);
+    ClaimResult unit = phased[i];
+    alone.seconds = unit.seconds = 0;
+    EXPECT_EQ(encode_claim_result(unit), encode_claim_result(alone)) << claims[i]->info().id;
+    refuted += unit.verdict == DomainVerdict::Refuted;
+  }
+  EXPECT_GT(refuted, 0);  // the refutation path (certification stops, shrinking) was exercised
+}
+
+TEST(ClaimSearch, PartsRoundTripExactly) {
+  // Known truth: alpha_max <= 0.6 fails for L = 2, so certification meets a refutation.
+  const auto claim = conjecture_claim("alpha_max <= 0.6", "L = 2, T in [0.5, 2], logits in [-4, 4]^L");
+  const VerifyOptions o = small_budget();
+  const SamplingPart sampling = sample_instances(*claim, o, 100, 300);
+  ASSERT_FALSE(sampling.best.empty());
+  ASSERT_FALSE(sampling.spread.empty());
+  const std::string s = encode_sampling_part(sampling);
+  EXPECT_EQ(encode_sampling_part(decode_sampling_part(s)), s);
+  expect_prefixes_refused(s, decode_sampling_part);
+
+  const ClimbPart climb = climb_from(*claim, o, 0, sampling.best.front(), 40);
+  const std::string c = encode_climb_part(climb);
+  EXPECT_EQ(encode_climb_part(decode_climb_part(c)), c);
+  expect_prefixes_refused(c, decode_climb_part);
+
+  const CertificationPart cert = certify_candidate(*claim, o, climb.end.x);
+  ASSERT_TRUE(cert.in_domain);
+  EXPECT_EQ(cert.certificate.status, InstanceStatus::Refuted);
+  EXPECT_TRUE(cert.confirmed);
+  const std::string b = encode_certification_part(cert);
+  EXPECT_EQ(encode_certification_part(decode_certification_part(b)), b);
+  expect_prefixes_refused(b, decode_certification_part);
 }
 
 TEST(KernelRowsCodec, QuickCasesRoundTripExactly) {
