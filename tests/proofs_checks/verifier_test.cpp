@@ -574,25 +574,32 @@ TEST(VerifyClaims, EachClaimGetsItsOwnSeedWhateverTheListOrderAndJobs) {
   for (std::size_t i = 0; i < claims.size(); ++i) EXPECT_TRUE(same(reversed[2 - i], serial[i])) << i;
 }
 
-TEST(VerifyClaims, ReportsClaimsFinishedAndPhasesOfTheClaimRunning) {
+TEST(VerifyClaims, ReportsPhasesOverAllClaimsThenClaimsFinished) {
   const auto a = product_bound(2.0, "test.a");
   const auto b = product_bound(2.0, "test.b");
   std::vector<std::size_t> finished;
-  long phase_calls = 0;
+  std::vector<std::string> phases;  // phases over all claims, in the order first reported
+  long claim_phase_calls = 0;
   verify_claims({a.get(), b.get()}, small_budget(3), 2,
                 [&](std::size_t done, std::size_t total, std::string_view claim,
-                    std::string_view phase, long, long) {
+                    std::string_view phase, long step, long steps) {
                   EXPECT_EQ(total, 2u);
-                  if (claim.empty()) {
-                    finished.push_back(done);
-                  } else {
-                    ++phase_calls;
+                  if (!claim.empty()) {  // a claim's own phase: while its verdict is concluded
+                    ++claim_phase_calls;
                     EXPECT_TRUE(claim == "test.a" || claim == "test.b") << claim;
                     EXPECT_FALSE(phase.empty());
+                  } else if (!phase.empty()) {
+                    EXPECT_EQ(done, 0u);  // no claim is finished before the last phase
+                    EXPECT_GE(step, 1);
+                    EXPECT_LE(step, steps);
+                    if (phases.empty() || phases.back() != phase) phases.emplace_back(phase);
+                  } else {
+                    finished.push_back(done);
                   }
                 });
   EXPECT_EQ(finished, (std::vector<std::size_t>{1, 2}));
-  EXPECT_GT(phase_calls, 0);
+  EXPECT_EQ(phases, (std::vector<std::string>{"sampling", "local search", "certifying", "certifying the spread"}));
+  EXPECT_GT(claim_phase_calls, 0);  // "certifying i/n" as each claim's verdict reads them
 }
 
 // The error of a failing claim keeps its kind (what decides the exit code) and names the claim,
