@@ -25,6 +25,8 @@
 #include "numerics/rng.hpp"
 #include "numerics/softmax_jacobian.hpp"
 #include "proofs_checks/certificate.hpp"
+#include "proofs_checks/byte_codec.hpp"
+#include "proofs_checks/distributed_map.hpp"
 #include "proofs_checks/parallel_for.hpp"
 #include "reports/output_file.hpp"
 #include "reports/sweeps/loglog_slope.hpp"
@@ -319,7 +321,25 @@ ModelStudy run_model_study(const ModelStudyOptions& o) {
   struct Verdicts {
     std::vector<std::array<double, 5>> rows;  // cor3 status, classical status, low, high, tightness
   };
-  const std::vector<Verdicts> verdicts = parallel_map<Verdicts>(heads, o.jobs, [&](std::size_t h) {
+  // Heads are units of distributed_map: under mpirun the ranks share the certification (every
+  // rank ran the forward passes above alike, so every rank holds data).
+  const auto encode = [](const Verdicts& v) {
+    ByteWriter w;
+    w.u64(v.rows.size());
+    for (const auto& row : v.rows)
+      for (double x : row) w.f64(x);
+    return std::move(w).bytes();
+  };
+  const auto decode = [](std::string_view bytes) {
+    ByteReader r(bytes);
+    Verdicts v;
+    v.rows.resize(r.count("verdict rows", 40));
+    for (auto& row : v.rows)
+      for (double& x : row) x = r.f64("verdict");
+    r.finish("head verdicts");
+    return v;
+  };
+  const std::vector<Verdicts> verdicts = distributed_map<Verdicts>(heads, o.jobs, [&](std::size_t h) {
     Verdicts v;
     for (const JacobianCandidate& c : data[h].jacobian) {
       const Instance x = logit_instance(c.logits, 1.0);
@@ -333,7 +353,7 @@ ModelStudy run_model_study(const ModelStudyOptions& o) {
       v.rows.push_back({status_code(printed.status), status_code(tight.status), low, high, tight.tightness()});
     }
     return v;
-  }, [&](std::size_t done, std::size_t total) {
+  }, encode, decode, [&](std::size_t done, std::size_t total) {
     if (o.progress) o.progress("certify", done, total);
   });
 
