@@ -51,6 +51,7 @@ struct VerifyArgs {
   std::string over;
   bool prove = false;
   double prove_seconds = 20;
+  long prove_boxes = ProverOptions{}.max_boxes;
   std::string emit_coq;
   std::string checkpoint;
 };
@@ -58,6 +59,8 @@ struct VerifyArgs {
 // Caps of --budget, per claim: beyond them a run would not end in any useful time (and a huge
 // time budget overflowed the deadline arithmetic: `1e18s` ran forever).
 constexpr double kMaxBudgetInstances = 1e9;
+// Boxes per proof attempt: a tree of 10^9 boxes would not fit in memory (~100 bytes a box).
+constexpr long kMaxProveBoxes = 1'000'000'000;
 constexpr double kMaxBudgetSeconds = 7 * 24 * 3600;  // one week
 
 VerifyOptions parse_budget(const std::string& budget, long max_precision) {
@@ -193,12 +196,17 @@ int run_verify(const VerifyArgs& a) {
     throw CLI::ValidationError("verify", "--emit-coq needs --prove");
   }
   if (a.prove) {
-    if (!(a.prove_seconds > 0) || a.prove_seconds > kMaxBudgetSeconds) {
-      throw std::invalid_argument(fmt::format("--prove-seconds {}: expected a positive number of "
-                                              "seconds, at most one week", a.prove_seconds));
+    if (!(a.prove_seconds >= 0) || a.prove_seconds > kMaxBudgetSeconds) {
+      throw std::invalid_argument(fmt::format("--prove-seconds {}: expected a number of seconds from 0 (no "
+                                              "time limit) to one week", a.prove_seconds));
+    }
+    if (a.prove_boxes < 1 || a.prove_boxes > kMaxProveBoxes) {
+      throw std::invalid_argument(fmt::format("--prove-boxes {}: expected a count from 1 to {:.0e}", a.prove_boxes,
+                                              static_cast<double>(kMaxProveBoxes)));
     }
     ProverOptions prover;
     prover.seconds = a.prove_seconds;
+    prover.max_boxes = a.prove_boxes;
     prover.seed = a.seed;
     prover.jobs = a.jobs;  // the subtrees of a proof (or, with several claims, the claims) share the threads
     options.prove = prover;
@@ -393,7 +401,13 @@ void add_verify_command(CLI::App& app, int& exit_code) {
                 "also prove: PROVED over a bounded conjecture's domain, or over the bounded parts "
                 "the catalog states (certificates in OUT/proofs/, re-check: attncert check-proof)");
   cmd->add_option("--prove-seconds", a->prove_seconds,
-                  "with --prove: seconds per proof goal and attempt before giving up")
+                  "with --prove: seconds per proof goal and attempt before giving up (0: no time "
+                  "limit; a proof stopped by the clock can end differently on other machines or "
+                  "rank counts)")
+      ->capture_default_str();
+  cmd->add_option("--prove-boxes", a->prove_boxes,
+                  "with --prove: boxes per proof goal and attempt before giving up (a count: the "
+                  "same end on any machine and any number of ranks)")
       ->capture_default_str();
   add_checkpoint_option(cmd, a->checkpoint);
   cmd->add_option("--emit-coq", a->emit_coq,

@@ -23,6 +23,18 @@ if(NOT last_out MATCHES "^valid: ")
   message(FATAL_ERROR "check-proof: ${last_out}")
 endif()
 
+# A box budget is a count, not a clock: the same proof needs 2,115 boxes, so 20 are too few —
+# survived, "box budget of 20 exhausted", no certificate — whatever the machine's speed.
+run(0 verify --expr "jacobian_norm <= 0.51/T" --over "${domain}" --prove --budget 200
+    --prove-seconds 0 --prove-boxes 20 --out "${WORK}/few-boxes")
+if(NOT last_out MATCHES "conjecture +conjecture +inequality +survived .*box budget of 20 exhausted")
+  message(FATAL_ERROR "a proof past its box budget was not reported as such:\n${last_out}")
+endif()
+if(EXISTS "${WORK}/few-boxes/proofs/conjecture.json")
+  message(FATAL_ERROR "an unfinished proof left a certificate")
+endif()
+run(4 verify --expr "jacobian_norm <= 0.51/T" --over "${domain}" --prove --prove-boxes 0 --out "${WORK}/no-boxes")
+
 # 0.49/T is false at ties (‖J‖ = 0.5/T): refuted, nothing proved, no certificate.
 run(1 verify --expr "jacobian_norm <= 0.49/T" --over "${domain}" --prove --budget 200
     --out "${WORK}/false")
