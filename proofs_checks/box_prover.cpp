@@ -644,6 +644,18 @@ struct FrontierBox {
 // domain is shared out instead of keeping one rank busy while the others wait (kUnitBoxes is
 // ProverOptions::unit_boxes). Neither depends on how many ranks or threads run the search.
 constexpr std::size_t kFrontierDepth = 10;
+// A round of fewer units than this cuts them finer (unit_boxes · units / kFullRound boxes, at
+// least kFinestUnit): late rounds hold a few units of which one, in the corner where the goal
+// is nearly attained, is long, and every rank waits for it at the round's end; cut finer, its
+// stack is shared out in the next round instead. Depends on the round alone, never on ranks or
+// threads, so a checkpoint's units are the same on any number of them.
+constexpr std::size_t kFullRound = 64;
+constexpr long kFinestUnit = 250;
+long round_unit_boxes(long unit_boxes, std::size_t units) {
+  if (units >= kFullRound) return std::max(1L, unit_boxes);
+  return std::max(std::min(kFinestUnit, unit_boxes),
+                  unit_boxes * static_cast<long>(units) / static_cast<long>(kFullRound));
+}
 // Units report no progress of their own (the round's map does); Search keeps a reference.
 const ProverProgress kNoProgress;
 // A leaf not searched yet (its box is a unit of a later round); never left in a finished tree.
@@ -1291,6 +1303,7 @@ ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, con
       // One unit's search: the same result whoever runs it, whenever (its seed and budget are
       // fixed by the round).
       const long round_start = spent;
+      const long cutoff = round_unit_boxes(options.unit_boxes, pending.size());
       const auto search_unit = [&](std::size_t i) {
         SubtreeResult s;
         ProverOptions o = options;
@@ -1298,7 +1311,7 @@ ProofAttempt prove_goal(const ProofGoal& goal, const ProverOptions& options, con
         o.max_boxes = budget_left;
         Search sub(goal, slacks[attempt], o, kNoProgress, 0, attempt_start);
         s.searched = true;
-        s.result = sub.run(pending[i], s.tree, std::max(1L, options.unit_boxes));
+        s.result = sub.run(pending[i], s.tree, cutoff);
         s.boxes = sub.boxes();
         s.max_precision = sub.max_precision_used();
         s.candidate = sub.candidate();

@@ -44,9 +44,9 @@ struct ProverOptions {
   long max_boxes = 2'000'000;
   double seconds = 0;           // > 0: also stop an attempt after this much wall time
   int jobs = 1;                 // threads for the subtrees (0: all hardware threads)
-  /// Boxes a subtree unit searches before handing what is left to the next round. Changes how
-  /// the search is cut into units, never the tree (a test shows it); smaller: finer balance,
-  /// more rounds.
+  /// Boxes a subtree unit searches before handing what is left to the next round (a round of
+  /// few units cuts finer: box_prover.cpp, round_unit_boxes). Changes how the search is cut
+  /// into units, never the tree (a test shows it); smaller: finer balance, more rounds.
   long unit_boxes = 10'000;
   long start_precision = 53;
   long max_precision = 256;
