@@ -5,9 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <bit>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <nlohmann/json.hpp>
 
 #include "proofs_checks/claim_result_codec.hpp"
@@ -16,9 +20,11 @@
 #include "proofs_checks/distributed_map.hpp"
 #include "proofs_checks/kernel_checks.hpp"
 #include "proofs_checks/kernel_rows_codec.hpp"
+#include "numerics/rng.hpp"
 #include "reports/checkpoint.hpp"
 #include "reports/kernel_check_records.hpp"
 #include "reports/result_records.hpp"
+#include "reports/sweeps/point_rows.hpp"
 #include "theory/catalog.hpp"
 
 namespace attncert {
@@ -141,6 +147,69 @@ TEST(DistributedMap, StoredUnitsAreNotRecomputed) {
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(resumed, all);
   for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], static_cast<long>(i * i));
+}
+
+// Rows with what a codec can lose: NaN payloads, -0, ±inf, the smallest subnormal, absent
+// optionals, empty strings and strings with NUL and non-ASCII bytes; varying column counts.
+std::vector<sweeps::SweepRow> random_sweep_rows(std::uint64_t seed) {
+  Rng rng(seed);
+  const std::vector<double> special = {0.0, -0.0, INFINITY, -INFINITY, std::bit_cast<double>(0x7ff80000dead0001ULL),
+                                       std::bit_cast<double>(0xfff00000000000ffULL), 0x1p-1074, 1e308};
+  const auto number = [&] { return rng.below(3) == 0 ? special[rng.below(special.size())] : rng.normal(); };
+  const auto maybe = [&]() -> std::optional<double> {
+    if (rng.below(3) == 0) return std::nullopt;
+    return number();
+  };
+  const std::vector<std::string> texts = {"", "Delta/T=2: random q, K", std::string("a\0b", 3), "\xe2\x80\x96J\xe2\x80\x96"};
+  std::vector<sweeps::SweepRow> rows(rng.below(20));
+  for (sweeps::SweepRow& row : rows) {
+    row.parameters.resize(rng.below(7));
+    for (double& p : row.parameters) p = number();
+    row.series = texts[rng.below(texts.size())];
+    row.statistic = texts[rng.below(texts.size())];
+    row.value = number();
+    row.bounds.resize(rng.below(4));
+    for (std::optional<double>& b : row.bounds) b = maybe();
+    row.ci_low = maybe();
+    row.ci_high = maybe();
+  }
+  return rows;
+}
+
+TEST(SweepRowsCodec, RandomRowsRoundTripBitForBit) {
+  const std::uint64_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed) + " (to reproduce, put it in place of random_device{}())");
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  for (std::uint64_t k = 0; k < 200; ++k) {
+    const std::vector<sweeps::SweepRow> rows = random_sweep_rows(seed + k);
+    const std::string bytes = sweeps::encode_sweep_rows(rows);
+    const std::vector<sweeps::SweepRow> back = sweeps::decode_sweep_rows(bytes);
+    ASSERT_EQ(back.size(), rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      ASSERT_EQ(back[i].parameters.size(), rows[i].parameters.size());
+      for (std::size_t j = 0; j < rows[i].parameters.size(); ++j)
+        EXPECT_EQ(std::bit_cast<std::uint64_t>(back[i].parameters[j]), std::bit_cast<std::uint64_t>(rows[i].parameters[j]));
+      EXPECT_EQ(back[i].series, rows[i].series);
+      EXPECT_EQ(back[i].statistic, rows[i].statistic);
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(back[i].value), std::bit_cast<std::uint64_t>(rows[i].value));
+      ASSERT_EQ(back[i].bounds.size(), rows[i].bounds.size());
+      for (std::size_t j = 0; j < rows[i].bounds.size(); ++j) {
+        ASSERT_EQ(back[i].bounds[j].has_value(), rows[i].bounds[j].has_value());
+        if (rows[i].bounds[j])
+          EXPECT_EQ(std::bit_cast<std::uint64_t>(*back[i].bounds[j]), std::bit_cast<std::uint64_t>(*rows[i].bounds[j]));
+      }
+      for (auto field : {&sweeps::SweepRow::ci_low, &sweeps::SweepRow::ci_high}) {
+        ASSERT_EQ((back[i].*field).has_value(), (rows[i].*field).has_value());
+        if (rows[i].*field)
+          EXPECT_EQ(std::bit_cast<std::uint64_t>(*(back[i].*field)), std::bit_cast<std::uint64_t>(*(rows[i].*field)));
+      }
+    }
+    EXPECT_EQ(sweeps::encode_sweep_rows(back), bytes);
+    // Every strict prefix and any trailing byte are refused, never read past the end.
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut)
+      EXPECT_THROW(sweeps::decode_sweep_rows(std::string_view(bytes).substr(0, cut)), std::invalid_argument) << cut;
+    EXPECT_THROW(sweeps::decode_sweep_rows(bytes + "x"), std::invalid_argument);
+  }
 }
 
 class CheckpointTest : public ::testing::Test {
