@@ -24,6 +24,7 @@
 #include "reports/checkpoint.hpp"
 #include "reports/kernel_check_records.hpp"
 #include "reports/result_records.hpp"
+#include "reports/sweep.hpp"
 #include "reports/sweeps/point_rows.hpp"
 #include "theory/catalog.hpp"
 
@@ -209,6 +210,45 @@ TEST(SweepRowsCodec, RandomRowsRoundTripBitForBit) {
     for (std::size_t cut = 0; cut < bytes.size(); ++cut)
       EXPECT_THROW(sweeps::decode_sweep_rows(std::string_view(bytes).substr(0, cut)), std::invalid_argument) << cut;
     EXPECT_THROW(sweeps::decode_sweep_rows(bytes + "x"), std::invalid_argument);
+  }
+}
+
+// Every experiment's points as units: with a unit store installed every point's rows go through
+// the codec (as they do between MPI ranks), on 3 threads; the CSV must be the bytes of a plain
+// run on one thread. A point that reads state left by another point would differ here.
+TEST(SweepPointsAsUnits, EveryExperimentWritesTheSameBytesThroughTheCodecOnThreads) {
+  const std::map<std::string, std::string> tiny = {
+      {"vanishing-attention", "L={2,4,8}, Delta_over_T={0.5,2}, d=3, trials=3"},
+      {"gradient-sensitivity", "T={0.05,1}, L={4,16}, rows=3"},
+      // (L = 4, N = 5) has no rows: an empty unit between full ones.
+      {"distance-collapse", "L={4,8}, N={1,5}, d=2, trials=3, mc_samples=5"},
+      {"geometric-separability", "N={1,3}, L={4,6}, d=3, trials=3"},
+      {"softmax-linear-separation", "n={4,16}, samples=20"},
+      {"rank-spectra", "n={4,8}, d={2,3}, certify_max_n=4"},
+      {"approximation-error", "m={1,4}, abs_s={0.5,2}, replicates=20"},
+  };
+  constexpr std::uint64_t kSeed = 11;
+  RecordProperty("seed", std::to_string(kSeed));
+  SCOPED_TRACE("seed " + std::to_string(kSeed));
+  ASSERT_EQ(tiny.size(), sweeps::experiments().size()) << "give every experiment a tiny grid";
+  for (const sweeps::Experiment& e : sweeps::experiments()) {
+    SCOPED_TRACE(e.name);
+    const sweeps::Grid grid = sweeps::parse_grid(tiny.at(e.name));
+    const std::string plain = sweeps::sweep_csv(e.run(grid, kSeed, 1, {}));
+    MemoryStore store;
+    install_unit_store(&store);
+    std::string through_units;
+    std::size_t points = 0;
+    try {
+      through_units = sweeps::sweep_csv(e.run(grid, kSeed, 3, [&](std::size_t, std::size_t total) { points = total; }));
+    } catch (...) {
+      install_unit_store(nullptr);
+      throw;
+    }
+    install_unit_store(nullptr);
+    EXPECT_GE(points, 2u);  // one point would run inline, not as a unit
+    EXPECT_EQ(store.units.size(), points) << "not every point went through the unit store";
+    EXPECT_EQ(through_units, plain);
   }
 }
 
