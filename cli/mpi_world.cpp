@@ -235,11 +235,11 @@ void require_distributable_command(int argc, char** argv) {
     if (argv[i][0] != '-') command = argv[i];
   }
   // Commands whose units go through distributed_map and whose outputs only rank 0 writes.
-  for (const char* known : {"verify", "check-kernel", "check-proof", "list", "info"}) {
+  for (const char* known : {"verify", "check-kernel", "check-proof", "sweep", "list", "info"}) {
     if (command == known) return;
   }
   throw CLI::ValidationError("mpirun", "`attncert " + command + "` does not spread its work over MPI ranks yet "
-                                       "(verify, check-kernel and check-proof do): run it without mpirun");
+                                       "(verify, check-kernel, check-proof and sweep do): run it without mpirun");
 }
 
 bool is_output_rank() { return unit_rank() == 0; }

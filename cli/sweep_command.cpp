@@ -9,9 +9,12 @@
 #include <system_error>
 #include <vector>
 
+#include "cli/checkpoint_option.hpp"
 #include "cli/exit_codes.hpp"
-#include "cli/seed_option.hpp"
+#include "cli/jobs_option.hpp"
+#include "cli/mpi_world.hpp"
 #include "cli/progress_line.hpp"
+#include "cli/seed_option.hpp"
 #include "reports/latex.hpp"
 #include "reports/output_file.hpp"
 #include "reports/result_records.hpp"
@@ -29,6 +32,8 @@ struct SweepArgs {
   std::string out = "out";
   bool quick = false;
   bool list = false;
+  int jobs = 0;
+  std::string checkpoint;
 };
 
 void print_list() {
@@ -36,7 +41,8 @@ void print_list() {
   for (const sweeps::Experiment& e : sweeps::experiments()) {
     fmt::print("{:<24} {:<44} {}\n", e.name, e.claim_ids, latex::plain_text(e.title));
   }
-  fmt::print("\nrun one: attncert sweep NAME [--grid 'AXIS=VALUES, …']… [--quick] [--seed S] [--out DIR]\n");
+  fmt::print("\nrun one: attncert sweep NAME [--grid 'AXIS=VALUES, …']… [--quick] [--seed S] [--out DIR] [-j N] "
+             "[--checkpoint DIR]\n");
 }
 
 std::string known_names() {
@@ -79,13 +85,16 @@ int run_sweep(const SweepArgs& a) {
   const std::filesystem::path dir(a.out);
   const std::string path = (dir / (e->name + ".csv")).string();
   install_interrupt_cleanup();
-  prepare_output(dir, path);
+  // Under mpirun only rank 0 writes (cli/mpi_world.hpp); the other ranks compute grid points.
+  if (is_output_rank()) prepare_output(dir, path);
+  const CheckpointHandle checkpoint = open_checkpoint(a.checkpoint);
 
   ProgressLine progress;
-  const sweeps::SweepTable table = e->run(grid, a.seed, [&](std::size_t done, std::size_t total) {
+  const sweeps::SweepTable table = e->run(grid, a.seed, a.jobs, [&](std::size_t done, std::size_t total) {
     progress.update(fmt::format("sweep {}: grid point {}/{}", e->name, done, total));
   });
   progress.clear();
+  if (!is_output_rank()) return kAllHold;
   // Experiments refuse grids without an evaluable point themselves; this catches any other
   // empty table, which would otherwise read as "holds at all 0 points".
   if (table.rows.empty()) throw std::invalid_argument(fmt::format("sweep {}: no grid point gave a result", e->name));
@@ -114,6 +123,8 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
                   "axes to override, e.g. 'L=32..1024:x2, N={1,5}' (repeatable; later wins per axis; "
                   "syntax: README)");
   cmd->add_flag("--quick", a->quick, "start from the experiment's quick grid instead of its default grid");
+  add_jobs_option(cmd, a->jobs, "grid points computed in parallel (default: all cores; the CSV does not depend on it)");
+  add_checkpoint_option(cmd, a->checkpoint);
   add_seed_option(cmd, a->seed, "random seed, 0 to 2^64-1 (same seed and grid, same CSV bytes)");
   cmd->add_option("--out", a->out,
                   "directory for NAME.csv (created if absent; not the root; NAME.csv must be "

@@ -76,7 +76,7 @@ ExperimentOutput run_experiment(const sweeps::Experiment& e, std::size_t index, 
     const sweeps::ProgressCallback progress = [&](std::size_t done, std::size_t total) {
       if (o.progress) o.progress(stage, done, total);
     };
-    sweeps::SweepTable table = e.run(grid, o.seed, progress);
+    sweeps::SweepTable table = e.run(grid, o.seed, o.jobs, progress);
     table.experiment = e.name;
     out.rows = table.rows.size();
     write(dir / "data" / (e.name + ".csv"), sweeps::sweep_csv(table));

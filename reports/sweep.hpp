@@ -115,7 +115,9 @@ struct Experiment {
   // The grid axes run() understands (others are an error), with the full report's values and
   // those of report --quick (all quick grids together finish in < ~1 min).
   std::vector<AxisSpec> axes;
-  std::function<SweepTable(const Grid&, std::uint64_t seed, const ProgressCallback&)> run;
+  // The table of a grid. Its points are units of distributed_map (reports/sweeps/point_rows.hpp):
+  // `jobs` threads here (0: all hardware threads) and MPI ranks, whose count changes no byte.
+  std::function<SweepTable(const Grid&, std::uint64_t seed, int jobs, const ProgressCallback&)> run;
   std::vector<FigureSpec> figures;
   std::function<SweepSummary(const SweepTable&)> summarize;
   // Rough work of one grid point (about one unit per floating-point operation of its inner

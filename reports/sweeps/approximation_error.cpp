@@ -28,6 +28,7 @@
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
 #include "reports/sweeps/mean_interval.hpp"
+#include "reports/sweeps/point_rows.hpp"
 #include "theory/approximation_bounds.hpp"
 #include "theory/catalog.hpp"
 
@@ -73,7 +74,7 @@ double dot(const RowMatrix<double>& a, const RowMatrix<double>& b) {
 }
 
 void add_performer_point(long m, long d, double r, long replicates, const std::vector<double>& params,
-                         const Rng& base, SweepTable& table) {
+                         const Rng& base, std::vector<SweepRow>& rows) {
   // The pair depends on (d, r) only, so every m sees the same x, y.
   Rng pair_rng = base.substream(point_key({-1.0, static_cast<double>(d), r}));
   RowMatrix<double> x = as_row(pair_rng.unit_sphere(static_cast<std::size_t>(d))) * r;
@@ -94,13 +95,14 @@ void add_performer_point(long m, long d, double r, long replicates, const std::v
       sq.push_back((v - kernel) * (v - kernel));
     }
     const MeanInterval ci = mean_interval(sq, kGamma);
-    table.rows.push_back({params, orthogonal ? kOrthogonal : kIid, kMse, ci.mean,
-                          {orthogonal ? std::nullopt : std::optional<double>(closed), std::nullopt}, ci.low,
-                          ci.high});
+    rows.push_back({params, orthogonal ? kOrthogonal : kIid, kMse, ci.mean,
+                    {orthogonal ? std::nullopt : std::optional<double>(closed), std::nullopt}, ci.low,
+                    ci.high});
   }
 }
 
-void add_taylor_point(double abs_s, long d, const std::vector<double>& params, const Rng& base, SweepTable& table) {
+void add_taylor_point(double abs_s, long d, const std::vector<double>& params, const Rng& base,
+                      std::vector<SweepRow>& rows) {
   const Claim* claim = find_claim("C.taylor2");
   if (claim == nullptr) throw std::logic_error("approximation-error: claim C.taylor2 missing");
   const Rng stream = base.substream(point_key(params));
@@ -115,7 +117,7 @@ void add_taylor_point(double abs_s, long d, const std::vector<double>& params, c
     const double features = dot(phi.query_features<double>(q), phi.key_features<double>(k));
     const double bound = taylor2_remainder_bound(s, ctx);
     const char* series = sign > 0 ? kPositive : kNegative;
-    table.rows.push_back({params, series, kErrorDouble, std::abs(std::exp(s) - features), {std::nullopt, bound}, {}, {}});
+    rows.push_back({params, series, kErrorDouble, std::abs(std::exp(s) - features), {std::nullopt, bound}, {}, {}});
     // The claim's certification on exactly this instance (the doubles of q and k).
     const Instance x{{{"L", 1.0}, {"d", static_cast<double>(d)}}, {{"q", q}, {"K", k}}};
     const InstanceCertificate cert = certify_instance(*claim, x, CertifyOptions{64, 512});
@@ -129,12 +131,12 @@ void add_taylor_point(double abs_s, long d, const std::vector<double>& params, c
                            : cert.status == InstanceStatus::Proved || cert.status == InstanceStatus::Consistent
                                ? 1.0
                                : 0.0;
-    table.rows.push_back({params, series, kErrorExact, exact, {std::nullopt, bound}, {}, {}});
-    table.rows.push_back({params, series, kVerdict, verdict, {std::nullopt, std::nullopt}, {}, {}});
+    rows.push_back({params, series, kErrorExact, exact, {std::nullopt, bound}, {}, {}});
+    rows.push_back({params, series, kVerdict, verdict, {std::nullopt, std::nullopt}, {}, {}});
   }
 }
 
-SweepTable run(const Grid& grid, std::uint64_t seed, const ProgressCallback& progress) {
+SweepTable run(const Grid& grid, std::uint64_t seed, int jobs, const ProgressCallback& progress) {
   const Grid complete = complete_grid(grid, axes(), kName);
   SweepTable table = table_over_axes(complete, kName, seed);
   table.bound_names = {kClosedForm, kLagrange};
@@ -145,17 +147,19 @@ SweepTable run(const Grid& grid, std::uint64_t seed, const ProgressCallback& pro
       {axis_values(complete, "m"), {0.0}, dims, axis_values(complete, "r"), axis_values(complete, "replicates")});
   const std::vector<std::vector<double>> taylor =
       grid_points({{0.0}, axis_values(complete, "abs_s"), dims, {0.0}, {0.0}});
-  const std::size_t total = performer.size() + taylor.size();
   const Rng base(seed);
-  std::size_t done = 0;
-  for (const std::vector<double>& p : performer) {
-    add_performer_point(std::lround(p[0]), std::lround(p[2]), p[3], std::lround(p[4]), p, base, table);
-    if (progress) progress(++done, total);
-  }
-  for (const std::vector<double>& p : taylor) {
-    add_taylor_point(p[1], std::lround(p[2]), p, base, table);
-    if (progress) progress(++done, total);
-  }
+  // Units: the Performer points, then the Taylor points.
+  table.rows = rows_over_points(performer.size() + taylor.size(), jobs, [&](std::size_t i) {
+    std::vector<SweepRow> rows;
+    if (i < performer.size()) {
+      const std::vector<double>& p = performer[i];
+      add_performer_point(std::lround(p[0]), std::lround(p[2]), p[3], std::lround(p[4]), p, base, rows);
+    } else {
+      const std::vector<double>& p = taylor[i - performer.size()];
+      add_taylor_point(p[1], std::lround(p[2]), p, base, rows);
+    }
+    return rows;
+  }, progress);
   return table;
 }
 

@@ -26,6 +26,7 @@
 #include "reports/sweeps/grid_values.hpp"
 #include "reports/sweeps/loglog_slope.hpp"
 #include "reports/sweeps/mean_interval.hpp"
+#include "reports/sweeps/point_rows.hpp"
 #include "theory/distance_collapse.hpp"
 
 namespace attncert::sweeps {
@@ -55,7 +56,7 @@ std::vector<AxisSpec> axes() {
 
 std::string top_series(DtildeReading r) { return fmt::format("top-N set, reading {}", to_string(r)); }
 
-SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& progress) {
+SweepTable run(const Grid& given, std::uint64_t seed, int jobs, const ProgressCallback& progress) {
   const Grid grid = complete_grid(given, axes(), kName);
   const auto& lengths = axis_values(grid, "L");
   const auto& counts = axis_values(grid, "N");
@@ -63,69 +64,67 @@ SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& pr
   const auto& sds = axis_values(grid, "logit_sd");
   const auto& trial_counts = axis_values(grid, "trials");
   const auto& sample_counts = axis_values(grid, "mc_samples");
+  // Every point with N >= L gives no row: a grid of only those would read as "holds at all 0
+  // points". Refused before any work.
+  if (*std::min_element(counts.begin(), counts.end()) >= *std::max_element(lengths.begin(), lengths.end())) {
+    throw std::invalid_argument(fmt::format(
+        "{}: no grid point has N < L (smallest N {} >= largest L {}; d~ needs at least one non-selected token)", kName,
+        *std::min_element(counts.begin(), counts.end()), *std::max_element(lengths.begin(), lengths.end())));
+  }
 
   SweepTable table = table_over_axes(grid, kName, seed);
   table.bound_names = {kBound, kJensen};
-  const std::size_t total =
-      lengths.size() * counts.size() * dims.size() * sds.size() * trial_counts.size() * sample_counts.size();
-  std::size_t index = 0;
+  // The points (L, N, d, logit_sd, trials, mc_samples) in the table's row order, N slowest;
+  // those with N >= L are units too (without rows), so progress counts every grid point.
+  std::vector<std::vector<double>> points;
   for (double N_value : counts)
     for (double L_value : lengths)
       for (double d_value : dims)
         for (double sd : sds)
           for (double trials_value : trial_counts)
-            for (double samples_value : sample_counts) {
-              ++index;
-              if (N_value < L_value) {
-                const long L = static_cast<long>(L_value), N = static_cast<long>(N_value);
-                const long d = static_cast<long>(d_value), trials = static_cast<long>(trials_value);
-                const long samples = static_cast<long>(samples_value);
-                const std::vector<double> params = {L_value, N_value, d_value, sd, trials_value, samples_value};
-                Rng rng = Rng(seed).substream(point_key(params));
-                std::array<std::vector<double>, 3> dt;
-                std::array<double, 3> max_ratio{};
-                std::vector<double> bounds, expectations, jensen;
-                double min_jensen_ratio = std::numeric_limits<double>::infinity();
-                for (long t = 0; t < trials; ++t) {
-                  const std::vector<double> logits = rng.normal_vector(static_cast<std::size_t>(L), 0.0, sd);
-                  TokenMatrix<double> X{L, d, rng.normal_vector(static_cast<std::size_t>(L * d))};
-                  const std::vector<double> alpha = softmax<double>(logits, 1.0);
-                  const std::span<const double> a(alpha);
-                  const std::vector<std::size_t> selected = top_n_indices(logits, N);
-                  const Thm1FixedTerms<double> terms = thm1_fixed_terms<double>(a, X, selected);
-                  bounds.push_back(terms.bound);
-                  for (std::size_t r = 0; r < kReadings.size(); ++r) {
-                    dt[r].push_back(dtilde<double>(kReadings[r], a, X, selected));
-                    max_ratio[r] = std::max(max_ratio[r], dt[r].back() / terms.bound);
-                  }
-                  expectations.push_back(
-                      expected_dtilde_monte_carlo(DtildeReading::B, a, X, N, samples, rng.next_u64()));
-                  jensen.push_back(thm1_random_jensen_term<double>(a, X, N));
-                  min_jensen_ratio = std::min(min_jensen_ratio, expectations.back() / jensen.back());
-                }
-                const double mean_bound = mean_interval(bounds).mean;
-                const double mean_jensen = mean_interval(jensen).mean;
-                for (std::size_t r = 0; r < kReadings.size(); ++r) {
-                  const MeanInterval m = mean_interval(dt[r]);
-                  table.rows.push_back({params, top_series(kReadings[r]), kMeanDtilde, m.mean,
-                                        {mean_bound, std::nullopt}, m.low, m.high});
-                  table.rows.push_back({params, top_series(kReadings[r]), kMaxRatio, max_ratio[r],
-                                        {std::nullopt, std::nullopt}, {}, {}});
-                }
-                const MeanInterval e = mean_interval(expectations);
-                table.rows.push_back({params, kRandomSeries, kMeanExpectation, e.mean, {std::nullopt, mean_jensen},
-                                      e.low, e.high});
-                table.rows.push_back({params, kRandomSeries, kMinJensenRatio, min_jensen_ratio,
-                                      {std::nullopt, std::nullopt}, {}, {}});
-              }
-              if (progress) progress(index, total);
-            }
-  // Every point had N ≥ L: an empty table would read as "holds at all 0 points".
-  if (table.rows.empty()) {
-    throw std::invalid_argument(fmt::format(
-        "{}: no grid point has N < L (smallest N {} >= largest L {}; d~ needs at least one non-selected token)", kName,
-        *std::min_element(counts.begin(), counts.end()), *std::max_element(lengths.begin(), lengths.end())));
-  }
+            for (double samples_value : sample_counts)
+              points.push_back({L_value, N_value, d_value, sd, trials_value, samples_value});
+  table.rows = rows_over_points(points.size(), jobs, [&](std::size_t i) {
+    const std::vector<double>& params = points[i];
+    std::vector<SweepRow> rows;
+    const double L_value = params[0], N_value = params[1], sd = params[3];
+    if (!(N_value < L_value)) return rows;
+    const long L = static_cast<long>(L_value), N = static_cast<long>(N_value);
+    const long d = static_cast<long>(params[2]), trials = static_cast<long>(params[4]);
+    const long samples = static_cast<long>(params[5]);
+    Rng rng = Rng(seed).substream(point_key(params));
+    std::array<std::vector<double>, 3> dt;
+    std::array<double, 3> max_ratio{};
+    std::vector<double> bounds, expectations, jensen;
+    double min_jensen_ratio = std::numeric_limits<double>::infinity();
+    for (long t = 0; t < trials; ++t) {
+      const std::vector<double> logits = rng.normal_vector(static_cast<std::size_t>(L), 0.0, sd);
+      TokenMatrix<double> X{L, d, rng.normal_vector(static_cast<std::size_t>(L * d))};
+      const std::vector<double> alpha = softmax<double>(logits, 1.0);
+      const std::span<const double> a(alpha);
+      const std::vector<std::size_t> selected = top_n_indices(logits, N);
+      const Thm1FixedTerms<double> terms = thm1_fixed_terms<double>(a, X, selected);
+      bounds.push_back(terms.bound);
+      for (std::size_t r = 0; r < kReadings.size(); ++r) {
+        dt[r].push_back(dtilde<double>(kReadings[r], a, X, selected));
+        max_ratio[r] = std::max(max_ratio[r], dt[r].back() / terms.bound);
+      }
+      expectations.push_back(expected_dtilde_monte_carlo(DtildeReading::B, a, X, N, samples, rng.next_u64()));
+      jensen.push_back(thm1_random_jensen_term<double>(a, X, N));
+      min_jensen_ratio = std::min(min_jensen_ratio, expectations.back() / jensen.back());
+    }
+    const double mean_bound = mean_interval(bounds).mean;
+    const double mean_jensen = mean_interval(jensen).mean;
+    for (std::size_t r = 0; r < kReadings.size(); ++r) {
+      const MeanInterval m = mean_interval(dt[r]);
+      rows.push_back({params, top_series(kReadings[r]), kMeanDtilde, m.mean, {mean_bound, std::nullopt}, m.low, m.high});
+      rows.push_back({params, top_series(kReadings[r]), kMaxRatio, max_ratio[r], {std::nullopt, std::nullopt}, {}, {}});
+    }
+    const MeanInterval e = mean_interval(expectations);
+    rows.push_back({params, kRandomSeries, kMeanExpectation, e.mean, {std::nullopt, mean_jensen}, e.low, e.high});
+    rows.push_back({params, kRandomSeries, kMinJensenRatio, min_jensen_ratio, {std::nullopt, std::nullopt}, {}, {}});
+    return rows;
+  }, progress);
   return table;
 }
 

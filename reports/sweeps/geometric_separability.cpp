@@ -30,6 +30,7 @@
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
 #include "reports/sweeps/mean_interval.hpp"
+#include "reports/sweeps/point_rows.hpp"
 #include "theory/catalog.hpp"
 #include "theory/distance_collapse.hpp"
 
@@ -61,7 +62,7 @@ const Claim& separability_claim() {
   return *c;
 }
 
-SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& progress) {
+SweepTable run(const Grid& given, std::uint64_t seed, int jobs, const ProgressCallback& progress) {
   const Grid grid = complete_grid(given, axes(), kName);
   const auto& counts = axis_values(grid, "N");
   const auto& lengths = axis_values(grid, "L");
@@ -69,60 +70,62 @@ SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& pr
   const auto& rhos = axis_values(grid, "rho");
   const auto& sds = axis_values(grid, "logit_sd");
   const auto& trial_counts = axis_values(grid, "trials");
+  // Every point with N >= L gives no row: a grid of only those would read as "holds at all 0
+  // points". Refused before any work.
+  if (*std::min_element(counts.begin(), counts.end()) >= *std::max_element(lengths.begin(), lengths.end())) {
+    throw std::invalid_argument(fmt::format(
+        "{}: no grid point has N < L (smallest N {} >= largest L {}; separability needs at least one non-selected token)", kName,
+        *std::min_element(counts.begin(), counts.end()), *std::max_element(lengths.begin(), lengths.end())));
+  }
 
   const Claim& claim = separability_claim();
   SweepTable table = table_over_axes(grid, kName, seed);
   table.bound_names = {kBound};
-  const std::size_t total = counts.size() * lengths.size() * dims.size() * rhos.size() * sds.size() * trial_counts.size();
-  std::size_t index = 0;
+  // The points (N, L, d, rho, logit_sd, trials) in the table's row order, L slowest, N fastest;
+  // those with N >= L are units too (without rows), so progress counts every grid point.
+  std::vector<std::vector<double>> points;
   for (double L_value : lengths)
     for (double d_value : dims)
       for (double rho : rhos)
         for (double sd : sds)
           for (double trials_value : trial_counts)
-            for (double N_value : counts) {
-              ++index;
-              if (N_value < L_value) {
-                const auto L = static_cast<std::size_t>(L_value);
-                const auto d = static_cast<std::size_t>(d_value);
-                const auto N = static_cast<long>(N_value);
-                const std::vector<double> params = {N_value, L_value, d_value, rho, sd, trials_value};
-                Rng rng = Rng(seed).substream(point_key(params));
-                std::vector<double> exact, bounds, protocol;
-                double min_margin = std::numeric_limits<double>::infinity();
-                for (long t = 0; t < static_cast<long>(trials_value); ++t) {
-                  const std::vector<double> logits = rng.normal_vector(L, 0.0, sd);
-                  RowMatrix<double> W(static_cast<Eigen::Index>(L), static_cast<Eigen::Index>(d));
-                  for (std::size_t j = 0; j < L; ++j) {
-                    const std::vector<double> w = rng.unit_sphere(d);
-                    for (std::size_t c = 0; c < d; ++c) W(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(c)) = w[c];
-                  }
-                  Instance x;
-                  x.scalars = {{"L", L_value}, {"N", N_value}, {"d", d_value}, {"M", 1.0}, {"rho", rho}};
-                  x.arrays["logits"] = Eigen::Map<const RowMatrix<double>>(logits.data(), 1, static_cast<Eigen::Index>(L));
-                  x.arrays["W"] = W;
-                  const Inequality<double> side = claim.evaluate_double(x).at(0);
-                  exact.push_back(side.lhs);
-                  bounds.push_back(side.rhs);
-                  min_margin = std::min(min_margin, side.lhs - side.rhs);
-                  const std::vector<double> alpha = softmax<double>(logits, 1.0);
-                  protocol.push_back(protocol_distinguishable_fraction(weighted_tokens(alpha, W),
-                                                                         top_n_indices(logits, N)));
-                }
-                const MeanInterval e = mean_interval(exact);
-                const MeanInterval p = mean_interval(protocol);
-                table.rows.push_back({params, kFixed, kMeanFraction, e.mean, {mean_interval(bounds).mean}, e.low, e.high});
-                table.rows.push_back({params, kFixed, kMinMargin, min_margin, {std::nullopt}, {}, {}});
-                table.rows.push_back({params, kProtocol, kMeanFraction, p.mean, {std::nullopt}, p.low, p.high});
-              }
-              if (progress) progress(index, total);
-            }
-  // Every point had N ≥ L: an empty table would read as "holds at all 0 points".
-  if (table.rows.empty()) {
-    throw std::invalid_argument(fmt::format(
-        "{}: no grid point has N < L (smallest N {} >= largest L {}; separability needs at least one non-selected token)", kName,
-        *std::min_element(counts.begin(), counts.end()), *std::max_element(lengths.begin(), lengths.end())));
-  }
+            for (double N_value : counts) points.push_back({N_value, L_value, d_value, rho, sd, trials_value});
+  table.rows = rows_over_points(points.size(), jobs, [&](std::size_t i) {
+    const std::vector<double>& params = points[i];
+    std::vector<SweepRow> rows;
+    const double N_value = params[0], L_value = params[1], d_value = params[2], rho = params[3], sd = params[4];
+    if (!(N_value < L_value)) return rows;
+    const auto L = static_cast<std::size_t>(L_value);
+    const auto d = static_cast<std::size_t>(d_value);
+    const auto N = static_cast<long>(N_value);
+    Rng rng = Rng(seed).substream(point_key(params));
+    std::vector<double> exact, bounds, protocol;
+    double min_margin = std::numeric_limits<double>::infinity();
+    for (long t = 0; t < static_cast<long>(params[5]); ++t) {
+      const std::vector<double> logits = rng.normal_vector(L, 0.0, sd);
+      RowMatrix<double> W(static_cast<Eigen::Index>(L), static_cast<Eigen::Index>(d));
+      for (std::size_t j = 0; j < L; ++j) {
+        const std::vector<double> w = rng.unit_sphere(d);
+        for (std::size_t c = 0; c < d; ++c) W(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(c)) = w[c];
+      }
+      Instance x;
+      x.scalars = {{"L", L_value}, {"N", N_value}, {"d", d_value}, {"M", 1.0}, {"rho", rho}};
+      x.arrays["logits"] = Eigen::Map<const RowMatrix<double>>(logits.data(), 1, static_cast<Eigen::Index>(L));
+      x.arrays["W"] = W;
+      const Inequality<double> side = claim.evaluate_double(x).at(0);
+      exact.push_back(side.lhs);
+      bounds.push_back(side.rhs);
+      min_margin = std::min(min_margin, side.lhs - side.rhs);
+      const std::vector<double> alpha = softmax<double>(logits, 1.0);
+      protocol.push_back(protocol_distinguishable_fraction(weighted_tokens(alpha, W), top_n_indices(logits, N)));
+    }
+    const MeanInterval e = mean_interval(exact);
+    const MeanInterval p = mean_interval(protocol);
+    rows.push_back({params, kFixed, kMeanFraction, e.mean, {mean_interval(bounds).mean}, e.low, e.high});
+    rows.push_back({params, kFixed, kMinMargin, min_margin, {std::nullopt}, {}, {}});
+    rows.push_back({params, kProtocol, kMeanFraction, p.mean, {std::nullopt}, p.low, p.high});
+    return rows;
+  }, progress);
   return table;
 }
 

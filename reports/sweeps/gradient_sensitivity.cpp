@@ -35,6 +35,7 @@
 #include "reports/sweeps/grid_values.hpp"
 #include "reports/sweeps/loglog_slope.hpp"
 #include "reports/sweeps/mean_interval.hpp"
+#include "reports/sweeps/point_rows.hpp"
 #include "theory/catalog.hpp"
 
 namespace attncert::sweeps {
@@ -118,7 +119,7 @@ double pattern_search(std::vector<double>& z) {
   return best;
 }
 
-SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& progress) {
+SweepTable run(const Grid& given, std::uint64_t seed, int jobs, const ProgressCallback& progress) {
   const Grid grid = complete_grid(given, axes(), kName);
   const auto& temperatures = axis_values(grid, "T");
   const auto& lengths = axis_values(grid, "L");
@@ -128,63 +129,63 @@ SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& pr
   const Claim& classical = claim("C.jacobian-softmax");
   SweepTable table = table_over_axes(grid, kName, seed);
   table.bound_names = {kPrinted, kClassical};
-  const std::size_t total = temperatures.size() * lengths.size() * row_counts.size();
-  std::size_t done = 0;
-  for (double L_value : lengths) {
-    for (double rows_value : row_counts) {
-      for (double T : temperatures) {
-        const auto L = static_cast<std::size_t>(L_value);
-        const auto rows = static_cast<long>(rows_value);
-        const std::vector<double> params = {T, L_value, rows_value};
-        Rng rng = Rng(seed).substream(point_key(params));
-        std::vector<double> norms;
-        std::array<std::vector<double>, kEpsilons.size()> g;
-        std::vector<double> best_row;
-        double best = -1;
-        for (long r = 0; r < rows; ++r) {
-          const std::vector<double> l = rng.normal_vector(L, 0.0, kLogitSd);
-          const std::vector<double> v = rng.unit_sphere(L);
-          norms.push_back(jacobian_norm(l, T));
-          if (norms.back() > best) {
-            best = norms.back();
-            best_row = l;
-          }
-          for (std::size_t e = 0; e < kEpsilons.size(); ++e) {
-            g[e].push_back(finite_difference_sensitivity<double>(l, T, kEpsilons[e], v));
-          }
-        }
-        std::vector<double> z(best_row.size());
-        for (std::size_t i = 0; i < z.size(); ++i) z[i] = best_row[i] / T;
-        (void)pattern_search(z);
-        std::vector<double> maximiser(z.size());
-        for (std::size_t i = 0; i < z.size(); ++i) maximiser[i] = T * z[i];
-        // The row's value is ‖J‖₂ of the logits certified below, not of z (T·z/T may round).
-        const double searched = jacobian_norm(maximiser, T);
-        const Instance x = logit_instance(maximiser, T);
-        const std::vector<std::optional<double>> bounds = {rhs(printed, x), rhs(classical, x)};
-        std::vector<double> tied(L, -std::numeric_limits<double>::infinity());
-        tied[0] = tied[1] = 0;
-        std::vector<double> tied_finite(L, -kTiedGap * T);
-        tied_finite[0] = tied_finite[1] = 0;
-
-        table.rows.push_back({params, kSearched, kNorm, searched, bounds, {}, {}});
-        table.rows.push_back({params, kSearched, kVerdict, ball_verdict(printed, x), {std::nullopt, std::nullopt}, {}, {}});
-        table.rows.push_back({params, kTied, kNorm, jacobian_norm(tied, T), bounds, {}, {}});
-        const Instance tied_instance = logit_instance(tied_finite, T);
-        table.rows.push_back({params, kTiedFinite, kNorm, jacobian_norm(tied_finite, T), bounds, {}, {}});
-        table.rows.push_back({params, kTiedFinite, kVerdict, ball_verdict(printed, tied_instance),
-                              {std::nullopt, std::nullopt}, {}, {}});
-        const MeanInterval m = mean_interval(norms);
-        table.rows.push_back({params, kRandom, kMeanNorm, m.mean, bounds, m.low, m.high});
-        for (std::size_t e = 0; e < kEpsilons.size(); ++e) {
-          const MeanInterval mg = mean_interval(g[e]);
-          table.rows.push_back({params, g_series(kEpsilons[e]), kMeanG, mg.mean, bounds, mg.low, mg.high});
-        }
-        ++done;
-        if (progress) progress(done, total);
+  // The points (T, L, rows) in the table's row order: L slowest, T fastest.
+  std::vector<std::vector<double>> points;
+  for (double L_value : lengths)
+    for (double rows_value : row_counts)
+      for (double T : temperatures) points.push_back({T, L_value, rows_value});
+  table.rows = rows_over_points(points.size(), jobs, [&](std::size_t point) {
+    const std::vector<double>& params = points[point];
+    const double T = params[0], L_value = params[1], rows_value = params[2];
+    std::vector<SweepRow> out;
+    const auto L = static_cast<std::size_t>(L_value);
+    const auto rows = static_cast<long>(rows_value);
+    Rng rng = Rng(seed).substream(point_key(params));
+    std::vector<double> norms;
+    std::array<std::vector<double>, kEpsilons.size()> g;
+    std::vector<double> best_row;
+    double best = -1;
+    for (long r = 0; r < rows; ++r) {
+      const std::vector<double> l = rng.normal_vector(L, 0.0, kLogitSd);
+      const std::vector<double> v = rng.unit_sphere(L);
+      norms.push_back(jacobian_norm(l, T));
+      if (norms.back() > best) {
+        best = norms.back();
+        best_row = l;
+      }
+      for (std::size_t e = 0; e < kEpsilons.size(); ++e) {
+        g[e].push_back(finite_difference_sensitivity<double>(l, T, kEpsilons[e], v));
       }
     }
-  }
+    std::vector<double> z(best_row.size());
+    for (std::size_t i = 0; i < z.size(); ++i) z[i] = best_row[i] / T;
+    (void)pattern_search(z);
+    std::vector<double> maximiser(z.size());
+    for (std::size_t i = 0; i < z.size(); ++i) maximiser[i] = T * z[i];
+    // The row's value is ‖J‖₂ of the logits certified below, not of z (T·z/T may round).
+    const double searched = jacobian_norm(maximiser, T);
+    const Instance x = logit_instance(maximiser, T);
+    const std::vector<std::optional<double>> bounds = {rhs(printed, x), rhs(classical, x)};
+    std::vector<double> tied(L, -std::numeric_limits<double>::infinity());
+    tied[0] = tied[1] = 0;
+    std::vector<double> tied_finite(L, -kTiedGap * T);
+    tied_finite[0] = tied_finite[1] = 0;
+
+    out.push_back({params, kSearched, kNorm, searched, bounds, {}, {}});
+    out.push_back({params, kSearched, kVerdict, ball_verdict(printed, x), {std::nullopt, std::nullopt}, {}, {}});
+    out.push_back({params, kTied, kNorm, jacobian_norm(tied, T), bounds, {}, {}});
+    const Instance tied_instance = logit_instance(tied_finite, T);
+    out.push_back({params, kTiedFinite, kNorm, jacobian_norm(tied_finite, T), bounds, {}, {}});
+    out.push_back({params, kTiedFinite, kVerdict, ball_verdict(printed, tied_instance),
+                   {std::nullopt, std::nullopt}, {}, {}});
+    const MeanInterval m = mean_interval(norms);
+    out.push_back({params, kRandom, kMeanNorm, m.mean, bounds, m.low, m.high});
+    for (std::size_t e = 0; e < kEpsilons.size(); ++e) {
+      const MeanInterval mg = mean_interval(g[e]);
+      out.push_back({params, g_series(kEpsilons[e]), kMeanG, mg.mean, bounds, mg.low, mg.high});
+    }
+    return out;
+  }, progress);
   return table;
 }
 

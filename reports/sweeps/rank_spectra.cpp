@@ -28,6 +28,7 @@
 #include "reports/sweep_grid.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
+#include "reports/sweeps/point_rows.hpp"
 #include "theory/catalog.hpp"
 
 namespace attncert::sweeps {
@@ -76,7 +77,7 @@ RowMatrix<double> softmax_matrix(const RowMatrix<double>& Q, const RowMatrix<dou
 }
 
 void add_point(long n, long d, long certify_max_n, const std::vector<double>& params_base, const Rng& stream,
-               SweepTable& table) {
+               std::vector<SweepRow>& rows) {
   Rng rng = stream;
   RowMatrix<double> Q(n, d), K(n, d);
   for (Eigen::Index i = 0; i < Q.size(); ++i) Q.data()[i] = rng.normal();
@@ -101,7 +102,7 @@ void add_point(long n, long d, long certify_max_n, const std::vector<double>& pa
   for (const Case& c : cases) {
     const RankMeasures m = rank_measures(c.P);
     auto row = [&](const char* statistic, double value, std::optional<double> upper, std::optional<double> full) {
-      table.rows.push_back({params, c.series, statistic, value, {upper, full}, {}, {}});
+      rows.push_back({params, c.series, statistic, value, {upper, full}, {}, {}});
     };
     row(kNumericalRank, static_cast<double>(m.numerical_rank), c.upper, c.full);
     row(kEffectiveRank, m.effective_rank, std::nullopt, std::nullopt);
@@ -110,8 +111,8 @@ void add_point(long n, long d, long certify_max_n, const std::vector<double>& pa
     for (std::size_t k = 0; k < m.singular_values.size(); ++k) {
       std::vector<double> pk = params_base;
       pk.push_back(static_cast<double>(k + 1));
-      table.rows.push_back({pk, c.series, kDecay, m.singular_values[k] / m.singular_values[0],
-                            {std::nullopt, std::nullopt}, {}, {}});
+      rows.push_back({pk, c.series, kDecay, m.singular_values[k] / m.singular_values[0],
+                      {std::nullopt, std::nullopt}, {}, {}});
     }
   }
   if (n <= certify_max_n) {
@@ -120,12 +121,12 @@ void add_point(long n, long d, long certify_max_n, const std::vector<double>& pa
     if (claim == nullptr) throw std::logic_error("rank-spectra: claim C.rank-softmax missing");
     const Instance x{{{"n", static_cast<double>(n)}, {"d", static_cast<double>(d)}}, {{"Q", Q}, {"K", K}}};
     const InstanceCertificate cert = certify_instance(*claim, x, CertifyOptions{64, 512});
-    table.rows.push_back({params, kSoftmax, kCertified, cert.status == InstanceStatus::Proved ? 1.0 : 0.0,
-                          {std::nullopt, std::nullopt}, {}, {}});
+    rows.push_back({params, kSoftmax, kCertified, cert.status == InstanceStatus::Proved ? 1.0 : 0.0,
+                    {std::nullopt, std::nullopt}, {}, {}});
   }
 }
 
-SweepTable run(const Grid& grid, std::uint64_t seed, const ProgressCallback& progress) {
+SweepTable run(const Grid& grid, std::uint64_t seed, int jobs, const ProgressCallback& progress) {
   const Grid complete = complete_grid(grid, axes(), kName);
   SweepTable table;
   table.experiment = kName;
@@ -136,11 +137,12 @@ SweepTable run(const Grid& grid, std::uint64_t seed, const ProgressCallback& pro
   const std::vector<std::vector<double>> points =
       grid_points({axis_values(complete, "n"), axis_values(complete, "d")});
   const Rng base(seed);
-  for (std::size_t i = 0; i < points.size(); ++i) {
+  table.rows = rows_over_points(points.size(), jobs, [&](std::size_t i) {
     const std::vector<double>& p = points[i];
-    add_point(std::lround(p[0]), std::lround(p[1]), certify_max_n, p, base.substream(point_key(p)), table);
-    if (progress) progress(i + 1, points.size());
-  }
+    std::vector<SweepRow> rows;
+    add_point(std::lround(p[0]), std::lround(p[1]), certify_max_n, p, base.substream(point_key(p)), rows);
+    return rows;
+  }, progress);
   return table;
 }
 

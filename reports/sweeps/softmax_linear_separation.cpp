@@ -27,6 +27,7 @@
 #include "reports/sweep_grid.hpp"
 #include "reports/sweeps/experiment_factories.hpp"
 #include "reports/sweeps/grid_values.hpp"
+#include "reports/sweeps/point_rows.hpp"
 #include "theory/catalog.hpp"
 #include "theory/spike_bounds.hpp"
 
@@ -167,8 +168,7 @@ struct Extremes {
   std::vector<double> spike_min_s, spike_max_s, d0_max_s;
 };
 
-void add_point(const Point& pt, const std::vector<double>& params, const Rng& stream, SweepTable& table) {
-  if (!(pt.r <= pt.R)) throw std::invalid_argument(fmt::format("{}: need r <= R, got r = {}, R = {}", kName, pt.r, pt.R));
+void add_point(const Point& pt, const std::vector<double>& params, const Rng& stream, std::vector<SweepRow>& rows) {
   const auto n = static_cast<std::size_t>(pt.n);
   std::vector<Sample> train[3], test[3];
   Extremes ext[3];
@@ -207,15 +207,15 @@ void add_point(const Point& pt, const std::vector<double>& params, const Rng& st
   const double others = static_cast<double>(n) - 1;
   auto row = [&](const char* series, const char* statistic, double value, std::optional<double> lower,
                  std::optional<double> upper) {
-    table.rows.push_back({params, series, statistic, value, {lower, upper}, {}, {}});
+    rows.push_back({params, series, statistic, value, {lower, upper}, {}, {}});
   };
   for (int m = 0; m < 3; ++m) {
     const Threshold th = best_threshold(train[m]);
     const std::size_t errors = test_errors(test[m], th);
     const auto trials = static_cast<std::uint64_t>(test[m].size());
     const ProportionInterval ci = clopper_pearson(errors, trials, kGamma);
-    table.rows.push_back({params, kSeries[m], kError, static_cast<double>(errors) / static_cast<double>(trials),
-                          {std::nullopt, std::nullopt}, ci.lower, ci.upper});
+    rows.push_back({params, kSeries[m], kError, static_cast<double>(errors) / static_cast<double>(trials),
+                    {std::nullopt, std::nullopt}, ci.lower, ci.upper});
     row(kSeries[m], kAuc, auc(test[m]), {}, {});
     row(kSeries[m], kGap, d1_min[m] - d0_max[m], {}, {});
   }
@@ -262,20 +262,28 @@ void add_point(const Point& pt, const std::vector<double>& params, const Rng& st
   if (any_violation) row("all", kCertified, certified, {}, {});
 }
 
-SweepTable run(const Grid& grid, std::uint64_t seed, const ProgressCallback& progress) {
+Point point_of(const std::vector<double>& v) {
+  return Point{std::lround(v[0]), v[1], v[2], v[3], v[4], v[5], std::lround(v[6])};
+}
+
+SweepTable run(const Grid& grid, std::uint64_t seed, int jobs, const ProgressCallback& progress) {
   const Grid complete = complete_grid(grid, axes(), kName);
   SweepTable table = table_over_axes(complete, kName, seed);
   table.bound_names = {kLowerBound, kUpperBound};
   std::vector<std::vector<double>> values;  // in declaration order: n, B, R, r, beta, mu, samples
   for (const GridAxis& axis : complete.axes) values.push_back(axis.values);
   const std::vector<std::vector<double>> points = grid_points(values);
-  const Rng base(seed);
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const std::vector<double>& v = points[i];
-    const Point pt{std::lround(v[0]), v[1], v[2], v[3], v[4], v[5], std::lround(v[6])};
-    add_point(pt, v, base.substream(point_key(v)), table);
-    if (progress) progress(i + 1, points.size());
+  // Refused before any work, at the first such point in grid order.
+  for (const std::vector<double>& v : points) {
+    const Point pt = point_of(v);
+    if (!(pt.r <= pt.R)) throw std::invalid_argument(fmt::format("{}: need r <= R, got r = {}, R = {}", kName, pt.r, pt.R));
   }
+  const Rng base(seed);
+  table.rows = rows_over_points(points.size(), jobs, [&](std::size_t i) {
+    std::vector<SweepRow> rows;
+    add_point(point_of(points[i]), points[i], base.substream(point_key(points[i])), rows);
+    return rows;
+  }, progress);
   return table;
 }
 

@@ -22,6 +22,7 @@
 #include "reports/sweeps/grid_values.hpp"
 #include "reports/sweeps/loglog_slope.hpp"
 #include "reports/sweeps/mean_interval.hpp"
+#include "reports/sweeps/point_rows.hpp"
 #include "theory/catalog.hpp"
 
 namespace attncert::sweeps {
@@ -69,7 +70,7 @@ const Claim& claim(const char* id) {
   return *c;
 }
 
-SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& progress) {
+SweepTable run(const Grid& given, std::uint64_t seed, int jobs, const ProgressCallback& progress) {
   const Grid grid = complete_grid(given, axes(), kName);
   const auto& lengths = axis_values(grid, "L");
   const auto& ratios = axis_values(grid, "Delta_over_T");
@@ -80,60 +81,56 @@ SweepTable run(const Grid& given, std::uint64_t seed, const ProgressCallback& pr
   const Claim& tight = claim("A.cor1-tight");
   SweepTable table = table_over_axes(grid, kName, seed);
   table.bound_names = {"printed bound (A.cor1)", "tight form, classical (A.cor1-tight)"};
-  const std::size_t total = lengths.size() * ratios.size() * dims.size() * trial_counts.size();
-  std::size_t done = 0;
-  for (double ratio : ratios) {
-    for (double dim : dims) {
-      for (double trials_value : trial_counts) {
-        for (double L_value : lengths) {
-          const long L = static_cast<long>(L_value);
-          const long d = static_cast<long>(dim);
-          const long trials = static_cast<long>(trials_value);
-          const std::vector<double> params = {L_value, ratio, dim, trials_value};
-          // Bounds from the catalog claims on the extremal instances (exact Δ).
-          const Instance high = extremal_instance(L, ratio, true);
-          const Instance low = extremal_instance(L, ratio, false);
-          const double printed_upper = side(printed, high, "upper").second;
-          const double printed_lower = side(printed, low, "lower").second;
-          const auto [tight_alpha_max, tight_upper] = side(tight, high, "upper");
-          const auto [tight_alpha_min, tight_lower] = side(tight, low, "lower");
-          const std::vector<std::optional<double>> upper = {L_value * printed_upper, L_value * tight_upper};
-          const std::vector<std::optional<double>> lower = {L_value * printed_lower, L_value * tight_lower};
+  // The points (L, Delta_over_T, d, trials) in the table's row order: L varies fastest.
+  std::vector<std::vector<double>> points;
+  for (double ratio : ratios)
+    for (double dim : dims)
+      for (double trials_value : trial_counts)
+        for (double L_value : lengths) points.push_back({L_value, ratio, dim, trials_value});
+  table.rows = rows_over_points(points.size(), jobs, [&](std::size_t i) {
+    const std::vector<double>& params = points[i];
+    const double L_value = params[0], ratio = params[1];
+    const long L = static_cast<long>(L_value);
+    const long d = static_cast<long>(params[2]);
+    const long trials = static_cast<long>(params[3]);
+    // Bounds from the catalog claims on the extremal instances (exact Δ).
+    const Instance high = extremal_instance(L, ratio, true);
+    const Instance low = extremal_instance(L, ratio, false);
+    const double printed_upper = side(printed, high, "upper").second;
+    const double printed_lower = side(printed, low, "lower").second;
+    const auto [tight_alpha_max, tight_upper] = side(tight, high, "upper");
+    const auto [tight_alpha_min, tight_lower] = side(tight, low, "lower");
+    const std::vector<std::optional<double>> upper = {L_value * printed_upper, L_value * tight_upper};
+    const std::vector<std::optional<double>> lower = {L_value * printed_lower, L_value * tight_lower};
 
-          Rng rng = Rng(seed).substream(point_key(params));
-          std::vector<double> max_draws, min_draws;
-          for (long t = 0; t < trials; ++t) {
-            const std::vector<double> u = rng.unit_sphere(static_cast<std::size_t>(d));
-            std::vector<double> logits(static_cast<std::size_t>(L));
-            for (long j = 0; j < L; ++j) {
-              const std::vector<double> k = rng.unit_sphere(static_cast<std::size_t>(d));
-              double dot = 0;
-              for (long c = 0; c < d; ++c) dot += ratio * u[c] * k[c];
-              logits[j] = dot;
-            }
-            const std::vector<double> alpha = softmax<double>(logits, 1.0);
-            const auto [mn, mx] = std::minmax_element(alpha.begin(), alpha.end());
-            max_draws.push_back(L_value * *mx);
-            min_draws.push_back(L_value * *mn);
-          }
-          const MeanInterval max_mean = mean_interval(max_draws);
-          const MeanInterval min_mean = mean_interval(min_draws);
-          const std::string rs = random_series(ratio);
-          table.rows.push_back({params, rs, "L*alpha_max (mean)", max_mean.mean, upper, max_mean.low, max_mean.high});
-          table.rows.push_back({params, rs, "L*alpha_max (largest)",
-                                *std::max_element(max_draws.begin(), max_draws.end()), upper, {}, {}});
-          table.rows.push_back({params, rs, "L*alpha_min (mean)", min_mean.mean, lower, min_mean.low, min_mean.high});
-          table.rows.push_back({params, rs, "L*alpha_min (smallest)",
-                                *std::min_element(min_draws.begin(), min_draws.end()), lower, {}, {}});
-          const std::string es = extremal_series(ratio);
-          table.rows.push_back({params, es, "L*alpha_max", L_value * tight_alpha_max, upper, {}, {}});
-          table.rows.push_back({params, es, "L*alpha_min", L_value * tight_alpha_min, lower, {}, {}});
-          ++done;
-          if (progress) progress(done, total);
-        }
+    Rng rng = Rng(seed).substream(point_key(params));
+    std::vector<double> max_draws, min_draws;
+    for (long t = 0; t < trials; ++t) {
+      const std::vector<double> u = rng.unit_sphere(static_cast<std::size_t>(d));
+      std::vector<double> logits(static_cast<std::size_t>(L));
+      for (long j = 0; j < L; ++j) {
+        const std::vector<double> k = rng.unit_sphere(static_cast<std::size_t>(d));
+        double dot = 0;
+        for (long c = 0; c < d; ++c) dot += ratio * u[c] * k[c];
+        logits[j] = dot;
       }
+      const std::vector<double> alpha = softmax<double>(logits, 1.0);
+      const auto [mn, mx] = std::minmax_element(alpha.begin(), alpha.end());
+      max_draws.push_back(L_value * *mx);
+      min_draws.push_back(L_value * *mn);
     }
-  }
+    const MeanInterval max_mean = mean_interval(max_draws);
+    const MeanInterval min_mean = mean_interval(min_draws);
+    const std::string rs = random_series(ratio);
+    const std::string es = extremal_series(ratio);
+    return std::vector<SweepRow>{
+        {params, rs, "L*alpha_max (mean)", max_mean.mean, upper, max_mean.low, max_mean.high},
+        {params, rs, "L*alpha_max (largest)", *std::max_element(max_draws.begin(), max_draws.end()), upper, {}, {}},
+        {params, rs, "L*alpha_min (mean)", min_mean.mean, lower, min_mean.low, min_mean.high},
+        {params, rs, "L*alpha_min (smallest)", *std::min_element(min_draws.begin(), min_draws.end()), lower, {}, {}},
+        {params, es, "L*alpha_max", L_value * tight_alpha_max, upper, {}, {}},
+        {params, es, "L*alpha_min", L_value * tight_alpha_min, lower, {}, {}}};
+  }, progress);
   return table;
 }
 

@@ -3,7 +3,7 @@
 # 2 cores) writes byte-identical outputs to a run without mpirun; a run killed and resumed from
 # its checkpoint writes the same bytes; a failing rank ends the job non-zero with its message.
 #   mpi_runs_test.sh ATTNCERT MPIRUN WORKDIR CASE      CASE: verify | prove | check-kernel |
-#                                                            resume | failing-rank
+#                                                            sweep | resume | failing-rank
 set -uo pipefail
 exe="$1" mpirun="$2" work="$3" case="$4"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -64,6 +64,23 @@ case "$case" in
     ;;
   check-kernel)
     across_ranks check-kernel all --quick --twin -j 1 --out OUT
+    ;;
+  sweep)
+    # Grid points are the units: a Monte Carlo experiment, and one that certifies a matrix at
+    # some points (uneven units).
+    va=(sweep vanishing-attention --grid 'L={2,8,32}, Delta_over_T={0.5,2}, d=4, trials=50' --seed 3 -j 1)
+    across_ranks "${va[@]}" --out OUT
+    across_ranks sweep rank-spectra --grid 'n={4,8,16}, d={2,3}, certify_max_n=8' --seed 3 -j 1 --out OUT
+    # A checkpoint written on 2 ranks hands every point to the next run, which writes the same bytes.
+    run first 2 "${va[@]}" --out "$work/ckpt.out" --checkpoint "$work/ckpt"
+    run again 2 "${va[@]}" --out "$work/ckpt.out" --checkpoint "$work/ckpt"
+    grep -q "resuming from --checkpoint .*: 6 finished units" "$work/again.stderr" \
+      || fail "no resuming line: $(head -3 "$work/again.stderr")"
+    cmp -s "$work/np0.out/vanishing-attention.csv" "$work/ckpt.out/vanishing-attention.csv" \
+      || fail "the CSV from the checkpoint differs from the plain run's"
+    diff "$work/first.stdout" "$work/again.stdout" >/dev/null || fail "stdout differs after resuming"
+    [[ "$(cat "$work/again.rc")" == 0 ]] || fail "resumed: exit $(cat "$work/again.rc")"
+    echo "sweep: identical on 1, 2 and 3 ranks, and from its checkpoint"
     ;;
   resume)
     # Uninterrupted, then killed after its first units are saved and started again.

@@ -5,9 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <bit>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <nlohmann/json.hpp>
 
 #include "proofs_checks/claim_result_codec.hpp"
@@ -17,9 +21,12 @@
 #include "proofs_checks/distributed_map.hpp"
 #include "proofs_checks/kernel_checks.hpp"
 #include "proofs_checks/kernel_rows_codec.hpp"
+#include "numerics/rng.hpp"
 #include "reports/checkpoint.hpp"
 #include "reports/kernel_check_records.hpp"
 #include "reports/result_records.hpp"
+#include "reports/sweep.hpp"
+#include "reports/sweeps/point_rows.hpp"
 #include "theory/catalog.hpp"
 
 namespace attncert {
@@ -204,6 +211,108 @@ TEST(DistributedMap, StoredUnitsAreNotRecomputed) {
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(resumed, all);
   for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], static_cast<long>(i * i));
+}
+
+// Rows with what a codec can lose: NaN payloads, -0, ±inf, the smallest subnormal, absent
+// optionals, empty strings and strings with NUL and non-ASCII bytes; varying column counts.
+std::vector<sweeps::SweepRow> random_sweep_rows(std::uint64_t seed) {
+  Rng rng(seed);
+  const std::vector<double> special = {0.0, -0.0, INFINITY, -INFINITY, std::bit_cast<double>(0x7ff80000dead0001ULL),
+                                       std::bit_cast<double>(0xfff00000000000ffULL), 0x1p-1074, 1e308};
+  const auto number = [&] { return rng.below(3) == 0 ? special[rng.below(special.size())] : rng.normal(); };
+  const auto maybe = [&]() -> std::optional<double> {
+    if (rng.below(3) == 0) return std::nullopt;
+    return number();
+  };
+  const std::vector<std::string> texts = {"", "Delta/T=2: random q, K", std::string("a\0b", 3), "\xe2\x80\x96J\xe2\x80\x96"};
+  std::vector<sweeps::SweepRow> rows(rng.below(20));
+  for (sweeps::SweepRow& row : rows) {
+    row.parameters.resize(rng.below(7));
+    for (double& p : row.parameters) p = number();
+    row.series = texts[rng.below(texts.size())];
+    row.statistic = texts[rng.below(texts.size())];
+    row.value = number();
+    row.bounds.resize(rng.below(4));
+    for (std::optional<double>& b : row.bounds) b = maybe();
+    row.ci_low = maybe();
+    row.ci_high = maybe();
+  }
+  return rows;
+}
+
+TEST(SweepRowsCodec, RandomRowsRoundTripBitForBit) {
+  const std::uint64_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed) + " (to reproduce, put it in place of random_device{}())");
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  for (std::uint64_t k = 0; k < 200; ++k) {
+    const std::vector<sweeps::SweepRow> rows = random_sweep_rows(seed + k);
+    const std::string bytes = sweeps::encode_sweep_rows(rows);
+    const std::vector<sweeps::SweepRow> back = sweeps::decode_sweep_rows(bytes);
+    ASSERT_EQ(back.size(), rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      ASSERT_EQ(back[i].parameters.size(), rows[i].parameters.size());
+      for (std::size_t j = 0; j < rows[i].parameters.size(); ++j)
+        EXPECT_EQ(std::bit_cast<std::uint64_t>(back[i].parameters[j]), std::bit_cast<std::uint64_t>(rows[i].parameters[j]));
+      EXPECT_EQ(back[i].series, rows[i].series);
+      EXPECT_EQ(back[i].statistic, rows[i].statistic);
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(back[i].value), std::bit_cast<std::uint64_t>(rows[i].value));
+      ASSERT_EQ(back[i].bounds.size(), rows[i].bounds.size());
+      for (std::size_t j = 0; j < rows[i].bounds.size(); ++j) {
+        ASSERT_EQ(back[i].bounds[j].has_value(), rows[i].bounds[j].has_value());
+        if (rows[i].bounds[j])
+          EXPECT_EQ(std::bit_cast<std::uint64_t>(*back[i].bounds[j]), std::bit_cast<std::uint64_t>(*rows[i].bounds[j]));
+      }
+      for (auto field : {&sweeps::SweepRow::ci_low, &sweeps::SweepRow::ci_high}) {
+        ASSERT_EQ((back[i].*field).has_value(), (rows[i].*field).has_value());
+        if (rows[i].*field)
+          EXPECT_EQ(std::bit_cast<std::uint64_t>(*(back[i].*field)), std::bit_cast<std::uint64_t>(*(rows[i].*field)));
+      }
+    }
+    EXPECT_EQ(sweeps::encode_sweep_rows(back), bytes);
+    // Every strict prefix and any trailing byte are refused, never read past the end.
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut)
+      EXPECT_THROW(sweeps::decode_sweep_rows(std::string_view(bytes).substr(0, cut)), std::invalid_argument) << cut;
+    EXPECT_THROW(sweeps::decode_sweep_rows(bytes + "x"), std::invalid_argument);
+  }
+}
+
+// Every experiment's points as units: with a unit store installed every point's rows go through
+// the codec (as they do between MPI ranks), on 3 threads; the CSV must be the bytes of a plain
+// run on one thread. A point that reads state left by another point would differ here.
+TEST(SweepPointsAsUnits, EveryExperimentWritesTheSameBytesThroughTheCodecOnThreads) {
+  const std::map<std::string, std::string> tiny = {
+      {"vanishing-attention", "L={2,4,8}, Delta_over_T={0.5,2}, d=3, trials=3"},
+      {"gradient-sensitivity", "T={0.05,1}, L={4,16}, rows=3"},
+      // (L = 4, N = 5) has no rows: an empty unit between full ones.
+      {"distance-collapse", "L={4,8}, N={1,5}, d=2, trials=3, mc_samples=5"},
+      {"geometric-separability", "N={1,3}, L={4,6}, d=3, trials=3"},
+      {"softmax-linear-separation", "n={4,16}, samples=20"},
+      {"rank-spectra", "n={4,8}, d={2,3}, certify_max_n=4"},
+      {"approximation-error", "m={1,4}, abs_s={0.5,2}, replicates=20"},
+  };
+  constexpr std::uint64_t kSeed = 11;
+  RecordProperty("seed", std::to_string(kSeed));
+  SCOPED_TRACE("seed " + std::to_string(kSeed));
+  ASSERT_EQ(tiny.size(), sweeps::experiments().size()) << "give every experiment a tiny grid";
+  for (const sweeps::Experiment& e : sweeps::experiments()) {
+    SCOPED_TRACE(e.name);
+    const sweeps::Grid grid = sweeps::parse_grid(tiny.at(e.name));
+    const std::string plain = sweeps::sweep_csv(e.run(grid, kSeed, 1, {}));
+    MemoryStore store;
+    install_unit_store(&store);
+    std::string through_units;
+    std::size_t points = 0;
+    try {
+      through_units = sweeps::sweep_csv(e.run(grid, kSeed, 3, [&](std::size_t, std::size_t total) { points = total; }));
+    } catch (...) {
+      install_unit_store(nullptr);
+      throw;
+    }
+    install_unit_store(nullptr);
+    EXPECT_GE(points, 2u);  // one point would run inline, not as a unit
+    EXPECT_EQ(store.units.size(), points) << "not every point went through the unit store";
+    EXPECT_EQ(through_units, plain);
+  }
 }
 
 class CheckpointTest : public ::testing::Test {

@@ -136,7 +136,7 @@ TEST(ExperimentText, FindingsAreTypesetAndReadAsPlainText) {
   for (const sweeps::Experiment& e : sweeps::experiments()) {
     SCOPED_TRACE(e.name);
     ASSERT_TRUE(tiny.count(e.name));
-    const std::string finding = e.summarize(e.run(sweeps::parse_grid(tiny.at(e.name)), kSeed, {})).finding;
+    const std::string finding = e.summarize(e.run(sweeps::parse_grid(tiny.at(e.name)), kSeed, 1, {})).finding;
     ASSERT_FALSE(finding.empty());
     EXPECT_EQ(escape_with_math(finding).find("\\ensuremath{\\$}"), std::string::npos) << "unpaired $: " << finding;
     const std::string plain = plain_text(finding);

@@ -41,7 +41,7 @@ const Experiment& experiment(const std::string& name) {
 }
 
 SweepTable run_on(const Experiment& e, const std::string& grid, std::uint64_t seed = kSeed) {
-  return e.run(parse_grid(grid), seed, nullptr);
+  return e.run(parse_grid(grid), seed, 1, nullptr);
 }
 
 // Rows with this series and statistic.
@@ -172,7 +172,7 @@ TEST(PaperASweeps, ProgressIsReportedPerGridPoint) {
   const Experiment& e = experiment("vanishing-attention");
   std::vector<std::size_t> calls;
   std::size_t last_total = 0;
-  (void)e.run(parse_grid("L={1,2,3}, Delta_over_T={0.5,1}, d=2, trials=2"), kSeed,
+  (void)e.run(parse_grid("L={1,2,3}, Delta_over_T={0.5,1}, d=2, trials=2"), kSeed, 1,
               [&](std::size_t done, std::size_t total) {
                 calls.push_back(done);
                 last_total = total;
@@ -215,7 +215,7 @@ TEST(PaperASweeps, FiguresReferToRowsOfTheQuickGrid) {
   for (const TinyCase& c : kTiny) {
     SCOPED_TRACE(c.name);
     const Experiment& e = experiment(c.name);
-    const SweepTable t = e.run(resolve_grid(e, true, {}), kSeed, nullptr);
+    const SweepTable t = e.run(resolve_grid(e, true, {}), kSeed, 1, nullptr);
     ASSERT_FALSE(e.figures.empty());
     for (const FigureSpec& f : e.figures) {
       SCOPED_TRACE(f.id);

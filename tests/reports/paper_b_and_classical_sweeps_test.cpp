@@ -74,7 +74,7 @@ void expect_figures_match_table(const Experiment& e, const SweepTable& t) {
 // run() reports progress once per grid point, counting up to the total.
 void expect_progress_per_point(const Experiment& e, const Grid& g, std::size_t points) {
   std::vector<std::pair<std::size_t, std::size_t>> calls;
-  e.run(g, kSeed, [&](std::size_t done, std::size_t total) { calls.emplace_back(done, total); });
+  e.run(g, kSeed, 1, [&](std::size_t done, std::size_t total) { calls.emplace_back(done, total); });
   ASSERT_EQ(calls.size(), points);
   for (std::size_t i = 0; i < points; ++i) EXPECT_EQ(calls[i], std::make_pair(i + 1, points));
 }
@@ -89,7 +89,7 @@ TEST(SoftmaxLinearSeparationSweep, ColumnsSeriesAndFigures) {
   RecordProperty("seed", std::to_string(kSeed));
   SCOPED_TRACE("seed " + std::to_string(kSeed));
   const Experiment& e = experiment("softmax-linear-separation");
-  const SweepTable t = e.run(separation_grid(), kSeed, {});
+  const SweepTable t = e.run(separation_grid(), kSeed, 1, {});
   EXPECT_EQ(t.parameter_names, (std::vector<std::string>{"n", "B", "R", "r", "beta", "mu", "samples"}));
   EXPECT_EQ(t.bound_names.size(), 2u);
   EXPECT_EQ(column_values(t, true), (std::set<std::string>{"softmax", "linear", "power s^beta"}));
@@ -109,9 +109,9 @@ TEST(SoftmaxLinearSeparationSweep, SameSeedSameBytesOtherSeedOtherData) {
   RecordProperty("seed", std::to_string(kSeed));
   SCOPED_TRACE("seed " + std::to_string(kSeed));
   const Experiment& e = experiment("softmax-linear-separation");
-  const std::string a = sweep_csv(e.run(separation_grid(), kSeed, {}));
-  EXPECT_EQ(a, sweep_csv(e.run(separation_grid(), kSeed, {})));
-  EXPECT_NE(a, sweep_csv(e.run(separation_grid(), kSeed + 1, {})));
+  const std::string a = sweep_csv(e.run(separation_grid(), kSeed, 1, {}));
+  EXPECT_EQ(a, sweep_csv(e.run(separation_grid(), kSeed, 1, {})));
+  EXPECT_NE(a, sweep_csv(e.run(separation_grid(), kSeed + 1, 1, {})));
 }
 
 // At n = 4 the linear spike weight is exactly B/(B + Σ_{j≥2} s_j) with s_j ∈ [r, R]: between the
@@ -121,7 +121,7 @@ TEST(SoftmaxLinearSeparationSweep, SameSeedSameBytesOtherSeedOtherData) {
 TEST(SoftmaxLinearSeparationSweep, SoftmaxSeparatesLinearDoesNotAndBoundsHold) {
   RecordProperty("seed", std::to_string(kSeed));
   SCOPED_TRACE("seed " + std::to_string(kSeed));
-  const SweepTable t = experiment("softmax-linear-separation").run(separation_grid(), kSeed, {});
+  const SweepTable t = experiment("softmax-linear-separation").run(separation_grid(), kSeed, 1, {});
   for (const SweepRow& r : t.rows) {
     if (r.bounds[0]) {
       EXPECT_GE(r.value, *r.bounds[0]) << r.series << " " << r.statistic;
@@ -139,14 +139,14 @@ TEST(SoftmaxLinearSeparationSweep, SoftmaxSeparatesLinearDoesNotAndBoundsHold) {
 TEST(SoftmaxLinearSeparationSweep, BadAxesAreClearErrors) {
   const Experiment& e = experiment("softmax-linear-separation");
   try {
-    e.run(Grid{{{"L", {4}}}}, kSeed, {});
+    e.run(Grid{{{"L", {4}}}}, kSeed, 1, {});
     FAIL() << "unknown axis accepted";
   } catch (const std::invalid_argument& ex) {
     EXPECT_NE(std::string(ex.what()).find("'L'"), std::string::npos) << ex.what();
     EXPECT_NE(std::string(ex.what()).find("n, B, R, r, beta, mu, samples"), std::string::npos) << ex.what();
   }
-  EXPECT_THROW(e.run(Grid{{{"n", {1}}}}, kSeed, {}), std::invalid_argument);
-  EXPECT_THROW(e.run(Grid{{{"n", {4}}, {"r", {3}}, {"R", {2}}}}, kSeed, {}), std::invalid_argument);
+  EXPECT_THROW(e.run(Grid{{{"n", {1}}}}, kSeed, 1, {}), std::invalid_argument);
+  EXPECT_THROW(e.run(Grid{{{"n", {4}}, {"r", {3}}, {"R", {2}}}}, kSeed, 1, {}), std::invalid_argument);
 }
 
 TEST(SoftmaxLinearSeparationSweep, SummaryCountsAConstructedViolation) {
@@ -174,7 +174,7 @@ TEST(RankSpectraSweep, ColumnsSeriesFiguresAndDeterminism) {
   SCOPED_TRACE("seed " + std::to_string(kSeed));
   const Experiment& e = experiment("rank-spectra");
   const Grid g{{{"n", {8, 12}}, {"d", {2}}, {"certify_max_n", {8}}}};
-  const SweepTable t = e.run(g, kSeed, {});
+  const SweepTable t = e.run(g, kSeed, 1, {});
   EXPECT_EQ(t.parameter_names, (std::vector<std::string>{"n", "d", "k"}));
   EXPECT_EQ(column_values(t, true), (std::set<std::string>{"softmax", "linear elu+1", "linear Taylor-2"}));
   EXPECT_EQ(column_values(t, false),
@@ -184,7 +184,7 @@ TEST(RankSpectraSweep, ColumnsSeriesFiguresAndDeterminism) {
   // One σ_k/σ_1 row per k = 1..n and series, the first equal to 1.
   EXPECT_EQ(find_row(t, "softmax", "sigma_k/sigma_1", {{"n", 12}, {"k", 1}}).value, 1.0);
   EXPECT_NO_THROW(find_row(t, "linear Taylor-2", "sigma_k/sigma_1", {{"n", 12}, {"k", 12}}));
-  EXPECT_EQ(sweep_csv(t), sweep_csv(e.run(g, kSeed, {})));
+  EXPECT_EQ(sweep_csv(t), sweep_csv(e.run(g, kSeed, 1, {})));
   expect_progress_per_point(e, g, 2);
 }
 
@@ -197,7 +197,7 @@ TEST(RankSpectraSweep, ExactRanksAtHeadDimensionOne) {
   RecordProperty("seed", std::to_string(kSeed));
   SCOPED_TRACE("seed " + std::to_string(kSeed));
   const SweepTable t =
-      experiment("rank-spectra").run(Grid{{{"n", {8, 12}}, {"d", {1}}, {"certify_max_n", {8}}}}, kSeed, {});
+      experiment("rank-spectra").run(Grid{{{"n", {8, 12}}, {"d", {1}}, {"certify_max_n", {8}}}}, kSeed, 1, {});
   for (double n : {8.0, 12.0}) {
     SCOPED_TRACE(n);
     const SweepRow& elu = find_row(t, "linear elu+1", "numerical rank", {{"n", n}});
@@ -218,14 +218,14 @@ TEST(RankSpectraSweep, ExactRanksAtHeadDimensionOne) {
 TEST(RankSpectraSweep, BadAxesAreClearErrors) {
   const Experiment& e = experiment("rank-spectra");
   try {
-    e.run(Grid{{{"m", {4}}}}, kSeed, {});
+    e.run(Grid{{{"m", {4}}}}, kSeed, 1, {});
     FAIL() << "unknown axis accepted";
   } catch (const std::invalid_argument& ex) {
     EXPECT_NE(std::string(ex.what()).find("'m'"), std::string::npos) << ex.what();
     EXPECT_NE(std::string(ex.what()).find("n, d, certify_max_n"), std::string::npos) << ex.what();
   }
-  EXPECT_THROW(e.run(Grid{{{"n", {8.5}}}}, kSeed, {}), std::invalid_argument);
-  EXPECT_THROW(e.run(Grid{{{"n", {8}}, {"certify_max_n", {4, 8}}}}, kSeed, {}), std::invalid_argument);
+  EXPECT_THROW(e.run(Grid{{{"n", {8.5}}}}, kSeed, 1, {}), std::invalid_argument);
+  EXPECT_THROW(e.run(Grid{{{"n", {8}}, {"certify_max_n", {4, 8}}}}, kSeed, 1, {}), std::invalid_argument);
 }
 
 TEST(RankSpectraSweep, SummaryCountsAConstructedViolation) {
@@ -258,7 +258,7 @@ TEST(ApproximationErrorSweep, ColumnsSeriesFiguresAndDeterminism) {
   RecordProperty("seed", std::to_string(kSeed));
   SCOPED_TRACE("seed " + std::to_string(kSeed));
   const Experiment& e = experiment("approximation-error");
-  const SweepTable t = e.run(approximation_grid(), kSeed, {});
+  const SweepTable t = e.run(approximation_grid(), kSeed, 1, {});
   EXPECT_EQ(t.parameter_names, (std::vector<std::string>{"m", "abs_s", "d", "r", "replicates"}));
   EXPECT_EQ(t.bound_names, (std::vector<std::string>{"closed form (C.performer-mse)", "Lagrange bound (C.taylor2)"}));
   EXPECT_EQ(column_values(t, true), (std::set<std::string>{"Performer, i.i.d. omega", "Performer, orthogonal omega",
@@ -266,7 +266,7 @@ TEST(ApproximationErrorSweep, ColumnsSeriesFiguresAndDeterminism) {
   expect_figures_match_table(e, t);
   // 2 Performer rows per m, 3 Taylor rows per |s| and sign.
   EXPECT_EQ(t.rows.size(), 2u * 2 + 2u * 2 * 3);
-  EXPECT_EQ(sweep_csv(t), sweep_csv(e.run(approximation_grid(), kSeed, {})));
+  EXPECT_EQ(sweep_csv(t), sweep_csv(e.run(approximation_grid(), kSeed, 1, {})));
   expect_progress_per_point(e, approximation_grid(), 4);  // 2 values of m + 2 of |s|
 }
 
@@ -283,7 +283,7 @@ TEST(ApproximationErrorSweep, PerformerClosedFormWithinChebyshevTolerance) {
   SCOPED_TRACE("seed " + std::to_string(kSeed));
   constexpr double kReplicates = 50000;
   const Grid grid{{{"m", {1, 16}}, {"abs_s", {0.5}}, {"replicates", {kReplicates}}}};
-  const SweepTable t = experiment("approximation-error").run(grid, kSeed, {});
+  const SweepTable t = experiment("approximation-error").run(grid, kSeed, 1, {});
   const boost::math::students_t_distribution<double> student(kReplicates - 1);
   const double t999 = boost::math::quantile(boost::math::complement(student, 0.0005));
   for (double m : {1.0, 16.0}) {
@@ -308,7 +308,7 @@ TEST(ApproximationErrorSweep, PerformerClosedFormWithinChebyshevTolerance) {
 TEST(ApproximationErrorSweep, TaylorExactErrorAndBound) {
   RecordProperty("seed", std::to_string(kSeed));
   SCOPED_TRACE("seed " + std::to_string(kSeed));
-  const SweepTable t = experiment("approximation-error").run(approximation_grid(), kSeed, {});
+  const SweepTable t = experiment("approximation-error").run(approximation_grid(), kSeed, 1, {});
   for (const char* series : {"s > 0", "s < 0"}) {
     SCOPED_TRACE(series);
     const double s = std::string(series) == "s > 0" ? 0.5 : -0.5;
@@ -328,14 +328,14 @@ TEST(ApproximationErrorSweep, TaylorExactErrorAndBound) {
 TEST(ApproximationErrorSweep, BadAxesAreClearErrors) {
   const Experiment& e = experiment("approximation-error");
   try {
-    e.run(Grid{{{"s", {1}}}}, kSeed, {});
+    e.run(Grid{{{"s", {1}}}}, kSeed, 1, {});
     FAIL() << "unknown axis accepted";
   } catch (const std::invalid_argument& ex) {
     EXPECT_NE(std::string(ex.what()).find("'s'"), std::string::npos) << ex.what();
     EXPECT_NE(std::string(ex.what()).find("m, abs_s, d, r, replicates"), std::string::npos) << ex.what();
   }
-  EXPECT_THROW(e.run(Grid{{{"m", {0}}}}, kSeed, {}), std::invalid_argument);
-  EXPECT_THROW(e.run(Grid{{{"abs_s", {NAN}}}}, kSeed, {}), std::invalid_argument);
+  EXPECT_THROW(e.run(Grid{{{"m", {0}}}}, kSeed, 1, {}), std::invalid_argument);
+  EXPECT_THROW(e.run(Grid{{{"abs_s", {NAN}}}}, kSeed, 1, {}), std::invalid_argument);
 }
 
 TEST(ApproximationErrorSweep, SummaryCountsConstructedViolations) {

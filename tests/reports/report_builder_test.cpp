@@ -36,7 +36,7 @@ sweeps::Experiment synthetic_experiment() {
   e.claim_ids = "X.test-1";
   e.title = "Synthetic: Monte Carlo mean of U^2 & its 95% CI";
   e.description = "Checks the report pipeline: estimate ± CI, exact value ‖·‖ and a bound ≤ 1/√n.";
-  e.run = [](const sweeps::Grid&, std::uint64_t seed, const sweeps::ProgressCallback& progress) {
+  e.run = [](const sweeps::Grid&, std::uint64_t seed, int, const sweeps::ProgressCallback& progress) {
     sweeps::SweepTable t;
     t.parameter_names = {"n", "shift"};
     t.bound_names = {"bound"};
@@ -195,7 +195,7 @@ TEST(BuildReport, FailedBuildKeepsThePreviousReport) {
   ReportOptions o = synthetic_options(out, 6);
   sweeps::Experiment failing = synthetic_experiment();
   failing.name = "failing";
-  failing.run = [](const sweeps::Grid&, std::uint64_t, const sweeps::ProgressCallback&) -> sweeps::SweepTable {
+  failing.run = [](const sweeps::Grid&, std::uint64_t, int, const sweeps::ProgressCallback&) -> sweeps::SweepTable {
     throw std::runtime_error("simulated failure");
   };
   o.experiments->push_back(failing);
