@@ -234,12 +234,15 @@ void require_distributable_command(int argc, char** argv) {
   for (int i = 1; i < argc && command.empty(); ++i) {
     if (argv[i][0] != '-') command = argv[i];
   }
-  // Commands whose units go through distributed_map and whose outputs only rank 0 writes.
-  for (const char* known : {"verify", "check-kernel", "check-proof", "sweep", "list", "info"}) {
+  // No command: --help or --version, which do no work. Commands whose units go through
+  // distributed_map and whose outputs only rank 0 writes.
+  if (command.empty()) return;
+  for (const char* known : {"verify", "check-kernel", "check-proof", "sweep", "report", "list", "info"}) {
     if (command == known) return;
   }
   throw CLI::ValidationError("mpirun", "`attncert " + command + "` does not spread its work over MPI ranks yet "
-                                       "(verify, check-kernel, check-proof and sweep do): run it without mpirun");
+                                       "(verify, sweep, check-kernel, report and check-proof do): run it "
+                                       "without mpirun");
 }
 
 bool is_output_rank() { return unit_rank() == 0; }

@@ -13,6 +13,7 @@
 #include "cli/kernel_preflight.hpp"
 #include "cli/jobs_option.hpp"
 #include "cli/model_option.hpp"
+#include "cli/mpi_world.hpp"
 #include "cli/seed_option.hpp"
 #include "cli/progress_line.hpp"
 #include "proofs_checks/kernel_checks.hpp"
@@ -75,6 +76,7 @@ int run_report(const ReportArgs& a) {
   o.verify_catalog = !a.no_verify;
   o.jobs = a.jobs;
   o.tool_version = ATTNCERT_VERSION;
+  o.writes_outputs = is_output_rank();
   if (!a.model.empty()) o.model_study = model_study_options(a);
   ProgressLine progress;
   o.progress = [&](const std::string& stage, std::size_t done, std::size_t total) {

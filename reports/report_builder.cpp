@@ -29,6 +29,7 @@
 #include "reports/results_files.hpp"
 #include "reports/run_metadata.hpp"
 #include "reports/sweep_grid.hpp"
+#include "reports/temporary_path.hpp"
 #include "theory/catalog.hpp"
 
 namespace attncert {
@@ -178,9 +179,17 @@ CatalogVerification verify_catalog(const ReportOptions& o) {
 ReportResult build_report(const ReportOptions& o) {
   const auto start = Clock::now();
   const std::string started = utc_now();
-  ReportDirectory directory(o.out_dir);  // checked, locked and staged before any work
-  const fs::path& out = directory.out();
-  const fs::path& dir = directory.staging();
+  // Rank 0 (or the one process): checked, locked and staged before any work. Other MPI ranks
+  // compute every part in step with it, writing into a scratch directory that is removed.
+  std::optional<ReportDirectory> directory;
+  std::optional<TemporaryDirectory> scratch;
+  if (o.writes_outputs) {
+    directory.emplace(o.out_dir);
+  } else {
+    scratch.emplace(fs::temp_directory_path() / "attncert-rank-report");
+  }
+  const fs::path& out = directory ? directory->out() : scratch->path();
+  const fs::path& dir = directory ? directory->staging() : scratch->path();
   fs::create_directories(dir / "data");     // present even when no experiment is registered,
   fs::create_directories(dir / "figures");  // so the layout does not depend on the build
 
@@ -226,7 +235,7 @@ ReportResult build_report(const ReportOptions& o) {
   result.tex_path = (out / "report.tex").string();
 
   std::optional<std::string> pdflatex;
-  if (o.pdf) pdflatex = latex::find_program(o.pdflatex);
+  if (o.pdf && o.writes_outputs) pdflatex = latex::find_program(o.pdflatex);
   result.pdflatex_found = pdflatex.has_value();
   if (pdflatex) {
     if (o.progress) o.progress("pdflatex", 0, 1);
@@ -238,7 +247,7 @@ ReportResult build_report(const ReportOptions& o) {
     const latex::PdflatexRun run =
         latex::run_pdflatex(*pdflatex, dir.string(), "report.tex", 2, definitions);
     if (!run.ok) {
-      directory.keep_staging();
+      directory->keep_staging();
       throw std::runtime_error(fmt::format("{} (sources and log kept in {})", run.error, dir.string()));
     }
     for (const char* ext : {".aux", ".log", ".out"}) fs::remove(dir / (std::string("report") + ext));
@@ -251,7 +260,7 @@ ReportResult build_report(const ReportOptions& o) {
       run_metadata(o, RunRecord{kGenerator, started, result.seconds, pdflatex}, outputs, verification);
   if (model) run["model_study"] = model_metadata(*o.model_study, *model);
   write(dir / "run.json", run.dump(2) + "\n");
-  directory.commit();
+  if (directory) directory->commit();
   return result;
 }
 

@@ -59,6 +59,9 @@ struct ReportOptions {
   /// It runs first, so a bad model or text fails before the sweeps.
   std::optional<ModelStudyOptions> model_study;
   bool pdf = true;                // compile report.pdf when pdflatex is found
+  /// false on MPI ranks other than 0: they compute every part in step with rank 0 (the units
+  /// are shared: proofs_checks/distributed_map.hpp) and write nothing lasting, no PDF either.
+  bool writes_outputs = true;
   /// Print the running time in the PDF (passed to pdflatex, never written into report.tex, so
   /// the sources stay byte-identical; the PDF then differs between runs by that line).
   bool running_time_in_pdf = true;

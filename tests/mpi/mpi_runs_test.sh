@@ -3,7 +3,7 @@
 # 2 cores) writes byte-identical outputs to a run without mpirun; a run killed and resumed from
 # its checkpoint writes the same bytes; a failing rank ends the job non-zero with its message.
 #   mpi_runs_test.sh ATTNCERT MPIRUN WORKDIR CASE      CASE: verify | prove | check-kernel |
-#                                                            sweep | resume | failing-rank
+#                                                 sweep | report | resume | failing-rank
 set -uo pipefail
 exe="$1" mpirun="$2" work="$3" case="$4"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -82,6 +82,26 @@ case "$case" in
     [[ "$(cat "$work/again.rc")" == 0 ]] || fail "resumed: exit $(cat "$work/again.rc")"
     echo "sweep: identical on 1, 2 and 3 ranks, and from its checkpoint"
     ;;
+  report)
+    # Everything the report computes (sweeps, the catalog, kernel cases) is shared by the ranks;
+    # rank 0 alone writes. run.json and the printed total hold wall times, so they are left out.
+    for ranks in 0 2 3; do
+      run "np$ranks" "$ranks" report --quick --no-pdf --seed 3 -j 1 --out "$work/np$ranks.out"
+      grep -q "^attncert: " "$work/np$ranks.stderr" && fail "np$ranks: $(head -3 "$work/np$ranks.stderr")"
+      [[ "$(cat "$work/np$ranks.rc")" == 0 ]] || fail "np$ranks: exit $(cat "$work/np$ranks.rc")"
+    done
+    [[ -e "$work/np0.out/report.tex" ]] || fail "no report written: $(head -3 "$work/np0.stderr")"
+    for ranks in 2 3; do
+      diff -r -x run.json "$work/np0.out" "$work/np$ranks.out" >/dev/null \
+        || fail "np$ranks differs: $(diff -rq -x run.json "$work/np0.out" "$work/np$ranks.out" | head -5)"
+      diff <(sed -e "s|$work/np0.out|OUT|g" -e 's/([0-9.]* s)$//' "$work/np0.stdout") \
+           <(sed -e "s|$work/np$ranks.out|OUT|g" -e 's/([0-9.]* s)$//' "$work/np$ranks.stdout") >/dev/null \
+        || fail "np$ranks's stdout differs: $(diff "$work/np0.stdout" "$work/np$ranks.stdout" | head -5)"
+    done
+    leftover=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'attncert-rank-report*' -newer "$work/np0.rc" 2>/dev/null | head -1)
+    [[ -z "$leftover" ]] || fail "a rank left its scratch directory: $leftover"
+    echo "report: identical on 2 and 3 ranks and without mpirun"
+    ;;
   resume)
     # Uninterrupted, then killed after its first units are saved and started again.
     args=(verify --all --budget 2000 --seed 9 -j 1)
@@ -115,6 +135,13 @@ case "$case" in
       || fail "the failing rank's message is missing: $(head -5 "$work/failing.stderr")"
     [[ -e "$work/failing.out/results.jsonl" ]] && fail "results written despite a failed rank"
     echo "failing rank: exit $rc with its message, no results"
+    # A command that does not share its work is refused in one line (exit 3), never run N times;
+    # --help does no work and is not refused.
+    run refused 2 model --quick
+    [[ "$(cat "$work/refused.rc")" == 3 ]] || fail "model under mpirun: exit $(cat "$work/refused.rc")"
+    grep -q "does not spread its work over MPI ranks yet" "$work/refused.stderr" || fail "$(head -3 "$work/refused.stderr")"
+    run help 2 --help
+    [[ "$(cat "$work/help.rc")" == 0 ]] || fail "--help under mpirun: exit $(cat "$work/help.rc"): $(head -3 "$work/help.stderr")"
     ;;
   *) fail "unknown case $case" ;;
 esac
