@@ -13,7 +13,7 @@
 namespace attncert {
 namespace {
 
-constexpr std::uint64_t kFormat = 0x61746e6372310001;  // "atncr1" + version 1
+constexpr std::uint64_t kFormat = 0x61746e6372310002;  // "atncr1" + version 2: balls keep precision
 
 template <class E>
 E enum_value(ByteReader& r, const char* what, int count) {
@@ -67,17 +67,28 @@ std::optional<Instance> get_optional_instance(ByteReader& r) {
   return get_instance(r);
 }
 
-// Arb's own exact text (arb_dump_str: midpoint and radius as exact mantissa/exponent).
+// Arb's own exact text (arb_dump_str: midpoint and radius as exact mantissa/exponent), and the
+// ball's working precision: arithmetic on a decoded ball (a tightness's lhs − origin) must round
+// as it would have on the computed one.
 void put(ByteWriter& w, const Ball& b) {
   char* s = arb_dump_str(b.arb());
   w.text(s);
   flint_free(s);
+  w.i64(b.precision());
 }
 
 Ball get_ball(ByteReader& r) {
   const std::string s = r.text("ball");
   Ball b;
   if (arb_load_str(b.arb(), s.c_str()) != 0) throw std::invalid_argument("malformed unit result: ball");
+  const long precision = r.i64("ball precision");
+  if (precision != Ball::kExact) {
+    try {
+      b.set_precision(precision);
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument("malformed unit result: ball precision out of range");
+    }
+  }
   return b;
 }
 
@@ -208,7 +219,7 @@ void put(ByteWriter& w, const std::vector<SearchCandidate>& list) {
 
 std::vector<SearchCandidate> get_candidates(ByteReader& r) {
   std::vector<SearchCandidate> list;
-  for (std::size_t n = r.count("candidates", 41); n > 0; --n) list.push_back(get_candidate(r));
+  for (std::size_t n = r.count("candidates", 33); n > 0; --n) list.push_back(get_candidate(r));
   return list;
 }
 
