@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <new>
+#include <optional>
+#include <string>
 #include <stdexcept>
 #include <utility>
 
@@ -36,8 +39,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Instances per sampling unit: at 0.1–20 ms per instance, units of a fraction of a second to
-// a few seconds, many more of them than ranks at budgets from 10^4 up.
+// a few seconds, many more of them than ranks at budgets from 10^4 up; past 256 chunks a claim's
+// chunks grow instead, so the candidates the chunks keep (8 each, all held until the section
+// ends) stay bounded whatever the budget. Depends on the budget alone, never on ranks.
 constexpr long kSamplingChunk = 1000;
+constexpr long kMaxChunksPerClaim = 256;
+long sampling_chunk(long instances) {
+  return std::max(kSamplingChunk, (instances + kMaxChunksPerClaim - 1) / kMaxChunksPerClaim);
+}
 // Certifications per unit: one can take 0.1 s and more (exact rank, high precision), and a
 // unit's hand-out costs a few hundred microseconds.
 constexpr std::size_t kCertificationBatch = 4;
@@ -83,21 +92,87 @@ std::vector<ClaimRange> cut(std::size_t claims, const std::function<long(std::si
   return ranges;
 }
 
-std::string encode_certifications(const std::vector<CertificationPart>& parts) {
+// One queued instance's certification as a unit computed it: its part, or what it threw. A
+// certification past the one that ends the claim's certification is never read, so a throw is
+// kept and raised only when the verdict reads it — as verify_claim would meet it, or not.
+struct Certification {
+  enum class Thrown : std::uint8_t { Nothing, InvalidArgument, DomainError, RuntimeError, BadAlloc, Other };
+  CertificationPart part;
+  Thrown thrown = Thrown::Nothing;
+  std::string what;
+
+  static Certification of(const std::function<CertificationPart()>& certify) {
+    Certification c;
+    try {
+      c.part = certify();
+    } catch (const std::invalid_argument& e) {
+      c.caught(Thrown::InvalidArgument, e);
+    } catch (const std::domain_error& e) {
+      c.caught(Thrown::DomainError, e);
+    } catch (const std::runtime_error& e) {
+      c.caught(Thrown::RuntimeError, e);
+    } catch (const std::bad_alloc& e) {
+      c.caught(Thrown::BadAlloc, e);
+    } catch (const std::exception& e) {
+      c.caught(Thrown::Other, e);
+    }
+    return c;
+  }
+  // Raises what was caught, of the kind that decides the exit code (cli/exit_codes.cpp).
+  const CertificationPart& get() const {
+    switch (thrown) {
+      case Thrown::Nothing: return part;
+      case Thrown::InvalidArgument: throw std::invalid_argument(what);
+      case Thrown::DomainError: throw std::domain_error(what);
+      case Thrown::RuntimeError: throw std::runtime_error(what);
+      case Thrown::BadAlloc: throw std::bad_alloc();
+      case Thrown::Other: break;
+    }
+    throw std::logic_error(what);
+  }
+  // Whether the claim's certification ends here (a confirmed refutation, or a throw).
+  bool ends() const { return thrown != Thrown::Nothing || part.confirmed; }
+
+ private:
+  void caught(Thrown kind, const std::exception& e) {
+    thrown = kind;
+    what = e.what();
+  }
+};
+
+std::string encode_certifications(const std::vector<Certification>& batch) {
   ByteWriter w;
-  w.u64(parts.size());
-  for (const CertificationPart& p : parts) w.text(encode_certification_part(p));
+  w.u64(batch.size());
+  for (const Certification& c : batch) {
+    w.u8(static_cast<std::uint8_t>(c.thrown));
+    if (c.thrown == Certification::Thrown::Nothing) {
+      w.text(encode_certification_part(c.part));
+    } else {
+      w.text(c.what);
+    }
+  }
   return std::move(w).bytes();
 }
 
-std::vector<CertificationPart> decode_certifications(std::string_view bytes) {
+std::vector<Certification> decode_certifications(std::string_view bytes) {
   ByteReader r(bytes);
-  std::vector<CertificationPart> parts;
-  for (std::size_t n = r.count("certifications", 8); n > 0; --n) {
-    parts.push_back(decode_certification_part(r.text("certification")));
+  std::vector<Certification> batch;
+  for (std::size_t n = r.count("certifications", 9); n > 0; --n) {
+    Certification c;
+    const std::uint8_t thrown = r.u8("certification thrown");
+    if (thrown > static_cast<std::uint8_t>(Certification::Thrown::Other)) {
+      throw std::invalid_argument("malformed unit result: certification thrown out of range");
+    }
+    c.thrown = static_cast<Certification::Thrown>(thrown);
+    if (c.thrown == Certification::Thrown::Nothing) {
+      c.part = decode_certification_part(r.text("certification"));
+    } else {
+      c.what = r.text("certification error");
+    }
+    batch.push_back(std::move(c));
   }
   r.finish("certification batch");
-  return parts;
+  return batch;
 }
 
 // Runs `compute` for each claim range as a unit, timed; a throw names the claim.
@@ -176,7 +251,7 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
 
   // 1. Sampling, in chunks of instances.
   const std::vector<ClaimRange> chunks =
-      cut(n, [&](std::size_t i) { return std::max<long>(0, os[i].instances); }, kSamplingChunk);
+      cut(n, [&](std::size_t i) { return std::max<long>(0, os[i].instances); }, sampling_chunk(options.instances));
   std::vector<Timed<SamplingPart>> sampled = range_units<SamplingPart>(
       claims, chunks, jobs,
       [&](const ClaimRange& r) { return sample_instances(*claims[r.claim], os[r.claim], r.begin, r.end); },
@@ -210,43 +285,44 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
   for (std::size_t i = 0; i < n; ++i) searches[i] = conclude_search(std::move(sampling[i]), std::move(climbs[i]));
   sampling.clear();
 
-  // 3. Certification in queue order, in two sections: the best candidates first, then the
-  // spread only for the claims none of whose best candidates refuted (a claim usually falls
-  // to one of them, and certifying its spread would change nothing).
-  std::vector<std::vector<CertificationPart>> certified(n);
-  std::vector<long> first_count(n);
+  // 3. Certification in queue order, in two sections: each claim's first batch (its best
+  // candidates: a claim usually falls to one of them), then the rest of its queue only for the
+  // claims whose certification did not end there. A batch stops where the claim's
+  // certification ends (a confirmed refutation, or a throw), as verify_claim's loop does.
+  std::vector<std::vector<std::optional<Certification>>> certified(n);  // by queue position
+  std::vector<long> counts(n);
   for (std::size_t i = 0; i < n; ++i) {
-    first_count[i] = static_cast<long>(std::min(searches[i].best_count, certification_count(os[i], searches[i])));
+    counts[i] = static_cast<long>(certification_count(os[i], searches[i]));
+    certified[i].resize(static_cast<std::size_t>(counts[i]));
   }
   auto certify_ranges = [&](const std::vector<ClaimRange>& ranges, std::string_view phase) {
-    std::vector<Timed<std::vector<CertificationPart>>> batches = range_units<std::vector<CertificationPart>>(
+    std::vector<Timed<std::vector<Certification>>> batches = range_units<std::vector<Certification>>(
         claims, ranges, jobs,
         [&](const ClaimRange& r) {
-          std::vector<CertificationPart> parts;
-          for (long q = r.begin; q < r.end; ++q) {
-            parts.push_back(certify_candidate(*claims[r.claim], os[r.claim],
-                                              searches[r.claim].queue[static_cast<std::size_t>(q)].x));
+          std::vector<Certification> batch;
+          for (long q = r.begin; q < r.end && (batch.empty() || !batch.back().ends()); ++q) {
+            batch.push_back(Certification::of([&] {
+              return certify_candidate(*claims[r.claim], os[r.claim],
+                                       searches[r.claim].queue[static_cast<std::size_t>(q)].x);
+            }));
           }
-          return parts;
+          return batch;
         },
         encode_certifications, decode_certifications, phase_progress(phase));
     for (std::size_t u = 0; u < ranges.size(); ++u) {
-      for (CertificationPart& p : batches[u].part) certified[ranges[u].claim].push_back(std::move(p));
+      auto at = certified[ranges[u].claim].begin() + ranges[u].begin;
+      for (Certification& c : batches[u].part) *at++ = std::move(c);
       seconds[ranges[u].claim] += batches[u].seconds;
     }
   };
-  certify_ranges(cut(n, [&](std::size_t i) { return first_count[i]; }, kCertificationBatch), "certifying");
+  const long batch = static_cast<long>(kCertificationBatch);
+  certify_ranges(cut(n, [&](std::size_t i) { return std::min(counts[i], batch); }, batch), "certifying");
   std::vector<ClaimRange> rest;
   for (std::size_t i = 0; i < n; ++i) {
-    const bool refuted = std::any_of(certified[i].begin(), certified[i].end(),
-                                     [](const CertificationPart& p) { return p.confirmed; });
-    const long count = static_cast<long>(certification_count(os[i], searches[i]));
-    if (refuted) continue;
-    for (long b = first_count[i]; b < count; b += static_cast<long>(kCertificationBatch)) {
-      rest.push_back({i, b, std::min(count, b + static_cast<long>(kCertificationBatch))});
-    }
+    if (std::any_of(certified[i].begin(), certified[i].end(), [](const auto& c) { return c && c->ends(); })) continue;
+    for (long b = batch; b < counts[i]; b += batch) rest.push_back({i, b, std::min(counts[i], b + batch)});
   }
-  certify_ranges(rest, "certifying the spread");
+  certify_ranges(rest, "certifying the rest");
 
   // 4. Each claim's verdict (shrinking a counterexample, proving) as a unit; a single claim
   // runs on every rank, so its proof's sections are shared (distributed_map.hpp).
@@ -267,10 +343,12 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
           ClaimResult r = conclude_claim(
               *claims[i], os[i], searches[i],
               [&](std::size_t q, const ClaimResult&) -> std::optional<CertificationPart> {
-                // every certification the verdict reads was computed above: it stops at the
-                // first confirmed refutation, and the spread was left out only after one
-                if (q >= certified[i].size()) throw std::logic_error("certification " + std::to_string(q) + " missing");
-                return certified[i][q];
+                // every certification the verdict reads was computed above: batches stop, and
+                // the rest was left out, only where the certification ends
+                if (q >= certified[i].size() || !certified[i][q]) {
+                  throw std::logic_error("certification " + std::to_string(q) + " missing");
+                }
+                return certified[i][q]->get();
               },
               claim_progress);
           r.seconds = seconds[i] + std::chrono::duration<double>(Clock::now() - start).count();
