@@ -648,13 +648,14 @@ constexpr std::size_t kFrontierDepth = 10;
 // least kFinestUnit): late rounds hold a few units of which one, in the corner where the goal
 // is nearly attained, is long, and every rank waits for it at the round's end; cut finer, its
 // stack is shared out in the next round instead. Depends on the round alone, never on ranks or
-// threads, so a checkpoint's units are the same on any number of them.
+// threads, so a checkpoint's units are the same on any number of them. kFinestUnit is the
+// pre-screen's period (every 1024 boxes of a unit), so a cut unit still screens a random point.
 constexpr std::size_t kFullRound = 64;
-constexpr long kFinestUnit = 250;
+constexpr long kFinestUnit = 1024;
 long round_unit_boxes(long unit_boxes, std::size_t units) {
-  if (units >= kFullRound) return std::max(1L, unit_boxes);
-  return std::max(std::min(kFinestUnit, unit_boxes),
-                  unit_boxes * static_cast<long>(units) / static_cast<long>(kFullRound));
+  const long full = std::max(1L, unit_boxes);  // 0 would mean "no cut" to Search
+  if (units >= kFullRound) return full;
+  return std::max(std::min(kFinestUnit, full), full / static_cast<long>(kFullRound) * static_cast<long>(units));
 }
 // Units report no progress of their own (the round's map does); Search keeps a reference.
 const ProverProgress kNoProgress;
