@@ -51,6 +51,7 @@ struct VerifyArgs {
   std::string over;
   bool prove = false;
   double prove_seconds = 20;
+  bool prove_seconds_given = false;
   long prove_boxes = ProverOptions{}.max_boxes;
   std::string emit_coq;
   std::string checkpoint;
@@ -206,6 +207,15 @@ int run_verify(const VerifyArgs& a) {
     }
     ProverOptions prover;
     prover.seconds = a.prove_seconds;
+    if (unit_ranks() > 1) {
+      // The ranks share a proof's boxes in step: a clock could end it differently on each.
+      if (a.prove_seconds_given && a.prove_seconds > 0) {
+        throw CLI::ValidationError("--prove-seconds", fmt::format("{} s is a wall-clock limit: under mpirun bound "
+                                                                  "proofs by --prove-boxes (and --prove-seconds 0)",
+                                                                  a.prove_seconds));
+      }
+      prover.seconds = 0;
+    }
     prover.max_boxes = a.prove_boxes;
     prover.seed = a.seed;
     prover.jobs = a.jobs;  // the subtrees of a proof (or, with several claims, the claims) share the threads
@@ -400,11 +410,12 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--prove", a->prove,
                 "also prove: PROVED over a bounded conjecture's domain, or over the bounded parts "
                 "the catalog states (certificates in OUT/proofs/, re-check: attncert check-proof)");
-  cmd->add_option("--prove-seconds", a->prove_seconds,
-                  "with --prove: seconds per proof goal and attempt before giving up (0: no time "
-                  "limit; a proof stopped by the clock can end differently on other machines or "
-                  "rank counts)")
-      ->capture_default_str();
+  CLI::Option* prove_seconds =
+      cmd->add_option("--prove-seconds", a->prove_seconds,
+                      "with --prove: seconds per proof goal and attempt before giving up (0: no time "
+                      "limit; a proof stopped by the clock can end differently on another machine; "
+                      "under mpirun no clock: --prove-boxes alone)")
+          ->capture_default_str();
   cmd->add_option("--prove-boxes", a->prove_boxes,
                   "with --prove: boxes per proof goal and attempt before giving up (a count: the "
                   "same end on any machine and any number of ranks)")
@@ -413,7 +424,10 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--emit-coq", a->emit_coq,
                   "with --prove: write DIR/ID.v, a Coq proof (CoqInterval) of each proved claim, "
                   "and check it with coqc");
-  cmd->callback([a, &exit_code] { exit_code = run_verify(*a); });
+  cmd->callback([a, prove_seconds, &exit_code] {
+    a->prove_seconds_given = prove_seconds->count() > 0;
+    exit_code = run_verify(*a);
+  });
 }
 
 }  // namespace attncert::cli
