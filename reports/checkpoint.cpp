@@ -6,8 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "numerics/sha256.hpp"
+#include "reports/output_file.hpp"
+#include "reports/temporary_path.hpp"
 
 namespace attncert {
 namespace fs = std::filesystem;
@@ -70,9 +74,17 @@ CheckpointDirectory::CheckpointDirectory(const fs::path& dir, const std::string&
       throw std::invalid_argument(where + ": written by a run with other arguments (its job.json lists them); "
                                           "resume with the same arguments or start a new checkpoint");
     }
+    std::vector<fs::path> partial;  // a killed run's unit temporaries: "S-U.unit.tmp-PID-…"
     for (const auto& entry : fs::directory_iterator(dir / "units", ec)) {
-      if (entry.path().extension() == ".unit") ++units_found_;
+      const std::string name = entry.path().filename().string();
+      if (entry.path().extension() == ".unit") {
+        ++units_found_;
+      } else if (const std::size_t at = name.find(".unit.tmp-"); at != std::string::npos) {
+        partial.push_back(dir / "units" / name.substr(0, at + 5));
+      }
     }
+    // Cleaned once here, so save() need not scan the directory for each unit.
+    for (const fs::path& unit : partial) remove_stale_temporaries(unit);
   } else {
     nlohmann::json j = {{"format", kFormat}, {"version", kFormatVersion}, {"attncert", version},
                         {"key", key}, {"arguments", arguments}};
@@ -105,7 +117,8 @@ std::optional<std::string> CheckpointDirectory::load(std::uint64_t section, std:
 
 void CheckpointDirectory::save(std::uint64_t section, std::size_t unit, const std::string& bytes) {
   write_file_atomically(unit_path(section, unit).string(),
-                        std::string(kUnitMagic) + sha256_hex(bytes) + "\n" + bytes);
+                        std::string(kUnitMagic) + sha256_hex(bytes) + "\n" + bytes,
+                        StaleTemporaries::LeftToCaller);
 }
 
 }  // namespace attncert

@@ -53,9 +53,9 @@ void check_output_file_writable(const fs::path& path, std::string_view what) {
   }
 }
 
-void write_file_atomically(const std::string& path, const std::string& content) {
+void write_file_atomically(const std::string& path, const std::string& content, StaleTemporaries stale) {
   check_output_file_target(path, "output file");
-  remove_stale_temporaries(path);
+  if (stale == StaleTemporaries::Removed) remove_stale_temporaries(path);
   TemporaryFile tmp(path);
   tmp.write_and_close(content);
   tmp.commit();

@@ -24,7 +24,11 @@ void check_output_file_writable(const std::filesystem::path& path, std::string_v
 /// two concurrent writers never mix their bytes (the last rename wins whole). Refuses targets
 /// check_output_file_target refuses and removes stale temporaries of dead runs beside it.
 /// Throws std::runtime_error naming the path and the system's reason on failure.
-void write_file_atomically(const std::string& path, const std::string& content);
+/// LeftToCaller skips that scan of the directory: for a writer of many files into one directory
+/// that cleans it once itself (a checkpoint's units: a scan per file would be quadratic).
+enum class StaleTemporaries { Removed, LeftToCaller };
+void write_file_atomically(const std::string& path, const std::string& content,
+                           StaleTemporaries stale = StaleTemporaries::Removed);
 
 /// An advisory lock (flock) on an output directory for as long as the object lives, so two
 /// attncert runs never write the same directory at once. Creates the directory if absent. A
