@@ -106,6 +106,9 @@ RowMatrix<T> to_tier(const RowMatrix<double>& a, const TierContext<T>& ctx) {
   return out;
 }
 
+/// Every member is const and must be safe to call from several threads at once on the same
+/// claim: the engine's phases (proofs_checks/claim_search.hpp) run one claim's sampling chunks,
+/// starts and certifications concurrently. A claim keeps no mutable state.
 class Claim {
  public:
   virtual ~Claim() = default;
