@@ -54,12 +54,14 @@ case "$case" in
     ;;
   prove)
     # Claims with proof plans, each its own unit; certificates must come out the same.
-    across_ranks verify A.lemma1-exp A.cor1 A.lemma1-softplus --prove --budget 200 --seed 2 -j 1 --out OUT
+    # No clock (under mpirun there is none): the same command with and without mpirun.
+    across_ranks verify A.lemma1-exp A.cor1 A.lemma1-softplus --prove --prove-seconds 0 --budget 200 --seed 2 \
+      -j 1 --out OUT
     ls "$work/np0.out/proofs/"*.json >/dev/null 2>&1 || fail "no proof certificate written"
     # One conjecture: the claim runs on every rank and its proof's subtrees (84,503 boxes,
     # 189 subtree units, 68 checker units) are what the ranks share.
     across_ranks verify --expr "lse <= logit_max + log(L) + 0.001" --over "L = 4, T = 1, logits in [-1, 1]^L" \
-      --prove --budget 200 --seed 2 -j 1 --out OUT
+      --prove --prove-seconds 0 --budget 200 --seed 2 -j 1 --out OUT
     grep -q "PROVED" "$work/np0.stdout" || fail "not proved: $(head -3 "$work/np0.stdout")"
     ;;
   check-kernel)
@@ -85,22 +87,24 @@ case "$case" in
   report)
     # Everything the report computes (sweeps, the catalog, kernel cases) is shared by the ranks;
     # rank 0 alone writes. run.json and the printed total hold wall times, so they are left out.
-    for ranks in 0 2 3; do
+    export TMPDIR="$work/tmp"  # where the other ranks' scratch reports go, to see them removed
+    mkdir -p "$TMPDIR"
+    for ranks in 0 1 2 3; do
       run "np$ranks" "$ranks" report --quick --no-pdf --seed 3 -j 1 --out "$work/np$ranks.out"
       grep -q "^attncert: " "$work/np$ranks.stderr" && fail "np$ranks: $(head -3 "$work/np$ranks.stderr")"
       [[ "$(cat "$work/np$ranks.rc")" == 0 ]] || fail "np$ranks: exit $(cat "$work/np$ranks.rc")"
     done
     [[ -e "$work/np0.out/report.tex" ]] || fail "no report written: $(head -3 "$work/np0.stderr")"
-    for ranks in 2 3; do
+    for ranks in 1 2 3; do
       diff -r -x run.json "$work/np0.out" "$work/np$ranks.out" >/dev/null \
         || fail "np$ranks differs: $(diff -rq -x run.json "$work/np0.out" "$work/np$ranks.out" | head -5)"
       diff <(sed -e "s|$work/np0.out|OUT|g" -e 's/([0-9.]* s)$//' "$work/np0.stdout") \
            <(sed -e "s|$work/np$ranks.out|OUT|g" -e 's/([0-9.]* s)$//' "$work/np$ranks.stdout") >/dev/null \
         || fail "np$ranks's stdout differs: $(diff "$work/np0.stdout" "$work/np$ranks.stdout" | head -5)"
     done
-    leftover=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'attncert-rank-report*' -newer "$work/np0.rc" 2>/dev/null | head -1)
-    [[ -z "$leftover" ]] || fail "a rank left its scratch directory: $leftover"
-    echo "report: identical on 2 and 3 ranks and without mpirun"
+    leftover=$(find "$TMPDIR" -mindepth 1 -name 'attncert-rank-report*' | head -1)
+    [[ -z "$leftover" ]] || fail "a rank left something in its scratch space: $leftover"
+    echo "report: identical on 1, 2 and 3 ranks and without mpirun"
     ;;
   resume)
     # Uninterrupted, then killed after its first units are saved and started again.
@@ -140,6 +144,10 @@ case "$case" in
     run refused 2 model --quick
     [[ "$(cat "$work/refused.rc")" == 3 ]] || fail "model under mpirun: exit $(cat "$work/refused.rc")"
     grep -q "does not spread its work over MPI ranks yet" "$work/refused.stderr" || fail "$(head -3 "$work/refused.stderr")"
+    # Under mpirun proofs have no clock: an explicit wall-clock limit is refused, not half-kept.
+    run clock 2 verify A.cor1 --prove --prove-seconds 5 --budget 100 -j 1 --out "$work/clock.out"
+    [[ "$(cat "$work/clock.rc")" == 3 ]] || fail "--prove-seconds under mpirun: exit $(cat "$work/clock.rc")"
+    grep -q "under mpirun bound proofs by --prove-boxes" "$work/clock.stderr" || fail "$(head -3 "$work/clock.stderr")"
     run help 2 --help
     [[ "$(cat "$work/help.rc")" == 0 ]] || fail "--help under mpirun: exit $(cat "$work/help.rc"): $(head -3 "$work/help.stderr")"
     ;;

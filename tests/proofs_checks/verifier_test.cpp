@@ -598,7 +598,7 @@ TEST(VerifyClaims, ReportsPhasesOverAllClaimsThenClaimsFinished) {
                   }
                 });
   EXPECT_EQ(finished, (std::vector<std::size_t>{1, 2}));
-  EXPECT_EQ(phases, (std::vector<std::string>{"sampling", "local search", "certifying", "certifying the spread"}));
+  EXPECT_EQ(phases, (std::vector<std::string>{"sampling", "local search", "certifying", "certifying the rest"}));
   EXPECT_GT(claim_phase_calls, 0);  // "certifying i/n" as each claim's verdict reads them
 }
 

@@ -3,6 +3,10 @@
 // result equals what it writes from the computed one), damaged bytes are refused, and a unit
 // store is consulted before any unit is recomputed. The ranks themselves: tests/mpi.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
 
 #include <atomic>
 #include <bit>
@@ -91,6 +95,20 @@ TEST(ClaimResultCodec, RefutationAndProofRoundTripExactly) {
   expect_round_trip(*proved, p);
 }
 
+// A unit store in memory that counts what it was asked.
+class MemoryStore final : public UnitStore {
+ public:
+  std::optional<std::string> load(std::uint64_t section, std::size_t unit) override {
+    const auto it = units.find({section, unit});
+    if (it == units.end()) return std::nullopt;
+    return it->second;
+  }
+  void save(std::uint64_t section, std::size_t unit, const std::string& bytes) override {
+    units[{section, unit}] = bytes;
+  }
+  std::map<std::pair<std::uint64_t, std::size_t>, std::string> units;
+};
+
 // A codec's every strict prefix (and a byte too many) is refused, never read past its end.
 template <class Decode>
 void expect_prefixes_refused(const std::string& bytes, const Decode& decode) {
@@ -113,7 +131,12 @@ TEST(ClaimSearch, PhasesAsUnitsGiveVerifyClaimsResults) {
   o.certify = 24;
   std::vector<const Claim*> claims;
   for (const auto& c : catalog()) claims.push_back(c.get());
+  // Every unit's part through its codec, as between ranks: a store makes them cross as bytes.
+  MemoryStore store;
+  install_unit_store(&store);
   const std::vector<ClaimResult> phased = verify_claims(claims, o, 2);
+  install_unit_store(nullptr);
+  EXPECT_GT(store.units.size(), 4 * claims.size());  // chunks, starts, batches, verdicts
   ASSERT_EQ(phased.size(), claims.size());
   int refuted = 0;
   for (std::size_t i = 0; i < claims.size(); ++i) {
@@ -126,6 +149,32 @@ TEST(ClaimSearch, PhasesAsUnitsGiveVerifyClaimsResults) {
     refuted += unit.verdict == DomainVerdict::Refuted;
   }
   EXPECT_GT(refuted, 0);  // the refutation path (certification stops, shrinking) was exercised
+}
+
+TEST(ClaimResultCodec, BallsKeepTheirWorkingPrecision) {
+  // A decoded ball must round later arithmetic as the computed one did: a tightness subtracts
+  // its gap origin at the ball's precision, which a ball decoded as exact would not round.
+  CertificationPart part;
+  part.in_domain = true;
+  part.certificate.status = InstanceStatus::Proved;
+  part.certificate.precision = 64;
+  SideEnclosure side;
+  side.name = side.family = "s";
+  side.lhs = Ball(0.3);
+  side.lhs.set_precision(64);
+  side.rhs = Ball(0.8);
+  side.rhs.set_precision(64);
+  side.rel = Relation::LessEqual;
+  side.holds = Tri(Tri::Value::True);
+  side.gap_origin = Ball(1.0);
+  part.certificate.sides.push_back(side);
+  const CertificationPart back = decode_certification_part(encode_certification_part(part));
+  ASSERT_EQ(back.certificate.sides.size(), 1u);
+  EXPECT_EQ(back.certificate.sides[0].lhs.precision(), 64);
+  EXPECT_EQ(back.certificate.sides[0].rhs.precision(), 64);
+  EXPECT_EQ(back.certificate.sides[0].gap_origin->precision(), Ball::kExact);
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(back.certificate.tightness()),
+            std::bit_cast<std::uint64_t>(part.certificate.tightness()));
 }
 
 TEST(ClaimSearch, PartsRoundTripExactly) {
@@ -167,20 +216,6 @@ TEST(KernelRowsCodec, QuickCasesRoundTripExactly) {
   EXPECT_EQ(kernel_check_csv(back), kernel_check_csv(rows));
   EXPECT_THROW(decode_kernel_rows(std::string_view(bytes).substr(0, bytes.size() - 1)), std::invalid_argument);
 }
-
-// A unit store in memory that counts what it was asked.
-class MemoryStore final : public UnitStore {
- public:
-  std::optional<std::string> load(std::uint64_t section, std::size_t unit) override {
-    const auto it = units.find({section, unit});
-    if (it == units.end()) return std::nullopt;
-    return it->second;
-  }
-  void save(std::uint64_t section, std::size_t unit, const std::string& bytes) override {
-    units[{section, unit}] = bytes;
-  }
-  std::map<std::pair<std::uint64_t, std::size_t>, std::string> units;
-};
 
 TEST(DistributedMap, StoredUnitsAreNotRecomputed) {
   const auto encode = [](long v) { return std::to_string(v); };
@@ -335,6 +370,29 @@ TEST_F(CheckpointTest, KeepsUnitsAcrossOpensOfTheSameJob) {
   CheckpointDirectory c(dir, "1.0", {"verify", "--all"});
   EXPECT_EQ(c.units_found(), 1u);
   EXPECT_EQ(c.load(0, 3), std::string("a\0b", 3));
+}
+
+TEST_F(CheckpointTest, OpeningRemovesAKilledRunsPartialUnitsOnly) {
+  // Units are saved without scanning the directory each time (quadratic over thousands of
+  // units), so the partial unit files of a killed run are removed when the checkpoint opens —
+  // those of a dead process only.
+  {
+    CheckpointDirectory c(dir, "1.0", {"verify", "--all"});
+    c.save(0, 1, "kept");
+  }
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);  // a pid whose process is gone, as after a SIGKILL
+  const fs::path dead = dir / "units" / fmt::format("0-2.unit.tmp-{}-0123456789abcdef", child);
+  const fs::path alive = dir / "units" / fmt::format("0-3.unit.tmp-{}-0123456789abcdef", ::getppid());
+  std::ofstream(dead) << "partial";
+  std::ofstream(alive) << "being written";
+  CheckpointDirectory c(dir, "1.0", {"verify", "--all"});
+  EXPECT_EQ(c.units_found(), 1u);
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(alive));
+  EXPECT_EQ(c.load(0, 1), "kept");
 }
 
 TEST_F(CheckpointTest, RefusesOtherArgumentsVersionsAndDamage) {
