@@ -197,15 +197,15 @@ std::vector<Timed<Part>> range_units(const std::vector<const Claim*>& claims, co
       [&](std::string_view b) { return decode_timed(b, decode); }, progress);
 }
 
-// Under a time budget each claim's phases must share one clock: the claim is the unit.
-std::vector<ClaimResult> verify_claim_by_claim(const std::vector<const Claim*>& claims,
-                                               const std::vector<VerifyOptions>& options, int jobs,
-                                               const ClaimsProgress& progress) {
+// Claims as units: claim(i, its phase progress) for each, under a throw's claim name, with
+// progress of the claim running and of the claims finished.
+std::vector<ClaimResult> claim_units(const std::vector<const Claim*>& claims, int jobs, const ClaimsProgress& progress,
+                                     const std::function<ClaimResult(std::size_t, const ProgressFn&)>& claim) {
   std::mutex mutex;  // serialises progress calls from the phases of concurrent claims
   std::size_t done = 0;
   const std::size_t total = claims.size();
   return distributed_map<ClaimResult>(
-      claims.size(), jobs,
+      total, jobs,
       [&](std::size_t i) {
         const std::string& id = claims[i]->info().id;
         ProgressFn phase_progress;
@@ -216,7 +216,7 @@ std::vector<ClaimResult> verify_claim_by_claim(const std::vector<const Claim*>& 
           };
         }
         try {
-          return verify_claim(*claims[i], options[i], phase_progress);
+          return claim(i, phase_progress);
         } catch (...) {
           throw ClaimVerificationError(id, std::current_exception());
         }
@@ -237,10 +237,14 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
   const std::size_t n = claims.size();
   std::vector<VerifyOptions> os(n, options);
   for (std::size_t i = 0; i < n; ++i) os[i].seed = claim_seed(options.seed, claims[i]->info().id);
-  if (options.seconds > 0) return verify_claim_by_claim(claims, os, jobs, progress);
+  if (options.seconds > 0) {
+    // Under a time budget each claim's phases must share one clock: the claim is the unit.
+    return claim_units(claims, jobs, progress, [&](std::size_t i, const ProgressFn& phase_progress) {
+      return verify_claim(*claims[i], os[i], phase_progress);
+    });
+  }
 
   // Phase by phase over all claims at once (claim_search.hpp), each phase a section of units.
-  std::mutex mutex;
   auto phase_progress = [&](std::string_view phase) -> TaskProgress {
     if (!progress) return {};
     return [&, phase](std::size_t done, std::size_t units) {  // called under parallel_for's lock
@@ -326,43 +330,22 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
 
   // 4. Each claim's verdict (shrinking a counterexample, proving) as a unit; a single claim
   // runs on every rank, so its proof's sections are shared (distributed_map.hpp).
-  std::size_t done = 0;
-  return distributed_map<ClaimResult>(
-      n, jobs,
-      [&](std::size_t i) {
-        const std::string& id = claims[i]->info().id;
-        ProgressFn claim_progress;
-        if (progress) {
-          claim_progress = [&](std::string_view phase, long step, long steps) {
-            const std::lock_guard<std::mutex> lock(mutex);
-            progress(done, n, id, phase, step, steps);
-          };
-        }
-        const auto start = Clock::now();
-        try {
-          ClaimResult r = conclude_claim(
-              *claims[i], os[i], searches[i],
-              [&](std::size_t q, const ClaimResult&) -> std::optional<CertificationPart> {
-                // every certification the verdict reads was computed above: batches stop, and
-                // the rest was left out, only where the certification ends
-                if (q >= certified[i].size() || !certified[i][q]) {
-                  throw std::logic_error("certification " + std::to_string(q) + " missing");
-                }
-                return certified[i][q]->get();
-              },
-              claim_progress);
-          r.seconds = seconds[i] + std::chrono::duration<double>(Clock::now() - start).count();
-          return r;
-        } catch (...) {
-          throw ClaimVerificationError(id, std::current_exception());
-        }
-      },
-      encode_claim_result, decode_claim_result,
-      [&](std::size_t finished, std::size_t) {  // parallel_for calls this under its own lock
-        const std::lock_guard<std::mutex> lock(mutex);
-        done = finished;
-        if (progress) progress(done, n, {}, {}, 0, 0);
-      });
+  return claim_units(claims, jobs, progress, [&](std::size_t i, const ProgressFn& claim_progress) {
+    const auto start = Clock::now();
+    ClaimResult r = conclude_claim(
+        *claims[i], os[i], searches[i],
+        [&](std::size_t q, const ClaimResult&) -> std::optional<CertificationPart> {
+          // every certification the verdict reads was computed above: batches stop, and the
+          // rest was left out, only where the certification ends
+          if (q >= certified[i].size() || !certified[i][q]) {
+            throw std::logic_error("certification " + std::to_string(q) + " missing");
+          }
+          return certified[i][q]->get();
+        },
+        claim_progress);
+    r.seconds = seconds[i] + std::chrono::duration<double>(Clock::now() - start).count();
+    return r;
+  });
 }
 
 }  // namespace attncert
