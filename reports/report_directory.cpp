@@ -149,6 +149,7 @@ struct ReportNames {
       const auto stem = stem_with(".json");
       return stem && claims.count(*stem);
     }
+    if (subdirectory == "proofs") return false;  // a report proves nothing
     if (const auto stem = stem_with(".tex")) return figures.count(*stem) != 0;
     const auto stem = stem_with(".dat");  // <id>-<k>.dat
     if (!stem) return false;
@@ -169,7 +170,10 @@ std::vector<fs::directory_entry> sorted_entries(const fs::path& dir) {
 // The first path in `dir`'s tree, relative to it, that attncert report does not write, or empty.
 // A symbolic link anywhere, or any other file type than a regular file, is foreign.
 std::string first_foreign_path(const fs::path& dir, const ReportNames& names) {
-  static const std::set<std::string> subdirectories = {"counterexamples", "data", "figures", "tightest"};
+  // proofs/: write_results_files makes it with the others; a report proves nothing, so it holds
+  // no file of the report's (any file there is foreign).
+  static const std::set<std::string> subdirectories = {"counterexamples", "data", "figures", "proofs",
+                                                       "tightest"};
   for (const fs::directory_entry& top : sorted_entries(dir)) {
     const std::string name = top.path().filename().string();
     const fs::file_status status = top.symlink_status();

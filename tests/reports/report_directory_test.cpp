@@ -52,6 +52,8 @@ void fill_like_a_full_report(const fs::path& dir, const std::string& tex) {
   std::ofstream(dir / "results.csv") << "claim\r\nA.cor3\r\nA.thm1\r\n";
   fs::create_directories(dir / "counterexamples");
   std::ofstream(dir / "counterexamples" / "A.cor3.json") << "{}\n";
+  // write_results_files makes proofs/ as it makes the others (a report proves nothing: empty).
+  fs::create_directories(dir / "proofs");
   std::ofstream(dir / "kernel_checks.csv") << "kernel\r\n";
   std::ofstream(dir / "report.pdf") << "%PDF";
 }
@@ -166,6 +168,7 @@ TEST(ReportDirectory, TheUsersFilesInAReportsSubdirectoriesSurvive) {
   EXPECT_NE(test::read_file(out / "report.tex").find("second"), std::string::npos);
   for (const char* added : {"data/my-analysis.csv", "figures/my-notes.tex", "figures/x-decay-0b.dat",
                             "counterexamples/my-edited-A.cor3.json", "counterexamples/A.thm2.json",
+                            "proofs/A.cor3.json",
                             "figures/mine/x-decay.tex"}) {
     fs::create_directories((out / added).parent_path());
     std::ofstream(out / added) << "mine";
