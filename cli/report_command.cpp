@@ -9,6 +9,7 @@
 #include <string>
 #include <system_error>
 
+#include "cli/checkpoint_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/kernel_preflight.hpp"
 #include "cli/jobs_option.hpp"
@@ -32,6 +33,7 @@ struct ReportArgs {
   int jobs = 0;
   std::string model;  // empty: no model section
   std::string text;   // empty: kDefaultModelText
+  std::string checkpoint;
 };
 
 // What is wrong with `path` as a `want` (a directory or a regular file), or empty.
@@ -95,6 +97,7 @@ int run_report(const ReportArgs& a) {
       progress.update(fmt::format("kernel check {}: {}/{}", kernel, done, total));
     });
   };
+  const CheckpointHandle checkpoint = open_checkpoint(a.checkpoint);
   const ReportResult r = build_report(o);
   progress.clear();
 
@@ -140,6 +143,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
                     "heatmaps, data/model-*.csv): a model directory (config.json, "
                     "model.safetensors, tokenizer.json), or 'minilm' for the all-MiniLM-L6-v2 "
                     "scripts/get-model caches; with --quick, the study's quick protocol");
+  add_checkpoint_option(cmd, a->checkpoint);
   cmd->add_option("--text", a->text,
                   fmt::format("with --model: UTF-8 prose the model reads in windows (default {})",
                               kDefaultModelText));

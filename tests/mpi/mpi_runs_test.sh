@@ -102,9 +102,18 @@ case "$case" in
            <(sed -e "s|$work/np$ranks.out|OUT|g" -e 's/([0-9.]* s)$//' "$work/np$ranks.stdout") >/dev/null \
         || fail "np$ranks's stdout differs: $(diff "$work/np0.stdout" "$work/np$ranks.stdout" | head -5)"
     done
+    # --checkpoint: a second run on 2 ranks (the same arguments, --out included) takes every
+    # unit from it and writes the same report again.
+    for name in ck1 ck2; do
+      run "$name" 2 report --quick --no-pdf --seed 3 -j 1 --out "$work/ck.out" --checkpoint "$work/report-ckpt"
+      [[ "$(cat "$work/$name.rc")" == 0 ]] || fail "$name: exit $(cat "$work/$name.rc"): $(head -3 "$work/$name.stderr")"
+      diff -r -x run.json "$work/np0.out" "$work/ck.out" >/dev/null || fail "$name's report differs from np0's"
+    done
+    grep -q "resuming from --checkpoint .*: [0-9]* finished unit" "$work/ck2.stderr" \
+      || fail "the second run did not resume: $(head -3 "$work/ck2.stderr")"
     leftover=$(find "$TMPDIR" -mindepth 1 -name 'attncert-rank-report*' | head -1)
     [[ -z "$leftover" ]] || fail "a rank left something in its scratch space: $leftover"
-    echo "report: identical on 1, 2 and 3 ranks and without mpirun"
+    echo "report: identical on 1, 2 and 3 ranks, without mpirun and from its checkpoint"
     ;;
   resume)
     # Uninterrupted, then killed after its first units are saved and started again.
