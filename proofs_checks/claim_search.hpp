@@ -60,7 +60,6 @@ long climb_steps(const VerifyOptions& o, std::size_t starts);
 /// (after the climbs) first, then the spread.
 struct SearchOutcome {
   std::vector<SearchCandidate> queue;
-  std::size_t best_count = 0;  // how many of the queue are best candidates (the rest: spread)
   long evaluated = 0;
   double vacuity = std::numeric_limits<double>::quiet_NaN();
   double best_score = -std::numeric_limits<double>::infinity();

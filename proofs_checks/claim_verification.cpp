@@ -27,15 +27,6 @@ std::string cause_text(const std::exception_ptr& cause) {
   return "unknown exception";
 }
 
-}  // namespace
-
-ClaimVerificationError::ClaimVerificationError(std::string claim_id, std::exception_ptr cause)
-    : claim_id_(std::move(claim_id)),
-      cause_(std::move(cause)),
-      message_("verifying " + claim_id_ + ": " + cause_text(cause_)) {}
-
-namespace {
-
 using Clock = std::chrono::steady_clock;
 
 // Instances per sampling unit: at 0.1–20 ms per instance, units of a fraction of a second to
@@ -82,12 +73,13 @@ struct ClaimRange {
   long begin, end;
 };
 
-// Cuts every claim's [0, size(i)) into ranges of at most `step` (claims with size 0: none).
-std::vector<ClaimRange> cut(std::size_t claims, const std::function<long(std::size_t)>& size, long step) {
+// Cuts every claim's [begin, end) = span(i) into ranges of at most `step` (an empty span: none).
+std::vector<ClaimRange> cut(std::size_t claims, const std::function<std::pair<long, long>(std::size_t)>& span,
+                            long step) {
   std::vector<ClaimRange> ranges;
   for (std::size_t i = 0; i < claims; ++i) {
-    const long n = size(i);
-    for (long b = 0; b < n; b += step) ranges.push_back({i, b, std::min(n, b + step)});
+    const auto [begin, end] = span(i);
+    for (long b = begin; b < end; b += step) ranges.push_back({i, b, std::min(end, b + step)});
   }
   return ranges;
 }
@@ -231,6 +223,11 @@ std::vector<ClaimResult> claim_units(const std::vector<const Claim*>& claims, in
 
 }  // namespace
 
+ClaimVerificationError::ClaimVerificationError(std::string claim_id, std::exception_ptr cause)
+    : claim_id_(std::move(claim_id)),
+      cause_(std::move(cause)),
+      message_("verifying " + claim_id_ + ": " + cause_text(cause_)) {}
+
 std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
                                        const VerifyOptions& options, int jobs,
                                        const ClaimsProgress& progress) {
@@ -255,7 +252,7 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
 
   // 1. Sampling, in chunks of instances.
   const std::vector<ClaimRange> chunks =
-      cut(n, [&](std::size_t i) { return std::max<long>(0, os[i].instances); }, sampling_chunk(options.instances));
+      cut(n, [&](std::size_t i) { return std::pair{0L, os[i].instances}; }, sampling_chunk(options.instances));
   std::vector<Timed<SamplingPart>> sampled = range_units<SamplingPart>(
       claims, chunks, jobs,
       [&](const ClaimRange& r) { return sample_instances(*claims[r.claim], os[r.claim], r.begin, r.end); },
@@ -269,7 +266,7 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
 
   // 2. Local search, one unit per start.
   const std::vector<ClaimRange> starts =
-      cut(n, [&](std::size_t i) { return static_cast<long>(sampling[i].best.size()); }, 1);
+      cut(n, [&](std::size_t i) { return std::pair{0L, static_cast<long>(sampling[i].best.size())}; }, 1);
   std::vector<Timed<ClimbPart>> climbed = range_units<ClimbPart>(
       claims, starts, jobs,
       [&](const ClaimRange& r) {
@@ -320,13 +317,13 @@ std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
     }
   };
   const long batch = static_cast<long>(kCertificationBatch);
-  certify_ranges(cut(n, [&](std::size_t i) { return std::min(counts[i], batch); }, batch), "certifying");
-  std::vector<ClaimRange> rest;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (std::any_of(certified[i].begin(), certified[i].end(), [](const auto& c) { return c && c->ends(); })) continue;
-    for (long b = batch; b < counts[i]; b += batch) rest.push_back({i, b, std::min(counts[i], b + batch)});
-  }
-  certify_ranges(rest, "certifying the rest");
+  certify_ranges(cut(n, [&](std::size_t i) { return std::pair{0L, std::min(counts[i], batch)}; }, batch),
+                 "certifying");
+  const auto rest = [&](std::size_t i) {
+    const bool ended = std::any_of(certified[i].begin(), certified[i].end(), [](const auto& c) { return c && c->ends(); });
+    return ended ? std::pair{0L, 0L} : std::pair{batch, counts[i]};
+  };
+  certify_ranges(cut(n, rest, batch), "certifying the rest");
 
   // 4. Each claim's verdict (shrinking a counterexample, proving) as a unit; a single claim
   // runs on every rank, so its proof's sections are shared (distributed_map.hpp).

@@ -41,9 +41,10 @@ class ClaimVerificationError : public std::exception {
 /// in the list, their order or `jobs` (workers; 0: all hardware threads). Results in claim
 /// order, equal to verify_claim's. Throws ClaimVerificationError for a claim that throws.
 /// The search runs phase by phase over all claims, each phase cut into units of distributed_map
-/// (claim_search.hpp): chunks of 1000 sampled instances, local-search starts, batches of 4
-/// certifications, then each claim's verdict — so under mpirun the ranks share one long claim
-/// too, and a single claim's proof is shared box by box. Under a time budget
+/// (claim_search.hpp): chunks of at least 1000 sampled instances (at most 256 per claim),
+/// local-search starts, batches of 4 certifications, then each claim's verdict — so under
+/// mpirun the ranks share one long claim too, and a single claim's proof is shared box by box.
+/// Under a time budget
 /// (options.seconds > 0) a claim's phases share its clock, so whole claims are the units.
 std::vector<ClaimResult> verify_claims(const std::vector<const Claim*>& claims,
                                        const VerifyOptions& options, int jobs,

@@ -293,7 +293,6 @@ SearchOutcome conclude_search(SamplingPart&& sampling, std::vector<ClimbPart>&& 
     keep_best(best, std::move(c.end), 2 * kSearchStarts);
   }
   if (!best.empty()) out.best_score = best.front().score;
-  out.best_count = best.size();
   out.queue = std::move(best);
   for (SearchCandidate& c : sampling.spread) out.queue.push_back(std::move(c));
   return out;
